@@ -1,0 +1,73 @@
+/**
+ * A binary min-heap of scheduled events ordered by (time, sequence): ties keep insertion order,
+ * which keeps the simulator deterministic.
+ * @module
+ */
+
+/** A scheduled event. */
+export interface Scheduled {
+  /** Virtual time in ms. */
+  readonly t: number;
+  /** Insertion order, to break ties. */
+  readonly seq: number;
+  /** What to run. */
+  readonly run: () => void;
+  /** Set when cancelled: the event is skipped when popped. */
+  cancelled: boolean;
+}
+
+/** Min-heap of {@link Scheduled} events. */
+export class EventHeap {
+  #items: Scheduled[] = [];
+
+  /** Number of events, cancelled ones included. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The earliest event, without removing it. */
+  peek(): Scheduled | undefined {
+    return this.#items[0];
+  }
+
+  /** Adds an event. */
+  push(item: Scheduled): void {
+    const items = this.#items;
+    let i = items.length;
+    items.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = items[parent];
+      if (p.t < item.t || (p.t === item.t && p.seq < item.seq)) break;
+      items[i] = p;
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  /** Removes and returns the earliest event. */
+  pop(): Scheduled | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let i = 0;
+    const n = items.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n) {
+        const a = items[l], b = items[r];
+        if (b.t < a.t || (b.t === a.t && b.seq < a.seq)) c = r;
+      }
+      const child = items[c];
+      if (last.t < child.t || (last.t === child.t && last.seq < child.seq)) break;
+      items[i] = child;
+      i = c;
+    }
+    items[i] = last;
+    return top;
+  }
+}

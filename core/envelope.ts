@@ -1,0 +1,74 @@
+/**
+ * Envelopes: the JSON-serialisable unit every message travels in.
+ * @module
+ */
+import type { Address } from "./name.ts";
+
+/** A message as it travels: immutable once sent. */
+export interface Envelope<B = unknown> {
+  /** Unique id: `<sender address>#<n>`. */
+  readonly id: string;
+  /** Sender's canonical address. */
+  readonly from: Address;
+  /** Receiver's canonical address. */
+  readonly to: Address;
+  /** Message kind, taken from `body.kind` when it is a string, else `"data"`. */
+  readonly kind: string;
+  /** The payload; must be JSON-serialisable to cross machines. */
+  readonly body: B;
+  /** The sender's Lamport clock at send time. */
+  readonly lamport: number;
+  /** Set on a request: the reply must carry it back in `replyTo`. */
+  readonly corr?: string;
+  /** Set on a reply: the `corr` of the request it answers. */
+  readonly replyTo?: string;
+  /** Set when the sender waits for a delivery receipt (synchronous send). */
+  readonly sync?: true;
+  /** Vector clock, when the sender keeps one (group communication). */
+  readonly vc?: Readonly<Record<string, number>>;
+}
+
+/** The kind of a receipt envelope confirming a synchronous send. */
+export const RECEIPT_KIND = "$receipt";
+
+/**
+ * The kind of a body: its `kind` field when that is a string, else `"data"`.
+ *
+ * @example Kind of a body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kindOf } from "./envelope.ts";
+ * assert.equal(kindOf({ kind: "get", key: "x" }), "get");
+ * assert.equal(kindOf("hello"), "data");
+ * ```
+ */
+export function kindOf(body: unknown): string {
+  if (typeof body === "object" && body !== null) {
+    const kind = (body as { kind?: unknown }).kind;
+    if (typeof kind === "string") return kind;
+  }
+  return "data";
+}
+
+/**
+ * A short human label of a body for narration: `GET x`, `OK 1`.
+ *
+ * @example Label of a body
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelOf } from "./envelope.ts";
+ * assert.equal(labelOf({ kind: "get", key: "x" }), "GET x");
+ * assert.equal(labelOf("waku waku"), "waku waku");
+ * ```
+ */
+export function labelOf(body: unknown): string {
+  if (typeof body !== "object" || body === null) return String(body).slice(0, 40);
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "kind") parts.unshift(String(value).toUpperCase());
+    else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      if (parts.length < 4) parts.push(String(value).slice(0, 24));
+    }
+  }
+  return parts.join(" ");
+}

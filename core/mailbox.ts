@@ -1,0 +1,177 @@
+/**
+ * Bounded mailboxes with filtered receive, backpressure and rendezvous (capacity 0).
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+
+/** What a receiver is willing to take. Omitted fields match anything. */
+export interface ReceiveFilter {
+  /** Only messages from this canonical address. */
+  readonly from?: string;
+  /** Only messages of this kind (or of one of these kinds). */
+  readonly kind?: string | readonly string[];
+}
+
+/**
+ * Whether `envelope` passes `filter`.
+ *
+ * @example Filter by kind
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matches } from "./mailbox.ts";
+ * const env = { id: "a#1", from: "a@m.lab", to: "b@m.lab", kind: "get", body: {}, lamport: 1 };
+ * assert.ok(matches(env, { kind: ["get", "put"] }));
+ * assert.ok(!matches(env, { from: "c@m.lab" }));
+ * ```
+ */
+export function matches(envelope: Envelope, filter: ReceiveFilter | undefined): boolean {
+  if (filter === undefined) return true;
+  if (filter.from !== undefined && envelope.from !== filter.from) return false;
+  const kind = filter.kind;
+  if (kind === undefined) return true;
+  return typeof kind === "string" ? envelope.kind === kind : kind.includes(envelope.kind);
+}
+
+interface Taker {
+  readonly filter: ReceiveFilter | undefined;
+  readonly take: (envelope: Envelope) => void;
+}
+
+interface BlockedPut {
+  readonly envelope: Envelope;
+  readonly admitted: () => void;
+}
+
+/**
+ * A process's mailbox. With capacity `c > 0` it buffers up to `c` messages and further puts wait
+ * for room (backpressure); with capacity 0 nothing is buffered and a put waits until a receiver
+ * takes the message (rendezvous).
+ *
+ * @example Rendezvous: the put is admitted only when taken
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Mailbox } from "./mailbox.ts";
+ * const box = new Mailbox(0);
+ * let admitted = false;
+ * const env = { id: "a#1", from: "a@m.lab", to: "b@m.lab", kind: "data", body: 1, lamport: 1 };
+ * assert.equal(box.put(env, () => admitted = true), false);
+ * assert.equal(box.size, 0);
+ * assert.equal(box.take()?.body, 1);
+ * assert.ok(admitted);
+ * ```
+ */
+export class Mailbox {
+  /** Maximum number of buffered messages; 0 is a rendezvous. */
+  readonly capacity: number;
+  #items: Envelope[] = [];
+  #head = 0;
+  #takers: Taker[] = [];
+  #blocked: BlockedPut[] = [];
+
+  /** Creates a mailbox; `capacity` defaults to unbounded. */
+  constructor(capacity: number = Infinity) {
+    if (!(capacity >= 0)) {
+      throw new RangeError(`Cannot create mailbox: capacity ${capacity} must be 0 or more`);
+    }
+    this.capacity = capacity;
+  }
+
+  /** Buffered messages. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Puts waiting for room (or, at capacity 0, for a receiver). */
+  get waitingSenders(): number {
+    return this.#blocked.length;
+  }
+
+  /**
+   * Offers a message. Returns `true` when it was admitted at once (handed to a waiting receiver
+   * or buffered); otherwise it waits and `admitted` is called once it is buffered or taken.
+   */
+  put(envelope: Envelope, admitted?: () => void): boolean {
+    if (this.offer(envelope)) return true;
+    this.block(envelope, admitted ?? (() => {}));
+    return false;
+  }
+
+  /** Hands the message to a waiting receiver or buffers it; `false` when there is no room. */
+  offer(envelope: Envelope): boolean {
+    const takers = this.#takers;
+    for (let i = 0; i < takers.length; i++) {
+      const taker = takers[i];
+      if (matches(envelope, taker.filter)) {
+        takers.splice(i, 1);
+        taker.take(envelope);
+        return true;
+      }
+    }
+    if (this.size < this.capacity && this.#blocked.length === 0) {
+      this.#items.push(envelope);
+      return true;
+    }
+    return false;
+  }
+
+  /** Queues a message that found no room; `admitted` runs once it is buffered or taken. */
+  block(envelope: Envelope, admitted: () => void): void {
+    this.#blocked.push({ envelope, admitted });
+  }
+
+  /** Takes the oldest message matching `filter`, or `undefined` when there is none. */
+  take(filter?: ReceiveFilter): Envelope | undefined {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      const envelope = items[i];
+      if (!matches(envelope, filter)) continue;
+      if (i === this.#head) {
+        items[i] = undefined as unknown as Envelope;
+        this.#head++;
+        if (this.#head > 1024 && this.#head * 2 > items.length) {
+          this.#items = items.slice(this.#head);
+          this.#head = 0;
+        }
+      } else {
+        items.splice(i, 1);
+      }
+      this.#admitBlocked();
+      return envelope;
+    }
+    const blocked = this.#blocked;
+    for (let i = 0; i < blocked.length; i++) {
+      if (!matches(blocked[i].envelope, filter)) continue;
+      const [put] = blocked.splice(i, 1);
+      put.admitted();
+      this.#admitBlocked();
+      return put.envelope;
+    }
+    return undefined;
+  }
+
+  /** Registers a receiver to be handed the next matching message; returns a cancel function. */
+  wait(filter: ReceiveFilter | undefined, take: (envelope: Envelope) => void): () => void {
+    const taker: Taker = { filter, take };
+    this.#takers.push(taker);
+    return () => {
+      const i = this.#takers.indexOf(taker);
+      if (i >= 0) this.#takers.splice(i, 1);
+    };
+  }
+
+  /** Drops every buffered message, waiting receiver and waiting sender (a crash). */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.#takers = [];
+    this.#blocked = [];
+  }
+
+  #admitBlocked(): void {
+    while (this.#blocked.length > 0 && this.size < this.capacity) {
+      const put = this.#blocked.shift()!;
+      this.#items.push(put.envelope);
+      put.admitted();
+    }
+  }
+}

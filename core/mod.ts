@@ -1,0 +1,36 @@
+/**
+ * The message-passing core of archlab: names, envelopes, mailboxes, send/receive,
+ * request/reply, reliable channels, machines, the deterministic simulator, transports and traces.
+ *
+ * @example A request/reply in the simulator
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "./mod.ts";
+ * const sim = new Simulator({ seed: 1 });
+ * sim.machine("m1.lab").spawn("kv", async (ctx) => {
+ *   const request = await ctx.receive();
+ *   await ctx.reply(request, { kind: "ok", value: 42 });
+ * });
+ * let value = 0;
+ * sim.machine("m2.lab").spawn("client", async (ctx) => {
+ *   value = (await ctx.request<{ value: number }>("kv@m1.lab", { kind: "get", key: "x" })).body.value;
+ * });
+ * await sim.run();
+ * assert.equal(value, 42);
+ * ```
+ * @module
+ */
+export * from "./name.ts";
+export * from "./envelope.ts";
+export * from "./errors.ts";
+export * from "./prng.ts";
+export * from "./runtime.ts";
+export * from "./real_runtime.ts";
+export * from "./mailbox.ts";
+export * from "./trace.ts";
+export * from "./wire.ts";
+export * from "./reliable_channel.ts";
+export * from "./process.ts";
+export * from "./machine.ts";
+export * from "./latency.ts";
+export * from "./simulator.ts";

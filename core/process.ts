@@ -1,0 +1,69 @@
+/**
+ * The process API: what process code sees, written once and run in the simulator or on a host.
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+import type { ReceiveFilter } from "./mailbox.ts";
+import type { Address } from "./name.ts";
+
+/** Options of {@link ProcessContext.send}. */
+export interface SendOptions {
+  /** Wait until the receiver's mailbox holds the message (or, at capacity 0, took it). @default false */
+  readonly sync?: boolean;
+  /** For a synchronous send: ms to wait before failing with a `TimeoutError`. @default 5000 */
+  readonly timeout?: number;
+}
+
+/** Options of {@link ProcessContext.receive}. */
+export interface ReceiveOptions extends ReceiveFilter {
+  /** Ms to wait before failing with a `TimeoutError`. @default Infinity */
+  readonly timeout?: number;
+}
+
+/** Options of {@link ProcessContext.request}. */
+export interface RequestOptions {
+  /** Ms to wait for the reply before failing with a `TimeoutError`. @default 5000 */
+  readonly timeout?: number;
+}
+
+/** Options of spawning a process. */
+export interface SpawnOptions {
+  /** Mailbox capacity; 0 makes every send a rendezvous. @default Infinity */
+  readonly capacity?: number;
+}
+
+/** The code of a process: it receives its context and runs until it returns. */
+export type ProcessFn = (ctx: ProcessContext) => Promise<void> | void;
+
+/** Everything a process may do. Time and randomness come from the runtime it runs on. */
+export interface ProcessContext {
+  /** This process's canonical address, `name@machine.domain`. */
+  readonly self: Address;
+  /** The machine it runs on, `machine.domain`. */
+  readonly machine: string;
+  /** `"sim"` in the simulator, `"real"` on a host. */
+  readonly runtime: "sim" | "real";
+  /** The process's Lamport clock. */
+  lamport(): number;
+  /**
+   * Sends `body` to `to` (any accepted name form). Asynchronous by default: resolves once the
+   * network has the message, or, on the same machine, once the mailbox admits it (backpressure).
+   */
+  send(to: string, body: unknown, options?: SendOptions): Promise<void>;
+  /** Takes the oldest message matching the filter, waiting up to `timeout` ms. */
+  receive<B = unknown>(options?: ReceiveOptions): Promise<Envelope<B>>;
+  /** Sends a request and waits for its reply (matched by correlation id). */
+  request<B = unknown>(to: string, body: unknown, options?: RequestOptions): Promise<Envelope<B>>;
+  /** Answers a request received earlier. */
+  reply(request: Envelope, body: unknown): Promise<void>;
+  /** Waits `ms` milliseconds of runtime time. */
+  sleep(ms: number): Promise<void>;
+  /** Runtime time in ms. */
+  now(): number;
+  /** A float in [0, 1) from the runtime's seeded generator. */
+  random(): number;
+  /** Starts another process on this machine; returns its address. */
+  spawn(name: string, fn: ProcessFn, options?: SpawnOptions): Address;
+  /** Writes a line to the trace. */
+  log(text: string): void;
+}

@@ -1,0 +1,58 @@
+/**
+ * The runtime of a real host: the monotonic clock, host timers and a seeded generator.
+ *
+ * This is the one place in core/ that touches the host's clock and timers.
+ * @module
+ */
+import { createRandom, type Random } from "./prng.ts";
+import type { Runtime, TimerId } from "./runtime.ts";
+
+/** Options of {@link createRealRuntime}. */
+export interface RealRuntimeOptions {
+  /** Seed of the runtime's generator. @default a seed drawn from the host's crypto */
+  seed?: number;
+}
+
+/**
+ * Creates a runtime backed by `performance.now()`, `setTimeout` and a seeded generator.
+ *
+ * @example Real time moves forward
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRealRuntime } from "./real_runtime.ts";
+ * const runtime = createRealRuntime({ seed: 1 });
+ * const t0 = runtime.now();
+ * await new Promise<void>((resolve) => runtime.setTimer(2, resolve));
+ * assert.ok(runtime.now() >= t0);
+ * ```
+ */
+export function createRealRuntime(options: RealRuntimeOptions = {}): Runtime {
+  const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
+  const random: Random = createRandom(seed);
+  const timers = new Map<TimerId, ReturnType<typeof setTimeout>>();
+  let nextId = 1;
+  return {
+    kind: "real",
+    now: () => performance.now(),
+    random: () => random.next(),
+    setTimer(delay: number, callback: () => void): TimerId {
+      const id = nextId++;
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          callback();
+        }, Math.max(0, delay)),
+      );
+      return id;
+    },
+    clearTimer(id: TimerId): void {
+      const handle = timers.get(id);
+      if (handle !== undefined) {
+        clearTimeout(handle);
+        timers.delete(id);
+      }
+    },
+    account(): void {},
+  };
+}

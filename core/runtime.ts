@@ -1,0 +1,29 @@
+/**
+ * The runtime a machine runs on: time, timers, randomness and scheduling hooks.
+ *
+ * Processes and protocols never read the wall clock or global randomness: they ask the runtime,
+ * so that the simulator can drive the same code in virtual time and replay it from a seed.
+ * @module
+ */
+
+/** A handle for a pending timer. */
+export type TimerId = number;
+
+/** Time, timers, randomness and scheduling, supplied by the simulator or by a real host. */
+export interface Runtime {
+  /** `"sim"` for virtual time, `"real"` for the host's clock. */
+  readonly kind: "sim" | "real";
+  /** Current time in milliseconds (virtual in the simulator). */
+  now(): number;
+  /** A float in [0, 1) from the runtime's seeded generator. */
+  random(): number;
+  /** Runs `callback` after `delay` ms; returns an id for {@link Runtime.clearTimer}. */
+  setTimer(delay: number, callback: () => void): TimerId;
+  /** Cancels a pending timer; unknown ids are ignored. */
+  clearTimer(id: TimerId): void;
+  /**
+   * Scheduling hook: `+1` when a process becomes runnable, `-1` when it blocks or ends. The
+   * simulator advances virtual time only when no process is runnable; a real host ignores it.
+   */
+  account(delta: number): void;
+}

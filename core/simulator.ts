@@ -1,0 +1,379 @@
+/**
+ * The deterministic simulator: virtual time, a seeded generator, latency distributions, drop,
+ * duplicate and reorder faults (global and per link), partitions (two-way and one-way), crash and
+ * restart of machines, and clock skew. It schedules with microtasks and a synchronous drain,
+ * never with host timers, so the same seed gives the same trace byte for byte.
+ * @module
+ */
+import { EventHeap, type Scheduled } from "./_heap.ts";
+import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
+import { Machine, type Network } from "./machine.ts";
+import { parseMachine } from "./name.ts";
+import { createRandom, type Random } from "./prng.ts";
+import type { RetransmitOptions } from "./reliable_channel.ts";
+import type { Runtime, TimerId } from "./runtime.ts";
+import { Trace } from "./trace.ts";
+import type { WireFrame } from "./wire.ts";
+
+/** Faults of one link (or of every link). */
+export interface LinkFaults {
+  /** Probability that a frame is lost. @default 0 */
+  readonly drop?: number;
+  /** Probability that a frame is delivered twice. @default 0 */
+  readonly duplicate?: number;
+  /** Probability that a frame is held back so that later frames overtake it. @default 0 */
+  readonly reorder?: number;
+  /** Latency distribution. @default uniform 1..5 ms */
+  readonly latency?: Latency;
+}
+
+/** Options of {@link Simulator}. */
+export interface SimulatorOptions extends LinkFaults {
+  /** Seed of every random choice. @default 1 */
+  readonly seed?: number;
+  /** Reliable channel between machines; `false` shows the raw network. @default true */
+  readonly reliable?: boolean | RetransmitOptions;
+  /** Record a trace. @default true */
+  readonly trace?: boolean;
+  /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
+  readonly wire?: "json" | "object";
+}
+
+/** Options of {@link Simulator.run}. */
+export interface RunOptions {
+  /** Stop when virtual time would pass this many ms. @default Infinity (until quiescent) */
+  readonly until?: number;
+  /** Stop after this many events, as a guard against runaway protocols. @default 50_000_000 */
+  readonly maxEvents?: number;
+}
+
+/** Counters of the simulated network. */
+export interface NetworkStats {
+  /** Frames put on the wire (messages, retransmissions and acks). */
+  frames: number;
+  /** Bytes put on the wire (with `wire: "json"`). */
+  bytes: number;
+  /** Acknowledgement frames among `frames`. */
+  acks: number;
+  /** Frames lost (drop probability, partitions, machines down). */
+  dropped: number;
+  /** Frames the network duplicated. */
+  duplicated: number;
+}
+
+/** What {@link Simulator.run} returns. */
+export interface RunResult {
+  /** Virtual time at the end. */
+  readonly time: number;
+  /** Events executed. */
+  readonly events: number;
+  /** Whether it stopped because nothing was left to do. */
+  readonly quiescent: boolean;
+}
+
+interface Partition {
+  readonly from: ReadonlySet<string>;
+  readonly to: ReadonlySet<string>;
+  readonly oneWay: boolean;
+}
+
+const STALL_TICKS = 10_000;
+
+/**
+ * A simulated distributed system.
+ *
+ * @example Ping-pong across machines, replayable from the seed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "./simulator.ts";
+ * async function once(seed: number): Promise<string> {
+ *   const sim = new Simulator({ seed, drop: 0.2 });
+ *   sim.machine("m1.lab").spawn("pong", async (ctx) => {
+ *     for (let i = 0; i < 3; i++) await ctx.reply(await ctx.receive(), "pong");
+ *   });
+ *   sim.machine("m2.lab").spawn("ping", async (ctx) => {
+ *     for (let i = 0; i < 3; i++) await ctx.request("pong@m1.lab", "ping");
+ *   });
+ *   await sim.run();
+ *   return sim.trace.digest();
+ * }
+ * assert.equal(await once(7), await once(7));
+ * ```
+ */
+export class Simulator implements Network {
+  /** The trace of everything that happened. */
+  readonly trace: Trace;
+  /** Network counters. */
+  readonly stats: NetworkStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, duplicated: 0 };
+  readonly #options: SimulatorOptions;
+  readonly #random: Random;
+  readonly #netRandom: Random;
+  readonly #heap = new EventHeap();
+  readonly #timers = new Map<TimerId, Scheduled>();
+  readonly #machines = new Map<string, Machine>();
+  readonly #links = new Map<string, LinkFaults>();
+  readonly #skews = new Map<string, { offset: number; drift: number }>();
+  #partitions: Partition[] = [];
+  #now = 0;
+  #seq = 0;
+  #running = 0;
+  #traceOn: boolean;
+  #json: boolean;
+  #defaultLatency: Latency;
+
+  /** Creates a simulator. */
+  constructor(options: SimulatorOptions = {}) {
+    this.#options = options;
+    this.#random = createRandom(options.seed ?? 1);
+    this.#netRandom = this.#random.fork("network");
+    this.#traceOn = options.trace ?? true;
+    this.trace = new Trace();
+    this.#json = (options.wire ?? "json") === "json";
+    this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
+    for (const p of ["drop", "duplicate", "reorder"] as const) {
+      const value = options[p];
+      if (value !== undefined && !(value >= 0 && value <= 1)) {
+        throw new RangeError(`Cannot create simulator: ${p} ${value} must be between 0 and 1`);
+      }
+    }
+  }
+
+  /** Current virtual time in ms. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** The seed this run replays from. */
+  get seed(): number {
+    return this.#options.seed ?? 1;
+  }
+
+  /** Returns machine `name` (`machine.domain`), creating it on first use. */
+  machine(name: string): Machine {
+    const { machine, domain } = parseMachine(name);
+    const key = `${machine}.${domain}`;
+    let found = this.#machines.get(key);
+    if (found === undefined) {
+      found = new Machine(key, {
+        runtime: this.#runtimeFor(key),
+        network: this,
+        trace: this.#traceOn ? this.trace : undefined,
+        reliable: this.#options.reliable ?? true,
+      });
+      this.#machines.set(key, found);
+    }
+    return found;
+  }
+
+  /** Every machine created so far. */
+  machines(): Machine[] {
+    return [...this.#machines.values()];
+  }
+
+  /** Sets the faults of the directed link `from -> to` (overriding the global ones). */
+  link(from: string, to: string, faults: LinkFaults): void {
+    this.#links.set(`${this.machine(from).name}>${this.machine(to).name}`, faults);
+  }
+
+  /** Skews machine `name`'s clock: its `now()` is `t * (1 + drift) + offset`. */
+  skew(name: string, skew: { offset?: number; drift?: number }): void {
+    this.#skews.set(this.machine(name).name, { offset: skew.offset ?? 0, drift: skew.drift ?? 0 });
+  }
+
+  /** Runs `action` at virtual time `at`. */
+  at(at: number, action: () => void): void {
+    this.#schedule(Math.max(at, this.#now), action);
+  }
+
+  /**
+   * Cuts machines `a` from machines `b` from `at` (default now) until `until` (default forever);
+   * `oneWay` cuts only frames from `a` to `b`.
+   */
+  partition(
+    a: readonly string[],
+    b: readonly string[],
+    options: { at?: number; until?: number; oneWay?: boolean } = {},
+  ): void {
+    const partition: Partition = {
+      from: new Set(a.map((n) => this.machine(n).name)),
+      to: new Set(b.map((n) => this.machine(n).name)),
+      oneWay: options.oneWay ?? false,
+    };
+    const label = `${[...partition.from].join(",")} ${partition.oneWay ? "->" : "|"} ${
+      [...partition.to].join(",")
+    }`;
+    this.at(options.at ?? this.#now, () => {
+      this.#partitions.push(partition);
+      this.#event("partition", label);
+    });
+    if (options.until !== undefined) {
+      this.at(options.until, () => {
+        this.#partitions = this.#partitions.filter((p) => p !== partition);
+        this.#event("heal", label);
+      });
+    }
+  }
+
+  /** Crashes machine `name` at `at` (default now) and restarts it at `restartAt`, if given. */
+  crash(name: string, options: { at?: number; restartAt?: number } = {}): void {
+    const machine = this.machine(name);
+    this.at(options.at ?? this.#now, () => machine.crash());
+    if (options.restartAt !== undefined) this.at(options.restartAt, () => machine.restart());
+  }
+
+  /** Runs until nothing is left to do, or until the time or event limit. */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const until = options.until ?? Infinity;
+    const maxEvents = options.maxEvents ?? 50_000_000;
+    const heap = this.#heap;
+    let events = 0;
+    for (;;) {
+      if (this.#running > 0) await this.#settle();
+      const next = heap.peek();
+      if (next === undefined) return { time: this.#now, events, quiescent: true };
+      if (next.t > until) {
+        this.#now = until;
+        return { time: this.#now, events, quiescent: false };
+      }
+      if (events >= maxEvents) return { time: this.#now, events, quiescent: false };
+      heap.pop();
+      if (next.cancelled) continue;
+      this.#now = next.t;
+      events++;
+      next.run();
+    }
+  }
+
+  /** Network entry point used by the machines. */
+  send(from: string, to: string, frame: WireFrame): void {
+    const faults = this.#links.get(`${from}>${to}`);
+    const drop = faults?.drop ?? this.#options.drop ?? 0;
+    const duplicate = faults?.duplicate ?? this.#options.duplicate ?? 0;
+    const reorder = faults?.reorder ?? this.#options.reorder ?? 0;
+    const latency = faults?.latency ?? this.#defaultLatency;
+    const stats = this.stats;
+    const random = this.#netRandom;
+    stats.frames++;
+    if (frame.kind === "ack") stats.acks++;
+    let payload: WireFrame | string = frame;
+    if (this.#json) {
+      payload = JSON.stringify(frame);
+      stats.bytes += payload.length + 4;
+    }
+    if (this.#partitions.length > 0 && this.#cut(from, to)) {
+      this.#lost(frame, from, "partition");
+      return;
+    }
+    if (drop > 0 && random.next() < drop) {
+      this.#lost(frame, from, "lost");
+      return;
+    }
+    let copies = 1;
+    if (duplicate > 0 && random.next() < duplicate) {
+      copies = 2;
+      stats.duplicated++;
+      if (frame.kind === "msg" && this.#traceOn) {
+        this.#frameEvent("duplicate", frame, from, "network duplicated");
+      }
+    }
+    for (let i = 0; i < copies; i++) {
+      let delay = sampleLatency(latency, random.next);
+      if (reorder > 0 && random.next() < reorder) {
+        delay += 3 * latencyBound(latency) * random.next();
+      }
+      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload));
+    }
+  }
+
+  #arrive(from: string, to: string, payload: WireFrame | string): void {
+    const frame: WireFrame = typeof payload === "string" ? JSON.parse(payload) : payload;
+    const machine = this.#machines.get(to);
+    if (machine === undefined || !machine.alive) {
+      this.#lost(frame, from, machine === undefined ? "no such machine" : "machine down");
+      return;
+    }
+    machine.receiveFrame(from, frame);
+  }
+
+  #cut(from: string, to: string): boolean {
+    for (const p of this.#partitions) {
+      if (p.from.has(from) && p.to.has(to)) return true;
+      if (!p.oneWay && p.from.has(to) && p.to.has(from)) return true;
+    }
+    return false;
+  }
+
+  #lost(frame: WireFrame, from: string, why: string): void {
+    this.stats.dropped++;
+    if (frame.kind === "msg" && this.#traceOn) this.#frameEvent("drop", frame, from, why);
+  }
+
+  #frameEvent(ev: "drop" | "duplicate", frame: WireFrame, at: string, note: string): void {
+    if (frame.kind !== "msg") return;
+    const env = frame.env;
+    this.trace.record({
+      t: this.#now,
+      ev,
+      at,
+      id: env.id,
+      from: env.from,
+      to: env.to,
+      kind: env.kind,
+      note,
+    });
+  }
+
+  #event(ev: "partition" | "heal", note: string): void {
+    if (this.#traceOn) this.trace.record({ t: this.#now, ev, at: "network", note });
+  }
+
+  #schedule(t: number, run: () => void): Scheduled {
+    const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false };
+    this.#heap.push(item);
+    return item;
+  }
+
+  /** Lets runnable processes run (microtasks) until every one of them blocks again. */
+  async #settle(): Promise<void> {
+    let ticks = 0;
+    while (this.#running > 0) {
+      await null;
+      if (++ticks > STALL_TICKS) {
+        // A process awaits something that is not a simulator primitive: treat it as blocked.
+        for (const machine of this.#machines.values()) machine.forceIdle();
+        this.#running = 0;
+      }
+    }
+  }
+
+  #runtimeFor(name: string): Runtime {
+    const random = this.#random.fork(name);
+    return {
+      kind: "sim",
+      now: () => {
+        const skew = this.#skews.get(name);
+        return skew === undefined ? this.#now : this.#now * (1 + skew.drift) + skew.offset;
+      },
+      random: random.next,
+      setTimer: (delay: number, callback: () => void): TimerId => {
+        const id = this.#seq;
+        const item = this.#schedule(this.#now + Math.max(0, delay), () => {
+          this.#timers.delete(id);
+          callback();
+        });
+        this.#timers.set(id, item);
+        return id;
+      },
+      clearTimer: (id: TimerId): void => {
+        const item = this.#timers.get(id);
+        if (item !== undefined) {
+          item.cancelled = true;
+          this.#timers.delete(id);
+        }
+      },
+      account: (delta: number): void => {
+        this.#running += delta;
+      },
+    };
+  }
+}

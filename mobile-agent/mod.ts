@@ -1,0 +1,5 @@
+/**
+ * mobile-agent architecture (work in progress).
+ * @module
+ */
+export {};

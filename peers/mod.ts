@@ -1,0 +1,5 @@
+/**
+ * peers architecture (work in progress).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * proxy architecture (work in progress).
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * tiers architecture (work in progress).
+ * @module
+ */
+export {};
