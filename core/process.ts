@@ -67,3 +67,9 @@ export interface ProcessContext {
   /** Writes a line to the trace. */
   log(text: string): void;
 }
+
+/**
+ * A named, parameterised process: how architectures publish process code that the lab can start
+ * by name in the simulator or inside a machine that is its own OS process.
+ */
+export type Program = (args: Readonly<Record<string, unknown>>) => ProcessFn;

@@ -11,6 +11,23 @@ import type { Runtime, TimerId } from "./runtime.ts";
 export interface RealRuntimeOptions {
   /** Seed of the runtime's generator. @default a seed drawn from the host's crypto */
   seed?: number;
+  /** Wall-clock ms (Unix epoch) that `now()` counts from, so that hosts share a time base. @default this process's start */
+  origin?: number;
+}
+
+/**
+ * Wall-clock milliseconds since the Unix epoch: a time base several OS processes share, and an
+ * incarnation number that grows across restarts of a machine.
+ *
+ * @example Grows with time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wallClock } from "./real_runtime.ts";
+ * assert.ok(wallClock() > 1_600_000_000_000);
+ * ```
+ */
+export function wallClock(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /**
@@ -31,9 +48,10 @@ export function createRealRuntime(options: RealRuntimeOptions = {}): Runtime {
   const random: Random = createRandom(seed);
   const timers = new Map<TimerId, ReturnType<typeof setTimeout>>();
   let nextId = 1;
+  const shift = performance.timeOrigin - (options.origin ?? performance.timeOrigin);
   return {
     kind: "real",
-    now: () => performance.now(),
+    now: () => performance.now() + shift,
     random: () => random.next(),
     setTimer(delay: number, callback: () => void): TimerId {
       const id = nextId++;

@@ -1,5 +1,8 @@
 /**
- * tiers architecture (work in progress).
+ * Tiered architectures: client/server (two tiers) and three-tier presentation / logic / data.
  * @module
  */
-export {};
+export * from "./kv_protocol.ts";
+export * from "./kv_server.ts";
+export * from "./kv_client.ts";
+export * from "./programs.ts";

@@ -1,0 +1,227 @@
+/**
+ * The network of a machine that is a real OS process: wire frames travel as length-prefixed
+ * JSON over TCP, one outgoing connection per peer machine (opened on first use, coalesced
+ * writes), one listener for incoming ones. A connection starts with a hello frame that names the
+ * sending machine. Optional fault injection (drop, duplicate, delay) uses the runtime's seeded
+ * generator and timers, so the same faults can be tried on real sockets.
+ * @module
+ */
+import type { Machine, Network } from "./machine.ts";
+import type { Runtime } from "./runtime.ts";
+import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
+import type { TraceSink } from "./trace.ts";
+import { decodeWire, type WireFrame } from "./wire.ts";
+import { type Latency, sampleLatency } from "./latency.ts";
+
+/** Options of {@link TcpNetwork}. */
+export interface TcpNetworkOptions {
+  /** Maps `machine.domain` to `host:port`; `undefined` when unknown. */
+  readonly resolve: (machine: string) => string | undefined;
+  /** Runtime for fault injection and trace times. */
+  readonly runtime: Runtime;
+  /** Where drops are recorded. @default none */
+  readonly trace?: TraceSink;
+  /** Probability of losing a frame before it is written. @default 0 */
+  readonly drop?: number;
+  /** Probability of writing a frame twice. @default 0 */
+  readonly duplicate?: number;
+  /** Extra latency added before a frame is written. @default none */
+  readonly latency?: Latency;
+  /** Largest frame accepted. @default 16 MiB */
+  readonly maxFrame?: number;
+}
+
+/** Counters of a TCP network. */
+export interface TcpStats {
+  /** Frames written (acks included). */
+  frames: number;
+  /** Bytes written, 4-byte headers included. */
+  bytes: number;
+  /** Acknowledgement frames. */
+  acks: number;
+  /** Frames lost: injected drops and frames to unreachable machines. */
+  dropped: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface Peer {
+  conn?: FrameConnection;
+  connecting?: Promise<void>;
+  queue: Uint8Array[];
+}
+
+/**
+ * TCP network for one local machine.
+ *
+ * @example Two machines in one process over loopback TCP
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Machine, TcpNetwork, createRealRuntime } from "./mod.ts";
+ * const endpoints = new Map<string, string>();
+ * const make = async (name: string) => {
+ *   const runtime = createRealRuntime({ seed: 1 });
+ *   const network = new TcpNetwork({ resolve: (m) => endpoints.get(m), runtime });
+ *   const machine = new Machine(name, { runtime, network });
+ *   const { hostname, port } = await network.listen(machine);
+ *   endpoints.set(name, `${hostname}:${port}`);
+ *   return { machine, network };
+ * };
+ * const a = await make("m1.lab"), b = await make("m2.lab");
+ * const got = Promise.withResolvers<string>();
+ * b.machine.spawn("echo", async (ctx) => { const m = await ctx.receive(); await ctx.reply(m, m.body); });
+ * a.machine.spawn("client", async (ctx) => { got.resolve((await ctx.request<string>("echo@m2.lab", "hi")).body); });
+ * assert.equal(await got.promise, "hi");
+ * a.machine.shutdown(); b.machine.shutdown();
+ * await a.network.close(); await b.network.close();
+ * ```
+ */
+export class TcpNetwork implements Network {
+  /** Counters. */
+  readonly stats: TcpStats = { frames: 0, bytes: 0, acks: 0, dropped: 0 };
+  readonly #options: TcpNetworkOptions;
+  readonly #peers = new Map<string, Peer>();
+  #listener: FrameListener | undefined;
+  #machine: Machine | undefined;
+  #closed = false;
+
+  /** Creates the network; call {@link TcpNetwork.listen} to receive. */
+  constructor(options: TcpNetworkOptions) {
+    this.#options = options;
+  }
+
+  /** Listens for frames addressed to `machine`. */
+  listen(
+    machine: Machine,
+    address: { hostname?: string; port?: number } = {},
+  ): Promise<{ hostname: string; port: number }> {
+    this.#machine = machine;
+    const from = new WeakMap<FrameConnection, string>();
+    this.#listener = listenFrames({
+      hostname: address.hostname ?? "127.0.0.1",
+      port: address.port ?? 0,
+      maxFrame: this.#options.maxFrame,
+      onFrame: (payload, conn) => {
+        const sender = from.get(conn);
+        if (sender === undefined) {
+          const hello = JSON.parse(decoder.decode(payload)) as { hello?: unknown };
+          if (typeof hello?.hello !== "string") {
+            throw new TypeError(`Cannot accept connection from ${conn.remote}: no hello frame`);
+          }
+          from.set(conn, hello.hello);
+          return;
+        }
+        this.#machine?.receiveFrame(sender, decodeWire(payload));
+      },
+      onError: (error, conn) => {
+        console.error(
+          `archlab: ${machine.name} closed connection from ${conn.remote}: ${error.message}`,
+        );
+      },
+    });
+    return Promise.resolve({ hostname: this.#listener.hostname, port: this.#listener.port });
+  }
+
+  /** Forgets the connection to `machine` (after it moved or restarted). */
+  forget(machine: string): void {
+    const peer = this.#peers.get(machine);
+    this.#peers.delete(machine);
+    void peer?.conn?.close();
+  }
+
+  /** Sends a frame; never throws (a lost frame is the reliable channel's business). */
+  send(from: string, to: string, frame: WireFrame): void {
+    if (this.#closed) return;
+    const options = this.#options;
+    const random = options.runtime.random;
+    if (options.drop && random() < options.drop) {
+      this.#lost(frame, from, "lost (injected)");
+      return;
+    }
+    const copies = options.duplicate && random() < options.duplicate ? 2 : 1;
+    const payload = encoder.encode(JSON.stringify(frame));
+    for (let i = 0; i < copies; i++) {
+      this.stats.frames++;
+      this.stats.bytes += payload.length + 4;
+      if (frame.kind === "ack") this.stats.acks++;
+      if (options.latency) {
+        const delay = sampleLatency(options.latency, random);
+        options.runtime.setTimer(delay, () => this.#write(from, to, payload, frame));
+      } else {
+        this.#write(from, to, payload, frame);
+      }
+    }
+  }
+
+  /** Closes the listener and every connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conns = [...this.#peers.values()];
+    this.#peers.clear();
+    await Promise.all(conns.map(async (peer) => {
+      await peer.connecting?.catch(() => {});
+      await peer.conn?.close();
+    }));
+    await this.#listener?.close();
+  }
+
+  #write(from: string, to: string, payload: Uint8Array, frame: WireFrame): void {
+    let peer = this.#peers.get(to);
+    if (peer === undefined) {
+      peer = { queue: [] };
+      this.#peers.set(to, peer);
+    }
+    if (peer.conn !== undefined) {
+      peer.conn.send(payload);
+      return;
+    }
+    peer.queue.push(payload);
+    if (peer.connecting !== undefined) return;
+    const endpoint = this.#options.resolve(to);
+    if (endpoint === undefined) {
+      this.#peers.delete(to);
+      this.#lost(frame, from, `machine "${to}" is not in the directory`);
+      return;
+    }
+    const colon = endpoint.lastIndexOf(":");
+    const host = endpoint.slice(0, colon), port = Number(endpoint.slice(colon + 1));
+    const current = peer;
+    current.connecting = FrameConnection.connect(host, port, {
+      maxFrame: this.#options.maxFrame,
+      onClose: () => {
+        if (this.#peers.get(to) === current) this.#peers.delete(to);
+      },
+      onError: () => {},
+    }).then((conn) => {
+      if (this.#closed) {
+        void conn.close();
+        return;
+      }
+      current.conn = conn;
+      conn.send(encoder.encode(JSON.stringify({ hello: from })));
+      for (const queued of current.queue) conn.send(queued);
+      current.queue = [];
+    }, () => {
+      // Unreachable now: forget the peer so that a retransmission tries again.
+      if (this.#peers.get(to) === current) this.#peers.delete(to);
+      this.stats.dropped += current.queue.length;
+    });
+  }
+
+  #lost(frame: WireFrame, at: string, note: string): void {
+    this.stats.dropped++;
+    if (frame.kind !== "msg" || this.#options.trace === undefined) return;
+    const env = frame.env;
+    this.#options.trace.record({
+      t: this.#options.runtime.now(),
+      ev: "drop",
+      at,
+      id: env.id,
+      from: env.from,
+      to: env.to,
+      kind: env.kind,
+      note,
+    });
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * Shared pieces of the lab's commands: flag parsing with clear errors, the common run flags,
+ * percentiles, the summary table, narration and trace files.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Latency, parseLatency } from "../core/latency.ts";
+import { toMermaid } from "../core/mermaid.ts";
+import type { Trace, TraceEvent } from "../core/trace.ts";
+
+/** A command-line mistake: the lab prints it with the usage and exits with code 2. */
+export class UsageError extends Error {
+  /** The usage text to print after the message. */
+  readonly usage: string;
+  /** Creates the error. */
+  constructor(message: string, usage: string) {
+    super(message);
+    this.name = "UsageError";
+    this.usage = usage;
+  }
+}
+
+/** A flag definition for {@link parseFlags}. */
+export interface FlagSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly multiple?: boolean;
+}
+
+/**
+ * Parses `args` strictly; an unknown flag or a missing value throws a {@link UsageError} that
+ * lists the accepted flags.
+ */
+export function parseFlags(
+  args: string[],
+  flags: Readonly<Record<string, FlagSpec>>,
+  usage: string,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: flags as Record<string, FlagSpec>,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (error) {
+    const accepted = Object.keys(flags).map((f) => `--${f}`).join(", ");
+    throw new UsageError(`${(error as Error).message}\naccepted flags: ${accepted}`, usage);
+  }
+}
+
+/** Flags every architecture command accepts. */
+export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  help: { type: "boolean", short: "h" },
+  sim: { type: "boolean" },
+  seed: { type: "string" },
+  drop: { type: "string" },
+  dup: { type: "string" },
+  reorder: { type: "string" },
+  delay: { type: "string" },
+  partition: { type: "string" },
+  crash: { type: "string" },
+  unreliable: { type: "boolean" },
+  json: { type: "boolean" },
+  trace: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+};
+
+/** Help lines for {@link COMMON_FLAGS}. */
+export const COMMON_HELP = `Common flags:
+  --sim                 run in the deterministic simulator (default: real OS processes over TCP)
+  --seed N              seed of every random choice (default 1); a run replays from its seed
+  --drop P              probability that a frame is lost (0..1)
+  --dup P               probability that a frame is duplicated (0..1)
+  --reorder P           probability that a frame is held back and overtaken (0..1)
+  --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN)
+  --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one way
+  --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms)
+  --unreliable          switch the reliable channel off (no acks, no retransmission)
+  --json                print one JSON object on stdout and nothing else there
+  --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram)
+  -q, --quiet           no live narration
+  -h, --help            this help`;
+
+/** A partition from `--partition`. */
+export interface PartitionSpec {
+  readonly a: string[];
+  readonly b: string[];
+  readonly oneWay: boolean;
+  readonly at: number;
+  readonly until?: number;
+}
+
+/** A crash from `--crash`. */
+export interface CrashSpec {
+  readonly machine: string;
+  readonly at: number;
+  readonly restartAt?: number;
+}
+
+/** The common flags, parsed and checked. */
+export interface CommonOptions {
+  readonly sim: boolean;
+  readonly seed: number;
+  readonly drop: number;
+  readonly duplicate: number;
+  readonly reorder: number;
+  readonly latency?: Latency;
+  readonly partitions: PartitionSpec[];
+  readonly crashes: CrashSpec[];
+  readonly reliable: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly trace?: string;
+}
+
+function probability(name: string, value: unknown, usage: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) {
+    throw new UsageError(
+      `Cannot use --${name} "${value}": give a probability between 0 and 1`,
+      usage,
+    );
+  }
+  return n;
+}
+
+/** Parses an integer flag with bounds, or throws a {@link UsageError} quoting it. */
+export function intFlag(
+  name: string,
+  value: unknown,
+  fallback: number,
+  usage: string,
+  min = 0,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`Cannot use --${name} "${value}": give a whole number >= ${min}`, usage);
+  }
+  return n;
+}
+
+function window(text: string, flag: string, usage: string): { at: number; until?: number } {
+  const m = /^(\d+(?:\.\d+)?)(?:\.\.(\d+(?:\.\d+)?))?$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `Cannot use --${flag}: time "${text}" is not AT or AT..UNTIL in ms`,
+      usage,
+    );
+  }
+  return { at: Number(m[1]), until: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/**
+ * Parses the common flags.
+ *
+ * @example Faults and seed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCommon } from "./_common.ts";
+ * const options = parseCommon({ sim: true, seed: "7", drop: "0.2", crash: "m1.lab@100..300" }, "usage");
+ * assert.equal(options.seed, 7);
+ * assert.deepEqual(options.crashes, [{ machine: "m1.lab", at: 100, restartAt: 300 }]);
+ * ```
+ */
+export function parseCommon(
+  values: Record<string, unknown>,
+  usage: string,
+): CommonOptions {
+  const partitions: PartitionSpec[] = [];
+  if (typeof values.partition === "string") {
+    const [sides, when = "0"] = values.partition.split("@");
+    const oneWay = sides.includes("->");
+    const [a, b] = sides.split(oneWay ? "->" : "|");
+    if (!a || !b) {
+      throw new UsageError(
+        `Cannot use --partition "${values.partition}": write "m1.lab|m2.lab@FROM..TO" or "m1.lab->m2.lab@FROM..TO"`,
+        usage,
+      );
+    }
+    const w = window(when, "partition", usage);
+    partitions.push({ a: a.split(","), b: b.split(","), oneWay, at: w.at, until: w.until });
+  }
+  const crashes: CrashSpec[] = [];
+  if (typeof values.crash === "string") {
+    const [machine, when] = values.crash.split("@");
+    if (!machine || !when) {
+      throw new UsageError(
+        `Cannot use --crash "${values.crash}": write "m1.lab@AT" or "m1.lab@AT..RESTART"`,
+        usage,
+      );
+    }
+    const w = window(when, "crash", usage);
+    crashes.push({ machine, at: w.at, restartAt: w.until });
+  }
+  let latency: Latency | undefined;
+  if (typeof values.delay === "string") {
+    try {
+      latency = parseLatency(values.delay);
+    } catch (error) {
+      throw new UsageError((error as Error).message, usage);
+    }
+  }
+  return {
+    sim: values.sim === true,
+    seed: intFlag("seed", values.seed, 1, usage),
+    drop: probability("drop", values.drop, usage),
+    duplicate: probability("dup", values.dup, usage),
+    reorder: probability("reorder", values.reorder, usage),
+    latency,
+    partitions,
+    crashes,
+    reliable: values.unreliable !== true,
+    json: values.json === true,
+    quiet: values.quiet === true || values.json === true,
+    trace: typeof values.trace === "string" ? values.trace : undefined,
+  };
+}
+
+/**
+ * The p-th percentile (0..100) of `values`, by nearest rank; 0 for no values.
+ *
+ * @example Median
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { percentile } from "./_common.ts";
+ * assert.equal(percentile([5, 1, 3], 50), 3);
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[rank] * 1000) / 1000;
+}
+
+/** The keys every architecture's `--json` summary has. */
+export interface Summary {
+  architecture: string;
+  transport: "sim" | "tcp";
+  seed: number;
+  requests: number;
+  messages: number;
+  bytes: number;
+  latency: { p50: number; p99: number };
+  retransmissions: number;
+  errors: number;
+  traceDigest: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A narration line for a trace event, or `undefined` for events not worth a line.
+ *
+ * @example A delivered request
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { narrate } from "./_common.ts";
+ * const line = narrate({ t: 1, ev: "send", at: "c1@m2.lab", from: "c1@m2.lab", to: "kv@m1.lab", label: "GET x" });
+ * assert.equal(line, "     1.000 ms  c1@m2.lab -> kv@m1.lab GET x");
+ * ```
+ */
+export function narrate(event: TraceEvent): string | undefined {
+  const t = event.t.toFixed(3).padStart(10);
+  switch (event.ev) {
+    case "send":
+      return `${t} ms  ${event.from} -> ${event.to} ${event.label ?? event.kind ?? ""}`;
+    case "drop":
+      return `${t} ms  ${event.from} -x ${event.to} ${event.kind ?? ""} DROPPED (${event.note})`;
+    case "retransmit":
+      return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} RETRANSMIT (${event.note})`;
+    case "duplicate":
+      return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} DUPLICATE (${event.note})`;
+    case "crash":
+    case "restart":
+    case "partition":
+    case "heal":
+      return `${t} ms  *** ${event.ev.toUpperCase()} ${event.note ?? event.at}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Writes `trace` to `file`: `.mmd` as Mermaid, anything else as JSON Lines. */
+export async function writeTrace(trace: Trace, file: string): Promise<void> {
+  const text = file.endsWith(".mmd") ? toMermaid(trace.events) : trace.toJsonl();
+  await Deno.writeTextFile(file, text);
+}
+
+/**
+ * Formats rows as a two-column table.
+ *
+ * @example A table
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { table } from "./_common.ts";
+ * assert.equal(table([["requests", "30"]]), "requests  30");
+ * ```
+ */
+export function table(rows: readonly (readonly [string, string | number])[]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}

@@ -1,0 +1,161 @@
+/**
+ * Deploys an architecture, described as machines running named programs, either inside the
+ * deterministic simulator or as real OS processes over TCP on 127.0.0.1. Architecture commands
+ * write their topology once and get both.
+ * @module
+ */
+import type { Machine } from "../core/machine.ts";
+import type { Latency } from "../core/latency.ts";
+import type { Address } from "../core/name.ts";
+import type { ProcessFn } from "../core/process.ts";
+import { Simulator } from "../core/simulator.ts";
+import { Trace, type TraceEvent } from "../core/trace.ts";
+import type { CommonOptions } from "./_common.ts";
+import { findProgram } from "./programs.ts";
+
+/** One process to start: `program` from the registry, with JSON `args`. */
+export interface ProcessSpec {
+  readonly name: string;
+  readonly program: string;
+  readonly args?: Readonly<Record<string, unknown>>;
+  readonly capacity?: number;
+}
+
+/** One machine and the processes it boots. */
+export interface MachineSpec {
+  readonly name: string;
+  readonly processes: readonly ProcessSpec[];
+}
+
+/** The network and fault settings of a deployment. */
+export interface DeployOptions {
+  /** Run in the simulator instead of real OS processes. @default false */
+  readonly sim?: boolean;
+  /** Seed of every random choice. @default 1 */
+  readonly seed?: number;
+  /** Reliable channel on. @default true */
+  readonly reliable?: boolean;
+  /** Frame loss probability. @default 0 */
+  readonly drop?: number;
+  /** Frame duplication probability. @default 0 */
+  readonly duplicate?: number;
+  /** Frame reordering probability. @default 0 */
+  readonly reorder?: number;
+  /** Latency distribution. @default simulator: uniform 1..5 ms; TCP: none added */
+  readonly latency?: Latency;
+  /** Called for every trace event as it happens (narration). @default none */
+  readonly onEvent?: (event: TraceEvent) => void;
+}
+
+/** Network counters of a deployment. */
+export interface DeployStats {
+  /** Frames on the wire, retransmissions and acks included. */
+  readonly frames: number;
+  /** Bytes on the wire. */
+  readonly bytes: number;
+  /** Acknowledgement frames. */
+  readonly acks: number;
+}
+
+/** A running deployment. */
+export interface Deployment {
+  /** Where it runs. */
+  readonly transport: "sim" | "tcp";
+  /** Every event of every machine, in arrival order. */
+  readonly trace: Trace;
+  /** Machine `ctl.lab`, in the lab's own process: spawn collectors and drivers here. */
+  readonly control: Machine;
+  /** Spawns `fn` on the control machine; returns its address. */
+  spawnControl(name: string, fn: ProcessFn): Address;
+  /**
+   * Runs until `done` settles. In the simulator it runs virtual time until quiescent (or
+   * `until` ms) and then awaits `done`.
+   */
+  run(done: Promise<unknown>, options?: { until?: number }): Promise<void>;
+  /** Crashes a machine now (simulator: at virtual `at`), restarting it at `restartAt` if given. */
+  crash(machine: string, options?: { at?: number; restartAt?: number }): void;
+  /** Cuts machines apart (simulator only on this version). */
+  partition(
+    a: string[],
+    b: string[],
+    options?: { at?: number; until?: number; oneWay?: boolean },
+  ): void;
+  /** Network counters so far. */
+  stats(): DeployStats;
+  /** Stops every machine and OS process. */
+  stop(): Promise<void>;
+}
+
+/** Name of the lab's own machine. */
+export const CONTROL_MACHINE = "ctl.lab";
+
+/** Builds {@link DeployOptions} from the common flags. */
+export function deployOptions(
+  common: CommonOptions,
+  onEvent?: (e: TraceEvent) => void,
+): DeployOptions {
+  return {
+    sim: common.sim,
+    seed: common.seed,
+    reliable: common.reliable,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    reorder: common.reorder,
+    latency: common.latency,
+    onEvent,
+  };
+}
+
+/** Starts `machines` in the simulator or as OS processes. */
+export async function deploy(
+  machines: readonly MachineSpec[],
+  options: DeployOptions = {},
+): Promise<Deployment> {
+  if (options.sim) return deploySim(machines, options);
+  const { deployTcp } = await import("./cluster.ts");
+  return deployTcp(machines, options);
+}
+
+function deploySim(machines: readonly MachineSpec[], options: DeployOptions): Deployment {
+  const sim = new Simulator({
+    seed: options.seed ?? 1,
+    reliable: options.reliable ?? true,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    reorder: options.reorder,
+    latency: options.latency,
+  });
+  if (options.onEvent) sim.trace.listen(options.onEvent);
+  for (const spec of machines) {
+    const machine = sim.machine(spec.name);
+    for (const p of spec.processes) {
+      machine.spawn(p.name, findProgram(p.program)(p.args ?? {}), { capacity: p.capacity });
+    }
+  }
+  const control = sim.machine(CONTROL_MACHINE);
+  return {
+    transport: "sim",
+    trace: sim.trace,
+    control,
+    spawnControl: (name, fn) => control.spawn(name, fn),
+    async run(done, runOptions = {}) {
+      let settled = false;
+      done.then(() => settled = true, () => settled = true);
+      await sim.run({ until: runOptions.until });
+      for (let i = 0; i < 8 && !settled; i++) await null;
+      if (!settled) {
+        throw new Error(
+          `Cannot finish the run: the simulation went quiet at ${sim.now.toFixed(3)} ms before ` +
+            `the workload finished (seed ${sim.seed}); replay with --seed ${sim.seed} --trace run.jsonl`,
+        );
+      }
+      await done;
+    },
+    crash: (machine, crash = {}) => sim.crash(machine, crash),
+    partition: (a, b, partition = {}) => sim.partition(a, b, partition),
+    stats: () => ({ frames: sim.stats.frames, bytes: sim.stats.bytes, acks: sim.stats.acks }),
+    stop: () => Promise.resolve(),
+  };
+}
+
+export { Trace };
