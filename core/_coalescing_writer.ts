@@ -19,9 +19,18 @@ const INITIAL_CAPACITY = 16 * 1024;
 const KEEP_CAPACITY = 1024 * 1024;
 const HEADER_BYTES = 4;
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
+/** Options for {@linkcode CoalescingWriter}. */
+export interface CoalescingWriterOptions {
+  /**
+   * The peer's address, quoted in errors.
+   * @default {"the peer"}
+   */
+  peer?: string;
+  /**
+   * Called once with the socket's error when a write rejects; the writer has failed by then.
+   * @default {undefined}
+   */
+  onWriteError?: (error: Error) => void;
 }
 
 /**
@@ -35,7 +44,7 @@ interface Waiter {
  * const writes: Uint8Array[] = [];
  * const writer = new CoalescingWriter({
  *   write: (bytes) => Promise.resolve(writes.push(bytes.slice()) && bytes.length),
- * }, () => {});
+ * });
  * for (const value of [1, 2, 3]) writer.send(new Uint8Array([value]));
  * await writer.flush();
  * assert.deepEqual(writes, [new Uint8Array([0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0, 1, 3])]);
@@ -43,25 +52,28 @@ interface Waiter {
  */
 export class CoalescingWriter {
   readonly #sink: ByteSink;
+  readonly #peer: string;
   readonly #onWriteError: (error: Error) => void;
   #buffer: Uint8Array = new Uint8Array(INITIAL_CAPACITY);
   #length = 0;
   #spare: Uint8Array | undefined;
   #writing = false;
-  #waiters: Waiter[] = [];
+  /** Settled when the current run of writes ends; created only when someone flushes. */
+  #flushed: PromiseWithResolvers<void> | undefined;
+  /** Resolved when the current run of writes ends; created only when someone asks. */
+  #idle: PromiseWithResolvers<void> | undefined;
   #failure: Error | undefined;
-  #idle: Promise<void> = Promise.resolve();
-  #markIdle: () => void = () => {};
 
   /**
    * Creates a writer over `sink`.
    *
    * @param sink Where batches are written.
-   * @param onWriteError Called once when a write rejects; the writer then fails.
+   * @param options Who is written to, and who hears about a failed write.
    */
-  constructor(sink: ByteSink, onWriteError: (error: Error) => void) {
+  constructor(sink: ByteSink, options: CoalescingWriterOptions = {}) {
     this.#sink = sink;
-    this.#onWriteError = onWriteError;
+    this.#peer = options.peer ?? "the peer";
+    this.#onWriteError = options.onWriteError ?? (() => {});
   }
 
   /** Bytes accepted but not yet handed to the sink. */
@@ -71,7 +83,9 @@ export class CoalescingWriter {
 
   /** Resolves when no write is in flight. */
   get idle(): Promise<void> {
-    return this.#idle;
+    if (!this.#writing) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers();
+    return this.#idle.promise;
   }
 
   /**
@@ -95,7 +109,6 @@ export class CoalescingWriter {
     this.#length = needed;
     if (!this.#writing) {
       this.#writing = true;
-      this.#idle = new Promise((resolve) => this.#markIdle = resolve);
       queueMicrotask(() => void this.#drain());
     }
   }
@@ -110,17 +123,19 @@ export class CoalescingWriter {
       return Promise.reject(this.#failure);
     }
     if (!this.#writing) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#flushed ??= Promise.withResolvers();
+    return this.#flushed.promise;
   }
 
   /**
-   * Stops the writer: unwritten frames are dropped, pending flushes reject with `error`, and
-   * later sends throw it.
+   * Stops the writer: unwritten frames are dropped, pending flushes reject with an error naming
+   * the peer and `cause`, and later sends throw it.
    *
-   * @param error Why the writer stopped.
+   * @param cause Why the writer stopped.
    */
-  fail(error: Error): void {
+  fail(cause: Error): void {
     if (this.#failure) return;
+    const error = new Error(`Cannot flush frames to ${this.#peer}: ${cause.message}`, { cause });
     this.#failure = error;
     const hadPending = this.#length > 0;
     this.#length = 0;
@@ -138,7 +153,7 @@ export class CoalescingWriter {
         this.#spare = undefined;
         this.#length = 0;
         for (let offset = 0; offset < batch.length;) {
-          const written = await this.#sink.write(batch.subarray(offset));
+          const written = await this.#sink.write(offset === 0 ? batch : batch.subarray(offset));
           if (written <= 0) {
             throw new Error(`Cannot write frames: the socket accepted ${written} bytes`);
           }
@@ -147,19 +162,21 @@ export class CoalescingWriter {
         if (full.length <= KEEP_CAPACITY && !this.#failure) this.#spare = full;
       }
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      this.fail(failure);
-      this.#onWriteError(failure);
+      const cause = error instanceof Error ? error : new Error(String(error));
+      this.fail(cause);
+      this.#onWriteError(cause);
     } finally {
       this.#writing = false;
-      this.#markIdle();
+      this.#idle?.resolve();
+      this.#idle = undefined;
     }
     if (!this.#failure) this.#settle();
   }
 
   #settle(error?: Error): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) error ? waiter.reject(error) : waiter.resolve();
+    const flushed = this.#flushed;
+    this.#flushed = undefined;
+    if (error) flushed?.reject(error);
+    else flushed?.resolve();
   }
 }

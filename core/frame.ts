@@ -170,7 +170,9 @@ export interface FrameDecoderOptions {
  * import { encodeFrame, FrameDecoder } from "./frame.ts";
  *
  * const bytes = (...values: number[]) => new Uint8Array(values);
- * const wire = new Uint8Array([...encodeFrame(bytes(1)), ...encodeFrame(bytes()), ...encodeFrame(bytes(2, 3))]);
+ * const wire = new Uint8Array(
+ *   [bytes(1), bytes(), bytes(2, 3)].flatMap((payload) => [...encodeFrame(payload)]),
+ * );
  * const decoder = new FrameDecoder();
  * assert.deepEqual(decoder.push(wire.subarray(0, 10)), [bytes(1), bytes()]);
  * assert.equal(decoder.buffered, 1);
@@ -183,7 +185,7 @@ export class FrameDecoder {
   /** Header bytes received so far for the next frame (0 to 3 between pushes). */
   #headerFill = 0;
   #header = 0;
-  /** Declared length of the frame whose payload is being collected, or -1 while reading a header. */
+  /** Declared length of the frame being collected, or -1 while reading a header. */
   #length = -1;
   #partial: Uint8Array = new Uint8Array(0);
   #partialFill = 0;
