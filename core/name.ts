@@ -46,11 +46,15 @@ function checkLabel(label: string, what: string, input: string): void {
  * ```
  */
 export function parseMachine(text: string): { machine: string; domain: string } {
+  return splitMachine(text, text);
+}
+
+function splitMachine(text: string, input: string): { machine: string; domain: string } {
   const dot = text.indexOf(".");
   const machine = dot < 0 ? text : text.slice(0, dot);
   const domain = dot < 0 ? DEFAULT_DOMAIN : text.slice(dot + 1);
-  checkLabel(machine, "machine", text);
-  for (const part of domain.split(".")) checkLabel(part, "domain", text);
+  checkLabel(machine, "machine", input);
+  for (const part of domain.split(".")) checkLabel(part, "domain", input);
   return { machine, domain };
 }
 
@@ -85,7 +89,7 @@ export function parseName(text: string): ProcessName {
     throw new TypeError(`Cannot parse process name "${text}": ${ACCEPTED}`);
   }
   checkLabel(process, "process", text);
-  const { machine, domain } = parseMachine(machineText);
+  const { machine, domain } = splitMachine(machineText, text);
   return { process, machine, domain };
 }
 

@@ -145,11 +145,11 @@ export async function runNode(args: string[]): Promise<number> {
         break;
     }
   };
+  emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
   for (const item of (values.spawn as string[] | undefined) ?? []) {
     const [name, program] = item.split("=");
     spawn(name, program ?? name);
   }
-  emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
   const onSignal = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
