@@ -24,7 +24,7 @@ import {
 } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent, TraceSink } from "./trace.ts";
-import type { WireFrame } from "./wire.ts";
+import type { AckFrame, WireFrame } from "./wire.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -76,7 +76,6 @@ class ProcessRecord {
   sent = 0;
   runnable = false;
   alive = true;
-  current: object | null = null;
   ctx!: ProcessContext;
   constructor(address: Address, capacity: number) {
     this.address = address;
@@ -116,6 +115,7 @@ export class Machine {
   #timers = new Set<TimerId>();
   #senders = new Map<string, ReliableSender>();
   #receivers = new Map<string, ReliableReceiver>();
+  #acksDue = new Map<string, { ack: AckFrame; timer: TimerId }>();
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
@@ -203,8 +203,7 @@ export class Machine {
   receiveFrame(from: string, frame: WireFrame): void {
     if (!this.#alive) return;
     if (frame.kind === "ack") {
-      const settled = this.#senders.get(from)?.acknowledge(frame);
-      if (settled) { for (const entry of settled) this.#clearTimer(entry.timer); }
+      this.#acknowledged(from, frame.epoch, frame.seq);
       return;
     }
     if (frame.seq === undefined) {
@@ -213,8 +212,9 @@ export class Machine {
     }
     let receiver = this.#receivers.get(from);
     if (receiver === undefined) this.#receivers.set(from, receiver = new ReliableReceiver());
+    if (frame.ack !== undefined) this.#acknowledged(from, frame.ack.epoch, frame.ack.seq);
     const acceptance = receiver.accept(frame);
-    if (acceptance.ack) this.#network.send(this.name, from, acceptance.ack);
+    if (acceptance.ack) this.#scheduleAck(from, acceptance.ack);
     if (acceptance.duplicate) {
       const env = frame.env;
       this.#record({
@@ -231,6 +231,30 @@ export class Machine {
     for (const env of acceptance.deliver) this.#arrive(env, null);
   }
 
+  #acknowledged(from: string, epoch: number, seq: number): void {
+    const settled = this.#senders.get(from)?.acknowledge({ kind: "ack", epoch, seq });
+    if (settled) { for (const entry of settled) this.#clearTimer(entry.timer); }
+  }
+
+  /**
+   * Acknowledgements wait one scheduling turn: a reply sent meanwhile carries them along
+   * (piggybacking), and only otherwise does a separate ack frame go out.
+   */
+  #scheduleAck(to: string, ack: AckFrame): void {
+    const due = this.#acksDue.get(to);
+    if (due !== undefined) {
+      due.ack = ack;
+      return;
+    }
+    const entry = { ack, timer: 0 as TimerId };
+    this.#acksDue.set(to, entry);
+    entry.timer = this.#setTimer(0, () => {
+      if (this.#acksDue.get(to) !== entry) return;
+      this.#acksDue.delete(to);
+      this.#network.send(this.name, to, entry.ack);
+    });
+  }
+
   #halt(): void {
     for (const proc of this.#processes.values()) {
       if (proc.runnable) this.#runtime.account(-1);
@@ -244,6 +268,7 @@ export class Machine {
     this.#pending.clear();
     this.#senders.clear();
     this.#receivers.clear();
+    this.#acksDue.clear();
   }
 
   #record(event: TraceEvent): void {
@@ -306,16 +331,13 @@ export class Machine {
       proc.runnable = false;
       this.#runtime.account(-1);
     }
-    const token = {};
-    proc.current = token;
     let resolve!: (value: T) => void, reject!: (error: unknown) => void;
     const promise = new Promise<T>((res, rej) => {
       resolve = res;
       reject = rej;
     });
     const wake = () => {
-      if (proc.current === token && !proc.runnable && proc.alive) {
-        proc.current = null;
+      if (!proc.runnable && proc.alive) {
         proc.runnable = true;
         this.#runtime.account(1);
       }
@@ -374,7 +396,17 @@ export class Machine {
     }
     const entry = sender.stamp(env);
     this.#arm(dest, sender, entry);
-    this.#network.send(this.name, dest, entry.frame);
+    const due = this.#acksDue.get(dest);
+    if (due === undefined) {
+      this.#network.send(this.name, dest, entry.frame);
+    } else {
+      this.#acksDue.delete(dest);
+      this.#clearTimer(due.timer);
+      this.#network.send(this.name, dest, {
+        ...entry.frame,
+        ack: { epoch: due.ack.epoch, seq: due.ack.seq },
+      });
+    }
   }
 
   #arm(dest: string, sender: ReliableSender, entry: Unacked): void {

@@ -77,7 +77,12 @@ interface Partition {
   readonly oneWay: boolean;
 }
 
-const STALL_TICKS = 10_000;
+/**
+ * Microtask turns without any process blocking or waking after which the runnable processes are
+ * taken as blocked: a process whose wait was settled but that still awaits another promise
+ * (`Promise.all` of two requests, the losing side of a `Promise.race`) never blocks again.
+ */
+const QUIET_TICKS = 256;
 
 /**
  * A simulated distributed system.
@@ -117,6 +122,7 @@ export class Simulator implements Network {
   #now = 0;
   #seq = 0;
   #running = 0;
+  #activity = 0;
   #traceOn: boolean;
   #json: boolean;
   #defaultLatency: Latency;
@@ -335,11 +341,14 @@ export class Simulator implements Network {
 
   /** Lets runnable processes run (microtasks) until every one of them blocks again. */
   async #settle(): Promise<void> {
-    let ticks = 0;
+    let quiet = 0, seen = this.#activity;
     while (this.#running > 0) {
       await null;
-      if (++ticks > STALL_TICKS) {
-        // A process awaits something that is not a simulator primitive: treat it as blocked.
+      if (this.#activity !== seen) {
+        seen = this.#activity;
+        quiet = 0;
+      } else if (++quiet > QUIET_TICKS) {
+        // Woken processes that made no move for a while wait on something else: take them as blocked.
         for (const machine of this.#machines.values()) machine.forceIdle();
         this.#running = 0;
       }
@@ -373,6 +382,7 @@ export class Simulator implements Network {
       },
       account: (delta: number): void => {
         this.#running += delta;
+        this.#activity++;
       },
     };
   }

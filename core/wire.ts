@@ -16,6 +16,8 @@ export interface MessageFrame {
   readonly seq?: number;
   /** Lowest sequence number the sender has not yet seen acknowledged. */
   readonly base?: number;
+  /** A cumulative acknowledgement for the reverse channel, carried along (piggybacked). */
+  readonly ack?: { readonly epoch: number; readonly seq: number };
 }
 
 /** A cumulative acknowledgement: every `seq` up to this one of incarnation `epoch` arrived. */
