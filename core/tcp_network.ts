@@ -85,6 +85,7 @@ export class TcpNetwork implements Network {
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
+  #cut = new Set<string>();
 
   /** Creates the network; call {@link TcpNetwork.listen} to receive. */
   constructor(options: TcpNetworkOptions) {
@@ -130,9 +131,24 @@ export class TcpNetwork implements Network {
     void peer?.conn?.close();
   }
 
+  /**
+   * Cuts (or restores) the link to `machines`: frames to them are lost, as in a partition.
+   * The machines on the other side cut their links back for a two-way partition.
+   */
+  cut(machines: readonly string[], on = true): void {
+    for (const machine of machines) {
+      if (on) this.#cut.add(machine);
+      else this.#cut.delete(machine);
+    }
+  }
+
   /** Sends a frame; never throws (a lost frame is the reliable channel's business). */
   send(from: string, to: string, frame: WireFrame): void {
     if (this.#closed) return;
+    if (this.#cut.size > 0 && this.#cut.has(to)) {
+      this.#lost(frame, from, "partition");
+      return;
+    }
     const options = this.#options;
     const random = options.runtime.random;
     if (options.drop && random() < options.drop) {

@@ -248,10 +248,29 @@ export async function deployTcp(
         timers.push(setTimeout(() => void restartNow(name), crash.restartAt));
       }
     },
-    partition() {
-      throw new TypeError(
-        "Cannot partition real machines in this version: use --sim (network namespaces are planned)",
-      );
+    partition(a, b, partition = {}) {
+      const label = `${a.join(",")} ${partition.oneWay ? "->" : "|"} ${b.join(",")}`;
+      const apply = (on: boolean) => {
+        const cut = (from: readonly string[], to: string[]) => {
+          for (const name of from) {
+            if (name === CONTROL_MACHINE) control.network.cut(to, on);
+            const node = nodes.get(name);
+            if (node !== undefined) send(node, { type: "cut", machines: to, on });
+          }
+        };
+        cut(a, b);
+        if (!partition.oneWay) cut(b, a);
+        trace.record({
+          t: wallClock() - origin,
+          ev: on ? "partition" : "heal",
+          at: "network",
+          note: label,
+        });
+      };
+      timers.push(setTimeout(() => apply(true), partition.at ?? 0));
+      if (partition.until !== undefined) {
+        timers.push(setTimeout(() => apply(false), partition.until));
+      }
     },
     stats(): DeployStats {
       let frames = control.network.stats.frames, bytes = control.network.stats.bytes;

@@ -74,7 +74,7 @@ export interface Deployment {
   run(done: Promise<unknown>, options?: { until?: number }): Promise<void>;
   /** Crashes a machine now (simulator: at virtual `at`), restarting it at `restartAt` if given. */
   crash(machine: string, options?: { at?: number; restartAt?: number }): void;
-  /** Cuts machines apart (simulator only on this version). */
+  /** Cuts machines apart from `at` until `until` (ms); `oneWay` cuts only frames from `a` to `b`. */
   partition(
     a: string[],
     b: string[],

@@ -18,6 +18,7 @@ const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
 Starts one machine as an OS process hosting named processes. Control lines (JSON) on stdin:
   {"type":"directory","entries":{"m2.lab":"127.0.0.1:4002"}}
   {"type":"spawn","name":"kv","program":"kv-server","args":{}}
+  {"type":"cut","machines":["m2.lab"],"on":true}   (frames to m2.lab are lost until "on":false)
   {"type":"stats"}   {"type":"stop"}
 Flags:
   --machine NAME        machine name, machine.domain (required)
@@ -37,6 +38,7 @@ export type ControlLine =
     args?: Record<string, unknown>;
     capacity?: number;
   }
+  | { type: "cut"; machines: string[]; on: boolean }
   | { type: "stats" }
   | { type: "stop" };
 
@@ -136,6 +138,9 @@ export async function runNode(args: string[]): Promise<number> {
         break;
       case "spawn":
         spawn(line.name, line.program, line.args, line.capacity);
+        break;
+      case "cut":
+        host.network.cut(line.machines, line.on);
         break;
       case "stats":
         stats();
