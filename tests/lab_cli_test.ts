@@ -200,3 +200,39 @@ Deno.test("lab node starts a machine, reports its endpoint and stops when stdin 
   await child.stderr.cancel();
   assertEquals((await child.status).code, 0);
 });
+
+Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and exits 130", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "client-server", "--clients", "2", "--requests", "1000000"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(" -> kv@m1.lab ")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const ps = await new Deno.Command("ps", { args: ["-o", "pid=", "--ppid", String(child.pid)] })
+    .output();
+  const machines = new TextDecoder().decode(ps.stdout).trim().split(/\s+/).map(Number);
+  assertEquals(machines.length, 3, "one OS process per machine: kv, c1, c2");
+  child.kill("SIGINT");
+  const drained = (async () => {
+    for (;;) if ((await reader.read()).done) break;
+  })();
+  const stderr = await new Response(child.stderr).text();
+  await drained;
+  assertEquals((await child.status).code, 130);
+  assertTrue(stderr.includes("interrupted"), stderr);
+  for (const pid of machines) {
+    let alive = true;
+    try {
+      await Deno.stat(`/proc/${pid}`);
+    } catch {
+      alive = false;
+    }
+    assertTrue(!alive, `machine process ${pid} outlived the lab`);
+  }
+});
