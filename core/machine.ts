@@ -6,25 +6,14 @@
  */
 import { type Envelope, kindOf, labelOf, RECEIPT_KIND } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError, UnknownProcessError } from "./errors.ts";
-import { Mailbox } from "./mailbox.ts";
 import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
-import type {
-  ProcessContext,
-  ProcessFn,
-  ReceiveOptions,
-  RequestOptions,
-  SendOptions,
-  SpawnOptions,
-} from "./process.ts";
-import {
-  ReliableReceiver,
-  ReliableSender,
-  type RetransmitOptions,
-  type Unacked,
-} from "./reliable_channel.ts";
+import type { ProcessFn, SpawnOptions } from "./process.ts";
+import { HostedProcess, type Parked, type ProcessHost } from "./_process.ts";
+import { ReliableLinks } from "./_reliable_link.ts";
+import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
-import type { TraceEvent, TraceSink } from "./trace.ts";
-import type { AckFrame, WireFrame } from "./wire.ts";
+import type { TraceEvent, TraceEventType, TraceSink } from "./trace.ts";
+import type { WireFrame } from "./wire.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -51,14 +40,8 @@ export interface MachineOptions {
 /** Kind of the reply a machine sends for a request to a process it does not host. */
 export const UNKNOWN_KIND = "$unknown";
 
-interface Parked<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
 interface Pending {
-  readonly owner: ProcessRecord;
+  readonly owner: HostedProcess;
   readonly parked: Parked<Envelope>;
   readonly timer: TimerId;
 }
@@ -67,20 +50,6 @@ interface BootEntry {
   readonly name: string;
   readonly fn: ProcessFn;
   readonly options: SpawnOptions;
-}
-
-class ProcessRecord {
-  readonly address: Address;
-  readonly mailbox: Mailbox;
-  lamport = 0;
-  sent = 0;
-  runnable = false;
-  alive = true;
-  ctx!: ProcessContext;
-  constructor(address: Address, capacity: number) {
-    this.address = address;
-    this.mailbox = new Mailbox(capacity);
-  }
 }
 
 /**
@@ -109,13 +78,12 @@ export class Machine {
   readonly #onError: (address: Address, error: unknown) => void;
   #epoch: number;
   #alive = true;
-  #processes = new Map<Address, ProcessRecord>();
+  #processes = new Map<Address, HostedProcess>();
   #boot: BootEntry[] = [];
   #pending = new Map<string, Pending>();
   #timers = new Set<TimerId>();
-  #senders = new Map<string, ReliableSender>();
-  #receivers = new Map<string, ReliableReceiver>();
-  #acksDue = new Map<string, { ack: AckFrame; timer: TimerId }>();
+  #links: ReliableLinks;
+  readonly #host: ProcessHost;
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
@@ -127,6 +95,8 @@ export class Machine {
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
+    this.#links = this.#newLinks();
+    this.#host = this.#processHost();
     this.#onError = options.onProcessError ?? ((address, error) => {
       this.#record({ t: this.#runtime.now(), ev: "log", at: address, note: `error: ${error}` });
     });
@@ -174,6 +144,7 @@ export class Machine {
     if (this.#alive) return;
     this.#alive = true;
     this.#epoch++;
+    this.#links = this.#newLinks();
     this.#record({
       t: this.#runtime.now(),
       ev: "restart",
@@ -201,58 +172,7 @@ export class Machine {
 
   /** Entry point of the network: a frame from machine `from`. */
   receiveFrame(from: string, frame: WireFrame): void {
-    if (!this.#alive) return;
-    if (frame.kind === "ack") {
-      this.#acknowledged(from, frame.epoch, frame.seq);
-      return;
-    }
-    if (frame.seq === undefined) {
-      this.#arrive(frame.env, null);
-      return;
-    }
-    let receiver = this.#receivers.get(from);
-    if (receiver === undefined) this.#receivers.set(from, receiver = new ReliableReceiver());
-    if (frame.ack !== undefined) this.#acknowledged(from, frame.ack.epoch, frame.ack.seq);
-    const acceptance = receiver.accept(frame);
-    if (acceptance.ack) this.#scheduleAck(from, acceptance.ack);
-    if (acceptance.duplicate) {
-      const env = frame.env;
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "duplicate",
-        at: this.name,
-        id: env.id,
-        from: env.from,
-        to: env.to,
-        kind: env.kind,
-        note: "suppressed",
-      });
-    }
-    for (const env of acceptance.deliver) this.#arrive(env, null);
-  }
-
-  #acknowledged(from: string, epoch: number, seq: number): void {
-    const settled = this.#senders.get(from)?.acknowledge({ kind: "ack", epoch, seq });
-    if (settled) { for (const entry of settled) this.#clearTimer(entry.timer); }
-  }
-
-  /**
-   * Acknowledgements wait one scheduling turn: a reply sent meanwhile carries them along
-   * (piggybacking), and only otherwise does a separate ack frame go out.
-   */
-  #scheduleAck(to: string, ack: AckFrame): void {
-    const due = this.#acksDue.get(to);
-    if (due !== undefined) {
-      due.ack = ack;
-      return;
-    }
-    const entry = { ack, timer: 0 as TimerId };
-    this.#acksDue.set(to, entry);
-    entry.timer = this.#setTimer(0, () => {
-      if (this.#acksDue.get(to) !== entry) return;
-      this.#acksDue.delete(to);
-      this.#network.send(this.name, to, entry.ack);
-    });
+    if (this.#alive) this.#links.receive(from, frame);
   }
 
   #halt(): void {
@@ -266,9 +186,7 @@ export class Machine {
     for (const timer of this.#timers) this.#runtime.clearTimer(timer);
     this.#timers.clear();
     this.#pending.clear();
-    this.#senders.clear();
-    this.#receivers.clear();
-    this.#acksDue.clear();
+    this.#links = this.#newLinks();
   }
 
   #record(event: TraceEvent): void {
@@ -297,8 +215,7 @@ export class Machine {
     if (this.#processes.has(address)) {
       throw new TypeError(`Cannot spawn process "${address}": the name is taken on this machine`);
     }
-    const proc = new ProcessRecord(address, options.capacity ?? Infinity);
-    proc.ctx = this.#context(proc);
+    const proc = new HostedProcess(address, options.capacity ?? Infinity, this.#host);
     this.#processes.set(address, proc);
     this.#record({ t: this.#runtime.now(), ev: "spawn", at: address });
     proc.runnable = true;
@@ -319,14 +236,14 @@ export class Machine {
         note: error === undefined ? undefined : String(error),
       });
     };
-    Promise.resolve().then(() => fn(proc.ctx)).then(
+    Promise.resolve().then(() => fn(proc)).then(
       () => finish(),
       (error) => finish(error ?? "error"),
     );
     return address;
   }
 
-  #park<T>(proc: ProcessRecord): Parked<T> {
+  #park<T>(proc: HostedProcess): Parked<T> {
     if (proc.runnable) {
       proc.runnable = false;
       this.#runtime.account(-1);
@@ -357,22 +274,22 @@ export class Machine {
     };
   }
 
-  #envelope(proc: ProcessRecord, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
-    proc.lamport++;
+  #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
+    proc.clock++;
     const env: Envelope = {
-      id: `${proc.address}#${this.#epoch}.${++proc.sent}`,
-      from: proc.address,
+      id: `${proc.self}#${this.#epoch}.${++proc.sent}`,
+      from: proc.self,
       to: canonical(to),
       kind: kindOf(body),
       body,
-      lamport: proc.lamport,
+      lamport: proc.clock,
       ...extra,
     };
     if (this.#trace) {
       this.#record({
         t: this.#runtime.now(),
         ev: "send",
-        at: proc.address,
+        at: proc.self,
         id: env.id,
         from: env.from,
         to: env.to,
@@ -385,77 +302,43 @@ export class Machine {
   }
 
   #transmit(env: Envelope): void {
-    const dest = machineOf(env.to);
-    if (this.#retransmit === null) {
-      this.#network.send(this.name, dest, { kind: "msg", env });
-      return;
-    }
-    let sender = this.#senders.get(dest);
-    if (sender === undefined) {
-      this.#senders.set(dest, sender = new ReliableSender(this.#epoch, this.#retransmit));
-    }
-    const entry = sender.stamp(env);
-    this.#arm(dest, sender, entry);
-    const due = this.#acksDue.get(dest);
-    if (due === undefined) {
-      this.#network.send(this.name, dest, entry.frame);
-    } else {
-      this.#acksDue.delete(dest);
-      this.#clearTimer(due.timer);
-      this.#network.send(this.name, dest, {
-        ...entry.frame,
-        ack: { epoch: due.ack.epoch, seq: due.ack.seq },
-      });
-    }
+    this.#links.send(machineOf(env.to), env);
   }
 
-  #arm(dest: string, sender: ReliableSender, entry: Unacked): void {
-    entry.timer = this.#setTimer(entry.rto, () => {
-      const result = sender.expire(entry.frame.seq!);
-      const env = entry.frame.env;
-      if (result.frame) {
-        this.#record({
-          t: this.#runtime.now(),
-          ev: "retransmit",
-          at: this.name,
-          id: env.id,
-          from: env.from,
-          to: env.to,
-          kind: env.kind,
-          note: `attempt ${entry.attempts}`,
-        });
-        this.#network.send(this.name, dest, result.frame);
-        this.#arm(dest, sender, entry);
-      } else if (result.gaveUp) {
-        this.#record({
-          t: this.#runtime.now(),
-          ev: "drop",
-          at: this.name,
-          id: env.id,
-          from: env.from,
-          to: env.to,
-          kind: env.kind,
-          note: `gave up after ${entry.attempts} attempts`,
-        });
-      }
+  #newLinks(): ReliableLinks {
+    return new ReliableLinks(
+      {
+        name: this.name,
+        transmit: (to, frame) => this.#network.send(this.name, to, frame),
+        setTimer: (delay, callback) => this.#setTimer(delay, callback),
+        clearTimer: (id) => this.#clearTimer(id),
+        deliver: (env) => void this.#arrive(env, null),
+        event: (ev, env, note) => this.#recordEnvelope(ev, this.name, env, note),
+      },
+      this.#epoch,
+      this.#retransmit,
+    );
+  }
+
+  #recordEnvelope(ev: TraceEventType, at: string, env: Envelope, note?: string): void {
+    this.#trace?.record({
+      t: this.#runtime.now(),
+      ev,
+      at,
+      id: env.id,
+      from: env.from,
+      to: env.to,
+      kind: env.kind,
+      note,
     });
   }
 
   /** Routes an envelope that reached this machine. `sender` is set on the same-machine path. */
-  #arrive(env: Envelope, sender: ProcessRecord | null): Promise<void> | undefined {
+  #arrive(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     if (env.replyTo !== undefined) {
       const pending = this.#pending.get(env.replyTo);
       if (pending === undefined || machineOf(env.to) !== this.name) {
-        this.#record({
-          t: this.#runtime.now(),
-          ev: "drop",
-          at: env.to,
-          id: env.id,
-          from: env.from,
-          to: env.to,
-          kind: env.kind,
-          note: "late reply: nobody waits for it",
-        });
+        this.#recordEnvelope("drop", env.to, env, "late reply: nobody waits for it");
         return;
       }
       this.#pending.delete(env.replyTo);
@@ -464,23 +347,14 @@ export class Machine {
       if (env.kind === UNKNOWN_KIND) {
         pending.parked.reject(new UnknownProcessError(env.from));
       } else {
-        pending.owner.lamport = Math.max(pending.owner.lamport, env.lamport) + 1;
+        pending.owner.clock = Math.max(pending.owner.clock, env.lamport) + 1;
         pending.parked.resolve(env);
       }
       return;
     }
     const target = this.#processes.get(env.to);
     if (target === undefined) {
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "drop",
-        at: this.name,
-        id: env.id,
-        from: env.from,
-        to: env.to,
-        kind: env.kind,
-        note: "unknown process",
-      });
+      this.#recordEnvelope("drop", this.name, env, "unknown process");
       if (env.corr !== undefined) this.#answer(env, UNKNOWN_KIND, { kind: UNKNOWN_KIND });
       if (sender !== null && env.corr === undefined) {
         return Promise.reject(new UnknownProcessError(env.to));
@@ -533,127 +407,32 @@ export class Machine {
     else this.#transmit(reply);
   }
 
-  #context(proc: ProcessRecord): ProcessContext {
-    const runtime = this.#runtime;
-    const check = () => {
-      if (!proc.alive) throw new ProcessStoppedError(proc.address);
-    };
-    const waitReply = (env: Envelope, timeout: number, action: string): Promise<Envelope> => {
-      const parked = this.#park<Envelope>(proc);
-      const timer = this.#setTimer(timeout, () => {
-        this.#pending.delete(env.corr!);
-        parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
-      });
-      this.#pending.set(env.corr!, { owner: proc, parked, timer });
-      return parked.promise;
-    };
+  #processHost(): ProcessHost {
     return {
-      self: proc.address,
-      machine: this.name,
-      runtime: runtime.kind,
-      lamport: () => proc.lamport,
-      send: (to: string, body: unknown, options: SendOptions = {}): Promise<void> => {
-        check();
-        if (options.sync) {
-          const id = `${proc.address}#${this.#epoch}.${proc.sent + 1}`;
-          const env = this.#envelope(proc, to, body, { corr: id, sync: true });
-          if (machineOf(env.to) === this.name) {
-            return this.#arrive(env, proc) ?? Promise.resolve();
-          }
-          const waiting = waitReply(env, options.timeout ?? 5000, "send synchronously");
-          this.#transmit(env);
-          return waiting.then(() => {});
-        }
-        const env = this.#envelope(proc, to, body);
-        if (machineOf(env.to) === this.name) {
-          return this.#arrive(env, proc) ?? Promise.resolve();
-        }
+      name: this.name,
+      runtime: this.#runtime,
+      tracing: this.#trace !== undefined,
+      epoch: () => this.#epoch,
+      park: (proc) => this.#park(proc),
+      envelope: (proc, to, body, extra) => this.#envelope(proc, to, body, extra),
+      route: (env, sender) => {
+        if (machineOf(env.to) === this.name) return this.#arrive(env, sender);
         this.#transmit(env);
-        return Promise.resolve();
+        return undefined;
       },
-      receive: <B>(options: ReceiveOptions = {}): Promise<Envelope<B>> => {
-        check();
-        const filter = options.from !== undefined
-          ? { from: canonical(options.from), kind: options.kind }
-          : options.kind !== undefined
-          ? options
-          : undefined;
-        const taken = proc.mailbox.take(filter);
-        if (taken !== undefined) {
-          this.#taken(proc, taken);
-          return Promise.resolve(taken as Envelope<B>);
-        }
-        const parked = this.#park<Envelope<B>>(proc);
-        const timeout = options.timeout ?? Infinity;
-        let timer: TimerId | undefined;
-        const cancel = proc.mailbox.wait(filter, (env) => {
-          if (timer !== undefined) this.#clearTimer(timer);
-          this.#taken(proc, env);
-          parked.resolve(env as Envelope<B>);
+      expectReply: (proc, env, timeout, action) => {
+        const parked = this.#park<Envelope>(proc);
+        const timer = this.#setTimer(timeout, () => {
+          this.#pending.delete(env.corr!);
+          parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
         });
-        if (timeout !== Infinity) {
-          timer = this.#setTimer(timeout, () => {
-            cancel();
-            parked.reject(new TimeoutError("receive", timeout));
-          });
-        }
+        this.#pending.set(env.corr!, { owner: proc, parked, timer });
         return parked.promise;
       },
-      request: <B>(
-        to: string,
-        body: unknown,
-        options: RequestOptions = {},
-      ): Promise<Envelope<B>> => {
-        check();
-        const id = `${proc.address}#${this.#epoch}.${proc.sent + 1}`;
-        const env = this.#envelope(proc, to, body, { corr: id });
-        const waiting = waitReply(env, options.timeout ?? 5000, "request");
-        if (machineOf(env.to) === this.name) void this.#arrive(env, null);
-        else this.#transmit(env);
-        return waiting as Promise<Envelope<B>>;
-      },
-      reply: (request: Envelope, body: unknown): Promise<void> => {
-        check();
-        const env = this.#envelope(proc, request.from, body, {
-          replyTo: request.corr ?? request.id,
-        });
-        if (machineOf(env.to) === this.name) this.#arrive(env, null);
-        else this.#transmit(env);
-        return Promise.resolve();
-      },
-      sleep: (ms: number): Promise<void> => {
-        check();
-        const parked = this.#park<void>(proc);
-        this.#setTimer(ms, () => {
-          this.#record({ t: runtime.now(), ev: "timer", at: proc.address, note: `sleep ${ms}` });
-          parked.resolve();
-        });
-        return parked.promise;
-      },
-      now: () => runtime.now(),
-      random: () => runtime.random(),
-      spawn: (name: string, fn: ProcessFn, options: SpawnOptions = {}) => {
-        check();
-        return this.#start(name, fn, options);
-      },
-      log: (text: string): void => {
-        this.#record({ t: runtime.now(), ev: "log", at: proc.address, note: text });
-      },
+      setTimer: (delay, callback) => this.#setTimer(delay, callback),
+      clearTimer: (id) => this.#clearTimer(id),
+      record: (event) => this.#trace?.record(event),
+      start: (name, fn, options) => this.#start(name, fn, options),
     };
-  }
-
-  #taken(proc: ProcessRecord, env: Envelope): void {
-    proc.lamport = Math.max(proc.lamport, env.lamport) + 1;
-    if (this.#trace) {
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "receive",
-        at: proc.address,
-        id: env.id,
-        from: env.from,
-        kind: env.kind,
-        lamport: proc.lamport,
-      });
-    }
   }
 }

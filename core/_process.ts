@@ -1,0 +1,226 @@
+/**
+ * A hosted process: its mailbox, Lamport clock and scheduling state, and the
+ * {@link ProcessContext} its code sees. Everything that crosses the process boundary goes through
+ * the {@link ProcessHost} its machine provides.
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+import { ProcessStoppedError, TimeoutError } from "./errors.ts";
+import { Mailbox, type ReceiveFilter } from "./mailbox.ts";
+import { type Address, canonical } from "./name.ts";
+import type {
+  ProcessContext,
+  ProcessFn,
+  ReceiveOptions,
+  RequestOptions,
+  SendOptions,
+  SpawnOptions,
+} from "./process.ts";
+import type { Runtime, TimerId } from "./runtime.ts";
+import type { TraceEvent } from "./trace.ts";
+
+/** A promise a process waits on, settled by the machine. */
+export interface Parked<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** What a process needs from its machine. */
+export interface ProcessHost {
+  /** The machine's name. */
+  readonly name: string;
+  /** The machine's runtime. */
+  readonly runtime: Runtime;
+  /** The machine's incarnation. */
+  epoch(): number;
+  /** Marks `proc` blocked and returns the promise it will wait on. */
+  park<T>(proc: HostedProcess): Parked<T>;
+  /** Builds (and traces) an envelope from `proc`. */
+  envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope;
+  /** Routes `env`; a same-machine send by `sender` may return a promise to wait on (backpressure). */
+  route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined;
+  /** Waits for the reply (or receipt) to `env`, failing with a `TimeoutError` after `timeout` ms. */
+  expectReply(
+    proc: HostedProcess,
+    env: Envelope,
+    timeout: number,
+    action: string,
+  ): Promise<Envelope>;
+  /** Starts a timer owned by the machine. */
+  setTimer(delay: number, callback: () => void): TimerId;
+  /** Cancels a timer. */
+  clearTimer(id: TimerId): void;
+  /** Records a trace event, when tracing. */
+  record(event: TraceEvent): void;
+  /** Whether events are recorded at all (to skip building them). */
+  readonly tracing: boolean;
+  /** Starts a process on the machine. */
+  start(name: string, fn: ProcessFn, options: SpawnOptions): Address;
+}
+
+/** A process hosted by a machine; it is the context its code receives. */
+export class HostedProcess implements ProcessContext {
+  /** The process's canonical address. */
+  readonly self: Address;
+  /** Its mailbox. */
+  readonly mailbox: Mailbox;
+  /** Its Lamport clock. */
+  clock = 0;
+  /** Envelopes it has sent (for ids). */
+  sent = 0;
+  /** Whether it may be running (the simulator's accounting). */
+  runnable = false;
+  /** False once it ended or its machine crashed. */
+  alive = true;
+  readonly #host: ProcessHost;
+
+  /** Creates the process `self` with a mailbox of `capacity`. */
+  constructor(self: Address, capacity: number, host: ProcessHost) {
+    this.self = self;
+    this.mailbox = new Mailbox(capacity);
+    this.#host = host;
+  }
+
+  /** `machine.domain`. */
+  get machine(): string {
+    return this.#host.name;
+  }
+
+  /** `"sim"` or `"real"`. */
+  get runtime(): "sim" | "real" {
+    return this.#host.runtime.kind;
+  }
+
+  /** The Lamport clock. */
+  lamport(): number {
+    return this.clock;
+  }
+
+  /** See {@link ProcessContext.send}. */
+  send(to: string, body: unknown, options: SendOptions = {}): Promise<void> {
+    this.#check();
+    const host = this.#host;
+    if (!options.sync) return host.route(host.envelope(this, to, body), this) ?? Promise.resolve();
+    const env = host.envelope(this, to, body, { corr: this.#nextId(), sync: true });
+    if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
+    const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
+    host.route(env, null);
+    return waiting.then(() => {});
+  }
+
+  /** See {@link ProcessContext.receive}. */
+  receive<B = unknown>(options: ReceiveOptions = {}): Promise<Envelope<B>> {
+    this.#check();
+    const filter: ReceiveFilter | undefined = options.from !== undefined
+      ? { from: canonical(options.from), kind: options.kind }
+      : options.kind !== undefined
+      ? options
+      : undefined;
+    const taken = this.mailbox.take(filter);
+    if (taken !== undefined) {
+      this.taken(taken);
+      return Promise.resolve(taken as Envelope<B>);
+    }
+    const host = this.#host;
+    const parked = host.park<Envelope<B>>(this);
+    const timeout = options.timeout ?? Infinity;
+    let timer: TimerId | undefined;
+    const cancel = this.mailbox.wait(filter, (env) => {
+      if (timer !== undefined) host.clearTimer(timer);
+      this.taken(env);
+      parked.resolve(env as Envelope<B>);
+    });
+    if (timeout !== Infinity) {
+      timer = host.setTimer(timeout, () => {
+        cancel();
+        parked.reject(new TimeoutError("receive", timeout));
+      });
+    }
+    return parked.promise;
+  }
+
+  /** See {@link ProcessContext.request}. */
+  request<B = unknown>(
+    to: string,
+    body: unknown,
+    options: RequestOptions = {},
+  ): Promise<Envelope<B>> {
+    this.#check();
+    const host = this.#host;
+    const env = host.envelope(this, to, body, { corr: this.#nextId() });
+    const waiting = host.expectReply(this, env, options.timeout ?? 5000, "request");
+    host.route(env, null);
+    return waiting as Promise<Envelope<B>>;
+  }
+
+  /** See {@link ProcessContext.reply}. */
+  reply(request: Envelope, body: unknown): Promise<void> {
+    this.#check();
+    const host = this.#host;
+    host.route(
+      host.envelope(this, request.from, body, { replyTo: request.corr ?? request.id }),
+      null,
+    );
+    return Promise.resolve();
+  }
+
+  /** See {@link ProcessContext.sleep}. */
+  sleep(ms: number): Promise<void> {
+    this.#check();
+    const host = this.#host;
+    const parked = host.park<void>(this);
+    host.setTimer(ms, () => {
+      if (host.tracing) {
+        host.record({ t: host.runtime.now(), ev: "timer", at: this.self, note: `sleep ${ms}` });
+      }
+      parked.resolve();
+    });
+    return parked.promise;
+  }
+
+  /** See {@link ProcessContext.now}. */
+  now(): number {
+    return this.#host.runtime.now();
+  }
+
+  /** See {@link ProcessContext.random}. */
+  random(): number {
+    return this.#host.runtime.random();
+  }
+
+  /** See {@link ProcessContext.spawn}. */
+  spawn(name: string, fn: ProcessFn, options: SpawnOptions = {}): Address {
+    this.#check();
+    return this.#host.start(name, fn, options);
+  }
+
+  /** See {@link ProcessContext.log}. */
+  log(text: string): void {
+    this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
+  }
+
+  /** Updates the clock for a message this process takes, and traces it. */
+  taken(env: Envelope): void {
+    this.clock = Math.max(this.clock, env.lamport) + 1;
+    const host = this.#host;
+    if (!host.tracing) return;
+    host.record({
+      t: host.runtime.now(),
+      ev: "receive",
+      at: this.self,
+      id: env.id,
+      from: env.from,
+      kind: env.kind,
+      lamport: this.clock,
+    });
+  }
+
+  #nextId(): string {
+    return `${this.self}#${this.#host.epoch()}.${this.sent + 1}`;
+  }
+
+  #check(): void {
+    if (!this.alive) throw new ProcessStoppedError(this.self);
+  }
+}
