@@ -8,12 +8,15 @@ import { Machine } from "./machine.ts";
 import { createRealRuntime, wallClock } from "./real_runtime.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
+import { Directory, type MachineResolver } from "./directory.ts";
 import type { TraceSink } from "./trace.ts";
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
-  /** Maps `machine.domain` to `host:port`. */
-  readonly resolve: (machine: string) => string | undefined;
+  /** Maps `machine.domain` to `host:port`: the authority the directory asks on a cache miss. */
+  readonly resolve: MachineResolver;
+  /** How long the directory caches an answer, in ms. @default 30000 */
+  readonly ttl?: number;
   /** Address to listen on. @default 127.0.0.1, a free port */
   readonly listen?: { readonly hostname?: string; readonly port?: number };
   /** Seed of the runtime's generator. @default from the host's crypto */
@@ -60,8 +63,9 @@ export interface Host {
  */
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
   const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
+  const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
   const network = new TcpNetwork({
-    resolve: options.resolve,
+    directory,
     runtime,
     trace: options.trace,
     drop: options.drop,

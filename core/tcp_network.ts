@@ -11,12 +11,13 @@ import type { Runtime } from "./runtime.ts";
 import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
 import type { TraceSink } from "./trace.ts";
 import { decodeWire, type WireFrame } from "./wire.ts";
+import type { Directory } from "./directory.ts";
 import { type Latency, sampleLatency } from "./latency.ts";
 
 /** Options of {@link TcpNetwork}. */
 export interface TcpNetworkOptions {
-  /** Maps `machine.domain` to `host:port`; `undefined` when unknown. */
-  readonly resolve: (machine: string) => string | undefined;
+  /** Resolves `machine.domain` to `host:port` (a {@link Directory} caches with a TTL). */
+  readonly directory: Directory;
   /** Runtime for fault injection and trace times. */
   readonly runtime: Runtime;
   /** Where drops are recorded. @default none */
@@ -58,11 +59,12 @@ interface Peer {
  * @example Two machines in one process over loopback TCP
  * ```ts
  * import assert from "node:assert/strict";
- * import { Machine, TcpNetwork, createRealRuntime } from "./mod.ts";
+ * import { createRealRuntime, Directory, Machine, TcpNetwork } from "./mod.ts";
  * const endpoints = new Map<string, string>();
  * const make = async (name: string) => {
  *   const runtime = createRealRuntime({ seed: 1 });
- *   const network = new TcpNetwork({ resolve: (m) => endpoints.get(m), runtime });
+ *   const directory = new Directory((m) => endpoints.get(m), { now: runtime.now });
+ *   const network = new TcpNetwork({ directory, runtime });
  *   const machine = new Machine(name, { runtime, network });
  *   const { hostname, port } = await network.listen(machine);
  *   endpoints.set(name, `${hostname}:${port}`);
@@ -124,8 +126,9 @@ export class TcpNetwork implements Network {
     return Promise.resolve({ hostname: this.#listener.hostname, port: this.#listener.port });
   }
 
-  /** Forgets the connection to `machine` (after it moved or restarted). */
+  /** Forgets the connection to `machine` and its cached endpoint (after it moved or restarted). */
   forget(machine: string): void {
+    this.#options.directory.invalidate(machine);
     const peer = this.#peers.get(machine);
     this.#peers.delete(machine);
     void peer?.conn?.close();
@@ -194,21 +197,16 @@ export class TcpNetwork implements Network {
     }
     peer.queue.push(payload);
     if (peer.connecting !== undefined) return;
-    const endpoint = this.#options.resolve(to);
-    if (endpoint === undefined) {
-      this.#peers.delete(to);
-      this.#lost(frame, from, `machine "${to}" is not in the directory`);
-      return;
-    }
-    const colon = endpoint.lastIndexOf(":");
-    const host = endpoint.slice(0, colon), port = Number(endpoint.slice(colon + 1));
     const current = peer;
-    current.connecting = FrameConnection.connect(host, port, {
-      maxFrame: this.#options.maxFrame,
-      onClose: () => {
-        if (this.#peers.get(to) === current) this.#peers.delete(to);
-      },
-      onError: () => {},
+    current.connecting = this.#options.directory.resolve(to).then((endpoint) => {
+      const colon = endpoint.lastIndexOf(":");
+      return FrameConnection.connect(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)), {
+        maxFrame: this.#options.maxFrame,
+        onClose: () => {
+          if (this.#peers.get(to) === current) this.#peers.delete(to);
+        },
+        onError: () => {},
+      });
     }).then((conn) => {
       if (this.#closed) {
         void conn.close();
@@ -218,10 +216,11 @@ export class TcpNetwork implements Network {
       conn.send(encoder.encode(JSON.stringify({ hello: from })));
       for (const queued of current.queue) conn.send(queued);
       current.queue = [];
-    }, () => {
-      // Unreachable now: forget the peer so that a retransmission tries again.
+    }, (error) => {
+      // Unknown or unreachable now: forget the peer so that a retransmission tries again.
       if (this.#peers.get(to) === current) this.#peers.delete(to);
       this.stats.dropped += current.queue.length;
+      this.#lost(frame, from, (error as Error).message);
     });
   }
 
