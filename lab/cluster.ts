@@ -111,7 +111,7 @@ export async function deployTcp(
           try {
             line = JSON.parse(text);
           } catch {
-            console.log(`[${spec.name}] ${text}`);
+            console.error(`[${spec.name}] ${text}`);
             continue;
           }
           if (line.type === "ready") ready.resolve(line.endpoint);

@@ -1,0 +1,221 @@
+/**
+ * The three-tier load generator's user: it first asks for its loans on issue, then loops: think
+ * time (exponential, seeded) and one HTTP request drawn from a browsing-heavy mix (page, list,
+ * search, book, borrow, return, add). It
+ * runs against any {@link UserAgent}: messages to the presentation process in the simulator,
+ * real `fetch` on a host.
+ * @module
+ */
+import type { HttpRequestMessage } from "./three_tier_messages.ts";
+
+/** An HTTP answer as the user sees it; status 0 means no answer at all. */
+export interface HttpExchange {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What a user needs: a way to send requests, a clock, a timer and a seeded generator. */
+export interface UserAgent {
+  /** Sends one request; resolves with the answer (status 0 when none came). */
+  send(request: HttpRequestMessage): Promise<HttpExchange>;
+  /** Waits `ms`. */
+  sleep(ms: number): Promise<void>;
+  /** Current time in ms. */
+  now(): number;
+  /** A float in [0, 1). */
+  random(): number;
+}
+
+/** Options of {@link runUser}. */
+export interface UserOptions {
+  /** The user's number: it names the member (`user-1`). @default 1 */
+  readonly user?: number;
+  /** How long the user keeps sending, in ms of the agent's time. @default 3000 */
+  readonly durationMs?: number;
+  /** Mean think time between requests, in ms. @default 200 */
+  readonly thinkMs?: number;
+  /** Highest book id to ask for. @default 12 */
+  readonly books?: number;
+}
+
+/** One request the user made. */
+export interface RequestRecord {
+  /** What the user did: `loans` (first), `page`, `list`, `search`, `book`, `borrow`, `return`, `add`. */
+  readonly action: string;
+  readonly status: number;
+  /** Time from send to answer, in ms. */
+  readonly latencyMs: number;
+  /** The `Server-Timing` durations by name. */
+  readonly timing: Readonly<Record<string, number>>;
+}
+
+const MIX: readonly (readonly [string, number])[] = [
+  ["page", 0.1],
+  ["list", 0.25],
+  ["search", 0.05],
+  ["book", 0.15],
+  ["borrow", 0.25],
+  ["return", 0.15],
+  ["add", 0.05],
+];
+const WORDS = ["the", "and", "war", "great", "dracula", "eyre", "tale"];
+
+function pick(random: number): string {
+  let sum = 0;
+  for (const [action, weight] of MIX) {
+    sum += weight;
+    if (random < sum) return action;
+  }
+  return "list";
+}
+
+/**
+ * Parses a `Server-Timing` header into durations by name.
+ *
+ * @example Durations by tier
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseServerTiming } from "./three_tier_workload.ts";
+ * assert.deepEqual(parseServerTiming('logic;dur=1.5, net;dur=2;desc="x"'), { logic: 1.5, net: 2 });
+ * ```
+ */
+export function parseServerTiming(header: string | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!header) return out;
+  for (const part of header.split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    for (const param of params) {
+      const [key, value] = param.trim().split("=");
+      if (key === "dur" && name && Number.isFinite(Number(value))) out[name] = Number(value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs one user until `durationMs` has passed; returns what it did.
+ *
+ * @example A user against a fake agent that answers 200 at once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runUser } from "./three_tier_workload.ts";
+ * let t = 0;
+ * const records = await runUser({
+ *   send: () => Promise.resolve({ status: 200, headers: {}, body: "{}" }),
+ *   sleep: (ms) => { t += ms; return Promise.resolve(); },
+ *   now: () => t,
+ *   random: () => 0.5,
+ * }, { durationMs: 1000, thinkMs: 100 });
+ * assert.ok(records.length > 5);
+ * ```
+ */
+export async function runUser(
+  agent: UserAgent,
+  options: UserOptions = {},
+): Promise<RequestRecord[]> {
+  const user = options.user ?? 1;
+  const durationMs = options.durationMs ?? 3000;
+  const thinkMs = options.thinkMs ?? 200;
+  const books = options.books ?? 12;
+  const member = `user-${user}`;
+  const records: RequestRecord[] = [];
+  const loans: number[] = [];
+  const start = agent.now();
+  let added = 0;
+  const mine = await agent.send({
+    kind: "http",
+    method: "GET",
+    path: `/api/loans?member=${member}`,
+  });
+  records.push({
+    action: "loans",
+    status: mine.status,
+    latencyMs: agent.now() - start,
+    timing: parseServerTiming(mine.headers["server-timing"]),
+  });
+  loans.push(...loanIds(mine.body));
+  for (let i = 0; i < 1_000_000; i++) {
+    await agent.sleep(-thinkMs * Math.log(1 - agent.random()));
+    if (agent.now() - start >= durationMs) break;
+    let action = pick(agent.random());
+    if (action === "return" && loans.length === 0) action = "borrow";
+    const book = 1 + Math.floor(agent.random() * books);
+    let request: HttpRequestMessage;
+    let loan: number | undefined;
+    switch (action) {
+      case "page":
+        request = { kind: "http", method: "GET", path: "/" };
+        break;
+      case "search": {
+        const word = WORDS[Math.floor(agent.random() * WORDS.length)];
+        request = { kind: "http", method: "GET", path: `/api/books?q=${word}` };
+        break;
+      }
+      case "book":
+        request = { kind: "http", method: "GET", path: `/api/books/${book}` };
+        break;
+      case "borrow":
+        request = json("/api/loans", { bookId: book, member });
+        break;
+      case "return":
+        loan = loans.splice(Math.floor(agent.random() * loans.length), 1)[0];
+        request = { kind: "http", method: "POST", path: `/api/loans/${loan}/return` };
+        break;
+      case "add": {
+        const isbn = `979${String(user).padStart(4, "0")}${String(++added).padStart(6, "0")}`;
+        request = json("/api/books", {
+          isbn,
+          title: `Notes of ${member}, volume ${added}`,
+          author: member,
+          copies: 1 + Math.floor(agent.random() * 3),
+        });
+        break;
+      }
+      default:
+        request = { kind: "http", method: "GET", path: "/api/books" };
+    }
+    const sent = agent.now();
+    const answer = await agent.send(request);
+    const latencyMs = agent.now() - sent;
+    if (action === "borrow" && answer.status === 201) {
+      const id = loanId(answer.body);
+      if (id !== undefined) loans.push(id);
+    }
+    records.push({
+      action,
+      status: answer.status,
+      latencyMs,
+      timing: parseServerTiming(answer.headers["server-timing"]),
+    });
+  }
+  return records;
+}
+
+function json(path: string, body: unknown): HttpRequestMessage {
+  return {
+    kind: "http",
+    method: "POST",
+    path,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
+function loanId(body: string): number | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === "number" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function loanIds(body: string): number[] {
+  try {
+    const loans = (JSON.parse(body) as { loans?: { id?: unknown }[] }).loans ?? [];
+    return loans.map((l) => l.id).filter((id): id is number => typeof id === "number");
+  } catch {
+    return [];
+  }
+}
