@@ -355,14 +355,12 @@ export class Machine {
     const target = this.#processes.get(env.to);
     if (target === undefined) {
       this.#recordEnvelope("drop", this.name, env, "unknown process");
+      // A sender on this machine learns at once; a remote requester or sync sender by answer.
+      if (sender !== null) return Promise.reject(new UnknownProcessError(env.to));
       if (env.corr !== undefined) this.#answer(env, UNKNOWN_KIND, { kind: UNKNOWN_KIND });
-      if (sender !== null && env.corr === undefined) {
-        return Promise.reject(new UnknownProcessError(env.to));
-      }
       return;
     }
-    if (target.mailbox.offer(env)) {
-      this.#recordDeliver(env);
+    if (target.mailbox.offer(env, this.#admitting)) {
       if (env.sync && sender === null) this.#answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
       return;
     }
@@ -376,6 +374,8 @@ export class Machine {
     });
     return parked?.promise;
   }
+
+  readonly #admitting = (env: Envelope): void => this.#recordDeliver(env);
 
   #recordDeliver(env: Envelope): void {
     if (this.#trace) {

@@ -96,18 +96,24 @@ export class Mailbox {
     return false;
   }
 
-  /** Hands the message to a waiting receiver or buffers it; `false` when there is no room. */
-  offer(envelope: Envelope): boolean {
+  /**
+   * Hands the message to a waiting receiver or buffers it; `false` when there is no room.
+   * `admitting`, when given, runs just before the message is admitted (before a receiver
+   * sees it).
+   */
+  offer(envelope: Envelope, admitting?: (envelope: Envelope) => void): boolean {
     const takers = this.#takers;
     for (let i = 0; i < takers.length; i++) {
       const taker = takers[i];
       if (matches(envelope, taker.filter)) {
         takers.splice(i, 1);
+        admitting?.(envelope);
         taker.take(envelope);
         return true;
       }
     }
     if (this.size < this.capacity && this.#blocked.length === 0) {
+      admitting?.(envelope);
       this.#items.push(envelope);
       return true;
     }

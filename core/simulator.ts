@@ -186,9 +186,10 @@ export class Simulator implements Network {
     this.#skews.set(this.machine(name).name, { offset: skew.offset ?? 0, drift: skew.drift ?? 0 });
   }
 
-  /** Runs `action` at virtual time `at`. */
+  /** Runs `action` at virtual time `at`; at once when `at` is not in the future. */
   at(at: number, action: () => void): void {
-    this.#schedule(Math.max(at, this.#now), action);
+    if (at <= this.#now) action();
+    else this.#schedule(at, action);
   }
 
   /**

@@ -10,16 +10,19 @@ import { assertEquals, assertTrue } from "./_assert.ts";
 Deno.test("handlers() runs init, then message for each message, in order", async () => {
   const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 2 } });
   const log: string[] = [];
-  sim.machine("m1.lab").spawn("srv", handlers({
-    init: (ctx) => {
-      log.push(`init@${ctx.now()}`);
-    },
-    message: async (ctx, msg, timers) => {
-      log.push(`${msg.body}@${ctx.now()}`);
-      if (msg.body === "q") await ctx.reply(msg, "a");
-      if (msg.body === "bye") timers.stop();
-    },
-  }));
+  sim.machine("m1.lab").spawn(
+    "srv",
+    handlers({
+      init: (ctx) => {
+        log.push(`init@${ctx.now()}`);
+      },
+      message: async (ctx, msg, timers) => {
+        log.push(`${msg.body}@${ctx.now()}`);
+        if (msg.body === "q") await ctx.reply(msg, "a");
+        if (msg.body === "bye") timers.stop();
+      },
+    }),
+  );
   let answer = "";
   sim.machine("m2.lab").spawn("client", async (ctx) => {
     await ctx.send("srv@m1.lab", "hello");
@@ -36,23 +39,26 @@ Deno.test("handlers() runs init, then message for each message, in order", async
 Deno.test("handlers() fires timers at their virtual time, nearest first, ties in start order", async () => {
   const sim = new Simulator({ seed: 1 });
   const fired: string[] = [];
-  sim.machine("m1.lab").spawn("p", handlers({
-    init: (_ctx, timers) => {
-      timers.start("late", 300);
-      timers.start("b", 100);
-      timers.start("a", 100);
-      timers.start("soon", 20);
-      timers.start("gone", 50);
-      timers.cancel("gone");
-      timers.cancel("never-started");
-    },
-    message: () => {},
-    timer: (ctx, name, timers) => {
-      fired.push(`${name}@${ctx.now()}`);
-      assertEquals(timers.has(name), false);
-      if (name === "late") timers.stop();
-    },
-  }));
+  sim.machine("m1.lab").spawn(
+    "p",
+    handlers({
+      init: (_ctx, timers) => {
+        timers.start("late", 300);
+        timers.start("b", 100);
+        timers.start("a", 100);
+        timers.start("soon", 20);
+        timers.start("gone", 50);
+        timers.cancel("gone");
+        timers.cancel("never-started");
+      },
+      message: () => {},
+      timer: (ctx, name, timers) => {
+        fired.push(`${name}@${ctx.now()}`);
+        assertEquals(timers.has(name), false);
+        if (name === "late") timers.stop();
+      },
+    }),
+  );
   const result = await sim.run();
   assertEquals(fired, ["soon@20", "b@100", "a@100", "late@300"]);
   assertEquals(result.time, 300);
@@ -62,17 +68,20 @@ Deno.test("handlers() timers.start() on a pending timer restarts it (a watchdog)
   const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 10 } });
   let firedAt = -1;
   let heard = 0;
-  sim.machine("m1.lab").spawn("watch", handlers({
-    init: (_ctx, timers) => timers.start("silence", 100),
-    message: (_ctx, _msg, timers) => {
-      heard++;
-      timers.start("silence", 100);
-    },
-    timer: (ctx, _name, timers) => {
-      firedAt = ctx.now();
-      timers.stop();
-    },
-  }));
+  sim.machine("m1.lab").spawn(
+    "watch",
+    handlers({
+      init: (_ctx, timers) => timers.start("silence", 100),
+      message: (_ctx, _msg, timers) => {
+        heard++;
+        timers.start("silence", 100);
+      },
+      timer: (ctx, _name, timers) => {
+        firedAt = ctx.now();
+        timers.stop();
+      },
+    }),
+  );
   sim.machine("m2.lab").spawn("heartbeat", async (ctx) => {
     for (let i = 0; i < 5; i++) {
       await ctx.send("watch@m1.lab", { kind: "beat" });
@@ -87,16 +96,19 @@ Deno.test("handlers() timers.start() on a pending timer restarts it (a watchdog)
 Deno.test("handlers() timers keep firing while messages arrive in between", async () => {
   const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 1 } });
   const events: string[] = [];
-  sim.machine("m1.lab").spawn("ticker", handlers({
-    init: (_ctx, timers) => timers.start("tick", 25),
-    message: (ctx, msg) => {
-      events.push(`msg ${msg.body}@${ctx.now()}`);
-    },
-    timer: (ctx, _name, timers) => {
-      events.push(`tick@${ctx.now()}`);
-      if (ctx.now() < 100) timers.start("tick", 25);
-    },
-  }));
+  sim.machine("m1.lab").spawn(
+    "ticker",
+    handlers({
+      init: (_ctx, timers) => timers.start("tick", 25),
+      message: (ctx, msg) => {
+        events.push(`msg ${msg.body}@${ctx.now()}`);
+      },
+      timer: (ctx, _name, timers) => {
+        events.push(`tick@${ctx.now()}`);
+        if (ctx.now() < 100) timers.start("tick", 25);
+      },
+    }),
+  );
   sim.machine("m2.lab").spawn("other", async (ctx) => {
     await ctx.sleep(29);
     await ctx.send("ticker@m1.lab", 1);
@@ -117,17 +129,20 @@ Deno.test("handlers() timers keep firing while messages arrive in between", asyn
 Deno.test("handlers() timers.start() rejects a negative delay with RangeError", async () => {
   const sim = new Simulator({ seed: 1 });
   let message = "";
-  sim.machine("m1.lab").spawn("p", handlers({
-    init: (_ctx, timers) => {
-      try {
-        timers.start("bad", -5);
-      } catch (error) {
-        if (error instanceof RangeError) message = error.message;
-      }
-      timers.stop();
-    },
-    message: () => {},
-  }));
+  sim.machine("m1.lab").spawn(
+    "p",
+    handlers({
+      init: (_ctx, timers) => {
+        try {
+          timers.start("bad", -5);
+        } catch (error) {
+          if (error instanceof RangeError) message = error.message;
+        }
+        timers.stop();
+      },
+      message: () => {},
+    }),
+  );
   await sim.run();
   assertTrue(message.startsWith('Cannot start timer "bad": delay -5'), message);
 });
@@ -135,13 +150,16 @@ Deno.test("handlers() timers.start() rejects a negative delay with RangeError", 
 Deno.test("handlers() processes restart from init after their machine restarts", async () => {
   const sim = new Simulator({ seed: 1 });
   const inits: number[] = [];
-  sim.machine("m1.lab").spawn("p", handlers({
-    init: (ctx, timers) => {
-      inits.push(ctx.now());
-      timers.start("t", 1000);
-    },
-    message: () => {},
-  }));
+  sim.machine("m1.lab").spawn(
+    "p",
+    handlers({
+      init: (ctx, timers) => {
+        inits.push(ctx.now());
+        timers.start("t", 1000);
+      },
+      message: () => {},
+    }),
+  );
   sim.crash("m1.lab", { at: 10, restartAt: 20 });
   await sim.run({ until: 5000 });
   assertEquals(inits, [0, 20]);

@@ -1,0 +1,185 @@
+/**
+ * The simulator and the same-machine fast path against raw in-process queues, in the same run.
+ *
+ * - "sim ping-pong": 10,000 round trips (20,000 deliveries) per iteration. Baseline: two async
+ *   functions ping-ponging through plain array queues, one promise resolution and one `await`
+ *   per message (what a mailbox does at the least). Candidates: a two-machine ping-pong in the
+ *   simulator with `{ trace: false, wire: "object", reliable: false, latency: constant 1 ms }`,
+ *   and the same with the default settings (trace on, JSON wire, reliable channel).
+ * - "in-memory one-way": 10,000 messages per iteration. Baseline: an array queue push/shift with
+ *   an `await` per message. Candidate: two processes on the same simulated machine (the fast
+ *   path: no serialisation, no network), trace off.
+ * - "in-memory request/reply": 10,000 request/reply round trips per iteration between two
+ *   processes on one simulated machine, trace off, against the same raw ping-pong baseline.
+ *
+ * Every `fn` is an `async function`: `Deno.bench` awaits only those, not arrows returning promises.
+ *
+ * Deliveries per second = deliveries per iteration / time per iteration.
+ * Run with `deno bench bench/sim_bench.ts`.
+ *
+ * @module
+ */
+import type { ProcessContext } from "../core/process.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+
+const N = 10_000;
+
+/** A raw single-consumer queue: an array plus one waiting promise, the least a mailbox does. */
+class Queue<T> {
+  #items: T[] = [];
+  #waiter: ((value: T) => void) | null = null;
+
+  push(value: T): void {
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter(value);
+    } else {
+      this.#items.push(value);
+    }
+  }
+
+  take(): Promise<T> {
+    if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
+    return new Promise<T>((resolve) => this.#waiter = resolve);
+  }
+}
+
+async function rawPingPong(roundTrips: number): Promise<void> {
+  const pings = new Queue<number>(), pongs = new Queue<number>();
+  const ponger = async () => {
+    for (let i = 0; i < roundTrips; i++) pongs.push(await pings.take());
+  };
+  const pinger = async () => {
+    for (let i = 0; i < roundTrips; i++) {
+      pings.push(i);
+      if (await pongs.take() !== i) throw new Error("raw ping-pong out of order");
+    }
+  };
+  await Promise.all([ponger(), pinger()]);
+}
+
+async function simPingPong(options: SimulatorOptions): Promise<void> {
+  const sim = new Simulator(options);
+  sim.machine("m1.lab").spawn("pong", async (ctx) => {
+    for (let i = 0; i < N; i++) {
+      const ping = await ctx.receive<number>();
+      await ctx.send("ping@m2.lab", ping.body);
+    }
+  });
+  let last = -1;
+  sim.machine("m2.lab").spawn("ping", async (ctx) => {
+    for (let i = 0; i < N; i++) {
+      await ctx.send("pong@m1.lab", i);
+      last = (await ctx.receive<number>()).body;
+    }
+  });
+  await sim.run();
+  if (last !== N - 1) throw new Error(`sim ping-pong ended early at ${last}`);
+}
+
+Deno.bench({
+  name: "raw array queues, 10k round trips",
+  group: "sim ping-pong",
+  baseline: true,
+  async fn() {
+    await rawPingPong(N);
+  },
+});
+
+Deno.bench({
+  name: "simulator, 10k round trips, trace off, object wire, unreliable",
+  group: "sim ping-pong",
+  async fn() {
+    await simPingPong({
+      seed: 1,
+      trace: false,
+      wire: "object",
+      reliable: false,
+      latency: { kind: "constant", ms: 1 },
+    });
+  },
+});
+
+Deno.bench({
+  name: "simulator, 10k round trips, defaults (trace, json wire, reliable)",
+  group: "sim ping-pong",
+  async fn() {
+    await simPingPong({ seed: 1 });
+  },
+});
+
+Deno.bench({
+  name: "raw array queue, 10k messages, await per message",
+  group: "in-memory one-way",
+  baseline: true,
+  async fn() {
+    const queue = new Queue<number>();
+    const consumer = async () => {
+      for (let i = 0; i < N; i++) await queue.take();
+    };
+    const producer = async () => {
+      for (let i = 0; i < N; i++) {
+        queue.push(i);
+        await null;
+      }
+    };
+    await Promise.all([consumer(), producer()]);
+  },
+});
+
+async function sameMachine(
+  server: (ctx: ProcessContext) => Promise<void>,
+  client: (ctx: ProcessContext) => Promise<void>,
+): Promise<void> {
+  const sim = new Simulator({ seed: 1, trace: false, wire: "object" });
+  const m1 = sim.machine("m1.lab");
+  m1.spawn("server", server);
+  m1.spawn("client", client);
+  await sim.run();
+}
+
+Deno.bench({
+  name: "simulator, same machine, 10k sends",
+  group: "in-memory one-way",
+  async fn() {
+    let got = 0;
+    await sameMachine(async (ctx) => {
+      for (let i = 0; i < N; i++) {
+        await ctx.receive();
+        got++;
+      }
+    }, async (ctx) => {
+      for (let i = 0; i < N; i++) await ctx.send("server@m1.lab", i);
+    });
+    if (got !== N) throw new Error(`one-way delivered ${got} of ${N}`);
+  },
+});
+
+Deno.bench({
+  name: "raw array queues, 10k request/reply",
+  group: "in-memory request/reply",
+  baseline: true,
+  async fn() {
+    await rawPingPong(N);
+  },
+});
+
+Deno.bench({
+  name: "simulator, same machine, 10k request/reply",
+  group: "in-memory request/reply",
+  async fn() {
+    let answered = 0;
+    await sameMachine(async (ctx) => {
+      for (let i = 0; i < N; i++) {
+        const request = await ctx.receive<number>();
+        await ctx.reply(request, request.body + 1);
+      }
+    }, async (ctx) => {
+      for (let i = 0; i < N; i++) {
+        if ((await ctx.request<number>("server@m1.lab", i)).body === i + 1) answered++;
+      }
+    });
+    if (answered !== N) throw new Error(`request/reply answered ${answered} of ${N}`);
+  },
+});
