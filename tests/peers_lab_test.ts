@@ -1,0 +1,76 @@
+/**
+ * `deno task lab p2p` as a user meets it: the summary's keys, convergence in the simulator
+ * under a partition and under churn, exit codes, and a run with each peer its own OS process.
+ * @module
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+
+const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
+
+async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function summary(...args: string[]): Promise<Record<string, unknown>> {
+  const { code, stdout, stderr } = await lab("p2p", "--json", ...args);
+  assertEquals(code, 0, stderr);
+  return JSON.parse(stdout);
+}
+
+const KEYS = [
+  "architecture",
+  "transport",
+  "seed",
+  "requests",
+  "messages",
+  "bytes",
+  "latency",
+  "retransmissions",
+  "errors",
+  "traceDigest",
+  "peers",
+  "rounds",
+  "converged",
+];
+
+Deno.test("lab p2p --sim --json prints the summary keys and converges near log2 n + ln n", async () => {
+  const s = await summary("--sim", "--seed", "3");
+  for (const key of KEYS) assertTrue(key in s, `missing ${key}`);
+  assertEquals([s.architecture, s.transport, s.peers, s.converged], ["p2p", "sim", 20, true]);
+  assertTrue((s.rounds as number) <= 2 * (Math.log2(20) + Math.log(20)), `${s.rounds} rounds`);
+  assertTrue((s.messages as number) > 0 && (s.bytes as number) > 0);
+  assertEquals((await summary("--sim", "--seed", "3")).traceDigest, s.traceDigest);
+});
+
+Deno.test("lab p2p --sim converges after a partition heals and under churn", async () => {
+  const healed = await summary("--sim", "--mode", "push-pull", "--partition", "half@0..1200");
+  assertEquals(healed.converged, true);
+  assertTrue((healed.rounds as number) >= 10, `converged after ${healed.rounds} rounds`);
+  const churned = await summary("--sim", "--churn", "0.1", "--peers", "30", "--mode", "push-pull");
+  assertEquals(churned.converged, true);
+  assertEquals(churned.live, 30);
+});
+
+Deno.test("lab p2p with a bad --mode or --churn names it and exits 2", async () => {
+  const mode = await lab("p2p", "--sim", "--mode", "flood");
+  assertEquals(mode.code, 2);
+  assertTrue(mode.stderr.includes('--mode "flood"'), mode.stderr);
+  const churn = await lab("p2p", "--sim", "--churn", "2");
+  assertEquals(churn.code, 2);
+});
+
+Deno.test("lab p2p runs each peer as its own OS process and converges", async () => {
+  const s = await summary("--peers", "4", "--mode", "push-pull", "--period", "50");
+  assertEquals([s.transport, s.peers, s.converged, s.live], ["tcp", 4, true, 4]);
+});
