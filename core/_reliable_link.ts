@@ -24,6 +24,8 @@ export interface LinkHost {
   setTimer(delay: number, callback: () => void): TimerId;
   /** Cancels a timer. */
   clearTimer(id: TimerId): void;
+  /** The machine's clock, for round-trip samples. */
+  now(): number;
   /** Hands an envelope that arrived (in order, once) to the machine. */
   deliver(env: Envelope): void;
   /** Records a link event about `env`. */
@@ -56,7 +58,7 @@ export class ReliableLinks {
     if (sender === undefined) {
       this.#senders.set(to, sender = new ReliableSender(this.#epoch, this.#options));
     }
-    const entry = sender.stamp(env);
+    const entry = sender.stamp(env, this.#host.now());
     this.#arm(to, sender, entry);
     const due = this.#acksDue.get(to);
     if (due === undefined) {
@@ -88,7 +90,10 @@ export class ReliableLinks {
   }
 
   #acknowledged(from: string, epoch: number, seq: number): void {
-    const settled = this.#senders.get(from)?.acknowledge({ kind: "ack", epoch, seq });
+    const settled = this.#senders.get(from)?.acknowledge(
+      { kind: "ack", epoch, seq },
+      this.#host.now(),
+    );
     if (settled) { for (const entry of settled) this.#host.clearTimer(entry.timer); }
   }
 

@@ -312,6 +312,7 @@ export class Machine {
         transmit: (to, frame) => this.#network.send(this.name, to, frame),
         setTimer: (delay, callback) => this.#setTimer(delay, callback),
         clearTimer: (id) => this.#clearTimer(id),
+        now: () => this.#runtime.now(),
         deliver: (env) => void this.#arrive(env, null),
         event: (ev, env, note) => this.#recordEnvelope(ev, this.name, env, note),
       },

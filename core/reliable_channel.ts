@@ -9,8 +9,10 @@ import type { AckFrame, MessageFrame } from "./wire.ts";
 
 /** Retransmission settings. */
 export interface RetransmitOptions {
-  /** First retransmission timeout in ms. @default 40 */
+  /** Retransmission timeout in ms until round trips have been measured. @default 40 */
   readonly rto?: number;
+  /** Smallest timeout the measured round trips may give, in ms. @default 10 */
+  readonly minRto?: number;
   /** Factor applied to the timeout after each retransmission. @default 2 */
   readonly backoff?: number;
   /** Largest timeout in ms. @default 2000 */
@@ -29,10 +31,14 @@ export interface Unacked {
   rto: number;
   /** The caller's timer handle. */
   timer: number;
+  /** When it was first sent (for round-trip samples). */
+  readonly sentAt: number;
 }
 
 /**
- * The sending half of a channel towards one machine.
+ * The sending half of a channel towards one machine. Its retransmission timeout adapts to the
+ * measured round trips (RFC 6298: smoothed round trip plus four deviations, samples only from
+ * frames sent once, as in Karn's algorithm) and backs off exponentially on each retransmission.
  *
  * @example Sequence numbers and cumulative acks
  * ```ts
@@ -52,16 +58,31 @@ export class ReliableSender {
   readonly #options: Required<RetransmitOptions>;
   #nextSeq = 1;
   #unacked = new Map<number, Unacked>();
+  #srtt = -1;
+  #rttvar = 0;
+  #rto: number;
 
   /** Creates the sender for incarnation `epoch`. */
   constructor(epoch: number, options: RetransmitOptions = {}) {
     this.epoch = epoch;
     this.#options = {
       rto: options.rto ?? 40,
+      minRto: options.minRto ?? 10,
       backoff: options.backoff ?? 2,
       maxRto: options.maxRto ?? 2000,
       maxAttempts: options.maxAttempts ?? 20,
     };
+    this.#rto = this.#options.rto;
+  }
+
+  /** The timeout a new frame gets, in ms. */
+  get rto(): number {
+    return this.#rto;
+  }
+
+  /** The smoothed round trip in ms, or `undefined` before the first sample. */
+  get srtt(): number | undefined {
+    return this.#srtt < 0 ? undefined : this.#srtt;
   }
 
   /** Frames sent and not yet acknowledged. */
@@ -69,8 +90,8 @@ export class ReliableSender {
     return this.#unacked.size;
   }
 
-  /** Numbers `env` and remembers it until acknowledged. Set `timer` on the result. */
-  stamp(env: Envelope): Unacked {
+  /** Numbers `env`, sent at time `now`, and remembers it until acknowledged. Set `timer` on the result. */
+  stamp(env: Envelope, now = 0): Unacked {
     const seq = this.#nextSeq++;
     let base = seq;
     for (const key of this.#unacked.keys()) {
@@ -78,21 +99,39 @@ export class ReliableSender {
       break;
     }
     const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base };
-    const entry: Unacked = { frame, attempts: 1, rto: this.#options.rto, timer: 0 };
+    const entry: Unacked = { frame, attempts: 1, rto: this.#rto, timer: 0, sentAt: now };
     this.#unacked.set(seq, entry);
     return entry;
   }
 
-  /** Applies an acknowledgement; returns the entries it settled (clear their timers). */
-  acknowledge(ack: AckFrame): Unacked[] {
+  /**
+   * Applies an acknowledgement received at time `now`; returns the entries it settled (clear
+   * their timers). The newest settled frame that was sent only once gives a round-trip sample.
+   */
+  acknowledge(ack: AckFrame, now?: number): Unacked[] {
     if (ack.epoch !== this.epoch) return [];
     const settled: Unacked[] = [];
+    let sample: Unacked | undefined;
     for (const [seq, entry] of this.#unacked) {
       if (seq > ack.seq) break;
       settled.push(entry);
+      if (entry.attempts === 1) sample = entry;
       this.#unacked.delete(seq);
     }
+    if (sample !== undefined && now !== undefined) this.#measure(now - sample.sentAt);
     return settled;
+  }
+
+  #measure(rtt: number): void {
+    if (this.#srtt < 0) {
+      this.#srtt = rtt;
+      this.#rttvar = rtt / 2;
+    } else {
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rtt);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * rtt;
+    }
+    const { minRto, maxRto } = this.#options;
+    this.#rto = Math.min(maxRto, Math.max(minRto, this.#srtt + 4 * this.#rttvar));
   }
 
   /**

@@ -158,3 +158,22 @@ Deno.test("ReliableReceiver.accept() skips a gap the sender gave up on (base mov
   // A frame whose base is past everything delivers at once.
   assertEquals(receiver.accept(frame(1, 9, 9)).deliver.map((e) => e.body), [9]);
 });
+
+Deno.test("ReliableSender.acknowledge() adapts the timeout to measured round trips (Karn's rule)", () => {
+  const sender = new ReliableSender(1, { rto: 40, minRto: 1 });
+  assertEquals(sender.rto, 40);
+  sender.stamp(env(1), 0);
+  sender.acknowledge({ kind: "ack", epoch: 1, seq: 1 }, 10);
+  assertEquals(sender.srtt, 10);
+  assertEquals(sender.rto, 30); // 10 + 4 * 5
+  // A retransmitted frame gives no sample: its ack could answer either transmission.
+  sender.stamp(env(2), 100);
+  sender.expire(2);
+  sender.acknowledge({ kind: "ack", epoch: 1, seq: 2 }, 500);
+  assertEquals(sender.srtt, 10);
+  for (let i = 3; i < 40; i++) {
+    sender.stamp(env(i), i * 100);
+    sender.acknowledge({ kind: "ack", epoch: 1, seq: i }, i * 100 + 2);
+  }
+  assertTrue(sender.rto < 5, `rto ${sender.rto} should approach the 2 ms round trip`);
+});
