@@ -1,0 +1,88 @@
+/**
+ * The public types of the HTTP caching proxy: its options, counters, logs and events.
+ * @module
+ */
+import type { Hono } from "hono";
+
+/** How a response was served, as in its `X-Cache` header. */
+export type XCache = "HIT" | "MISS" | "STALE" | "REVALIDATED";
+
+/** One served request, for logs. */
+export interface RequestLog {
+  /** The request method. */
+  readonly method: string;
+  /** The request target, `/path?query`. */
+  readonly url: string;
+  /** The response status. */
+  readonly status: number;
+  /** How it was served. */
+  readonly cache: XCache;
+  /** Time to produce the response headers, by the `now` clock. */
+  readonly ms: number;
+}
+
+/** Something the cache did. */
+export interface CacheEvent {
+  /** What happened. */
+  readonly type: "store" | "evict" | "purge" | "invalidate" | "coalesce" | "origin-error";
+  /** The request target it concerns. */
+  readonly url: string;
+  /** Details, such as the origin's error. */
+  readonly note?: string;
+}
+
+/** Counters of an {@link HttpProxy}. */
+export interface HttpProxyStats {
+  /** Responses with `X-Cache: HIT`. */
+  readonly hits: number;
+  /** Responses with `X-Cache: MISS` (pass-through and errors included). */
+  readonly misses: number;
+  /** Responses with `X-Cache: REVALIDATED`. */
+  readonly revalidated: number;
+  /** Responses with `X-Cache: STALE`. */
+  readonly stale: number;
+  /** Requests that waited for another request's origin fetch instead of making their own. */
+  readonly coalesced: number;
+  /** Requests sent to the origin. */
+  readonly originFetches: number;
+  /** Origin fetches that failed (unreachable or 5xx). */
+  readonly originErrors: number;
+  /** Entries evicted to stay under `maxBytes`. */
+  readonly evictions: number;
+  /** Entries removed by `PURGE`. */
+  readonly purges: number;
+  /** Entries removed by unsafe methods. */
+  readonly invalidations: number;
+  /** Entries in the cache now. */
+  readonly entries: number;
+  /** Bytes the entries are charged. */
+  readonly bytes: number;
+}
+
+/** Options of `createHttpProxy` (http_proxy.ts). */
+export interface HttpProxyOptions {
+  /** The clock, in ms since the epoch (required; e.g. `wallClock` from core/real_runtime.ts). */
+  readonly now: () => number;
+  /** Most bytes of stored responses (bodies and headers). @default 67108864 (64 MiB) */
+  readonly maxBytes?: number;
+  /** Seconds a stale copy may be served when the origin fails and the response sets no window. @default 0 */
+  readonly staleIfError?: number;
+  /** How to reach the origin (wrap it to add a timeout). @default globalThis.fetch */
+  readonly fetch?: (request: Request) => Promise<Response>;
+  /** Called after each response is produced. @default none */
+  readonly onRequest?: (log: RequestLog) => void;
+  /** Called for cache events. @default none */
+  readonly onEvent?: (event: CacheEvent) => void;
+}
+
+/** A caching proxy: a Hono app plus its cache. */
+export interface HttpProxy {
+  /** The Hono application (mount it or serve it). */
+  readonly app: Hono;
+  /** Answers one request (what `Deno.serve` calls); synchronously on a cache hit. */
+  fetch(request: Request): Response | Promise<Response>;
+  /** The counters so far. */
+  stats(): HttpProxyStats;
+  /** Removes every variant of `url` (a path or a full URL); returns how many were removed. */
+  purge(url: string): number;
+}

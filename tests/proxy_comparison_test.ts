@@ -1,0 +1,59 @@
+/**
+ * The proxy architecture against no proxy, on one Zipf(1.0) workload in the simulator with a
+ * fixed 5 ms latency per message (deterministic): the seed's "modelo con proxy o caché" measured.
+ * @module
+ */
+import { runProxy } from "../lab/proxy.ts";
+import { assertEquals, assertTrue } from "./_assert.ts";
+
+interface Run {
+  architecture: string;
+  requests: number;
+  originRequests: number;
+  hitRatio: number;
+  latency: { p50: number; p99: number };
+  errors: number;
+  traceDigest: string;
+  withoutProxy: Run;
+}
+
+async function compare(seed: number): Promise<Run> {
+  const lines: string[] = [];
+  const code = await runProxy(
+    ["--sim", "--json", "--seed", String(seed), "--delay", "5", "--zipf", "1.0"],
+    { log: (line) => lines.push(line) },
+  );
+  assertEquals(code, 0);
+  assertEquals(lines.length, 1);
+  return JSON.parse(lines[0]);
+}
+
+Deno.test("runProxy() on Zipf(1.0): the proxy cuts origin requests by at least its hit ratio", async () => {
+  const run = await compare(1);
+  assertEquals([run.architecture, run.withoutProxy.architecture], ["proxy", "client-server"]);
+  assertEquals(run.withoutProxy.originRequests, run.withoutProxy.requests);
+  assertTrue(run.hitRatio > 0.4, `hit ratio ${run.hitRatio}`);
+  assertTrue(
+    run.originRequests <= (1 - run.hitRatio) * run.withoutProxy.originRequests,
+    `${run.originRequests} origin requests at hit ratio ${run.hitRatio}`,
+  );
+  assertEquals([run.errors, run.withoutProxy.errors], [0, 0]);
+});
+
+Deno.test("runProxy() on Zipf(1.0): the proxy lowers the median latency", async () => {
+  const run = await compare(1);
+  // A hit is one round trip to the proxy (10 ms); without the proxy every request also pays
+  // the origin's work and its queue.
+  assertEquals(run.latency.p50, 10);
+  assertTrue(
+    run.latency.p50 < run.withoutProxy.latency.p50,
+    `p50 ${run.latency.p50} ms with the proxy, ${run.withoutProxy.latency.p50} ms without`,
+  );
+});
+
+Deno.test("runProxy() gives the same trace digest for the same seed", async () => {
+  const [a, b, c] = [await compare(7), await compare(7), await compare(8)];
+  assertEquals(a.traceDigest, b.traceDigest);
+  assertEquals(a.withoutProxy.traceDigest, b.withoutProxy.traceDigest);
+  assertTrue(a.traceDigest !== c.traceDigest);
+});
