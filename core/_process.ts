@@ -74,12 +74,18 @@ export class HostedProcess implements ProcessContext {
   /** False once it ended or its machine crashed. */
   alive = true;
   readonly #host: ProcessHost;
+  /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
+  readonly now: () => number;
+  /** See {@link ProcessContext.random}; bound, so it can be passed around as a function. */
+  readonly random: () => number;
 
   /** Creates the process `self` with a mailbox of `capacity`. */
   constructor(self: Address, capacity: number, host: ProcessHost) {
     this.self = self;
     this.mailbox = new Mailbox(capacity);
     this.#host = host;
+    this.now = host.runtime.now;
+    this.random = host.runtime.random;
   }
 
   /** `machine.domain`. */
@@ -177,16 +183,6 @@ export class HostedProcess implements ProcessContext {
       parked.resolve();
     });
     return parked.promise;
-  }
-
-  /** See {@link ProcessContext.now}. */
-  now(): number {
-    return this.#host.runtime.now();
-  }
-
-  /** See {@link ProcessContext.random}. */
-  random(): number {
-    return this.#host.runtime.random();
   }
 
   /** See {@link ProcessContext.spawn}. */

@@ -238,3 +238,16 @@ Deno.test({
     assertEquals(fastSeenAt, 2);
   },
 });
+
+Deno.test("ctx.now and ctx.random can be passed around as plain functions", async () => {
+  const sim = new Simulator({ seed: 4 });
+  let values: number[] = [];
+  sim.machine("m1.lab").spawn("p", async (ctx) => {
+    const { now, random } = ctx;
+    await ctx.sleep(5);
+    values = [now(), random()];
+  });
+  await sim.run();
+  assertEquals(values[0], 5);
+  assertTrue(values[1] >= 0 && values[1] < 1);
+});
