@@ -19,11 +19,51 @@ import type {
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
 
-/** A promise a process waits on, settled by the machine. */
-export interface Parked<T> {
+/**
+ * A promise a process waits on, settled by the machine. Settling it marks the process runnable
+ * again (the simulator's accounting); a process that died meanwhile is left waiting forever.
+ */
+export class Parked<T> {
+  /** What the process awaits. */
   readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
+  readonly #proc: HostedProcess;
+  readonly #runtime: Runtime;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+
+  /** Marks `proc` blocked and creates the promise it will wait on. */
+  constructor(proc: HostedProcess, runtime: Runtime) {
+    if (proc.runnable) {
+      proc.runnable = false;
+      runtime.account(-1);
+    }
+    this.#proc = proc;
+    this.#runtime = runtime;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Settles with `value`. */
+  resolve(value: T): void {
+    if (this.#wake()) this.#resolve(value);
+  }
+
+  /** Settles with `error`. */
+  reject(error: unknown): void {
+    if (this.#wake()) this.#reject(error);
+  }
+
+  #wake(): boolean {
+    const proc = this.#proc;
+    if (!proc.alive) return false;
+    if (!proc.runnable) {
+      proc.runnable = true;
+      this.#runtime.account(1);
+    }
+    return true;
+  }
 }
 
 /** What a process needs from its machine. */
@@ -200,6 +240,7 @@ export class HostedProcess implements ProcessContext {
   taken(env: Envelope): void {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
+    host.runtime.account(0);
     if (!host.tracing) return;
     host.record({
       t: host.runtime.now(),

@@ -8,7 +8,7 @@ import { type Envelope, kindOf, labelOf, RECEIPT_KIND } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError, UnknownProcessError } from "./errors.ts";
 import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
 import type { ProcessFn, SpawnOptions } from "./process.ts";
-import { HostedProcess, type Parked, type ProcessHost } from "./_process.ts";
+import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
 import { ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
@@ -244,38 +244,12 @@ export class Machine {
   }
 
   #park<T>(proc: HostedProcess): Parked<T> {
-    if (proc.runnable) {
-      proc.runnable = false;
-      this.#runtime.account(-1);
-    }
-    let resolve!: (value: T) => void, reject!: (error: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const wake = () => {
-      if (!proc.runnable && proc.alive) {
-        proc.runnable = true;
-        this.#runtime.account(1);
-      }
-    };
-    return {
-      promise,
-      resolve: (value) => {
-        if (!proc.alive) return;
-        wake();
-        resolve(value);
-      },
-      reject: (error) => {
-        if (!proc.alive) return;
-        wake();
-        reject(error);
-      },
-    };
+    return new Parked<T>(proc, this.#runtime);
   }
 
   #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
     proc.clock++;
+    this.#runtime.account(0);
     const env: Envelope = {
       id: `${proc.self}#${this.#epoch}.${++proc.sent}`,
       from: proc.self,

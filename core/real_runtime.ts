@@ -46,30 +46,16 @@ export function wallClock(): number {
 export function createRealRuntime(options: RealRuntimeOptions = {}): Runtime {
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
   const random: Random = createRandom(seed);
-  const timers = new Map<TimerId, ReturnType<typeof setTimeout>>();
-  let nextId = 1;
   const shift = performance.timeOrigin - (options.origin ?? performance.timeOrigin);
   return {
     kind: "real",
     now: () => performance.now() + shift,
     random: () => random.next(),
     setTimer(delay: number, callback: () => void): TimerId {
-      const id = nextId++;
-      timers.set(
-        id,
-        setTimeout(() => {
-          timers.delete(id);
-          callback();
-        }, Math.max(0, delay)),
-      );
-      return id;
+      return setTimeout(callback, Math.max(0, delay)) as unknown as TimerId;
     },
     clearTimer(id: TimerId): void {
-      const handle = timers.get(id);
-      if (handle !== undefined) {
-        clearTimeout(handle);
-        timers.delete(id);
-      }
+      clearTimeout(id as unknown as ReturnType<typeof setTimeout>);
     },
     account(): void {},
   };

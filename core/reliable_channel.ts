@@ -6,6 +6,7 @@
  */
 import type { Envelope } from "./envelope.ts";
 import type { AckFrame, MessageFrame } from "./wire.ts";
+import type { TimerId } from "./runtime.ts";
 
 /** Retransmission settings. */
 export interface RetransmitOptions {
@@ -30,7 +31,7 @@ export interface Unacked {
   /** Timeout to wait after the latest transmission. */
   rto: number;
   /** The caller's timer handle. */
-  timer: number;
+  timer: TimerId;
   /** When it was first sent (for round-trip samples). */
   readonly sentAt: number;
 }

@@ -6,8 +6,8 @@
  * @module
  */
 
-/** A handle for a pending timer. */
-export type TimerId = number;
+/** An opaque handle for a pending timer (whatever the runtime's timers return). */
+export type TimerId = number | object;
 
 /** Time, timers, randomness and scheduling, supplied by the simulator or by a real host. */
 export interface Runtime {
@@ -22,8 +22,9 @@ export interface Runtime {
   /** Cancels a pending timer; unknown ids are ignored. */
   clearTimer(id: TimerId): void;
   /**
-   * Scheduling hook: `+1` when a process becomes runnable, `-1` when it blocks or ends. The
-   * simulator advances virtual time only when no process is runnable; a real host ignores it.
+   * Scheduling hook: `+1` when a process becomes runnable, `-1` when it blocks or ends, `0` when
+   * a running process acts (sends). The simulator advances virtual time only when no process is
+   * runnable; a real host ignores it.
    */
   account(delta: number): void;
 }

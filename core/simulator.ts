@@ -114,7 +114,6 @@ export class Simulator implements Network {
   readonly #random: Random;
   readonly #netRandom: Random;
   readonly #heap = new EventHeap();
-  readonly #timers = new Map<TimerId, Scheduled>();
   readonly #machines = new Map<string, Machine>();
   readonly #links = new Map<string, LinkFaults>();
   readonly #skews = new Map<string, { offset: number; drift: number }>();
@@ -122,6 +121,7 @@ export class Simulator implements Network {
   #now = 0;
   #seq = 0;
   #running = 0;
+  #forced = false;
   #activity = 0;
   #traceOn: boolean;
   #json: boolean;
@@ -237,7 +237,12 @@ export class Simulator implements Network {
     for (;;) {
       if (this.#running > 0) await this.#settle();
       const next = heap.peek();
-      if (next === undefined) return { time: this.#now, events, quiescent: true };
+      if (next === undefined) {
+        // A process taken as blocked may still be on its way to its next action: give it a
+        // quiet window before calling the system quiescent.
+        if (this.#forced && await this.#stirs()) continue;
+        return { time: this.#now, events, quiescent: true };
+      }
       if (next.t > until) {
         this.#now = until;
         return { time: this.#now, events, quiescent: false };
@@ -340,6 +345,17 @@ export class Simulator implements Network {
     return item;
   }
 
+  /** Whether any process acts within a quiet window of microtask turns. */
+  async #stirs(): Promise<boolean> {
+    const seen = this.#activity;
+    for (let i = 0; i < QUIET_TICKS; i++) {
+      await null;
+      if (this.#activity !== seen || this.#heap.size > 0) return true;
+    }
+    this.#forced = false;
+    return false;
+  }
+
   /** Lets runnable processes run (microtasks) until every one of them blocks again. */
   async #settle(): Promise<void> {
     let quiet = 0, seen = this.#activity;
@@ -349,6 +365,7 @@ export class Simulator implements Network {
         seen = this.#activity;
         quiet = 0;
       } else if (++quiet > QUIET_TICKS) {
+        this.#forced = true;
         // Woken processes that made no move for a while wait on something else: take them as blocked.
         for (const machine of this.#machines.values()) machine.forceIdle();
         this.#running = 0;
@@ -365,21 +382,10 @@ export class Simulator implements Network {
         return skew === undefined ? this.#now : this.#now * (1 + skew.drift) + skew.offset;
       },
       random: random.next,
-      setTimer: (delay: number, callback: () => void): TimerId => {
-        const id = this.#seq;
-        const item = this.#schedule(this.#now + Math.max(0, delay), () => {
-          this.#timers.delete(id);
-          callback();
-        });
-        this.#timers.set(id, item);
-        return id;
-      },
+      setTimer: (delay: number, callback: () => void): TimerId =>
+        this.#schedule(this.#now + Math.max(0, delay), callback),
       clearTimer: (id: TimerId): void => {
-        const item = this.#timers.get(id);
-        if (item !== undefined) {
-          item.cancelled = true;
-          this.#timers.delete(id);
-        }
+        (id as Scheduled).cancelled = true;
       },
       account: (delta: number): void => {
         this.#running += delta;

@@ -2,6 +2,7 @@
  * Every architecture's programs, by name: what a machine started by `lab node` can run.
  * @module
  */
+import { groupPrograms } from "../core/group_member_program.ts";
 import type { Program } from "../core/process.ts";
 import { programs as mobileAgent } from "../mobile-agent/programs.ts";
 import { programs as peers } from "../peers/programs.ts";
@@ -14,6 +15,7 @@ export const programs: Readonly<Record<string, Program>> = {
   ...proxy,
   ...mobileAgent,
   ...peers,
+  ...groupPrograms,
 };
 
 /**

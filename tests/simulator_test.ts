@@ -248,3 +248,21 @@ Deno.test({
     assertEquals(at(), -1);
   },
 });
+
+Deno.test("Simulator.run() waits for processes that send and receive in long bursts without blocking", async () => {
+  const sim = new Simulator({ seed: 1 });
+  let got = 0;
+  sim.machine("r.lab").spawn("sink", async (ctx) => {
+    for (;;) {
+      await ctx.receive();
+      got++;
+    }
+  });
+  for (let m = 0; m < 4; m++) {
+    sim.machine(`s${m}.lab`).spawn("src", async (ctx) => {
+      for (let i = 0; i < 300; i++) await ctx.send("sink@r.lab", i);
+    });
+  }
+  await sim.run();
+  assertEquals(got, 1200);
+});

@@ -1,0 +1,82 @@
+/**
+ * The membership service as a process: one per system (conventionally `groups@g0.lab`), driving
+ * a {@link Membership}. It waits without a timer while no group has members, so a simulation
+ * whose groups are empty goes quiet. It is a single point of failure: while it is down, groups
+ * keep multicasting in their current view but cannot change membership.
+ * @module
+ */
+import { TimeoutError, UnknownProcessError } from "./errors.ts";
+import { Membership, type MembershipEffect, type MembershipOptions } from "./group_membership.ts";
+import type { ProcessContext, ProcessFn } from "./process.ts";
+
+/** Options of {@link groupManager}. */
+export interface GroupManagerOptions extends MembershipOptions {
+  /** Ms between failure-detector checks. @default 50 */
+  readonly check?: number;
+}
+
+/**
+ * The membership service's process code.
+ *
+ * @example A group created, joined and listed in the simulator
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "./simulator.ts";
+ * import { groupManager } from "./group_manager.ts";
+ * import { GroupClient } from "./group.ts";
+ * const sim = new Simulator({ seed: 1 });
+ * sim.machine("g0.lab").spawn("groups", groupManager());
+ * let members: readonly string[] = [];
+ * sim.machine("m1.lab").spawn("alice", async (ctx) => {
+ *   const groups = new GroupClient(ctx);
+ *   await groups.create("chat", { order: "fifo" });
+ *   const chat = await groups.join("chat");
+ *   members = chat.view.members;
+ *   await chat.leave();
+ * });
+ * await sim.run();
+ * assert.deepEqual(members, ["alice@m1.lab"]);
+ * ```
+ */
+export function groupManager(options: GroupManagerOptions = {}): ProcessFn {
+  const check = options.check ?? 50;
+  if (!(check > 0)) {
+    throw new RangeError(`Cannot start group manager: check ${check} must be above 0 ms`);
+  }
+  return async (ctx: ProcessContext): Promise<void> => {
+    const state = new Membership(options);
+    const perform = async (effects: MembershipEffect[]): Promise<void> => {
+      for (const effect of effects) {
+        if (effect.kind === "reply") {
+          await ctx.reply(effect.request, effect.body);
+          continue;
+        }
+        try {
+          await ctx.send(effect.to, effect.body);
+        } catch (error) {
+          if (!(error instanceof UnknownProcessError)) throw error;
+        }
+      }
+    };
+    let nextCheck = ctx.now() + check;
+    for (;;) {
+      let effects: MembershipEffect[] = [];
+      const wait = state.busy ? nextCheck - ctx.now() : Infinity;
+      if (wait > 0) {
+        try {
+          const env = await ctx.receive(wait === Infinity ? {} : { timeout: wait });
+          effects = state.handle(env, ctx.now());
+        } catch (error) {
+          if (!(error instanceof TimeoutError)) throw error;
+        }
+      }
+      if (!state.busy) {
+        nextCheck = ctx.now() + check;
+      } else if (ctx.now() >= nextCheck) {
+        effects.push(...state.tick(ctx.now()));
+        nextCheck = ctx.now() + check;
+      }
+      await perform(effects);
+    }
+  };
+}
