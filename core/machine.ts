@@ -12,7 +12,7 @@ import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
 import { ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
-import type { TraceEvent, TraceEventType, TraceSink } from "./trace.ts";
+import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
 import type { WireFrame } from "./wire.ts";
 
 /** How a machine reaches the others. */
@@ -296,16 +296,7 @@ export class Machine {
   }
 
   #recordEnvelope(ev: TraceEventType, at: string, env: Envelope, note?: string): void {
-    this.#trace?.record({
-      t: this.#runtime.now(),
-      ev,
-      at,
-      id: env.id,
-      from: env.from,
-      to: env.to,
-      kind: env.kind,
-      note,
-    });
+    this.#trace?.record(envelopeEvent(this.#runtime.now(), ev, at, env, note));
   }
 
   /** Routes an envelope that reached this machine. `sender` is set on the same-machine path. */

@@ -12,7 +12,7 @@ import { parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
-import { Trace } from "./trace.ts";
+import { envelopeEvent, Trace } from "./trace.ts";
 import type { WireFrame } from "./wire.ts";
 
 /** Faults of one link (or of every link). */
@@ -322,17 +322,7 @@ export class Simulator implements Network {
 
   #frameEvent(ev: "drop" | "duplicate", frame: WireFrame, at: string, note: string): void {
     if (frame.kind !== "msg") return;
-    const env = frame.env;
-    this.trace.record({
-      t: this.#now,
-      ev,
-      at,
-      id: env.id,
-      from: env.from,
-      to: env.to,
-      kind: env.kind,
-      note,
-    });
+    this.trace.record(envelopeEvent(this.#now, ev, at, frame.env, note));
   }
 
   #event(ev: "partition" | "heal", note: string): void {

@@ -9,7 +9,7 @@
 import type { Machine, Network } from "./machine.ts";
 import type { Runtime } from "./runtime.ts";
 import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
-import type { TraceSink } from "./trace.ts";
+import { envelopeEvent, type TraceSink } from "./trace.ts";
 import { decodeWire, type WireFrame } from "./wire.ts";
 import type { Directory } from "./directory.ts";
 import { type Latency, sampleLatency } from "./latency.ts";
@@ -227,16 +227,8 @@ export class TcpNetwork implements Network {
   #lost(frame: WireFrame, at: string, note: string): void {
     this.stats.dropped++;
     if (frame.kind !== "msg" || this.#options.trace === undefined) return;
-    const env = frame.env;
-    this.#options.trace.record({
-      t: this.#options.runtime.now(),
-      ev: "drop",
-      at,
-      id: env.id,
-      from: env.from,
-      to: env.to,
-      kind: env.kind,
-      note,
-    });
+    this.#options.trace.record(
+      envelopeEvent(this.#options.runtime.now(), "drop", at, frame.env, note),
+    );
   }
 }

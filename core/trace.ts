@@ -3,6 +3,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import type { Envelope } from "./envelope.ts";
 
 /** What happened. */
 export type TraceEventType =
@@ -46,6 +47,29 @@ export interface TraceEvent {
   readonly bytes?: number;
   /** Free text: why a message was dropped, a log line. */
   readonly note?: string;
+}
+
+/**
+ * The trace event of something that happened to a message.
+ *
+ * @example A dropped message
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { envelopeEvent } from "./trace.ts";
+ * const env = { id: "a#1.1", from: "a@m1.lab", to: "b@m2.lab", kind: "get", body: {}, lamport: 1 };
+ * assert.deepEqual(envelopeEvent(3, "drop", "m1.lab", env, "lost"), {
+ *   t: 3, ev: "drop", at: "m1.lab", id: "a#1.1", from: "a@m1.lab", to: "b@m2.lab", kind: "get", note: "lost",
+ * });
+ * ```
+ */
+export function envelopeEvent(
+  t: number,
+  ev: TraceEventType,
+  at: string,
+  env: Envelope,
+  note?: string,
+): TraceEvent {
+  return { t, ev, at, id: env.id, from: env.from, to: env.to, kind: env.kind, note };
 }
 
 /** Something that records trace events. */
