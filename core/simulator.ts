@@ -6,6 +6,7 @@
  * @module
  */
 import { EventHeap, type Scheduled } from "./_heap.ts";
+import { Directory } from "./directory.ts";
 import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
 import { parseMachine } from "./name.ts";
@@ -108,6 +109,8 @@ const QUIET_TICKS = 256;
 export class Simulator implements Network {
   /** The trace of everything that happened. */
   readonly trace: Trace;
+  /** Resolves every simulated machine to its in-memory endpoint `sim:machine.domain`. */
+  readonly directory: Directory = new Directory(() => undefined, { ttl: 0, now: () => this.#now });
   /** Network counters. */
   readonly stats: NetworkStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, duplicated: 0 };
   readonly #options: SimulatorOptions;
@@ -167,6 +170,7 @@ export class Simulator implements Network {
         reliable: this.#options.reliable ?? true,
       });
       this.#machines.set(key, found);
+      this.directory.register(key, `sim:${key}`);
     }
     return found;
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { Directory, UnknownMachineError } from "../core/directory.ts";
+import { Simulator } from "../core/simulator.ts";
 import { assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 
 /** A directory over a table, counting resolver calls, on a clock the test moves. */
@@ -111,4 +112,11 @@ Deno.test("Directory with ttl 0 never caches; a negative ttl is a RangeError", a
   await directory.resolve("m1.lab");
   assertEquals(calls.length, 2);
   assertThrows(() => new Directory(() => undefined, { ttl: -1, now: () => 0 }), RangeError, "-1");
+});
+
+Deno.test("Simulator.directory resolves every simulated machine to its in-memory endpoint", async () => {
+  const sim = new Simulator({ seed: 1 });
+  sim.machine("m1");
+  assertEquals(await sim.directory.resolve("m1.lab"), "sim:m1.lab");
+  await assertRejects(() => sim.directory.resolve("m9.lab"), UnknownMachineError, '"m9.lab"');
 });
