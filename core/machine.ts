@@ -9,7 +9,7 @@ import { ProcessStoppedError, TimeoutError, UnknownProcessError } from "./errors
 import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
 import type { ProcessFn, SpawnOptions } from "./process.ts";
 import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
-import { ReliableLinks } from "./_reliable_link.ts";
+import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
@@ -83,7 +83,7 @@ export class Machine {
   #pending = new Map<string, Pending>();
   #timers = new Set<TimerId>();
   #links: ReliableLinks;
-  readonly #host: ProcessHost;
+  readonly #host: ProcessHost & LinkHost;
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
@@ -95,8 +95,8 @@ export class Machine {
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
+    this.#host = new Machine.#Host(this);
     this.#links = this.#newLinks();
-    this.#host = this.#processHost();
     this.#onError = options.onProcessError ?? ((address, error) => {
       this.#record({ t: this.#runtime.now(), ev: "log", at: address, note: `error: ${error}` });
     });
@@ -280,19 +280,7 @@ export class Machine {
   }
 
   #newLinks(): ReliableLinks {
-    return new ReliableLinks(
-      {
-        name: this.name,
-        transmit: (to, frame) => this.#network.send(this.name, to, frame),
-        setTimer: (delay, callback) => this.#setTimer(delay, callback),
-        clearTimer: (id) => this.#clearTimer(id),
-        now: () => this.#runtime.now(),
-        deliver: (env) => void this.#arrive(env, null),
-        event: (ev, env, note) => this.#recordEnvelope(ev, this.name, env, note),
-      },
-      this.#epoch,
-      this.#retransmit,
-    );
+    return new ReliableLinks(this.#host, this.#epoch, this.#retransmit);
   }
 
   #recordEnvelope(ev: TraceEventType, at: string, env: Envelope, note?: string): void {
@@ -373,32 +361,77 @@ export class Machine {
     else this.#transmit(reply);
   }
 
-  #processHost(): ProcessHost {
-    return {
-      name: this.name,
-      runtime: this.#runtime,
-      tracing: this.#trace !== undefined,
-      epoch: () => this.#epoch,
-      park: (proc) => this.#park(proc),
-      envelope: (proc, to, body, extra) => this.#envelope(proc, to, body, extra),
-      route: (env, sender) => {
-        if (machineOf(env.to) === this.name) return this.#arrive(env, sender);
-        this.#transmit(env);
-        return undefined;
-      },
-      expectReply: (proc, env, timeout, action) => {
-        const parked = this.#park<Envelope>(proc);
-        const timer = this.#setTimer(timeout, () => {
-          this.#pending.delete(env.corr!);
-          parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
-        });
-        this.#pending.set(env.corr!, { owner: proc, parked, timer });
-        return parked.promise;
-      },
-      setTimer: (delay, callback) => this.#setTimer(delay, callback),
-      clearTimer: (id) => this.#clearTimer(id),
-      record: (event) => this.#trace?.record(event),
-      start: (name, fn, options) => this.#start(name, fn, options),
-    };
-  }
+  /**
+   * What the machine's processes and links see of it: one adapter object per machine whose
+   * methods reach the machine's private state (they are written inside its class body).
+   */
+  static readonly #Host = class MachineHost implements ProcessHost, LinkHost {
+    readonly m: Machine;
+    constructor(machine: Machine) {
+      this.m = machine;
+    }
+    get name(): string {
+      return this.m.name;
+    }
+    get runtime(): Runtime {
+      return this.m.#runtime;
+    }
+    get tracing(): boolean {
+      return this.m.#trace !== undefined;
+    }
+    epoch(): number {
+      return this.m.#epoch;
+    }
+    park<T>(proc: HostedProcess): Parked<T> {
+      return new Parked<T>(proc, this.m.#runtime);
+    }
+    envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
+      return this.m.#envelope(proc, to, body, extra);
+    }
+    route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
+      const m = this.m;
+      if (machineOf(env.to) === m.name) return m.#arrive(env, sender);
+      m.#transmit(env);
+      return undefined;
+    }
+    expectReply(
+      proc: HostedProcess,
+      env: Envelope,
+      timeout: number,
+      action: string,
+    ): Promise<Envelope> {
+      const m = this.m;
+      const parked = new Parked<Envelope>(proc, m.#runtime);
+      const timer = m.#setTimer(timeout, () => {
+        m.#pending.delete(env.corr!);
+        parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
+      });
+      m.#pending.set(env.corr!, { owner: proc, parked, timer });
+      return parked.promise;
+    }
+    setTimer(delay: number, callback: () => void): TimerId {
+      return this.m.#setTimer(delay, callback);
+    }
+    clearTimer(id: TimerId): void {
+      this.m.#clearTimer(id);
+    }
+    record(event: TraceEvent): void {
+      this.m.#trace?.record(event);
+    }
+    start(name: string, fn: ProcessFn, options: SpawnOptions): Address {
+      return this.m.#start(name, fn, options);
+    }
+    transmit(to: string, frame: WireFrame): void {
+      this.m.#network.send(this.m.name, to, frame);
+    }
+    now(): number {
+      return this.m.#runtime.now();
+    }
+    deliver(env: Envelope): void {
+      void this.m.#arrive(env, null);
+    }
+    event(ev: "retransmit" | "drop" | "duplicate", env: Envelope, note: string): void {
+      this.m.#recordEnvelope(ev, this.m.name, env, note);
+    }
+  };
 }

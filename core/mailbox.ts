@@ -32,6 +32,9 @@ export function matches(envelope: Envelope, filter: ReceiveFilter | undefined): 
   return typeof kind === "string" ? envelope.kind === kind : kind.includes(envelope.kind);
 }
 
+// deno-lint-ignore no-explicit-any
+const NONE: any[] = Object.freeze([]) as unknown as any[];
+
 interface Taker {
   readonly filter: ReceiveFilter | undefined;
   readonly take: (envelope: Envelope) => void;
@@ -63,10 +66,12 @@ interface BlockedPut {
 export class Mailbox {
   /** Maximum number of buffered messages; 0 is a rendezvous. */
   readonly capacity: number;
-  #items: Envelope[] = [];
+  // Arrays start as the shared empty NONE and are allocated on first use: most mailboxes of idle
+  // processes never buffer anything or block a sender.
+  #items: Envelope[] = NONE;
   #head = 0;
-  #takers: Taker[] = [];
-  #blocked: BlockedPut[] = [];
+  #takers: Taker[] = NONE;
+  #blocked: BlockedPut[] = NONE;
 
   /** Creates a mailbox; `capacity` defaults to unbounded. */
   constructor(capacity: number = Infinity) {
@@ -114,7 +119,8 @@ export class Mailbox {
     }
     if (this.size < this.capacity && this.#blocked.length === 0) {
       admitting?.(envelope);
-      this.#items.push(envelope);
+      if (this.#items === NONE) this.#items = [envelope];
+      else this.#items.push(envelope);
       return true;
     }
     return false;
@@ -122,7 +128,8 @@ export class Mailbox {
 
   /** Queues a message that found no room; `admitted` runs once it is buffered or taken. */
   block(envelope: Envelope, admitted: () => void): void {
-    this.#blocked.push({ envelope, admitted });
+    if (this.#blocked === NONE) this.#blocked = [{ envelope, admitted }];
+    else this.#blocked.push({ envelope, admitted });
   }
 
   /** Takes the oldest message matching `filter`, or `undefined` when there is none. */
@@ -158,7 +165,8 @@ export class Mailbox {
   /** Registers a receiver to be handed the next matching message; returns a cancel function. */
   wait(filter: ReceiveFilter | undefined, take: (envelope: Envelope) => void): () => void {
     const taker: Taker = { filter, take };
-    this.#takers.push(taker);
+    if (this.#takers === NONE) this.#takers = [taker];
+    else this.#takers.push(taker);
     return () => {
       const i = this.#takers.indexOf(taker);
       if (i >= 0) this.#takers.splice(i, 1);
@@ -167,16 +175,17 @@ export class Mailbox {
 
   /** Drops every buffered message, waiting receiver and waiting sender (a crash). */
   clear(): void {
-    this.#items = [];
+    this.#items = NONE;
     this.#head = 0;
-    this.#takers = [];
-    this.#blocked = [];
+    this.#takers = NONE;
+    this.#blocked = NONE;
   }
 
   #admitBlocked(): void {
     while (this.#blocked.length > 0 && this.size < this.capacity) {
       const put = this.#blocked.shift()!;
-      this.#items.push(put.envelope);
+      if (this.#items === NONE) this.#items = [put.envelope];
+      else this.#items.push(put.envelope);
       put.admitted();
     }
   }
