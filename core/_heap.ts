@@ -45,6 +45,13 @@ export class EventHeap {
     items[i] = item;
   }
 
+  /** Drops every cancelled event (order among the others is kept: it is by time and sequence). */
+  compact(): void {
+    const kept = this.#items.filter((item) => !item.cancelled);
+    this.#items = [];
+    for (const item of kept) this.push(item);
+  }
+
   /** Removes and returns the earliest event. */
   pop(): Scheduled | undefined {
     const items = this.#items;

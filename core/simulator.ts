@@ -125,6 +125,7 @@ export class Simulator implements Network {
   #seq = 0;
   #running = 0;
   #forced = false;
+  #cancelled = 0;
   #activity = 0;
   #traceOn: boolean;
   #json: boolean;
@@ -253,7 +254,10 @@ export class Simulator implements Network {
       }
       if (events >= maxEvents) return { time: this.#now, events, quiescent: false };
       heap.pop();
-      if (next.cancelled) continue;
+      if (next.cancelled) {
+        this.#cancelled--;
+        continue;
+      }
       this.#now = next.t;
       events++;
       next.run();
@@ -379,7 +383,14 @@ export class Simulator implements Network {
       setTimer: (delay: number, callback: () => void): TimerId =>
         this.#schedule(this.#now + Math.max(0, delay), callback),
       clearTimer: (id: TimerId): void => {
-        (id as Scheduled).cancelled = true;
+        const item = id as Scheduled;
+        if (item.cancelled) return;
+        item.cancelled = true;
+        // Cancelled timeouts (most request timeouts are) would otherwise pile up in the heap.
+        if (++this.#cancelled > 4096 && this.#cancelled * 2 > this.#heap.size) {
+          this.#heap.compact();
+          this.#cancelled = 0;
+        }
       },
       account: (delta: number): void => {
         this.#running += delta;

@@ -266,3 +266,30 @@ Deno.test("Simulator.run() waits for processes that send and receive in long bur
   await sim.run();
   assertEquals(got, 1200);
 });
+
+Deno.test("Simulator keeps pending timers in order when it compacts thousands of cancelled timeouts", async () => {
+  const sim = new Simulator({ seed: 2, trace: false });
+  const m1 = sim.machine("m1.lab");
+  const order: number[] = [];
+  // Timers that are pending while the request timeouts pile up and get compacted away.
+  for (const at of [30, 10, 20]) {
+    m1.spawn(`sleeper${at}`, async (ctx) => {
+      await ctx.sleep(at);
+      order.push(at);
+    });
+  }
+  m1.spawn("server", async (ctx) => {
+    for (let i = 0; i < 6000; i++) await ctx.reply(await ctx.receive(), i);
+  });
+  let answered = 0;
+  m1.spawn("client", async (ctx) => {
+    for (let i = 0; i < 6000; i++) {
+      await ctx.request("server@m1.lab", i, { timeout: 10_000 });
+      answered++;
+    }
+  });
+  const result = await sim.run();
+  assertEquals(answered, 6000);
+  assertEquals(order, [10, 20, 30]);
+  assertEquals(result.time, 30);
+});
