@@ -10,18 +10,19 @@
  * @module
  */
 import type { Envelope } from "./envelope.ts";
-import { planViewChange } from "./group_flush.ts";
 import { endpointOf } from "./group_name.ts";
-import type {
-  FlushReport,
-  GroupAnswer,
-  GroupEndReason,
-  GroupFrontier,
-  GroupOrder,
-  GroupWire,
-  View,
-} from "./group_types.ts";
+import type { GroupAnswer, GroupOrder, GroupWire, View } from "./group_types.ts";
 import type { Address } from "./name.ts";
+import {
+  endAt,
+  endMember,
+  finishChange,
+  type Group,
+  newGroup,
+  restartChange,
+  stableFrontier,
+  startChange,
+} from "./_group_view_change.ts";
 
 /** Something the membership service wants done. */
 export type MembershipEffect =
@@ -34,32 +35,6 @@ export interface MembershipOptions {
   readonly suspectAfter?: number;
   /** Ms to wait for the survivors' flush reports before removing the silent ones. @default 1000 */
   readonly flushTimeout?: number;
-}
-
-interface Change {
-  target: number;
-  attempt: number;
-  survivors: Set<Address>;
-  members: Address[];
-  leavers: Set<Address>;
-  removed: Set<Address>;
-  joiners: Set<Address>;
-  reports: Map<Address, FlushReport>;
-  deadline: number;
-}
-
-interface Group {
-  readonly name: string;
-  readonly order: GroupOrder;
-  readonly closed: boolean;
-  view: View;
-  start: number;
-  heard: Map<Address, number>;
-  frontiers: Map<Address, GroupFrontier>;
-  joins: Set<Address>;
-  leaves: Set<Address>;
-  removals: Set<Address>;
-  change: Change | null;
 }
 
 /**
@@ -125,7 +100,7 @@ export class Membership {
           error(body.group, "unknown", `Cannot destroy group "${body.group}": it does not exist`);
         } else {
           for (const m of new Set([...g.view.members, ...g.joins])) {
-            this.#end(out, g, m, "destroyed", `Group "${g.name}" was destroyed`);
+            endMember(out, g, m, "destroyed", `Group "${g.name}" was destroyed`);
           }
           this.#groups.delete(g.name);
           out.push({ kind: "reply", request: env, body: { kind: "g-ok" } });
@@ -150,16 +125,16 @@ export class Membership {
       case "g-leave":
         if (g === undefined) break;
         if (g.joins.delete(body.member)) {
-          this.#end(out, g, body.member, "left", `Left group "${g.name}"`);
+          endMember(out, g, body.member, "left", `Left group "${g.name}"`);
         } else if (g.view.members.includes(body.member)) {
           g.leaves.add(body.member);
-          this.#startChange(out, g, now);
+          startChange(out, g, now, this.#flushTimeout);
         }
         break;
       case "g-heartbeat":
         if (g === undefined) {
           if (body.view === 0) break; // a joiner's heartbeat that overtook its join
-          this.#endAt(
+          endAt(
             out,
             env.from,
             body.group,
@@ -176,7 +151,7 @@ export class Membership {
               body: { kind: "g-stable", group: g.name, view: 0, stable },
             });
           } else if (body.view !== 0) {
-            this.#end(out, g, body.member, "removed", `Removed from group "${g.name}"`);
+            endMember(out, g, body.member, "removed", `Removed from group "${g.name}"`);
           }
         } else {
           g.heard.set(body.member, now);
@@ -184,7 +159,7 @@ export class Membership {
           out.push({
             kind: "send",
             to: env.from,
-            body: { kind: "g-stable", group: g.name, view: g.view.id, stable: this.#stable(g) },
+            body: { kind: "g-stable", group: g.name, view: g.view.id, stable: stableFrontier(g) },
           });
         }
         break;
@@ -196,7 +171,9 @@ export class Membership {
         if (!change.survivors.has(body.report.member)) break;
         g.heard.set(body.report.member, now);
         change.reports.set(body.report.member, body.report);
-        if (change.reports.size === change.survivors.size) this.#finish(out, g, now);
+        if (change.reports.size === change.survivors.size) {
+          finishChange(out, g, now, this.#flushTimeout);
+        }
         break;
       }
     }
@@ -215,28 +192,18 @@ export class Membership {
         for (const m of change.survivors) if (!change.reports.has(m)) g.removals.add(m);
       }
       if (change !== null) {
-        if ([...g.removals].some((m) => change.survivors.has(m))) this.#restart(out, g, now);
+        if ([...g.removals].some((m) => change.survivors.has(m))) {
+          restartChange(out, g, now, this.#flushTimeout);
+        }
       } else {
-        this.#startChange(out, g, now);
+        startChange(out, g, now, this.#flushTimeout);
       }
     }
     return out;
   }
 
   #create(name: string, order: GroupOrder, closed: boolean): Group {
-    const group: Group = {
-      name,
-      order,
-      closed,
-      view: { group: name, id: 0, members: [], sequencer: null },
-      start: 1,
-      heard: new Map(),
-      frontiers: new Map(),
-      joins: new Set(),
-      leaves: new Set(),
-      removals: new Set(),
-      change: null,
-    };
+    const group = newGroup(name, order, closed);
     this.#groups.set(name, group);
     return group;
   }
@@ -250,7 +217,7 @@ export class Membership {
     let g = found;
     if (g === undefined) {
       if (body.create === undefined) {
-        this.#endAt(
+        endAt(
           out,
           endpointOf(body.member, body.group),
           body.group,
@@ -264,7 +231,7 @@ export class Membership {
       body.create !== undefined &&
       (body.create.order !== g.order || body.create.closed !== g.closed)
     ) {
-      this.#end(
+      endMember(
         out,
         g,
         body.member,
@@ -278,128 +245,6 @@ export class Membership {
     if (g.view.members.includes(body.member)) g.removals.add(body.member);
     g.joins.add(body.member);
     g.heard.set(body.member, now);
-    this.#startChange(out, g, now);
-  }
-
-  #end(
-    out: MembershipEffect[],
-    g: Group,
-    member: Address,
-    reason: GroupEndReason,
-    message: string,
-  ) {
-    this.#endAt(out, endpointOf(member, g.name), g.name, reason, message);
-  }
-
-  #endAt(
-    out: MembershipEffect[],
-    to: Address,
-    group: string,
-    reason: GroupEndReason,
-    message: string,
-  ) {
-    out.push({ kind: "send", to, body: { kind: "g-end", group, reason, message } });
-  }
-
-  #stable(g: Group): GroupFrontier {
-    const delivered: Record<Address, number> = {};
-    let nextG = Infinity;
-    const frontiers = g.view.members.map((m) => g.frontiers.get(m));
-    if (frontiers.some((f) => f === undefined)) return { delivered, nextG: g.start };
-    const senders = new Set(frontiers.flatMap((f) => Object.keys(f!.delivered)));
-    for (const s of senders) {
-      delivered[s] = Math.min(...frontiers.map((f) => f!.delivered[s] ?? 0));
-    }
-    for (const f of frontiers) nextG = Math.min(nextG, f!.nextG);
-    return { delivered, nextG };
-  }
-
-  #startChange(out: MembershipEffect[], g: Group, now: number): void {
-    if (g.change !== null) return;
-    if (g.joins.size === 0 && g.leaves.size === 0 && g.removals.size === 0) return;
-    g.change = {
-      target: g.view.id + 1,
-      attempt: 0,
-      survivors: new Set(),
-      members: [],
-      leavers: new Set(),
-      removed: new Set(),
-      joiners: new Set(),
-      reports: new Map(),
-      deadline: 0,
-    };
-    this.#restart(out, g, now);
-  }
-
-  /** (Re)starts the pending change, folding in every queued join, leave and removal. */
-  #restart(out: MembershipEffect[], g: Group, now: number): void {
-    const change = g.change!;
-    const old = g.view.members;
-    for (const m of g.removals) if (old.includes(m)) change.removed.add(m);
-    for (const m of g.leaves) if (old.includes(m)) change.leavers.add(m);
-    for (const m of g.removals) if (!g.joins.has(m)) change.joiners.delete(m);
-    for (const m of g.joins) change.joiners.add(m);
-    g.removals.clear();
-    g.leaves.clear();
-    g.joins.clear();
-    change.attempt++;
-    change.survivors = new Set(old.filter((m) => !change.removed.has(m)));
-    const stay = old.filter((m) => !change.removed.has(m) && !change.leavers.has(m));
-    change.members = [...new Set([...stay, ...change.joiners])].sort();
-    change.reports = new Map();
-    change.deadline = now + this.#flushTimeout;
-    if (change.survivors.size === 0) {
-      this.#finish(out, g, now);
-      return;
-    }
-    for (const m of change.survivors) {
-      out.push({
-        kind: "send",
-        to: endpointOf(m, g.name),
-        body: {
-          kind: "g-prepare",
-          group: g.name,
-          from: g.view.id,
-          target: change.target,
-          attempt: change.attempt,
-        },
-      });
-    }
-  }
-
-  #finish(out: MembershipEffect[], g: Group, now: number): void {
-    const change = g.change!;
-    const members = change.members;
-    const sequencer = g.order === "total" ? members[0] ?? null : null;
-    const view: View = { group: g.name, id: change.target, members, sequencer };
-    const plans = planViewChange(view, [...change.reports.values()], {
-      order: g.order,
-      start: g.start,
-    });
-    for (const m of members) {
-      out.push({
-        kind: "send",
-        to: endpointOf(m, g.name),
-        body: {
-          kind: "g-install",
-          group: g.name,
-          order: g.order,
-          closed: g.closed,
-          plan: plans[m],
-        },
-      });
-      if (!g.heard.has(m)) g.heard.set(m, now);
-    }
-    for (const m of change.leavers) this.#end(out, g, m, "left", `Left group "${g.name}"`);
-    for (const m of change.removed) {
-      if (members.includes(m)) continue;
-      this.#end(out, g, m, "removed", `Removed from group "${g.name}": suspected to have crashed`);
-    }
-    for (const m of g.heard.keys()) if (!members.includes(m)) g.heard.delete(m);
-    if (members.length > 0) g.start = plans[members[0]].start;
-    g.view = view;
-    g.frontiers.clear();
-    g.change = null;
-    this.#startChange(out, g, now);
+    startChange(out, g, now, this.#flushTimeout);
   }
 }

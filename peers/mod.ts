@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+export * from "./replica_records.ts";
 export * from "./replica.ts";
 export * from "./gossip_messages.ts";
 export * from "./gossip_peer.ts";

@@ -12,6 +12,7 @@ import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { CommunicatorError } from "./mpi_errors.ts";
 import { type ReduceOp, reduceValues } from "./mpi_reduce.ts";
+import { MpiChannel } from "./_mpi_channel.ts";
 
 export type { ReduceOp };
 
@@ -43,13 +44,6 @@ export interface Received<T> {
   readonly tag: number;
   /** The data. */
   readonly data: T;
-}
-
-interface CollectiveBody {
-  readonly kind: string;
-  readonly op: string;
-  readonly data?: unknown;
-  readonly abort?: { readonly missing: readonly number[]; readonly detail: string };
 }
 
 const HELLO = "mpi-hello";
@@ -84,8 +78,7 @@ export class Communicator {
   readonly ranks: readonly string[];
   /** The process context underneath. */
   readonly ctx: ProcessContext;
-  readonly #timeout: number;
-  readonly #index = new Map<string, number>();
+  readonly #ch: MpiChannel;
   #seq = 0;
 
   /**
@@ -96,8 +89,9 @@ export class Communicator {
     this.ctx = ctx;
     this.ranks = [...ranks];
     this.size = ranks.length;
-    ranks.forEach((address, i) => this.#index.set(address, i));
-    const rank = this.#index.get(ctx.self);
+    const index = new Map<string, number>();
+    ranks.forEach((address, i) => index.set(address, i));
+    const rank = index.get(ctx.self);
     if (rank === undefined) {
       throw new TypeError(
         `Cannot create communicator: process "${ctx.self}" is not among the ranks ${
@@ -106,10 +100,11 @@ export class Communicator {
       );
     }
     this.rank = rank;
-    this.#timeout = options.timeout ?? 10_000;
-    if (!(this.#timeout > 0)) {
-      throw new RangeError(`Cannot create communicator: timeout ${this.#timeout} must be above 0`);
+    const timeout = options.timeout ?? 10_000;
+    if (!(timeout > 0)) {
+      throw new RangeError(`Cannot create communicator: timeout ${timeout} must be above 0`);
     }
+    this.#ch = new MpiChannel(ctx, this.ranks, { index, rank, timeout });
   }
 
   /**
@@ -125,20 +120,21 @@ export class Communicator {
     options: CommunicatorOptions = {},
   ): Promise<Communicator> {
     const comm = new Communicator(ctx, ranks, options);
-    const deadline = ctx.now() + comm.#timeout;
+    const ch = comm.#ch;
+    const deadline = ctx.now() + ch.timeout;
     if (comm.rank === 0) {
       const hellos: Envelope[] = [];
       const seen = new Set<number>([0]);
       while (seen.size < comm.size) {
         const remaining = deadline - ctx.now();
-        const env = remaining > 0 ? await comm.#take({ kind: HELLO }, remaining) : undefined;
+        const env = remaining > 0 ? await ch.take({ kind: HELLO }, remaining) : undefined;
         if (env === undefined) {
-          const missing = comm.#all().filter((r) => !seen.has(r));
-          const error = comm.#missingError("init", missing, comm.#timeout);
+          const missing = ch.all().filter((r) => !seen.has(r));
+          const error = ch.missingError("init", missing, ch.timeout);
           for (const h of hellos) await ctx.reply(h, { kind: "mpi-welcome", abort: error.message });
           throw error;
         }
-        const from = comm.#index.get(env.from);
+        const from = ch.index.get(env.from);
         if (from !== undefined && !seen.has(from)) {
           seen.add(from);
           hellos.push(env);
@@ -149,15 +145,15 @@ export class Communicator {
     }
     for (;;) {
       const remaining = deadline - ctx.now();
-      if (remaining <= 0) throw comm.#missingError("init", [0], comm.#timeout);
+      if (remaining <= 0) throw ch.missingError("init", [0], ch.timeout);
       try {
         const answer = await ctx.request<{ abort?: string }>(ranks[0], { kind: HELLO }, {
-          timeout: remaining + comm.#timeout,
+          timeout: remaining + ch.timeout,
         });
         if (answer.body.abort) throw new CommunicatorError("init", [], answer.body.abort);
         return comm;
       } catch (error) {
-        if (error instanceof TimeoutError) throw comm.#missingError("init", [0], comm.#timeout);
+        if (error instanceof TimeoutError) throw ch.missingError("init", [0], ch.timeout);
         if (!(error instanceof UnknownProcessError)) throw error;
         await ctx.sleep(Math.min(20, remaining));
       }
@@ -184,17 +180,19 @@ export class Communicator {
   async recvMessage<T = unknown>(source?: number, options: TagOptions = {}): Promise<Received<T>> {
     if (source !== undefined) this.#checkRank(source, "receive from");
     const t = tag(options);
-    const timeout = options.timeout ?? this.#timeout;
-    const env = await this.#take(
+    const timeout = options.timeout ?? this.#ch.timeout;
+    const env = await this.#ch.take(
       { kind: `mpi:${t}`, from: source === undefined ? undefined : this.ranks[source] },
       timeout,
     );
     if (env === undefined) {
-      const missing = source === undefined ? this.#all().filter((r) => r !== this.rank) : [source];
-      throw this.#missingError("recv", missing, timeout);
+      const missing = source === undefined
+        ? this.#ch.all().filter((r) => r !== this.rank)
+        : [source];
+      throw this.#ch.missingError("recv", missing, timeout);
     }
     return {
-      source: this.#index.get(env.from) ?? -1,
+      source: this.#ch.index.get(env.from) ?? -1,
       tag: t,
       data: (env.body as { data: T }).data,
     };
@@ -210,25 +208,25 @@ export class Communicator {
     const root = this.#root(options);
     const seq = this.#seq++;
     if (this.rank === root) {
-      for (const r of this.#others()) await this.#post(seq, "bcast", r, data);
+      for (const r of this.#ch.others()) await this.#ch.post(seq, "bcast", r, data);
       return data;
     }
-    return await this.#awaitRoot<T>(seq, "bcast", root);
+    return await this.#ch.awaitRoot<T>(seq, "bcast", root);
   }
 
   /** Rank `root` holds one chunk per rank; each rank gets its own. */
   async scatter<T>(chunks: readonly T[] | undefined, options: RootOptions = {}): Promise<T> {
     const root = this.#root(options);
     const seq = this.#seq++;
-    if (this.rank !== root) return await this.#awaitRoot<T>(seq, "scatter", root);
+    if (this.rank !== root) return await this.#ch.awaitRoot<T>(seq, "scatter", root);
     if (!Array.isArray(chunks) || chunks.length !== this.size) {
       const detail = `the root passed ${
         Array.isArray(chunks) ? `${chunks.length} chunks` : JSON.stringify(chunks)
       } for ${this.size} ranks; pass an array with one chunk per rank`;
-      await this.#abort(seq, "scatter", [], detail);
+      await this.#ch.abort(seq, "scatter", [], detail);
       throw new RangeError(`Cannot complete scatter: ${detail}`);
     }
-    for (const r of this.#others()) await this.#post(seq, "scatter", r, chunks[r]);
+    for (const r of this.#ch.others()) await this.#ch.post(seq, "scatter", r, chunks[r]);
     return chunks[root];
   }
 
@@ -237,10 +235,10 @@ export class Communicator {
     const root = this.#root(options);
     const seq = this.#seq++;
     if (this.rank !== root) {
-      await this.#post(seq, "gather", root, data);
+      await this.#ch.post(seq, "gather", root, data);
       return undefined;
     }
-    return await this.#collect<T>(seq, "gather", data);
+    return await this.#ch.collect<T>(seq, "gather", data);
   }
 
   /** Every rank's `data`, in rank order, at every rank. */
@@ -253,10 +251,10 @@ export class Communicator {
     const root = this.#root(options);
     const seq = this.#seq++;
     if (this.rank !== root) {
-      await this.#post(seq, "reduce", root, data);
+      await this.#ch.post(seq, "reduce", root, data);
       return undefined;
     }
-    return reduceValues(await this.#collect<T>(seq, "reduce", data), op);
+    return reduceValues(await this.#ch.collect<T>(seq, "reduce", data), op);
   }
 
   /** The reduction of every rank's `data` with `op`, at every rank. */
@@ -273,97 +271,12 @@ export class Communicator {
   ): Promise<R> {
     const seq = this.#seq++;
     if (this.rank !== root) {
-      await this.#post(seq, op, root, contribute());
-      return await this.#awaitRoot<R>(seq, op, root);
+      await this.#ch.post(seq, op, root, contribute());
+      return await this.#ch.awaitRoot<R>(seq, op, root);
     }
-    const result = combine(await this.#collect<T>(seq, op, contribute()));
-    for (const r of this.#others()) await this.#post(seq, op, r, result);
+    const result = combine(await this.#ch.collect<T>(seq, op, contribute()));
+    for (const r of this.#ch.others()) await this.#ch.post(seq, op, r, result);
     return result;
-  }
-
-  /** At the root: one message of collective `seq` from every other rank, in rank order. */
-  async #collect<T>(seq: number, op: string, own: T): Promise<T[]> {
-    const values: T[] = new Array(this.size);
-    values[this.rank] = own;
-    const pending = new Set(this.#others());
-    const deadline = this.ctx.now() + this.#timeout;
-    while (pending.size > 0) {
-      const env = await this.#take({ kind: `mpi-c${seq}` }, deadline - this.ctx.now());
-      if (env === undefined) {
-        const missing = [...pending];
-        const error = this.#missingError(op, missing, this.#timeout);
-        await this.#abort(seq, op, missing, error.message.replace(/^Cannot complete \w+: /, ""));
-        throw error;
-      }
-      const from = this.#index.get(env.from)!;
-      const body = env.body as CollectiveBody;
-      if (!body.abort && body.op !== op) {
-        // The ranks disagree: tell the others, so that they fail now rather than time out.
-        const error = mismatch(from, body.op, this.rank, op);
-        await this.#abort(seq, op, [], error.message.replace(/^Cannot complete \w+: /, ""));
-        throw error;
-      }
-      this.#check(body, op, from);
-      values[from] = (env.body as CollectiveBody).data as T;
-      pending.delete(from);
-    }
-    return values;
-  }
-
-  /** Away from the root: the root's message of collective `seq` (twice the timeout: the root fails first). */
-  async #awaitRoot<T>(seq: number, op: string, root: number): Promise<T> {
-    const env = await this.#take(
-      { kind: `mpi-c${seq}`, from: this.ranks[root] },
-      2 * this.#timeout,
-    );
-    if (env === undefined) throw this.#missingError(op, [root], 2 * this.#timeout);
-    const body = env.body as CollectiveBody;
-    this.#check(body, op, root);
-    return body.data as T;
-  }
-
-  #check(body: CollectiveBody, op: string, from: number): void {
-    if (body.abort) throw new CommunicatorError(op, body.abort.missing, body.abort.detail);
-    if (body.op !== op) throw mismatch(from, body.op, this.rank, op);
-  }
-
-  async #post(seq: number, op: string, to: number, data: unknown): Promise<void> {
-    const body: CollectiveBody = { kind: `mpi-c${seq}`, op, data };
-    await this.ctx.send(this.ranks[to], body);
-  }
-
-  async #abort(seq: number, op: string, missing: number[], detail: string): Promise<void> {
-    for (const r of this.#others()) {
-      if (missing.includes(r)) continue;
-      const body: CollectiveBody = { kind: `mpi-c${seq}`, op, abort: { missing, detail } };
-      await this.ctx.send(this.ranks[r], body);
-    }
-  }
-
-  /** Takes a matching message, or `undefined` after `timeout` ms. */
-  async #take(
-    filter: { kind: string; from?: string },
-    timeout: number,
-  ): Promise<Envelope | undefined> {
-    if (!(timeout > 0)) return undefined;
-    try {
-      return await this.ctx.receive(
-        filter.from === undefined ? { kind: filter.kind, timeout } : { ...filter, timeout },
-      );
-    } catch (error) {
-      if (error instanceof TimeoutError) return undefined;
-      throw error;
-    }
-  }
-
-  #missingError(op: string, missing: readonly number[], timeout: number): CommunicatorError {
-    const who = missing.map((r) => `${r} (${this.ranks[r]})`).join(", ");
-    return new CommunicatorError(
-      op,
-      missing,
-      `rank${missing.length === 1 ? "" : "s"} ${who} sent nothing within ${timeout} ms; ` +
-        `it may have crashed or not called ${op}`,
-    );
   }
 
   #root(options: RootOptions): number {
@@ -379,14 +292,6 @@ export class Communicator {
       );
     }
   }
-
-  #all(): number[] {
-    return Array.from({ length: this.size }, (_, i) => i);
-  }
-
-  #others(): number[] {
-    return this.#all().filter((r) => r !== this.rank);
-  }
 }
 
 function tag(options: TagOptions): number {
@@ -395,13 +300,4 @@ function tag(options: TagOptions): number {
     throw new RangeError(`Cannot use tag ${JSON.stringify(t)}: tags are integers >= 0`);
   }
   return t;
-}
-
-function mismatch(from: number, theirs: string, rank: number, ours: string): CommunicatorError {
-  return new CommunicatorError(
-    ours,
-    [],
-    `rank ${from} called ${theirs} where rank ${rank} called ${ours}; every rank must call the ` +
-      "same collectives in the same order",
-  );
 }

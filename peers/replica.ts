@@ -7,36 +7,18 @@
  * expire after a time to live.
  * @module
  */
-import { createHash } from "node:crypto";
-import { canonicalJson } from "./_canonical_json.ts";
 import { hasNews, type VersionVector } from "./_version_vector.ts";
+import { type Entry, newer, stateHash, type Tag } from "./_replica_state.ts";
+import {
+  type Delta,
+  type Json,
+  type MapRecord,
+  recordKey,
+  type SetRecord,
+} from "./replica_records.ts";
 
 export type { VersionVector };
-
-/** A JSON value stored in the map. */
-export type Json =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly Json[]
-  | { readonly [key: string]: Json };
-
-/** A map record: `[key, value, counter, origin]`, with a trailing `1` for a tombstone. */
-export type MapRecord = readonly [key: string, value: Json, c: number, o: string, deleted?: 1];
-
-/** A set record: `[element, counter, origin]`, plus the remover's dot once it was removed. */
-export type SetRecord = readonly [element: string, c: number, o: string, rc?: number, ro?: string];
-
-/** Records another replica lacks, and the version vector they bring it up to. */
-export interface Delta {
-  /** After merging the records, the receiver has seen every update up to this vector. */
-  readonly vv: VersionVector;
-  /** Map entries (winners and tombstones). */
-  readonly map?: readonly MapRecord[];
-  /** Set tags (added, or added and removed). */
-  readonly set?: readonly SetRecord[];
-}
+export * from "./replica_records.ts";
 
 /** Options of {@link Replica.merge}. */
 export interface MergeOptions {
@@ -46,45 +28,6 @@ export interface MergeOptions {
   readonly fresh?: string[];
   /** Receives the key of every record this replica already had. @default none */
   readonly known?: string[];
-}
-
-interface Entry {
-  value: Json;
-  c: number;
-  o: string;
-  deleted: boolean;
-}
-
-interface Tag {
-  readonly c: number;
-  readonly o: string;
-  rc: number;
-  ro: string;
-}
-
-function newer(c1: number, o1: string, c2: number, o2: string): boolean {
-  return c1 > c2 || (c1 === c2 && o1 > o2);
-}
-
-/**
- * The key that names a record in rumour feedback: its origin and counter (the remover's for a
- * removed set tag).
- *
- * @example Keys of records
- * ```ts
- * import assert from "node:assert/strict";
- * import { recordKey } from "./replica.ts";
- * assert.equal(recordKey(["x", 1, 3, "p1"]), "p1:3");
- * assert.equal(recordKey(["red", 3, "p1", 5, "p2"], true), "p2:5");
- * ```
- */
-export function recordKey(record: MapRecord | SetRecord, isSet = false): string {
-  if (isSet) {
-    const r = record as SetRecord;
-    return r[3] ? `${r[4]}:${r[3]}` : `${r[2]}:${r[1]}`;
-  }
-  const r = record as MapRecord;
-  return `${r[3]}:${r[2]}`;
 }
 
 /**
@@ -347,27 +290,7 @@ export class Replica {
    */
   hash(options: { tombstones?: boolean } = {}): string {
     if (!options.tombstones && this.#hash !== undefined) return this.#hash;
-    const parts: string[] = [];
-    for (const origin of Object.keys(this.#vv).sort()) parts.push(`${origin}=${this.#vv[origin]}`);
-    parts.push("|map");
-    for (const key of [...this.#map.keys()].sort()) {
-      const e = this.#map.get(key)!;
-      if (e.deleted && !options.tombstones) continue;
-      parts.push(
-        `${JSON.stringify(key)}:${e.deleted ? "-" : canonicalJson(e.value)}@${e.o}:${e.c}`,
-      );
-    }
-    parts.push("|set");
-    for (const element of [...(this.#set?.keys() ?? [])].sort()) {
-      const tags = this.#set!.get(element)!;
-      const kept: string[] = [];
-      for (const [key, tag] of tags) {
-        if (tag.rc === 0) kept.push(key);
-        else if (options.tombstones) kept.push(`${key}-${tag.ro}:${tag.rc}`);
-      }
-      if (kept.length > 0) parts.push(`${JSON.stringify(element)}:${kept.sort().join(",")}`);
-    }
-    const hash = createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 16);
+    const hash = stateHash(this.#vv, this.#map, this.#set, options.tombstones);
     if (!options.tombstones) this.#hash = hash;
     return hash;
   }

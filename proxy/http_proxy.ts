@@ -26,11 +26,12 @@
 import { Hono } from "hono";
 import { type CacheControl, parseCacheControl } from "./cache_control.ts";
 import { Coalescer } from "./coalescer.ts";
-import { isStorable, secondaryKey } from "./http_cache_policy.ts";
+import { secondaryKey } from "./http_cache_policy.ts";
 import type { HttpProxy, HttpProxyOptions, XCache } from "./http_proxy_types.ts";
-import { ageOf, refreshEntry, type StoredResponse, storeEntry } from "./_http_entry.ts";
-import { originRequestHeaders, targetOf } from "./_http_headers.ts";
-import { EntryResponder, json, labelled, labelOf, relay } from "./_http_respond.ts";
+import { ageOf, type StoredResponse } from "./_http_entry.ts";
+import { targetOf } from "./_http_headers.ts";
+import { fill, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
+import { EntryResponder, json, labelled, labelOf } from "./_http_respond.ts";
 import { HttpStore } from "./_http_store.ts";
 
 export type {
@@ -53,14 +54,6 @@ interface Probe {
   readonly hit?: Response;
 }
 
-/** What one origin fetch gave, to share with coalesced requests. */
-type Outcome =
-  | { readonly kind: "entry"; readonly entry: StoredResponse; readonly cache: XCache }
-  | { readonly kind: "stale"; readonly entry: StoredResponse }
-  | { readonly kind: "response"; readonly response: Response }
-  | { readonly kind: "error"; readonly message: string };
-
-const UNSAFE = new Set(["POST", "PUT", "DELETE", "PATCH"]);
 const NO_DIRECTIVES: CacheControl = parseCacheControl(null);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -129,88 +122,15 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   const serve = (request: Request, entry: StoredResponse, cache: XCache): Response =>
     responder.respond(request, entry, cache, now());
 
-  const staleAllowed = (entry: StoredResponse, request: CacheControl): boolean => {
-    const cc = entry.cacheControl;
-    if (cc.mustRevalidate || cc.proxyRevalidate) return false;
-    const explicit = cc.staleIfError ?? request.staleIfError;
-    if (explicit === undefined && (cc.noCache || cc.sMaxAge !== undefined)) return false;
-    const window = explicit ?? defaultStaleIfError;
-    return ageOf(entry, now()) - entry.lifetime <= window * 1000;
-  };
-
-  const failed = (
-    target: string,
-    entry: StoredResponse | undefined,
-    request: CacheControl,
-    message: string,
-  ): Outcome => {
-    counts.originErrors++;
-    emit({ type: "origin-error", url: target, note: message });
-    if (entry !== undefined && staleAllowed(entry, request)) return { kind: "stale", entry };
-    return { kind: "error", message };
-  };
-
-  /** One origin fetch for a GET or HEAD, conditional when `entry` has validators. */
-  const fill = async (
-    request: Request,
-    target: string,
-    entry: StoredResponse | undefined,
-    requestCc: CacheControl,
-  ): Promise<Outcome> => {
-    const headers = originRequestHeaders(request.headers, false);
-    if (entry?.etag) headers.set("if-none-match", entry.etag);
-    if (entry?.lastModified) headers.set("if-modified-since", entry.lastModified);
-    const requestTime = now();
-    counts.originFetches++;
-    let response: Response;
-    try {
-      response = await originFetch(
-        new Request(originBase + target, { method: "GET", headers, redirect: "manual" }),
-      );
-    } catch (error) {
-      return failed(
-        target,
-        entry,
-        requestCc,
-        `Cannot reach origin ${originBase}: ${(error as Error).message}`,
-      );
-    }
-    const timing = { requestTime, responseTime: now() };
-    if (response.status === 304 && entry !== undefined) {
-      await response.body?.cancel();
-      const refreshed = refreshEntry(entry, request.headers, response.headers, timing);
-      store.put(refreshed);
-      return { kind: "entry", entry: refreshed, cache: "REVALIDATED" };
-    }
-    if (response.status >= 500) {
-      const outcome = failed(target, entry, requestCc, `origin answered ${response.status}`);
-      if (outcome.kind === "stale") {
-        await response.body?.cancel();
-        return outcome;
-      }
-    }
-    const storable = isStorable({ method: "GET", headers: request.headers }, response);
-    const length = Number(response.headers.get("content-length") ?? 0);
-    if (!storable || length > maxBytes) {
-      if (entry !== undefined && response.status < 500) store.remove(target);
-      return { kind: "response", response: relay(request, response, timing) };
-    }
-    let body: Uint8Array<ArrayBuffer>;
-    try {
-      body = new Uint8Array(await response.arrayBuffer());
-    } catch (error) {
-      return failed(
-        target,
-        entry,
-        requestCc,
-        `Cannot read origin body: ${(error as Error).message}`,
-      );
-    }
-    const stored = storeEntry(target, request.headers, response, body, timing);
-    if (stored.lifetime > 0 || stored.etag !== null || stored.lastModified !== null) {
-      store.put(stored);
-    }
-    return { kind: "entry", entry: stored, cache: "MISS" };
+  const side: OriginSide = {
+    originBase,
+    originFetch,
+    now,
+    maxBytes,
+    defaultStaleIfError,
+    emit,
+    counts,
+    store,
   };
 
   const answer = (request: Request, target: string, outcome: Outcome): Response => {
@@ -251,7 +171,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
   const lookup = (request: Request, target: string): Response | Promise<Response> => {
     const found = probe(request, target);
-    if (found.bypass) return passThrough(request, target);
+    if (found.bypass) return passThrough(side, request, target);
     if (found.hit !== undefined) return labelled(found.hit, "HIT");
     if (found.requestCc.onlyIfCached) {
       return json(504, {
@@ -273,60 +193,17 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       counts.coalesced++;
       emit({ type: "coalesce", url: target });
     }
-    const { value, shared } = await flights.run(key, () => fill(request, target, entry, requestCc));
+    const { value, shared } = await flights.run(
+      key,
+      () => fill(side, request, target, entry, requestCc),
+    );
     if (!shared || value.kind === "error") return answer(request, target, value);
     if (value.kind !== "response") {
       const variant = target + secondaryKey(value.entry.vary, request.headers);
       if (variant === value.entry.key) return answer(request, target, value);
     }
     // The shared answer may not be reused for this request: fetch one of its own.
-    return answer(request, target, await fill(request, target, undefined, requestCc));
-  };
-
-  const invalidate = (request: Request, response: Response, target: string): void => {
-    let removed = store.remove(target);
-    for (const name of ["location", "content-location"]) {
-      const value = response.headers.get(name);
-      if (value === null) continue;
-      try {
-        const other = new URL(value, request.url);
-        if (other.host === new URL(request.url).host) {
-          removed += store.remove(other.pathname + other.search);
-        }
-      } catch {
-        // An invalid Location invalidates nothing more.
-      }
-    }
-    if (removed > 0) {
-      counts.invalidations += removed;
-      emit({ type: "invalidate", url: target });
-    }
-  };
-
-  const passThrough = async (request: Request, target: string): Promise<Response> => {
-    const method = request.method;
-    const hasBody = method !== "GET" && method !== "HEAD" && request.body !== null;
-    const body = hasBody ? await request.arrayBuffer() : null;
-    const requestTime = now();
-    counts.originFetches++;
-    let response: Response;
-    try {
-      response = await originFetch(
-        new Request(originBase + target, {
-          method,
-          headers: originRequestHeaders(request.headers, true),
-          body,
-          redirect: "manual",
-        }),
-      );
-    } catch (error) {
-      counts.originErrors++;
-      const message = `Cannot reach origin ${originBase}: ${(error as Error).message}`;
-      emit({ type: "origin-error", url: target, note: message });
-      return json(502, { error: message, url: target });
-    }
-    if (UNSAFE.has(method) && response.status < 400) invalidate(request, response, target);
-    return relay(request, response, { requestTime, responseTime: now() });
+    return answer(request, target, await fill(side, request, target, undefined, requestCc));
   };
 
   const purge = (url: string): number => {
@@ -374,7 +251,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     } else if (request.method === "PURGE") {
       response = json(200, { purged: purge(target), url: target });
     } else {
-      response = passThrough(request, target);
+      response = passThrough(side, request, target);
     }
     const at = target ?? request.url;
     return response instanceof Promise

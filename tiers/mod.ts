@@ -8,6 +8,7 @@ export * from "./kv_client.ts";
 export * from "./programs.ts";
 export * from "./three_tier_messages.ts";
 export * from "./deadline.ts";
+export * from "./pool_state.ts";
 export * from "./connection_pool.ts";
 export * from "./data_store.ts";
 export * from "./data_tier.ts";

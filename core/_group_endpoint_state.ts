@@ -1,0 +1,66 @@
+/**
+ * The protocol state of a group endpoint, shared by its message path
+ * (`_group_endpoint_delivery.ts`) and its view changes (`_group_endpoint_view.ts`).
+ * @module
+ */
+import { createHoldBack, type HoldBack, TotalQueue } from "./group_order.ts";
+import type { Sequencer } from "./group_sequencer.ts";
+import type { GroupMessage, GroupOrder, GroupWire, OrderedEntry, View } from "./group_types.ts";
+import type { Address } from "./name.ts";
+import type { VectorClock } from "./vector_clock.ts";
+
+/** Where the endpoint is in its life. */
+export type Phase = "joining" | "normal" | "flushing" | "ended";
+
+/** Everything one endpoint knows of its group. */
+export interface EndpointState {
+  /** The group. */
+  readonly group: string;
+  /** The member served. */
+  readonly member: Address;
+  /** Address of the membership service. */
+  readonly manager: Address;
+  phase: Phase;
+  order: GroupOrder;
+  closed: boolean;
+  view: View | null;
+  stream: string;
+  index: number;
+  hb: VectorClock;
+  seq: number;
+  queue: HoldBack;
+  total: TotalQueue;
+  sequencer: Sequencer | null;
+  retained: Map<string, GroupMessage>;
+  entries: Map<number, OrderedEntry>;
+  pending: Map<string, GroupMessage>;
+  future: { view: number; body: GroupWire }[];
+  deferredPrepare: Extract<GroupWire, { kind: "g-prepare" }> | null;
+  outbox: { body: unknown; origin?: Address }[];
+}
+
+/** The state of an endpoint that has not joined yet. */
+export function newEndpointState(group: string, member: Address, manager: Address): EndpointState {
+  return {
+    group,
+    member,
+    manager,
+    phase: "joining",
+    order: "none",
+    closed: false,
+    view: null,
+    stream: "",
+    index: 0,
+    hb: {},
+    seq: 0,
+    queue: createHoldBack("none"),
+    total: new TotalQueue(1),
+    sequencer: null,
+    retained: new Map(),
+    entries: new Map(),
+    pending: new Map(),
+    future: [],
+    deferredPrepare: null,
+    outbox: [],
+  };
+}
