@@ -180,6 +180,14 @@ export class HostedProcess implements ProcessContext {
     if (timeout !== Infinity) {
       timer = host.setTimer(timeout, () => {
         cancel();
+        if (host.tracing) {
+          host.record({
+            t: host.runtime.now(),
+            ev: "timer",
+            at: this.self,
+            note: `timeout: receive after ${timeout} ms`,
+          });
+        }
         parked.reject(new TimeoutError("receive", timeout));
       });
     }

@@ -94,7 +94,18 @@ export class ReliableLinks {
       { kind: "ack", epoch, seq },
       this.#host.now(),
     );
-    if (settled) { for (const entry of settled) this.#host.clearTimer(entry.timer); }
+    if (settled === undefined) return;
+    for (const entry of settled) this.#host.clearTimer(entry.timer);
+    const stalled = this.#senders.get(from)!.resendStalled();
+    if (stalled === undefined) return;
+    this.#host.clearTimer(stalled.entry.timer);
+    this.#host.event(
+      "retransmit",
+      stalled.frame.env,
+      `attempt ${stalled.entry.attempts}, peer answers again`,
+    );
+    this.#host.transmit(from, stalled.frame);
+    this.#arm(from, this.#senders.get(from)!, stalled.entry);
   }
 
   #scheduleAck(to: string, ack: AckFrame): void {

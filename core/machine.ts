@@ -404,6 +404,13 @@ export class Machine {
       const parked = new Parked<Envelope>(proc, m.#runtime);
       const timer = m.#setTimer(timeout, () => {
         m.#pending.delete(env.corr!);
+        m.#trace?.record({
+          t: m.#runtime.now(),
+          ev: "timer",
+          at: proc.self,
+          id: env.id,
+          note: `timeout: ${action} to ${env.to} after ${timeout} ms`,
+        });
         parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
       });
       m.#pending.set(env.corr!, { owner: proc, parked, timer });

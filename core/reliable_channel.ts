@@ -161,6 +161,22 @@ export class ReliableSender {
   pending(): IterableIterator<Unacked> {
     return this.#unacked.values();
   }
+
+  /**
+   * The oldest unacknowledged frame, when it has been retransmitted (its timeout backed off)
+   * and not yet resent since: an acknowledgement proves the peer is reachable again, so it is
+   * worth sending now rather than after the backed-off timeout. Returns the frame to send (the
+   * entry's timeout is reset to the current one) or `undefined`.
+   */
+  resendStalled(): { frame: MessageFrame; entry: Unacked } | undefined {
+    for (const [seq, entry] of this.#unacked) {
+      if (entry.attempts < 2 || entry.rto <= this.#rto) return undefined;
+      entry.attempts++;
+      entry.rto = this.#rto;
+      return { frame: { ...entry.frame, base: seq }, entry };
+    }
+    return undefined;
+  }
 }
 
 /** What the receiving half decided about one frame. */

@@ -6,71 +6,23 @@
  * @module
  */
 import { EventHeap, type Scheduled } from "./_heap.ts";
+import type {
+  LinkFaults,
+  NetworkStats,
+  RunOptions,
+  RunResult,
+  SimulatorOptions,
+} from "./simulator_options.ts";
 import { Directory } from "./directory.ts";
 import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
 import { parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
-import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
 import type { WireFrame } from "./wire.ts";
 
-/** Faults of one link (or of every link). */
-export interface LinkFaults {
-  /** Probability that a frame is lost. @default 0 */
-  readonly drop?: number;
-  /** Probability that a frame is delivered twice. @default 0 */
-  readonly duplicate?: number;
-  /** Probability that a frame is held back so that later frames overtake it. @default 0 */
-  readonly reorder?: number;
-  /** Latency distribution. @default uniform 1..5 ms */
-  readonly latency?: Latency;
-}
-
-/** Options of {@link Simulator}. */
-export interface SimulatorOptions extends LinkFaults {
-  /** Seed of every random choice. @default 1 */
-  readonly seed?: number;
-  /** Reliable channel between machines; `false` shows the raw network. @default true */
-  readonly reliable?: boolean | RetransmitOptions;
-  /** Record a trace. @default true */
-  readonly trace?: boolean;
-  /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
-  readonly wire?: "json" | "object";
-}
-
-/** Options of {@link Simulator.run}. */
-export interface RunOptions {
-  /** Stop when virtual time would pass this many ms. @default Infinity (until quiescent) */
-  readonly until?: number;
-  /** Stop after this many events, as a guard against runaway protocols. @default 50_000_000 */
-  readonly maxEvents?: number;
-}
-
-/** Counters of the simulated network. */
-export interface NetworkStats {
-  /** Frames put on the wire (messages, retransmissions and acks). */
-  frames: number;
-  /** Bytes put on the wire (with `wire: "json"`). */
-  bytes: number;
-  /** Acknowledgement frames among `frames`. */
-  acks: number;
-  /** Frames lost (drop probability, partitions, machines down). */
-  dropped: number;
-  /** Frames the network duplicated. */
-  duplicated: number;
-}
-
-/** What {@link Simulator.run} returns. */
-export interface RunResult {
-  /** Virtual time at the end. */
-  readonly time: number;
-  /** Events executed. */
-  readonly events: number;
-  /** Whether it stopped because nothing was left to do. */
-  readonly quiescent: boolean;
-}
+export type * from "./simulator_options.ts";
 
 interface Partition {
   readonly from: ReadonlySet<string>;

@@ -274,6 +274,10 @@ export function narrate(event: TraceEvent): string | undefined {
       return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} RETRANSMIT (${event.note})`;
     case "duplicate":
       return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} DUPLICATE (${event.note})`;
+    case "timer":
+      return event.note?.startsWith("timeout: request")
+        ? `${t} ms  ${event.at} TIMEOUT (${event.note.slice(9)})`
+        : undefined;
     case "crash":
     case "restart":
     case "partition":

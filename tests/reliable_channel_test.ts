@@ -177,3 +177,15 @@ Deno.test("ReliableSender.acknowledge() adapts the timeout to measured round tri
   }
   assertTrue(sender.rto < 5, `rto ${sender.rto} should approach the 2 ms round trip`);
 });
+
+Deno.test("ReliableSender.resendStalled() resends the oldest backed-off frame once the peer answers", () => {
+  const sender = new ReliableSender(1, { rto: 10 });
+  sender.stamp(env(1), 0);
+  assertEquals(sender.resendStalled(), undefined, "a frame sent once is not stalled");
+  sender.expire(1);
+  sender.expire(1);
+  const stalled = sender.resendStalled();
+  assertEquals(stalled?.frame.seq, 1);
+  assertEquals(stalled?.entry.rto, 10);
+  assertEquals(sender.resendStalled(), undefined, "resent once, then its timer runs again");
+});

@@ -293,3 +293,25 @@ Deno.test("Simulator keeps pending timers in order when it compacts thousands of
   assertEquals(order, [10, 20, 30]);
   assertEquals(result.time, 30);
 });
+
+Deno.test("a request after a server restart is answered at once, not after the backed-off timeouts", async () => {
+  const sim = new Simulator({ seed: 5, latency: { kind: "constant", ms: 2 } });
+  sim.machine("m1.lab").spawn("kv", async (ctx) => {
+    for (;;) await ctx.reply(await ctx.receive(), "ok");
+  });
+  sim.crash("m1.lab", { at: 1, restartAt: 900 });
+  let answeredAt = -1;
+  sim.machine("m2.lab").spawn("client", async (ctx) => {
+    await ctx.sleep(1000);
+    await ctx.request("kv@m1.lab", "after the restart", { timeout: 5000 });
+    answeredAt = ctx.now();
+  });
+  sim.machine("m2.lab").spawn("early", async (ctx) => {
+    await ctx.sleep(2);
+    await ctx.request("kv@m1.lab", "while it is down", { timeout: 5000 }).catch(() => {});
+  });
+  await sim.run();
+  // Without resending the stalled frame on the first ack, the answer waits for the backed-off
+  // retransmission of the request sent while the server was down (seconds later).
+  assertTrue(answeredAt > 1000 && answeredAt < 1020, `answered at ${answeredAt}`);
+});
