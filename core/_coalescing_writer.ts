@@ -8,6 +8,16 @@
  */
 import { writeFrameHeader } from "./frame.ts";
 
+/** A promise with its settle functions (`Promise.withResolvers` is not on Node 20). */
+function deferred<T>(): PromiseWithResolvers<T> {
+  let resolve!: (value: T | PromiseLike<T>) => void, reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 /** The part of a socket that {@linkcode CoalescingWriter} writes to. */
 export interface ByteSink {
   /** Writes some prefix of `bytes`; resolves to the number of bytes written. */
@@ -84,7 +94,7 @@ export class CoalescingWriter {
   /** Resolves when no write is in flight. */
   get idle(): Promise<void> {
     if (!this.#writing) return Promise.resolve();
-    this.#idle ??= Promise.withResolvers();
+    this.#idle ??= deferred();
     return this.#idle.promise;
   }
 
@@ -123,7 +133,7 @@ export class CoalescingWriter {
       return Promise.reject(this.#failure);
     }
     if (!this.#writing) return Promise.resolve();
-    this.#flushed ??= Promise.withResolvers();
+    this.#flushed ??= deferred();
     return this.#flushed.promise;
   }
 
