@@ -38,6 +38,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "group communication with none/fifo/causal/total order and an order checker",
     load: async () => (await import("./group.ts")).runGroup,
   },
+  rpc: {
+    summary: "remote procedure calls: typed stubs, copy/restore, orphans after a client crash",
+    load: async () => (await import("./rpc.ts")).runRpc,
+  },
   spmd: {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
     load: async () => (await import("./spmd.ts")).runSpmd,

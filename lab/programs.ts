@@ -7,6 +7,7 @@ import type { Program } from "../core/process.ts";
 import { programs as mobileAgent } from "../mobile-agent/programs.ts";
 import { programs as peers } from "../peers/programs.ts";
 import { programs as proxy } from "../proxy/programs.ts";
+import { programs as rpc } from "../rpc/programs.ts";
 import { programs as tiers } from "../tiers/programs.ts";
 
 /** Programs by name, from every architecture. */
@@ -16,6 +17,7 @@ export const programs: Readonly<Record<string, Program>> = {
   ...mobileAgent,
   ...peers,
   ...groupPrograms,
+  ...rpc,
 };
 
 /**

@@ -1,0 +1,196 @@
+/**
+ * The client side of an orphan policy: what a client does when it boots (after a crash: kill the
+ * logged calls, or declare a new epoch), what it adds to each call (a log entry in stable storage,
+ * an epoch, a quantum), and an agent process that answers the servers' renewals and probes while
+ * its caller is suspended in a call.
+ * @module
+ */
+import type { Envelope } from "../core/envelope.ts";
+import { type Address, canonical, processOf } from "../core/name.ts";
+import type { ProcessContext } from "../core/process.ts";
+import {
+  ANSWER_KIND,
+  EPOCH_KIND,
+  KILL_KIND,
+  LOCATE_KIND,
+  RENEW_KIND,
+  type RpcAnswer,
+  type RpcCall,
+  type RpcEpoch,
+  type RpcKill,
+  type RpcLocate,
+  type RpcRenew,
+} from "./messages.ts";
+import type { OrphanPolicy } from "./orphan_policy.ts";
+import { orphanPolicy } from "./orphan_policy.ts";
+import { MemoryStableStore, type StableStore } from "./stable_store.ts";
+import { type CallSession, createStub, type Stub, type StubOptions } from "./stub.ts";
+
+/** Options of {@link RpcClient.boot}. */
+export interface RpcClientOptions {
+  /** The orphan policy. @default "none" */
+  readonly policy?: OrphanPolicy;
+  /**
+   * Storage that survives a crash of this machine: the call log (extermination) and the epoch
+   * (reincarnation, gentle). @default a fresh in-memory store, lost with the process
+   */
+  readonly store?: StableStore;
+  /** Servers to send kills and epoch announcements to after a restart. @default [] */
+  readonly servers?: readonly string[];
+  /** Expiration: ms of work a call may do before it must ask for another quantum. @default 50 */
+  readonly quantum?: number;
+}
+
+const LOG = "rpc/log/";
+const EPOCH = "rpc/epoch";
+
+/**
+ * A process's RPC runtime under an orphan policy: boot it once per process, then make stubs.
+ *
+ * @example Extermination logs each call in stable storage while it runs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../core/simulator.ts";
+ * import { MemoryStableStore, RpcClient, serveRpc } from "./mod.ts";
+ * interface Echo { echo(text: string): string }
+ * const store = new MemoryStableStore();
+ * const sim = new Simulator({ seed: 1 });
+ * let logged: string[] = [];
+ * sim.machine("s1.lab").spawn("echo", serveRpc<Echo>(() => ({
+ *   echo: (text) => { logged = store.keys("rpc/log/"); return text; },
+ * })));
+ * sim.machine("c1.lab").spawn("client", async (ctx) => {
+ *   const rpc = await RpcClient.boot(ctx, { policy: "extermination", store, servers: ["echo@s1.lab"] });
+ *   assert.equal(await rpc.stub<Echo>("echo@s1.lab").echo("hi"), "hi");
+ * });
+ * await sim.run();
+ * assert.equal(logged.length, 1);
+ * assert.deepEqual(store.keys("rpc/log/"), []);
+ * assert.equal(store.writes, 2);
+ * ```
+ */
+export class RpcClient implements CallSession {
+  /** The orphan policy. */
+  readonly policy: OrphanPolicy;
+  /** The agent answering renewals and probes (expiration, gentle), if any. */
+  readonly agent: Address | undefined;
+  readonly #ctx: ProcessContext;
+  readonly #store: StableStore;
+  readonly #quantum: number;
+  readonly #waiting = new Set<string>();
+  #epoch: number;
+
+  private constructor(ctx: ProcessContext, options: RpcClientOptions, epoch: number) {
+    this.#ctx = ctx;
+    this.policy = options.policy ?? "none";
+    this.#store = options.store ?? new MemoryStableStore();
+    this.#quantum = options.quantum ?? 50;
+    this.#epoch = epoch;
+    if (this.policy === "expiration" || this.policy === "gentle") {
+      this.agent = ctx.spawn(`${processOf(ctx.self)}-rpc`, (actx) => this.#answer(actx));
+    }
+  }
+
+  /**
+   * Boots the RPC runtime of `ctx`'s process: after a restart, extermination sends a kill for
+   * every call found in the log, reincarnation and gentle declare a new epoch to every server.
+   *
+   * @throws {TypeError} for an unknown policy or a malformed server name.
+   * @throws {RangeError} for a quantum that is not a positive number of ms.
+   */
+  static async boot(ctx: ProcessContext, options: RpcClientOptions = {}): Promise<RpcClient> {
+    const policy = orphanPolicy(options.policy ?? "none");
+    const quantum = options.quantum ?? 50;
+    if (!(quantum > 0) || quantum === Infinity) {
+      throw new RangeError(`Cannot boot RPC: quantum ${quantum} must be a positive number of ms`);
+    }
+    const store = options.store ?? new MemoryStableStore();
+    const servers = (options.servers ?? []).map((s) => canonical(s));
+    let epoch = 0;
+    if (policy === "extermination") {
+      const byServer = new Map<string, string[]>();
+      for (const key of store.keys(LOG)) {
+        const server = String(store.get(key));
+        byServer.set(server, [...byServer.get(server) ?? [], key.slice(LOG.length)]);
+        store.delete(key);
+      }
+      for (const [server, ids] of byServer) {
+        ctx.log(`rpc: exterminating ${ids.length} orphan(s) on ${server}`);
+        await ctx.send(server, { kind: KILL_KIND, ids } satisfies RpcKill);
+      }
+    } else if (policy === "reincarnation" || policy === "gentle") {
+      const previous = store.get(EPOCH);
+      epoch = (typeof previous === "number" ? previous : 0) + 1;
+      store.set(EPOCH, epoch);
+      if (previous !== undefined) {
+        ctx.log(`rpc: new epoch ${epoch}`);
+        for (const server of servers) {
+          await ctx.send(server, { kind: EPOCH_KIND, epoch } satisfies RpcEpoch);
+        }
+      }
+    }
+    return new RpcClient(ctx, { ...options, policy, store, quantum }, epoch);
+  }
+
+  /** The epoch this client's calls carry (reincarnation, gentle); 0 otherwise. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Ids of the calls the process waits for now. */
+  waiting(): string[] {
+    return [...this.#waiting];
+  }
+
+  /** A stub for interface `T` at `server` whose calls follow this client's policy. */
+  stub<T>(server: string, options: Omit<StubOptions<T>, "session"> = {}): Stub<T> {
+    return createStub<T>(this.#ctx, server, { ...options, session: this });
+  }
+
+  /** See {@link CallSession.tags}. */
+  tags(): Pick<RpcCall, "epoch" | "quantum" | "agent"> {
+    switch (this.policy) {
+      case "reincarnation":
+        return { epoch: this.#epoch };
+      case "gentle":
+        return { epoch: this.#epoch, agent: this.agent };
+      case "expiration":
+        return { quantum: this.#quantum, agent: this.agent };
+      default:
+        return {};
+    }
+  }
+
+  /** See {@link CallSession.begin}: extermination writes the log entry before the call leaves. */
+  begin(id: string, server: Address): void {
+    this.#waiting.add(id);
+    if (this.policy === "extermination") this.#store.set(LOG + id, server);
+  }
+
+  /** See {@link CallSession.end}: extermination removes the log entry. */
+  end(id: string): void {
+    this.#waiting.delete(id);
+    if (this.policy === "extermination") this.#store.delete(LOG + id);
+  }
+
+  /** See {@link CallSession.adopt}: a newer epoch is kept in stable storage. */
+  adopt(epoch: number): void {
+    if (epoch <= this.#epoch || (this.policy !== "reincarnation" && this.policy !== "gentle")) {
+      return;
+    }
+    this.#epoch = epoch;
+    this.#store.set(EPOCH, epoch);
+  }
+
+  /** The agent: answers "is anyone waiting for call X?" for renewals and probes. */
+  async #answer(ctx: ProcessContext): Promise<void> {
+    for (;;) {
+      const question: Envelope<RpcRenew | RpcLocate> = await ctx.receive({
+        kind: [RENEW_KIND, LOCATE_KIND],
+      });
+      const id = question.body.id;
+      const answer: RpcAnswer = { kind: ANSWER_KIND, id, waiting: this.#waiting.has(id) };
+      await ctx.reply(question, answer);
+    }
+  }
+}
