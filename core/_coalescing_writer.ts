@@ -9,7 +9,13 @@
 import { writeFrameHeader } from "./frame.ts";
 
 /** A promise with its settle functions (`Promise.withResolvers` is not on Node 20). */
-function deferred<T>(): PromiseWithResolvers<T> {
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T | PromiseLike<T>): void;
+  reject(reason?: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
   let resolve!: (value: T | PromiseLike<T>) => void, reject!: (reason?: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
     resolve = res;
@@ -69,9 +75,9 @@ export class CoalescingWriter {
   #spare: Uint8Array | undefined;
   #writing = false;
   /** Settled when the current run of writes ends; created only when someone flushes. */
-  #flushed: PromiseWithResolvers<void> | undefined;
+  #flushed: Deferred<void> | undefined;
   /** Resolved when the current run of writes ends; created only when someone asks. */
-  #idle: PromiseWithResolvers<void> | undefined;
+  #idle: Deferred<void> | undefined;
   #failure: Error | undefined;
 
   /**
