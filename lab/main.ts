@@ -42,6 +42,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "remote procedure calls: typed stubs, copy/restore, orphans after a client crash",
     load: async () => (await import("./rpc.ts")).runRpc,
   },
+  transactions: {
+    summary: "BEGIN/READ/WRITE/END/ABORT across participants: two-phase commit, blocking, recovery",
+    load: async () => (await import("./transactions.ts")).runTransactions,
+  },
   spmd: {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
     load: async () => (await import("./spmd.ts")).runSpmd,

@@ -9,6 +9,7 @@ import { programs as peers } from "../peers/programs.ts";
 import { programs as proxy } from "../proxy/programs.ts";
 import { programs as rpc } from "../rpc/programs.ts";
 import { programs as tiers } from "../tiers/programs.ts";
+import { programs as transactions } from "../transactions/programs.ts";
 
 /** Programs by name, from every architecture. */
 export const programs: Readonly<Record<string, Program>> = {
@@ -18,6 +19,7 @@ export const programs: Readonly<Record<string, Program>> = {
   ...peers,
   ...groupPrograms,
   ...rpc,
+  ...transactions,
 };
 
 /**

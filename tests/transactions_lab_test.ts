@@ -1,0 +1,96 @@
+/**
+ * `deno task lab transactions`: the summary keys, the invariant, blocking when the coordinator
+ * crashes after the votes, the same run from the same seed, and real OS processes whose stable
+ * storage is a SQLite file that survives SIGKILL.
+ * @module
+ */
+import { UsageError } from "../lab/_common.ts";
+import { runTransactions } from "../lab/transactions.ts";
+import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
+
+async function lab(args: string[]): Promise<{ code: number; out: string[] }> {
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
+  try {
+    return { code: await runTransactions(args), out };
+  } finally {
+    console.log = log;
+  }
+}
+
+async function json(args: string[]): Promise<Record<string, unknown>> {
+  const { code, out } = await lab(["--json", ...args]);
+  const summary = JSON.parse(out.at(-1)!);
+  assertEquals(code, summary.invariantHolds ? 0 : 1);
+  return summary;
+}
+
+Deno.test("runTransactions() --json reports commits, aborts and the invariant", async () => {
+  const summary = await json(["--sim", "--seed", "4"]);
+  for (
+    const key of [
+      "transport",
+      "seed",
+      "requests",
+      "messages",
+      "bytes",
+      "latency",
+      "retransmissions",
+      "errors",
+      "traceDigest",
+      "commits",
+      "aborts",
+      "blockedMs",
+      "invariantHolds",
+    ]
+  ) {
+    assertTrue(key in summary, key);
+  }
+  assertEquals(summary.architecture, "transactions");
+  assertEquals(summary.invariantHolds, true);
+  assertEquals(summary.total, 600);
+  assertTrue((summary.commits as number) > 0);
+  assertEquals((summary.commits as number) + (summary.aborts as number), summary.requests);
+  assertEquals((await json(["--sim", "--seed", "4"])).traceDigest, summary.traceDigest);
+});
+
+Deno.test("runTransactions() --crash-coordinator-after-votes shows blocking and recovery", async () => {
+  const logged = await json(["--sim", "--crash-coordinator-after-votes", "--down", "1500"]);
+  assertEquals(logged.invariantHolds, true);
+  assertTrue(typeof logged.coordinatorCrashedAt === "number");
+  assertTrue((logged.blockedMs as number) >= 1400, `blocked ${logged.blockedMs} ms`);
+  const unlogged = await json(["--sim", "--crash-coordinator-after-votes", "--before-log"]);
+  assertEquals(unlogged.invariantHolds, true);
+  assertTrue((unlogged.decisions as { abort: number }).abort >= 1);
+  const { code, out } = await lab(["--sim", "--crash-coordinator-after-votes"]);
+  assertEquals(code, 0);
+  const text = out.join("\n");
+  assertTrue(
+    /bank@p\d\.lab blocked: in doubt about tm@coord\.lab#1\.\d+ .* holding locks/.test(text),
+  );
+  assertTrue(text.includes("*** RESTART"));
+  assertTrue(text.includes("all-or-nothing holds => PASS"), text.slice(-600));
+});
+
+Deno.test("runTransactions() rejects bad flags with a usage error", async () => {
+  await assertRejects(() => runTransactions(["--participants", "0"]), UsageError, "--participants");
+  await assertRejects(() => runTransactions(["--fast"]), UsageError, "accepted flags");
+  assertEquals((await lab(["--help"])).code, 0);
+});
+
+Deno.test({
+  name: "runTransactions() on OS processes recovers the logged decision from a SQLite file",
+  async fn() {
+    const summary = await json([
+      "--transfers",
+      "2",
+      "--crash-coordinator-after-votes",
+      "--down",
+      "300",
+    ]);
+    assertEquals(summary.transport, "tcp");
+    assertEquals(summary.invariantHolds, true);
+    assertTrue(typeof summary.coordinatorCrashedAt === "number");
+  },
+});

@@ -1,0 +1,82 @@
+/**
+ * The coordinator process (transaction manager): hands out transaction ids (BEGIN) and runs
+ * two-phase commit (END) with its decision log in stable storage; see {@link CommitCoordinator}.
+ * @module
+ */
+import type { ProcessFn } from "../core/process.ts";
+import { drive, failpointFlag } from "./_drive.ts";
+import { numberOption, stringOption } from "./_options.ts";
+import { CommitCoordinator, type CommitCoordinatorOptions } from "./commit_coordinator.ts";
+import { FAILPOINTS } from "./failpoint.ts";
+import { StableStore } from "./stable_store.ts";
+
+/** Options of {@link transactionCoordinator}. */
+export interface CoordinatorOptions extends Omit<CommitCoordinatorOptions, "failpointFired"> {
+  /** Stable storage owned by the caller (a test harness). @default opened at `path` on first start */
+  readonly store?: StableStore;
+  /** Where to open stable storage when no `store` is given: a file, or `":memory:"`. @default ":memory:" */
+  readonly path?: string;
+  /** How long the coordinator pauses at its failpoint (for the harness to crash it). @default 5000 */
+  readonly failpointMs?: number;
+}
+
+/**
+ * The coordinator. Its stable storage is opened once per process function and kept across
+ * restarts of the machine (the machine runs the same function again), like a disk; each start
+ * is a new incarnation, which makes transaction ids unique across crashes.
+ *
+ * @example Two participants commit together
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../core/simulator.ts";
+ * import { transactionCoordinator } from "./coordinator.ts";
+ * import { transactionParticipant } from "./participant.ts";
+ * import { TransactionClient } from "./transaction_client.ts";
+ * const sim = new Simulator({ seed: 2 });
+ * sim.machine("coord.lab").spawn("tm", transactionCoordinator());
+ * sim.machine("p1.lab").spawn("bank", transactionParticipant({ initial: { a: 10 } }));
+ * sim.machine("p2.lab").spawn("bank", transactionParticipant({ initial: { b: 0 } }));
+ * let outcome = "";
+ * sim.machine("c1.lab").spawn("c", async (ctx) => {
+ *   const tx = new TransactionClient(ctx, { coordinator: "tm@coord.lab" });
+ *   await tx.begin();
+ *   const a = await tx.read<number>("bank@p1.lab", "a");
+ *   await tx.write("bank@p1.lab", "a", a! - 4);
+ *   await tx.write("bank@p2.lab", "b", 4);
+ *   outcome = await tx.end();
+ * });
+ * await sim.run();
+ * assert.equal(outcome, "committed");
+ * ```
+ */
+export function transactionCoordinator(options: CoordinatorOptions = {}): ProcessFn {
+  const owner = "the transaction coordinator";
+  const path = stringOption(owner, "path", options.path, ":memory:");
+  const failpointMs = numberOption(owner, "failpointMs", options.failpointMs, 5000);
+  if (options.failpoint !== undefined && !FAILPOINTS.includes(options.failpoint)) {
+    throw new TypeError(
+      `Cannot start ${owner}: failpoint ${JSON.stringify(options.failpoint)} must be one of ${
+        FAILPOINTS.join(", ")
+      }`,
+    );
+  }
+  const smOptions: CommitCoordinatorOptions = {
+    voteTimeoutMs: numberOption(owner, "voteTimeoutMs", options.voteTimeoutMs, 500, 1),
+    retryMs: numberOption(owner, "retryMs", options.retryMs, 100, 1),
+    maxRetryMs: numberOption(owner, "maxRetryMs", options.maxRetryMs, 1000, 1),
+    pushAttempts: numberOption(owner, "pushAttempts", options.pushAttempts, 6, 1),
+    failpoint: options.failpoint,
+  };
+  let store = options.store;
+  return async (ctx) => {
+    store ??= new StableStore(path);
+    const incarnation = store.nextIncarnation();
+    const fired = smOptions.failpoint !== undefined &&
+      store.meta(failpointFlag(smOptions.failpoint)) !== undefined;
+    const tm = new CommitCoordinator(ctx.self, incarnation, store.log(), {
+      ...smOptions,
+      failpointFired: fired,
+    });
+    await drive(ctx, store, tm, tm.start(), failpointMs);
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The participant process (a resource manager): owns a key-value store with a write-ahead log in
+ * stable storage and runs the {@link ResourceManager} protocol over it.
+ * @module
+ */
+import type { ProcessFn } from "../core/process.ts";
+import { drive } from "./_drive.ts";
+import { numberOption, stringOption } from "./_options.ts";
+import { ResourceManager, type ResourceManagerOptions } from "./resource_manager.ts";
+import { StableStore } from "./stable_store.ts";
+
+/** Options of {@link transactionParticipant}. */
+export interface ParticipantOptions extends ResourceManagerOptions {
+  /** Stable storage owned by the caller (a test harness). @default opened at `path` on first start */
+  readonly store?: StableStore;
+  /** Where to open stable storage when no `store` is given: a file, or `":memory:"`. @default ":memory:" */
+  readonly path?: string;
+  /** Values written on the very first boot (an empty store). @default {} */
+  readonly initial?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A participant. Its stable storage is opened once per process function and kept across
+ * restarts of the machine (the machine runs the same function again), like a disk.
+ *
+ * @example A committed write is visible to a peek
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../core/simulator.ts";
+ * import { transactionCoordinator } from "./coordinator.ts";
+ * import { transactionParticipant } from "./participant.ts";
+ * import { TransactionClient } from "./transaction_client.ts";
+ * const sim = new Simulator({ seed: 1 });
+ * sim.machine("coord.lab").spawn("tm", transactionCoordinator());
+ * sim.machine("p1.lab").spawn("bank", transactionParticipant({ initial: { alice: 10 } }));
+ * let seen: unknown;
+ * sim.machine("c1.lab").spawn("c", async (ctx) => {
+ *   const tx = new TransactionClient(ctx, { coordinator: "tm@coord.lab" });
+ *   await tx.begin();
+ *   await tx.write("bank@p1.lab", "alice", 7);
+ *   assert.equal(await tx.end(), "committed");
+ *   seen = (await ctx.request<{ value: unknown }>("bank@p1.lab", { kind: "tx-peek", key: "alice" })).body.value;
+ * });
+ * await sim.run();
+ * assert.equal(seen, 7);
+ * ```
+ */
+export function transactionParticipant(options: ParticipantOptions = {}): ProcessFn {
+  const owner = "a transaction participant";
+  const path = stringOption(owner, "path", options.path, ":memory:");
+  const rmOptions: ResourceManagerOptions = {
+    activeTimeoutMs: numberOption(owner, "activeTimeoutMs", options.activeTimeoutMs, 1000, 1),
+    queryMs: numberOption(owner, "queryMs", options.queryMs, 200, 1),
+    maxQueryMs: numberOption(owner, "maxQueryMs", options.maxQueryMs, 1000, 1),
+  };
+  const initial = options.initial ?? {};
+  if (typeof initial !== "object" || initial === null || Array.isArray(initial)) {
+    throw new TypeError(
+      `Cannot start ${owner}: option initial ${JSON.stringify(initial)} must be an object`,
+    );
+  }
+  let store = options.store;
+  return async (ctx) => {
+    store ??= new StableStore(path);
+    if (Object.keys(initial).length > 0 && store.initialize(initial)) {
+      ctx.log(`first boot: ${Object.keys(initial).length} keys in stable storage`);
+    }
+    const rm = new ResourceManager(store, rmOptions);
+    await drive(ctx, store, rm, rm.start(ctx.now()), 0);
+  };
+}

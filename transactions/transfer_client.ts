@@ -1,0 +1,165 @@
+/**
+ * A bank workload: a client moves money between accounts held by different participants, one
+ * transaction per transfer (read both balances, debit, credit, end). A transfer that would
+ * overdraw aborts (its debit, already written, is never applied); a conflict aborts and retries.
+ * Whatever crashes, the sum of all balances stays the same.
+ * @module
+ */
+import { canonical } from "../core/name.ts";
+import type { ProcessContext, ProcessFn } from "../core/process.ts";
+import { numberOption, stringOption } from "./_options.ts";
+import { TransactionClient } from "./transaction_client.ts";
+import { TransactionAbortedError, TransactionInDoubtError } from "./transaction_errors.ts";
+
+/** Options of {@link transferClient}. */
+export interface TransferClientOptions {
+  /** The coordinator's address. */
+  readonly coordinator: string;
+  /** The participants (bank branches) holding the accounts. */
+  readonly participants: readonly string[];
+  /** Accounts per participant, named `acct0`, `acct1`, ... @default 2 */
+  readonly accounts?: number;
+  /** Transfers to make. @default 5 */
+  readonly transfers?: number;
+  /** Largest amount of one transfer. @default 60 */
+  readonly maxAmount?: number;
+  /** Attempts per transfer (conflicts retry after a random backoff). @default 5 */
+  readonly attempts?: number;
+  /** Largest pause between transfers and before a retry, in ms. @default 20 */
+  readonly thinkMs?: number;
+  /** Ms to wait for BEGIN, a READ or a WRITE. @default 1000 */
+  readonly timeout?: number;
+  /** Ms to wait for END, per attempt. @default 2000 */
+  readonly endTimeout?: number;
+  /** Where to send the {@link TransferReport} (kind `report`). @default no report */
+  readonly collector?: string;
+}
+
+/** What a transfer client reports. */
+export interface TransferReport {
+  /** Always `report`. */
+  readonly kind: "report";
+  /** The client's address. */
+  readonly client: string;
+  /** Transactions committed. */
+  readonly commits: number;
+  /** Transactions aborted (conflicts, refusals, overdrafts, votes against). */
+  readonly aborts: number;
+  /** Of the aborts, those the client chose because the transfer would overdraw. */
+  readonly overdrafts: number;
+  /** Transfers given up after every attempt aborted. */
+  readonly abandoned: number;
+  /** Transactions whose outcome the client never learned. */
+  readonly inDoubt: number;
+  /** Ms from BEGIN to a committed END, per commit. */
+  readonly latencies: readonly number[];
+}
+
+/**
+ * The transfer client program.
+ *
+ * @example Three transfers between two branches
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../core/simulator.ts";
+ * import { transactionCoordinator } from "./coordinator.ts";
+ * import { transactionParticipant } from "./participant.ts";
+ * import { transferClient, type TransferReport } from "./transfer_client.ts";
+ * const sim = new Simulator({ seed: 4 });
+ * sim.machine("coord.lab").spawn("tm", transactionCoordinator());
+ * for (const p of ["p1.lab", "p2.lab"]) {
+ *   sim.machine(p).spawn("bank", transactionParticipant({ initial: { acct0: 100, acct1: 100 } }));
+ * }
+ * sim.machine("c1.lab").spawn("client", transferClient({
+ *   coordinator: "tm@coord.lab", participants: ["bank@p1.lab", "bank@p2.lab"], transfers: 3,
+ *   collector: "out@c1.lab",
+ * }));
+ * let report: TransferReport | undefined;
+ * sim.machine("c1.lab").spawn("out", async (ctx) => { report = (await ctx.receive<TransferReport>()).body; });
+ * await sim.run();
+ * assert.equal(report!.commits + report!.overdrafts, 3);
+ * ```
+ */
+export function transferClient(options: TransferClientOptions): ProcessFn {
+  const owner = "a transfer client";
+  const coordinator = stringOption(owner, "coordinator", options?.coordinator);
+  const participants = options.participants;
+  if (!Array.isArray(participants) || participants.length === 0) {
+    throw new TypeError(
+      `Cannot start ${owner}: option participants ${
+        JSON.stringify(participants)
+      } must be a non-empty list of addresses`,
+    );
+  }
+  const branches = participants.map((p) => canonical(p));
+  const accounts = numberOption(owner, "accounts", options.accounts, 2, 1);
+  const transfers = numberOption(owner, "transfers", options.transfers, 5);
+  const maxAmount = numberOption(owner, "maxAmount", options.maxAmount, 60, 1);
+  const attempts = numberOption(owner, "attempts", options.attempts, 5, 1);
+  const thinkMs = numberOption(owner, "thinkMs", options.thinkMs, 20);
+  const collector = options.collector;
+  return async (ctx: ProcessContext) => {
+    const tx = new TransactionClient(ctx, {
+      coordinator,
+      timeout: options.timeout,
+      endTimeout: options.endTimeout,
+    });
+    const pick = (n: number) => Math.floor(ctx.random() * n);
+    const report = {
+      kind: "report" as const,
+      client: ctx.self,
+      commits: 0,
+      aborts: 0,
+      overdrafts: 0,
+      abandoned: 0,
+      inDoubt: 0,
+      latencies: [] as number[],
+    };
+    for (let i = 0; i < transfers; i++) {
+      const from = pick(branches.length);
+      const to = branches.length > 1 ? (from + 1 + pick(branches.length - 1)) % branches.length : 0;
+      const fromKey = `acct${pick(accounts)}`;
+      let toKey = `acct${pick(accounts)}`;
+      if (from === to && fromKey === toKey) {
+        toKey = `acct${(Number(fromKey.slice(4)) + 1) % accounts}`;
+      }
+      const amount = 1 + pick(maxAmount);
+      let done = false;
+      for (let attempt = 1; attempt <= attempts && !done; attempt++) {
+        const started = ctx.now();
+        try {
+          await tx.begin();
+          const balance = (await tx.read<number>(branches[from], fromKey)) ?? 0;
+          await tx.write(branches[from], fromKey, balance - amount);
+          const other = (await tx.read<number>(branches[to], toKey)) ?? 0;
+          if (balance < amount) {
+            // ABORT_TRANSACTION: the debit written above is discarded everywhere.
+            await tx.abort();
+            report.aborts++;
+            report.overdrafts++;
+            done = true;
+            break;
+          }
+          await tx.write(branches[to], toKey, other + amount);
+          const outcome = await tx.end();
+          if (outcome === "committed") {
+            report.commits++;
+            report.latencies.push(ctx.now() - started);
+            done = true;
+          } else report.aborts++;
+        } catch (error) {
+          if (error instanceof TransactionInDoubtError) {
+            report.inDoubt++;
+            done = true;
+          } else if (error instanceof TransactionAbortedError) {
+            report.aborts++;
+          } else throw error;
+        }
+        if (!done) await ctx.sleep(ctx.random() * thinkMs * attempt);
+      }
+      if (!done) report.abandoned++;
+      if (thinkMs > 0) await ctx.sleep(ctx.random() * thinkMs);
+    }
+    if (collector !== undefined) await ctx.send(collector, report);
+  };
+}
