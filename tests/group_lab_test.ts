@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { runGroup } from "../lab/group.ts";
+import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
-async function lab(args: string[]): Promise<{ code: number; out: string[] }> {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
-  try {
-    return { code: await runGroup(args), out };
-  } finally {
-    console.log = log;
-  }
-}
+const lab = (args: string[]) => captureLog(runGroup, args);
 
 Deno.test({
   name: "runGroup() --json reports the order checker's verdict in the simulator",
@@ -22,20 +14,7 @@ Deno.test({
     assert.equal(summary.order, "total");
     assert.deepEqual(summary.violations, { fifo: 0, causal: 0, total: 0 });
     assert.equal(summary.requests, 20);
-    for (
-      const key of [
-        "transport",
-        "seed",
-        "messages",
-        "bytes",
-        "latency",
-        "retransmissions",
-        "errors",
-        "traceDigest",
-      ]
-    ) {
-      assert.ok(key in summary, key);
-    }
+    assertSummaryKeys(summary);
     const none = await lab([
       "--sim",
       "--json",

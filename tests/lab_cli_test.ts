@@ -4,36 +4,11 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { assertSummaryKeys, runLab } from "./_lab.ts";
 
 const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-const SUMMARY_KEYS = [
-  "architecture",
-  "transport",
-  "seed",
-  "requests",
-  "messages",
-  "bytes",
-  "latency",
-  "retransmissions",
-  "errors",
-  "traceDigest",
-];
+const lab = runLab;
 
 Deno.test("lab --help lists every architecture with one line each and exits 0", async () => {
   const { code, stdout } = await lab("--help");
@@ -71,7 +46,7 @@ Deno.test("lab client-server --sim --json prints one JSON object with the summar
   const lines = stdout.trim().split("\n");
   assertEquals(lines.length, 1, stdout);
   const summary = JSON.parse(lines[0]);
-  for (const key of SUMMARY_KEYS) assertTrue(key in summary, `missing ${key}`);
+  assertSummaryKeys(summary);
   assertEquals(summary.architecture, "client-server");
   assertEquals(summary.transport, "sim");
   assertEquals(summary.requests, 30);

@@ -4,23 +4,9 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { runLab } from "./_lab.ts";
 
-const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
-
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+const lab = runLab;
 
 async function summary(...args: string[]): Promise<Record<string, unknown>> {
   const { code, stdout, stderr } = await lab("p2p", "--json", ...args);

@@ -7,17 +7,9 @@ import assert from "node:assert/strict";
 import { UsageError } from "../lab/_common.ts";
 import { runRpc } from "../lab/rpc.ts";
 import { ORPHAN_POLICIES, simulateOrphans } from "../rpc/mod.ts";
+import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
-async function lab(args: string[]): Promise<{ code: number; out: string[] }> {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
-  try {
-    return { code: await runRpc(args), out };
-  } finally {
-    console.log = log;
-  }
-}
+const lab = (args: string[]) => captureLog(runRpc, args);
 
 Deno.test("simulateOrphans() gives the same trace digest for the same seed", async () => {
   for (const policy of ORPHAN_POLICIES) {
@@ -36,23 +28,8 @@ Deno.test("runRpc() --json compares every policy with the summary keys", async (
   assert.equal(code, 0);
   assert.equal(out.length, 1, "--json prints one line and nothing else");
   const summary = JSON.parse(out[0]);
-  for (
-    const key of [
-      "architecture",
-      "transport",
-      "seed",
-      "requests",
-      "messages",
-      "bytes",
-      "latency",
-      "retransmissions",
-      "errors",
-      "traceDigest",
-      "policies",
-    ]
-  ) {
-    assert.ok(key in summary, key);
-  }
+  assertSummaryKeys(summary);
+  assert.ok("policies" in summary);
   assert.deepEqual([summary.architecture, summary.transport, summary.seed], ["rpc", "sim", 1]);
   assert.deepEqual(Object.keys(summary.policies), ORPHAN_POLICIES);
   const none = summary.policies.none;

@@ -6,25 +6,12 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { runLab } from "./_lab.ts";
 
-const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
 const WAKU = new URL("../examples/waku_waku.ts", import.meta.url).pathname;
 const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+const lab = runLab;
 
 async function program(source: string): Promise<string> {
   const file = await Deno.makeTempFile({ suffix: ".ts" });

@@ -6,17 +6,9 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lab/_common.ts";
 import { runThreeTier } from "../lab/three_tier.ts";
+import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
-async function captured(args: string[]): Promise<{ code: number; out: string[] }> {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
-  try {
-    return { code: await runThreeTier(args), out };
-  } finally {
-    console.log = log;
-  }
-}
+const captured = (args: string[]) => captureLog(runThreeTier, args);
 
 Deno.test("runThreeTier() --sim --json prints one summary that replays from its seed", async () => {
   const args = [
@@ -36,22 +28,8 @@ Deno.test("runThreeTier() --sim --json prints one summary that replays from its 
   assert.equal(first.code, 0);
   assert.equal(first.out.length, 1);
   const summary = JSON.parse(first.out[0]);
-  for (
-    const key of [
-      "architecture",
-      "transport",
-      "seed",
-      "requests",
-      "messages",
-      "bytes",
-      "latency",
-      "retransmissions",
-      "errors",
-      "traceDigest",
-      "perTier",
-      "messagesPerRequest",
-    ]
-  ) assert.ok(key in summary, `summary has ${key}`);
+  assertSummaryKeys(summary);
+  assert.ok("perTier" in summary && "messagesPerRequest" in summary);
   assert.equal(summary.architecture, "three-tier");
   assert.equal(summary.transport, "sim");
   assert.ok(summary.requests > 10);
