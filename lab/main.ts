@@ -50,6 +50,11 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
     load: async () => (await import("./spmd.ts")).runSpmd,
   },
+  describe: {
+    summary:
+      "measures each channel: synchronous?, persistent?, temporally and referentially coupled?",
+    load: async () => (await import("./describe.ts")).runDescribe,
+  },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
     load: async () => (await import("./echo.ts")).runEcho,
