@@ -9,6 +9,7 @@ import { createRealRuntime, wallClock } from "./real_runtime.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
 import { Directory, type MachineResolver } from "./directory.ts";
+import { authenticatedNetwork, verifyingMachineReceiver } from "./authenticated_network.ts";
 import type { TraceSink } from "./trace.ts";
 
 /** Options of {@link startHost}. */
@@ -33,6 +34,11 @@ export interface HostOptions {
   readonly duplicate?: number;
   /** Injected latency. @default none */
   readonly latency?: Latency;
+  /**
+   * Authenticate every frame with HMAC-SHA256 under `key` (and seal bodies with AES-256-GCM when
+   * `encrypt`); frames that fail are refused. @default none
+   */
+  readonly auth?: { readonly key: string; readonly encrypt?: boolean };
   /** Called when a process throws. @default recorded in the trace */
   readonly onProcessError?: (address: string, error: unknown) => void;
 }
@@ -72,14 +78,22 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     duplicate: options.duplicate,
     latency: options.latency,
   });
-  const machine = new Machine(name, {
+  const auth = options.auth;
+  const machine: Machine = new Machine(name, {
     runtime,
-    network,
+    network: auth === undefined ? network : authenticatedNetwork(network, {
+      key: auth.key,
+      encrypt: auth.encrypt,
+      epoch: () => machine.epoch,
+    }),
     trace: options.trace,
     reliable: options.reliable,
     epoch: Math.floor(wallClock()),
     onProcessError: options.onProcessError,
   });
+  if (auth !== undefined) {
+    verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace });
+  }
   const { hostname, port } = await network.listen(machine, options.listen);
   return {
     machine,

@@ -62,6 +62,8 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   partition: { type: "string" },
   crash: { type: "string" },
   unreliable: { type: "boolean" },
+  auth: { type: "string" },
+  encrypt: { type: "boolean" },
   json: { type: "boolean" },
   trace: { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -78,6 +80,10 @@ export const COMMON_HELP = `Common flags:
   --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one way
   --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms)
   --unreliable          switch the reliable channel off (no acks, no retransmission)
+  --auth KEY            sign every frame with HMAC-SHA256 under the shared KEY, with a replay
+                        window: altered, replayed or unsigned frames are refused (or set
+                        ARCHLAB_AUTH_KEY instead of putting the key on the command line)
+  --encrypt             with --auth: also seal every message body with AES-256-GCM
   --json                print one JSON object on stdout and nothing else there
   --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram)
   -q, --quiet           no live narration
@@ -110,6 +116,10 @@ export interface CommonOptions {
   readonly partitions: PartitionSpec[];
   readonly crashes: CrashSpec[];
   readonly reliable: boolean;
+  /** Shared key that authenticates every frame, when given. */
+  readonly auth?: string;
+  /** Seal bodies with AES-256-GCM too. */
+  readonly encrypt: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly trace?: string;
@@ -196,6 +206,9 @@ export function parseCommon(
     const w = window(when, "crash", usage);
     crashes.push({ machine, at: w.at, restartAt: w.until });
   }
+  if (values.encrypt === true && values.auth === undefined && !Deno.env.get("ARCHLAB_AUTH_KEY")) {
+    throw new UsageError("Cannot use --encrypt without a key: add --auth KEY", usage);
+  }
   let latency: Latency | undefined;
   if (typeof values.delay === "string") {
     try {
@@ -214,6 +227,10 @@ export function parseCommon(
     partitions,
     crashes,
     reliable: values.unreliable !== true,
+    auth: typeof values.auth === "string"
+      ? values.auth
+      : Deno.env.get("ARCHLAB_AUTH_KEY") || undefined,
+    encrypt: values.encrypt === true,
     json: values.json === true,
     quiet: values.quiet === true || values.json === true,
     trace: typeof values.trace === "string" ? values.trace : undefined,

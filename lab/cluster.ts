@@ -48,6 +48,7 @@ function flagArgs(options: DeployOptions): string[] {
   if (options.reliable === false) args.push("--unreliable");
   if (options.drop) args.push("--drop", String(options.drop));
   if (options.duplicate) args.push("--dup", String(options.duplicate));
+  if (options.auth?.encrypt) args.push("--encrypt");
   if (options.latency) {
     const l = options.latency;
     args.push(
@@ -89,6 +90,8 @@ export async function deployTcp(
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
+      // The key travels in the environment, not on the command line other users can read.
+      env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
     }).spawn();
     const ready = Promise.withResolvers<string>();
     const node: NodeProcess = {
@@ -142,6 +145,7 @@ export async function deployTcp(
     origin,
     reliable: options.reliable,
     trace,
+    auth: options.auth,
   });
   directory.set(CONTROL_MACHINE, control.endpoint);
 

@@ -8,6 +8,7 @@ import type { Machine } from "../core/machine.ts";
 import type { Latency } from "../core/latency.ts";
 import type { Address } from "../core/name.ts";
 import type { ProcessFn } from "../core/process.ts";
+import { authenticateSimulator } from "../core/authenticated_simulator.ts";
 import { Simulator } from "../core/simulator.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
 import type { CommonOptions } from "./_common.ts";
@@ -43,6 +44,8 @@ export interface DeployOptions {
   readonly reorder?: number;
   /** Latency distribution. @default simulator: uniform 1..5 ms; TCP: none added */
   readonly latency?: Latency;
+  /** Authenticate every frame under a shared key, optionally sealing bodies. @default none */
+  readonly auth?: { readonly key: string; readonly encrypt?: boolean };
   /** Called for every trace event as it happens (narration). @default none */
   readonly onEvent?: (event: TraceEvent) => void;
 }
@@ -102,6 +105,7 @@ export function deployOptions(
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     onEvent,
   };
 }
@@ -126,6 +130,9 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     latency: options.latency,
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
+  if (options.auth) {
+    authenticateSimulator(sim, { key: options.auth.key, encrypt: options.auth.encrypt });
+  }
   for (const spec of machines) {
     const machine = sim.machine(spec.name);
     for (const p of spec.processes) {

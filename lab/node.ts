@@ -107,6 +107,7 @@ export async function runNode(args: string[]): Promise<number> {
     drop: common.drop,
     duplicate: common.duplicate,
     latency: common.latency,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     trace: { record: (event) => emit({ type: "event", event }) },
     onProcessError: (address, error) =>
       emit({ type: "error", message: `${address}: ${(error as Error)?.stack ?? error}` }),
