@@ -50,6 +50,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
     load: async () => (await import("./spmd.ts")).runSpmd,
   },
+  compare: {
+    summary: "client-server, proxy, three-tier and p2p side by side: cost and availability",
+    load: async () => (await import("./compare.ts")).runCompare,
+  },
   describe: {
     summary:
       "measures each channel: synchronous?, persistent?, temporally and referentially coupled?",
