@@ -4,7 +4,7 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { runLab } from "./_lab.ts";
+import { runLab, SUMMARY_KEYS } from "./_lab.ts";
 
 const lab = runLab;
 
@@ -14,21 +14,7 @@ async function summary(...args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(stdout);
 }
 
-const KEYS = [
-  "architecture",
-  "transport",
-  "seed",
-  "requests",
-  "messages",
-  "bytes",
-  "latency",
-  "retransmissions",
-  "errors",
-  "traceDigest",
-  "peers",
-  "rounds",
-  "converged",
-];
+const KEYS = [...SUMMARY_KEYS, "peers", "rounds", "converged"];
 
 Deno.test("lab p2p --sim --json prints the summary keys and converges near log2 n + ln n", async () => {
   const s = await summary("--sim", "--seed", "3");
