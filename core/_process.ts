@@ -58,6 +58,7 @@ export class Parked<T> {
   #wake(): boolean {
     const proc = this.#proc;
     if (!proc.alive) return false;
+    proc.dormant = false;
     if (!proc.runnable) {
       proc.runnable = true;
       this.#runtime.account(1);
@@ -97,6 +98,8 @@ export interface ProcessHost {
   readonly tracing: boolean;
   /** Starts a process on the machine. */
   start(name: string, fn: ProcessFn, options: SpawnOptions): Address;
+  /** `proc` acted while dormant (it resumed from something not the runtime's); may throw. */
+  dormantAct(proc: HostedProcess): void;
 }
 
 /** A process hosted by a machine; it is the context its code receives. */
@@ -113,6 +116,8 @@ export class HostedProcess implements ProcessContext {
   runnable = false;
   /** False once it ended or its machine crashed. */
   alive = true;
+  /** Set when the simulator's run returns, cleared when the runtime wakes the process. */
+  dormant = false;
   readonly #host: ProcessHost;
   /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
   readonly now: () => number;
@@ -241,6 +246,7 @@ export class HostedProcess implements ProcessContext {
 
   /** See {@link ProcessContext.log}. */
   log(text: string): void {
+    if (this.dormant) this.#host.dormantAct(this);
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
   }
 
@@ -267,5 +273,6 @@ export class HostedProcess implements ProcessContext {
 
   #check(): void {
     if (!this.alive) throw new ProcessStoppedError(this.self);
+    if (this.dormant) this.#host.dormantAct(this);
   }
 }

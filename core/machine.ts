@@ -5,7 +5,12 @@
  * @module
  */
 import { type Envelope, kindOf, labelOf, RECEIPT_KIND } from "./envelope.ts";
-import { ProcessStoppedError, TimeoutError, UnknownProcessError } from "./errors.ts";
+import {
+  ProcessFailedError,
+  ProcessStoppedError,
+  TimeoutError,
+  UnknownProcessError,
+} from "./errors.ts";
 import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
 import type { ProcessFn, SpawnOptions } from "./process.ts";
 import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
@@ -33,8 +38,20 @@ export interface MachineOptions {
   readonly reliable?: boolean | RetransmitOptions;
   /** Incarnation number of the first boot; grows by one per restart. @default 1 */
   readonly epoch?: number;
-  /** Called when a process throws. @default records the error in the trace */
+  /**
+   * Called when code of a live process throws or its promise rejects (a process that ends
+   * because its machine crashed or shut down has not failed). The failure is in the trace as the
+   * process's `exit` event either way.
+   * @default throws a {@link ProcessFailedError} as an uncaught error: it is never swallowed
+   */
   readonly onProcessError?: (address: Address, error: unknown) => void;
+  /**
+   * Called when a process acts (sends, receives, sleeps, spawns, logs) while it is dormant: the
+   * simulator marked it when `run()` returned and the runtime has not woken it since, so it
+   * resumed from something that is not the runtime's. It may throw to stop the process.
+   * @default nothing
+   */
+  readonly onDormantAct?: (address: Address) => void;
 }
 
 /** Kind of the reply a machine sends for a request to a process it does not host. */
@@ -76,6 +93,7 @@ export class Machine {
   readonly #trace: TraceSink | undefined;
   readonly #retransmit: RetransmitOptions | null;
   readonly #onError: (address: Address, error: unknown) => void;
+  readonly #onDormantAct: ((address: Address) => void) | undefined;
   #epoch: number;
   #alive = true;
   #processes = new Map<Address, HostedProcess>();
@@ -98,8 +116,13 @@ export class Machine {
     this.#host = new Machine.#Host(this);
     this.#links = this.#newLinks();
     this.#onError = options.onProcessError ?? ((address, error) => {
-      this.#record({ t: this.#runtime.now(), ev: "log", at: address, note: `error: ${error}` });
+      const failure = new ProcessFailedError(address, error, { time: this.#runtime.now() });
+      // Nobody asked to hear about failures: raise it like an unhandled rejection.
+      queueMicrotask(() => {
+        throw failure;
+      });
     });
+    this.#onDormantAct = options.onDormantAct;
   }
 
   /** Whether the machine is up. */
@@ -158,6 +181,14 @@ export class Machine {
   shutdown(): void {
     this.#alive = false;
     this.#halt();
+  }
+
+  /**
+   * Marks every process dormant: the simulator calls it when `run()` returns. A dormant process
+   * that acts before the runtime wakes it is reported to `onDormantAct`.
+   */
+  markDormant(): void {
+    for (const proc of this.#processes.values()) proc.dormant = true;
   }
 
   /** Marks every runnable process blocked (the simulator's guard against a stalled process). */
@@ -220,7 +251,9 @@ export class Machine {
     this.#record({ t: this.#runtime.now(), ev: "spawn", at: address });
     proc.runnable = true;
     this.#runtime.account(1);
-    const finish = (error?: unknown) => {
+    // A process that is no longer alive was stopped by a crash or shutdown: whatever its code
+    // does on the way out (a ProcessStoppedError from its next call) is not a failure.
+    const finish = (failed: boolean, error?: unknown) => {
       if (!proc.alive) return;
       if (proc.runnable) {
         proc.runnable = false;
@@ -228,17 +261,17 @@ export class Machine {
       }
       proc.alive = false;
       this.#processes.delete(address);
-      if (error !== undefined) this.#onError(address, error);
       this.#record({
         t: this.#runtime.now(),
         ev: "exit",
         at: address,
-        note: error === undefined ? undefined : String(error),
+        note: failed ? String(error) : undefined,
       });
+      if (failed) this.#onError(address, error);
     };
     Promise.resolve().then(() => fn(proc)).then(
-      () => finish(),
-      (error) => finish(error ?? "error"),
+      () => finish(false),
+      (error: unknown) => finish(true, error),
     );
     return address;
   }
@@ -424,6 +457,10 @@ export class Machine {
     }
     record(event: TraceEvent): void {
       this.m.#trace?.record(event);
+    }
+    dormantAct(proc: HostedProcess): void {
+      proc.dormant = false;
+      this.m.#onDormantAct?.(proc.self);
     }
     start(name: string, fn: ProcessFn, options: SpawnOptions): Address {
       return this.m.#start(name, fn, options);

@@ -14,9 +14,10 @@ import type {
   SimulatorOptions,
 } from "./simulator_options.ts";
 import { Directory } from "./directory.ts";
+import { ForeignAwaitError, ProcessFailedError } from "./errors.ts";
 import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
-import { parseMachine } from "./name.ts";
+import { type Address, parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
@@ -79,6 +80,8 @@ export class Simulator implements Network {
   #forced = false;
   #cancelled = 0;
   #activity = 0;
+  #inRun = false;
+  #failure: ProcessFailedError | undefined;
   #traceOn: boolean;
   #json: boolean;
   #defaultLatency: Latency;
@@ -110,6 +113,15 @@ export class Simulator implements Network {
     return this.#options.seed ?? 1;
   }
 
+  /**
+   * The first process failure, if any: `run()` rejects with it, and with it again on every later
+   * call (a failed simulation stays failed). Failures of other processes that came after it are
+   * in its `others`.
+   */
+  get failure(): ProcessFailedError | undefined {
+    return this.#failure;
+  }
+
   /** Returns machine `name` (`machine.domain`), creating it on first use. */
   machine(name: string): Machine {
     const { machine, domain } = parseMachine(name);
@@ -121,6 +133,8 @@ export class Simulator implements Network {
         network: this,
         trace: this.#traceOn ? this.trace : undefined,
         reliable: this.#options.reliable ?? true,
+        onProcessError: (address, error) => this.#fail(address, error),
+        onDormantAct: (address) => this.#dormantAct(address),
       });
       this.#machines.set(key, found);
       this.directory.register(key, `sim:${key}`);
@@ -185,14 +199,66 @@ export class Simulator implements Network {
     if (options.restartAt !== undefined) this.at(options.restartAt, () => machine.restart());
   }
 
-  /** Runs until nothing is left to do, or until the time or event limit. */
+  /**
+   * Runs until nothing is left to do, or until the time or event limit.
+   *
+   * Rejects with a {@link ProcessFailedError} as soon as code of a process throws (or its
+   * promise rejects): the run stops before the next event, so the failure's virtual time is the
+   * run's. The first failure is the rejection; processes that fail after it (at the same instant,
+   * before the run stopped, or later) are added to its `others` and to the trace. A failure that
+   * happens while no run is active (a process that acted before the first run) rejects the next
+   * run, and a failed simulator rejects every later run with the same error. A process stopped
+   * by its machine's crash is not a failure.
+   *
+   * Processes must wait only on the runtime (`ctx.receive`, `ctx.request`, `ctx.sleep`, ...).
+   * The run never yields to the host's event loop, so a process that awaits a host timer
+   * (`setTimeout`), `fetch` or other I/O cannot resume while it runs; the run takes it as blocked
+   * and may end without it. When such a process later acts through its context (send, receive,
+   * request, reply, sleep, spawn, log) after the run returned, that act throws a
+   * {@link ForeignAwaitError}, the process fails, the failure is raised as an uncaught error
+   * (no run is there to reject) and the next run rejects with it. Limits: the simulator cannot
+   * tell that a process waits on the host before it acts again, nor see it if it only reads
+   * `ctx.now()`/`ctx.random()` or returns; and an act while the run is still going cannot
+   * happen (the host's event loop does not turn during a run).
+   *
+   * @example A process that throws fails the run
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ProcessFailedError, Simulator } from "./mod.ts";
+   * const sim = new Simulator({ seed: 3 });
+   * sim.machine("m1.lab").spawn("bad", () => {
+   *   throw new Error("boom");
+   * });
+   * await assert.rejects(sim.run(), (error: unknown) => {
+   *   assert.ok(error instanceof ProcessFailedError);
+   *   assert.equal(error.address, "bad@m1.lab");
+   *   assert.equal((error.cause as Error).message, "boom");
+   *   assert.match(error.message, /under seed 3 .*replay with new Simulator\(\{ seed: 3 \}\)/);
+   *   return true;
+   * });
+   * ```
+   */
   async run(options: RunOptions = {}): Promise<RunResult> {
+    if (this.#inRun) {
+      throw new Error("Cannot run the simulator: it is already running; await the first run()");
+    }
+    this.#inRun = true;
+    try {
+      return await this.#loop(options);
+    } finally {
+      this.#inRun = false;
+      for (const machine of this.#machines.values()) machine.markDormant();
+    }
+  }
+
+  async #loop(options: RunOptions): Promise<RunResult> {
     const until = options.until ?? Infinity;
     const maxEvents = options.maxEvents ?? 50_000_000;
     const heap = this.#heap;
     let events = 0;
     for (;;) {
       if (this.#running > 0) await this.#settle();
+      if (this.#failure !== undefined) throw this.#failure;
       const next = heap.peek();
       if (next === undefined) {
         // A process taken as blocked may still be on its way to its next action: give it a
@@ -295,11 +361,39 @@ export class Simulator implements Network {
     return item;
   }
 
+  /** Records a process failure: the first one fails the run, later ones join it. */
+  #fail(address: Address, error: unknown): void {
+    const first = this.#failure;
+    // A ForeignAwaitError is recorded when it is thrown; the same error ending the process is no news.
+    if (first !== undefined && [first, ...first.others].some((f) => f.cause === error)) return;
+    const failure = new ProcessFailedError(address, error, {
+      time: this.#now,
+      seed: this.seed,
+      replay: this.#options.replay ?? `new Simulator({ seed: ${this.seed} })`,
+    });
+    if (first === undefined) this.#failure = failure;
+    else first.others.push(failure);
+  }
+
+  /** A dormant process acted: outside a run, it resumed from something not the runtime's. */
+  #dormantAct(address: Address): void {
+    if (this.#inRun || this.#failure !== undefined) return;
+    const error = new ForeignAwaitError(address);
+    this.#fail(address, error);
+    const failure = this.#failure!;
+    // No run is there to reject: raise it like an unhandled rejection (the next run rejects too).
+    queueMicrotask(() => {
+      throw failure;
+    });
+    throw error;
+  }
+
   /** Whether any process acts within a quiet window of microtask turns. */
   async #stirs(): Promise<boolean> {
     const seen = this.#activity;
     for (let i = 0; i < QUIET_TICKS; i++) {
       await null;
+      if (this.#failure !== undefined) return true;
       if (this.#activity !== seen || this.#heap.size > 0) return true;
     }
     this.#forced = false;
@@ -309,7 +403,7 @@ export class Simulator implements Network {
   /** Lets runnable processes run (microtasks) until every one of them blocks again. */
   async #settle(): Promise<void> {
     let quiet = 0, seen = this.#activity;
-    while (this.#running > 0) {
+    while (this.#running > 0 && this.#failure === undefined) {
       await null;
       if (this.#activity !== seen) {
         seen = this.#activity;

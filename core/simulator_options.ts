@@ -27,6 +27,11 @@ export interface SimulatorOptions extends LinkFaults {
   readonly trace?: boolean;
   /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
   readonly wire?: "json" | "object";
+  /**
+   * How to replay this run, quoted when a process fails (the lab gives its command line).
+   * @default "new Simulator({ seed: N })"
+   */
+  readonly replay?: string;
 }
 
 /** Options of {@link Simulator.run}. */
