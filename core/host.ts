@@ -4,6 +4,7 @@
  * @module
  */
 import type { Latency } from "./latency.ts";
+import { ProcessFailedError } from "./errors.ts";
 import { Machine } from "./machine.ts";
 import { createRealRuntime, wallClock } from "./real_runtime.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
@@ -39,7 +40,12 @@ export interface HostOptions {
    * `encrypt`); frames that fail are refused. @default none
    */
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
-  /** Called when a process throws. @default recorded in the trace */
+  /**
+   * Called when code of a process throws or its promise rejects (a process stopped by `close()`
+   * has not failed); the failure is also the process's `exit` event in the trace.
+   * @default the host keeps it: {@link Host.watch} rejects with it, and `close()` rejects with
+   * any failure `watch()` did not report
+   */
   readonly onProcessError?: (address: string, error: unknown) => void;
 }
 
@@ -51,7 +57,17 @@ export interface Host {
   readonly network: TcpNetwork;
   /** `host:port` it listens on. */
   readonly endpoint: string;
-  /** Stops every process and closes every socket. */
+  /**
+   * Waits for `done` while watching this host's processes: settles as `done` does, or rejects
+   * with a {@link ProcessFailedError} as soon as a process fails (at once if one failed before
+   * and was not reported yet). Later failures that no rejection reported are in its `others`.
+   * With `onProcessError` given, failures go there and this only waits for `done`.
+   */
+  watch<T>(done: Promise<T>): Promise<T>;
+  /**
+   * Stops every process and closes every socket; then rejects with the first process failure
+   * that {@link Host.watch} did not report, if any.
+   */
   close(): Promise<void>;
 }
 
@@ -66,6 +82,21 @@ export interface Host {
  * assert.match(host.endpoint, /^127\.0\.0\.1:\d+$/);
  * await host.close();
  * ```
+ *
+ * @example A failing process fails what waits on the host
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProcessFailedError, startHost } from "./mod.ts";
+ * const host = await startHost("m1.lab", { resolve: () => undefined });
+ * const done = Promise.withResolvers<void>();
+ * host.machine.spawn("bad", async (ctx) => {
+ *   await ctx.sleep(1);
+ *   assert.equal(1 + 1, 3);
+ *   done.resolve();
+ * });
+ * await assert.rejects(host.watch(done.promise), ProcessFailedError);
+ * await host.close();
+ * ```
  */
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
   const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
@@ -78,6 +109,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     duplicate: options.duplicate,
     latency: options.latency,
   });
+  const failures = hostFailures(runtime.now);
   const auth = options.auth;
   const machine: Machine = new Machine(name, {
     runtime,
@@ -89,7 +121,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     trace: options.trace,
     reliable: options.reliable,
     epoch: Math.floor(wallClock()),
-    onProcessError: options.onProcessError,
+    onProcessError: options.onProcessError ?? failures.record,
   });
   if (auth !== undefined) {
     verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace });
@@ -99,9 +131,45 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     machine,
     network,
     endpoint: `${hostname}:${port}`,
+    watch: failures.watch,
     async close() {
       machine.shutdown();
       await network.close();
+      const failure = failures.take();
+      if (failure !== undefined) throw failure;
     },
+  };
+}
+
+/** The failures of a host's processes, each reported once: to a watcher or by `close()`. */
+function hostFailures(now: () => number): {
+  record(address: string, error: unknown): void;
+  watch<T>(done: Promise<T>): Promise<T>;
+  take(): ProcessFailedError | undefined;
+} {
+  const unreported: ProcessFailedError[] = [];
+  const watchers = new Set<(failure: ProcessFailedError) => void>();
+  const take = (): ProcessFailedError | undefined => {
+    const [first, ...others] = unreported.splice(0);
+    first?.others.push(...others);
+    return first;
+  };
+  return {
+    record(address, error) {
+      unreported.push(new ProcessFailedError(address, error, { time: now() }));
+      if (watchers.size === 0) return;
+      const failure = take()!;
+      for (const reject of watchers) reject(failure);
+      watchers.clear();
+    },
+    watch<T>(done: Promise<T>): Promise<T> {
+      const failure = take();
+      if (failure !== undefined) return Promise.reject(failure);
+      return new Promise<T>((resolve, reject) => {
+        watchers.add(reject);
+        done.then(resolve, reject).finally(() => watchers.delete(reject));
+      });
+    },
+    take,
   };
 }
