@@ -128,6 +128,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     duplicate: options.duplicate,
     reorder: options.reorder,
     latency: options.latency,
+    replay: replayCommand(options.seed ?? 1),
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
   if (options.auth) {
@@ -163,6 +164,33 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     stats: () => ({ frames: sim.stats.frames, bytes: sim.stats.bytes, acks: sim.stats.acks }),
     stop: () => Promise.resolve(),
   };
+}
+
+/**
+ * The command that replays a simulated run under `seed`: the lab's own command line with
+ * `--seed` (and a placeholder for an `--auth` key) when this process is the lab; otherwise a
+ * description of it. Simulators of lab commands quote it when a process fails.
+ *
+ * @example Outside the lab (a test), a description
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replayCommand } from "./deploy.ts";
+ * assert.equal(replayCommand(7), "the same lab command with --sim --seed 7");
+ * ```
+ */
+export function replayCommand(seed: number): string {
+  const args: string[] = [];
+  for (let i = 0; i < Deno.args.length; i++) {
+    const arg = Deno.args[i];
+    if (arg === "--seed" || arg === "--auth") i++;
+    if (arg === "--auth" || arg.startsWith("--auth=")) args.push("--auth", "KEY");
+    else if (arg !== "--seed" && !arg.startsWith("--seed=")) args.push(arg);
+  }
+  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
+  const quoted = args.map((a) =>
+    /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`
+  );
+  return `deno task lab ${quoted.join(" ")} --seed ${seed}`;
 }
 
 export { Trace };

@@ -30,6 +30,7 @@ import {
   UsageError,
   writeTrace,
 } from "./_common.ts";
+import { replayCommand } from "./deploy.ts";
 
 const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 
@@ -153,6 +154,7 @@ export async function runRpc(args: string[]): Promise<number> {
         reorder: common.reorder,
         latency: common.latency,
         reliable: common.reliable,
+        replay: replayCommand(common.seed),
       },
       setup(sim) {
         if (!common.quiet) {

@@ -29,7 +29,13 @@ import {
   UsageError,
   writeTrace,
 } from "./_common.ts";
-import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "./deploy.ts";
+import {
+  CONTROL_MACHINE,
+  deploy,
+  deployOptions,
+  type MachineSpec,
+  replayCommand,
+} from "./deploy.ts";
 
 const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
 
@@ -74,6 +80,7 @@ async function runSim(
 ): Promise<Outcome> {
   const sim = new Simulator({
     seed: common.seed,
+    replay: replayCommand(common.seed),
     reliable: common.reliable,
     drop: common.drop,
     duplicate: common.duplicate,
