@@ -17,6 +17,7 @@ export async function serveMessage(
 ): Promise<void> {
   let reply: HttpResponseMessage;
   let request: Request | undefined;
+  let bug: { error: unknown } | undefined;
   try {
     request = toRequest(env.body);
   } catch (error) {
@@ -44,6 +45,8 @@ export async function serveMessage(
       };
     } catch (error) {
       if (error instanceof ProcessStoppedError) throw error;
+      // serveRequest answers every expected condition itself: what escapes it is a bug.
+      bug = { error };
       reply = {
         kind: "http-response",
         status: 500,
@@ -53,6 +56,7 @@ export async function serveMessage(
     }
   }
   await h.reply(env, reply!);
+  if (bug !== undefined) throw bug.error;
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
+import { ProcessStoppedError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { argReader } from "./_args.ts";
 import { LibraryStore, StoreError } from "./data_store.ts";
@@ -173,11 +174,13 @@ async function exec(
     if (error instanceof DeadlineExceededError) {
       return answer(ctx, env, started, { code: "deadline", message: error.message });
     }
-    ctx.log(`data error for ${traceId}: ${error}`);
-    return answer(ctx, env, started, {
+    if (error instanceof ProcessStoppedError) throw error;
+    await answer(ctx, env, started, {
       code: "internal",
       message: `Cannot run ${op}: ${(error as Error)?.message ?? error}`,
     });
+    // The caller has its "internal" answer; anything but a store or deadline error is a bug.
+    throw error;
   }
 }
 

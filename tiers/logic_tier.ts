@@ -120,6 +120,7 @@ async function handle(h: ProcessContext, env: Envelope, config: Config): Promise
     };
   };
   let reply: LogicReply;
+  let bug: { error: unknown } | undefined;
   try {
     if (!isRecord(body) || env.kind !== "call" || typeof body.op !== "string") {
       throw new TierFailure(
@@ -151,8 +152,17 @@ async function handle(h: ProcessContext, env: Envelope, config: Config): Promise
   } catch (error) {
     if (error instanceof ProcessStoppedError) throw error;
     reply = { kind: "logic-error", traceId, error: toTierError(error), timing: timing() };
+    if (!isTierCondition(error)) bug = { error };
   }
   await h.reply(env, reply);
+  // The caller has its "internal" answer; an error the tier cannot name is a bug, and fails.
+  if (bug !== undefined) throw bug.error;
+}
+
+/** Whether `error` is a condition the tier answers with a code of its own (not a bug). */
+function isTierCondition(error: unknown): boolean {
+  return error instanceof TierFailure || error instanceof ValidationError ||
+    error instanceof DeadlineExceededError || error instanceof PoolExhaustedError;
 }
 
 function toTierError(error: unknown): TierError {

@@ -88,10 +88,13 @@ export function presentationTier(args: Readonly<Record<string, unknown>>): Proce
                   resolve(await serveRequest(h, request, config));
                 } catch (error) {
                   resolve(Response.json(internalError(error), { status: 500 }));
-                  if (error instanceof ProcessStoppedError) throw error;
+                  // serveRequest answers every expected condition itself: what escapes it is a
+                  // bug (or the machine stopping), and ends the handler process with it.
+                  throw error;
                 }
               });
-            } catch {
+            } catch (error) {
+              if (!(error instanceof ProcessStoppedError)) throw error;
               resolve(Response.json(
                 {
                   error: {
