@@ -150,7 +150,11 @@ export function report(
     children: pkg.children,
   };
   return ctx.send(pkg.owner, message("agent-report", { id: pkg.id, report: body })).catch(
-    (error) => ctx.log(`cannot report agent ${pkg.id} to ${pkg.owner}: ${error}`),
+    (error) => {
+      // The owner's process is gone from its machine: nobody is left to hear the report.
+      if (!(error instanceof UnknownProcessError)) throw error;
+      ctx.log(`cannot report agent ${pkg.id} to ${pkg.owner}: ${error}`);
+    },
   );
 }
 

@@ -5,6 +5,7 @@
  * honoured between those steps; a dispose also kills a running sandbox.
  * @module
  */
+import { UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import type { AgentPackage } from "./agent_package.ts";
 import { MAX_CLONES, type VisitEnd } from "./agent_context.ts";
@@ -125,7 +126,11 @@ export function checkEnd(end: VisitEnd, pkg: AgentPackage): string | undefined {
 export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<void> {
   const { pkg, record } = job;
   const tell = (to: string, body: AgentMessage) =>
-    vctx.send(to, body).catch((error) => vctx.log(`cannot tell ${to}: ${error}`));
+    vctx.send(to, body).catch((error) => {
+      // The process told is gone from its machine; anything else is a bug, and is not dropped.
+      if (!(error instanceof UnknownProcessError)) throw error;
+      vctx.log(`cannot tell ${to}: ${error}`);
+    });
   const release = () =>
     void tell(job.custodian, message("agent-released", { id: pkg.id, hop: pkg.hop }));
   const arrived: AgentPackage = { ...pkg, route: [...pkg.route, vctx.machine] };

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
+import { UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { Membership, type MembershipKind } from "./_membership.ts";
 import type {
@@ -34,7 +35,6 @@ export interface GossipSettings {
 }
 
 const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
-const noop = () => {};
 
 function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -65,6 +65,7 @@ export class GossipRun {
   #messages = 0;
   #bytes = 0;
   #hot: Map<string, number> | undefined;
+  #sendFailure: { error: unknown } | undefined;
 
   /** Checks `options` and applies defaults. */
   static settings(options: GossipPeerOptions): GossipSettings {
@@ -128,8 +129,12 @@ export class GossipRun {
     if (this.#s.mode === "rumour") this.#hot = new Map();
   }
 
-  /** Whether the peer has stopped (left, reached its round limit or was told to stop). */
+  /**
+   * Whether the peer has stopped (left, reached its round limit or was told to stop). Throws
+   * what a fire-and-forget send failed with, so that the failure ends the peer's process.
+   */
   get stopped(): boolean {
+    if (this.#sendFailure !== undefined) throw this.#sendFailure.error;
     return this.#stopped;
   }
 
@@ -234,7 +239,7 @@ export class GossipRun {
   #serve(msg: Envelope, body: StoreRequest): void {
     const replica = this.#replica, ctx = this.#ctx;
     const now = ctx.now();
-    const answer = (body: unknown) => void ctx.reply(msg, body).catch(noop);
+    const answer = (body: unknown) => void ctx.reply(msg, body).catch(this.#unsent);
     const bad = (what: string, value: unknown) =>
       answer({
         kind: "error",
@@ -329,14 +334,21 @@ export class GossipRun {
       suspects: this.#members.suspects().length,
     };
     this.#report?.(report);
-    if (this.#monitor !== undefined) this.#ctx.send(this.#monitor, report).catch(noop);
+    if (this.#monitor !== undefined) this.#ctx.send(this.#monitor, report).catch(this.#unsent);
   }
 
   #send(to: string, body: GossipMessage): void {
     this.#messages++;
     this.#bytes += JSON.stringify(body).length;
-    this.#ctx.send(to, body).catch(noop);
+    this.#ctx.send(to, body).catch(this.#unsent);
   }
+
+  /** Where fire-and-forget sends fail: the peer's process fails at its next step. */
+  readonly #unsent = (error: unknown): void => {
+    // A partner that left its machine is gossip's ordinary loss (the trace has the drop).
+    if (error instanceof UnknownProcessError) return;
+    this.#sendFailure ??= { error };
+  };
 }
 
 function sum(vv: Readonly<Record<string, number>>): number {

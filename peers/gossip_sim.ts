@@ -5,6 +5,7 @@
  * the tests and the benchmark; the lab runs the same peers through its deployer.
  * @module
  */
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
 import { planChurn } from "./churn.ts";
@@ -164,8 +165,9 @@ function writer(targets: readonly string[], failed: () => void): ProcessFn {
         try {
           await ctx.request(targets[i], { kind: "put", key: `k${i}`, value: i }, { timeout: 50 });
           done = true;
-        } catch {
-          // Lost or slow: try again.
+        } catch (error) {
+          // Lost, slow, or the peer is not (yet, or any more) there: try again.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
         }
       }
       if (!done) failed();

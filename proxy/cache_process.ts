@@ -12,6 +12,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn, Program } from "../core/process.ts";
 import { numberArg, stringArg } from "./_args.ts";
 import { LruCache } from "./lru_cache.ts";
@@ -134,7 +135,9 @@ export const cacheProxy: Program = (args: Readonly<Record<string, unknown>>): Pr
           const reply = await child.request(origin, request.body, { timeout });
           fill = { kind: "fill", ok: true, body: reply.body };
         } catch (error) {
-          fill = { kind: "fill", ok: false, error: (error as Error).message };
+          // The origin is down, cut off or slow: the waiters get an error answer.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+          fill = { kind: "fill", ok: false, error: error.message };
         }
         await child.send(parent, fill);
       });

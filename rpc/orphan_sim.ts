@@ -6,6 +6,7 @@
  * map owned by this harness, so it survives the crashes.
  * @module
  */
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import { machineOf } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
@@ -182,6 +183,11 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
             retries++;
             continue;
           }
+          // A call fails by a remote error, a lost server or one not there: counted, not a bug.
+          if (
+            !(error instanceof RemoteError || error instanceof TimeoutError ||
+              error instanceof UnknownProcessError)
+          ) throw error;
           ctx.log(`client: gave up a call: ${error}`);
           failed++;
           break;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
-import { TimeoutError } from "../core/errors.ts";
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { Effect } from "./effects.ts";
 import { FAILPOINT_PREFIX } from "./failpoint.ts";
@@ -53,6 +53,8 @@ export async function execute(
         try {
           await ctx.send(effect.to, effect.body);
         } catch (error) {
+          // A process gone from this machine: the protocol's own timeouts take it from here.
+          if (!(error instanceof UnknownProcessError)) throw error;
           ctx.log(`cannot send ${effect.body.kind} to ${effect.to}: ${error}`);
         }
         break;
