@@ -5,6 +5,7 @@
  * @module
  */
 import { isDeepStrictEqual } from "node:util";
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { AgentFailure, CodeLang, Itinerary, Json } from "../mobile-agent/agent_package.ts";
 import { mineRows, miningState } from "../mobile-agent/mining.ts";
@@ -204,8 +205,9 @@ export async function warmUp(dep: Deployment, stops: readonly string[]): Promise
             timeout: 2000,
           });
           break;
-        } catch {
+        } catch (error) {
           // Busy building its shard, or down: try again, then leave it.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
         }
       }
     }

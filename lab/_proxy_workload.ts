@@ -4,6 +4,7 @@
  * the run is summed up.
  * @module
  */
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { TraceEvent } from "../core/trace.ts";
 import type { ClientReport, OriginStats, ProxyStats } from "../proxy/messages.ts";
 import { type CommonOptions, narrate, percentile, type Summary, writeTrace } from "./_common.ts";
@@ -105,13 +106,16 @@ export async function runOnce(
             (await ctx.receive<ClientReport>({ kind: "report", timeout: patience })).body,
           );
         }
-      } catch {
+      } catch (error) {
         // A client crashed or was cut off: report what arrived.
+        if (!(error instanceof TimeoutError)) throw error;
       }
       const ask = async <T>(to: string): Promise<T | undefined> => {
         try {
           return (await ctx.request<T>(to, { kind: "stats" }, { timeout: 5000 })).body;
-        } catch {
+        } catch (error) {
+          // Down or cut off: no stats from it.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
           return undefined;
         }
       };

@@ -3,7 +3,7 @@
  * user agents that send HTTP as messages (simulator) or with `fetch` (real processes).
  * @module
  */
-import { ProcessStoppedError } from "../core/errors.ts";
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { createRandom } from "../core/prng.ts";
 import type { HttpRequestMessage, HttpResponseMessage } from "../tiers/three_tier_messages.ts";
@@ -48,7 +48,8 @@ export function findUrl(deployment: Deployment, options: FindUrlOptions = {}): P
         });
         if (typeof reply.body.url === "string") return found.resolve(reply.body.url);
       } catch (error) {
-        if (error instanceof ProcessStoppedError) throw error;
+        // Not started yet, or slow: ask again.
+        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
       }
       await ctx.sleep(100);
     }
@@ -98,7 +99,8 @@ export function messageAgent(ctx: ProcessContext, options: AgentOptions = {}): U
         });
         return { status: reply.body.status, headers: reply.body.headers, body: reply.body.body };
       } catch (error) {
-        if (error instanceof ProcessStoppedError) throw error;
+        // No answer (the presentation is down or cut off): status 0, as a browser would see it.
+        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
         return { status: 0, headers: {}, body: String(error) };
       }
     },

@@ -3,6 +3,7 @@
  * users through the simulator or over real HTTP, or serve until Ctrl-C; always stop the machines.
  * @module
  */
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { PoolStats } from "../tiers/connection_pool.ts";
 import { type RequestRecord, runUser } from "../tiers/three_tier_workload.ts";
 import { writeTrace } from "./_common.ts";
@@ -101,7 +102,9 @@ async function poolStats(deployment: Deployment): Promise<PoolStats | undefined>
       got.resolve(
         (await ctx.request<PoolStats>(POOL, { kind: "pool-stats" }, { timeout: 1000 })).body,
       );
-    } catch {
+    } catch (error) {
+      // The logic tier is down or cut off: no pool figures.
+      if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
       got.resolve(undefined);
     }
   });

@@ -4,6 +4,7 @@
  * experiments in the simulator and the table reports what happened.
  * @module
  */
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { PostOfficeClient } from "../core/post_office_client.ts";
 import { postOffice } from "../core/post_office.ts";
@@ -66,7 +67,8 @@ const CHANNELS: readonly Channel[] = [
       try {
         await ctx.reply(await ctx.receive({ kind: "note", timeout }), { kind: "ok" });
         return true;
-      } catch {
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
         return false;
       }
     },
@@ -81,7 +83,9 @@ const CHANNELS: readonly Channel[] = [
       while (ctx.now() < deadline) {
         try {
           if ((await client.collect({ timeout: 500 })).length > 0) return true;
-        } catch {
+        } catch (error) {
+          // The office is down (or slow): ask again.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
           await ctx.sleep(100);
         }
       }
@@ -144,7 +148,9 @@ async function experiment(channel: Channel, setup: Setup, seed: number): Promise
       try {
         await channel.send(ctx);
         returnedAt = ctx.now();
-      } catch {
+      } catch (error) {
+        // The send failed for want of a receiver: that is what this channel does then.
+        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
         returnedAt = -1;
       }
     });

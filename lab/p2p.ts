@@ -5,7 +5,7 @@
  * push-pull). Peers are OS processes over TCP on 127.0.0.1, or simulated with `--sim`.
  * @module
  */
-import { TimeoutError } from "../core/errors.ts";
+import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { TraceEvent } from "../core/trace.ts";
 import { planChurn } from "../peers/churn.ts";
@@ -329,7 +329,9 @@ async function write(ctx: ProcessContext, target: string, key: string, value: nu
     try {
       await ctx.request(target, { kind: "put", key, value }, { timeout: 500 });
       return true;
-    } catch {
+    } catch (error) {
+      // The peer is not up yet (or lost the request): try again.
+      if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
       await ctx.sleep(20);
     }
   }

@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { TimeoutError } from "../core/errors.ts";
 import { Simulator } from "../core/simulator.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import {
@@ -141,7 +142,8 @@ async function runTcp(
           const env = await ctx.receive<SpmdReport>({ kind: "report", timeout: 3 * timeout });
           if (reports[env.body.rank] === undefined) missing--;
           reports[env.body.rank] = env.body;
-        } catch {
+        } catch (error) {
+          if (!(error instanceof TimeoutError)) throw error;
           break;
         }
       }
