@@ -365,7 +365,8 @@ export class Simulator implements Network {
   #fail(address: Address, error: unknown): void {
     const first = this.#failure;
     // A ForeignAwaitError is recorded when it is thrown; the same error ending the process is no news.
-    if (first !== undefined && [first, ...first.others].some((f) => f.cause === error)) return;
+    const known = (f: ProcessFailedError) => f.address === address && f.cause === error;
+    if (first !== undefined && (known(first) || first.others.some(known))) return;
     const failure = new ProcessFailedError(address, error, {
       time: this.#now,
       seed: this.seed,

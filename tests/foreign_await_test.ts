@@ -61,6 +61,8 @@ for (const c of LATE_ACTS) {
       assertEquals(acted, false);
       // The next run rejects with it too.
       assertEquals(await assertRejects(() => sim.run(), ProcessFailedError), failure);
+      // The process ended with that same error: one failure, not two.
+      assertEquals([sim.failure, failure.others.length], [failure, 0]);
     });
   });
 }
