@@ -39,6 +39,8 @@ export interface HostOptions {
    * `encrypt`); frames that fail are refused. @default none
    */
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
+  /** Machines whose frames skip the injected faults and are not counted. @default none */
+  readonly exempt?: readonly string[];
   /** Called when a process throws. @default recorded in the trace */
   readonly onProcessError?: (address: string, error: unknown) => void;
 }
@@ -77,6 +79,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     drop: options.drop,
     duplicate: options.duplicate,
     latency: options.latency,
+    exempt: options.exempt,
   });
   const auth = options.auth;
   const machine: Machine = new Machine(name, {

@@ -27,6 +27,12 @@ export interface SimulatorOptions extends LinkFaults {
   readonly trace?: boolean;
   /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
   readonly wire?: "json" | "object";
+  /**
+   * Machines outside the experiment (an experimenter's collectors and probes): frames to or from
+   * them skip every fault (drop, duplicate, reorder, partitions, link faults), take a constant
+   * 1 ms and are not counted in `stats.frames`, `bytes` or `acks`. @default none
+   */
+  readonly exempt?: readonly string[];
 }
 
 /** Options of {@link Simulator.run}. */
