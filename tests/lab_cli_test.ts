@@ -177,8 +177,21 @@ Deno.test("lab node starts a machine, reports its endpoint and stops when stdin 
 });
 
 Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and exits 130", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/run.jsonl`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "client-server", "--clients", "2", "--requests", "1000000"],
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "client-server",
+      "--clients",
+      "2",
+      "--requests",
+      "1000000",
+      "--trace",
+      file,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -195,12 +208,21 @@ Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and 
   assertEquals(machines.length, 3, "one OS process per machine: kv, c1, c2");
   child.kill("SIGINT");
   const drained = (async () => {
-    for (;;) if ((await reader.read()).done) break;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
   })();
   const stderr = await new Response(child.stderr).text();
-  await drained;
+  const stdout = await drained;
   assertEquals((await child.status).code, 130);
   assertTrue(stderr.includes("interrupted"), stderr);
+  assertTrue(!/Uncaught|^\s+at /m.test(stderr), stderr);
+  assertTrue(stdout.includes("Partial summary: the run did not finish"), stdout);
+  assertTrue(/^requests +2000000$/m.test(stdout), stdout);
+  assertTrue((await Deno.readTextFile(file)).includes('"ev":"send"'), "the trace so far");
+  await Deno.remove(dir, { recursive: true });
   for (const pid of machines) {
     let alive = true;
     try {
