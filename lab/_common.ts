@@ -120,6 +120,26 @@ function probability(name: string, value: unknown, usage: string): number {
   return n;
 }
 
+/** The `--trace` file, refused when its directory does not exist (before the run, not after). */
+function traceFile(value: unknown, usage: string): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const slash = value.lastIndexOf("/");
+  const dir = slash < 0 ? "." : value.slice(0, slash) || "/";
+  let isDirectory = false;
+  try {
+    isDirectory = Deno.statSync(dir).isDirectory;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (!isDirectory) {
+    throw new UsageError(
+      `Cannot use --trace "${value}": directory "${dir}" does not exist; create it first`,
+      usage,
+    );
+  }
+  return value;
+}
+
 /**
  * Parses the common flags and checks them: probabilities, windows whose end does not precede
  * their start, `--delay` MIN <= MAX, `--reorder` only with `--sim`, `--encrypt` only with a key.
@@ -171,7 +191,7 @@ export function parseCommon(
     encrypt: values.encrypt === true,
     json: values.json === true,
     quiet: values.quiet === true || values.json === true,
-    trace: typeof values.trace === "string" ? values.trace : undefined,
+    trace: traceFile(values.trace, usage),
   };
 }
 

@@ -98,7 +98,6 @@ export async function deployTcp(
     now: runTime,
     patience: ORDER_PATIENCE,
   });
-  const poller = setInterval(() => order.poll(), 100);
   const fromStart = (t: number) => Math.round((t - (start - origin)) * 1000) / 1000;
   /** Records an event of the lab itself (crash, restart, partition), timed now. */
   const note = (event: Omit<TraceEvent, "t">) =>
@@ -109,11 +108,12 @@ export async function deployTcp(
   /** Resolves when the run must end early: a failure or Ctrl-C. */
   const alarm = Promise.withResolvers<void>();
   let failure: Error | undefined;
+  /** Whether `failure` has been thrown to the caller. */
+  let thrown = false;
   let interrupted: InterruptedError | undefined;
   const fail = (error: Error) => {
     if (failure !== undefined || interrupted !== undefined) return;
     failure = error;
-    console.error(`archlab: ${error.message}`);
     alarm.resolve();
   };
 
@@ -236,6 +236,8 @@ export async function deployTcp(
       ),
   });
   directory.set(CONTROL_MACHINE, control.endpoint);
+  // Releases narration held for a silent machine; cleared when everything stops.
+  const poller = setInterval(() => order.poll(), 100);
 
   /** Replacements of crashed machines, started but not yet reachable. */
   const spares = new Set<Promise<NodeProcess>>();
@@ -400,7 +402,10 @@ export async function deployTcp(
       try {
         await Promise.race([done, alarm.promise]);
         if (interrupted !== undefined) throw interrupted;
-        if (failure !== undefined) throw failure;
+        if (failure !== undefined) {
+          thrown = true;
+          throw failure;
+        }
         await done;
       } catch (error) {
         order.flush();
@@ -426,9 +431,14 @@ export async function deployTcp(
       const spare = restart === undefined
         ? undefined
         : takeSpare(name) ?? startSpare(nodes.get(name)!.spec);
-      at(crash.at ?? runTime(), () => {
+      const crashAt = crash.at ?? runTime();
+      at(crashAt, () => {
         const old = crashNow(name);
-        if (old !== undefined && spare !== undefined) restartAt(old, spare, restart!);
+        // A crash that a busy lab fired late still keeps the machine down as long as asked.
+        const down = restart === undefined ? 0 : restart - crashAt;
+        if (old !== undefined && spare !== undefined) {
+          restartAt(old, spare, Math.max(restart!, runTime() + down));
+        }
       });
     },
     partition(a, b, partition = {}) {
@@ -466,6 +476,11 @@ export async function deployTcp(
       for (const timer of timers) clearTimeout(timer);
       await stopAll();
       Deno.removeSignalListener("SIGINT", onSigint);
+      // A failure after the last run() still fails the run.
+      if (failure !== undefined && !thrown) {
+        thrown = true;
+        throw failure;
+      }
     },
   };
 }

@@ -117,29 +117,49 @@ export function replayHint(args: readonly string[]): string {
   return `${sim ? "replay" : "replay in the simulator"}: deno task lab ${line.join(" ")}`;
 }
 
-/** Prints a failed run's error: its message, its cause, how to replay it; the stack only for bugs. */
-function report(error: unknown, args: readonly string[]): void {
-  const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
-  if (!(error instanceof Error)) {
-    console.error(`archlab: the run failed: ${String(error)}`);
-    return;
-  }
-  console.error(`archlab: ${error.message}`);
+/**
+ * The lines the lab prints for a failed run: the message, its cause, how to replay it; a stack
+ * trace only with `debug` (ARCHLAB_DEBUG=1), and for an error that is not a known failure class
+ * a note that it looks like a bug.
+ *
+ * @example A machine's process failed: no stack trace
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureReport } from "./main.ts";
+ * import { MachineProcessError } from "./_run_errors.ts";
+ * const error = new MachineProcessError({
+ *   machine: "m1.lab", process: "kv@m1.lab", detail: "Error: boom", time: 5, stack: "Error: boom\n    at kv",
+ * });
+ * const lines = failureReport(error, ["client-server"]);
+ * assert.equal(lines[0], 'archlab: Cannot finish the run: process "kv@m1.lab" failed at 5.000 ms: Error: boom');
+ * assert.ok(lines.some((line) => line.includes("--sim --seed 1")));
+ * assert.ok(!lines.some((line) => line.includes("    at ")));
+ * assert.ok(failureReport(error, [], { debug: true }).some((line) => line.includes("    at kv")));
+ * ```
+ */
+export function failureReport(
+  error: unknown,
+  args: readonly string[],
+  options: { debug?: boolean } = {},
+): string[] {
+  if (!(error instanceof Error)) return [`archlab: the run failed: ${String(error)}`];
+  const lines = [`archlab: ${error.message}`];
   if (error.cause !== undefined) {
     const cause = error.cause instanceof Error
       ? `${error.cause.name}: ${error.cause.message}`
       : String(error.cause);
-    console.error(`  cause: ${cause}`);
+    lines.push(`  cause: ${cause}`);
   }
-  if (!error.message.includes("--seed")) console.error(`  ${replayHint(args)}`);
+  if (!error.message.includes("--seed")) lines.push(`  ${replayHint(args)}`);
   const remote = (error as { remoteStack?: string }).remoteStack;
-  if (debug) {
-    console.error(remote ?? error.stack);
+  if (options.debug) {
+    lines.push(remote ?? error.stack ?? "(no stack trace)");
   } else if (!KNOWN_FAILURES.has(error.name)) {
-    console.error("  (this looks like a bug in archlab: ARCHLAB_DEBUG=1 shows the stack trace)");
+    lines.push("  (this looks like a bug in archlab: ARCHLAB_DEBUG=1 shows the stack trace)");
   } else if (remote !== undefined) {
-    console.error("  (ARCHLAB_DEBUG=1 shows the stack trace the machine reported)");
+    lines.push("  (ARCHLAB_DEBUG=1 shows the stack trace the machine reported)");
   }
+  return lines;
 }
 
 /**
@@ -173,7 +193,8 @@ export async function main(args: string[]): Promise<number> {
       console.error(`archlab: ${error.message}; every machine is stopped`);
       return 130;
     }
-    report(error, args);
+    const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
+    for (const line of failureReport(error, args, { debug })) console.error(line);
     return 1;
   }
 }

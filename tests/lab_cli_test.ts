@@ -233,3 +233,29 @@ Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and 
     assertTrue(!alive, `machine process ${pid} outlived the lab`);
   }
 });
+
+Deno.test("lab client-server shows the server's error reply to a malformed request, not as an error", async () => {
+  const { code, stdout } = await lab("client-server", "--sim", "--clients", "1", "--requests", "3");
+  assertEquals(code, 0, stdout);
+  assertTrue(/c1@m2\.lab -> kv@m1\.lab INCR /.test(stdout), stdout);
+  assertTrue(/kv@m1\.lab -> c1@m2\.lab ERROR bad-request unknown kind/.test(stdout), stdout);
+  assertTrue(/^error replies +1 to 1 malformed requests/m.test(stdout), stdout);
+  assertTrue(
+    /^at-most-once +3 requests executed, 0 retransmissions answered/m.test(stdout),
+    stdout,
+  );
+  assertTrue(/^errors +0$/m.test(stdout), stdout);
+});
+
+Deno.test("lab client-server --json reports at-most-once: retransmissions deduplicated, never re-executed", async () => {
+  const calm = JSON.parse(
+    (await lab("client-server", "--sim", "--json", "--bad-requests", "2")).stdout,
+  );
+  assertEquals([calm.executed, calm.deduplicated], [30, 0]);
+  assertEquals([calm.badRequests, calm.errorReplies, calm.errors], [2, 2, 0]);
+  const lossy = JSON.parse(
+    (await lab("client-server", "--sim", "--json", "--unreliable", "--drop", "0.3")).stdout,
+  );
+  assertTrue(lossy.deduplicated > 0, "lost replies make clients retransmit");
+  assertTrue(lossy.executed <= lossy.requests, `executed ${lossy.executed} > ${lossy.requests}`);
+});
