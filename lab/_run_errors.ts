@@ -56,11 +56,14 @@ export class RunStalledError extends Error {
 export class InterruptedError extends Error {
   /** Ms since the start of the run. */
   readonly time: number;
+  /** What the run had done when interrupted, in a sentence. @default none */
+  readonly partial: string | undefined;
   /** Creates the error. */
-  constructor(time: number) {
+  constructor(time: number, partial?: string) {
     super(`Cannot finish the run: interrupted after ${time.toFixed(0)} ms (Ctrl-C)`);
     this.name = "InterruptedError";
     this.time = time;
+    this.partial = partial;
   }
 }
 

@@ -83,6 +83,20 @@ function flagArgs(options: DeployOptions): string[] {
   return args;
 }
 
+/** A sentence on what a run did before it was interrupted: the partial summary. */
+function partial(trace: Trace): string {
+  let messages = 0, delivered = 0;
+  const control = `@${CONTROL_MACHINE}`;
+  for (const e of trace.events) {
+    if (e.to?.endsWith(control) || e.from?.endsWith(control)) continue;
+    if (e.ev === "send") messages++;
+    else if (e.ev === "deliver") delivered++;
+  }
+  return `partial summary: ${messages} messages sent, ${delivered} delivered, ${
+    trace.count("retransmit")
+  } retransmissions, ${trace.count("crash")} crashes before Ctrl-C`;
+}
+
 /** Starts `machines` as OS processes and the control machine in this one. */
 export async function deployTcp(
   machines: readonly MachineSpec[],
@@ -401,7 +415,10 @@ export async function deployTcp(
     async run(done) {
       try {
         await Promise.race([done, alarm.promise]);
-        if (interrupted !== undefined) throw interrupted;
+        if (interrupted !== undefined) {
+          order.flush();
+          throw new InterruptedError(interrupted.time, partial(trace));
+        }
         if (failure !== undefined) {
           thrown = true;
           throw failure;

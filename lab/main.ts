@@ -191,6 +191,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (error instanceof InterruptedError) {
       console.error(`archlab: ${error.message}; every machine is stopped`);
+      if (error.partial !== undefined) console.error(`  ${error.partial}`);
       return 130;
     }
     const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
