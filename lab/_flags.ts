@@ -109,6 +109,9 @@ function prepare(
       );
     }
     const spec = flags[name];
+    if (spec.type === "boolean" && long && eq >= 0) {
+      throw new UsageError(`Cannot use ${arg}: --${name} takes no value`, usage);
+    }
     if (!long && arg.length > 2 && spec.type === "boolean") {
       // A group of short booleans (-qh): let the parser split it.
       out.push(arg);
@@ -151,6 +154,7 @@ function prepare(
  * assert.equal(parseFlags(["--seed", "-1"], flags, "usage").values.seed, "-1");
  * assert.throws(() => parseFlags(["--sed", "1"], flags, "usage"), /did you mean --seed\?/);
  * assert.throws(() => parseFlags(["--sim", "--sim"], flags, "usage"), UsageError);
+ * assert.throws(() => parseFlags(["--sim=false"], flags, "usage"), /takes no value/);
  * ```
  */
 export function parseFlags(
