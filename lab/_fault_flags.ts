@@ -7,6 +7,8 @@
 import { type Latency, parseLatency } from "../core/latency.ts";
 import { didYouMean, UsageError } from "./_flags.ts";
 
+export type { Latency };
+
 /** A partition from `--partition`. */
 export interface PartitionSpec {
   /** Machines on one side. */

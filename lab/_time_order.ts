@@ -8,6 +8,8 @@
  */
 import type { TraceEvent } from "../core/trace.ts";
 
+export type { TraceEvent, TraceEventType } from "../core/trace.ts";
+
 /** Options of {@link TimeOrder}. */
 export interface TimeOrderOptions {
   /** The current time on the events' clock, for the lab's own events and the patience. */

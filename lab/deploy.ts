@@ -78,7 +78,7 @@ export interface DeployStats {
 export interface Deployment {
   /** Where it runs. */
   readonly transport: "sim" | "tcp";
-  /** Every event of every machine, in arrival order. */
+  /** Every event of every machine, in time order (real sockets: merged from every OS process). */
   readonly trace: Trace;
   /** Machine `ctl.lab`, in the lab's own process: spawn collectors and drivers here. */
   readonly control: Machine;
