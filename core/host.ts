@@ -40,6 +40,8 @@ export interface HostOptions {
    * `encrypt`); frames that fail are refused. @default none
    */
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
+  /** Machines whose frames skip the injected faults and are not counted. @default none */
+  readonly exempt?: readonly string[];
   /**
    * Called when code of a process throws or its promise rejects (a process stopped by `close()`
    * has not failed); the failure is also the process's `exit` event in the trace.
@@ -108,6 +110,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     drop: options.drop,
     duplicate: options.duplicate,
     latency: options.latency,
+    exempt: options.exempt,
   });
   const failures = hostFailures(runtime.now);
   const auth = options.auth;

@@ -38,6 +38,9 @@ interface Partition {
  */
 const QUIET_TICKS = 256;
 
+/** Latency of a frame to or from an exempt machine, in ms. */
+const EXEMPT_LATENCY = 1;
+
 /**
  * A simulated distributed system.
  *
@@ -58,6 +61,21 @@ const QUIET_TICKS = 256;
  * }
  * assert.equal(await once(7), await once(7));
  * ```
+ *
+ * @example An exempt machine's frames skip the faults and the counters
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "./simulator.ts";
+ * const sim = new Simulator({ seed: 1, drop: 1, reliable: false, exempt: ["ctl.lab"] });
+ * let heard = "";
+ * sim.machine("ctl.lab").spawn("collector", async (ctx) => {
+ *   heard = (await ctx.receive<string>()).body;
+ * });
+ * sim.machine("m1.lab").spawn("worker", (ctx) => ctx.send("collector@ctl.lab", "report"));
+ * await sim.run();
+ * assert.equal(heard, "report");
+ * assert.equal(sim.stats.frames, 0);
+ * ```
  */
 export class Simulator implements Network {
   /** The trace of everything that happened. */
@@ -73,6 +91,7 @@ export class Simulator implements Network {
   readonly #machines = new Map<string, Machine>();
   readonly #links = new Map<string, LinkFaults>();
   readonly #skews = new Map<string, { offset: number; drift: number }>();
+  readonly #exempt: ReadonlySet<string>;
   #partitions: Partition[] = [];
   #now = 0;
   #seq = 0;
@@ -95,6 +114,10 @@ export class Simulator implements Network {
     this.trace = new Trace();
     this.#json = (options.wire ?? "json") === "json";
     this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
+    this.#exempt = new Set((options.exempt ?? []).map((name) => {
+      const { machine, domain } = parseMachine(name);
+      return `${machine}.${domain}`;
+    }));
     for (const p of ["drop", "duplicate", "reorder"] as const) {
       const value = options[p];
       if (value !== undefined && !(value >= 0 && value <= 1)) {
@@ -284,6 +307,11 @@ export class Simulator implements Network {
 
   /** Network entry point used by the machines. */
   send(from: string, to: string, frame: WireFrame): void {
+    if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
+      const payload = this.#json ? JSON.stringify(frame) : frame;
+      this.#schedule(this.#now + EXEMPT_LATENCY, () => this.#arrive(from, to, payload));
+      return;
+    }
     const faults = this.#links.get(`${from}>${to}`);
     const drop = faults?.drop ?? this.#options.drop ?? 0;
     const duplicate = faults?.duplicate ?? this.#options.duplicate ?? 0;

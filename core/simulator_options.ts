@@ -32,6 +32,12 @@ export interface SimulatorOptions extends LinkFaults {
    * @default "new Simulator({ seed: N })"
    */
   readonly replay?: string;
+  /**
+   * Machines outside the experiment (an experimenter's collectors and probes): frames to or from
+   * them skip every fault (drop, duplicate, reorder, partitions, link faults), take a constant
+   * 1 ms and are not counted in `stats.frames`, `bytes` or `acks`. @default none
+   */
+  readonly exempt?: readonly string[];
 }
 
 /** Options of {@link Simulator.run}. */

@@ -3,52 +3,27 @@
  * percentiles, the summary table, narration and trace files.
  * @module
  */
-import { parseArgs } from "node:util";
-import { type Latency, parseLatency } from "../core/latency.ts";
+import type { Latency } from "../core/latency.ts";
 import { toMermaid } from "../core/mermaid.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
+import {
+  type CrashSpec,
+  parseCrashes,
+  parseDelay,
+  parsePartitions,
+  type PartitionSpec,
+} from "./_fault_flags.ts";
+import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
 
-/** A command-line mistake: the lab prints it with the usage and exits with code 2. */
-export class UsageError extends Error {
-  /** The usage text to print after the message. */
-  readonly usage: string;
-  /** Creates the error. */
-  constructor(message: string, usage: string) {
-    super(message);
-    this.name = "UsageError";
-    this.usage = usage;
-  }
-}
-
-/** A flag definition for {@link parseFlags}. */
-export interface FlagSpec {
-  readonly type: "string" | "boolean";
-  readonly short?: string;
-  readonly multiple?: boolean;
-}
-
-/**
- * Parses `args` strictly; an unknown flag or a missing value throws a {@link UsageError} that
- * lists the accepted flags.
- */
-export function parseFlags(
-  args: string[],
-  flags: Readonly<Record<string, FlagSpec>>,
-  usage: string,
-): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: flags as Record<string, FlagSpec>,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (error) {
-    const accepted = Object.keys(flags).map((f) => `--${f}`).join(", ");
-    throw new UsageError(`${(error as Error).message}\naccepted flags: ${accepted}`, usage);
-  }
-}
+export {
+  didYouMean,
+  type FlagSpec,
+  type FlagValues,
+  intFlag,
+  parseFlags,
+  refuseFlags,
+  UsageError,
+} from "./_flags.ts";
 
 /** Flags every architecture command accepts. */
 export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -59,8 +34,8 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   dup: { type: "string" },
   reorder: { type: "string" },
   delay: { type: "string" },
-  partition: { type: "string" },
-  crash: { type: "string" },
+  partition: { type: "string", multiple: true },
+  crash: { type: "string", multiple: true },
   unreliable: { type: "boolean" },
   auth: { type: "string" },
   encrypt: { type: "boolean" },
@@ -69,41 +44,49 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   quiet: { type: "boolean", short: "q" },
 };
 
-/** Help lines for {@link COMMON_FLAGS}. */
-export const COMMON_HELP = `Common flags:
-  --sim                 run in the deterministic simulator (default: real OS processes over TCP)
+/**
+ * Help lines for {@link COMMON_FLAGS}; `simOnly` for a command that runs in the simulator only.
+ *
+ * @example The simulator-only variant
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commonHelp } from "./_common.ts";
+ * assert.match(commonHelp({ simOnly: true }), /always runs in the deterministic simulator/);
+ * ```
+ */
+export function commonHelp(options: { simOnly?: boolean } = {}): string {
+  const sim = options.simOnly
+    ? "accepted; this command always runs in the deterministic simulator"
+    : "run in the deterministic simulator (default: real OS processes over TCP)";
+  return `Common flags:
+  --sim                 ${sim}
   --seed N              seed of every random choice (default 1); a run replays from its seed
   --drop P              probability that a frame is lost (0..1)
   --dup P               probability that a frame is duplicated (0..1)
-  --reorder P           probability that a frame is held back and overtaken (0..1)
+  --reorder P           probability that a frame is held back and overtaken (0..1; simulator only)
   --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN)
-  --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one way
-  --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms)
+  --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one
+                        way; repeatable
+  --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms); repeatable
   --unreliable          switch the reliable channel off (no acks, no retransmission)
   --auth KEY            sign every frame with HMAC-SHA256 under the shared KEY, with a replay
                         window: altered, replayed or unsigned frames are refused (or set
                         ARCHLAB_AUTH_KEY instead of putting the key on the command line)
   --encrypt             with --auth: also seal every message body with AES-256-GCM
   --json                print one JSON object on stdout and nothing else there
-  --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram)
+  --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram);
+                        a run that fails still writes the trace so far
   -q, --quiet           no live narration
-  -h, --help            this help`;
-
-/** A partition from `--partition`. */
-export interface PartitionSpec {
-  readonly a: string[];
-  readonly b: string[];
-  readonly oneWay: boolean;
-  readonly at: number;
-  readonly until?: number;
+  -h, --help            this help
+Faults never touch the lab's own machine ctl.lab: its collectors and reports are bookkeeping,
+and the summary counts only the architecture's own messages and bytes.`;
 }
 
-/** A crash from `--crash`. */
-export interface CrashSpec {
-  readonly machine: string;
-  readonly at: number;
-  readonly restartAt?: number;
-}
+/** Help lines for {@link COMMON_FLAGS}, for commands that run on both transports. */
+export const COMMON_HELP: string = commonHelp();
+
+export type { CrashSpec, PartitionSpec } from "./_fault_flags.ts";
+export { checkFaultTargets } from "./_fault_flags.ts";
 
 /** The common flags, parsed and checked. */
 export interface CommonOptions {
@@ -128,7 +111,7 @@ export interface CommonOptions {
 function probability(name: string, value: unknown, usage: string): number {
   if (value === undefined) return 0;
   const n = Number(value);
-  if (!(n >= 0 && n <= 1)) {
+  if (!/^\d*\.?\d+$/.test(String(value)) || !(n >= 0 && n <= 1)) {
     throw new UsageError(
       `Cannot use --${name} "${value}": give a probability between 0 and 1`,
       usage,
@@ -137,35 +120,31 @@ function probability(name: string, value: unknown, usage: string): number {
   return n;
 }
 
-/** Parses an integer flag with bounds, or throws a {@link UsageError} quoting it. */
-export function intFlag(
-  name: string,
-  value: unknown,
-  fallback: number,
-  usage: string,
-  min = 0,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(`Cannot use --${name} "${value}": give a whole number >= ${min}`, usage);
+/** The `--trace` file, refused when its directory does not exist (before the run, not after). */
+function traceFile(value: unknown, usage: string): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const slash = value.lastIndexOf("/");
+  const dir = slash < 0 ? "." : value.slice(0, slash) || "/";
+  let isDirectory = false;
+  try {
+    isDirectory = Deno.statSync(dir).isDirectory;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  return n;
-}
-
-function window(text: string, flag: string, usage: string): { at: number; until?: number } {
-  const m = /^(\d+(?:\.\d+)?)(?:\.\.(\d+(?:\.\d+)?))?$/.exec(text);
-  if (!m) {
+  if (!isDirectory) {
     throw new UsageError(
-      `Cannot use --${flag}: time "${text}" is not AT or AT..UNTIL in ms`,
+      `Cannot use --trace "${value}": directory "${dir}" does not exist; create it first`,
       usage,
     );
   }
-  return { at: Number(m[1]), until: m[2] === undefined ? undefined : Number(m[2]) };
+  return value;
 }
 
 /**
- * Parses the common flags.
+ * Parses the common flags and checks them: probabilities, windows whose end does not precede
+ * their start, `--delay` MIN <= MAX, `--reorder` only with `--sim`, `--encrypt` only with a key.
+ * The machines that `--crash` and `--partition` name are checked by {@link checkFaultTargets}
+ * once the command knows its machines.
  *
  * @example Faults and seed
  * ```ts
@@ -174,55 +153,34 @@ function window(text: string, flag: string, usage: string): { at: number; until?
  * const options = parseCommon({ sim: true, seed: "7", drop: "0.2", crash: "m1.lab@100..300" }, "usage");
  * assert.equal(options.seed, 7);
  * assert.deepEqual(options.crashes, [{ machine: "m1.lab", at: 100, restartAt: 300 }]);
+ * assert.throws(() => parseCommon({ crash: "m1.lab@300..50" }, "usage"), /comes before/);
  * ```
  */
 export function parseCommon(
   values: Record<string, unknown>,
   usage: string,
 ): CommonOptions {
-  const partitions: PartitionSpec[] = [];
-  if (typeof values.partition === "string") {
-    const [sides, when = "0"] = values.partition.split("@");
-    const oneWay = sides.includes("->");
-    const [a, b] = sides.split(oneWay ? "->" : "|");
-    if (!a || !b) {
-      throw new UsageError(
-        `Cannot use --partition "${values.partition}": write "m1.lab|m2.lab@FROM..TO" or "m1.lab->m2.lab@FROM..TO"`,
-        usage,
-      );
-    }
-    const w = window(when, "partition", usage);
-    partitions.push({ a: a.split(","), b: b.split(","), oneWay, at: w.at, until: w.until });
-  }
-  const crashes: CrashSpec[] = [];
-  if (typeof values.crash === "string") {
-    const [machine, when] = values.crash.split("@");
-    if (!machine || !when) {
-      throw new UsageError(
-        `Cannot use --crash "${values.crash}": write "m1.lab@AT" or "m1.lab@AT..RESTART"`,
-        usage,
-      );
-    }
-    const w = window(when, "crash", usage);
-    crashes.push({ machine, at: w.at, restartAt: w.until });
-  }
+  const partitions = parsePartitions(values.partition, usage);
+  const crashes = parseCrashes(values.crash, usage);
   if (values.encrypt === true && values.auth === undefined && !Deno.env.get("ARCHLAB_AUTH_KEY")) {
     throw new UsageError("Cannot use --encrypt without a key: add --auth KEY", usage);
   }
-  let latency: Latency | undefined;
-  if (typeof values.delay === "string") {
-    try {
-      latency = parseLatency(values.delay);
-    } catch (error) {
-      throw new UsageError((error as Error).message, usage);
-    }
+  const latency = parseDelay(values.delay, usage);
+  const sim = values.sim === true;
+  const reorder = probability("reorder", values.reorder, usage);
+  if (reorder > 0 && !sim) {
+    throw new UsageError(
+      `Cannot use --reorder without --sim: TCP delivers each connection's frames in order; ` +
+        "add --sim, or spread the latency with --delay MIN..MAX",
+      usage,
+    );
   }
   return {
-    sim: values.sim === true,
+    sim,
     seed: intFlag("seed", values.seed, 1, usage),
     drop: probability("drop", values.drop, usage),
     duplicate: probability("dup", values.dup, usage),
-    reorder: probability("reorder", values.reorder, usage),
+    reorder,
     latency,
     partitions,
     crashes,
@@ -233,7 +191,7 @@ export function parseCommon(
     encrypt: values.encrypt === true,
     json: values.json === true,
     quiet: values.quiet === true || values.json === true,
-    trace: typeof values.trace === "string" ? values.trace : undefined,
+    trace: traceFile(values.trace, usage),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { CodeLang, Itinerary } from "../mobile-agent/agent_package.ts";
 import { MINING_AGENT_URL } from "../mobile-agent/mining.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
@@ -22,9 +23,11 @@ export const MOBILE_AGENT_USAGE =
 N data nodes (n1.lab, ...) each hold a shard of sales rows in SQLite. For each selectivity, a
 mining agent (filter amount > threshold, then count, sum and per-region totals, carrying the
 matching rows) travels the nodes hop by hop; then a client pulls every row and computes the same
-thing locally. Both are measured: messages, bytes on the wire, time. Real mode runs every node
-as an OS process and every visit in a sandboxed child \`deno run\` with no permission; --sim runs
-agents in-process in the simulator (deterministic, no sandbox: only for code you trust).
+thing locally. Both are measured: messages, bytes on the wire, time.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per node, each visit in a sandboxed child
+\`deno run\` with no permission (default); or the deterministic simulator with --sim, agents
+in-process (no sandbox: only for code you trust).
 
 Flags:
   --nodes N             data nodes (default 5)
@@ -37,7 +40,14 @@ Flags:
   --quantum MS          time quantum of a visit in the sandbox (default 5000)
   --heap MB             sandbox heap cap (default 256)
   --key TEXT            shared HMAC key agents are signed with (default a fixed demo key)
-${COMMON_HELP}`;
+${COMMON_HELP}
+Here ctl.lab is part of the experiment: the agents' home and the pulling client run there, so
+its traffic is faulted and counted like the nodes'.
+
+Examples:
+  deno task lab mobile-agent --selectivity 0.01,0.1,1
+  deno task lab mobile-agent --sim --nodes 3 --rows 10000 --drop 0.1
+  deno task lab mobile-agent --sim --itinerary failover --crash n2.lab@0`;
 const USAGE = MOBILE_AGENT_USAGE;
 
 /** The parsed flags of one `lab mobile-agent` run. */
@@ -81,6 +91,7 @@ export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentA
   if (values.help) return "help";
   const common = parseCommon(values, USAGE);
   const nodes = intFlag("nodes", values.nodes, 5, USAGE, 1);
+  checkFaultTargets(common, Array.from({ length: nodes }, (_, i) => `n${i + 1}.lab`), USAGE);
   const rows = intFlag("rows", values.rows, 100_000, USAGE, 0);
   const page = intFlag("page", values.page, 5000, USAGE, 1);
   const quantumMs = intFlag("quantum", values.quantum, 5000, USAGE, 1);

@@ -14,7 +14,10 @@ export const PROXY_USAGE = `Usage: deno task lab proxy [flags]
 Without --serve: an origin (origin@origin.lab), a caching proxy (cache@proxy.lab) and N clients
 (client@c1.lab, ...) asking for Zipf-distributed keys; then the same workload with the clients
 talking to the origin directly. Prints the hit ratio, origin requests, latency of hits and misses
-and the comparison. Each machine is a real OS process over TCP on 127.0.0.1 unless --sim is given.
+and the comparison.
+
+Runs on: the workload run uses OS processes over TCP on 127.0.0.1, one per machine (default), or
+the deterministic simulator with --sim; --serve and --origin-demo serve real HTTP on 127.0.0.1.
 
 Workload flags:
   --keys N              distinct keys 0..N-1 (default 100)
@@ -35,7 +38,13 @@ HTTP flags:
   --timeout MS          give up on the origin after MS ms (default 10000)
   Purge one URL with: curl -X PURGE http://HOST:PORT/path
 
-${COMMON_HELP}`;
+${COMMON_HELP}
+
+Examples:
+  deno task lab proxy
+  deno task lab proxy --sim --seed 7 --drop 0.2 --trace proxy.mmd
+  deno task lab proxy --sim --crash origin.lab@50..400          # misses fail, hits still served
+  deno task lab proxy --serve --origin-demo --listen 127.0.0.1:8080`;
 const USAGE = PROXY_USAGE;
 
 /** The flags `lab proxy` accepts. */

@@ -5,14 +5,17 @@
  */
 import { resolve } from "node:path";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
   intFlag,
   parseCommon,
   parseFlags,
+  refuseFlags,
   UsageError,
 } from "./_common.ts";
+import { THREE_TIER_MACHINES } from "./_three_tier_machines.ts";
 
 /** Usage text of `lab three-tier`. */
 export const THREE_TIER_USAGE = `Usage: deno task lab three-tier [flags]
@@ -22,6 +25,10 @@ a JSON API) on web.lab, business logic (validation, rules, a bounded connection 
 logic.lab, data access (SQLite through node:sqlite) on data.lab. The presentation never
 reaches the data tier. Users with think time browse, borrow and return books; the report shows
 the latency each tier adds and the messages one user request costs.
+
+Runs on: OS processes on 127.0.0.1, one per tier, with users over real HTTP (default), or the
+deterministic simulator with --sim (users send messages from the lab's own machine, which faults
+never touch, as HTTP is never faulted on real processes).
 
 Flags:
   --users N             concurrent users (default 5)
@@ -40,7 +47,10 @@ Flags:
   --serve               real processes only: serve until Ctrl-C instead of running users
 ${COMMON_HELP}
 
-Try: deno task lab three-tier --sim --seed 7 --crash data.lab@1000..1500 --trace run.mmd`;
+Examples:
+  deno task lab three-tier
+  deno task lab three-tier --serve --port 8080                  # then open http://127.0.0.1:8080/
+  deno task lab three-tier --sim --seed 7 --crash data.lab@1000..1500 --trace run.mmd`;
 
 /** Modelled work in ms: presentation and logic per request, data per statement. */
 export interface TierCost {
@@ -88,6 +98,15 @@ export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
   }, THREE_TIER_USAGE);
   if (values.help) return "help";
   const common: CommonOptions = parseCommon(values, THREE_TIER_USAGE);
+  checkFaultTargets(common, Object.values(THREE_TIER_MACHINES), THREE_TIER_USAGE);
+  if (common.sim) {
+    const memory = "with --sim the data tier keeps its database in memory";
+    refuseFlags(values, {
+      db: memory,
+      fresh: memory,
+      port: "with --sim there is no HTTP server (users send messages)",
+    }, THREE_TIER_USAGE);
+  }
   const users = intFlag("users", values.users, 5, THREE_TIER_USAGE, 1);
   const durationMs = intFlag("duration", values.duration, 3000, THREE_TIER_USAGE, 1);
   const thinkMs = intFlag("think", values.think, 200, THREE_TIER_USAGE, 0);

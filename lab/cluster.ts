@@ -1,18 +1,26 @@
 /**
  * Real deployments: every machine is its own OS process (`lab node`) on 127.0.0.1, wired through
  * a directory the lab hands out; the lab itself hosts machine `ctl.lab`. Trace events of every
- * node stream back and are merged into one trace. Ctrl-C or the end of the run stops them all.
+ * node stream back and are merged into one trace, in time order, with times counted from the
+ * start of the run (when the machines boot). Crash windows are kept in wall time: the
+ * replacement process starts as soon as the old one is killed and stays unreachable until the
+ * restart time, so its start-up (about half a second for `deno run`) is hidden inside the window;
+ * a window shorter than that restarts late, and the restart event says by how much. A process
+ * that fails on a machine fails the run; Ctrl-C ends the run, and both stop every machine.
  * @module
  */
 import { type Host, startHost } from "../core/host.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { wallClock } from "../core/real_runtime.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
+import { InterruptedError, MachineProcessError } from "./_run_errors.ts";
+import { TimeOrder } from "./_time_order.ts";
 import {
   CONTROL_MACHINE,
   type Deployment,
   type DeployOptions,
   type DeployStats,
+  keepTrace,
   type MachineSpec,
 } from "./deploy.ts";
 import type { ControlLine, NodeLine } from "./node.ts";
@@ -27,9 +35,13 @@ const PERMISSIONS = [
   "--allow-sys",
 ];
 const encoder = new TextEncoder();
+/** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
+const ORDER_PATIENCE = 2000;
 
 interface NodeProcess {
   readonly spec: MachineSpec;
+  /** Key of its event stream in the time-order merge. */
+  readonly source: string;
   child: Deno.ChildProcess;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   endpoint: string;
@@ -39,8 +51,15 @@ interface NodeProcess {
   stopping: boolean;
 }
 
+/** Drops the failure to write to a node whose standard input is already closed. */
+function stdinClosed(error: unknown): void {
+  // The node exited (killed, or stopped by its own Ctrl-C): nothing is left to tell it.
+  if (error instanceof Deno.errors.BrokenPipe || error instanceof TypeError) return;
+  console.error(`archlab: cannot write to a machine's standard input: ${error}`);
+}
+
 function send(node: NodeProcess, line: ControlLine): void {
-  node.writer.write(encoder.encode(JSON.stringify(line) + "\n")).catch(() => {});
+  node.writer.write(encoder.encode(JSON.stringify(line) + "\n")).catch(stdinClosed);
 }
 
 function flagArgs(options: DeployOptions): string[] {
@@ -49,6 +68,7 @@ function flagArgs(options: DeployOptions): string[] {
   if (options.drop) args.push("--drop", String(options.drop));
   if (options.duplicate) args.push("--dup", String(options.duplicate));
   if (options.auth?.encrypt) args.push("--encrypt");
+  if (options.controlExempt !== false) args.push("--exempt", CONTROL_MACHINE);
   if (options.latency) {
     const l = options.latency;
     args.push(
@@ -63,17 +83,53 @@ function flagArgs(options: DeployOptions): string[] {
   return args;
 }
 
+/** A sentence on what a run did before it was interrupted: the partial summary. */
+function partial(trace: Trace): string {
+  let messages = 0, delivered = 0;
+  const control = `@${CONTROL_MACHINE}`;
+  for (const e of trace.events) {
+    if (e.to?.endsWith(control) || e.from?.endsWith(control)) continue;
+    if (e.ev === "send") messages++;
+    else if (e.ev === "deliver") delivered++;
+  }
+  return `partial summary: ${messages} messages sent, ${delivered} delivered, ${
+    trace.count("retransmit")
+  } retransmissions, ${trace.count("crash")} crashes before Ctrl-C`;
+}
+
 /** Starts `machines` as OS processes and the control machine in this one. */
 export async function deployTcp(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
 ): Promise<Deployment> {
   const origin = wallClock();
+  /** Wall-clock ms at the start of the run; trace times count from here. */
+  let start = origin;
+  const runTime = () => wallClock() - start;
   const trace = new Trace();
   if (options.onEvent) trace.listen(options.onEvent);
+  const order = new TimeOrder((event) => trace.record(event), {
+    now: runTime,
+    patience: ORDER_PATIENCE,
+  });
+  const fromStart = (t: number) => Math.round((t - (start - origin)) * 1000) / 1000;
+  /** Records an event of the lab itself (crash, restart, partition), timed now. */
+  const note = (event: Omit<TraceEvent, "t">) =>
+    order.push(CONTROL_MACHINE, { t: fromStart(wallClock() - origin), ...event } as TraceEvent);
   const directory = new Map<string, string>();
   const nodes = new Map<string, NodeProcess>();
-  const errors: string[] = [];
+  let launched = 0;
+  /** Resolves when the run must end early: a failure or Ctrl-C. */
+  const alarm = Promise.withResolvers<void>();
+  let failure: Error | undefined;
+  /** Whether `failure` has been thrown to the caller. */
+  let thrown = false;
+  let interrupted: InterruptedError | undefined;
+  const fail = (error: Error) => {
+    if (failure !== undefined || interrupted !== undefined) return;
+    failure = error;
+    alarm.resolve();
+  };
 
   const launch = async (spec: MachineSpec): Promise<NodeProcess> => {
     const child = new Deno.Command(Deno.execPath(), {
@@ -96,12 +152,42 @@ export async function deployTcp(
     const ready = Promise.withResolvers<string>();
     const node: NodeProcess = {
       spec,
+      source: `${spec.name}#${++launched}`,
       child,
       writer: child.stdin.getWriter(),
       endpoint: "",
       stats: { frames: 0, bytes: 0, acks: 0 },
       exited: Promise.resolve(),
       stopping: false,
+    };
+    const handle = (line: NodeLine) => {
+      switch (line.type) {
+        case "ready":
+          ready.resolve(line.endpoint);
+          break;
+        case "event":
+          order.push(node.source, { ...line.event, t: fromStart(line.event.t) });
+          break;
+        case "tick":
+          order.push(node.source, fromStart(line.t));
+          break;
+        case "error":
+          if (node.stopping) break; // A consequence of stopping it, not a failure of the run.
+          fail(
+            new MachineProcessError({
+              machine: spec.name,
+              process: line.process,
+              detail: line.message,
+              time: runTime(),
+              stack: line.stack,
+            }),
+          );
+          break;
+        case "stats":
+          node.stats = { frames: line.frames, bytes: line.bytes, acks: line.acks };
+          node.statsWaiter?.resolve();
+          break;
+      }
     };
     const reading = (async () => {
       let buffer = "";
@@ -114,26 +200,31 @@ export async function deployTcp(
           try {
             line = JSON.parse(text);
           } catch {
+            // Not a control line: something the machine's code printed. Show it as it is.
             console.error(`[${spec.name}] ${text}`);
             continue;
           }
-          if (line.type === "ready") ready.resolve(line.endpoint);
-          else if (line.type === "event") trace.record(line.event);
-          else if (line.type === "error") {
-            errors.push(line.message);
-            console.error(`[${spec.name}] ${line.message}`);
-          } else if (line.type === "stats") {
-            node.stats = { frames: line.frames, bytes: line.bytes, acks: line.acks };
-            node.statsWaiter?.resolve();
-          }
+          handle(line);
         }
       }
     })();
-    node.exited = Promise.all([reading, child.status]).then(() => {
+    node.exited = Promise.all([reading, child.status]).then(([, status]) => {
+      order.close(node.source);
       ready.reject(
         new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),
       );
       node.statsWaiter?.resolve();
+      if (!node.stopping && node.endpoint !== "") {
+        fail(
+          new MachineProcessError({
+            machine: spec.name,
+            detail: `its OS process exited unexpectedly (code ${status.code}${
+              status.signal ? `, ${status.signal}` : ""
+            })`,
+            time: runTime(),
+          }),
+        );
+      }
     });
     node.endpoint = await ready.promise;
     return node;
@@ -144,14 +235,45 @@ export async function deployTcp(
     seed: options.seed,
     origin,
     reliable: options.reliable,
-    trace,
+    trace: { record: (event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) }) },
     auth: options.auth,
+    exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
+    onProcessError: (address, error) =>
+      fail(
+        new MachineProcessError({
+          machine: CONTROL_MACHINE,
+          process: address,
+          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          time: runTime(),
+          stack: error instanceof Error ? error.stack : undefined,
+        }),
+      ),
   });
   directory.set(CONTROL_MACHINE, control.endpoint);
+  // Releases narration held for a silent machine; cleared when everything stops.
+  const poller = setInterval(() => order.poll(), 100);
 
-  const started = await Promise.allSettled(machines.map(launch));
-  for (const result of started) {
-    if (result.status === "fulfilled") nodes.set(result.value.spec.name, result.value);
+  /** Replacements of crashed machines, started but not yet reachable. */
+  const spares = new Set<Promise<NodeProcess>>();
+  /** When each replacement was ready, in ms since the start of the run (0: before it). */
+  const readyAt = new WeakMap<NodeProcess, number>();
+  /** Replacements started with the others, for machines whose crash restarts them. */
+  const waiting = new Map<string, Promise<NodeProcess>[]>();
+  const takeSpare = (name: string) => waiting.get(name)?.shift();
+  const early = (options.spares ?? []).flatMap((name) => {
+    const spec = machines.find((m) => m.name === name);
+    return spec === undefined ? [] : [launch(spec)];
+  });
+  const started = await Promise.allSettled([...machines.map(launch), ...early]);
+  for (const [i, result] of started.entries()) {
+    if (result.status !== "fulfilled") continue;
+    if (i < machines.length) {
+      nodes.set(result.value.spec.name, result.value);
+    } else {
+      const spare = Promise.resolve(result.value);
+      spares.add(spare);
+      waiting.set(result.value.spec.name, [...waiting.get(result.value.spec.name) ?? [], spare]);
+    }
   }
   const failed = started.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
   const broadcast = () => {
@@ -171,62 +293,119 @@ export async function deployTcp(
   };
   for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
 
-  const stopAll = async () => {
+  const killAll = () => {
     for (const node of nodes.values()) {
       node.stopping = true;
-      send(node, { type: "stop" });
-      node.writer.close().catch(() => {});
-    }
-    const exits = [...nodes.values()].map((n) => n.exited);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 3000));
-    await Promise.race([Promise.all(exits), timeout]);
-    clearTimeout(timer);
-    for (const node of nodes.values()) {
       try {
         node.child.kill("SIGKILL");
       } catch {
         // Already gone.
       }
     }
+  };
+  const stopAll = async () => {
+    clearInterval(poller);
+    // Spares still starting join the others, to be stopped with them.
+    for (const spare of await Promise.allSettled(spares)) {
+      if (spare.status === "fulfilled") nodes.set(`${spare.value.source}`, spare.value);
+    }
+    for (const node of nodes.values()) {
+      node.stopping = true;
+      send(node, { type: "stop" });
+      node.writer.close().catch(stdinClosed);
+    }
+    const exits = [...nodes.values()].map((n) => n.exited);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 3000));
+    await Promise.race([Promise.all(exits), timeout]);
+    clearTimeout(timer);
+    killAll();
     await Promise.all(exits);
+    order.flush();
     await control.close();
   };
   if (failed) {
     await stopAll();
     throw failed.reason;
   }
+  start = wallClock();
+  for (const node of nodes.values()) order.open(node.source);
   broadcast();
   for (const node of nodes.values()) boot(node);
 
   const onSigint = () => {
-    console.error("\narchlab: interrupted; stopping every machine");
-    stopAll().finally(() => Deno.exit(130));
+    if (interrupted !== undefined) {
+      console.error("archlab: interrupted again; killing every machine now");
+      killAll();
+      Deno.exit(130);
+    }
+    interrupted = new InterruptedError(runTime());
+    console.error("\narchlab: interrupted; stopping every machine (Ctrl-C again to force)");
+    alarm.resolve();
   };
   Deno.addSignalListener("SIGINT", onSigint);
 
-  const crashNow = (name: string) => {
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  /** Runs `action` at `at` ms after the start of the run (at once if that has passed). */
+  const at = (ms: number, action: () => void) => {
+    timers.push(setTimeout(action, Math.max(0, ms - runTime())));
+  };
+  const crashNow = (name: string): NodeProcess | undefined => {
     const node = nodes.get(name);
-    if (node === undefined) {
-      throw new TypeError(`Cannot crash machine "${name}": not in this deployment`);
-    }
-    trace.record({ t: wallClock() - origin, ev: "crash", at: name });
+    if (node === undefined || node.stopping) return undefined;
+    note({ ev: "crash", at: name });
     node.stopping = true;
     node.child.kill("SIGKILL");
+    return node;
   };
-  const restartNow = async (name: string) => {
-    const old = nodes.get(name);
-    if (old === undefined) return;
-    await old.exited;
-    const node = await launch(old.spec);
-    nodes.set(name, node);
-    directory.set(name, node.endpoint);
-    trace.record({ t: wallClock() - origin, ev: "restart", at: name });
-    broadcast();
-    control.network.forget(name);
-    boot(node);
+  /** Starts a replacement for machine `spec` now; it stays unreachable until swapped in. */
+  const startSpare = (spec: MachineSpec): Promise<NodeProcess> => {
+    const spare = launch(spec).then((node) => {
+      readyAt.set(node, runTime());
+      return node;
+    });
+    spares.add(spare);
+    spare.catch((error) => fail(error as Error));
+    return spare;
   };
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const restartAt = (old: NodeProcess, spare: Promise<NodeProcess>, restartMs: number) => {
+    const name = old.spec.name;
+    at(restartMs, async () => {
+      let node: NodeProcess;
+      try {
+        node = await spare;
+        await old.exited;
+      } catch {
+        return; // The spare failed to start: fail() has reported it and ends the run.
+      }
+      spares.delete(spare);
+      if (interrupted !== undefined || failure !== undefined) {
+        nodes.set(node.source, node); // Stopped with the others.
+        return;
+      }
+      const late = runTime() - restartMs;
+      const starting = (readyAt.get(node) ?? 0) - restartMs;
+      order.open(node.source);
+      nodes.set(name, node);
+      directory.set(name, node.endpoint);
+      note({
+        ev: "restart",
+        at: name,
+        ...(late > 50
+          ? {
+            note: `${name} (${late.toFixed(0)} ms late: ${
+              starting > 0
+                ? "its new OS process took that long to start"
+                : "the lab itself was busy"
+            })`,
+          }
+          : {}),
+      });
+      broadcast();
+      control.network.forget(name);
+      boot(node);
+    });
+  };
 
   return {
     transport: "tcp",
@@ -235,7 +414,20 @@ export async function deployTcp(
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
     async run(done) {
       try {
+        await Promise.race([done, alarm.promise]);
+        if (interrupted !== undefined) {
+          order.flush();
+          throw new InterruptedError(interrupted.time, partial(trace));
+        }
+        if (failure !== undefined) {
+          thrown = true;
+          throw failure;
+        }
         await done;
+      } catch (error) {
+        order.flush();
+        await keepTrace(trace, options.traceFile);
+        throw error;
       } finally {
         await Promise.all([...nodes.values()].map((node) => {
           if (node.stopping) return Promise.resolve();
@@ -243,14 +435,28 @@ export async function deployTcp(
           send(node, { type: "stats" });
           return node.statsWaiter.promise;
         }));
+        order.flush();
       }
     },
     crash(name, crash = {}) {
-      const at = crash.at ?? 0;
-      timers.push(setTimeout(() => crashNow(name), at));
-      if (crash.restartAt !== undefined) {
-        timers.push(setTimeout(() => void restartNow(name), crash.restartAt));
+      if (!nodes.has(name)) {
+        throw new TypeError(`Cannot crash machine "${name}": not in this deployment`);
       }
+      const restart = crash.restartAt;
+      // The replacement was started with the others (options.spares), or starts now: either
+      // way its start-up falls inside the crash window.
+      const spare = restart === undefined
+        ? undefined
+        : takeSpare(name) ?? startSpare(nodes.get(name)!.spec);
+      const crashAt = crash.at ?? runTime();
+      at(crashAt, () => {
+        const old = crashNow(name);
+        // A crash that a busy lab fired late still keeps the machine down as long as asked.
+        const down = restart === undefined ? 0 : restart - crashAt;
+        if (old !== undefined && spare !== undefined) {
+          restartAt(old, spare, Math.max(restart!, runTime() + down));
+        }
+      });
     },
     partition(a, b, partition = {}) {
       const label = `${a.join(",")} ${partition.oneWay ? "->" : "|"} ${b.join(",")}`;
@@ -264,17 +470,14 @@ export async function deployTcp(
         };
         cut(a, b);
         if (!partition.oneWay) cut(b, a);
-        trace.record({
-          t: wallClock() - origin,
+        note({
           ev: on ? "partition" : "heal",
           at: "network",
           note: label,
         });
       };
-      timers.push(setTimeout(() => apply(true), partition.at ?? 0));
-      if (partition.until !== undefined) {
-        timers.push(setTimeout(() => apply(false), partition.until));
-      }
+      at(partition.at ?? runTime(), () => apply(true));
+      if (partition.until !== undefined) at(partition.until, () => apply(false));
     },
     stats(): DeployStats {
       let frames = control.network.stats.frames, bytes = control.network.stats.bytes;
@@ -288,8 +491,13 @@ export async function deployTcp(
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);
-      Deno.removeSignalListener("SIGINT", onSigint);
       await stopAll();
+      Deno.removeSignalListener("SIGINT", onSigint);
+      // A failure after the last run() still fails the run.
+      if (failure !== undefined && !thrown) {
+        thrown = true;
+        throw failure;
+      }
     },
   };
 }

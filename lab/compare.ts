@@ -4,7 +4,14 @@
  * what each design costs in messages, bytes and latency, and what it buys in availability.
  * @module
  */
-import { type FlagSpec, intFlag, parseFlags, type Summary, UsageError } from "./_common.ts";
+import {
+  type FlagSpec,
+  intFlag,
+  parseCommon,
+  parseFlags,
+  type Summary,
+  UsageError,
+} from "./_common.ts";
 import { runClientServer } from "./client_server.ts";
 import { runP2p } from "./p2p.ts";
 import { runProxy } from "./proxy.ts";
@@ -12,10 +19,13 @@ import { runThreeTier } from "./three_tier.ts";
 
 const USAGE = `Usage: deno task lab compare [flags]
 
-Runs client-server, proxy, three-tier and p2p in the simulator with the same seed and network
-faults, each on its own default workload: once undisturbed, once with the machine that serves
-the data (kv@m1.lab, the origin, the data tier, one peer) down during --outage. Prints messages
-and bytes per request, latency, retransmissions and the share of requests answered.
+Runs client-server, proxy, three-tier and p2p with the same seed and network faults, each on
+its own default workload: once undisturbed, once with the machine that serves the data
+(kv@m1.lab, the origin, the data tier, one peer) down during --outage. Prints messages and bytes
+per request, latency, retransmissions and the share of requests answered.
+
+Runs on: the deterministic simulator only (every run gets --sim), so that all architectures see
+the same seed and the same fault schedule.
 
 Flags:
   --seed N              seed of every run (default 1)
@@ -23,7 +33,12 @@ Flags:
   --drop P, --dup P, --reorder P, --delay MIN..MAX, --unreliable
                         network faults applied to every run (see any architecture's --help)
   --json                one JSON object on stdout
-  -h, --help            this help`;
+  -h, --help            this help
+
+Examples:
+  deno task lab compare
+  deno task lab compare --seed 7 --drop 0.1 --outage 50..800
+  deno task lab compare --json --outage 20          # the serving machine never comes back`;
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { type: "boolean", short: "h" },
@@ -120,12 +135,21 @@ export async function runCompare(args: string[]): Promise<number> {
   }
   const seed = intFlag("seed", values.seed, 1, USAGE);
   const outage = typeof values.outage === "string" ? values.outage : "20..400";
-  if (!/^\d+(\.\.\d+)?$/.test(outage)) {
+  const window = /^(\d+)(?:\.\.(\d+))?$/.exec(outage);
+  if (!window) {
     throw new UsageError(
       `Cannot use --outage "${outage}": write FROM..TO or FROM in ms, e.g. 20..400`,
       USAGE,
     );
   }
+  if (window[2] !== undefined && Number(window[2]) < Number(window[1])) {
+    throw new UsageError(
+      `Cannot use --outage "${outage}": the end at ${window[2]} ms comes before the start at ` +
+        `${window[1]} ms; write FROM..TO with the later time second`,
+      USAGE,
+    );
+  }
+  parseCommon({ ...values, sim: true }, USAGE); // The fault flags, checked before any run.
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
     if (typeof values[flag] === "string") faults.push(`--${flag}`, values[flag] as string);

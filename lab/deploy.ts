@@ -11,7 +11,8 @@ import type { ProcessFn } from "../core/process.ts";
 import { authenticateSimulator } from "../core/authenticated_simulator.ts";
 import { Simulator } from "../core/simulator.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
-import type { CommonOptions } from "./_common.ts";
+import { type CommonOptions, writeTrace } from "./_common.ts";
+import { RunStalledError } from "./_run_errors.ts";
 import { findProgram } from "./programs.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
@@ -48,6 +49,19 @@ export interface DeployOptions {
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
   /** Called for every trace event as it happens (narration). @default none */
   readonly onEvent?: (event: TraceEvent) => void;
+  /**
+   * Keep the control machine `ctl.lab` out of the experiment: its frames skip every injected
+   * fault and are not counted in {@link DeployStats}. `false` when what runs there is measured
+   * (the mobile agents' home and the pulling client). @default true
+   */
+  readonly controlExempt?: boolean;
+  /** Where a run that fails writes the trace so far. @default none */
+  readonly traceFile?: string;
+  /**
+   * Machines that a crash will restart: on real sockets a replacement OS process starts with
+   * the others, so that the restart is on time however short the window. @default none
+   */
+  readonly spares?: readonly string[];
 }
 
 /** Network counters of a deployment. */
@@ -64,18 +78,24 @@ export interface DeployStats {
 export interface Deployment {
   /** Where it runs. */
   readonly transport: "sim" | "tcp";
-  /** Every event of every machine, in arrival order. */
+  /** Every event of every machine, in time order (real sockets: merged from every OS process). */
   readonly trace: Trace;
   /** Machine `ctl.lab`, in the lab's own process: spawn collectors and drivers here. */
   readonly control: Machine;
   /** Spawns `fn` on the control machine; returns its address. */
   spawnControl(name: string, fn: ProcessFn): Address;
   /**
-   * Runs until `done` settles. In the simulator it runs virtual time until quiescent (or
-   * `until` ms) and then awaits `done`.
+   * Runs until `done` settles. In the simulator it runs virtual time until quiescent (or until
+   * `until` ms, at most {@link RUN_LIMIT}; or {@link GRACE} ms after `done` settled) and then
+   * awaits `done`; it throws a `RunStalledError` when the simulation stops first. On real
+   * sockets it throws an `InterruptedError` on Ctrl-C and a `MachineProcessError` when a process
+   * on a machine fails. A run that throws writes the trace so far to `traceFile`.
    */
   run(done: Promise<unknown>, options?: { until?: number }): Promise<void>;
-  /** Crashes a machine now (simulator: at virtual `at`), restarting it at `restartAt` if given. */
+  /**
+   * Crashes a machine at `at` ms since the start of the run (default now), restarting it at
+   * `restartAt` if given.
+   */
   crash(machine: string, options?: { at?: number; restartAt?: number }): void;
   /** Cuts machines apart from `at` until `until` (ms); `oneWay` cuts only frames from `a` to `b`. */
   partition(
@@ -92,6 +112,18 @@ export interface Deployment {
 /** Name of the lab's own machine. */
 export const CONTROL_MACHINE = "ctl.lab";
 
+/** Most virtual ms a simulated run lasts when the command sets no limit of its own. */
+export const RUN_LIMIT = 3_600_000;
+
+/**
+ * Virtual ms a simulated run goes on after its workload finished, for the last acknowledgements
+ * and goodbyes; a system that is still busy then (heartbeats) is stopped there.
+ */
+export const GRACE = 10_000;
+
+/** Virtual ms between two checks whether the workload finished. */
+const SLICE = 1000;
+
 /** Builds {@link DeployOptions} from the common flags. */
 export function deployOptions(
   common: CommonOptions,
@@ -107,7 +139,16 @@ export function deployOptions(
     latency: common.latency,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     onEvent,
+    traceFile: common.trace,
+    spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
   };
+}
+
+/** Writes `trace` to `file`, if any, after a run failed, and says so on stderr. */
+export async function keepTrace(trace: Trace, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  await writeTrace(trace, file);
+  console.error(`archlab: the trace so far is in ${file}`);
 }
 
 /** Starts `machines` in the simulator or as OS processes. */
@@ -129,6 +170,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     reorder: options.reorder,
     latency: options.latency,
     replay: replayCommand(options.seed ?? 1),
+    exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
   if (options.auth) {
@@ -147,17 +189,30 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     control,
     spawnControl: (name, fn) => control.spawn(name, fn),
     async run(done, runOptions = {}) {
-      let settled = false;
+      const limit = Math.min(runOptions.until ?? RUN_LIMIT, RUN_LIMIT);
+      let settled = false, settledAt = Infinity, quiescent = false;
       done.then(() => settled = true, () => settled = true);
-      await sim.run({ until: runOptions.until });
-      for (let i = 0; i < 8 && !settled; i++) await null;
-      if (!settled) {
-        throw new Error(
-          `Cannot finish the run: the simulation went quiet at ${sim.now.toFixed(3)} ms before ` +
-            `the workload finished (seed ${sim.seed}); replay with --seed ${sim.seed} --trace run.jsonl`,
-        );
+      try {
+        // In slices of virtual time, to notice when the workload is done.
+        while (sim.now < limit && sim.now < settledAt + GRACE) {
+          const until = Math.min(limit, settledAt + GRACE, sim.now + SLICE);
+          quiescent = (await sim.run({ until })).quiescent;
+          if (quiescent) break;
+          if (settled && settledAt === Infinity) settledAt = sim.now;
+        }
+        for (let i = 0; i < 8 && !settled; i++) await null;
+        if (!settled) {
+          throw new RunStalledError({
+            time: sim.now,
+            seed: sim.seed,
+            reason: quiescent ? "quiet" : "limit",
+          });
+        }
+        await done;
+      } catch (error) {
+        await keepTrace(sim.trace, options.traceFile);
+        throw error;
       }
-      await done;
     },
     crash: (machine, crash = {}) => sim.crash(machine, crash),
     partition: (a, b, partition = {}) => sim.partition(a, b, partition),

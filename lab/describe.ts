@@ -10,7 +10,7 @@ import { PostOfficeClient } from "../core/post_office_client.ts";
 import { postOffice } from "../core/post_office.ts";
 import { SqliteMessageStore } from "../core/sqlite_message_store.ts";
 import { Simulator } from "../core/simulator.ts";
-import { parseFlags, table } from "./_common.ts";
+import { intFlag, parseFlags, table } from "./_common.ts";
 
 const USAGE = `Usage: deno task lab describe [--json]
 
@@ -20,7 +20,18 @@ first lecture), by running small experiments in the simulator:
   synchrony     does the sender continue before the receiver has the message?
   persistence   does the message survive the sender's machine crashing while the receiver is down?
   temporal      does a receiver that starts a minute after the sender still get the message?
-  referential   does what the sender sends name the receiver?`;
+  referential   does what the sender sends name the receiver?
+
+Runs on: the deterministic simulator only: each answer is a small simulated experiment.
+
+Flags:
+  --seed N              seed of the experiments (default 1)
+  --json                one JSON object on stdout
+  -h, --help            this help
+
+Examples:
+  deno task lab describe
+  deno task lab describe --json`;
 
 const SENDER = "s@m1.lab", RECEIVER = "r@m2.lab";
 const OFFICE = "office@m3.lab", BROKER = "broker@m3.lab";
@@ -228,7 +239,7 @@ export async function runDescribe(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const profiles = await describeChannels(Number(values.seed ?? 1) || 1);
+  const profiles = await describeChannels(intFlag("seed", values.seed, 1, USAGE));
   if (values.json) {
     console.log(JSON.stringify({ architecture: "describe", channels: profiles }));
     return 0;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "./_flags.ts";
 import { FrameConnection, listenFrames } from "../core/tcp_transport.ts";
 
 /** Usage text printed by `--help` and after a bad flag. */
@@ -18,13 +18,19 @@ const ECHO_USAGE = `Usage:
 
 A framed TCP echo: each frame (4-byte big-endian length + payload) is sent back unchanged.
 
+Runs on: real TCP sockets (no simulator: it shows the framing on the wire).
+
 Options:
   --listen HOST:PORT    serve echoes on HOST:PORT until SIGINT/SIGTERM (port 0 picks a free one)
   --connect HOST:PORT   send to an echo server and print each echo
   --message TEXT        the text to send as one UTF-8 frame (required with --connect)
   --count N             send the message N times, pipelined (default 1)
   --timeout MS          fail if the echoes take longer than MS milliseconds (default 5000)
-  -h, --help            print this help`;
+  -h, --help            print this help
+
+Examples:
+  deno task lab echo --listen 127.0.0.1:4444 &
+  deno task lab echo --connect 127.0.0.1:4444 --message "waku waku" --count 3`;
 
 /** Options for {@linkcode runEcho}, mainly for embedding and tests. */
 export interface EchoOptions {
@@ -74,21 +80,27 @@ export async function runEcho(args: string[], options: EchoOptions = {}): Promis
     error(`echo: ${message}\n\n${ECHO_USAGE}`);
     return 2;
   };
-  let values;
+  let values: {
+    listen?: string;
+    connect?: string;
+    message?: string;
+    count?: string;
+    timeout?: string;
+    help?: boolean;
+  };
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        listen: { type: "string" },
-        connect: { type: "string" },
-        message: { type: "string" },
-        count: { type: "string" },
-        timeout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    const parsed = parseFlags(args, {
+      listen: { type: "string" },
+      connect: { type: "string" },
+      message: { type: "string" },
+      count: { type: "string" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }, ECHO_USAGE);
+    if (parsed.positionals.length > 0) {
+      return usageError(`Cannot use "${parsed.positionals[0]}": echo takes only flags`);
+    }
+    values = parsed.values as typeof values;
   } catch (thrown) {
     return usageError((thrown as Error).message);
   }

@@ -9,6 +9,7 @@ import { GROUP_ORDERS, type GroupOrder } from "../core/group_types.ts";
 import { machineOf, processOf } from "../core/name.ts";
 import { checkOrder, type OrderReport } from "../core/order_checker.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   intFlag,
@@ -27,8 +28,10 @@ const USAGE = `Usage: deno task lab group [--order none|fifo|causal|total] [flag
 N members (p1@m1.lab, p2@m2.lab, ...) join one group served by the membership service
 groups@g0.lab. Each multicasts M messages (one unicast per member over the reliable channel)
 while it delivers the others'; then every member's delivery sequence is printed and an order
-checker counts FIFO, causal and total-order violations. Each machine is a real OS process over
-TCP on 127.0.0.1 unless --sim is given.
+checker counts FIFO, causal and total-order violations.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per machine (default), or the deterministic
+simulator with --sim.
 
 Flags:
   --order O             none, fifo, causal (vector clocks) or total (sequencer) (default none)
@@ -43,8 +46,10 @@ show only with --unreliable (and --reorder or a latency spread); causal and tota
 violations show with the channel on. Without the reliable channel lost messages are not
 recovered: use --unreliable with --reorder, not with --drop.
 
-Try: deno task lab group --sim --order none --unreliable --reorder 0.5
-     deno task lab group --sim --order total --crash m1.lab@30`;
+Examples:
+  deno task lab group --order causal
+  deno task lab group --sim --order none --unreliable --reorder 0.5
+  deno task lab group --sim --order total --crash m1.lab@30`;
 
 /** What each order promises, as the violation counts that must be 0. */
 const PROMISES: Readonly<Record<GroupOrder, readonly (keyof OrderReport)[]>> = {
@@ -107,6 +112,7 @@ export async function runGroup(args: string[]): Promise<number> {
       }],
     });
   }
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
   const gone = new Set(
     common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
   );
@@ -132,6 +138,12 @@ export async function runGroup(args: string[]): Promise<number> {
   }
   const latencies = reports.flatMap((r) => r.deliveries.map((d) => d.latency));
   const broken = PROMISES[order].filter((k) => (verdict[k] as number) > 0);
+  const unfinished: string[] = outcome.unfinished === undefined ? [] : [outcome.unfinished];
+  const reported = new Set(reports.map((r) => r.member));
+  for (const m of machines.slice(1)) {
+    const member = m.processes[0].name + "@" + m.name;
+    if (!reported.has(member) && !gone.has(m.name)) unfinished.push(`${member}: no report`);
+  }
   const summary: Summary = {
     architecture: "group",
     transport: outcome.transport,
@@ -151,11 +163,18 @@ export async function runGroup(args: string[]): Promise<number> {
     duplicates: verdict.duplicates,
     frames: outcome.stats.frames,
     acks: outcome.stats.acks,
+    unfinished,
   };
-  const ok = broken.length === 0 && atomic.partial === 0 && verdict.duplicates === 0;
+  const ok = broken.length === 0 && atomic.partial === 0 && verdict.duplicates === 0 &&
+    unfinished.length === 0;
+  const code = outcome.interrupted ? 130 : ok ? 0 : 1;
   if (common.json) {
     console.log(JSON.stringify(summary));
-    return ok ? 0 : 1;
+    return code;
+  }
+  if (unfinished.length > 0) {
+    console.log("\nPartial summary: the run did not finish");
+    for (const line of unfinished) console.log(`  ${line}`);
   }
   console.log("\nDelivery sequences (sender.n = the n-th message of that sender):");
   const width = Math.max(...reports.map((r) => r.member.length));
@@ -219,5 +238,5 @@ export async function runGroup(args: string[]): Promise<number> {
         (common.reliable ? "" : " (the reliable channel is off: lost messages are not recovered)"),
   );
   if (common.trace) console.log(`trace written to ${common.trace}`);
-  return ok ? 0 : 1;
+  return code;
 }

@@ -2,7 +2,8 @@
  * `deno task lab <architecture> [flags]`: runs an architecture and reports what it cost.
  * @module
  */
-import { UsageError } from "./_common.ts";
+import { didYouMean, UsageError } from "./_common.ts";
+import { InterruptedError, KNOWN_FAILURES } from "./_run_errors.ts";
 
 /** A lab command: takes its arguments, returns an exit code. */
 export type Command = (args: string[]) => Promise<number>;
@@ -39,7 +40,7 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     load: async () => (await import("./group.ts")).runGroup,
   },
   rpc: {
-    summary: "remote procedure calls: typed stubs, copy/restore, orphans after a client crash",
+    summary: "remote procedure calls: orphans after a client crash, per remedy (simulator only)",
     load: async () => (await import("./rpc.ts")).runRpc,
   },
   transactions: {
@@ -51,12 +52,13 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     load: async () => (await import("./spmd.ts")).runSpmd,
   },
   compare: {
-    summary: "client-server, proxy, three-tier and p2p side by side: cost and availability",
+    summary:
+      "client-server, proxy, three-tier and p2p side by side (simulator): cost, availability",
     load: async () => (await import("./compare.ts")).runCompare,
   },
   describe: {
     summary:
-      "measures each channel: synchronous?, persistent?, temporally and referentially coupled?",
+      "measures each channel (simulator): synchronous? persistent? temporally, referentially coupled?",
     load: async () => (await import("./describe.ts")).runDescribe,
   },
   echo: {
@@ -83,10 +85,87 @@ Usage: deno task lab <architecture> [flags]
 Architectures and commands:
 ${lines.join("\n")}
 
-Try: deno task lab client-server --sim --seed 7 --drop 0.2 --trace run.mmd`;
+Architectures run each machine as an OS process over TCP on 127.0.0.1 by default, or in the
+deterministic simulator with --sim; each command's --help says what it runs on.
+
+Examples:
+  deno task lab client-server
+  deno task lab client-server --sim --seed 7 --drop 0.2 --trace run.mmd`;
 }
 
-/** Runs the lab with `args`; returns the exit code. */
+/**
+ * How to replay a failed run: its command line with its seed and a trace file, in the simulator.
+ *
+ * @example A real-socket run is replayed in the simulator
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replayHint } from "./main.ts";
+ * assert.equal(
+ *   replayHint(["client-server", "--drop", "0.2"]),
+ *   "replay in the simulator: deno task lab client-server --drop 0.2 --sim --seed 1 --trace run.jsonl",
+ * );
+ * ```
+ */
+export function replayHint(args: readonly string[]): string {
+  const line = [...args];
+  const sim = line.includes("--sim");
+  if (!sim) line.push("--sim");
+  if (!line.some((a) => a === "--seed" || a.startsWith("--seed="))) line.push("--seed", "1");
+  if (!line.some((a) => a === "--trace" || a.startsWith("--trace="))) {
+    line.push("--trace", "run.jsonl");
+  }
+  return `${sim ? "replay" : "replay in the simulator"}: deno task lab ${line.join(" ")}`;
+}
+
+/**
+ * The lines the lab prints for a failed run: the message, its cause, how to replay it; a stack
+ * trace only with `debug` (ARCHLAB_DEBUG=1), and for an error that is not a known failure class
+ * a note that it looks like a bug.
+ *
+ * @example A machine's process failed: no stack trace
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureReport } from "./main.ts";
+ * import { MachineProcessError } from "./_run_errors.ts";
+ * const error = new MachineProcessError({
+ *   machine: "m1.lab", process: "kv@m1.lab", detail: "Error: boom", time: 5, stack: "Error: boom\n    at kv",
+ * });
+ * const lines = failureReport(error, ["client-server"]);
+ * assert.equal(lines[0], 'archlab: Cannot finish the run: process "kv@m1.lab" failed at 5.000 ms: Error: boom');
+ * assert.ok(lines.some((line) => line.includes("--sim --seed 1")));
+ * assert.ok(!lines.some((line) => line.includes("    at ")));
+ * assert.ok(failureReport(error, [], { debug: true }).some((line) => line.includes("    at kv")));
+ * ```
+ */
+export function failureReport(
+  error: unknown,
+  args: readonly string[],
+  options: { debug?: boolean } = {},
+): string[] {
+  if (!(error instanceof Error)) return [`archlab: the run failed: ${String(error)}`];
+  const lines = [`archlab: ${error.message}`];
+  if (error.cause !== undefined) {
+    const cause = error.cause instanceof Error
+      ? `${error.cause.name}: ${error.cause.message}`
+      : String(error.cause);
+    lines.push(`  cause: ${cause}`);
+  }
+  if (!error.message.includes("--seed")) lines.push(`  ${replayHint(args)}`);
+  const remote = (error as { remoteStack?: string }).remoteStack;
+  if (options.debug) {
+    lines.push(remote ?? error.stack ?? "(no stack trace)");
+  } else if (!KNOWN_FAILURES.has(error.name)) {
+    lines.push("  (this looks like a bug in archlab: ARCHLAB_DEBUG=1 shows the stack trace)");
+  } else if (remote !== undefined) {
+    lines.push("  (ARCHLAB_DEBUG=1 shows the stack trace the machine reported)");
+  }
+  return lines;
+}
+
+/**
+ * Runs the lab with `args`; returns the exit code: 0 ok, 1 the run failed or found errors,
+ * 2 a usage error, 130 interrupted.
+ */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -95,7 +174,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (entry === undefined) {
-    console.error(`Cannot run "${name}": unknown architecture or command.\n\n${help()}`);
+    const guess = didYouMean(name, Object.keys(COMMANDS));
+    console.error(
+      `Cannot run "${name}": unknown architecture or command${
+        guess ? `; did you mean ${guess}?` : ""
+      }\n\n${help()}`,
+    );
     return 2;
   }
   try {
@@ -105,7 +189,14 @@ export async function main(args: string[]): Promise<number> {
       console.error(`${error.message}\n\n${error.usage}`);
       return 2;
     }
-    throw error;
+    if (error instanceof InterruptedError) {
+      console.error(`archlab: ${error.message}; every machine is stopped`);
+      if (error.partial !== undefined) console.error(`  ${error.partial}`);
+      return 130;
+    }
+    const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
+    for (const line of failureReport(error, args, { debug })) console.error(line);
+    return 1;
   }
 }
 

@@ -90,7 +90,9 @@ export async function runMobileAgent(
     const line = narrate(event);
     if (line !== undefined) log(line);
   };
-  const dep = await deploy(machines, deployOptions(common, onEvent));
+  // The agents' home and the pulling client run on ctl.lab and are what is measured: its
+  // traffic is faulted and counted like any other.
+  const dep = await deploy(machines, { ...deployOptions(common, onEvent), controlExempt: false });
   const runs: RunComparison[] = [];
   try {
     for (const p of common.partitions) {

@@ -8,8 +8,16 @@
  * @module
  */
 import { startHost } from "../core/host.ts";
+import { parseMachine } from "../core/name.ts";
 import type { TraceEvent } from "../core/trace.ts";
-import { COMMON_FLAGS, COMMON_HELP, parseCommon, parseFlags, UsageError } from "./_common.ts";
+import {
+  COMMON_FLAGS,
+  type FlagSpec,
+  parseCommon,
+  parseFlags,
+  refuseFlags,
+  UsageError,
+} from "./_common.ts";
 import { findProgram } from "./programs.ts";
 
 const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
@@ -20,13 +28,55 @@ Starts one machine as an OS process hosting named processes. Control lines (JSON
   {"type":"spawn","name":"kv","program":"kv-server","args":{}}
   {"type":"cut","machines":["m2.lab"],"on":true}   (frames to m2.lab are lost until "on":false)
   {"type":"stats"}   {"type":"stop"}
+It writes JSON lines on stdout: ready, event (every trace event), tick (its clock, every 50 ms),
+stats and error (a process that failed).
+
+Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
+start one per machine; the simulator needs none).
+
 Flags:
   --machine NAME        machine name, machine.domain (required)
   --listen HOST:PORT    where to listen (default 127.0.0.1:0, a free port)
   --peer NAME=HOST:PORT another machine's endpoint (repeatable)
   --spawn NAME=PROGRAM  start a process from the program registry (repeatable)
   --origin MS           wall-clock ms that trace times count from
-${COMMON_HELP}`;
+  --exempt MACHINE      frames to this machine skip the injected faults and are not counted
+                        (the lab passes its own ctl.lab; repeatable)
+  --seed N              seed of the injected faults (default 1)
+  --drop P, --dup P     injected loss and duplication of the frames this machine sends (0..1)
+  --delay MIN..MAX      injected latency in ms before each frame is written
+  --unreliable          switch the reliable channel off
+  --auth KEY, --encrypt authenticate (and seal) every frame (or set ARCHLAB_AUTH_KEY)
+  -h, --help            this help
+
+Examples:
+  deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --spawn kv=kv-server
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1`;
+
+const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
+const REASONS: Readonly<Record<string, string>> = {
+  sim: NOT_HERE,
+  reorder: "TCP delivers in order; reordering exists only in the simulator (--sim on a command)",
+  crash: "crash a node by stopping its process; --crash is for the architecture commands",
+  partition:
+    'use the control line {"type":"cut",...}; --partition is for the architecture commands',
+  trace: "a node writes every trace event on stdout as an event line",
+  json: "a node always writes JSON lines",
+  quiet: "a node never narrates",
+};
+
+const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...COMMON_FLAGS,
+  machine: { type: "string" },
+  listen: { type: "string" },
+  peer: { type: "string", multiple: true },
+  spawn: { type: "string", multiple: true },
+  origin: { type: "string" },
+  exempt: { type: "string", multiple: true },
+};
+
+/** How often an idle node reports its clock, so the lab can put events in time order. */
+const TICK_MS = 50;
 
 /** A control line from the lab. */
 export type ControlLine =
@@ -46,13 +96,22 @@ export type ControlLine =
 export type NodeLine =
   | { type: "ready"; machine: string; endpoint: string; pid: number }
   | { type: "event"; event: TraceEvent }
+  | { type: "tick"; t: number }
   | { type: "stats"; frames: number; bytes: number; acks: number; dropped: number }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string; process?: string; stack?: string };
 
 const encoder = new TextEncoder();
 
+/** Called when standard output is gone (the lab went away): the node stops. */
+let onOrphaned = () => {};
+
 function emit(line: NodeLine): void {
-  Deno.stdout.writeSync(encoder.encode(JSON.stringify(line) + "\n"));
+  try {
+    Deno.stdout.writeSync(encoder.encode(JSON.stringify(line) + "\n"));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    onOrphaned();
+  }
 }
 
 function parseEndpoint(text: string, usage: string): { hostname: string; port: number } {
@@ -67,24 +126,35 @@ function parseEndpoint(text: string, usage: string): { hostname: string; port: n
   return { hostname: text.slice(0, colon), port };
 }
 
+function machineName(text: string, flag: string): string {
+  try {
+    const { machine, domain } = parseMachine(text);
+    return `${machine}.${domain}`;
+  } catch (error) {
+    throw new UsageError(`Cannot use ${flag} "${text}": ${(error as Error).message}`, USAGE);
+  }
+}
+
 /** Runs one machine until stopped; returns the exit code. */
 export async function runNode(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    ...COMMON_FLAGS,
-    machine: { type: "string" },
-    listen: { type: "string" },
-    peer: { type: "string", multiple: true },
-    spawn: { type: "string", multiple: true },
-    origin: { type: "string" },
-  }, USAGE);
+  const { values } = parseFlags(args, NODE_FLAGS, USAGE);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
+  refuseFlags(values, REASONS, USAGE);
   if (typeof values.machine !== "string") {
     throw new UsageError("Cannot start node: --machine is required", USAGE);
   }
+  const machine = machineName(values.machine, "--machine");
   const common = parseCommon(values, USAGE);
+  const exempt = ((values.exempt as string[] | undefined) ?? []).map((m) =>
+    machineName(m, "--exempt")
+  );
+  const origin = values.origin === undefined ? undefined : Number(values.origin);
+  if (origin !== undefined && !Number.isFinite(origin)) {
+    throw new UsageError(`Cannot use --origin "${values.origin}": give wall-clock ms`, USAGE);
+  }
   const listen = parseEndpoint(
     typeof values.listen === "string" ? values.listen : "127.0.0.1:0",
     USAGE,
@@ -96,23 +166,36 @@ export async function runNode(args: string[]): Promise<number> {
       throw new UsageError(`Cannot use --peer "${peer}": write NAME=HOST:PORT`, USAGE);
     }
     parseEndpoint(endpoint, USAGE);
-    directory.set(name, endpoint);
+    directory.set(machineName(name, "--peer"), endpoint);
   }
-  const host = await startHost(values.machine, {
-    resolve: (machine) => directory.get(machine),
+  const host = await startHost(machine, {
+    resolve: (name) => directory.get(name),
     listen,
     seed: common.seed,
-    origin: typeof values.origin === "string" ? Number(values.origin) : undefined,
+    origin,
+    exempt,
     reliable: common.reliable,
     drop: common.drop,
     duplicate: common.duplicate,
     latency: common.latency,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     trace: { record: (event) => emit({ type: "event", event }) },
-    onProcessError: (address, error) =>
-      emit({ type: "error", message: `${address}: ${(error as Error)?.stack ?? error}` }),
+    onProcessError: (address, error) => {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      emit({
+        type: "event",
+        event: { t: host.machine.runtime.now(), ev: "log", at: address, note: `error: ${message}` },
+      });
+      emit({
+        type: "error",
+        process: address,
+        message,
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+    },
   });
   const stopped = Promise.withResolvers<void>();
+  onOrphaned = () => stopped.resolve();
   const stats = () => {
     const s = host.network.stats;
     emit({ type: "stats", frames: s.frames, bytes: s.bytes, acks: s.acks, dropped: s.dropped });
@@ -159,6 +242,7 @@ export async function runNode(args: string[]): Promise<number> {
   const onSignal = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  const ticks = setInterval(() => emit({ type: "tick", t: host.machine.runtime.now() }), TICK_MS);
   const reading = (async () => {
     let buffer = "";
     for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
@@ -180,6 +264,7 @@ export async function runNode(args: string[]): Promise<number> {
     stopped.resolve();
   })();
   await stopped.promise;
+  clearInterval(ticks);
   stats();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);

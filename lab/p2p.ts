@@ -14,6 +14,7 @@ import type { PeerReport } from "../peers/gossip_messages.ts";
 import type { GossipMode } from "../peers/gossip_peer.ts";
 import { peerAddress } from "../peers/gossip_sim.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   intFlag,
@@ -21,6 +22,7 @@ import {
   parseCommon,
   parseFlags,
   percentile,
+  refuseFlags,
   type Summary,
   table,
   UsageError,
@@ -39,7 +41,10 @@ const USAGE = `Usage: deno task lab p2p [flags]
 N peers (peer@p0.lab, ...) run the same sync loop: each round every peer picks random partners,
 sends a digest (its version vector), and only the missing updates follow; states are CRDTs, so
 merges commute. A client writes at random peers; the run ends when every live peer holds the same
-state hash. Each peer is an OS process over TCP on 127.0.0.1 unless --sim is given.
+state hash.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per peer (default), or the deterministic
+simulator with --sim.
 
 Flags:
   --peers N             number of peers (default 20)
@@ -54,7 +59,12 @@ Flags:
   --period MS           length of a round (default 100)
   --membership M        heartbeat (gossiped heartbeats, failure suspicion) | static (default heartbeat)
   --partition half@FROM..TO   also accepted: cut the peers in two halves from FROM to TO ms
-${COMMON_HELP}`;
+${COMMON_HELP}
+
+Examples:
+  deno task lab p2p --peers 10
+  deno task lab p2p --sim --peers 200 --mode push-pull --drop 0.2
+  deno task lab p2p --sim --peers 50 --partition half@100..600`;
 
 const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
 const NARRATED = new Set(["g-want", "g-delta", "g-rumour", "g-leave"]);
@@ -94,10 +104,16 @@ export async function runP2p(args: string[]): Promise<number> {
     return 0;
   }
   const n = intFlag("peers", values.peers, 20, USAGE, 1);
-  if (typeof values.partition === "string" && values.partition.startsWith("half")) {
-    values.partition = halves(values.partition, n, USAGE);
+  if (Array.isArray(values.partition)) {
+    values.partition = values.partition.map((p) => p.startsWith("half") ? halves(p, n, USAGE) : p);
   }
   const common = parseCommon(values, USAGE);
+  if (values.mode !== "rumour") {
+    refuseFlags(values, { k: "it applies to --mode rumour only" }, USAGE);
+  }
+  if (values.churn === undefined) {
+    refuseFlags(values, { "churn-rounds": "it applies with --churn RATE only" }, USAGE);
+  }
   const mode = (values.mode ?? "push") as GossipMode;
   if (!MODES.includes(mode)) {
     throw new UsageError(
@@ -153,6 +169,7 @@ export async function runP2p(args: string[]): Promise<number> {
       }],
     });
   }
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
   let settleAt = plan.until;
   for (const p of common.partitions) settleAt = Math.max(settleAt, p.until ?? Infinity);
   for (const c of common.crashes) settleAt = Math.max(settleAt, c.restartAt ?? c.at);

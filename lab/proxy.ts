@@ -4,7 +4,7 @@
  * serves a small origin whose routes each show one caching rule.
  * @module
  */
-import { parseCommon, parseFlags, UsageError } from "./_common.ts";
+import { checkFaultTargets, parseCommon, parseFlags, refuseFlags, UsageError } from "./_common.ts";
 import { parseWorkload, PROXY_FLAGS, PROXY_USAGE as USAGE } from "./_proxy_flags.ts";
 import { printProxyComparison } from "./_proxy_report.ts";
 import { serveMode } from "./_proxy_serve.ts";
@@ -39,12 +39,45 @@ export async function runProxy(args: string[], options: RunProxyOptions = {}): P
     log(USAGE);
     return 0;
   }
-  if (values.serve || values["origin-demo"]) return await serveMode(values, { ...options, log });
+  if (values.serve || values["origin-demo"]) {
+    const reason = "it applies to the workload run, not to --serve or --origin-demo (real HTTP)";
+    refuseFlags(values, Object.fromEntries(WORKLOAD_ONLY.map((flag) => [flag, reason])), USAGE);
+    return await serveMode(values, { ...options, log });
+  }
   if (values.origin !== undefined || values.listen !== undefined) {
     throw new UsageError("Cannot use --origin or --listen without --serve or --origin-demo", USAGE);
   }
+  const serveOnly = "it applies to --serve (the HTTP caching proxy) only";
+  refuseFlags(values, Object.fromEntries(SERVE_ONLY.map((flag) => [flag, serveOnly])), USAGE);
   return await workloadMode(values, log);
 }
+
+/** Flags of the workload run that mean nothing to the HTTP modes. */
+const WORKLOAD_ONLY = [
+  "sim",
+  "seed",
+  "drop",
+  "dup",
+  "reorder",
+  "delay",
+  "partition",
+  "crash",
+  "unreliable",
+  "auth",
+  "encrypt",
+  "json",
+  "trace",
+  "keys",
+  "zipf",
+  "cache-size",
+  "ttl",
+  "clients",
+  "requests",
+  "service-ms",
+];
+
+/** Flags of the HTTP proxy that mean nothing to the workload run. */
+const SERVE_ONLY = ["cache-bytes", "stale-if-error", "timeout"];
 
 async function workloadMode(
   values: Record<string, unknown>,
@@ -52,6 +85,12 @@ async function workloadMode(
 ): Promise<number> {
   const common = parseCommon(values, USAGE);
   const w = parseWorkload(values);
+  const machines = [
+    "origin.lab",
+    "proxy.lab",
+    ...Array.from({ length: w.clients }, (_, i) => `c${i + 1}.lab`),
+  ];
+  checkFaultTargets(common, machines, USAGE);
   const where = common.sim
     ? `simulator (seed ${common.seed})`
     : "OS processes over TCP on 127.0.0.1";

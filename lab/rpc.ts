@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { machineOf } from "../core/name.ts";
+import type { Simulator } from "../core/simulator.ts";
 import type { TraceEvent } from "../core/trace.ts";
 import {
   DEFAULT_CRASHES,
@@ -18,19 +19,21 @@ import {
   simulateOrphans,
 } from "../rpc/mod.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
-  COMMON_HELP,
+  commonHelp,
   intFlag,
   narrate,
   parseCommon,
   parseFlags,
   percentile,
+  refuseFlags,
   type Summary,
   table,
   UsageError,
   writeTrace,
 } from "./_common.ts";
-import { replayCommand } from "./deploy.ts";
+import { keepTrace, replayCommand } from "./deploy.ts";
 
 const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 
@@ -50,8 +53,9 @@ is run on the same seed and compared:
                  for another one, so an orphan works at most one quantum after the crash
 
 Wasted work = units of server work done for orphans after their client crashed.
-This command runs in the simulator only (--sim is implied): it needs a crash in the middle of a
-call and stable storage that survives the crash.
+
+Runs on: the deterministic simulator only (--sim is implied, and there is no real-process mode):
+the experiment needs a crash in the middle of a call and stable storage that survives it.
 
 Flags:
   --policy P            none | extermination | reincarnation | gentle | expiration | all (default all)
@@ -61,13 +65,15 @@ Flags:
   --quantum MS          expiration's quantum (default 20)
   --clients N           client machines (default 2)
   --servers N           server machines (default 2)
-${COMMON_HELP}
+${commonHelp({ simOnly: true })}
   (--crash replaces the default crash "c1.lab@150..170"; with several policies --trace FILE
-  writes one file per policy, FILE with the policy before its extension)
+  writes one file per policy, FILE with the policy before its extension; --auth is not
+  available here)
 
-Try: deno task lab rpc
-     deno task lab rpc --policy gentle --trace rpc.mmd
-     deno task lab rpc --json --work 200 --crash c1.lab@250..300`;
+Examples:
+  deno task lab rpc
+  deno task lab rpc --policy gentle --trace rpc.mmd
+  deno task lab rpc --json --work 200 --crash c1.lab@250..300`;
 
 function traceFile(file: string, policy: OrphanPolicy, several: boolean): string {
   if (!several) return file;
@@ -108,6 +114,8 @@ export async function runRpc(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const unavailable = "the orphan experiment runs without authentication";
+  refuseFlags(values, { auth: unavailable, encrypt: unavailable }, USAGE);
   const common = parseCommon({ ...values, sim: true }, USAGE);
   const chosen = values.policy ?? "all";
   if (chosen !== "all" && !ORPHAN_POLICIES.includes(chosen as OrphanPolicy)) {
@@ -123,6 +131,10 @@ export async function runRpc(args: string[]): Promise<number> {
   const quantum = intFlag("quantum", values.quantum, 20, USAGE, 1);
   const clients = intFlag("clients", values.clients, 2, USAGE, 1);
   const servers = intFlag("servers", values.servers, 2, USAGE, 1);
+  checkFaultTargets(common, [
+    ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
+    ...Array.from({ length: servers }, (_, i) => `s${i + 1}.lab`),
+  ], USAGE);
   const crashes = common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES;
   const crashText = crashes.map((c) =>
     `${c.machine} crashes at ${c.at} ms${
@@ -138,6 +150,8 @@ export async function runRpc(args: string[]): Promise<number> {
 
   const outcomes: OrphanOutcome[] = [];
   for (const policy of policies) {
+    let simulator: Simulator | undefined;
+    const file = common.trace && traceFile(common.trace, policy, policies.length > 1);
     const outcome = await simulateOrphans({
       policy,
       calls,
@@ -157,6 +171,7 @@ export async function runRpc(args: string[]): Promise<number> {
         replay: replayCommand(common.seed),
       },
       setup(sim) {
+        simulator = sim;
         if (!common.quiet) {
           sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
         }
@@ -164,11 +179,12 @@ export async function runRpc(args: string[]): Promise<number> {
           sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
         }
       },
+    }).catch(async (error) => {
+      if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);
+      throw error;
     });
     outcomes.push(outcome);
-    if (common.trace) {
-      await writeTrace(outcome.sim.trace, traceFile(common.trace, policy, policies.length > 1));
-    }
+    if (file) await writeTrace(outcome.sim.trace, file);
   }
 
   const sum = (pick: (o: OrphanOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);

@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TimeoutError } from "../core/errors.ts";
+import { authenticateSimulator } from "../core/authenticated_simulator.ts";
 import { Simulator } from "../core/simulator.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import {
@@ -18,6 +19,7 @@ import {
   type SpmdReport,
 } from "../peers/spmd.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
@@ -34,20 +36,26 @@ import {
   CONTROL_MACHINE,
   deploy,
   deployOptions,
+  keepTrace,
   type MachineSpec,
   replayCommand,
 } from "./deploy.ts";
 
 const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
 
-Runs N ranks of the same program (SPMD), each its own OS process over TCP on 127.0.0.1 unless
---sim is given. PROGRAM.ts exports \`default async function (comm) { ... }\`; comm.rank and
-comm.size tell a rank who it is; comm.send/recv, barrier, bcast, scatter, gather, allgather,
-reduce and allreduce move data. A rank's console output is prefixed with its machine (on
-stderr, so that --json stays alone on stdout).
+Runs N ranks of the same program (SPMD), as mpiexec does. PROGRAM.ts exports
+\`default async function (comm) { ... }\`; comm.rank and comm.size tell a rank who it is;
+comm.send/recv, barrier, bcast, scatter, gather, allgather, reduce and allreduce move data. A
+rank's console output is prefixed with its machine (on stderr, so that --json stays alone on
+stdout).
 
+Runs on: OS processes over TCP on 127.0.0.1, one per rank (machines rank0.lab, ...) (default),
+or the deterministic simulator with --sim.
+
+Examples:
   deno task lab spmd -n 2 examples/waku_waku.ts
   deno task lab spmd -n 4 --sim examples/heat_diffusion.ts
+  deno task lab spmd -n 4 --sim --drop 0.2 --trace spmd.mmd examples/heat_diffusion.ts
 
 Flags:
   -n, --np N            number of ranks (default 2)
@@ -88,6 +96,9 @@ async function runSim(
     reorder: common.reorder,
     latency: common.latency,
   });
+  if (common.auth !== undefined) {
+    authenticateSimulator(sim, { key: common.auth, encrypt: common.encrypt });
+  }
   const onEvent = narrator(common.quiet);
   if (onEvent) sim.trace.listen(onEvent);
   const ranks = Array.from({ length: n }, (_, i) => rankAddress(i));
@@ -98,7 +109,12 @@ async function runSim(
     sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
   }
   for (const c of common.crashes) sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-  await sim.run();
+  try {
+    await sim.run();
+  } catch (error) {
+    await keepTrace(sim.trace, common.trace);
+    throw error;
+  }
   return {
     reports,
     trace: sim.trace,
@@ -177,6 +193,7 @@ export async function runSpmd(args: string[]): Promise<number> {
   }
   const common = parseCommon(values, USAGE);
   const n = intFlag("np", values.np, 2, USAGE, 1);
+  checkFaultTargets(common, Array.from({ length: n }, (_, i) => `rank${i}.lab`), USAGE);
   const timeout = intFlag("timeout", values.timeout, 10_000, USAGE, 1);
   if (positionals.length !== 1) {
     throw new UsageError(

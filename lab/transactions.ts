@@ -13,6 +13,7 @@ import { audit } from "../transactions/audit.ts";
 import { failpointOf } from "../transactions/failpoint.ts";
 import type { TransferReport } from "../transactions/transfer_client.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
   intFlag,
@@ -20,6 +21,7 @@ import {
   parseCommon,
   parseFlags,
   percentile,
+  refuseFlags,
   type Summary,
   table,
   writeTrace,
@@ -33,8 +35,10 @@ in stable storage (SQLite: a file per machine for OS processes, in memory in the
 where it survives crashes), and C clients (client@c1.lab, ...) making transfers between
 branches: BEGIN, READ, WRITE (debit), READ, WRITE (credit), END (two-phase commit); an
 overdraft ends with ABORT. Locks are strict two-phase, no-wait: a conflict aborts the
-transaction and the client retries. Each machine is a real OS process over TCP on 127.0.0.1
-unless --sim is given.
+transaction and the client retries.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per machine (default), or the deterministic
+simulator with --sim.
 
 Flags:
   --participants N      participants (bank branches) (default 3)
@@ -54,8 +58,10 @@ Flags:
                         directory, removed at the end); a later run on DIR goes on from them
 ${COMMON_HELP}
 
-Try: deno task lab transactions --sim --crash-coordinator-after-votes
-     deno task lab transactions --sim --seed 3 --crash p2.lab@40..600`;
+Examples:
+  deno task lab transactions --crash-coordinator-after-votes
+  deno task lab transactions --sim --crash-coordinator-after-votes --before-log
+  deno task lab transactions --sim --seed 3 --crash p2.lab@40..600`;
 
 const COORDINATOR = "tm@coord.lab";
 /** Ms without any client report after which the auditor stops waiting for the rest. */
@@ -104,6 +110,15 @@ export async function runTransactions(args: string[]): Promise<number> {
     return 0;
   }
   const common = parseCommon(values, USAGE);
+  if (values["crash-coordinator-after-votes"] !== true) {
+    const reason = "it applies with --crash-coordinator-after-votes only";
+    refuseFlags(values, { "before-log": reason, down: reason }, USAGE);
+  }
+  if (common.sim) {
+    refuseFlags(values, {
+      "data-dir": "with --sim stable storage is in memory (it survives simulated crashes)",
+    }, USAGE);
+  }
   const n = intFlag("participants", values.participants, 3, USAGE, 1);
   const accounts = intFlag("accounts", values.accounts, 2, USAGE, 1);
   const balance = intFlag("balance", values.balance, 100, USAGE, 0);
@@ -111,6 +126,11 @@ export async function runTransactions(args: string[]): Promise<number> {
   const transfers = intFlag("transfers", values.transfers, 5, USAGE, 0);
   const maxAmount = intFlag("max-amount", values["max-amount"], 60, USAGE, 1);
   const downMs = intFlag("down", values.down, 1000, USAGE, 1);
+  checkFaultTargets(common, [
+    "coord.lab",
+    ...Array.from({ length: n }, (_, i) => `p${i + 1}.lab`),
+    ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
+  ], USAGE);
   const crashAfterVotes = values["crash-coordinator-after-votes"] === true;
   const failpoint = values["before-log"] === true ? "after-votes" : "after-decision";
   const keepDir = typeof values["data-dir"] === "string" ? values["data-dir"] : undefined;
@@ -193,13 +213,8 @@ export async function runTransactions(args: string[]): Promise<number> {
       deployment.trace.listen((event) => {
         if (crashedAt !== undefined || failpointOf(event) === undefined) return;
         crashedAt = event.t;
-        // The simulator takes absolute virtual times; real deployments, delays from now.
-        deployment.crash(
-          "coord.lab",
-          deployment.transport === "sim"
-            ? { at: event.t, restartAt: event.t + downMs }
-            : { at: 0, restartAt: downMs },
-        );
+        // Times since the start of the run, virtual or wall-clock, as the trace's.
+        deployment.crash("coord.lab", { at: event.t, restartAt: event.t + downMs });
       });
     }
     const done = Promise.withResolvers<void>();

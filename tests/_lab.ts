@@ -54,6 +54,26 @@ export async function captureLog(
   }
 }
 
+/**
+ * Runs the lab's `main` in this process with `args`, collecting what it writes with
+ * `console.log` (`out`) and `console.error` (`err`).
+ */
+export async function captureMain(
+  args: string[],
+): Promise<{ code: number; out: string[]; err: string[] }> {
+  const { main } = await import("../lab/main.ts");
+  const out: string[] = [], err: string[] = [];
+  const log = console.log, error = console.error;
+  console.log = (...parts: unknown[]) => out.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => err.push(parts.join(" "));
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
 /** Asserts that a `--json` summary has every key of {@link SUMMARY_KEYS}. */
 export function assertSummaryKeys(summary: Record<string, unknown>): void {
   for (const key of SUMMARY_KEYS) assert.ok(key in summary, `--json lacks "${key}"`);

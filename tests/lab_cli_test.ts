@@ -177,8 +177,21 @@ Deno.test("lab node starts a machine, reports its endpoint and stops when stdin 
 });
 
 Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and exits 130", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/run.jsonl`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "client-server", "--clients", "2", "--requests", "1000000"],
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "client-server",
+      "--clients",
+      "2",
+      "--requests",
+      "1000000",
+      "--trace",
+      file,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -195,12 +208,21 @@ Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and 
   assertEquals(machines.length, 3, "one OS process per machine: kv, c1, c2");
   child.kill("SIGINT");
   const drained = (async () => {
-    for (;;) if ((await reader.read()).done) break;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
   })();
   const stderr = await new Response(child.stderr).text();
-  await drained;
+  const stdout = await drained;
   assertEquals((await child.status).code, 130);
   assertTrue(stderr.includes("interrupted"), stderr);
+  assertTrue(!/Uncaught|^\s+at /m.test(stderr), stderr);
+  assertTrue(stdout.includes("Partial summary: the run did not finish"), stdout);
+  assertTrue(/^requests +2000000$/m.test(stdout), stdout);
+  assertTrue((await Deno.readTextFile(file)).includes('"ev":"send"'), "the trace so far");
+  await Deno.remove(dir, { recursive: true });
   for (const pid of machines) {
     let alive = true;
     try {
@@ -210,4 +232,30 @@ Deno.test("lab client-server stops every machine process on Ctrl-C (SIGINT) and 
     }
     assertTrue(!alive, `machine process ${pid} outlived the lab`);
   }
+});
+
+Deno.test("lab client-server shows the server's error reply to a malformed request, not as an error", async () => {
+  const { code, stdout } = await lab("client-server", "--sim", "--clients", "1", "--requests", "3");
+  assertEquals(code, 0, stdout);
+  assertTrue(/c1@m2\.lab -> kv@m1\.lab INCR /.test(stdout), stdout);
+  assertTrue(/kv@m1\.lab -> c1@m2\.lab ERROR bad-request unknown kind/.test(stdout), stdout);
+  assertTrue(/^error replies +1 to 1 malformed requests/m.test(stdout), stdout);
+  assertTrue(
+    /^at-most-once +3 requests executed, 0 retransmissions answered/m.test(stdout),
+    stdout,
+  );
+  assertTrue(/^errors +0$/m.test(stdout), stdout);
+});
+
+Deno.test("lab client-server --json reports at-most-once: retransmissions deduplicated, never re-executed", async () => {
+  const calm = JSON.parse(
+    (await lab("client-server", "--sim", "--json", "--bad-requests", "2")).stdout,
+  );
+  assertEquals([calm.executed, calm.deduplicated], [30, 0]);
+  assertEquals([calm.badRequests, calm.errorReplies, calm.errors], [2, 2, 0]);
+  const lossy = JSON.parse(
+    (await lab("client-server", "--sim", "--json", "--unreliable", "--drop", "0.3")).stdout,
+  );
+  assertTrue(lossy.deduplicated > 0, "lost replies make clients retransmit");
+  assertTrue(lossy.executed <= lossy.requests, `executed ${lossy.executed} > ${lossy.requests}`);
 });

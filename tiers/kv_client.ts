@@ -1,7 +1,8 @@
 /**
  * A key-value client: sends requests, measures each latency on the runtime's clock, retransmits
  * a request whose reply does not come in time (same request id, so the server executes it at most
- * once) and reports to a collector.
+ * once) and reports to a collector. It can also send malformed requests, which the server must
+ * answer with an error reply.
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
@@ -24,6 +25,11 @@ export interface KvClientOptions {
   readonly attempts?: number;
   /** Where to send the {@link KvReport}. @default none */
   readonly collector?: string;
+  /**
+   * Malformed requests to send (an operation the server does not offer), one after each of the
+   * first good requests; each must get an error reply. @default 0
+   */
+  readonly badRequests?: number;
 }
 
 /** What a client reports when it is done. */
@@ -31,8 +37,11 @@ export interface KvReport {
   readonly kind: "report";
   readonly client: string;
   readonly latencies: number[];
+  /** Failures: requests never answered, good requests answered with an error, bad ones without. */
   readonly errors: number;
   readonly retries: number;
+  /** Error replies to the malformed requests, as expected. */
+  readonly errorReplies: number;
 }
 
 const LETTERS = "xyzwabcdefghijklmnopqrstuv";
@@ -44,19 +53,24 @@ function keyName(index: number): string {
 /**
  * A client process.
  *
- * @example Three requests against a server
+ * @example Three requests and one malformed request against a server
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator.ts";
- * import { kvClient } from "./kv_client.ts";
+ * import { kvClient, type KvReport } from "./kv_client.ts";
  * import { kvServer } from "./kv_server.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("m1.lab").spawn("kv", kvServer());
- * sim.machine("m2.lab").spawn("c1", kvClient({ server: "kv@m1.lab", requests: 3, collector: "ctl@m0.lab" }));
- * let report: { latencies: number[] } | undefined;
- * sim.machine("m0.lab").spawn("ctl", async (ctx) => { report = (await ctx.receive<{ latencies: number[] }>()).body; });
+ * sim.machine("m2.lab").spawn(
+ *   "c1",
+ *   kvClient({ server: "kv@m1.lab", requests: 3, badRequests: 1, collector: "ctl@m0.lab" }),
+ * );
+ * let report: KvReport | undefined;
+ * sim.machine("m0.lab").spawn("ctl", async (ctx) => { report = (await ctx.receive<KvReport>()).body; });
  * await sim.run();
  * assert.equal(report?.latencies.length, 3);
+ * assert.equal(report?.errorReplies, 1);
+ * assert.equal(report?.errors, 0);
  * ```
  */
 export function kvClient(options: KvClientOptions): ProcessFn {
@@ -65,24 +79,16 @@ export function kvClient(options: KvClientOptions): ProcessFn {
   const writeRatio = options.writeRatio ?? 0.3;
   const timeout = options.timeout ?? 500;
   const attempts = options.attempts ?? 4;
+  const badRequests = options.badRequests ?? 0;
   return async (ctx) => {
     const name = ctx.self.slice(0, ctx.self.indexOf("@"));
     const latencies: number[] = [];
-    let errors = 0, retries = 0;
-    for (let i = 1; i <= requests; i++) {
-      const key = keyName(Math.floor(ctx.random() * keys));
-      const rid = `${name}-${i}`;
-      const request: KvRequest = ctx.random() < writeRatio
-        ? { kind: "put", key, value: String(i), rid }
-        : { kind: "get", key, rid };
-      const start = ctx.now();
-      let done = false;
-      for (let attempt = 1; attempt <= attempts && !done; attempt++) {
+    let errors = 0, retries = 0, errorReplies = 0;
+    /** Sends `request` until a reply comes, at most `attempts` times; `undefined` if none did. */
+    const call = async (request: unknown, rid: string): Promise<KvReply | undefined> => {
+      for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          const reply = await ctx.request<KvReply>(options.server, request, { timeout });
-          if (reply.body.kind === "error") errors++;
-          else latencies.push(ctx.now() - start);
-          done = true;
+          return (await ctx.request<KvReply>(options.server, request, { timeout })).body;
         } catch (error) {
           if (error instanceof TimeoutError) {
             if (attempt < attempts) {
@@ -97,10 +103,37 @@ export function kvClient(options: KvClientOptions): ProcessFn {
           }
         }
       }
-      if (!done) errors++;
+      return undefined;
+    };
+    for (let i = 1; i <= Math.max(requests, badRequests); i++) {
+      if (i <= requests) {
+        const key = keyName(Math.floor(ctx.random() * keys));
+        const rid = `${name}-${i}`;
+        const request: KvRequest = ctx.random() < writeRatio
+          ? { kind: "put", key, value: String(i), rid }
+          : { kind: "get", key, rid };
+        const start = ctx.now();
+        const reply = await call(request, rid);
+        if (reply === undefined || reply.kind === "error") errors++;
+        else latencies.push(ctx.now() - start);
+      }
+      if (i <= badRequests) {
+        // An operation the server does not offer: the answer must be an error reply.
+        const rid = `${name}-bad${i}`;
+        const reply = await call({ kind: "incr", key: keyName(0), rid }, rid);
+        if (reply?.kind === "error") errorReplies++;
+        else errors++;
+      }
     }
     if (options.collector !== undefined) {
-      const report: KvReport = { kind: "report", client: ctx.self, latencies, errors, retries };
+      const report: KvReport = {
+        kind: "report",
+        client: ctx.self,
+        latencies,
+        errors,
+        retries,
+        errorReplies,
+      };
       await ctx.send(options.collector, report);
     }
   };
