@@ -1,0 +1,462 @@
+/// <reference lib="dom" />
+/**
+ * The browser viewer of a space-time diagram: decodes the embedded trace, builds the model
+ * incrementally (a live view appends events through the returned handle), and wires zoom,
+ * scroll, hover and click (clocks, happened-before cone), filters, aggregation and a replay
+ * slider to the canvas renderer.
+ *
+ * Self-contained (no imports at run time): the HTML writer inlines its source and passes the
+ * model functions in `lib`.
+ * @module
+ */
+import type { DiagramBuilder } from "./builder.ts";
+import type { cone, stepClock } from "./clocks.ts";
+import type { Aggregation, assignLanes, Lane } from "./lanes.ts";
+import type { Layout, layoutDiagram } from "./layout.ts";
+import type { DiagramEvent } from "./model.ts";
+import type { drawDiagram, Drawn } from "./_viewer_draw.ts";
+
+/** The trace as the HTML embeds it: strings once, events as arrays of string indices. */
+export interface ViewerData {
+  /** Title. */
+  readonly title: string;
+  /** Time unit caption (`virtual ms`, `wall ms`). */
+  readonly unit: string;
+  /** Every distinct string. */
+  readonly strings: readonly string[];
+  /** Events: [t, ev, at, id, from, to, kind, label, lamport, note] (strings by index, -1 absent). */
+  readonly events: readonly (readonly number[])[];
+  /** Vector clocks traced with events: [event index, clock]. */
+  readonly vcs: readonly (readonly [number, Record<string, number>])[];
+  /** Draw `ctl.lab` at first. */
+  readonly showControl: boolean;
+  /** Aggregation at first. */
+  readonly aggregate: Aggregation;
+}
+
+/** The model functions the viewer uses (inlined by the page). */
+export interface ViewerLib {
+  /** The builder class. */
+  readonly DiagramBuilder: typeof DiagramBuilder;
+  /** Lane assignment. */
+  readonly assignLanes: typeof assignLanes;
+  /** Layout. */
+  readonly layoutDiagram: typeof layoutDiagram;
+  /** Vector clock of a step. */
+  readonly stepClock: typeof stepClock;
+  /** Happened-before cone. */
+  readonly cone: typeof cone;
+  /** Canvas renderer. */
+  readonly drawDiagram: typeof drawDiagram;
+}
+
+/** What a mounted viewer offers to scripts (a live view, tests). */
+export interface ViewerHandle {
+  /** Appends trace events and redraws. */
+  append(events: readonly DiagramEvent[]): void;
+  /** Redraws now and returns what was drawn. */
+  draw(): Drawn;
+  /** Screen position (page CSS px) of the middle of a transmission's arrow, if drawn. */
+  locate(id: string, outcome?: string): { x: number; y: number } | undefined;
+  /** Shows the whole run. */
+  fit(): void;
+}
+
+/**
+ * Mounts the viewer in `root`.
+ *
+ * @example Type of the viewer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mountViewer } from "./_viewer.ts";
+ * assert.equal(typeof mountViewer, "function");
+ * ```
+ */
+export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib): ViewerHandle {
+  const S = (globalThis as unknown as { STYLE: { header: number; axis: number } }).STYLE;
+  const str = (i: number | undefined) => (i === undefined || i < 0 ? undefined : data.strings[i]);
+  const decode = (row: readonly number[]): DiagramEvent => {
+    const e: Record<string, unknown> = { t: row[0], ev: data.strings[row[1]], at: str(row[2]) };
+    const keys = ["id", "from", "to", "kind", "label"];
+    keys.forEach((key, i) => {
+      const v = str(row[3 + i]);
+      if (v !== undefined) e[key] = v;
+    });
+    if (row[8] !== undefined && row[8] >= 0) e.lamport = row[8];
+    const note = str(row[9]);
+    if (note !== undefined) e.note = note;
+    return e as unknown as DiagramEvent;
+  };
+  const builder = new lib.DiagramBuilder();
+  const vcs = new Map(data.vcs.map(([i, vc]) => [i, vc]));
+  data.events.forEach((row, i) => {
+    const e = decode(row);
+    builder.add(vcs.has(i) ? { ...e, vc: vcs.get(i) } : e);
+  });
+  const model = builder.model;
+
+  // DOM.
+  root.innerHTML = "";
+  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent: Element) => {
+    const node = document.createElement(tag);
+    node.className = cls;
+    parent.append(node);
+    return node;
+  };
+  const head = el("header", "dg-head", root);
+  el("h1", "", head).textContent = data.title;
+  const sub = el("p", "dg-sub", head);
+  const bar = el("div", "dg-bar", root);
+  const button = (text: string, title: string) => {
+    const b = el("button", "", bar);
+    b.textContent = text;
+    b.title = title;
+    return b;
+  };
+  const fitB = button("fit", "show the whole run (key 0)");
+  const outB = button("−", "zoom out (key -; or ctrl+wheel)");
+  const inB = button("+", "zoom in (key +; or ctrl+wheel)");
+  const aggL = el("label", "", bar);
+  aggL.append("lanes ");
+  const agg = el("select", "dg-agg", aggL);
+  for (const [v, t] of [["auto", "auto"], ["process", "one per process"], [
+    "family",
+    "per-request collapsed",
+  ], ["machine", "one per machine"]]) {
+    const o = el("option", "", agg);
+    o.value = v;
+    o.textContent = t;
+  }
+  agg.value = data.aggregate;
+  const ctlL = el("label", "", bar);
+  const ctl = el("input", "dg-ctl", ctlL);
+  ctl.type = "checkbox";
+  ctl.checked = data.showControl;
+  ctlL.append(" lab control traffic (ctl.lab)");
+  const filter = el("input", "dg-filter", bar);
+  filter.placeholder = "filter processes…";
+  const chips = el("div", "dg-chips", root);
+  const replay = el("div", "dg-replay", root);
+  const play = el("button", "", replay);
+  play.textContent = "▶ replay";
+  const slider = el("input", "dg-slider", replay);
+  slider.type = "range";
+  slider.min = "0";
+  slider.max = "1000";
+  slider.value = "1000";
+  const clock = el("span", "dg-now", replay);
+  const main = el("div", "dg-main", root);
+  const canvas = el("canvas", "", main);
+  const tip = el("div", "dg-tip", main);
+  const details = el("aside", "dg-details", root);
+  details.textContent = "Click a message: its clocks and its happened-before cone " +
+    "(blue: could have caused it; orange: could be caused by it).";
+
+  // State.
+  const hiddenMachines = new Set<string>();
+  const hiddenKinds = new Set<string>();
+  let lanes: Lane[] = [], layout: Layout;
+  let k = 1, ty = 0, sx = 0, now = Infinity, selected = -1;
+  let selCone: ReturnType<typeof lib.cone> | null = null;
+  let drawn: Drawn = { delivered: 0, drops: 0, tx: [], pts: [], markers: [], markerPts: [] };
+  let frame = 0;
+  const size = () => ({ w: main.clientWidth || 800, h: main.clientHeight || 600 });
+  const laneWidth = () =>
+    Math.max(64, Math.min(170, (size().w - S.axis - 8) / Math.max(lanes.length, 1)));
+
+  const relayout = () => {
+    const word = filter.value.trim();
+    const hide = [...hiddenMachines];
+    if (!ctl.checked) hide.push("ctl.lab");
+    const procs = word
+      ? model.processes.map((p) => ({
+        address: p.address,
+        machine: p.address.includes(word) ? p.machine : `\u0000hidden`,
+      }))
+      : model.processes;
+    const a = lib.assignLanes(procs, { aggregate: agg.value as Aggregation, hide: [...hide, "\u0000hidden"] });
+    lanes = a.lanes;
+    layout = lib.layoutDiagram(model, a);
+    const kinds = new Map<string, number>();
+    for (const tx of model.transmissions) kinds.set(tx.kind, (kinds.get(tx.kind) ?? 0) + 1);
+    const machines = [...new Set(model.processes.map((p) => p.machine))];
+    chips.innerHTML = "";
+    const chip = (text: string, off: boolean, toggle: () => void, cls: string) => {
+      const c = el("button", `dg-chip ${cls}${off ? " off" : ""}`, chips);
+      c.textContent = text;
+      c.onclick = () => {
+        toggle();
+        relayout();
+      };
+    };
+    chips.append("machines: ");
+    for (const m of machines) {
+      if (m === "ctl.lab") continue;
+      chip(m, hiddenMachines.has(m), () => {
+        if (!hiddenMachines.delete(m)) hiddenMachines.add(m);
+      }, "machine");
+    }
+    chips.append(" kinds: ");
+    for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1])) {
+      chip(`${kind} ${n}`, hiddenKinds.has(kind), () => {
+        if (!hiddenKinds.delete(kind)) hiddenKinds.add(kind);
+      }, "kind");
+    }
+    const delivered = model.transmissions.filter((t) => t.outcome === "delivered").length;
+    const dropped = model.transmissions.filter((t) => t.outcome === "dropped").length;
+    sub.textContent = `${model.events} events, ${model.processes.length} processes on ${
+      new Set(model.processes.map((p) => p.machine)).size
+    } machines, ${delivered} deliveries, ${dropped} drops; time flows down in ${data.unit}. ` +
+      `Wheel scrolls, ctrl+wheel zooms, drag pans, hover or click a message.`;
+    schedule();
+  };
+  const fit = () => {
+    const { h } = size();
+    const span = Math.max(model.span.max - model.span.min, 1e-3);
+    k = (h - S.header - 16) / span;
+    ty = Number.isFinite(model.span.min) ? model.span.min : 0;
+    sx = 0;
+    schedule();
+  };
+  const draw = (): Drawn => {
+    frame = 0;
+    const { w, h } = size();
+    const dpr = globalThis.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+    }
+    const g = canvas.getContext("2d")!;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawn = lib.drawDiagram(g, {
+      model,
+      lanes,
+      layout,
+      width: w,
+      height: h,
+      k,
+      ty,
+      sx,
+      laneW: laneWidth(),
+      now,
+      hiddenKinds,
+      selected,
+      cone: selCone,
+      unit: data.unit,
+    });
+    root.dataset.drawnDelivered = String(drawn.delivered);
+    root.dataset.drawnDrops = String(drawn.drops);
+    root.dataset.lanes = String(lanes.length);
+    return drawn;
+  };
+  function schedule(): void {
+    if (frame === 0) frame = requestAnimationFrame(() => draw());
+  }
+
+  // Hit testing and text.
+  const r3 = (n: number) => String(Math.round(n * 1000) / 1000);
+  const vcText = (vc: Record<string, number>) =>
+    "{" + Object.entries(vc).map(([a, n]) => `${a}: ${n}`).join(", ") + "}";
+  const describe = (i: number): string => {
+    const tx = model.transmissions[i];
+    const addr = (p: number) => model.processes[p].address;
+    const lines = [
+      `<b>${esc(tx.kind)}</b> ${esc(tx.label !== tx.kind ? tx.label : "")}`,
+      `${esc(addr(tx.from))} → ${esc(addr(tx.to))}`,
+      `sent ${r3(tx.t0)} ms` + (tx.outcome === "delivered"
+        ? `, delivered ${r3(tx.t1)} ms (flight ${r3(tx.t1 - tx.t0)} ms)`
+        : tx.outcome === "flight"
+        ? ", in flight"
+        : `, <b class="bad">${tx.outcome}</b> ${r3(tx.t1)} ms: ${esc(tx.note)}`),
+    ];
+    if (tx.attempt > 1) lines.push(`retransmission, attempt ${tx.attempt}`);
+    if (tx.copy === "duplicate") lines.push("a duplicate made by the network");
+    lines.push(
+      `Lamport clock ${tx.lamport}` +
+        (Number.isNaN(tx.lamportReceive) ? "" : ` → ${tx.lamportReceive} at the receiver`),
+    );
+    const traced = tx.vcSend !== undefined;
+    lines.push(
+      `vector clock at send ${vcText(tx.vcSend ?? lib.stepClock(model, tx.sendStep))}` +
+        (traced ? "" : " (computed)"),
+    );
+    if (tx.recvStep >= 0) {
+      lines.push(
+        `vector clock at delivery ${
+          vcText(tx.vcReceive ?? lib.stepClock(model, tx.recvStep))
+        }` + (tx.vcReceive ? "" : " (computed)"),
+      );
+    }
+    lines.push(`<span class="dim">id ${esc(tx.id)}</span>`);
+    return lines.join("<br>");
+  };
+  const esc = (s: string) =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const hit = (px: number, py: number): { tx: number } | { marker: number } | undefined => {
+    let best = 36, found: { tx: number } | { marker: number } | undefined;
+    for (let i = 0; i < drawn.markers.length; i++) {
+      const dx = drawn.markerPts[2 * i] - px, dy = drawn.markerPts[2 * i + 1] - py;
+      if (dx * dx + dy * dy < best) {
+        best = dx * dx + dy * dy;
+        found = { marker: drawn.markers[i] };
+      }
+    }
+    for (let i = 0; i < drawn.tx.length; i++) {
+      const x0 = drawn.pts[4 * i], y0 = drawn.pts[4 * i + 1];
+      const x1 = drawn.pts[4 * i + 2], y1 = drawn.pts[4 * i + 3];
+      const dx = x1 - x0, dy = y1 - y0, l2 = dx * dx + dy * dy || 1;
+      const f = Math.max(0, Math.min(1, ((px - x0) * dx + (py - y0) * dy) / l2));
+      const ex = x0 + f * dx - px, ey = y0 + f * dy - py;
+      if (ex * ex + ey * ey < best) {
+        best = ex * ex + ey * ey;
+        found = { tx: drawn.tx[i] };
+      }
+    }
+    return found;
+  };
+  const local = (ev: MouseEvent) => {
+    const r = canvas.getBoundingClientRect();
+    return { px: ev.clientX - r.left, py: ev.clientY - r.top };
+  };
+  canvas.addEventListener("mousemove", (ev) => {
+    if (dragging) {
+      sx = Math.max(0, sx - (ev.clientX - dragging.x));
+      ty -= (ev.clientY - dragging.y) / k;
+      dragging = { x: ev.clientX, y: ev.clientY };
+      schedule();
+      return;
+    }
+    const { px, py } = local(ev);
+    const h = hit(px, py);
+    if (!h) {
+      tip.style.display = "none";
+      return;
+    }
+    if ("tx" in h) tip.innerHTML = describe(h.tx);
+    else {
+      const m = layout.markers[h.marker];
+      tip.innerHTML = `<b>${m.type}</b> at ${r3(m.t)} ms on ${
+        esc(model.processes[m.proc].address)
+      }<br>${esc(m.note)}`;
+    }
+    tip.style.display = "block";
+    tip.style.left = `${Math.min(px + 14, size().w - 380)}px`;
+    tip.style.top = `${py + 14}px`;
+  });
+  canvas.addEventListener("mouseleave", () => (tip.style.display = "none"));
+  let dragging: { x: number; y: number } | null = null, moved = false;
+  canvas.addEventListener("mousedown", (ev) => {
+    dragging = { x: ev.clientX, y: ev.clientY };
+    moved = false;
+  });
+  globalThis.addEventListener("mouseup", (ev) => {
+    if (dragging && Math.abs(ev.clientX - dragging.x) + Math.abs(ev.clientY - dragging.y) > 3) {
+      moved = true;
+    }
+    dragging = null;
+  });
+  canvas.addEventListener("click", (ev) => {
+    if (moved) return;
+    const { px, py } = local(ev);
+    const h = hit(px, py);
+    if (h && "tx" in h) {
+      selected = h.tx;
+      selCone = lib.cone(model, h.tx);
+      details.innerHTML = describe(h.tx) +
+        `<br><b>happened-before</b>: ${selCone.past.size} message(s) before it (blue), ` +
+        `${selCone.future.size} after it (orange)`;
+    } else {
+      selected = -1;
+      selCone = null;
+    }
+    schedule();
+  });
+  const zoom = (factor: number, py: number) => {
+    const t = ty + (py - S.header) / k;
+    k = Math.max(1e-4, Math.min(k * factor, 5000));
+    ty = t - (py - S.header) / k;
+    schedule();
+  };
+  canvas.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const { py } = local(ev);
+    if (ev.ctrlKey || ev.metaKey) zoom(Math.exp(-ev.deltaY / 300), py);
+    else if (ev.shiftKey) sx = Math.max(0, sx + ev.deltaY);
+    else {
+      ty += ev.deltaY / k;
+      sx = Math.max(0, sx + ev.deltaX);
+    }
+    schedule();
+  }, { passive: false });
+  globalThis.addEventListener("keydown", (ev) => {
+    if (ev.target instanceof HTMLInputElement) return;
+    if (ev.key === "+" || ev.key === "=") zoom(1.5, size().h / 2);
+    else if (ev.key === "-") zoom(1 / 1.5, size().h / 2);
+    else if (ev.key === "0") fit();
+  });
+  fitB.onclick = fit;
+  inB.onclick = () => zoom(1.5, size().h / 2);
+  outB.onclick = () => zoom(1 / 1.5, size().h / 2);
+  agg.onchange = relayout;
+  ctl.onchange = relayout;
+  filter.oninput = relayout;
+  globalThis.addEventListener("resize", schedule);
+
+  // Replay.
+  const setNow = (f: number) => {
+    now = f >= 1 ? Infinity : model.span.min + f * (model.span.max - model.span.min);
+    clock.textContent = f >= 1 ? "end of run" : `${r3(now)} ms`;
+    schedule();
+  };
+  slider.oninput = () => setNow(Number(slider.value) / 1000);
+  let playing = 0;
+  play.onclick = () => {
+    if (playing) {
+      cancelAnimationFrame(playing);
+      playing = 0;
+      play.textContent = "▶ replay";
+      return;
+    }
+    play.textContent = "❚❚ pause";
+    let f = Number(slider.value) >= 1000 ? 0 : Number(slider.value) / 1000;
+    let last = performance.now();
+    const tick = (ts: number) => {
+      f = Math.min(1, f + (ts - last) / 12000);
+      last = ts;
+      slider.value = String(Math.round(f * 1000));
+      setNow(f);
+      if (f < 1) playing = requestAnimationFrame(tick);
+      else {
+        playing = 0;
+        play.textContent = "▶ replay";
+      }
+    };
+    playing = requestAnimationFrame(tick);
+  };
+  setNow(1);
+  relayout();
+  fit();
+  draw();
+  return {
+    append(events) {
+      for (const e of events) builder.add(e);
+      relayout();
+    },
+    draw,
+    locate(id, outcome) {
+      for (let i = 0; i < drawn.tx.length; i++) {
+        const tx = model.transmissions[drawn.tx[i]];
+        if (tx.id !== id || (outcome && tx.outcome !== outcome)) continue;
+        const r = canvas.getBoundingClientRect();
+        return {
+          x: r.left + (drawn.pts[4 * i] + drawn.pts[4 * i + 2]) / 2,
+          y: r.top + (drawn.pts[4 * i + 1] + drawn.pts[4 * i + 3]) / 2,
+        };
+      }
+      return undefined;
+    },
+    fit,
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * Space-time diagrams of a trace: a self-contained HTML viewer, a static SVG, and a
+ * ShiViz-compatible log; the incremental model and layout they share.
+ * @module
+ */
+export { DiagramBuilder } from "./builder.ts";
+export { cone, type Cone, stepClock } from "./clocks.ts";
+export { encodeEvents, toHtml } from "./html.ts";
+export { type Aggregation, assignLanes, type Lane, type LaneAssignment } from "./lanes.ts";
+export { type Arrow, type Layout, layoutDiagram, type Lifeline } from "./layout.ts";
+export type * from "./model.ts";
+export { type DiagramOptions, toSvg } from "./svg.ts";
