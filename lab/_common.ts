@@ -5,8 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { type Latency, parseLatency } from "../core/latency.ts";
-import { toMermaid } from "../core/mermaid.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
+import type { DiagramOptions } from "./diagram/svg.ts";
+import { checkTracePath, renderTrace } from "./diagram/trace_file.ts";
 
 /** A command-line mistake: the lab prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -85,7 +86,8 @@ export const COMMON_HELP = `Common flags:
                         ARCHLAB_AUTH_KEY instead of putting the key on the command line)
   --encrypt             with --auth: also seal every message body with AES-256-GCM
   --json                print one JSON object on stdout and nothing else there
-  --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram)
+  --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
+                        .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)
   -q, --quiet           no live narration
   -h, --help            this help`;
 
@@ -180,6 +182,9 @@ export function parseCommon(
   values: Record<string, unknown>,
   usage: string,
 ): CommonOptions {
+  if (typeof values.trace === "string") {
+    checkTracePath(values.trace, (m) => new UsageError(m, usage));
+  }
   const partitions: PartitionSpec[] = [];
   if (typeof values.partition === "string") {
     const [sides, when = "0"] = values.partition.split("@");
@@ -305,10 +310,17 @@ export function narrate(event: TraceEvent): string | undefined {
   }
 }
 
-/** Writes `trace` to `file`: `.mmd` as Mermaid, anything else as JSON Lines. */
-export async function writeTrace(trace: Trace, file: string): Promise<void> {
-  const text = file.endsWith(".mmd") ? toMermaid(trace.events) : trace.toJsonl();
-  await Deno.writeTextFile(file, text);
+/**
+ * Writes `trace` to `file` in the format of its extension: `.jsonl`, `.mmd` (Mermaid), `.svg`
+ * or `.html` (space-time diagram), `.shiviz` (ShiViz log). The title defaults to the command.
+ */
+export async function writeTrace(
+  trace: Trace,
+  file: string,
+  options: DiagramOptions = {},
+): Promise<void> {
+  const title = options.title ?? `deno task lab ${Deno.args.join(" ")}`;
+  await Deno.writeTextFile(file, renderTrace(trace.events, file, { ...options, title }));
 }
 
 /**

@@ -56,7 +56,9 @@ export async function runWorkload<R>(
     });
     await deployment.run(done.promise, { until: options.until });
     const trace = deployment.trace;
-    if (common.trace) await writeTrace(trace, common.trace);
+    if (common.trace) {
+      await writeTrace(trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
     return {
       reports,
       trace,

@@ -119,10 +119,12 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
   const aggL = el("label", "", bar);
   aggL.append("lanes ");
   const agg = el("select", "dg-agg", aggL);
-  for (const [v, t] of [["auto", "auto"], ["process", "one per process"], [
-    "family",
-    "per-request collapsed",
-  ], ["machine", "one per machine"]]) {
+  for (
+    const [v, t] of [["auto", "auto"], ["process", "one per process"], [
+      "family",
+      "per-request collapsed",
+    ], ["machine", "one per machine"]]
+  ) {
     const o = el("option", "", agg);
     o.value = v;
     o.textContent = t;
@@ -174,7 +176,10 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
         machine: p.address.includes(word) ? p.machine : `\u0000hidden`,
       }))
       : model.processes;
-    const a = lib.assignLanes(procs, { aggregate: agg.value as Aggregation, hide: [...hide, "\u0000hidden"] });
+    const a = lib.assignLanes(procs, {
+      aggregate: agg.value as Aggregation,
+      hide: [...hide, "\u0000hidden"],
+    });
     lanes = a.lanes;
     layout = lib.layoutDiagram(model, a);
     const kinds = new Map<string, number>();
@@ -204,9 +209,10 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     }
     const delivered = model.transmissions.filter((t) => t.outcome === "delivered").length;
     const dropped = model.transmissions.filter((t) => t.outcome === "dropped").length;
-    sub.textContent = `${model.events} events, ${model.processes.length} processes on ${
-      new Set(model.processes.map((p) => p.machine)).size
-    } machines, ${delivered} deliveries, ${dropped} drops; time flows down in ${data.unit}. ` +
+    sub.textContent =
+      `${model.events} events, ${model.processes.length} processes on ${
+        new Set(model.processes.map((p) => p.machine)).size
+      } machines, ${delivered} deliveries, ${dropped} drops; time flows down in ${data.unit}. ` +
       `Wheel scrolls, ctrl+wheel zooms, drag pans, hover or click a message.`;
     schedule();
   };
@@ -265,7 +271,8 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     const lines = [
       `<b>${esc(tx.kind)}</b> ${esc(tx.label !== tx.kind ? tx.label : "")}`,
       `${esc(addr(tx.from))} → ${esc(addr(tx.to))}`,
-      `sent ${r3(tx.t0)} ms` + (tx.outcome === "delivered"
+      `sent ${r3(tx.t0)} ms` +
+      (tx.outcome === "delivered"
         ? `, delivered ${r3(tx.t1)} ms (flight ${r3(tx.t1 - tx.t0)} ms)`
         : tx.outcome === "flight"
         ? ", in flight"
@@ -284,16 +291,14 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     );
     if (tx.recvStep >= 0) {
       lines.push(
-        `vector clock at delivery ${
-          vcText(tx.vcReceive ?? lib.stepClock(model, tx.recvStep))
-        }` + (tx.vcReceive ? "" : " (computed)"),
+        `vector clock at delivery ${vcText(tx.vcReceive ?? lib.stepClock(model, tx.recvStep))}` +
+          (tx.vcReceive ? "" : " (computed)"),
       );
     }
     lines.push(`<span class="dim">id ${esc(tx.id)}</span>`);
     return lines.join("<br>");
   };
-  const esc = (s: string) =>
-    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const hit = (px: number, py: number): { tx: number } | { marker: number } | undefined => {
     let best = 36, found: { tx: number } | { marker: number } | undefined;
     for (let i = 0; i < drawn.markers.length; i++) {

@@ -173,7 +173,11 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
         ? "#dd6b20"
         : "#e2e8f0";
     }
-    const dash = tx.control ? [1, 3] : tx.copy === "retransmit" ? [6, 3] : tx.copy === "duplicate"
+    const dash = tx.control
+      ? [1, 3]
+      : tx.copy === "retransmit"
+      ? [6, 3]
+      : tx.copy === "duplicate"
       ? [2, 3]
       : [];
     const b = batch(color, dash, tx.index === selected ? 3 : inCone ? 2 : 1.4);

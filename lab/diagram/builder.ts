@@ -177,15 +177,20 @@ export class DiagramBuilder {
     this.#transmit(e, "send");
   }
 
-  #transmit(e: DiagramEvent, copy: Transmission["copy"], untraced = false): Transmission | undefined {
+  #transmit(
+    e: DiagramEvent,
+    copy: Transmission["copy"],
+    untraced = false,
+  ): Transmission | undefined {
     if (!e.id || !e.from || !e.to) return undefined;
     const m = this.model;
     const sent = this.#sends.get(e.id);
     const same = this.#pending.get(e.id) ?? [];
     const attempt = copy === "retransmit"
-      ? Number(/attempt (\d+)/.exec(e.note ?? "")?.[1] ?? m.transmissions.filter((x) =>
-        x.id === e.id
-      ).length + 1)
+      ? Number(
+        /attempt (\d+)/.exec(e.note ?? "")?.[1] ??
+          m.transmissions.filter((x) => x.id === e.id).length + 1,
+      )
       : 1;
     const from = this.#proc(e.from, e.t, copy === "send" && !untraced).index;
     const to = this.#proc(e.to, e.t, false).index;
@@ -212,7 +217,9 @@ export class DiagramBuilder {
       recvStep: -1,
       vcSend: sent?.vc ?? e.vc,
     };
-    if (!sent) this.#sends.set(e.id, { step: tx.sendStep, t: e.t, label: tx.label, lamport: tx.lamport });
+    if (!sent) {
+      this.#sends.set(e.id, { step: tx.sendStep, t: e.t, label: tx.label, lamport: tx.lamport });
+    }
     m.transmissions.push(tx);
     same.push(tx);
     this.#pending.set(e.id, same);

@@ -101,7 +101,9 @@ export function assignLanes(
     if (lane >= 0) lanes[lane].members.push(i);
   });
   return {
-    lanes: lanes.map((l) => (l.members.length > 1 && l.label.includes("*")
+    lanes: lanes.map((
+      l,
+    ) => (l.members.length > 1 && l.label.includes("*")
       ? { ...l, label: `${l.label} ×${l.members.length}` }
       : l)
     ),

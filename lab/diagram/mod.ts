@@ -4,9 +4,19 @@
  * @module
  */
 export { DiagramBuilder } from "./builder.ts";
-export { cone, type Cone, stepClock } from "./clocks.ts";
+export { type Cone, cone, stepClock } from "./clocks.ts";
 export { encodeEvents, toHtml } from "./html.ts";
-export { type Aggregation, assignLanes, type Lane, type LaneAssignment } from "./lanes.ts";
+export type { ViewerData } from "./_viewer.ts";
+export {
+  type Aggregation,
+  assignLanes,
+  type Lane,
+  type LaneAssignment,
+  type LaneOptions,
+} from "./lanes.ts";
 export { type Arrow, type Layout, layoutDiagram, type Lifeline } from "./layout.ts";
 export type * from "./model.ts";
 export { type DiagramOptions, toSvg } from "./svg.ts";
+export { SHIVIZ_REGEX, toShiviz } from "./shiviz.ts";
+export { checkTracePath, renderTrace, TRACE_FORMATS, traceFormat } from "./trace_file.ts";
+export type { TraceEvent } from "../../core/trace.ts";

@@ -102,7 +102,9 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${r1(width)}" height="${r1(height)}" ` +
-      `viewBox="0 0 ${r1(width)} ${r1(height)}" font-family="system-ui, sans-serif" font-size="11">`,
+      `viewBox="0 0 ${r1(width)} ${
+        r1(height)
+      }" font-family="system-ui, sans-serif" font-size="11">`,
     `<style>.msg line{stroke-width:1.4}.msg.retransmit line{stroke-dasharray:6 3}` +
       `.msg.duplicate line{stroke-dasharray:2 3}.msg.control line{stroke-dasharray:1 3;stroke-width:1}` +
       `.lbl{fill:#2d3748;paint-order:stroke;stroke:#fff;stroke-width:3px}` +
@@ -137,7 +139,9 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
     const name = lane.label.replace(`@${lane.machine}`, "");
     out.push(
       `<text class="lane" x="${r1(x(i))}" y="${STYLE.header + 16}" text-anchor="middle">` +
-        `<title>${esc(lane.label)}</title>${esc(name.length > laneW / 6 ? name.slice(0, Math.floor(laneW / 6) - 1) + "…" : name)}</text>`,
+        `<title>${esc(lane.label)}</title>${
+          esc(name.length > laneW / 6 ? name.slice(0, Math.floor(laneW / 6) - 1) + "…" : name)
+        }</text>`,
     );
   });
   // Time axis.
@@ -206,7 +210,9 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
       );
     } else if (m.type === "restart") {
       out.push(
-        `<circle class="marker restart" cx="${r1(mx)}" cy="${r1(my)}" r="5" fill="${STYLE.restart}">` +
+        `<circle class="marker restart" cx="${r1(mx)}" cy="${
+          r1(my)
+        }" r="5" fill="${STYLE.restart}">` +
           `${title}</circle>`,
       );
     } else if (m.type !== "spawn") {
@@ -227,7 +233,13 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
     const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
     const tox = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
     const y0 = y(a.t0), y1 = Math.max(y(a.t1), y0 + (a.from === a.to ? 6 : 0));
-    const color = tx.control ? STYLE.control : tx.outcome === "dropped" ? STYLE.drop : tx.outcome === "suppressed" ? STYLE.suppressed : kindColor(tx.kind);
+    const color = tx.control
+      ? STYLE.control
+      : tx.outcome === "dropped"
+      ? STYLE.drop
+      : tx.outcome === "suppressed"
+      ? STYLE.suppressed
+      : kindColor(tx.kind);
     const cls = `msg ${tx.outcome} ${tx.copy}${tx.control ? " control" : ""}${
       tx.lost ? " lost" : ""
     }`;
