@@ -108,7 +108,7 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
     `<style>.msg line{stroke-width:1.4}.msg.retransmit line{stroke-dasharray:6 3}` +
       `.msg.duplicate line{stroke-dasharray:2 3}.msg.control line{stroke-dasharray:1 3;stroke-width:1}` +
       `.lbl{fill:#2d3748;paint-order:stroke;stroke:#fff;stroke-width:3px}` +
-      `.msg:hover line{stroke-width:3}</style>`,
+      `.stub line{opacity:.45}.msg:hover line{stroke-width:3}</style>`,
     `<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" ` +
       `markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" ` +
       `fill="context-stroke"/></marker></defs>`,
@@ -240,9 +240,9 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
       : tx.outcome === "suppressed"
       ? STYLE.suppressed
       : kindColor(tx.kind);
-    const cls = `msg ${tx.outcome} ${tx.copy}${tx.control ? " control" : ""}${
-      tx.lost ? " lost" : ""
-    }`;
+    const cls = `${a.from < 0 || a.to < 0 ? "stub" : "msg"} ${tx.outcome} ${tx.copy}${
+      tx.control ? " control" : ""
+    }${tx.lost ? " lost" : ""}`;
     const what = `${tx.kind} ${tx.label !== tx.kind ? tx.label : ""}`.trim();
     const title = `${what}\n${esc(model.processes[tx.from].address)} -> ${
       esc(model.processes[tx.to].address)
