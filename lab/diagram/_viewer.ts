@@ -56,10 +56,35 @@ export interface ViewerHandle {
   append(events: readonly DiagramEvent[]): void;
   /** Redraws now and returns what was drawn. */
   draw(): Drawn;
-  /** Screen position (page CSS px) of the middle of a transmission's arrow, if drawn. */
-  locate(id: string, outcome?: string): { x: number; y: number } | undefined;
+  /** Page positions (CSS px) of the middle and the end of a transmission's arrow, if drawn. */
+  locate(
+    id: string,
+    outcome?: string,
+  ): { x: number; y: number; endX: number; endY: number } | undefined;
+  /** What the current lanes and layout hold, counted by kind of element. */
+  summary(): ViewerSummary;
   /** Shows the whole run. */
   fit(): void;
+}
+
+/** Counts of what a viewer's layout holds. */
+export interface ViewerSummary {
+  /** Lane labels, left to right. */
+  readonly lanes: string[];
+  /** Arrows by outcome (`delivered`, `dropped`, ...). */
+  readonly outcomes: Record<string, number>;
+  /** Arrows by kind. */
+  readonly kinds: Record<string, number>;
+  /** Arrows by copy (`send`, `retransmit`, `duplicate`). */
+  readonly copies: Record<string, number>;
+  /** Bands by type (`partition`, `blocked`, `sync`, `waiting`). */
+  readonly bands: Record<string, number>;
+  /** Markers by type. */
+  readonly markers: Record<string, number>;
+  /** Highest epoch of any lifeline. */
+  readonly epochs: number;
+  /** Notes of dropped arrows. */
+  readonly dropNotes: string[];
 }
 
 /**
@@ -458,9 +483,28 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
         return {
           x: r.left + (drawn.pts[4 * i] + drawn.pts[4 * i + 2]) / 2,
           y: r.top + (drawn.pts[4 * i + 1] + drawn.pts[4 * i + 3]) / 2,
+          endX: r.left + drawn.pts[4 * i + 2],
+          endY: r.top + drawn.pts[4 * i + 3],
         };
       }
       return undefined;
+    },
+    summary() {
+      const tally = (keys: string[]) => {
+        const out: Record<string, number> = {};
+        for (const key of keys) out[key] = (out[key] ?? 0) + 1;
+        return out;
+      };
+      return {
+        lanes: lanes.map((l) => l.label),
+        outcomes: tally(layout.arrows.map((a) => a.tx.outcome)),
+        kinds: tally(layout.arrows.map((a) => a.tx.kind)),
+        copies: tally(layout.arrows.map((a) => a.tx.copy)),
+        bands: tally(layout.bands.map((b) => b.type)),
+        markers: tally(layout.markers.map((m) => m.type)),
+        epochs: Math.max(0, ...layout.lifelines.map((l) => l.epoch)),
+        dropNotes: layout.arrows.filter((a) => a.tx.outcome === "dropped").map((a) => a.tx.note),
+      };
     },
     fit,
   };

@@ -223,9 +223,6 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     g.fill(b.heads);
   }
   g.setLineDash([]);
-  g.lineWidth = 2.5;
-  g.strokeStyle = S.drop;
-  g.stroke(crosses);
   g.lineWidth = 1.5;
   g.strokeStyle = S.suppressed;
   g.fillStyle = "#fff";
@@ -244,6 +241,9 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       g.fillText(text, lx, ly);
     }
   }
+  g.lineWidth = 2.5;
+  g.strokeStyle = S.drop;
+  g.stroke(crosses);
   // Markers.
   layout.markers.forEach((m, i) => {
     if (m.t > now || m.t < ty || m.t > tEnd || m.type === "spawn") return;

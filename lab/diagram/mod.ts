@@ -6,7 +6,7 @@
 export { DiagramBuilder } from "./builder.ts";
 export { type Cone, cone, stepClock } from "./clocks.ts";
 export { encodeEvents, toHtml } from "./html.ts";
-export type { ViewerData } from "./_viewer.ts";
+export type { ViewerData, ViewerHandle, ViewerSummary } from "./_viewer.ts";
 export {
   type Aggregation,
   assignLanes,
