@@ -167,3 +167,20 @@ Deno.test("lab --trace writes each format by its extension", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("toHtml() of a 20,000-event run stays under 5 MB", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["client-server", "--sim", "--requests", "1334", "--drop", "0.05", "--quiet"];
+    for (const ext of ["jsonl", "html"]) {
+      const run = await runLab(...args, "--trace", `${dir}/big.${ext}`);
+      assertEquals(run.code, 0, run.stderr);
+    }
+    const events = (await Deno.readTextFile(`${dir}/big.jsonl`)).trim().split("\n").length;
+    assertTrue(events >= 20_000, `only ${events} events`);
+    const { size } = await Deno.stat(`${dir}/big.html`);
+    assertTrue(size < 5_000_000, `${size} bytes`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -114,7 +114,16 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       g.fillText(`partition ${b.note}`, width - 8, y0 + 12);
     } else {
       g.fillStyle = S[b.type];
-      g.fillRect(x(b.lane) - 5, y0, 10, Math.max(y1 - y0, 2));
+      g.fillRect(x(b.lane) - 6, y0, 12, Math.max(y1 - y0, 2));
+      if (b.type === "blocked" || b.type === "sync") {
+        g.fillStyle = b.type === "blocked" ? S.timeout : "#2b6cb0";
+        g.textAlign = "left";
+        g.fillText(
+          b.type === "blocked" ? "blocked (in doubt)" : "waits (rendezvous)",
+          x(b.lane) + 9,
+          y0 + 11,
+        );
+      }
     }
   }
   // Lifelines.
@@ -195,7 +204,7 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       b.heads.moveTo(endX, ey);
       b.heads.lineTo(endX - 8 * Math.cos(ang - 0.4), ey - 8 * Math.sin(ang - 0.4));
       b.heads.lineTo(endX - 8 * Math.cos(ang + 0.4), ey - 8 * Math.sin(ang + 0.4));
-      b.heads.closePath();
+      // No closePath(): on a long Path2D it costs time linear in the path (fill closes anyway).
       if (tx.outcome === "delivered" && a.from >= 0 && a.to >= 0) drawn.delivered++;
     } else if (tx.outcome === "dropped") {
       crosses.moveTo(endX - 5, ey - 5);
@@ -230,13 +239,17 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
   g.stroke(rings);
   g.fillStyle = "#1a202c";
   g.fill(dots);
-  if (labels.length <= 250) {
+  if (labels.length <= 400) {
     g.font = "10px system-ui, sans-serif";
     g.textAlign = "center";
     g.lineWidth = 3;
     g.strokeStyle = "#fff";
     g.fillStyle = "#2d3748";
+    const taken = new Set<string>();
     for (const [text, lx, ly] of labels) {
+      const cell = `${Math.round(lx / 90)},${Math.round(ly / 13)}`;
+      if (taken.has(cell)) continue;
+      taken.add(cell);
       g.strokeText(text, lx, ly);
       g.fillText(text, lx, ly);
     }

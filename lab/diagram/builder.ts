@@ -327,7 +327,10 @@ export class DiagramBuilder {
   #timer(e: DiagramEvent): void {
     const p = this.#proc(e.at, e.t);
     const note = e.note ?? "";
-    if (!note.startsWith("timeout")) return this.#marker(p.index, e.t, "timer", note);
+    // A receive that timed out is a poll; a request that timed out is a timeout worth a mark.
+    if (!note.startsWith("timeout") || note.startsWith("timeout: receive")) {
+      return this.#marker(p.index, e.t, "timer", note);
+    }
     this.#marker(p.index, e.t, "timeout", note);
     const sent = e.id ? this.#sends.get(e.id) : undefined;
     if (sent) {

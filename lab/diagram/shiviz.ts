@@ -30,7 +30,8 @@ function describe(e: TraceEvent): string {
   if (e.note) parts.push(`(${e.note})`);
   if (e.id) parts.push(`id=${e.id}`);
   parts.push(`t=${Math.round(e.t * 1000) / 1000}`);
-  return parts.join(" ").replace(/[\r\n]+/g, " ");
+  const line = parts.join(" ");
+  return line.includes("\n") || line.includes("\r") ? line.replace(/[\r\n]+/g, " ") : line;
 }
 
 /**

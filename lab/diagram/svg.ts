@@ -27,7 +27,9 @@ export interface DiagramOptions {
 }
 
 const esc = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  /[&<>"]/.test(s)
+    ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    : s;
 const r1 = (n: number): string => String(Math.round(n * 10) / 10);
 
 /** A tick step of 1, 2 or 5 times a power of ten, at least `min` ms. */
@@ -166,9 +168,16 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
       );
     } else {
       out.push(
-        `<rect class="band ${b.type}" x="${r1(x(b.lane) - 5)}" y="${r1(y(b.t0))}" width="10" ` +
+        `<rect class="band ${b.type}" x="${r1(x(b.lane) - 6)}" y="${r1(y(b.t0))}" width="12" ` +
           `height="${r1(h)}" fill="${STYLE[b.type]}"><title>${esc(b.note)}</title></rect>`,
       );
+      if (b.type === "blocked" || b.type === "sync") {
+        out.push(
+          `<text x="${r1(x(b.lane) + 9)}" y="${r1(y(b.t0) + 11)}" fill="${
+            b.type === "blocked" ? STYLE.timeout : "#2b6cb0"
+          }">${b.type === "blocked" ? "blocked (in doubt)" : "waits (rendezvous)"}</text>`,
+        );
+      }
     }
   }
   // Lifelines.
