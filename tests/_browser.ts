@@ -18,20 +18,21 @@ export const OUT_DIR: string = new URL("./out/", import.meta.url).pathname;
  */
 export async function withBrowser<T>(
   fn: (page: Page, browser: Browser) => Promise<T>,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; executablePath?: string } = {},
 ): Promise<T> {
+  const executablePath = options.executablePath ?? CHROMIUM;
   try {
-    await Deno.stat(CHROMIUM);
+    await Deno.stat(executablePath);
   } catch (error) {
     throw new Error(
-      `Cannot run the browser tests: ${CHROMIUM} is missing (${(error as Error).message}). ` +
+      `Cannot run the browser tests: ${executablePath} is missing (${(error as Error).message}). ` +
         "Install Debian's Chromium: apt-get update && apt-get install -y chromium " +
         "(.ci/run does this in CI)",
     );
   }
   const profile = await Deno.makeTempDir({ prefix: "archlab-chromium-" });
   const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: [
       "--no-sandbox",
       "--headless=new",

@@ -37,6 +37,16 @@ const dataset = (page: Page) =>
 const summary = (page: Page): Promise<ViewerSummary> =>
   page.evaluate(() => (globalThis as unknown as Win).archlabDiagram.summary());
 
+Deno.test("withBrowser() fails, saying how to install Chromium, when the browser is missing", async () => {
+  let message = "";
+  try {
+    await withBrowser(() => Promise.resolve(), { executablePath: "/nonexistent/chromium" });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assertTrue(message.includes("apt-get install -y chromium"), message);
+});
+
 Deno.test("toHtml() in Chromium draws every delivery, a cross per drop, and clocks on hover", async () => {
   const events = await labRun(
     "client_server",
