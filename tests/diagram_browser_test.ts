@@ -27,8 +27,8 @@ async function labRun(name: string, ...args: string[]): Promise<DiagramEvent[]> 
 }
 
 /** Opens a diagram page and waits until its first frame is drawn. */
-async function open(page: Page, file: string): Promise<void> {
-  await page.goto(`file://${await outPath(file)}`);
+async function open(page: Page, file: string, hash = ""): Promise<void> {
+  await page.goto(`file://${await outPath(file)}${hash}`);
   await page.waitForFunction(() => document.getElementById("dg")?.dataset.drawnDelivered);
 }
 
@@ -207,8 +207,8 @@ Deno.test("toHtml() makes each lecture concept recognisable in Chromium", async 
   await labRun("total_order", "group", "--sim", "--order", "total");
   await labRun("gossip", "p2p", "--sim", "--peers", "16", "--mode", "push");
   await withBrowser(async (page) => {
-    const look = async (name: string): Promise<ViewerSummary> => {
-      await open(page, `${name}.html`);
+    const look = async (name: string, hash = ""): Promise<ViewerSummary> => {
+      await open(page, `${name}.html`, hash);
       await page.screenshot({ path: await outPath(`${name}.png`) });
       return await summary(page);
     };
@@ -232,10 +232,12 @@ Deno.test("toHtml() makes each lecture concept recognisable in Chromium", async 
     assertTrue(tpc.bands.blocked >= 1, "a participant blocked in doubt");
     assertTrue(tpc.markers.crash >= 1, "the coordinator crashes");
 
-    const total = await look("total_order");
+    const total = await look("total_order", "#kinds=g-submit,g-order");
     assertTrue(total.kinds["g-order"] > 10, "the sequencer's order messages");
 
-    const gossip = await look("gossip");
+    const gossip = await look("gossip", "#kinds=put,g-delta");
     assertTrue(gossip.lanes.length >= 16, "one lifeline per peer");
+    const spread = Number((await dataset(page)).drawnDelivered);
+    assertEquals(spread, gossip.kinds["g-delta"], "only the update's spread is drawn");
   }, { width: 1400, height: 1000 });
 });

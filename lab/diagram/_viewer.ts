@@ -189,7 +189,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
   let frame = 0;
   const size = () => ({ w: main.clientWidth || 800, h: main.clientHeight || 600 });
   const laneWidth = () =>
-    Math.max(64, Math.min(170, (size().w - S.axis - 8) / Math.max(lanes.length, 1)));
+    Math.max(48, Math.min(170, (size().w - S.axis - 8) / Math.max(lanes.length, 1)));
 
   const relayout = () => {
     const word = filter.value.trim();
@@ -211,11 +211,19 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     for (const tx of model.transmissions) kinds.set(tx.kind, (kinds.get(tx.kind) ?? 0) + 1);
     const machines = [...new Set(model.processes.map((p) => p.machine))];
     chips.innerHTML = "";
-    const chip = (text: string, off: boolean, toggle: () => void, cls: string) => {
+    const chip = (
+      text: string,
+      off: boolean,
+      toggle: (ev: MouseEvent) => void,
+      cls: string,
+    ): void => {
       const c = el("button", `dg-chip ${cls}${off ? " off" : ""}`, chips);
       c.textContent = text;
-      c.onclick = () => {
-        toggle();
+      c.title = cls === "kind"
+        ? "click: hide or show; shift+click: this kind alone"
+        : "hide or show";
+      c.onclick = (ev) => {
+        toggle(ev);
         relayout();
       };
     };
@@ -228,8 +236,17 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     }
     chips.append(" kinds: ");
     for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1])) {
-      chip(`${kind} ${n}`, hiddenKinds.has(kind), () => {
-        if (!hiddenKinds.delete(kind)) hiddenKinds.add(kind);
+      chip(`${kind} ${n}`, hiddenKinds.has(kind), (ev) => {
+        if (!ev.shiftKey) {
+          if (!hiddenKinds.delete(kind)) hiddenKinds.add(kind);
+          return;
+        }
+        // Shift+click: this kind alone (or everything again).
+        const alone = kinds.size - hiddenKinds.size === 1 && !hiddenKinds.has(kind);
+        hiddenKinds.clear();
+        if (!alone) {
+          for (const other of kinds.keys()) if (other !== kind) hiddenKinds.add(other);
+        }
       }, "kind");
     }
     const delivered = model.transmissions.filter((t) => t.outcome === "delivered").length;
@@ -466,8 +483,23 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     playing = requestAnimationFrame(tick);
   };
   setNow(1);
+  // The page address can choose what to show first: #kinds=put,g-delta (only those kinds),
+  // #t=100..300 (that window, ms), #lanes=machine, #ctl (with the lab's own traffic).
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const only = hash.get("kinds");
+  if (only) {
+    const keep = only.split(",");
+    for (const tx of model.transmissions) if (!keep.includes(tx.kind)) hiddenKinds.add(tx.kind);
+  }
+  if (hash.get("lanes")) agg.value = hash.get("lanes")!;
+  if (hash.has("ctl")) ctl.checked = true;
   relayout();
   fit();
+  const win = /^(-?[\d.]+)\.\.(-?[\d.]+)$/.exec(hash.get("t") ?? "");
+  if (win && Number(win[2]) > Number(win[1])) {
+    ty = Number(win[1]);
+    k = (size().h - S.header - 16) / (Number(win[2]) - ty);
+  }
   draw();
   return {
     append(events) {

@@ -150,6 +150,7 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
   };
   const crosses = new Path2D(), rings = new Path2D(), dots = new Path2D();
   const labels: [string, number, number][] = [];
+  const dropNotes: [string, number, number][] = [];
   const { selected, cone } = scene;
   for (const a of layout.arrows) {
     const tx = a.tx;
@@ -207,6 +208,7 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       // No closePath(): on a long Path2D it costs time linear in the path (fill closes anyway).
       if (tx.outcome === "delivered" && a.from >= 0 && a.to >= 0) drawn.delivered++;
     } else if (tx.outcome === "dropped") {
+      if (tx.note && tx.note !== "lost") dropNotes.push([tx.note.slice(0, 32), endX + 8, ey + 4]);
       crosses.moveTo(endX - 5, ey - 5);
       crosses.lineTo(endX + 5, ey + 5);
       crosses.moveTo(endX + 5, ey - 5);
@@ -257,6 +259,12 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
   g.lineWidth = 2.5;
   g.strokeStyle = S.drop;
   g.stroke(crosses);
+  if (dropNotes.length <= 150) {
+    g.font = "10px system-ui, sans-serif";
+    g.textAlign = "left";
+    g.fillStyle = S.drop;
+    for (const [text, lx, ly] of dropNotes) g.fillText(text, lx, ly);
+  }
   // Markers.
   layout.markers.forEach((m, i) => {
     if (m.t > now || m.t < ty || m.t > tEnd || m.type === "spawn") return;

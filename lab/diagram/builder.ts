@@ -192,7 +192,8 @@ export class DiagramBuilder {
           m.transmissions.filter((x) => x.id === e.id).length + 1,
       )
       : 1;
-    const from = this.#proc(e.from, e.t, copy === "send" && !untraced).index;
+    // Only a traced send is the sender acting: other copies never reopen an ended lifeline.
+    const from = this.#proc(e.from, e.t, e.ev === "send").index;
     const to = this.#proc(e.to, e.t, false).index;
     const tx: Transmission = {
       index: m.transmissions.length,

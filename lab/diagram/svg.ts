@@ -272,6 +272,13 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
       }/>`,
     );
     if (tx.outcome === "dropped") {
+      if (labels && tx.note && tx.note !== "lost") {
+        out.push(
+          `<text x="${r1(tox + 8)}" y="${r1(y1 + 4)}" fill="${STYLE.drop}" font-size="10">${
+            esc(tx.note.slice(0, 32))
+          }</text>`,
+        );
+      }
       out.push(
         `<path class="drop-mark" d="M${r1(tox - 5)},${r1(y1 - 5)}l10,10M${r1(tox + 5)},${
           r1(y1 - 5)
