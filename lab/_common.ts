@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { type Latency, parseLatency } from "../core/latency.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import type { DiagramOptions } from "./diagram/svg.ts";
-import { checkTracePath, renderTrace } from "./diagram/trace_file.ts";
+import { checkTracePath } from "./diagram/trace_path.ts";
 
 /** A command-line mistake: the lab prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -320,6 +320,8 @@ export async function writeTrace(
   options: DiagramOptions = {},
 ): Promise<void> {
   const title = options.title ?? `deno task lab ${Deno.args.join(" ")}`;
+  // Loaded when needed: the machines' OS processes import this module but never draw.
+  const { renderTrace } = await import("./diagram/trace_file.ts");
   await Deno.writeTextFile(file, renderTrace(trace.events, file, { ...options, title }));
 }
 

@@ -122,6 +122,28 @@ Deno.test("toHtml() in Chromium draws every delivery, a cross per drop, and cloc
   });
 });
 
+Deno.test("a mounted viewer grows as events are appended (what a live view does)", async () => {
+  const events = await labRun("append", "client-server", "--sim", "--seed", "5", "--drop", "0.1");
+  const half = events.length >> 1;
+  await Deno.writeTextFile(await outPath("append.html"), toHtml(events.slice(0, half)));
+  const visible = (e: DiagramEvent) =>
+    e.ev === "deliver" && !e.to?.endsWith("@ctl.lab") && !e.from?.endsWith("@ctl.lab");
+  await withBrowser(async (page) => {
+    await open(page, "append.html");
+    assertEquals(
+      Number((await dataset(page)).drawnDelivered),
+      events.slice(0, half).filter(visible).length,
+    );
+    await page.evaluate((rest) => {
+      const viewer = (globalThis as unknown as Win).archlabDiagram;
+      viewer.append(rest);
+      viewer.fit();
+      viewer.draw();
+    }, events.slice(half));
+    assertEquals(Number((await dataset(page)).drawnDelivered), events.filter(visible).length);
+  });
+});
+
 Deno.test("toSvg() in Chromium: one msg element per delivery and a drop mark per drop", async () => {
   const events = await labRun(
     "client_server_svg",

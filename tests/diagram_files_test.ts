@@ -6,7 +6,8 @@
  */
 import { toShiviz } from "../lab/diagram/shiviz.ts";
 import { toSvg } from "../lab/diagram/svg.ts";
-import { checkTracePath, renderTrace } from "../lab/diagram/trace_file.ts";
+import { renderTrace } from "../lab/diagram/trace_file.ts";
+import { checkTracePath } from "../lab/diagram/trace_path.ts";
 import type { DiagramEvent } from "../lab/diagram/model.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { runLab } from "./_lab.ts";

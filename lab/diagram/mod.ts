@@ -18,5 +18,6 @@ export { type Arrow, type Layout, layoutDiagram, type Lifeline } from "./layout.
 export type * from "./model.ts";
 export { type DiagramOptions, toSvg } from "./svg.ts";
 export { SHIVIZ_REGEX, toShiviz } from "./shiviz.ts";
-export { checkTracePath, renderTrace, TRACE_FORMATS, traceFormat } from "./trace_file.ts";
+export { renderTrace } from "./trace_file.ts";
+export { checkTracePath, TRACE_FORMATS, traceFormat } from "./trace_path.ts";
 export type { TraceEvent } from "../../core/trace.ts";
