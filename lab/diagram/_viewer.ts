@@ -258,11 +258,25 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
       `Wheel scrolls, ctrl+wheel zooms, drag pans, hover or click a message.`;
     schedule();
   };
+  /** Shows what is drawn between visible lanes (traffic to hidden lanes may run on longer). */
   const fit = () => {
     const { h } = size();
-    const span = Math.max(model.span.max - model.span.min, 1e-3);
-    k = (h - S.header - 16) / span;
-    ty = Number.isFinite(model.span.min) ? model.span.min : 0;
+    let lo = Infinity, hi = -Infinity;
+    for (const a of layout.arrows) {
+      if (a.from < 0 || a.to < 0) continue;
+      lo = Math.min(lo, a.t0);
+      hi = Math.max(hi, a.t1);
+    }
+    for (const m of layout.markers) {
+      lo = Math.min(lo, m.t);
+      hi = Math.max(hi, m.t);
+    }
+    if (!(hi > lo)) {
+      lo = Number.isFinite(model.span.min) ? model.span.min : 0;
+      hi = Math.max(model.span.max, lo + 1e-3);
+    }
+    k = (h - S.header - 16) / (hi - lo);
+    ty = lo;
     sx = 0;
     schedule();
   };

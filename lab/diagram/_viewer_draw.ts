@@ -174,6 +174,8 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       : tx.outcome === "suppressed"
       ? S.suppressed
       : colorOf(tx.kind);
+    const stub = a.from < 0 || a.to < 0;
+    if (stub) color = "#cbd5e0";
     if (selected >= 0) {
       color = tx.index === selected
         ? "#1a202c"
@@ -207,6 +209,8 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       b.heads.lineTo(endX - 8 * Math.cos(ang + 0.4), ey - 8 * Math.sin(ang + 0.4));
       // No closePath(): on a long Path2D it costs time linear in the path (fill closes anyway).
       if (tx.outcome === "delivered" && a.from >= 0 && a.to >= 0) drawn.delivered++;
+    } else if (stub) {
+      // Traffic with a hidden lane: a faint stub, its fate shown only on hover.
     } else if (tx.outcome === "dropped") {
       if (tx.note && tx.note !== "lost") dropNotes.push([tx.note.slice(0, 32), endX + 8, ey + 4]);
       crosses.moveTo(endX - 5, ey - 5);
@@ -218,7 +222,7 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       rings.moveTo(endX + 4, ey);
       rings.arc(endX, ey, 4, 0, Math.PI * 2);
     }
-    if (!tx.control && Math.abs(ey - y0) > 10) {
+    if (!tx.control && !stub && Math.abs(ey - y0) > 10) {
       const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
         tx.label;
       labels.push([tag.slice(0, 28), (fx + endX) / 2, (y0 + ey) / 2 - 3]);

@@ -242,7 +242,10 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
     const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
     const tox = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
     const y0 = y(a.t0), y1 = Math.max(y(a.t1), y0 + (a.from === a.to ? 6 : 0));
-    const color = tx.control
+    const stub = a.from < 0 || a.to < 0;
+    const color = stub
+      ? "#cbd5e0"
+      : tx.control
       ? STYLE.control
       : tx.outcome === "dropped"
       ? STYLE.drop
@@ -271,7 +274,9 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
         tx.outcome === "delivered" || tx.outcome === "flight" ? ' marker-end="url(#head)"' : ""
       }/>`,
     );
-    if (tx.outcome === "dropped") {
+    if (stub) {
+      // Traffic with a hidden lane: a faint stub, its fate in the tooltip.
+    } else if (tx.outcome === "dropped") {
       if (labels && tx.note && tx.note !== "lost") {
         out.push(
           `<text x="${r1(tox + 8)}" y="${r1(y1 + 4)}" fill="${STYLE.drop}" font-size="10">${
@@ -290,7 +295,7 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
           `stroke="${STYLE.suppressed}" stroke-width="1.5"/>`,
       );
     }
-    if (labels && !tx.control) {
+    if (labels && !tx.control && !stub) {
       const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
         tx.label;
       out.push(
