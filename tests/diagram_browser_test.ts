@@ -8,7 +8,8 @@
 import type { Page } from "puppeteer-core";
 import { Simulator } from "../core/simulator.ts";
 import { toHtml } from "../lab/diagram/html.ts";
-import type { ViewerHandle, ViewerSummary } from "../lab/diagram/_viewer.ts";
+import type { ViewerHandle } from "../lab/diagram/_viewer.ts";
+import type { ViewerSummary } from "../lab/diagram/_viewer_text.ts";
 import type { DiagramEvent } from "../lab/diagram/model.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { outPath, withBrowser } from "./_browser.ts";

@@ -15,6 +15,14 @@ import type { Aggregation, assignLanes, Lane } from "./lanes.ts";
 import type { Layout, layoutDiagram } from "./layout.ts";
 import type { DiagramEvent } from "./model.ts";
 import type { drawDiagram, Drawn } from "./_viewer_draw.ts";
+import type { renderChips, viewerDom } from "./_viewer_dom.ts";
+import type {
+  decodeEvent,
+  describeTransmission,
+  hitTest,
+  summarizeLayout,
+  ViewerSummary,
+} from "./_viewer_text.ts";
 
 /** The trace as the HTML embeds it: strings once, events as arrays of string indices. */
 export interface ViewerData {
@@ -48,6 +56,18 @@ export interface ViewerLib {
   readonly cone: typeof cone;
   /** Canvas renderer. */
   readonly drawDiagram: typeof drawDiagram;
+  /** The page's elements. */
+  readonly viewerDom: typeof viewerDom;
+  /** The filter chips. */
+  readonly renderChips: typeof renderChips;
+  /** Decoding of an embedded event. */
+  readonly decodeEvent: typeof decodeEvent;
+  /** Tooltip text of a message. */
+  readonly describeTransmission: typeof describeTransmission;
+  /** Hit testing. */
+  readonly hitTest: typeof hitTest;
+  /** Counts of a layout. */
+  readonly summarizeLayout: typeof summarizeLayout;
 }
 
 /** What a mounted viewer offers to scripts (a live view, tests). */
@@ -67,26 +87,6 @@ export interface ViewerHandle {
   fit(): void;
 }
 
-/** Counts of what a viewer's layout holds. */
-export interface ViewerSummary {
-  /** Lane labels, left to right. */
-  readonly lanes: string[];
-  /** Arrows by outcome (`delivered`, `dropped`, ...). */
-  readonly outcomes: Record<string, number>;
-  /** Arrows by kind. */
-  readonly kinds: Record<string, number>;
-  /** Arrows by copy (`send`, `retransmit`, `duplicate`). */
-  readonly copies: Record<string, number>;
-  /** Bands by type (`partition`, `blocked`, `sync`, `waiting`). */
-  readonly bands: Record<string, number>;
-  /** Markers by type. */
-  readonly markers: Record<string, number>;
-  /** Highest epoch of any lifeline. */
-  readonly epochs: number;
-  /** Notes of dropped arrows. */
-  readonly dropNotes: string[];
-}
-
 /**
  * Mounts the viewer in `root`.
  *
@@ -99,86 +99,31 @@ export interface ViewerSummary {
  */
 export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib): ViewerHandle {
   const S = (globalThis as unknown as { STYLE: { header: number; axis: number } }).STYLE;
-  const str = (i: number | undefined) => (i === undefined || i < 0 ? undefined : data.strings[i]);
-  const decode = (row: readonly number[]): DiagramEvent => {
-    const e: Record<string, unknown> = { t: row[0], ev: data.strings[row[1]], at: str(row[2]) };
-    const keys = ["id", "from", "to", "kind", "label"];
-    keys.forEach((key, i) => {
-      const v = str(row[3 + i]);
-      if (v !== undefined) e[key] = v;
-    });
-    if (row[8] !== undefined && row[8] >= 0) e.lamport = row[8];
-    const note = str(row[9]);
-    if (note !== undefined) e.note = note;
-    return e as unknown as DiagramEvent;
-  };
   const builder = new lib.DiagramBuilder();
   const vcs = new Map(data.vcs.map(([i, vc]) => [i, vc]));
   data.events.forEach((row, i) => {
-    const e = decode(row);
+    const e = lib.decodeEvent(data.strings, row);
     builder.add(vcs.has(i) ? { ...e, vc: vcs.get(i) } : e);
   });
   const model = builder.model;
 
-  // DOM.
-  root.innerHTML = "";
-  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent: Element) => {
-    const node = document.createElement(tag);
-    node.className = cls;
-    parent.append(node);
-    return node;
-  };
-  const head = el("header", "dg-head", root);
-  el("h1", "", head).textContent = data.title;
-  const sub = el("p", "dg-sub", head);
-  const bar = el("div", "dg-bar", root);
-  const button = (text: string, title: string) => {
-    const b = el("button", "", bar);
-    b.textContent = text;
-    b.title = title;
-    return b;
-  };
-  const fitB = button("fit", "show the whole run (key 0)");
-  const outB = button("−", "zoom out (key -; or ctrl+wheel)");
-  const inB = button("+", "zoom in (key +; or ctrl+wheel)");
-  const aggL = el("label", "", bar);
-  aggL.append("lanes ");
-  const agg = el("select", "dg-agg", aggL);
-  for (
-    const [v, t] of [["auto", "auto"], ["process", "one per process"], [
-      "family",
-      "per-request collapsed",
-    ], ["machine", "one per machine"]]
-  ) {
-    const o = el("option", "", agg);
-    o.value = v;
-    o.textContent = t;
-  }
-  agg.value = data.aggregate;
-  const ctlL = el("label", "", bar);
-  const ctl = el("input", "dg-ctl", ctlL);
-  ctl.type = "checkbox";
-  ctl.checked = data.showControl;
-  ctlL.append(" lab control traffic (ctl.lab)");
-  const filter = el("input", "dg-filter", bar);
-  filter.placeholder = "filter processes…";
-  const chips = el("div", "dg-chips", root);
-  const replay = el("div", "dg-replay", root);
-  const play = el("button", "", replay);
-  play.textContent = "▶ replay";
-  const slider = el("input", "dg-slider", replay);
-  slider.type = "range";
-  slider.min = "0";
-  slider.max = "1000";
-  slider.value = "1000";
-  const clock = el("span", "dg-now", replay);
-  const main = el("div", "dg-main", root);
-  const canvas = el("canvas", "", main);
-  const tip = el("div", "dg-tip", main);
-  const details = el("aside", "dg-details", root);
-  details.textContent = "Click a message: its clocks and its happened-before cone " +
-    "(blue: could have caused it; orange: could be caused by it).";
-
+  const {
+    sub,
+    fitB,
+    outB,
+    inB,
+    agg,
+    ctl,
+    filter,
+    chips,
+    play,
+    slider,
+    clock,
+    main,
+    canvas,
+    tip,
+    details,
+  } = lib.viewerDom(root, data);
   // State.
   const hiddenMachines = new Set<string>();
   const hiddenKinds = new Set<string>();
@@ -209,46 +154,13 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     layout = lib.layoutDiagram(model, a);
     const kinds = new Map<string, number>();
     for (const tx of model.transmissions) kinds.set(tx.kind, (kinds.get(tx.kind) ?? 0) + 1);
-    const machines = [...new Set(model.processes.map((p) => p.machine))];
-    chips.innerHTML = "";
-    const chip = (
-      text: string,
-      off: boolean,
-      toggle: (ev: MouseEvent) => void,
-      cls: string,
-    ): void => {
-      const c = el("button", `dg-chip ${cls}${off ? " off" : ""}`, chips);
-      c.textContent = text;
-      c.title = cls === "kind"
-        ? "click: hide or show; shift+click: this kind alone"
-        : "hide or show";
-      c.onclick = (ev) => {
-        toggle(ev);
-        relayout();
-      };
-    };
-    chips.append("machines: ");
-    for (const m of machines) {
-      if (m === "ctl.lab") continue;
-      chip(m, hiddenMachines.has(m), () => {
-        if (!hiddenMachines.delete(m)) hiddenMachines.add(m);
-      }, "machine");
-    }
-    chips.append(" kinds: ");
-    for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1])) {
-      chip(`${kind} ${n}`, hiddenKinds.has(kind), (ev) => {
-        if (!ev.shiftKey) {
-          if (!hiddenKinds.delete(kind)) hiddenKinds.add(kind);
-          return;
-        }
-        // Shift+click: this kind alone (or everything again).
-        const alone = kinds.size - hiddenKinds.size === 1 && !hiddenKinds.has(kind);
-        hiddenKinds.clear();
-        if (!alone) {
-          for (const other of kinds.keys()) if (other !== kind) hiddenKinds.add(other);
-        }
-      }, "kind");
-    }
+    lib.renderChips(chips, {
+      machines: [...new Set(model.processes.map((p) => p.machine))],
+      kinds,
+      hiddenMachines,
+      hiddenKinds,
+      onChange: relayout,
+    });
     const delivered = model.transmissions.filter((t) => t.outcome === "delivered").length;
     const dropped = model.transmissions.filter((t) => t.outcome === "dropped").length;
     sub.textContent =
@@ -317,66 +229,10 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     if (frame === 0) frame = requestAnimationFrame(() => draw());
   }
 
-  // Hit testing and text.
+  const describe = (i: number): string => lib.describeTransmission(model, i, lib.stepClock);
+  const hit = (px: number, py: number) => lib.hitTest(drawn, px, py);
   const r3 = (n: number) => String(Math.round(n * 1000) / 1000);
-  const vcText = (vc: Record<string, number>) =>
-    "{" + Object.entries(vc).map(([a, n]) => `${a}: ${n}`).join(", ") + "}";
-  const describe = (i: number): string => {
-    const tx = model.transmissions[i];
-    const addr = (p: number) => model.processes[p].address;
-    const lines = [
-      `<b>${esc(tx.kind)}</b> ${esc(tx.label !== tx.kind ? tx.label : "")}`,
-      `${esc(addr(tx.from))} → ${esc(addr(tx.to))}`,
-      `sent ${r3(tx.t0)} ms` +
-      (tx.outcome === "delivered"
-        ? `, delivered ${r3(tx.t1)} ms (flight ${r3(tx.t1 - tx.t0)} ms)`
-        : tx.outcome === "flight"
-        ? ", in flight"
-        : `, <b class="bad">${tx.outcome}</b> ${r3(tx.t1)} ms: ${esc(tx.note)}`),
-    ];
-    if (tx.attempt > 1) lines.push(`retransmission, attempt ${tx.attempt}`);
-    if (tx.copy === "duplicate") lines.push("a duplicate made by the network");
-    lines.push(
-      `Lamport clock ${tx.lamport}` +
-        (Number.isNaN(tx.lamportReceive) ? "" : ` → ${tx.lamportReceive} at the receiver`),
-    );
-    const traced = tx.vcSend !== undefined;
-    lines.push(
-      `vector clock at send ${vcText(tx.vcSend ?? lib.stepClock(model, tx.sendStep))}` +
-        (traced ? "" : " (computed)"),
-    );
-    if (tx.recvStep >= 0) {
-      lines.push(
-        `vector clock at delivery ${vcText(tx.vcReceive ?? lib.stepClock(model, tx.recvStep))}` +
-          (tx.vcReceive ? "" : " (computed)"),
-      );
-    }
-    lines.push(`<span class="dim">id ${esc(tx.id)}</span>`);
-    return lines.join("<br>");
-  };
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const hit = (px: number, py: number): { tx: number } | { marker: number } | undefined => {
-    let best = 36, found: { tx: number } | { marker: number } | undefined;
-    for (let i = 0; i < drawn.markers.length; i++) {
-      const dx = drawn.markerPts[2 * i] - px, dy = drawn.markerPts[2 * i + 1] - py;
-      if (dx * dx + dy * dy < best) {
-        best = dx * dx + dy * dy;
-        found = { marker: drawn.markers[i] };
-      }
-    }
-    for (let i = 0; i < drawn.tx.length; i++) {
-      const x0 = drawn.pts[4 * i], y0 = drawn.pts[4 * i + 1];
-      const x1 = drawn.pts[4 * i + 2], y1 = drawn.pts[4 * i + 3];
-      const dx = x1 - x0, dy = y1 - y0, l2 = dx * dx + dy * dy || 1;
-      const f = Math.max(0, Math.min(1, ((px - x0) * dx + (py - y0) * dy) / l2));
-      const ex = x0 + f * dx - px, ey = y0 + f * dy - py;
-      if (ex * ex + ey * ey < best) {
-        best = ex * ex + ey * ey;
-        found = { tx: drawn.tx[i] };
-      }
-    }
-    return found;
-  };
   const local = (ev: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
     return { px: ev.clientX - r.left, py: ev.clientY - r.top };
@@ -536,21 +392,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
       return undefined;
     },
     summary() {
-      const tally = (keys: string[]) => {
-        const out: Record<string, number> = {};
-        for (const key of keys) out[key] = (out[key] ?? 0) + 1;
-        return out;
-      };
-      return {
-        lanes: lanes.map((l) => l.label),
-        outcomes: tally(layout.arrows.map((a) => a.tx.outcome)),
-        kinds: tally(layout.arrows.map((a) => a.tx.kind)),
-        copies: tally(layout.arrows.map((a) => a.tx.copy)),
-        bands: tally(layout.bands.map((b) => b.type)),
-        markers: tally(layout.markers.map((m) => m.type)),
-        epochs: Math.max(0, ...layout.lifelines.map((l) => l.epoch)),
-        dropNotes: layout.arrows.filter((a) => a.tx.outcome === "dropped").map((a) => a.tx.note),
-      };
+      return lib.summarizeLayout(lanes, layout);
     },
     fit,
   };

@@ -5,7 +5,7 @@
  * filters, aggregation and a replay slider.
  *
  * The viewer's TypeScript sources (`builder.ts`, `lanes.ts`, `layout.ts`, `clocks.ts`,
- * `_viewer_draw.ts`, `_viewer.ts`) are type-checked with the rest of the project; the page gets
+ * `_viewer_draw.ts`, `_viewer_dom.ts`, `_viewer_text.ts`, `_viewer.ts`) are type-checked with the rest of the project; the page gets
  * their JavaScript through `Function.prototype.toString()`, so what runs in the browser is
  * exactly what Deno type-checked and tested.
  * @module
@@ -19,6 +19,8 @@ import type { DiagramEvent } from "./model.ts";
 import type { DiagramOptions } from "./svg.ts";
 import { mountViewer, type ViewerData } from "./_viewer.ts";
 import { drawDiagram } from "./_viewer_draw.ts";
+import { renderChips, viewerDom } from "./_viewer_dom.ts";
+import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_viewer_text.ts";
 import { VIEWER_CSS } from "./_viewer_css.ts";
 import { kindColor, STYLE } from "./_style.ts";
 
@@ -92,10 +94,17 @@ function script(): string {
     stepClock.toString(),
     cone.toString(),
     drawDiagram.toString(),
+    viewerDom.toString(),
+    renderChips.toString(),
+    decodeEvent.toString(),
+    describeTransmission.toString(),
+    hitTest.toString(),
+    summarizeLayout.toString(),
     mountViewer.toString(),
     `const data = JSON.parse(document.getElementById("dg-data").textContent);`,
     `globalThis.archlabDiagram = mountViewer(document.getElementById("dg"), data, ` +
-    `{ DiagramBuilder, assignLanes, layoutDiagram, stepClock, cone, drawDiagram });`,
+    `{ DiagramBuilder, assignLanes, layoutDiagram, stepClock, cone, drawDiagram, viewerDom, renderChips, ` +
+    `decodeEvent, describeTransmission, hitTest, summarizeLayout });`,
   ].join("\n");
 }
 

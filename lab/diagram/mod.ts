@@ -6,7 +6,9 @@
 export { DiagramBuilder } from "./builder.ts";
 export { type Cone, cone, stepClock } from "./clocks.ts";
 export { encodeEvents, toHtml } from "./html.ts";
-export type { ViewerData, ViewerHandle, ViewerSummary } from "./_viewer.ts";
+export type { ViewerData, ViewerHandle } from "./_viewer.ts";
+export type { ViewerSummary } from "./_viewer_text.ts";
+export type { Drawn } from "./_viewer_draw.ts";
 export {
   type Aggregation,
   assignLanes,

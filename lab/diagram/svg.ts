@@ -256,8 +256,8 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
       tx.control ? " control" : ""
     }${tx.lost ? " lost" : ""}`;
     const what = `${tx.kind} ${tx.label !== tx.kind ? tx.label : ""}`.trim();
-    const title = `${what}\n${esc(model.processes[tx.from].address)} -> ${
-      esc(model.processes[tx.to].address)
+    const title = `${what}\n${model.processes[tx.from].address} -> ${
+      model.processes[tx.to].address
     }\nsent ${r1(tx.t0)} ms, ${
       tx.outcome === "delivered"
         ? `delivered ${r1(tx.t1)} ms (flight ${r1(tx.t1 - tx.t0)} ms)`
