@@ -99,7 +99,7 @@ export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {
   const top = STYLE.header + 40, left = STYLE.axis;
   const x = (lane: number) => left + laneW * (lane + 0.5);
   const y = (t: number) => top + (t - t0) * k;
-  const width = left + laneW * Math.max(lanes.length, 1) + 20;
+  const width = Math.max(left + laneW * Math.max(lanes.length, 1) + 20, 760);
   const height = y(Number.isFinite(model.span.max) ? model.span.max : 0) + 40;
   const out: string[] = [];
   out.push(
