@@ -88,6 +88,15 @@ Deno.bench({
   },
 });
 
+try {
+  await Deno.stat("/usr/bin/chromium");
+} catch (error) {
+  throw new Error(
+    `Cannot run the Chromium benchmark: /usr/bin/chromium is missing (${
+      (error as Error).message
+    }); install it with apt-get update && apt-get install -y chromium`,
+  );
+}
 const profile = await Deno.makeTempDir({ prefix: "archlab-chromium-" });
 const browser = await puppeteer.launch({
   executablePath: "/usr/bin/chromium",

@@ -115,6 +115,31 @@ Deno.test("toHtml() in Chromium draws every delivery, a cross per drop, and cloc
     assertTrue(/vector clock at delivery \{.*c\d@m\d\.lab: \d+/.test(tip), tip);
     await page.screenshot({ path: await outPath("client_server_hover.png") });
 
+    // The replay slider at mid-run draws only what had arrived by then, and what is in flight.
+    await page.$eval(".dg-slider", (el) => {
+      const slider = el as HTMLInputElement;
+      slider.value = "300";
+      slider.dispatchEvent(new Event("input"));
+    });
+    await page.waitForFunction(
+      (all) => Number(document.getElementById("dg")!.dataset.drawnDelivered) < all,
+      {},
+      deliveries.length - ctl.length,
+    );
+    const partial = Number((await dataset(page)).drawnDelivered);
+    assertTrue(partial > 0, "nothing drawn at 30% of the run");
+    await page.screenshot({ path: await outPath("client_server_replay.png") });
+    await page.$eval(".dg-slider", (el) => {
+      const slider = el as HTMLInputElement;
+      slider.value = "1000";
+      slider.dispatchEvent(new Event("input"));
+    });
+    await page.waitForFunction(
+      (all) => Number(document.getElementById("dg")!.dataset.drawnDelivered) === all,
+      {},
+      deliveries.length - ctl.length,
+    );
+
     // Clicking selects it and shows its happened-before cone.
     await page.mouse.click(mid.x, mid.y);
     await page.waitForFunction(() =>
