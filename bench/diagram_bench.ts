@@ -24,7 +24,7 @@ import type { TraceEvent } from "../core/trace.ts";
 import { encodeEvents } from "../lab/diagram/html.ts";
 import { renderTrace } from "../lab/diagram/trace_file.ts";
 
-const REQUESTS = 1100;
+const REQUESTS = 1230;
 
 /** A simulated key-value service and three clients: about 20,000 trace events. */
 async function simulatedRun(): Promise<readonly TraceEvent[]> {
