@@ -9,7 +9,17 @@
  */
 import type { TraceEvent } from "../../core/trace.ts";
 
-/** ShiViz's default log-parsing regular expression (with the `m` flag). */
+/**
+ * ShiViz's default log-parsing regular expression (with the `m` flag).
+ *
+ * @example Parsing one event
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SHIVIZ_REGEX } from "./shiviz.ts";
+ * const m = new RegExp(SHIVIZ_REGEX, "m").exec('send ping\na@m1.lab {"a@m1.lab":1}\n');
+ * assert.equal(m?.groups?.host, "a@m1.lab");
+ * ```
+ */
 export const SHIVIZ_REGEX: string = String.raw`(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`;
 
 const machineOf = (address: string): string => address.slice(address.indexOf("@") + 1);

@@ -5,7 +5,16 @@
  * @module
  */
 
-/** The formats a trace file can have, by extension. */
+/**
+ * The formats a trace file can have, by extension, with what each holds.
+ *
+ * @example The extensions
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TRACE_FORMATS } from "./trace_path.ts";
+ * assert.deepEqual(Object.keys(TRACE_FORMATS), [".jsonl", ".mmd", ".svg", ".html", ".shiviz"]);
+ * ```
+ */
 export const TRACE_FORMATS: Readonly<Record<string, string>> = {
   ".jsonl": "JSON Lines, one event per line",
   ".mmd": "Mermaid sequenceDiagram",
