@@ -4,7 +4,6 @@
  * @module
  */
 import type { Latency } from "../core/latency.ts";
-import { toMermaid } from "../core/mermaid.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import {
   type CrashSpec,
@@ -14,6 +13,8 @@ import {
   type PartitionSpec,
 } from "./_fault_flags.ts";
 import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
+import type { DiagramOptions } from "./diagram/svg.ts";
+import { checkTracePath } from "./diagram/trace_path.ts";
 
 export {
   didYouMean,
@@ -74,8 +75,9 @@ export function commonHelp(options: { simOnly?: boolean } = {}): string {
                         ARCHLAB_AUTH_KEY instead of putting the key on the command line)
   --encrypt             with --auth: also seal every message body with AES-256-GCM
   --json                print one JSON object on stdout and nothing else there
-  --trace FILE          write the trace: .jsonl (JSON Lines) or .mmd (Mermaid sequenceDiagram);
-                        a run that fails still writes the trace so far
+  --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
+                        .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)
+                        (a run that fails still writes the trace so far)
   -q, --quiet           no live narration
   -h, --help            this help
 Faults never touch the lab's own machine ctl.lab: its collectors and reports are bookkeeping,
@@ -120,26 +122,6 @@ function probability(name: string, value: unknown, usage: string): number {
   return n;
 }
 
-/** The `--trace` file, refused when its directory does not exist (before the run, not after). */
-function traceFile(value: unknown, usage: string): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const slash = value.lastIndexOf("/");
-  const dir = slash < 0 ? "." : value.slice(0, slash) || "/";
-  let isDirectory = false;
-  try {
-    isDirectory = Deno.statSync(dir).isDirectory;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  if (!isDirectory) {
-    throw new UsageError(
-      `Cannot use --trace "${value}": directory "${dir}" does not exist; create it first`,
-      usage,
-    );
-  }
-  return value;
-}
-
 /**
  * Parses the common flags and checks them: probabilities, windows whose end does not precede
  * their start, `--delay` MIN <= MAX, `--reorder` only with `--sim`, `--encrypt` only with a key.
@@ -160,6 +142,9 @@ export function parseCommon(
   values: Record<string, unknown>,
   usage: string,
 ): CommonOptions {
+  if (typeof values.trace === "string") {
+    checkTracePath(values.trace, (m) => new UsageError(m, usage));
+  }
   const partitions = parsePartitions(values.partition, usage);
   const crashes = parseCrashes(values.crash, usage);
   if (values.encrypt === true && values.auth === undefined && !Deno.env.get("ARCHLAB_AUTH_KEY")) {
@@ -191,7 +176,7 @@ export function parseCommon(
     encrypt: values.encrypt === true,
     json: values.json === true,
     quiet: values.quiet === true || values.json === true,
-    trace: traceFile(values.trace, usage),
+    trace: typeof values.trace === "string" ? values.trace : undefined,
   };
 }
 
@@ -263,10 +248,19 @@ export function narrate(event: TraceEvent): string | undefined {
   }
 }
 
-/** Writes `trace` to `file`: `.mmd` as Mermaid, anything else as JSON Lines. */
-export async function writeTrace(trace: Trace, file: string): Promise<void> {
-  const text = file.endsWith(".mmd") ? toMermaid(trace.events) : trace.toJsonl();
-  await Deno.writeTextFile(file, text);
+/**
+ * Writes `trace` to `file` in the format of its extension: `.jsonl`, `.mmd` (Mermaid), `.svg`
+ * or `.html` (space-time diagram), `.shiviz` (ShiViz log). The title defaults to the command.
+ */
+export async function writeTrace(
+  trace: Trace,
+  file: string,
+  options: DiagramOptions = {},
+): Promise<void> {
+  const title = options.title ?? `deno task lab ${Deno.args.join(" ")}`;
+  // Loaded when needed: the machines' OS processes import this module but never draw.
+  const { renderTrace } = await import("./diagram/trace_file.ts");
+  await Deno.writeTextFile(file, renderTrace(trace.events, file, { ...options, title }));
 }
 
 /**

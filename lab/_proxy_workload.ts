@@ -131,7 +131,7 @@ export async function runOnce(
     await deployment.run(done.promise);
     const collected = await done.promise;
     const trace = deployment.trace;
-    if (traceFile) await writeTrace(trace, traceFile);
+    if (traceFile) await writeTrace(trace, traceFile, { clock: common.sim ? "virtual" : "wall" });
     const reports = collected.reports;
     const latencies = reports.flatMap((r) => r.latencies);
     const outcomes = reports.flatMap((r) => r.outcomes);

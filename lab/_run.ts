@@ -97,7 +97,9 @@ export async function runWorkload<R, F = undefined>(
       }
     }
     const trace = deployment.trace;
-    if (common.trace && unfinished === undefined) await writeTrace(trace, common.trace);
+    if (common.trace && unfinished === undefined) {
+      await writeTrace(trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
     return {
       reports,
       finished,

@@ -67,7 +67,9 @@ export async function driveThreeTier(
       await deployment.run(load);
       run = { records: (await load).flat(), pool: await poolStats(deployment), url };
     }
-    if (common.trace) await writeTrace(deployment.trace, common.trace);
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
   } finally {
     await deployment.stop();
   }

@@ -116,7 +116,9 @@ export async function runMobileAgent(
   } finally {
     await dep.stop();
   }
-  if (common.trace) await writeTrace(dep.trace, common.trace);
+  if (common.trace) {
+    await writeTrace(dep.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+  }
   const summary = summarizeComparisons(runs, dep, {
     seed: common.seed,
     nodes,

@@ -267,7 +267,9 @@ export async function runP2p(args: string[]): Promise<number> {
       done.resolve();
     });
     await deployment.run(done.promise, { until: (rounds + 10) * period + settleAt });
-    if (common.trace) await writeTrace(deployment.trace, common.trace);
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
   } finally {
     await deployment.stop();
   }

@@ -166,7 +166,9 @@ async function runTcp(
       done.resolve();
     });
     await deployment.run(done.promise);
-    if (common.trace) await writeTrace(deployment.trace, common.trace);
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
     const stats = deployment.stats();
     return {
       reports,

@@ -232,7 +232,9 @@ export async function runTransactions(args: string[]): Promise<number> {
       done.resolve();
     });
     await deployment.run(done.promise, { until: 600_000 });
-    if (common.trace) await writeTrace(deployment.trace, common.trace);
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
   } finally {
     await deployment.stop();
     if (dir !== undefined && keepDir === undefined) await Deno.remove(dir, { recursive: true });

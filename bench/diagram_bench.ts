@@ -1,0 +1,175 @@
+/**
+ * Space-time diagrams: what writing them adds to a simulated run, and how fast a 20,000-event
+ * diagram renders in headless Chromium.
+ *
+ * - "diagram artifacts": one simulated run of about 20,000 trace events per iteration (three
+ *   clients making requests to a key-value server with 5% of frames lost, trace on). Baseline:
+ *   the run alone. Candidates: the same run, then writing its trace as `.jsonl`, `.svg`, `.html`
+ *   or `.shiviz` (what `--trace FILE` does). Target: each at most 1.10x the baseline.
+ * - "lab command": `deno task lab client-server --sim --requests 1334 --drop 0.05` (about
+ *   20,000 events) as a user runs it, a child process from start to exit. Baseline: without
+ *   `--trace`. Candidates: with `--trace run.html`, `.svg` or `.shiviz`. Target: at most 1.10x.
+ * - "diagram in Chromium": loading a page in Debian's headless Chromium (puppeteer-core).
+ *   Baseline: a page holding the same embedded JSON that only parses it. Candidate: the diagram
+ *   page of the same trace, until its first frame is drawn. Target: under 2 s; the page's size is
+ *   printed (target: under 5 MB).
+ *
+ * Run with `deno task bench` (or `deno bench -A bench/diagram_bench.ts`); needs /usr/bin/chromium.
+ * @module
+ */
+import puppeteer from "puppeteer-core";
+import type { ProcessContext } from "../core/process.ts";
+import { Simulator } from "../core/simulator.ts";
+import type { TraceEvent } from "../core/trace.ts";
+import { encodeEvents } from "../lab/diagram/html.ts";
+import { renderTrace } from "../lab/diagram/trace_file.ts";
+
+const REQUESTS = 1230;
+
+/** A simulated key-value service and three clients: about 20,000 trace events. */
+async function simulatedRun(): Promise<readonly TraceEvent[]> {
+  const sim = new Simulator({ seed: 7, drop: 0.05, latency: { kind: "uniform", min: 1, max: 5 } });
+  sim.machine("m1.lab").spawn("kv", async (ctx: ProcessContext) => {
+    const store = new Map<string, number>();
+    for (;;) {
+      const m = await ctx.receive<{ kind: string; key: string }>();
+      store.set(m.body.key, (store.get(m.body.key) ?? 0) + 1);
+      await ctx.reply(m, { kind: "ok", n: store.get(m.body.key) });
+    }
+  });
+  for (const c of ["c1@m2.lab", "c2@m3.lab", "c3@m4.lab"]) {
+    const [name, machine] = c.split("@");
+    sim.machine(machine).spawn(name, async (ctx) => {
+      for (let i = 0; i < REQUESTS; i++) {
+        await ctx.request("kv@m1.lab", { kind: "put", key: `k${i % 7}` }, { timeout: 2000 });
+      }
+    });
+  }
+  await sim.run({ until: 10_000_000 });
+  return sim.trace.events;
+}
+
+const dir = await Deno.makeTempDir({ prefix: "archlab-diagram-bench-" });
+const sample = await simulatedRun();
+const html = renderTrace(sample, "x.html", { title: "bench" });
+await Deno.writeTextFile(`${dir}/diagram.html`, html);
+const raw = JSON.stringify(encodeEvents(sample)).replace(/</g, "\\u003c");
+await Deno.writeTextFile(
+  `${dir}/raw.html`,
+  `<!doctype html><script id="d" type="application/json">${raw}</script><script>` +
+    `document.documentElement.dataset.n = JSON.parse(document.getElementById("d").textContent)` +
+    `.events.length;</script>`,
+);
+console.log(
+  `diagram bench: ${sample.length} events; diagram.html ${(html.length / 1e6).toFixed(2)} MB ` +
+    `(target < 5 MB)`,
+);
+
+for (const ext of ["jsonl", "svg", "html", "shiviz"]) {
+  Deno.bench({
+    name: `simulated run + write .${ext}`,
+    group: "diagram artifacts",
+    n: 20,
+    warmup: 3,
+    async fn() {
+      const events = await simulatedRun();
+      await Deno.writeTextFile(`${dir}/run.${ext}`, renderTrace(events, `run.${ext}`));
+    },
+  });
+}
+Deno.bench({
+  name: "simulated run alone (20k events)",
+  group: "diagram artifacts",
+  baseline: true,
+  n: 20,
+  warmup: 3,
+  async fn() {
+    await simulatedRun();
+  },
+});
+
+try {
+  await Deno.stat("/usr/bin/chromium");
+} catch (error) {
+  throw new Error(
+    `Cannot run the Chromium benchmark: /usr/bin/chromium is missing (${
+      (error as Error).message
+    }); install it with apt-get update && apt-get install -y chromium`,
+  );
+}
+const profile = await Deno.makeTempDir({ prefix: "archlab-chromium-" });
+const browser = await puppeteer.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+  ],
+  defaultViewport: { width: 1400, height: 900 },
+});
+const page = await browser.newPage();
+globalThis.addEventListener("unload", () => {
+  // Deno exits after this handler: the browser is ended by its process id, the folders removed.
+  browser.process()?.kill("SIGKILL");
+  Deno.removeSync(profile, { recursive: true });
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.bench({
+  name: "load a page that parses the same JSON",
+  group: "diagram in Chromium",
+  baseline: true,
+  n: 10,
+  warmup: 1,
+  async fn() {
+    await page.goto(`file://${dir}/raw.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.n);
+  },
+});
+Deno.bench({
+  name: "load and draw the 20k-event diagram",
+  group: "diagram in Chromium",
+  n: 10,
+  warmup: 1,
+  async fn() {
+    await page.goto(`file://${dir}/diagram.html`);
+    await page.waitForFunction(() => document.getElementById("dg")?.dataset.drawnDelivered);
+  },
+});
+
+const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
+const LAB = ["client-server", "--sim", "--requests", "1334", "--drop", "0.05", "--quiet"];
+async function lab(...extra: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...LAB, ...extra],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`lab failed: ${new TextDecoder().decode(stderr)}`);
+}
+Deno.bench({
+  name: "lab client-server --sim (20k events)",
+  group: "lab command",
+  baseline: true,
+  n: 6,
+  warmup: 1,
+  async fn() {
+    await lab();
+  },
+});
+for (const ext of ["html", "svg", "shiviz"]) {
+  Deno.bench({
+    name: `lab client-server --sim --trace run.${ext}`,
+    group: "lab command",
+    n: 6,
+    warmup: 1,
+    async fn() {
+      await lab("--trace", `${dir}/lab.${ext}`);
+    },
+  });
+}
