@@ -17,6 +17,7 @@ import {
   type RegisterOutput,
 } from "../lab/check/register_model.ts";
 import { setModel } from "../lab/check/set_model.ts";
+import { smallestWindow } from "../lab/check/window.ts";
 
 type RegOp = Operation<RegisterInput, RegisterOutput>;
 
@@ -233,4 +234,55 @@ Deno.test("checkLinearizability() accepts every history a sequential execution p
     fc.property(executedHistory, (ops) => searchLinearization(registerModel, ops).verdict === "ok"),
     { numRuns: 1000, seed: 11 },
   );
+});
+
+Deno.test("smallestWindow() shows the write and the stale read, not the history before them", () => {
+  const ops = [w(5, 0, 1), r(5, 2, 3), w(1, 4, 5), w(2, 6, 7), r(1, 8, 9), r(2, 10, 11)];
+  const window = smallestWindow(registerModel, ops)!;
+  assertEquals(window.failing, 4);
+  assertEquals(window.ops, [3, 4]);
+  assertEquals(window.fromStart, false);
+  assertEquals(smallestWindow(registerModel, [w(1, 0, 1), r(1, 2, 3)]), undefined);
+});
+
+Deno.test("smallestWindow() starts at the beginning when the initial state matters", () => {
+  // Reading 1 before anyone wrote it: only the initial state shows it is wrong.
+  const window = smallestWindow(registerModel, [r(null, 0, 1), r(1, 2, 3), w(1, 4, 5)])!;
+  assertEquals(window.failing, 1);
+  assertEquals(window.fromStart, true);
+  assertEquals(window.ops, [0, 1]);
+  // A value nobody ever wrote fails from any state: the read alone is the window.
+  const alone = smallestWindow(registerModel, [w(1, 0, 1), r(1, 2, 3), r(3, 4, 5)])!;
+  assertEquals([alone.ops, alone.fromStart], [[2], false]);
+});
+
+Deno.test("smallestWindow() marks the operations still running when the failing one returned", () => {
+  // The write of 2 is still running when the read of 1 returns after the read of 2.
+  const ops = [w(1, 0, 1), w(2, 2, 20), r(2, 3, 4), r(1, 5, 6)];
+  const window = smallestWindow(registerModel, ops)!;
+  assertEquals(window.failing, 3);
+  assertEquals(window.pending, [1]);
+});
+
+Deno.test("smallestWindow() gives a window that fails by brute force from every possible state", () => {
+  let windows = 0;
+  fc.assert(
+    fc.property(randomHistory, (ops) => {
+      if (searchLinearization(registerModel, ops).verdict !== "illegal") return true;
+      const window = smallestWindow(registerModel, ops)!;
+      windows++;
+      const cut = ops[window.failing].ret;
+      const inside = window.ops.map((i): RegOp => ({
+        ...ops[i],
+        output: ops[i].ret > cut ? undefined : ops[i].output,
+        ret: ops[i].ret > cut ? Infinity : ops[i].ret,
+        optional: ops[i].call < window.start,
+      }));
+      const states: unknown[] = window.fromStart ? [null] : registerModel.states!(ops)!;
+      return window.ops.includes(window.failing) &&
+        states.every((s) => !bruteForceLinearizable(registerModel, inside, s));
+    }),
+    { numRuns: 1500, seed: 12 },
+  );
+  assertEquals(windows > 100, true, `failing histories: ${windows}`);
 });

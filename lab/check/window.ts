@@ -22,6 +22,11 @@ export interface FailureWindow {
   readonly pending: readonly number[];
   /** Whether the window starts at the beginning (it needs the model's initial state). */
   readonly fromStart: boolean;
+  /**
+   * Where the window starts (a call time; `-Infinity` from the beginning): operations called
+   * before it may also have taken effect before it.
+   */
+  readonly start: number;
 }
 
 /** Options of {@link smallestWindow}. */
@@ -90,7 +95,7 @@ export function smallestWindow<S, I, O>(
   const cut = ops[failing].ret;
   const history = prefix(lo);
   const pending = history.filter((i) => ops[i].ret > cut);
-  const whole = { ops: history, failing, pending, fromStart: true };
+  const whole = { ops: history, failing, pending, fromStart: true, start: -Infinity };
   const states = model.states?.(ops);
   if (states === undefined) return whole;
   const starts = [...new Set(history.map((i) => ops[i].call))]
@@ -108,6 +113,7 @@ export function smallestWindow<S, I, O>(
         failing,
         pending: pending.filter((i) => inside.includes(i)),
         fromStart: false,
+        start,
       };
     }
   }
