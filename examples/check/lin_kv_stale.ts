@@ -21,7 +21,7 @@ import { linKvNode } from "./lin_kv.ts";
  * import { linKvWorkload, simulateCheck } from "../../lab/check/mod.ts";
  * import { node } from "./lin_kv_stale.ts";
  * const workload = linKvWorkload();
- * const run = await simulateCheck(node, workload, { ops: 200, nemesis: ["partition"], nemesisInterval: 100 });
+ * const run = await simulateCheck(node, workload, { nemesis: ["partition"], seed: 1 });
  * const types = workload.check(run.history.ops).anomalies.map((a) => a.type);
  * assert.ok(types.includes("nonlinearizable"));
  * ```

@@ -86,6 +86,7 @@ export function replyAnomalies(history: readonly HistoryOp[]): Anomaly[] {
 
 /** Lists `items` in a message: all of them up to `max`, then how many more. */
 export function listed(items: readonly unknown[], max = 5): string {
-  const shown = items.slice(0, max).map((x) => JSON.stringify(x)).join(", ");
+  const shown = items.slice(0, max).map((x) => typeof x === "string" ? x : JSON.stringify(x))
+    .join(", ");
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
