@@ -24,8 +24,8 @@ import { checkLinearizability } from "../lab/check/check_linearizable.ts";
 import { linKvWorkload } from "../lab/check/lin_kv_workload.ts";
 import type { Operation } from "../lab/check/model.ts";
 import {
-  registerModel,
   type RegisterInput,
+  registerModel,
   type RegisterOutput,
 } from "../lab/check/register_model.ts";
 import { simulateCheck } from "../lab/check/simulate.ts";
