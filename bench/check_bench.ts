@@ -157,6 +157,8 @@ Deno.bench({
   name: "raw simulation: reference lin-kv node, 6 clients, 600 requests",
   group: "check harness",
   baseline: true,
+  n: 30,
+  warmup: 5,
   async fn() {
     if (await rawRun() < RUN.ops * 0.9) throw new Error("raw run lost requests");
   },
@@ -165,6 +167,8 @@ Deno.bench({
 Deno.bench({
   name: "simulateCheck: the same run, recorded (checker excluded)",
   group: "check harness",
+  n: 30,
+  warmup: 5,
   async fn() {
     const run = await simulateCheck(node, workload, RUN);
     if (!run.finished || run.history.ops.length !== RUN.ops) throw new Error("run unfinished");
