@@ -46,7 +46,8 @@ Flags:
   --node-count N         nodes (default 3)
   --time-limit S         seconds of virtual time the clients run (default 10, or none with --ops)
   --ops N                operations in all
-  --rate R               operations per second, all clients together (default 100)
+  --rate R               operations per second, all clients together (default 100; 0: no
+                         pause between operations)
   --concurrency C        clients, or Kn for K per node (default: 1n; lin-kv 2n)
   --timeout MS           a request unanswered this long has an unknown outcome (default 1000)
   --nemesis LIST         faults taken in turn: partition,crash,pause (default none). partition:
@@ -63,7 +64,8 @@ ${COMMON_HELP}
 It runs in the deterministic simulator (--sim is implied): a run replays from its --seed.`;
 
 async function loadNode(file: string): Promise<ProcessFn> {
-  const url = pathToFileURL(resolve(file)).href;
+  // `deno task` runs in the project's directory; INIT_CWD is where the user typed the command.
+  const url = pathToFileURL(resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), file)).href;
   let module: Record<string, unknown>;
   try {
     module = await import(url);

@@ -97,7 +97,6 @@ export function buildReport(
     });
   }
   anomalies.push(...result.anomalies);
-  const clients = new Set(main.map((op) => op.client)).size;
   return {
     workload,
     valid: anomalies.length === 0,
@@ -117,7 +116,7 @@ export function buildReport(
     transport: "sim",
     seed: meta.seed,
     nodes: run.harness.nodes.length,
-    clients,
+    clients: run.clients,
     nemesis: [...run.nemesis],
     historyDigest: run.history.digest(),
     details: { ...result.details },

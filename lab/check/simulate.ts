@@ -28,7 +28,7 @@ export interface SimulateOptions {
   readonly ops?: number;
   /** Ms of virtual time during which clients issue operations. @default 10_000 without `ops` */
   readonly timeLimit?: number;
-  /** Operations per second, all clients together. @default 100 */
+  /** Operations per second, all clients together; 0 for no pause between operations. @default 100 */
   readonly rate?: number;
   /** Ms a client waits for a reply. @default 1000 */
   readonly timeout?: number;
@@ -74,6 +74,8 @@ export interface SimulatedRun {
   readonly errors: readonly string[];
   /** Whether every client finished (and, when the workload wants them, the final reads). */
   readonly finished: boolean;
+  /** Clients that ran the workload. */
+  readonly clients: number;
 }
 
 /** Virtual ms run at a time between checks of the phase. */
@@ -202,7 +204,7 @@ export async function simulateCheck(
     globalThis.removeEventListener("unhandledrejection", unhandled);
   }
   const finished = done === clients && (!workload.finalReads || read);
-  return { history, harness, nemesis: log, sim, errors, finished };
+  return { history, harness, nemesis: log, sim, errors, finished, clients };
 }
 
 /** Resolves after one turn of the host's event loop (unhandled rejections are reported by then). */
