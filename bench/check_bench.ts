@@ -138,7 +138,7 @@ async function rawRun(): Promise<number> {
   for (let c = 0; c < RUN.concurrency; c++) {
     sim.machine(`c${c + 1}.lab`).spawn("client", async (ctx) => {
       for (let seq = 0; seq < RUN.ops / RUN.concurrency; seq++) {
-        const request = workload.request(ctx.random, c, seq);
+        const request = workload.request(ctx.random, c, seq, ctx.now());
         try {
           await ctx.request(nodes[c % nodes.length], request, { timeout: RUN.timeout });
           done++;

@@ -143,7 +143,7 @@ export function checkClient(options: ClientOptions): ProcessFn {
   const interval = options.interval ?? 0;
   return async (ctx) => {
     for (let seq = 0; seq < quota && ctx.now() < until; seq++) {
-      const request = options.workload.request(ctx.random, options.index, seq);
+      const request = options.workload.request(ctx.random, options.index, seq, ctx.now());
       await perform(ctx, options.history, options.node, request, { timeout: options.timeout });
       if (interval > 0) await ctx.sleep(2 * interval * ctx.random());
     }

@@ -15,7 +15,7 @@ import { replyAnomalies, type Workload } from "./workload.ts";
  * import { History } from "./history.ts";
  * const workload = echoWorkload();
  * const history = new History();
- * const request = workload.request(() => 0.5, 0, 0);
+ * const request = workload.request(() => 0.5, 0, 0, 0);
  * const op = history.invoke("client@c1.lab", "node@n1.lab", request, 0);
  * history.complete(op, "ok", 1, { kind: "echo_ok", echo: "something else" });
  * assert.equal(workload.check(history.ops).anomalies[0].type, "wrong-echo");

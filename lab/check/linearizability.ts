@@ -63,6 +63,26 @@ function entryList<I, O>(ops: readonly Operation<I, O>[]): { next: Int32Array; p
 }
 
 /**
+ * For each operation of unknown outcome, the identical one (same input) called just before it,
+ * or -1. Identical open-ended operations are interchangeable (the earlier one may take effect
+ * wherever the later one could), so the search takes them in call order: this turns 2^k subsets
+ * of k timed-out writes of one value into k + 1 prefixes.
+ */
+function twins<I, O>(ops: readonly Operation<I, O>[]): Int32Array {
+  const before = new Int32Array(ops.length).fill(-1);
+  const last = new Map<string, number>();
+  const open = ops.map((_, i) => i)
+    .filter((i) => ops[i].ret === Infinity && ops[i].output === undefined && !ops[i].optional)
+    .sort((a, b) => ops[a].call - ops[b].call || a - b);
+  for (const i of open) {
+    const key = JSON.stringify(ops[i].input) ?? "";
+    before[i] = last.get(key) ?? -1;
+    last.set(key, i);
+  }
+  return before;
+}
+
+/**
  * Decides whether `ops` (one object's operations) are linearizable with respect to `model`.
  * Operations with `ret: Infinity` may take effect at any point after their call (or never);
  * `optional` operations may also be skipped.
@@ -93,6 +113,7 @@ export function searchLinearization<S, I, O>(
   const bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
   const cache = new Map<number, Seen<S>[]>();
   const keys = Array.from({ length: n }, (_, i) => mix(i));
+  const before = twins(ops);
   const stackEntry: number[] = [], stackState: S[] = [], stackOutcome: number[] = [];
   let state = options.initial !== undefined ? options.initial : model.init();
   let bitsHash = 0;
@@ -118,6 +139,12 @@ export function searchLinearization<S, I, O>(
   while (next[head] !== -1) {
     if (++steps > maxSteps) return { verdict: "unknown", steps };
     if (entry < n) {
+      const twin = before[entry];
+      if (twin !== -1 && (bits[twin >>> 5] & (1 << (twin & 31))) === 0) {
+        entry = next[entry];
+        from = 0;
+        continue;
+      }
       const op = ops[entry];
       let moved = false;
       for (let outcome = from; outcome < 2 && !moved; outcome++) {

@@ -71,6 +71,11 @@ function sortKeys(_key: string, value: unknown): unknown {
  * ```
  */
 export function hashValue(value: unknown): number {
+  // Small integers, the usual register values, without building a string.
+  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) < 2 ** 31) {
+    return Math.imul(value ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  }
+  if (value === null) return 0x2545f491;
   const text = typeof value === "string"
     ? `s${value}`
     : typeof value === "object" && value !== null

@@ -27,11 +27,13 @@ export interface FailureWindow {
    * before it may also have taken effect before it.
    */
   readonly start: number;
+  /** False when the search ran out of steps or size and shows the whole failing prefix instead. */
+  readonly minimal: boolean;
 }
 
 /** Options of {@link smallestWindow}. */
 export interface WindowOptions {
-  /** Search steps per attempt. @default 1_000_000 */
+  /** Search steps in all, over every attempt. @default 1_000_000 */
   readonly maxSteps?: number;
   /** Largest window searched from an unknown state before taking the whole prefix. @default 40 */
   readonly maxOps?: number;
@@ -39,7 +41,7 @@ export interface WindowOptions {
 
 /**
  * Finds the smallest non-linearizable window of `ops` (one object), or `undefined` when `ops`
- * is linearizable (or undecided).
+ * is linearizable (or the steps ran out before its failure was confirmed).
  *
  * @example The stale read and the write before it
  * ```ts
@@ -62,7 +64,7 @@ export function smallestWindow<S, I, O>(
   ops: readonly Operation<I, O>[],
   options: WindowOptions = {},
 ): FailureWindow | undefined {
-  const maxSteps = options.maxSteps ?? 1_000_000;
+  let left = options.maxSteps ?? 1_000_000;
   const maxOps = options.maxOps ?? 40;
   const returns = ops.map((_, i) => i).filter((i) => ops[i].ret !== Infinity);
   returns.sort((a, b) => ops[a].ret - ops[b].ret || a - b);
@@ -80,8 +82,13 @@ export function smallestWindow<S, I, O>(
         optional: op.call < start,
       };
     });
-  const fails = (list: Operation<I, O>[], initial?: S): boolean =>
-    searchLinearization(model, list, { maxSteps, initial }).verdict === "illegal";
+  // Only a finished search that found no linearization counts; out of steps counts as passing.
+  const fails = (list: Operation<I, O>[], initial?: S): boolean => {
+    if (left <= 0) return false;
+    const result = searchLinearization(model, list, { maxSteps: left, initial });
+    left -= result.steps;
+    return result.verdict === "illegal";
+  };
   let lo = 0, hi = returns.length - 1;
   if (hi < 0) return undefined;
   const lastCut = ops[returns[hi]].ret;
@@ -95,17 +102,24 @@ export function smallestWindow<S, I, O>(
   const cut = ops[failing].ret;
   const history = prefix(lo);
   const pending = history.filter((i) => ops[i].ret > cut);
-  const whole = { ops: history, failing, pending, fromStart: true, start: -Infinity };
+  const whole = (minimal: boolean): FailureWindow => ({
+    ops: history,
+    failing,
+    pending,
+    fromStart: true,
+    start: -Infinity,
+    minimal,
+  });
   const states = model.states?.(ops);
-  if (states === undefined) return whole;
+  if (states === undefined) return whole(false);
   const starts = [...new Set(history.map((i) => ops[i].call))]
     .filter((t) => t <= ops[failing].call)
     .sort((a, b) => b - a);
   const first = Math.min(...history.map((i) => ops[i].call));
   for (const start of starts) {
-    if (start <= first) break;
+    if (start <= first) return whole(true);
     const inside = history.filter((i) => ops[i].ret >= start);
-    if (inside.length > maxOps) break;
+    if (inside.length > maxOps || left <= 0) return whole(false);
     const list = view(inside, cut, start);
     if (states.every((state) => fails(list, state))) {
       return {
@@ -114,8 +128,9 @@ export function smallestWindow<S, I, O>(
         pending: pending.filter((i) => inside.includes(i)),
         fromStart: false,
         start,
+        minimal: true,
       };
     }
   }
-  return whole;
+  return whole(true);
 }

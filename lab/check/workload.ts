@@ -49,8 +49,13 @@ export interface Workload {
   readonly clientsPerNode?: number;
   /** Whether the run ends with a `{ kind: "read" }` to every node once the faults are healed. */
   readonly finalReads: boolean;
-  /** The next request of client `client` (from 0), its `seq`-th, drawing from `random`. */
-  request(random: () => number, client: number, seq: number): Record<string, unknown>;
+  /** The next request of client `client` (from 0), its `seq`-th, at time `now`, drawing from `random`. */
+  request(
+    random: () => number,
+    client: number,
+    seq: number,
+    now: number,
+  ): Record<string, unknown>;
   /** Checks the history (replies already sorted into ok, fail and info). */
   check(history: readonly HistoryOp[]): WorkloadResult;
 }
