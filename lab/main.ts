@@ -61,6 +61,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
       "measures each channel (simulator): synchronous? persistent? temporally, referentially coupled?",
     load: async () => (await import("./describe.ts")).runDescribe,
   },
+  check: {
+    summary: "check WORKLOAD FILE.ts: your node under a workload and faults, with a verdict",
+    load: async () => (await import("./check/command.ts")).runCheck,
+  },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
     load: async () => (await import("./echo.ts")).runEcho,

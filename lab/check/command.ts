@@ -1,0 +1,231 @@
+/**
+ * `deno task lab check WORKLOAD FILE.ts`: runs a user's node under a workload, with faults, in
+ * the simulator, checks the history and prints a verdict, Maelstrom's way.
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ProcessFn } from "../../core/process.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  intFlag,
+  parseCommon,
+  parseFlags,
+  UsageError,
+  writeTrace,
+} from "../_common.ts";
+import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
+import { buildReport, formatReport } from "./report.ts";
+import { simulateCheck } from "./simulate.ts";
+import { windowSvg } from "./window_svg.ts";
+import type { WindowRow } from "./workload.ts";
+import { findWorkload, WORKLOADS } from "./workloads.ts";
+
+const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
+
+Runs the node that FILE.ts exports (export const node: ProcessFn) as node@n1.lab ... node@nN.lab,
+drives it with the workload's clients (client@c1.lab ..., each bound to one node), injects faults,
+checks the recorded history and prints a verdict: exit 0 when valid, 1 when not.
+Each node first receives { kind: "init", node, nodes }; it answers requests with ctx.reply.
+Errors are { kind: "error", code, text }: codes 1, 10, 11, 12, 14, 20, 21, 22, 30 are definite
+(the operation did not happen), any other code leaves the outcome unknown, like a timeout.
+
+Workloads:
+  echo        { kind: "echo", echo } -> { kind: "echo_ok", echo }
+  unique-ids  { kind: "generate" } -> { kind: "generate_ok", id }; no id handed out twice
+  broadcast   { kind: "broadcast", message } -> broadcast_ok; { kind: "read" } -> { kind:
+              "read_ok", messages }; every acknowledged message is read by every node at the end
+  g-counter   { kind: "add", delta } -> add_ok; { kind: "read" } -> { kind: "read_ok", value };
+              the final reads equal the sum of the acknowledged adds
+  lin-kv      { kind: "read", key } -> { kind: "read_ok", value }; { kind: "write", key, value }
+              -> write_ok; { kind: "cas", key, from, to } -> cas_ok; error 20 (no such key), 22
+              (precondition failed); the history must be linearizable
+
+Flags:
+  --node-count N         nodes (default 3)
+  --time-limit S         seconds of virtual time the clients run (default 10, or none with --ops)
+  --ops N                operations in all
+  --rate R               operations per second, all clients together (default 100; 0: no
+                         pause between operations)
+  --concurrency C        clients, or Kn for K per node (default: 1n; lin-kv 2n)
+  --timeout MS           a request unanswered this long has an unknown outcome (default 1000)
+  --nemesis LIST         faults taken in turn: partition,crash,pause (default none). partition:
+                         a random minority of nodes cut from the rest; crash: a node's machine
+                         crashes (its memory is lost) and restarts; pause: a node's process is
+                         frozen (messages are kept for it, it sees nothing until it resumes)
+  --nemesis-interval MS  length of each healthy and each fault window (default 1000)
+  --recovery MS          broadcast, g-counter: wait after the faults heal, then read every node
+                         (default 1000)
+  --keys N               lin-kv: distinct keys (default 5)
+  --svg FILE             lin-kv: draw the smallest failing window as an SVG picture
+${COMMON_HELP}
+
+It runs in the deterministic simulator (--sim is implied): a run replays from its --seed.`;
+
+async function loadNode(file: string): Promise<ProcessFn> {
+  // `deno task` runs in the project's directory; INIT_CWD is where the user typed the command.
+  const url = pathToFileURL(resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), file)).href;
+  let module: Record<string, unknown>;
+  try {
+    module = await import(url);
+  } catch (error) {
+    throw new UsageError(`Cannot load "${file}": ${(error as Error).message}`, USAGE);
+  }
+  if (typeof module.node !== "function") {
+    throw new UsageError(
+      `Cannot check "${file}": it exports no function "node"; write ` +
+        "`export const node: ProcessFn = async (ctx) => { ... }`",
+      USAGE,
+    );
+  }
+  return module.node as ProcessFn;
+}
+
+function nemesisFlag(value: unknown): NemesisKind[] {
+  if (typeof value !== "string" || value === "" || value === "none") return [];
+  const kinds = value.split(",").map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!NEMESIS_KINDS.includes(kind as NemesisKind)) {
+      throw new UsageError(
+        `Cannot use --nemesis "${value}": "${kind}" is not one of ${NEMESIS_KINDS.join(", ")}`,
+        USAGE,
+      );
+    }
+  }
+  return kinds as NemesisKind[];
+}
+
+function concurrencyFlag(value: unknown, nodes: number, perNode: number): number {
+  if (typeof value === "string" && /^\d+n$/.test(value)) {
+    return Math.max(1, Number(value.slice(0, -1)) * nodes);
+  }
+  return intFlag("concurrency", value, nodes * perNode, USAGE, 1);
+}
+
+function positiveNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) {
+    throw new UsageError(`Cannot use --${name} "${value}": give a number >= 0`, USAGE);
+  }
+  return n;
+}
+
+/**
+ * Runs `lab check` with `args`; returns the exit code (0 valid, 1 invalid).
+ *
+ * @example A correct echo node
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runCheck } from "./command.ts";
+ * const file = new URL("../../examples/check/echo.ts", import.meta.url).pathname;
+ * const log = console.log;
+ * console.log = () => {};
+ * try {
+ *   assert.equal(await runCheck(["echo", file, "--ops", "10", "--json"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * ```
+ */
+export async function runCheck(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    "node-count": { type: "string" },
+    "time-limit": { type: "string" },
+    ops: { type: "string" },
+    rate: { type: "string" },
+    concurrency: { type: "string" },
+    timeout: { type: "string" },
+    nemesis: { type: "string" },
+    "nemesis-interval": { type: "string" },
+    recovery: { type: "string" },
+    keys: { type: "string" },
+    svg: { type: "string" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [name, file] = positionals;
+  if (name === undefined || file === undefined || positionals.length > 2) {
+    throw new UsageError("Cannot check: give a WORKLOAD and a FILE.ts, nothing else", USAGE);
+  }
+  if (!(name in WORKLOADS)) {
+    throw new UsageError(
+      `Cannot check workload "${name}": unknown; known workloads: ${
+        Object.keys(WORKLOADS).join(", ")
+      }`,
+      USAGE,
+    );
+  }
+  const common = parseCommon(values, USAGE);
+  const nodeCount = intFlag("node-count", values["node-count"], 3, USAGE, 1);
+  const ops = values.ops === undefined ? undefined : intFlag("ops", values.ops, 0, USAGE, 0);
+  const seconds = positiveNumber("time-limit", values["time-limit"], ops === undefined ? 10 : 0);
+  const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
+  const nemesis = nemesisFlag(values.nemesis);
+  const interval = intFlag("nemesis-interval", values["nemesis-interval"], 1000, USAGE, 1);
+  const node = await loadNode(file);
+  const started = performance.now();
+  const concurrency = concurrencyFlag(values.concurrency, nodeCount, workload.clientsPerNode ?? 1);
+  if (!common.quiet) {
+    console.log(
+      `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, simulator (seed ${common.seed})` +
+        (nemesis.length > 0 ? `, nemesis ${nemesis.join(",")} every ${interval} ms` : ""),
+    );
+  }
+  const run = await simulateCheck(node, workload, {
+    nodeCount,
+    concurrency,
+    ops,
+    timeLimit: seconds > 0 ? seconds * 1000 : undefined,
+    rate: positiveNumber("rate", values.rate, 100),
+    timeout: intFlag("timeout", values.timeout, 1000, USAGE, 1),
+    nemesis,
+    nemesisInterval: interval,
+    recovery: intFlag("recovery", values.recovery, 1000, USAGE, 0),
+    seed: common.seed,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    reorder: common.reorder,
+    latency: common.latency,
+    reliable: common.reliable,
+    trace: common.trace !== undefined,
+    partitions: common.partitions,
+    crashes: common.crashes,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+  });
+  const checkStarted = performance.now();
+  const result = workload.check(run.history.ops);
+  const checkMs = performance.now() - checkStarted;
+  const report = buildReport(run, name, result, { seed: common.seed });
+  if (common.trace) await writeTrace(run.sim.trace, common.trace);
+  const window = report.anomalies.find((a) => Array.isArray(a.window) && a.window.length > 0);
+  if (typeof values.svg === "string" && window !== undefined) {
+    await Deno.writeTextFile(
+      values.svg,
+      windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
+    );
+  }
+  if (common.json) {
+    console.log(JSON.stringify(report));
+    return report.valid ? 0 : 1;
+  }
+  console.log("");
+  console.log(formatReport(report, { wallMs: performance.now() - started, checkMs }));
+  if (typeof values.svg === "string") {
+    console.log(
+      window === undefined
+        ? `no failing window to draw in ${values.svg}`
+        : `window drawn in ${values.svg}`,
+    );
+  }
+  if (common.trace) console.log(`trace written to ${common.trace}`);
+  if (!report.valid) {
+    const replay = values.seed === undefined ? [...args, "--seed", String(common.seed)] : args;
+    console.log(`replay: deno task lab check ${replay.join(" ")}`);
+  }
+  return report.valid ? 0 : 1;
+}
