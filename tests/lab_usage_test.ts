@@ -39,7 +39,7 @@ const REFUSED: readonly (readonly [string[], string])[] = [
   [["describe", "--seed", "x"], '--seed "x"'],
   [["echo", "--lisen", "127.0.0.1:0"], "did you mean --listen?"],
   [["clent-server"], "did you mean client-server?"],
-  [["client-server", "--sim", "--trace", "/no/such/dir/run.jsonl"], 'directory "/no/such/dir"'],
+  [["client-server", "--sim", "--trace", "/no/such/dir/run.jsonl"], "its folder must exist"],
 ];
 
 for (const [args, fragment] of REFUSED) {

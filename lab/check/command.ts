@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import type { ProcessFn } from "../../core/process.ts";
 import {
   COMMON_FLAGS,
-  COMMON_HELP,
+  commonHelp,
   intFlag,
   parseCommon,
   parseFlags,
@@ -59,9 +59,14 @@ Flags:
                          (default 1000)
   --keys N               lin-kv: distinct keys (default 5)
   --svg FILE             lin-kv: draw the smallest failing window as an SVG picture
-${COMMON_HELP}
+${commonHelp({ simOnly: true })}
 
-It runs in the deterministic simulator (--sim is implied): a run replays from its --seed.`;
+Runs on: the deterministic simulator only (--sim is implied); a run replays from its --seed.
+
+Examples:
+  deno task lab check echo examples/check/echo.ts
+  deno task lab check lin-kv examples/check/lin_kv.ts --nemesis partition,crash --seed 3
+  deno task lab check lin-kv examples/check/lin_kv_stale.ts --nemesis partition --seed 1 --svg w.svg`;
 
 async function loadNode(file: string): Promise<ProcessFn> {
   // `deno task` runs in the project's directory; INIT_CWD is where the user typed the command.
