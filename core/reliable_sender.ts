@@ -84,8 +84,8 @@ interface Rack {
  *
  * Losses are found sooner from selective acks (RACK, RFC 8985): a frame is lost when a frame
  * sent after it arrived and it has been out for that frame's round trip plus a reordering window
- * (0 until the network has been seen to reorder, then a quarter of the smallest round trip; a
- * timer covers the remainder). A retransmission that arrives is such evidence too (the receiver
+ * (the round-trip variation, so that jitter is not taken for loss; at least a quarter round trip
+ * once the network has been seen to reorder; a timer covers the remainder). A retransmission that arrives is such evidence too (the receiver
  * says which copy it took, `rtx`), so after a timeout the frames sent before it follow the
  * earliest one as soon as its ack comes back, but not when the original arrived after all. A
  * lost last frame, or a lost ack, leaves no such evidence: when no ack comes for two smoothed
@@ -330,7 +330,7 @@ export class ReliableSender {
     this.#rackDeadline = undefined;
     const rack = this.#rack;
     if (rack === undefined) return [];
-    const window = this.#reordering && this.#minRtt < Infinity ? 0.25 * this.#minRtt : 0;
+    const window = this.#window();
     const lost: Resend[] = [];
     for (const entry of this.#unacked.values()) {
       if (entry.sacked || !this.#before(entry, rack)) continue;
@@ -342,6 +342,19 @@ export class ReliableSender {
       }
     }
     return lost;
+  }
+
+  /**
+   * How much longer than the round trip of a later frame a frame may take before it counts as
+   * lost: the round-trip variation (4 RTTVAR, as in the RTO), so that jitter, which reorders
+   * frames sent together, is not taken for loss; a quarter round trip at least once the network
+   * has been seen to reorder; never more than a round trip.
+   */
+  #window(): number {
+    const srtt = this.#estimator.srtt;
+    if (srtt === undefined) return 0;
+    const variation = 4 * this.#estimator.rttvar;
+    return Math.min(srtt, this.#reordering ? Math.max(variation, srtt / 4) : variation);
   }
 
   /** Whether `entry` was last sent before RACK's reference frame. */

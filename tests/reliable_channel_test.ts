@@ -190,15 +190,35 @@ Deno.test("ReliableSender samples a frame sent once that a selective ack reports
   const sender = new ReliableSender(1);
   sender.stamp(env(1), 0);
   sender.stamp(env(2), 0);
-  const first = sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 5);
-  assertEquals(sender.srtt, 5);
-  assertEquals(first.resend.map((r) => [r.frame.seq, r.reason]), [[1, "lost"]]);
+  // 2 arrived (a valid sample: SRTT 10, RTTVAR 5), 1 did not.
+  const first = sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 10);
+  assertEquals([sender.srtt, first.resend], [10, []]);
+  // Jitter reorders frames sent together: 1 may still come, for the round-trip variation
+  // (4 RTTVAR, at most a round trip): RACK's timer waits until 10 + 10 = 20.
+  assertEquals(sender.deadline, 20);
+  const lost = sender.expire(20).resend;
+  assertEquals(lost.map((r) => [r.frame.seq, r.reason, r.attempts]), [[1, "lost", 2]]);
   // The same evidence does not resend it again: frame 2 left before the resend.
-  assertEquals(sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 6).resend, []);
+  assertEquals(sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 21).resend, []);
   // A frame sent after the resend arriving first shows the resend was lost too.
-  sender.stamp(env(3), 10);
-  const again = sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 3]] }, 15).resend;
+  sender.stamp(env(3), 25);
+  sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 3]] }, 35);
+  const again = sender.expire(sender.deadline!).resend;
   assertEquals(again.map((r) => [r.frame.seq, r.attempts, r.frame.base]), [[1, 3, 1]]);
+});
+
+Deno.test("ReliableSender takes a late frame for lost only after the round-trip variation", () => {
+  // A constant round trip: the variation fades, a frame overtaken by a later one is lost at once.
+  const steady = new ReliableSender(1, { minRto: 1 });
+  for (let i = 1; i <= 30; i++) {
+    steady.stamp(env(i), i * 100);
+    steady.acknowledge({ epoch: 1, seq: i }, i * 100 + 10);
+  }
+  steady.stamp(env(31), 4000);
+  steady.stamp(env(32), 4000);
+  assertEquals(steady.acknowledge({ epoch: 1, seq: 30, sack: [[32, 32]] }, 4010).resend, []);
+  assertTrue(steady.deadline! - 4010 < 0.01, `deadline ${steady.deadline}`);
+  assertEquals(steady.expire(steady.deadline!).resend.map((r) => r.frame.seq), [31]);
 });
 
 Deno.test("ReliableSender after a timeout resends the frames sent before it once the resent copy is known to have arrived", () => {

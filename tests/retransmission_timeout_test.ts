@@ -41,6 +41,28 @@ for (const delay of [20, 50, 200, 1000]) {
   });
 }
 
+Deno.test("Simulator with the default jitter (1..5 ms) and bursts retransmits at most 2% of the messages", async () => {
+  // Frames sent together overtake each other under jitter: that is not loss.
+  const sim = new Simulator({ seed: 1 });
+  let got = 0;
+  sim.machine("m2.lab").spawn("rx", async (ctx) => {
+    for (;;) {
+      await ctx.receive();
+      got++;
+    }
+  });
+  sim.machine("m1.lab").spawn("tx", async (ctx) => {
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 20; i++) await ctx.send("rx@m2.lab", i);
+      await ctx.sleep(50);
+    }
+  });
+  await sim.run();
+  assertEquals(got, 400);
+  const retransmits = sim.trace.count("retransmit");
+  assertTrue(retransmits <= 8, `${retransmits} retransmissions`);
+});
+
 Deno.test("runClientServer() with --delay 200 does not mistake the delay for loss", async () => {
   const { code, out } = await captureLog(runClientServer, [
     "--sim",
