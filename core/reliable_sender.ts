@@ -6,6 +6,7 @@
  * @module
  */
 import type { Envelope } from "./envelope.ts";
+import { Rack } from "./_rack.ts";
 import { RtoEstimator } from "./rto_estimator.ts";
 import type { Acknowledgement, MessageFrame } from "./wire.ts";
 
@@ -38,6 +39,8 @@ export interface Unacked {
 }
 
 interface Entry extends Unacked {
+  /** Its sequence number. */
+  readonly seq: number;
   /** A selective ack reported it received (it waits there for an earlier frame). */
   sacked: boolean;
 }
@@ -62,13 +65,6 @@ export interface Expiry {
   readonly resend: readonly Resend[];
   /** The frames given up on after `maxAttempts` transmissions of the earliest one. */
   readonly gaveUp: readonly Unacked[];
-}
-
-/** The most recently sent frame known to have arrived (RACK's reference). */
-interface Rack {
-  xmit: number;
-  seq: number;
-  rtt: number;
 }
 
 /**
@@ -117,13 +113,10 @@ export class ReliableSender {
   #nextSeq = 1;
   #unacked = new Map<number, Entry>();
   #rtoDeadline: number | undefined;
-  #rackDeadline: number | undefined;
   #probeDeadline: number | undefined;
   /** A probe was sent and no ack has come since. */
   #probing = false;
-  #rack: Rack | undefined;
-  #minRtt = Infinity;
-  #reordering = false;
+  readonly #rack = new Rack();
   /** Outstanding frames that were resent or reported received: loss detection has work. */
   #marked = 0;
   #stallResent = false;
@@ -170,9 +163,9 @@ export class ReliableSender {
   /** When the channel's timer must fire next, or `undefined` when it is stopped. */
   get deadline(): number | undefined {
     let deadline = this.#rtoDeadline;
-    for (const other of [this.#rackDeadline, this.#probeDeadline]) {
-      if (other !== undefined && (deadline === undefined || other < deadline)) deadline = other;
-    }
+    const rack = this.#rack.deadline, probe = this.#probeDeadline;
+    if (rack !== undefined && (deadline === undefined || rack < deadline)) deadline = rack;
+    if (probe !== undefined && (deadline === undefined || probe < deadline)) deadline = probe;
     return deadline;
   }
 
@@ -180,7 +173,7 @@ export class ReliableSender {
   stamp(env: Envelope, now: number): MessageFrame {
     const seq = this.#nextSeq++;
     const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base: this.#base(seq) };
-    this.#unacked.set(seq, { frame, attempts: 1, sentAt: now, lastSent: now, sacked: false });
+    this.#unacked.set(seq, { frame, seq, attempts: 1, sentAt: now, lastSent: now, sacked: false });
     this.#rtoDeadline ??= now + this.#estimator.rto;
     this.#armProbe(now);
     return frame;
@@ -211,12 +204,8 @@ export class ReliableSender {
     }
     if (retransmitted) sample = undefined;
     if (ack.sack !== undefined) sample = this.#selective(ack.sack, delivered, sample);
-    if (sample !== undefined) {
-      const rtt = now - sample.sentAt;
-      this.#estimator.sample(rtt);
-      if (rtt < this.#minRtt) this.#minRtt = rtt;
-    }
-    for (const entry of delivered) this.#delivered(entry, now, ack.rtx);
+    if (sample !== undefined) this.#estimator.sample(now - sample.sentAt);
+    for (const entry of delivered) this.#rack.delivered(entry, now, ack.rtx);
     if (delivered.length > 0) this.#probing = false;
     if (settled.length > 0) {
       // RFC 6298 (5.2), (5.3).
@@ -245,7 +234,7 @@ export class ReliableSender {
    */
   expire(now: number): Expiry {
     const resend: Resend[] = [];
-    if (this.#rackDeadline !== undefined && now >= this.#rackDeadline) {
+    if (this.#rack.deadline !== undefined && now >= this.#rack.deadline) {
       resend.push(...this.#detectLost(now));
     }
     if (this.#probeDeadline !== undefined && now >= this.#probeDeadline) {
@@ -266,11 +255,8 @@ export class ReliableSender {
     if (earliest.attempts >= this.#maxAttempts) {
       const gaveUp = [...this.#unacked.values()];
       this.#unacked.clear();
-      this.#rtoDeadline =
-        this.#rackDeadline =
-        this.#probeDeadline =
-        this.#rack =
-          undefined;
+      this.#rtoDeadline = this.#probeDeadline = undefined;
+      this.#rack.reset();
       this.#probing = false;
       this.#marked = 0;
       this.#estimator.reset();
@@ -305,69 +291,18 @@ export class ReliableSender {
     return sample;
   }
 
-  /** Updates RACK's reference with a frame that arrived, and notices reordering. */
-  #delivered(entry: Entry, now: number, rtx: readonly [number, number] | undefined): void {
-    const rack = this.#rack;
-    if (rack !== undefined && entry.attempts === 1 && this.#before(entry, rack)) {
-      this.#reordering = true;
-    }
-    // A resent frame proves something only when the receiver took its latest copy (an earlier
-    // copy may have arrived late, or the ack of it may have been lost).
-    if (entry.attempts > 1 && (rtx?.[0] !== entry.frame.seq || rtx?.[1] !== entry.attempts)) {
-      return;
-    }
-    if (rack === undefined) {
-      this.#rack = { xmit: entry.lastSent, seq: entry.frame.seq!, rtt: now - entry.lastSent };
-    } else if (!this.#before(entry, rack)) {
-      rack.xmit = entry.lastSent;
-      rack.seq = entry.frame.seq!;
-      rack.rtt = now - entry.lastSent;
-    }
-  }
-
-  /** RACK's detection: frames sent before the reference that have been out long enough. */
+  /** RACK's detection: the frames lost now, resent. */
   #detectLost(now: number): Resend[] {
-    this.#rackDeadline = undefined;
-    const rack = this.#rack;
-    if (rack === undefined) return [];
-    const window = this.#window();
-    const lost: Resend[] = [];
-    for (const entry of this.#unacked.values()) {
-      if (entry.sacked || !this.#before(entry, rack)) continue;
-      const remaining = entry.lastSent + rack.rtt + window - now;
-      if (remaining <= 0) {
-        lost.push(this.#again(entry, now, "lost"));
-      } else if (this.#rackDeadline === undefined || now + remaining < this.#rackDeadline) {
-        this.#rackDeadline = now + remaining;
-      }
-    }
-    return lost;
-  }
-
-  /**
-   * How much longer than the round trip of a later frame a frame may take before it counts as
-   * lost: the round-trip variation (4 RTTVAR, as in the RTO), so that jitter, which reorders
-   * frames sent together, is not taken for loss; a quarter round trip at least once the network
-   * has been seen to reorder; never more than a round trip.
-   */
-  #window(): number {
-    const srtt = this.#estimator.srtt;
-    if (srtt === undefined) return 0;
-    const variation = 4 * this.#estimator.rttvar;
-    return Math.min(srtt, this.#reordering ? Math.max(variation, srtt / 4) : variation);
-  }
-
-  /** Whether `entry` was last sent before RACK's reference frame. */
-  #before(entry: Entry, rack: Rack): boolean {
-    return entry.lastSent < rack.xmit ||
-      (entry.lastSent === rack.xmit && entry.frame.seq! < rack.seq);
+    const { srtt, rttvar } = this.#estimator;
+    const lost = this.#rack.lost(this.#unacked.values(), now, srtt, rttvar);
+    return lost.map((entry) => this.#again(entry, now, "lost"));
   }
 
   #again(entry: Entry, now: number, reason: Resend["reason"]): Resend {
     if (entry.attempts === 1) this.#marked++;
     entry.attempts++;
     entry.lastSent = now;
-    const frame = { ...entry.frame, base: this.#base(entry.frame.seq!), tx: entry.attempts };
+    const frame = { ...entry.frame, base: this.#base(entry.seq), tx: entry.attempts };
     return { frame, attempts: entry.attempts, reason };
   }
 
