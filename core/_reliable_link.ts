@@ -34,6 +34,10 @@ export interface LinkHost {
   deliver(env: Envelope): void;
   /** Records a link event about `env`. */
   event(ev: "retransmit" | "drop" | "duplicate", env: Envelope, note: string): void;
+  /** Machine `machine` restarted (its frames carry a newer incarnation). */
+  peerRestarted(machine: string): void;
+  /** The channel to `machine` gave up on its frames. */
+  unreachable(machine: string): void;
 }
 
 /** The links of one machine incarnation. */
@@ -52,6 +56,16 @@ export class ReliableLinks {
     this.#host = host;
     this.#epoch = epoch;
     this.#options = options;
+  }
+
+  /** The current retransmission timeout of the channel to `to` (its first one if none yet). */
+  rto(to: string): number {
+    if (this.#options === null) return 0;
+    let sender = this.#senders.get(to);
+    if (sender === undefined) {
+      this.#senders.set(to, sender = new ReliableSender(this.#epoch, this.#options));
+    }
+    return sender.rto;
   }
 
   /** Sends `env` to its machine `to`. */
@@ -83,6 +97,7 @@ export class ReliableLinks {
     let receiver = this.#receivers.get(from);
     if (receiver === undefined) this.#receivers.set(from, receiver = new ReliableReceiver());
     const acceptance = receiver.accept(frame);
+    if (acceptance.restarted) this.#host.peerRestarted(from);
     if (acceptance.ack) this.#scheduleAck(from, acceptance.ack);
     if (acceptance.duplicate) this.#host.event("duplicate", frame.env, "suppressed");
     for (const env of acceptance.deliver) this.#host.deliver(env);
@@ -160,6 +175,7 @@ export class ReliableLinks {
     for (const entry of gaveUp) {
       this.#host.event("drop", entry.frame.env, `gave up after ${entry.attempts} attempts`);
     }
+    if (gaveUp.length > 0) this.#host.unreachable(to);
     this.#sync(to, sender);
   }
 

@@ -16,7 +16,7 @@ import type {
 import { Directory } from "./directory.ts";
 import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
-import { parseMachine } from "./name.ts";
+import { machineOf, parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
@@ -214,6 +214,15 @@ export class Simulator implements Network {
       events++;
       next.run();
     }
+  }
+
+  /**
+   * The simulator's directory knows every machine's processes: the capacity of the mailbox at
+   * `address` (`Infinity` when unbounded, absent or its machine down).
+   */
+  mailboxBound(address: string): number {
+    const machine = this.#machines.get(machineOf(address));
+    return machine === undefined || !machine.alive ? Infinity : machine.capacityOf(address);
   }
 
   /** Network entry point used by the machines. */
