@@ -258,6 +258,26 @@ Deno.test("send() credits of a restarted sending machine are given back to the m
   assertTrue(m3Sent[0] < takenAt && takenAt <= m3Sent[1], `m3 ${m3Sent}, taken at ${takenAt}`);
 });
 
+Deno.test("send({ sync: true }) from another machine does not take a slot reserved for credits", async () => {
+  const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 5 } });
+  const events: string[] = [];
+  sim.machine("m1.lab").spawn("rx", async (ctx) => {
+    events.push(`took ${(await ctx.receive<string>()).body}`);
+    await ctx.sleep(500);
+    events.push(`took ${(await ctx.receive<string>()).body}`);
+  }, { capacity: 1 });
+  // m2's message is taken at once and its slot granted back to m2 as a credit.
+  sim.machine("m2.lab").spawn("tx", (ctx) => ctx.send("rx@m1.lab", "a"));
+  sim.machine("m3.lab").spawn("tx", async (ctx) => {
+    await ctx.sleep(100);
+    await ctx.send("rx@m1.lab", "b", { sync: true });
+    events.push("b admitted");
+  });
+  await sim.run();
+  // The one slot is m2's: "b" waits for the receiver instead of taking it.
+  assertEquals(events, ["took a", "took b", "b admitted"]);
+});
+
 Deno.test("send() with reliable: false has no flow control across machines", async () => {
   const sim = new Simulator({ seed: 1, reliable: false, latency: { kind: "constant", ms: 5 } });
   let takenAt = -1, sentAt = -1;
