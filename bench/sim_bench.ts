@@ -11,6 +11,10 @@
  *   path: no serialisation, no network), trace off.
  * - "in-memory request/reply": 10,000 request/reply round trips per iteration between two
  *   processes on one simulated machine, trace off, against the same raw ping-pong baseline.
+ * - "across machines one-way": 10,000 asynchronous sends per iteration from a process on one
+ *   simulated machine to one on another (reliable channel, trace off, object wire, 1 ms), into an
+ *   unbounded mailbox and into bounded ones (credits granted as the receiver takes), against the
+ *   raw array queue. The receiver takes as fast as messages arrive.
  *
  * Every `fn` is an `async function`: `Deno.bench` awaits only those, not arrows returning promises.
  *
@@ -183,3 +187,53 @@ Deno.bench({
     if (answered !== N) throw new Error(`request/reply answered ${answered} of ${N}`);
   },
 });
+
+async function acrossMachines(capacity: number): Promise<void> {
+  const sim = new Simulator({
+    seed: 1,
+    trace: false,
+    wire: "object",
+    latency: { kind: "constant", ms: 1 },
+  });
+  let got = 0;
+  sim.machine("m1.lab").spawn("rx", async (ctx) => {
+    for (let i = 0; i < N; i++) {
+      await ctx.receive();
+      got++;
+    }
+  }, { capacity });
+  sim.machine("m2.lab").spawn("tx", async (ctx) => {
+    for (let i = 0; i < N; i++) await ctx.send("rx@m1.lab", i);
+  });
+  await sim.run();
+  if (got !== N) throw new Error(`across machines delivered ${got} of ${N}`);
+}
+
+Deno.bench({
+  name: "raw array queue, 10k messages, await per message",
+  group: "across machines one-way",
+  baseline: true,
+  async fn() {
+    const queue = new Queue<number>();
+    const consumer = async () => {
+      for (let i = 0; i < N; i++) await queue.take();
+    };
+    const producer = async () => {
+      for (let i = 0; i < N; i++) {
+        queue.push(i);
+        await null;
+      }
+    };
+    await Promise.all([consumer(), producer()]);
+  },
+});
+
+for (const [name, capacity] of [["unbounded", Infinity], ["capacity 64", 64], ["capacity 4", 4]]) {
+  Deno.bench({
+    name: `simulator, two machines, 10k sends, ${name}`,
+    group: "across machines one-way",
+    async fn() {
+      await acrossMachines(capacity as number);
+    },
+  });
+}

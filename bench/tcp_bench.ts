@@ -11,12 +11,17 @@
  *   round trip's p99). Baseline: raw write then read of 68 bytes against a raw echo loop.
  *   Candidate: `send`, then await the echo from a `listenFrames` echo server.
  * - "tcp request/reply x16": the same over 16 connections at once (16 round trips an iteration).
+ * - "machines over tcp one-way": 2,000 asynchronous sends per iteration from a process on one
+ *   host to a process on another (`startHost` on 127.0.0.1, reliable channel, trace off), into
+ *   an unbounded mailbox and into bounded ones (credits). Baseline: the raw write loop, one write
+ *   per frame, for 2,000 frames.
  *
  * Run with `deno bench -A bench/tcp_bench.ts`.
  *
  * @module
  */
 import { encodeFrame } from "../core/frame.ts";
+import { startHost } from "../core/host.ts";
 import { FrameConnection, type FrameListener, listenFrames } from "../core/tcp_transport.ts";
 
 const FRAMES = 10_000;
@@ -203,8 +208,53 @@ Deno.bench({
   },
 });
 
+const SENDS = 2_000;
+const hostEndpoints = new Map<string, string>();
+const hosts = await Promise.all(["m1.lab", "m2.lab"].map(async (name) => {
+  const host = await startHost(name, { resolve: (m) => hostEndpoints.get(m), seed: 1 });
+  hostEndpoints.set(name, host.endpoint);
+  return host;
+}));
+let round = 0;
+
+/** One round of SENDS asynchronous sends from m2 to a fresh receiver on m1. */
+function acrossHosts(capacity: number): Promise<void> {
+  const done = Promise.withResolvers<void>();
+  const rx = `rx${++round}`;
+  hosts[0].machine.spawn(rx, async (ctx) => {
+    for (let i = 0; i < SENDS; i++) await ctx.receive();
+    done.resolve();
+  }, { capacity });
+  hosts[1].machine.spawn(`tx${round}`, async (ctx) => {
+    for (let i = 0; i < SENDS; i++) await ctx.send(`${rx}@m1.lab`, i);
+  });
+  return done.promise;
+}
+
+Deno.bench({
+  name: "raw: one write per frame, 2,000 frames",
+  group: "machines over tcp one-way",
+  baseline: true,
+  async fn() {
+    const arrived = rawTally.expect(SENDS * FRAME.length);
+    for (let i = 0; i < SENDS; i++) await writeAll(rawWriter, FRAME);
+    await arrived;
+  },
+});
+
+for (const [name, capacity] of [["unbounded", Infinity], ["capacity 64", 64], ["capacity 4", 4]]) {
+  Deno.bench({
+    name: `two hosts, 2,000 sends, ${name}`,
+    group: "machines over tcp one-way",
+    async fn() {
+      await acrossHosts(capacity as number);
+    },
+  });
+}
+
 // Close every fixture after the last bench so the run ends cleanly.
 globalThis.addEventListener("beforeunload", () => {
+  for (const host of hosts) void host.close();
   rawWriter.close();
   for (const conn of rawEchoClients) conn.close();
   void Promise.all([

@@ -26,6 +26,12 @@ export interface Envelope<B = unknown> {
   readonly sync?: true;
   /** Vector clock, when the sender keeps one (group communication). */
   readonly vc?: Readonly<Record<string, number>>;
+  /**
+   * Flow control of an asynchronous send to a bounded mailbox on another machine: `credit`
+   * uses a slot the receiver reserved; `wait` has none, and its sender waits until the mailbox
+   * admits it.
+   */
+  readonly flow?: "credit" | "wait";
 }
 
 /** The kind of a receipt envelope confirming a synchronous send. */

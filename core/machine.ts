@@ -14,6 +14,7 @@ import {
 import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
 import type { ProcessFn, SpawnOptions } from "./process.ts";
 import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
+import { FLOW_PREFIX, FlowControl, type FlowHost } from "./_flow_control.ts";
 import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
@@ -24,6 +25,13 @@ import type { WireFrame } from "./wire.ts";
 export interface Network {
   /** Sends `frame` from machine `from` to machine `to`; may lose it on a lossy network. */
   send(from: string, to: string, frame: WireFrame): void;
+  /**
+   * The mailbox capacity of the process at `address` when the network's directory knows it
+   * (`Infinity` for an unbounded mailbox or no such process); `undefined` when it cannot know.
+   * Lets a sender honour a remote bounded mailbox from its first message without asking.
+   * @default unknown: the first message to a remote process asks
+   */
+  mailboxBound?(address: Address): number | undefined;
 }
 
 /** Options of {@link Machine}. */
@@ -101,7 +109,9 @@ export class Machine {
   #pending = new Map<string, Pending>();
   #timers = new Set<TimerId>();
   #links: ReliableLinks;
-  readonly #host: ProcessHost & LinkHost;
+  /** Credits for bounded mailboxes across machines; none without the reliable channel. */
+  #flow: FlowControl | null = null;
+  readonly #host: ProcessHost & LinkHost & FlowHost;
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
@@ -123,6 +133,14 @@ export class Machine {
       });
     });
     this.#onDormantAct = options.onDormantAct;
+  }
+
+  /**
+   * The mailbox capacity of live process `address` on this machine (`Infinity` when unbounded
+   * or when there is no such process).
+   */
+  capacityOf(address: Address): number {
+    return this.#processes.get(address)?.mailbox.capacity ?? Infinity;
   }
 
   /** Whether the machine is up. */
@@ -312,7 +330,9 @@ export class Machine {
     this.#links.send(machineOf(env.to), env);
   }
 
+  /** New links for the current incarnation, and new flow control with them. */
   #newLinks(): ReliableLinks {
+    this.#flow = this.#retransmit === null ? null : new FlowControl(this.#host);
     return new ReliableLinks(this.#host, this.#epoch, this.#retransmit);
   }
 
@@ -345,8 +365,11 @@ export class Machine {
       // A sender on this machine learns at once; a remote requester or sync sender by answer.
       if (sender !== null) return Promise.reject(new UnknownProcessError(env.to));
       if (env.corr !== undefined) this.#answer(env, UNKNOWN_KIND, { kind: UNKNOWN_KIND });
+      if (env.flow === "wait") this.#flow?.refused(env);
       return;
     }
+    // From another machine with flow control: credits, or a sender waiting for admission.
+    if (sender === null && this.#flow?.arrive(target, env) === true) return;
     if (target.mailbox.offer(env, this.#admitting)) {
       if (env.sync && sender === null) this.#answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
       return;
@@ -398,7 +421,7 @@ export class Machine {
    * What the machine's processes and links see of it: one adapter object per machine whose
    * methods reach the machine's private state (they are written inside its class body).
    */
-  static readonly #Host = class MachineHost implements ProcessHost, LinkHost {
+  static readonly #Host = class MachineHost implements ProcessHost, LinkHost, FlowHost {
     readonly m: Machine;
     constructor(machine: Machine) {
       this.m = machine;
@@ -424,6 +447,8 @@ export class Machine {
     route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
       const m = this.m;
       if (machineOf(env.to) === m.name) return m.#arrive(env, sender);
+      // An asynchronous send to another machine waits for credits of a bounded mailbox.
+      if (sender !== null && m.#flow !== null) return m.#flow.send(env, sender);
       m.#transmit(env);
       return undefined;
     }
@@ -472,10 +497,35 @@ export class Machine {
       return this.m.#runtime.now();
     }
     deliver(env: Envelope): void {
-      void this.m.#arrive(env, null);
+      if (env.from.startsWith(FLOW_PREFIX)) this.m.#flow?.receive(machineOf(env.from), env);
+      else void this.m.#arrive(env, null);
     }
     event(ev: "retransmit" | "drop" | "duplicate", env: Envelope, note: string): void {
       this.m.#recordEnvelope(ev, this.m.name, env, note);
+    }
+    peerRestarted(machine: string): void {
+      this.m.#flow?.peerRestarted(machine);
+    }
+    unreachable(machine: string): void {
+      this.m.#flow?.unreachable(machine);
+    }
+    forward(env: Envelope): void {
+      this.m.#links.send(machineOf(env.to), env);
+    }
+    bound(address: Address): number | undefined {
+      return this.m.#network.mailboxBound?.(address);
+    }
+    rto(machine: string): number {
+      return this.m.#links.rto(machine);
+    }
+    process(address: Address): HostedProcess | undefined {
+      return this.m.#processes.get(address);
+    }
+    get admitting(): (env: Envelope) => void {
+      return this.m.#admitting;
+    }
+    lost(env: Envelope, note: string): void {
+      this.m.#recordEnvelope("drop", env.from, env, note);
     }
   };
 }

@@ -48,7 +48,9 @@ interface BlockedPut {
 /**
  * A process's mailbox. With capacity `c > 0` it buffers up to `c` messages and further puts wait
  * for room (backpressure); with capacity 0 nothing is buffered and a put waits until a receiver
- * takes the message (rendezvous).
+ * takes the message (rendezvous). Slots can be reserved for messages still on their way (the
+ * credits granted to senders on other machines): a reserved slot counts as taken until its
+ * message is {@link Mailbox.admit admitted}.
  *
  * @example Rendezvous: the put is admitted only when taken
  * ```ts
@@ -72,6 +74,9 @@ export class Mailbox {
   #head = 0;
   #takers: Taker[] = NONE;
   #blocked: BlockedPut[] = NONE;
+  #reserved = 0;
+  /** Called with each message a receiver takes, once it has it (when set). */
+  onTake: ((envelope: Envelope) => void) | undefined;
 
   /** Creates a mailbox; `capacity` defaults to unbounded. */
   constructor(capacity: number = Infinity) {
@@ -91,6 +96,43 @@ export class Mailbox {
     return this.#blocked.length;
   }
 
+  /** Slots reserved for messages on their way. */
+  get reserved(): number {
+    return this.#reserved;
+  }
+
+  /** Slots neither buffered, reserved nor claimed by a waiting put. */
+  get free(): number {
+    if (this.#blocked.length > 0) return 0;
+    return Math.max(0, this.capacity - this.size - this.#reserved);
+  }
+
+  /** Reserves `count` slots (at most {@link Mailbox.free}). */
+  reserve(count: number): void {
+    if (!(count >= 0 && count <= this.free)) {
+      throw new RangeError(`Cannot reserve ${count} slots: ${this.free} are free`);
+    }
+    this.#reserved += count;
+  }
+
+  /** Gives back `count` reserved slots whose messages will not come; waiting puts may enter. */
+  release(count: number): void {
+    this.#reserved = Math.max(0, this.#reserved - count);
+    this.#admitBlocked();
+  }
+
+  /**
+   * Admits a message that holds a reserved slot: hands it to a waiting receiver or buffers it,
+   * whatever waits for room. `admitting` runs just before (as for {@link Mailbox.offer}).
+   */
+  admit(envelope: Envelope, admitting?: (envelope: Envelope) => void): void {
+    if (this.#reserved > 0) this.#reserved--;
+    if (this.#handOver(envelope, admitting)) return;
+    admitting?.(envelope);
+    if (this.#items === NONE) this.#items = [envelope];
+    else this.#items.push(envelope);
+  }
+
   /**
    * Offers a message. Returns `true` when it was admitted at once (handed to a waiting receiver
    * or buffered); otherwise it waits and `admitted` is called once it is buffered or taken.
@@ -107,6 +149,17 @@ export class Mailbox {
    * sees it).
    */
   offer(envelope: Envelope, admitting?: (envelope: Envelope) => void): boolean {
+    if (this.#handOver(envelope, admitting)) return true;
+    if (this.size + this.#reserved < this.capacity && this.#blocked.length === 0) {
+      admitting?.(envelope);
+      if (this.#items === NONE) this.#items = [envelope];
+      else this.#items.push(envelope);
+      return true;
+    }
+    return false;
+  }
+
+  #handOver(envelope: Envelope, admitting?: (envelope: Envelope) => void): boolean {
     const takers = this.#takers;
     for (let i = 0; i < takers.length; i++) {
       const taker = takers[i];
@@ -114,14 +167,9 @@ export class Mailbox {
         takers.splice(i, 1);
         admitting?.(envelope);
         taker.take(envelope);
+        this.onTake?.(envelope);
         return true;
       }
-    }
-    if (this.size < this.capacity && this.#blocked.length === 0) {
-      admitting?.(envelope);
-      if (this.#items === NONE) this.#items = [envelope];
-      else this.#items.push(envelope);
-      return true;
     }
     return false;
   }
@@ -149,6 +197,7 @@ export class Mailbox {
         items.splice(i, 1);
       }
       this.#admitBlocked();
+      this.onTake?.(envelope);
       return envelope;
     }
     const blocked = this.#blocked;
@@ -157,6 +206,7 @@ export class Mailbox {
       const [put] = blocked.splice(i, 1);
       put.admitted();
       this.#admitBlocked();
+      this.onTake?.(put.envelope);
       return put.envelope;
     }
     return undefined;
@@ -179,10 +229,11 @@ export class Mailbox {
     this.#head = 0;
     this.#takers = NONE;
     this.#blocked = NONE;
+    this.#reserved = 0;
   }
 
   #admitBlocked(): void {
-    while (this.#blocked.length > 0 && this.size < this.capacity) {
+    while (this.#blocked.length > 0 && this.size + this.#reserved < this.capacity) {
       const put = this.#blocked.shift()!;
       if (this.#items === NONE) this.#items = [put.envelope];
       else this.#items.push(put.envelope);

@@ -63,6 +63,7 @@ export * from "./post_office_client.ts";
 export * from "./auth_error.ts";
 export * from "./auth_key.ts";
 export * from "./replay_window.ts";
+export * from "./rto_estimator.ts";
 export * from "./envelope_auth.ts";
 export * from "./authenticated_network.ts";
 export * from "./authenticated_simulator.ts";

@@ -1,183 +1,14 @@
 /**
  * A reliable channel over a lossy network, as pure state machines: sequence numbers,
- * cumulative acknowledgements, retransmission with exponential backoff, duplicate suppression
- * by (sender, sequence) and FIFO delivery per pair of machines. Timers are the caller's.
+ * cumulative and selective acknowledgements, one retransmission timer per channel with RFC
+ * 6298's timeout and backoff ({@link ReliableSender}), duplicate suppression by (sender,
+ * sequence) and FIFO delivery per pair of machines ({@link ReliableReceiver}).
  * @module
  */
 import type { Envelope } from "./envelope.ts";
-import type { AckFrame, MessageFrame } from "./wire.ts";
-import type { TimerId } from "./runtime.ts";
+import type { AckFrame, Acknowledgement, MessageFrame } from "./wire.ts";
 
-/** Retransmission settings. */
-export interface RetransmitOptions {
-  /** Retransmission timeout in ms until round trips have been measured. @default 40 */
-  readonly rto?: number;
-  /** Smallest timeout the measured round trips may give, in ms. @default 10 */
-  readonly minRto?: number;
-  /** Factor applied to the timeout after each retransmission. @default 2 */
-  readonly backoff?: number;
-  /** Largest timeout in ms. @default 2000 */
-  readonly maxRto?: number;
-  /** Transmissions (first one included) before giving up. @default 20 */
-  readonly maxAttempts?: number;
-}
-
-/** A frame waiting for its acknowledgement. */
-export interface Unacked {
-  /** The frame to (re)send. */
-  readonly frame: MessageFrame;
-  /** Transmissions so far. */
-  attempts: number;
-  /** Timeout to wait after the latest transmission. */
-  rto: number;
-  /** The caller's timer handle. */
-  timer: TimerId;
-  /** When it was first sent (for round-trip samples). */
-  readonly sentAt: number;
-}
-
-/**
- * The sending half of a channel towards one machine. Its retransmission timeout adapts to the
- * measured round trips (RFC 6298: smoothed round trip plus four deviations, samples only from
- * frames sent once, as in Karn's algorithm) and backs off exponentially on each retransmission.
- *
- * @example Sequence numbers and cumulative acks
- * ```ts
- * import assert from "node:assert/strict";
- * import { ReliableSender } from "./reliable_channel.ts";
- * const sender = new ReliableSender(1);
- * const env = { id: "a#1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
- * assert.equal(sender.stamp(env).frame.seq, 1);
- * assert.equal(sender.stamp(env).frame.seq, 2);
- * assert.equal(sender.acknowledge({ kind: "ack", epoch: 1, seq: 2 }).length, 2);
- * assert.equal(sender.inFlight, 0);
- * ```
- */
-export class ReliableSender {
-  /** This machine's incarnation. */
-  readonly epoch: number;
-  readonly #options: Required<RetransmitOptions>;
-  #nextSeq = 1;
-  #unacked = new Map<number, Unacked>();
-  #srtt = -1;
-  #rttvar = 0;
-  #rto: number;
-
-  /** Creates the sender for incarnation `epoch`. */
-  constructor(epoch: number, options: RetransmitOptions = {}) {
-    this.epoch = epoch;
-    this.#options = {
-      rto: options.rto ?? 40,
-      minRto: options.minRto ?? 10,
-      backoff: options.backoff ?? 2,
-      maxRto: options.maxRto ?? 2000,
-      maxAttempts: options.maxAttempts ?? 20,
-    };
-    this.#rto = this.#options.rto;
-  }
-
-  /** The timeout a new frame gets, in ms. */
-  get rto(): number {
-    return this.#rto;
-  }
-
-  /** The smoothed round trip in ms, or `undefined` before the first sample. */
-  get srtt(): number | undefined {
-    return this.#srtt < 0 ? undefined : this.#srtt;
-  }
-
-  /** Frames sent and not yet acknowledged. */
-  get inFlight(): number {
-    return this.#unacked.size;
-  }
-
-  /** Numbers `env`, sent at time `now`, and remembers it until acknowledged. Set `timer` on the result. */
-  stamp(env: Envelope, now = 0): Unacked {
-    const seq = this.#nextSeq++;
-    let base = seq;
-    for (const key of this.#unacked.keys()) {
-      base = key;
-      break;
-    }
-    const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base };
-    const entry: Unacked = { frame, attempts: 1, rto: this.#rto, timer: 0, sentAt: now };
-    this.#unacked.set(seq, entry);
-    return entry;
-  }
-
-  /**
-   * Applies an acknowledgement received at time `now`; returns the entries it settled (clear
-   * their timers). The newest settled frame that was sent only once gives a round-trip sample.
-   */
-  acknowledge(ack: AckFrame, now?: number): Unacked[] {
-    if (ack.epoch !== this.epoch) return [];
-    const settled: Unacked[] = [];
-    let sample: Unacked | undefined;
-    for (const [seq, entry] of this.#unacked) {
-      if (seq > ack.seq) break;
-      settled.push(entry);
-      if (entry.attempts === 1) sample = entry;
-      this.#unacked.delete(seq);
-    }
-    if (sample !== undefined && now !== undefined) this.#measure(now - sample.sentAt);
-    return settled;
-  }
-
-  #measure(rtt: number): void {
-    if (this.#srtt < 0) {
-      this.#srtt = rtt;
-      this.#rttvar = rtt / 2;
-    } else {
-      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rtt);
-      this.#srtt = 0.875 * this.#srtt + 0.125 * rtt;
-    }
-    const { minRto, maxRto } = this.#options;
-    this.#rto = Math.min(maxRto, Math.max(minRto, this.#srtt + 4 * this.#rttvar));
-  }
-
-  /**
-   * Called when `seq`'s timer fires: returns the frame to send again (with the current base),
-   * or `undefined` when it was acknowledged meanwhile or has used all its attempts (then it is
-   * forgotten and `gaveUp` is true).
-   */
-  expire(seq: number): { frame?: MessageFrame; gaveUp: boolean; entry?: Unacked } {
-    const entry = this.#unacked.get(seq);
-    if (entry === undefined) return { gaveUp: false };
-    if (entry.attempts >= this.#options.maxAttempts) {
-      this.#unacked.delete(seq);
-      return { gaveUp: true, entry };
-    }
-    entry.attempts++;
-    entry.rto = Math.min(entry.rto * this.#options.backoff, this.#options.maxRto);
-    let base = seq;
-    for (const key of this.#unacked.keys()) {
-      base = key;
-      break;
-    }
-    return { frame: { ...entry.frame, base }, gaveUp: false, entry };
-  }
-
-  /** Every unacknowledged entry (to cancel their timers on a crash). */
-  pending(): IterableIterator<Unacked> {
-    return this.#unacked.values();
-  }
-
-  /**
-   * The oldest unacknowledged frame, when it has been retransmitted (its timeout backed off)
-   * and not yet resent since: an acknowledgement proves the peer is reachable again, so it is
-   * worth sending now rather than after the backed-off timeout. Returns the frame to send (the
-   * entry's timeout is reset to the current one) or `undefined`.
-   */
-  resendStalled(): { frame: MessageFrame; entry: Unacked } | undefined {
-    for (const [seq, entry] of this.#unacked) {
-      if (entry.attempts < 2 || entry.rto <= this.#rto) return undefined;
-      entry.attempts++;
-      entry.rto = this.#rto;
-      return { frame: { ...entry.frame, base: seq }, entry };
-    }
-    return undefined;
-  }
-}
+export * from "./reliable_sender.ts";
 
 /** What the receiving half decided about one frame. */
 export interface Acceptance {
@@ -187,10 +18,17 @@ export interface Acceptance {
   readonly ack: AckFrame | null;
   /** The frame had been received before (suppressed). */
   readonly duplicate: boolean;
+  /** The frame starts a newer incarnation of a sender heard from before (it restarted). */
+  readonly restarted: boolean;
 }
 
+/** How many ranges of out-of-order frames an acknowledgement reports, lowest first. */
+export const SACK_RANGES = 8;
+
 /**
- * The receiving half of a channel from one machine.
+ * The receiving half of a channel from one machine. Its acknowledgements are cumulative and,
+ * when frames arrived out of order, carry the ranges of them it holds (`sack`, the lowest
+ * {@link SACK_RANGES}), so that the sender knows which frames are missing.
  *
  * @example Reordered frames are delivered in order, duplicates once
  * ```ts
@@ -198,7 +36,9 @@ export interface Acceptance {
  * import { ReliableReceiver } from "./reliable_channel.ts";
  * const env = (n: number) => ({ id: `a#${n}`, from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: n, lamport: n });
  * const receiver = new ReliableReceiver();
- * assert.equal(receiver.accept({ kind: "msg", env: env(2), epoch: 1, seq: 2, base: 1 }).deliver.length, 0);
+ * const early = receiver.accept({ kind: "msg", env: env(2), epoch: 1, seq: 2, base: 1 });
+ * assert.equal(early.deliver.length, 0);
+ * assert.deepEqual(early.ack, { kind: "ack", epoch: 1, seq: 0, sack: [[2, 2]] });
  * assert.deepEqual(receiver.accept({ kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 }).deliver.map((e) => e.body), [1, 2]);
  * assert.ok(receiver.accept({ kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 }).duplicate);
  * ```
@@ -207,15 +47,40 @@ export class ReliableReceiver {
   #epoch = -1;
   #expected = 1;
   #buffer = new Map<number, Envelope>();
+  /** Sorted, disjoint, non-adjacent ranges of the buffered sequence numbers. */
+  #ranges: [number, number][] = [];
+  /** `[seq, tx]` of the latest frame taken, when it was a retransmission. */
+  #rtx: readonly [number, number] | undefined;
+  #cached: Acknowledgement | undefined;
+
+  /** The acknowledgement of what arrived so far (to carry on a frame), or `undefined` before any. */
+  get acknowledgement(): Acknowledgement | undefined {
+    if (this.#epoch < 0) return undefined;
+    if (this.#cached !== undefined) return this.#cached;
+    const { epoch, seq, sack, rtx } = this.#ack();
+    this.#cached = sack === undefined && rtx === undefined
+      ? { epoch, seq }
+      : rtx === undefined
+      ? { epoch, seq, sack }
+      : { epoch, seq, sack, rtx };
+    return this.#cached;
+  }
 
   /** Accepts one sequenced frame. */
   accept(frame: MessageFrame): Acceptance {
     const epoch = frame.epoch!, seq = frame.seq!;
-    if (epoch < this.#epoch) return { deliver: [], ack: null, duplicate: true };
+    if (epoch < this.#epoch) {
+      return { deliver: [], ack: null, duplicate: true, restarted: false };
+    }
+    this.#cached = undefined;
+    let restarted = false;
     if (epoch > this.#epoch) {
+      restarted = this.#epoch >= 0;
       this.#epoch = epoch;
       this.#expected = frame.base ?? 1;
       this.#buffer.clear();
+      this.#ranges = [];
+      this.#rtx = undefined;
     }
     const deliver: Envelope[] = [];
     if (frame.base !== undefined && frame.base > this.#expected) {
@@ -227,14 +92,55 @@ export class ReliableReceiver {
     let duplicate = false;
     if (seq < this.#expected || this.#buffer.has(seq)) {
       duplicate = true;
+    } else {
+      this.#rtx = frame.tx === undefined ? undefined : [seq, frame.tx];
+    }
+    if (duplicate) {
+      // Nothing changes.
     } else if (seq === this.#expected) {
       deliver.push(frame.env);
       this.#expected++;
       this.#drain(deliver);
     } else {
       this.#buffer.set(seq, frame.env);
+      this.#insert(seq);
     }
-    return { deliver, ack: { kind: "ack", epoch, seq: this.#expected - 1 }, duplicate };
+    return { deliver, ack: this.#ack(), duplicate, restarted };
+  }
+
+  #ack(): AckFrame {
+    const seq = this.#expected - 1, epoch = this.#epoch, rtx = this.#rtx;
+    if (this.#ranges.length === 0) {
+      return rtx === undefined ? { kind: "ack", epoch, seq } : { kind: "ack", epoch, seq, rtx };
+    }
+    const sack = this.#ranges.slice(0, SACK_RANGES).map(([a, b]) => [a, b] as const);
+    return rtx === undefined
+      ? { kind: "ack", epoch, seq, sack }
+      : { kind: "ack", epoch, seq, sack, rtx };
+  }
+
+  #insert(seq: number): void {
+    const ranges = this.#ranges;
+    let lo = 0, hi = ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid][0] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    // ranges[lo - 1] starts before seq; ranges[lo] starts after it.
+    const before = ranges[lo - 1], after = ranges[lo];
+    const joinsBefore = before !== undefined && before[1] + 1 === seq;
+    const joinsAfter = after !== undefined && after[0] - 1 === seq;
+    if (joinsBefore && joinsAfter) {
+      before[1] = after[1];
+      ranges.splice(lo, 1);
+    } else if (joinsBefore) {
+      before[1] = seq;
+    } else if (joinsAfter) {
+      after[0] = seq;
+    } else {
+      ranges.splice(lo, 0, [seq, seq]);
+    }
   }
 
   #drain(deliver: Envelope[]): void {
@@ -244,5 +150,10 @@ export class ReliableReceiver {
       this.#expected++;
       next = this.#buffer.get(this.#expected);
     }
+    const ranges = this.#ranges;
+    let drop = 0;
+    while (drop < ranges.length && ranges[drop][1] < this.#expected) drop++;
+    if (drop > 0) ranges.splice(0, drop);
+    if (ranges.length > 0 && ranges[0][0] < this.#expected) ranges[0][0] = this.#expected;
   }
 }

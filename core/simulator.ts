@@ -17,7 +17,7 @@ import { Directory } from "./directory.ts";
 import { ForeignAwaitError, ProcessFailedError } from "./errors.ts";
 import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
-import { type Address, parseMachine } from "./name.ts";
+import { type Address, machineOf, parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
@@ -303,6 +303,15 @@ export class Simulator implements Network {
       events++;
       next.run();
     }
+  }
+
+  /**
+   * The simulator's directory knows every machine's processes: the capacity of the mailbox at
+   * `address` (`Infinity` when unbounded, absent or its machine down).
+   */
+  mailboxBound(address: string): number {
+    const machine = this.#machines.get(machineOf(address));
+    return machine === undefined || !machine.alive ? Infinity : machine.capacityOf(address);
   }
 
   /** Network entry point used by the machines. */

@@ -7,6 +7,7 @@ import type { Envelope } from "./envelope.ts";
 
 /** A message between machines. `epoch`/`seq`/`base` are present on a reliable channel. */
 export interface MessageFrame {
+  /** Tag of the union. */
   readonly kind: "msg";
   /** The message. */
   readonly env: Envelope;
@@ -16,17 +17,34 @@ export interface MessageFrame {
   readonly seq?: number;
   /** Lowest sequence number the sender has not yet seen acknowledged. */
   readonly base?: number;
-  /** A cumulative acknowledgement for the reverse channel, carried along (piggybacked). */
-  readonly ack?: { readonly epoch: number; readonly seq: number };
+  /** Which transmission of the frame this is, on a retransmission (absent: the first). */
+  readonly tx?: number;
+  /** The acknowledgement of the reverse channel, carried along (piggybacked). */
+  readonly ack?: Acknowledgement;
 }
 
-/** A cumulative acknowledgement: every `seq` up to this one of incarnation `epoch` arrived. */
-export interface AckFrame {
-  readonly kind: "ack";
+/** What a receiver tells the sender of a channel about the frames it got. */
+export interface Acknowledgement {
   /** The incarnation of the sender being acknowledged. */
   readonly epoch: number;
-  /** Highest in-order sequence number received. */
+  /** Highest in-order sequence number received: every one up to it arrived. */
   readonly seq: number;
+  /**
+   * Ranges `[first, last]` of sequence numbers above `seq` received out of order, lowest first
+   * (a selective acknowledgement: what lies between them is missing).
+   */
+  readonly sack?: readonly (readonly [number, number])[];
+  /**
+   * `[seq, tx]` of the latest frame taken, when that was a retransmission: which copy arrived
+   * (a frame acknowledged without it arrived through an earlier copy).
+   */
+  readonly rtx?: readonly [number, number];
+}
+
+/** An acknowledgement on its own. */
+export interface AckFrame extends Acknowledgement {
+  /** Tag of the union. */
+  readonly kind: "ack";
 }
 
 /** Anything that travels between machines. */

@@ -48,6 +48,27 @@ Deno.test("Mailbox with capacity 0 buffers nothing: a put is admitted only when 
   assertEquals(box.size, 0);
 });
 
+Deno.test("Mailbox.reserve() holds slots for messages on their way: admit() fills one, release() frees the rest", () => {
+  const box = new Mailbox(3);
+  const taken: number[] = [];
+  box.onTake = (e) => taken.push(e.body as number);
+  box.put(env(1));
+  box.reserve(2);
+  assertEquals([box.size, box.reserved, box.free], [1, 2, 0]);
+  // A message without a reservation waits, as in a full mailbox.
+  let admitted = false;
+  assertEquals(box.put(env(2), () => admitted = true), false);
+  assertThrows(() => box.reserve(1), RangeError, "0 are free");
+  // A reserved message enters at once, ahead of the waiting one.
+  box.admit(env(3));
+  assertEquals([box.size, box.reserved, admitted], [2, 1, false]);
+  // Giving back the last reservation lets the waiting message in.
+  box.release(1);
+  assertEquals([box.size, box.reserved, admitted], [3, 0, true]);
+  assertEquals([box.take()?.body, box.take()?.body, box.take()?.body], [1, 3, 2]);
+  assertEquals(taken, [1, 3, 2]);
+});
+
 Deno.test("Mailbox.take() filters by sender and kind and keeps the others in order", () => {
   const box = new Mailbox();
   box.put(env(1, "a@m1.lab", "get"));

@@ -139,7 +139,9 @@ Deno.test("Communicator.init() waits for a rank that starts late and names one t
     const fn = spmdRank({
       ranks,
       main: (comm) => comm.allreduce(1, "sum"),
-      timeout: 1_000,
+      // rank0.lab does not exist until 300 ms: the hellos sent to it before are lost and resent
+      // after the channel's initial RTO (3 s), so the handshake needs longer than that.
+      timeout: 5_000,
       onReport: (r) => reports[r.rank] = r,
     });
     sim.machine("rank1.lab").spawn("spmd", fn);

@@ -76,45 +76,185 @@ function frame(epoch: number, seq: number, base: number, body = seq): MessageFra
 
 Deno.test("ReliableSender.stamp() numbers frames and carries the lowest unacknowledged as base", () => {
   const sender = new ReliableSender(3);
-  const first = sender.stamp(env(1));
-  assertEquals([first.frame.epoch, first.frame.seq, first.frame.base], [3, 1, 1]);
-  sender.stamp(env(2));
-  assertEquals(sender.stamp(env(3)).frame.base, 1);
-  assertEquals(sender.acknowledge({ kind: "ack", epoch: 3, seq: 2 }).map((u) => u.frame.seq), [
-    1,
-    2,
-  ]);
-  assertEquals(sender.stamp(env(4)).frame.base, 3);
+  const first = sender.stamp(env(1), 0);
+  assertEquals([first.epoch, first.seq, first.base], [3, 1, 1]);
+  sender.stamp(env(2), 0);
+  assertEquals(sender.stamp(env(3), 0).base, 1);
+  const { settled } = sender.acknowledge({ epoch: 3, seq: 2 }, 5);
+  assertEquals(settled.map((u) => u.frame.seq), [1, 2]);
+  assertEquals(sender.stamp(env(4), 5).base, 3);
   assertEquals(sender.inFlight, 2);
 });
 
 Deno.test("ReliableSender.acknowledge() ignores acks of another epoch", () => {
   const sender = new ReliableSender(2);
-  sender.stamp(env(1));
-  assertEquals(sender.acknowledge({ kind: "ack", epoch: 1, seq: 1 }), []);
+  sender.stamp(env(1), 0);
+  assertEquals(sender.acknowledge({ epoch: 1, seq: 1 }, 1).settled, []);
   assertEquals(sender.inFlight, 1);
-  assertEquals(sender.acknowledge({ kind: "ack", epoch: 2, seq: 1 }).length, 1);
+  assertEquals(sender.acknowledge({ epoch: 2, seq: 1 }, 1).settled.length, 1);
   assertEquals(sender.inFlight, 0);
 });
 
-Deno.test("ReliableSender.expire() backs off the timeout, caps it, then gives up", () => {
-  const sender = new ReliableSender(1, { rto: 10, backoff: 3, maxRto: 50, maxAttempts: 4 });
-  const entry = sender.stamp(env(1));
-  const rtos: number[] = [entry.rto];
+Deno.test("ReliableSender runs one timer per channel: started by a send, restarted by an ack, stopped when all is acked", () => {
+  const sender = new ReliableSender(1, { rto: 100 });
+  sender.stamp(env(1), 0);
+  sender.stamp(env(2), 30); // the timer is running: a second frame does not move it
+  assertEquals(sender.deadline, 100);
+  assertEquals(
+    sender.expire(60),
+    { resend: [], gaveUp: [] },
+    "before the deadline nothing happens",
+  );
+  sender.acknowledge({ epoch: 1, seq: 1 }, 50); // new data acked: restart
+  assertEquals(sender.rto, 200); // 50 + 4 * 25 = 150, raised to the 200 ms minimum
+  // With a round trip known, a probe (two round trips) comes before the RTO (50 + 200).
+  assertEquals(sender.deadline, 150);
+  sender.acknowledge({ epoch: 1, seq: 2 }, 70);
+  assertEquals(sender.deadline, undefined);
+});
+
+Deno.test("ReliableSender.expire() resends only the earliest frame, backs off, caps, then gives up on the channel", () => {
+  const sender = new ReliableSender(1, {
+    rto: 10,
+    minRto: 1,
+    backoff: 3,
+    maxRto: 50,
+    maxAttempts: 4,
+  });
+  for (let i = 1; i <= 3; i++) sender.stamp(env(i), 0);
+  const rtos: number[] = [sender.rto];
+  const resent: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const result = sender.expire(1);
-    assertTrue(result.frame !== undefined && !result.gaveUp);
-    rtos.push(entry.rto);
+    const { resend, gaveUp } = sender.expire(sender.deadline!);
+    assertEquals(gaveUp, []);
+    resent.push(...resend.map((r) => `${r.frame.seq} ${r.reason}`));
+    rtos.push(sender.rto);
   }
+  assertEquals(resent, ["1 timeout", "1 timeout", "1 timeout"]);
   assertEquals(rtos, [10, 30, 50, 50]);
-  assertEquals(entry.attempts, 4);
-  const last = sender.expire(1);
-  assertEquals([last.frame, last.gaveUp], [undefined, true]);
-  assertEquals(sender.inFlight, 0);
-  // An acknowledged frame's timer firing late does nothing.
-  sender.stamp(env(2));
-  sender.acknowledge({ kind: "ack", epoch: 1, seq: 2 });
-  assertEquals(sender.expire(2), { gaveUp: false });
+  const last = sender.expire(sender.deadline!);
+  assertEquals(last.resend, []);
+  assertEquals(last.gaveUp.map((u) => u.frame.seq), [1, 2, 3]);
+  assertEquals([sender.inFlight, sender.deadline, sender.rto], [0, undefined, 10]);
+  // The next frame tells the receiver to skip what was given up.
+  assertEquals(sender.stamp(env(4), 100).base, 4);
+});
+
+Deno.test("ReliableSender keeps a backed-off timeout for later frames until a frame sent once is acknowledged (Karn)", () => {
+  const sender = new ReliableSender(1, { rto: 1000, minRto: 1 });
+  sender.stamp(env(1), 0);
+  sender.acknowledge({ epoch: 1, seq: 1 }, 100); // SRTT 100, RTTVAR 50
+  assertEquals(sender.rto, 300);
+  sender.stamp(env(2), 1000);
+  // Nothing comes back: a probe after two round trips (no backoff), then the timeout.
+  const reasons = (at: number) => sender.expire(at).resend.map((r) => r.reason);
+  assertEquals([sender.deadline, reasons(1200)], [1200, ["probe"]]);
+  assertEquals([sender.deadline, reasons(1500)], [1500, ["timeout"]]);
+  assertEquals([sender.rto, sender.backoffs], [600, 1]);
+  // The ack of a retransmitted frame is ambiguous: no sample, the backoff stays.
+  sender.acknowledge({ epoch: 1, seq: 2 }, 1600);
+  assertEquals([sender.rto, sender.srtt], [600, 100]);
+  // The next frame runs on the backed-off timeout: after its probe, the timeout comes 600 later.
+  sender.stamp(env(3), 2000);
+  assertEquals([sender.deadline, reasons(2200)], [2200, ["probe"]]);
+  assertEquals(sender.deadline, 2800);
+  // An ack covering a resent frame and a fresh one gives no sample either.
+  sender.stamp(env(4), 2300);
+  sender.acknowledge({ epoch: 1, seq: 4 }, 2400);
+  assertEquals([sender.rto, sender.srtt], [600, 100]);
+  // A frame sent once and acknowledged is a valid sample: the backoff ends.
+  sender.stamp(env(5), 3000);
+  sender.acknowledge({ epoch: 1, seq: 5 }, 3100);
+  assertEquals(sender.backoffs, 0);
+  assertTrue(sender.rto < 300, `rto ${sender.rto}`);
+});
+
+Deno.test("ReliableSender.acknowledge() adapts the timeout to measured round trips, down to the minimum", () => {
+  const sender = new ReliableSender(1);
+  assertEquals(sender.rto, 3000);
+  sender.stamp(env(1), 0);
+  sender.acknowledge({ epoch: 1, seq: 1 }, 10);
+  assertEquals(sender.srtt, 10);
+  assertEquals(sender.rto, 200); // 10 + 4 * 5 = 30, raised to the 200 ms minimum
+  const fine = new ReliableSender(1, { minRto: 1 });
+  for (let i = 1; i < 40; i++) {
+    fine.stamp(env(i), i * 100);
+    fine.acknowledge({ epoch: 1, seq: i }, i * 100 + 2);
+  }
+  // With a constant round trip RTTVAR vanishes and the granularity G (1 ms) keeps the timer
+  // from tying with the ack.
+  assertTrue(fine.rto > 2 && fine.rto < 4, `rto ${fine.rto}`);
+});
+
+Deno.test("ReliableSender samples a frame sent once that a selective ack reports, and resends what it overtook", () => {
+  const sender = new ReliableSender(1);
+  sender.stamp(env(1), 0);
+  sender.stamp(env(2), 0);
+  // 2 arrived (a valid sample: SRTT 10, RTTVAR 5), 1 did not.
+  const first = sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 10);
+  assertEquals([sender.srtt, first.resend], [10, []]);
+  // Jitter reorders frames sent together: 1 may still come, for the round-trip variation
+  // (4 RTTVAR, at most a round trip): RACK's timer waits until 10 + 10 = 20.
+  assertEquals(sender.deadline, 20);
+  const lost = sender.expire(20).resend;
+  assertEquals(lost.map((r) => [r.frame.seq, r.reason, r.attempts]), [[1, "lost", 2]]);
+  // The same evidence does not resend it again: frame 2 left before the resend.
+  assertEquals(sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 2]] }, 21).resend, []);
+  // A frame sent after the resend arriving first shows the resend was lost too.
+  sender.stamp(env(3), 25);
+  sender.acknowledge({ epoch: 1, seq: 0, sack: [[2, 3]] }, 35);
+  const again = sender.expire(sender.deadline!).resend;
+  assertEquals(again.map((r) => [r.frame.seq, r.attempts, r.frame.base]), [[1, 3, 1]]);
+});
+
+Deno.test("ReliableSender takes a late frame for lost only after the round-trip variation", () => {
+  // A constant round trip: the variation fades, a frame overtaken by a later one is lost at once.
+  const steady = new ReliableSender(1, { minRto: 1 });
+  for (let i = 1; i <= 30; i++) {
+    steady.stamp(env(i), i * 100);
+    steady.acknowledge({ epoch: 1, seq: i }, i * 100 + 10);
+  }
+  steady.stamp(env(31), 4000);
+  steady.stamp(env(32), 4000);
+  assertEquals(steady.acknowledge({ epoch: 1, seq: 30, sack: [[32, 32]] }, 4010).resend, []);
+  assertTrue(steady.deadline! - 4010 < 0.01, `deadline ${steady.deadline}`);
+  assertEquals(steady.expire(steady.deadline!).resend.map((r) => r.frame.seq), [31]);
+});
+
+Deno.test("ReliableSender after a timeout resends the frames sent before it once the resent copy is known to have arrived", () => {
+  const sender = new ReliableSender(1, { rto: 100 });
+  for (let i = 1; i <= 4; i++) sender.stamp(env(i), 0);
+  assertEquals(sender.expire(100).resend.map((r) => r.frame.seq), [1]);
+  // The ack does not say which copy of 1 arrived: it proves nothing.
+  const unclear = new ReliableSender(1, { rto: 100 });
+  for (let i = 1; i <= 4; i++) unclear.stamp(env(i), 0);
+  unclear.expire(100);
+  assertEquals(unclear.acknowledge({ epoch: 1, seq: 1 }, 110).resend, []);
+  // The resent copy of 1 arrived, none of the frames sent before it did: 2..4 are lost too.
+  const lost = sender.acknowledge({ epoch: 1, seq: 1, rtx: [1, 2] }, 110).resend;
+  assertEquals(lost.map((r) => [r.frame.seq, r.reason, r.frame.base]), [
+    [2, "lost", 2],
+    [3, "lost", 2],
+    [4, "lost", 2],
+  ]);
+  // A timeout that was needless (the original of 1 arrived, then 2) resends nothing more.
+  const late = new ReliableSender(1, { rto: 100 });
+  for (let i = 1; i <= 4; i++) late.stamp(env(i), 0);
+  late.expire(100);
+  assertEquals(late.acknowledge({ epoch: 1, seq: 2 }, 110).resend, []);
+});
+
+Deno.test("ReliableSender resends a stalled frame once when the peer answers after two backoffs", () => {
+  const sender = new ReliableSender(1, { rto: 10 });
+  sender.stamp(env(1), 0);
+  const ackNothing = { epoch: 1, seq: 0 };
+  assertEquals(sender.acknowledge(ackNothing, 1).resend, [], "a frame sent once is not stalled");
+  sender.expire(10);
+  sender.expire(30);
+  const stalled = sender.acknowledge(ackNothing, 35).resend;
+  assertEquals(stalled.map((r) => [r.frame.seq, r.reason]), [[1, "peer answers"]]);
+  assertEquals(sender.acknowledge(ackNothing, 36).resend, [], "once per expiry");
+  assertEquals(sender.rto, 40, "the backoff is kept");
 });
 
 Deno.test("ReliableReceiver.accept() delivers in order, buffers gaps and suppresses duplicates", () => {
@@ -130,6 +270,16 @@ Deno.test("ReliableReceiver.accept() delivers in order, buffers gaps and suppres
   assertEquals(again.ack, { kind: "ack", epoch: 1, seq: 3 }); // re-acked so the sender stops
   receiver.accept(frame(1, 5, 4));
   assertTrue(receiver.accept(frame(1, 5, 4)).duplicate);
+  // Frames held out of order are reported as ranges, lowest first.
+  receiver.accept(frame(1, 7, 4));
+  receiver.accept(frame(1, 9, 4));
+  assertEquals(receiver.accept(frame(1, 10, 4)).ack?.sack, [[5, 5], [7, 7], [9, 10]]);
+  assertEquals(receiver.accept(frame(1, 4, 4)).ack, {
+    kind: "ack",
+    epoch: 1,
+    seq: 5,
+    sack: [[7, 7], [9, 10]],
+  });
 });
 
 Deno.test("ReliableReceiver.accept() takes a restarted sender's higher epoch from its base", () => {
@@ -157,35 +307,4 @@ Deno.test("ReliableReceiver.accept() skips a gap the sender gave up on (base mov
   assertEquals(result.ack?.seq, 4);
   // A frame whose base is past everything delivers at once.
   assertEquals(receiver.accept(frame(1, 9, 9)).deliver.map((e) => e.body), [9]);
-});
-
-Deno.test("ReliableSender.acknowledge() adapts the timeout to measured round trips (Karn's rule)", () => {
-  const sender = new ReliableSender(1, { rto: 40, minRto: 1 });
-  assertEquals(sender.rto, 40);
-  sender.stamp(env(1), 0);
-  sender.acknowledge({ kind: "ack", epoch: 1, seq: 1 }, 10);
-  assertEquals(sender.srtt, 10);
-  assertEquals(sender.rto, 30); // 10 + 4 * 5
-  // A retransmitted frame gives no sample: its ack could answer either transmission.
-  sender.stamp(env(2), 100);
-  sender.expire(2);
-  sender.acknowledge({ kind: "ack", epoch: 1, seq: 2 }, 500);
-  assertEquals(sender.srtt, 10);
-  for (let i = 3; i < 40; i++) {
-    sender.stamp(env(i), i * 100);
-    sender.acknowledge({ kind: "ack", epoch: 1, seq: i }, i * 100 + 2);
-  }
-  assertTrue(sender.rto < 5, `rto ${sender.rto} should approach the 2 ms round trip`);
-});
-
-Deno.test("ReliableSender.resendStalled() resends the oldest backed-off frame once the peer answers", () => {
-  const sender = new ReliableSender(1, { rto: 10 });
-  sender.stamp(env(1), 0);
-  assertEquals(sender.resendStalled(), undefined, "a frame sent once is not stalled");
-  sender.expire(1);
-  sender.expire(1);
-  const stalled = sender.resendStalled();
-  assertEquals(stalled?.frame.seq, 1);
-  assertEquals(stalled?.entry.rto, 10);
-  assertEquals(sender.resendStalled(), undefined, "resent once, then its timer runs again");
 });

@@ -1,0 +1,333 @@
+/**
+ * The sending half of a reliable channel, as a pure state machine: sequence numbers, one
+ * retransmission timer per channel with RFC 6298's timeout, Karn's rule and a backoff kept until
+ * a valid sample, and loss detection from selective acks (RACK, RFC 8985). The caller owns the
+ * clock and the one timer: it arms it for {@link ReliableSender.deadline}.
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+import { Rack } from "./_rack.ts";
+import { RtoEstimator } from "./rto_estimator.ts";
+import type { Acknowledgement, MessageFrame } from "./wire.ts";
+
+/** Retransmission settings. */
+export interface RetransmitOptions {
+  /** Retransmission timeout in ms until a round trip has been measured. @default 3000 */
+  readonly rto?: number;
+  /** Smallest timeout the measured round trips may give, in ms. @default 200 */
+  readonly minRto?: number;
+  /** Factor applied to the timeout on each expiry. @default 2 */
+  readonly backoff?: number;
+  /** Largest timeout in ms. @default 60000 */
+  readonly maxRto?: number;
+  /** Clock granularity G of RFC 6298 in ms. @default 1 */
+  readonly granularity?: number;
+  /** Transmissions of a frame (first one included) before giving up on the channel. @default 20 */
+  readonly maxAttempts?: number;
+}
+
+/** A frame waiting for its acknowledgement. */
+export interface Unacked {
+  /** The frame as first sent. */
+  readonly frame: MessageFrame;
+  /** Transmissions so far. */
+  attempts: number;
+  /** When it was first sent (round-trip samples come only from frames sent once). */
+  readonly sentAt: number;
+  /** When it was last sent. */
+  lastSent: number;
+}
+
+interface Entry extends Unacked {
+  /** Its sequence number. */
+  readonly seq: number;
+  /** A selective ack reported it received (it waits there for an earlier frame). */
+  sacked: boolean;
+}
+
+/** A frame to send again, and why. */
+export interface Resend {
+  /** The frame, its `base` updated. */
+  readonly frame: MessageFrame;
+  /** Its transmissions, this one included. */
+  readonly attempts: number;
+  /**
+   * `timeout`: the channel's timer expired; `lost`: a frame sent after it arrived first (RACK);
+   * `probe`: no ack came for two round trips, the last frame probes for it (TLP); `peer
+   * answers`: the channel had backed off and the peer answered.
+   */
+  readonly reason: "timeout" | "lost" | "probe" | "peer answers";
+}
+
+/** What an expiry of the channel's timer decided. */
+export interface Expiry {
+  /** Frames to send again. */
+  readonly resend: readonly Resend[];
+  /** The frames given up on after `maxAttempts` transmissions of the earliest one. */
+  readonly gaveUp: readonly Unacked[];
+}
+
+/**
+ * The sending half of a channel towards one machine.
+ *
+ * One retransmission timer serves the whole channel, managed as RFC 6298 §5 says: started when a
+ * frame is sent and it is not running, restarted by an acknowledgement of new frames, stopped when
+ * nothing is outstanding; on expiry the earliest outstanding frame is sent again and the timeout
+ * doubles, and that backed-off timeout is kept for the frames that follow until a valid sample
+ * arrives. A sample is valid only from a frame transmitted once (Karn): the newest frame a
+ * cumulative ack settles when it settles no retransmitted one, or a frame a selective ack reports
+ * for the first time.
+ *
+ * Losses are found sooner from selective acks (RACK, RFC 8985): a frame is lost when a frame
+ * sent after it arrived and it has been out for that frame's round trip plus a reordering window
+ * (the round-trip variation, so that jitter is not taken for loss; at least a quarter round trip
+ * once the network has been seen to reorder; a timer covers the remainder). A retransmission that arrives is such evidence too (the receiver
+ * says which copy it took, `rtx`), so after a timeout the frames sent before it follow the
+ * earliest one as soon as its ack comes back, but not when the original arrived after all. A
+ * lost last frame, or a lost ack, leaves no such evidence: when no ack comes for two smoothed
+ * round trips (at least half the minimum RTO), the last frame is sent again once as a
+ * probe (TLP, RFC 8985 §7), without backing off; its ack reveals what is missing. When
+ * the channel has backed off at least twice and the peer answers without acknowledging anything
+ * new, the earliest frame is sent again at once, once per expiry: the peer is reachable again.
+ *
+ * @example Sequence numbers, cumulative acks, one timer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReliableSender } from "./reliable_sender.ts";
+ * const sender = new ReliableSender(1);
+ * const env = { id: "a#1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
+ * assert.equal(sender.stamp(env, 0).seq, 1);
+ * assert.equal(sender.stamp(env, 0).seq, 2);
+ * assert.equal(sender.deadline, 3000); // one timer for the channel, initial RTO 3 s
+ * assert.equal(sender.acknowledge({ epoch: 1, seq: 2 }, 10).settled.length, 2);
+ * assert.equal(sender.inFlight, 0);
+ * assert.equal(sender.deadline, undefined);
+ * ```
+ */
+export class ReliableSender {
+  /** This machine's incarnation. */
+  readonly epoch: number;
+  readonly #estimator: RtoEstimator;
+  readonly #maxAttempts: number;
+  readonly #minProbe: number;
+  #nextSeq = 1;
+  #unacked = new Map<number, Entry>();
+  #rtoDeadline: number | undefined;
+  #probeDeadline: number | undefined;
+  /** A probe was sent and no ack has come since. */
+  #probing = false;
+  readonly #rack = new Rack();
+  /** Outstanding frames that were resent or reported received: loss detection has work. */
+  #marked = 0;
+  #stallResent = false;
+
+  /** Creates the sender for incarnation `epoch`. */
+  constructor(epoch: number, options: RetransmitOptions = {}) {
+    this.epoch = epoch;
+    this.#estimator = new RtoEstimator({
+      initial: options.rto,
+      min: options.minRto,
+      max: options.maxRto,
+      granularity: options.granularity,
+      backoff: options.backoff,
+    });
+    this.#maxAttempts = options.maxAttempts ?? 20;
+    this.#minProbe = (options.minRto ?? 200) / 2;
+    if (!(this.#maxAttempts >= 1)) {
+      throw new RangeError(
+        `Cannot create reliable sender: maxAttempts ${this.#maxAttempts} must be 1 or more`,
+      );
+    }
+  }
+
+  /** The channel's current timeout in ms (backoff included). */
+  get rto(): number {
+    return this.#estimator.rto;
+  }
+
+  /** The smoothed round trip in ms, or `undefined` before the first valid sample. */
+  get srtt(): number | undefined {
+    return this.#estimator.srtt;
+  }
+
+  /** Expiries since the last valid sample. */
+  get backoffs(): number {
+    return this.#estimator.backoffs;
+  }
+
+  /** Frames sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#unacked.size;
+  }
+
+  /** When the channel's timer must fire next, or `undefined` when it is stopped. */
+  get deadline(): number | undefined {
+    let deadline = this.#rtoDeadline;
+    const rack = this.#rack.deadline, probe = this.#probeDeadline;
+    if (rack !== undefined && (deadline === undefined || rack < deadline)) deadline = rack;
+    if (probe !== undefined && (deadline === undefined || probe < deadline)) deadline = probe;
+    return deadline;
+  }
+
+  /** Numbers `env`, sent at time `now`, and remembers it until acknowledged. */
+  stamp(env: Envelope, now: number): MessageFrame {
+    const seq = this.#nextSeq++;
+    const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base: this.#base(seq) };
+    this.#unacked.set(seq, { frame, seq, attempts: 1, sentAt: now, lastSent: now, sacked: false });
+    this.#rtoDeadline ??= now + this.#estimator.rto;
+    this.#armProbe(now);
+    return frame;
+  }
+
+  /**
+   * Applies an acknowledgement received at time `now`: returns the entries it settled and the
+   * frames to send again at once.
+   */
+  acknowledge(ack: Acknowledgement, now: number): { settled: Unacked[]; resend: Resend[] } {
+    const settled: Unacked[] = [];
+    if (ack.epoch !== this.epoch) return { settled, resend: [] };
+    // Loss detection has work only where frames were resent or reported received.
+    const detect = this.#marked > 0 || ack.sack !== undefined;
+    const delivered: Entry[] = [];
+    let retransmitted = false;
+    let sample: Entry | undefined;
+    for (const [seq, entry] of this.#unacked) {
+      if (seq > ack.seq) break;
+      settled.push(entry);
+      if (entry.attempts > 1) retransmitted = true;
+      if (entry.sacked || entry.attempts > 1) this.#marked--;
+      if (!entry.sacked) {
+        delivered.push(entry);
+        sample = entry;
+      }
+      this.#unacked.delete(seq);
+    }
+    if (retransmitted) sample = undefined;
+    if (ack.sack !== undefined) sample = this.#selective(ack.sack, delivered, sample);
+    if (sample !== undefined) this.#estimator.sample(now - sample.sentAt);
+    for (const entry of delivered) this.#rack.delivered(entry, now, ack.rtx);
+    if (delivered.length > 0) this.#probing = false;
+    if (settled.length > 0) {
+      // RFC 6298 (5.2), (5.3).
+      this.#rtoDeadline = this.#unacked.size === 0 ? undefined : now + this.#estimator.rto;
+      this.#probeDeadline = undefined;
+      this.#armProbe(now);
+    }
+    const resend = detect ? this.#detectLost(now) : [];
+    const earliest = this.#earliest();
+    if (
+      resend.length === 0 && settled.length === 0 && earliest !== undefined &&
+      this.#estimator.backoffs >= 2 && !this.#stallResent
+    ) {
+      this.#stallResent = true;
+      resend.push(this.#again(earliest, now, "peer answers"));
+    }
+    return { settled, resend };
+  }
+
+  /**
+   * The channel's timer fired at time `now`. Before the deadline it does nothing (the caller
+   * arms its timer again for {@link deadline}). At RACK's deadline it resends the frames now lost;
+   * at the retransmission deadline it resends the earliest frame and backs off, or after
+   * `maxAttempts` transmissions of it gives up every outstanding frame (the next frame's `base`
+   * tells the receiver to skip them) and forgets its round-trip estimates.
+   */
+  expire(now: number): Expiry {
+    const resend: Resend[] = [];
+    if (this.#rack.deadline !== undefined && now >= this.#rack.deadline) {
+      resend.push(...this.#detectLost(now));
+    }
+    if (this.#probeDeadline !== undefined && now >= this.#probeDeadline) {
+      this.#probeDeadline = undefined;
+      const last = this.#last();
+      if (last !== undefined && this.#rtoDeadline !== undefined && now < this.#rtoDeadline) {
+        this.#probing = true;
+        resend.push(this.#again(last, now, "probe"));
+        this.#rtoDeadline = now + this.#estimator.rto;
+      }
+    }
+    if (this.#rtoDeadline === undefined || now < this.#rtoDeadline) return { resend, gaveUp: [] };
+    const earliest = this.#earliest();
+    if (earliest === undefined) {
+      this.#rtoDeadline = undefined;
+      return { resend, gaveUp: [] };
+    }
+    if (earliest.attempts >= this.#maxAttempts) {
+      const gaveUp = [...this.#unacked.values()];
+      this.#unacked.clear();
+      this.#rtoDeadline = this.#probeDeadline = undefined;
+      this.#rack.reset();
+      this.#probing = false;
+      this.#marked = 0;
+      this.#estimator.reset();
+      return { resend: [], gaveUp };
+    }
+    // RFC 6298 (5.4) to (5.6).
+    this.#estimator.backOff();
+    this.#stallResent = false;
+    this.#rtoDeadline = now + this.#estimator.rto;
+    if (earliest.lastSent < now) resend.unshift(this.#again(earliest, now, "timeout"));
+    return { resend, gaveUp: [] };
+  }
+
+  /** Marks the frames in the `sack` ranges received; returns the sample to take, if any. */
+  #selective(
+    sack: readonly (readonly [number, number])[],
+    delivered: Entry[],
+    sample: Entry | undefined,
+  ): Entry | undefined {
+    let r = 0;
+    for (const [seq, entry] of this.#unacked) {
+      while (r < sack.length && sack[r][1] < seq) r++;
+      if (r === sack.length) break;
+      if (seq < sack[r][0] || entry.sacked) continue;
+      entry.sacked = true;
+      if (entry.attempts === 1) this.#marked++;
+      delivered.push(entry);
+      if (entry.attempts === 1 && (sample === undefined || entry.lastSent >= sample.lastSent)) {
+        sample = entry;
+      }
+    }
+    return sample;
+  }
+
+  /** RACK's detection: the frames lost now, resent. */
+  #detectLost(now: number): Resend[] {
+    const { srtt, rttvar } = this.#estimator;
+    const lost = this.#rack.lost(this.#unacked.values(), now, srtt, rttvar);
+    return lost.map((entry) => this.#again(entry, now, "lost"));
+  }
+
+  #again(entry: Entry, now: number, reason: Resend["reason"]): Resend {
+    if (entry.attempts === 1) this.#marked++;
+    entry.attempts++;
+    entry.lastSent = now;
+    const frame = { ...entry.frame, base: this.#base(entry.seq), tx: entry.attempts };
+    return { frame, attempts: entry.attempts, reason };
+  }
+
+  /** Arms the probe timeout when a round trip is known, nothing probes yet and it beats the RTO. */
+  #armProbe(now: number): void {
+    const srtt = this.#estimator.srtt;
+    if (srtt === undefined || this.#probing || this.#probeDeadline !== undefined) return;
+    const at = now + Math.max(2 * srtt, this.#minProbe);
+    if (this.#rtoDeadline !== undefined && at < this.#rtoDeadline) this.#probeDeadline = at;
+  }
+
+  /** The highest outstanding frame not reported received. */
+  #last(): Entry | undefined {
+    let last: Entry | undefined;
+    for (const entry of this.#unacked.values()) if (!entry.sacked) last = entry;
+    return last;
+  }
+
+  #earliest(): Entry | undefined {
+    for (const entry of this.#unacked.values()) return entry;
+    return undefined;
+  }
+
+  #base(fallback: number): number {
+    for (const key of this.#unacked.keys()) return key;
+    return fallback;
+  }
+}
