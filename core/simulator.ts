@@ -19,6 +19,7 @@ import { type Latency, latencyBound, sampleLatency } from "./latency.ts";
 import { Machine, type Network } from "./machine.ts";
 import { type Address, machineOf, parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
+import type { RetransmitOptions } from "./reliable_sender.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
 import type { WireFrame } from "./wire.ts";
@@ -155,7 +156,7 @@ export class Simulator implements Network {
         runtime: this.#runtimeFor(key),
         network: this,
         trace: this.#traceOn ? this.trace : undefined,
-        reliable: this.#options.reliable ?? true,
+        reliable: this.#reliable(),
         onProcessError: (address, error) => this.#fail(address, error),
         onDormantAct: (address) => this.#dormantAct(address),
       });
@@ -163,6 +164,21 @@ export class Simulator implements Network {
       this.directory.register(key, `sim:${key}`);
     }
     return found;
+  }
+
+  /**
+   * The reliable channel's settings. Unless given, a channel's first timeout comes from the
+   * latency the simulator models, as a TCP stack seeds it from the route's cached round trips:
+   * twice the worst round trip, at least the 200 ms minimum (RFC 6298's 3 s would stall every
+   * first lost frame of a run whose messages take 1 to 5 ms).
+   */
+  #reliable(): boolean | RetransmitOptions {
+    const reliable = this.#options.reliable ?? true;
+    if (reliable === false) return false;
+    const given = reliable === true ? {} : reliable;
+    if (given.rto !== undefined) return given;
+    const minRto = given.minRto ?? 200;
+    return { ...given, rto: Math.max(minRto, 4 * latencyBound(this.#defaultLatency)) };
   }
 
   /** Every machine created so far. */

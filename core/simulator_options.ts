@@ -21,7 +21,11 @@ export interface LinkFaults {
 export interface SimulatorOptions extends LinkFaults {
   /** Seed of every random choice. @default 1 */
   readonly seed?: number;
-  /** Reliable channel between machines; `false` shows the raw network. @default true */
+  /**
+   * Reliable channel between machines; `false` shows the raw network. Unless `rto` is given, a
+   * channel's first retransmission timeout is twice the worst round trip of the modelled latency
+   * (at least `minRto`), as a TCP stack seeds it from cached route metrics. @default true
+   */
   readonly reliable?: boolean | RetransmitOptions;
   /** Record a trace. @default true */
   readonly trace?: boolean;
