@@ -18,6 +18,7 @@ import type {
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
+import { copyBody } from "./_wire_body.ts";
 
 /**
  * A promise a process waits on, settled by the machine. Settling it marks the process runnable
@@ -147,8 +148,14 @@ export class HostedProcess implements ProcessContext {
   send(to: string, body: unknown, options: SendOptions = {}): Promise<void> {
     this.#check();
     const host = this.#host;
-    if (!options.sync) return host.route(host.envelope(this, to, body), this) ?? Promise.resolve();
-    const env = host.envelope(this, to, body, { corr: this.#nextId(), sync: true });
+    let copy: unknown;
+    try {
+      copy = copyBody(body, options.sync ? "send message synchronously" : "send message", to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? Promise.resolve();
+    const env = host.envelope(this, to, copy, { corr: this.#nextId(), sync: true });
     if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
     host.route(env, null);
@@ -202,7 +209,13 @@ export class HostedProcess implements ProcessContext {
   ): Promise<Envelope<B>> {
     this.#check();
     const host = this.#host;
-    const env = host.envelope(this, to, body, { corr: this.#nextId() });
+    let copy: unknown;
+    try {
+      copy = copyBody(body, "send request", to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const env = host.envelope(this, to, copy, { corr: this.#nextId() });
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "request");
     host.route(env, null);
     return waiting as Promise<Envelope<B>>;
@@ -212,8 +225,14 @@ export class HostedProcess implements ProcessContext {
   reply(request: Envelope, body: unknown): Promise<void> {
     this.#check();
     const host = this.#host;
+    let copy: unknown;
+    try {
+      copy = copyBody(body, "send reply", request.from);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     host.route(
-      host.envelope(this, request.from, body, { replyTo: request.corr ?? request.id }),
+      host.envelope(this, request.from, copy, { replyTo: request.corr ?? request.id }),
       null,
     );
     return Promise.resolve();

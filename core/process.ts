@@ -48,6 +48,9 @@ export interface ProcessContext {
   /**
    * Sends `body` to `to` (any accepted name form). Asynchronous by default: resolves once the
    * network has the message, or, on the same machine, once the mailbox admits it (backpressure).
+   * The body must survive JSON unchanged, whether the receiver is local or remote: otherwise the
+   * promise rejects with a `TypeError` naming the path of the bad value (`body.n is a BigInt`)
+   * and nothing is sent. The receiver gets a copy: later changes on either side stay unseen.
    */
   send(to: string, body: unknown, options?: SendOptions): Promise<void>;
   /** Takes the oldest message matching the filter, waiting up to `timeout` ms. */
