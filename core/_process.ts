@@ -18,6 +18,7 @@ import type {
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
+import { VectorClock } from "./vector_clock.ts";
 import { copyBody } from "./_wire_body.ts";
 
 /**
@@ -108,6 +109,8 @@ export class HostedProcess implements ProcessContext {
   readonly mailbox: Mailbox;
   /** Its Lamport clock. */
   clock = 0;
+  /** Its vector clock, kept only while its machine traces. */
+  vc: VectorClock | undefined = undefined;
   /** Envelopes it has sent (for ids). */
   sent = 0;
   /** Whether it may be running (the simulator's accounting). */
@@ -263,12 +266,13 @@ export class HostedProcess implements ProcessContext {
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
   }
 
-  /** Updates the clock for a message this process takes, and traces it. */
+  /** Updates the clocks for a message this process takes, and traces it. */
   taken(env: Envelope): void {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
     host.runtime.account(0);
     if (!host.tracing) return;
+    this.vc = VectorClock.receive(this.vc ?? {}, env.vc, this.self);
     host.record({
       t: host.runtime.now(),
       ev: "receive",
@@ -277,7 +281,14 @@ export class HostedProcess implements ProcessContext {
       from: env.from,
       kind: env.kind,
       lamport: this.clock,
+      vc: this.vc,
     });
+  }
+
+  /** Updates the clocks for a reply or receipt handed to this process without a receive. */
+  observe(env: Envelope): void {
+    this.clock = Math.max(this.clock, env.lamport) + 1;
+    if (this.#host.tracing) this.vc = VectorClock.receive(this.vc ?? {}, env.vc, this.self);
   }
 
   #nextId(): string {

@@ -24,7 +24,11 @@ export interface Envelope<B = unknown> {
   readonly replyTo?: string;
   /** Set when the sender waits for a delivery receipt (synchronous send). */
   readonly sync?: true;
-  /** Vector clock, when the sender keeps one (group communication). */
+  /**
+   * The sender's vector clock after this send, set only when the sending machine traces (group
+   * order keeps its own clock inside its messages). Off the wire in the simulator (carried
+   * beside the frame and not counted in bytes); on a real host it travels in the frame.
+   */
   readonly vc?: Readonly<Record<string, number>>;
 }
 

@@ -13,6 +13,7 @@ import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
+import { VectorClock } from "./vector_clock.ts";
 import type { WireFrame } from "./wire.ts";
 
 /** How a machine reaches the others. */
@@ -45,6 +46,8 @@ interface Pending {
   readonly parked: Parked<Envelope>;
   readonly timer: TimerId;
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface BootEntry {
   readonly name: string;
@@ -250,7 +253,7 @@ export class Machine {
   #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
     proc.clock++;
     this.#runtime.account(0);
-    const env: Envelope = {
+    const env: Writable<Envelope> = {
       id: `${proc.self}#${this.#epoch}.${++proc.sent}`,
       from: proc.self,
       to: canonical(to),
@@ -260,6 +263,8 @@ export class Machine {
       ...extra,
     };
     if (this.#trace) {
+      // The vector clock exists only for the trace: a process keeps one while its machine traces.
+      env.vc = proc.vc = VectorClock.receive(proc.vc ?? {}, undefined, proc.self);
       this.#record({
         t: this.#runtime.now(),
         ev: "send",
@@ -270,6 +275,7 @@ export class Machine {
         kind: env.kind,
         label: labelOf(body),
         lamport: env.lamport,
+        vc: env.vc,
       });
     }
     return env;
@@ -301,7 +307,7 @@ export class Machine {
       if (env.kind === UNKNOWN_KIND) {
         pending.parked.reject(new UnknownProcessError(env.from));
       } else {
-        pending.owner.clock = Math.max(pending.owner.clock, env.lamport) + 1;
+        pending.owner.observe(env);
         pending.parked.resolve(env);
       }
       return;
@@ -342,6 +348,7 @@ export class Machine {
         to: env.to,
         kind: env.kind,
         lamport: env.lamport,
+        vc: env.vc,
       });
     }
   }

@@ -20,6 +20,7 @@ import { parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
+import type { VectorClock } from "./vector_clock.ts";
 import type { WireFrame } from "./wire.ts";
 
 export type * from "./simulator_options.ts";
@@ -228,8 +229,15 @@ export class Simulator implements Network {
     stats.frames++;
     if (frame.kind === "ack") stats.acks++;
     let payload: WireFrame | string = frame;
+    // The trace's vector clock travels beside the serialised frame: it is not on the wire.
+    let vc: VectorClock | undefined;
     if (this.#json) {
-      payload = JSON.stringify(frame);
+      if (frame.kind === "msg" && frame.env.vc !== undefined) {
+        vc = frame.env.vc;
+        payload = JSON.stringify({ ...frame, env: { ...frame.env, vc: undefined } });
+      } else {
+        payload = JSON.stringify(frame);
+      }
       stats.bytes += payload.length + 4;
     }
     if (this.#partitions.length > 0 && this.#cut(from, to)) {
@@ -253,12 +261,13 @@ export class Simulator implements Network {
       if (reorder > 0 && random.next() < reorder) {
         delay += 3 * latencyBound(latency) * random.next();
       }
-      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload));
+      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
     }
   }
 
-  #arrive(from: string, to: string, payload: WireFrame | string): void {
+  #arrive(from: string, to: string, payload: WireFrame | string, vc?: VectorClock): void {
     const frame: WireFrame = typeof payload === "string" ? JSON.parse(payload) : payload;
+    if (vc !== undefined && frame.kind === "msg") (frame.env as { vc?: VectorClock }).vc = vc;
     const machine = this.#machines.get(to);
     if (machine === undefined || !machine.alive) {
       this.#lost(frame, from, machine === undefined ? "no such machine" : "machine down");

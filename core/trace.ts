@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Envelope } from "./envelope.ts";
+import type { VectorClock } from "./vector_clock.ts";
 
 /** What happened. */
 export type TraceEventType =
@@ -43,6 +44,12 @@ export interface TraceEvent {
   readonly label?: string;
   /** Lamport clock of the message or process. */
   readonly lamport?: number;
+  /**
+   * Vector clock, on `send`, `deliver` and `receive` events of a traced run: the sender's
+   * clock after the send on `send` and `deliver` (the message's stamp), the receiver's clock
+   * after taking the message on `receive`. Compare two events with `causalOrder`.
+   */
+  readonly vc?: VectorClock;
   /** Bytes on the wire, when known. */
   readonly bytes?: number;
   /** Free text: why a message was dropped, a log line. */
@@ -88,18 +95,30 @@ const KEYS = [
   "kind",
   "label",
   "lamport",
+  "vc",
   "bytes",
   "note",
 ] as const;
 
+function sortedClock(clock: VectorClock): VectorClock {
+  const out: Record<string, number> = {};
+  for (const node of Object.keys(clock).sort()) out[node] = clock[node];
+  return out;
+}
+
 /**
- * Serialises an event with a fixed key order and times rounded to microseconds.
+ * Serialises an event with a fixed key order (a vector clock's entries sorted by address) and
+ * times rounded to microseconds.
  *
  * @example Canonical line
  * ```ts
  * import assert from "node:assert/strict";
  * import { canonicalLine } from "./trace.ts";
  * assert.equal(canonicalLine({ ev: "crash", t: 1.5, at: "m1.lab" }), '{"t":1.5,"ev":"crash","at":"m1.lab"}');
+ * assert.equal(
+ *   canonicalLine({ t: 2, ev: "send", at: "b@m1.lab", vc: { "b@m1.lab": 2, "a@m1.lab": 1 } }),
+ *   '{"t":2,"ev":"send","at":"b@m1.lab","vc":{"a@m1.lab":1,"b@m1.lab":2}}',
+ * );
  * ```
  */
 export function canonicalLine(event: TraceEvent): string {
@@ -107,7 +126,11 @@ export function canonicalLine(event: TraceEvent): string {
   for (const key of KEYS) {
     const value = event[key];
     if (value === undefined) continue;
-    ordered[key] = key === "t" ? Math.round((value as number) * 1000) / 1000 : value;
+    ordered[key] = key === "t"
+      ? Math.round((value as number) * 1000) / 1000
+      : key === "vc"
+      ? sortedClock(value as VectorClock)
+      : value;
   }
   return JSON.stringify(ordered);
 }
