@@ -6,6 +6,7 @@
  */
 import type { Envelope } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError } from "./errors.ts";
+import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
 import { Mailbox, type ReceiveFilter } from "./mailbox.ts";
 import { type Address, canonical } from "./name.ts";
 import type {
@@ -19,6 +20,7 @@ import type {
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
 import { VectorClock } from "./vector_clock.ts";
+import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
 import { copyBody } from "./_wire_body.ts";
 
 /**
@@ -89,6 +91,11 @@ export interface ProcessHost {
     timeout: number,
     action: string,
   ): Promise<Envelope>;
+  /**
+   * Hands every answer to correlation id `corr` to `collect` (`unknown` for a machine's answer
+   * that the target does not exist) until the returned function is called.
+   */
+  collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void;
   /** Starts a timer owned by the machine. */
   setTimer(delay: number, callback: () => void): TimerId;
   /** Cancels a timer. */
@@ -224,6 +231,43 @@ export class HostedProcess implements ProcessContext {
     return waiting as Promise<Envelope<B>>;
   }
 
+  /** See {@link ProcessContext.requestGroup}. */
+  requestGroup<B = unknown>(
+    targets: readonly string[],
+    body: unknown,
+    options: GroupRequestOptions = {},
+  ): Promise<GroupCall<B>> {
+    this.#check();
+    const host = this.#host;
+    let addresses: Address[], copies: unknown[], expected: number, timeout: number;
+    try {
+      addresses = groupTargets(targets);
+      expected = options.expected ?? addresses.length;
+      if (!Number.isInteger(expected) || expected < 1 || expected > addresses.length) {
+        throw new RangeError(
+          `Cannot send group request: expected ${expected} must be a whole number from 1 to ` +
+            `${addresses.length} (the number of targets)`,
+        );
+      }
+      timeout = options.timeout ?? 5000;
+      if (!(timeout >= 0 && timeout < Infinity)) {
+        throw new RangeError(
+          `Cannot send group request: timeout ${timeout} must be a finite number of ms, 0 or more`,
+        );
+      }
+      copies = addresses.map((to) => copyBody(body, "send group request", to));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = `${this.#nextId()}${GROUP_CALL_MARK}`;
+    const call = new GroupCallState<B>(this, host, { id, targets: addresses, expected });
+    call.open(host.collectReplies(id, (env, unknown) => call.collect(env, unknown)), timeout);
+    for (let i = 0; i < addresses.length; i++) {
+      host.route(host.envelope(this, addresses[i], copies[i], { corr: id }), null);
+    }
+    return Promise.resolve(call);
+  }
+
   /** See {@link ProcessContext.reply}. */
   reply(request: Envelope, body: unknown): Promise<void> {
     this.#check();
@@ -298,4 +342,26 @@ export class HostedProcess implements ProcessContext {
   #check(): void {
     if (!this.alive) throw new ProcessStoppedError(this.self);
   }
+}
+
+/** The canonical addresses of a group request's targets; a `TypeError` for a bad list. */
+function groupTargets(targets: readonly string[]): Address[] {
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new TypeError(
+      `Cannot send group request: targets ${
+        JSON.stringify(targets)
+      } must be a non-empty list of process addresses`,
+    );
+  }
+  const addresses = targets.map((target) => canonical(target));
+  const seen = new Set<Address>();
+  for (const address of addresses) {
+    if (seen.has(address)) {
+      throw new TypeError(
+        `Cannot send group request: "${address}" is among the targets twice; list each process once`,
+      );
+    }
+    seen.add(address);
+  }
+  return addresses;
 }

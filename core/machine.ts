@@ -15,6 +15,7 @@ import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
 import { VectorClock } from "./vector_clock.ts";
 import type { WireFrame } from "./wire.ts";
+import { GROUP_CALL_MARK } from "./_group_call.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -41,11 +42,20 @@ export interface MachineOptions {
 /** Kind of the reply a machine sends for a request to a process it does not host. */
 export const UNKNOWN_KIND = "$unknown";
 
-interface Pending {
+/** A request (or synchronous send) waiting for its one answer. */
+interface Awaiting {
   readonly owner: HostedProcess;
   readonly parked: Parked<Envelope>;
   readonly timer: TimerId;
+  readonly collect?: undefined;
 }
+
+/** A group request taking every answer until it ends. */
+interface Collecting {
+  readonly collect: (env: Envelope, unknown: boolean) => void;
+}
+
+type Pending = Awaiting | Collecting;
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -298,12 +308,19 @@ export class Machine {
     if (env.replyTo !== undefined) {
       const pending = this.#pending.get(env.replyTo);
       if (pending === undefined || machineOf(env.to) !== this.name) {
-        this.#recordEnvelope("drop", env.to, env, "late reply: nobody waits for it");
+        const note = env.replyTo.endsWith(GROUP_CALL_MARK)
+          ? "late reply: its group request has ended"
+          : "late reply: nobody waits for it";
+        this.#recordEnvelope("drop", env.to, env, note);
+        return;
+      }
+      this.#recordDeliver(env);
+      if (pending.collect !== undefined) {
+        pending.collect(env, env.kind === UNKNOWN_KIND);
         return;
       }
       this.#pending.delete(env.replyTo);
       this.#clearTimer(pending.timer);
-      this.#recordDeliver(env);
       if (env.kind === UNKNOWN_KIND) {
         pending.parked.reject(new UnknownProcessError(env.from));
       } else {
@@ -422,6 +439,14 @@ export class Machine {
       });
       m.#pending.set(env.corr!, { owner: proc, parked, timer });
       return parked.promise;
+    }
+    collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
+      const m = this.m;
+      const entry: Collecting = { collect };
+      m.#pending.set(corr, entry);
+      return () => {
+        if (m.#pending.get(corr) === entry) m.#pending.delete(corr);
+      };
     }
     setTimer(delay: number, callback: () => void): TimerId {
       return this.m.#setTimer(delay, callback);

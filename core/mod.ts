@@ -31,6 +31,7 @@ export * from "./trace.ts";
 export * from "./wire.ts";
 export * from "./reliable_channel.ts";
 export * from "./process.ts";
+export * from "./group_request.ts";
 export * from "./machine.ts";
 export * from "./latency.ts";
 export * from "./simulator.ts";
