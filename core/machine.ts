@@ -57,8 +57,6 @@ interface Collecting {
 
 type Pending = Awaiting | Collecting;
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
 interface BootEntry {
   readonly name: string;
   readonly fn: ProcessFn;
@@ -263,31 +261,35 @@ export class Machine {
   #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
     proc.clock++;
     this.#runtime.account(0);
-    const env: Writable<Envelope> = {
-      id: `${proc.self}#${this.#epoch}.${++proc.sent}`,
-      from: proc.self,
+    const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
+    const from = proc.self, lamport = proc.clock;
+    if (this.#trace === undefined) {
+      return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
+    }
+    // The vector clock exists only for the trace: a process keeps one while its machine traces.
+    const vc = proc.vc = VectorClock.receive(proc.vc ?? {}, undefined, from);
+    const env: Envelope = {
+      id,
+      from,
       to: canonical(to),
       kind: kindOf(body),
       body,
-      lamport: proc.clock,
+      lamport,
       ...extra,
+      vc,
     };
-    if (this.#trace) {
-      // The vector clock exists only for the trace: a process keeps one while its machine traces.
-      env.vc = proc.vc = VectorClock.receive(proc.vc ?? {}, undefined, proc.self);
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "send",
-        at: proc.self,
-        id: env.id,
-        from: env.from,
-        to: env.to,
-        kind: env.kind,
-        label: labelOf(body),
-        lamport: env.lamport,
-        vc: env.vc,
-      });
-    }
+    this.#record({
+      t: this.#runtime.now(),
+      ev: "send",
+      at: from,
+      id,
+      from,
+      to: env.to,
+      kind: env.kind,
+      label: labelOf(body),
+      lamport,
+      vc,
+    });
     return env;
   }
 

@@ -233,8 +233,15 @@ export class Simulator implements Network {
     let vc: VectorClock | undefined;
     if (this.#json) {
       if (frame.kind === "msg" && frame.env.vc !== undefined) {
-        vc = frame.env.vc;
-        payload = JSON.stringify({ ...frame, env: { ...frame.env, vc: undefined } });
+        // Serialised without it: unset for the length of the stringify (JSON skips undefined).
+        const env = frame.env as { vc?: VectorClock };
+        vc = env.vc;
+        env.vc = undefined;
+        try {
+          payload = JSON.stringify(frame);
+        } finally {
+          env.vc = vc;
+        }
       } else {
         payload = JSON.stringify(frame);
       }
