@@ -19,7 +19,7 @@ import type {
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
-import { VectorClock } from "./vector_clock.ts";
+import type { ClockSpace, VectorStamp } from "./vector_stamp.ts";
 import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
 import { copyBody } from "./_wire_body.ts";
 
@@ -104,6 +104,8 @@ export interface ProcessHost {
   record(event: TraceEvent): void;
   /** Whether events are recorded at all (to skip building them). */
   readonly tracing: boolean;
+  /** The numbering of the trace's vector clocks; set exactly when tracing. */
+  readonly clocks: ClockSpace | undefined;
   /** Starts a process on the machine. */
   start(name: string, fn: ProcessFn, options: SpawnOptions): Address;
 }
@@ -117,7 +119,7 @@ export class HostedProcess implements ProcessContext {
   /** Its Lamport clock. */
   clock = 0;
   /** Its vector clock, kept only while its machine traces. */
-  vc: VectorClock | undefined = undefined;
+  vc: VectorStamp | undefined = undefined;
   /** Envelopes it has sent (for ids). */
   sent = 0;
   /** Whether it may be running (the simulator's accounting). */
@@ -315,8 +317,9 @@ export class HostedProcess implements ProcessContext {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
     host.runtime.account(0);
-    if (!host.tracing) return;
-    this.vc = VectorClock.receive(this.vc ?? {}, env.vc, this.self);
+    const clocks = host.clocks;
+    if (clocks === undefined) return;
+    this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
     host.record({
       t: host.runtime.now(),
       ev: "receive",
@@ -332,7 +335,8 @@ export class HostedProcess implements ProcessContext {
   /** Updates the clocks for a reply or receipt handed to this process without a receive. */
   observe(env: Envelope): void {
     this.clock = Math.max(this.clock, env.lamport) + 1;
-    if (this.#host.tracing) this.vc = VectorClock.receive(this.vc ?? {}, env.vc, this.self);
+    const clocks = this.#host.clocks;
+    if (clocks !== undefined) this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
   }
 
   #nextId(): string {

@@ -7,8 +7,16 @@
  */
 import type { TraceEvent } from "./trace.ts";
 import { type ClockOrder, VectorClock } from "./vector_clock.ts";
+import { VectorStamp } from "./vector_stamp.ts";
 
-function clockOf(event: TraceEvent, which: string): VectorClock {
+const REVERSED: Readonly<Record<ClockOrder, ClockOrder>> = {
+  before: "after",
+  after: "before",
+  equal: "equal",
+  concurrent: "concurrent",
+};
+
+function clockOf(event: TraceEvent, which: string): VectorStamp | VectorClock {
   if (event.vc !== undefined) return event.vc;
   throw new TypeError(
     `Cannot order trace events: the ${which} event (${event.ev} at "${event.at}", t ${event.t}) ` +
@@ -44,7 +52,10 @@ function clockOf(event: TraceEvent, which: string): VectorClock {
  * ```
  */
 export function causalOrder(a: TraceEvent, b: TraceEvent): ClockOrder {
-  return VectorClock.compare(clockOf(a, "first"), clockOf(b, "second"));
+  const x = clockOf(a, "first"), y = clockOf(b, "second");
+  if (x instanceof VectorStamp) return x.compare(y);
+  if (y instanceof VectorStamp) return REVERSED[y.compare(x)];
+  return VectorClock.compare(x, y);
 }
 
 /**

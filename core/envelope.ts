@@ -3,6 +3,8 @@
  * @module
  */
 import type { Address } from "./name.ts";
+import type { VectorClock } from "./vector_clock.ts";
+import type { VectorStamp } from "./vector_stamp.ts";
 
 /** A message as it travels: immutable once sent. */
 export interface Envelope<B = unknown> {
@@ -26,10 +28,11 @@ export interface Envelope<B = unknown> {
   readonly sync?: true;
   /**
    * The sender's vector clock after this send, set only when the sending machine traces (group
-   * order keeps its own clock inside its messages). Off the wire in the simulator (carried
-   * beside the frame and not counted in bytes); on a real host it travels in the frame.
+   * order keeps its own clock inside its messages): a {@link VectorStamp} in memory, a plain
+   * record once it crossed a real wire. Off the wire in the simulator (carried beside the
+   * frame and not counted in bytes); on a real host it travels in the frame.
    */
-  readonly vc?: Readonly<Record<string, number>>;
+  readonly vc?: VectorStamp | VectorClock;
 }
 
 /** The kind of a receipt envelope confirming a synchronous send. */

@@ -13,7 +13,7 @@ import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
-import { VectorClock } from "./vector_clock.ts";
+import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { GROUP_CALL_MARK } from "./_group_call.ts";
 
@@ -85,6 +85,7 @@ export class Machine {
   readonly #runtime: Runtime;
   readonly #network: Network;
   readonly #trace: TraceSink | undefined;
+  readonly #clocks: ClockSpace | undefined;
   readonly #retransmit: RetransmitOptions | null;
   readonly #onError: (address: Address, error: unknown) => void;
   #epoch: number;
@@ -103,6 +104,7 @@ export class Machine {
     this.#runtime = options.runtime;
     this.#network = options.network;
     this.#trace = options.trace;
+    this.#clocks = options.trace === undefined ? undefined : ClockSpace.of(options.trace);
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
@@ -263,11 +265,12 @@ export class Machine {
     this.#runtime.account(0);
     const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
     const from = proc.self, lamport = proc.clock;
-    if (this.#trace === undefined) {
+    const clocks = this.#clocks;
+    if (clocks === undefined) {
       return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
     }
     // The vector clock exists only for the trace: a process keeps one while its machine traces.
-    const vc = proc.vc = VectorClock.receive(proc.vc ?? {}, undefined, from);
+    const vc = proc.vc = (proc.vc ?? clocks.zero).tick(from);
     const env: Envelope = {
       id,
       from,
@@ -404,6 +407,9 @@ export class Machine {
     }
     get tracing(): boolean {
       return this.m.#trace !== undefined;
+    }
+    get clocks(): ClockSpace | undefined {
+      return this.m.#clocks;
     }
     epoch(): number {
       return this.m.#epoch;

@@ -42,6 +42,7 @@ export * from "./mermaid.ts";
 export * from "./host.ts";
 export * from "./handlers.ts";
 export * from "./vector_clock.ts";
+export * from "./vector_stamp.ts";
 export * from "./causality.ts";
 export * from "./directory.ts";
 export * from "./group_types.ts";

@@ -20,7 +20,7 @@ import { parseMachine } from "./name.ts";
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
-import type { VectorClock } from "./vector_clock.ts";
+import type { Envelope } from "./envelope.ts";
 import type { WireFrame } from "./wire.ts";
 
 export type * from "./simulator_options.ts";
@@ -230,11 +230,11 @@ export class Simulator implements Network {
     if (frame.kind === "ack") stats.acks++;
     let payload: WireFrame | string = frame;
     // The trace's vector clock travels beside the serialised frame: it is not on the wire.
-    let vc: VectorClock | undefined;
+    let vc: Envelope["vc"];
     if (this.#json) {
       if (frame.kind === "msg" && frame.env.vc !== undefined) {
         // Serialised without it: unset for the length of the stringify (JSON skips undefined).
-        const env = frame.env as { vc?: VectorClock };
+        const env = frame.env as { vc?: Envelope["vc"] };
         vc = env.vc;
         env.vc = undefined;
         try {
@@ -272,9 +272,9 @@ export class Simulator implements Network {
     }
   }
 
-  #arrive(from: string, to: string, payload: WireFrame | string, vc?: VectorClock): void {
+  #arrive(from: string, to: string, payload: WireFrame | string, vc?: Envelope["vc"]): void {
     const frame: WireFrame = typeof payload === "string" ? JSON.parse(payload) : payload;
-    if (vc !== undefined && frame.kind === "msg") (frame.env as { vc?: VectorClock }).vc = vc;
+    if (vc !== undefined && frame.kind === "msg") (frame.env as { vc?: Envelope["vc"] }).vc = vc;
     const machine = this.#machines.get(to);
     if (machine === undefined || !machine.alive) {
       this.#lost(frame, from, machine === undefined ? "no such machine" : "machine down");

@@ -21,8 +21,6 @@ export interface VectorClockHelpers {
   merge(a: VectorClock, b: VectorClock): VectorClock;
   /** Whether `a` happened before `b`, after it, is equal to it or is concurrent with it. */
   compare(a: VectorClock, b: VectorClock): ClockOrder;
-  /** `node`'s clock after it takes a message stamped `seen`: merge, then tick, in one copy. */
-  receive(clock: VectorClock, seen: VectorClock | undefined, node: string): VectorClock;
 }
 
 function tick(clock: VectorClock, node: string): VectorClock {
@@ -42,18 +40,6 @@ function merge(a: VectorClock, b: VectorClock): VectorClock {
   return out;
 }
 
-function receive(clock: VectorClock, seen: VectorClock | undefined, node: string): VectorClock {
-  const out: Record<string, number> = { ...clock };
-  if (seen !== undefined) {
-    for (const other in seen) {
-      const count = seen[other];
-      if (count > (out[other] ?? 0)) out[other] = count;
-    }
-  }
-  out[node] = (out[node] ?? 0) + 1;
-  return out;
-}
-
 function compare(a: VectorClock, b: VectorClock): ClockOrder {
   let less = false, greater = false;
   for (const node of new Set([...Object.keys(a), ...Object.keys(b)])) {
@@ -66,7 +52,7 @@ function compare(a: VectorClock, b: VectorClock): ClockOrder {
 }
 
 /**
- * Vector clock helpers: `zero`, `tick`, `merge`, `receive` and `compare`, all pure.
+ * Vector clock helpers: `zero`, `tick`, `merge` and `compare`, all pure.
  *
  * @example Causality between two processes
  * ```ts
@@ -76,7 +62,6 @@ function compare(a: VectorClock, b: VectorClock): ClockOrder {
  * const other = VectorClock.tick(VectorClock.zero(), "b");       // b does something: { b: 1 }
  * const recv = VectorClock.tick(VectorClock.merge(other, send), "b"); // b receives: { a: 1, b: 2 }
  * assert.deepEqual(recv, { a: 1, b: 2 });
- * assert.deepEqual(VectorClock.receive(other, send, "b"), recv); // the same in one step
  * assert.equal(VectorClock.compare(send, recv), "before");
  * assert.equal(VectorClock.compare(recv, send), "after");
  * assert.equal(VectorClock.compare(send, other), "concurrent");
@@ -87,6 +72,5 @@ export const VectorClock: VectorClockHelpers = Object.freeze({
   zero: (): VectorClock => ({}),
   tick,
   merge,
-  receive,
   compare,
 });

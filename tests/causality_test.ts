@@ -30,6 +30,11 @@ async function chain(): Promise<Simulator> {
   return sim;
 }
 
+/** A clock as JSON carries it (a plain record). */
+function json(clock: unknown): unknown {
+  return JSON.parse(JSON.stringify(clock));
+}
+
 function find(events: readonly TraceEvent[], ev: string, at: string, from?: string): TraceEvent {
   const found = events.find((e) =>
     e.ev === ev && e.at === at && (from === undefined || e.from === from)
@@ -56,9 +61,25 @@ Deno.test("happenedBefore() orders a message chain a -> b -> c and leaves indepe
   assertTrue(happenedBefore(dSend, cReceiveD));
   // A delivery carries the clock its message was sent with; the receive adds the receiver's tick.
   const cDeliver = find(events, "deliver", "c@m3.lab", "b@m2.lab");
-  assertEquals(cDeliver.vc, bSend.vc);
+  assertTrue(cDeliver.vc === bSend.vc, "the delivery carries the send's stamp itself");
   assertEquals(causalOrder(bSend, cDeliver), "equal");
-  assertEquals(bSend.vc, { "a@m1.lab": 1, "b@m2.lab": 2 });
+  assertEquals(json(bSend.vc), { "a@m1.lab": 1, "b@m2.lab": 2 });
+});
+
+Deno.test("causalOrder() answers the same for events read back from JSONL, alone or mixed with live ones", async () => {
+  const sim = await chain();
+  const live = sim.trace.events;
+  const read: TraceEvent[] = sim.trace.toJsonl().trimEnd().split("\n").map((l) => JSON.parse(l));
+  const clocked = live.flatMap((e, i) => e.vc === undefined ? [] : [i]);
+  assertEquals(clocked.length, 9); // 3 messages: send, deliver, receive each
+  for (const i of clocked) {
+    for (const j of clocked) {
+      const expected = causalOrder(live[i], live[j]);
+      assertEquals(causalOrder(read[i], read[j]), expected);
+      assertEquals(causalOrder(live[i], read[j]), expected);
+      assertEquals(causalOrder(read[i], live[j]), expected);
+    }
+  }
 });
 
 Deno.test("a reply handed to a waiting request advances the requester's vector clock", async () => {
@@ -78,8 +99,8 @@ Deno.test("a reply handed to a waiting request advances the requester's vector c
   const replySend = find(events, "send", "kv@m1.lab");
   const logReceive = find(events, "receive", "log@m3.lab");
   const [request, note] = events.filter((e) => e.ev === "send" && e.at === "client@m2.lab");
-  assertEquals(request.vc, { "client@m2.lab": 1 });
-  assertEquals(replySend.vc, { "client@m2.lab": 1, "kv@m1.lab": 2 });
+  assertEquals(json(request.vc), { "client@m2.lab": 1 });
+  assertEquals(json(replySend.vc), { "client@m2.lab": 1, "kv@m1.lab": 2 });
   assertTrue(happenedBefore(replySend, note));
   assertTrue(happenedBefore(replySend, logReceive));
 });
@@ -164,4 +185,26 @@ Deno.test("startHost(): machines that trace carry vector clocks over TCP; one th
   } finally {
     await Promise.all([a.close(), b.close(), quiet.close()]);
   }
+});
+
+Deno.test("vector clocks grow with the processes met: a token around a ring of 60 machines", async () => {
+  const sim = new Simulator({ seed: 2 });
+  const n = 60;
+  for (let i = 0; i < n; i++) {
+    sim.machine(`r${i}.lab`).spawn("node", async (ctx) => {
+      if (i === 0) await ctx.send("node@r1.lab", 0);
+      const token = await ctx.receive<number>();
+      if (i !== 0) await ctx.send(`node@r${(i + 1) % n}.lab`, token.body + 1);
+    });
+  }
+  await sim.run();
+  const events = sim.trace.events;
+  const sends = events.filter((e) => e.ev === "send");
+  const last = find(events, "receive", "node@r0.lab");
+  assertEquals(sends.length, n);
+  for (let i = 1; i < sends.length; i++) assertTrue(happenedBefore(sends[i - 1], sends[i]));
+  assertTrue(happenedBefore(sends[0], last));
+  assertEquals(Object.keys(json(last.vc) as object).length, n);
+  assertEquals((json(last.vc) as Record<string, number>)["node@r0.lab"], 2);
+  assertEquals(causalOrder(find(events, "receive", "node@r7.lab"), sends[40]), "before");
 });
