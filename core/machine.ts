@@ -278,8 +278,8 @@ export class Machine {
       kind: kindOf(body),
       body,
       lamport,
-      ...extra,
       vc,
+      ...extra,
     };
     this.#record({
       t: this.#runtime.now(),
