@@ -11,6 +11,10 @@
  *   path: no serialisation, no network), trace off.
  * - "in-memory request/reply": 10,000 request/reply round trips per iteration between two
  *   processes on one simulated machine, trace off, against the same raw ping-pong baseline.
+ * - "object bodies": the same-machine one-way path and the two-machine ping-pong with a small
+ *   record body (`{ kind, key, value, tags }`) instead of a number, so that what a send does
+ *   with a body (check and copy it) shows. Baseline: the raw array queue carrying the same
+ *   records.
  * - "across machines one-way": 10,000 asynchronous sends per iteration from a process on one
  *   simulated machine to one on another (reliable channel, trace off, object wire, 1 ms), into an
  *   unbounded mailbox and into bounded ones (credits granted as the receiver takes), against the
@@ -63,23 +67,39 @@ async function rawPingPong(roundTrips: number): Promise<void> {
   await Promise.all([ponger(), pinger()]);
 }
 
-async function simPingPong(options: SimulatorOptions): Promise<void> {
+/** A small record body, as an architecture sends (a key-value put). */
+interface Put {
+  kind: string;
+  key: string;
+  value: number;
+  tags: string[];
+}
+
+function put(i: number): Put {
+  return { kind: "put", key: "user:42", value: i, tags: ["hot", "eu"] };
+}
+
+async function simPingPong(
+  options: SimulatorOptions,
+  body: (i: number) => unknown = (i) => i,
+): Promise<void> {
   const sim = new Simulator(options);
   sim.machine("m1.lab").spawn("pong", async (ctx) => {
     for (let i = 0; i < N; i++) {
-      const ping = await ctx.receive<number>();
+      const ping = await ctx.receive();
       await ctx.send("ping@m2.lab", ping.body);
     }
   });
-  let last = -1;
+  let last = 0;
   sim.machine("m2.lab").spawn("ping", async (ctx) => {
     for (let i = 0; i < N; i++) {
-      await ctx.send("pong@m1.lab", i);
-      last = (await ctx.receive<number>()).body;
+      await ctx.send("pong@m1.lab", body(i));
+      await ctx.receive();
+      last++;
     }
   });
   await sim.run();
-  if (last !== N - 1) throw new Error(`sim ping-pong ended early at ${last}`);
+  if (last !== N) throw new Error(`sim ping-pong ended early at ${last}`);
 }
 
 Deno.bench({
@@ -185,6 +205,63 @@ Deno.bench({
       }
     });
     if (answered !== N) throw new Error(`request/reply answered ${answered} of ${N}`);
+  },
+});
+
+Deno.bench({
+  name: "raw array queue, 10k records, await per message",
+  group: "object bodies",
+  baseline: true,
+  async fn() {
+    const queue = new Queue<Put>();
+    let sum = 0;
+    const consumer = async () => {
+      for (let i = 0; i < N; i++) sum += (await queue.take()).value;
+    };
+    const producer = async () => {
+      for (let i = 0; i < N; i++) {
+        queue.push(put(i));
+        await null;
+      }
+    };
+    await Promise.all([consumer(), producer()]);
+    if (sum !== (N * (N - 1)) / 2) throw new Error(`raw records summed to ${sum}`);
+  },
+});
+
+Deno.bench({
+  name: "simulator, same machine, 10k record sends",
+  group: "object bodies",
+  async fn() {
+    let sum = 0;
+    await sameMachine(async (ctx) => {
+      for (let i = 0; i < N; i++) sum += (await ctx.receive<Put>()).body.value;
+    }, async (ctx) => {
+      for (let i = 0; i < N; i++) await ctx.send("server@m1.lab", put(i));
+    });
+    if (sum !== (N * (N - 1)) / 2) throw new Error(`same-machine records summed to ${sum}`);
+  },
+});
+
+Deno.bench({
+  name: "simulator, two machines, 10k record round trips, trace off, object wire, unreliable",
+  group: "object bodies",
+  async fn() {
+    await simPingPong({
+      seed: 1,
+      trace: false,
+      wire: "object",
+      reliable: false,
+      latency: { kind: "constant", ms: 1 },
+    }, put);
+  },
+});
+
+Deno.bench({
+  name: "simulator, two machines, 10k record round trips, defaults (trace, json wire, reliable)",
+  group: "object bodies",
+  async fn() {
+    await simPingPong({ seed: 1 }, put);
   },
 });
 

@@ -6,6 +6,7 @@
  */
 import type { Envelope } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError } from "./errors.ts";
+import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
 import { Mailbox, type ReceiveFilter } from "./mailbox.ts";
 import { type Address, canonical } from "./name.ts";
 import type {
@@ -18,6 +19,9 @@ import type {
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { TraceEvent } from "./trace.ts";
+import type { ClockSpace, VectorStamp } from "./vector_stamp.ts";
+import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
+import { copyBody } from "./_wire_body.ts";
 
 /**
  * A promise a process waits on, settled by the machine. Settling it marks the process runnable
@@ -88,6 +92,11 @@ export interface ProcessHost {
     timeout: number,
     action: string,
   ): Promise<Envelope>;
+  /**
+   * Hands every answer to correlation id `corr` to `collect` (`unknown` for a machine's answer
+   * that the target does not exist) until the returned function is called.
+   */
+  collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void;
   /** Starts a timer owned by the machine. */
   setTimer(delay: number, callback: () => void): TimerId;
   /** Cancels a timer. */
@@ -96,6 +105,8 @@ export interface ProcessHost {
   record(event: TraceEvent): void;
   /** Whether events are recorded at all (to skip building them). */
   readonly tracing: boolean;
+  /** The numbering of the trace's vector clocks; set exactly when tracing. */
+  readonly clocks: ClockSpace | undefined;
   /** Starts a process on the machine. */
   start(name: string, fn: ProcessFn, options: SpawnOptions): Address;
   /** `proc` acted while dormant (it resumed from something not the runtime's); may throw. */
@@ -110,6 +121,8 @@ export class HostedProcess implements ProcessContext {
   readonly mailbox: Mailbox;
   /** Its Lamport clock. */
   clock = 0;
+  /** Its vector clock, kept only while its machine traces. */
+  vc: VectorStamp | undefined = undefined;
   /** Envelopes it has sent (for ids). */
   sent = 0;
   /** Whether it may be running (the simulator's accounting). */
@@ -152,8 +165,14 @@ export class HostedProcess implements ProcessContext {
   send(to: string, body: unknown, options: SendOptions = {}): Promise<void> {
     this.#check();
     const host = this.#host;
-    if (!options.sync) return host.route(host.envelope(this, to, body), this) ?? Promise.resolve();
-    const env = host.envelope(this, to, body, { corr: this.#nextId(), sync: true });
+    let copy: unknown;
+    try {
+      copy = copyBody(body, options.sync ? "send message synchronously" : "send message", to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? Promise.resolve();
+    const env = host.envelope(this, to, copy, { corr: this.#nextId(), sync: true });
     if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
     host.route(env, null);
@@ -207,18 +226,67 @@ export class HostedProcess implements ProcessContext {
   ): Promise<Envelope<B>> {
     this.#check();
     const host = this.#host;
-    const env = host.envelope(this, to, body, { corr: this.#nextId() });
+    let copy: unknown;
+    try {
+      copy = copyBody(body, "send request", to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const env = host.envelope(this, to, copy, { corr: this.#nextId() });
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "request");
     host.route(env, null);
     return waiting as Promise<Envelope<B>>;
+  }
+
+  /** See {@link ProcessContext.requestGroup}. */
+  requestGroup<B = unknown>(
+    targets: readonly string[],
+    body: unknown,
+    options: GroupRequestOptions = {},
+  ): Promise<GroupCall<B>> {
+    this.#check();
+    const host = this.#host;
+    let addresses: Address[], copies: unknown[], expected: number, timeout: number;
+    try {
+      addresses = groupTargets(targets);
+      expected = options.expected ?? addresses.length;
+      if (!Number.isInteger(expected) || expected < 1 || expected > addresses.length) {
+        throw new RangeError(
+          `Cannot send group request: expected ${expected} must be a whole number from 1 to ` +
+            `${addresses.length} (the number of targets)`,
+        );
+      }
+      timeout = options.timeout ?? 5000;
+      if (!(timeout >= 0 && timeout < Infinity)) {
+        throw new RangeError(
+          `Cannot send group request: timeout ${timeout} must be a finite number of ms, 0 or more`,
+        );
+      }
+      copies = addresses.map((to) => copyBody(body, "send group request", to));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = `${this.#nextId()}${GROUP_CALL_MARK}`;
+    const call = new GroupCallState<B>(this, host, { id, targets: addresses, expected });
+    call.open(host.collectReplies(id, (env, unknown) => call.collect(env, unknown)), timeout);
+    for (let i = 0; i < addresses.length; i++) {
+      host.route(host.envelope(this, addresses[i], copies[i], { corr: id }), null);
+    }
+    return Promise.resolve(call);
   }
 
   /** See {@link ProcessContext.reply}. */
   reply(request: Envelope, body: unknown): Promise<void> {
     this.#check();
     const host = this.#host;
+    let copy: unknown;
+    try {
+      copy = copyBody(body, "send reply", request.from);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     host.route(
-      host.envelope(this, request.from, body, { replyTo: request.corr ?? request.id }),
+      host.envelope(this, request.from, copy, { replyTo: request.corr ?? request.id }),
       null,
     );
     return Promise.resolve();
@@ -250,12 +318,14 @@ export class HostedProcess implements ProcessContext {
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
   }
 
-  /** Updates the clock for a message this process takes, and traces it. */
+  /** Updates the clocks for a message this process takes, and traces it. */
   taken(env: Envelope): void {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
     host.runtime.account(0);
-    if (!host.tracing) return;
+    const clocks = host.clocks;
+    if (clocks === undefined) return;
+    this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
     host.record({
       t: host.runtime.now(),
       ev: "receive",
@@ -264,7 +334,15 @@ export class HostedProcess implements ProcessContext {
       from: env.from,
       kind: env.kind,
       lamport: this.clock,
+      vc: this.vc,
     });
+  }
+
+  /** Updates the clocks for a reply or receipt handed to this process without a receive. */
+  observe(env: Envelope): void {
+    this.clock = Math.max(this.clock, env.lamport) + 1;
+    const clocks = this.#host.clocks;
+    if (clocks !== undefined) this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
   }
 
   #nextId(): string {
@@ -275,4 +353,26 @@ export class HostedProcess implements ProcessContext {
     if (!this.alive) throw new ProcessStoppedError(this.self);
     if (this.dormant) this.#host.dormantAct(this);
   }
+}
+
+/** The canonical addresses of a group request's targets; a `TypeError` for a bad list. */
+function groupTargets(targets: readonly string[]): Address[] {
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new TypeError(
+      `Cannot send group request: targets ${
+        JSON.stringify(targets)
+      } must be a non-empty list of process addresses`,
+    );
+  }
+  const addresses = targets.map((target) => canonical(target));
+  const seen = new Set<Address>();
+  for (const address of addresses) {
+    if (seen.has(address)) {
+      throw new TypeError(
+        `Cannot send group request: "${address}" is among the targets twice; list each process once`,
+      );
+    }
+    seen.add(address);
+  }
+  return addresses;
 }

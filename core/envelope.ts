@@ -3,6 +3,8 @@
  * @module
  */
 import type { Address } from "./name.ts";
+import type { VectorClock } from "./vector_clock.ts";
+import type { VectorStamp } from "./vector_stamp.ts";
 
 /** A message as it travels: immutable once sent. */
 export interface Envelope<B = unknown> {
@@ -24,8 +26,13 @@ export interface Envelope<B = unknown> {
   readonly replyTo?: string;
   /** Set when the sender waits for a delivery receipt (synchronous send). */
   readonly sync?: true;
-  /** Vector clock, when the sender keeps one (group communication). */
-  readonly vc?: Readonly<Record<string, number>>;
+  /**
+   * The sender's vector clock after this send, set only when the sending machine traces (group
+   * order keeps its own clock inside its messages): a {@link VectorStamp} in memory, a plain
+   * record once it crossed a real wire. Off the wire in the simulator (carried beside the
+   * frame and not counted in bytes); on a real host it travels in the frame.
+   */
+  readonly vc?: VectorStamp | VectorClock;
   /**
    * Flow control of an asynchronous send to a bounded mailbox on another machine: `credit`
    * uses a slot the receiver reserved; `wait` has none, and its sender waits until the mailbox

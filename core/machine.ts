@@ -19,7 +19,9 @@ import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
+import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
+import { GROUP_CALL_MARK } from "./_group_call.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -65,11 +67,20 @@ export interface MachineOptions {
 /** Kind of the reply a machine sends for a request to a process it does not host. */
 export const UNKNOWN_KIND = "$unknown";
 
-interface Pending {
+/** A request (or synchronous send) waiting for its one answer. */
+interface Awaiting {
   readonly owner: HostedProcess;
   readonly parked: Parked<Envelope>;
   readonly timer: TimerId;
+  readonly collect?: undefined;
 }
+
+/** A group request taking every answer until it ends. */
+interface Collecting {
+  readonly collect: (env: Envelope, unknown: boolean) => void;
+}
+
+type Pending = Awaiting | Collecting;
 
 interface BootEntry {
   readonly name: string;
@@ -99,6 +110,7 @@ export class Machine {
   readonly #runtime: Runtime;
   readonly #network: Network;
   readonly #trace: TraceSink | undefined;
+  readonly #clocks: ClockSpace | undefined;
   readonly #retransmit: RetransmitOptions | null;
   readonly #onError: (address: Address, error: unknown) => void;
   readonly #onDormantAct: ((address: Address) => void) | undefined;
@@ -120,6 +132,7 @@ export class Machine {
     this.#runtime = options.runtime;
     this.#network = options.network;
     this.#trace = options.trace;
+    this.#clocks = options.trace === undefined ? undefined : ClockSpace.of(options.trace);
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
@@ -301,28 +314,36 @@ export class Machine {
   #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
     proc.clock++;
     this.#runtime.account(0);
+    const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
+    const from = proc.self, lamport = proc.clock;
+    const clocks = this.#clocks;
+    if (clocks === undefined) {
+      return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
+    }
+    // The vector clock exists only for the trace: a process keeps one while its machine traces.
+    const vc = proc.vc = (proc.vc ?? clocks.zero).tick(from);
     const env: Envelope = {
-      id: `${proc.self}#${this.#epoch}.${++proc.sent}`,
-      from: proc.self,
+      id,
+      from,
       to: canonical(to),
       kind: kindOf(body),
       body,
-      lamport: proc.clock,
+      lamport,
+      vc,
       ...extra,
     };
-    if (this.#trace) {
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "send",
-        at: proc.self,
-        id: env.id,
-        from: env.from,
-        to: env.to,
-        kind: env.kind,
-        label: labelOf(body),
-        lamport: env.lamport,
-      });
-    }
+    this.#record({
+      t: this.#runtime.now(),
+      ev: "send",
+      at: from,
+      id,
+      from,
+      to: env.to,
+      kind: env.kind,
+      label: labelOf(body),
+      lamport,
+      vc,
+    });
     return env;
   }
 
@@ -345,16 +366,23 @@ export class Machine {
     if (env.replyTo !== undefined) {
       const pending = this.#pending.get(env.replyTo);
       if (pending === undefined || machineOf(env.to) !== this.name) {
-        this.#recordEnvelope("drop", env.to, env, "late reply: nobody waits for it");
+        const note = env.replyTo.endsWith(GROUP_CALL_MARK)
+          ? "late reply: its group request has ended"
+          : "late reply: nobody waits for it";
+        this.#recordEnvelope("drop", env.to, env, note);
+        return;
+      }
+      this.#recordDeliver(env);
+      if (pending.collect !== undefined) {
+        pending.collect(env, env.kind === UNKNOWN_KIND);
         return;
       }
       this.#pending.delete(env.replyTo);
       this.#clearTimer(pending.timer);
-      this.#recordDeliver(env);
       if (env.kind === UNKNOWN_KIND) {
         pending.parked.reject(new UnknownProcessError(env.from));
       } else {
-        pending.owner.clock = Math.max(pending.owner.clock, env.lamport) + 1;
+        pending.owner.observe(env);
         pending.parked.resolve(env);
       }
       return;
@@ -398,6 +426,7 @@ export class Machine {
         to: env.to,
         kind: env.kind,
         lamport: env.lamport,
+        vc: env.vc,
       });
     }
   }
@@ -434,6 +463,9 @@ export class Machine {
     }
     get tracing(): boolean {
       return this.m.#trace !== undefined;
+    }
+    get clocks(): ClockSpace | undefined {
+      return this.m.#clocks;
     }
     epoch(): number {
       return this.m.#epoch;
@@ -473,6 +505,14 @@ export class Machine {
       });
       m.#pending.set(env.corr!, { owner: proc, parked, timer });
       return parked.promise;
+    }
+    collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
+      const m = this.m;
+      const entry: Collecting = { collect };
+      m.#pending.set(corr, entry);
+      return () => {
+        if (m.#pending.get(corr) === entry) m.#pending.delete(corr);
+      };
     }
     setTimer(delay: number, callback: () => void): TimerId {
       return this.m.#setTimer(delay, callback);

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Envelope } from "./envelope.ts";
+import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
 import type { ReceiveFilter } from "./mailbox.ts";
 import type { Address } from "./name.ts";
 
@@ -48,6 +49,9 @@ export interface ProcessContext {
   /**
    * Sends `body` to `to` (any accepted name form). Asynchronous by default: resolves once the
    * network has the message, or, on the same machine, once the mailbox admits it (backpressure).
+   * The body must survive JSON unchanged, whether the receiver is local or remote: otherwise the
+   * promise rejects with a `TypeError` naming the path of the bad value (`body.n is a BigInt`)
+   * and nothing is sent. The receiver gets a copy: later changes on either side stay unseen.
    */
   send(to: string, body: unknown, options?: SendOptions): Promise<void>;
   /** Takes the oldest message matching the filter, waiting up to `timeout` ms. */
@@ -56,6 +60,18 @@ export interface ProcessContext {
   request<B = unknown>(to: string, body: unknown, options?: RequestOptions): Promise<Envelope<B>>;
   /** Answers a request received earlier. */
   reply(request: Envelope, body: unknown): Promise<void>;
+  /**
+   * Sends one request to every process in `targets` (the lecture's group request) and returns
+   * the call whose `getReply()` hands out the replies one at a time, in arrival order, until
+   * `expected` replies are in, the targets left are unknown, or `timeout` ms passed. Every
+   * reply carrying the call's correlation id is collected until then; replies after the end are
+   * traced as late drops. Bad targets, options or body reject with a `TypeError` or `RangeError`.
+   */
+  requestGroup<B = unknown>(
+    targets: readonly string[],
+    body: unknown,
+    options?: GroupRequestOptions,
+  ): Promise<GroupCall<B>>;
   /** Waits `ms` milliseconds of runtime time. */
   sleep(ms: number): Promise<void>;
   /** Runtime time in ms. */

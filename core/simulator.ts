@@ -22,6 +22,7 @@ import { createRandom, type Random } from "./prng.ts";
 import type { RetransmitOptions } from "./reliable_sender.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, Trace } from "./trace.ts";
+import type { Envelope } from "./envelope.ts";
 import type { WireFrame } from "./wire.ts";
 
 export type * from "./simulator_options.ts";
@@ -347,8 +348,22 @@ export class Simulator implements Network {
     stats.frames++;
     if (frame.kind === "ack") stats.acks++;
     let payload: WireFrame | string = frame;
+    // The trace's vector clock travels beside the serialised frame: it is not on the wire.
+    let vc: Envelope["vc"];
     if (this.#json) {
-      payload = JSON.stringify(frame);
+      if (frame.kind === "msg" && frame.env.vc !== undefined) {
+        // Serialised without it: unset for the length of the stringify (JSON skips undefined).
+        const env = frame.env as { vc?: Envelope["vc"] };
+        vc = env.vc;
+        env.vc = undefined;
+        try {
+          payload = JSON.stringify(frame);
+        } finally {
+          env.vc = vc;
+        }
+      } else {
+        payload = JSON.stringify(frame);
+      }
       stats.bytes += payload.length + 4;
     }
     if (this.#partitions.length > 0 && this.#cut(from, to)) {
@@ -372,12 +387,13 @@ export class Simulator implements Network {
       if (reorder > 0 && random.next() < reorder) {
         delay += 3 * latencyBound(latency) * random.next();
       }
-      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload));
+      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
     }
   }
 
-  #arrive(from: string, to: string, payload: WireFrame | string): void {
+  #arrive(from: string, to: string, payload: WireFrame | string, vc?: Envelope["vc"]): void {
     const frame: WireFrame = typeof payload === "string" ? JSON.parse(payload) : payload;
+    if (vc !== undefined && frame.kind === "msg") (frame.env as { vc?: Envelope["vc"] }).vc = vc;
     const machine = this.#machines.get(to);
     if (machine === undefined || !machine.alive) {
       this.#lost(frame, from, machine === undefined ? "no such machine" : "machine down");

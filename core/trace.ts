@@ -4,6 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Envelope } from "./envelope.ts";
+import type { VectorClock } from "./vector_clock.ts";
+import { VectorStamp } from "./vector_stamp.ts";
 
 /** What happened. */
 export type TraceEventType =
@@ -43,6 +45,13 @@ export interface TraceEvent {
   readonly label?: string;
   /** Lamport clock of the message or process. */
   readonly lamport?: number;
+  /**
+   * Vector clock, on `send`, `deliver` and `receive` events of a traced run: the sender's
+   * clock after the send on `send` and `deliver` (the message's stamp), the receiver's clock
+   * after taking the message on `receive`. A {@link VectorStamp} in a live trace, a plain
+   * record in JSONL (written last on the line). Compare two events with `causalOrder`.
+   */
+  readonly vc?: VectorStamp | VectorClock;
   /** Bytes on the wire, when known. */
   readonly bytes?: number;
   /** Free text: why a message was dropped, a log line. */
@@ -93,13 +102,18 @@ const KEYS = [
 ] as const;
 
 /**
- * Serialises an event with a fixed key order and times rounded to microseconds.
+ * Serialises an event with a fixed key order and times rounded to microseconds; a vector clock
+ * comes last, its entries in the order the trace first met their processes.
  *
  * @example Canonical line
  * ```ts
  * import assert from "node:assert/strict";
  * import { canonicalLine } from "./trace.ts";
  * assert.equal(canonicalLine({ ev: "crash", t: 1.5, at: "m1.lab" }), '{"t":1.5,"ev":"crash","at":"m1.lab"}');
+ * assert.equal(
+ *   canonicalLine({ vc: { "b@m1.lab": 2, "a@m1.lab": 1 }, t: 2, ev: "send", at: "b@m1.lab", lamport: 3 }),
+ *   '{"t":2,"ev":"send","at":"b@m1.lab","lamport":3,"vc":{"b@m1.lab":2,"a@m1.lab":1}}',
+ * );
  * ```
  */
 export function canonicalLine(event: TraceEvent): string {
@@ -109,7 +123,10 @@ export function canonicalLine(event: TraceEvent): string {
     if (value === undefined) continue;
     ordered[key] = key === "t" ? Math.round((value as number) * 1000) / 1000 : value;
   }
-  return JSON.stringify(ordered);
+  const line = JSON.stringify(ordered);
+  const vc = event.vc;
+  if (vc === undefined) return line;
+  return `${line.slice(0, -1)},"vc":${vc instanceof VectorStamp ? vc.json() : JSON.stringify(vc)}}`;
 }
 
 /**

@@ -111,6 +111,10 @@ function wrap(ctx: ProcessContext, harness: NodeHarness): ProcessContext {
       count(to);
       return hold(ctx.request(to, body, options));
     },
+    requestGroup(targets, body, options) {
+      for (const to of targets) count(to);
+      return hold(ctx.requestGroup(targets, body, options));
+    },
     reply(request, body) {
       count(request.from);
       return ctx.reply(request, body);

@@ -18,6 +18,9 @@ import type {
   Transmission,
 } from "./model.ts";
 
+/** A trace event whose vector clock, if any, is a plain record. */
+type PlainEvent = Omit<DiagramEvent, "vc"> & { readonly vc?: Readonly<Record<string, number>> };
+
 /**
  * An incremental builder of a space-time diagram's model.
  *
@@ -65,7 +68,13 @@ export class DiagramBuilder {
   }
 
   /** Adds one trace event. */
-  add(e: DiagramEvent): void {
+  add(event: DiagramEvent): void {
+    // A live trace's vector clock is a stamp object; a trace read back from JSON has a record.
+    const stamp = event.vc as { toJSON?: () => Record<string, number> } | undefined;
+    const e =
+      (typeof stamp?.toJSON === "function"
+        ? { ...event, vc: stamp.toJSON() }
+        : event) as PlainEvent;
     const m = this.model;
     m.events++;
     if (e.t < m.span.min) m.span.min = e.t;
@@ -118,7 +127,7 @@ export class DiagramBuilder {
     return colon >= 0 ? address.slice(0, colon) : address;
   }
 
-  #isReceiverSide(e: DiagramEvent): boolean {
+  #isReceiverSide(e: PlainEvent): boolean {
     return e.to !== undefined && this.#machine(e.to) === e.at &&
       (e.from === undefined || this.#machine(e.from) !== e.at);
   }
@@ -163,7 +172,7 @@ export class DiagramBuilder {
     return m.steps.length - 1;
   }
 
-  #send(e: DiagramEvent): void {
+  #send(e: PlainEvent): void {
     if (!e.id || !e.from || !e.to) return;
     const from = this.#proc(e.from, e.t).index;
     const step = this.#step(from, this.model.transmissions.length, false);
@@ -178,7 +187,7 @@ export class DiagramBuilder {
   }
 
   #transmit(
-    e: DiagramEvent,
+    e: PlainEvent,
     copy: Transmission["copy"],
     untraced = false,
   ): Transmission | undefined {
@@ -228,7 +237,7 @@ export class DiagramBuilder {
   }
 
   /** The in-flight copy an arrival or drop of `e` ends: the earliest one sent before it. */
-  #take(e: DiagramEvent): Transmission | undefined {
+  #take(e: PlainEvent): Transmission | undefined {
     const same = this.#pending.get(e.id ?? "");
     if (!same) return undefined;
     const i = same.findIndex((x) => x.t0 <= e.t);
@@ -239,7 +248,7 @@ export class DiagramBuilder {
   }
 
   /** A copy whose sending was not traced (like a `$receipt`): it starts at its sender's latest event. */
-  #untraced(e: DiagramEvent): Transmission | undefined {
+  #untraced(e: PlainEvent): Transmission | undefined {
     if (!e.id || !e.from || !e.to) return undefined;
     const base = e.id.endsWith("/$receipt") ? e.id.slice(0, -"/$receipt".length) : "";
     const start = this.#delivered.get(base) ?? e.t;
@@ -257,7 +266,7 @@ export class DiagramBuilder {
     return tx ? this.#take(e) : undefined;
   }
 
-  #arrive(e: DiagramEvent, outcome: "delivered" | "suppressed"): void {
+  #arrive(e: PlainEvent, outcome: "delivered" | "suppressed"): void {
     const tx = this.#take(e) ?? this.#untraced(e);
     if (!tx) return;
     tx.t1 = e.t;
@@ -270,7 +279,7 @@ export class DiagramBuilder {
     }
   }
 
-  #drop(e: DiagramEvent): void {
+  #drop(e: PlainEvent): void {
     const same = this.#pending.get(e.id ?? "");
     const last = same?.[same.length - 1];
     const atSender = e.from !== undefined && this.#machine(e.from) === this.#machine(e.at) &&
@@ -288,7 +297,7 @@ export class DiagramBuilder {
     tx.note = e.note ?? "dropped";
   }
 
-  #receive(e: DiagramEvent): void {
+  #receive(e: PlainEvent): void {
     if (!e.id) return;
     const ts = this.model.transmissions;
     for (let i = ts.length - 1; i >= 0 && i >= ts.length - 4096; i--) {
@@ -302,7 +311,7 @@ export class DiagramBuilder {
     }
   }
 
-  #crash(e: DiagramEvent): void {
+  #crash(e: PlainEvent): void {
     this.#down.add(e.at);
     for (const p of this.model.processes) {
       if (p.machine === e.at) {
@@ -325,7 +334,7 @@ export class DiagramBuilder {
     }
   }
 
-  #timer(e: DiagramEvent): void {
+  #timer(e: PlainEvent): void {
     const p = this.#proc(e.at, e.t);
     const note = e.note ?? "";
     // A receive that timed out is a poll; a request that timed out is a timeout worth a mark.
@@ -339,7 +348,7 @@ export class DiagramBuilder {
     }
   }
 
-  #log(e: DiagramEvent): void {
+  #log(e: PlainEvent): void {
     const p = this.#proc(e.at, e.t);
     const note = e.note ?? "";
     if (/^blocked\b/.test(note)) {

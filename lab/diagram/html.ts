@@ -10,7 +10,6 @@
  * exactly what Deno type-checked and tested.
  * @module
  */
-import type { TraceEvent } from "../../core/trace.ts";
 import { DiagramBuilder } from "./builder.ts";
 import { cone, stepClock } from "./clocks.ts";
 import { assignLanes } from "./lanes.ts";
@@ -76,8 +75,12 @@ export function encodeEvents(
     while (row.length > 3 && row[row.length - 1] === -1) row.pop();
     rows.push(row);
     if (e.vc && vcSize < VC_BUDGET) {
-      vcs.push([n, { ...e.vc }]);
-      vcSize += 16 * Object.keys(e.vc).length;
+      const stamp = e.vc as { toJSON?: () => Readonly<Record<string, number>> };
+      const vc = typeof stamp.toJSON === "function"
+        ? stamp.toJSON()
+        : e.vc as Record<string, number>;
+      vcs.push([n, { ...vc }]);
+      vcSize += 16 * Object.keys(vc).length;
     }
   });
   return { strings, events: rows, vcs: vcSize < VC_BUDGET ? vcs : [] };
@@ -121,7 +124,7 @@ function script(): string {
  * assert.equal(html.match(/<\/script>/g)?.length, 2);
  * ```
  */
-export function toHtml(events: readonly TraceEvent[], options: DiagramOptions = {}): string {
+export function toHtml(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
   const title = options.title ?? "archlab run";
   const { strings, events: rows, vcs } = encodeEvents(events);
   // Numbers need no escaping: only the strings go through JSON.stringify (faster on big runs).

@@ -8,9 +8,12 @@
 import type { TraceEvent } from "../../core/trace.ts";
 
 /** A trace event, possibly carrying the vector clock the runtime recorded for it. */
-export interface DiagramEvent extends TraceEvent {
-  /** Vector clock recorded with the event (newer traces); computed from messages when absent. */
-  readonly vc?: Readonly<Record<string, number>>;
+export interface DiagramEvent extends Omit<TraceEvent, "vc"> {
+  /**
+   * Vector clock recorded with the event, as a record (or a live stamp that turns into one with
+   * `toJSON()`); computed from messages when absent.
+   */
+  readonly vc?: Readonly<Record<string, number>> | { toJSON(): Readonly<Record<string, number>> };
 }
 
 /** One lifetime of a process: from its spawn (or a restart) to its exit or a crash. */

@@ -25,14 +25,14 @@ export const SHIVIZ_REGEX: string = String.raw`(?<event>.*)\n(?<host>\S*) (?<clo
 const machineOf = (address: string): string => address.slice(address.indexOf("@") + 1);
 
 /** The host (process) an event belongs to; machine-level events go to the sender or receiver. */
-function hostOf(e: TraceEvent): string | undefined {
+function hostOf(e: Omit<TraceEvent, "vc">): string | undefined {
   if (e.at.includes("@")) return e.at;
   if (e.from && machineOf(e.from) === e.at) return e.from;
   if (e.to && machineOf(e.to) === e.at) return e.to;
   return e.from ?? e.to;
 }
 
-function describe(e: TraceEvent): string {
+function describe(e: Omit<TraceEvent, "vc">): string {
   const parts: string[] = [e.ev];
   if (e.kind) parts.push(e.kind);
   if (e.label && e.label !== e.kind) parts.push(JSON.stringify(e.label));
@@ -60,7 +60,7 @@ function describe(e: TraceEvent): string {
  *   'deliver ping a@m1.lab -> b@m2.lab id=1 t=2\nb@m2.lab {"b@m2.lab":1,"a@m1.lab":1}\n');
  * ```
  */
-export function toShiviz(events: readonly TraceEvent[]): string {
+export function toShiviz(events: readonly Omit<TraceEvent, "vc">[]): string {
   const clocks = new Map<string, Record<string, number>>();
   const sent = new Map<string, Record<string, number>>();
   const hosts: string[] = [];

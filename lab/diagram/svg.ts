@@ -6,7 +6,7 @@
  * clocks.
  * @module
  */
-import type { TraceEvent } from "../../core/trace.ts";
+import type { DiagramEvent } from "./model.ts";
 import { DiagramBuilder } from "./builder.ts";
 import { stepClock } from "./clocks.ts";
 import { type Aggregation, assignLanes } from "./lanes.ts";
@@ -85,7 +85,7 @@ function clockText(model: DiagramModel, a: Arrow, withVc: boolean): string {
  * assert.equal(svg.match(/class="drop-mark"/g)?.length, 1);
  * ```
  */
-export function toSvg(events: readonly TraceEvent[], options: DiagramOptions = {}): string {
+export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
   const model = new DiagramBuilder().addAll(events);
   const assignment = assignLanes(model.processes, {
     aggregate: options.aggregate,

@@ -7,6 +7,7 @@ import { toMermaid } from "../../core/mermaid.ts";
 import { canonicalLine, type TraceEvent } from "../../core/trace.ts";
 import { toHtml } from "./html.ts";
 import { toShiviz } from "./shiviz.ts";
+import type { DiagramEvent } from "./model.ts";
 import { type DiagramOptions, toSvg } from "./svg.ts";
 import { traceFormat } from "./trace_path.ts";
 
@@ -23,13 +24,15 @@ import { traceFormat } from "./trace_path.ts";
  * ```
  */
 export function renderTrace(
-  events: readonly TraceEvent[],
+  events: readonly DiagramEvent[],
   file: string,
   options: DiagramOptions = {},
 ): string {
+  // Either kind of clock (a live stamp or a record read back) writes as a record: JSON calls toJSON.
+  const traced = events as readonly TraceEvent[];
   switch (traceFormat(file)) {
     case ".mmd":
-      return toMermaid(events);
+      return toMermaid(traced);
     case ".svg":
       return toSvg(events, options);
     case ".html":
@@ -38,7 +41,7 @@ export function renderTrace(
       return toShiviz(events);
     default: {
       let out = "";
-      for (const event of events) out += canonicalLine(event) + "\n";
+      for (const event of traced) out += canonicalLine(event) + "\n";
       return out;
     }
   }
