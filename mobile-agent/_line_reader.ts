@@ -16,11 +16,12 @@ const NEWLINE = 10;
  * ```ts
  * import assert from "node:assert/strict";
  * import { LineSplitter } from "./_line_reader.ts";
- * const bytes = new TextEncoder().encode("ab\ncd");
+ * const bytes = new TextEncoder().encode("ab\ncde\n");
  * const lines: string[] = [];
  * const splitter = new LineSplitter(10);
  * assert.equal(splitter.push(bytes.subarray(0, 4), (l) => lines.push(l)), true);
- * assert.equal(splitter.push(new TextEncoder().encode("e\n"), (l) => lines.push(l)), true);
+ * assert.equal(splitter.pending, 1);
+ * assert.equal(splitter.push(bytes.subarray(4), (l) => lines.push(l)), true);
  * assert.deepEqual(lines, ["ab", "cde"]);
  * assert.equal(splitter.push(new Uint8Array(11), (l) => lines.push(l)), false);
  * ```
