@@ -9,6 +9,10 @@
  * - "agent transfer": the same hops with a stub executor (no sandbox), so only the transfer
  *   protocol is measured. Baseline: one core request/reply round trip between the same hosts.
  *
+ * - "agent output line": reading one 8 MB line that a child writes in 64 KB chunks. Baseline: one
+ *   scan of every chunk for a newline and one decode of the whole, the floor of any reader. Also
+ *   measured: the old reader (`text += chunk`, then search from the start), quadratic.
+ *
  * Run with `deno bench -A bench/mobile_agent_bench.ts`.
  * @module
  */
@@ -20,6 +24,7 @@ import { MINING_AGENT_URL, miningState } from "../mobile-agent/mining.ts";
 import { AGENT_PROCESS, agentNode } from "../mobile-agent/node.ts";
 import { AgentOwner } from "../mobile-agent/owner.ts";
 import { SandboxExecutor } from "../mobile-agent/sandbox.ts";
+import { LineSplitter } from "../mobile-agent/_line_reader.ts";
 
 const KEY = "bench-key";
 const MINER = await Deno.readTextFile(MINING_AGENT_URL);
@@ -140,6 +145,55 @@ Deno.bench("hop transfer only, code cache hit", { group: "agent transfer" }, asy
 Deno.bench("hop transfer only, code cache miss", { group: "agent transfer" }, async () => {
   await hop("st.lab", true);
 });
+
+const LINE_BYTES = 8 << 20;
+const chunks = Array.from({ length: LINE_BYTES >> 16 }, () => new Uint8Array(1 << 16).fill(120));
+chunks.push(new Uint8Array([10]));
+
+Deno.bench(
+  "raw: scan every chunk, decode once",
+  { group: "agent output line", baseline: true },
+  () => {
+    let found = -1;
+    for (const chunk of chunks) found = Math.max(found, chunk.indexOf(10));
+    const whole = new Uint8Array(LINE_BYTES + 1);
+    let at = 0;
+    for (const chunk of chunks) {
+      whole.set(chunk, at);
+      at += chunk.length;
+    }
+    if (found < 0 || new TextDecoder().decode(whole).length !== LINE_BYTES + 1) {
+      throw new Error(
+        "no line",
+      );
+    }
+  },
+);
+
+Deno.bench("LineSplitter (the sandbox's reader)", { group: "agent output line" }, () => {
+  const splitter = new LineSplitter(64 << 20);
+  let length = 0;
+  for (const chunk of chunks) splitter.push(chunk, (line) => length = line.length);
+  if (length !== LINE_BYTES) throw new Error("no line");
+});
+
+Deno.bench(
+  "old reader: text += chunk, indexOf from the start",
+  { group: "agent output line" },
+  () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let length = 0;
+    for (const chunk of chunks) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        length = nl;
+        buffer = buffer.slice(nl + 1);
+      }
+    }
+    if (length !== LINE_BYTES) throw new Error("no line");
+  },
+);
 
 globalThis.addEventListener("unload", () => {
   for (const host of hosts) void host.close();

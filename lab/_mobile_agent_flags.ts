@@ -4,7 +4,9 @@
  * @module
  */
 import type { CodeLang, Itinerary } from "../mobile-agent/agent_package.ts";
+import { createRandom } from "../core/prng.ts";
 import { MINING_AGENT_URL } from "../mobile-agent/mining.ts";
+import { generateAgentKey } from "../mobile-agent/signature.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
@@ -39,7 +41,12 @@ Flags:
   --page N              rows per page when pulling (default 5000)
   --quantum MS          time quantum of a visit in the sandbox (default 5000)
   --heap MB             sandbox heap cap (default 256)
-  --key TEXT            shared HMAC key agents are signed with (default a fixed demo key)
+  --memory MB           memory a visit may use in all, ArrayBuffers and Wasm included, beyond an
+                        idle sandbox; the kernel enforces it on Linux (default heap + 64)
+  --max-hops N          hops an agent may make; a node refuses the one past it (default 64)
+  --sandboxes N         visits a node runs at once; 64 more may wait, then it refuses (default 4)
+  --key TEXT            shared HMAC key agents are signed with (or ARCHLAB_AGENT_KEY; default a
+                        random key made for this run, derived from --seed with --sim)
 ${COMMON_HELP}
 Here ctl.lab is part of the experiment: the agents' home and the pulling client run there, so
 its traffic is faulted and counted like the nodes'.
@@ -59,7 +66,13 @@ export interface MobileAgentArgs {
   readonly page: number;
   readonly quantumMs: number;
   readonly heapMb: number;
-  /** The HMAC key agents are signed with. */
+  /** Memory budget of a visit in MB. */
+  readonly memoryMb: number;
+  /** Hops an agent may make. */
+  readonly maxHops: number;
+  /** Visits a node runs at once. */
+  readonly sandboxes: number;
+  /** The HMAC key agents are signed with: given, or made for this run. */
   readonly key: string;
   readonly kind: Itinerary["kind"];
   /** The selectivities to compare at. */
@@ -86,6 +99,9 @@ export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentA
     page: { type: "string" },
     quantum: { type: "string" },
     heap: { type: "string" },
+    memory: { type: "string" },
+    "max-hops": { type: "string" },
+    sandboxes: { type: "string" },
     key: { type: "string" },
   }, USAGE);
   if (values.help) return "help";
@@ -96,7 +112,10 @@ export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentA
   const page = intFlag("page", values.page, 5000, USAGE, 1);
   const quantumMs = intFlag("quantum", values.quantum, 5000, USAGE, 1);
   const heapMb = intFlag("heap", values.heap, 256, USAGE, 8);
-  const key = typeof values.key === "string" && values.key !== "" ? values.key : "archlab-demo-key";
+  const memoryMb = intFlag("memory", values.memory, heapMb + 64, USAGE, 8);
+  const maxHops = intFlag("max-hops", values["max-hops"], 64, USAGE, 1);
+  const sandboxes = intFlag("sandboxes", values.sandboxes, 4, USAGE, 1);
+  const key = agentKey(values.key, common);
   const kind = (values.itinerary ?? "sequential") as Itinerary["kind"];
   if (!["sequential", "failover", "parallel"].includes(kind)) {
     throw new UsageError(
@@ -125,6 +144,9 @@ export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentA
     page,
     quantumMs,
     heapMb,
+    memoryMb,
+    maxHops,
+    sandboxes,
     key,
     kind,
     fractions,
@@ -132,6 +154,20 @@ export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentA
     code,
     lang,
   };
+}
+
+/**
+ * The key of the run: `--key`, else `ARCHLAB_AGENT_KEY`, else a new one. There is no default
+ * anyone could know. A simulated run draws it from its seed, so it replays byte for byte; a run
+ * on real processes draws it from the operating system's randomness. It is never printed.
+ */
+function agentKey(flag: unknown, common: CommonOptions): string {
+  if (typeof flag === "string" && flag !== "") return flag;
+  const env = Deno.env.get("ARCHLAB_AGENT_KEY");
+  if (env !== undefined && env !== "") return env;
+  return common.sim
+    ? generateAgentKey(createRandom(common.seed).fork("agent-key").next)
+    : generateAgentKey();
 }
 
 function selectivities(text: unknown): number[] {

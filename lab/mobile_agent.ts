@@ -56,6 +56,7 @@ export async function runMobileAgent(
   }
   const { common, nodes, rows, quantumMs, heapMb, key, kind, fractions, agentFile, code, lang } =
     parsed;
+  const { memoryMb, maxHops, sandboxes } = parsed;
   if (common.sim) await preloadAgent(code, lang);
   // A handoff of a multi-megabyte state takes a while on real sockets; virtual time is quick.
   const handoffMs = common.sim ? 2000 : 10_000;
@@ -70,6 +71,9 @@ export async function runMobileAgent(
         shard: { seed: common.seed, index, count: nodes, rows },
         quantumMs,
         heapMb,
+        memoryMb,
+        maxHops,
+        maxSandboxes: sandboxes,
         watchMs: quantumMs + 2000,
         timeoutMs: handoffMs,
       },

@@ -12,7 +12,13 @@ import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import { parseMachine } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { AgentFailure, AgentPackage, CodeLang, Json } from "./agent_package.ts";
-import { type AgentMessage, type AgentReport, type AgentStatus, message } from "./messages.ts";
+import {
+  type AgentMessage,
+  type AgentReport,
+  type AgentStatus,
+  message,
+  type RejectCode,
+} from "./messages.ts";
 import { signPackage } from "./signature.ts";
 
 /** The name of the agent platform's process on every data node. */
@@ -43,7 +49,12 @@ export interface CarryOptions {
 
 type Handoff =
   | { readonly ok: true; readonly cached: boolean }
-  | { readonly ok: false; readonly why: "unreachable" | "rejected"; readonly reason: string };
+  | {
+    readonly ok: false;
+    readonly why: "unreachable" | "rejected";
+    readonly reason: string;
+    readonly code?: RejectCode;
+  };
 
 function isNetworkFailure(error: unknown): boolean {
   return error instanceof TimeoutError || error instanceof UnknownProcessError;
@@ -78,7 +89,8 @@ async function handoff(
     }
     if (reply.kind === "agent-accepted") return { ok: true, cached: reply.cached };
     if (reply.kind === "agent-rejected") {
-      return { ok: false, why: "rejected", reason: reply.reason };
+      const code = reply.code === "busy" || reply.code === "hop-limit" ? reply.code : undefined;
+      return { ok: false, why: "rejected", reason: reply.reason, code };
     }
     return {
       ok: false,
@@ -206,7 +218,12 @@ export async function carry(
       };
     } else if (result.why === "rejected") {
       await report(ctx, current, "rejected", {
-        failure: { agent: current.id, node: dest, reason: "rejected", message: result.reason },
+        failure: {
+          agent: current.id,
+          node: dest,
+          reason: result.code ?? "rejected",
+          message: result.reason,
+        },
       });
       release();
       return;

@@ -12,13 +12,16 @@ export type AgentModule = Readonly<Record<string, unknown>>;
 
 /** A thrown value, classified. */
 export interface Classified {
-  readonly reason: "threw" | "denied";
+  readonly reason: "threw" | "denied" | "oom";
   readonly message: string;
   readonly stack?: string;
 }
 
 const ANSI = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 const DENIED = /NotCapable|PermissionDenied|Requires \w+ access|--no-remote is specified|--no-npm/;
+/** V8's words when an ArrayBuffer or a Wasm memory cannot get its memory. */
+const NO_MEMORY =
+  /^RangeError: (?:Array buffer allocation failed|.*could not allocate memory|.*Unable to grow)/;
 
 const DATA_URL = /data:(?:text\/javascript|application\/typescript)[^\s)]*/g;
 const RUNNER_FRAME = /^\s*at .*(?:_run_entry|_runner|in_process_executor)\.ts.*$/;
@@ -32,7 +35,10 @@ export function cleanText(text: string, label: string): string {
     .split("\n").filter((line) => !RUNNER_FRAME.test(line)).join("\n");
 }
 
-/** Classifies a thrown value: a permission refusal is `denied`, anything else `threw`. */
+/**
+ * Classifies a thrown value: a permission refusal is `denied`, an allocation the memory limit
+ * refused is `oom`, anything else `threw`.
+ */
 export function classify(error: unknown, label: string): Classified {
   const name = (error as { name?: unknown })?.name;
   const raw = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -41,7 +47,8 @@ export function classify(error: unknown, label: string): Classified {
     ? cleanText(error.stack, label).slice(0, 4000)
     : undefined;
   const denied = name === "NotCapable" || name === "PermissionDenied" || DENIED.test(raw);
-  return { reason: denied ? "denied" : "threw", message, stack };
+  const reason = denied ? "denied" : NO_MEMORY.test(raw) ? "oom" : "threw";
+  return { reason, message, stack };
 }
 
 /** The module URL for `code`: a `data:` URL, which needs no permission to import. */

@@ -3,16 +3,27 @@
  * permission flag and a cleared environment. It reads one job (a visit or a merge) as a JSON line
  * on stdin, imports the agent's source from a `data:` URL (which needs no permission), runs the
  * entry point, and writes JSON lines on stdout: queries for the node's data, log lines, refused
- * permissions, and the end (or the failure). It exits when the job ends or stdin closes.
+ * permissions (caught by the agent or not), and the end (or the failure). It exits when the job
+ * ends or stdin closes. Before the agent's module loads it locks the child down
+ * ({@link ./_lockdown.ts}: denials recorded, Workers refused).
  *
- * Security does not rest on this file: the permissions Deno refuses do. This file only reports
- * what the agent tried, so the node can tell the owner.
+ * Security does not rest on this file: the permissions Deno refuses and the kernel's limits do.
+ * This file only reports what the agent tried, so the node can tell the owner.
  * @module
  */
 import type { Json } from "./agent_package.ts";
 import type { AgentView } from "./agent_context.ts";
 import type { AgentQuery, Row } from "./query.ts";
-import { type AgentModule, classify, moduleUrl, runEntry, runMerge } from "./_run_entry.ts";
+import {
+  type AgentModule,
+  classify,
+  cleanText,
+  moduleUrl,
+  runEntry,
+  runMerge,
+} from "./_run_entry.ts";
+import { LineSplitter } from "./_line_reader.ts";
+import { lockDown } from "./_lockdown.ts";
 
 /** A job from the node. */
 type Job =
@@ -32,15 +43,18 @@ type Answer = { t: "rows"; n: number; rows?: Row[]; error?: string };
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const encoder = new TextEncoder();
-const stdout = Deno.stdout;
+const encode = encoder.encode.bind(encoder);
+const write = Deno.stdout.write.bind(Deno.stdout);
 const exit = Deno.exit;
+/** Longest line the node may send (a query's rows). */
+const MAX_INPUT_LINE = 256 * 1024 * 1024;
 let chain: Promise<void> = Promise.resolve();
 
 /** Writes one line, in order, all of it. */
 function send(line: Record<string, unknown>): Promise<void> {
-  const bytes = encoder.encode(stringify(line) + "\n");
+  const bytes = encode(stringify(line) + "\n");
   chain = chain.then(async () => {
-    for (let at = 0; at < bytes.length;) at += await stdout.write(bytes.subarray(at));
+    for (let at = 0; at < bytes.length;) at += await write(bytes.subarray(at));
   });
   return chain;
 }
@@ -54,55 +68,16 @@ async function finish(line: Record<string, unknown>): Promise<never> {
   throw new Error("unreachable");
 }
 
-let url = "";
 let label = "agent";
 const pending = new Map<number, { resolve(rows: Row[]): void; reject(e: Error): void }>();
 let nextQuery = 0;
-
-function noteDenied(error: unknown): void {
-  const c = classify(error, label);
-  if (c.reason === "denied") void send({ t: "denied", message: c.message });
-}
-
-function watch(target: Record<string, unknown>, key: string): void {
-  const descriptor = Object.getOwnPropertyDescriptor(target, key);
-  const original = descriptor?.value;
-  if (typeof original !== "function" || !descriptor?.writable) return;
-  const source = Function.prototype.toString.call(original);
-  if (source.startsWith("class")) {
-    const proto = (original as { prototype?: Record<string, unknown> }).prototype;
-    if (proto) {
-      for (const k of Object.getOwnPropertyNames(proto)) if (k !== "constructor") watch(proto, k);
-    }
-    return;
-  }
-  try {
-    target[key] = function (this: unknown, ...args: unknown[]) {
-      try {
-        const value = Reflect.apply(original, this, args);
-        if (value instanceof Promise) {
-          return value.then(undefined, (error) => {
-            noteDenied(error);
-            throw error;
-          });
-        }
-        return value;
-      } catch (error) {
-        noteDenied(error);
-        throw error;
-      }
-    };
-  } catch {
-    // A read-only property: Deno still refuses the call, it just goes unreported here.
-  }
-}
+let denials = 0;
 
 function guard(): void {
-  const deno = Deno as unknown as Record<string, unknown>;
-  for (const key of Object.keys(deno)) watch(deno, key);
-  const env = Deno.env as unknown as Record<string, unknown>;
-  for (const key of ["get", "set", "delete", "has", "toObject"]) watch(env, key);
-  watch(globalThis as unknown as Record<string, unknown>, "fetch");
+  lockDown((message) => {
+    // The node keeps 20: more would only repeat the point and fill its memory.
+    if (++denials <= 20) void send({ t: "denied", message: cleanText(message, label) });
+  });
   const sink = (...parts: unknown[]) =>
     void send({
       t: "log",
@@ -125,7 +100,7 @@ function guard(): void {
 }
 
 async function run(job: Job): Promise<void> {
-  url = moduleUrl(job.code, job.lang);
+  const url = moduleUrl(job.code, job.lang);
   label = `agent:${job.codeHash.slice(0, 12)}`;
   guard();
   let mod: AgentModule;
@@ -163,25 +138,29 @@ async function run(job: Job): Promise<void> {
   }
 }
 
+function onLine(text: string, started: { value: boolean }): void {
+  const line = parse(text) as Job | Answer;
+  if (line.t === "rows") {
+    const waiter = pending.get(line.n);
+    pending.delete(line.n);
+    if (line.error !== undefined) waiter?.reject(new Error(line.error));
+    else waiter?.resolve(line.rows ?? []);
+  } else if (!started.value) {
+    started.value = true;
+    void run(line);
+  }
+}
+
 async function main(): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let started = false;
+  const splitter = new LineSplitter(MAX_INPUT_LINE);
+  const started = { value: false };
   for await (const chunk of Deno.stdin.readable) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const line = parse(text) as Job | Answer;
-      if (line.t === "rows") {
-        const waiter = pending.get(line.n);
-        pending.delete(line.n);
-        if (line.error !== undefined) waiter?.reject(new Error(line.error));
-        else waiter?.resolve(line.rows ?? []);
-      } else if (!started) {
-        started = true;
-        void run(line);
-      }
+    if (!splitter.push(chunk, (text) => onLine(text, started))) {
+      await finish({
+        t: "fail",
+        reason: "threw",
+        message: `Cannot read from the node: a line is longer than ${MAX_INPUT_LINE} bytes`,
+      });
     }
   }
   exit(0);

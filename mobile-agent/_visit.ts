@@ -13,6 +13,7 @@ import { carry, type CarryOptions, platformOf, report } from "./_carry.ts";
 import type { CachedCode } from "./code_cache.ts";
 import type { Executor, QueryFn, VisitOutcome } from "./executor.ts";
 import { type AgentMessage, message } from "./messages.ts";
+import type { Slot } from "./_slots.ts";
 
 /** What the node knows about an agent it hosts. */
 export interface VisitRecord {
@@ -36,6 +37,8 @@ export interface VisitJob {
   readonly custodian: string;
   /** The node's record of it. */
   readonly record: VisitRecord;
+  /** Its place among the node's sandboxes: the visit runs once it is ready. */
+  readonly slot: Slot;
   /** Its source. */
   readonly source: CachedCode;
   /** Runs the entry point. */
@@ -46,6 +49,7 @@ export interface VisitJob {
   readonly limits: {
     readonly quantumMs: number;
     readonly heapMb?: number;
+    readonly memoryMb?: number;
     readonly startMs: number;
   };
   /** Keys and timing of carrying it on. */
@@ -80,7 +84,12 @@ async function execute(
         },
       },
       job.query,
-      { quantumMs: limits.quantumMs, heapMb: limits.heapMb, signal: job.record.abort.signal },
+      {
+        quantumMs: limits.quantumMs,
+        heapMb: limits.heapMb,
+        memoryMb: limits.memoryMb,
+        signal: job.record.abort.signal,
+      },
     );
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
@@ -144,9 +153,27 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
     release();
   };
   await tell(pkg.home, message("agent-arrived", { id: pkg.id, node: vctx.machine, hop: pkg.hop }));
-  if (record.control === "dispose") return finish("disposed", arrived);
-  if (vctx.runtime === "sim") await vctx.sleep(job.limits.startMs);
-  let outcome = await execute(vctx, job, arrived);
+  const { slot } = job;
+  if (record.control === "dispose") {
+    slot.release();
+    return finish("disposed", arrived);
+  }
+  // Disposed while it waits for a sandbox: its place is given up at once.
+  const giveUp = () => void (slot.running || slot.release());
+  record.abort.signal.addEventListener("abort", giveUp);
+  await slot.ready;
+  record.abort.signal.removeEventListener("abort", giveUp);
+  if ((record.control as VisitRecord["control"]) === "dispose" || !slot.running) {
+    slot.release();
+    return finish("disposed", arrived);
+  }
+  let outcome: VisitOutcome;
+  try {
+    if (vctx.runtime === "sim") await vctx.sleep(job.limits.startMs);
+    outcome = await execute(vctx, job, arrived);
+  } finally {
+    slot.release();
+  }
   const problem = outcome.ok ? checkEnd(outcome.end, pkg) : undefined;
   if (problem !== undefined) {
     outcome = {
@@ -162,7 +189,7 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
     return finish("disposed", arrived);
   }
   if (!outcome.ok) {
-    const { reason, message: text, stack } = outcome;
+    const { reason, message: text, stack, denied } = outcome;
     vctx.log(`agent ${pkg.id} failed: ${reason}: ${text}`);
     const failure = {
       agent: pkg.id,
@@ -170,6 +197,7 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
       reason,
       message: text,
       ...(stack ? { stack } : {}),
+      ...(denied ? { denied } : {}),
     };
     return finish("failed", arrived, { failure });
   }

@@ -28,7 +28,11 @@ export interface Itinerary {
 /** The language of an agent's source. */
 export type CodeLang = "js" | "ts";
 
-/** Why an agent's visit or journey failed. */
+/**
+ * Why an agent's visit or journey failed: `output-too-large` when the sandbox child wrote a line
+ * or a run longer than allowed, `hop-limit` when a node refused a hop past its limit, `busy` when
+ * a node had no sandbox free nor room to wait for one.
+ */
 export type FailureReason =
   | "threw"
   | "timeout"
@@ -36,7 +40,10 @@ export type FailureReason =
   | "denied"
   | "crashed"
   | "protocol"
+  | "output-too-large"
   | "rejected"
+  | "hop-limit"
+  | "busy"
   | "unreachable"
   | "lost"
   | "disposed";
@@ -53,6 +60,8 @@ export interface AgentFailure {
   readonly message: string;
   /** The agent's stack, when it threw. */
   readonly stack?: string;
+  /** The capability denials met (also those the agent caught), when it was refused. */
+  readonly denied?: readonly string[];
 }
 
 /** The signed part of an agent in transit. */

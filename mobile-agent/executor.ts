@@ -36,6 +36,8 @@ export interface ExecFailure {
   readonly message: string;
   /** The agent's stack, when it threw. */
   readonly stack?: string;
+  /** The capability denials met (also those the agent caught), when it was refused. */
+  readonly denied?: readonly string[];
   /** Lines the agent logged before it failed. */
   readonly logs: readonly string[];
 }
@@ -59,6 +61,11 @@ export interface ExecOptions {
   readonly quantumMs?: number;
   /** V8 heap cap in MB (sandbox only). @default 128 */
   readonly heapMb?: number;
+  /**
+   * Memory in MB the run may use beyond an idle sandbox child, heap, ArrayBuffers and all
+   * (sandbox only, enforced by the kernel on Linux). @default heapMb + 64
+   */
+  readonly memoryMb?: number;
   /** Aborting kills the run; it then ends with reason `disposed`. @default none */
   readonly signal?: AbortSignal;
 }

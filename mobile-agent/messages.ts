@@ -36,6 +36,9 @@ export interface AgentReport {
 /** A row of a shard as sent by `scan`: values in column order. */
 export type RowTuple = readonly (string | number | null)[];
 
+/** Why a node refused an agent, when the sender should tell its owner more than `rejected`. */
+export type RejectCode = "busy" | "hop-limit";
+
 /** Every message of the architecture. */
 export type AgentMessage =
   | {
@@ -70,6 +73,7 @@ export type AgentMessage =
     readonly id: string;
     readonly hop: number;
     readonly reason: string;
+    readonly code?: RejectCode;
   }
   | {
     readonly kind: "agent-arrived";

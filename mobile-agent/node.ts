@@ -4,7 +4,11 @@
  * executor (the sandbox on a real host, in-process in the simulator), and carries the agent on.
  * It answers the owner's recall and dispose (forwarding them along the agent's trail), custody
  * pings, and the pull baseline's page scans. The node survives whatever an agent does and
- * reports every failure to the agent's owner.
+ * reports every failure to the agent's owner. It bounds what agents can make it do: a hop past
+ * `maxHops` is refused (an agent that hops to its own node forever ends there), and at most
+ * `maxSandboxes` visits run at once with `maxWaiting` more queued; an agent beyond that is
+ * refused as `busy` (its sender reports it; a queue without bound would let a flood of clones
+ * take the node's memory).
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
@@ -15,8 +19,9 @@ import { runVisit, type VisitRecord } from "./_visit.ts";
 import { CodeCache } from "./code_cache.ts";
 import type { Executor } from "./executor.ts";
 import { InProcessExecutor } from "./in_process_executor.ts";
-import { type AgentMessage, message, type MessageOf } from "./messages.ts";
+import { type AgentMessage, message, type MessageOf, type RejectCode } from "./messages.ts";
 import { SandboxExecutor } from "./sandbox.ts";
+import { Slots } from "./_slots.ts";
 import { Shard, type ShardOptions } from "./shard.ts";
 import { verifyPackage } from "./signature.ts";
 
@@ -32,6 +37,14 @@ export interface AgentNodeOptions {
   readonly quantumMs?: number;
   /** Sandbox heap cap in MB. @default 128 */
   readonly heapMb?: number;
+  /** MB a visit may use in all beyond an idle sandbox (Linux: kernel-enforced). @default heapMb + 64 */
+  readonly memoryMb?: number;
+  /** Most hops an agent may have made on arrival; a hop past it is refused. @default 64 */
+  readonly maxHops?: number;
+  /** Most visits running at once (each its own sandbox child). @default 4 */
+  readonly maxSandboxes?: number;
+  /** Most visits waiting for a sandbox; an agent beyond that is refused as busy. @default 64 */
+  readonly maxWaiting?: number;
   /** Virtual ms a visit costs in the simulator (models the sandbox's start). @default 20 */
   readonly startMs?: number;
   /** Ms to wait for each answer of a handoff. @default 2000 */
@@ -94,11 +107,23 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
     pingTimeoutMs: options.pingTimeoutMs ?? 1000,
   };
   const maxCode = options.maxCodeBytes ?? 1024 * 1024;
+  const maxHops = options.maxHops ?? 64;
+  if (!Number.isInteger(maxHops) || maxHops < 1) {
+    throw new RangeError(`Cannot start agent node: maxHops ${maxHops} must be an integer >= 1`);
+  }
   return async (ctx: ProcessContext) => {
     const executor = options.executor ??
       (ctx.runtime === "sim"
         ? new InProcessExecutor()
-        : new SandboxExecutor({ quantumMs, heapMb: options.heapMb }));
+        : new SandboxExecutor({ quantumMs, heapMb: options.heapMb, memoryMb: options.memoryMb }));
+    const slots = new Slots(options.maxSandboxes ?? 4, options.maxWaiting ?? 64);
+    if (executor instanceof SandboxExecutor) {
+      // Measured before the first agent comes, so its hop does not pay for it. A failure is
+      // logged here and met again, with its reason, by every visit (each one retries).
+      await executor.prepare({ heapMb: options.heapMb }).catch((error) =>
+        ctx.log(`cannot prepare the sandbox: ${error}`)
+      );
+    }
     const shard = options.shard ? new Shard(options.shard) : undefined;
     const cache = new CodeCache(options.cacheBytes);
     const visits = new Map<string, VisitRecord>();
@@ -116,7 +141,13 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
       return shard.query(q);
     };
 
-    const start = (pkg: AgentPackage, custodian: string) => {
+    const busy = () =>
+      `node ${ctx.machine} is busy: ${slots.running} visits run and ${slots.waiting} wait, its limit; try later or elsewhere`;
+
+    /** Starts the visit, or says why it cannot (no sandbox free and no room to wait). */
+    const start = (pkg: AgentPackage, custodian: string): string | undefined => {
+      const slot = slots.enter();
+      if (slot === undefined) return busy();
       const record: VisitRecord = {
         hop: pkg.hop,
         abort: new AbortController(),
@@ -137,10 +168,16 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
           pkg,
           custodian,
           record,
+          slot,
           source,
           executor,
           query,
-          limits: { quantumMs, heapMb: options.heapMb, startMs: options.startMs ?? 20 },
+          limits: {
+            quantumMs,
+            heapMb: options.heapMb,
+            memoryMb: options.memoryMb,
+            startMs: options.startMs ?? 20,
+          },
           carry: carryTiming,
           spawn: (fn) => void ctx.spawn(`c${++spawned}`, fn),
           end,
@@ -149,12 +186,13 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
             remember(trail, pkg.id, dest);
           },
         }));
+      return undefined;
     };
 
     const onOffer = (env: Envelope, body: MessageOf<"agent-offer">) => {
       const id = typeof body.id === "string" ? body.id : "?";
       const hop = typeof body.hop === "number" ? body.hop : -1;
-      const reject = (reason: string) => {
+      const reject = (reason: string, code?: RejectCode) => {
         ctx.log(`rejected agent ${id}: ${reason}`);
         return ctx.reply(
           env,
@@ -162,6 +200,7 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
             id,
             hop,
             reason: `Cannot accept agent ${JSON.stringify(id)}: ${reason}`,
+            ...(code ? { code } : {}),
           }),
         );
       };
@@ -176,8 +215,17 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
           message("agent-accepted", { id: pkg.id, hop: pkg.hop, cached: true }),
         );
       }
+      if (pkg.hop > maxHops) {
+        return reject(
+          `it would make hop ${pkg.hop}, past this node's limit of ${maxHops} hops`,
+          "hop-limit",
+        );
+      }
+      // Refused before its source is asked for, when it could not run anyway.
+      if (slots.full) return reject(busy(), "busy");
       if (cache.has(pkg.codeHash)) {
-        start(pkg, env.from);
+        const refusal = start(pkg, env.from);
+        if (refusal !== undefined) return reject(refusal, "busy");
         return ctx.reply(
           env,
           message("agent-accepted", { id: pkg.id, hop: pkg.hop, cached: true }),
@@ -193,7 +241,7 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
     const onCode = (env: Envelope, body: MessageOf<"agent-code">) => {
       const key = `${body.id}#${body.hop}`;
       const entry = waiting.get(key);
-      const reject = (reason: string) => {
+      const reject = (reason: string, code?: RejectCode) => {
         ctx.log(`rejected code of agent ${body.id}: ${reason}`);
         return ctx.reply(
           env,
@@ -201,6 +249,7 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
             id: String(body.id),
             hop: Number(body.hop),
             reason: `Cannot accept agent ${JSON.stringify(body.id)}: ${reason}`,
+            ...(code ? { code } : {}),
           }),
         );
       };
@@ -222,7 +271,8 @@ export function agentNode(options: AgentNodeOptions): ProcessFn {
         );
       }
       cache.put(hash, { code, lang: entry.pkg.lang });
-      start(entry.pkg, entry.from);
+      const refusal = start(entry.pkg, entry.from);
+      if (refusal !== undefined) return reject(refusal, "busy");
       return ctx.reply(
         env,
         message("agent-accepted", { id: entry.pkg.id, hop: entry.pkg.hop, cached: false }),

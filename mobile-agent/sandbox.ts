@@ -2,16 +2,22 @@
  * The sandbox: every visit runs in a fresh child `deno run` with no `--allow-*` flag,
  * `--no-remote`, `--no-npm`, a V8 heap cap, a cleared environment and `/` as working directory,
  * talking JSON lines over stdin/stdout. The node kills the child (SIGKILL) when it runs past its
- * time quantum; on Linux the child also gets a kernel CPU limit (`prlimit --cpu`), so a busy loop
- * dies even if the node itself is killed first. A Worker is not used: a no-permission Worker can
- * kill its host, `terminate()` does not stop a busy loop, and an out-of-memory Worker aborts the
- * whole process. Whatever the agent does, the node only sees an outcome.
+ * time quantum, writes a line or a run longer than allowed (read in linear time), or once its
+ * last line came. On Linux the kernel bounds it too (`prlimit`): its CPU time, so a busy loop
+ * dies even if the node itself is killed first, and its writable memory (RLIMIT_DATA: an idle
+ * child's, measured once, plus the visit's budget), so ArrayBuffers, Wasm memories and anything
+ * else the heap cap does not see stop at the budget. In the child, Workers are refused and every
+ * capability denial is reported, also one the agent caught ({@link ./_lockdown.ts}). A Worker is
+ * not the sandbox: a no-permission Worker can kill its host, `terminate()` does not stop a busy
+ * loop, and an out-of-memory Worker aborts the whole process. Whatever the agent does, the node
+ * only sees an outcome.
  *
  * This is a real-host adapter (child processes and host timers, through the core's real
  * runtime); the simulator uses the in-process executor instead.
  * @module
  */
 import type { Json } from "./agent_package.ts";
+import { codeHash } from "./agent_package.ts";
 import type {
   AgentCode,
   ExecOptions,
@@ -21,7 +27,15 @@ import type {
   VisitInput,
   VisitOutcome,
 } from "./executor.ts";
-import { childFailure, type ChildResult, type Final, protocolFailure } from "./_child_outcome.ts";
+import { type ChildSettings, runChild } from "./_child_run.ts";
+import {
+  childFailure,
+  type ChildLimitsInfo,
+  type ChildResult,
+  protocolFailure,
+} from "./_child_outcome.ts";
+import { findPrlimit, readChildMemory } from "./_limits.ts";
+import { REFUSED_MODULES, refusedModuleSource } from "./_lockdown.ts";
 import { createRealRuntime } from "../core/real_runtime.ts";
 import type { Runtime } from "../core/runtime.ts";
 
@@ -31,17 +45,27 @@ export interface SandboxOptions {
   readonly quantumMs?: number;
   /** V8 heap cap in MB. @default 128 */
   readonly heapMb?: number;
+  /**
+   * MB of memory a run may use beyond an idle sandbox child: heap, ArrayBuffers, Wasm, Workers'
+   * isolates, everything it can write. Enforced by the kernel (RLIMIT_DATA) on Linux.
+   * @default heapMb + 64
+   */
+  readonly memoryMb?: number;
+  /** Bound the child's memory with the kernel, on Linux when `prlimit` exists. @default true */
+  readonly memoryLimit?: boolean;
   /** Also cap the child's CPU time with `prlimit --cpu` when it exists. @default true */
   readonly cpuLimit?: boolean;
   /** Most bytes the child may write in one run before it is killed. @default 64 MiB */
   readonly maxOutputBytes?: number;
+  /** Most bytes of one line the child writes before it is killed. @default 32 MiB */
+  readonly maxLineBytes?: number;
   /** The deno binary. @default Deno.execPath() */
   readonly deno?: string;
   /** Timers for the quantum. @default the core's real runtime */
   readonly runtime?: Runtime;
 }
 
-/** The flags every sandbox child runs with (before the heap cap and the runner's path). */
+/** The flags every sandbox child runs with (before the import map, heap cap and runner). */
 export const SANDBOX_FLAGS: readonly string[] = [
   "run",
   "--no-remote",
@@ -53,23 +77,28 @@ export const SANDBOX_FLAGS: readonly string[] = [
 ];
 
 const RUNNER = new URL("./_runner.ts", import.meta.url);
-const PRLIMIT = ["/usr/bin/prlimit", "/bin/prlimit"];
-const encoder = new TextEncoder();
-let prlimitPath: string | null | undefined;
-
-function findPrlimit(): string | null {
-  if (prlimitPath !== undefined) return prlimitPath;
-  prlimitPath = null;
-  if (Deno.build.os !== "linux") return null;
-  for (const path of PRLIMIT) {
-    try {
-      if (Deno.statSync(path).isFile) return prlimitPath = path;
-    } catch {
-      // Not there, or no permission to look: no CPU limit then.
-    }
-  }
-  return null;
-}
+/** Maps the modules that reach `Worker` to a module that refuses them. */
+const IMPORT_MAP = "data:application/json," + encodeURIComponent(JSON.stringify({
+  imports: Object.fromEntries(
+    REFUSED_MODULES.map((m) => [
+      m,
+      `data:text/javascript,${encodeURIComponent(refusedModuleSource(m))}`,
+    ]),
+  ),
+}));
+/** The agent that measures an idle child: TypeScript (so the transpiler is loaded) and a query. */
+const PROBE = "export async function onArrival(ctx: { query(q: object): Promise<unknown[]> }) {\n" +
+  "  await ctx.query({});\n}";
+const PROBE_VIEW = {
+  id: "probe",
+  node: "probe",
+  hop: 1,
+  route: ["probe"],
+  itinerary: { kind: "sequential", stops: [] },
+  state: null,
+} as const;
+/** An idle child's VmData (KB), per deno binary and heap cap, measured once per process. */
+const baselines = new Map<string, Promise<number>>();
 
 /**
  * Runs agents in child processes with no permission.
@@ -96,7 +125,9 @@ export class SandboxExecutor implements Executor {
 
   /** Creates an executor; options give the default limits of every run. */
   constructor(options: SandboxOptions = {}) {
-    for (const key of ["quantumMs", "heapMb", "maxOutputBytes"] as const) {
+    for (
+      const key of ["quantumMs", "heapMb", "memoryMb", "maxOutputBytes", "maxLineBytes"] as const
+    ) {
       const value = options[key];
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
         throw new RangeError(`Cannot create sandbox: ${key} ${value} must be a number > 0`);
@@ -116,11 +147,8 @@ export class SandboxExecutor implements Executor {
       entry: input.entry,
       view: input.view,
     };
-    const result = await this.#run(job, query, options);
-    const failure = childFailure(result, {
-      quantumMs: options.quantumMs ?? this.#options.quantumMs ?? 5000,
-      heapMb: options.heapMb ?? this.#options.heapMb ?? 128,
-    });
+    const { result, limits } = await this.#run(job, query, options);
+    const failure = childFailure(result, limits);
     if (failure) return failure;
     if (result.final?.t !== "end") {
       return protocolFailure(result, "the child ended without a result");
@@ -135,18 +163,24 @@ export class SandboxExecutor implements Executor {
     options: ExecOptions = {},
   ): Promise<MergeOutcome> {
     const job = { t: "merge", code: code.code, lang: code.lang, codeHash: code.codeHash, results };
-    const result = await this.#run(job, () => {
+    const { result, limits } = await this.#run(job, () => {
       throw new TypeError("Cannot query during merge: no node data is reachable there");
     }, options);
-    const failure = childFailure(result, {
-      quantumMs: options.quantumMs ?? this.#options.quantumMs ?? 5000,
-      heapMb: options.heapMb ?? this.#options.heapMb ?? 128,
-    });
+    const failure = childFailure(result, limits);
     if (failure) return failure;
     if (result.final?.t !== "merged") {
       return protocolFailure(result, "the child ended without a merge");
     }
     return { ok: true, result: result.final.result, merged: result.final.merged };
+  }
+
+  /**
+   * Measures now what an idle child maps (once per process), so that the first visit does not
+   * pay for it; a no-op without a kernel memory limit. Rejects when it cannot be measured.
+   */
+  async prepare(options: { readonly heapMb?: number } = {}): Promise<void> {
+    if (this.#options.memoryLimit === false || findPrlimit() === null) return;
+    await this.#baseline(options.heapMb ?? this.#options.heapMb ?? 128);
   }
 
   /** Children running now. */
@@ -159,139 +193,105 @@ export class SandboxExecutor implements Executor {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
-  #run(job: Record<string, unknown>, query: QueryFn, options: ExecOptions): Promise<ChildResult> {
-    const run = this.#spawn(job, query, options);
+  #track<T>(run: Promise<T>): Promise<T> {
     this.#running.add(run);
+    // The caller awaits `run` itself and sees its error; this copy only untracks it.
     run.finally(() => this.#running.delete(run)).catch(() => {});
     return run;
   }
 
-  async #spawn(
+  async #run(
     job: Record<string, unknown>,
     query: QueryFn,
     options: ExecOptions,
-  ): Promise<ChildResult> {
-    const quantum = options.quantumMs ?? this.#options.quantumMs ?? 5000;
-    const heap = options.heapMb ?? this.#options.heapMb ?? 128;
-    const maxOutput = this.#options.maxOutputBytes ?? 64 * 1024 * 1024;
-    const deno = this.#options.deno ?? Deno.execPath();
-    const args = [...SANDBOX_FLAGS, `--v8-flags=--max-old-space-size=${heap}`, RUNNER.pathname];
-    const prlimit = this.#options.cpuLimit === false ? null : findPrlimit();
-    const cpu = `--cpu=${Math.ceil(quantum / 1000) + 1}`;
-    const child = new Deno.Command(prlimit ?? deno, {
-      args: prlimit ? [cpu, deno, ...args] : args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      clearEnv: true,
-      env: { NO_COLOR: "1" },
-      cwd: Deno.build.os === "windows" ? undefined : "/",
-    }).spawn();
-    const result: Omit<ChildResult, "status"> = { denied: [], logs: [], stderr: "" };
-    const writer = child.stdin.getWriter();
-    let writing: Promise<void> = Promise.resolve();
-    const write = (line: unknown) => {
-      const bytes = encoder.encode(JSON.stringify(line) + "\n");
-      writing = writing.then(() => writer.write(bytes)).catch(() => {});
-    };
-    const stop = () => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    };
-    const kill = (why: "timeout" | "disposed" | "protocol" | "final") => {
-      if (result.killed || result.final) return;
-      // After its last line a child has nothing more to give: it is stopped whether it exits
-      // by itself (the runner does) or not (an agent that forged the line and went on).
-      if (why === "final") return stop();
-      result.killed = why;
-      stop();
-    };
-    const timer = this.#runtime.setTimer(quantum, () => kill("timeout"));
-    const onAbort = () => kill("disposed");
-    options.signal?.addEventListener("abort", onAbort);
-    if (options.signal?.aborted) onAbort();
-    write(job);
-    const readOut = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = "";
-      let total = 0;
-      for await (const chunk of child.stdout) {
-        total += chunk.length;
-        if (total > maxOutput) {
-          result.protocolError = `the agent wrote more than ${maxOutput} bytes`;
-          kill("protocol");
-          continue;
-        }
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-          const text = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          this.#line(text, result, query, write, kill);
-        }
-      }
-    })();
-    const readErr = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        result.stderr = (result.stderr + decoder.decode(chunk, { stream: true })).slice(-8192);
-      }
-    })();
-    const status = await child.status;
-    this.#runtime.clearTimer(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-    await Promise.all([readOut, readErr]);
-    await writing;
-    await writer.close().catch(() => {});
-    return { ...result, status };
+  ): Promise<{ result: ChildResult; limits: ChildLimitsInfo }> {
+    const quantumMs = options.quantumMs ?? this.#options.quantumMs ?? 5000;
+    const heapMb = options.heapMb ?? this.#options.heapMb ?? 128;
+    const memoryMb = options.memoryMb ?? this.#options.memoryMb ?? heapMb + 64;
+    const bounded = this.#options.memoryLimit !== false && findPrlimit() !== null;
+    const baseKb = bounded ? await this.#baseline(heapMb) : undefined;
+    const result = await this.#track(runChild(job, query, {
+      ...this.#settings(heapMb),
+      limits: {
+        cpuSeconds: this.#cpuSeconds(quantumMs),
+        dataBytes: baseKb === undefined ? undefined : (baseKb + memoryMb * 1024) * 1024,
+      },
+      quantumMs,
+      signal: options.signal,
+      baseKb,
+    }));
+    return { result, limits: { quantumMs, heapMb, memoryMb: bounded ? memoryMb : undefined } };
   }
 
-  #line(
-    text: string,
-    result: Omit<ChildResult, "status">,
-    query: QueryFn,
-    write: (line: unknown) => void,
-    kill: (why: "protocol" | "final") => void,
-  ): void {
-    if (result.final || result.killed) return;
-    let line: { t?: unknown; [key: string]: unknown };
-    try {
-      line = JSON.parse(text);
-    } catch {
-      result.protocolError = `the agent wrote a line that is not JSON: ${
-        JSON.stringify(text.slice(0, 80))
-      }`;
-      kill("protocol");
-      return;
-    }
-    switch (line?.t) {
-      case "query": {
-        let answer: Record<string, unknown>;
-        try {
-          answer = { t: "rows", n: line.n, rows: query(line.query as never) };
-        } catch (error) {
-          answer = { t: "rows", n: line.n, error: (error as Error).message };
-        }
-        write(answer);
-        return;
-      }
-      case "log":
-        if (result.logs.length < 100) result.logs.push(String(line.line));
-        return;
-      case "denied":
-        if (result.denied.length < 20) result.denied.push(String(line.message));
-        return;
-      case "end":
-      case "merged":
-      case "fail":
-        kill("final");
-        result.final = line as unknown as Final;
-        return;
-      default:
-        result.protocolError = `unknown line type ${JSON.stringify(line?.t)}`;
-        kill("protocol");
-    }
+  #cpuSeconds(quantumMs: number): number | undefined {
+    return this.#options.cpuLimit === false ? undefined : Math.ceil(quantumMs / 1000) + 1;
   }
+
+  #settings(heapMb: number): Omit<ChildSettings, "limits" | "quantumMs"> {
+    return {
+      deno: this.#options.deno ?? Deno.execPath(),
+      args: [
+        ...SANDBOX_FLAGS,
+        `--import-map=${IMPORT_MAP}`,
+        `--v8-flags=--max-old-space-size=${heapMb}`,
+        RUNNER.pathname,
+      ],
+      maxOutputBytes: this.#options.maxOutputBytes ?? 64 * 1024 * 1024,
+      maxLineBytes: this.#options.maxLineBytes ?? 32 * 1024 * 1024,
+      runtime: this.#runtime,
+    };
+  }
+
+  /** What an idle child maps writable (KB): measured once per deno binary and heap cap. */
+  #baseline(heapMb: number): Promise<number> {
+    const settings = this.#settings(heapMb);
+    const key = `${settings.deno} ${heapMb}`;
+    let baseline = baselines.get(key);
+    if (baseline === undefined) {
+      baseline = this.#track(measureIdle(settings, this.#cpuSeconds(30_000)));
+      baselines.set(key, baseline);
+      // A failed measurement is not kept: the next run measures again. The error itself
+      // reaches the caller through `baseline`.
+      baseline.catch(() => baselines.delete(key));
+    }
+    return baseline;
+  }
+}
+
+/** Runs the probe agent without a memory limit and reads the child's VmData at its query. */
+async function measureIdle(
+  settings: Omit<ChildSettings, "limits" | "quantumMs">,
+  cpuSeconds: number | undefined,
+): Promise<number> {
+  let pid = 0;
+  let dataKb: number | undefined;
+  const job = {
+    t: "visit",
+    code: PROBE,
+    lang: "ts",
+    codeHash: codeHash(PROBE),
+    entry: "onArrival",
+    view: PROBE_VIEW,
+  };
+  let readError: unknown;
+  const result = await runChild(job, () => {
+    try {
+      dataKb = readChildMemory(pid)?.dataKb;
+    } catch (error) {
+      readError = error;
+    }
+    return [];
+  }, { ...settings, limits: { cpuSeconds }, quantumMs: 30_000, onStart: (p) => pid = p });
+  if (readError !== undefined) {
+    throw new Error(
+      `Cannot bound the sandbox's memory: reading /proc/${pid}/status failed (${
+        (readError as Error).message
+      }); run the node with --allow-all or with run permission for cat, or set memoryLimit: false`,
+    );
+  }
+  if (dataKb === undefined || result.final?.t !== "end") {
+    const why = childFailure(result, { quantumMs: 30_000, heapMb: 0 })?.message ?? "no query came";
+    throw new Error(`Cannot measure an idle sandbox child's memory: ${why}`);
+  }
+  return dataKb;
 }

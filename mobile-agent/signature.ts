@@ -3,7 +3,7 @@
  * the nodes; a node checks the signature before it runs anything, and checks the source against
  * the package's SHA-256 when the source arrives. The nodes hold the key too (they re-sign the new
  * state on departure); agents never see it. Synchronous (`node:crypto`), so the simulator can use
- * it.
+ * it. There is no default key: a run that is given none makes one ({@link generateAgentKey}).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -46,6 +46,28 @@ export function signPackage(pkg: AgentPackage, key: string): string {
     throw new TypeError(`Cannot sign agent package: key ${JSON.stringify(key)} is empty`);
   }
   return createHmac("sha256", key).update(canonicalJson(pkg)).digest("hex");
+}
+
+/**
+ * A new signing key: 256 random bits as hex. By default from `crypto.getRandomValues`; `random`
+ * (floats in [0, 1)) draws it from a seeded source instead, such as the simulator's, so a
+ * simulated run replays byte for byte.
+ *
+ * @example Fresh keys differ; a seeded source gives the same key again
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generateAgentKey } from "./signature.ts";
+ * import { createRandom } from "../core/prng.ts";
+ * assert.match(generateAgentKey(), /^[0-9a-f]{64}$/);
+ * assert.notEqual(generateAgentKey(), generateAgentKey());
+ * assert.equal(generateAgentKey(createRandom(7).next), generateAgentKey(createRandom(7).next));
+ * ```
+ */
+export function generateAgentKey(random?: () => number): string {
+  const bytes = new Uint8Array(32);
+  if (random === undefined) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256) & 255;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A package with the signature that came with it. */

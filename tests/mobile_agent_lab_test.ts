@@ -4,6 +4,7 @@
  * @module
  */
 import { UsageError } from "../lab/_common.ts";
+import { parseMobileAgentArgs } from "../lab/_mobile_agent_flags.ts";
 import { runMobileAgent } from "../lab/mobile_agent.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
@@ -127,4 +128,59 @@ Deno.test("runMobileAgent() runs on real OS processes with sandboxed visits", as
     json.agent.bytes < json.pull.bytes,
     `agent ${json.agent.bytes} B vs pull ${json.pull.bytes} B`,
   );
+});
+
+Deno.test({
+  name:
+    "parseMobileAgentArgs() makes a new key per run unless one is given; a simulated run's replays",
+  // A key in the environment is a key given.
+  ignore: Deno.env.get("ARCHLAB_AGENT_KEY") !== undefined,
+  fn: async () => {
+    const key = async (args: string[]) => {
+      const parsed = await parseMobileAgentArgs(args);
+      if (parsed === "help") throw new Error("unexpected help");
+      return parsed.key;
+    };
+    const [a, b] = [await key([]), await key([])];
+    assertTrue(/^[0-9a-f]{64}$/.test(a), "256 random bits");
+    assertTrue(a !== b, "two runs, two keys");
+    assertEquals(await key(["--key", "given"]), "given");
+    assertEquals(await key(["--sim", "--seed", "4"]), await key(["--sim", "--seed", "4"]));
+    assertTrue(await key(["--sim", "--seed", "4"]) !== await key(["--sim", "--seed", "5"]));
+  },
+});
+
+Deno.test("runMobileAgent() ends when an agent hops to its own node forever, and says so", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await Deno.writeTextFile(file, "export function onArrival(ctx) { ctx.go(ctx.node); }");
+    const args = ["--sim", "--nodes", "1", "--rows", "100", "--selectivity", "0.5"];
+    const { code, json } = await lab([...args, "--agent", file, "--max-hops", "10"]);
+    assertEquals([code, json.errors, json.runs[0].agent.status], [1, 1, "rejected"]);
+    const failures = json.agent.failures as { node: string; reason: string }[];
+    assertEquals(failures.map((f) => [f.node, f.reason]), [["n1.lab", "hop-limit"]]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("runMobileAgent() on real nodes reports an agent writing a 60 MB line as output-too-large, not the node down", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      `export async function onArrival() {
+  const mb = new Uint8Array(1 << 20).fill(120);
+  for (let i = 0; i < 60; i++) await Deno.stdout.write(mb);
+  await new Promise(() => {});
+}`,
+    );
+    const args = ["--nodes", "1", "--rows", "100", "--selectivity", "0.5", "--quantum", "15000"];
+    const { json } = await lab([...args, "--agent", file]);
+    const failures = json.agent.failures as { node: string; reason: string }[];
+    assertEquals(failures.map((f) => [f.node, f.reason]), [["n1.lab", "output-too-large"]]);
+    assertEquals(json.runs[0].agent.status, "failed");
+  } finally {
+    await Deno.remove(file);
+  }
 });
