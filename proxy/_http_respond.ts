@@ -8,6 +8,7 @@ import { ifNoneMatchHits, initialAge, notModifiedSince } from "./http_cache_poli
 import type { XCache } from "./http_proxy_types.ts";
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
 import { endToEnd } from "./_http_headers.ts";
+import { byteRange, ifRangeHolds } from "./_http_range.ts";
 
 /** Statuses whose responses never have a body. */
 export const NULL_BODY: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
@@ -49,7 +50,7 @@ export class EntryResponder {
     if (
       cache === "HIT" && request.method === "GET" && !NULL_BODY.has(entry.status) &&
       (entry.etag === null || request.headers.get("if-none-match") === null) &&
-      (entry.lastModified === null || request.headers.get("if-modified-since") === null)
+      request.headers.get("if-modified-since") === null && request.headers.get("range") === null
     ) {
       let template = this.#templates.get(entry);
       if (template === undefined) {
@@ -65,15 +66,35 @@ export class EntryResponder {
       return response;
     }
     const headers = [...entry.headers, ["age", age], ["x-cache", cache]] as [string, string][];
-    if (entry.status === 200 && (entry.etag !== null || entry.lastModified !== null)) {
+    if (entry.status === 200) {
+      // RFC 9111 §4.3.2: If-None-Match first; If-Modified-Since against Last-Modified, else Date.
       const inm = request.headers.get("if-none-match");
       const ims = inm === null ? request.headers.get("if-modified-since") : null;
+      const modified = entry.lastModified ?? entry.date;
       const notModified = inm !== null
         ? entry.etag !== null && ifNoneMatchHits(inm, entry.etag)
-        : ims !== null && entry.lastModified !== null && notModifiedSince(ims, entry.lastModified);
+        : ims !== null && modified !== null && notModifiedSince(ims, modified);
       if (notModified) return new Response(null, { status: 304, headers });
     }
     let body: Uint8Array<ArrayBuffer> | null = entry.body;
+    const range = request.method === "GET" && entry.status === 200
+      ? request.headers.get("range")
+      : null;
+    if (
+      range !== null &&
+      ifRangeHolds(request.headers.get("if-range"), entry.etag, entry.lastModified)
+    ) {
+      const length = body.byteLength;
+      const part = byteRange(range, length);
+      if (part.kind === "unsatisfiable") {
+        headers.push(["content-range", `bytes */${length}`]);
+        return new Response(null, { status: 416, headers });
+      }
+      if (part.kind === "part") {
+        headers.push(["content-range", `bytes ${part.start}-${part.end}/${length}`]);
+        return new Response(body.subarray(part.start, part.end + 1), { status: 206, headers });
+      }
+    }
     if (request.method === "HEAD" || NULL_BODY.has(entry.status)) {
       if (!NULL_BODY.has(entry.status)) {
         headers.push(["content-length", String(entry.body.byteLength)]);
@@ -84,12 +105,17 @@ export class EntryResponder {
   }
 }
 
-/** An origin response passed on as it came (`X-Cache: MISS`), without hop-by-hop headers. */
+/**
+ * An origin response passed on as it came (`X-Cache: MISS`), without hop-by-hop headers. A status
+ * outside 200-599 (which a `Response` cannot be built with) is passed on as the very response the
+ * origin gave; the proxy's listener still drops its hop-by-hop fields.
+ */
 export function relay(
   request: Request,
   response: Response,
   timing: { readonly requestTime: number; readonly responseTime: number },
 ): Response {
+  if (response.status < 200 || response.status > 599) return labelled(response, "MISS");
   const headers = new Headers(endToEnd(response.headers));
   headers.set("age", String(Math.floor(initialAge(response.headers, timing) / 1000)));
   headers.set("x-cache", "MISS");

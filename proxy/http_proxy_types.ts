@@ -65,6 +65,18 @@ export interface HttpProxyOptions {
   readonly now: () => number;
   /** Most bytes of stored responses (bodies and headers). @default 67108864 (64 MiB) */
   readonly maxBytes?: number;
+  /**
+   * Largest body stored; larger responses are streamed to the client and not stored.
+   * @default 8388608 (8 MiB), at most `maxBytes`
+   */
+  readonly maxObjectBytes?: number;
+  /** Store responses that carry `Set-Cookie` (one user's cookie would go to every user). @default false */
+  readonly cacheCookies?: boolean;
+  /**
+   * The token a `PURGE` must carry as `Authorization: Bearer <token>`.
+   * @default none: only loopback clients (127.0.0.0/8, ::1) may purge
+   */
+  readonly purgeToken?: string;
   /** Seconds a stale copy may be served when the origin fails and the response sets no window. @default 0 */
   readonly staleIfError?: number;
   /** How to reach the origin (wrap it to add a timeout). @default globalThis.fetch */
@@ -75,12 +87,18 @@ export interface HttpProxyOptions {
   readonly onEvent?: (event: CacheEvent) => void;
 }
 
+/** What the listener knows about a request beyond the request itself. */
+export interface ProxyRequestInfo {
+  /** The client's address (decides who may PURGE when no token is configured). */
+  readonly remoteAddr?: { readonly hostname: string };
+}
+
 /** A caching proxy: a Hono app plus its cache. */
 export interface HttpProxy {
-  /** The Hono application (mount it or serve it). */
-  readonly app: Hono;
-  /** Answers one request (what `Deno.serve` calls); synchronously on a cache hit. */
-  fetch(request: Request): Response | Promise<Response>;
+  /** The Hono application (mount it or serve it; its `env` is the {@link ProxyRequestInfo}). */
+  readonly app: Hono<{ Bindings: ProxyRequestInfo }>;
+  /** Answers one request (what a server calls); synchronously on a cache hit. */
+  fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response>;
   /** The counters so far. */
   stats(): HttpProxyStats;
   /** Removes every variant of `url` (a path or a full URL); returns how many were removed. */

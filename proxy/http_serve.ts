@@ -43,5 +43,5 @@ export function serveHttpProxy(
     port: options.port ?? 0,
     signal: options.signal,
     onListen: options.onListen ?? (() => {}),
-  }, (request) => proxy.fetch(request));
+  }, (request, info) => proxy.fetch(request, { remoteAddr: info.remoteAddr }));
 }

@@ -21,6 +21,7 @@ export * from "./cache_process.ts";
 export * from "./coalescer.ts";
 export * from "./demo_origin.ts";
 export * from "./http_cache_policy.ts";
+export { formatHttpDate } from "./http_date.ts";
 export * from "./http_proxy.ts";
 export * from "./http_proxy_types.ts";
 export * from "./http_serve.ts";

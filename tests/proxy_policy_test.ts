@@ -23,7 +23,9 @@ const T = Date.parse(DATE);
 
 Deno.test("parseCacheControl() reads directives case-insensitively, first occurrence winning", () => {
   const cc = parseCacheControl('Max-Age=5, max-age=9, PRIVATE, no-cache="a, b", stale-if-error=30');
-  assertEquals([cc.maxAge, cc.private, cc.noCache, cc.staleIfError], [5, true, true, 30]);
+  assertEquals([cc.maxAge, cc.private, cc.staleIfError], [5, true, 30]);
+  // The qualified form omits the listed fields; it does not force revalidation.
+  assertEquals([cc.noCache, cc.noCacheFields], [false, ["a", "b"]]);
   assertEquals(cc.noStore, false);
 });
 
@@ -88,7 +90,13 @@ Deno.test("isStorable() follows RFC 9111 §3 for a shared cache", () => {
     [isStorable(get, response(206, { "cache-control": "max-age=5" })), false],
     [isStorable(get, response(200, { vary: "*" })), false],
     [isStorable(get, response(200, { "set-cookie": "a=1" })), false],
-    [isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "public" })), true],
+    [isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "public" })), false],
+    [
+      isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "max-age=5" }), {
+        cacheCookies: true,
+      }),
+      true,
+    ],
     [isStorable({ method: "POST", headers: new Headers() }, response(200)), false],
     [
       isStorable({ method: "GET", headers: new Headers({ authorization: "x" }) }, response(200)),
