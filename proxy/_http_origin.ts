@@ -86,7 +86,6 @@ function failed(
 
 async function originFetch(
   side: OriginSide,
-  request: Request,
   target: string,
   init: RequestInit,
 ): Promise<Response | string> {
@@ -116,7 +115,7 @@ export async function fill(
   if (entry?.etag) headers.set("if-none-match", entry.etag);
   if (entry?.lastModified) headers.set("if-modified-since", entry.lastModified);
   const requestTime = now();
-  const response = await originFetch(side, request, target, { method: "GET", headers });
+  const response = await originFetch(side, target, { method: "GET", headers });
   if (typeof response === "string") return failed(side, target, entry, requestCc, response);
   const timing = { requestTime, responseTime: now() };
   if (response.status === 304 && entry !== undefined) {
@@ -247,7 +246,7 @@ export async function headThrough(
   if (entry?.etag) headers.set("if-none-match", entry.etag);
   if (entry?.lastModified) headers.set("if-modified-since", entry.lastModified);
   const requestTime = now();
-  const response = await originFetch(side, request, target, { method: "HEAD", headers });
+  const response = await originFetch(side, target, { method: "HEAD", headers });
   if (typeof response === "string") return failed(side, target, entry, requestCc, response);
   const timing = { requestTime, responseTime: now() };
   await response.body?.cancel();
@@ -314,7 +313,7 @@ export async function passThrough(
   const hasBody = method !== "GET" && method !== "HEAD" && request.body !== null;
   const body = hasBody ? await request.arrayBuffer() : null;
   const requestTime = now();
-  const response = await originFetch(side, request, target, {
+  const response = await originFetch(side, target, {
     method,
     headers: originRequestHeaders(request.headers, true),
     body,
