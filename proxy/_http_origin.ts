@@ -67,7 +67,7 @@ function staleAllowed(side: OriginSide, entry: StoredResponse, request: CacheCon
   if (explicit === undefined && (cc.noCache || cc.sMaxAge !== undefined)) return false;
   const { now } = side;
   const window = explicit ?? side.defaultStaleIfError;
-  return ageOf(entry, now()) - entry.lifetime <= window * 1000;
+  return window > 0 && ageOf(entry, now()) - entry.lifetime <= window * 1000;
 }
 
 function failed(
@@ -159,9 +159,8 @@ export async function fill(
 }
 
 function stored(side: OriginSide, entry: StoredResponse, cache: XCache): Outcome {
-  if (entry.lifetime > 0 || entry.etag !== null || entry.lastModified !== null) {
-    side.store.put(entry);
-  }
+  // Even an entry born stale without validators is kept: stale-if-error may serve it.
+  side.store.put(entry);
   return { kind: "entry", entry, cache };
 }
 

@@ -143,6 +143,8 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   });
   const responder = new EntryResponder();
   const flights = new Coalescer<Outcome>();
+  /** Background revalidations (stale-while-revalidate) in flight. */
+  const background = new Set<Promise<void>>();
   /** Streamed fills still receiving their body, by key: joiners wait for the stored entry. */
   const bodies = new Map<string, Promise<StoredResponse | undefined>>();
   const serve = (request: Request, entry: StoredResponse, cache: XCache): Response =>
@@ -244,9 +246,10 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       if (value.kind === "streamed") await value.response.body?.pipeTo(new WritableStream());
       else if (value.kind === "response") await value.response.body?.cancel();
     });
-    done.catch((error: Error) =>
+    const tracked = done.catch((error: Error) =>
       emit({ type: "origin-error", url: target, note: `background revalidation: ${error.message}` })
-    );
+    ).finally(() => background.delete(tracked));
+    background.add(tracked);
   };
 
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
@@ -445,5 +448,10 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       bytes: store.bytes,
     }),
     purge,
+    settled: async () => {
+      for (let round = 0; round < 100 && background.size > 0; round++) {
+        await Promise.all(background);
+      }
+    },
   };
 }

@@ -103,4 +103,6 @@ export interface HttpProxy {
   stats(): HttpProxyStats;
   /** Removes every variant of `url` (a path or a full URL); returns how many were removed. */
   purge(url: string): number;
+  /** Resolves once the background revalidations started so far (stale-while-revalidate) ended. */
+  settled(): Promise<void>;
 }
