@@ -52,7 +52,7 @@ export async function serveMode(
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const name of signals) Deno.addSignalListener(name, onSignal);
   options.signal?.addEventListener("abort", onSignal, { once: true });
-  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const servers: { readonly addr: Deno.NetAddr; shutdown(): Promise<void> }[] = [];
   const addresses: { proxy?: Deno.NetAddr; origin?: Deno.NetAddr } = {};
   try {
     let origin = typeof values.origin === "string" ? values.origin : "";

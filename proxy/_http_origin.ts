@@ -165,9 +165,11 @@ function stored(side: OriginSide, entry: StoredResponse, cache: XCache): Outcome
 }
 
 /**
- * Relays a storable response as its bytes arrive, keeping a copy while it stays under
- * `maxObjectBytes`; the copy is stored when the body ends. Reads are driven by the client (no
- * read-ahead), so a slow client never makes the proxy buffer an uncached body.
+ * Relays a storable response as its bytes arrive while keeping a copy. While the copy stays
+ * under `maxObjectBytes` the origin is read at its own pace (what is read is what the store keeps
+ * anyway), so requests waiting for the entry never depend on how fast the first client reads,
+ * and the entry is stored even if that client hangs up. Past `maxObjectBytes` the copy is dropped
+ * and reads follow the client's (no read-ahead): an uncached body is never buffered.
  */
 function streamWhileStoring(
   side: OriginSide,
@@ -176,52 +178,88 @@ function streamWhileStoring(
   response: Response,
   timing: { readonly requestTime: number; readonly responseTime: number },
 ): Outcome {
-  const done = Promise.withResolvers<StoredResponse | undefined>();
   const source = response.body;
   if (source === null) {
     const entry = storeEntry(target, request.headers, response, new Uint8Array(0), timing);
     return stored(side, entry, "MISS");
   }
+  const done = Promise.withResolvers<StoredResponse | undefined>();
   const reader = source.getReader();
-  let chunks: Uint8Array[] | undefined = [];
+  /** Read from the origin, not yet given to the client. */
+  const queue: Uint8Array[] = [];
+  let copy: Uint8Array[] | undefined = [];
   let size = 0;
+  let ended = false;
+  let failure: unknown;
+  let clientGone = false;
+  let wake = Promise.withResolvers<void>();
+
+  const finish = () => {
+    const whole = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of copy!) {
+      whole.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    const outcome = stored(
+      side,
+      storeEntry(target, request.headers, response, whole, timing),
+      "MISS",
+    );
+    done.resolve(outcome.kind === "entry" ? outcome.entry : undefined);
+  };
+  // The storing phase: read ahead, bounded by maxObjectBytes.
+  void (async () => {
+    try {
+      while (copy !== undefined) {
+        const read = await reader.read();
+        if (read.done) {
+          ended = true;
+          finish();
+          break;
+        }
+        size += read.value.byteLength;
+        if (size > side.maxObjectBytes) {
+          copy = undefined;
+          done.resolve(undefined);
+        } else {
+          copy.push(read.value);
+        }
+        if (clientGone) {
+          if (copy === undefined) await reader.cancel("the client went away");
+        } else {
+          queue.push(read.value);
+        }
+        wake.resolve();
+      }
+    } catch (error) {
+      failure = error;
+      copy = undefined;
+      done.resolve(undefined);
+      side.emit({ type: "origin-error", url: target, note: `Cannot read origin body: ${error}` });
+    }
+    wake.resolve();
+  })();
+
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await reader.read();
-      } catch (error) {
-        done.resolve(undefined);
-        controller.error(error);
-        return;
+      for (;;) {
+        if (queue.length > 0) return controller.enqueue(queue.shift()!);
+        if (failure !== undefined) return controller.error(failure);
+        if (ended) return controller.close();
+        if (copy === undefined) break;
+        await wake.promise;
+        wake = Promise.withResolvers<void>();
       }
-      if (read.done) {
-        controller.close();
-        if (chunks === undefined) return done.resolve(undefined);
-        const whole = new Uint8Array(size);
-        let at = 0;
-        for (const chunk of chunks) {
-          whole.set(chunk, at);
-          at += chunk.byteLength;
-        }
-        const outcome = stored(
-          side,
-          storeEntry(target, request.headers, response, whole, timing),
-          "MISS",
-        );
-        done.resolve(outcome.kind === "entry" ? outcome.entry : undefined);
-        return;
-      }
-      size += read.value.byteLength;
-      if (chunks !== undefined) {
-        if (size > side.maxObjectBytes) chunks = undefined;
-        else chunks.push(read.value);
-      }
-      controller.enqueue(read.value);
+      // Past the storing phase: read only as the client reads.
+      const read = await reader.read();
+      if (read.done) controller.close();
+      else controller.enqueue(read.value);
     },
     async cancel(reason) {
-      done.resolve(undefined);
-      await reader.cancel(reason);
+      clientGone = true;
+      queue.length = 0;
+      if (copy === undefined && !ended) await reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
   const relayed = relay(request, new Response(body, response), timing);

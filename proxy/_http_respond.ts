@@ -43,6 +43,26 @@ export function json(status: number, body: unknown): Response {
  */
 export class EntryResponder {
   readonly #templates = new WeakMap<StoredResponse, Response>();
+  readonly #wires = new WeakMap<StoredResponse, { age: number; bytes: Uint8Array }>();
+
+  /**
+   * The whole HTTP/1.1 response of a HIT on `entry` at `age` seconds, as bytes; made once per
+   * entry and second, so a hit writes a ready buffer.
+   */
+  wire(entry: StoredResponse, age: number): Uint8Array {
+    const cached = this.#wires.get(entry);
+    if (cached !== undefined && cached.age === age) return cached.bytes;
+    let text = `HTTP/1.1 ${entry.status} ${entry.statusText || "OK"}\r\n`;
+    for (const [name, value] of entry.headers) text += `${name}: ${value}\r\n`;
+    text += `x-cache: HIT\r\nage: ${age}\r\ncontent-length: ${entry.body.byteLength}\r\n\r\n`;
+    const head = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) head[i] = text.charCodeAt(i) & 0xff;
+    const bytes = new Uint8Array(head.length + entry.body.byteLength);
+    bytes.set(head);
+    bytes.set(entry.body, head.length);
+    this.#wires.set(entry, { age, bytes });
+    return bytes;
+  }
 
   /** The response to `request` from `entry` at time `now`, answering its conditionals. */
   respond(request: Request, entry: StoredResponse, cache: XCache, now: number): Response {

@@ -47,7 +47,7 @@ import type { HttpProxy, HttpProxyOptions, ProxyRequestInfo, XCache } from "./ht
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
 import { targetOf } from "./_http_headers.ts";
 import { fill, headThrough, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
-import { EntryResponder, json, labelled, labelOf } from "./_http_respond.ts";
+import { EntryResponder, json, labelled, labelOf, NULL_BODY } from "./_http_respond.ts";
 import { HttpStore } from "./_http_store.ts";
 
 export type {
@@ -78,6 +78,15 @@ interface Probe {
 const NO_DIRECTIVES: CacheControl = parseCacheControl(null);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+/** Request fields that make a GET more than a plain lookup (the full path handles them). */
+const PLAIN_HIT_EXCLUDES = [
+  "authorization",
+  "cache-control",
+  "pragma",
+  "range",
+  "if-none-match",
+  "if-modified-since",
+];
 
 /**
  * Creates a caching proxy in front of `origin` (a base URL; the request's path and query are
@@ -438,9 +447,30 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     return app.fetch(request, info ?? {});
   };
 
+  const hitBytes = (
+    head: { readonly method: string; readonly target: string; readonly version: string },
+    field: (name: string) => string | null,
+  ): Uint8Array | undefined => {
+    if (head.method !== "GET" || head.version !== "1.1" || store.size === 0) return undefined;
+    for (const name of PLAIN_HIT_EXCLUDES) if (field(name) !== null) return undefined;
+    const target = targetOf(head.target);
+    if (target === undefined) return undefined;
+    const entry = store.get(store.keyFor(target, { get: field }));
+    if (
+      entry === undefined || entry.cacheControl.noCache || entry.date === null ||
+      NULL_BODY.has(entry.status)
+    ) return undefined;
+    const age = ageOf(entry, now());
+    if (age >= entry.lifetime) return undefined;
+    counts.hits++;
+    onRequest?.({ method: "GET", url: target, status: entry.status, cache: "HIT", ms: 0 });
+    return responder.wire(entry, Math.floor(age / 1000));
+  };
+
   return {
     app,
     fetch,
+    hitBytes,
     stats: () => ({
       ...counts,
       evictions: store.evictions,

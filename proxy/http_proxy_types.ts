@@ -99,6 +99,15 @@ export interface HttpProxy {
   readonly app: Hono<{ Bindings: ProxyRequestInfo }>;
   /** Answers one request (what a server calls); synchronously on a cache hit. */
   fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response>;
+  /**
+   * The whole HTTP/1.1 response to a plain GET that is a fresh hit, as bytes (counted and logged
+   * as a HIT); `undefined` for anything else, which then goes through {@link HttpProxy.fetch}.
+   * What a listener that writes bytes (http1_server.ts) calls first.
+   */
+  hitBytes(
+    head: { readonly method: string; readonly target: string; readonly version: string },
+    field: (name: string) => string | null,
+  ): Uint8Array | undefined;
   /** The counters so far. */
   stats(): HttpProxyStats;
   /** Removes every variant of `url` (a path or a full URL); returns how many were removed. */
