@@ -4,8 +4,23 @@
  * size caps, and cache hits written from prepared bytes.
  * @module
  */
-import type { HttpProxy } from "./http_proxy.ts";
-import { type Http1Server, type Http1ServerOptions, serveHttp1 } from "./http1_server.ts";
+import type { ProxyRequestInfo } from "./http_proxy_types.ts";
+
+export type { ProxyRequestInfo } from "./http_proxy_types.ts";
+import {
+  type Http1FastPath,
+  type Http1Server,
+  type Http1ServerOptions,
+  serveHttp1,
+} from "./http1_server.ts";
+
+/** What {@link serveHttpProxy} needs of a proxy (an `HttpProxy` has both). */
+export interface ServableProxy {
+  /** Answers one request. */
+  fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response>;
+  /** Prepared bytes for a plain fresh hit. @default none: every request goes to `fetch` */
+  readonly hitBytes?: Http1FastPath;
+}
 
 /** Options of {@link serveHttpProxy}: those of the listener. */
 export type ServeHttpProxyOptions = Omit<Http1ServerOptions, "fastPath">;
@@ -28,7 +43,7 @@ export type ServeHttpProxyOptions = Omit<Http1ServerOptions, "fastPath">;
  * ```
  */
 export function serveHttpProxy(
-  proxy: Pick<HttpProxy, "fetch"> & Partial<Pick<HttpProxy, "hitBytes">>,
+  proxy: ServableProxy,
   options: ServeHttpProxyOptions = {},
 ): Http1Server {
   return serveHttp1(
