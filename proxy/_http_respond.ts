@@ -77,7 +77,11 @@ export class EntryResponder {
         template = new Response(entry.body, {
           status: entry.status,
           statusText: entry.statusText,
-          headers: [...entry.headers, ["x-cache", "HIT"]] as [string, string][],
+          headers: [
+            ...entry.headers,
+            ["x-cache", "HIT"],
+            ["content-length", String(entry.body.byteLength)],
+          ] as [string, string][],
         });
         this.#templates.set(entry, template);
       }
@@ -112,6 +116,7 @@ export class EntryResponder {
       }
       if (part.kind === "part") {
         headers.push(["content-range", `bytes ${part.start}-${part.end}/${length}`]);
+        headers.push(["content-length", String(part.end + 1 - part.start)]);
         return new Response(body.subarray(part.start, part.end + 1), { status: 206, headers });
       }
     }
@@ -121,6 +126,7 @@ export class EntryResponder {
       }
       body = null;
     }
+    if (body !== null) headers.push(["content-length", String(body.byteLength)]);
     return new Response(body, { status: entry.status, statusText: entry.statusText, headers });
   }
 }
