@@ -8,6 +8,7 @@ import { wallClock } from "../core/real_runtime.ts";
 import { createDemoOrigin, DEMO_ROUTES } from "../proxy/demo_origin.ts";
 import { createHttpProxy, type RequestLog } from "../proxy/http_proxy.ts";
 import { serveHttpProxy } from "../proxy/http_serve.ts";
+import { createHttp1Client } from "../proxy/http1_client.ts";
 import { intFlag, UsageError } from "./_common.ts";
 import { parseListen, PROXY_USAGE as USAGE } from "./_proxy_flags.ts";
 
@@ -134,7 +135,7 @@ export async function serveMode(
         cacheCookies: values["cache-cookies"] === true,
         purgeToken: typeof values["purge-token"] === "string" ? values["purge-token"] : undefined,
         staleIfError,
-        fetch: (request) => fetch(request, { signal: AbortSignal.timeout(timeout) }),
+        fetch: createHttp1Client({ timeoutMs: timeout }),
         onRequest: quiet ? undefined : (entry: RequestLog) =>
           requestLog.push(
             `${entry.method} ${entry.url} ${entry.status} ${entry.cache} ${entry.ms.toFixed(1)} ms`,

@@ -10,6 +10,7 @@ import { isStorable } from "./http_cache_policy.ts";
 import type { CacheEvent, XCache } from "./http_proxy_types.ts";
 import { ageOf, refreshEntry, type StoredResponse, storeEntry } from "./_http_entry.ts";
 import { originRequestHeaders } from "./_http_headers.ts";
+import type { OriginHooks } from "./http1_client.ts";
 import { json, relay } from "./_http_respond.ts";
 import type { HttpStore } from "./_http_store.ts";
 
@@ -44,7 +45,7 @@ export interface ProxyCounts {
 export interface OriginSide {
   /** The origin's base URL, without a trailing slash. */
   readonly originBase: string;
-  readonly originFetch: (request: Request) => Promise<Response>;
+  readonly originFetch: (request: Request, hooks?: OriginHooks) => Promise<Response>;
   readonly now: () => number;
   /** Largest body stored; larger ones are streamed and not stored. */
   readonly maxObjectBytes: number;
@@ -88,11 +89,13 @@ async function originFetch(
   side: OriginSide,
   target: string,
   init: RequestInit,
+  hooks: OriginHooks | undefined,
 ): Promise<Response | string> {
   side.counts.originFetches++;
   try {
     return await side.originFetch(
       new Request(side.originBase + target, { ...init, redirect: "manual" }),
+      hooks,
     );
   } catch (error) {
     return `Cannot reach origin ${side.originBase}: ${(error as Error).message}`;
@@ -109,13 +112,14 @@ export async function fill(
   target: string,
   entry: StoredResponse | undefined,
   requestCc: CacheControl,
+  hooks?: OriginHooks,
 ): Promise<Outcome> {
   const { now, store } = side;
   const headers = originRequestHeaders(request.headers, entry === undefined);
   if (entry?.etag) headers.set("if-none-match", entry.etag);
   if (entry?.lastModified) headers.set("if-modified-since", entry.lastModified);
   const requestTime = now();
-  const response = await originFetch(side, target, { method: "GET", headers });
+  const response = await originFetch(side, target, { method: "GET", headers }, hooks);
   if (typeof response === "string") return failed(side, target, entry, requestCc, response);
   const timing = { requestTime, responseTime: now() };
   if (response.status === 304 && entry !== undefined) {
@@ -277,13 +281,14 @@ export async function headThrough(
   target: string,
   entry: StoredResponse | undefined,
   requestCc: CacheControl,
+  hooks?: OriginHooks,
 ): Promise<Outcome> {
   const { now, store } = side;
   const headers = originRequestHeaders(request.headers, entry === undefined);
   if (entry?.etag) headers.set("if-none-match", entry.etag);
   if (entry?.lastModified) headers.set("if-modified-since", entry.lastModified);
   const requestTime = now();
-  const response = await originFetch(side, target, { method: "HEAD", headers });
+  const response = await originFetch(side, target, { method: "HEAD", headers }, hooks);
   if (typeof response === "string") return failed(side, target, entry, requestCc, response);
   const timing = { requestTime, responseTime: now() };
   await response.body?.cancel();
@@ -344,6 +349,7 @@ export async function passThrough(
   side: OriginSide,
   request: Request,
   target: string,
+  hooks?: OriginHooks,
 ): Promise<Response> {
   const { now, emit } = side;
   const method = request.method;
@@ -354,7 +360,7 @@ export async function passThrough(
     method,
     headers: originRequestHeaders(request.headers, true),
     body,
-  });
+  }, hooks);
   if (typeof response === "string") {
     side.counts.originErrors++;
     emit({ type: "origin-error", url: target, note: response });

@@ -47,6 +47,7 @@ import type { HttpProxy, HttpProxyOptions, ProxyRequestInfo, XCache } from "./ht
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
 import { targetOf } from "./_http_headers.ts";
 import { fill, headThrough, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
+import { createHttp1Client, type OriginHooks } from "./http1_client.ts";
 import { EntryResponder, json, labelled, labelOf, NULL_BODY } from "./_http_respond.ts";
 import { HttpStore } from "./_http_store.ts";
 
@@ -128,7 +129,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   }
   const originBase = base.origin + base.pathname.replace(/\/$/, "");
   const now = options.now;
-  const originFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const originFetch = options.fetch ?? createHttp1Client();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxObjectBytes = Math.min(options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, maxBytes);
   const purgeToken = options.purgeToken;
@@ -262,9 +263,13 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   };
 
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
-  const lookup = (request: Request, target: string): Response | Promise<Response> => {
+  const lookup = (
+    request: Request,
+    target: string,
+    hooks: OriginHooks | undefined,
+  ): Response | Promise<Response> => {
     const found = probe(request, target);
-    if (found.bypass) return passThrough(side, request, target);
+    if (found.bypass) return passThrough(side, request, target, hooks);
     if (found.hit !== undefined) {
       if (found.revalidate) refresh(request, target, found);
       return labelled(found.hit, found.cache ?? "HIT");
@@ -276,12 +281,12 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       });
     }
     if (request.method === "HEAD") {
-      return headThrough(side, request, target, found.entry, found.requestCc).then((outcome) =>
-        answer(request, target, outcome)
-      );
+      return headThrough(side, request, target, found.entry, found.requestCc, hooks).then((
+        outcome,
+      ) => answer(request, target, outcome));
     }
-    if (request.headers.has("range")) return passThrough(side, request, target);
-    return miss(request, target, found.key, found.entry, found.requestCc);
+    if (request.headers.has("range")) return passThrough(side, request, target, hooks);
+    return miss(request, target, found.key, found.entry, found.requestCc, hooks);
   };
 
   const miss = async (
@@ -290,6 +295,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     key: string,
     entry: StoredResponse | undefined,
     requestCc: CacheControl,
+    hooks: OriginHooks | undefined,
   ): Promise<Response> => {
     const pending = bodies.get(key);
     if (pending !== undefined) {
@@ -314,7 +320,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       emit({ type: "coalesce", url: target });
     }
     const { value, shared } = await flights.run(flightKey, async () => {
-      const outcome = await fill(side, request, target, entry, requestCc);
+      const outcome = await fill(side, request, target, entry, requestCc, hooks);
       if (outcome.kind === "streamed") {
         bodies.set(key, outcome.done);
         void outcome.done.then(() => {
@@ -386,6 +392,8 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   ): Response | Promise<Response> => {
     const started = now();
     const target = targetOf(request.url);
+    const interim = info?.interim;
+    const hooks = interim === undefined ? undefined : { onInterim: interim };
     let response: Response | Promise<Response>;
     if (target === undefined) {
       response = json(400, {
@@ -393,7 +401,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
         url: request.url,
       });
     } else if (request.method === "GET" || request.method === "HEAD") {
-      response = lookup(request, target);
+      response = lookup(request, target, hooks);
     } else if (request.method === "PURGE") {
       response = purgeAllowed(request, info)
         ? json(200, { purged: purge(target), url: target })
@@ -404,7 +412,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
           url: target,
         });
     } else {
-      response = passThrough(side, request, target);
+      response = passThrough(side, request, target, hooks);
     }
     const at = target ?? request.url;
     return response instanceof Promise

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Hono } from "hono";
+import type { OriginHooks } from "./http1_client.ts";
 
 /** How a response was served, as in its `X-Cache` header. */
 export type XCache = "HIT" | "MISS" | "STALE" | "REVALIDATED";
@@ -79,8 +80,12 @@ export interface HttpProxyOptions {
   readonly purgeToken?: string;
   /** Seconds a stale copy may be served when the origin fails and the response sets no window. @default 0 */
   readonly staleIfError?: number;
-  /** How to reach the origin (wrap it to add a timeout). @default globalThis.fetch */
-  readonly fetch?: (request: Request) => Promise<Response>;
+  /**
+   * How to reach the origin; `hooks.onInterim` hears 1xx interim responses (Deno's `fetch` drops
+   * them, so a `fetch`-based client relays none).
+   * @default createHttp1Client() of http1_client.ts (10 s to the response head)
+   */
+  readonly fetch?: (request: Request, hooks?: OriginHooks) => Promise<Response>;
   /** Called after each response is produced. @default none */
   readonly onRequest?: (log: RequestLog) => void;
   /** Called for cache events. @default none */
@@ -91,6 +96,8 @@ export interface HttpProxyOptions {
 export interface ProxyRequestInfo {
   /** The client's address (decides who may PURGE when no token is configured). */
   readonly remoteAddr?: { readonly hostname: string };
+  /** Sends a 1xx interim response to the client (the listener's); relayed from the origin. */
+  readonly interim?: (status: number, fields: [string, string][]) => void | Promise<void>;
 }
 
 /** A caching proxy: a Hono app plus its cache. */

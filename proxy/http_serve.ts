@@ -47,7 +47,7 @@ export function serveHttpProxy(
   options: ServeHttpProxyOptions = {},
 ): Http1Server {
   return serveHttp1(
-    (request, info) => proxy.fetch(request, { remoteAddr: info.remoteAddr }),
+    (request, info) => proxy.fetch(request, { remoteAddr: info.remoteAddr, interim: info.interim }),
     { ...options, fastPath: proxy.hitBytes },
   );
 }

@@ -21,8 +21,6 @@ import {
 
 /** Cases the proxy does not pass, and why. */
 const KNOWN_FAILURES: Record<string, string> = {
-  "interim-102": "Deno's fetch drops 1xx responses, so the proxy never sees the origin's 102",
-  "interim-103": "Deno's fetch drops 1xx responses, so the proxy never sees the origin's 103",
   "other-set-cookie": "responses with Set-Cookie are not stored unless --cache-cookies",
   "partial-store-partial-reuse-partial": "206 responses are not stored, only complete ones",
   "stale-close":
