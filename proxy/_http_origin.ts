@@ -56,6 +56,13 @@ export interface OriginSide {
   readonly store: HttpStore;
 }
 
+/** A promise with its resolver (`Promise.withResolvers`, which the npm build's ES2022 lacks). */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
+
 /** Bodies up to this size with a known length are read whole before answering. */
 const BUFFER_LIMIT = 64 * 1024;
 /** Methods known to be safe (RFC 9110 §9.2.1); any other method may change the resource. */
@@ -187,7 +194,7 @@ function streamWhileStoring(
     const entry = storeEntry(target, request.headers, response, new Uint8Array(0), timing);
     return stored(side, entry, "MISS");
   }
-  const done = Promise.withResolvers<StoredResponse | undefined>();
+  const done = deferred<StoredResponse | undefined>();
   const reader = source.getReader();
   /** Read from the origin, not yet given to the client. */
   const queue: Uint8Array[] = [];
@@ -196,7 +203,7 @@ function streamWhileStoring(
   let ended = false;
   let failure: unknown;
   let clientGone = false;
-  let wake = Promise.withResolvers<void>();
+  let wake = deferred<void>();
 
   const finish = () => {
     const whole = new Uint8Array(size);
@@ -253,7 +260,7 @@ function streamWhileStoring(
         if (ended) return controller.close();
         if (copy === undefined) break;
         await wake.promise;
-        wake = Promise.withResolvers<void>();
+        wake = deferred<void>();
       }
       // Past the storing phase: read only as the client reads.
       const read = await reader.read();

@@ -29,19 +29,19 @@ export interface Http1ClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** A final response whose status is outside what `Response` can be built with (200-599). */
-class OddStatusResponse extends Response {
-  readonly #status: number;
-  constructor(body: ReadableStream<Uint8Array> | null, status: number, init: ResponseInit) {
-    super(body, { ...init, status: 200 });
-    this.#status = status;
-  }
-  override get status(): number {
-    return this.#status;
-  }
-  override get ok(): boolean {
-    return false;
-  }
+/**
+ * A final response whose status is outside what `Response` can be built with (200-599): built
+ * as a 200, with `status` (and `ok`) shadowed on the instance by the real values.
+ */
+function oddStatusResponse(
+  body: ReadableStream<Uint8Array> | null,
+  status: number,
+  init: ResponseInit,
+): Response {
+  const response = new Response(body, { ...init, status: 200 });
+  Object.defineProperty(response, "status", { value: status });
+  Object.defineProperty(response, "ok", { value: false });
+  return response;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -273,5 +273,5 @@ function respond(
   const init = { statusText, headers };
   return status >= 200 && status <= 599
     ? new Response(stream, { ...init, status })
-    : new OddStatusResponse(stream, status, init);
+    : oddStatusResponse(stream, status, init);
 }

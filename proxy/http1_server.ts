@@ -243,7 +243,6 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
       if (c.state !== "busy" && now > c.deadline) c.close();
     }
   }, Math.max(10, Math.min(headerTimeout, idleTimeout) / 4));
-  Deno.unrefTimer(tick);
 
   const serveConnection = async (c: Connection) => {
     const remoteAddr = c.conn.remoteAddr as Deno.NetAddr;
@@ -439,7 +438,7 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
     try {
       await writeAll(c.conn, bytesOf(text + "\r\n"));
       for (;;) {
-        let read: ReadableStreamReadResult<Uint8Array>;
+        let read: Awaited<ReturnType<typeof reader.read>>;
         try {
           read = await reader.read();
         } catch (error) {
