@@ -41,12 +41,12 @@
  */
 import { Hono } from "hono";
 import { type CacheControl, parseCacheControl } from "./cache_control.ts";
-import { Coalescer } from "./coalescer.ts";
-import { secondaryKey } from "./http_cache_policy.ts";
 import type { HttpProxy, HttpProxyOptions, ProxyRequestInfo, XCache } from "./http_proxy_types.ts";
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
+import { purgeAllowed, reuseOf } from "./_http_reuse.ts";
+import { Flights, type Probe } from "./_http_flights.ts";
 import { targetOf } from "./_http_headers.ts";
-import { fill, headThrough, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
+import { headThrough, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
 import { createHttp1Client, type OriginHooks } from "./http1_client.ts";
 import { EntryResponder, json, labelled, labelOf, NULL_BODY } from "./_http_respond.ts";
 import { HttpStore } from "./_http_store.ts";
@@ -60,21 +60,6 @@ export type {
   RequestLog,
   XCache,
 } from "./http_proxy_types.ts";
-
-/** What a cache lookup found. */
-interface Probe {
-  /** The request must not use the cache (no-store, Authorization). */
-  readonly bypass: boolean;
-  readonly key: string;
-  readonly requestCc: CacheControl;
-  readonly entry?: StoredResponse;
-  /** The response, when a fresh entry (or a stale one the rules allow) answers the request. */
-  readonly hit?: Response;
-  /** How `hit` was served. */
-  readonly cache?: XCache;
-  /** `hit` is stale inside `stale-while-revalidate`: refresh the entry in the background. */
-  readonly revalidate?: boolean;
-}
 
 const NO_DIRECTIVES: CacheControl = parseCacheControl(null);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -152,11 +137,6 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     onEvict: (entry) => emit({ type: "evict", url: entry.target }),
   });
   const responder = new EntryResponder();
-  const flights = new Coalescer<Outcome>();
-  /** Background revalidations (stale-while-revalidate) in flight. */
-  const background = new Set<Promise<void>>();
-  /** Streamed fills still receiving their body, by key: joiners wait for the stored entry. */
-  const bodies = new Map<string, Promise<StoredResponse | undefined>>();
   const serve = (request: Request, entry: StoredResponse, cache: XCache): Response =>
     responder.respond(request, entry, cache, now());
 
@@ -186,6 +166,8 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     }
   };
 
+  const flights = new Flights(side, answer);
+
   /** Looks a GET or HEAD up: a fresh hit (or an allowed stale one) is answered at once. */
   const probe = (request: Request, target: string): Probe => {
     const headers = request.headers;
@@ -197,69 +179,19 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     const key = store.keyFor(target, headers);
     const entry = store.get(key);
     if (entry === undefined) return { bypass: false, key, requestCc };
-    const noCache = requestCc.noCache || requestCc.maxAge === 0 ||
-      (ccHeader === null && /no-cache/i.test(headers.get("pragma") ?? ""));
-    if (noCache || entry.cacheControl.noCache) return { bypass: false, key, requestCc, entry };
-    const age = ageOf(entry, now());
-    const left = entry.lifetime - age;
-    if (
-      left > 0 && (requestCc.maxAge === undefined || age < requestCc.maxAge * 1000) &&
-      (requestCc.minFresh === undefined || left >= requestCc.minFresh * 1000)
-    ) {
-      return {
-        bypass: false,
-        key,
-        requestCc,
-        entry,
-        hit: serve(request, entry, "HIT"),
-        cache: "HIT",
-      };
-    }
-    const cc = entry.cacheControl;
-    if (cc.mustRevalidate || cc.proxyRevalidate || cc.sMaxAge !== undefined) {
-      return { bypass: false, key, requestCc, entry };
-    }
-    const stale = -left;
-    const swr = cc.staleWhileRevalidate;
-    if (requestCc.maxStale !== undefined && stale <= requestCc.maxStale * 1000) {
-      return {
-        bypass: false,
-        key,
-        requestCc,
-        entry,
-        hit: serve(request, entry, "STALE"),
-        cache: "STALE",
-      };
-    }
-    if (swr !== undefined && stale <= swr * 1000 && requestCc.maxAge === undefined) {
-      return {
-        bypass: false,
-        key,
-        requestCc,
-        entry,
-        hit: serve(request, entry, "STALE"),
-        cache: "STALE",
-        revalidate: true,
-      };
-    }
-    return { bypass: false, key, requestCc, entry };
-  };
-
-  /** Refreshes `entry` in the background (stale-while-revalidate), once per key at a time. */
-  const refresh = (request: Request, target: string, found: Probe): void => {
-    if (flights.has(found.key)) return;
-    const done = flights.run(
-      found.key,
-      () => fill(side, request, target, found.entry, found.requestCc),
-    ).then(async ({ value }) => {
-      // Nobody reads this answer: read a streamed body to its end so it is stored, drop others.
-      if (value.kind === "streamed") await value.response.body?.pipeTo(new WritableStream());
-      else if (value.kind === "response") await value.response.body?.cancel();
-    });
-    const tracked = done.catch((error: Error) =>
-      emit({ type: "origin-error", url: target, note: `background revalidation: ${error.message}` })
-    ).finally(() => background.delete(tracked));
-    background.add(tracked);
+    const pragmaNoCache = ccHeader === null && /no-cache/i.test(headers.get("pragma") ?? "");
+    const use = reuseOf(entry, requestCc, pragmaNoCache, now());
+    if (use === "validate") return { bypass: false, key, requestCc, entry };
+    const cache = use === "fresh" ? "HIT" : "STALE";
+    return {
+      bypass: false,
+      key,
+      requestCc,
+      entry,
+      hit: serve(request, entry, cache),
+      cache,
+      revalidate: use === "stale-while-revalidate",
+    };
   };
 
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
@@ -271,7 +203,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     const found = probe(request, target);
     if (found.bypass) return passThrough(side, request, target, hooks);
     if (found.hit !== undefined) {
-      if (found.revalidate) refresh(request, target, found);
+      if (found.revalidate) flights.refresh(request, target, found);
       return labelled(found.hit, found.cache ?? "HIT");
     }
     if (found.requestCc.onlyIfCached) {
@@ -286,73 +218,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       ) => answer(request, target, outcome));
     }
     if (request.headers.has("range")) return passThrough(side, request, target, hooks);
-    return miss(request, target, found.key, found.entry, found.requestCc, hooks);
-  };
-
-  const miss = async (
-    request: Request,
-    target: string,
-    key: string,
-    entry: StoredResponse | undefined,
-    requestCc: CacheControl,
-    hooks: OriginHooks | undefined,
-  ): Promise<Response> => {
-    const pending = bodies.get(key);
-    if (pending !== undefined) {
-      counts.coalesced++;
-      emit({ type: "coalesce", url: target });
-      const filled = await pending;
-      if (
-        filled !== undefined && filled.key === target + secondaryKey(filled.vary, request.headers)
-      ) {
-        return answer(request, target, { kind: "entry", entry: filled, cache: "MISS" });
-      }
-      return answer(request, target, await fill(side, request, target, undefined, requestCc));
-    }
-    // A miss forwards the client's validators: only requests with the same ones may share it.
-    const conditional = entry === undefined
-      ? (request.headers.get("if-none-match") ?? "") + "\n" +
-        (request.headers.get("if-modified-since") ?? "")
-      : "\n";
-    const flightKey = conditional === "\n" ? key : `${key}\n${conditional}`;
-    if (flights.has(flightKey)) {
-      counts.coalesced++;
-      emit({ type: "coalesce", url: target });
-    }
-    const { value, shared } = await flights.run(flightKey, async () => {
-      const outcome = await fill(side, request, target, entry, requestCc, hooks);
-      if (outcome.kind === "streamed") {
-        bodies.set(key, outcome.done);
-        void outcome.done.then(() => {
-          if (bodies.get(key) === outcome.done) bodies.delete(key);
-        });
-      }
-      return outcome;
-    });
-    if (!shared || value.kind === "error") return answer(request, target, value);
-    if (value.kind === "streamed") {
-      const filled = await value.done;
-      if (
-        filled !== undefined && filled.key === target + secondaryKey(filled.vary, request.headers)
-      ) {
-        return answer(request, target, { kind: "entry", entry: filled, cache: "MISS" });
-      }
-    } else if (value.kind !== "response") {
-      const variant = target + secondaryKey(value.entry.vary, request.headers);
-      if (variant === value.entry.key) return answer(request, target, value);
-    }
-    // The shared answer may not be reused for this request: fetch one of its own.
-    return answer(request, target, await fill(side, request, target, undefined, requestCc));
-  };
-
-  /** Whether a PURGE may run: the token, or a loopback client when no token is configured. */
-  const purgeAllowed = (request: Request, info: ProxyRequestInfo | undefined): boolean => {
-    if (purgeToken !== undefined) {
-      return request.headers.get("authorization") === `Bearer ${purgeToken}`;
-    }
-    const host = info?.remoteAddr?.hostname;
-    return host !== undefined && (host.startsWith("127.") || host === "::1" ||
-      host === "::ffff:127.0.0.1");
+    return flights.miss(request, target, found, hooks);
   };
 
   const purge = (url: string): number => {
@@ -403,7 +269,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     } else if (request.method === "GET" || request.method === "HEAD") {
       response = lookup(request, target, hooks);
     } else if (request.method === "PURGE") {
-      response = purgeAllowed(request, info)
+      response = purgeAllowed(request, info, purgeToken)
         ? json(200, { purged: purge(target), url: target })
         : json(403, {
           error: purgeToken === undefined
@@ -486,10 +352,6 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       bytes: store.bytes,
     }),
     purge,
-    settled: async () => {
-      for (let round = 0; round < 100 && background.size > 0; round++) {
-        await Promise.all(background);
-      }
-    },
+    settled: () => flights.settled(),
   };
 }
