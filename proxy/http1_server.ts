@@ -312,23 +312,28 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
         await writeAll(c.conn, bytesOf(text + "\r\n"));
       },
     };
-    let response: Response;
+    let request: Request;
     try {
       const host = field("host") ?? `${addr.hostname}:${addr.port}`;
       const url = head.target.startsWith("/") ? `http://${host}${head.target}` : head.target;
       const headers = new Headers();
       for (const [n, v] of head.fields) headers.append(n, v);
-      const request = new Request(url, {
+      request = new Request(url, {
         method: head.method,
         headers,
         body: head.method === "GET" || head.method === "HEAD" ? null : body,
       });
+    } catch (error) {
+      // A target or field the URL and Headers parsers refuse: the client's request is bad.
+      if (!(error instanceof TypeError)) throw error;
+      await writeAll(c.conn, errorBytes(400, `Cannot read the request: ${error.message}`));
+      return false;
+    }
+    let response: Response;
+    try {
       response = await handler(request, info);
     } catch (error) {
-      if (error instanceof TypeError) {
-        await writeAll(c.conn, errorBytes(400, `Cannot read the request: ${error.message}`));
-        return false;
-      }
+      // The handler failed: the client gets a 500 that says why; the connection closes.
       await writeAll(c.conn, errorBytes(500, `Cannot answer: ${(error as Error).message}`));
       return false;
     }

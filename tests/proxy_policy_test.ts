@@ -152,3 +152,27 @@ Deno.test("Coalescer() shares a failure with every caller and runs again afterwa
   assertEquals([runs, coalescer.inFlight], [1, 0]);
   assertEquals((await coalescer.run("k", () => Promise.resolve(7))).value, 7);
 });
+
+Deno.test("parseHttpDate() reads the three HTTP date forms only, with RFC 850's two-digit-year rule", () => {
+  const now = Date.UTC(2026, 0, 1);
+  assertEquals(
+    parseHttpDate("Thursday, 18-Aug-50 02:01:18 GMT", { now }),
+    Date.UTC(2050, 7, 18, 2, 1, 18),
+  );
+  // 2099 would be more than 50 years ahead: the most recent past year ending in 99.
+  assertEquals(parseHttpDate("Friday, 01-Jan-99 00:00:00 GMT", { now }), Date.UTC(1999, 0, 1));
+  assertEquals(parseHttpDate("Thu Aug 18 02:01:18 2050"), Date.UTC(2050, 7, 18, 2, 1, 18));
+  for (
+    const bad of [
+      "Thu, 18 Aug 2050 02:01:18 UTC",
+      "Thu, 18 Aug 50 02:01:18 GMT",
+      "Thu 18 Aug 2050 02:01:18 GMT",
+      "Thu, 18  Aug  2050 02:01:18 GMT",
+      "Thu, 18-Aug-2050 02:01:18 GMT",
+      "Thu, 18 Aug 2050 02.01.18 GMT",
+      "Thu, 18 Aug 2050 2:01:18 GMT",
+      "Thu, 31 Feb 2050 02:01:18 GMT",
+      "2050-08-18T02:01:18Z",
+    ]
+  ) assertEquals(parseHttpDate(bad), undefined, bad);
+});
