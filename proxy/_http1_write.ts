@@ -36,7 +36,7 @@ export const REASONS: Record<number, string> = {
   504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
 };
-export const encoder: TextEncoder = new TextEncoder();
+const encoder = new TextEncoder();
 
 /** Bytes of `text`, one per character (header values are byte strings). */
 export function bytesOf(text: string): Uint8Array {

@@ -18,17 +18,10 @@ import {
   parseRequestHead,
   type RequestHead,
 } from "./_http1_head.ts";
-import {
-  bytesOf,
-  encoder,
-  errorBytes,
-  isGone,
-  REASONS,
-  writeAll,
-  writeResponse,
-} from "./_http1_write.ts";
+import { bytesOf, errorBytes, isGone, REASONS, writeAll, writeResponse } from "./_http1_write.ts";
 
 const latin1 = new TextDecoder("latin1");
+const encoder = new TextEncoder();
 
 export type { RequestHead } from "./_http1_head.ts";
 
