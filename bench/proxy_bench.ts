@@ -13,7 +13,9 @@
  *   Both servers run in a child process (this file with `--fixture`), as Varnish runs in its
  *   own, so the load generator never shares a JavaScript thread with the server it measures.
  *   When `varnishd` is on the PATH, Varnish with its stock configuration (`-b` backend, built-in
- *   VCL) serving the same object is a third entry; otherwise a note says it was skipped.
+ *   VCL) serving the same object is a third entry; otherwise a note says it was skipped. Two more
+ *   entries run the command users run, `deno task lab proxy --serve` (its own process, its
+ *   output to /dev/null), with its request log lines and with `--quiet`.
  *
  * Requests per second = requests per iteration / time per iteration. Every `fn` is an `async
  * function`: Deno's bench only awaits functions declared async, so an arrow returning a promise
@@ -71,25 +73,50 @@ Deno.bench({
   },
 });
 
-/** A minimal HTTP/1.1 keep-alive client: one request at a time, Content-Length bodies only. */
+/**
+ * A minimal HTTP/1.1 keep-alive client: one request at a time, Content-Length bodies only. A
+ * connection the server closed while idle (Varnish's `timeout_idle` is 5 s) is opened again.
+ */
 class RawHttpClient {
-  readonly #conn: Deno.Conn;
+  #conn: Deno.Conn;
+  readonly #port: number;
   readonly #request: Uint8Array;
   #buffer = new Uint8Array(16 * 1024);
 
-  constructor(conn: Deno.Conn, path: string) {
+  constructor(conn: Deno.Conn, port: number, path: string) {
     this.#conn = conn;
+    this.#port = port;
     this.#request = new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   }
 
   static async open(port: number, path: string): Promise<RawHttpClient> {
-    return new RawHttpClient(await Deno.connect({ hostname: "127.0.0.1", port }), path);
+    return new RawHttpClient(await Deno.connect({ hostname: "127.0.0.1", port }), port, path);
   }
 
   /** Sends the GET and reads one whole response; returns its status. */
   async get(): Promise<number> {
-    for (let sent = 0; sent < this.#request.length;) {
-      sent += await this.#conn.write(this.#request.subarray(sent));
+    const status = await this.#exchange();
+    if (status !== undefined) return status;
+    this.#conn.close();
+    this.#conn = await Deno.connect({ hostname: "127.0.0.1", port: this.#port });
+    const again = await this.#exchange();
+    if (again === undefined) {
+      throw new Error("Cannot read the response: the server closed a fresh connection");
+    }
+    return again;
+  }
+
+  /** One exchange; `undefined` when the server had closed the connection before answering. */
+  async #exchange(): Promise<number | undefined> {
+    try {
+      for (let sent = 0; sent < this.#request.length;) {
+        sent += await this.#conn.write(this.#request.subarray(sent));
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset) {
+        return undefined; // closed while idle: the caller reconnects
+      }
+      throw error;
     }
     let filled = 0, headerEnd = -1, total = Infinity;
     while (filled < total) {
@@ -98,7 +125,14 @@ class RawHttpClient {
         grown.set(this.#buffer);
         this.#buffer = grown;
       }
-      const n = await this.#conn.read(this.#buffer.subarray(filled));
+      let n: number | null;
+      try {
+        n = await this.#conn.read(this.#buffer.subarray(filled));
+      } catch (error) {
+        if (filled === 0 && error instanceof Deno.errors.ConnectionReset) return undefined;
+        throw error;
+      }
+      if (n === null && filled === 0) return undefined; // closed while idle: the caller reconnects
       if (n === null) throw new Error("Cannot read the response: the server closed the connection");
       filled += n;
       if (headerEnd < 0) {
@@ -255,6 +289,75 @@ async function startVarnish(backendPort: number): Promise<
   return { port, clients: pool, stop };
 }
 
+/**
+ * Starts `lab proxy --serve` in front of `backendPort`. Its output goes to /dev/null: the cost
+ * measured is the proxy's own (formatting and writing its request lines), not a reader's.
+ */
+async function startLab(backendPort: number, extra: string[]): Promise<
+  { clients: RawHttpClient[]; stop: () => Promise<void> }
+> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const main = new URL("../lab/main.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      main,
+      "proxy",
+      "--serve",
+      "--origin",
+      `http://127.0.0.1:${backendPort}`,
+      "--listen",
+      `127.0.0.1:${port}`,
+      ...extra,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let pool: RawHttpClient[] | undefined;
+  for (let attempt = 0; attempt < 100 && pool === undefined; attempt++) {
+    try {
+      pool = await clients(port, "/object");
+    } catch (error) {
+      if (!(error instanceof Deno.errors.ConnectionRefused)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  if (pool === undefined) throw new Error(`Cannot start lab proxy --serve on port ${port}`);
+  await pool[0].get();
+  const ready = pool;
+  return {
+    clients: ready,
+    stop: async () => {
+      for (const client of ready) client.close();
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+const labLogged = await startLab(ports.bare, []);
+const labQuiet = await startLab(ports.bare, ["--quiet"]);
+
+Deno.bench({
+  name: "lab proxy --serve (request log), HIT",
+  group: "http cached object x32",
+  async fn() {
+    await load(labLogged.clients);
+  },
+});
+
+Deno.bench({
+  name: "lab proxy --serve --quiet, HIT",
+  group: "http cached object x32",
+  async fn() {
+    await load(labQuiet.clients);
+  },
+});
+
 const varnish = await startVarnish(ports.bare);
 if (varnish === undefined) {
   console.log(
@@ -274,5 +377,5 @@ if (varnish === undefined) {
 globalThis.addEventListener("beforeunload", () => {
   for (const client of [...bareClients, ...proxyClients]) client.close();
   void fixture.stdin.close().catch(() => {});
-  void Promise.all([fixture.status, varnish?.stop()]);
+  void Promise.all([fixture.status, varnish?.stop(), labLogged.stop(), labQuiet.stop()]);
 });

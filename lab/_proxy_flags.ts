@@ -30,12 +30,20 @@ Workload flags:
 
 HTTP flags:
   --serve               run the HTTP caching proxy until Ctrl-C, one line per request
+                        (buffered, written about every 100 ms; -q/--quiet writes none)
   --origin URL          the origin to stand in front of (with --serve)
   --origin-demo         serve the demo origin (alone, or behind the proxy with --serve)
   --listen HOST:PORT    where to listen (default 127.0.0.1:8080 with --serve, :8000 for the demo)
   --cache-bytes N       cache size in bytes (default 67108864)
   --stale-if-error S    seconds a stale copy may stand in for a failed origin (default 0)
   --timeout MS          give up on the origin after MS ms (default 10000)
+  --max-object-bytes N  largest response stored; larger ones are streamed (default 8388608)
+  --cache-cookies       store responses that carry Set-Cookie (default: never)
+  --purge-token T       PURGE needs "Authorization: Bearer T" (default: loopback clients only)
+  --max-connections N   open client connections at most; more get 503 (default 1024)
+  --header-timeout MS   a request head must arrive within MS ms (default 10000)
+  --idle-timeout MS     an idle keep-alive connection closes after MS ms (default 60000)
+  --max-body-bytes N    largest request body, chunked included; larger gets 413 (default 1048576)
   Purge one URL with: curl -X PURGE http://HOST:PORT/path
 
 ${COMMON_HELP}
@@ -64,6 +72,13 @@ export const PROXY_FLAGS = {
   "cache-bytes": { type: "string" },
   "stale-if-error": { type: "string" },
   timeout: { type: "string" },
+  "max-object-bytes": { type: "string" },
+  "cache-cookies": { type: "boolean" },
+  "purge-token": { type: "string" },
+  "max-connections": { type: "string" },
+  "header-timeout": { type: "string" },
+  "idle-timeout": { type: "string" },
+  "max-body-bytes": { type: "string" },
 } as const;
 
 /** The workload of one comparison run. */

@@ -8,6 +8,7 @@ import { wallClock } from "../core/real_runtime.ts";
 import { createDemoOrigin, DEMO_ROUTES } from "../proxy/demo_origin.ts";
 import { createHttpProxy, type RequestLog } from "../proxy/http_proxy.ts";
 import { serveHttpProxy } from "../proxy/http_serve.ts";
+import { createHttp1Client } from "../proxy/http1_client.ts";
 import { intFlag, UsageError } from "./_common.ts";
 import { parseListen, PROXY_USAGE as USAGE } from "./_proxy_flags.ts";
 
@@ -17,8 +18,43 @@ export interface ServeModeOptions {
   readonly signal?: AbortSignal;
   /** Receives each line of output. */
   readonly log: (line: string) => void;
+  /** Receives a batch of request log lines (one write for many requests). @default each line to `log` */
+  readonly writeLines?: (lines: readonly string[]) => void;
   /** Called once the servers listen, with their addresses. */
   readonly onListen?: (addresses: { proxy?: Deno.NetAddr; origin?: Deno.NetAddr }) => void;
+}
+
+/**
+ * Request log lines, written in batches: a synchronous write per request costs a hit a quarter of
+ * its time, so lines wait up to 100 ms (or 1,000 lines) and go out in one write.
+ */
+class LineBuffer {
+  #lines: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly write: (lines: readonly string[]) => void) {}
+
+  push(line: string): void {
+    this.#lines.push(line);
+    if (this.#lines.length >= 1000) this.flush();
+    else if (this.#timer === undefined) {
+      const timer = setTimeout(() => this.flush(), 100);
+      Deno.unrefTimer(timer);
+      this.#timer = timer;
+    }
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#lines.length === 0) return;
+    const lines = this.#lines;
+    this.#lines = [];
+    this.write(lines);
+  }
+
+  close(): void {
+    this.flush();
+  }
 }
 
 function url(addr: Deno.NetAddr): string {
@@ -47,12 +83,29 @@ export async function serveMode(
   const maxBytes = intFlag("cache-bytes", values["cache-bytes"], 64 * 1024 * 1024, USAGE, 1);
   const staleIfError = intFlag("stale-if-error", values["stale-if-error"], 0, USAGE);
   const timeout = intFlag("timeout", values.timeout, 10_000, USAGE, 1);
+  const maxObjectBytes = intFlag(
+    "max-object-bytes",
+    values["max-object-bytes"],
+    8 * 1024 * 1024,
+    USAGE,
+    1,
+  );
+  const listenLimits = {
+    maxConnections: intFlag("max-connections", values["max-connections"], 1024, USAGE, 1),
+    headerTimeoutMs: intFlag("header-timeout", values["header-timeout"], 10_000, USAGE, 1),
+    idleTimeoutMs: intFlag("idle-timeout", values["idle-timeout"], 60_000, USAGE, 1),
+    maxBodyBytes: intFlag("max-body-bytes", values["max-body-bytes"], 1024 * 1024, USAGE, 0),
+  };
+  const quiet = values.quiet === true;
+  const requestLog = new LineBuffer(
+    options.writeLines ?? ((lines) => lines.forEach((line) => log(line))),
+  );
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const name of signals) Deno.addSignalListener(name, onSignal);
   options.signal?.addEventListener("abort", onSignal, { once: true });
-  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const servers: { readonly addr: Deno.NetAddr; shutdown(): Promise<void> }[] = [];
   const addresses: { proxy?: Deno.NetAddr; origin?: Deno.NetAddr } = {};
   try {
     let origin = typeof values.origin === "string" ? values.origin : "";
@@ -78,19 +131,23 @@ export async function serveMode(
       const proxy = createHttpProxy(origin, {
         now: wallClock,
         maxBytes,
+        maxObjectBytes,
+        cacheCookies: values["cache-cookies"] === true,
+        purgeToken: typeof values["purge-token"] === "string" ? values["purge-token"] : undefined,
         staleIfError,
-        fetch: (request) => fetch(request, { signal: AbortSignal.timeout(timeout) }),
-        onRequest: (entry: RequestLog) =>
-          log(
+        fetch: createHttp1Client({ timeoutMs: timeout }),
+        onRequest: quiet ? undefined : (entry: RequestLog) =>
+          requestLog.push(
             `${entry.method} ${entry.url} ${entry.status} ${entry.cache} ${entry.ms.toFixed(1)} ms`,
           ),
       });
-      const server = serveHttpProxy(proxy, listen);
+      const server = serveHttpProxy(proxy, { ...listen, ...listenLimits });
       servers.push(server);
       addresses.proxy = server.addr;
       log(`proxy: caching ${origin} on ${url(server.addr)} (Ctrl-C stops)`);
       log(`  try: curl -i ${url(server.addr)}/${demo ? "fresh" : ""}`);
       stop.signal.addEventListener("abort", () => {
+        requestLog.flush();
         const s = proxy.stats();
         log(
           `proxy: ${s.hits} hits, ${s.misses} misses, ${s.revalidated} revalidated, ${s.stale} stale, ` +
@@ -110,6 +167,7 @@ export async function serveMode(
     console.error(`proxy: Cannot serve: ${(error as Error).message}`);
     return 1;
   } finally {
+    requestLog.close();
     for (const name of signals) Deno.removeSignalListener(name, onSignal);
     options.signal?.removeEventListener("abort", onSignal);
     for (const server of servers.reverse()) await server.shutdown();

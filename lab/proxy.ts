@@ -14,7 +14,10 @@ import { runOnce } from "./_proxy_workload.ts";
 export interface RunProxyOptions {
   /** Stops `--serve` and `--origin-demo` when aborted, like Ctrl-C. @default none */
   readonly signal?: AbortSignal;
-  /** Receives each line of output. @default console.log */
+  /**
+   * Receives each line of output. @default console.log (request lines of `--serve` are then
+   * written in batches, one write per batch)
+   */
   readonly log?: (line: string) => void;
   /** Called once the servers listen, with their addresses. @default none */
   readonly onListen?: (addresses: { proxy?: Deno.NetAddr; origin?: Deno.NetAddr }) => void;
@@ -42,7 +45,10 @@ export async function runProxy(args: string[], options: RunProxyOptions = {}): P
   if (values.serve || values["origin-demo"]) {
     const reason = "it applies to the workload run, not to --serve or --origin-demo (real HTTP)";
     refuseFlags(values, Object.fromEntries(WORKLOAD_ONLY.map((flag) => [flag, reason])), USAGE);
-    return await serveMode(values, { ...options, log });
+    const writeLines = options.log === undefined
+      ? (lines: readonly string[]) => console.log(lines.join("\n"))
+      : (lines: readonly string[]) => lines.forEach((line) => log(line));
+    return await serveMode(values, { ...options, log, writeLines });
   }
   if (values.origin !== undefined || values.listen !== undefined) {
     throw new UsageError("Cannot use --origin or --listen without --serve or --origin-demo", USAGE);
@@ -77,7 +83,18 @@ const WORKLOAD_ONLY = [
 ];
 
 /** Flags of the HTTP proxy that mean nothing to the workload run. */
-const SERVE_ONLY = ["cache-bytes", "stale-if-error", "timeout"];
+const SERVE_ONLY = [
+  "cache-bytes",
+  "stale-if-error",
+  "timeout",
+  "max-object-bytes",
+  "cache-cookies",
+  "purge-token",
+  "max-connections",
+  "header-timeout",
+  "idle-timeout",
+  "max-body-bytes",
+];
 
 async function workloadMode(
   values: Record<string, unknown>,

@@ -3,8 +3,9 @@
  * secondary key, and the update a 304 brings (RFC 9111 §4.3.4).
  * @module
  */
-import { type CacheControl, parseCacheControl } from "./cache_control.ts";
+import type { CacheControl } from "./cache_control.ts";
 import {
+  effectiveCacheControl,
   freshnessLifetime,
   initialAge,
   type ResponseTiming,
@@ -30,9 +31,12 @@ export interface StoredResponse {
   readonly initialAge: number;
   /** Freshness lifetime, ms. */
   readonly lifetime: number;
+  /** The directives the cache follows (`CDN-Cache-Control` first, else `Cache-Control`). */
   readonly cacheControl: CacheControl;
   readonly etag: string | null;
   readonly lastModified: string | null;
+  /** The `Date` field, the validator of last resort for `If-Modified-Since`. */
+  readonly date: string | null;
   /** Request header names it varies on. */
   readonly vary: readonly string[];
   /** Bytes it is charged in the cache. */
@@ -40,19 +44,24 @@ export interface StoredResponse {
 }
 
 const STORED_DROP = new Set(["age", "content-length"]);
-const NOT_UPDATED = new Set(["content-length", "content-encoding", "content-type", "etag"]);
+/** RFC 9111 §3.2: a 304 or HEAD updates every stored field but `Content-Length`. */
+const NOT_UPDATED = new Set(["content-length"]);
 
 function build(
   target: string,
   request: Headers,
   status: number,
   statusText: string,
-  pairs: [string, string][],
+  fields: [string, string][],
   body: Uint8Array<ArrayBuffer>,
   timing: ResponseTiming,
 ): StoredResponse {
+  let pairs = fields;
   const headers = new Headers(pairs);
-  const cacheControl = parseCacheControl(headers.get("cache-control"));
+  const effective = effectiveCacheControl(headers);
+  const cacheControl = effective.cacheControl;
+  const omitted = cacheControl.noCacheFields;
+  if (omitted !== undefined) pairs = pairs.filter(([name]) => !omitted.includes(name));
   const names = varyNames(headers);
   const vary = names === "*" ? [] : names;
   const key = target + secondaryKey(vary, request);
@@ -70,11 +79,12 @@ function build(
     lifetime: freshnessLifetime(headers, {
       responseTime: timing.responseTime,
       status,
-      cacheControl,
+      cacheControl: effective,
     }),
     cacheControl,
     etag: headers.get("etag"),
     lastModified: headers.get("last-modified"),
+    date: headers.get("date"),
     vary,
     size,
   };
@@ -99,7 +109,10 @@ export function storeEntry(
   );
 }
 
-/** The entry after a 304: its headers updated with those of the 304, its clock restarted. */
+/**
+ * The entry after a 304 (or a 200 to a HEAD): its fields updated with those of the new response
+ * (all but `Content-Length`, RFC 9111 §3.2), its clock restarted.
+ */
 export function refreshEntry(
   entry: StoredResponse,
   request: Headers,

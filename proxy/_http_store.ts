@@ -3,7 +3,7 @@
  * purge or an invalidation removes every `Vary` variant of it.
  * @module
  */
-import { secondaryKey } from "./http_cache_policy.ts";
+import { type HeaderSource, secondaryKey } from "./http_cache_policy.ts";
 import { LruCache } from "./lru_cache.ts";
 import type { StoredResponse } from "./_http_entry.ts";
 
@@ -51,7 +51,7 @@ export class HttpStore {
   }
 
   /** The key a request for `target` with `headers` looks up. */
-  keyFor(target: string, headers: Headers): string {
+  keyFor(target: string, headers: HeaderSource): string {
     const names = this.#varyOf.get(target);
     return names === undefined || names.length === 0
       ? target

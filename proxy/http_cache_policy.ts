@@ -4,7 +4,14 @@
  * conditional-request checks. No I/O and no clock: every time is passed in, in ms.
  * @module
  */
-import { type CacheControl, parseCacheControl } from "./cache_control.ts";
+import {
+  type CacheControl,
+  parseCacheControl,
+  parseTargetedCacheControl,
+} from "./cache_control.ts";
+import { parseHttpDate } from "./http_date.ts";
+
+export { parseHttpDate } from "./http_date.ts";
 
 /** Anything with `get(name)`, such as `Headers`. */
 export interface HeaderSource {
@@ -26,28 +33,40 @@ const HEURISTIC_STATUSES = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410,
 /** Longest heuristic lifetime: one day. */
 const HEURISTIC_CAP = 86_400_000;
 
+/** The directives a shared cache follows for a response, and where they came from. */
+export interface EffectiveCacheControl {
+  /** The directives. */
+  readonly cacheControl: CacheControl;
+  /** They came from `CDN-Cache-Control`, so `Cache-Control` and `Expires` are ignored. */
+  readonly targeted: boolean;
+}
+
 /**
- * Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) to ms since the epoch; `undefined` when
- * missing or invalid.
+ * The directives a cache obeys for a response: a valid, non-empty `CDN-Cache-Control` (RFC 9213,
+ * shared caches only) wins over `Cache-Control` and `Expires`; else `Cache-Control`.
  *
- * @example A date and a bad one
+ * @example CDN-Cache-Control takes precedence
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseHttpDate } from "./http_cache_policy.ts";
- * assert.equal(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777000);
- * assert.equal(parseHttpDate("0"), undefined);
+ * import { effectiveCacheControl } from "./http_cache_policy.ts";
+ * const headers = new Headers({ "cache-control": "max-age=3600", "cdn-cache-control": "max-age=1" });
+ * assert.equal(effectiveCacheControl(headers).cacheControl.maxAge, 1);
+ * assert.equal(effectiveCacheControl(headers, false).cacheControl.maxAge, 3600);
  * ```
  */
-export function parseHttpDate(value: string | null | undefined): number | undefined {
-  if (!value || !/[a-z]{3}/i.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+export function effectiveCacheControl(headers: HeaderSource, shared = true): EffectiveCacheControl {
+  const targeted = shared ? parseTargetedCacheControl(headers.get("cdn-cache-control")) : undefined;
+  return targeted !== undefined
+    ? { cacheControl: targeted, targeted: true }
+    : { cacheControl: parseCacheControl(headers.get("cache-control")), targeted: false };
 }
 
 /**
  * How long a response stays fresh, in ms (RFC 9111 §4.2.1): `s-maxage` (shared caches), else
  * `max-age`, else `Expires` minus `Date`, else 10% of the time since `Last-Modified` (at most a
- * day) for statuses cacheable by default, else 0. An invalid `Expires` means already expired.
+ * day) for statuses cacheable by default or `public` responses, else 0. An invalid `Expires` (any
+ * form but the three HTTP dates) means already expired. A valid `CDN-Cache-Control` replaces
+ * `Cache-Control` and `Expires` in a shared cache.
  *
  * @example s-maxage wins over max-age in a shared cache
  * ```ts
@@ -72,21 +91,26 @@ export function freshnessLifetime(
     readonly status?: number;
     /** A shared cache (obeys `s-maxage`). @default true */
     readonly shared?: boolean;
-    /** The parsed `Cache-Control`, when the caller has it. @default parsed from `headers` */
-    readonly cacheControl?: CacheControl;
+    /** The directives, when the caller has them. @default {@link effectiveCacheControl} of `headers` */
+    readonly cacheControl?: EffectiveCacheControl;
   },
 ): number {
-  const cc = options.cacheControl ?? parseCacheControl(headers.get("cache-control"));
-  if ((options.shared ?? true) && cc.sMaxAge !== undefined) return cc.sMaxAge * 1000;
+  const shared = options.shared ?? true;
+  const { cacheControl: cc, targeted } = options.cacheControl ??
+    effectiveCacheControl(headers, shared);
+  if (shared && cc.sMaxAge !== undefined) return cc.sMaxAge * 1000;
   if (cc.maxAge !== undefined) return cc.maxAge * 1000;
-  const date = parseHttpDate(headers.get("date")) ?? options.responseTime;
-  const expiresHeader = headers.get("expires");
+  const now = { now: options.responseTime };
+  const date = parseHttpDate(headers.get("date"), now) ?? options.responseTime;
+  const expiresHeader = targeted ? null : headers.get("expires");
   if (expiresHeader !== null) {
-    const expires = parseHttpDate(expiresHeader);
+    const expires = parseHttpDate(expiresHeader, now);
     return expires === undefined ? 0 : Math.max(0, expires - date);
   }
-  const lastModified = parseHttpDate(headers.get("last-modified"));
-  if (lastModified !== undefined && HEURISTIC_STATUSES.has(options.status ?? 200)) {
+  const lastModified = parseHttpDate(headers.get("last-modified"), now);
+  if (
+    lastModified !== undefined && (HEURISTIC_STATUSES.has(options.status ?? 200) || cc.public)
+  ) {
     return Math.min(HEURISTIC_CAP, Math.max(0, (date - lastModified) / 10));
   }
   return 0;
@@ -95,6 +119,8 @@ export function freshnessLifetime(
 /**
  * The age a response had when it arrived, in ms (RFC 9111 §4.2.3 `corrected_initial_age`): the
  * larger of the apparent age (`responseTime - Date`) and the `Age` header plus the response delay.
+ * An `Age` with a list value (`7200, 0`, or two field lines) counts by its first member; one that
+ * is not a non-negative integer counts as 0.
  *
  * @example An Age header plus the time the request took
  * ```ts
@@ -105,9 +131,10 @@ export function freshnessLifetime(
  * ```
  */
 export function initialAge(headers: HeaderSource, timing: ResponseTiming): number {
-  const ageText = headers.get("age")?.trim();
+  const ageText = headers.get("age")?.split(",")[0].trim();
   const ageValue = ageText && /^\d+$/.test(ageText) ? Math.min(Number(ageText), 2 ** 31) * 1000 : 0;
-  const dateValue = parseHttpDate(headers.get("date")) ?? timing.responseTime;
+  const dateValue = parseHttpDate(headers.get("date"), { now: timing.responseTime }) ??
+    timing.responseTime;
   const apparentAge = Math.max(0, timing.responseTime - dateValue);
   const responseDelay = Math.max(0, timing.responseTime - timing.requestTime);
   return Math.max(apparentAge, ageValue + responseDelay);
@@ -131,10 +158,11 @@ export function currentAge(headers: HeaderSource, timing: ResponseTiming, now: n
 
 /**
  * Whether a shared cache may store the response to a request (RFC 9111 §3): a GET, a final
- * status other than 206 and 304, no `no-store` on either side, not `private`, not `Vary: *`, an
- * `Authorization` request only when the response allows it (`public`, `s-maxage`,
- * `must-revalidate`), a `Set-Cookie` response only when `public`, and explicit freshness,
- * `public`, or a status cacheable by default.
+ * status it understands (200-599) other than 206 and 304, no `no-store` on either side, not
+ * `private`, not `Vary: *`, an `Authorization` request only when the response allows it
+ * (`public`, `s-maxage`, `must-revalidate`), a `Set-Cookie` response only when `cacheCookies`, and
+ * explicit freshness, `public`, or a status cacheable by default. The response's directives are
+ * those of {@link effectiveCacheControl} (`CDN-Cache-Control` first).
  *
  * @example private and no-store are not stored
  * ```ts
@@ -150,21 +178,25 @@ export function currentAge(headers: HeaderSource, timing: ResponseTiming, now: n
 export function isStorable(
   request: { readonly method: string; readonly headers: HeaderSource },
   response: { readonly status: number; readonly headers: HeaderSource },
+  options: {
+    /** Store responses that set cookies (a shared cache would hand one user's cookie to all). @default false */
+    readonly cacheCookies?: boolean;
+  } = {},
 ): boolean {
   if (request.method !== "GET") return false;
   const { status, headers } = response;
-  if (status < 200 || status === 206 || status === 304) return false;
+  if (status < 200 || status > 599 || status === 206 || status === 304) return false;
   if (parseCacheControl(request.headers.get("cache-control")).noStore) return false;
-  const cc = parseCacheControl(headers.get("cache-control"));
+  const { cacheControl: cc, targeted } = effectiveCacheControl(headers);
   if (cc.noStore || cc.private) return false;
   if (varyNames(headers) === "*") return false;
   if (
     request.headers.get("authorization") !== null &&
     !(cc.public || cc.sMaxAge !== undefined || cc.mustRevalidate)
   ) return false;
-  if (headers.get("set-cookie") !== null && !cc.public) return false;
+  if (headers.get("set-cookie") !== null && !options.cacheCookies) return false;
   const explicit = cc.maxAge !== undefined || cc.sMaxAge !== undefined ||
-    headers.get("expires") !== null;
+    (!targeted && headers.get("expires") !== null);
   return explicit || cc.public || HEURISTIC_STATUSES.has(status);
 }
 
@@ -193,6 +225,11 @@ export function varyNames(headers: HeaderSource): string[] | "*" {
   return [...names].sort();
 }
 
+/** A field value with the whitespace around list members and runs of spaces removed. */
+function normalise(value: string): string {
+  return value.split(",").map((member) => member.replace(/\s+/g, " ").trim()).join(",");
+}
+
 /**
  * The secondary cache key of a request for a response that varies on `names`: the request's
  * values of those headers, whitespace-normalised. Equal keys may share one stored response.
@@ -211,7 +248,7 @@ export function secondaryKey(names: readonly string[], request: HeaderSource): s
   let key = "";
   for (const name of names) {
     const value = request.get(name);
-    key += `\n${name}:${value === null ? "\u0000" : value.replace(/\s+/g, " ").trim()}`;
+    key += `\n${name}:${value === null ? "\u0000" : normalise(value)}`;
   }
   return key;
 }
@@ -237,8 +274,8 @@ export function ifNoneMatchHits(ifNoneMatch: string, etag: string): boolean {
 }
 
 /**
- * Whether a response with `Last-Modified: lastModified` is unmodified since an
- * `If-Modified-Since` date; `false` when either date is invalid.
+ * Whether a response with `Last-Modified: lastModified` (or, lacking one, the `Date` of a stored
+ * response) is unmodified since an `If-Modified-Since` date; `false` when either date is invalid.
  *
  * @example Same date
  * ```ts

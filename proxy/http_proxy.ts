@@ -1,37 +1,54 @@
 /**
  * A reverse caching proxy for HTTP, built on Hono: it stands in front of one origin and keeps a
- * shared cache that follows RFC 9111.
+ * shared cache that follows RFC 9111 (and RFC 9110's date and field rules, RFC 9213, RFC 5861).
  *
- * - Freshness from `s-maxage` (wins), `max-age`, `Expires`; `no-store` and `private` responses
- *   are never stored; `no-cache` responses are stored and revalidated before every use.
+ * - Freshness from `CDN-Cache-Control` (RFC 9213: when valid it replaces `Cache-Control` and
+ *   `Expires`), else `s-maxage` (wins), `max-age`, `Expires` (an IMF-fixdate, RFC 850 or asctime
+ *   date; anything else means already stale), else heuristics from `Last-Modified`; `no-store`
+ *   and `private` responses are never stored; `no-cache` responses are stored and revalidated
+ *   before every use; `Age` with a list value counts by its first member.
  * - Revalidation with `If-None-Match`/`If-Modified-Since`: a 304 from the origin refreshes the
- *   entry and the client gets the stored 200 with `X-Cache: REVALIDATED`.
+ *   entry (every field but `Content-Length`, ETag and Content-Type included) and the client gets
+ *   the stored 200 with `X-Cache: REVALIDATED` (or a 304 when its own validator matches).
+ * - A miss forwards the client's conditionals; the origin's 304 goes back to the client.
+ * - `stale-while-revalidate=N`: a stale entry inside the window is served (`X-Cache: STALE`)
+ *   while one background fetch refreshes it. Request `max-stale` and `min-fresh` are honoured.
+ * - HEAD is answered from a stored GET when fresh, else written through to the origin as HEAD;
+ *   its 200 or 304 refreshes the stored GET's fields when the validators match.
+ * - A `Range` (one byte range) is served from a complete stored response: 206 with
+ *   `Content-Range`, or 416 when unsatisfiable; a miss with `Range` passes through.
  * - `Vary` selects a variant by the request's headers (`Vary: *` is not stored).
  * - Every response carries `Age` and `X-Cache: HIT | MISS | STALE | REVALIDATED`.
- * - The cache is bounded by total bytes, least recently used first out.
+ * - The cache is bounded by total bytes, least recently used first out, and by the largest
+ *   object it stores; bodies it does not store are streamed, never read whole first.
+ * - Responses with `Set-Cookie` are not stored unless `cacheCookies`.
  * - stale-if-error: when the origin is unreachable or answers 5xx, a stale copy is served
  *   (`X-Cache: STALE`) inside the window of its `stale-if-error=N` directive, the request's, or
  *   the configured default; unreachable with no usable copy gives 502 with JSON
  *   `{error, url}`; a 5xx with no usable copy is relayed as it came.
- * - Purge: `PURGE /path?query` removes every variant of that URL and answers `{purged, url}`.
- * - POST, PUT, DELETE and PATCH (and any other method) pass through; a non-error answer to an
- *   unsafe method invalidates the URL and its `Location`/`Content-Location` on the same host.
+ * - Purge: `PURGE /path?query` removes every variant of that URL and answers `{purged, url}`;
+ *   allowed with `Authorization: Bearer <purgeToken>`, or from a loopback client when no token
+ *   is configured; anyone else gets 403.
+ * - Every other method passes through; a non-error answer to a method not known to be safe
+ *   (anything but GET, HEAD, OPTIONS, TRACE) invalidates the URL and its same-origin
+ *   `Location`/`Content-Location`. Statuses outside 200-599 pass through as they came.
  * - Concurrent misses (and revalidations) of one variant share one origin fetch when the answer
  *   may be stored; an answer that may not be stored is never shared, each waiter fetches its own.
- * - Requests with `Authorization`, `Range` or `Cache-Control: no-store` bypass the cache.
+ * - Requests with `Authorization` or `Cache-Control: no-store` bypass the cache.
  *
  * Time comes from the `now` option (ms since the epoch), so tests can move the clock.
  * @module
  */
 import { Hono } from "hono";
 import { type CacheControl, parseCacheControl } from "./cache_control.ts";
-import { Coalescer } from "./coalescer.ts";
-import { secondaryKey } from "./http_cache_policy.ts";
-import type { HttpProxy, HttpProxyOptions, XCache } from "./http_proxy_types.ts";
+import type { HttpProxy, HttpProxyOptions, ProxyRequestInfo, XCache } from "./http_proxy_types.ts";
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
+import { purgeAllowed, reuseOf } from "./_http_reuse.ts";
+import { Flights, type Probe } from "./_http_flights.ts";
 import { targetOf } from "./_http_headers.ts";
-import { fill, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
-import { EntryResponder, json, labelled, labelOf } from "./_http_respond.ts";
+import { headThrough, type OriginSide, type Outcome, passThrough } from "./_http_origin.ts";
+import { createHttp1Client, type OriginHooks } from "./http1_client.ts";
+import { EntryResponder, json, labelled, labelOf, NULL_BODY } from "./_http_respond.ts";
 import { HttpStore } from "./_http_store.ts";
 
 export type {
@@ -39,23 +56,23 @@ export type {
   HttpProxy,
   HttpProxyOptions,
   HttpProxyStats,
+  ProxyRequestInfo,
   RequestLog,
   XCache,
 } from "./http_proxy_types.ts";
 
-/** What a cache lookup found. */
-interface Probe {
-  /** The request must not use the cache (no-store, Authorization, Range). */
-  readonly bypass: boolean;
-  readonly key: string;
-  readonly requestCc: CacheControl;
-  readonly entry?: StoredResponse;
-  /** The response, when a fresh entry answers the request. */
-  readonly hit?: Response;
-}
-
 const NO_DIRECTIVES: CacheControl = parseCacheControl(null);
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+/** Request fields that make a GET more than a plain lookup (the full path handles them). */
+const PLAIN_HIT_EXCLUDES = [
+  "authorization",
+  "cache-control",
+  "pragma",
+  "range",
+  "if-none-match",
+  "if-modified-since",
+];
 
 /**
  * Creates a caching proxy in front of `origin` (a base URL; the request's path and query are
@@ -97,8 +114,10 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
   }
   const originBase = base.origin + base.pathname.replace(/\/$/, "");
   const now = options.now;
-  const originFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const originFetch = options.fetch ?? createHttp1Client();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxObjectBytes = Math.min(options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, maxBytes);
+  const purgeToken = options.purgeToken;
   const defaultStaleIfError = options.staleIfError ?? 0;
   const emit = options.onEvent ?? (() => {});
   const onRequest = options.onRequest;
@@ -118,7 +137,6 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     onEvict: (entry) => emit({ type: "evict", url: entry.target }),
   });
   const responder = new EntryResponder();
-  const flights = new Coalescer<Outcome>();
   const serve = (request: Request, entry: StoredResponse, cache: XCache): Response =>
     responder.respond(request, entry, cache, now());
 
@@ -126,7 +144,8 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     originBase,
     originFetch,
     now,
-    maxBytes,
+    maxObjectBytes,
+    cacheCookies: options.cacheCookies ?? false,
     defaultStaleIfError,
     emit,
     counts,
@@ -140,70 +159,66 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       case "stale":
         return labelled(serve(request, outcome.entry, "STALE"), "STALE");
       case "response":
+      case "streamed":
         return outcome.response;
       case "error":
         return json(502, { error: outcome.message, url: target });
     }
   };
 
-  /** Looks a GET or HEAD up: a fresh hit is answered at once. */
+  const flights = new Flights(side, answer);
+
+  /** Looks a GET or HEAD up: a fresh hit (or an allowed stale one) is answered at once. */
   const probe = (request: Request, target: string): Probe => {
     const headers = request.headers;
     const ccHeader = headers.get("cache-control");
     const requestCc = ccHeader === null ? NO_DIRECTIVES : parseCacheControl(ccHeader);
-    if (requestCc.noStore || headers.has("authorization") || headers.has("range")) {
+    if (requestCc.noStore || headers.has("authorization")) {
       return { bypass: true, key: target, requestCc };
     }
     const key = store.keyFor(target, headers);
     const entry = store.get(key);
     if (entry === undefined) return { bypass: false, key, requestCc };
-    const noCache = requestCc.noCache || requestCc.maxAge === 0 ||
-      (ccHeader === null && /no-cache/i.test(headers.get("pragma") ?? ""));
-    const age = ageOf(entry, now());
-    const fresh = age < entry.lifetime &&
-      (requestCc.maxAge === undefined || age < requestCc.maxAge * 1000);
-    if (fresh && !noCache && !entry.cacheControl.noCache) {
-      return { bypass: false, key, requestCc, entry, hit: serve(request, entry, "HIT") };
-    }
-    return { bypass: false, key, requestCc, entry };
+    const pragmaNoCache = ccHeader === null && /no-cache/i.test(headers.get("pragma") ?? "");
+    const use = reuseOf(entry, requestCc, pragmaNoCache, now());
+    if (use === "validate") return { bypass: false, key, requestCc, entry };
+    const cache = use === "fresh" ? "HIT" : "STALE";
+    return {
+      bypass: false,
+      key,
+      requestCc,
+      entry,
+      hit: serve(request, entry, cache),
+      cache,
+      revalidate: use === "stale-while-revalidate",
+    };
   };
 
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
-  const lookup = (request: Request, target: string): Response | Promise<Response> => {
+  const lookup = (
+    request: Request,
+    target: string,
+    hooks: OriginHooks | undefined,
+  ): Response | Promise<Response> => {
     const found = probe(request, target);
-    if (found.bypass) return passThrough(side, request, target);
-    if (found.hit !== undefined) return labelled(found.hit, "HIT");
+    if (found.bypass) return passThrough(side, request, target, hooks);
+    if (found.hit !== undefined) {
+      if (found.revalidate) flights.refresh(request, target, found);
+      return labelled(found.hit, found.cache ?? "HIT");
+    }
     if (found.requestCc.onlyIfCached) {
       return json(504, {
         error: "Cannot answer from the cache: nothing fresh is stored",
         url: target,
       });
     }
-    return miss(request, target, found.key, found.entry, found.requestCc);
-  };
-
-  const miss = async (
-    request: Request,
-    target: string,
-    key: string,
-    entry: StoredResponse | undefined,
-    requestCc: CacheControl,
-  ): Promise<Response> => {
-    if (flights.has(key)) {
-      counts.coalesced++;
-      emit({ type: "coalesce", url: target });
+    if (request.method === "HEAD") {
+      return headThrough(side, request, target, found.entry, found.requestCc, hooks).then((
+        outcome,
+      ) => answer(request, target, outcome));
     }
-    const { value, shared } = await flights.run(
-      key,
-      () => fill(side, request, target, entry, requestCc),
-    );
-    if (!shared || value.kind === "error") return answer(request, target, value);
-    if (value.kind !== "response") {
-      const variant = target + secondaryKey(value.entry.vary, request.headers);
-      if (variant === value.entry.key) return answer(request, target, value);
-    }
-    // The shared answer may not be reused for this request: fetch one of its own.
-    return answer(request, target, await fill(side, request, target, undefined, requestCc));
+    if (request.headers.has("range")) return passThrough(side, request, target, hooks);
+    return flights.miss(request, target, found, hooks);
   };
 
   const purge = (url: string): number => {
@@ -237,9 +252,14 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     return response;
   };
 
-  const handle = (request: Request): Response | Promise<Response> => {
+  const handle = (
+    request: Request,
+    info: ProxyRequestInfo | undefined,
+  ): Response | Promise<Response> => {
     const started = now();
     const target = targetOf(request.url);
+    const interim = info?.interim;
+    const hooks = interim === undefined ? undefined : { onInterim: interim };
     let response: Response | Promise<Response>;
     if (target === undefined) {
       response = json(400, {
@@ -247,11 +267,18 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
         url: request.url,
       });
     } else if (request.method === "GET" || request.method === "HEAD") {
-      response = lookup(request, target);
+      response = lookup(request, target, hooks);
     } else if (request.method === "PURGE") {
-      response = json(200, { purged: purge(target), url: target });
+      response = purgeAllowed(request, info, purgeToken)
+        ? json(200, { purged: purge(target), url: target })
+        : json(403, {
+          error: purgeToken === undefined
+            ? "Cannot purge: only loopback clients may purge when no purge token is configured"
+            : "Cannot purge: send Authorization: Bearer <the proxy's purge token>",
+          url: target,
+        });
     } else {
-      response = passThrough(side, request, target);
+      response = passThrough(side, request, target, hooks);
     }
     const at = target ?? request.url;
     return response instanceof Promise
@@ -259,8 +286,8 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       : finish(request, at, response, started);
   };
 
-  const app = new Hono();
-  app.all("*", (c) => handle(c.req.raw));
+  const app = new Hono<{ Bindings: ProxyRequestInfo }>();
+  app.all("*", (c) => handle(c.req.raw, c.env));
   app.onError((error, c) =>
     json(500, {
       error: `Cannot proxy the request: ${error.message}`,
@@ -270,13 +297,14 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
 
   // The hit path answers before Hono's routing (as Varnish looks a request up before anything
   // else); misses, revalidations, purges and pass-through go through the Hono app.
-  const fetch = (request: Request): Response | Promise<Response> => {
+  const fetch = (request: Request, info?: ProxyRequestInfo): Response | Promise<Response> => {
     const method = request.method;
     if ((method === "GET" || method === "HEAD") && store.size > 0) {
       const started = onRequest === undefined ? 0 : now();
       const target = targetOf(request.url);
       if (target !== undefined) {
-        const hit = probe(request, target).hit;
+        const found = probe(request, target);
+        const hit = found.cache === "HIT" ? found.hit : undefined;
         if (hit !== undefined) {
           counts.hits++;
           onRequest?.({
@@ -290,12 +318,33 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
         }
       }
     }
-    return app.fetch(request);
+    return app.fetch(request, info ?? {});
+  };
+
+  const hitBytes = (
+    head: { readonly method: string; readonly target: string; readonly version: string },
+    field: (name: string) => string | null,
+  ): Uint8Array | undefined => {
+    if (head.method !== "GET" || head.version !== "1.1" || store.size === 0) return undefined;
+    for (const name of PLAIN_HIT_EXCLUDES) if (field(name) !== null) return undefined;
+    const target = targetOf(head.target);
+    if (target === undefined) return undefined;
+    const entry = store.get(store.keyFor(target, { get: field }));
+    if (
+      entry === undefined || entry.cacheControl.noCache || entry.date === null ||
+      NULL_BODY.has(entry.status)
+    ) return undefined;
+    const age = ageOf(entry, now());
+    if (age >= entry.lifetime) return undefined;
+    counts.hits++;
+    onRequest?.({ method: "GET", url: target, status: entry.status, cache: "HIT", ms: 0 });
+    return responder.wire(entry, Math.floor(age / 1000));
   };
 
   return {
     app,
     fetch,
+    hitBytes,
     stats: () => ({
       ...counts,
       evictions: store.evictions,
@@ -303,5 +352,6 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       bytes: store.bytes,
     }),
     purge,
+    settled: () => flights.settled(),
   };
 }

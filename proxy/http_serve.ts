@@ -1,21 +1,29 @@
 /**
- * Serving an {@link HttpProxy} (or any Hono app's fetch handler) with `Deno.serve`, on
- * 127.0.0.1 unless told otherwise.
+ * Serving an {@link HttpProxy} on 127.0.0.1 (unless told otherwise) with the proxy's own bounded
+ * HTTP/1.1 listener (http1_server.ts): a connection cap, header and idle deadlines, head and body
+ * size caps, and cache hits written from prepared bytes.
  * @module
  */
-import type { HttpProxy } from "./http_proxy.ts";
+import type { ProxyRequestInfo } from "./http_proxy_types.ts";
 
-/** Options of {@link serveHttpProxy}. */
-export interface ServeHttpProxyOptions {
-  /** Address to listen on. @default "127.0.0.1" */
-  readonly hostname?: string;
-  /** Port to listen on; 0 picks a free one. @default 0 */
-  readonly port?: number;
-  /** Stops the server when aborted. @default none */
-  readonly signal?: AbortSignal;
-  /** Called once listening, with the bound address. @default nothing is printed */
-  readonly onListen?: (addr: Deno.NetAddr) => void;
+export type { ProxyRequestInfo } from "./http_proxy_types.ts";
+import {
+  type Http1FastPath,
+  type Http1Server,
+  type Http1ServerOptions,
+  serveHttp1,
+} from "./http1_server.ts";
+
+/** What {@link serveHttpProxy} needs of a proxy (an `HttpProxy` has both). */
+export interface ServableProxy {
+  /** Answers one request. */
+  fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response>;
+  /** Prepared bytes for a plain fresh hit. @default none: every request goes to `fetch` */
+  readonly hitBytes?: Http1FastPath;
 }
+
+/** Options of {@link serveHttpProxy}: those of the listener. */
+export type ServeHttpProxyOptions = Omit<Http1ServerOptions, "fastPath">;
 
 /**
  * Serves `proxy` over HTTP until the server is shut down or `signal` aborts.
@@ -35,13 +43,11 @@ export interface ServeHttpProxyOptions {
  * ```
  */
 export function serveHttpProxy(
-  proxy: Pick<HttpProxy, "fetch">,
+  proxy: ServableProxy,
   options: ServeHttpProxyOptions = {},
-): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
-    signal: options.signal,
-    onListen: options.onListen ?? (() => {}),
-  }, (request) => proxy.fetch(request));
+): Http1Server {
+  return serveHttp1(
+    (request, info) => proxy.fetch(request, { remoteAddr: info.remoteAddr, interim: info.interim }),
+    { ...options, fastPath: proxy.hitBytes },
+  );
 }

@@ -58,3 +58,32 @@ Deno.test("runProxy() runs the Zipf workload on real OS processes over TCP", asy
   assertEquals(run.withoutProxy.originRequests, 20);
   assertTrue(run.originRequests + run.hits <= 20, JSON.stringify(run));
 });
+
+Deno.test("runProxy() --serve --quiet logs no request lines and --purge-token guards PURGE", async () => {
+  const stop = new AbortController();
+  const lines: string[] = [];
+  const listening = Promise.withResolvers<{ proxy?: Deno.NetAddr }>();
+  const running = runProxy(
+    ["--serve", "--origin-demo", "--listen", "127.0.0.1:0", "--quiet", "--purge-token", "t0k"],
+    { signal: stop.signal, log: (line) => lines.push(line), onListen: listening.resolve },
+  );
+  try {
+    const { proxy } = await listening.promise;
+    const base = `http://127.0.0.1:${proxy?.port}`;
+    await (await fetch(`${base}/fresh`)).text();
+    await (await fetch(`${base}/fresh`)).text();
+    const refused = await fetch(`${base}/fresh`, { method: "PURGE" });
+    assertEquals(refused.status, 403);
+    await refused.body?.cancel();
+    const purged = await fetch(`${base}/fresh`, {
+      method: "PURGE",
+      headers: { authorization: "Bearer t0k" },
+    });
+    assertEquals((await purged.json()).purged, 1);
+  } finally {
+    stop.abort();
+  }
+  assertEquals(await running, 0);
+  assertTrue(!lines.some((l) => /^GET \/fresh/.test(l)), lines.join("\n"));
+  assertTrue(lines.some((l) => l.startsWith("proxy: 1 hits")), lines.join("\n"));
+});

@@ -23,7 +23,9 @@ const T = Date.parse(DATE);
 
 Deno.test("parseCacheControl() reads directives case-insensitively, first occurrence winning", () => {
   const cc = parseCacheControl('Max-Age=5, max-age=9, PRIVATE, no-cache="a, b", stale-if-error=30');
-  assertEquals([cc.maxAge, cc.private, cc.noCache, cc.staleIfError], [5, true, true, 30]);
+  assertEquals([cc.maxAge, cc.private, cc.staleIfError], [5, true, 30]);
+  // The qualified form omits the listed fields; it does not force revalidation.
+  assertEquals([cc.noCache, cc.noCacheFields], [false, ["a", "b"]]);
   assertEquals(cc.noStore, false);
 });
 
@@ -88,7 +90,13 @@ Deno.test("isStorable() follows RFC 9111 §3 for a shared cache", () => {
     [isStorable(get, response(206, { "cache-control": "max-age=5" })), false],
     [isStorable(get, response(200, { vary: "*" })), false],
     [isStorable(get, response(200, { "set-cookie": "a=1" })), false],
-    [isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "public" })), true],
+    [isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "public" })), false],
+    [
+      isStorable(get, response(200, { "set-cookie": "a=1", "cache-control": "max-age=5" }), {
+        cacheCookies: true,
+      }),
+      true,
+    ],
     [isStorable({ method: "POST", headers: new Headers() }, response(200)), false],
     [
       isStorable({ method: "GET", headers: new Headers({ authorization: "x" }) }, response(200)),
@@ -143,4 +151,28 @@ Deno.test("Coalescer() shares a failure with every caller and runs again afterwa
   for (const call of calls) await assertRejects(() => call, RangeError, "origin down");
   assertEquals([runs, coalescer.inFlight], [1, 0]);
   assertEquals((await coalescer.run("k", () => Promise.resolve(7))).value, 7);
+});
+
+Deno.test("parseHttpDate() reads the three HTTP date forms only, with RFC 850's two-digit-year rule", () => {
+  const now = Date.UTC(2026, 0, 1);
+  assertEquals(
+    parseHttpDate("Thursday, 18-Aug-50 02:01:18 GMT", { now }),
+    Date.UTC(2050, 7, 18, 2, 1, 18),
+  );
+  // 2099 would be more than 50 years ahead: the most recent past year ending in 99.
+  assertEquals(parseHttpDate("Friday, 01-Jan-99 00:00:00 GMT", { now }), Date.UTC(1999, 0, 1));
+  assertEquals(parseHttpDate("Thu Aug 18 02:01:18 2050"), Date.UTC(2050, 7, 18, 2, 1, 18));
+  for (
+    const bad of [
+      "Thu, 18 Aug 2050 02:01:18 UTC",
+      "Thu, 18 Aug 50 02:01:18 GMT",
+      "Thu 18 Aug 2050 02:01:18 GMT",
+      "Thu, 18  Aug  2050 02:01:18 GMT",
+      "Thu, 18-Aug-2050 02:01:18 GMT",
+      "Thu, 18 Aug 2050 02.01.18 GMT",
+      "Thu, 18 Aug 2050 2:01:18 GMT",
+      "Thu, 31 Feb 2050 02:01:18 GMT",
+      "2050-08-18T02:01:18Z",
+    ]
+  ) assertEquals(parseHttpDate(bad), undefined, bad);
 });
