@@ -301,6 +301,48 @@ Deno.test("Simulator: frames a receiver held out of order when its machine resta
   assertTrue(at(3) - at(2) <= 20, `2 at ${at(2)} ms, 3 at ${at(3)} ms`);
 });
 
+/**
+ * A server on m1 that counts its executions across lives and answers 20 ms after a request
+ * (so that its machine's own ack leaves first); m1 -> m2 is cut from 4 ms until `cutUntil`, and
+ * m1 crashes at 40 ms and restarts at 60 ms. Returns the executions, the client's reply and the
+ * request's retransmissions.
+ */
+async function answeredThenCrash(cutUntil: number) {
+  const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 5 } });
+  let executions = 0;
+  sim.machine("m1.lab").spawn("kv", async (ctx) => {
+    for (;;) {
+      const request = await ctx.receive();
+      executions++;
+      await ctx.sleep(20);
+      await ctx.reply(request, `done by life ${executions}`);
+    }
+  });
+  sim.partition(["m1.lab"], ["m2.lab"], { at: 4, until: cutUntil, oneWay: true });
+  sim.crash("m1.lab", { at: 40, restartAt: 60 });
+  let reply = "";
+  sim.machine("m2.lab").spawn("client", async (ctx) => {
+    reply = (await ctx.request<string>("kv@m1.lab", "work", { timeout: 5000 })).body;
+  });
+  await sim.run();
+  const resent = sim.trace.events.filter((e) =>
+    e.ev === "retransmit" && e.id === "client@m2.lab#1.1"
+  );
+  return { executions, reply, resent: resent.length };
+}
+
+Deno.test("reliable channel: a request whose reply arrived is never delivered again to its restarted receiver", async () => {
+  // The ack m1 sends when the request arrives (at 5 ms) is lost; the reply (25 ms) gets through
+  // and carries the cumulative ack, so the request is settled before m1 crashes.
+  assertEquals(await answeredThenCrash(10), { executions: 1, reply: "done by life 1", resent: 0 });
+});
+
+Deno.test("reliable channel: a request whose ack and reply were both lost is executed again after the receiver restarts", async () => {
+  // At least once across a receiver crash: nothing told the client's machine that the request
+  // arrived, so it resends it, and m1's new life, which remembers nothing, runs it again.
+  assertEquals(await answeredThenCrash(100), { executions: 2, reply: "done by life 2", resent: 1 });
+});
+
 Deno.test("ReliableReceiver.accept() delivers in order, buffers gaps and suppresses duplicates", () => {
   const receiver = new ReliableReceiver();
   const bodies = (f: MessageFrame) => receiver.accept(f).deliver.map((e) => e.body);
