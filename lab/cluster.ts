@@ -155,7 +155,7 @@ export async function deployTcp(
     failure = error;
     alarm.resolve();
   };
-  /** Ctrl-C, heard by the lab or by one of its machines first: the run ends, every machine stops. */
+  /** Ctrl-C, heard by the lab or first by one of its machines: the run ends, all machines stop. */
   const interrupt = () => {
     if (failure !== undefined || interrupted !== undefined) return;
     interrupted = new InterruptedError(runTime());

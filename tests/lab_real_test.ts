@@ -44,9 +44,17 @@ function spawnInGroup(args: string[]): Deno.ChildProcess {
   }).spawn();
 }
 
-/** The pids of the direct children of process `pid` (Linux). */
+/**
+ * The pids of the direct children of process `pid` (Linux), read by `cat`: the test task's
+ * permissions let Deno run programs but not read /proc itself.
+ */
 async function childrenOf(pid: number): Promise<number[]> {
-  const text = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`);
+  const { success, stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/task/${pid}/children`],
+    stdout: "piped",
+  }).output();
+  assertTrue(success, `cannot list the children of process ${pid}`);
+  const text = new TextDecoder().decode(stdout);
   return text.trim().split(/\s+/).filter((p) => p !== "").map(Number);
 }
 
