@@ -35,12 +35,18 @@ export class Parked<T> {
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
 
-  /** Marks `proc` blocked and creates the promise it will wait on. */
+  #open = true;
+
+  /**
+   * Marks `proc` blocked and creates the promise it will wait on. A process that already waits
+   * on something else has code that may still run now: the runtime is told.
+   */
   constructor(proc: HostedProcess, runtime: Runtime) {
     if (proc.runnable) {
       proc.runnable = false;
       runtime.account(-1);
     }
+    if (++proc.waits > 1) runtime.stir?.();
     this.#proc = proc;
     this.#runtime = runtime;
     this.promise = new Promise<T>((resolve, reject) => {
@@ -62,6 +68,10 @@ export class Parked<T> {
   #wake(): boolean {
     const proc = this.#proc;
     if (!proc.alive) return false;
+    if (this.#open) {
+      this.#open = false;
+      proc.waits--;
+    }
     proc.dormant = false;
     if (!proc.runnable) {
       proc.runnable = true;
@@ -131,6 +141,8 @@ export class HostedProcess implements ProcessContext {
   alive = true;
   /** Set when the simulator's run returns, cleared when the runtime wakes the process. */
   dormant = false;
+  /** Waits started and not settled yet (more than one: the process runs several strands). */
+  waits = 0;
   readonly #host: ProcessHost;
   /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
   readonly now: () => number;
@@ -315,6 +327,7 @@ export class HostedProcess implements ProcessContext {
   /** See {@link ProcessContext.log}. */
   log(text: string): void {
     if (this.dormant) this.#host.dormantAct(this);
+    this.#acting();
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
   }
 
@@ -352,6 +365,17 @@ export class HostedProcess implements ProcessContext {
   #check(): void {
     if (!this.alive) throw new ProcessStoppedError(this.self);
     if (this.dormant) this.#host.dormantAct(this);
+    this.#acting();
+  }
+
+  /**
+   * The process acts: when it is counted as blocked, it started a wait it did not await
+   * (`ctx.request(...).then(...)`, one request of several) and goes on, and the runtime hears
+   * that its code still runs at this instant (else the simulator would take the next event, or
+   * end the run, while the process still had work now).
+   */
+  #acting(): void {
+    if (!this.runnable) this.#host.runtime.stir?.();
   }
 }
 

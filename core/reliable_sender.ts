@@ -86,7 +86,9 @@ export interface Expiry {
  * earliest one as soon as its ack comes back, but not when the original arrived after all. A
  * lost last frame, or a lost ack, leaves no such evidence: when no ack comes for two smoothed
  * round trips (at least half the minimum RTO), the last frame is sent again once as a
- * probe (TLP, RFC 8985 §7), without backing off; its ack reveals what is missing. When
+ * probe (TLP, RFC 8985 §7), without backing off or postponing the timeout; its ack reveals
+ * what is missing. A receiver that lost frames it had reported received (its machine restarted)
+ * is noticed from the next ack, and those frames go again (reneging, RFC 2018 §8). When
  * the channel has backed off at least twice and the peer answers without acknowledging anything
  * new, the earliest frame is sent again at once, once per expiry: the peer is reachable again.
  *
@@ -203,6 +205,7 @@ export class ReliableSender {
       this.#unacked.delete(seq);
     }
     if (retransmitted) sample = undefined;
+    const reneged = this.#reneged(ack);
     if (ack.sack !== undefined) sample = this.#selective(ack.sack, delivered, sample);
     if (sample !== undefined) this.#estimator.sample(now - sample.sentAt);
     for (const entry of delivered) this.#rack.delivered(entry, now, ack.rtx);
@@ -213,7 +216,7 @@ export class ReliableSender {
       this.#probeDeadline = undefined;
       this.#armProbe(now);
     }
-    const resend = detect ? this.#detectLost(now) : [];
+    const resend = detect || reneged ? this.#detectLost(now) : [];
     const earliest = this.#earliest();
     if (
       resend.length === 0 && settled.length === 0 && earliest !== undefined &&
@@ -241,9 +244,11 @@ export class ReliableSender {
       this.#probeDeadline = undefined;
       const last = this.#last();
       if (last !== undefined && this.#rtoDeadline !== undefined && now < this.#rtoDeadline) {
+        // The retransmission timeout stays where it was (as Linux arms it from the earliest
+        // frame): a probe after every new frame must not postpone it forever, or an earliest
+        // frame that probes cannot repair would never be sent again.
         this.#probing = true;
         resend.push(this.#again(last, now, "probe"));
-        this.#rtoDeadline = now + this.#estimator.rto;
       }
     }
     if (this.#rtoDeadline === undefined || now < this.#rtoDeadline) return { resend, gaveUp: [] };
@@ -268,6 +273,31 @@ export class ReliableSender {
     this.#rtoDeadline = now + this.#estimator.rto;
     if (earliest.lastSent < now) resend.unshift(this.#again(earliest, now, "timeout"));
     return { resend, gaveUp: [] };
+  }
+
+  /**
+   * Whether the receiver lost frames it had reported received (reneging, RFC 2018 §8: here, its
+   * machine restarted and the new incarnation holds nothing of the old one's buffer): the
+   * earliest outstanding frame was reported received, yet the cumulative ack stops right below
+   * it and the selective ack leaves it out. Then the reports that this ack does not repeat are
+   * forgotten, so that loss detection sends those frames again. (An ack that the network
+   * delayed past a later one looks the same; it costs a spurious retransmission at most.)
+   */
+  #reneged(ack: Acknowledgement): boolean {
+    const head = this.#earliest();
+    const sack = ack.sack ?? [];
+    if (head === undefined || !head.sacked || head.seq !== ack.seq + 1 || covers(sack, head.seq)) {
+      return false;
+    }
+    // The ack reports its lowest ranges only: above the last one it says nothing.
+    const limit = sack.length === 0 ? Infinity : sack[sack.length - 1][1];
+    for (const entry of this.#unacked.values()) {
+      if (entry.seq > limit) break;
+      if (!entry.sacked || covers(sack, entry.seq)) continue;
+      entry.sacked = false;
+      if (entry.attempts === 1) this.#marked--;
+    }
+    return true;
   }
 
   /** Marks the frames in the `sack` ranges received; returns the sample to take, if any. */
@@ -330,4 +360,13 @@ export class ReliableSender {
     for (const key of this.#unacked.keys()) return key;
     return fallback;
   }
+}
+
+/** Whether the sorted `ranges` include `seq`. */
+function covers(ranges: readonly (readonly [number, number])[], seq: number): boolean {
+  for (const [first, last] of ranges) {
+    if (seq < first) return false;
+    if (seq <= last) return true;
+  }
+  return false;
 }

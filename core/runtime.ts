@@ -27,4 +27,11 @@ export interface Runtime {
    * runnable; a real host ignores it.
    */
   account(delta: number): void;
+  /**
+   * Scheduling hook: code of a process may still run at this instant although the process is
+   * counted as blocked, because it waits on several things at once (one of them may have resumed
+   * its other code) or it acted after it started a wait it did not await. The simulator then lets
+   * the instant's microtasks run a while longer before it moves time on; a real host needs none.
+   */
+  stir?(): void;
 }

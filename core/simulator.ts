@@ -40,6 +40,13 @@ interface Partition {
  */
 const QUIET_TICKS = 256;
 
+/**
+ * Quiet microtask turns the simulator still waits, once every process is counted as blocked,
+ * when one of them was stirred: it waits on several things at once, or acted after it started a
+ * wait it did not await. Its other strands, resumed by its own promises, act within this window.
+ */
+const TAIL_TICKS = 32;
+
 /** Latency of a frame to or from an exempt machine, in ms. */
 const EXEMPT_LATENCY = 1;
 
@@ -98,7 +105,8 @@ export class Simulator implements Network {
   #now = 0;
   #seq = 0;
   #running = 0;
-  #forced = false;
+  /** Code of a process counted as blocked may still run at this instant (see Runtime.stir). */
+  #stirred = false;
   #cancelled = 0;
   #activity = 0;
   #inRun = false;
@@ -297,20 +305,20 @@ export class Simulator implements Network {
     const heap = this.#heap;
     let events = 0;
     for (;;) {
-      if (this.#running > 0) await this.#settle();
+      if (this.#running > 0 || this.#stirred) await this.#settle();
       if (this.#failure !== undefined) throw this.#failure;
       const next = heap.peek();
+      // Before the run returns, a process taken as blocked may still be on its way to its next
+      // action (it would then act after run() returned): give it a quiet window first.
       if (next === undefined) {
-        // A process taken as blocked may still be on its way to its next action: give it a
-        // quiet window before calling the system quiescent.
-        if (this.#forced && await this.#stirs()) continue;
+        if (await this.#stirs()) continue;
         return { time: this.#now, events, quiescent: true };
       }
-      if (next.t > until) {
-        this.#now = until;
+      if (next.t > until || events >= maxEvents) {
+        if (await this.#stirs()) continue;
+        if (next.t > until) this.#now = until;
         return { time: this.#now, events, quiescent: false };
       }
-      if (events >= maxEvents) return { time: this.#now, events, quiescent: false };
       heap.pop();
       if (next.cancelled) {
         this.#cancelled--;
@@ -460,31 +468,35 @@ export class Simulator implements Network {
 
   /** Whether any process acts within a quiet window of microtask turns. */
   async #stirs(): Promise<boolean> {
-    const seen = this.#activity;
+    const seen = this.#activity, size = this.#heap.size;
     for (let i = 0; i < QUIET_TICKS; i++) {
       await null;
       if (this.#failure !== undefined) return true;
-      if (this.#activity !== seen || this.#heap.size > 0) return true;
+      if (this.#activity !== seen || this.#heap.size !== size || this.#running > 0) return true;
     }
-    this.#forced = false;
     return false;
   }
 
   /** Lets runnable processes run (microtasks) until every one of them blocks again. */
   async #settle(): Promise<void> {
     let quiet = 0, seen = this.#activity;
-    while (this.#running > 0 && this.#failure === undefined) {
+    while (this.#failure === undefined) {
+      if (this.#running === 0) {
+        // Every process is counted as blocked; one that was stirred may still have code to run
+        // now: give it a short quiet window (any act starts the window again).
+        if (!this.#stirred || quiet >= TAIL_TICKS) break;
+      }
       await null;
       if (this.#activity !== seen) {
         seen = this.#activity;
         quiet = 0;
-      } else if (++quiet > QUIET_TICKS) {
-        this.#forced = true;
+      } else if (++quiet > QUIET_TICKS && this.#running > 0) {
         // Woken processes that made no move for a while wait on something else: take them as blocked.
         for (const machine of this.#machines.values()) machine.forceIdle();
         this.#running = 0;
       }
     }
+    this.#stirred = false;
   }
 
   #runtimeFor(name: string): Runtime {
@@ -510,6 +522,10 @@ export class Simulator implements Network {
       },
       account: (delta: number): void => {
         this.#running += delta;
+        this.#activity++;
+      },
+      stir: (): void => {
+        this.#stirred = true;
         this.#activity++;
       },
     };

@@ -37,6 +37,12 @@ const PERMISSIONS = [
 const encoder = new TextEncoder();
 /** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
 const ORDER_PATIENCE = 2000;
+/**
+ * Longest the lab waits on its machines at the end of a run, in ms: for their counters, for a
+ * machine to stop when told to (then it is killed), for a killed one to be gone. A machine that
+ * hangs must never keep the lab (and Ctrl-C) from ending.
+ */
+const STOP_WAIT = 3000;
 
 interface NodeProcess {
   readonly spec: MachineSpec;
@@ -49,6 +55,21 @@ interface NodeProcess {
   statsWaiter?: PromiseWithResolvers<void>;
   exited: Promise<void>;
   stopping: boolean;
+  /** Its OS process has exited: no line will come from it any more. */
+  gone: boolean;
+}
+
+/** Waits for `promise` at most `ms` ms; `undefined` when the time ran out first. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Drops the failure to write to a node whose standard input is already closed. */
@@ -118,6 +139,10 @@ export async function deployTcp(
     order.push(CONTROL_MACHINE, { t: fromStart(wallClock() - origin), ...event } as TraceEvent);
   const directory = new Map<string, string>();
   const nodes = new Map<string, NodeProcess>();
+  /** Every machine process started and not exited yet, spares still starting included. */
+  const children = new Set<Deno.ChildProcess>();
+  /** Set once the lab stops every machine: an exit from then on is expected. */
+  let stoppingAll = false;
   let launched = 0;
   /** Resolves when the run must end early: a failure or Ctrl-C. */
   const alarm = Promise.withResolvers<void>();
@@ -128,6 +153,13 @@ export async function deployTcp(
   const fail = (error: Error) => {
     if (failure !== undefined || interrupted !== undefined) return;
     failure = error;
+    alarm.resolve();
+  };
+  /** Ctrl-C, heard by the lab or first by one of its machines: the run ends, all machines stop. */
+  const interrupt = () => {
+    if (failure !== undefined || interrupted !== undefined) return;
+    interrupted = new InterruptedError(runTime());
+    console.error("\narchlab: interrupted; stopping every machine (Ctrl-C again to force)");
     alarm.resolve();
   };
 
@@ -149,6 +181,7 @@ export async function deployTcp(
       // The key travels in the environment, not on the command line other users can read.
       env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
     }).spawn();
+    children.add(child);
     const ready = Promise.withResolvers<string>();
     const node: NodeProcess = {
       spec,
@@ -159,6 +192,7 @@ export async function deployTcp(
       stats: { frames: 0, bytes: 0, acks: 0 },
       exited: Promise.resolve(),
       stopping: false,
+      gone: false,
     };
     const handle = (line: NodeLine) => {
       switch (line.type) {
@@ -187,6 +221,11 @@ export async function deployTcp(
           node.stats = { frames: line.frames, bytes: line.bytes, acks: line.acks };
           node.statsWaiter?.resolve();
           break;
+        case "interrupted":
+          // Ctrl-C reached the machine (with the lab, or alone): it stops, so does the run.
+          node.stopping = true;
+          interrupt();
+          break;
       }
     };
     const reading = (async () => {
@@ -209,12 +248,14 @@ export async function deployTcp(
       }
     })();
     node.exited = Promise.all([reading, child.status]).then(([, status]) => {
+      node.gone = true;
+      children.delete(child);
       order.close(node.source);
       ready.reject(
         new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),
       );
       node.statsWaiter?.resolve();
-      if (!node.stopping && node.endpoint !== "") {
+      if (!node.stopping && !stoppingAll && node.endpoint !== "") {
         fail(
           new MachineProcessError({
             machine: spec.name,
@@ -293,20 +334,24 @@ export async function deployTcp(
   };
   for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
 
+  /** Kills every machine process, spares still starting included. */
   const killAll = () => {
-    for (const node of nodes.values()) {
-      node.stopping = true;
+    for (const node of nodes.values()) node.stopping = true;
+    for (const child of children) {
       try {
-        node.child.kill("SIGKILL");
+        child.kill("SIGKILL");
       } catch {
-        // Already gone.
+        // It exited meanwhile: nothing left to kill.
       }
     }
   };
   const stopAll = async () => {
+    stoppingAll = true;
     clearInterval(poller);
-    // Spares still starting join the others, to be stopped with them.
-    for (const spare of await Promise.allSettled(spares)) {
+    // Spares that become ready in time join the others, to be stopped with them; any still
+    // starting after that is killed below.
+    const ready = await within(Promise.allSettled(spares), STOP_WAIT) ?? [];
+    for (const spare of ready) {
       if (spare.status === "fulfilled") nodes.set(`${spare.value.source}`, spare.value);
     }
     for (const node of nodes.values()) {
@@ -315,12 +360,11 @@ export async function deployTcp(
       node.writer.close().catch(stdinClosed);
     }
     const exits = [...nodes.values()].map((n) => n.exited);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 3000));
-    await Promise.race([Promise.all(exits), timeout]);
-    clearTimeout(timer);
+    await within(Promise.all(exits), STOP_WAIT);
     killAll();
-    await Promise.all(exits);
+    // Killed processes are gone at once; their output pipes close with them (bounded all the
+    // same: a process a machine started could hold a pipe open).
+    await within(Promise.all(exits), STOP_WAIT);
     order.flush();
     await control.close();
   };
@@ -333,15 +377,15 @@ export async function deployTcp(
   broadcast();
   for (const node of nodes.values()) boot(node);
 
+  /** Ctrl-C the lab itself heard (its machines report theirs apart). */
+  let sigints = 0;
   const onSigint = () => {
-    if (interrupted !== undefined) {
+    if (++sigints > 1) {
       console.error("archlab: interrupted again; killing every machine now");
       killAll();
       Deno.exit(130);
     }
-    interrupted = new InterruptedError(runTime());
-    console.error("\narchlab: interrupted; stopping every machine (Ctrl-C again to force)");
-    alarm.resolve();
+    interrupt();
   };
   Deno.addSignalListener("SIGINT", onSigint);
 
@@ -429,12 +473,17 @@ export async function deployTcp(
         await keepTrace(trace, options.traceFile);
         throw error;
       } finally {
-        await Promise.all([...nodes.values()].map((node) => {
-          if (node.stopping) return Promise.resolve();
-          node.statsWaiter = Promise.withResolvers<void>();
-          send(node, { type: "stats" });
-          return node.statsWaiter.promise;
-        }));
+        // A machine that has exited (stopped by its own Ctrl-C) sent its last counters before
+        // it went; one that does not answer in time keeps the counters it reported last.
+        await within(
+          Promise.all([...nodes.values()].map((node) => {
+            if (node.stopping || node.gone) return Promise.resolve();
+            node.statsWaiter = Promise.withResolvers<void>();
+            send(node, { type: "stats" });
+            return node.statsWaiter.promise;
+          })),
+          STOP_WAIT,
+        );
         order.flush();
       }
     },

@@ -29,7 +29,7 @@ Starts one machine as an OS process hosting named processes. Control lines (JSON
   {"type":"cut","machines":["m2.lab"],"on":true}   (frames to m2.lab are lost until "on":false)
   {"type":"stats"}   {"type":"stop"}
 It writes JSON lines on stdout: ready, event (every trace event), tick (its clock, every 50 ms),
-stats and error (a process that failed).
+stats, error (a process that failed) and interrupted (it got SIGINT and stops).
 
 Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
 start one per machine; the simulator needs none).
@@ -98,7 +98,8 @@ export type NodeLine =
   | { type: "event"; event: TraceEvent }
   | { type: "tick"; t: number }
   | { type: "stats"; frames: number; bytes: number; acks: number; dropped: number }
-  | { type: "error"; message: string; process?: string; stack?: string };
+  | { type: "error"; message: string; process?: string; stack?: string }
+  | { type: "interrupted" };
 
 const encoder = new TextEncoder();
 
@@ -240,7 +241,13 @@ export async function runNode(args: string[]): Promise<number> {
     spawn(name, program ?? name);
   }
   const onSignal = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
+  // Ctrl-C in a terminal reaches the lab and its machines together: the lab hears it from the
+  // machine too, so a machine that stops first is not taken for one that failed.
+  const onInterrupt = () => {
+    emit({ type: "interrupted" });
+    stopped.resolve();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
   Deno.addSignalListener("SIGTERM", onSignal);
   const ticks = setInterval(() => emit({ type: "tick", t: host.machine.runtime.now() }), TICK_MS);
   const reading = (async () => {
@@ -266,7 +273,7 @@ export async function runNode(args: string[]): Promise<number> {
   await stopped.promise;
   clearInterval(ticks);
   stats();
-  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGINT", onInterrupt);
   Deno.removeSignalListener("SIGTERM", onSignal);
   await host.close();
   void reading;

@@ -13,6 +13,7 @@ import { type ConvergenceStatus, ConvergenceTracker } from "../peers/convergence
 import type { PeerReport } from "../peers/gossip_messages.ts";
 import type { GossipMode } from "../peers/gossip_peer.ts";
 import { peerAddress } from "../peers/gossip_sim.ts";
+import { expectedPeers } from "./_p2p_expected.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
@@ -213,7 +214,10 @@ export async function runP2p(args: string[]): Promise<number> {
       }
     });
     const done = Promise.withResolvers<void>();
-    const tracker = new ConvergenceTracker({ period, liveWithin: 5 * period });
+    const tracker = new ConvergenceTracker({ period });
+    // Convergence over the peers the lab keeps running, not over those that reported lately.
+    const status = (now: number, from: number) =>
+      tracker.status(now, { since: from, expected: expectedPeers(n, plan, common.crashes, now) });
     const everyone = machines.map((m) => `peer@${m.name}`);
     const progress = (round: number, status: ConvergenceStatus) => {
       if (common.quiet) return;
@@ -236,9 +240,9 @@ export async function runP2p(args: string[]): Promise<number> {
         }
         const limitAt = go + (rounds + 1) * period;
         const printAt = go + (printed + 1.5) * period;
-        if (now >= printAt) progress(printed++, tracker.status(now, { since: go }));
+        if (now >= printAt) progress(printed++, status(now, go));
         if (now >= limitAt) {
-          verdict = { status: tracker.status(now, { since }), ended: "limit" };
+          verdict = { status: status(now, since), ended: "limit" };
           break;
         }
         const wait = Math.min(limitAt, printAt, start + 5 * period) - now;
@@ -252,14 +256,14 @@ export async function runP2p(args: string[]): Promise<number> {
         tracker.record(env.body);
         reporters.add(env.body.peer);
         if (go === Infinity || ctx.now() < settleAt || ctx.now() - go < 1.5 * period) continue;
-        const status = tracker.status(ctx.now(), { since });
-        if (status.converged) {
-          progress(status.rounds, status);
-          verdict = { status, ended: "converged" };
+        const current = status(ctx.now(), since);
+        if (current.converged) {
+          progress(current.rounds, current);
+          verdict = { status: current, ended: "converged" };
           break;
         }
-        if (mode === "rumour" && status.hot === 0) {
-          verdict = { status, ended: "quiet" };
+        if (mode === "rumour" && current.hot === 0) {
+          verdict = { status: current, ended: "quiet" };
           break;
         }
       }

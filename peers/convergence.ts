@@ -9,8 +9,23 @@ import type { PeerReport } from "./gossip_messages.ts";
 export interface ConvergenceOptions {
   /** Round length in ms (the peers' `period`). @default 100 */
   readonly period?: number;
-  /** A peer that has not reported for this many ms is presumed dead. @default 4 * period */
+  /**
+   * A peer that has not reported for this many ms is presumed dead, unless
+   * {@link ConvergenceTracker.status} is told which peers are live. @default 4 * period
+   */
   readonly liveWithin?: number;
+}
+
+/** Options of {@link ConvergenceTracker.status}. */
+export interface StatusOptions {
+  /** Rounds and delays count from this time (ms). @default 0 */
+  readonly since?: number;
+  /**
+   * The peers that are live now, as whoever starts and stops them knows: exactly these count,
+   * however long ago they last reported (a loaded host may delay reports), and one that never
+   * reported keeps the system unconverged. @default peers that reported within `liveWithin`
+   */
+  readonly expected?: Iterable<string>;
 }
 
 /** What {@link ConvergenceTracker.status} finds. */
@@ -19,6 +34,8 @@ export interface ConvergenceStatus {
   readonly converged: boolean;
   /** Peers presumed live. */
   readonly live: number;
+  /** Live peers that have not reported yet (with `expected`: the system has not converged). */
+  readonly silent: number;
   /** Distinct hashes among the live peers. */
   readonly distinct: number;
   /** Live peers that do not hold the most common hash. */
@@ -99,19 +116,48 @@ export class ConvergenceTracker {
     return [...this.#latest.values()];
   }
 
-  /** The state of the system at `now`, with rounds and delays counted from `since` ms. */
-  status(now: number, options: { since?: number } = {}): ConvergenceStatus {
+  /**
+   * The state of the system at `now`, with rounds and delays counted from `since` ms.
+   *
+   * @example Told which peers are live, a silent one is waited for and an old report counts
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ConvergenceTracker } from "./convergence.ts";
+   * const tracker = new ConvergenceTracker({ period: 50 });
+   * const report = (peer: string, t: number) => tracker.record({
+   *   kind: "g-report", peer, status: "live", round: 1, t, hash: "h1", changedRound: 1,
+   *   changedAt: 40, messages: 3, bytes: 90, seen: 1, hot: 0, suspects: 0,
+   * });
+   * report("a", 100);
+   * report("b", 2000); // "a" has not reported for 1.9 s: its host is slow, not dead
+   * const peers = ["a", "b", "c"];
+   * assert.deepEqual([tracker.status(2000, { expected: peers }).converged, tracker.status(2000, { expected: peers }).silent], [false, 1]);
+   * report("c", 2010);
+   * const status = tracker.status(2010, { expected: peers });
+   * assert.deepEqual([status.converged, status.live], [true, 3]);
+   * ```
+   */
+  status(now: number, options: StatusOptions = {}): ConvergenceStatus {
     const since = options.since ?? 0;
-    let messages = 0, bytes = 0, hot = 0, live = 0, lastChange = since;
+    let messages = 0, bytes = 0, hot = 0, live = 0, silent = 0, lastChange = since;
     const counts = new Map<string, number>();
     const delays: number[] = [];
-    const cutoff = now - this.#liveWithin;
+    const cutoff = options.expected === undefined ? now - this.#liveWithin : -Infinity;
     let oldestReport = Infinity, maxSeen = -1, upToDate = 0;
     for (const r of this.#latest.values()) {
       const base = this.#baseline.get(r.peer);
       if (base !== undefined) {
         messages += r.messages - base.messages;
         bytes += r.bytes - base.bytes;
+      }
+    }
+    const considered: Iterable<PeerReport | string> = options.expected ?? this.#latest.values();
+    for (const entry of considered) {
+      const r = typeof entry === "string" ? this.#latest.get(entry) : entry;
+      if (r === undefined) {
+        live++;
+        silent++;
+        continue;
       }
       if (r.status !== "live" || r.t < cutoff) continue;
       live++;
@@ -127,10 +173,12 @@ export class ConvergenceTracker {
     }
     let top = 0;
     for (const n of counts.values()) top = Math.max(top, n);
-    const converged = live > 0 && counts.size === 1 && oldestReport >= lastChange;
+    const converged = live > 0 && silent === 0 && counts.size === 1 &&
+      oldestReport >= lastChange;
     return {
       converged,
       live,
+      silent,
       distinct: counts.size,
       residue: live - top,
       upToDate,

@@ -75,7 +75,8 @@ async function simulate(seed, drop, requests) {
   const values = [];
   sim.machine("m2.lab").spawn("client", async (ctx) => {
     for (let n = 1; n <= requests; n++) {
-      const reply = await ctx.request("kv@m1.lab", { kind: "get", n });
+      // 30 s fits the reliable channel under 30% loss (eight transmissions, 200 ms doubling).
+      const reply = await ctx.request("kv@m1.lab", { kind: "get", n }, { timeout: 30_000 });
       values.push(reply.body.value);
     }
   });

@@ -167,20 +167,28 @@ Deno.test("send() to a process whose capacity the network does not know waits fo
 });
 
 Deno.test("send() to a machine that does not answer waits at most 1 s, then goes as unbounded", async () => {
-  const sim = askingSimulator();
-  const returned: number[] = [];
-  sim.machine("m1.lab").spawn("rx", async (ctx) => {
-    for (let i = 0; i < 2; i++) await ctx.receive();
-  });
-  sim.crash("m1.lab", { at: 0, restartAt: 5000 });
-  sim.machine("m2.lab").spawn("tx", async (ctx) => {
-    for (let i = 0; i < 2; i++) {
-      await ctx.send("rx@m1.lab", i);
-      returned.push(ctx.now());
-    }
-  });
-  await sim.run();
-  assertEquals(returned, [1000, 1000]);
+  /** When two sends to a machine that is down return, with a one-way `latency` of that many ms. */
+  async function returned(latency: number): Promise<number[]> {
+    const sim = askingSimulator(latency);
+    const times: number[] = [];
+    sim.machine("m1.lab").spawn("rx", async (ctx) => {
+      for (let i = 0; i < 2; i++) await ctx.receive();
+    });
+    sim.crash("m1.lab", { at: 0, restartAt: 5000 });
+    sim.machine("m2.lab").spawn("tx", async (ctx) => {
+      for (let i = 0; i < 2; i++) {
+        await ctx.send("rx@m1.lab", i);
+        times.push(ctx.now());
+      }
+    });
+    await sim.run();
+    return times;
+  }
+  // The wait is the channel's first retransmission timeout: in the simulator twice the worst
+  // round trip of its latency, at least 200 ms (5 ms one way: 200 ms) ...
+  assertEquals(await returned(5), [200, 200]);
+  // ... and never more than 1 s (400 ms one way: a first timeout of 1.6 s).
+  assertEquals(await returned(400), [1000, 1000]);
 });
 
 Deno.test("send() suspended on a remote mailbox resumes when the receiver's machine restarts without it", async () => {

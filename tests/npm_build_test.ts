@@ -94,7 +94,9 @@ async function simulateDigest(seed: number, drop: number, requests: number): Pro
     }
   });
   sim.machine("m2.lab").spawn("client", async (ctx) => {
-    for (let n = 1; n <= requests; n++) await ctx.request("kv@m1.lab", { kind: "get", n });
+    for (let n = 1; n <= requests; n++) {
+      await ctx.request("kv@m1.lab", { kind: "get", n }, { timeout: 30_000 });
+    }
   });
   await sim.run({ until: 60_000 });
   return sim.trace.digest();

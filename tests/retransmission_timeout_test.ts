@@ -92,10 +92,15 @@ Deno.test("Simulator over a cut link retransmits one frame per timeout, not ever
   });
   await sim.run();
   const cut = sim.trace.events.filter((e) => e.ev === "retransmit" && e.t < 20_000);
-  // RTO 3 s, then 6 s: two timeouts during the 20 s cut, each resending the earliest frame only.
+  // The simulator's first timeout for a 2 ms latency is the 200 ms minimum, doubled on each
+  // expiry: six timeouts during the 20 s cut, each resending the earliest frame only.
   assertEquals(cut.map((e) => [e.t, e.id]), [
+    [201, "tx@m1.lab#1.1"],
+    [601, "tx@m1.lab#1.1"],
+    [1401, "tx@m1.lab#1.1"],
     [3001, "tx@m1.lab#1.1"],
-    [9001, "tx@m1.lab#1.1"],
+    [6201, "tx@m1.lab#1.1"],
+    [12601, "tx@m1.lab#1.1"],
   ]);
   assertEquals(got, Array.from({ length: 30 }, (_, i) => i));
 });
