@@ -48,7 +48,8 @@ export function redactPostgresUrl(url: string): string {
 
 /**
  * Checks that `url` is a PostgreSQL URL the client can use: scheme `postgres:` or
- * `postgresql:`, a host, and at most a database name as path.
+ * `postgresql:`, a host, and at most a database name as path. `options.label` names it in the
+ * message (`--db`; @default "database URL").
  * @throws {TypeError} quoting the URL (password redacted) and the accepted form.
  *
  * @example A URL without a host is refused
@@ -59,14 +60,16 @@ export function redactPostgresUrl(url: string): string {
  * assert.throws(() => checkPostgresUrl("postgres:///library"), /has no host/);
  * ```
  */
-export function checkPostgresUrl(url: string): URL {
+export function checkPostgresUrl(url: string, options: { readonly label?: string } = {}): URL {
   const form = "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
-  const quoted = JSON.stringify(redactPostgresUrl(String(url)));
+  const quoted = `${options.label ?? "database URL"} ${
+    JSON.stringify(redactPostgresUrl(String(url)))
+  }`;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw new TypeError(`Cannot use database URL ${quoted}: it is not a URL; ${form}`, {
+    throw new TypeError(`Cannot use ${quoted}: it is not a valid URL; ${form}`, {
       cause: error,
     });
   }
@@ -78,7 +81,7 @@ export function checkPostgresUrl(url: string): URL {
     ? undefined
     : `its path "${parsed.pathname}" is not one database name`;
   if (problem !== undefined) {
-    throw new TypeError(`Cannot use database URL ${quoted}: ${problem}; ${form}`);
+    throw new TypeError(`Cannot use ${quoted}: ${problem}; ${form}`);
   }
   return parsed;
 }
