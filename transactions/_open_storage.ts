@@ -10,22 +10,7 @@ import { checkUrl, redact } from "./_postgres.ts";
 import { numberOption, stringOption } from "./_options.ts";
 import { PostgresStableStore } from "./postgres_stable_store.ts";
 import { StableStore } from "./stable_store.ts";
-import type { StableStorage } from "./stable_storage.ts";
-
-/** Where a transaction process keeps its stable storage. */
-export interface StorageOptions {
-  /** Stable storage owned by the caller (a test harness). @default opened from `path` or `url` */
-  readonly store?: StableStorage;
-  /** A SQLite file, or `":memory:"`, when neither `store` nor `url` is given. @default ":memory:" */
-  readonly path?: string;
-  /**
-   * A PostgreSQL URL (`postgres://user@host:port/database`): keep data and log there, in rows
-   * keyed by the process's address (real sockets only; not with `path`). @default none
-   */
-  readonly url?: string;
-  /** With `url`: most ms to wait for the server to accept a connection. @default 5000 */
-  readonly connectTimeoutMs?: number;
-}
+import type { StableStorage, StorageOptions } from "./stable_storage.ts";
 
 /**
  * Checks `options` now (a `TypeError` quoting a bad one) and returns the function that gives a

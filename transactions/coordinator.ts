@@ -5,10 +5,11 @@
  */
 import type { ProcessFn } from "../core/process.ts";
 import { drive, failpointFlag } from "./_drive.ts";
-import { storageOpener, type StorageOptions } from "./_open_storage.ts";
+import { storageOpener } from "./_open_storage.ts";
 import { numberOption } from "./_options.ts";
 import { CommitCoordinator, type CommitCoordinatorOptions } from "./commit_coordinator.ts";
 import { FAILPOINTS } from "./failpoint.ts";
+import type { StorageOptions } from "./stable_storage.ts";
 
 /**
  * Options of {@link transactionCoordinator}: the protocol's timers and failpoint, and where the

@@ -5,9 +5,10 @@
  */
 import type { ProcessFn } from "../core/process.ts";
 import { drive } from "./_drive.ts";
-import { storageOpener, type StorageOptions } from "./_open_storage.ts";
+import { storageOpener } from "./_open_storage.ts";
 import { numberOption } from "./_options.ts";
 import { ResourceManager, type ResourceManagerOptions } from "./resource_manager.ts";
+import type { StorageOptions } from "./stable_storage.ts";
 
 /**
  * Options of {@link transactionParticipant}: the protocol's timers, and where stable storage

@@ -42,3 +42,18 @@ export interface StableStorage extends StoreView {
   /** Closes the database (or the connection to it). */
   close(): void | Promise<void>;
 }
+
+/** Where a transaction process keeps its stable storage. */
+export interface StorageOptions {
+  /** Stable storage owned by the caller (a test harness). @default opened from `path` or `url` */
+  readonly store?: StableStorage;
+  /** A SQLite file, or `":memory:"`, when neither `store` nor `url` is given. @default ":memory:" */
+  readonly path?: string;
+  /**
+   * A PostgreSQL URL (`postgres://user@host:port/database`): keep data and log there, in rows
+   * keyed by the process's address (real sockets only; not with `path`). @default none
+   */
+  readonly url?: string;
+  /** With `url`: most ms to wait for the server to accept a connection. @default 5000 */
+  readonly connectTimeoutMs?: number;
+}
