@@ -4,6 +4,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { checkPostgresUrl, redactPostgresUrl } from "../tiers/postgres_connection.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
@@ -22,7 +23,8 @@ export const THREE_TIER_USAGE = `Usage: deno task lab three-tier [flags]
 
 A library catalogue in three tiers, each its own machine: presentation (Hono: an HTML page and
 a JSON API) on web.lab, business logic (validation, rules, a bounded connection pool) on
-logic.lab, data access (SQLite through node:sqlite) on data.lab. The presentation never
+logic.lab, data access (SQLite through node:sqlite, or PostgreSQL given --db postgres://...)
+on data.lab. The presentation never
 reaches the data tier. Users with think time browse, borrow and return books; the report shows
 the latency each tier adds and the messages one user request costs.
 
@@ -40,9 +42,11 @@ Flags:
   --cost P,L,S          modelled work in ms: presentation and logic per request, data per
                         statement (default 0.2,0.5,0.3 with --sim, where time passes only when
                         modelled; 0,0,0 on real processes, where it is measured)
-  --db FILE             SQLite file of the data tier (default .lab-data/three-tier.db;
-                        --sim uses :memory:)
-  --fresh               delete the database file first
+  --db FILE|URL         SQLite file of the data tier (default .lab-data/three-tier.db;
+                        --sim uses :memory:), or a PostgreSQL URL
+                        postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (tables books and
+                        loans, made when missing; real processes only)
+  --fresh               delete the database file first (PostgreSQL: drop those two tables)
   --port N              HTTP port of the presentation (default 0: a free one)
   --serve               real processes only: serve until Ctrl-C instead of running users
 ${COMMON_HELP}
@@ -50,6 +54,7 @@ ${COMMON_HELP}
 Examples:
   deno task lab three-tier
   deno task lab three-tier --serve --port 8080                  # then open http://127.0.0.1:8080/
+  deno task lab three-tier --db postgres://lab@127.0.0.1:5432/library
   deno task lab three-tier --sim --seed 7 --crash data.lab@1000..1500 --trace run.mmd`;
 
 /** Modelled work in ms: presentation and logic per request, data per statement. */
@@ -72,8 +77,10 @@ export interface ThreeTierArgs {
   readonly port: number;
   readonly cost: TierCost;
   readonly serve: boolean;
-  /** Absolute path of the SQLite file. */
+  /** Absolute path of the SQLite file (unused with {@link dbUrl}). */
   readonly dbPath: string;
+  /** The PostgreSQL URL given to `--db`, if one was. */
+  readonly dbUrl?: string;
   readonly fresh: boolean;
 }
 
@@ -99,6 +106,26 @@ export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
   if (values.help) return "help";
   const common: CommonOptions = parseCommon(values, THREE_TIER_USAGE);
   checkFaultTargets(common, Object.values(THREE_TIER_MACHINES), THREE_TIER_USAGE);
+  const db = typeof values.db === "string" ? values.db : undefined;
+  // Anything with a scheme is a URL (never a SQLite file name): it must be PostgreSQL's.
+  const dbUrl = db !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db : undefined;
+  if (dbUrl !== undefined) {
+    try {
+      checkPostgresUrl(dbUrl, { label: "--db" });
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new UsageError(error.message, THREE_TIER_USAGE);
+    }
+    if (common.sim) {
+      throw new UsageError(
+        `Cannot use --db ${
+          redactPostgresUrl(dbUrl)
+        } with --sim: a PostgreSQL server is real I/O outside the simulator's virtual time; ` +
+          "drop --sim to run the tiers as OS processes, or drop --db",
+        THREE_TIER_USAGE,
+      );
+    }
+  }
   if (common.sim) {
     const memory = "with --sim the data tier keeps its database in memory";
     refuseFlags(values, {
@@ -122,7 +149,7 @@ export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
       THREE_TIER_USAGE,
     );
   }
-  const dbPath = resolve(typeof values.db === "string" ? values.db : ".lab-data/three-tier.db");
+  const dbPath = resolve(db === undefined || dbUrl !== undefined ? ".lab-data/three-tier.db" : db);
   return {
     common,
     users,
@@ -135,6 +162,7 @@ export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
     cost,
     serve,
     dbPath,
+    ...(dbUrl === undefined ? {} : { dbUrl }),
     fresh: values.fresh === true,
   };
 }

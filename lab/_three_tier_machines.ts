@@ -27,6 +27,11 @@ export interface ThreeTierSettings {
   readonly sim?: boolean;
   /** SQLite file (real mode). @default ":memory:" */
   readonly dbPath?: string;
+  /**
+   * PostgreSQL URL for the data tier instead of `dbPath` (real mode only: a real database is
+   * outside the simulator's virtual time). @default none
+   */
+  readonly dbUrl?: string;
   /** HTTP port (real mode). @default 0 */
   readonly port?: number;
   /** Sessions in the pool. @default 4 */
@@ -56,11 +61,24 @@ export interface ThreeTierSettings {
  * import { threeTierMachines } from "./three_tier.ts";
  * const machines = threeTierMachines({ sim: true });
  * assert.deepEqual(machines.map((m) => m.name), ["web.lab", "logic.lab", "data.lab"]);
+ * const postgres = threeTierMachines({ dbUrl: "postgres://lab@127.0.0.1:5432/library" });
+ * assert.deepEqual(postgres[2].processes[0].args, {
+ *   url: "postgres://lab@127.0.0.1:5432/library",
+ *   statementMs: 0,
+ * });
+ * assert.throws(() => threeTierMachines({ sim: true, dbUrl: "postgres://lab@db/x" }), TypeError);
  * ```
+ * @throws {TypeError} for `dbUrl` with `sim`.
  */
 export function threeTierMachines(settings: ThreeTierSettings = {}): MachineSpec[] {
   const cost = settings.cost ?? { presentation: 0, logic: 0, statement: 0 };
   const real = settings.sim !== true;
+  if (!real && settings.dbUrl !== undefined) {
+    throw new TypeError(
+      "Cannot deploy the three tiers in the simulator with dbUrl: a PostgreSQL server is real " +
+        "I/O outside virtual time; use sim: false, or leave dbUrl out (SQLite in memory)",
+    );
+  }
   return [
     {
       name: THREE_TIER_MACHINES.presentation,
@@ -96,7 +114,9 @@ export function threeTierMachines(settings: ThreeTierSettings = {}): MachineSpec
         name: "db",
         program: "three-tier-data",
         args: {
-          path: real ? settings.dbPath ?? ":memory:" : ":memory:",
+          ...(settings.dbUrl !== undefined
+            ? { url: settings.dbUrl }
+            : { path: real ? settings.dbPath ?? ":memory:" : ":memory:" }),
           statementMs: cost.statement,
         },
       }],

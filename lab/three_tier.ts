@@ -1,13 +1,15 @@
 /**
  * `deno task lab three-tier`: presentation (Hono HTTP) on `web.lab`, business logic with a
- * bounded connection pool on `logic.lab`, SQLite data access on `data.lab`, each its own machine
- * (an OS process by default, or all in the simulator with `--sim`). It prints the URL to open,
- * runs users with think time against the presentation, and reports the latency each tier adds
- * and the messages one user request costs.
+ * bounded connection pool on `logic.lab`, data access on `data.lab` (SQLite, or PostgreSQL
+ * given `--db postgres://...`), each its own machine (an OS process by default, or all in the
+ * simulator with `--sim`). It prints the URL to open, runs users with think time against the
+ * presentation, and reports the latency each tier adds and the messages one user request costs.
  * @module
  */
 import { dirname } from "node:path";
 import type { TraceEvent } from "../core/trace.ts";
+import { PostgresConnectError, redactPostgresUrl } from "../tiers/postgres_connection.ts";
+import { PostgresLibraryStore } from "../tiers/postgres_library_store.ts";
 import { narrate } from "./_common.ts";
 import { parseThreeTierArgs, THREE_TIER_USAGE } from "./_three_tier_flags.ts";
 import { threeTierMachines } from "./_three_tier_machines.ts";
@@ -55,11 +57,22 @@ export async function runThreeTier(args: string[]): Promise<number> {
     console.log(THREE_TIER_USAGE);
     return 0;
   }
-  const { common, users, durationMs, poolSize, poolWaitMs, budgetMs, port, cost, dbPath } = parsed;
-  if (!common.sim) {
+  const { common, users, durationMs, poolSize, poolWaitMs, budgetMs, port, cost, dbPath, dbUrl } =
+    parsed;
+  if (dbUrl !== undefined) {
+    // Reach the server (and make the schema) before starting machines: a wrong URL or a server
+    // that is down is one clear line, not a data tier failing on its machine.
+    try {
+      await (await PostgresLibraryStore.connect(dbUrl, { fresh: parsed.fresh })).close();
+    } catch (error) {
+      if (!(error instanceof PostgresConnectError)) throw error;
+      console.error(`archlab: ${error.message}`);
+      return 1;
+    }
+  } else if (!common.sim) {
     await Deno.mkdir(dirname(dbPath), { recursive: true });
     if (parsed.fresh) {
-      for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(dbPath + suffix).catch(() => {});
+      for (const suffix of ["", "-wal", "-shm"]) await removeIfPresent(dbPath + suffix);
     }
   }
   const say = (line: string) => {
@@ -69,7 +82,9 @@ export async function runThreeTier(args: string[]): Promise<number> {
     `three-tier: ${users} users for ${durationMs} ms, pool of ${poolSize}, ${
       common.sim
         ? `simulator (seed ${common.seed})`
-        : `OS processes on 127.0.0.1, database ${dbPath}`
+        : `OS processes on 127.0.0.1, database ${
+          dbUrl === undefined ? dbPath : redactPostgresUrl(dbUrl)
+        }`
     }`,
   );
   let narrated = 0;
@@ -85,6 +100,7 @@ export async function runThreeTier(args: string[]): Promise<number> {
   const machines = threeTierMachines({
     sim: common.sim,
     dbPath,
+    dbUrl,
     port,
     poolSize,
     poolWaitMs,
@@ -97,4 +113,12 @@ export async function runThreeTier(args: string[]): Promise<number> {
   if (run === undefined) return 0;
   printThreeTier(deployment, { run, args: parsed, started });
   return 0;
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // Nothing to delete.
+  }
 }

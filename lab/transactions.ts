@@ -13,6 +13,12 @@ import { audit } from "../transactions/audit.ts";
 import { failpointOf } from "../transactions/failpoint.ts";
 import type { TransferReport } from "../transactions/transfer_client.ts";
 import {
+  checkPostgresUrl,
+  connectPostgres,
+  PostgresConnectError,
+  redactPostgresUrl,
+} from "../tiers/postgres_connection.ts";
+import {
   checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
@@ -24,6 +30,7 @@ import {
   refuseFlags,
   type Summary,
   table,
+  UsageError,
   writeTrace,
 } from "./_common.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "./deploy.ts";
@@ -32,7 +39,7 @@ const USAGE = `Usage: deno task lab transactions [flags]
 
 A coordinator (tm@coord.lab), N participants (bank@p1.lab, ...) each owning accounts acct0..
 in stable storage (SQLite: a file per machine for OS processes, in memory in the simulator,
-where it survives crashes), and C clients (client@c1.lab, ...) making transfers between
+where it survives crashes; or PostgreSQL with --db), and C clients (client@c1.lab, ...) making transfers between
 branches: BEGIN, READ, WRITE (debit), READ, WRITE (credit), END (two-phase commit); an
 overdraft ends with ABORT. Locks are strict two-phase, no-wait: a conflict aborts the
 transaction and the client retries.
@@ -56,12 +63,16 @@ Flags:
   --down MS             how long the crashed coordinator stays down (default 1000)
   --data-dir DIR        OS processes: keep the SQLite files in DIR (default a temporary
                         directory, removed at the end); a later run on DIR goes on from them
+  --db URL              OS processes: keep every machine's data and log in PostgreSQL at
+                        postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
+                        tx_log, tx_meta, rows keyed by process); a later run goes on from them
 ${COMMON_HELP}
 
 Examples:
   deno task lab transactions --crash-coordinator-after-votes
   deno task lab transactions --sim --crash-coordinator-after-votes --before-log
-  deno task lab transactions --sim --seed 3 --crash p2.lab@40..600`;
+  deno task lab transactions --sim --seed 3 --crash p2.lab@40..600
+  deno task lab transactions --db postgres://lab@127.0.0.1:5432/bank --crash-coordinator-after-votes`;
 
 const COORDINATOR = "tm@coord.lab";
 /** Ms without any client report after which the auditor stops waiting for the rest. */
@@ -104,6 +115,7 @@ export async function runTransactions(args: string[]): Promise<number> {
     "before-log": { type: "boolean" },
     down: { type: "string" },
     "data-dir": { type: "string" },
+    db: { type: "string" },
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -117,7 +129,19 @@ export async function runTransactions(args: string[]): Promise<number> {
   if (common.sim) {
     refuseFlags(values, {
       "data-dir": "with --sim stable storage is in memory (it survives simulated crashes)",
+      db: "a PostgreSQL server is real I/O outside the simulator's virtual time; drop --sim " +
+        "to run the machines as OS processes",
     }, USAGE);
+  }
+  const dbUrl = typeof values.db === "string" ? values.db : undefined;
+  if (dbUrl !== undefined) {
+    refuseFlags(values, { "data-dir": "with --db stable storage is in PostgreSQL" }, USAGE);
+    try {
+      checkPostgresUrl(dbUrl, { label: "--db" });
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new UsageError(error.message, USAGE);
+    }
   }
   const n = intFlag("participants", values.participants, 3, USAGE, 1);
   const accounts = intFlag("accounts", values.accounts, 2, USAGE, 1);
@@ -134,11 +158,25 @@ export async function runTransactions(args: string[]): Promise<number> {
   const crashAfterVotes = values["crash-coordinator-after-votes"] === true;
   const failpoint = values["before-log"] === true ? "after-votes" : "after-decision";
   const keepDir = typeof values["data-dir"] === "string" ? values["data-dir"] : undefined;
-  const dir = common.sim
+  if (dbUrl !== undefined) {
+    // Reach the server before starting machines: a wrong URL or a server that is down is one
+    // clear line, not every machine failing.
+    try {
+      await (await connectPostgres(dbUrl)).end({ timeout: 5 });
+    } catch (error) {
+      if (!(error instanceof PostgresConnectError)) throw error;
+      console.error(`archlab: ${error.message}`);
+      return 1;
+    }
+  }
+  const dir = common.sim || dbUrl !== undefined
     ? undefined
     : keepDir ?? await Deno.makeTempDir({ prefix: "archlab-transactions-" });
   if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
-  const path = (machine: string) => dir === undefined ? ":memory:" : `${dir}/${machine}.sqlite`;
+  const storage = (machine: string) =>
+    dbUrl !== undefined
+      ? { url: dbUrl }
+      : { path: dir === undefined ? ":memory:" : `${dir}/${machine}.sqlite` };
 
   const participants = Array.from({ length: n }, (_, i) => `bank@p${i + 1}.lab`);
   const initial: Record<string, number> = {};
@@ -149,7 +187,7 @@ export async function runTransactions(args: string[]): Promise<number> {
       name: "tm",
       program: "tx-coordinator",
       args: {
-        path: path("coord.lab"),
+        ...storage("coord.lab"),
         ...(crashAfterVotes ? { failpoint, failpointMs: 10_000 } : {}),
       },
     }],
@@ -160,7 +198,7 @@ export async function runTransactions(args: string[]): Promise<number> {
       processes: [{
         name: "bank",
         program: "tx-participant",
-        args: { path: path(`p${i}.lab`), initial },
+        args: { ...storage(`p${i}.lab`), initial },
       }],
     });
   }
@@ -190,6 +228,8 @@ export async function runTransactions(args: string[]): Promise<number> {
       `transactions: ${n} participants x ${accounts} accounts, ${clients} clients x ${transfers} ` +
         `transfers, ${
           common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+        }${
+          dbUrl === undefined ? "" : `, stable storage in PostgreSQL at ${redactPostgresUrl(dbUrl)}`
         }${crashAfterVotes ? `, coordinator crashes after the votes (down ${downMs} ms)` : ""}`,
     );
   }

@@ -72,7 +72,10 @@ Deno.test("build_npm.ts writes package.json from deno.json", async () => {
     types: "./esm/core/mod.d.ts",
     default: "./esm/core/mod.js",
   });
-  assert.deepEqual(pkg.dependencies, { hono: deno.imports.hono.replace("npm:hono@", "") });
+  assert.deepEqual(pkg.dependencies, {
+    hono: deno.imports.hono.replace("npm:hono@", ""),
+    postgres: deno.imports.postgres.replace("npm:postgres@", ""),
+  });
 });
 
 Deno.test("build_npm.ts emits JavaScript whose relative imports end in .js", async () => {

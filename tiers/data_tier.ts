@@ -1,6 +1,6 @@
 /**
- * The data tier: a process that owns the SQLite database and runs one transaction per
- * operation for the sessions the logic tier opens. It bounds the sessions (like a database
+ * The data tier: a process that owns the database (SQLite by default, PostgreSQL when given a
+ * URL) and runs one transaction per operation for the sessions the logic tier opens. It bounds the sessions (like a database
  * server's connection limit), rejects stale sessions after a restart, and refuses work whose
  * budget is spent (rolling back rather than committing what nobody waits for).
  * @module
@@ -9,8 +9,10 @@ import type { Envelope } from "../core/envelope.ts";
 import { ProcessStoppedError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { argReader } from "./_args.ts";
-import { LibraryStore, StoreError } from "./data_store.ts";
 import { Deadline, DeadlineExceededError } from "./deadline.ts";
+import { type LibraryStorage, StoreError } from "./library_storage.ts";
+import { openLibraryStorage } from "./open_library_storage.ts";
+import { checkPostgresUrl, isPostgresUrl, redactPostgresUrl } from "./postgres_connection.ts";
 import { type DataOp, type DataReply, isRecord, type TierError } from "./three_tier_messages.ts";
 
 const DATA_OPS: ReadonlySet<string> = new Set<DataOp>([
@@ -27,6 +29,13 @@ const DATA_OPS: ReadonlySet<string> = new Set<DataOp>([
 export interface DataTierArgs {
   /** SQLite file, or `:memory:`. @default ":memory:" */
   readonly path?: string;
+  /**
+   * PostgreSQL URL (`postgres://user@host:port/database`): keep the catalogue there instead of
+   * SQLite (runs on real sockets only; not with `path`). @default none
+   */
+  readonly url?: string;
+  /** With `url`: most ms to wait for the server to accept a connection. @default 5000 */
+  readonly connectTimeoutMs?: number;
   /** Most sessions open at once. @default 16 */
   readonly maxConnections?: number;
   /** Modelled cost of each statement step, in ms (0: none). @default 0 */
@@ -38,7 +47,9 @@ export interface DataTierArgs {
 /**
  * The data tier program. The database is opened once per program instance and outlives
  * crashes of the machine (it is the disk); a transaction a crash left open is rolled back at
- * the next boot, as SQLite's journal does when a file is reopened.
+ * the next boot, as SQLite's journal does when a file is reopened (PostgreSQL rolls back the
+ * transaction of a connection that ends). With `url` it fails at start inside the simulator:
+ * a real database is I/O outside virtual time.
  *
  * @example Open a session, borrow a book
  * ```ts
@@ -62,14 +73,41 @@ export interface DataTierArgs {
  */
 export function dataTier(args: Readonly<Record<string, unknown>>): ProcessFn {
   const read = argReader("the data tier", args);
+  const url = read.optionalString("url");
   const path = read.string("path", ":memory:");
+  if (url !== undefined) {
+    if (args.path !== undefined) {
+      throw new TypeError(
+        `Cannot start the data tier: give path ${JSON.stringify(path)} (SQLite) or url ${
+          JSON.stringify(redactPostgresUrl(url))
+        } (PostgreSQL), not both`,
+      );
+    }
+    checkPostgresUrl(url);
+  } else if (isPostgresUrl(path)) {
+    throw new TypeError(
+      `Cannot start the data tier: path ${
+        JSON.stringify(redactPostgresUrl(path))
+      } is a PostgreSQL URL; pass it as url`,
+    );
+  }
+  const connectTimeoutMs = read.number("connectTimeoutMs", { fallback: 5000, min: 1 });
   const maxConnections = read.number("maxConnections", { fallback: 16, min: 1, integer: true });
   const statementMs = read.number("statementMs", { fallback: 0 });
   const seedCatalogue = read.boolean("seedCatalogue", true);
-  let store: LibraryStore | undefined;
+  let opening: Promise<LibraryStorage> | undefined;
   return async (ctx: ProcessContext): Promise<void> => {
-    store ??= new LibraryStore(path, { seedCatalogue });
-    if (store.recover()) ctx.log("recovery: rolled back a transaction a crash left open");
+    if (url !== undefined && ctx.runtime === "sim") {
+      throw new TypeError(
+        `Cannot open PostgreSQL at ${
+          redactPostgresUrl(url)
+        } in the simulator: a real database is I/O outside virtual time; run on real sockets ` +
+          "(lab three-tier without --sim), or use SQLite (path) in the simulator",
+      );
+    }
+    opening ??= openLibraryStorage(url ?? path, { seedCatalogue, connectTimeoutMs });
+    const store = await opening;
+    if (await store.recover()) ctx.log("recovery: rolled back a transaction a crash left open");
     const tag = Math.floor(ctx.random() * 36 ** 4).toString(36);
     const sessions = new Set<string>();
     let opened = 0;
@@ -135,7 +173,7 @@ async function exec(
   ctx: ProcessContext,
   env: Envelope,
   body: Record<string, unknown>,
-  tier: { store: LibraryStore; sessions: Set<string>; statementMs: number },
+  tier: { store: LibraryStorage; sessions: Set<string>; statementMs: number },
 ): Promise<void> {
   const started = ctx.now();
   const traceId = typeof body.traceId === "string" ? body.traceId : "-";

@@ -8,7 +8,7 @@ import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { Effect } from "./effects.ts";
 import { FAILPOINT_PREFIX } from "./failpoint.ts";
-import type { StableStore } from "./stable_store.ts";
+import type { StableStorage } from "./stable_storage.ts";
 
 /** A state machine the loop can drive. */
 export interface Driven {
@@ -34,20 +34,25 @@ export function failpointFlag(name: string): string {
   return `failpoint:${name}`;
 }
 
-/** Carries out `effects` in order. */
+/**
+ * Carries out `effects` in order; each write is on stable storage before the next effect. A
+ * write that returns a promise (PostgreSQL) is awaited; a synchronous one (SQLite) is done
+ * already and is not awaited, so a simulated process does not even yield for it.
+ */
 export async function execute(
   ctx: ProcessContext,
-  store: StableStore,
+  store: StableStorage,
   effects: readonly Effect[],
   failpointMs: number,
 ): Promise<void> {
   for (const effect of effects) {
+    let written: void | Promise<void> = undefined;
     switch (effect.do) {
       case "persist":
-        store.append(effect.record);
+        written = store.append(effect.record);
         break;
       case "apply":
-        store.apply(effect.writes, effect.record);
+        written = store.apply(effect.writes, effect.record);
         break;
       case "send":
         try {
@@ -65,18 +70,20 @@ export async function execute(
         ctx.log(effect.text);
         break;
       case "failpoint":
-        store.setMeta(failpointFlag(effect.name), "fired");
+        written = store.setMeta(failpointFlag(effect.name), "fired");
+        if (written instanceof Promise) await written;
         ctx.log(`${FAILPOINT_PREFIX}${effect.name} ${effect.txid}: pausing ${failpointMs} ms`);
         await ctx.sleep(failpointMs);
         break;
     }
+    if (written instanceof Promise) await written;
   }
 }
 
 /** Runs `machine` forever (until the process is stopped), after the `first` effects. */
 export async function drive(
   ctx: ProcessContext,
-  store: StableStore,
+  store: StableStorage,
   machine: Driven,
   first: readonly Effect[],
   failpointMs: number,

@@ -5,17 +5,18 @@
  */
 import type { ProcessFn } from "../core/process.ts";
 import { drive, failpointFlag } from "./_drive.ts";
-import { numberOption, stringOption } from "./_options.ts";
+import { storageOpener } from "./_open_storage.ts";
+import { numberOption } from "./_options.ts";
 import { CommitCoordinator, type CommitCoordinatorOptions } from "./commit_coordinator.ts";
 import { FAILPOINTS } from "./failpoint.ts";
-import { StableStore } from "./stable_store.ts";
+import type { StorageOptions } from "./stable_storage.ts";
 
-/** Options of {@link transactionCoordinator}. */
-export interface CoordinatorOptions extends Omit<CommitCoordinatorOptions, "failpointFired"> {
-  /** Stable storage owned by the caller (a test harness). @default opened at `path` on first start */
-  readonly store?: StableStore;
-  /** Where to open stable storage when no `store` is given: a file, or `":memory:"`. @default ":memory:" */
-  readonly path?: string;
+/**
+ * Options of {@link transactionCoordinator}: the protocol's timers and failpoint, and where the
+ * decision log is (`store`, a SQLite `path`, or a PostgreSQL `url`).
+ */
+export interface CoordinatorOptions
+  extends Omit<CommitCoordinatorOptions, "failpointFired">, StorageOptions {
   /** How long the coordinator pauses at its failpoint (for the harness to crash it). @default 5000 */
   readonly failpointMs?: number;
 }
@@ -23,7 +24,9 @@ export interface CoordinatorOptions extends Omit<CommitCoordinatorOptions, "fail
 /**
  * The coordinator. Its stable storage is opened once per process function and kept across
  * restarts of the machine (the machine runs the same function again), like a disk; each start
- * is a new incarnation, which makes transaction ids unique across crashes.
+ * is a new incarnation, which makes transaction ids unique across crashes. With `url` the
+ * decision log lives in PostgreSQL, in rows keyed by the coordinator's address (real sockets
+ * only).
  *
  * @example Two participants commit together
  * ```ts
@@ -51,7 +54,7 @@ export interface CoordinatorOptions extends Omit<CommitCoordinatorOptions, "fail
  */
 export function transactionCoordinator(options: CoordinatorOptions = {}): ProcessFn {
   const owner = "the transaction coordinator";
-  const path = stringOption(owner, "path", options.path, ":memory:");
+  const open = storageOpener(owner, options);
   const failpointMs = numberOption(owner, "failpointMs", options.failpointMs, 5000);
   if (options.failpoint !== undefined && !FAILPOINTS.includes(options.failpoint)) {
     throw new TypeError(
@@ -67,10 +70,11 @@ export function transactionCoordinator(options: CoordinatorOptions = {}): Proces
     pushAttempts: numberOption(owner, "pushAttempts", options.pushAttempts, 6, 1),
     failpoint: options.failpoint,
   };
-  let store = options.store;
   return async (ctx) => {
-    store ??= new StableStore(path);
-    const incarnation = store.nextIncarnation();
+    const opened = open(ctx);
+    const store = opened instanceof Promise ? await opened : opened;
+    const next = store.nextIncarnation();
+    const incarnation = next instanceof Promise ? await next : next;
     const fired = smOptions.failpoint !== undefined &&
       store.meta(failpointFlag(smOptions.failpoint)) !== undefined;
     const tm = new CommitCoordinator(ctx.self, incarnation, store.log(), {

@@ -3,7 +3,8 @@
  * END_TRANSACTION and ABORT_TRANSACTION across processes, all or nothing.
  *
  * - Participants ({@link transactionParticipant}) own a key-value store with a write-ahead log
- *   in stable storage ({@link StableStore}, SQLite), a private workspace per transaction and
+ *   in stable storage ({@link StableStore}, SQLite; or {@link PostgresStableStore} given a
+ *   `postgres://` URL, on real sockets), a private workspace per transaction and
  *   strict two-phase locks, no-wait ({@link LockTable}: a conflict aborts the requester).
  * - The coordinator ({@link transactionCoordinator}) runs two-phase commit and forces its
  *   decision to its log before phase 2 ({@link CommitCoordinator}); presumed abort.
@@ -40,7 +41,9 @@ export * from "./transaction_messages.ts";
 export * from "./transaction_errors.ts";
 export * from "./log_records.ts";
 export * from "./log_scan.ts";
+export * from "./stable_storage.ts";
 export * from "./stable_store.ts";
+export * from "./postgres_stable_store.ts";
 export * from "./lock_table.ts";
 export * from "./effects.ts";
 export * from "./failpoint.ts";

@@ -5,23 +5,25 @@
  */
 import type { ProcessFn } from "../core/process.ts";
 import { drive } from "./_drive.ts";
-import { numberOption, stringOption } from "./_options.ts";
+import { storageOpener } from "./_open_storage.ts";
+import { numberOption } from "./_options.ts";
 import { ResourceManager, type ResourceManagerOptions } from "./resource_manager.ts";
-import { StableStore } from "./stable_store.ts";
+import type { StorageOptions } from "./stable_storage.ts";
 
-/** Options of {@link transactionParticipant}. */
-export interface ParticipantOptions extends ResourceManagerOptions {
-  /** Stable storage owned by the caller (a test harness). @default opened at `path` on first start */
-  readonly store?: StableStore;
-  /** Where to open stable storage when no `store` is given: a file, or `":memory:"`. @default ":memory:" */
-  readonly path?: string;
+/**
+ * Options of {@link transactionParticipant}: the protocol's timers, and where stable storage
+ * is (`store`, a SQLite `path`, or a PostgreSQL `url`).
+ */
+export interface ParticipantOptions extends ResourceManagerOptions, StorageOptions {
   /** Values written on the very first boot (an empty store). @default {} */
   readonly initial?: Readonly<Record<string, unknown>>;
 }
 
 /**
  * A participant. Its stable storage is opened once per process function and kept across
- * restarts of the machine (the machine runs the same function again), like a disk.
+ * restarts of the machine (the machine runs the same function again), like a disk. With
+ * `url` it lives in PostgreSQL, in rows keyed by the participant's address (real sockets
+ * only: in the simulator the process fails at start, saying so).
  *
  * @example A committed write is visible to a peek
  * ```ts
@@ -47,7 +49,7 @@ export interface ParticipantOptions extends ResourceManagerOptions {
  */
 export function transactionParticipant(options: ParticipantOptions = {}): ProcessFn {
   const owner = "a transaction participant";
-  const path = stringOption(owner, "path", options.path, ":memory:");
+  const open = storageOpener(owner, options);
   const rmOptions: ResourceManagerOptions = {
     activeTimeoutMs: numberOption(owner, "activeTimeoutMs", options.activeTimeoutMs, 1000, 1),
     queryMs: numberOption(owner, "queryMs", options.queryMs, 200, 1),
@@ -59,10 +61,11 @@ export function transactionParticipant(options: ParticipantOptions = {}): Proces
       `Cannot start ${owner}: option initial ${JSON.stringify(initial)} must be an object`,
     );
   }
-  let store = options.store;
   return async (ctx) => {
-    store ??= new StableStore(path);
-    if (Object.keys(initial).length > 0 && store.initialize(initial)) {
+    const opened = open(ctx);
+    const store = opened instanceof Promise ? await opened : opened;
+    const first = Object.keys(initial).length > 0 ? store.initialize(initial) : false;
+    if (first instanceof Promise ? await first : first) {
       ctx.log(`first boot: ${Object.keys(initial).length} keys in stable storage`);
     }
     const rm = new ResourceManager(store, rmOptions);

@@ -12,6 +12,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { LogRecord } from "./log_records.ts";
+import type { StableStorage } from "./stable_storage.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS data (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
  * store.close();
  * ```
  */
-export class StableStore {
+export class StableStore implements StableStorage {
   /** Where it lives: a file path or `:memory:`. */
   readonly path: string;
   readonly #db: DatabaseSync;

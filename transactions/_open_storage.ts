@@ -1,0 +1,58 @@
+/**
+ * Opening a transaction process's stable storage from its options, once per program instance
+ * (it outlives restarts of the machine, like a disk): the store the caller owns, a SQLite file
+ * (`path`, the default `:memory:`), or PostgreSQL (`url`, rows keyed by the process's address;
+ * refused inside the simulator).
+ * @module
+ */
+import type { ProcessContext } from "../core/process.ts";
+import { checkUrl, redact } from "./_postgres.ts";
+import { numberOption, stringOption } from "./_options.ts";
+import { PostgresStableStore } from "./postgres_stable_store.ts";
+import { StableStore } from "./stable_store.ts";
+import type { StableStorage, StorageOptions } from "./stable_storage.ts";
+
+/**
+ * Checks `options` now (a `TypeError` quoting a bad one) and returns the function that gives a
+ * starting process its storage: at once for SQLite, as a promise for PostgreSQL.
+ */
+export function storageOpener(
+  owner: string,
+  options: StorageOptions,
+): (ctx: ProcessContext) => StableStorage | Promise<StableStorage> {
+  const path = stringOption(owner, "path", options.path, ":memory:");
+  const url = options.url === undefined ? undefined : stringOption(owner, "url", options.url);
+  const connectTimeoutMs = numberOption(
+    owner,
+    "connectTimeoutMs",
+    options.connectTimeoutMs,
+    5000,
+    1,
+  );
+  if (url !== undefined) {
+    if (options.path !== undefined) {
+      throw new TypeError(
+        `Cannot start ${owner}: give path ${JSON.stringify(path)} (SQLite) or url ${
+          JSON.stringify(redact(url))
+        } (PostgreSQL), not both`,
+      );
+    }
+    checkUrl(owner, url);
+  }
+  let store: StableStorage | Promise<StableStorage> | undefined = options.store;
+  return (ctx) => {
+    if (store === undefined && url !== undefined) {
+      if (ctx.runtime === "sim") {
+        throw new TypeError(
+          `Cannot start ${owner}: PostgreSQL at ${
+            redact(url)
+          } is real I/O outside the simulator's virtual time; run on real sockets, or use ` +
+            "SQLite (path) in the simulator",
+        );
+      }
+      store = PostgresStableStore.open(url, { owner: ctx.self, connectTimeoutMs });
+    }
+    store ??= new StableStore(path);
+    return store;
+  };
+}
