@@ -125,6 +125,11 @@ export class Group {
     this.#views = [first.view];
   }
 
+  /** This member's incarnation in the group (new after each restart or rejoin). */
+  get incarnation(): string {
+    return this.#views[0].incarnations[this.member];
+  }
+
   /** The latest view this member installed. */
   get view(): View {
     return this.#views[this.#views.length - 1];

@@ -44,7 +44,11 @@ export function groupManager(options: GroupManagerOptions = {}): ProcessFn {
     throw new RangeError(`Cannot start group manager: check ${check} must be above 0 ms`);
   }
   return async (ctx: ProcessContext): Promise<void> => {
-    const state = new Membership(options);
+    // A fresh token per run of the service: the groups it creates are told apart from those
+    // an earlier run created (see MembershipOptions.incarnation).
+    const incarnation = options.incarnation ??
+      Math.floor(ctx.random() * 2 ** 32).toString(36).padStart(7, "0");
+    const state = new Membership({ ...options, incarnation });
     const perform = async (effects: MembershipEffect[]): Promise<void> => {
       for (const effect of effects) {
         if (effect.kind === "reply") {
