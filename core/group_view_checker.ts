@@ -84,6 +84,17 @@ export interface ViewReport {
   final: Record<string, number>;
 }
 
+/** Options of {@link checkViews} and {@link checkGroupRun}. */
+export interface ViewCheckOptions {
+  /**
+   * The trace ends after the group settled (a simulated run that went on after its workload):
+   * members still running must then agree on the latest view and on what they delivered in it.
+   * Give `false` for a trace cut while views may still change (a run on real sockets).
+   * @default true
+   */
+  readonly settled?: boolean;
+}
+
 /** What {@link checkGroupRun} finds: the view checks and the order checks. */
 export interface GroupRunReport extends ViewReport {
   /** The order checker's findings over the same histories (its `partial` is not judged). */
@@ -188,7 +199,11 @@ function deliveredIn(h: MemberHistory, id: string): Set<string> {
  * assert.deepEqual(report.stranded, []);
  * ```
  */
-export function checkViews(histories: Readonly<Record<string, MemberHistory>>): ViewReport {
+export function checkViews(
+  histories: Readonly<Record<string, MemberHistory>>,
+  options: ViewCheckOptions = {},
+): ViewReport {
+  const settled = options.settled ?? true;
   const all = Object.values(histories);
   const first = new Map<string, InstalledView>();
   const report: ViewReport = {
@@ -230,7 +245,11 @@ export function checkViews(histories: Readonly<Record<string, MemberHistory>>): 
   for (const h of all) {
     h.views.forEach((v, i) => {
       const next = h.views[i + 1];
-      const to = next !== undefined ? idOf(next) : h.end === undefined ? "end" : undefined;
+      const to = next !== undefined
+        ? idOf(next)
+        : h.end === undefined && settled
+        ? "end"
+        : undefined;
       if (to === undefined) return;
       const key = `${idOf(v)}>${to}`;
       const together = moves.get(key);
@@ -247,7 +266,8 @@ export function checkViews(histories: Readonly<Record<string, MemberHistory>>): 
   }
   for (const h of all) {
     const v = h.views.at(-1);
-    if (h.end === undefined && (v === undefined || idOf(v) !== latest)) report.stranded.push(h.key);
+    if (!settled || h.end !== undefined) continue;
+    if (v === undefined || idOf(v) !== latest) report.stranded.push(h.key);
   }
   // Incarnations of one member, in the order they first appear: each joins a later view.
   const byMember = new Map<Address, MemberHistory[]>();
@@ -291,11 +311,15 @@ export function checkViews(histories: Readonly<Record<string, MemberHistory>>): 
  * assert.deepEqual(report.stranded, []);
  * ```
  */
-export function checkGroupRun(events: readonly TraceEvent[], group?: string): GroupRunReport {
+export function checkGroupRun(
+  events: readonly TraceEvent[],
+  group?: string,
+  options: ViewCheckOptions = {},
+): GroupRunReport {
   const histories = groupHistories(events, group);
   const logs = Object.fromEntries(Object.values(histories).map((h) => [h.key, h.deliveries]));
   return {
-    ...checkViews(histories),
+    ...checkViews(histories, options),
     order: checkOrder(logs),
     members: Object.keys(histories).length,
   };
