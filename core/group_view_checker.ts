@@ -78,7 +78,10 @@ export interface ViewReport {
    * installed, or that went on after they crashed or stopped (not a new incarnation).
    */
   reincarnations: number;
-  /** Members removed from the group while still running (not crashed), by key. */
+  /**
+   * Members stopped while still running, by key: removed (taken for crashed), disconnected from
+   * the service, or ended by the group's end; not those that crashed or left.
+   */
   excluded: string[];
   /** Each member's last view, by key. */
   final: Record<string, number>;
@@ -226,7 +229,7 @@ export function checkViews(
       if (v.incarnations[h.member] !== h.incarnation) report.unlisted++;
     }
     report.final[h.key] = h.views.at(-1)?.view ?? 0;
-    if (h.end === "removed" || h.end === "disconnected") report.excluded.push(h.key);
+    if (h.end !== undefined && h.end !== "left" && h.end !== "crashed") report.excluded.push(h.key);
   }
   // The latest view: the highest number of the lineage installed last.
   const installs = all.flatMap((h) => h.views);
