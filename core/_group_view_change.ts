@@ -139,6 +139,9 @@ export function startChange(
   flushTimeout: number,
 ): void {
   if (g.change !== null || g.recovery !== null) return;
+  // Leaves and removals about incarnations no longer in the view are stale.
+  for (const [m, incarnation] of g.removals) if (!inView(g, m, incarnation)) g.removals.delete(m);
+  for (const [m, incarnation] of g.leaves) if (!inView(g, m, incarnation)) g.leaves.delete(m);
   if (g.joins.size === 0 && g.leaves.size === 0 && g.removals.size === 0 && !g.stale) return;
   g.change = {
     target: g.view.id + 1,
