@@ -29,15 +29,19 @@ export interface Recovery {
   readonly heard: Map<Address, Heard>;
 }
 
-/** Starts recovering group `name` from a member's heartbeat; `undefined` without settings. */
+/**
+ * Starts recovering group `name` from a member's heartbeat, as a group of this service's
+ * `lineage`; `undefined` without settings.
+ */
 export function recoverGroup(
   name: string,
-  settings: { order: GroupOrder; closed: boolean; lineage: string } | undefined,
+  settings: { order: GroupOrder; closed: boolean } | undefined,
+  lineage: string,
   now: number,
   wait: number,
 ): Group | undefined {
   if (settings === undefined) return undefined;
-  const g = newGroup(name, settings.order, settings.closed, settings.lineage);
+  const g = newGroup(name, settings.order, settings.closed, lineage);
   g.recovery = { until: now + wait, heard: new Map() };
   return g;
 }

@@ -174,9 +174,7 @@ export class GroupEndpoint {
           incarnation: this.incarnation,
           view: s.view?.id ?? 0,
           frontier: { delivered: s.queue.delivered(), nextG: s.total.next },
-          ...(s.view === null
-            ? {}
-            : { settings: { order: s.order, closed: s.closed, lineage: s.view.lineage } }),
+          ...(s.view === null ? {} : { settings: { order: s.order, closed: s.closed } }),
           ...(this.#leaving ? { leaving: true } : {}),
         },
       },

@@ -50,7 +50,7 @@ export interface MembershipOptions {
   readonly recoverFor?: number;
   /**
    * This service's incarnation: a token no earlier run of the service used (the process draws
-   * one). The groups it creates descend from it (their views' `lineage`). @default "1"
+   * one). The views it numbers name it in their `lineage`. @default "1"
    */
   readonly incarnation?: string;
 }
@@ -249,8 +249,13 @@ export class Membership {
     return out;
   }
 
+  /** A lineage no group of any run of the service had (see View.lineage). */
+  #lineage(): string {
+    return `${this.#incarnation}.${++this.#created}`;
+  }
+
   #create(name: string, order: GroupOrder, closed: boolean): Group {
-    const group = newGroup(name, order, closed, `${this.#incarnation}.${++this.#created}`);
+    const group = newGroup(name, order, closed, this.#lineage());
     this.#groups.set(name, group);
     this.#destroyed.delete(name);
     return group;
@@ -321,7 +326,7 @@ export class Membership {
     }
     if (g === undefined && !this.#destroyed.has(body.group)) {
       // The service restarted and lost the group: take it up again from the heartbeats.
-      g = recoverGroup(body.group, body.settings, now, this.#suspectAfter);
+      g = recoverGroup(body.group, body.settings, this.#lineage(), now, this.#suspectAfter);
       if (g !== undefined) this.#groups.set(g.name, g);
     }
     if (g === undefined) {

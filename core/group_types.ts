@@ -29,10 +29,12 @@ export interface View {
    */
   readonly incarnations: Readonly<Record<Address, string>>;
   /**
-   * Which creation of the group the view descends from: a token the membership service draws
-   * when it creates the group. A service that restarted and took the group up again from its
-   * members keeps it; one that lost the group and created it anew numbers its views from 1
-   * again under another lineage.
+   * Who numbered the view: the incarnation of the membership service, and which of its groups
+   * (it names a group created anew under the same name apart). Each lineage numbers its views
+   * once, so lineage and id name a view also across restarts of the service: a restarted service
+   * that takes the group up again numbers on from the latest view it hears of, under its own
+   * lineage, so a view the old service installed at some members only is never confused with
+   * it.
    */
   readonly lineage: string;
 }
@@ -190,12 +192,8 @@ export type MembershipWire =
     readonly incarnation: string;
     readonly view: number;
     readonly frontier: GroupFrontier;
-    /** The group's settings and lineage, so that a restarted service can take it up again. */
-    readonly settings?: {
-      readonly order: GroupOrder;
-      readonly closed: boolean;
-      readonly lineage: string;
-    };
+    /** The group's settings, so that a restarted service can take the group up again. */
+    readonly settings?: { readonly order: GroupOrder; readonly closed: boolean };
     /** The member asked to leave and waits for the service to confirm. */
     readonly leaving?: boolean;
   }

@@ -49,7 +49,7 @@ const heartbeat = (member: string, incarnation: string, view: number): Envelope 
     incarnation,
     view,
     frontier: { delivered: {}, nextG: 1 },
-    settings: { order: "fifo", closed: false, lineage: "L" },
+    settings: { order: "fifo", closed: false },
   });
 
 /** A service with a@1 and b@1 in view 2. */
@@ -187,7 +187,7 @@ Deno.test("Membership takes a group up again from its members' heartbeats after 
     members: [A, B],
     sequencer: null,
     incarnations: { [A]: "1", [B]: "1" },
-    lineage: "L",
+    lineage: "1.1",
   });
 });
 
