@@ -12,6 +12,8 @@
  * - incarnations: a member that restarted (or left and joined again) comes back as a new
  *   incarnation, in a view later than every view its earlier incarnations installed.
  *
+ * Views are named by lineage and number (see `View.lineage`).
+ *
  * Each incarnation is judged as its own member, keyed by its stream `<member>#<incarnation>`;
  * {@link checkGroupRun} also runs the order checker over the same histories.
  * @module
@@ -100,8 +102,17 @@ export interface ViewCheckOptions {
 
 /** What {@link checkGroupRun} finds: the view checks and the order checks. */
 export interface GroupRunReport extends ViewReport {
-  /** The order checker's findings over the same histories (its `partial` is not judged). */
+  /**
+   * The order checker's findings over the same histories (its `partial` is not judged). FIFO,
+   * causal order and duplicates are judged in every incarnation's log; total order between the
+   * members that did not fail (neither crashed nor were excluded): agreed order, as in Isis's
+   * ABCAST and Spread's AGREED service. A member that fails may have delivered, just before,
+   * messages in an order no survivor learned (a crashed sequencer's last numbers); see
+   * `uniformTotal`.
+   */
   order: OrderReport;
+  /** Total-order violations counted between every pair of incarnations, failed ones too. */
+  uniformTotal: number;
   /** Incarnations seen. */
   members: number;
 }
@@ -320,10 +331,15 @@ export function checkGroupRun(
   options: ViewCheckOptions = {},
 ): GroupRunReport {
   const histories = groupHistories(events, group);
-  const logs = Object.fromEntries(Object.values(histories).map((h) => [h.key, h.deliveries]));
+  const all = Object.values(histories);
+  const logs = (list: MemberHistory[]) =>
+    Object.fromEntries(list.map((h) => [h.key, h.deliveries]));
+  const order = checkOrder(logs(all));
+  const correct = all.filter((h) => h.end === undefined || h.end === "left");
   return {
     ...checkViews(histories, options),
-    order: checkOrder(logs),
-    members: Object.keys(histories).length,
+    order: { ...order, total: checkOrder(logs(correct)).total },
+    uniformTotal: order.total,
+    members: all.length,
   };
 }

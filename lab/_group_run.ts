@@ -228,6 +228,7 @@ export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult
     incarnations: check.members,
     excluded: check.excluded,
     stranded: check.stranded,
+    uniformTotal: check.uniformTotal,
   };
   return {
     summary,

@@ -176,6 +176,13 @@ export async function runGroup(args: string[]): Promise<number> {
     `Order checker: ${verdict.fifo} FIFO, ${verdict.causal} causal, ${verdict.total} total-order ` +
       "violations (pairs of messages; causal counts FIFO pairs too)",
   );
+  if (check.uniformTotal > verdict.total) {
+    console.log(
+      `  (total order is judged between members that did not fail; with the members that ` +
+        `crashed or were excluded, ${check.uniformTotal} pairs: a sequencer that crashes may have ` +
+        "delivered its last numbers to members that failed with it)",
+    );
+  }
   if (order === "none") {
     console.log(
       "  --order none promises no order: violations here are what the other orders prevent",

@@ -9,7 +9,7 @@ import {
 } from "../core/group_view_checker.ts";
 import type { TraceEvent } from "../core/trace.ts";
 
-const A = "a@m1.lab", B = "b@m2.lab";
+const A = "a@m1.lab", B = "b@m2.lab", C = "c@m3.lab";
 
 function view(id: number, members: Record<string, string>, lineage = "L"): InstalledView {
   return { view: id, members: Object.keys(members).sort(), incarnations: members, lineage };
@@ -141,4 +141,39 @@ Deno.test("groupHistories() ends a member at its machine's crash and notices one
   assert.equal(h.revived, 1);
   assert.equal(checkGroupRun(events).reincarnations, 1);
   assert.equal(checkGroupRun(events, "other").members, 0);
+});
+
+Deno.test("checkGroupRun() judges total order between the members that did not fail", () => {
+  const line = (member: string, prefix: string, fields: object): TraceEvent => ({
+    t: 0,
+    ev: "log",
+    at: member,
+    note: prefix + JSON.stringify({ group: "g", member, incarnation: "1", ...fields }),
+  });
+  const v1 = { view: 1, members: [A, B, C], incarnations: { [A]: "1", [B]: "1", [C]: "1" } };
+  const deliver = (member: string, id: string) =>
+    line(member, "group-deliver ", { id, stream: id, index: 1, hb: { [id]: 1 }, view: 1 });
+  const events: TraceEvent[] = [
+    ...[A, B, C].map((m) => line(m, "group-view ", { ...v1, lineage: "L" })),
+    // The sequencer a delivers x then y and crashes; b and c learn only y then x.
+    deliver(A, "x"),
+    deliver(A, "y"),
+    { t: 1, ev: "crash", at: "m1.lab" },
+    deliver(B, "y"),
+    deliver(B, "x"),
+    deliver(C, "y"),
+    deliver(C, "x"),
+  ];
+  const report = checkGroupRun(events);
+  assert.equal(report.order.total, 0);
+  assert.equal(report.uniformTotal, 2);
+  // Between members that stay, a disagreement counts.
+  const two = checkGroupRun([
+    ...events.slice(0, 3),
+    deliver(B, "x"),
+    deliver(B, "y"),
+    deliver(C, "y"),
+    deliver(C, "x"),
+  ]);
+  assert.equal(two.order.total, 1);
 });
