@@ -1,8 +1,9 @@
 /**
  * The membership service as a process: one per system (conventionally `groups@g0.lab`), driving
  * a {@link Membership}. It waits without a timer while no group has members, so a simulation
- * whose groups are empty goes quiet. It is a single point of failure: while it is down, groups
- * keep multicasting in their current view but cannot change membership.
+ * whose groups are empty goes quiet. While it is down, groups keep multicasting in their current
+ * view but cannot change membership; when it restarts, it takes them up again from the members'
+ * heartbeats (see `recoverFor`).
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "./errors.ts";

@@ -57,10 +57,32 @@ Examples:
   deno task lab group --order causal
   deno task lab group --sim --order none --unreliable --reorder 0.5
   deno task lab group --sim --order total --crash m1.lab@30
-  deno task lab group --sim --order total --crash m1.lab@20..80 --crash g0.lab@100..150`;
+  deno task lab group --sim --order total --crash m2.lab@220..270 --crash g0.lab@230..260`;
 
-function sequence(report: GroupMemberReport, limit: number): string {
-  const labels = report.deliveries.map((d) => `${processOf(d.sender)}.${d.index}`);
+/**
+ * A label per stream: the sender's process name, with a ' per restart (p2, p2', p2''...);
+ * `incarnations` are the streams in the order they first appear in the trace.
+ */
+function streamLabels(incarnations: readonly string[]): Map<string, string> {
+  const labels = new Map<string, string>();
+  const seen = new Map<string, number>();
+  for (const stream of incarnations) {
+    const member = stream.slice(0, stream.lastIndexOf("#"));
+    const n = seen.get(member) ?? 0;
+    seen.set(member, n + 1);
+    labels.set(stream, processOf(member) + "'".repeat(n));
+  }
+  return labels;
+}
+
+function sequence(
+  report: GroupMemberReport,
+  streams: Map<string, string>,
+  limit: number,
+): string {
+  const labels = report.deliveries.map((d) =>
+    `${streams.get(d.stream) ?? processOf(d.sender)}.${d.index}`
+  );
   const shown = labels.slice(0, limit).join(" ");
   return labels.length > limit ? `${shown} ... (${labels.length - limit} more)` : shown;
 }
@@ -135,7 +157,10 @@ export async function runGroup(args: string[]): Promise<number> {
     console.log("\nPartial summary: the run did not finish");
     for (const line of unfinished) console.log(`  ${line}`);
   }
-  console.log("\nDelivery sequences (sender.n = the n-th message of that sender):");
+  console.log(
+    "\nDelivery sequences (sender.n = the n-th message of that sender; p2' is p2 restarted):",
+  );
+  const streams = streamLabels(Object.keys(check.final));
   const label = (r: GroupMemberReport) =>
     reports.filter((x) => x.member === r.member).length > 1 && r.incarnation !== undefined
       ? `${r.member}#${r.incarnation}`
@@ -146,7 +171,7 @@ export async function runGroup(args: string[]): Promise<number> {
     console.log(
       `  ${label(r).padEnd(width)}  views ${
         r.views.join(",")
-      }  ${r.deliveries.length} delivered${end}: ${sequence(r, 40)}`,
+      }  ${r.deliveries.length} delivered${end}: ${sequence(r, streams, 40)}`,
     );
   }
   console.log("");
