@@ -18,13 +18,16 @@ export interface EndpointState {
   readonly group: string;
   /** The member served. */
   readonly member: Address;
+  /** The endpoint's incarnation. */
+  readonly incarnation: string;
   /** Address of the membership service. */
   readonly manager: Address;
   phase: Phase;
   order: GroupOrder;
   closed: boolean;
   view: View | null;
-  stream: string;
+  /** This incarnation's stream of multicasts: `<member>#<incarnation>`. */
+  readonly stream: string;
   index: number;
   hb: VectorClock;
   seq: number;
@@ -40,16 +43,22 @@ export interface EndpointState {
 }
 
 /** The state of an endpoint that has not joined yet. */
-export function newEndpointState(group: string, member: Address, manager: Address): EndpointState {
+export function newEndpointState(
+  group: string,
+  member: Address,
+  incarnation: string,
+  manager: Address,
+): EndpointState {
   return {
     group,
     member,
+    incarnation,
     manager,
     phase: "joining",
     order: "none",
     closed: false,
     view: null,
-    stream: "",
+    stream: `${member}#${incarnation}`,
     index: 0,
     hb: {},
     seq: 0,

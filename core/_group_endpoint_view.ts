@@ -43,6 +43,7 @@ export function onPrepare(
     body: {
       kind: "g-flushed",
       group: s.group,
+      incarnation: s.incarnation,
       target: prepare.target,
       attempt: prepare.attempt,
       report,
@@ -77,7 +78,6 @@ export function onInstall(
   s.order = order;
   s.closed = closed;
   s.view = plan.view;
-  if (s.stream === "") s.stream = `${s.member}#${plan.view.id}`;
   s.seq = 0;
   s.queue = createHoldBack(order === "total" ? "none" : order);
   s.total = new TotalQueue(plan.start);

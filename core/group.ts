@@ -13,10 +13,17 @@
  * `g-closed` from its endpoint: a process in a group should receive its other messages with a
  * `from` or `kind` filter, so that it does not take them by accident.
  *
- * Limits: the membership service is a single point of failure (while it is down, views cannot
- * change); the group relies on the reliable channel to recover lost messages; a member should
- * `leave()` before its process ends (an endpoint whose member ended without leaving notices it
- * only at its next delivery).
+ * A member whose machine crashes and restarts comes back as a new incarnation (its endpoint
+ * draws a fresh token): it joins a later view than the one that removes its predecessor, never
+ * takes what was meant for it, and multicasts under a new stream. Total order is agreed order
+ * (Isis's ABCAST, Spread's AGREED): members that stay deliver in one order; a sequencer that
+ * crashes may have delivered its last numbers only to members that failed with it.
+ *
+ * Limits: while the membership service is down, views cannot change; a restarted service takes
+ * its groups up again from the members' heartbeats (give it `recoverFor` so that it hears of
+ * them before it creates a group from a join). The group relies on the reliable channel to
+ * recover lost messages; a member should `leave()` before its process ends (an endpoint whose
+ * member ended without leaving notices it only at its next delivery).
  * @module
  */
 import { TimeoutError } from "./errors.ts";
@@ -123,6 +130,11 @@ export class Group {
     this.order = first.order;
     this.closed = first.closed;
     this.#views = [first.view];
+  }
+
+  /** This member's incarnation in the group (new after each restart or rejoin). */
+  get incarnation(): string {
+    return this.#views[0].incarnations[this.member];
   }
 
   /** The latest view this member installed. */

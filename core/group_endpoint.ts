@@ -44,6 +44,11 @@ export interface GroupEndpointOptions {
   readonly create?: { readonly order: GroupOrder; readonly closed: boolean };
   /** Ms of silence from the membership service after which the endpoint gives up. @default 1000 */
   readonly managerTimeout?: number;
+  /**
+   * This endpoint's incarnation: a token no earlier endpoint of the member used (the process
+   * draws one at random). A restarted member is a new incarnation. @default "1"
+   */
+  readonly incarnation?: string;
 }
 
 /**
@@ -64,6 +69,8 @@ export class GroupEndpoint {
   readonly group: string;
   /** The member served. */
   readonly member: Address;
+  /** This endpoint's incarnation. */
+  readonly incarnation: string;
   readonly #s: EndpointState;
   readonly #create?: { readonly order: GroupOrder; readonly closed: boolean };
   readonly #managerTimeout: number;
@@ -74,7 +81,13 @@ export class GroupEndpoint {
   constructor(options: GroupEndpointOptions) {
     this.group = options.group;
     this.member = options.member;
-    this.#s = newEndpointState(this.group, this.member, canonical(options.manager));
+    this.incarnation = options.incarnation ?? "1";
+    this.#s = newEndpointState(
+      this.group,
+      this.member,
+      this.incarnation,
+      canonical(options.manager),
+    );
     this.#create = options.create;
     this.#managerTimeout = options.managerTimeout ?? 1000;
   }
@@ -92,10 +105,20 @@ export class GroupEndpoint {
   /** Asks the membership service to join. */
   start(now: number): EndpointEffect[] {
     this.#heardManager = now;
+    return this.#join();
+  }
+
+  #join(): EndpointEffect[] {
     return [{
       kind: "send",
       to: this.#s.manager,
-      body: { kind: "g-join", group: this.group, member: this.member, create: this.#create },
+      body: {
+        kind: "g-join",
+        group: this.group,
+        member: this.member,
+        incarnation: this.incarnation,
+        create: this.#create,
+      },
     }];
   }
 
@@ -116,11 +139,19 @@ export class GroupEndpoint {
     return [{
       kind: "send",
       to: this.#s.manager,
-      body: { kind: "g-leave", group: this.group, member: this.member },
+      body: {
+        kind: "g-leave",
+        group: this.group,
+        member: this.member,
+        incarnation: this.incarnation,
+      },
     }];
   }
 
-  /** Heartbeat: call every heartbeat period. */
+  /**
+   * Heartbeat: call every heartbeat period. Until the first view, the join goes out again with
+   * each heartbeat (a service that restarted lost it); the service takes it once.
+   */
   tick(now: number): EndpointEffect[] {
     if (this.#s.phase === "ended") return [];
     if (now - this.#heardManager > this.#managerTimeout) {
@@ -130,24 +161,35 @@ export class GroupEndpoint {
           `has been silent for ${this.#managerTimeout} ms; check that it is up`,
       );
     }
-    return [{
-      kind: "send",
-      to: this.#s.manager,
-      body: {
-        kind: "g-heartbeat",
-        group: this.group,
-        member: this.member,
-        view: this.#s.view?.id ?? 0,
-        frontier: { delivered: this.#s.queue.delivered(), nextG: this.#s.total.next },
+    const s = this.#s;
+    return [
+      ...(s.view === null && !this.#leaving ? this.#join() : []),
+      {
+        kind: "send",
+        to: s.manager,
+        body: {
+          kind: "g-heartbeat",
+          group: this.group,
+          member: this.member,
+          incarnation: this.incarnation,
+          view: s.view?.id ?? 0,
+          frontier: { delivered: s.queue.delivered(), nextG: s.total.next },
+          ...(s.view === null ? {} : { settings: { order: s.order, closed: s.closed } }),
+          ...(this.#leaving ? { leaving: true } : {}),
+        },
       },
-    }];
+    ];
   }
 
   /** Handles one received envelope. */
   receive(env: Envelope, now: number): EndpointEffect[] {
     if (this.#s.phase === "ended") return [];
     const body = env.body as GroupWire;
-    if (env.from === this.#s.manager) this.#heardManager = now;
+    if (env.from === this.#s.manager) {
+      this.#heardManager = now;
+      // Meant for an earlier incarnation at this address (sent before a restart): not ours.
+      if ("incarnation" in body && body.incarnation !== this.incarnation) return [];
+    }
     switch (body.kind) {
       case "g-mcast":
         return this.multicast(body.body, now);

@@ -7,14 +7,17 @@
  */
 import { TimeoutError, UnknownProcessError } from "./errors.ts";
 import { type EndpointEffect, GroupEndpoint, type GroupEndpointOptions } from "./group_endpoint.ts";
-import { DELIVERY_LOG, type GroupWire } from "./group_types.ts";
+import { DELIVERY_LOG, END_LOG, type GroupWire, VIEW_LOG } from "./group_types.ts";
 import type { ProcessContext, ProcessFn } from "./process.ts";
 
 /** Options of {@link groupEndpoint}. */
 export interface GroupEndpointProcessOptions extends GroupEndpointOptions {
   /** Ms between heartbeats to the membership service. @default 50 */
   readonly heartbeat?: number;
-  /** Write a `group-deliver` trace line per delivery (what the order checker reads). @default true */
+  /**
+   * Write a trace line per delivery, view and end (`group-deliver`, `group-view`, `group-end`:
+   * what the order and view checkers read). @default true
+   */
   readonly traceDeliveries?: boolean;
 }
 
@@ -46,8 +49,16 @@ export function groupEndpoint(options: GroupEndpointProcessOptions): ProcessFn {
   }
   const traceDeliveries = options.traceDeliveries ?? true;
   return async (ctx: ProcessContext): Promise<void> => {
-    const state = new GroupEndpoint(options);
-    const member = state.member;
+    // A fresh token per endpoint: a restarted or rejoining member is a new incarnation.
+    const incarnation = options.incarnation ??
+      Math.floor(ctx.random() * 2 ** 32).toString(36).padStart(7, "0");
+    const state = new GroupEndpoint({ ...options, incarnation });
+    const { member, group } = state;
+    const trace = (prefix: string, fields: Record<string, unknown>): void => {
+      if (traceDeliveries) {
+        ctx.log(prefix + JSON.stringify({ group, member, incarnation, ...fields }));
+      }
+    };
     const perform = async (effects: EndpointEffect[]): Promise<void> => {
       for (let i = 0; i < effects.length; i++) {
         const effect = effects[i];
@@ -60,24 +71,25 @@ export function groupEndpoint(options: GroupEndpointProcessOptions): ProcessFn {
             break;
           case "deliver": {
             const d = effect.delivery;
-            if (traceDeliveries) {
-              ctx.log(
-                DELIVERY_LOG + JSON.stringify({
-                  group: d.group,
-                  member,
-                  id: d.id,
-                  stream: d.stream,
-                  index: d.index,
-                  hb: d.hb,
-                  gseq: d.gseq,
-                }),
-              );
-            }
+            trace(DELIVERY_LOG, {
+              id: d.id,
+              stream: d.stream,
+              index: d.index,
+              hb: d.hb,
+              gseq: d.gseq,
+              view: d.view,
+            });
             const ok = await sendQuietly(ctx, member, { kind: "g-deliver", delivery: d });
             if (!ok) effects.push(...state.leave());
             break;
           }
           case "view":
+            trace(VIEW_LOG, {
+              view: effect.view.id,
+              members: effect.view.members,
+              incarnations: effect.view.incarnations,
+              lineage: effect.view.lineage,
+            });
             if (
               !await sendQuietly(ctx, member, {
                 kind: "g-view",
@@ -90,6 +102,7 @@ export function groupEndpoint(options: GroupEndpointProcessOptions): ProcessFn {
             }
             break;
           case "end":
+            trace(END_LOG, { reason: effect.reason });
             await sendQuietly(ctx, member, {
               kind: "g-closed",
               reason: effect.reason,

@@ -106,7 +106,8 @@ function planTotal(
  * };
  * const report = (member: string, messages: typeof m[]) =>
  *   ({ member, messages, entries: [], nextG: 1, pending: [] });
- * const view = { group: "g", id: 2, members: ["a@m2.lab", "b@m3.lab"], sequencer: null };
+ * const members = ["a@m2.lab", "b@m3.lab"];
+ * const view = { group: "g", id: 2, members, sequencer: null, incarnations: { "a@m2.lab": "1", "b@m3.lab": "1" }, lineage: "1.1" };
  * const plans = planViewChange(view, [report("a@m2.lab", [m]), report("b@m3.lab", [])], { order: "fifo" });
  * assert.deepEqual(plans["b@m3.lab"].missing.map((x) => x.id), ["s@m1.lab#1/1"]);
  * assert.deepEqual(plans["a@m2.lab"].missing, []);

@@ -1,8 +1,9 @@
 /**
  * The membership service as a process: one per system (conventionally `groups@g0.lab`), driving
  * a {@link Membership}. It waits without a timer while no group has members, so a simulation
- * whose groups are empty goes quiet. It is a single point of failure: while it is down, groups
- * keep multicasting in their current view but cannot change membership.
+ * whose groups are empty goes quiet. While it is down, groups keep multicasting in their current
+ * view but cannot change membership; when it restarts, it takes them up again from the members'
+ * heartbeats (see `recoverFor`).
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "./errors.ts";
@@ -44,7 +45,11 @@ export function groupManager(options: GroupManagerOptions = {}): ProcessFn {
     throw new RangeError(`Cannot start group manager: check ${check} must be above 0 ms`);
   }
   return async (ctx: ProcessContext): Promise<void> => {
-    const state = new Membership(options);
+    // A fresh token per run of the service: the groups it creates are told apart from those
+    // an earlier run created (see MembershipOptions.incarnation).
+    const incarnation = options.incarnation ??
+      Math.floor(ctx.random() * 2 ** 32).toString(36).padStart(7, "0");
+    const state = new Membership({ ...options, incarnation });
     const perform = async (effects: MembershipEffect[]): Promise<void> => {
       for (const effect of effects) {
         if (effect.kind === "reply") {

@@ -61,6 +61,8 @@ export interface GroupMemberReport {
   readonly kind: "report";
   /** The member. */
   readonly member: string;
+  /** Its incarnation, once it joined (a restarted member reports as a new incarnation). */
+  readonly incarnation?: string;
   /** Ids of the views it installed. */
   readonly views: number[];
   /** Messages it multicast. */
@@ -178,6 +180,7 @@ export function groupMemberProgram(args: Readonly<Record<string, unknown>>): Pro
       const report: GroupMemberReport = {
         kind: "report",
         member: ctx.self,
+        ...(g === undefined ? {} : { incarnation: g.incarnation }),
         views: g === undefined ? [] : g.views.map((v) => v.id),
         multicasts,
         deliveries,
@@ -199,6 +202,7 @@ export const groupPrograms: Readonly<Record<string, Program>> = {
     groupManager({
       suspectAfter: args.suspectAfter as number | undefined,
       flushTimeout: args.flushTimeout as number | undefined,
+      recoverFor: args.recoverFor as number | undefined,
     }),
   "group-member": groupMemberProgram,
 };

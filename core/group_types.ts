@@ -23,6 +23,20 @@ export interface View {
   readonly members: readonly Address[];
   /** Member that orders messages in a total-order group (also the contact of outsiders). */
   readonly sequencer: Address | null;
+  /**
+   * Each member's incarnation: a token its endpoint drew when it started. A member that restarts
+   * (or leaves and joins again) is a new incarnation and joins a later view.
+   */
+  readonly incarnations: Readonly<Record<Address, string>>;
+  /**
+   * Who numbered the view: the incarnation of the membership service, and which of its groups
+   * (it names a group created anew under the same name apart). Each lineage numbers its views
+   * once, so lineage and id name a view also across restarts of the service: a restarted service
+   * that takes the group up again numbers on from the latest view it hears of, under its own
+   * lineage, so a view the old service installed at some members only is never confused with
+   * it.
+   */
+  readonly lineage: string;
 }
 
 /** A message multicast to a group, as it travels between members' endpoints. */
@@ -31,7 +45,7 @@ export interface GroupMessage {
   readonly id: string;
   /** The member whose endpoint multicast it. */
   readonly sender: Address;
-  /** The sender's incarnation in the group: `<sender>#<view it joined in>`. */
+  /** The sender's incarnation in the group: `<sender>#<incarnation>`. */
   readonly stream: string;
   /** Outsider it was sent for, when it came in through an open group's contact. */
   readonly origin?: Address;
@@ -151,31 +165,49 @@ export type GroupAnswer =
     readonly sender?: Address;
   };
 
-/** Messages between the membership service and members' endpoints. */
+/**
+ * Messages between the membership service and members' endpoints. Each names the endpoint's
+ * incarnation: the service ignores what an incarnation it no longer knows sends, and an endpoint
+ * ignores what was meant for another incarnation at its address (a frame sent to a member before
+ * its machine restarted can still arrive after the restart).
+ */
 export type MembershipWire =
   | {
     readonly kind: "g-join";
     readonly group: string;
     readonly member: Address;
+    readonly incarnation: string;
     readonly create?: { readonly order: GroupOrder; readonly closed: boolean };
   }
-  | { readonly kind: "g-leave"; readonly group: string; readonly member: Address }
+  | {
+    readonly kind: "g-leave";
+    readonly group: string;
+    readonly member: Address;
+    readonly incarnation: string;
+  }
   | {
     readonly kind: "g-heartbeat";
     readonly group: string;
     readonly member: Address;
+    readonly incarnation: string;
     readonly view: number;
     readonly frontier: GroupFrontier;
+    /** The group's settings, so that a restarted service can take the group up again. */
+    readonly settings?: { readonly order: GroupOrder; readonly closed: boolean };
+    /** The member asked to leave and waits for the service to confirm. */
+    readonly leaving?: boolean;
   }
   | {
     readonly kind: "g-stable";
     readonly group: string;
+    readonly incarnation: string;
     readonly view: number;
     readonly stable: GroupFrontier;
   }
   | {
     readonly kind: "g-prepare";
     readonly group: string;
+    readonly incarnation: string;
     readonly from: number;
     readonly target: number;
     readonly attempt: number;
@@ -183,6 +215,7 @@ export type MembershipWire =
   | {
     readonly kind: "g-flushed";
     readonly group: string;
+    readonly incarnation: string;
     readonly target: number;
     readonly attempt: number;
     readonly report: FlushReport;
@@ -190,6 +223,7 @@ export type MembershipWire =
   | {
     readonly kind: "g-install";
     readonly group: string;
+    readonly incarnation: string;
     readonly order: GroupOrder;
     readonly closed: boolean;
     readonly plan: InstallPlan;
@@ -197,6 +231,7 @@ export type MembershipWire =
   | {
     readonly kind: "g-end";
     readonly group: string;
+    readonly incarnation: string;
     readonly reason: GroupEndReason;
     readonly message: string;
   };
@@ -239,3 +274,9 @@ export const LOCAL_KINDS: readonly string[] = ["g-deliver", "g-view", "g-closed"
 
 /** Prefix of the trace line an endpoint writes for each delivery (read by the order checker). */
 export const DELIVERY_LOG = "group-deliver ";
+
+/** Prefix of the trace line an endpoint writes for each view it installs (read by the view checker). */
+export const VIEW_LOG = "group-view ";
+
+/** Prefix of the trace line an endpoint writes when it stops (read by the view checker). */
+export const END_LOG = "group-end ";

@@ -58,6 +58,7 @@ export * from "./group_manager.ts";
 export * from "./group.ts";
 export * from "./group_member_program.ts";
 export * from "./order_checker.ts";
+export * from "./group_view_checker.ts";
 export * from "./message_store.ts";
 export * from "./sqlite_message_store.ts";
 export * from "./post_office_protocol.ts";

@@ -19,7 +19,7 @@ import type { VectorClock } from "./vector_clock.ts";
 export interface DeliveryRecord {
   /** Message id. */
   readonly id: string;
-  /** Sender's incarnation: `<sender>#<view it joined in>`. */
+  /** Sender's incarnation: `<sender>#<incarnation>`. */
   readonly stream: string;
   /** Position of the message in its stream, from 1. */
   readonly index: number;

@@ -1,13 +1,14 @@
 /**
  * `deno task lab group`: N members join one group, each multicasts a few messages while it
- * delivers the others', and an order checker judges every member's delivery sequence against
- * FIFO, causal and total order.
+ * delivers the others', and checkers judge the run: the order checker every member's delivery
+ * sequence against FIFO, causal and total order, the view checker virtual synchrony (atomic
+ * delivery among the members of each view, one final view, restarted members back as new
+ * incarnations).
  * @module
  */
 import type { GroupMemberReport } from "../core/group_member_program.ts";
 import { GROUP_ORDERS, type GroupOrder } from "../core/group_types.ts";
-import { machineOf, processOf } from "../core/name.ts";
-import { checkOrder, type OrderReport } from "../core/order_checker.ts";
+import { processOf } from "../core/name.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
@@ -15,13 +16,12 @@ import {
   intFlag,
   parseCommon,
   parseFlags,
-  percentile,
-  type Summary,
   table,
   UsageError,
 } from "./_common.ts";
-import { CONTROL_MACHINE, type MachineSpec } from "./deploy.ts";
-import { runWorkload } from "./_run.ts";
+import { groupRun, type GroupRunOptions, PROMISES, RECOVER_FOR } from "./_group_run.ts";
+
+export type { GroupRunOptions };
 
 const USAGE = `Usage: deno task lab group [--order none|fifo|causal|total] [flags]
 
@@ -46,27 +46,61 @@ show only with --unreliable (and --reorder or a latency spread); causal and tota
 violations show with the channel on. Without the reliable channel lost messages are not
 recovered: use --unreliable with --reorder, not with --drop.
 
+The view checker reads the trace: members that move from one view to the next must have
+delivered the same messages in it, every member still running must end in the latest view
+(one removed while running is listed as excluded), and a member whose machine restarts comes
+back as a new incarnation (p2@m2.lab#TOKEN) in a later view. A restarted membership service
+(--crash g0.lab@A..B) takes the group up again from the members' heartbeats; in such a run it
+waits ${RECOVER_FOR} ms after each start before it creates a group from a join.
+
 Examples:
   deno task lab group --order causal
   deno task lab group --sim --order none --unreliable --reorder 0.5
-  deno task lab group --sim --order total --crash m1.lab@30`;
+  deno task lab group --sim --order total --crash m1.lab@30
+  deno task lab group --sim --order total --crash m2.lab@220..270 --crash g0.lab@230..260`;
 
-/** What each order promises, as the violation counts that must be 0. */
-const PROMISES: Readonly<Record<GroupOrder, readonly (keyof OrderReport)[]>> = {
-  none: [],
-  fifo: ["fifo"],
-  causal: ["fifo", "causal"],
-  total: ["fifo", "total"],
-};
+/**
+ * A label per stream: the sender's process name, with a ' per restart (p2, p2', p2''...);
+ * `incarnations` are the streams in the order they first appear in the trace.
+ */
+function streamLabels(incarnations: readonly string[]): Map<string, string> {
+  const labels = new Map<string, string>();
+  const seen = new Map<string, number>();
+  for (const stream of incarnations) {
+    const member = stream.slice(0, stream.lastIndexOf("#"));
+    const n = seen.get(member) ?? 0;
+    seen.set(member, n + 1);
+    labels.set(stream, processOf(member) + "'".repeat(n));
+  }
+  return labels;
+}
 
-function sequence(report: GroupMemberReport, limit: number): string {
-  const labels = report.deliveries.map((d) => `${processOf(d.sender)}.${d.index}`);
+function sequence(
+  report: GroupMemberReport,
+  streams: Map<string, string>,
+  limit: number,
+): string {
+  const labels = report.deliveries.map((d) =>
+    `${streams.get(d.stream) ?? processOf(d.sender)}.${d.index}`
+  );
   const shown = labels.slice(0, limit).join(" ");
   return labels.length > limit ? `${shown} ... (${labels.length - limit} more)` : shown;
 }
 
-/** Runs the group architecture; returns the exit code. */
-export async function runGroup(args: string[]): Promise<number> {
+/**
+ * Parses `lab group`'s flags into the options of one run; `undefined` for `--help`.
+ *
+ * @example A simulated total-order run with a restart
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseGroupArgs } from "./group.ts";
+ * const options = parseGroupArgs(["--sim", "--order", "total", "--crash", "m2.lab@50..90"])!;
+ * assert.equal(options.order, "total");
+ * assert.deepEqual(options.common.crashes, [{ machine: "m2.lab", at: 50, restartAt: 90 }]);
+ * assert.throws(() => parseGroupArgs(["--crash", "m9.lab@5"]), /m9\.lab/);
+ * ```
+ */
+export function parseGroupArgs(args: string[]): GroupRunOptions | undefined {
   const { values } = parseFlags(args, {
     ...COMMON_FLAGS,
     order: { type: "string" },
@@ -75,10 +109,7 @@ export async function runGroup(args: string[]): Promise<number> {
     spacing: { type: "string" },
     closed: { type: "boolean" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (values.help) return undefined;
   const common = parseCommon(values, USAGE);
   const order = (values.order ?? "none") as GroupOrder;
   if (!GROUP_ORDERS.includes(order)) {
@@ -88,35 +119,26 @@ export async function runGroup(args: string[]): Promise<number> {
     );
   }
   const members = intFlag("members", values.members, 4, USAGE, 1);
-  const messages = intFlag("messages", values.messages, 5, USAGE, 0);
-  const spacing = intFlag("spacing", values.spacing, 5, USAGE, 0);
-  const collector = `collector@${CONTROL_MACHINE}`;
-  const machines: MachineSpec[] = [
-    { name: "g0.lab", processes: [{ name: "groups", program: "group-manager" }] },
-  ];
-  for (let i = 1; i <= members; i++) {
-    machines.push({
-      name: `m${i}.lab`,
-      processes: [{
-        name: `p${i}`,
-        program: "group-member",
-        args: {
-          group: "lab",
-          order,
-          closed: values.closed === true,
-          members,
-          messages,
-          spacing,
-          collector,
-        },
-      }],
-    });
+  const names = ["g0.lab", ...Array.from({ length: members }, (_, i) => `m${i + 1}.lab`)];
+  checkFaultTargets(common, names, USAGE);
+  return {
+    order,
+    members,
+    messages: intFlag("messages", values.messages, 5, USAGE, 0),
+    spacing: intFlag("spacing", values.spacing, 5, USAGE, 0),
+    closed: values.closed === true,
+    common,
+  };
+}
+
+/** Runs the group architecture; returns the exit code. */
+export async function runGroup(args: string[]): Promise<number> {
+  const options = parseGroupArgs(args);
+  if (options === undefined) {
+    console.log(USAGE);
+    return 0;
   }
-  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
-  const expected = machines.slice(1).filter((m) => !gone.has(m.name)).length;
+  const { common, order, members, messages } = options;
   if (!common.quiet) {
     console.log(
       `group: ${members} members x ${messages} messages, order ${order}, ${
@@ -124,50 +146,9 @@ export async function runGroup(args: string[]): Promise<number> {
       }${common.reliable ? "" : ", reliable channel off"}`,
     );
   }
-  const outcome = await runWorkload<GroupMemberReport>(machines, common, expected);
-  const reports = [...outcome.reports].sort((a, b) => a.member < b.member ? -1 : 1);
-  const full = reports.filter((r) => r.ended === undefined);
-  const verdict = checkOrder(Object.fromEntries(reports.map((r) => [r.member, r.deliveries])));
-  const atomic = checkOrder(Object.fromEntries(full.map((r) => [r.member, r.deliveries])));
-  const trace = outcome.trace;
-  let sends = 0;
-  for (const e of trace.events) {
-    if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
-    const to = machineOf(e.to);
-    if (to !== CONTROL_MACHINE && machineOf(e.from) !== to) sends++;
-  }
-  const latencies = reports.flatMap((r) => r.deliveries.map((d) => d.latency));
-  const broken = PROMISES[order].filter((k) => (verdict[k] as number) > 0);
-  const unfinished: string[] = outcome.unfinished === undefined ? [] : [outcome.unfinished];
-  const reported = new Set(reports.map((r) => r.member));
-  for (const m of machines.slice(1)) {
-    const member = m.processes[0].name + "@" + m.name;
-    if (!reported.has(member) && !gone.has(m.name)) unfinished.push(`${member}: no report`);
-  }
-  const summary: Summary = {
-    architecture: "group",
-    transport: outcome.transport,
-    seed: common.seed,
-    requests: reports.reduce((n, r) => n + r.multicasts, 0),
-    messages: sends,
-    bytes: outcome.stats.bytes,
-    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-    retransmissions: trace.count("retransmit"),
-    errors: reports.length - full.length + (expected - reports.length),
-    traceDigest: trace.digest(),
-    order,
-    violations: { fifo: verdict.fifo, causal: verdict.causal, total: verdict.total },
-    members,
-    deliveries: verdict.deliveries,
-    partial: atomic.partial,
-    duplicates: verdict.duplicates,
-    frames: outcome.stats.frames,
-    acks: outcome.stats.acks,
-    unfinished,
-  };
-  const ok = broken.length === 0 && atomic.partial === 0 && verdict.duplicates === 0 &&
-    unfinished.length === 0;
-  const code = outcome.interrupted ? 130 : ok ? 0 : 1;
+  const run = await groupRun(options);
+  const { summary, reports, check, broken, unfinished } = run;
+  const code = run.interrupted ? 130 : run.problems.length === 0 ? 0 : 1;
   if (common.json) {
     console.log(JSON.stringify(summary));
     return code;
@@ -176,14 +157,21 @@ export async function runGroup(args: string[]): Promise<number> {
     console.log("\nPartial summary: the run did not finish");
     for (const line of unfinished) console.log(`  ${line}`);
   }
-  console.log("\nDelivery sequences (sender.n = the n-th message of that sender):");
-  const width = Math.max(...reports.map((r) => r.member.length));
+  console.log(
+    "\nDelivery sequences (sender.n = the n-th message of that sender; p2' is p2 restarted):",
+  );
+  const streams = streamLabels(Object.keys(check.final));
+  const label = (r: GroupMemberReport) =>
+    reports.filter((x) => x.member === r.member).length > 1 && r.incarnation !== undefined
+      ? `${r.member}#${r.incarnation}`
+      : r.member;
+  const width = Math.max(...reports.map((r) => label(r).length));
   for (const r of reports) {
     const end = r.ended === undefined ? "" : ` [stopped: ${r.ended}]`;
     console.log(
-      `  ${r.member.padEnd(width)}  views ${
+      `  ${label(r).padEnd(width)}  views ${
         r.views.join(",")
-      }  ${r.deliveries.length} delivered${end}: ${sequence(r, 40)}`,
+      }  ${r.deliveries.length} delivered${end}: ${sequence(r, streams, 40)}`,
     );
   }
   console.log("");
@@ -196,21 +184,30 @@ export async function runGroup(args: string[]): Promise<number> {
     ["deliveries", summary.deliveries as number],
     [
       "messages",
-      `${summary.messages} between machines (frames ${outcome.stats.frames}, acks ${outcome.stats.acks})`,
+      `${summary.messages} between machines (frames ${run.stats.frames}, acks ${run.stats.acks})`,
     ],
     ["bytes", summary.bytes],
     ["latency p50", `${summary.latency.p50.toFixed(3)} ms (multicast to delivery)`],
     ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
     ["retransmissions", summary.retransmissions],
     ["errors", summary.errors],
+    ["views", `${check.views} (latest ${check.last}), ${check.members} member incarnations`],
     ["trace digest", summary.traceDigest.slice(0, 16)],
-    ["wall time", `${outcome.wallMs.toFixed(0)} ms`],
+    ["wall time", `${run.wallMs.toFixed(0)} ms`],
   ]));
   console.log("");
+  const verdict = check.order;
   console.log(
     `Order checker: ${verdict.fifo} FIFO, ${verdict.causal} causal, ${verdict.total} total-order ` +
       "violations (pairs of messages; causal counts FIFO pairs too)",
   );
+  if (check.uniformTotal > verdict.total) {
+    console.log(
+      `  (total order is judged between members that did not fail; with the members that ` +
+        `crashed or were excluded, ${check.uniformTotal} pairs: a sequencer that crashes may have ` +
+        "delivered its last numbers to members that failed with it)",
+    );
+  }
   if (order === "none") {
     console.log(
       "  --order none promises no order: violations here are what the other orders prevent",
@@ -232,10 +229,19 @@ export async function runGroup(args: string[]): Promise<number> {
     );
   }
   console.log(
-    atomic.partial === 0
-      ? `Atomicity: each message was delivered by all ${full.length} members that stayed, or by none`
-      : `Atomicity: ${atomic.partial} messages were delivered by some members that stayed and not by others` +
+    check.partial === 0
+      ? "Atomicity: members that moved from one view to the next delivered the same messages in it"
+      : `Atomicity: ${check.partial} messages were delivered in a view by some members and not ` +
+        "by others that moved on with them" +
         (common.reliable ? "" : " (the reliable channel is off: lost messages are not recovered)"),
+  );
+  const views = [...check.stranded.map((k) => `${k} left behind in view ${check.final[k]}`)];
+  if (check.disagreements > 0) views.push(`${check.disagreements} views installed differently`);
+  console.log(
+    views.length === 0
+      ? `Views: every member still running is in view ${check.last}` +
+        (check.excluded.length === 0 ? "" : `; excluded: ${check.excluded.join(", ")}`)
+      : `Views: ${views.join("; ")}`,
   );
   if (common.trace) console.log(`trace written to ${common.trace}`);
   return code;

@@ -29,6 +29,8 @@ const view: View = {
   id: 2,
   members: ["a@m1.lab", "b@m2.lab", "j@m9.lab"],
   sequencer: "a@m1.lab",
+  incarnations: { "a@m1.lab": "1", "b@m2.lab": "1", "j@m9.lab": "1" },
+  lineage: "1.1",
 };
 
 Deno.test("planViewChange() gives each survivor what another survivor holds, and a joiner nothing", () => {
@@ -83,6 +85,7 @@ Deno.test("Membership.tick() removes a silent member with a numbered view change
           kind: "g-join",
           group: "g",
           member: "a@m1.lab",
+          incarnation: "a1",
           create: { order: "none", closed: false },
         }),
         0,
@@ -92,13 +95,17 @@ Deno.test("Membership.tick() removes a silent member with a numbered view change
   );
   assert.deepEqual(
     kinds(
-      service.handle(env("b--g@m2.lab", { kind: "g-join", group: "g", member: "b@m2.lab" }), 10),
+      service.handle(
+        env("b--g@m2.lab", { kind: "g-join", group: "g", member: "b@m2.lab", incarnation: "b1" }),
+        10,
+      ),
     ),
     ["a--g@m1.lab g-prepare"],
   );
   const flushed = {
     kind: "g-flushed",
     group: "g",
+    incarnation: "a1",
     target: 2,
     attempt: 1,
     report: report("a@m1.lab", {}),
@@ -114,13 +121,14 @@ Deno.test("Membership.tick() removes a silent member with a numbered view change
       kind: "g-heartbeat",
       group: "g",
       member: "b@m2.lab",
+      incarnation: "b1",
       view: 2,
       frontier: { delivered: {}, nextG: 1 },
     }),
     150,
   );
   assert.deepEqual(kinds(service.tick(200)), ["b--g@m2.lab g-prepare"]);
-  const flushedB = { ...flushed, target: 3, report: report("b@m2.lab", {}) };
+  const flushedB = { ...flushed, incarnation: "b1", target: 3, report: report("b@m2.lab", {}) };
   assert.deepEqual(kinds(service.handle(env("b--g@m2.lab", flushedB), 210)), [
     "b--g@m2.lab g-install",
     "a--g@m1.lab g-end",
@@ -130,6 +138,8 @@ Deno.test("Membership.tick() removes a silent member with a numbered view change
     id: 3,
     members: ["b@m2.lab"],
     sequencer: null,
+    incarnations: { "b@m2.lab": "b1" },
+    lineage: "1.1",
   });
 });
 
@@ -147,13 +157,27 @@ Deno.test("GroupEndpoint reports only messages not yet stable in a flush", () =>
   endpoint.start(0);
   const members = ["a@m1.lab", "b@m2.lab"];
   const plan = {
-    view: { group: "g", id: 1, members, sequencer: null },
+    view: {
+      group: "g",
+      id: 1,
+      members,
+      sequencer: null,
+      incarnations: { "a@m1.lab": "1" },
+      lineage: "1.1",
+    },
     missing: [],
     entries: [],
     start: 1,
   };
   const installed = endpoint.receive(
-    env(manager, { kind: "g-install", group: "g", order: "fifo", closed: false, plan }),
+    env(manager, {
+      kind: "g-install",
+      group: "g",
+      incarnation: "1",
+      order: "fifo",
+      closed: false,
+      plan,
+    }),
     1,
   );
   assert.deepEqual(installed.map((e) => e.kind), ["view"]);
@@ -170,9 +194,19 @@ Deno.test("GroupEndpoint reports only messages not yet stable in a flush", () =>
   assert.deepEqual(delivered.map((e) => e.kind === "deliver" && e.delivery.id), [b1.id, b2.id]);
   // Everyone delivered b's first message: it is stable and leaves the report.
   const stable = { delivered: { "b@m2.lab": 1 }, nextG: 1 };
-  endpoint.receive(env(manager, { kind: "g-stable", group: "g", view: 1, stable }), 4);
+  endpoint.receive(
+    env(manager, { kind: "g-stable", group: "g", incarnation: "1", view: 1, stable }),
+    4,
+  );
   const [flushed] = endpoint.receive(
-    env(manager, { kind: "g-prepare", group: "g", from: 1, target: 2, attempt: 1 }),
+    env(manager, {
+      kind: "g-prepare",
+      group: "g",
+      incarnation: "1",
+      from: 1,
+      target: 2,
+      attempt: 1,
+    }),
     5,
   );
   assert.ok(flushed.kind === "send" && flushed.body.kind === "g-flushed");
