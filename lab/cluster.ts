@@ -15,11 +15,12 @@
  * in its own OS process (clients, each with its own TCP endpoint), besides `ctl.lab`.
  * @module
  */
-import { type Host, type HostActivity, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/host.ts";
 import type { Machine } from "../core/machine.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { wallClock } from "../core/real_runtime.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
+import { busy, type IdleWatch, watchIdle } from "./_idle_watch.ts";
 import { InterruptedError, MachineProcessError } from "./_run_errors.ts";
 import { TimeOrder } from "./_time_order.ts";
 import {
@@ -61,28 +62,6 @@ interface NodeProcess {
   exited: Promise<void>;
   stopping: boolean;
 }
-
-/** Whether a machine has been idle, and since when. */
-interface IdleWatch {
-  /** Its frame counters when last seen. */
-  counters: string;
-  /** Ms since the start of the run since which it has been idle; `undefined` while busy. */
-  since?: number;
-}
-
-/** Updates `watch` with a machine's activity seen at `now`. */
-function watchIdle(
-  watch: IdleWatch,
-  activity: { busy: number; sent: number; received: number },
-  now: number,
-): void {
-  const counters = `${activity.sent}/${activity.received}`;
-  if (activity.busy > 0) watch.since = undefined;
-  else if (counters !== watch.counters || watch.since === undefined) watch.since = now;
-  watch.counters = counters;
-}
-
-const busy = (a: HostActivity) => ({ busy: a.runnable + a.timers, ...a });
 
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
