@@ -29,6 +29,7 @@ import {
   type DeployOptions,
   type DeployStats,
   keepTrace,
+  machineSeed,
   type MachineSpec,
 } from "./deploy.ts";
 import type { ControlLine, NodeLine } from "./node.ts";
@@ -567,7 +568,7 @@ export async function deployTcp(
       }
       const local = await startHost(name, {
         resolve: (machine) => directory.get(machine),
-        seed: options.seed,
+        seed: machineSeed(options.seed ?? 1, name),
         origin,
         reliable: options.reliable,
         drop: options.drop,

@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "./_common.ts";
 import { collectReports } from "./_node_reports.ts";
+import { machineSeed } from "./deploy.ts";
 import { findProgram } from "./programs.ts";
 import { loadSystem, systemUrl } from "./run/load_system.ts";
 import { type MachineEntry, SystemError } from "./run/system.ts";
@@ -239,7 +240,8 @@ export async function runNode(args: string[]): Promise<number> {
   const host = await startHost(machine, {
     resolve: (name) => directory.get(name),
     listen,
-    seed: common.seed,
+    // One generator per machine, as in the simulator: machines do not draw the same numbers.
+    seed: machineSeed(common.seed, machine),
     origin,
     exempt,
     reliable: common.reliable,
