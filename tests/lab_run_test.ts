@@ -208,3 +208,12 @@ Deno.test("lab run fails with exit 1 and a replay line when a process throws, in
     },
   );
 });
+
+Deno.test("the README's complete lab run example is examples/run/kv.ts, the file the tests run", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Run your own system"));
+  const shown = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  const file = await Deno.readTextFile(KV);
+  const code = file.slice(file.indexOf(" */\n") + 4).replace('"../../mod.ts"', '"./mod.ts"');
+  assertEquals(shown, code.replace("/** What the server understands. */\n", ""));
+});
