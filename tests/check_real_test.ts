@@ -80,6 +80,8 @@ Deno.test("lab check says where it runs: the simulator by default, --real for OS
     const [flags, message] of [
       [["--real", "--sim"], "Cannot use --real with --sim"],
       [["--real", "--reorder", "0.1"], "Cannot use --reorder"],
+      // A client lives in the lab's own process: it cannot crash alone.
+      [["--real", "--crash", "c1.lab@100"], 'machine "c1.lab" is not in this run'],
     ] as const
   ) {
     const { code, err } = await captureMain(["check", "echo", example("echo.ts"), ...flags]);

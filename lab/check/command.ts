@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ProcessFn } from "../../core/process.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   commonHelp,
   intFlag,
@@ -191,6 +192,17 @@ export async function runCheck(args: string[]): Promise<number> {
   const { url, node } = await loadNode(file);
   const started = performance.now();
   const concurrency = concurrencyFlag(values.concurrency, nodeCount, workload.clientsPerNode ?? 1);
+  if (real) {
+    // Real machines: only a node's OS process can crash; a partition may cut clients off too.
+    const nodeMachines = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}.lab`);
+    const clientMachines = Array.from({ length: concurrency }, (_, i) => `c${i + 1}.lab`);
+    checkFaultTargets({ crashes: common.crashes, partitions: [] }, nodeMachines, USAGE);
+    checkFaultTargets(
+      { crashes: [], partitions: common.partitions },
+      [...nodeMachines, ...clientMachines],
+      USAGE,
+    );
+  }
   if (!common.quiet) {
     console.log(
       `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, ${

@@ -110,9 +110,13 @@ export interface LaunchResult {
 
 /** What the transports need, checked once. */
 export interface LaunchPlan {
+  /** The machines and their boot processes, names canonical. */
   readonly machines: readonly MachineEntry[];
+  /** The system module's URL, when it came from a file. */
   readonly url: string | undefined;
+  /** Follows the processes through the trace. */
   readonly tracker: ProcessTracker;
+  /** Where the processes' requests are measured. */
   readonly requests: RequestLog;
   /** No end before this (ms): the last scheduled crash, restart, cut or heal. */
   readonly lastFault: number;
