@@ -16,14 +16,25 @@
  * let served = 0;
  * nodeReports.set("served", () => served);
  * served = 3;
- * assert.deepEqual(collectReports(), { served: 3 });
+ * assert.equal(collectReports()?.served, 3);
  * nodeReports.delete("served");
- * assert.equal(collectReports(), undefined);
+ * assert.equal(collectReports()?.served, undefined);
  * ```
  */
 export const nodeReports: Map<string, () => unknown> = new Map();
 
-/** Every registered report, by name; `undefined` when none is registered. */
+/**
+ * Every registered report, by name; `undefined` when none is registered.
+ *
+ * @example One report, by its name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectReports, nodeReports } from "./_node_reports.ts";
+ * nodeReports.set("answer", () => ({ value: 42 }));
+ * assert.deepEqual(collectReports()?.answer, { value: 42 });
+ * nodeReports.delete("answer");
+ * ```
+ */
 export function collectReports(): Record<string, unknown> | undefined {
   if (nodeReports.size === 0) return undefined;
   const reports: Record<string, unknown> = {};

@@ -93,7 +93,17 @@ export function pauseAgent(nodes: readonly string[]): {
   };
 }
 
-/** The programs of `lab check --real`, by name. */
+/**
+ * The programs of `lab check --real`, by name.
+ *
+ * @example A node machine's three programs, and their arguments checked
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { programs } from "./programs.ts";
+ * assert.deepEqual(Object.keys(programs), ["check-node", "check-init", "check-pause"]);
+ * assert.throws(() => programs["check-init"]({ nodes: ["node@n1.lab"] }), TypeError);
+ * ```
+ */
 export const programs: Readonly<Record<string, Program>> = {
   "check-node": (args) => {
     const nodes = nodesArg(args, "check-node");

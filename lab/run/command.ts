@@ -123,7 +123,25 @@ function ending(result: LaunchResult): string {
   }
 }
 
-/** Runs `lab run`; returns the exit code (0, or 130 when interrupted). */
+/**
+ * Runs `lab run`; returns the exit code (0, or 130 when interrupted).
+ *
+ * @example The example system in the simulator
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runRun } from "./command.ts";
+ * const file = new URL("../../examples/run/kv.ts", import.meta.url).pathname;
+ * const lines: string[] = [];
+ * const log = console.log;
+ * console.log = (line: string) => lines.push(line);
+ * try {
+ *   assert.equal(await runRun([file, "--sim", "--json"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(JSON.parse(lines[0]).requests, 2);
+ * ```
+ */
 export async function runRun(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     ...COMMON_FLAGS,

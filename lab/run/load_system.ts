@@ -30,7 +30,19 @@ export function systemUrl(file: string | URL, base: string = Deno.cwd()): string
   return pathToFileURL(resolve(base, file)).href;
 }
 
-/** The system a module's exports give: `system`, else the default export. */
+/**
+ * The system a module's exports give: `system`, else the default export.
+ *
+ * @example The full form wins over a default export
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { systemOf } from "./load_system.ts";
+ * const fn = async () => {};
+ * const machines = systemOf({ system: { machines: { m1: { a: fn } } }, default: { "b@m2": fn } }, "sys.ts");
+ * assert.deepEqual(machines.map((m) => m.name), ["m1.lab"]);
+ * assert.throws(() => systemOf({}, "sys.ts"), /Cannot run "sys.ts": it exports neither/);
+ * ```
+ */
 export function systemOf(
   exports: Readonly<Record<string, unknown>>,
   source: string,
@@ -91,7 +103,19 @@ export function loadSystem(
   return loading;
 }
 
-/** The system at `url` if it is loaded already, else `undefined`. */
+/**
+ * The system at `url` if it is loaded already, else `undefined`.
+ *
+ * @example Known once loaded
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadedSystem, loadSystem } from "./load_system.ts";
+ * const url = "data:text/javascript,export default { 'a@m1.lab': async () => {} };";
+ * assert.equal(loadedSystem(url), undefined);
+ * await loadSystem(url);
+ * assert.equal(loadedSystem(url)?.[0].name, "m1.lab");
+ * ```
+ */
 export function loadedSystem(url: string): MachineEntry[] | undefined {
   return ready.get(url);
 }

@@ -62,7 +62,16 @@ export function systemProcess(module: string, process: string): ProcessFn {
   };
 }
 
-/** The programs of `lab run`, by name. */
+/**
+ * The programs of `lab run`, by name.
+ *
+ * @example Arguments are checked
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { programs } from "./programs.ts";
+ * assert.throws(() => programs["system-process"]({ module: "file:///sys.ts" }), TypeError);
+ * ```
+ */
 export const programs: Readonly<Record<string, Program>> = {
   "system-process": (args) => systemProcess(args.module as string, args.process as string),
 };
