@@ -13,6 +13,26 @@ export interface IdleWatch {
   counters: string;
   /** Ms since the start of the run since which it has been idle; `undefined` while busy. */
   since?: number;
+  /** When it was last seen (ms since the start of the run). */
+  seen?: number;
+}
+
+/**
+ * Ms for which a machine has been idle at `now`: 0 while busy, and 0 when it was not seen for
+ * more than `stale` ms (a machine whose event loop is stuck in a computation stops ticking).
+ *
+ * @example Idle, then silent
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { idleFor } from "./_idle_watch.ts";
+ * assert.equal(idleFor({ counters: "1/1", since: 100, seen: 400 }, 450, 200), 350);
+ * assert.equal(idleFor({ counters: "1/1", since: 100, seen: 400 }, 700, 200), 0);
+ * assert.equal(idleFor({ counters: "1/1" }, 700, 200), 0);
+ * ```
+ */
+export function idleFor(watch: IdleWatch, now: number, stale: number): number {
+  if (watch.since === undefined || watch.seen === undefined || now - watch.seen > stale) return 0;
+  return now - watch.since;
 }
 
 /**
@@ -41,6 +61,7 @@ export function watchIdle(
   if (activity.busy > 0) watch.since = undefined;
   else if (counters !== watch.counters || watch.since === undefined) watch.since = now;
   watch.counters = counters;
+  watch.seen = now;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Machine } from "../core/machine.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { wallClock } from "../core/real_runtime.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
-import { busy, type IdleWatch, watchIdle } from "./_idle_watch.ts";
+import { busy, idleFor, type IdleWatch, watchIdle } from "./_idle_watch.ts";
 import { InterruptedError, MachineProcessError } from "./_run_errors.ts";
 import { TimeOrder } from "./_time_order.ts";
 import {
@@ -44,6 +44,8 @@ const PERMISSIONS = [
   "--allow-sys",
 ];
 const encoder = new TextEncoder();
+/** A machine not heard from for this many ms (it ticks every 50) is not known to be idle. */
+const STALE = 250;
 /** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
 const ORDER_PATIENCE = 2000;
 
@@ -556,10 +558,7 @@ export async function deployTcp(
       let quiet = Infinity;
       const idle = [controlIdle, ...[...locals.values()].map((l) => l.idle)];
       for (const node of nodes.values()) if (!node.stopping) idle.push(node.idle);
-      for (const watch of idle) {
-        if (watch.since === undefined) return 0;
-        quiet = Math.min(quiet, now - watch.since);
-      }
+      for (const watch of idle) quiet = Math.min(quiet, idleFor(watch, now, STALE));
       return quiet;
     },
     async host(name) {

@@ -217,3 +217,22 @@ Deno.test("the README's complete lab run example is examples/run/kv.ts, the file
   const code = file.slice(file.indexOf(" */\n") + 4).replace('"../../mod.ts"', '"./mod.ts"');
   assertEquals(shown, code.replace("/** What the server understands. */\n", ""));
 });
+
+Deno.test("lab run on real sockets is not over while a process sleeps: a pending timer keeps its machine busy", async () => {
+  await withFile(
+    "sleepy.ts",
+    `export default {
+      "a@m1.lab": async (ctx) => {
+        await ctx.sleep(1500); // three times as long as the quiet interval
+        await ctx.send("b@m2.lab", "late");
+      },
+      "b@m2.lab": async (ctx) => ctx.log("got " + (await ctx.receive()).body),
+    };`,
+    async (file) => {
+      const { code, stdout, stderr } = await runLab("run", file);
+      assertEquals(code, 0, stderr);
+      assertTrue(stdout.includes("b@m2.lab: got late"), stdout);
+      assertTrue(/^ended +every process returned, at \d+ ms$/m.test(stdout), stdout);
+    },
+  );
+});
