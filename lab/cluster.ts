@@ -489,7 +489,8 @@ export async function deployTcp(
           if (node.stopping) return Promise.resolve();
           node.statsWaiter = Promise.withResolvers<void>();
           send(node, { type: "stats" });
-          return node.statsWaiter.promise;
+          // A node that exited already (its own Ctrl-C) answers nothing: do not wait for it.
+          return Promise.race([node.statsWaiter.promise, node.exited]);
         }));
         order.flush();
       }
