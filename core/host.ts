@@ -51,6 +51,18 @@ export interface HostOptions {
   readonly onProcessError?: (address: string, error: unknown) => void;
 }
 
+/** What a host is doing: idle when nothing runs, no timer is pending and no frame moves. */
+export interface HostActivity {
+  /** Processes that can run (not waiting on their context). */
+  readonly runnable: number;
+  /** Timers pending: sleeps, timeouts, retransmissions, injected delays. */
+  readonly timers: number;
+  /** Frames written so far (lab traffic of exempt machines not counted). */
+  readonly sent: number;
+  /** Frames received so far (lab traffic of exempt machines not counted). */
+  readonly received: number;
+}
+
 /** A running host. */
 export interface Host {
   /** The machine. */
@@ -67,6 +79,12 @@ export interface Host {
    */
   watch<T>(done: Promise<T>): Promise<T>;
   /**
+   * What the host is doing now. A system of hosts is quiescent when every host stays at zero
+   * runnable processes and timers, with its frame counters standing still, over an interval
+   * longer than a frame takes to cross: nothing is left that could wake any of them.
+   */
+  activity(): HostActivity;
+  /**
    * Stops every process and closes every socket; then rejects with the first process failure
    * that {@link Host.watch} did not report, if any.
    */
@@ -82,6 +100,7 @@ export interface Host {
  * import { startHost } from "./host.ts";
  * const host = await startHost("m1.lab", { resolve: () => undefined });
  * assert.match(host.endpoint, /^127\.0\.0\.1:\d+$/);
+ * assert.deepEqual(host.activity(), { runnable: 0, timers: 0, sent: 0, received: 0 });
  * await host.close();
  * ```
  *
@@ -135,6 +154,10 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     network,
     endpoint: `${hostname}:${port}`,
     watch: failures.watch,
+    activity() {
+      const { runnable, timers } = runtime.activity();
+      return { runnable, timers, sent: network.stats.frames, received: network.stats.received };
+    },
     async close() {
       machine.shutdown();
       await network.close();

@@ -30,8 +30,28 @@ export function wallClock(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** What a real runtime is busy with right now. */
+export interface RuntimeActivity {
+  /** Processes that can run: started or woken, and not yet waiting on their context again. */
+  readonly runnable: number;
+  /** Timers set and not yet fired or cleared. */
+  readonly timers: number;
+}
+
+/** A real host's runtime: a {@link Runtime} that can say what it is busy with. */
+export interface RealRuntime extends Runtime {
+  /**
+   * Runnable processes and pending timers. Both zero means the machine on this runtime can
+   * only be woken by a frame from another machine: the real-host side of the simulator's
+   * quiescence.
+   */
+  activity(): RuntimeActivity;
+}
+
 /**
- * Creates a runtime backed by `performance.now()`, `setTimeout` and a seeded generator.
+ * Creates a runtime backed by `performance.now()`, `setTimeout` and a seeded generator. It
+ * counts runnable processes (the scheduling hook) and pending timers, for
+ * {@link RealRuntime.activity}.
  *
  * @example Real time moves forward
  * ```ts
@@ -39,24 +59,39 @@ export function wallClock(): number {
  * import { createRealRuntime } from "./real_runtime.ts";
  * const runtime = createRealRuntime({ seed: 1 });
  * const t0 = runtime.now();
- * await new Promise<void>((resolve) => runtime.setTimer(2, resolve));
+ * const fired = new Promise<void>((resolve) => runtime.setTimer(2, resolve));
+ * assert.equal(runtime.activity().timers, 1);
+ * await fired;
  * assert.ok(runtime.now() >= t0);
+ * assert.deepEqual(runtime.activity(), { runnable: 0, timers: 0 });
  * ```
  */
-export function createRealRuntime(options: RealRuntimeOptions = {}): Runtime {
+export function createRealRuntime(options: RealRuntimeOptions = {}): RealRuntime {
   const seed = options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
   const random: Random = createRandom(seed);
   const shift = performance.timeOrigin - (options.origin ?? performance.timeOrigin);
+  type HostTimer = ReturnType<typeof setTimeout>;
+  const pending = new Set<HostTimer>();
+  let runnable = 0;
   return {
     kind: "real",
     now: () => performance.now() + shift,
     random: () => random.next(),
     setTimer(delay: number, callback: () => void): TimerId {
-      return setTimeout(callback, Math.max(0, delay)) as unknown as TimerId;
+      const id = setTimeout(() => {
+        pending.delete(id);
+        callback();
+      }, Math.max(0, delay));
+      pending.add(id);
+      return id as unknown as TimerId;
     },
     clearTimer(id: TimerId): void {
-      clearTimeout(id as unknown as ReturnType<typeof setTimeout>);
+      pending.delete(id as unknown as HostTimer);
+      clearTimeout(id as unknown as HostTimer);
     },
-    account(): void {},
+    account(delta: number): void {
+      runnable += delta;
+    },
+    activity: () => ({ runnable, timers: pending.size }),
   };
 }

@@ -2,8 +2,11 @@
  * The network of a machine that is a real OS process: wire frames travel as length-prefixed
  * JSON over TCP, one outgoing connection per peer machine (opened on first use, coalesced
  * writes), one listener for incoming ones. A connection starts with a hello frame that names the
- * sending machine. Optional fault injection (drop, duplicate, delay) uses the runtime's seeded
- * generator and timers, so the same faults can be tried on real sockets.
+ * sending machine, and it carries frames both ways: a machine that the directory cannot resolve
+ * (or that cannot be connected to) is reached over the connection it opened to this one, so a
+ * server answers any machine that reached it (replies, acks and credits alike). Optional fault
+ * injection (drop, duplicate, delay) uses the runtime's seeded generator and timers, so the same
+ * faults can be tried on real sockets.
  * @module
  */
 import type { Machine, Network } from "./machine.ts";
@@ -42,6 +45,8 @@ export interface TcpNetworkOptions {
 export interface TcpStats {
   /** Frames written (acks included). */
   frames: number;
+  /** Frames received (acks included), on incoming and outgoing connections. */
+  received: number;
   /** Bytes written, 4-byte headers included. */
   bytes: number;
   /** Acknowledgement frames. */
@@ -87,9 +92,11 @@ interface Peer {
  */
 export class TcpNetwork implements Network {
   /** Counters. */
-  readonly stats: TcpStats = { frames: 0, bytes: 0, acks: 0, dropped: 0 };
+  readonly stats: TcpStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, received: 0 };
   readonly #options: TcpNetworkOptions;
   readonly #peers = new Map<string, Peer>();
+  /** The latest open incoming connection from each machine, by the name its hello gave. */
+  readonly #incoming = new Map<string, FrameConnection>();
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
@@ -121,9 +128,10 @@ export class TcpNetwork implements Network {
             throw new TypeError(`Cannot accept connection from ${conn.remote}: no hello frame`);
           }
           from.set(conn, hello.hello);
+          this.#remember(hello.hello, conn);
           return;
         }
-        this.#machine?.receiveFrame(sender, decodeWire(payload));
+        this.#receive(sender, payload);
       },
       onError: (error, conn) => {
         console.error(
@@ -218,22 +226,14 @@ export class TcpNetwork implements Network {
     peer.queue.push(payload);
     if (peer.connecting !== undefined) return;
     const current = peer;
-    current.connecting = this.#options.directory.resolve(to).then((endpoint) => {
-      const colon = endpoint.lastIndexOf(":");
-      return FrameConnection.connect(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)), {
-        maxFrame: this.#options.maxFrame,
-        onClose: () => {
-          if (this.#peers.get(to) === current) this.#peers.delete(to);
-        },
-        onError: () => {},
-      });
-    }).then((conn) => {
+    current.connecting = this.#open(to, current).then(({ conn, outgoing }) => {
       if (this.#closed) {
-        void conn.close();
+        if (outgoing) void conn.close();
         return;
       }
       current.conn = conn;
-      conn.send(encoder.encode(JSON.stringify({ hello: from })));
+      // An incoming connection already knows who opened it; an outgoing one says who it is.
+      if (outgoing) conn.send(encoder.encode(JSON.stringify({ hello: from })));
       for (const queued of current.queue) conn.send(queued);
       current.queue = [];
     }, (error) => {
@@ -242,6 +242,51 @@ export class TcpNetwork implements Network {
       this.stats.dropped += current.queue.length;
       this.#lost(frame, from, (error as Error).message);
     });
+  }
+
+  /**
+   * A connection to machine `to`: a new one to the endpoint the directory gives, or else (the
+   * directory does not know it, or nothing answers there) the connection `to` opened to us.
+   */
+  #open(to: string, peer: Peer): Promise<{ conn: FrameConnection; outgoing: boolean }> {
+    return this.#options.directory.resolve(to).then((endpoint) => {
+      const colon = endpoint.lastIndexOf(":");
+      return FrameConnection.connect(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)), {
+        maxFrame: this.#options.maxFrame,
+        // Frames come back on it when `to` answers over the connection it did not open.
+        onFrame: (payload) => this.#receive(to, payload),
+        onClose: () => {
+          if (this.#peers.get(to) === peer) this.#peers.delete(to);
+        },
+        onError: (error) => {
+          console.error(
+            `archlab: ${this.#machine?.name} closed connection to ${to}: ${error.message}`,
+          );
+        },
+      });
+    }).then((conn) => ({ conn, outgoing: true }), (error) => {
+      const back = this.#incoming.get(to);
+      if (back === undefined) throw error;
+      return { conn: back, outgoing: false };
+    });
+  }
+
+  /** Keeps `conn`, opened by machine `sender`, as the way back to it while it is open. */
+  #remember(sender: string, conn: FrameConnection): void {
+    this.#incoming.set(sender, conn);
+    void conn.closed.then(() => {
+      if (this.#incoming.get(sender) === conn) this.#incoming.delete(sender);
+      if (this.#peers.get(sender)?.conn === conn) this.#peers.delete(sender);
+    });
+  }
+
+  #receive(sender: string, payload: Uint8Array): void {
+    const machine = this.#machine;
+    if (machine === undefined) return;
+    if (this.#exempt.size === 0 || !(this.#exempt.has(sender) || this.#exempt.has(machine.name))) {
+      this.stats.received++;
+    }
+    machine.receiveFrame(sender, decodeWire(payload));
   }
 
   #lost(frame: WireFrame, at: string, note: string): void {

@@ -46,7 +46,8 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
 };
 
 /**
- * Help lines for {@link COMMON_FLAGS}; `simOnly` for a command that runs in the simulator only.
+ * Help lines for {@link COMMON_FLAGS}; `simOnly` for a command that runs in the simulator only,
+ * `simDefault` for one that runs there unless asked for real OS processes (`--real`).
  *
  * @example The simulator-only variant
  * ```ts
@@ -55,9 +56,11 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
  * assert.match(commonHelp({ simOnly: true }), /always runs in the deterministic simulator/);
  * ```
  */
-export function commonHelp(options: { simOnly?: boolean } = {}): string {
+export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } = {}): string {
   const sim = options.simOnly
     ? "accepted; this command always runs in the deterministic simulator"
+    : options.simDefault
+    ? "run in the deterministic simulator (this command's default; --real: OS processes)"
     : "run in the deterministic simulator (default: real OS processes over TCP)";
   return `Common flags:
   --sim                 ${sim}

@@ -7,12 +7,20 @@
  * restart time, so its start-up (about half a second for `deno run`) is hidden inside the window;
  * a window shorter than that restarts late, and the restart event says by how much. A process
  * that fails on a machine fails the run; Ctrl-C ends the run, and both stop every machine.
+ *
+ * Every machine reports, with its clock ticks, whether anything runs or waits on a timer there
+ * and how many frames it sent and received: when every machine has stayed idle with its
+ * counters standing still for a while, nothing is left that could wake any of them (the
+ * simulator's quiescence, on real machines). The lab can also host machines of the experiment
+ * in its own OS process (clients, each with its own TCP endpoint), besides `ctl.lab`.
  * @module
  */
 import { type Host, startHost } from "../core/host.ts";
+import type { Machine } from "../core/machine.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { wallClock } from "../core/real_runtime.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
+import { busy, idleFor, type IdleWatch, watchIdle } from "./_idle_watch.ts";
 import { InterruptedError, MachineProcessError } from "./_run_errors.ts";
 import { TimeOrder } from "./_time_order.ts";
 import {
@@ -21,6 +29,7 @@ import {
   type DeployOptions,
   type DeployStats,
   keepTrace,
+  machineSeed,
   type MachineSpec,
 } from "./deploy.ts";
 import type { ControlLine, NodeLine } from "./node.ts";
@@ -35,6 +44,8 @@ const PERMISSIONS = [
   "--allow-sys",
 ];
 const encoder = new TextEncoder();
+/** A machine not heard from for this many ms (it ticks every 50) is not known to be idle. */
+const STALE = 250;
 /** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
 const ORDER_PATIENCE = 2000;
 /**
@@ -53,6 +64,10 @@ interface NodeProcess {
   endpoint: string;
   stats: { frames: number; bytes: number; acks: number };
   statsWaiter?: PromiseWithResolvers<void>;
+  /** What its programs reported in its last stats line. */
+  reports?: Record<string, unknown>;
+  /** Since when (ms since the start of the run) it has been idle, if it is. */
+  idle: IdleWatch;
   exited: Promise<void>;
   stopping: boolean;
   /** Its OS process has exited: no line will come from it any more. */
@@ -70,6 +85,26 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A deployment of OS processes, with what only real machines have. */
+export interface TcpDeployment extends Deployment {
+  /** Always `"tcp"`. */
+  readonly transport: "tcp";
+  /** Ms since the start of the run (when the machines booted). */
+  now(): number;
+  /**
+   * Ms for which every machine (OS processes and the lab's own) has been idle: no process
+   * runnable, no timer pending, no frame sent or received; 0 while any is busy.
+   */
+  quietFor(): number;
+  /**
+   * Starts machine `name` in the lab's own OS process, with its own TCP endpoint, in the
+   * directory and under the same faults as the others (not exempt, unlike `ctl.lab`).
+   */
+  host(name: string): Promise<Machine>;
+  /** What the programs on each running machine reported in its last stats line. */
+  reports(): Record<string, unknown>[];
 }
 
 /** Drops the failure to write to a node whose standard input is already closed. */
@@ -122,7 +157,7 @@ function partial(trace: Trace): string {
 export async function deployTcp(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
-): Promise<Deployment> {
+): Promise<TcpDeployment> {
   const origin = wallClock();
   /** Wall-clock ms at the start of the run; trace times count from here. */
   let start = origin;
@@ -190,6 +225,7 @@ export async function deployTcp(
       writer: child.stdin.getWriter(),
       endpoint: "",
       stats: { frames: 0, bytes: 0, acks: 0 },
+      idle: { counters: "" },
       exited: Promise.resolve(),
       stopping: false,
       gone: false,
@@ -204,6 +240,9 @@ export async function deployTcp(
           break;
         case "tick":
           order.push(node.source, fromStart(line.t));
+          if (line.busy !== undefined) {
+            watchIdle(node.idle, line as Required<typeof line>, runTime());
+          }
           break;
         case "error":
           if (node.stopping) break; // A consequence of stopping it, not a failure of the run.
@@ -219,6 +258,7 @@ export async function deployTcp(
           break;
         case "stats":
           node.stats = { frames: line.frames, bytes: line.bytes, acks: line.acks };
+          if (line.reports !== undefined) node.reports = line.reports;
           node.statsWaiter?.resolve();
           break;
         case "interrupted":
@@ -291,8 +331,20 @@ export async function deployTcp(
       ),
   });
   directory.set(CONTROL_MACHINE, control.endpoint);
-  // Releases narration held for a silent machine; cleared when everything stops.
-  const poller = setInterval(() => order.poll(), 100);
+  /** Machines of the experiment hosted in this OS process, each with its idle watch. */
+  const locals = new Map<string, { host: Host; idle: IdleWatch }>();
+  const controlIdle: IdleWatch = { counters: "" };
+  const watchLocals = () => {
+    const now = runTime();
+    watchIdle(controlIdle, busy(control.activity()), now);
+    for (const local of locals.values()) watchIdle(local.idle, busy(local.host.activity()), now);
+  };
+  // Releases narration held for a silent machine and watches the local machines' activity;
+  // cleared when everything stops.
+  const poller = setInterval(() => {
+    order.poll();
+    watchLocals();
+  }, 100);
 
   /** Replacements of crashed machines, started but not yet reachable. */
   const spares = new Set<Promise<NodeProcess>>();
@@ -322,6 +374,8 @@ export async function deployTcp(
     for (const node of nodes.values()) send(node, { type: "directory", entries });
   };
   const boot = (node: NodeProcess) => {
+    // Idle before its boot says nothing: watched afresh from its next tick.
+    node.idle = { counters: "" };
     for (const p of node.spec.processes) {
       send(node, {
         type: "spawn",
@@ -366,6 +420,7 @@ export async function deployTcp(
     // same: a process a machine started could hold a pipe open).
     await within(Promise.all(exits), STOP_WAIT);
     order.flush();
+    for (const local of locals.values()) await local.host.close();
     await control.close();
   };
   if (failed) {
@@ -447,6 +502,7 @@ export async function deployTcp(
       });
       broadcast();
       control.network.forget(name);
+      for (const local of locals.values()) local.host.network.forget(name);
       boot(node);
     });
   };
@@ -513,6 +569,7 @@ export async function deployTcp(
         const cut = (from: readonly string[], to: string[]) => {
           for (const name of from) {
             if (name === CONTROL_MACHINE) control.network.cut(to, on);
+            locals.get(name)?.host.network.cut(to, on);
             const node = nodes.get(name);
             if (node !== undefined) send(node, { type: "cut", machines: to, on });
           }
@@ -531,12 +588,65 @@ export async function deployTcp(
     stats(): DeployStats {
       let frames = control.network.stats.frames, bytes = control.network.stats.bytes;
       let acks = control.network.stats.acks;
+      for (const { host } of locals.values()) {
+        frames += host.network.stats.frames;
+        bytes += host.network.stats.bytes;
+        acks += host.network.stats.acks;
+      }
       for (const node of nodes.values()) {
         frames += node.stats.frames;
         bytes += node.stats.bytes;
         acks += node.stats.acks;
       }
       return { frames, bytes, acks };
+    },
+    now: runTime,
+    quietFor() {
+      watchLocals();
+      const now = runTime();
+      let quiet = Infinity;
+      const idle = [controlIdle, ...[...locals.values()].map((l) => l.idle)];
+      for (const node of nodes.values()) if (!node.stopping) idle.push(node.idle);
+      for (const watch of idle) quiet = Math.min(quiet, idleFor(watch, now, STALE));
+      return quiet;
+    },
+    async host(name) {
+      if (name === CONTROL_MACHINE || directory.has(name)) {
+        throw new TypeError(`Cannot host machine "${name}": it is in this deployment already`);
+      }
+      const local = await startHost(name, {
+        resolve: (machine) => directory.get(machine),
+        seed: machineSeed(options.seed ?? 1, name),
+        origin,
+        reliable: options.reliable,
+        drop: options.drop,
+        duplicate: options.duplicate,
+        latency: options.latency,
+        trace: {
+          record: (event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) }),
+        },
+        auth: options.auth,
+        exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
+        onProcessError: (address, error) =>
+          fail(
+            new MachineProcessError({
+              machine: name,
+              process: address,
+              detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              time: runTime(),
+              stack: error instanceof Error ? error.stack : undefined,
+            }),
+          ),
+      });
+      locals.set(name, { host: local, idle: { counters: "" } });
+      directory.set(name, local.endpoint);
+      broadcast();
+      return local.machine;
+    },
+    reports() {
+      return [...nodes.values()].flatMap((node) =>
+        node.stopping || node.reports === undefined ? [] : [node.reports]
+      );
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);

@@ -9,6 +9,7 @@ import type { Latency } from "../core/latency.ts";
 import type { Address } from "../core/name.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { authenticateSimulator } from "../core/authenticated_simulator.ts";
+import { createRandom } from "../core/prng.ts";
 import { Simulator } from "../core/simulator.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
 import { type CommonOptions, writeTrace } from "./_common.ts";
@@ -123,6 +124,23 @@ export const GRACE = 10_000;
 
 /** Virtual ms between two checks whether the workload finished. */
 const SLICE = 1000;
+
+/**
+ * The seed of machine `machine`'s generator on a real host in a run under `seed`: one per
+ * machine, as the simulator forks one generator per machine, so that machines do not draw the
+ * same numbers.
+ *
+ * @example Different machines, different seeds; the same machine, the same seed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { machineSeed } from "./deploy.ts";
+ * assert.notEqual(machineSeed(1, "c1.lab"), machineSeed(1, "c2.lab"));
+ * assert.equal(machineSeed(1, "c1.lab"), machineSeed(1, "c1.lab"));
+ * ```
+ */
+export function machineSeed(seed: number, machine: string): number {
+  return createRandom(seed).fork(machine).int(4294967296);
+}
 
 /** Builds {@link DeployOptions} from the common flags. */
 export function deployOptions(

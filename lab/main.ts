@@ -61,6 +61,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
       "measures each channel (simulator): synchronous? persistent? temporally, referentially coupled?",
     load: async () => (await import("./describe.ts")).runDescribe,
   },
+  run: {
+    summary: "run FILE.ts: your own machines and processes, as OS processes or in the simulator",
+    load: async () => (await import("./run/command.ts")).runRun,
+  },
   check: {
     summary: "check WORKLOAD FILE.ts: your node under a workload and faults, with a verdict",
     load: async () => (await import("./check/command.ts")).runCheck,

@@ -3,7 +3,8 @@
  *
  * It prints one JSON line `{"type":"ready","machine":...,"endpoint":...}` on stdout, then reads
  * control lines on stdin (`directory`, `spawn`, `stats`, `stop`) and writes every trace event as
- * an `event` line. The lab's cluster drives it; a person can too, with `--peer` and `--spawn`.
+ * an `event` line. The lab's cluster drives it; a person can too, with `--peer` and `--spawn`,
+ * and `--module FILE` boots this machine's processes of a user's system (`lab run`'s files).
  * Standard input closing (the lab went away) or SIGINT/SIGTERM stops it.
  * @module
  */
@@ -18,18 +19,24 @@ import {
   refuseFlags,
   UsageError,
 } from "./_common.ts";
+import { collectReports } from "./_node_reports.ts";
+import { machineSeed } from "./deploy.ts";
 import { findProgram } from "./programs.ts";
+import { loadSystem, systemUrl } from "./run/load_system.ts";
+import { type MachineEntry, SystemError } from "./run/system.ts";
 
 const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
                           [--peer m2.lab=127.0.0.1:4002 ...] [--spawn kv=kv-server ...]
+                          [--module system.ts [--spawn kv ...]]
 
 Starts one machine as an OS process hosting named processes. Control lines (JSON) on stdin:
   {"type":"directory","entries":{"m2.lab":"127.0.0.1:4002"}}
   {"type":"spawn","name":"kv","program":"kv-server","args":{}}
   {"type":"cut","machines":["m2.lab"],"on":true}   (frames to m2.lab are lost until "on":false)
   {"type":"stats"}   {"type":"stop"}
-It writes JSON lines on stdout: ready, event (every trace event), tick (its clock, every 50 ms),
-stats, error (a process that failed) and interrupted (it got SIGINT and stops).
+It writes JSON lines on stdout: ready, event (every trace event), tick (its clock and whether
+anything runs there, every 50 ms), stats, error (a process that failed) and interrupted (it got
+SIGINT and stops).
 
 Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
 start one per machine; the simulator needs none).
@@ -39,6 +46,8 @@ Flags:
   --listen HOST:PORT    where to listen (default 127.0.0.1:0, a free port)
   --peer NAME=HOST:PORT another machine's endpoint (repeatable)
   --spawn NAME=PROGRAM  start a process from the program registry (repeatable)
+  --module FILE         a user's system (what \`lab run FILE\` runs): boot this machine's
+                        processes from it, or only those named by --spawn NAME
   --origin MS           wall-clock ms that trace times count from
   --exempt MACHINE      frames to this machine skip the injected faults and are not counted
                         (the lab passes its own ctl.lab; repeatable)
@@ -51,7 +60,9 @@ Flags:
 
 Examples:
   deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --spawn kv=kv-server
-  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1`;
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1
+  deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --module system.ts
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --module system.ts`;
 
 const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
 const REASONS: Readonly<Record<string, string>> = {
@@ -71,6 +82,7 @@ const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   listen: { type: "string" },
   peer: { type: "string", multiple: true },
   spawn: { type: "string", multiple: true },
+  module: { type: "string" },
   origin: { type: "string" },
   exempt: { type: "string", multiple: true },
 };
@@ -96,8 +108,24 @@ export type ControlLine =
 export type NodeLine =
   | { type: "ready"; machine: string; endpoint: string; pid: number }
   | { type: "event"; event: TraceEvent }
-  | { type: "tick"; t: number }
-  | { type: "stats"; frames: number; bytes: number; acks: number; dropped: number }
+  | {
+    type: "tick";
+    t: number;
+    /** Processes runnable and timers pending. */
+    busy?: number;
+    /** Frames sent and received so far. */
+    sent?: number;
+    received?: number;
+  }
+  | {
+    type: "stats";
+    frames: number;
+    bytes: number;
+    acks: number;
+    dropped: number;
+    /** What the programs reported (see `_node_reports.ts`). */
+    reports?: Record<string, unknown>;
+  }
   | { type: "error"; message: string; process?: string; stack?: string }
   | { type: "interrupted" };
 
@@ -136,6 +164,45 @@ function machineName(text: string, flag: string): string {
   }
 }
 
+/**
+ * The processes `--module FILE` boots on `machine`: all that FILE gives it, or those `--spawn`
+ * names (a `NAME=PROGRAM` there is refused: with --module every name is one of FILE's).
+ */
+async function bootList(
+  file: string,
+  machine: string,
+  names: readonly string[],
+): Promise<{ url: string; processes: readonly { name: string }[] }> {
+  const url = systemUrl(file, Deno.env.get("INIT_CWD") ?? Deno.cwd());
+  let machines: MachineEntry[];
+  try {
+    machines = await loadSystem(url, { source: file });
+  } catch (error) {
+    if (error instanceof SystemError) throw new UsageError(error.message, USAGE);
+    throw error;
+  }
+  const own = machines.find((m) => m.name === machine)?.processes ?? [];
+  const known = own.map((p) => p.name);
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    throw new UsageError(
+      `Cannot use --spawn "${name}" with --module: "${file}" gives ${machine} ${
+        known.length === 0 ? "no processes" : `only ${known.join(", ")}`
+      }`,
+      USAGE,
+    );
+  }
+  if (own.length === 0) {
+    throw new UsageError(
+      `Cannot boot ${machine} from "${file}": it gives this machine no processes; its machines: ${
+        machines.map((m) => m.name).join(", ")
+      }`,
+      USAGE,
+    );
+  }
+  return { url, processes: names.length === 0 ? own : names.map((name) => ({ name })) };
+}
+
 /** Runs one machine until stopped; returns the exit code. */
 export async function runNode(args: string[]): Promise<number> {
   const { values } = parseFlags(args, NODE_FLAGS, USAGE);
@@ -169,10 +236,14 @@ export async function runNode(args: string[]): Promise<number> {
     parseEndpoint(endpoint, USAGE);
     directory.set(machineName(name, "--peer"), endpoint);
   }
+  const module = typeof values.module === "string"
+    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
+    : undefined;
   const host = await startHost(machine, {
     resolve: (name) => directory.get(name),
     listen,
-    seed: common.seed,
+    // One generator per machine, as in the simulator: machines do not draw the same numbers.
+    seed: machineSeed(common.seed, machine),
     origin,
     exempt,
     reliable: common.reliable,
@@ -199,7 +270,14 @@ export async function runNode(args: string[]): Promise<number> {
   onOrphaned = () => stopped.resolve();
   const stats = () => {
     const s = host.network.stats;
-    emit({ type: "stats", frames: s.frames, bytes: s.bytes, acks: s.acks, dropped: s.dropped });
+    emit({
+      type: "stats",
+      frames: s.frames,
+      bytes: s.bytes,
+      acks: s.acks,
+      dropped: s.dropped,
+      reports: collectReports(),
+    });
   };
   const spawn = (
     name: string,
@@ -236,7 +314,12 @@ export async function runNode(args: string[]): Promise<number> {
     }
   };
   emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
-  for (const item of (values.spawn as string[] | undefined) ?? []) {
+  if (module !== undefined) {
+    for (const process of module.processes) {
+      spawn(process.name, "system-process", { module: module.url, process: process.name });
+    }
+  }
+  for (const item of module === undefined ? (values.spawn as string[] | undefined) ?? [] : []) {
     const [name, program] = item.split("=");
     spawn(name, program ?? name);
   }
@@ -249,7 +332,17 @@ export async function runNode(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const ticks = setInterval(() => emit({ type: "tick", t: host.machine.runtime.now() }), TICK_MS);
+  const tick = () => {
+    const a = host.activity();
+    emit({
+      type: "tick",
+      t: host.machine.runtime.now(),
+      busy: a.runnable + a.timers,
+      sent: a.sent,
+      received: a.received,
+    });
+  };
+  const ticks = setInterval(tick, TICK_MS);
   const reading = (async () => {
     let buffer = "";
     for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {

@@ -1,5 +1,7 @@
 /**
- * Every architecture's programs, by name: what a machine started by `lab node` can run.
+ * Every architecture's programs, by name: what a machine started by `lab node` can run (and
+ * `system-process`, a process of a user's system loaded from its file, and the `check-*`
+ * programs of a node that `lab check --real` runs).
  * @module
  */
 import { groupPrograms } from "../core/group_member_program.ts";
@@ -8,6 +10,8 @@ import { programs as mobileAgent } from "../mobile-agent/programs.ts";
 import { programs as peers } from "../peers/programs.ts";
 import { programs as proxy } from "../proxy/programs.ts";
 import { programs as rpc } from "../rpc/programs.ts";
+import { programs as check } from "./check/programs.ts";
+import { programs as run } from "./run/programs.ts";
 import { programs as tiers } from "../tiers/programs.ts";
 import { programs as transactions } from "../transactions/programs.ts";
 
@@ -20,6 +24,8 @@ export const programs: Readonly<Record<string, Program>> = {
   ...groupPrograms,
   ...rpc,
   ...transactions,
+  ...run,
+  ...check,
 };
 
 /**

@@ -33,6 +33,7 @@ export const TOOLS: Readonly<Record<string, string>> = {
 export const EXCLUDED: Readonly<Record<string, string>> = {
   "./mobile-agent":
     "agents run in child `deno` processes (Deno.Command, Deno permissions as the sandbox)",
+  "./run": "the launcher starts each machine as a child `deno` process (`lab node`)",
 };
 
 /** What {@linkcode buildNpm} did. */
@@ -129,20 +130,32 @@ async function checkNode(): Promise<void> {
   }
 }
 
-/** Copies every `.ts` file of the exported folders; the root entry's own file too. */
+/**
+ * Copies every `.ts` file of the exported folders; the root entry's own file too, without its
+ * re-exports of excluded entries.
+ */
 async function copySources(config: DenoJson, entries: readonly string[]): Promise<void> {
   await cp(join(ROOT, "scripts", "npm_deno"), join(OUT, "src", dirname(SHIM)), { recursive: true });
+  const excluded = Object.keys(EXCLUDED).flatMap((key) => config.exports[key] ?? []);
   for (const key of entries) {
     const path = config.exports[key].replace(/^\.\//, "");
     const folder = dirname(path);
-    if (folder === ".") await copySource(path);
+    if (folder === ".") await copySource(path, excluded);
     else for (const file of await walk(join(ROOT, folder))) await copySource(relative(ROOT, file));
   }
 }
 
-async function copySource(path: string): Promise<void> {
+/** Removes the `export ... from "<module>";` statements that name one of `modules`. */
+function withoutExportsOf(text: string, modules: readonly string[]): string {
+  return text.replace(
+    /^export\s+(?:\*|type\s+\{[^}]*\}|\{[^}]*\})\s+from\s+"([^"]+)";\n/gm,
+    (statement, from: string) => modules.includes(from) ? "" : statement,
+  );
+}
+
+async function copySource(path: string, excluded: readonly string[] = []): Promise<void> {
   if (!path.endsWith(".ts") || path.endsWith("_test.ts")) return;
-  let text = await readFile(join(ROOT, path), "utf8");
+  let text = withoutExportsOf(await readFile(join(ROOT, path), "utf8"), excluded);
   if (/\bDeno\./.test(text)) {
     let shim = relative(dirname(path), SHIM);
     if (!shim.startsWith(".")) shim = `./${shim}`;

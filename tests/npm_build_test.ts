@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { Simulator } from "../core/mod.ts";
+import { EXCLUDED } from "../scripts/build_npm.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -65,9 +66,10 @@ Deno.test("build_npm.ts writes package.json from deno.json", async () => {
   assert.equal(pkg.name, "archlab");
   assert.equal(pkg.version, deno.version);
   assert.equal(pkg.type, "module");
-  const expected = Object.keys(deno.exports).filter((key) => key !== "./mobile-agent");
+  const expected = Object.keys(deno.exports).filter((key) => !(key in EXCLUDED));
   assert.deepEqual(Object.keys(pkg.exports), expected);
   assert.ok(expected.includes("./core") && !("./mobile-agent" in pkg.exports));
+  assert.ok(!("./run" in pkg.exports), "the launcher starts child deno processes");
   assert.deepEqual(pkg.exports["./core"], {
     types: "./esm/core/mod.d.ts",
     default: "./esm/core/mod.js",

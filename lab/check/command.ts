@@ -1,12 +1,14 @@
 /**
  * `deno task lab check WORKLOAD FILE.ts`: runs a user's node under a workload, with faults, in
- * the simulator, checks the history and prints a verdict, Maelstrom's way.
+ * the simulator (or with `--real` as OS processes over TCP), checks the history and prints a
+ * verdict, Maelstrom's way.
  * @module
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ProcessFn } from "../../core/process.ts";
 import {
+  checkFaultTargets,
   COMMON_FLAGS,
   commonHelp,
   intFlag,
@@ -17,6 +19,7 @@ import {
 } from "../_common.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, formatReport } from "./report.ts";
+import { realCheck } from "./real.ts";
 import { simulateCheck } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
@@ -59,16 +62,21 @@ Flags:
                          (default 1000)
   --keys N               lin-kv: distinct keys (default 5)
   --svg FILE             lin-kv: draw the smallest failing window as an SVG picture
-${commonHelp({ simOnly: true })}
+  --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
+                         loading FILE.ts itself, the clients machines the lab hosts in its own
+                         process (times are wall-clock ms; --reorder is simulator only)
+${commonHelp({ simDefault: true })}
 
-Runs on: the deterministic simulator only (--sim is implied); a run replays from its --seed.
+Runs on: the deterministic simulator by default (a run replays from its --seed), or real OS
+processes over TCP with --real (a failure found there is not replayable: try its seed with --sim).
 
 Examples:
   deno task lab check echo examples/check/echo.ts
   deno task lab check lin-kv examples/check/lin_kv.ts --nemesis partition,crash --seed 3
-  deno task lab check lin-kv examples/check/lin_kv_stale.ts --nemesis partition --seed 1 --svg w.svg`;
+  deno task lab check lin-kv examples/check/lin_kv_stale.ts --nemesis partition --seed 1 --svg w.svg
+  deno task lab check lin-kv examples/check/lin_kv.ts --real --ops 200 --nemesis partition`;
 
-async function loadNode(file: string): Promise<ProcessFn> {
+async function loadNode(file: string): Promise<{ url: string; node: ProcessFn }> {
   // `deno task` runs in the project's directory; INIT_CWD is where the user typed the command.
   const url = pathToFileURL(resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), file)).href;
   let module: Record<string, unknown>;
@@ -84,7 +92,7 @@ async function loadNode(file: string): Promise<ProcessFn> {
       USAGE,
     );
   }
-  return module.node as ProcessFn;
+  return { url, node: module.node as ProcessFn };
 }
 
 function nemesisFlag(value: unknown): NemesisKind[] {
@@ -148,6 +156,7 @@ export async function runCheck(args: string[]): Promise<number> {
     recovery: { type: "string" },
     keys: { type: "string" },
     svg: { type: "string" },
+    real: { type: "boolean" },
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -165,23 +174,44 @@ export async function runCheck(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  const common = parseCommon(values, USAGE);
+  if (values.real === true && values.sim === true) {
+    throw new UsageError(
+      "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
+      USAGE,
+    );
+  }
+  const real = values.real === true;
+  // The simulator is this command's default: the common flags see --sim unless --real.
+  const common = parseCommon({ ...values, sim: !real }, USAGE);
   const nodeCount = intFlag("node-count", values["node-count"], 3, USAGE, 1);
   const ops = values.ops === undefined ? undefined : intFlag("ops", values.ops, 0, USAGE, 0);
   const seconds = positiveNumber("time-limit", values["time-limit"], ops === undefined ? 10 : 0);
   const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
   const nemesis = nemesisFlag(values.nemesis);
   const interval = intFlag("nemesis-interval", values["nemesis-interval"], 1000, USAGE, 1);
-  const node = await loadNode(file);
+  const { url, node } = await loadNode(file);
   const started = performance.now();
   const concurrency = concurrencyFlag(values.concurrency, nodeCount, workload.clientsPerNode ?? 1);
+  if (real) {
+    // Real machines: only a node's OS process can crash; a partition may cut clients off too.
+    const nodeMachines = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}.lab`);
+    const clientMachines = Array.from({ length: concurrency }, (_, i) => `c${i + 1}.lab`);
+    checkFaultTargets({ crashes: common.crashes, partitions: [] }, nodeMachines, USAGE);
+    checkFaultTargets(
+      { crashes: [], partitions: common.partitions },
+      [...nodeMachines, ...clientMachines],
+      USAGE,
+    );
+  }
   if (!common.quiet) {
     console.log(
-      `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, simulator (seed ${common.seed})` +
+      `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, ${
+        real ? "OS processes over TCP on 127.0.0.1" : "simulator"
+      } (seed ${common.seed})` +
         (nemesis.length > 0 ? `, nemesis ${nemesis.join(",")} every ${interval} ms` : ""),
     );
   }
-  const run = await simulateCheck(node, workload, {
+  const options = {
     nodeCount,
     concurrency,
     ops,
@@ -194,19 +224,28 @@ export async function runCheck(args: string[]): Promise<number> {
     seed: common.seed,
     drop: common.drop,
     duplicate: common.duplicate,
-    reorder: common.reorder,
     latency: common.latency,
     reliable: common.reliable,
-    trace: common.trace !== undefined,
     partitions: common.partitions,
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
-  });
+  };
+  const run = real
+    ? await realCheck(url, workload, { ...options, traceFile: common.trace })
+    : await simulateCheck(node, workload, {
+      ...options,
+      reorder: common.reorder,
+      trace: common.trace !== undefined,
+    });
   const checkStarted = performance.now();
   const result = workload.check(run.history.ops);
   const checkMs = performance.now() - checkStarted;
   const report = buildReport(run, name, result, { seed: common.seed });
-  if (common.trace) await writeTrace(run.sim.trace, common.trace);
+  if (common.trace) {
+    await writeTrace("trace" in run ? run.trace : run.sim.trace, common.trace, {
+      clock: real ? "wall" : "virtual",
+    });
+  }
   const window = report.anomalies.find((a) => Array.isArray(a.window) && a.window.length > 0);
   if (typeof values.svg === "string" && window !== undefined) {
     await Deno.writeTextFile(
@@ -230,7 +269,13 @@ export async function runCheck(args: string[]): Promise<number> {
   if (common.trace) console.log(`trace written to ${common.trace}`);
   if (!report.valid) {
     const replay = values.seed === undefined ? [...args, "--seed", String(common.seed)] : args;
-    console.log(`replay: deno task lab check ${replay.join(" ")}`);
+    console.log(
+      real
+        ? `try it in the simulator: deno task lab check ${
+          replay.filter((a) => a !== "--real").join(" ")
+        }`
+        : `replay: deno task lab check ${replay.join(" ")}`,
+    );
   }
   return report.valid ? 0 : 1;
 }

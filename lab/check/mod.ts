@@ -2,7 +2,8 @@
  * Checking a user's system, Maelstrom's way: histories of client operations, sequential models
  * (register with compare-and-set, set, counter), a P-compositional linearizability checker
  * with the smallest failing window, the workloads (echo, unique-ids, broadcast, g-counter,
- * lin-kv) with their clients and checkers, the nemesis, a simulated run and its verdict.
+ * lin-kv) with their clients and checkers, the nemesis, a run (simulated or on real sockets) and
+ * its verdict.
  *
  * @example A history checked for linearizability
  * ```ts
@@ -38,3 +39,4 @@ export * from "./simulate.ts";
 export * from "./report.ts";
 export * from "./window_svg.ts";
 export * from "./command.ts";
+export * from "./real.ts";

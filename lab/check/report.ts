@@ -4,8 +4,9 @@
  * @module
  */
 import { percentile, table } from "../_common.ts";
+import type { History } from "./history.ts";
 import type { NemesisEvent } from "./nemesis.ts";
-import type { SimulatedRun } from "./simulate.ts";
+import type { NodeFailure } from "./node_harness.ts";
 import type { Anomaly, WindowRow, WorkloadResult } from "./workload.ts";
 
 /** The `--json` verdict of `lab check`. */
@@ -29,7 +30,7 @@ export interface CheckReport {
   /** Everything found wrong. */
   anomalies: Anomaly[];
   /** Where it ran. */
-  transport: "sim";
+  transport: "sim" | "tcp";
   /** The seed the run replays from. */
   seed: number;
   /** Nodes. */
@@ -42,6 +43,32 @@ export interface CheckReport {
   historyDigest: string;
   /** The workload's own figures. */
   details: Record<string, unknown>;
+}
+
+/** What {@link buildReport} needs of a run: in the simulator (`simulateCheck`) or on real sockets. */
+export interface CheckedRun {
+  /** Every operation. */
+  readonly history: History;
+  /** The nodes, the messages between them, and exceptions that escaped their code. */
+  readonly harness: {
+    readonly nodes: readonly string[];
+    readonly messages: number;
+    readonly failures: readonly NodeFailure[];
+  };
+  /** The fault windows the nemesis opened. */
+  readonly nemesis: readonly NemesisEvent[];
+  /** Why the run stopped early. */
+  readonly errors: readonly string[];
+  /** Whether every client finished (and the final reads, when the workload wants them). */
+  readonly finished: boolean;
+  /** Clients that ran the workload. */
+  readonly clients: number;
+  /** Where it ran. @default "sim" */
+  readonly transport?: "sim" | "tcp";
+  /** When it stopped, in ms. @default the simulator's clock */
+  readonly time?: number;
+  /** The simulator, for a simulated run. @default none */
+  readonly sim?: { readonly now: number };
 }
 
 /**
@@ -66,7 +93,7 @@ export interface CheckReport {
  * ```
  */
 export function buildReport(
-  run: SimulatedRun,
+  run: CheckedRun,
   workload: string,
   result: WorkloadResult,
   meta: { seed: number },
@@ -93,7 +120,9 @@ export function buildReport(
   if (!run.finished && run.errors.length === 0) {
     anomalies.push({
       type: "incomplete",
-      message: `the run stopped at ${run.sim.now.toFixed(0)} ms before every client finished`,
+      message: `the run stopped at ${
+        (run.time ?? run.sim?.now ?? 0).toFixed(0)
+      } ms before every client finished`,
     });
   }
   anomalies.push(...result.anomalies);
@@ -113,7 +142,7 @@ export function buildReport(
       ? 0
       : Math.round((run.harness.messages / main.length) * 1000) / 1000,
     anomalies,
-    transport: "sim",
+    transport: run.transport ?? "sim",
     seed: meta.seed,
     nodes: run.harness.nodes.length,
     clients: run.clients,
@@ -199,6 +228,9 @@ export function formatReport(
   for (const e of report.nemesis) faults.set(e.kind, (faults.get(e.kind) ?? 0) + 1);
   const rows: [string, string | number][] = [
     ["workload", report.workload],
+    ...(report.transport === "tcp"
+      ? [["transport", "tcp (each node an OS process on 127.0.0.1)"] as [string, string]]
+      : []),
     ["nodes", `${report.nodes} (clients ${report.clients}, seed ${report.seed})`],
     [
       "operations",

@@ -1,0 +1,248 @@
+/**
+ * One checked run on real sockets (`lab check --real`): each node `node@nK.lab` is its own OS
+ * process (`lab node`) that loads the user's file itself and runs the node under the same
+ * harness as the simulator; the clients are machines `c1.lab` … `cC.lab` that the lab hosts in
+ * its own OS process, each with its own TCP endpoint, as Maelstrom keeps its clients in its own
+ * process: every operation is timed on one clock, so the history's real-time order (what the
+ * linearizability checker relies on) is exact. The nemesis and the final reader run on the
+ * lab's machine `ctl.lab`; pauses reach the nodes as messages to a pause agent on each node
+ * machine. Phases and time budgets are those of the simulator, in wall-clock ms.
+ * @module
+ */
+import { machineOf, processOf } from "../../core/name.ts";
+import type { ProcessFn } from "../../core/process.ts";
+import type { Trace, TraceEvent } from "../../core/trace.ts";
+import { MachineProcessError } from "../_run_errors.ts";
+import type { Deployment, MachineSpec } from "../deploy.ts";
+import { checkClient, finalReader } from "./client.ts";
+import { History } from "./history.ts";
+import { type FaultInjector, nemesis, type NemesisEvent } from "./nemesis.ts";
+import { type NodeFailure, NodeHarness } from "./node_harness.ts";
+import type { CheckedRun } from "./report.ts";
+import type { SimulateOptions } from "./simulate.ts";
+import type { Workload } from "./workload.ts";
+
+/** Options of {@link realCheck}: those of the simulator (reordering aside), and narration. */
+export interface RealCheckOptions extends Omit<SimulateOptions, "reorder" | "trace"> {
+  /** Called for every trace event as it happens. @default none */
+  readonly onEvent?: (event: TraceEvent) => void;
+  /** Where a run that fails writes the trace so far. @default none */
+  readonly traceFile?: string;
+}
+
+/** What a run on real sockets leaves. */
+export interface RealRun extends CheckedRun {
+  /** Always `"tcp"`. */
+  readonly transport: "tcp";
+  /** When it stopped, in ms since the start of the run. */
+  readonly time: number;
+  /** Every event of every machine, merged in time order. */
+  readonly trace: Trace;
+}
+
+/** The lab's own processes on a node machine, besides the node. */
+const HARNESS_PROCESSES: ReadonlySet<string> = new Set(["init", "pause"]);
+
+/** Slack added to each phase's budget, in ms. */
+const SLACK = 500;
+
+/**
+ * The nodes' harness as the nemesis sees it on the lab's side: a pause is sent to the pause
+ * agent of the node's machine, which holds the node there.
+ */
+class RemotePauses extends NodeHarness {
+  readonly #queue: { machine: string; from: number; until: number }[] = [];
+  #wake: (() => void) | undefined;
+
+  /** Sends the pause window to machine `machine`'s pause agent. */
+  override pause(machine: string, from: number, until: number): void {
+    this.#queue.push({ machine, from, until });
+    this.#wake?.();
+  }
+
+  /** The process on `ctl.lab` that delivers the pauses. */
+  readonly sender: ProcessFn = async (ctx) => {
+    for (;;) {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        await ctx.send(`pause@${next.machine}`, {
+          kind: "pause",
+          from: next.from,
+          until: next.until,
+        });
+      }
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  };
+}
+
+/**
+ * Runs the node exported by the module at `module` under `workload` on real sockets.
+ * @throws {InterruptedError} (as a rejection) on Ctrl-C.
+ */
+export async function realCheck(
+  module: string,
+  workload: Workload,
+  options: RealCheckOptions = {},
+): Promise<RealRun> {
+  const n = options.nodeCount ?? 3;
+  const clients = options.concurrency ?? n * (workload.clientsPerNode ?? 1);
+  const timeout = options.timeout ?? 1000;
+  const rate = options.rate ?? 100;
+  const timeLimit = options.timeLimit ?? (options.ops === undefined ? 10_000 : Infinity);
+  const interval = rate > 0 ? (clients / rate) * 1000 : 0;
+  const nemesisInterval = options.nemesisInterval ?? 1000;
+  const recovery = options.recovery ?? 1000;
+  const kinds = options.nemesis ?? [];
+  const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
+  const nodes = machines.map((m) => `node@${m}`);
+  const specs: MachineSpec[] = machines.map((name, i) => ({
+    name,
+    processes: [
+      { name: "node", program: "check-node", args: { module, nodes } },
+      { name: "init", program: "check-init", args: { node: nodes[i], nodes } },
+      ...(kinds.includes("pause")
+        ? [{ name: "pause", program: "check-pause", args: { nodes } }]
+        : []),
+    ],
+  }));
+  const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
+  const { deployTcp } = await import("../cluster.ts");
+  const deployment = await deployTcp(specs, {
+    seed: options.seed ?? 1,
+    reliable: options.reliable ?? true,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    latency: options.latency,
+    auth: options.auth,
+    onEvent: options.onEvent,
+    traceFile: options.traceFile,
+    // A crash restarts its machine on time when the replacement OS process started up front.
+    spares: [...restarted.map((c) => c.machine), ...(kinds.includes("crash") ? machines : [])],
+  });
+  const history = new History();
+  const log: NemesisEvent[] = [];
+  const failures: NodeFailure[] = [];
+  const errors: string[] = [];
+  let done = 0, idle = false, read = false, reading = false;
+  const over = Promise.withResolvers<void>();
+  const step = () => {
+    if (done < clients || !idle) return;
+    if (!workload.finalReads) return over.resolve();
+    if (read) return over.resolve();
+    if (reading) return;
+    reading = true;
+    deployment.spawnControl(
+      "final",
+      finalReader({ nodes, history, recovery, timeout, onDone: () => (read = true, step()) }),
+    );
+  };
+  try {
+    for (const p of options.partitions ?? []) {
+      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of options.crashes ?? []) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    const hosts = [];
+    for (let i = 0; i < clients; i++) hosts.push(await deployment.host(`c${i + 1}.lab`));
+    let quota = 0;
+    for (const [i, machine] of hosts.entries()) {
+      const ops = options.ops === undefined
+        ? Infinity
+        : Math.floor(options.ops / clients) + (i < options.ops % clients ? 1 : 0);
+      quota = Math.max(quota, ops);
+      machine.spawn(
+        "client",
+        checkClient({
+          workload,
+          node: nodes[i % n],
+          index: i,
+          history,
+          ops,
+          until: machine.runtime.now() + timeLimit,
+          interval,
+          timeout,
+          onDone: () => (done++, step()),
+        }),
+      );
+    }
+    // The nemesis acts on the run's clock: "now" for the deployment is its own start.
+    const faults: FaultInjector = {
+      partition(a, b, window) {
+        const now = deployment.now();
+        deployment.partition(a, b, { at: now, until: now + window.until - window.at });
+      },
+      crash(name, window) {
+        const now = deployment.now();
+        deployment.crash(name, { at: now, restartAt: now + window.restartAt - window.at });
+      },
+    };
+    const pauses = new RemotePauses(nodes);
+    if (kinds.includes("pause")) deployment.spawnControl("pauser", pauses.sender);
+    deployment.spawnControl(
+      "nemesis",
+      nemesis({
+        kinds,
+        interval: nemesisInterval,
+        machines,
+        harness: pauses,
+        faults,
+        done: () => done === clients,
+        log,
+        onIdle: () => (idle = true, step()),
+      }),
+    );
+    const busy = Math.min(timeLimit, quota * (timeout + 2 * interval));
+    const budget = busy + timeout + 2 * interval + 2 * nemesisInterval + 3 * SLACK +
+      (workload.finalReads ? recovery + n * 5 * (timeout + 100) : 0);
+    const limit = setTimeout(() => over.resolve(), budget);
+    try {
+      await deployment.run(over.promise);
+    } catch (error) {
+      if (!(error instanceof MachineProcessError)) throw error;
+      if (machines.includes(error.machine)) {
+        failures.push({
+          node: error.process ?? `node@${error.machine}`,
+          at: error.time,
+          error: error.remoteStack ?? error.detail,
+        });
+      } else {
+        errors.push(error.message);
+      }
+    } finally {
+      clearTimeout(limit);
+    }
+    const nodeSet = new Set(nodes);
+    let messages = 0;
+    for (const e of deployment.trace.events) {
+      if (e.ev !== "send" || e.to === undefined || !nodeSet.has(e.to)) continue;
+      // Sent by the node's code (not the lab's init and pause agents) to another node.
+      if (e.from === e.to || !machines.includes(machineOf(e.at))) continue;
+      if (HARNESS_PROCESSES.has(processOf(e.at))) continue;
+      messages++;
+    }
+    return {
+      history,
+      harness: { nodes, messages, failures },
+      nemesis: log,
+      errors,
+      finished: done === clients && (!workload.finalReads || read),
+      clients,
+      transport: "tcp",
+      time: deployment.now(),
+      trace: deployment.trace,
+    };
+  } finally {
+    await stopAll(deployment, failures);
+  }
+}
+
+/** Stops every machine; a node that failed meanwhile is one more failure for the verdict. */
+async function stopAll(deployment: Deployment, failures: NodeFailure[]): Promise<void> {
+  try {
+    await deployment.stop();
+  } catch (error) {
+    if (!(error instanceof MachineProcessError)) throw error;
+    failures.push({ node: error.process ?? error.machine, at: error.time, error: error.detail });
+  }
+}

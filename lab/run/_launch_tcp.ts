@@ -1,0 +1,86 @@
+/**
+ * A user's system on real sockets: one OS process per machine (`lab node`), each loading the
+ * system's file and starting its processes through the `system-process` program; the run ends
+ * when every process returned, when every machine stayed idle for `quiet` ms, at the time limit
+ * or on Ctrl-C.
+ * @module
+ */
+import { InterruptedError } from "../_run_errors.ts";
+import type { MachineSpec } from "../deploy.ts";
+import type { TransportRun } from "./_launch_sim.ts";
+import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
+import type { RequestFigures } from "./request_log.ts";
+
+/** How often the lab looks whether the run is over, in ms. */
+const WATCH_MS = 50;
+
+/** Runs `plan` as OS processes; rejects with a `MachineProcessError` when a process fails. */
+export async function launchTcp(
+  plan: LaunchPlan,
+  url: string,
+  options: LaunchOptions,
+): Promise<TransportRun> {
+  const { deployTcp } = await import("../cluster.ts");
+  const specs: MachineSpec[] = plan.machines.map((m) => ({
+    name: m.name,
+    processes: m.processes.map((p) => ({
+      name: p.name,
+      program: "system-process",
+      args: { module: url, process: p.name },
+      capacity: p.capacity,
+    })),
+  }));
+  const onEvent = options.onEvent;
+  const deployment = await deployTcp(specs, {
+    seed: options.seed ?? 1,
+    reliable: options.reliable,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    latency: options.latency,
+    auth: options.auth,
+    traceFile: options.traceFile,
+    spares: (options.crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    onEvent: (event) => {
+      plan.tracker.observe(event);
+      onEvent?.(event);
+    },
+  });
+  try {
+    for (const p of options.partitions ?? []) {
+      deployment.partition([...p.a], [...p.b], { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of options.crashes ?? []) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    const quiet = options.quiet ?? 500;
+    const over = Promise.withResolvers<LaunchEnd>();
+    const watch = setInterval(() => {
+      if (deployment.now() < plan.lastFault) return;
+      if (plan.tracker.ended) over.resolve("returned");
+      // Every boot process must have started first: a machine is idle before its boot.
+      else if (plan.tracker.started && deployment.quietFor() >= quiet) over.resolve("quiet");
+    }, WATCH_MS);
+    const limit = options.timeLimit === undefined
+      ? undefined
+      : setTimeout(() => over.resolve("time-limit"), options.timeLimit);
+    let end: LaunchEnd;
+    try {
+      await deployment.run(over.promise);
+      end = await over.promise;
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) throw error;
+      end = "interrupted";
+    } finally {
+      clearInterval(watch);
+      clearTimeout(limit);
+    }
+    const time = deployment.now();
+    for (const report of deployment.reports()) {
+      const requests = report.requests as RequestFigures | undefined;
+      if (requests !== undefined) plan.requests.merge(requests);
+    }
+    return { transport: "tcp", end, time, trace: deployment.trace, stats: deployment.stats() };
+  } finally {
+    await deployment.stop();
+  }
+}
