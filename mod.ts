@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./core/mod.ts";
+export * from "./groups/mod.ts";
 export {
   launch,
   type LaunchCrash,

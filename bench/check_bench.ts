@@ -19,7 +19,7 @@
  */
 import { TimeoutError } from "../core/errors.ts";
 import { createRandom } from "../core/prng.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { checkLinearizability } from "../lab/check/check_linearizable.ts";
 import { linKvWorkload } from "../lab/check/lin_kv_workload.ts";
 import type { Operation } from "../lab/check/model.ts";

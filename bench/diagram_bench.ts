@@ -19,7 +19,7 @@
  */
 import puppeteer from "puppeteer-core";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import type { TraceEvent } from "../core/trace.ts";
 import { encodeEvents } from "../lab/diagram/html.ts";
 import { renderTrace } from "../lab/diagram/trace_file.ts";

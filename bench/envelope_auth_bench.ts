@@ -6,12 +6,12 @@
  * signed and sealed.
  * @module
  */
-import { AuthKey } from "../core/auth_key.ts";
-import { authenticateSimulator } from "../core/authenticated_simulator.ts";
+import { AuthKey } from "../core/auth/auth_key.ts";
+import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { signFrame, verifyFrame } from "../core/envelope_auth.ts";
-import { ReplayWindow } from "../core/replay_window.ts";
-import { Simulator } from "../core/simulator.ts";
+import { signFrame, verifyFrame } from "../core/auth/envelope_auth.ts";
+import { ReplayWindow } from "../core/auth/replay_window.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { decodeWire, encodeWire, type WireFrame } from "../core/wire.ts";
 
 const KEY = new AuthKey("bench key: 32 bytes or more of shared secret");

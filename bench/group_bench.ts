@@ -6,10 +6,10 @@
  * Each group iteration includes joining (view changes) and leaving.
  * @module
  */
-import { GroupClient } from "../core/group.ts";
-import { groupManager } from "../core/group_manager.ts";
-import type { GroupOrder } from "../core/group_types.ts";
-import { Simulator } from "../core/simulator.ts";
+import { GroupClient } from "../groups/group.ts";
+import { groupManager } from "../groups/manager.ts";
+import type { GroupOrder } from "../groups/types.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 
 const MEMBERS = 4;
 const MESSAGES = 100;

@@ -16,7 +16,7 @@
  * Run with `deno bench -A bench/mobile_agent_bench.ts`.
  * @module
  */
-import { type Host, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/network/host.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { codeHash } from "../mobile-agent/agent_package.ts";
 import type { Executor } from "../mobile-agent/executor.ts";

@@ -25,7 +25,7 @@
  */
 import { wallClock } from "../core/real_runtime.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { cacheProxy } from "../proxy/cache_process.ts";
 import { createHttpProxy } from "../proxy/http_proxy.ts";
 import { serveHttpProxy } from "../proxy/http_serve.ts";

@@ -28,7 +28,7 @@
  * @module
  */
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 
 const N = 10_000;
 

@@ -20,9 +20,13 @@
  *
  * @module
  */
-import { encodeFrame } from "../core/frame.ts";
-import { startHost } from "../core/host.ts";
-import { FrameConnection, type FrameListener, listenFrames } from "../core/tcp_transport.ts";
+import { encodeFrame } from "../core/network/frame.ts";
+import { startHost } from "../core/network/host.ts";
+import {
+  FrameConnection,
+  type FrameListener,
+  listenFrames,
+} from "../core/network/tcp_transport.ts";
 
 const FRAMES = 10_000;
 const BATCH = 16;

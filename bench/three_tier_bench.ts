@@ -16,7 +16,10 @@
  * @module
  */
 import { Hono } from "hono";
-import { createPresentationApp, type PresentationEnv } from "../tiers/presentation_app.ts";
+import {
+  createPresentationApp,
+  type PresentationEnv,
+} from "../tiers/three_tier/presentation_app.ts";
 
 const CONNECTIONS = 16;
 const PER_CONNECTION = 16;

@@ -32,7 +32,7 @@ function clockOf(event: TraceEvent, which: string): VectorStamp | VectorClock {
  * @example A message chain a -> b -> c, and a send concurrent with it
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "./simulator.ts";
+ * import { Simulator } from "./simulator/simulator.ts";
  * import { causalOrder } from "./causality.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("m1.lab").spawn("a", (ctx) => ctx.send("b@m2.lab", "hop"));
@@ -65,7 +65,7 @@ export function causalOrder(a: TraceEvent, b: TraceEvent): ClockOrder {
  * @example A request happened before the reply it caused
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "./simulator.ts";
+ * import { Simulator } from "./simulator/simulator.ts";
  * import { happenedBefore } from "./causality.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("m1.lab").spawn("kv", async (ctx) => { await ctx.reply(await ctx.receive(), "ok"); });

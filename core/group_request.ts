@@ -52,7 +52,7 @@ export type GroupReply<B = unknown> =
  * @example Ask three servers, take the replies one at a time
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "./simulator.ts";
+ * import { Simulator } from "./simulator/simulator.ts";
  * const sim = new Simulator({ seed: 1 });
  * for (const m of ["m1.lab", "m2.lab", "m3.lab"]) {
  *   sim.machine(m).spawn("time", async (ctx) => {

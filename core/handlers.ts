@@ -57,7 +57,7 @@ function nearest(pending: Map<string, TimerEntry>): [string, TimerEntry] | undef
  * ```ts
  * import assert from "node:assert/strict";
  * import { handlers } from "./handlers.ts";
- * import { Simulator } from "./simulator.ts";
+ * import { Simulator } from "./simulator/simulator.ts";
  * const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 1 } });
  * let quietAt = -1;
  * sim.machine("m1.lab").spawn("echo", handlers({

@@ -94,7 +94,7 @@ interface BootEntry {
  * @example Two processes on one machine
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "./simulator.ts";
+ * import { Simulator } from "./simulator/simulator.ts";
  * const sim = new Simulator({ seed: 1 });
  * const m1 = sim.machine("m1.lab");
  * let got = "";

@@ -3,7 +3,7 @@
  * @module
  */
 import { didYouMean, UsageError } from "./_common.ts";
-import { InterruptedError, KNOWN_FAILURES } from "./_run_errors.ts";
+import { InterruptedError, KNOWN_FAILURES } from "./deploy/run_errors.ts";
 
 /** A lab command: takes its arguments, returns an exit code. */
 export type Command = (args: string[]) => Promise<number>;
@@ -17,49 +17,49 @@ interface Entry {
 export const COMMANDS: Readonly<Record<string, Entry>> = {
   "client-server": {
     summary: "a key-value server and N clients: request/reply, retransmission, at-most-once",
-    load: async () => (await import("./client_server.ts")).runClientServer,
+    load: async () => (await import("./client_server/command.ts")).runClientServer,
   },
   proxy: {
     summary: "a caching proxy in front of an origin on a Zipf workload, against no proxy",
-    load: async () => (await import("./proxy.ts")).runProxy,
+    load: async () => (await import("./proxy/command.ts")).runProxy,
   },
   "three-tier": {
     summary: "presentation (HTTP) / business logic / data (SQLite), each tier its own machine",
-    load: async () => (await import("./three_tier.ts")).runThreeTier,
+    load: async () => (await import("./three_tier/command.ts")).runThreeTier,
   },
   "mobile-agent": {
     summary: "an agent carries its code to the data nodes, against pulling every row",
-    load: async () => (await import("./mobile_agent.ts")).runMobileAgent,
+    load: async () => (await import("./mobile_agent/command.ts")).runMobileAgent,
   },
   p2p: {
     summary: "peer-to-peer sync loop (gossip, CRDT merge) until every peer converges",
-    load: async () => (await import("./p2p.ts")).runP2p,
+    load: async () => (await import("./p2p/command.ts")).runP2p,
   },
   group: {
     summary: "group communication with none/fifo/causal/total order and an order checker",
-    load: async () => (await import("./group.ts")).runGroup,
+    load: async () => (await import("./group/command.ts")).runGroup,
   },
   rpc: {
     summary: "remote procedure calls: orphans after a client crash, per remedy (simulator only)",
-    load: async () => (await import("./rpc.ts")).runRpc,
+    load: async () => (await import("./rpc/command.ts")).runRpc,
   },
   transactions: {
     summary: "BEGIN/READ/WRITE/END/ABORT across participants: two-phase commit, blocking, recovery",
-    load: async () => (await import("./transactions.ts")).runTransactions,
+    load: async () => (await import("./transactions/command.ts")).runTransactions,
   },
   spmd: {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
-    load: async () => (await import("./spmd.ts")).runSpmd,
+    load: async () => (await import("./spmd/command.ts")).runSpmd,
   },
   compare: {
     summary:
       "client-server, proxy, three-tier and p2p side by side (simulator): cost, availability",
-    load: async () => (await import("./compare.ts")).runCompare,
+    load: async () => (await import("./compare/command.ts")).runCompare,
   },
   describe: {
     summary:
       "measures each channel (simulator): synchronous? persistent? temporally, referentially coupled?",
-    load: async () => (await import("./describe.ts")).runDescribe,
+    load: async () => (await import("./describe/command.ts")).runDescribe,
   },
   run: {
     summary: "run FILE.ts: your own machines and processes, as OS processes or in the simulator",
@@ -71,11 +71,11 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
   },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
-    load: async () => (await import("./echo.ts")).runEcho,
+    load: async () => (await import("./echo/command.ts")).runEcho,
   },
   node: {
     summary: "one machine as an OS process hosting named processes (used by the other commands)",
-    load: async () => (await import("./node.ts")).runNode,
+    load: async () => (await import("./node/command.ts")).runNode,
   },
 };
 
@@ -134,7 +134,7 @@ export function replayHint(args: readonly string[]): string {
  * ```ts
  * import assert from "node:assert/strict";
  * import { failureReport } from "./main.ts";
- * import { MachineProcessError } from "./_run_errors.ts";
+ * import { MachineProcessError } from "./deploy/run_errors.ts";
  * const error = new MachineProcessError({
  *   machine: "m1.lab", process: "kv@m1.lab", detail: "Error: boom", time: 5, stack: "Error: boom\n    at kv",
  * });

@@ -13,7 +13,7 @@ import { type AgentMessage, message } from "./messages.ts";
  * @example Locate after an arrival
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { agentHome } from "./home.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("ctl.lab").spawn("home", agentHome());

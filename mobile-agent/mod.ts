@@ -8,7 +8,7 @@
  * @example An agent's journey in the simulator
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { AGENT_PROCESS, agentNode, AgentOwner, preloadAgent } from "./mod.ts";
  * const code = "export async function onArrival(ctx) {\n" +
  *   "  ctx.state.rows += (await ctx.query({ columns: ['id'] })).length;\n}";

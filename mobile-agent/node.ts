@@ -75,7 +75,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
  * @example An agent visits two nodes in the simulator
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { agentNode, AGENT_PROCESS } from "./node.ts";
  * import { AgentOwner } from "./owner.ts";
  * import { preloadAgent } from "./in_process_executor.ts";

@@ -92,7 +92,7 @@ interface Family {
  * @example A parallel itinerary with merged results
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { agentNode, AGENT_PROCESS } from "./node.ts";
  * import { AgentOwner } from "./owner.ts";
  * import { preloadAgent } from "./in_process_executor.ts";

@@ -35,7 +35,7 @@ export interface PullResult {
  * @example Pulling two shards in the simulator
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { agentNode, AGENT_PROCESS } from "./node.ts";
  * import { pullRows } from "./pull.ts";
  * const sim = new Simulator({ seed: 1 });

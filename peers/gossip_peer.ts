@@ -63,7 +63,7 @@ export interface GossipPeerOptions {
  * @example Three peers converge on a write made at one of them
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { gossipPeer } from "./gossip_peer.ts";
  * const sim = new Simulator({ seed: 1 });
  * const peers = ["peer@p1.lab", "peer@p2.lab", "peer@p3.lab"];

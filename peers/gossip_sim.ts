@@ -7,7 +7,7 @@
  */
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { planChurn } from "./churn.ts";
 import { type ConvergenceStatus, ConvergenceTracker } from "./convergence.ts";
 import { gossipPeer, type GossipPeerOptions } from "./gossip_peer.ts";

@@ -54,7 +54,7 @@ const HELLO = "mpi-hello";
  * @example Four ranks sum their ranks (in the simulator)
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { Communicator } from "./mpi_communicator.ts";
  * const sim = new Simulator({ seed: 1 });
  * const ranks = [0, 1, 2, 3].map((i) => `spmd@rank${i}.lab`);

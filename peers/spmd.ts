@@ -7,7 +7,7 @@
  * @module
  */
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { Communicator } from "./mpi_communicator.ts";
 
 /** The entry point of an SPMD program: runs once per rank. */
@@ -89,7 +89,7 @@ export async function loadSpmdMain(url: string): Promise<SpmdMain> {
  * @example Rank 0 sends "Waku Waku" to rank 1
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { rankAddress, spmdRank, type SpmdReport } from "./spmd.ts";
  * const sim = new Simulator({ seed: 1 });
  * const ranks = [rankAddress(0), rankAddress(1)];

@@ -77,7 +77,7 @@ function kindsArg(args: Readonly<Record<string, unknown>>): Set<string> {
  * @example Two gets of one key: one origin request, the second is a hit
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { cacheProxy } from "./cache_process.ts";
  * import { kvOrigin } from "./origin_process.ts";
  * const sim = new Simulator({ seed: 1 });

@@ -34,7 +34,7 @@ function isKey(key: unknown): key is string | number {
  * @example A get, a put and a get again
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { kvOrigin } from "./origin_process.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("o.lab").spawn("origin", kvOrigin({ valueBytes: 8 }));

@@ -53,7 +53,7 @@ async function waitUntilUp(ctx: ProcessContext, to: string): Promise<boolean> {
  * @example Three requests to an origin, reported to a collector
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import type { ClientReport } from "./messages.ts";
  * import { kvOrigin } from "./origin_process.ts";
  * import { zipfClient } from "./zipf_client.ts";

@@ -14,7 +14,7 @@
  * @example A remote call and its copy/restore argument
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { createStub, serveRpc } from "./mod.ts";
  * interface Tally { add(into: { total: number }, n: number): number }
  * const sim = new Simulator({ seed: 1 });

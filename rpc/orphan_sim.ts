@@ -9,7 +9,7 @@
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import { machineOf } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { RemoteError } from "./errors.ts";
 import { ANSWER_KIND, EPOCH_KIND, KILL_KIND, LOCATE_KIND, RENEW_KIND } from "./messages.ts";
 import { type OrphanPolicy, orphanPolicy } from "./orphan_policy.ts";

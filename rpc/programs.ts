@@ -36,7 +36,7 @@ export interface RpcClientArgs {
  * @example Starting the pair by name
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { programs } from "./programs.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("s1.lab").spawn("rpc", programs["rpc-server"]({ step: 1 }));

@@ -50,7 +50,7 @@ const EPOCH = "rpc/epoch";
  * @example Extermination logs each call in stable storage while it runs
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { MemoryStableStore, RpcClient, serveRpc } from "./mod.ts";
  * interface Echo { echo(text: string): string }
  * const store = new MemoryStableStore();

@@ -62,7 +62,7 @@ export interface SkeletonOptions {
  * @example A procedure that works in steps, and a remote error
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { createStub, RemoteError, serveRpc } from "./mod.ts";
  * interface Jobs { crunch(units: number): number }
  * const sim = new Simulator({ seed: 1 });

@@ -63,7 +63,7 @@ const EPOCH_ATTEMPTS = 3;
  * @example Calling a remote procedure like a local one
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { createStub } from "./stub.ts";
  * import { serveRpc } from "./skeleton.ts";
  * interface Calc { add(a: number, b: number): number }

@@ -18,7 +18,7 @@ export interface WorkService {
  * @example Serving and calling the work service
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { createStub, serveRpc, workService, type WorkService } from "./mod.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("s1.lab").spawn("rpc", serveRpc<WorkService>(workService, { step: 1 }));

@@ -3,11 +3,11 @@
  * gathers their reports (private to the group tests).
  * @module
  */
-import { groupManager } from "../core/group_manager.ts";
-import { groupMemberProgram, type GroupMemberReport } from "../core/group_member_program.ts";
-import type { GroupOrder } from "../core/group_types.ts";
-import type { DeliveryRecord } from "../core/order_checker.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { groupManager } from "../groups/manager.ts";
+import { groupMemberProgram, type GroupMemberReport } from "../groups/member_program.ts";
+import type { GroupOrder } from "../groups/types.ts";
+import type { DeliveryRecord } from "../groups/order_checker.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 
 /** Options of {@link runMembers}. */
 export interface MembersRun {

@@ -3,11 +3,14 @@
  * requests sent as messages from clients on ctl.lab.
  * @module
  */
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
-import { dataTier } from "../tiers/data_tier.ts";
-import { logicTier } from "../tiers/logic_tier.ts";
-import { presentationTier } from "../tiers/presentation_tier.ts";
-import type { HttpRequestMessage, HttpResponseMessage } from "../tiers/three_tier_messages.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
+import { dataTier } from "../tiers/three_tier/data_tier.ts";
+import { logicTier } from "../tiers/three_tier/logic_tier.ts";
+import { presentationTier } from "../tiers/three_tier/presentation_tier.ts";
+import type {
+  HttpRequestMessage,
+  HttpResponseMessage,
+} from "../tiers/three_tier/three_tier_messages.ts";
 
 /** An answer as a test reads it. */
 export interface Answer {

@@ -4,7 +4,7 @@
  * crash at a coordinator failpoint, and crash schedules.
  * @module
  */
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import {
   type AtomicityReport,
   type Audit,

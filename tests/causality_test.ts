@@ -5,11 +5,11 @@
  * only when they trace.
  * @module
  */
-import { authenticateSimulator } from "../core/authenticated_simulator.ts";
+import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
 import { causalOrder, happenedBefore } from "../core/causality.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { startHost } from "../core/host.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { startHost } from "../core/network/host.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../core/trace.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
 

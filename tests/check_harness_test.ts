@@ -5,7 +5,7 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { checkClient } from "../lab/check/client.ts";
 import { echoWorkload } from "../lab/check/echo_workload.ts";

@@ -4,7 +4,7 @@
  * client/server one does not.
  * @module
  */
-import { compareArchitectures } from "../lab/compare.ts";
+import { compareArchitectures } from "../lab/compare/command.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 Deno.test("compareArchitectures() reports cost and availability of every architecture", async () => {

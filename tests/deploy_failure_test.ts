@@ -4,7 +4,7 @@
  * @module
  */
 import { ProcessFailedError } from "../core/errors.ts";
-import { deploy } from "../lab/deploy.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 Deno.test("deploy({ sim: true }).run() rejects with the failed process and how to replay it", async () => {
@@ -28,7 +28,7 @@ Deno.test("deploy({ sim: true }) in the lab quotes the lab's own command line to
     const script = `${dir}/fail.ts`;
     await Deno.writeTextFile(
       script,
-      `import { deploy } from "${new URL("../lab/deploy.ts", import.meta.url).href}";
+      `import { deploy } from "${new URL("../lab/deploy/deploy.ts", import.meta.url).href}";
 const deployment = await deploy([], { sim: true, seed: 9 });
 deployment.spawnControl("bad", () => { throw new Error("boom"); });
 await deployment.run(new Promise(() => {}));

@@ -3,7 +3,7 @@
  * channel's synchrony, persistence and coupling come from experiments, not from a table.
  * @module
  */
-import { describeChannels } from "../lab/describe.ts";
+import { describeChannels } from "../lab/describe/command.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 Deno.test("describeChannels() measures synchrony, persistence and coupling of every channel", async () => {

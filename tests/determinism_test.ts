@@ -5,7 +5,7 @@
  * @module
  */
 import { TimeoutError } from "../core/errors.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** A small key-value client/server exchange under drop, duplication and reordering. */

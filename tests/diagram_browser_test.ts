@@ -6,7 +6,7 @@
  * @module
  */
 import type { Page } from "puppeteer-core";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { toHtml } from "../lab/diagram/html.ts";
 import type { ViewerHandle } from "../lab/diagram/_viewer.ts";
 import type { ViewerSummary } from "../lab/diagram/_viewer_text.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { Directory, UnknownMachineError } from "../core/directory.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 
 /** A directory over a table, counting resolver calls, on a clock the test moves. */

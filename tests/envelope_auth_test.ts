@@ -4,19 +4,22 @@
  * the pure layer, then the adapters in the simulator and on real TCP sockets.
  * @module
  */
-import { AuthError, type AuthFailure } from "../core/auth_error.ts";
-import { AuthKey } from "../core/auth_key.ts";
-import { authenticatedNetwork, verifyingMachineReceiver } from "../core/authenticated_network.ts";
-import { authenticateSimulator } from "../core/authenticated_simulator.ts";
+import { AuthError, type AuthFailure } from "../core/auth/auth_error.ts";
+import { AuthKey } from "../core/auth/auth_key.ts";
+import {
+  authenticatedNetwork,
+  verifyingMachineReceiver,
+} from "../core/auth/authenticated_network.ts";
+import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
 import { Directory } from "../core/directory.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { type SignedFrame, signFrame, verifyFrame } from "../core/envelope_auth.ts";
+import { type SignedFrame, signFrame, verifyFrame } from "../core/auth/envelope_auth.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { Machine } from "../core/machine.ts";
 import { createRealRuntime } from "../core/real_runtime.ts";
-import { ReplayWindow } from "../core/replay_window.ts";
-import { Simulator } from "../core/simulator.ts";
-import { TcpNetwork } from "../core/tcp_network.ts";
+import { ReplayWindow } from "../core/auth/replay_window.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
+import { TcpNetwork } from "../core/network/tcp_network.ts";
 import { encodeWire, type WireFrame } from "../core/wire.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 

@@ -5,10 +5,10 @@
  * restarts of either side; and what `reliable: false` gives up.
  * @module
  */
-import { type Host, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/network/host.ts";
 import type { Machine } from "../core/machine.ts";
 import type { ProcessFn } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** Where the receiver and the sender run: two simulated machines, or two hosts on loopback. */

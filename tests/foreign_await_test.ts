@@ -6,7 +6,7 @@
  */
 import { ForeignAwaitError, ProcessFailedError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 /** Catches the failure the simulator raises as an uncaught error while `body` runs. */

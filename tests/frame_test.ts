@@ -9,7 +9,7 @@ import {
   FrameDecoder,
   FrameError,
   writeFrameHeader,
-} from "../core/frame.ts";
+} from "../core/network/frame.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
 
 function payloadOf(length: number, seed: number): Uint8Array {

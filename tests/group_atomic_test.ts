@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../core/errors.ts";
-import { type Group, GroupClient } from "../core/group.ts";
-import { groupManager } from "../core/group_manager.ts";
-import type { GroupOrder, View } from "../core/group_types.ts";
+import { type Group, GroupClient } from "../groups/group.ts";
+import { groupManager } from "../groups/manager.ts";
+import type { GroupOrder, View } from "../groups/types.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { checkOrder } from "../core/order_checker.ts";
-import { Simulator } from "../core/simulator.ts";
+import { checkOrder } from "../groups/order_checker.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { logsOf, runMembers } from "./_group_harness.ts";
 
 interface Outcome {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { drawGroupSchedule, replayCommand, runGroupCampaign } from "../lab/group_campaign.ts";
+import { drawGroupSchedule, replayCommand, runGroupCampaign } from "../lab/group/campaign.ts";
 
 /** Schedules per order in the default suite (1,000 per order are run by hand: see README). */
 const SCHEDULES = 300;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Envelope } from "../core/envelope.ts";
-import { GroupEndpoint } from "../core/group_endpoint.ts";
-import { planViewChange } from "../core/group_flush.ts";
-import { Membership } from "../core/group_membership.ts";
-import type { FlushReport, GroupMessage, OrderedEntry, View } from "../core/group_types.ts";
+import { GroupEndpoint } from "../groups/endpoint.ts";
+import { planViewChange } from "../groups/flush.ts";
+import { Membership } from "../groups/membership.ts";
+import type { FlushReport, GroupMessage, OrderedEntry, View } from "../groups/types.ts";
 
 function message(sender: string, seq: number): GroupMessage {
   const stream = `${sender}#1`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { groupRun } from "../lab/_group_run.ts";
-import { parseGroupArgs, runGroup } from "../lab/group.ts";
+import { groupRun } from "../lab/group/_run.ts";
+import { parseGroupArgs, runGroup } from "../lab/group/command.ts";
 import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
 const lab = (args: string[]) => captureLog(runGroup, args);

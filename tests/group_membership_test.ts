@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../core/errors.ts";
-import { type Group, GroupClient } from "../core/group.ts";
-import { GroupClosedError, GroupError } from "../core/group_errors.ts";
-import { groupManager } from "../core/group_manager.ts";
-import type { GroupDelivery } from "../core/group_types.ts";
+import { type Group, GroupClient } from "../groups/group.ts";
+import { GroupClosedError, GroupError } from "../groups/errors.ts";
+import { groupManager } from "../groups/manager.ts";
+import type { GroupDelivery } from "../groups/types.ts";
 import type { ProcessFn } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 
 function system(seed = 1): Simulator {
   const sim = new Simulator({ seed });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { GroupOrder } from "../core/group_types.ts";
-import { checkOrder } from "../core/order_checker.ts";
-import type { SimulatorOptions } from "../core/simulator.ts";
-import { createHoldBack } from "../core/group_order.ts";
-import type { GroupMessage } from "../core/group_types.ts";
+import type { GroupOrder } from "../groups/types.ts";
+import { checkOrder } from "../groups/order_checker.ts";
+import type { SimulatorOptions } from "../core/simulator/simulator.ts";
+import { createHoldBack } from "../groups/order.ts";
+import type { GroupMessage } from "../groups/types.ts";
 import { logsOf, runMembers } from "./_group_harness.ts";
 
 const PROMISED: Record<Exclude<GroupOrder, "none">, ("fifo" | "causal" | "total")[]> = {

@@ -7,9 +7,9 @@
  * @module
  */
 import type { GroupCallEnd, GroupReply } from "../core/group_request.ts";
-import { startHost } from "../core/host.ts";
+import { startHost } from "../core/network/host.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** A server that answers every request with its own address, after `delay` ms. */

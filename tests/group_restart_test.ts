@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { Envelope } from "../core/envelope.ts";
-import { GroupEndpoint } from "../core/group_endpoint.ts";
-import { Membership, type MembershipEffect } from "../core/group_membership.ts";
-import type { GroupWire } from "../core/group_types.ts";
-import { groupRun } from "../lab/_group_run.ts";
-import { parseGroupArgs } from "../lab/group.ts";
+import { GroupEndpoint } from "../groups/endpoint.ts";
+import { Membership, type MembershipEffect } from "../groups/membership.ts";
+import type { GroupWire } from "../groups/types.ts";
+import { groupRun } from "../lab/group/_run.ts";
+import { parseGroupArgs } from "../lab/group/command.ts";
 
 const SERVICE = "groups@g0.lab";
 const A = "a@m1.lab", B = "b@m2.lab", C = "c@m3.lab";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../core/errors.ts";
-import { type Group, GroupClient } from "../core/group.ts";
-import { groupManager } from "../core/group_manager.ts";
-import { Sequencer } from "../core/group_sequencer.ts";
-import type { GroupDelivery, View } from "../core/group_types.ts";
-import { checkOrder } from "../core/order_checker.ts";
-import { Simulator } from "../core/simulator.ts";
+import { type Group, GroupClient } from "../groups/group.ts";
+import { groupManager } from "../groups/manager.ts";
+import { Sequencer } from "../groups/sequencer.ts";
+import type { GroupDelivery, View } from "../groups/types.ts";
+import { checkOrder } from "../groups/order_checker.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { logsOf, runMembers } from "./_group_harness.ts";
 
 const SEQUENCER = "a@m1.lab";

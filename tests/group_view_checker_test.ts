@@ -6,7 +6,7 @@ import {
   type InstalledView,
   type MemberHistory,
   type ViewDelivery,
-} from "../core/group_view_checker.ts";
+} from "../groups/view_checker.ts";
 import type { TraceEvent } from "../core/trace.ts";
 
 const A = "a@m1.lab", B = "b@m2.lab", C = "c@m3.lab";

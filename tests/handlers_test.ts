@@ -4,7 +4,7 @@
  * @module
  */
 import { handlers } from "../core/handlers.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 Deno.test("handlers() runs init, then message for each message, in order", async () => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ProcessFailedError } from "../core/errors.ts";
-import { type Host, type HostOptions, startHost } from "../core/host.ts";
+import { type Host, type HostOptions, startHost } from "../core/network/host.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 async function withHost(

@@ -4,7 +4,7 @@
  * @module
  */
 import { TimeoutError } from "../core/errors.ts";
-import { startHost } from "../core/host.ts";
+import { startHost } from "../core/network/host.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { runLab } from "./_lab.ts";

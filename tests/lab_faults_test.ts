@@ -7,8 +7,8 @@
  */
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { assertSummaryKeys, captureMain, runLab } from "./_lab.ts";
-import { MachineProcessError, RunStalledError } from "../lab/_run_errors.ts";
-import { deploy } from "../lab/deploy.ts";
+import { MachineProcessError, RunStalledError } from "../lab/deploy/run_errors.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
 
 const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
 

@@ -10,7 +10,7 @@ import {
   UnknownProcessError,
 } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 
 function twoServers(sim: Simulator, slowFirst: boolean): void {

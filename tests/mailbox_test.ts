@@ -7,7 +7,7 @@
 import type { Envelope } from "../core/envelope.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { Mailbox } from "../core/mailbox.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 
 function env(n: number, from = "a@m1.lab", kind = "data"): Envelope {

@@ -4,8 +4,8 @@
  * @module
  */
 import { UsageError } from "../lab/_common.ts";
-import { parseMobileAgentArgs } from "../lab/_mobile_agent_flags.ts";
-import { runMobileAgent } from "../lab/mobile_agent.ts";
+import { parseMobileAgentArgs } from "../lab/mobile_agent/_flags.ts";
+import { runMobileAgent } from "../lab/mobile_agent/command.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 interface RunJson {

@@ -5,9 +5,9 @@
  * busy), and a node that reads a 60 MB line from a child keeps serving other visits.
  * @module
  */
-import { type Host, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/network/host.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import type { Executor } from "../mobile-agent/executor.ts";
 import { preloadAgent } from "../mobile-agent/in_process_executor.ts";
 import { AGENT_PROCESS, agentNode, type AgentNodeOptions } from "../mobile-agent/node.ts";

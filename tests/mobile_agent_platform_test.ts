@@ -6,7 +6,7 @@
  */
 import type { Envelope } from "../core/envelope.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { type AgentPackage, codeHash } from "../mobile-agent/agent_package.ts";
 import { preloadAgent } from "../mobile-agent/in_process_executor.ts";
 import type { AgentMessage } from "../mobile-agent/messages.ts";

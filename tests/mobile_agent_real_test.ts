@@ -4,7 +4,7 @@
  * and the node goes on serving the next agent.
  * @module
  */
-import { type Host, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/network/host.ts";
 import type { ProcessContext } from "../core/process.ts";
 import type { AgentMessage } from "../mobile-agent/messages.ts";
 import { mineRows, MINING_AGENT_URL, miningState } from "../mobile-agent/mining.ts";

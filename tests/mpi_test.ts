@@ -5,7 +5,7 @@
  * fails with an error naming the missing rank instead of hanging.
  * @module
  */
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { Communicator } from "../peers/mpi_communicator.ts";
 import { CommunicatorError } from "../peers/mpi_errors.ts";
 import { rankAddress, simulateSpmd, spmdRank, type SpmdReport } from "../peers/spmd.ts";

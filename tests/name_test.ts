@@ -11,7 +11,7 @@ import {
   parseName,
   processOf,
 } from "../core/name.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
 
 Deno.test("parseName() reads process@machine.domain and machine:process alike", () => {

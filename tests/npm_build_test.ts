@@ -82,11 +82,14 @@ Deno.test("build_npm.ts writes package.json from deno.json", async () => {
 
 Deno.test("build_npm.ts emits JavaScript whose relative imports end in .js", async () => {
   assert.ok((await build()).success);
-  const js = await readFile(new URL("dist/npm/esm/core/tcp_transport.js", ROOT), "utf8");
+  const js = await readFile(new URL("dist/npm/esm/core/network/tcp_transport.js", ROOT), "utf8");
   assert.match(js, /from "\.\/_frame_connection\.js"/);
   assert.doesNotMatch(js, /^(import|export)\b[^\n]* from "\.[^"]*\.ts";$/m); // doc examples keep .ts
-  const frame = await readFile(new URL("dist/npm/esm/core/_frame_connection.js", ROOT), "utf8");
-  assert.match(frame, /import \{ Deno \} from "\.\.\/_deno\/mod\.js"/);
+  const frame = await readFile(
+    new URL("dist/npm/esm/core/network/_frame_connection.js", ROOT),
+    "utf8",
+  );
+  assert.match(frame, /import \{ Deno \} from "\.\.\/\.\.\/_deno\/mod\.js"/);
 });
 
 /** The scenario of `simulate()` in scripts/npm_smoke_test.mjs, run on Deno. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkOrder, deliveryLogs, type DeliveryRecord } from "../core/order_checker.ts";
+import { checkOrder, deliveryLogs, type DeliveryRecord } from "../groups/order_checker.ts";
 import { Trace } from "../core/trace.ts";
 import { logsOf, runMembers } from "./_group_harness.ts";
 

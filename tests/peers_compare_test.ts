@@ -8,7 +8,7 @@
  */
 import { TimeoutError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { gossipPeer } from "../peers/gossip_peer.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 

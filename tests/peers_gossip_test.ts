@@ -7,7 +7,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import type { PeerReport, StoreReply } from "../peers/gossip_messages.ts";
 import { gossipPeer, type GossipPeerOptions } from "../peers/gossip_peer.ts";
 import { simulateGossip } from "../peers/gossip_sim.ts";

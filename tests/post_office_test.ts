@@ -5,11 +5,11 @@
  * office itself crashes; a direct send (transient, the default) loses the same message.
  * @module
  */
-import { startHost } from "../core/host.ts";
-import { PostOfficeClient } from "../core/post_office_client.ts";
-import { postOffice } from "../core/post_office.ts";
-import { Simulator } from "../core/simulator.ts";
-import { SqliteMessageStore } from "../core/sqlite_message_store.ts";
+import { startHost } from "../core/network/host.ts";
+import { PostOfficeClient } from "../core/storage/post_office_client.ts";
+import { postOffice } from "../core/storage/post_office.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
+import { SqliteMessageStore } from "../core/storage/sqlite_message_store.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 
 const OFFICE = "po@post.lab";

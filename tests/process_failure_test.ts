@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ProcessFailedError, ProcessStoppedError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 /** Runs `sim` and returns the failure it must reject with. */
@@ -258,7 +258,7 @@ Deno.test("a failing assertion inside a process fails its Deno test", async () =
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/inside_test.ts`;
-    const simulator = new URL("../core/simulator.ts", import.meta.url).href;
+    const simulator = new URL("../core/simulator/simulator.ts", import.meta.url).href;
     await Deno.writeTextFile(
       file,
       `import assert from "node:assert/strict";

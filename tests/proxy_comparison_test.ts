@@ -3,7 +3,7 @@
  * fixed 5 ms latency per message (deterministic): the seed's "modelo con proxy o caché" measured.
  * @module
  */
-import { runProxy } from "../lab/proxy.ts";
+import { runProxy } from "../lab/proxy/command.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 interface Run {

@@ -4,7 +4,7 @@
  * @module
  */
 import { UsageError } from "../lab/_common.ts";
-import { runProxy } from "../lab/proxy.ts";
+import { runProxy } from "../lab/proxy/command.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 Deno.test("runProxy() --serve --origin-demo caches the demo origin until stopped", async () => {

@@ -6,7 +6,7 @@
  */
 import type { Envelope } from "../core/envelope.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { cacheProxy } from "../proxy/cache_process.ts";
 import { LruCache } from "../proxy/lru_cache.ts";
 import type { ProxyStats, ValueReply } from "../proxy/messages.ts";

@@ -7,7 +7,7 @@
  */
 import type { Envelope } from "../core/envelope.ts";
 import { ReliableReceiver, ReliableSender } from "../core/reliable_channel.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import type { MessageFrame } from "../core/wire.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 

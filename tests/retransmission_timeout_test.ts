@@ -5,12 +5,12 @@
  * loss is still repaired in order, exactly once.
  * @module
  */
-import { startHost } from "../core/host.ts";
-import { Simulator } from "../core/simulator.ts";
+import { startHost } from "../core/network/host.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { Trace } from "../core/trace.ts";
-import { runClientServer } from "../lab/client_server.ts";
-import { kvClient } from "../tiers/kv_client.ts";
-import { kvServer } from "../tiers/kv_server.ts";
+import { runClientServer } from "../lab/client_server/command.ts";
+import { kvClient } from "../tiers/client_server/kv_client.ts";
+import { kvServer } from "../tiers/client_server/kv_server.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { captureLog } from "./_lab.ts";
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { UsageError } from "../lab/_common.ts";
-import { runRpc } from "../lab/rpc.ts";
+import { runRpc } from "../lab/rpc/command.ts";
 import { ORPHAN_POLICIES, simulateOrphans } from "../rpc/mod.ts";
 import { assertSummaryKeys, captureLog } from "./_lab.ts";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import {
   CALL_KIND,
   EPOCH_KIND,

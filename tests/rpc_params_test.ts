@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { createStub, RemoteError, serveRpc, type StubOptions } from "../rpc/mod.ts";
 
 interface Counter {

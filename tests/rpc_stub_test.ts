@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { createStub, RemoteError, serveRpc } from "../rpc/mod.ts";
 
 interface Calc {

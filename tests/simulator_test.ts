@@ -4,7 +4,7 @@
  * @module
  */
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
 
 Deno.test("Simulator.run() runs in virtual time: sleep(1000) ends at now() == 1000", async () => {

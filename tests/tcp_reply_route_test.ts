@@ -4,7 +4,7 @@
  * sends, the reliable channel's acks and the credits of a bounded mailbox all take that way.
  * @module
  */
-import { type Host, startHost } from "../core/host.ts";
+import { type Host, startHost } from "../core/network/host.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** Safety net only: a test still waiting after this long fails instead of hanging. */

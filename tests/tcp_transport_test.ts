@@ -1,17 +1,17 @@
 /**
- * Tests for framed TCP (`core/tcp_transport.ts`) and the `lab echo` command over real loopback
+ * Tests for framed TCP (`core/network/tcp_transport.ts`) and the `lab echo` command over real loopback
  * sockets: boundaries kept, many concurrent clients, a bad client isolated, plain socket clients
  * answered, write coalescing and partial writes (with a scripted socket).
  * @module
  */
-import { encodeFrame, FrameError } from "../core/frame.ts";
+import { encodeFrame, FrameError } from "../core/network/frame.ts";
 import {
   FrameConnection,
   type FrameListener,
   type FrameSocket,
   listenFrames,
-} from "../core/tcp_transport.ts";
-import { runEcho } from "../lab/echo.ts";
+} from "../core/network/tcp_transport.ts";
+import { runEcho } from "../lab/echo/command.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 
 const encoder = new TextEncoder();
@@ -404,7 +404,13 @@ Deno.test("runEcho() returns 2 for bad arguments and 0 for --help", async () => 
 
 Deno.test("runEcho() as a program echoes to a plain socket and exits 0 on SIGINT", async () => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../lab/echo.ts", import.meta.url).pathname, "--listen", ":0"],
+    args: [
+      "run",
+      "-A",
+      new URL("../lab/echo/command.ts", import.meta.url).pathname,
+      "--listen",
+      ":0",
+    ],
     stdout: "piped",
     stderr: "null",
   }).spawn();

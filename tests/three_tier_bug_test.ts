@@ -5,8 +5,8 @@
  * @module
  */
 import { ProcessFailedError } from "../core/errors.ts";
-import { Simulator } from "../core/simulator.ts";
-import { logicTier } from "../tiers/logic_tier.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
+import { logicTier } from "../tiers/three_tier/logic_tier.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 
 Deno.test("logicTier() answers an error it cannot name with an internal error, then fails", async () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { UsageError } from "../lab/_common.ts";
-import { runThreeTier } from "../lab/three_tier.ts";
+import { runThreeTier } from "../lab/three_tier/command.ts";
 import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
 const captured = (args: string[]) => captureLog(runThreeTier, args);

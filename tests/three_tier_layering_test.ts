@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { machineOf } from "../core/name.ts";
-import { deploy } from "../lab/deploy.ts";
-import { messageAgent, threeTierMachines } from "../lab/three_tier.ts";
-import { runUser } from "../tiers/three_tier_workload.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
+import { messageAgent, threeTierMachines } from "../lab/three_tier/command.ts";
+import { runUser } from "../tiers/three_tier/three_tier_workload.ts";
 
 Deno.test("three-tier run: no envelope goes from the presentation machine to the data machine", async () => {
   const deployment = await deploy(
@@ -39,7 +39,11 @@ Deno.test("three-tier run: no envelope goes from the presentation machine to the
 
 Deno.test("presentationTier() code does not import the data tier or SQLite", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../tiers/presentation_tier.ts", import.meta.url).pathname],
+    args: [
+      "info",
+      "--json",
+      new URL("../tiers/three_tier/presentation_tier.ts", import.meta.url).pathname,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -48,7 +52,7 @@ Deno.test("presentationTier() code does not import the data tier or SQLite", asy
     modules: { specifier: string }[];
   };
   const modules = graph.modules.map((m) => m.specifier);
-  assert.ok(modules.some((m) => m.endsWith("/tiers/presentation_app.ts")));
+  assert.ok(modules.some((m) => m.endsWith("/tiers/three_tier/presentation_app.ts")));
   const forbidden = modules.filter((m) => /data_tier|data_store|node:sqlite|logic_tier/.test(m));
   assert.deepEqual(forbidden, []);
 });

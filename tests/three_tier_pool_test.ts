@@ -4,14 +4,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { PoolExhaustedError } from "../tiers/connection_pool.ts";
+import { PoolExhaustedError } from "../tiers/three_tier/connection_pool.ts";
 import {
   acquireConnection,
   connectionPool,
   PoolState,
   releaseConnection,
-} from "../tiers/connection_pool.ts";
-import { Simulator } from "../core/simulator.ts";
+} from "../tiers/three_tier/connection_pool.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { simStack } from "./_three_tier_harness.ts";
 
 Deno.test("PoolState() grants at most size leases and serves waiters first come, first served", () => {

@@ -9,15 +9,15 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { ProcessFailedError } from "../core/errors.ts";
-import { Simulator } from "../core/simulator.ts";
-import { deploy } from "../lab/deploy.ts";
-import { findUrl, threeTierMachines } from "../lab/three_tier.ts";
-import { LibraryStore } from "../tiers/data_store.ts";
-import { dataTier } from "../tiers/data_tier.ts";
-import type { LibraryStorage } from "../tiers/library_storage.ts";
-import { PostgresConnectError } from "../tiers/postgres_connection.ts";
-import { PostgresLibraryStore } from "../tiers/postgres_library_store.ts";
-import type { DataOp } from "../tiers/three_tier_messages.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
+import { findUrl, threeTierMachines } from "../lab/three_tier/command.ts";
+import { LibraryStore } from "../tiers/three_tier/data_store.ts";
+import { dataTier } from "../tiers/three_tier/data_tier.ts";
+import type { LibraryStorage } from "../tiers/three_tier/library_storage.ts";
+import { PostgresConnectError } from "../tiers/three_tier/postgres_connection.ts";
+import { PostgresLibraryStore } from "../tiers/three_tier/postgres_library_store.ts";
+import type { DataOp } from "../tiers/three_tier/three_tier_messages.ts";
 import { captureMain } from "./_lab.ts";
 import { withPostgres } from "./_postgres.ts";
 

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { deploy } from "../lab/deploy.ts";
-import { findUrl, threeTierMachines } from "../lab/three_tier.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
+import { findUrl, threeTierMachines } from "../lab/three_tier/command.ts";
 
 interface Got {
   status: number;

@@ -4,9 +4,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Simulator } from "../core/simulator.ts";
-import { logicTier } from "../tiers/logic_tier.ts";
-import { presentationTier } from "../tiers/presentation_tier.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
+import { logicTier } from "../tiers/three_tier/logic_tier.ts";
+import { presentationTier } from "../tiers/three_tier/presentation_tier.ts";
 import { simStack } from "./_three_tier_harness.ts";
 
 Deno.test("presentationTier() serves the catalogue page and the JSON API through logic and data", async () => {

@@ -3,7 +3,7 @@
  * @module
  */
 import { toMermaid } from "../core/mermaid.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { canonicalLine, Trace, type TraceEvent } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 

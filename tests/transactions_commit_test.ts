@@ -5,7 +5,7 @@
  * @module
  */
 import type { ProcessContext } from "../core/process.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import {
   StableStore,
   TransactionAbortedError,

@@ -5,7 +5,7 @@
  * @module
  */
 import { UsageError } from "../lab/_common.ts";
-import { runTransactions } from "../lab/transactions.ts";
+import { runTransactions } from "../lab/transactions/command.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { assertSummaryKeys, captureLog } from "./_lab.ts";
 

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { ProcessFailedError } from "../core/errors.ts";
 import type { TraceEvent } from "../core/trace.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { UsageError } from "../lab/_common.ts";
-import { deploy, type MachineSpec } from "../lab/deploy.ts";
-import { runTransactions } from "../lab/transactions.ts";
+import { deploy, type MachineSpec } from "../lab/deploy/deploy.ts";
+import { runTransactions } from "../lab/transactions/command.ts";
 import {
   type Audit,
   audit,

@@ -7,7 +7,7 @@
  * @module
  */
 import type { TraceEvent } from "../core/trace.ts";
-import { Simulator } from "../core/simulator.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import {
   type Failpoint,
   failpointOf,

@@ -7,9 +7,9 @@
  * @module
  */
 import fc from "fast-check";
-import { startHost } from "../core/host.ts";
+import { startHost } from "../core/network/host.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator.ts";
+import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 class Point {

@@ -2,24 +2,6 @@
  * Tiered architectures: client/server (two tiers) and three-tier presentation / logic / data.
  * @module
  */
-export * from "./kv_protocol.ts";
-export * from "./kv_server.ts";
-export * from "./kv_client.ts";
+export * from "./client_server/mod.ts";
+export * from "./three_tier/mod.ts";
 export * from "./programs.ts";
-export * from "./three_tier_messages.ts";
-export * from "./deadline.ts";
-export * from "./pool_state.ts";
-export * from "./connection_pool.ts";
-export * from "./library_storage.ts";
-export * from "./data_store.ts";
-export * from "./postgres_connection.ts";
-export * from "./postgres_library_store.ts";
-export * from "./open_library_storage.ts";
-export * from "./data_tier.ts";
-export * from "./logic_validation.ts";
-export * from "./logic_tier.ts";
-export * from "./presentation_app.ts";
-export * from "./presentation_page.ts";
-export * from "./presentation_tier.ts";
-export * from "./three_tier_workload.ts";
-export * from "./three_tier_programs.ts";

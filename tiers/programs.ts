@@ -3,8 +3,8 @@
  * @module
  */
 import type { Program } from "../core/process.ts";
-import { kvPrograms } from "./kv_programs.ts";
-import { threeTierPrograms } from "./three_tier_programs.ts";
+import { kvPrograms } from "./client_server/kv_programs.ts";
+import { threeTierPrograms } from "./three_tier/three_tier_programs.ts";
 
 /** Every program of the tiers architectures, by name. */
 export const programs: Readonly<Record<string, Program>> = { ...kvPrograms, ...threeTierPrograms };

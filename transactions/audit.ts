@@ -49,7 +49,7 @@ export interface Audit {
  * @example Auditing two quiet participants
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { audit, type Audit } from "./audit.ts";
  * import { transactionCoordinator } from "./coordinator.ts";
  * import { transactionParticipant } from "./participant.ts";

@@ -31,7 +31,7 @@ export interface CoordinatorOptions
  * @example Two participants commit together
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { transactionCoordinator } from "./coordinator.ts";
  * import { transactionParticipant } from "./participant.ts";
  * import { TransactionClient } from "./transaction_client.ts";

@@ -17,7 +17,7 @@
  * @example A transfer commits at both participants
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { StableStore, TransactionClient, transactionCoordinator, transactionParticipant } from "./mod.ts";
  * const sim = new Simulator({ seed: 5 });
  * const p1 = new StableStore(), p2 = new StableStore();

@@ -28,7 +28,7 @@ export interface ParticipantOptions extends ResourceManagerOptions, StorageOptio
  * @example A committed write is visible to a peek
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { transactionCoordinator } from "./coordinator.ts";
  * import { transactionParticipant } from "./participant.ts";
  * import { TransactionClient } from "./transaction_client.ts";

@@ -44,7 +44,7 @@ export interface TransactionClientOptions {
  * @example Abort applies nothing
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { transactionCoordinator } from "./coordinator.ts";
  * import { transactionParticipant } from "./participant.ts";
  * import { TransactionClient } from "./transaction_client.ts";

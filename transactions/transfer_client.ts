@@ -61,7 +61,7 @@ export interface TransferReport {
  * @example Three transfers between two branches
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../core/simulator.ts";
+ * import { Simulator } from "../core/simulator/simulator.ts";
  * import { transactionCoordinator } from "./coordinator.ts";
  * import { transactionParticipant } from "./participant.ts";
  * import { transferClient, type TransferReport } from "./transfer_client.ts";

@@ -66,7 +66,7 @@ export function classify(
  * @example Against a node that answers
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { History } from "./history.ts";
  * import { perform } from "./client.ts";
  * const sim = new Simulator({ seed: 1 });
@@ -118,7 +118,7 @@ export async function perform(
  * @example Three echoes
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { checkClient } from "./client.ts";
  * import { echoWorkload } from "./echo_workload.ts";
  * import { History } from "./history.ts";
@@ -174,7 +174,7 @@ export interface FinalReaderOptions {
  * @example Reading two nodes
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { finalReader } from "./client.ts";
  * import { History } from "./history.ts";
  * const sim = new Simulator({ seed: 1 });

@@ -73,7 +73,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * @example A crash window
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { nemesis, type NemesisEvent } from "./nemesis.ts";
  * import { NodeHarness } from "./node_harness.ts";
  * const sim = new Simulator({ seed: 1 });

@@ -134,7 +134,7 @@ function wrap(ctx: ProcessContext, harness: NodeHarness): ProcessContext {
  * @example Messages between nodes are counted, a failure is named
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { harnessed, NodeHarness } from "./node_harness.ts";
  * const harness = new NodeHarness(["node@n1.lab", "node@n2.lab"]);
  * const sim = new Simulator({ seed: 1 });
@@ -174,7 +174,7 @@ export function harnessed(node: ProcessFn, harness: NodeHarness): ProcessFn {
  * @example The first message a node receives
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { initSender } from "./node_harness.ts";
  * const sim = new Simulator({ seed: 1 });
  * let first: unknown;

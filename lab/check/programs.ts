@@ -63,7 +63,7 @@ export function loadNode(url: string): Promise<ProcessFn> {
  * @example A pause window held by the harness
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { pauseAgent } from "./programs.ts";
  * const sim = new Simulator({ seed: 1 });
  * const harness = pauseAgent(["node@n1.lab"]);

@@ -12,8 +12,8 @@
 import { machineOf, processOf } from "../../core/name.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
-import { MachineProcessError } from "../_run_errors.ts";
-import type { Deployment, MachineSpec } from "../deploy.ts";
+import { MachineProcessError } from "../deploy/run_errors.ts";
+import type { Deployment, MachineSpec } from "../deploy/deploy.ts";
 import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";
 import { type FaultInjector, nemesis, type NemesisEvent } from "./nemesis.ts";
@@ -106,7 +106,7 @@ export async function realCheck(
     ],
   }));
   const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
-  const { deployTcp } = await import("../cluster.ts");
+  const { deployTcp } = await import("../deploy/cluster.ts");
   const deployment = await deployTcp(specs, {
     seed: options.seed ?? 1,
     reliable: options.reliable ?? true,

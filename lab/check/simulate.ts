@@ -6,11 +6,11 @@
  * every phase is done or its time budget is spent.
  * @module
  */
-import { authenticateSimulator } from "../../core/authenticated_simulator.ts";
+import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
 import { ProcessStoppedError } from "../../core/errors.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { ProcessFn } from "../../core/process.ts";
-import { Simulator } from "../../core/simulator.ts";
+import { Simulator } from "../../core/simulator/simulator.ts";
 import type { CrashSpec, PartitionSpec } from "../_common.ts";
 import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";

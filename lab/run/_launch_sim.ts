@@ -3,8 +3,8 @@
  * front, run until quiescent or the time limit.
  * @module
  */
-import { authenticateSimulator } from "../../core/authenticated_simulator.ts";
-import { Simulator } from "../../core/simulator.ts";
+import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Trace } from "../../core/trace.ts";
 import { writeTrace } from "../_common.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";

@@ -5,8 +5,8 @@
  * or on Ctrl-C.
  * @module
  */
-import { InterruptedError } from "../_run_errors.ts";
-import type { MachineSpec } from "../deploy.ts";
+import { InterruptedError } from "../deploy/run_errors.ts";
+import type { MachineSpec } from "../deploy/deploy.ts";
 import type { TransportRun } from "./_launch_sim.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
 import type { RequestFigures } from "./request_log.ts";
@@ -20,7 +20,7 @@ export async function launchTcp(
   url: string,
   options: LaunchOptions,
 ): Promise<TransportRun> {
-  const { deployTcp } = await import("../cluster.ts");
+  const { deployTcp } = await import("../deploy/cluster.ts");
   const specs: MachineSpec[] = plan.machines.map((m) => ({
     name: m.name,
     processes: m.processes.map((p) => ({

@@ -19,7 +19,7 @@ import {
   UsageError,
   writeTrace,
 } from "../_common.ts";
-import { CONTROL_MACHINE, replayCommand } from "../deploy.ts";
+import { CONTROL_MACHINE, replayCommand } from "../deploy/deploy.ts";
 import { launch, type LaunchResult } from "./launch.ts";
 import { loadSystem, systemUrl } from "./load_system.ts";
 import { type MachineEntry, SystemError } from "./system.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ProcessFn, Program } from "../../core/process.ts";
-import { nodeReports } from "../_node_reports.ts";
+import { nodeReports } from "../deploy/_node_reports.ts";
 import { loadedSystem, loadSystem } from "./load_system.ts";
 import { measured, RequestLog } from "./request_log.ts";
 import type { MachineEntry } from "./system.ts";
@@ -31,7 +31,7 @@ function find(machines: readonly MachineEntry[], machine: string, name: string):
  * @example Started on a simulated machine once the system is loaded
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { loadSystem } from "./load_system.ts";
  * import { systemProcess } from "./programs.ts";
  * const url = "data:text/javascript,export default { 'p@m1.lab': (ctx) => ctx.log('hello') };";

@@ -88,7 +88,7 @@ export class RequestLog {
  * @example A request timed in the simulator
  * ```ts
  * import assert from "node:assert/strict";
- * import { Simulator } from "../../core/simulator.ts";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
  * import { measured, RequestLog } from "./request_log.ts";
  * const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 2 } });
  * const log = new RequestLog();

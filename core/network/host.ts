@@ -1,0 +1,201 @@
+/**
+ * A machine on a real host: a {@link Machine} driven by the real runtime and reachable over TCP.
+ * The same process code that runs in the simulator runs here unchanged.
+ * @module
+ */
+import type { Latency } from "../latency.ts";
+import { ProcessFailedError } from "../errors.ts";
+import { Machine } from "../machine.ts";
+import { createRealRuntime, wallClock } from "../real_runtime.ts";
+import type { RetransmitOptions } from "../reliable_channel.ts";
+import { TcpNetwork } from "./tcp_network.ts";
+import { Directory, type MachineResolver } from "../directory.ts";
+import { authenticatedNetwork, verifyingMachineReceiver } from "../auth/authenticated_network.ts";
+import type { TraceSink } from "../trace.ts";
+
+/** Options of {@link startHost}. */
+export interface HostOptions {
+  /** Maps `machine.domain` to `host:port`: the authority the directory asks on a cache miss. */
+  readonly resolve: MachineResolver;
+  /** How long the directory caches an answer, in ms. @default 30000 */
+  readonly ttl?: number;
+  /** Address to listen on. @default 127.0.0.1, a free port */
+  readonly listen?: { readonly hostname?: string; readonly port?: number };
+  /** Seed of the runtime's generator. @default from the host's crypto */
+  readonly seed?: number;
+  /** Wall-clock ms that times count from. @default this process's start */
+  readonly origin?: number;
+  /** Reliable channel settings. @default true */
+  readonly reliable?: boolean | RetransmitOptions;
+  /** Where events go. @default none */
+  readonly trace?: TraceSink;
+  /** Injected frame loss. @default 0 */
+  readonly drop?: number;
+  /** Injected frame duplication. @default 0 */
+  readonly duplicate?: number;
+  /** Injected latency. @default none */
+  readonly latency?: Latency;
+  /**
+   * Authenticate every frame with HMAC-SHA256 under `key` (and seal bodies with AES-256-GCM when
+   * `encrypt`); frames that fail are refused. @default none
+   */
+  readonly auth?: { readonly key: string; readonly encrypt?: boolean };
+  /** Machines whose frames skip the injected faults and are not counted. @default none */
+  readonly exempt?: readonly string[];
+  /**
+   * Called when code of a process throws or its promise rejects (a process stopped by `close()`
+   * has not failed); the failure is also the process's `exit` event in the trace.
+   * @default the host keeps it: {@link Host.watch} rejects with it, and `close()` rejects with
+   * any failure `watch()` did not report
+   */
+  readonly onProcessError?: (address: string, error: unknown) => void;
+}
+
+/** What a host is doing: idle when nothing runs, no timer is pending and no frame moves. */
+export interface HostActivity {
+  /** Processes that can run (not waiting on their context). */
+  readonly runnable: number;
+  /** Timers pending: sleeps, timeouts, retransmissions, injected delays. */
+  readonly timers: number;
+  /** Frames written so far (lab traffic of exempt machines not counted). */
+  readonly sent: number;
+  /** Frames received so far (lab traffic of exempt machines not counted). */
+  readonly received: number;
+}
+
+/** A running host. */
+export interface Host {
+  /** The machine. */
+  readonly machine: Machine;
+  /** Its network. */
+  readonly network: TcpNetwork;
+  /** `host:port` it listens on. */
+  readonly endpoint: string;
+  /**
+   * Waits for `done` while watching this host's processes: settles as `done` does, or rejects
+   * with a {@link ProcessFailedError} as soon as a process fails (at once if one failed before
+   * and was not reported yet). Later failures that no rejection reported are in its `others`.
+   * With `onProcessError` given, failures go there and this only waits for `done`.
+   */
+  watch<T>(done: Promise<T>): Promise<T>;
+  /**
+   * What the host is doing now. A system of hosts is quiescent when every host stays at zero
+   * runnable processes and timers, with its frame counters standing still, over an interval
+   * longer than a frame takes to cross: nothing is left that could wake any of them.
+   */
+  activity(): HostActivity;
+  /**
+   * Stops every process and closes every socket; then rejects with the first process failure
+   * that {@link Host.watch} did not report, if any.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts machine `name` on this host.
+ *
+ * @example A machine on loopback
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startHost } from "./host.ts";
+ * const host = await startHost("m1.lab", { resolve: () => undefined });
+ * assert.match(host.endpoint, /^127\.0\.0\.1:\d+$/);
+ * assert.deepEqual(host.activity(), { runnable: 0, timers: 0, sent: 0, received: 0 });
+ * await host.close();
+ * ```
+ *
+ * @example A failing process fails what waits on the host
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProcessFailedError, startHost } from "../mod.ts";
+ * const host = await startHost("m1.lab", { resolve: () => undefined });
+ * const done = Promise.withResolvers<void>();
+ * host.machine.spawn("bad", async (ctx) => {
+ *   await ctx.sleep(1);
+ *   assert.equal(1 + 1, 3);
+ *   done.resolve();
+ * });
+ * await assert.rejects(host.watch(done.promise), ProcessFailedError);
+ * await host.close();
+ * ```
+ */
+export async function startHost(name: string, options: HostOptions): Promise<Host> {
+  const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
+  const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
+  const network = new TcpNetwork({
+    directory,
+    runtime,
+    trace: options.trace,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    latency: options.latency,
+    exempt: options.exempt,
+  });
+  const failures = hostFailures(runtime.now);
+  const auth = options.auth;
+  const machine: Machine = new Machine(name, {
+    runtime,
+    network: auth === undefined ? network : authenticatedNetwork(network, {
+      key: auth.key,
+      encrypt: auth.encrypt,
+      epoch: () => machine.epoch,
+    }),
+    trace: options.trace,
+    reliable: options.reliable,
+    epoch: Math.floor(wallClock()),
+    onProcessError: options.onProcessError ?? failures.record,
+  });
+  if (auth !== undefined) {
+    verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace });
+  }
+  const { hostname, port } = await network.listen(machine, options.listen);
+  return {
+    machine,
+    network,
+    endpoint: `${hostname}:${port}`,
+    watch: failures.watch,
+    activity() {
+      const { runnable, timers } = runtime.activity();
+      return { runnable, timers, sent: network.stats.frames, received: network.stats.received };
+    },
+    async close() {
+      machine.shutdown();
+      await network.close();
+      const failure = failures.take();
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
+
+/** The failures of a host's processes, each reported once: to a watcher or by `close()`. */
+function hostFailures(now: () => number): {
+  record(address: string, error: unknown): void;
+  watch<T>(done: Promise<T>): Promise<T>;
+  take(): ProcessFailedError | undefined;
+} {
+  const unreported: ProcessFailedError[] = [];
+  const watchers = new Set<(failure: ProcessFailedError) => void>();
+  const take = (): ProcessFailedError | undefined => {
+    const [first, ...others] = unreported.splice(0);
+    first?.others.push(...others);
+    return first;
+  };
+  return {
+    record(address, error) {
+      unreported.push(new ProcessFailedError(address, error, { time: now() }));
+      if (watchers.size === 0) return;
+      const failure = take()!;
+      for (const reject of watchers) reject(failure);
+      watchers.clear();
+    },
+    watch<T>(done: Promise<T>): Promise<T> {
+      const failure = take();
+      if (failure !== undefined) return Promise.reject(failure);
+      return new Promise<T>((resolve, reject) => {
+        watchers.add(reject);
+        done.then(resolve, reject).finally(() => watchers.delete(reject));
+      });
+    },
+    take,
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * The network of a machine that is a real OS process: wire frames travel as length-prefixed
+ * JSON over TCP, one outgoing connection per peer machine (opened on first use, coalesced
+ * writes), one listener for incoming ones. A connection starts with a hello frame that names the
+ * sending machine, and it carries frames both ways: a machine that the directory cannot resolve
+ * (or that cannot be connected to) is reached over the connection it opened to this one, so a
+ * server answers any machine that reached it (replies, acks and credits alike). Optional fault
+ * injection (drop, duplicate, delay) uses the runtime's seeded generator and timers, so the same
+ * faults can be tried on real sockets.
+ * @module
+ */
+import type { Machine, Network } from "../machine.ts";
+import type { Runtime } from "../runtime.ts";
+import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
+import { envelopeEvent, type TraceSink } from "../trace.ts";
+import { decodeWire, type WireFrame } from "../wire.ts";
+import type { Directory } from "../directory.ts";
+import { type Latency, sampleLatency } from "../latency.ts";
+
+/** Options of {@link TcpNetwork}. */
+export interface TcpNetworkOptions {
+  /** Resolves `machine.domain` to `host:port` (a {@link Directory} caches with a TTL). */
+  readonly directory: Directory;
+  /** Runtime for fault injection and trace times. */
+  readonly runtime: Runtime;
+  /** Where drops are recorded. @default none */
+  readonly trace?: TraceSink;
+  /** Probability of losing a frame before it is written. @default 0 */
+  readonly drop?: number;
+  /** Probability of writing a frame twice. @default 0 */
+  readonly duplicate?: number;
+  /** Extra latency added before a frame is written. @default none */
+  readonly latency?: Latency;
+  /** Largest frame accepted. @default 16 MiB */
+  readonly maxFrame?: number;
+  /**
+   * Machines outside the experiment (the lab's own machine): frames to or from them skip the
+   * injected drop, duplication and latency and any cut, and are not counted in `stats`.
+   * @default none
+   */
+  readonly exempt?: readonly string[];
+}
+
+/** Counters of a TCP network. */
+export interface TcpStats {
+  /** Frames written (acks included). */
+  frames: number;
+  /** Frames received (acks included), on incoming and outgoing connections. */
+  received: number;
+  /** Bytes written, 4-byte headers included. */
+  bytes: number;
+  /** Acknowledgement frames. */
+  acks: number;
+  /** Frames lost: injected drops and frames to unreachable machines. */
+  dropped: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface Peer {
+  conn?: FrameConnection;
+  connecting?: Promise<void>;
+  queue: Uint8Array[];
+}
+
+/**
+ * TCP network for one local machine.
+ *
+ * @example Two machines in one process over loopback TCP
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRealRuntime, Directory, Machine, TcpNetwork } from "../mod.ts";
+ * const endpoints = new Map<string, string>();
+ * const make = async (name: string) => {
+ *   const runtime = createRealRuntime({ seed: 1 });
+ *   const directory = new Directory((m) => endpoints.get(m), { now: runtime.now });
+ *   const network = new TcpNetwork({ directory, runtime });
+ *   const machine = new Machine(name, { runtime, network });
+ *   const { hostname, port } = await network.listen(machine);
+ *   endpoints.set(name, `${hostname}:${port}`);
+ *   return { machine, network };
+ * };
+ * const a = await make("m1.lab"), b = await make("m2.lab");
+ * const got = Promise.withResolvers<string>();
+ * b.machine.spawn("echo", async (ctx) => { const m = await ctx.receive(); await ctx.reply(m, m.body); });
+ * a.machine.spawn("client", async (ctx) => { got.resolve((await ctx.request<string>("echo@m2.lab", "hi")).body); });
+ * assert.equal(await got.promise, "hi");
+ * a.machine.shutdown(); b.machine.shutdown();
+ * await a.network.close(); await b.network.close();
+ * ```
+ */
+export class TcpNetwork implements Network {
+  /** Counters. */
+  readonly stats: TcpStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, received: 0 };
+  readonly #options: TcpNetworkOptions;
+  readonly #peers = new Map<string, Peer>();
+  /** The latest open incoming connection from each machine, by the name its hello gave. */
+  readonly #incoming = new Map<string, FrameConnection>();
+  #listener: FrameListener | undefined;
+  #machine: Machine | undefined;
+  #closed = false;
+  #cut = new Set<string>();
+  readonly #exempt: ReadonlySet<string>;
+
+  /** Creates the network; call {@link TcpNetwork.listen} to receive. */
+  constructor(options: TcpNetworkOptions) {
+    this.#options = options;
+    this.#exempt = new Set(options.exempt ?? []);
+  }
+
+  /** Listens for frames addressed to `machine`. */
+  listen(
+    machine: Machine,
+    address: { hostname?: string; port?: number } = {},
+  ): Promise<{ hostname: string; port: number }> {
+    this.#machine = machine;
+    const from = new WeakMap<FrameConnection, string>();
+    this.#listener = listenFrames({
+      hostname: address.hostname ?? "127.0.0.1",
+      port: address.port ?? 0,
+      maxFrame: this.#options.maxFrame,
+      onFrame: (payload, conn) => {
+        const sender = from.get(conn);
+        if (sender === undefined) {
+          const hello = JSON.parse(decoder.decode(payload)) as { hello?: unknown };
+          if (typeof hello?.hello !== "string") {
+            throw new TypeError(`Cannot accept connection from ${conn.remote}: no hello frame`);
+          }
+          from.set(conn, hello.hello);
+          this.#remember(hello.hello, conn);
+          return;
+        }
+        this.#receive(sender, payload);
+      },
+      onError: (error, conn) => {
+        console.error(
+          `archlab: ${machine.name} closed connection from ${conn.remote}: ${error.message}`,
+        );
+      },
+    });
+    return Promise.resolve({ hostname: this.#listener.hostname, port: this.#listener.port });
+  }
+
+  /** Forgets the connection to `machine` and its cached endpoint (after it moved or restarted). */
+  forget(machine: string): void {
+    this.#options.directory.invalidate(machine);
+    const peer = this.#peers.get(machine);
+    this.#peers.delete(machine);
+    void peer?.conn?.close();
+  }
+
+  /**
+   * Cuts (or restores) the link to `machines`: frames to them are lost, as in a partition.
+   * The machines on the other side cut their links back for a two-way partition.
+   */
+  cut(machines: readonly string[], on = true): void {
+    for (const machine of machines) {
+      if (on) this.#cut.add(machine);
+      else this.#cut.delete(machine);
+    }
+  }
+
+  /** Sends a frame; never throws (a lost frame is the reliable channel's business). */
+  send(from: string, to: string, frame: WireFrame): void {
+    if (this.#closed) return;
+    if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
+      this.#write(from, to, encoder.encode(JSON.stringify(frame)), frame);
+      return;
+    }
+    if (this.#cut.size > 0 && this.#cut.has(to)) {
+      this.#lost(frame, from, "partition");
+      return;
+    }
+    const options = this.#options;
+    const random = options.runtime.random;
+    if (options.drop && random() < options.drop) {
+      this.#lost(frame, from, "lost (injected)");
+      return;
+    }
+    const copies = options.duplicate && random() < options.duplicate ? 2 : 1;
+    const payload = encoder.encode(JSON.stringify(frame));
+    for (let i = 0; i < copies; i++) {
+      this.stats.frames++;
+      this.stats.bytes += payload.length + 4;
+      if (frame.kind === "ack") this.stats.acks++;
+      if (options.latency) {
+        const delay = sampleLatency(options.latency, random);
+        options.runtime.setTimer(delay, () => this.#write(from, to, payload, frame));
+      } else {
+        this.#write(from, to, payload, frame);
+      }
+    }
+  }
+
+  /** Closes the listener and every connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conns = [...this.#peers.values()];
+    this.#peers.clear();
+    await Promise.all(conns.map(async (peer) => {
+      await peer.connecting?.catch(() => {});
+      await peer.conn?.close();
+    }));
+    await this.#listener?.close();
+  }
+
+  #write(from: string, to: string, payload: Uint8Array, frame: WireFrame): void {
+    let peer = this.#peers.get(to);
+    if (peer === undefined) {
+      peer = { queue: [] };
+      this.#peers.set(to, peer);
+    }
+    if (peer.conn !== undefined) {
+      try {
+        peer.conn.send(payload);
+      } catch (error) {
+        if (error instanceof RangeError) throw error; // Too large: the sender's mistake.
+        // The connection is closing (the peer stopped or restarted): the frame is lost, as on a
+        // real network, and the next frame reconnects.
+        this.#peers.delete(to);
+        this.#lost(frame, from, (error as Error).message);
+      }
+      return;
+    }
+    peer.queue.push(payload);
+    if (peer.connecting !== undefined) return;
+    const current = peer;
+    current.connecting = this.#open(to, current).then(({ conn, outgoing }) => {
+      if (this.#closed) {
+        if (outgoing) void conn.close();
+        return;
+      }
+      current.conn = conn;
+      // An incoming connection already knows who opened it; an outgoing one says who it is.
+      if (outgoing) conn.send(encoder.encode(JSON.stringify({ hello: from })));
+      for (const queued of current.queue) conn.send(queued);
+      current.queue = [];
+    }, (error) => {
+      // Unknown or unreachable now: forget the peer so that a retransmission tries again.
+      if (this.#peers.get(to) === current) this.#peers.delete(to);
+      this.stats.dropped += current.queue.length;
+      this.#lost(frame, from, (error as Error).message);
+    });
+  }
+
+  /**
+   * A connection to machine `to`: a new one to the endpoint the directory gives, or else (the
+   * directory does not know it, or nothing answers there) the connection `to` opened to us.
+   */
+  #open(to: string, peer: Peer): Promise<{ conn: FrameConnection; outgoing: boolean }> {
+    return this.#options.directory.resolve(to).then((endpoint) => {
+      const colon = endpoint.lastIndexOf(":");
+      return FrameConnection.connect(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)), {
+        maxFrame: this.#options.maxFrame,
+        // Frames come back on it when `to` answers over the connection it did not open.
+        onFrame: (payload) => this.#receive(to, payload),
+        onClose: () => {
+          if (this.#peers.get(to) === peer) this.#peers.delete(to);
+        },
+        onError: (error) => {
+          console.error(
+            `archlab: ${this.#machine?.name} closed connection to ${to}: ${error.message}`,
+          );
+        },
+      });
+    }).then((conn) => ({ conn, outgoing: true }), (error) => {
+      const back = this.#incoming.get(to);
+      if (back === undefined) throw error;
+      return { conn: back, outgoing: false };
+    });
+  }
+
+  /** Keeps `conn`, opened by machine `sender`, as the way back to it while it is open. */
+  #remember(sender: string, conn: FrameConnection): void {
+    this.#incoming.set(sender, conn);
+    void conn.closed.then(() => {
+      if (this.#incoming.get(sender) === conn) this.#incoming.delete(sender);
+      if (this.#peers.get(sender)?.conn === conn) this.#peers.delete(sender);
+    });
+  }
+
+  #receive(sender: string, payload: Uint8Array): void {
+    const machine = this.#machine;
+    if (machine === undefined) return;
+    if (this.#exempt.size === 0 || !(this.#exempt.has(sender) || this.#exempt.has(machine.name))) {
+      this.stats.received++;
+    }
+    machine.receiveFrame(sender, decodeWire(payload));
+  }
+
+  #lost(frame: WireFrame, at: string, note: string): void {
+    this.stats.dropped++;
+    if (frame.kind !== "msg" || this.#options.trace === undefined) return;
+    this.#options.trace.record(
+      envelopeEvent(this.#options.runtime.now(), "drop", at, frame.env, note),
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The settings and results of the simulator: link faults, run limits and network counters.
+ * @module
+ */
+import type { Latency } from "../latency.ts";
+import type { RetransmitOptions } from "../reliable_channel.ts";
+
+/** Faults of one link (or of every link). */
+export interface LinkFaults {
+  /** Probability that a frame is lost. @default 0 */
+  readonly drop?: number;
+  /** Probability that a frame is delivered twice. @default 0 */
+  readonly duplicate?: number;
+  /** Probability that a frame is held back so that later frames overtake it. @default 0 */
+  readonly reorder?: number;
+  /** Latency distribution. @default uniform 1..5 ms */
+  readonly latency?: Latency;
+}
+
+/** Options of {@link Simulator}. */
+export interface SimulatorOptions extends LinkFaults {
+  /** Seed of every random choice. @default 1 */
+  readonly seed?: number;
+  /**
+   * Reliable channel between machines; `false` shows the raw network. Unless `rto` is given, a
+   * channel's first retransmission timeout is twice the worst round trip of the modelled latency
+   * (at least `minRto`), as a TCP stack seeds it from cached route metrics. @default true
+   */
+  readonly reliable?: boolean | RetransmitOptions;
+  /** Record a trace. @default true */
+  readonly trace?: boolean;
+  /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
+  readonly wire?: "json" | "object";
+  /**
+   * How to replay this run, quoted when a process fails (the lab gives its command line).
+   * @default "new Simulator({ seed: N })"
+   */
+  readonly replay?: string;
+  /**
+   * Machines outside the experiment (an experimenter's collectors and probes): frames to or from
+   * them skip every fault (drop, duplicate, reorder, partitions, link faults), take a constant
+   * 1 ms and are not counted in `stats.frames`, `bytes` or `acks`. @default none
+   */
+  readonly exempt?: readonly string[];
+}
+
+/** Options of {@link Simulator.run}. */
+export interface RunOptions {
+  /** Stop when virtual time would pass this many ms. @default Infinity (until quiescent) */
+  readonly until?: number;
+  /** Stop after this many events, as a guard against runaway protocols. @default 50_000_000 */
+  readonly maxEvents?: number;
+}
+
+/** Counters of the simulated network. */
+export interface NetworkStats {
+  /** Frames put on the wire (messages, retransmissions and acks). */
+  frames: number;
+  /** Bytes put on the wire (with `wire: "json"`). */
+  bytes: number;
+  /** Acknowledgement frames among `frames`. */
+  acks: number;
+  /** Frames lost (drop probability, partitions, machines down). */
+  dropped: number;
+  /** Frames the network duplicated. */
+  duplicated: number;
+}
+
+/** What {@link Simulator.run} returns. */
+export interface RunResult {
+  /** Virtual time at the end. */
+  readonly time: number;
+  /** Events executed. */
+  readonly events: number;
+  /** Whether it stopped because nothing was left to do. */
+  readonly quiescent: boolean;
+}

@@ -1,0 +1,219 @@
+/**
+ * `deno task lab client-server`: a key-value server on one machine and N clients on others.
+ * Client c1 also sends malformed requests, which the server answers with error replies; at the
+ * end the server's counters show at-most-once execution (requests executed, retransmissions
+ * answered from its reply cache).
+ * @module
+ */
+import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { ProcessContext } from "../../core/process.ts";
+import type { KvReport } from "../../tiers/client_server/kv_client.ts";
+import type { KvReply } from "../../tiers/client_server/kv_protocol.ts";
+import {
+  checkFaultTargets,
+  COMMON_FLAGS,
+  COMMON_HELP,
+  intFlag,
+  parseCommon,
+  parseFlags,
+  percentile,
+  type Summary,
+  table,
+} from "../_common.ts";
+import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
+import { runWorkload } from "../deploy/run_workload.ts";
+
+const USAGE = `Usage: deno task lab client-server [flags]
+
+A key-value server (kv@m1.lab) and N clients (c1@m2.lab, ...) exchange requests and replies.
+A client retransmits a request that gets no reply in time, with the same request id, so the
+server executes it at most once and answers a retransmission from its reply cache. Client c1
+also sends --bad-requests malformed requests (an operation the server does not offer): the
+server answers each with an error reply, which is expected and not counted as an error.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per machine (default), or the deterministic
+simulator with --sim.
+
+Flags:
+  --clients N           number of clients (default 3)
+  --requests N          requests per client (default 10)
+  --keys N              distinct keys (default 5)
+  --timeout MS          client retransmission timeout (default 500)
+  --bad-requests N      malformed requests client c1 sends (default 1)
+${COMMON_HELP}
+
+Examples:
+  deno task lab client-server
+  deno task lab client-server --sim --seed 7 --drop 0.2 --trace run.mmd
+  deno task lab client-server --sim --unreliable --drop 0.3      # client retransmissions, dedup
+  deno task lab client-server --sim --crash m1.lab@20..300       # the server crashes, restarts`;
+
+const SERVER = "kv@m1.lab";
+
+/** The server's at-most-once counters, as it reports them. */
+interface ServerCounters {
+  readonly executed: number;
+  readonly deduplicated: number;
+}
+
+async function askServer(ctx: ProcessContext): Promise<ServerCounters | undefined> {
+  try {
+    const reply = await ctx.request<KvReply>(SERVER, { kind: "stats" }, { timeout: 2000 });
+    return reply.body.kind === "stats" ? reply.body : undefined;
+  } catch (error) {
+    // The server is down (crashed for good) or gone: its counters are unknown.
+    if (error instanceof TimeoutError || error instanceof UnknownProcessError) return undefined;
+    throw error;
+  }
+}
+
+/** Runs the client/server architecture; returns the exit code. */
+export async function runClientServer(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    clients: { type: "string" },
+    requests: { type: "string" },
+    keys: { type: "string" },
+    timeout: { type: "string" },
+    "bad-requests": { type: "string" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const common = parseCommon(values, USAGE);
+  const clients = intFlag("clients", values.clients, 3, USAGE, 1);
+  const requests = intFlag("requests", values.requests, 10, USAGE, 0);
+  const keys = intFlag("keys", values.keys, 5, USAGE, 1);
+  const timeout = intFlag("timeout", values.timeout, 500, USAGE, 1);
+  const badRequests = intFlag("bad-requests", values["bad-requests"], 1, USAGE, 0);
+  const collector = `collector@${CONTROL_MACHINE}`;
+  const machines: MachineSpec[] = [
+    { name: "m1.lab", processes: [{ name: "kv", program: "kv-server" }] },
+  ];
+  for (let i = 1; i <= clients; i++) {
+    machines.push({
+      name: `m${i + 1}.lab`,
+      processes: [{
+        name: `c${i}`,
+        program: "kv-client",
+        args: {
+          server: SERVER,
+          requests,
+          keys,
+          timeout,
+          collector,
+          ...(i === 1 && badRequests > 0 ? { badRequests } : {}),
+        },
+      }],
+    });
+  }
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
+  const gone = new Map(
+    common.crashes.filter((c) => c.restartAt === undefined).map((c) => [c.machine, c.at]),
+  );
+  const expected = machines.slice(1).filter((m) => !gone.has(m.name)).length;
+  if (!common.quiet) {
+    console.log(
+      `client-server: 1 server, ${clients} clients x ${requests} requests (+${
+        clients > 0 ? badRequests : 0
+      } malformed from c1), ${
+        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+      }`,
+    );
+  }
+  const outcome = await runWorkload<KvReport, ServerCounters | undefined>(
+    machines,
+    common,
+    expected,
+    { finish: askServer },
+  );
+  const latencies = outcome.reports.flatMap((r) => r.latencies);
+  const trace = outcome.trace;
+  let messages = 0;
+  for (const e of trace.events) {
+    if (e.ev !== "send") continue;
+    // The lab's own bookkeeping (reports, the final counters) is not the architecture's traffic.
+    if (e.to?.endsWith(`@${CONTROL_MACHINE}`) || e.from?.endsWith(`@${CONTROL_MACHINE}`)) continue;
+    messages++;
+  }
+  const reported = new Set(outcome.reports.map((r) => r.client));
+  const unfinished: string[] = [];
+  if (outcome.unfinished !== undefined) unfinished.push(outcome.unfinished);
+  let missing = 0;
+  for (let i = 1; i <= clients; i++) {
+    const client = `c${i}@m${i + 1}.lab`;
+    if (reported.has(client)) continue;
+    missing++;
+    const crashed = gone.get(`m${i + 1}.lab`);
+    unfinished.push(
+      `${client}: no report${
+        crashed === undefined ? "" : ` (its machine crashed at ${crashed} ms for good)`
+      }`,
+    );
+  }
+  const counters = outcome.finished;
+  const serverRestarted = common.crashes.some((c) =>
+    c.machine === "m1.lab" && c.restartAt !== undefined
+  );
+  const summary: Summary = {
+    architecture: "client-server",
+    transport: outcome.transport,
+    seed: common.seed,
+    requests: clients * requests,
+    messages,
+    bytes: outcome.stats.bytes,
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    retransmissions: trace.count("retransmit") + outcome.reports.reduce((n, r) => n + r.retries, 0),
+    errors: outcome.reports.reduce((n, r) => n + r.errors, 0) + missing * requests,
+    traceDigest: trace.digest(),
+    frames: outcome.stats.frames,
+    acks: outcome.stats.acks,
+    badRequests: clients > 0 ? badRequests : 0,
+    errorReplies: outcome.reports.reduce((n, r) => n + (r.errorReplies ?? 0), 0),
+    executed: counters?.executed ?? null,
+    deduplicated: counters?.deduplicated ?? null,
+    unfinished,
+  };
+  const code = outcome.interrupted ? 130 : summary.errors > 0 || unfinished.length > 0 ? 1 : 0;
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+    return code;
+  }
+  console.log("");
+  if (unfinished.length > 0) {
+    console.log("Partial summary: the run did not finish");
+    for (const line of unfinished) console.log(`  ${line}`);
+    console.log("");
+  }
+  console.log(table([
+    ["architecture", summary.architecture],
+    ["transport", summary.transport],
+    ["seed", summary.seed],
+    ["requests", summary.requests],
+    [
+      "messages",
+      `${summary.messages} (frames on the wire ${summary.frames}, acks ${summary.acks})`,
+    ],
+    ["bytes", summary.bytes],
+    ["latency p50", `${summary.latency.p50.toFixed(3)} ms`],
+    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ["retransmissions", summary.retransmissions],
+    [
+      "error replies",
+      `${summary.errorReplies} to ${summary.badRequests} malformed requests (expected, not errors)`,
+    ],
+    [
+      "at-most-once",
+      counters === undefined
+        ? "server counters unknown (the server did not answer)"
+        : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
+          `answered from the reply cache${serverRestarted ? " (since the server's restart)" : ""}`,
+    ],
+    ["errors", summary.errors],
+    ["trace digest", summary.traceDigest.slice(0, 16)],
+    ["wall time", `${outcome.wallMs.toFixed(0)} ms`],
+  ]));
+  if (common.trace) console.log(`trace written to ${common.trace}`);
+  return code;
+}

@@ -1,0 +1,269 @@
+/**
+ * Deploys an architecture, described as machines running named programs, either inside the
+ * deterministic simulator or as real OS processes over TCP on 127.0.0.1. Architecture commands
+ * write their topology once and get both.
+ * @module
+ */
+import type { Machine } from "../../core/machine.ts";
+import type { Latency } from "../../core/latency.ts";
+import type { Address } from "../../core/name.ts";
+import type { ProcessFn } from "../../core/process.ts";
+import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { createRandom } from "../../core/prng.ts";
+import { Simulator } from "../../core/simulator/simulator.ts";
+import { Trace, type TraceEvent } from "../../core/trace.ts";
+import { type CommonOptions, writeTrace } from "../_common.ts";
+import { RunStalledError } from "./run_errors.ts";
+import { findProgram } from "./programs.ts";
+
+/** One process to start: `program` from the registry, with JSON `args`. */
+export interface ProcessSpec {
+  readonly name: string;
+  readonly program: string;
+  readonly args?: Readonly<Record<string, unknown>>;
+  readonly capacity?: number;
+}
+
+/** One machine and the processes it boots. */
+export interface MachineSpec {
+  readonly name: string;
+  readonly processes: readonly ProcessSpec[];
+}
+
+/** The network and fault settings of a deployment. */
+export interface DeployOptions {
+  /** Run in the simulator instead of real OS processes. @default false */
+  readonly sim?: boolean;
+  /** Seed of every random choice. @default 1 */
+  readonly seed?: number;
+  /** Reliable channel on. @default true */
+  readonly reliable?: boolean;
+  /** Frame loss probability. @default 0 */
+  readonly drop?: number;
+  /** Frame duplication probability. @default 0 */
+  readonly duplicate?: number;
+  /** Frame reordering probability. @default 0 */
+  readonly reorder?: number;
+  /** Latency distribution. @default simulator: uniform 1..5 ms; TCP: none added */
+  readonly latency?: Latency;
+  /** Authenticate every frame under a shared key, optionally sealing bodies. @default none */
+  readonly auth?: { readonly key: string; readonly encrypt?: boolean };
+  /** Called for every trace event as it happens (narration). @default none */
+  readonly onEvent?: (event: TraceEvent) => void;
+  /**
+   * Keep the control machine `ctl.lab` out of the experiment: its frames skip every injected
+   * fault and are not counted in {@link DeployStats}. `false` when what runs there is measured
+   * (the mobile agents' home and the pulling client). @default true
+   */
+  readonly controlExempt?: boolean;
+  /** Where a run that fails writes the trace so far. @default none */
+  readonly traceFile?: string;
+  /**
+   * Machines that a crash will restart: on real sockets a replacement OS process starts with
+   * the others, so that the restart is on time however short the window. @default none
+   */
+  readonly spares?: readonly string[];
+}
+
+/** Network counters of a deployment. */
+export interface DeployStats {
+  /** Frames on the wire, retransmissions and acks included. */
+  readonly frames: number;
+  /** Bytes on the wire. */
+  readonly bytes: number;
+  /** Acknowledgement frames. */
+  readonly acks: number;
+}
+
+/** A running deployment. */
+export interface Deployment {
+  /** Where it runs. */
+  readonly transport: "sim" | "tcp";
+  /** Every event of every machine, in time order (real sockets: merged from every OS process). */
+  readonly trace: Trace;
+  /** Machine `ctl.lab`, in the lab's own process: spawn collectors and drivers here. */
+  readonly control: Machine;
+  /** Spawns `fn` on the control machine; returns its address. */
+  spawnControl(name: string, fn: ProcessFn): Address;
+  /**
+   * Runs until `done` settles. In the simulator it runs virtual time until quiescent (or until
+   * `until` ms, at most {@link RUN_LIMIT}; or {@link GRACE} ms after `done` settled) and then
+   * awaits `done`; it throws a `RunStalledError` when the simulation stops first. On real
+   * sockets it throws an `InterruptedError` on Ctrl-C and a `MachineProcessError` when a process
+   * on a machine fails. A run that throws writes the trace so far to `traceFile`.
+   */
+  run(done: Promise<unknown>, options?: { until?: number }): Promise<void>;
+  /**
+   * Crashes a machine at `at` ms since the start of the run (default now), restarting it at
+   * `restartAt` if given.
+   */
+  crash(machine: string, options?: { at?: number; restartAt?: number }): void;
+  /** Cuts machines apart from `at` until `until` (ms); `oneWay` cuts only frames from `a` to `b`. */
+  partition(
+    a: string[],
+    b: string[],
+    options?: { at?: number; until?: number; oneWay?: boolean },
+  ): void;
+  /** Network counters so far. */
+  stats(): DeployStats;
+  /** Stops every machine and OS process. */
+  stop(): Promise<void>;
+}
+
+/** Name of the lab's own machine. */
+export const CONTROL_MACHINE = "ctl.lab";
+
+/** Most virtual ms a simulated run lasts when the command sets no limit of its own. */
+export const RUN_LIMIT = 3_600_000;
+
+/**
+ * Virtual ms a simulated run goes on after its workload finished, for the last acknowledgements
+ * and goodbyes; a system that is still busy then (heartbeats) is stopped there.
+ */
+export const GRACE = 10_000;
+
+/** Virtual ms between two checks whether the workload finished. */
+const SLICE = 1000;
+
+/**
+ * The seed of machine `machine`'s generator on a real host in a run under `seed`: one per
+ * machine, as the simulator forks one generator per machine, so that machines do not draw the
+ * same numbers.
+ *
+ * @example Different machines, different seeds; the same machine, the same seed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { machineSeed } from "./deploy.ts";
+ * assert.notEqual(machineSeed(1, "c1.lab"), machineSeed(1, "c2.lab"));
+ * assert.equal(machineSeed(1, "c1.lab"), machineSeed(1, "c1.lab"));
+ * ```
+ */
+export function machineSeed(seed: number, machine: string): number {
+  return createRandom(seed).fork(machine).int(4294967296);
+}
+
+/** Builds {@link DeployOptions} from the common flags. */
+export function deployOptions(
+  common: CommonOptions,
+  onEvent?: (e: TraceEvent) => void,
+): DeployOptions {
+  return {
+    sim: common.sim,
+    seed: common.seed,
+    reliable: common.reliable,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    reorder: common.reorder,
+    latency: common.latency,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    onEvent,
+    traceFile: common.trace,
+    spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+  };
+}
+
+/** Writes `trace` to `file`, if any, after a run failed, and says so on stderr. */
+export async function keepTrace(trace: Trace, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  await writeTrace(trace, file);
+  console.error(`archlab: the trace so far is in ${file}`);
+}
+
+/** Starts `machines` in the simulator or as OS processes. */
+export async function deploy(
+  machines: readonly MachineSpec[],
+  options: DeployOptions = {},
+): Promise<Deployment> {
+  if (options.sim) return deploySim(machines, options);
+  const { deployTcp } = await import("./cluster.ts");
+  return deployTcp(machines, options);
+}
+
+function deploySim(machines: readonly MachineSpec[], options: DeployOptions): Deployment {
+  const sim = new Simulator({
+    seed: options.seed ?? 1,
+    reliable: options.reliable ?? true,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    reorder: options.reorder,
+    latency: options.latency,
+    replay: replayCommand(options.seed ?? 1),
+    exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
+  });
+  if (options.onEvent) sim.trace.listen(options.onEvent);
+  if (options.auth) {
+    authenticateSimulator(sim, { key: options.auth.key, encrypt: options.auth.encrypt });
+  }
+  for (const spec of machines) {
+    const machine = sim.machine(spec.name);
+    for (const p of spec.processes) {
+      machine.spawn(p.name, findProgram(p.program)(p.args ?? {}), { capacity: p.capacity });
+    }
+  }
+  const control = sim.machine(CONTROL_MACHINE);
+  return {
+    transport: "sim",
+    trace: sim.trace,
+    control,
+    spawnControl: (name, fn) => control.spawn(name, fn),
+    async run(done, runOptions = {}) {
+      const limit = Math.min(runOptions.until ?? RUN_LIMIT, RUN_LIMIT);
+      let settled = false, settledAt = Infinity, quiescent = false;
+      done.then(() => settled = true, () => settled = true);
+      try {
+        // In slices of virtual time, to notice when the workload is done.
+        while (sim.now < limit && sim.now < settledAt + GRACE) {
+          const until = Math.min(limit, settledAt + GRACE, sim.now + SLICE);
+          quiescent = (await sim.run({ until })).quiescent;
+          if (quiescent) break;
+          if (settled && settledAt === Infinity) settledAt = sim.now;
+        }
+        for (let i = 0; i < 8 && !settled; i++) await null;
+        if (!settled) {
+          throw new RunStalledError({
+            time: sim.now,
+            seed: sim.seed,
+            reason: quiescent ? "quiet" : "limit",
+          });
+        }
+        await done;
+      } catch (error) {
+        await keepTrace(sim.trace, options.traceFile);
+        throw error;
+      }
+    },
+    crash: (machine, crash = {}) => sim.crash(machine, crash),
+    partition: (a, b, partition = {}) => sim.partition(a, b, partition),
+    stats: () => ({ frames: sim.stats.frames, bytes: sim.stats.bytes, acks: sim.stats.acks }),
+    stop: () => Promise.resolve(),
+  };
+}
+
+/**
+ * The command that replays a simulated run under `seed`: the lab's own command line with
+ * `--seed` (and a placeholder for an `--auth` key) when this process is the lab; otherwise a
+ * description of it. Simulators of lab commands quote it when a process fails.
+ *
+ * @example Outside the lab (a test), a description
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replayCommand } from "./deploy.ts";
+ * assert.equal(replayCommand(7), "the same lab command with --sim --seed 7");
+ * ```
+ */
+export function replayCommand(seed: number): string {
+  const args: string[] = [];
+  for (let i = 0; i < Deno.args.length; i++) {
+    const arg = Deno.args[i];
+    if (arg === "--seed" || arg === "--auth") i++;
+    if (arg === "--auth" || arg.startsWith("--auth=")) args.push("--auth", "KEY");
+    else if (arg !== "--seed" && !arg.startsWith("--seed=")) args.push(arg);
+  }
+  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
+  const quoted = args.map((a) =>
+    /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`
+  );
+  return `deno task lab ${quoted.join(" ")} --seed ${seed}`;
+}
+
+export { Trace };

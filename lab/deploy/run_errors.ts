@@ -1,0 +1,118 @@
+/**
+ * The ways a lab run can end before its workload finished, as named errors: the simulation went
+ * quiet or hit its time limit ({@link RunStalledError}), the user pressed Ctrl-C
+ * ({@link InterruptedError}), or a process on a machine that is its own OS process failed
+ * ({@link MachineProcessError}). The lab prints their messages without a stack trace.
+ * @module
+ */
+
+/**
+ * The simulation stopped before the workload finished: nothing was left to do (a process waits
+ * for a message that will never come) or virtual time reached its limit.
+ *
+ * @example Its fields
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RunStalledError } from "./run_errors.ts";
+ * const error = new RunStalledError({ time: 8055, seed: 1, reason: "quiet" });
+ * assert.equal(error.reason, "quiet");
+ * assert.match(error.message, /--seed 1/);
+ * ```
+ */
+export class RunStalledError extends Error {
+  /** Virtual time at which it stopped, in ms. */
+  readonly time: number;
+  /** The seed the run replays from. */
+  readonly seed: number;
+  /** `quiet`: nothing left to do; `limit`: the virtual time limit was reached. */
+  readonly reason: "quiet" | "limit";
+  /** Creates the error. */
+  constructor(fields: { time: number; seed: number; reason: "quiet" | "limit" }) {
+    super(
+      `Cannot finish the run: ${
+        fields.reason === "quiet"
+          ? "the simulation went quiet"
+          : "the simulation reached its time limit"
+      } at ${fields.time.toFixed(3)} ms before the workload finished (seed ${fields.seed}); ` +
+        `replay with --seed ${fields.seed} --trace run.jsonl`,
+    );
+    this.name = "RunStalledError";
+    this.time = fields.time;
+    this.seed = fields.seed;
+    this.reason = fields.reason;
+  }
+}
+
+/**
+ * The user interrupted a real-socket run (Ctrl-C); every machine has been told to stop.
+ *
+ * @example Its message
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InterruptedError } from "./run_errors.ts";
+ * assert.match(new InterruptedError(1234).message, /interrupted after 1234 ms/);
+ * ```
+ */
+export class InterruptedError extends Error {
+  /** Ms since the start of the run. */
+  readonly time: number;
+  /** What the run had done when interrupted, in a sentence. @default none */
+  readonly partial: string | undefined;
+  /** Creates the error. */
+  constructor(time: number, partial?: string) {
+    super(`Cannot finish the run: interrupted after ${time.toFixed(0)} ms (Ctrl-C)`);
+    this.name = "InterruptedError";
+    this.time = time;
+    this.partial = partial;
+  }
+}
+
+/**
+ * A process on a machine that runs as its own OS process threw (or a program could not start).
+ *
+ * @example Its fields
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MachineProcessError } from "./run_errors.ts";
+ * const error = new MachineProcessError({ machine: "m1.lab", process: "kv@m1.lab", detail: "Error: boom", time: 12 });
+ * assert.match(error.message, /process "kv@m1.lab" failed at 12\.000 ms: Error: boom/);
+ * ```
+ */
+export class MachineProcessError extends Error {
+  /** The machine it ran on. */
+  readonly machine: string;
+  /** The failed process's address, when known. */
+  readonly process: string | undefined;
+  /** Ms since the start of the run. */
+  readonly time: number;
+  /** The error as the machine reported it. */
+  readonly detail: string;
+  /** The stack the machine reported, when any. */
+  readonly remoteStack: string | undefined;
+  /** Creates the error. */
+  constructor(
+    fields: { machine: string; process?: string; detail: string; time: number; stack?: string },
+  ) {
+    super(
+      `Cannot finish the run: ${
+        fields.process === undefined ? `machine "${fields.machine}"` : `process "${fields.process}"`
+      } failed at ${fields.time.toFixed(3)} ms: ${fields.detail}`,
+    );
+    this.name = "MachineProcessError";
+    this.machine = fields.machine;
+    this.process = fields.process;
+    this.time = fields.time;
+    this.detail = fields.detail;
+    this.remoteStack = fields.stack;
+  }
+}
+
+/** Names of the error classes the lab reports by message alone (no stack trace). */
+export const KNOWN_FAILURES: ReadonlySet<string> = new Set([
+  "RunStalledError",
+  "InterruptedError",
+  "MachineProcessError",
+  "ProcessFailedError",
+  "TimeoutError",
+  "UnknownProcessError",
+]);

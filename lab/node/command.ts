@@ -1,0 +1,386 @@
+/**
+ * `deno task lab node --machine m1.lab --listen 127.0.0.1:0`: one machine as its own OS process.
+ *
+ * It prints one JSON line `{"type":"ready","machine":...,"endpoint":...}` on stdout, then reads
+ * control lines on stdin (`directory`, `spawn`, `stats`, `stop`) and writes every trace event as
+ * an `event` line. The lab's cluster drives it; a person can too, with `--peer` and `--spawn`,
+ * and `--module FILE` boots this machine's processes of a user's system (`lab run`'s files).
+ * Standard input closing (the lab went away) or SIGINT/SIGTERM stops it.
+ * @module
+ */
+import { startHost } from "../../core/network/host.ts";
+import { parseMachine } from "../../core/name.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import {
+  COMMON_FLAGS,
+  type FlagSpec,
+  parseCommon,
+  parseFlags,
+  refuseFlags,
+  UsageError,
+} from "../_common.ts";
+import { collectReports } from "../deploy/_node_reports.ts";
+import { machineSeed } from "../deploy/deploy.ts";
+import { findProgram } from "../deploy/programs.ts";
+import { loadSystem, systemUrl } from "../run/load_system.ts";
+import { type MachineEntry, SystemError } from "../run/system.ts";
+
+const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
+                          [--peer m2.lab=127.0.0.1:4002 ...] [--spawn kv=kv-server ...]
+                          [--module system.ts [--spawn kv ...]]
+
+Starts one machine as an OS process hosting named processes. Control lines (JSON) on stdin:
+  {"type":"directory","entries":{"m2.lab":"127.0.0.1:4002"}}
+  {"type":"spawn","name":"kv","program":"kv-server","args":{}}
+  {"type":"cut","machines":["m2.lab"],"on":true}   (frames to m2.lab are lost until "on":false)
+  {"type":"stats"}   {"type":"stop"}
+It writes JSON lines on stdout: ready, event (every trace event), tick (its clock and whether
+anything runs there, every 50 ms), stats, error (a process that failed) and interrupted (it got
+SIGINT and stops).
+
+Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
+start one per machine; the simulator needs none).
+
+Flags:
+  --machine NAME        machine name, machine.domain (required)
+  --listen HOST:PORT    where to listen (default 127.0.0.1:0, a free port)
+  --peer NAME=HOST:PORT another machine's endpoint (repeatable)
+  --spawn NAME=PROGRAM  start a process from the program registry (repeatable)
+  --module FILE         a user's system (what \`lab run FILE\` runs): boot this machine's
+                        processes from it, or only those named by --spawn NAME
+  --origin MS           wall-clock ms that trace times count from
+  --exempt MACHINE      frames to this machine skip the injected faults and are not counted
+                        (the lab passes its own ctl.lab; repeatable)
+  --seed N              seed of the injected faults (default 1)
+  --drop P, --dup P     injected loss and duplication of the frames this machine sends (0..1)
+  --delay MIN..MAX      injected latency in ms before each frame is written
+  --unreliable          switch the reliable channel off
+  --auth KEY, --encrypt authenticate (and seal) every frame (or set ARCHLAB_AUTH_KEY)
+  -h, --help            this help
+
+Examples:
+  deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --spawn kv=kv-server
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1
+  deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --module system.ts
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --module system.ts`;
+
+const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
+const REASONS: Readonly<Record<string, string>> = {
+  sim: NOT_HERE,
+  reorder: "TCP delivers in order; reordering exists only in the simulator (--sim on a command)",
+  crash: "crash a node by stopping its process; --crash is for the architecture commands",
+  partition:
+    'use the control line {"type":"cut",...}; --partition is for the architecture commands',
+  trace: "a node writes every trace event on stdout as an event line",
+  json: "a node always writes JSON lines",
+  quiet: "a node never narrates",
+};
+
+const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...COMMON_FLAGS,
+  machine: { type: "string" },
+  listen: { type: "string" },
+  peer: { type: "string", multiple: true },
+  spawn: { type: "string", multiple: true },
+  module: { type: "string" },
+  origin: { type: "string" },
+  exempt: { type: "string", multiple: true },
+};
+
+/** How often an idle node reports its clock, so the lab can put events in time order. */
+const TICK_MS = 50;
+
+/** A control line from the lab. */
+export type ControlLine =
+  | { type: "directory"; entries: Record<string, string> }
+  | {
+    type: "spawn";
+    name: string;
+    program: string;
+    args?: Record<string, unknown>;
+    capacity?: number;
+  }
+  | { type: "cut"; machines: string[]; on: boolean }
+  | { type: "stats" }
+  | { type: "stop" };
+
+/** A line the node writes on stdout. */
+export type NodeLine =
+  | { type: "ready"; machine: string; endpoint: string; pid: number }
+  | { type: "event"; event: TraceEvent }
+  | {
+    type: "tick";
+    t: number;
+    /** Processes runnable and timers pending. */
+    busy?: number;
+    /** Frames sent and received so far. */
+    sent?: number;
+    received?: number;
+  }
+  | {
+    type: "stats";
+    frames: number;
+    bytes: number;
+    acks: number;
+    dropped: number;
+    /** What the programs reported (see `_node_reports.ts`). */
+    reports?: Record<string, unknown>;
+  }
+  | { type: "error"; message: string; process?: string; stack?: string }
+  | { type: "interrupted" };
+
+const encoder = new TextEncoder();
+
+/** Called when standard output is gone (the lab went away): the node stops. */
+let onOrphaned = () => {};
+
+function emit(line: NodeLine): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(JSON.stringify(line) + "\n"));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    onOrphaned();
+  }
+}
+
+function parseEndpoint(text: string, usage: string): { hostname: string; port: number } {
+  const colon = text.lastIndexOf(":");
+  const port = Number(text.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(
+      `Cannot use endpoint "${text}": write HOST:PORT, e.g. 127.0.0.1:4001`,
+      usage,
+    );
+  }
+  return { hostname: text.slice(0, colon), port };
+}
+
+function machineName(text: string, flag: string): string {
+  try {
+    const { machine, domain } = parseMachine(text);
+    return `${machine}.${domain}`;
+  } catch (error) {
+    throw new UsageError(`Cannot use ${flag} "${text}": ${(error as Error).message}`, USAGE);
+  }
+}
+
+/**
+ * The processes `--module FILE` boots on `machine`: all that FILE gives it, or those `--spawn`
+ * names (a `NAME=PROGRAM` there is refused: with --module every name is one of FILE's).
+ */
+async function bootList(
+  file: string,
+  machine: string,
+  names: readonly string[],
+): Promise<{ url: string; processes: readonly { name: string }[] }> {
+  const url = systemUrl(file, Deno.env.get("INIT_CWD") ?? Deno.cwd());
+  let machines: MachineEntry[];
+  try {
+    machines = await loadSystem(url, { source: file });
+  } catch (error) {
+    if (error instanceof SystemError) throw new UsageError(error.message, USAGE);
+    throw error;
+  }
+  const own = machines.find((m) => m.name === machine)?.processes ?? [];
+  const known = own.map((p) => p.name);
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    throw new UsageError(
+      `Cannot use --spawn "${name}" with --module: "${file}" gives ${machine} ${
+        known.length === 0 ? "no processes" : `only ${known.join(", ")}`
+      }`,
+      USAGE,
+    );
+  }
+  if (own.length === 0) {
+    throw new UsageError(
+      `Cannot boot ${machine} from "${file}": it gives this machine no processes; its machines: ${
+        machines.map((m) => m.name).join(", ")
+      }`,
+      USAGE,
+    );
+  }
+  return { url, processes: names.length === 0 ? own : names.map((name) => ({ name })) };
+}
+
+/** Runs one machine until stopped; returns the exit code. */
+export async function runNode(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, NODE_FLAGS, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  refuseFlags(values, REASONS, USAGE);
+  if (typeof values.machine !== "string") {
+    throw new UsageError("Cannot start node: --machine is required", USAGE);
+  }
+  const machine = machineName(values.machine, "--machine");
+  const common = parseCommon(values, USAGE);
+  const exempt = ((values.exempt as string[] | undefined) ?? []).map((m) =>
+    machineName(m, "--exempt")
+  );
+  const origin = values.origin === undefined ? undefined : Number(values.origin);
+  if (origin !== undefined && !Number.isFinite(origin)) {
+    throw new UsageError(`Cannot use --origin "${values.origin}": give wall-clock ms`, USAGE);
+  }
+  const listen = parseEndpoint(
+    typeof values.listen === "string" ? values.listen : "127.0.0.1:0",
+    USAGE,
+  );
+  const directory = new Map<string, string>();
+  for (const peer of (values.peer as string[] | undefined) ?? []) {
+    const [name, endpoint] = peer.split("=");
+    if (!name || !endpoint) {
+      throw new UsageError(`Cannot use --peer "${peer}": write NAME=HOST:PORT`, USAGE);
+    }
+    parseEndpoint(endpoint, USAGE);
+    directory.set(machineName(name, "--peer"), endpoint);
+  }
+  const module = typeof values.module === "string"
+    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
+    : undefined;
+  const host = await startHost(machine, {
+    resolve: (name) => directory.get(name),
+    listen,
+    // One generator per machine, as in the simulator: machines do not draw the same numbers.
+    seed: machineSeed(common.seed, machine),
+    origin,
+    exempt,
+    reliable: common.reliable,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    latency: common.latency,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    trace: { record: (event) => emit({ type: "event", event }) },
+    onProcessError: (address, error) => {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      emit({
+        type: "event",
+        event: { t: host.machine.runtime.now(), ev: "log", at: address, note: `error: ${message}` },
+      });
+      emit({
+        type: "error",
+        process: address,
+        message,
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+    },
+  });
+  const stopped = Promise.withResolvers<void>();
+  onOrphaned = () => stopped.resolve();
+  const stats = () => {
+    const s = host.network.stats;
+    emit({
+      type: "stats",
+      frames: s.frames,
+      bytes: s.bytes,
+      acks: s.acks,
+      dropped: s.dropped,
+      reports: collectReports(),
+    });
+  };
+  const spawn = (
+    name: string,
+    program: string,
+    args: Record<string, unknown> = {},
+    capacity?: number,
+  ) => {
+    try {
+      host.machine.spawn(name, findProgram(program)(args), { capacity: capacity ?? undefined });
+    } catch (error) {
+      emit({ type: "error", message: (error as Error).message });
+    }
+  };
+  const handle = (line: ControlLine) => {
+    switch (line.type) {
+      case "directory":
+        for (const [name, endpoint] of Object.entries(line.entries)) {
+          if (directory.get(name) !== endpoint) host.network.forget(name);
+          directory.set(name, endpoint);
+        }
+        break;
+      case "spawn":
+        spawn(line.name, line.program, line.args, line.capacity);
+        break;
+      case "cut":
+        host.network.cut(line.machines, line.on);
+        break;
+      case "stats":
+        stats();
+        break;
+      case "stop":
+        stopped.resolve();
+        break;
+    }
+  };
+  emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
+  if (module !== undefined) {
+    for (const process of module.processes) {
+      spawn(process.name, "system-process", { module: module.url, process: process.name });
+    }
+  }
+  for (const item of module === undefined ? (values.spawn as string[] | undefined) ?? [] : []) {
+    const [name, program] = item.split("=");
+    spawn(name, program ?? name);
+  }
+  const onSignal = () => stopped.resolve();
+  // Ctrl-C in a terminal reaches the lab and its machines together: the lab hears it from the
+  // machine too, so a machine that stops first is not taken for one that failed.
+  const onInterrupt = () => {
+    emit({ type: "interrupted" });
+    stopped.resolve();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const tick = () => {
+    const a = host.activity();
+    emit({
+      type: "tick",
+      t: host.machine.runtime.now(),
+      busy: a.runnable + a.timers,
+      sent: a.sent,
+      received: a.received,
+    });
+  };
+  const ticks = setInterval(tick, TICK_MS);
+  const reading = (async () => {
+    let buffer = "";
+    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        const text = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (text === "") continue;
+        try {
+          handle(JSON.parse(text) as ControlLine);
+        } catch (error) {
+          emit({
+            type: "error",
+            message: `Cannot read control line ${JSON.stringify(text)}: ${error}`,
+          });
+        }
+      }
+    }
+    stopped.resolve();
+  })();
+  await stopped.promise;
+  clearInterval(ticks);
+  stats();
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await host.close();
+  void reading;
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await runNode(Deno.args));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${error.usage}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * `deno task lab p2p`: n peers run the same sync loop (gossip with random partners, digest then
+ * delta, CRDT merge) until every live peer holds the same state hash; prints the rounds,
+ * messages and bytes it took next to the theory (log2 n + ln n for push, log3 n + ln ln n for
+ * push-pull). Peers are OS processes over TCP on 127.0.0.1, or simulated with `--sim`.
+ * @module
+ */
+import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { ProcessContext } from "../../core/process.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import { planChurn } from "../../peers/churn.ts";
+import { type ConvergenceStatus, ConvergenceTracker } from "../../peers/convergence.ts";
+import type { PeerReport } from "../../peers/gossip_messages.ts";
+import type { GossipMode } from "../../peers/gossip_peer.ts";
+import { peerAddress } from "../../peers/gossip_sim.ts";
+import { expectedPeers } from "./_expected.ts";
+import {
+  checkFaultTargets,
+  COMMON_FLAGS,
+  COMMON_HELP,
+  intFlag,
+  narrate,
+  parseCommon,
+  parseFlags,
+  percentile,
+  refuseFlags,
+  type Summary,
+  table,
+  UsageError,
+  writeTrace,
+} from "../_common.ts";
+import {
+  CONTROL_MACHINE,
+  deploy,
+  type Deployment,
+  deployOptions,
+  type MachineSpec,
+} from "../deploy/deploy.ts";
+
+const USAGE = `Usage: deno task lab p2p [flags]
+
+N peers (peer@p0.lab, ...) run the same sync loop: each round every peer picks random partners,
+sends a digest (its version vector), and only the missing updates follow; states are CRDTs, so
+merges commute. A client writes at random peers; the run ends when every live peer holds the same
+state hash.
+
+Runs on: OS processes over TCP on 127.0.0.1, one per peer (default), or the deterministic
+simulator with --sim.
+
+Flags:
+  --peers N             number of peers (default 20)
+  --mode MODE           push | pull | push-pull | rumour (default push)
+  --fanout F            partners per round (default 1)
+  --k K                 rumour mode: stop spreading after K partners already knew (default 2)
+  --writes W            updates written at random peers at the start (default 1)
+  --churn RATE          each round, each peer leaves with probability RATE (half crash, half
+                        leave gracefully) and a new peer joins; during the first --churn-rounds
+  --churn-rounds R      rounds with churn (default 5)
+  --rounds R            give up after R rounds (default 100)
+  --period MS           length of a round (default 100)
+  --membership M        heartbeat (gossiped heartbeats, failure suspicion) | static (default heartbeat)
+  --partition half@FROM..TO   also accepted: cut the peers in two halves from FROM to TO ms
+${COMMON_HELP}
+
+Examples:
+  deno task lab p2p --peers 10
+  deno task lab p2p --sim --peers 200 --mode push-pull --drop 0.2
+  deno task lab p2p --sim --peers 50 --partition half@100..600`;
+
+const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
+const NARRATED = new Set(["g-want", "g-delta", "g-rumour", "g-leave"]);
+
+/** What the monitor decided. */
+interface Verdict {
+  status: ConvergenceStatus;
+  ended: "converged" | "limit" | "quiet";
+}
+
+function halves(spec: string, n: number, usage: string): string {
+  const at = spec.indexOf("@");
+  const when = at < 0 ? "0" : spec.slice(at + 1);
+  if (n < 2) throw new UsageError("Cannot partition fewer than 2 peers in halves", usage);
+  const names = Array.from({ length: n }, (_, i) => `p${i}.lab`);
+  const half = Math.floor(n / 2);
+  return `${names.slice(0, half).join(",")}|${names.slice(half).join(",")}@${when}`;
+}
+
+/** Runs the peer-to-peer sync loop; returns the exit code (1 when it did not converge). */
+export async function runP2p(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    peers: { type: "string" },
+    mode: { type: "string" },
+    fanout: { type: "string" },
+    k: { type: "string" },
+    writes: { type: "string" },
+    churn: { type: "string" },
+    "churn-rounds": { type: "string" },
+    rounds: { type: "string" },
+    period: { type: "string" },
+    membership: { type: "string" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const n = intFlag("peers", values.peers, 20, USAGE, 1);
+  if (Array.isArray(values.partition)) {
+    values.partition = values.partition.map((p) => p.startsWith("half") ? halves(p, n, USAGE) : p);
+  }
+  const common = parseCommon(values, USAGE);
+  if (values.mode !== "rumour") {
+    refuseFlags(values, { k: "it applies to --mode rumour only" }, USAGE);
+  }
+  if (values.churn === undefined) {
+    refuseFlags(values, { "churn-rounds": "it applies with --churn RATE only" }, USAGE);
+  }
+  const mode = (values.mode ?? "push") as GossipMode;
+  if (!MODES.includes(mode)) {
+    throw new UsageError(
+      `Cannot use --mode "${values.mode}": use ${MODES.join(", ")}`,
+      USAGE,
+    );
+  }
+  const membership = values.membership ?? "heartbeat";
+  if (membership !== "heartbeat" && membership !== "static") {
+    throw new UsageError(
+      `Cannot use --membership "${membership}": use heartbeat or static`,
+      USAGE,
+    );
+  }
+  const fanout = intFlag("fanout", values.fanout, 1, USAGE, 1);
+  const k = intFlag("k", values.k, 2, USAGE, 1);
+  const writes = intFlag("writes", values.writes, 1, USAGE, 0);
+  const rounds = intFlag("rounds", values.rounds, 100, USAGE, 1);
+  const period = intFlag("period", values.period, 100, USAGE, 1);
+  const churnRounds = intFlag("churn-rounds", values["churn-rounds"], 5, USAGE, 1);
+  const churn = values.churn === undefined ? 0 : Number(values.churn);
+  if (!(churn >= 0 && churn <= 1)) {
+    throw new UsageError(
+      `Cannot use --churn "${values.churn}": give a rate between 0 and 1`,
+      USAGE,
+    );
+  }
+
+  const peers = Array.from({ length: n }, (_, i) => peerAddress(i));
+  const plan = planChurn(n, { rate: churn, rounds: churnRounds, period, seed: common.seed });
+  const monitor = `monitor@${CONTROL_MACHINE}`;
+  const base = { peers, mode, fanout, k, period, membership, monitor, maxRounds: rounds + 5 };
+  const leaving = new Map(plan.departures.filter((d) => !d.crash).map((d) => [d.index, d.at]));
+  const machines: MachineSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const leaveAt = leaving.get(i);
+    machines.push({
+      name: `p${i}.lab`,
+      processes: [{
+        name: "peer",
+        program: "gossip-peer",
+        args: leaveAt === undefined ? base : { ...base, leaveAt },
+      }],
+    });
+  }
+  for (const a of plan.arrivals) {
+    machines.push({
+      name: `p${a.index}.lab`,
+      processes: [{
+        name: "peer",
+        program: "gossip-peer",
+        args: { ...base, joinAt: a.at, announce: true },
+      }],
+    });
+  }
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
+  let settleAt = plan.until;
+  for (const p of common.partitions) settleAt = Math.max(settleAt, p.until ?? Infinity);
+  for (const c of common.crashes) settleAt = Math.max(settleAt, c.restartAt ?? c.at);
+
+  if (!common.quiet) {
+    console.log(
+      `p2p: ${n} peers, mode ${mode}, fanout ${fanout}, ${
+        mode === "rumour" ? "static" : membership
+      } membership, ${
+        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+      }`,
+    );
+  }
+  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
+    if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
+    if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
+    const line = narrate(event);
+    if (line !== undefined) console.log(line);
+  };
+  const started = performance.now();
+  const deployment: Deployment = await deploy(machines, deployOptions(common, onEvent));
+  let verdict: Verdict | undefined;
+  let failedWrites = 0;
+  let since = 0;
+  try {
+    for (const p of common.partitions) {
+      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of common.crashes) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
+    const random = (ctx: ProcessContext) => Math.floor(ctx.random() * n);
+    const writer = `writer@${CONTROL_MACHINE}`;
+    deployment.spawnControl("writer", async (ctx) => {
+      await ctx.receive({ kind: "go" });
+      since = ctx.now();
+      for (let w = 0; w < writes; w++) {
+        const target = peers[random(ctx)];
+        if (!await write(ctx, target, `k${w}`, w)) failedWrites++;
+      }
+    });
+    const done = Promise.withResolvers<void>();
+    const tracker = new ConvergenceTracker({ period });
+    // Convergence over the peers the lab keeps running, not over those that reported lately.
+    const status = (now: number, from: number) =>
+      tracker.status(now, { since: from, expected: expectedPeers(n, plan, common.crashes, now) });
+    const everyone = machines.map((m) => `peer@${m.name}`);
+    const progress = (round: number, status: ConvergenceStatus) => {
+      if (common.quiet) return;
+      console.log(
+        `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
+          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+      );
+    };
+    deployment.spawnControl("monitor", async (ctx) => {
+      // Wait until every peer runs, then let the writer write; then watch the hashes.
+      const start = ctx.now();
+      const reporters = new Set<string>();
+      let go = Infinity, printed = 0;
+      for (;;) {
+        const now = ctx.now();
+        if (go === Infinity && (reporters.size >= n || now - start >= 5 * period)) {
+          go = now;
+          tracker.countFrom(now);
+          await ctx.send(writer, { kind: "go" });
+        }
+        const limitAt = go + (rounds + 1) * period;
+        const printAt = go + (printed + 1.5) * period;
+        if (now >= printAt) progress(printed++, status(now, go));
+        if (now >= limitAt) {
+          verdict = { status: status(now, since), ended: "limit" };
+          break;
+        }
+        const wait = Math.min(limitAt, printAt, start + 5 * period) - now;
+        let env;
+        try {
+          env = await ctx.receive<PeerReport>({ kind: "g-report", timeout: Math.max(wait, 1) });
+        } catch (error) {
+          if (error instanceof TimeoutError) continue;
+          throw error;
+        }
+        tracker.record(env.body);
+        reporters.add(env.body.peer);
+        if (go === Infinity || ctx.now() < settleAt || ctx.now() - go < 1.5 * period) continue;
+        const current = status(ctx.now(), since);
+        if (current.converged) {
+          progress(current.rounds, current);
+          verdict = { status: current, ended: "converged" };
+          break;
+        }
+        if (mode === "rumour" && current.hot === 0) {
+          verdict = { status: current, ended: "quiet" };
+          break;
+        }
+      }
+      for (const peer of everyone) await ctx.send(peer, { kind: "g-stop" });
+      done.resolve();
+    });
+    await deployment.run(done.promise, { until: (rounds + 10) * period + settleAt });
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
+  } finally {
+    await deployment.stop();
+  }
+  const wallMs = performance.now() - started;
+  const v = verdict!;
+  const s = v.status;
+  const trace = deployment.trace;
+  const stats = deployment.stats();
+  const push = Math.log2(n) + Math.log(n);
+  const pushPull = Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1));
+  const summary: Summary = {
+    architecture: "p2p",
+    transport: deployment.transport,
+    seed: common.seed,
+    requests: writes,
+    messages: s.messages,
+    bytes: s.bytes,
+    latency: { p50: percentile(s.delays, 50), p99: percentile(s.delays, 99) },
+    retransmissions: trace.count("retransmit"),
+    errors: failedWrites,
+    traceDigest: trace.digest(),
+    peers: n,
+    rounds: s.rounds,
+    converged: s.converged,
+    live: s.live,
+    residue: s.residue,
+    mode,
+    fanout,
+    bound: mode === "push-pull" ? pushPull : push,
+    frames: stats.frames,
+    wireBytes: stats.bytes,
+  };
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    console.log("");
+    console.log(table([
+      ["architecture", `p2p (${mode}, fanout ${fanout})`],
+      ["transport", summary.transport],
+      ["seed", summary.seed],
+      ["peers", `${n} initial, ${s.live} live at the end`],
+      [
+        "converged",
+        s.converged
+          ? "yes"
+          : `no (${v.ended}; ${s.residue} live peers differ, ${s.distinct} states)`,
+      ],
+      [
+        "rounds",
+        `${s.rounds}   (log2 n + ln n = ${push.toFixed(1)}; log3 n + ln ln n = ${
+          pushPull.toFixed(1)
+        })`,
+      ],
+      [
+        "messages",
+        `${s.messages} gossip messages (${(s.messages / Math.max(1, n)).toFixed(1)} per peer)`,
+      ],
+      ["bytes", `${s.bytes} of gossip bodies (${stats.bytes} on the wire, ${stats.frames} frames)`],
+      [
+        "spread p50/p99",
+        `${summary.latency.p50.toFixed(1)} / ${summary.latency.p99.toFixed(1)} ms`,
+      ],
+      ["retransmissions", summary.retransmissions],
+      ["failed writes", failedWrites],
+      ["trace digest", summary.traceDigest.slice(0, 16)],
+      ["wall time", `${wallMs.toFixed(0)} ms`],
+    ]));
+    if (common.trace) console.log(`trace written to ${common.trace}`);
+  }
+  return s.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
+}
+
+/** Writes `key` at `target`, retrying while the peer is not up yet; `false` when it never answered. */
+async function write(ctx: ProcessContext, target: string, key: string, value: number) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await ctx.request(target, { kind: "put", key, value }, { timeout: 500 });
+      return true;
+    } catch (error) {
+      // The peer is not up yet (or lost the request): try again.
+      if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+      await ctx.sleep(20);
+    }
+  }
+  return false;
+}

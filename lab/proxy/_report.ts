@@ -1,0 +1,99 @@
+/**
+ * The report of `lab proxy`'s comparison: hit ratio, origin requests and the latency of hits
+ * and misses, then the run with the proxy beside the run without it (or one JSON line).
+ * @module
+ */
+import type { ClientReport } from "../../proxy/messages.ts";
+import { type CommonOptions, percentile, table } from "../_common.ts";
+import type { Collected, ProxySummary } from "./_workload.ts";
+
+/** One workload run's summary and what its collector gathered. */
+export interface ProxyRun {
+  readonly summary: ProxySummary;
+  readonly collected: Collected;
+}
+
+/** Where {@link printProxyComparison} writes and in which form. */
+export interface PrintProxyOptions {
+  /** The common run flags (`json`, `trace`). */
+  readonly common: CommonOptions;
+  /** Receives each line. */
+  readonly log: (line: string) => void;
+}
+
+/** Prints the run with the proxy (`proxied`) against the run without it (`direct`). */
+export function printProxyComparison(
+  proxied: ProxyRun,
+  direct: ProxyRun,
+  options: PrintProxyOptions,
+): void {
+  const { common, log } = options;
+  const main = proxied.summary, alone = direct.summary;
+  const hits = latencyOf(proxied.collected.reports, (o) => o === "hit");
+  const misses = latencyOf(proxied.collected.reports, (o) => o === "miss");
+  const stats = proxied.collected.proxy;
+  const p = (n: number) => `${n.toFixed(3)} ms`;
+  if (common.json) {
+    log(JSON.stringify({
+      ...main,
+      hits: hits.count,
+      misses: misses.count,
+      stale: stats?.stale ?? 0,
+      coalesced: stats?.coalesced ?? 0,
+      evictions: stats?.evictions ?? 0,
+      latencyHits: { p50: hits.p50, p99: hits.p99 },
+      latencyMisses: { p50: misses.p50, p99: misses.p99 },
+      withoutProxy: alone,
+    }));
+  } else {
+    log("");
+    log(table([
+      [
+        "hit ratio",
+        `${(main.hitRatio * 100).toFixed(1)}% (${hits.count} hits, ${misses.count} misses, ${
+          stats?.stale ?? 0
+        } stale)`,
+      ],
+      [
+        "origin requests",
+        `${main.originRequests} with the proxy, ${alone.originRequests} without (coalesced ${
+          stats?.coalesced ?? 0
+        }, evictions ${stats?.evictions ?? 0})`,
+      ],
+      ["latency of hits", `p50 ${p(hits.p50)}  p99 ${p(hits.p99)}`],
+      ["latency of misses", `p50 ${p(misses.p50)}  p99 ${p(misses.p99)}`],
+    ]));
+    log("");
+    const row = (name: string, a: string | number, b: string | number): [string, string] => [
+      name,
+      `${String(a).padEnd(18)}${b}`,
+    ];
+    log(table([
+      row("", "with proxy", "without"),
+      row("transport", main.transport, alone.transport),
+      row("requests", main.requests, alone.requests),
+      row("origin requests", main.originRequests, alone.originRequests),
+      row("messages", main.messages, alone.messages),
+      row("bytes", main.bytes, alone.bytes),
+      row("latency p50", p(main.latency.p50), p(alone.latency.p50)),
+      row("latency p99", p(main.latency.p99), p(alone.latency.p99)),
+      row("retransmissions", main.retransmissions, alone.retransmissions),
+      row("errors", main.errors, alone.errors),
+      row("trace digest", main.traceDigest.slice(0, 16), alone.traceDigest.slice(0, 16)),
+    ]));
+    if (common.trace) log(`trace of the run with the proxy written to ${common.trace}`);
+  }
+}
+
+function latencyOf(
+  reports: readonly ClientReport[],
+  wanted: (o: string) => boolean,
+): { count: number; p50: number; p99: number } {
+  const values: number[] = [];
+  for (const r of reports) {
+    r.outcomes.forEach((o, i) => {
+      if (wanted(o)) values.push(r.latencies[i]);
+    });
+  }
+  return { count: values.length, p50: percentile(values, 50), p99: percentile(values, 99) };
+}

@@ -1,0 +1,167 @@
+/**
+ * One workload run of `lab proxy`: the origin, the clients and (when asked) the caching proxy
+ * deployed as machines; a collector gathers the clients' reports and the servers' counters, and
+ * the run is summed up.
+ * @module
+ */
+import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages.ts";
+import { type CommonOptions, narrate, percentile, type Summary, writeTrace } from "../_common.ts";
+import type { Workload } from "./_flags.ts";
+import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+
+const ORIGIN = "origin@origin.lab";
+const PROXY = "cache@proxy.lab";
+const COLLECTOR = `collector@${CONTROL_MACHINE}`;
+
+/** What the collector gathered in one run. */
+export interface Collected {
+  /** One report per client that answered. */
+  readonly reports: ClientReport[];
+  /** The proxy's counters (runs with the proxy). */
+  readonly proxy?: ProxyStats;
+  /** The origin's counters. */
+  readonly origin?: OriginStats;
+}
+
+/** A run's summary plus the proxy's figures. */
+export interface ProxySummary extends Summary {
+  hitRatio: number;
+  originRequests: number;
+}
+
+/** The machines of one run: origin, clients, and the proxy when `withProxy`. */
+function topology(w: Workload, withProxy: boolean): MachineSpec[] {
+  const machines: MachineSpec[] = [{
+    name: "origin.lab",
+    processes: [{ name: "origin", program: "proxy-origin", args: { serviceMs: w.serviceMs } }],
+  }];
+  if (withProxy) {
+    machines.push({
+      name: "proxy.lab",
+      processes: [{
+        name: "cache",
+        program: "proxy-cache",
+        args: { origin: ORIGIN, capacity: w.cacheSize, ttl: w.ttl },
+      }],
+    });
+  }
+  for (let i = 1; i <= w.clients; i++) {
+    machines.push({
+      name: `c${i}.lab`,
+      processes: [{
+        name: "client",
+        program: "proxy-client",
+        args: {
+          target: withProxy ? PROXY : ORIGIN,
+          waitFor: withProxy ? [ORIGIN, PROXY] : [ORIGIN],
+          collector: COLLECTOR,
+          keys: w.keys,
+          zipf: w.zipf,
+          requests: w.requests,
+        },
+      }],
+    });
+  }
+  return machines;
+}
+
+/** How {@link runOnce} deploys. */
+export interface RunOnceOptions {
+  /** The common run flags. */
+  readonly common: CommonOptions;
+  /** Put the caching proxy between the clients and the origin. */
+  readonly withProxy: boolean;
+  /** Write the trace there. */
+  readonly traceFile: string | undefined;
+}
+
+/** Runs one deployment; returns its summary (and writes the trace when `traceFile`). */
+export async function runOnce(
+  w: Workload,
+  options: RunOnceOptions,
+): Promise<{ summary: ProxySummary; collected: Collected }> {
+  const { common, withProxy, traceFile } = options;
+  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
+    const line = narrate(event);
+    if (line !== undefined) console.log(line);
+  };
+  const deployment = await deploy(topology(w, withProxy), deployOptions(common, onEvent));
+  try {
+    // Without the proxy there is no proxy.lab: faults naming it do not apply to that run.
+    const here = (name: string) => withProxy || name !== "proxy.lab";
+    for (const p of common.partitions) {
+      const a = p.a.filter(here), b = p.b.filter(here);
+      if (a.length > 0 && b.length > 0) {
+        deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
+      }
+    }
+    for (const c of common.crashes) {
+      if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    const done = Promise.withResolvers<Collected>();
+    // Wait long enough for every request to time out once, then give up on silent clients.
+    const patience = w.requests * 5000 + 10_000;
+    deployment.spawnControl("collector", async (ctx) => {
+      const reports: ClientReport[] = [];
+      try {
+        while (reports.length < w.clients) {
+          reports.push(
+            (await ctx.receive<ClientReport>({ kind: "report", timeout: patience })).body,
+          );
+        }
+      } catch (error) {
+        // A client crashed or was cut off: report what arrived.
+        if (!(error instanceof TimeoutError)) throw error;
+      }
+      const ask = async <T>(to: string): Promise<T | undefined> => {
+        try {
+          return (await ctx.request<T>(to, { kind: "stats" }, { timeout: 5000 })).body;
+        } catch (error) {
+          // Down or cut off: no stats from it.
+          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+          return undefined;
+        }
+      };
+      const origin = await ask<OriginStats>(ORIGIN);
+      const proxy = withProxy ? await ask<ProxyStats>(PROXY) : undefined;
+      done.resolve({ reports, origin, proxy });
+    });
+    await deployment.run(done.promise);
+    const collected = await done.promise;
+    const trace = deployment.trace;
+    if (traceFile) await writeTrace(trace, traceFile, { clock: common.sim ? "virtual" : "wall" });
+    const reports = collected.reports;
+    const latencies = reports.flatMap((r) => r.latencies);
+    const outcomes = reports.flatMap((r) => r.outcomes);
+    const requests = w.clients * w.requests;
+    const missing = (w.clients - reports.length) * w.requests;
+    // Messages between machines, without the collector's: the proxy's hand-offs to its own
+    // fetcher processes stay on one machine and are not network messages.
+    let messages = 0;
+    for (const e of trace.events) {
+      if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
+      const from = e.from.slice(e.from.indexOf("@") + 1), to = e.to.slice(e.to.indexOf("@") + 1);
+      if (from !== to && from !== CONTROL_MACHINE && to !== CONTROL_MACHINE) messages++;
+    }
+    const hits = outcomes.filter((o) => o === "hit").length;
+    const summary: ProxySummary = {
+      architecture: withProxy ? "proxy" : "client-server",
+      transport: deployment.transport,
+      seed: common.seed,
+      requests,
+      messages,
+      bytes: deployment.stats().bytes,
+      latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      retransmissions: trace.count("retransmit"),
+      errors: reports.reduce((n, r) => n + r.errors, 0) + missing,
+      traceDigest: trace.digest(),
+      hitRatio: requests === 0 ? 0 : Math.round((hits / requests) * 10_000) / 10_000,
+      originRequests: collected.origin?.requests ?? 0,
+    };
+    return { summary, collected };
+  } finally {
+    await deployment.stop();
+  }
+}

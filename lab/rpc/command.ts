@@ -1,0 +1,294 @@
+/**
+ * `deno task lab rpc`: clients call a long-running remote procedure, one client machine crashes in
+ * the middle of a call and restarts, and each orphan policy (none, extermination, reincarnation,
+ * gentle reincarnation, expiration) is measured: orphans left, orphans killed, work wasted on calls
+ * nobody waited for, computations killed by mistake, and the messages and stable writes it cost.
+ * Simulator only: the experiment needs a crash in the middle of a call and stable storage that
+ * survives it.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { machineOf } from "../../core/name.ts";
+import type { Simulator } from "../../core/simulator/simulator.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import {
+  DEFAULT_CRASHES,
+  ORPHAN_POLICIES,
+  type OrphanOutcome,
+  type OrphanPolicy,
+  simulateOrphans,
+} from "../../rpc/mod.ts";
+import {
+  checkFaultTargets,
+  COMMON_FLAGS,
+  commonHelp,
+  intFlag,
+  narrate,
+  parseCommon,
+  parseFlags,
+  percentile,
+  refuseFlags,
+  type Summary,
+  table,
+  UsageError,
+  writeTrace,
+} from "../_common.ts";
+import { keepTrace, replayCommand } from "../deploy/deploy.ts";
+
+const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
+
+Clients (client@c1.lab, client@c2.lab, ...) call crunch(work) on servers (rpc@s1.lab, ...) through
+typed stubs, one call after the other; each server runs every call as its own computation doing
+one unit of work per --step ms. By default c1.lab crashes at 150 ms, in the middle of its second
+call, and restarts at 170 ms: the computation it leaves on the server is an orphan. Each policy
+is run on the same seed and compared:
+
+  none           the orphan runs to the end; its reply finds nobody
+  extermination  each call is logged in stable storage before it leaves; after the restart the
+                 client asks the servers to kill the logged calls
+  reincarnation  the restarted client declares a new epoch to every server; servers kill every
+                 computation of an older epoch, even those whose caller still waits (collateral)
+  gentle         on a new epoch servers kill only computations whose owner cannot be located
+  expiration     each call gets a quantum (--quantum ms of work); the server must ask the caller
+                 for another one, so an orphan works at most one quantum after the crash
+
+Wasted work = units of server work done for orphans after their client crashed.
+
+Runs on: the deterministic simulator only (--sim is implied, and there is no real-process mode):
+the experiment needs a crash in the middle of a call and stable storage that survives it.
+
+Flags:
+  --policy P            none | extermination | reincarnation | gentle | expiration | all (default all)
+  --calls N             calls per client (default 4)
+  --work N              units of work per call (default 100)
+  --step MS             ms per unit of work (default 1)
+  --quantum MS          expiration's quantum (default 20)
+  --clients N           client machines (default 2)
+  --servers N           server machines (default 2)
+${commonHelp({ simOnly: true })}
+  (--crash replaces the default crash "c1.lab@150..170"; with several policies --trace FILE
+  writes one file per policy, FILE with the policy before its extension; --auth is not
+  available here)
+
+Examples:
+  deno task lab rpc
+  deno task lab rpc --policy gentle --trace rpc.mmd
+  deno task lab rpc --json --work 200 --crash c1.lab@250..300`;
+
+function traceFile(file: string, policy: OrphanPolicy, several: boolean): string {
+  if (!several) return file;
+  const dot = file.lastIndexOf(".");
+  return dot <= 0 ? `${file}.${policy}` : `${file.slice(0, dot)}.${policy}${file.slice(dot)}`;
+}
+
+function narrator(prefix: string): (event: TraceEvent) => void {
+  return (event) => {
+    let line: string | undefined;
+    if (event.ev === "log") {
+      if (event.note?.startsWith("rpc:")) {
+        line = `${event.t.toFixed(3).padStart(10)} ms  ${event.at} ${event.note.slice(5)}`;
+      }
+    } else if (
+      event.ev !== "send" || event.from === undefined || event.to === undefined ||
+      machineOf(event.from) !== machineOf(event.to)
+    ) {
+      line = narrate(event);
+    }
+    if (line !== undefined) console.log(prefix + line);
+  };
+}
+
+/** Runs the RPC orphan experiment; returns the exit code (1 when a call was given up). */
+export async function runRpc(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    policy: { type: "string" },
+    calls: { type: "string" },
+    work: { type: "string" },
+    step: { type: "string" },
+    quantum: { type: "string" },
+    clients: { type: "string" },
+    servers: { type: "string" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const unavailable = "the orphan experiment runs without authentication";
+  refuseFlags(values, { auth: unavailable, encrypt: unavailable }, USAGE);
+  const common = parseCommon({ ...values, sim: true }, USAGE);
+  const chosen = values.policy ?? "all";
+  if (chosen !== "all" && !ORPHAN_POLICIES.includes(chosen as OrphanPolicy)) {
+    throw new UsageError(
+      `Cannot use --policy "${chosen}": use ${ORPHAN_POLICIES.join(", ")} or all`,
+      USAGE,
+    );
+  }
+  const policies = chosen === "all" ? ORPHAN_POLICIES : [chosen as OrphanPolicy];
+  const calls = intFlag("calls", values.calls, 4, USAGE, 0);
+  const work = intFlag("work", values.work, 100, USAGE, 0);
+  const step = intFlag("step", values.step, 1, USAGE, 1);
+  const quantum = intFlag("quantum", values.quantum, 20, USAGE, 1);
+  const clients = intFlag("clients", values.clients, 2, USAGE, 1);
+  const servers = intFlag("servers", values.servers, 2, USAGE, 1);
+  checkFaultTargets(common, [
+    ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
+    ...Array.from({ length: servers }, (_, i) => `s${i + 1}.lab`),
+  ], USAGE);
+  const crashes = common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES;
+  const crashText = crashes.map((c) =>
+    `${c.machine} crashes at ${c.at} ms${
+      c.restartAt === undefined ? "" : ` and restarts at ${c.restartAt} ms`
+    }`
+  ).join(", ");
+  if (!common.quiet) {
+    console.log(
+      `rpc: ${clients} clients x ${calls} calls of ${work} units (${step} ms each) on ${servers} ` +
+        `servers; ${crashText}; simulator (seed ${common.seed})`,
+    );
+  }
+
+  const outcomes: OrphanOutcome[] = [];
+  for (const policy of policies) {
+    let simulator: Simulator | undefined;
+    const file = common.trace && traceFile(common.trace, policy, policies.length > 1);
+    const outcome = await simulateOrphans({
+      policy,
+      calls,
+      work,
+      step,
+      quantum,
+      clients,
+      servers,
+      seed: common.seed,
+      crashes,
+      simulator: {
+        drop: common.drop,
+        duplicate: common.duplicate,
+        reorder: common.reorder,
+        latency: common.latency,
+        reliable: common.reliable,
+        replay: replayCommand(common.seed),
+      },
+      setup(sim) {
+        simulator = sim;
+        if (!common.quiet) {
+          sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
+        }
+        for (const p of common.partitions) {
+          sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+        }
+      },
+    }).catch(async (error) => {
+      if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);
+      throw error;
+    });
+    outcomes.push(outcome);
+    if (file) await writeTrace(outcome.sim.trace, file);
+  }
+
+  const sum = (pick: (o: OrphanOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
+  const latencies = outcomes.flatMap((o) => o.latencies);
+  const digest = outcomes.length === 1
+    ? outcomes[0].traceDigest
+    : createHash("sha256").update(outcomes.map((o) => o.traceDigest).join("\n")).digest("hex");
+  const summary: Summary = {
+    architecture: "rpc",
+    transport: "sim",
+    seed: common.seed,
+    requests: sum((o) => o.requests),
+    messages: sum((o) => o.messages),
+    bytes: sum((o) => o.bytes),
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    retransmissions: sum((o) => o.retransmissions),
+    errors: sum((o) => o.failed),
+    traceDigest: digest,
+    policies: Object.fromEntries(outcomes.map((o) => [o.policy, {
+      orphans: o.orphans,
+      killed: o.killed,
+      wastedWork: o.wastedWork,
+      messages: o.messages,
+      collateral: o.collateral,
+      lostWork: o.lostWork,
+      lateReplies: o.lateReplies,
+      control: o.control,
+      stableWrites: o.stableWrites,
+      requests: o.requests,
+      completed: o.completed,
+      failed: o.failed,
+      latency: { p50: percentile(o.latencies, 50), p99: percentile(o.latencies, 99) },
+      traceDigest: o.traceDigest,
+    }])),
+  };
+  const code = summary.errors > 0 ? 1 : 0;
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+    return code;
+  }
+  const header = [
+    "policy",
+    "orphans",
+    "killed",
+    "wasted work",
+    "collateral",
+    "lost work",
+    "late replies",
+    "messages",
+    "control",
+    "stable writes",
+    "calls done",
+    "p50 ms",
+  ];
+  const rows = outcomes.map((o) =>
+    [
+      o.policy,
+      o.orphans,
+      o.killed,
+      o.wastedWork,
+      o.collateral,
+      o.lostWork,
+      o.lateReplies,
+      o.messages,
+      o.control,
+      o.stableWrites,
+      `${o.completed}/${clients * calls}`,
+      percentile(o.latencies, 50).toFixed(1),
+    ].map(String)
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+  console.log("");
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  console.log("");
+  console.log(table([
+    ["architecture", "rpc"],
+    ["transport", "sim"],
+    ["seed", summary.seed],
+    ["requests", summary.requests],
+    ["messages", `${summary.messages} between machines`],
+    ["bytes", summary.bytes],
+    ["latency p50", `${summary.latency.p50.toFixed(3)} ms (one call)`],
+    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ["retransmissions", summary.retransmissions],
+    ["errors", summary.errors],
+    ["trace digest", summary.traceDigest.slice(0, 16)],
+  ]));
+  console.log("");
+  console.log(
+    "orphans: computations whose client crashed while they ran; killed: orphans a policy stopped;\n" +
+      "wasted work: units done for orphans after the crash; collateral / lost work: computations\n" +
+      "killed (and their units) although their caller still waited; late replies: orphans that ran\n" +
+      "to the end and answered nobody; control: kills, epochs, renewals and probes among messages;\n" +
+      "stable writes: the log extermination keeps on disk (and the epoch numbers).",
+  );
+  if (common.trace) {
+    console.log(
+      policies.length === 1
+        ? `trace written to ${common.trace}`
+        : `traces written to ${policies.map((p) => traceFile(common.trace!, p, true)).join(", ")}`,
+    );
+  }
+  return code;
+}

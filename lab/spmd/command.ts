@@ -1,0 +1,276 @@
+/**
+ * `deno task lab spmd -n 4 program.ts`: runs n ranks of the same program, each its own OS
+ * process on 127.0.0.1 (as `mpiexec -n 4` does), or in the simulator with `--sim`. The program's
+ * default export is `async function (comm) { ... }` and gets a `Communicator` (rank, size,
+ * send/recv, barrier, bcast, scatter, gather, allgather, reduce, allreduce).
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { TimeoutError } from "../../core/errors.ts";
+import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { Simulator } from "../../core/simulator/simulator.ts";
+import type { Trace, TraceEvent } from "../../core/trace.ts";
+import {
+  loadSpmdMain,
+  rankAddress,
+  type SpmdMain,
+  spmdRank,
+  type SpmdReport,
+} from "../../peers/spmd.ts";
+import {
+  checkFaultTargets,
+  COMMON_FLAGS,
+  COMMON_HELP,
+  type CommonOptions,
+  intFlag,
+  narrate,
+  parseCommon,
+  parseFlags,
+  type Summary,
+  table,
+  UsageError,
+  writeTrace,
+} from "../_common.ts";
+import {
+  CONTROL_MACHINE,
+  deploy,
+  deployOptions,
+  keepTrace,
+  type MachineSpec,
+  replayCommand,
+} from "../deploy/deploy.ts";
+
+const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
+
+Runs N ranks of the same program (SPMD), as mpiexec does. PROGRAM.ts exports
+\`default async function (comm) { ... }\`; comm.rank and comm.size tell a rank who it is;
+comm.send/recv, barrier, bcast, scatter, gather, allgather, reduce and allreduce move data. A
+rank's console output is prefixed with its machine (on stderr, so that --json stays alone on
+stdout).
+
+Runs on: OS processes over TCP on 127.0.0.1, one per rank (machines rank0.lab, ...) (default),
+or the deterministic simulator with --sim.
+
+Examples:
+  deno task lab spmd -n 2 examples/waku_waku.ts
+  deno task lab spmd -n 4 --sim examples/heat_diffusion.ts
+  deno task lab spmd -n 4 --sim --drop 0.2 --trace spmd.mmd examples/heat_diffusion.ts
+
+Flags:
+  -n, --np N            number of ranks (default 2)
+  --timeout MS          a receive or collective fails after MS ms without the message (default 10000)
+${COMMON_HELP}`;
+
+interface Outcome {
+  readonly reports: (SpmdReport | undefined)[];
+  readonly trace: Trace;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly transport: "sim" | "tcp";
+}
+
+/** Narrates only the program's own messages (point to point and collectives). */
+function narrator(quiet: boolean): ((event: TraceEvent) => void) | undefined {
+  if (quiet) return undefined;
+  return (event) => {
+    if (event.ev !== "send" && event.ev !== "drop" && event.ev !== "retransmit") return;
+    if (!event.kind?.startsWith("mpi:") && !event.kind?.startsWith("mpi-c")) return;
+    const line = narrate(event);
+    if (line !== undefined) console.log(line);
+  };
+}
+
+async function runSim(
+  main: SpmdMain,
+  n: number,
+  timeout: number,
+  common: CommonOptions,
+): Promise<Outcome> {
+  const sim = new Simulator({
+    seed: common.seed,
+    replay: replayCommand(common.seed),
+    reliable: common.reliable,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    reorder: common.reorder,
+    latency: common.latency,
+  });
+  if (common.auth !== undefined) {
+    authenticateSimulator(sim, { key: common.auth, encrypt: common.encrypt });
+  }
+  const onEvent = narrator(common.quiet);
+  if (onEvent) sim.trace.listen(onEvent);
+  const ranks = Array.from({ length: n }, (_, i) => rankAddress(i));
+  const reports: (SpmdReport | undefined)[] = new Array(n).fill(undefined);
+  const fn = spmdRank({ ranks, main, timeout, onReport: (r) => reports[r.rank] = r });
+  for (let i = 0; i < n; i++) sim.machine(`rank${i}.lab`).spawn("spmd", fn);
+  for (const p of common.partitions) {
+    sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+  }
+  for (const c of common.crashes) sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  try {
+    await sim.run();
+  } catch (error) {
+    await keepTrace(sim.trace, common.trace);
+    throw error;
+  }
+  return {
+    reports,
+    trace: sim.trace,
+    frames: sim.stats.frames,
+    bytes: sim.stats.bytes,
+    transport: "sim",
+  };
+}
+
+async function runTcp(
+  url: string,
+  n: number,
+  timeout: number,
+  common: CommonOptions,
+): Promise<Outcome> {
+  const ranks = Array.from({ length: n }, (_, i) => rankAddress(i));
+  const collector = `collector@${CONTROL_MACHINE}`;
+  const machines: MachineSpec[] = ranks.map((_, i) => ({
+    name: `rank${i}.lab`,
+    processes: [{
+      name: "spmd",
+      program: "spmd-rank",
+      args: { ranks, module: url, timeout, collector },
+    }],
+  }));
+  const deployment = await deploy(machines, deployOptions(common, narrator(common.quiet)));
+  const reports: (SpmdReport | undefined)[] = new Array(n).fill(undefined);
+  try {
+    for (const p of common.partitions) {
+      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of common.crashes) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    const done = Promise.withResolvers<void>();
+    deployment.spawnControl("collector", async (ctx) => {
+      // A rank that died never reports; the others fail within twice the timeout and do.
+      let missing = n;
+      while (missing > 0) {
+        try {
+          const env = await ctx.receive<SpmdReport>({ kind: "report", timeout: 3 * timeout });
+          if (reports[env.body.rank] === undefined) missing--;
+          reports[env.body.rank] = env.body;
+        } catch (error) {
+          if (!(error instanceof TimeoutError)) throw error;
+          break;
+        }
+      }
+      done.resolve();
+    });
+    await deployment.run(done.promise);
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
+    const stats = deployment.stats();
+    return {
+      reports,
+      trace: deployment.trace,
+      frames: stats.frames,
+      bytes: stats.bytes,
+      transport: "tcp",
+    };
+  } finally {
+    await deployment.stop();
+  }
+}
+
+/** Runs the SPMD launcher; returns the exit code (1 when a rank failed or never reported). */
+export async function runSpmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    np: { type: "string", short: "n" },
+    timeout: { type: "string" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const common = parseCommon(values, USAGE);
+  const n = intFlag("np", values.np, 2, USAGE, 1);
+  checkFaultTargets(common, Array.from({ length: n }, (_, i) => `rank${i}.lab`), USAGE);
+  const timeout = intFlag("timeout", values.timeout, 10_000, USAGE, 1);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Cannot run spmd: give exactly one program file, not ${JSON.stringify(positionals)}`,
+      USAGE,
+    );
+  }
+  const path = resolve(positionals[0]);
+  try {
+    if (!(await Deno.stat(path)).isFile) throw new Error("not a file");
+  } catch {
+    throw new UsageError(
+      `Cannot run spmd: program "${positionals[0]}" is not a readable file`,
+      USAGE,
+    );
+  }
+  const url = pathToFileURL(path).href;
+  let main: SpmdMain;
+  try {
+    main = await loadSpmdMain(url);
+  } catch (error) {
+    throw new UsageError((error as Error).message, USAGE);
+  }
+  if (!common.quiet) {
+    console.log(
+      `spmd: ${n} rank${n === 1 ? "" : "s"} of ${positionals[0]}, ${
+        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+      }`,
+    );
+  }
+  const started = performance.now();
+  const outcome = common.sim
+    ? await runSim(main, n, timeout, common)
+    : await runTcp(url, n, timeout, common);
+  if (common.sim && common.trace) await writeTrace(outcome.trace, common.trace);
+  const wallMs = performance.now() - started;
+  let messages = 0;
+  for (const e of outcome.trace.events) {
+    if (e.ev === "send" && (e.kind?.startsWith("mpi:") || e.kind?.startsWith("mpi-c"))) messages++;
+  }
+  const failures: string[] = [];
+  outcome.reports.forEach((r, rank) => {
+    if (r === undefined) failures.push(`rank ${rank} never reported (its process died?)`);
+    else if (!r.ok) failures.push(`rank ${rank} failed: ${r.error}`);
+  });
+  const summary: Summary = {
+    architecture: "spmd",
+    transport: outcome.transport,
+    seed: common.seed,
+    requests: n,
+    messages,
+    bytes: outcome.bytes,
+    latency: { p50: 0, p99: 0 },
+    retransmissions: outcome.trace.count("retransmit"),
+    errors: failures.length,
+    traceDigest: outcome.trace.digest(),
+    ranks: n,
+    results: outcome.reports.map((r) => r?.result ?? null),
+    failures,
+  };
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    for (const failure of failures) console.error(failure);
+    if (!common.quiet) {
+      console.log("");
+      console.log(table([
+        ["ranks", `${n} (${n - failures.length} finished)`],
+        ["transport", summary.transport],
+        ["messages", `${messages} (program and collectives; frames on the wire ${outcome.frames})`],
+        ["retransmissions", summary.retransmissions],
+        ["wall time", `${wallMs.toFixed(0)} ms`],
+      ]));
+      if (common.trace) console.log(`trace written to ${common.trace}`);
+    }
+  }
+  return failures.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * The run of `lab three-tier` on a started deployment: apply the fault flags, then either drive
+ * users through the simulator or over real HTTP, or serve until Ctrl-C; always stop the machines.
+ * @module
+ */
+import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { PoolStats } from "../../tiers/three_tier/connection_pool.ts";
+import { type RequestRecord, runUser } from "../../tiers/three_tier/three_tier_workload.ts";
+import { writeTrace } from "../_common.ts";
+import { fetchAgent, findUrl, messageAgent } from "./_agents.ts";
+import type { ThreeTierArgs } from "./_flags.ts";
+import { POOL } from "./_machines.ts";
+import type { Deployment } from "../deploy/deploy.ts";
+
+/** What the users of one run gathered. */
+export interface ThreeTierRun {
+  /** One record per user request. */
+  readonly records: RequestRecord[];
+  /** The connection pool's counters, when the logic tier answered. */
+  readonly pool?: PoolStats;
+  /** The presentation's URL (real processes). */
+  readonly url?: string;
+}
+
+/**
+ * Runs the users of `a` against `deployment` (or serves until Ctrl-C with `--serve`, returning
+ * `undefined`), writes the trace when asked, and stops the deployment.
+ */
+export async function driveThreeTier(
+  deployment: Deployment,
+  a: ThreeTierArgs,
+): Promise<ThreeTierRun | undefined> {
+  const { common, users, durationMs, thinkMs, budgetMs, serve } = a;
+  const say = (line: string) => {
+    if (!common.json) console.log(line);
+  };
+  let run: ThreeTierRun;
+  try {
+    for (const p of common.partitions) {
+      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of common.crashes) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    if (common.sim) {
+      const records = await simLoad(deployment, { users, durationMs, thinkMs, budgetMs });
+      run = { records, pool: await poolStats(deployment) };
+    } else {
+      const url = await findUrl(deployment);
+      say(`open ${url}  (JSON API: ${url}api)`);
+      if (serve) {
+        say("serving until Ctrl-C");
+        await untilInterrupted();
+        return undefined;
+      }
+      const load = Promise.all(
+        Array.from(
+          { length: users },
+          (_, i) =>
+            runUser(fetchAgent(url, { seed: common.seed * 1000 + i, timeoutMs: budgetMs + 2000 }), {
+              user: i + 1,
+              durationMs,
+              thinkMs,
+            }),
+        ),
+      );
+      await deployment.run(load);
+      run = { records: (await load).flat(), pool: await poolStats(deployment), url };
+    }
+    if (common.trace) {
+      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
+    }
+  } finally {
+    await deployment.stop();
+  }
+  return run;
+}
+
+async function simLoad(
+  deployment: Deployment,
+  load: { users: number; durationMs: number; thinkMs: number; budgetMs: number },
+): Promise<RequestRecord[]> {
+  const records: RequestRecord[] = [];
+  const finished: Promise<void>[] = [];
+  for (let user = 1; user <= load.users; user++) {
+    const done = Promise.withResolvers<void>();
+    finished.push(done.promise);
+    deployment.spawnControl(`user-${user}`, async (ctx) => {
+      const agent = messageAgent(ctx, { timeoutMs: load.budgetMs + 2000 });
+      records.push(
+        ...await runUser(agent, { user, durationMs: load.durationMs, thinkMs: load.thinkMs }),
+      );
+      done.resolve();
+    });
+  }
+  await deployment.run(Promise.all(finished));
+  return records;
+}
+
+async function poolStats(deployment: Deployment): Promise<PoolStats | undefined> {
+  const got = Promise.withResolvers<PoolStats | undefined>();
+  deployment.spawnControl("stats", async (ctx) => {
+    try {
+      got.resolve(
+        (await ctx.request<PoolStats>(POOL, { kind: "pool-stats" }, { timeout: 1000 })).body,
+      );
+    } catch (error) {
+      // The logic tier is down or cut off: no pool figures.
+      if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+      got.resolve(undefined);
+    }
+  });
+  await deployment.run(got.promise);
+  return await got.promise;
+}
+
+async function untilInterrupted(): Promise<void> {
+  const stop = Promise.withResolvers<void>();
+  const onSignal = () => stop.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    await stop.promise;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+}
