@@ -8,7 +8,7 @@
 import { TimeoutError, UnknownProcessError } from "../errors.ts";
 import type { ReceiveFilter } from "../mailbox.ts";
 import type { ProcessContext } from "../process.ts";
-import { type Effect, type Input, type Protocol } from "./protocol.ts";
+import type { Effect, Input, Protocol } from "./protocol.ts";
 
 /** How the driver carries out the effects that reach outside the process. */
 export interface DriveOptions<D = unknown, R = unknown> {
