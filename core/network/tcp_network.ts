@@ -14,6 +14,7 @@ import type { Runtime } from "../runtime.ts";
 import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
 import { envelopeEvent, type TraceSink } from "../trace.ts";
 import { decodeWire, type WireFrame } from "../wire.ts";
+import { DEFAULT_MAX_FRAME } from "./frame.ts";
 import type { Directory } from "../directory.ts";
 import { type Latency, sampleLatency } from "../latency.ts";
 
@@ -161,7 +162,11 @@ export class TcpNetwork implements Network {
     }
   }
 
-  /** Sends a frame; never throws (a lost frame is the reliable channel's business). */
+  /**
+   * Sends a frame; a lost frame is the reliable channel's business.
+   *
+   * @throws {RangeError} When the encoded frame is longer than `maxFrame`.
+   */
   send(from: string, to: string, frame: WireFrame): void {
     if (this.#closed) return;
     if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
@@ -180,6 +185,13 @@ export class TcpNetwork implements Network {
     }
     const copies = options.duplicate && random() < options.duplicate ? 2 : 1;
     const payload = encoder.encode(JSON.stringify(frame));
+    const max = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    if (payload.length > max) {
+      // The sender's mistake, refused here whatever state the connection is in.
+      throw new RangeError(
+        `Cannot send frame: length ${payload.length} exceeds the maximum ${max} (raise maxFrame or send smaller messages)`,
+      );
+    }
     for (let i = 0; i < copies; i++) {
       this.stats.frames++;
       this.stats.bytes += payload.length + 4;
@@ -232,9 +244,17 @@ export class TcpNetwork implements Network {
         return;
       }
       current.conn = conn;
-      // An incoming connection already knows who opened it; an outgoing one says who it is.
-      if (outgoing) conn.send(encoder.encode(JSON.stringify({ hello: from })));
-      for (const queued of current.queue) conn.send(queued);
+      try {
+        // An incoming connection already knows who opened it; an outgoing one says who it is.
+        if (outgoing) conn.send(encoder.encode(JSON.stringify({ hello: from })));
+        for (const queued of current.queue) conn.send(queued);
+      } catch (error) {
+        // The connection closed as it opened (the peer is stopping): the queued frames are
+        // lost, as on a real network, and the next frame reconnects.
+        if (this.#peers.get(to) === current) this.#peers.delete(to);
+        this.stats.dropped += current.queue.length;
+        this.#lost(frame, from, (error as Error).message);
+      }
       current.queue = [];
     }, (error) => {
       // Unknown or unreachable now: forget the peer so that a retransmission tries again.
