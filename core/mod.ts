@@ -39,6 +39,7 @@ export * from "./handlers.ts";
 export * from "./vector_clock.ts";
 export * from "./vector_stamp.ts";
 export * from "./causality.ts";
+export * from "./canonical_json.ts";
 export * from "./directory.ts";
 export * from "./rto_estimator.ts";
 export * from "./simulator/mod.ts";

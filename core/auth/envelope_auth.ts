@@ -7,7 +7,7 @@
  * needs them); only the body is hidden.
  * @module
  */
-import { canonicalJson } from "../_canonical_json.ts";
+import { canonicalJson } from "../canonical_json.ts";
 import { Buffer } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { AuthError } from "./auth_error.ts";

@@ -18,7 +18,7 @@ function sortKeys(_key: string, value: unknown): unknown {
  * @example Key order does not matter
  * ```ts
  * import assert from "node:assert/strict";
- * import { canonicalJson } from "./_canonical_json.ts";
+ * import { canonicalJson } from "./canonical_json.ts";
  * assert.equal(canonicalJson({ b: 1, a: { d: undefined, c: [2] } }), '{"a":{"c":[2]},"b":1}');
  * ```
  */
