@@ -37,6 +37,14 @@ export const DEMO_ROUTES: Readonly<Record<string, string>> = {
   "/big?kb=N": "N KiB of text, max-age=60 (fills the cache by bytes)",
 };
 
+/** The demo origin: a Hono app inside, answering requests. */
+export interface DemoOrigin {
+  /** Answers one HTTP request. */
+  fetch(request: Request): Response | Promise<Response>;
+  /** Answers a request for `input` (a path such as `/fresh`, or a URL or Request). */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
 /**
  * Creates the demo origin.
  *
@@ -50,7 +58,7 @@ export const DEMO_ROUTES: Readonly<Record<string, string>> = {
  * assert.equal((await response.json()).path, "/fresh");
  * ```
  */
-export function createDemoOrigin(options: DemoOriginOptions): Hono {
+export function createDemoOrigin(options: DemoOriginOptions): DemoOrigin {
   const now = options.now;
   const sleep = options.sleep ?? (() => Promise.resolve());
   let served = 0;

@@ -2,7 +2,6 @@
  * The public types of the HTTP caching proxy: its options, counters, logs and events.
  * @module
  */
-import type { Hono } from "hono";
 import type { OriginHooks } from "./http1_client.ts";
 
 /** How a response was served, as in its `X-Cache` header. */
@@ -102,8 +101,11 @@ export interface ProxyRequestInfo {
 
 /** A caching proxy: a Hono app plus its cache. */
 export interface HttpProxy {
-  /** The Hono application (mount it or serve it; its `env` is the {@link ProxyRequestInfo}). */
-  readonly app: Hono<{ Bindings: ProxyRequestInfo }>;
+  /**
+   * The Hono application's fetch handler (mount it in another app, or serve it); its `env` is the
+   * {@link ProxyRequestInfo}.
+   */
+  readonly app: { fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response> };
   /** Answers one request (what a server calls); synchronously on a cache hit. */
   fetch(request: Request, info?: ProxyRequestInfo): Response | Promise<Response>;
   /**

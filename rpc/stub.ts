@@ -12,12 +12,10 @@ import { copyValue, restorable, restoreInto } from "./_copy.ts";
 import { RemoteError } from "./errors.ts";
 import { CALL_KIND, type RpcCall, type RpcError, type RpcResult } from "./messages.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
-
 /** The procedures of interface `T`: its function-valued string keys. */
 export type ProcedureName<T> = {
-  [K in keyof T & string]: T[K] extends AnyFunction ? K : never;
+  // deno-lint-ignore no-explicit-any
+  [K in keyof T & string]: T[K] extends (...args: any[]) => unknown ? K : never;
 }[keyof T & string];
 
 /** What a caller holds for interface `T`: each procedure returns a promise of its result. */

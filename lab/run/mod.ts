@@ -40,3 +40,4 @@ export {
 export { loadSystem, systemUrl } from "./load_system.ts";
 export { measured, type RequestFigures, RequestLog } from "./request_log.ts";
 export type { ProcessStatus } from "./_process_tracker.ts";
+export type { Latency, ProcessFn, Trace, TraceEvent } from "../../core/mod.ts";

@@ -34,11 +34,15 @@ export interface KvClientOptions {
 
 /** What a client reports when it is done. */
 export interface KvReport {
+  /** Always `report`. */
   readonly kind: "report";
+  /** The reporting client's process name. */
   readonly client: string;
+  /** Round-trip time of each answered request, in ms. */
   readonly latencies: number[];
   /** Failures: requests never answered, good requests answered with an error, bad ones without. */
   readonly errors: number;
+  /** Requests sent again after a timeout. */
   readonly retries: number;
   /** Error replies to the malformed requests, as expected. */
   readonly errorReplies: number;

@@ -41,7 +41,9 @@ export interface Rules {
 
 /** A validated call: the data operation to run and its parameters. */
 export interface ValidCall {
+  /** The data operation to run. */
   readonly op: DataOp;
+  /** Its parameters, checked. */
   readonly params: Readonly<Record<string, unknown>>;
 }
 

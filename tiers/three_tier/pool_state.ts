@@ -7,12 +7,15 @@
 
 /** Counters of a pool. */
 export interface PoolStats {
+  /** Always `pool-stats`. */
   readonly kind: "pool-stats";
   /** Most sessions at once. */
   readonly size: number;
   /** Sessions open or being opened (idle + leased). */
   readonly open: number;
+  /** Open sessions nobody holds. */
   readonly idle: number;
+  /** Sessions held by a caller now. */
   readonly leased: number;
   /** Callers waiting now. */
   readonly queued: number;

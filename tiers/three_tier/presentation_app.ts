@@ -28,8 +28,11 @@ export interface PresentationEnv {
   serverTiming(): string;
 }
 
-/** The presentation app's type. */
-export type PresentationApp = Hono<{ Bindings: PresentationEnv }>;
+/** The presentation app (a Hono app inside): serve it with `fetch(request, env)`. */
+export interface PresentationApp {
+  /** Answers one HTTP request, calling the logic tier through `env`. */
+  fetch(request: Request, env: PresentationEnv): Response | Promise<Response>;
+}
 
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 65_536;
@@ -113,7 +116,7 @@ async function post(c: Ctx, op: string): Promise<Response> {
  * ```
  */
 export function createPresentationApp(): PresentationApp {
-  const app: PresentationApp = new Hono<{ Bindings: PresentationEnv }>();
+  const app = new Hono<{ Bindings: PresentationEnv }>();
   app.use(async (c, next) => {
     c.header("X-Trace-Id", c.env.traceId);
     if (c.env.budgetProblem !== undefined) {

@@ -8,7 +8,9 @@ import type { Book, Loan } from "./three_tier_messages.ts";
 
 /** What the page shows: the logic tier's `overview`. */
 export interface Overview {
+  /** The catalogue. */
   readonly books: readonly Book[];
+  /** The loans, open and returned. */
   readonly loans: readonly Loan[];
 }
 

@@ -27,20 +27,31 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
 
 /** A book of the catalogue. */
 export interface Book {
+  /** The book's number in the catalogue. */
   readonly id: number;
+  /** Its ISBN. */
   readonly isbn: string;
+  /** Its title. */
   readonly title: string;
+  /** Its author. */
   readonly author: string;
+  /** Copies the library owns. */
   readonly copies: number;
+  /** Copies not on loan now. */
   readonly available: number;
 }
 
 /** A loan of one copy of a book to a member. */
 export interface Loan {
+  /** The loan's number. */
   readonly id: number;
+  /** The book lent. */
   readonly bookId: number;
+  /** That book's title. */
   readonly title: string;
+  /** Who borrowed it. */
   readonly member: string;
+  /** Whether the copy came back. */
   readonly returned: boolean;
 }
 
@@ -54,7 +65,9 @@ export interface FieldProblem {
 
 /** An error as it travels between tiers. */
 export interface TierError {
+  /** What kind of failure, which also fixes the HTTP status. */
   readonly code: ErrorCode;
+  /** What failed and what to do, for a person. */
   readonly message: string;
   /** The wrong fields, for `invalid`. */
   readonly fields?: readonly FieldProblem[];
@@ -62,29 +75,41 @@ export interface TierError {
 
 /** An HTTP request carried as a message (the simulator has no sockets). */
 export interface HttpRequestMessage {
+  /** Always `http`. */
   readonly kind: "http";
+  /** The HTTP method: `GET`, `POST` …. */
   readonly method: string;
   /** Path and query: `/api/books?q=dune`. */
   readonly path: string;
+  /** Request header fields, lower-case names. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The request body as text. */
   readonly body?: string;
 }
 
 /** The answer to an {@link HttpRequestMessage}. */
 export interface HttpResponseMessage {
+  /** Always `http-response`. */
   readonly kind: "http-response";
+  /** The HTTP status code. */
   readonly status: number;
+  /** Response header fields, lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The response body as text. */
   readonly body: string;
 }
 
 /** The presentation asks the logic tier for a business operation. */
 export interface LogicCall {
+  /** Always `call`. */
   readonly kind: "call";
+  /** The request's trace id, carried through every tier. */
   readonly traceId: string;
+  /** The business operation: `overview`, `borrow` …. */
   readonly op: string;
   /** Budget left when the call left the presentation, in ms. */
   readonly budgetMs: number;
+  /** The operation's input, validated by the logic tier. */
   readonly input: unknown;
 }
 
@@ -158,7 +183,9 @@ export type DataReply =
 
 /** What the presentation sends its collector once it serves HTTP (real mode). */
 export interface ListeningMessage {
+  /** Always `listening`. */
   readonly kind: "listening";
+  /** Where the presentation serves HTTP. */
   readonly url: string;
 }
 

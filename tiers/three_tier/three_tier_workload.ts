@@ -10,8 +10,11 @@ import type { HttpRequestMessage } from "./three_tier_messages.ts";
 
 /** An HTTP answer as the user sees it; status 0 means no answer at all. */
 export interface HttpExchange {
+  /** The HTTP status; 0 when no answer came. */
   readonly status: number;
+  /** Response header fields, lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The response body as text. */
   readonly body: string;
 }
 
@@ -43,6 +46,7 @@ export interface UserOptions {
 export interface RequestRecord {
   /** What the user did: `loans` (first), `page`, `list`, `search`, `book`, `borrow`, `return`, `add`. */
   readonly action: string;
+  /** The HTTP status; 0 when no answer came. */
   readonly status: number;
   /** Time from send to answer, in ms. */
   readonly latencyMs: number;
