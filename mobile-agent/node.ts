@@ -11,19 +11,14 @@
  * take the node's memory).
  * @module
  */
-import type { Envelope } from "../core/envelope.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
-import { type AgentPackage, checkPackage, codeHash } from "./agent_package.ts";
 import { AGENT_PROCESS, platformOf } from "./_carry.ts";
-import { runVisit, type VisitRecord } from "./_visit.ts";
-import { CodeCache } from "./code_cache.ts";
 import type { Executor } from "./executor.ts";
 import { InProcessExecutor } from "./in_process_executor.ts";
-import { type AgentMessage, message, type MessageOf, type RejectCode } from "./messages.ts";
+import type { AgentMessage } from "./messages.ts";
+import { NodeHost, type NodeSettings } from "./_node_host.ts";
 import { SandboxExecutor } from "./sandbox.ts";
-import { Slots } from "./_slots.ts";
-import { Shard, type ShardOptions } from "./shard.ts";
-import { verifyPackage } from "./signature.ts";
+import type { ShardOptions } from "./shard.ts";
 
 export { AGENT_PROCESS, platformOf };
 
@@ -61,14 +56,6 @@ export interface AgentNodeOptions {
   readonly executor?: Executor;
 }
 
-const BOUND = 10_000;
-
-function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > BOUND) map.delete(map.keys().next().value as K);
-}
-
 /**
  * The process of a data node (spawn it as {@link AGENT_PROCESS} so agents can find it).
  *
@@ -94,254 +81,56 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
  * ```
  */
 export function agentNode(options: AgentNodeOptions): ProcessFn {
+  const settings = nodeSettings(options);
+  return async (ctx: ProcessContext) => {
+    const { quantumMs, heapMb, memoryMb } = settings.limits;
+    const executor = options.executor ??
+      (ctx.runtime === "sim"
+        ? new InProcessExecutor()
+        : new SandboxExecutor({ quantumMs, heapMb, memoryMb }));
+    if (executor instanceof SandboxExecutor) {
+      // Measured before the first agent comes, so its hop does not pay for it. A failure is
+      // logged here and met again, with its reason, by every visit (each one retries).
+      await executor.prepare({ heapMb }).catch((error) =>
+        ctx.log(`cannot prepare the sandbox: ${error}`)
+      );
+    }
+    const node = new NodeHost(ctx, settings, executor);
+    for (;;) await node.handle(await ctx.receive<AgentMessage>());
+  };
+}
+
+/** Checks the options and fills in the defaults. */
+function nodeSettings(options: AgentNodeOptions): NodeSettings {
   if (typeof options?.key !== "string" || options.key === "") {
     throw new TypeError(
       `Cannot start agent node: key ${JSON.stringify(options?.key)} must be a non-empty string`,
     );
   }
-  const quantumMs = options.quantumMs ?? 5000;
-  const carryTiming = {
-    key: options.key,
-    timeoutMs: options.timeoutMs ?? 2000,
-    watchMs: options.watchMs ?? quantumMs + 1000,
-    pingTimeoutMs: options.pingTimeoutMs ?? 1000,
-  };
-  const maxCode = options.maxCodeBytes ?? 1024 * 1024;
   const maxHops = options.maxHops ?? 64;
   if (!Number.isInteger(maxHops) || maxHops < 1) {
     throw new RangeError(`Cannot start agent node: maxHops ${maxHops} must be an integer >= 1`);
   }
-  return async (ctx: ProcessContext) => {
-    const executor = options.executor ??
-      (ctx.runtime === "sim"
-        ? new InProcessExecutor()
-        : new SandboxExecutor({ quantumMs, heapMb: options.heapMb, memoryMb: options.memoryMb }));
-    const slots = new Slots(options.maxSandboxes ?? 4, options.maxWaiting ?? 64);
-    if (executor instanceof SandboxExecutor) {
-      // Measured before the first agent comes, so its hop does not pay for it. A failure is
-      // logged here and met again, with its reason, by every visit (each one retries).
-      await executor.prepare({ heapMb: options.heapMb }).catch((error) =>
-        ctx.log(`cannot prepare the sandbox: ${error}`)
-      );
-    }
-    const shard = options.shard ? new Shard(options.shard) : undefined;
-    const cache = new CodeCache(options.cacheBytes);
-    const visits = new Map<string, VisitRecord>();
-    const seen = new Map<string, number>();
-    const trail = new Map<string, string>();
-    const finished = new Map<string, true>();
-    const early = new Map<string, "recall" | "dispose">();
-    const waiting = new Map<string, { pkg: AgentPackage; from: string }>();
-    let spawned = 0;
-
-    const query = (q: Parameters<Shard["query"]>[0]) => {
-      if (shard === undefined) {
-        throw new TypeError(`Cannot query: node ${ctx.machine} holds no data`);
-      }
-      return shard.query(q);
-    };
-
-    const busy = () =>
-      `node ${ctx.machine} is busy: ${slots.running} visits run and ${slots.waiting} wait, its limit; try later or elsewhere`;
-
-    /** Starts the visit, or says why it cannot (no sandbox free and no room to wait). */
-    const start = (pkg: AgentPackage, custodian: string): string | undefined => {
-      const slot = slots.enter();
-      if (slot === undefined) return busy();
-      const record: VisitRecord = {
-        hop: pkg.hop,
-        abort: new AbortController(),
-        phase: "running",
-        forward: [],
-      };
-      record.control = early.get(pkg.id);
-      early.delete(pkg.id);
-      visits.set(pkg.id, record);
-      remember(seen, pkg.id, pkg.hop);
-      const source = cache.get(pkg.codeHash)!;
-      const end = () => {
-        visits.delete(pkg.id);
-        remember(finished, pkg.id, true);
-      };
-      ctx.spawn(`v${++spawned}`, (vctx) =>
-        runVisit(vctx, {
-          pkg,
-          custodian,
-          record,
-          slot,
-          source,
-          executor,
-          query,
-          limits: {
-            quantumMs,
-            heapMb: options.heapMb,
-            memoryMb: options.memoryMb,
-            startMs: options.startMs ?? 20,
-          },
-          carry: carryTiming,
-          spawn: (fn) => void ctx.spawn(`c${++spawned}`, fn),
-          end,
-          left: (dest) => {
-            visits.delete(pkg.id);
-            remember(trail, pkg.id, dest);
-          },
-        }));
-      return undefined;
-    };
-
-    const onOffer = (env: Envelope, body: MessageOf<"agent-offer">) => {
-      const id = typeof body.id === "string" ? body.id : "?";
-      const hop = typeof body.hop === "number" ? body.hop : -1;
-      const reject = (reason: string, code?: RejectCode) => {
-        ctx.log(`rejected agent ${id}: ${reason}`);
-        return ctx.reply(
-          env,
-          message("agent-rejected", {
-            id,
-            hop,
-            reason: `Cannot accept agent ${JSON.stringify(id)}: ${reason}`,
-            ...(code ? { code } : {}),
-          }),
-        );
-      };
-      const problem = checkPackage(body.pkg);
-      if (problem !== undefined) return reject(`malformed package: ${problem}`);
-      const pkg = body.pkg;
-      const refused = verifyPackage({ pkg, sig: body.sig }, options.key);
-      if (refused !== undefined) return reject(refused);
-      if ((seen.get(pkg.id) ?? -1) >= pkg.hop) {
-        return ctx.reply(
-          env,
-          message("agent-accepted", { id: pkg.id, hop: pkg.hop, cached: true }),
-        );
-      }
-      if (pkg.hop > maxHops) {
-        return reject(
-          `it would make hop ${pkg.hop}, past this node's limit of ${maxHops} hops`,
-          "hop-limit",
-        );
-      }
-      // Refused before its source is asked for, when it could not run anyway.
-      if (slots.full) return reject(busy(), "busy");
-      if (cache.has(pkg.codeHash)) {
-        const refusal = start(pkg, env.from);
-        if (refusal !== undefined) return reject(refusal, "busy");
-        return ctx.reply(
-          env,
-          message("agent-accepted", { id: pkg.id, hop: pkg.hop, cached: true }),
-        );
-      }
-      remember(waiting, `${pkg.id}#${pkg.hop}`, { pkg, from: env.from });
-      return ctx.reply(
-        env,
-        message("agent-need-code", { id: pkg.id, hop: pkg.hop, codeHash: pkg.codeHash }),
-      );
-    };
-
-    const onCode = (env: Envelope, body: MessageOf<"agent-code">) => {
-      const key = `${body.id}#${body.hop}`;
-      const entry = waiting.get(key);
-      const reject = (reason: string, code?: RejectCode) => {
-        ctx.log(`rejected code of agent ${body.id}: ${reason}`);
-        return ctx.reply(
-          env,
-          message("agent-rejected", {
-            id: String(body.id),
-            hop: Number(body.hop),
-            reason: `Cannot accept agent ${JSON.stringify(body.id)}: ${reason}`,
-            ...(code ? { code } : {}),
-          }),
-        );
-      };
-      if (entry === undefined) {
-        return reject("no offer is waiting for this source; offer the package first");
-      }
-      waiting.delete(key);
-      const code = body.source?.code;
-      if (typeof code !== "string") return reject("the source is not a string");
-      if (code.length > maxCode) {
-        return reject(`the source has ${code.length} characters, more than ${maxCode}`);
-      }
-      const hash = codeHash(code);
-      if (hash !== entry.pkg.codeHash) {
-        return reject(
-          `the source does not match its SHA-256 (got ${hash.slice(0, 12)}…, signed ${
-            entry.pkg.codeHash.slice(0, 12)
-          }…): it was altered`,
-        );
-      }
-      cache.put(hash, { code, lang: entry.pkg.lang });
-      const refusal = start(entry.pkg, entry.from);
-      if (refusal !== undefined) return reject(refusal, "busy");
-      return ctx.reply(
-        env,
-        message("agent-accepted", { id: entry.pkg.id, hop: entry.pkg.hop, cached: false }),
-      );
-    };
-
-    const onControl = (body: MessageOf<"agent-recall"> | MessageOf<"agent-dispose">) => {
-      const kind = body.kind === "agent-dispose" ? "dispose" : "recall";
-      const record = visits.get(body.id);
-      if (record !== undefined) {
-        if (record.phase === "leaving") record.forward.push(body);
-        else if (record.control !== "dispose") {
-          record.control = kind;
-          if (kind === "dispose") record.abort.abort();
-        }
-        return;
-      }
-      const next = trail.get(body.id);
-      if (next !== undefined) void ctx.send(platformOf(next), body);
-      else if (!finished.has(body.id)) remember(early, body.id, kind);
-    };
-
-    for (;;) {
-      const env = await ctx.receive<AgentMessage>();
-      const body = env.body;
-      switch (body?.kind) {
-        case "agent-offer":
-          await onOffer(env, body);
-          break;
-        case "agent-code":
-          await onCode(env, body);
-          break;
-        case "agent-status": {
-          const status = visits.has(body.id)
-            ? "running"
-            : trail.has(body.id)
-            ? "gone"
-            : finished.has(body.id)
-            ? "finished"
-            : "unknown";
-          await ctx.reply(env, message("agent-status-reply", { id: body.id, status }));
-          break;
-        }
-        case "agent-recall":
-        case "agent-dispose":
-          onControl(body);
-          break;
-        case "scan": {
-          const limit = Math.min(Math.max(0, Number(body.limit) || 0), 100_000);
-          const offset = Math.max(0, Number(body.offset) || 0);
-          const rows = shard ? shard.scan(offset, limit) : [];
-          const end = offset + rows.length;
-          const next = shard && end < shard.size && rows.length > 0 ? end : null;
-          await ctx.reply(env, message("rows", { rows, next }));
-          break;
-        }
-        default:
-          ctx.log(`ignored message of kind ${JSON.stringify(env.kind)} from ${env.from}`);
-          if (env.corr !== undefined) {
-            await ctx.reply(
-              env,
-              message("agent-rejected", {
-                id: "?",
-                hop: -1,
-                reason: `Cannot handle message kind ${JSON.stringify(env.kind)}`,
-              }),
-            );
-          }
-      }
-    }
+  const quantumMs = options.quantumMs ?? 5000;
+  return {
+    key: options.key,
+    shard: options.shard,
+    limits: {
+      quantumMs,
+      heapMb: options.heapMb,
+      memoryMb: options.memoryMb,
+      startMs: options.startMs ?? 20,
+    },
+    carry: {
+      key: options.key,
+      timeoutMs: options.timeoutMs ?? 2000,
+      watchMs: options.watchMs ?? quantumMs + 1000,
+      pingTimeoutMs: options.pingTimeoutMs ?? 1000,
+    },
+    maxCode: options.maxCodeBytes ?? 1024 * 1024,
+    maxHops,
+    maxSandboxes: options.maxSandboxes ?? 4,
+    maxWaiting: options.maxWaiting ?? 64,
+    cacheBytes: options.cacheBytes,
   };
 }
