@@ -98,8 +98,39 @@ function narrator(prefix: string): (event: TraceEvent) => void {
   };
 }
 
+/** The experiment as the flags ask for it. */
+interface RpcPlan {
+  readonly common: ReturnType<typeof parseCommon>;
+  readonly policies: readonly OrphanPolicy[];
+  readonly calls: number;
+  readonly work: number;
+  readonly step: number;
+  readonly quantum: number;
+  readonly clients: number;
+  readonly servers: number;
+  readonly crashes: typeof DEFAULT_CRASHES;
+}
+
 /** Runs the RPC orphan experiment; returns the exit code (1 when a call was given up). */
 export async function runRpc(args: string[]): Promise<number> {
+  const plan = parseRpc(args);
+  if (plan === undefined) return 0;
+  if (!plan.common.quiet) console.log(opening(plan));
+  const outcomes: OrphanOutcome[] = [];
+  for (const policy of plan.policies) outcomes.push(await runPolicy(plan, policy));
+  const summary = rpcSummary(plan, outcomes);
+  const code = summary.errors > 0 ? 1 : 0;
+  if (plan.common.json) {
+    console.log(JSON.stringify(summary));
+    return code;
+  }
+  printPolicies(plan, outcomes);
+  printSummary(plan, summary);
+  return code;
+}
+
+/** Reads the flags; `undefined` when `--help` was printed. */
+function parseRpc(args: string[]): RpcPlan | undefined {
   const { values } = parseFlags(args, {
     ...COMMON_FLAGS,
     policy: { type: "string" },
@@ -112,7 +143,7 @@ export async function runRpc(args: string[]): Promise<number> {
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
-    return 0;
+    return undefined;
   }
   const unavailable = "the orphan experiment runs without authentication";
   refuseFlags(values, { auth: unavailable, encrypt: unavailable }, USAGE);
@@ -124,78 +155,87 @@ export async function runRpc(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  const policies = chosen === "all" ? ORPHAN_POLICIES : [chosen as OrphanPolicy];
-  const calls = intFlag("calls", values.calls, 4, USAGE, 0);
-  const work = intFlag("work", values.work, 100, USAGE, 0);
-  const step = intFlag("step", values.step, 1, USAGE, 1);
-  const quantum = intFlag("quantum", values.quantum, 20, USAGE, 1);
   const clients = intFlag("clients", values.clients, 2, USAGE, 1);
   const servers = intFlag("servers", values.servers, 2, USAGE, 1);
   checkFaultTargets(common, [
     ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
     ...Array.from({ length: servers }, (_, i) => `s${i + 1}.lab`),
   ], USAGE);
-  const crashes = common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES;
-  const crashText = crashes.map((c) =>
+  return {
+    common,
+    policies: chosen === "all" ? ORPHAN_POLICIES : [chosen as OrphanPolicy],
+    calls: intFlag("calls", values.calls, 4, USAGE, 0),
+    work: intFlag("work", values.work, 100, USAGE, 0),
+    step: intFlag("step", values.step, 1, USAGE, 1),
+    quantum: intFlag("quantum", values.quantum, 20, USAGE, 1),
+    clients,
+    servers,
+    crashes: common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES,
+  };
+}
+
+/** The line that says what runs. */
+function opening(plan: RpcPlan): string {
+  const crashText = plan.crashes.map((c) =>
     `${c.machine} crashes at ${c.at} ms${
       c.restartAt === undefined ? "" : ` and restarts at ${c.restartAt} ms`
     }`
   ).join(", ");
-  if (!common.quiet) {
-    console.log(
-      `rpc: ${clients} clients x ${calls} calls of ${work} units (${step} ms each) on ${servers} ` +
-        `servers; ${crashText}; simulator (seed ${common.seed})`,
-    );
-  }
+  return `rpc: ${plan.clients} clients x ${plan.calls} calls of ${plan.work} units (${plan.step} ms each) on ${plan.servers} ` +
+    `servers; ${crashText}; simulator (seed ${plan.common.seed})`;
+}
 
-  const outcomes: OrphanOutcome[] = [];
-  for (const policy of policies) {
-    let simulator: Simulator | undefined;
-    const file = common.trace && traceFile(common.trace, policy, policies.length > 1);
-    const outcome = await simulateOrphans({
-      policy,
-      calls,
-      work,
-      step,
-      quantum,
-      clients,
-      servers,
-      seed: common.seed,
-      crashes,
-      simulator: {
-        drop: common.drop,
-        duplicate: common.duplicate,
-        reorder: common.reorder,
-        latency: common.latency,
-        reliable: common.reliable,
-        replay: replayCommand(common.seed),
-      },
-      setup(sim) {
-        simulator = sim;
-        if (!common.quiet) {
-          sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
-        }
-        for (const p of common.partitions) {
-          sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-        }
-      },
-    }).catch(async (error) => {
-      if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);
-      throw error;
-    });
-    outcomes.push(outcome);
-    if (file) await writeTrace(outcome.sim.trace, file);
-  }
+/** Runs one policy; its trace is written where asked, also when the run fails. */
+async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOutcome> {
+  const { common, policies } = plan;
+  let simulator: Simulator | undefined;
+  const file = common.trace && traceFile(common.trace, policy, policies.length > 1);
+  const outcome = await simulateOrphans({
+    policy,
+    calls: plan.calls,
+    work: plan.work,
+    step: plan.step,
+    quantum: plan.quantum,
+    clients: plan.clients,
+    servers: plan.servers,
+    seed: common.seed,
+    crashes: plan.crashes,
+    simulator: {
+      drop: common.drop,
+      duplicate: common.duplicate,
+      reorder: common.reorder,
+      latency: common.latency,
+      reliable: common.reliable,
+      replay: replayCommand(common.seed),
+    },
+    setup(sim) {
+      simulator = sim;
+      if (!common.quiet) {
+        sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
+      }
+      for (const p of common.partitions) {
+        sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+      }
+    },
+  }).catch(async (error) => {
+    if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);
+    throw error;
+  });
+  if (file) await writeTrace(outcome.sim.trace, file);
+  return outcome;
+}
 
+/** The `--json` object: the common summary, and each policy's figures. */
+function rpcSummary(plan: RpcPlan, outcomes: readonly OrphanOutcome[]): Summary {
   const sum = (pick: (o: OrphanOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   const latencies = outcomes.flatMap((o) => o.latencies);
   const digest = outcomes.length === 1
     ? outcomes[0].traceDigest
     : createHash("sha256").update(outcomes.map((o) => o.traceDigest).join("\n")).digest("hex");
-  const summary: Summary = {
+  return {
     architecture: "rpc",
     transport: "sim",
-    seed: common.seed,
+    seed: plan.common.seed,
     requests: sum((o) => o.requests),
     messages: sum((o) => o.messages),
     bytes: sum((o) => o.bytes),
@@ -220,11 +260,10 @@ export async function runRpc(args: string[]): Promise<number> {
       traceDigest: o.traceDigest,
     }])),
   };
-  const code = summary.errors > 0 ? 1 : 0;
-  if (common.json) {
-    console.log(JSON.stringify(summary));
-    return code;
-  }
+}
+
+/** One row per policy. */
+function printPolicies(plan: RpcPlan, outcomes: readonly OrphanOutcome[]): void {
   const header = [
     "policy",
     "orphans",
@@ -251,7 +290,7 @@ export async function runRpc(args: string[]): Promise<number> {
       o.messages,
       o.control,
       o.stableWrites,
-      `${o.completed}/${clients * calls}`,
+      `${o.completed}/${plan.clients * plan.calls}`,
       percentile(o.latencies, 50).toFixed(1),
     ].map(String)
   );
@@ -261,6 +300,10 @@ export async function runRpc(args: string[]): Promise<number> {
   console.log("");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+}
+
+/** The common summary table, the legend, and where the traces went. */
+function printSummary(plan: RpcPlan, summary: Summary): void {
   console.log("");
   console.log(table([
     ["architecture", "rpc"],
@@ -283,12 +326,12 @@ export async function runRpc(args: string[]): Promise<number> {
       "to the end and answered nobody; control: kills, epochs, renewals and probes among messages;\n" +
       "stable writes: the log extermination keeps on disk (and the epoch numbers).",
   );
-  if (common.trace) {
+  const { trace } = plan.common;
+  if (trace) {
     console.log(
-      policies.length === 1
-        ? `trace written to ${common.trace}`
-        : `traces written to ${policies.map((p) => traceFile(common.trace!, p, true)).join(", ")}`,
+      plan.policies.length === 1
+        ? `trace written to ${trace}`
+        : `traces written to ${plan.policies.map((p) => traceFile(trace, p, true)).join(", ")}`,
     );
   }
-  return code;
 }
