@@ -182,8 +182,47 @@ async function runTcp(
   }
 }
 
+/** What the flags ask for: the program and how many ranks run it. */
+interface SpmdPlan {
+  readonly common: ReturnType<typeof parseCommon>;
+  readonly n: number;
+  readonly timeout: number;
+  /** The program's path as given, its URL, and its main function. */
+  readonly program: string;
+  readonly url: string;
+  readonly main: SpmdMain;
+}
+
 /** Runs the SPMD launcher; returns the exit code (1 when a rank failed or never reported). */
 export async function runSpmd(args: string[]): Promise<number> {
+  const plan = await parseSpmd(args);
+  if (plan === undefined) return 0;
+  const { common, n, timeout } = plan;
+  if (!common.quiet) {
+    console.log(
+      `spmd: ${n} rank${n === 1 ? "" : "s"} of ${plan.program}, ${
+        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+      }`,
+    );
+  }
+  const started = performance.now();
+  const outcome = common.sim
+    ? await runSim(plan.main, n, timeout, common)
+    : await runTcp(plan.url, n, timeout, common);
+  if (common.sim && common.trace) await writeTrace(outcome.trace, common.trace);
+  const wallMs = performance.now() - started;
+  const summary = spmdSummary(plan, outcome);
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    for (const failure of summary.failures) console.error(failure);
+    if (!common.quiet) printSpmd(plan, summary, outcome.frames, wallMs);
+  }
+  return summary.failures.length > 0 ? 1 : 0;
+}
+
+/** Reads the flags and loads the program; `undefined` when `--help` was printed. */
+async function parseSpmd(args: string[]): Promise<SpmdPlan | undefined> {
   const { values, positionals } = parseFlags(args, {
     ...COMMON_FLAGS,
     np: { type: "string", short: "n" },
@@ -191,7 +230,7 @@ export async function runSpmd(args: string[]): Promise<number> {
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
-    return 0;
+    return undefined;
   }
   const common = parseCommon(values, USAGE);
   const n = intFlag("np", values.np, 2, USAGE, 1);
@@ -213,25 +252,15 @@ export async function runSpmd(args: string[]): Promise<number> {
     );
   }
   const url = pathToFileURL(path).href;
-  let main: SpmdMain;
   try {
-    main = await loadSpmdMain(url);
+    return { common, n, timeout, program: positionals[0], url, main: await loadSpmdMain(url) };
   } catch (error) {
     throw new UsageError((error as Error).message, USAGE);
   }
-  if (!common.quiet) {
-    console.log(
-      `spmd: ${n} rank${n === 1 ? "" : "s"} of ${positionals[0]}, ${
-        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
-      }`,
-    );
-  }
-  const started = performance.now();
-  const outcome = common.sim
-    ? await runSim(main, n, timeout, common)
-    : await runTcp(url, n, timeout, common);
-  if (common.sim && common.trace) await writeTrace(outcome.trace, common.trace);
-  const wallMs = performance.now() - started;
+}
+
+/** The `--json` object: what each rank returned, and which failed. */
+function spmdSummary(plan: SpmdPlan, outcome: Outcome): Summary & { failures: string[] } {
   let messages = 0;
   for (const e of outcome.trace.events) {
     if (e.ev === "send" && (e.kind?.startsWith("mpi:") || e.kind?.startsWith("mpi-c"))) messages++;
@@ -241,36 +270,33 @@ export async function runSpmd(args: string[]): Promise<number> {
     if (r === undefined) failures.push(`rank ${rank} never reported (its process died?)`);
     else if (!r.ok) failures.push(`rank ${rank} failed: ${r.error}`);
   });
-  const summary: Summary = {
+  return {
     architecture: "spmd",
     transport: outcome.transport,
-    seed: common.seed,
-    requests: n,
+    seed: plan.common.seed,
+    requests: plan.n,
     messages,
     bytes: outcome.bytes,
     latency: { p50: 0, p99: 0 },
     retransmissions: outcome.trace.count("retransmit"),
     errors: failures.length,
     traceDigest: outcome.trace.digest(),
-    ranks: n,
+    ranks: plan.n,
     results: outcome.reports.map((r) => r?.result ?? null),
     failures,
   };
-  if (common.json) {
-    console.log(JSON.stringify(summary));
-  } else {
-    for (const failure of failures) console.error(failure);
-    if (!common.quiet) {
-      console.log("");
-      console.log(table([
-        ["ranks", `${n} (${n - failures.length} finished)`],
-        ["transport", summary.transport],
-        ["messages", `${messages} (program and collectives; frames on the wire ${outcome.frames})`],
-        ["retransmissions", summary.retransmissions],
-        ["wall time", `${wallMs.toFixed(0)} ms`],
-      ]));
-      if (common.trace) console.log(`trace written to ${common.trace}`);
-    }
-  }
-  return failures.length > 0 ? 1 : 0;
+}
+
+/** The table a person reads. */
+function printSpmd(plan: SpmdPlan, summary: Summary, frames: number, wallMs: number): void {
+  const n = plan.n;
+  console.log("");
+  console.log(table([
+    ["ranks", `${n} (${n - summary.errors} finished)`],
+    ["transport", summary.transport],
+    ["messages", `${summary.messages} (program and collectives; frames on the wire ${frames})`],
+    ["retransmissions", summary.retransmissions],
+    ["wall time", `${wallMs.toFixed(0)} ms`],
+  ]));
+  if (plan.common.trace) console.log(`trace written to ${plan.common.trace}`);
 }
