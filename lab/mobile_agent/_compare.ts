@@ -80,68 +80,15 @@ export interface ComparisonSetup {
 
 /** Runs the agent, then the pulling client, at `setup.selectivity` on `dep`, and compares them. */
 export async function compareAt(dep: Deployment, setup: ComparisonSetup): Promise<RunComparison> {
-  const { common, key, home, code, lang, kind, stops, page, quantumMs, handoffMs, agentFile } =
-    setup;
-  const { selectivity, index: i } = setup;
-  // The agent.
+  const { agentFile, selectivity } = setup;
   let from = dep.trace.events.length;
   let before = dep.stats().bytes;
-  const agentDone = Promise.withResolvers<
-    { ms: number; outcome: Awaited<ReturnType<AgentOwner["wait"]>> }
-  >();
-  dep.spawnControl(`owner${i + 1}`, async (ctx: ProcessContext) => {
-    try {
-      const owner = new AgentOwner(ctx, {
-        key,
-        home,
-        timeoutMs: handoffMs,
-        watchMs: quantumMs + 2000,
-      });
-      const t0 = ctx.now();
-      const id = owner.dispatch({
-        code,
-        lang,
-        state: miningState(selectivity) as unknown as Json,
-        itinerary: { kind, stops },
-      });
-      const outcome = await owner.wait(id, { timeout: 600_000 });
-      agentDone.resolve({ ms: ctx.now() - t0, outcome });
-    } catch (error) {
-      agentDone.reject(error);
-    }
-  });
-  await dep.run(agentDone.promise);
-  const { ms: agentMs, outcome } = await agentDone.promise;
+  const { ms: agentMs, outcome } = await runAgent(dep, setup);
   const agentCost = cost(dep, from, before);
   const codeSent = countCode(dep, from);
-  // The pulling client.
   from = dep.trace.events.length;
   before = dep.stats().bytes;
-  const pullDone = Promise.withResolvers<
-    { ms: number; requests: number; rows: number; missing: readonly string[]; result: Json }
-  >();
-  dep.spawnControl(`pull${i + 1}`, async (ctx: ProcessContext) => {
-    try {
-      const t0 = ctx.now();
-      const pulled = await pullRows(ctx, stops, {
-        page,
-        timeoutMs: common.sim ? 2000 : 10_000,
-        skipDown: true,
-      });
-      const result = mineRows(miningState(selectivity), pulled.rows) as unknown as Json;
-      pullDone.resolve({
-        ms: ctx.now() - t0,
-        requests: pulled.requests,
-        rows: pulled.rows.length,
-        missing: pulled.missing,
-        result,
-      });
-    } catch (error) {
-      pullDone.reject(error);
-    }
-  });
-  await dep.run(pullDone.promise);
-  const pulled = await pullDone.promise;
+  const pulled = await runPull(dep, setup);
   const pullCost = cost(dep, from, before);
   const ratio = pullCost.bytes === 0 ? Infinity : agentCost.bytes / pullCost.bytes;
   return {
@@ -168,6 +115,75 @@ export async function compareAt(dep: Deployment, setup: ComparisonSetup): Promis
       ? null
       : outcome.status === "done" && sameResult(outcome.result, pulled.result),
   };
+}
+
+/** Dispatches the agent from an owner on the control machine and waits for its journey's end. */
+async function runAgent(
+  dep: Deployment,
+  setup: ComparisonSetup,
+): Promise<{ ms: number; outcome: Awaited<ReturnType<AgentOwner["wait"]>> }> {
+  const { key, home, code, lang, kind, stops, quantumMs, handoffMs, selectivity } = setup;
+  const done = Promise.withResolvers<
+    { ms: number; outcome: Awaited<ReturnType<AgentOwner["wait"]>> }
+  >();
+  dep.spawnControl(`owner${setup.index + 1}`, async (ctx: ProcessContext) => {
+    try {
+      const owner = new AgentOwner(ctx, {
+        key,
+        home,
+        timeoutMs: handoffMs,
+        watchMs: quantumMs + 2000,
+      });
+      const t0 = ctx.now();
+      const id = owner.dispatch({
+        code,
+        lang,
+        state: miningState(selectivity) as unknown as Json,
+        itinerary: { kind, stops },
+      });
+      const outcome = await owner.wait(id, { timeout: 600_000 });
+      done.resolve({ ms: ctx.now() - t0, outcome });
+    } catch (error) {
+      done.reject(error);
+    }
+  });
+  await dep.run(done.promise);
+  return await done.promise;
+}
+
+/** Pulls every row to the control machine page by page and mines them there. */
+async function runPull(
+  dep: Deployment,
+  setup: ComparisonSetup,
+): Promise<
+  { ms: number; requests: number; rows: number; missing: readonly string[]; result: Json }
+> {
+  const { common, stops, page, selectivity } = setup;
+  const done = Promise.withResolvers<
+    { ms: number; requests: number; rows: number; missing: readonly string[]; result: Json }
+  >();
+  dep.spawnControl(`pull${setup.index + 1}`, async (ctx: ProcessContext) => {
+    try {
+      const t0 = ctx.now();
+      const pulled = await pullRows(ctx, stops, {
+        page,
+        timeoutMs: common.sim ? 2000 : 10_000,
+        skipDown: true,
+      });
+      const result = mineRows(miningState(selectivity), pulled.rows) as unknown as Json;
+      done.resolve({
+        ms: ctx.now() - t0,
+        requests: pulled.requests,
+        rows: pulled.rows.length,
+        missing: pulled.missing,
+        result,
+      });
+    } catch (error) {
+      done.reject(error);
+    }
+  });
+  await dep.run(done.promise);
+  return await done.promise;
 }
 
 function cost(

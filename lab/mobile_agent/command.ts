@@ -16,7 +16,7 @@ import { preloadAgent } from "../../mobile-agent/in_process_executor.ts";
 import { AGENT_PROCESS } from "../../mobile-agent/node.ts";
 import { narrate, writeTrace } from "../_common.ts";
 import { compareAt, type RunComparison, warmUp } from "./_compare.ts";
-import { MOBILE_AGENT_USAGE, parseMobileAgentArgs } from "./_flags.ts";
+import { MOBILE_AGENT_USAGE, type MobileAgentArgs, parseMobileAgentArgs } from "./_flags.ts";
 import { fmt, printComparisons } from "./_report.ts";
 import { summarizeComparisons } from "./_summary.ts";
 import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
@@ -54,42 +54,13 @@ export async function runMobileAgent(
     log(MOBILE_AGENT_USAGE);
     return 0;
   }
-  const { common, nodes, rows, quantumMs, heapMb, key, kind, fractions, agentFile, code, lang } =
-    parsed;
-  const { memoryMb, maxHops, sandboxes } = parsed;
+  const { common, nodes, rows, kind, fractions, code, lang } = parsed;
   if (common.sim) await preloadAgent(code, lang);
   // A handoff of a multi-megabyte state takes a while on real sockets; virtual time is quick.
   const handoffMs = common.sim ? 2000 : 10_000;
   const stops = Array.from({ length: nodes }, (_, i) => `n${i + 1}.lab`);
-  const machines: MachineSpec[] = stops.map((name, index) => ({
-    name,
-    processes: [{
-      name: AGENT_PROCESS,
-      program: "agent-node",
-      args: {
-        key,
-        shard: { seed: common.seed, index, count: nodes, rows },
-        quantumMs,
-        heapMb,
-        memoryMb,
-        maxHops,
-        maxSandboxes: sandboxes,
-        watchMs: quantumMs + 2000,
-        timeoutMs: handoffMs,
-      },
-    }],
-  }));
-  if (!common.quiet) {
-    log(
-      `mobile-agent: ${nodes} nodes, ${fmt(rows)} rows, ${
-        agentFile ? `agent ${agentFile}` : "built-in mining agent"
-      }, ${kind} itinerary, ${
-        common.sim
-          ? `simulator (seed ${common.seed})`
-          : "OS processes over TCP, visits in sandboxed children"
-      }`,
-    );
-  }
+  const machines = nodeMachines(parsed, stops, handoffMs);
+  if (!common.quiet) log(opening(parsed));
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrate(event);
     if (line !== undefined) log(line);
@@ -133,4 +104,39 @@ export async function runMobileAgent(
   if (common.json) log(JSON.stringify(summary));
   else printComparisons(runs, summary, { log, traceFile: common.trace });
   return summary.errors > 0 ? 1 : 0;
+}
+
+/** One machine per data node, each holding its shard of the rows. */
+function nodeMachines(parsed: MobileAgentArgs, stops: string[], handoffMs: number): MachineSpec[] {
+  const { common, nodes, rows, quantumMs, heapMb, memoryMb, maxHops, sandboxes, key } = parsed;
+  return stops.map((name, index) => ({
+    name,
+    processes: [{
+      name: AGENT_PROCESS,
+      program: "agent-node",
+      args: {
+        key,
+        shard: { seed: common.seed, index, count: nodes, rows },
+        quantumMs,
+        heapMb,
+        memoryMb,
+        maxHops,
+        maxSandboxes: sandboxes,
+        watchMs: quantumMs + 2000,
+        timeoutMs: handoffMs,
+      },
+    }],
+  }));
+}
+
+/** The line that says what runs. */
+function opening(parsed: MobileAgentArgs): string {
+  const { common, nodes, rows, agentFile, kind } = parsed;
+  return `mobile-agent: ${nodes} nodes, ${fmt(rows)} rows, ${
+    agentFile ? `agent ${agentFile}` : "built-in mining agent"
+  }, ${kind} itinerary, ${
+    common.sim
+      ? `simulator (seed ${common.seed})`
+      : "OS processes over TCP, visits in sandboxed children"
+  }`;
 }
