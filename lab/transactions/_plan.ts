@@ -1,0 +1,168 @@
+/**
+ * The transactions command's plan: its flags checked and read, and the machines it deploys.
+ * @module
+ */
+import { checkPostgresUrl } from "../../tiers/three_tier/postgres_connection.ts";
+import {
+  checkFaultTargets,
+  COMMON_FLAGS,
+  type CommonOptions,
+  intFlag,
+  parseCommon,
+  parseFlags,
+  refuseFlags,
+  UsageError,
+} from "../_common.ts";
+import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
+
+/** What the flags ask for. */
+export interface TransactionsPlan {
+  /** The flags every command shares. */
+  readonly common: CommonOptions;
+  /** Participants (bank branches). */
+  readonly n: number;
+  /** Accounts per participant. */
+  readonly accounts: number;
+  /** Opening balance of each account. */
+  readonly balance: number;
+  /** Client machines. */
+  readonly clients: number;
+  /** Transfers per client. */
+  readonly transfers: number;
+  /** Largest transfer. */
+  readonly maxAmount: number;
+  /** How long a crashed coordinator stays down, in ms. */
+  readonly downMs: number;
+  /** Whether the coordinator crashes once it has every vote. */
+  readonly crashAfterVotes: boolean;
+  /** Where it crashes: before or after logging its decision. */
+  readonly failpoint: "after-votes" | "after-decision";
+  /** `--data-dir`, when given. */
+  readonly keepDir: string | undefined;
+  /** `--db`, when given. */
+  readonly dbUrl: string | undefined;
+}
+
+/** Reads and checks the flags; `undefined` when `--help` was asked for. */
+export function parseTransactions(args: string[], usage: string): TransactionsPlan | undefined {
+  const { values } = parseFlags(args, {
+    ...COMMON_FLAGS,
+    participants: { type: "string" },
+    accounts: { type: "string" },
+    balance: { type: "string" },
+    clients: { type: "string" },
+    transfers: { type: "string" },
+    "max-amount": { type: "string" },
+    "crash-coordinator-after-votes": { type: "boolean" },
+    "before-log": { type: "boolean" },
+    down: { type: "string" },
+    "data-dir": { type: "string" },
+    db: { type: "string" },
+  }, usage);
+  if (values.help) return undefined;
+  const common = parseCommon(values, usage);
+  if (values["crash-coordinator-after-votes"] !== true) {
+    const reason = "it applies with --crash-coordinator-after-votes only";
+    refuseFlags(values, { "before-log": reason, down: reason }, usage);
+  }
+  if (common.sim) {
+    refuseFlags(values, {
+      "data-dir": "with --sim stable storage is in memory (it survives simulated crashes)",
+      db: "a PostgreSQL server is real I/O outside the simulator's virtual time; drop --sim " +
+        "to run the machines as OS processes",
+    }, usage);
+  }
+  const dbUrl = typeof values.db === "string" ? values.db : undefined;
+  if (dbUrl !== undefined) {
+    refuseFlags(values, { "data-dir": "with --db stable storage is in PostgreSQL" }, usage);
+    try {
+      checkPostgresUrl(dbUrl, { label: "--db" });
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new UsageError(error.message, usage);
+    }
+  }
+  const n = intFlag("participants", values.participants, 3, usage, 1);
+  const clients = intFlag("clients", values.clients, 2, usage, 1);
+  checkFaultTargets(common, [
+    "coord.lab",
+    ...Array.from({ length: n }, (_, i) => `p${i + 1}.lab`),
+    ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
+  ], usage);
+  return {
+    common,
+    n,
+    accounts: intFlag("accounts", values.accounts, 2, usage, 1),
+    balance: intFlag("balance", values.balance, 100, usage, 0),
+    clients,
+    transfers: intFlag("transfers", values.transfers, 5, usage, 0),
+    maxAmount: intFlag("max-amount", values["max-amount"], 60, usage, 1),
+    downMs: intFlag("down", values.down, 1000, usage, 1),
+    crashAfterVotes: values["crash-coordinator-after-votes"] === true,
+    failpoint: values["before-log"] === true ? "after-votes" : "after-decision",
+    keepDir: typeof values["data-dir"] === "string" ? values["data-dir"] : undefined,
+    dbUrl,
+  };
+}
+
+/** The participants' process names: `bank@p1.lab`, …. */
+export function participantNames(plan: TransactionsPlan): string[] {
+  return Array.from({ length: plan.n }, (_, i) => `bank@p${i + 1}.lab`);
+}
+
+/**
+ * The coordinator's, the participants' and the clients' machines; stable storage in `dir` (a
+ * SQLite file per machine), in PostgreSQL with `--db`, or in memory.
+ */
+export function transactionMachines(
+  plan: TransactionsPlan,
+  coordinator: string,
+  dir: string | undefined,
+): MachineSpec[] {
+  const storage = (machine: string) =>
+    plan.dbUrl !== undefined
+      ? { url: plan.dbUrl }
+      : { path: dir === undefined ? ":memory:" : `${dir}/${machine}.sqlite` };
+  const initial: Record<string, number> = {};
+  for (let a = 0; a < plan.accounts; a++) initial[`acct${a}`] = plan.balance;
+  const machines: MachineSpec[] = [{
+    name: "coord.lab",
+    processes: [{
+      name: "tm",
+      program: "tx-coordinator",
+      args: {
+        ...storage("coord.lab"),
+        ...(plan.crashAfterVotes ? { failpoint: plan.failpoint, failpointMs: 10_000 } : {}),
+      },
+    }],
+  }];
+  for (let i = 1; i <= plan.n; i++) {
+    machines.push({
+      name: `p${i}.lab`,
+      processes: [{
+        name: "bank",
+        program: "tx-participant",
+        args: { ...storage(`p${i}.lab`), initial },
+      }],
+    });
+  }
+  const participants = participantNames(plan);
+  for (let c = 1; c <= plan.clients; c++) {
+    machines.push({
+      name: `c${c}.lab`,
+      processes: [{
+        name: "client",
+        program: "tx-transfer-client",
+        args: {
+          coordinator,
+          participants,
+          accounts: plan.accounts,
+          transfers: plan.transfers,
+          maxAmount: plan.maxAmount,
+          collector: `auditor@${CONTROL_MACHINE}`,
+        },
+      }],
+    });
+  }
+  return machines;
+}

@@ -1,0 +1,155 @@
+/**
+ * The transactions command's report: the `--json` summary and the table a person reads, with the
+ * balances after the run and the invariant's verdict.
+ * @module
+ */
+import type { Audit } from "../../transactions/audit.ts";
+import type { TransferReport } from "../../transactions/transfer_client.ts";
+import { percentile, type Summary, table } from "../_common.ts";
+import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
+import type { TransactionsPlan } from "./_plan.ts";
+
+/** What a run left: the deployment (its trace and stats), the clients' reports, the audit. */
+export interface TransactionsRun {
+  /** The stopped deployment. */
+  readonly deployment: Deployment;
+  /** One report per client that reported. */
+  readonly reports: readonly TransferReport[];
+  /** How many clients were expected to report. */
+  readonly expected: number;
+  /** The auditor's findings. */
+  readonly audit: Audit;
+  /** When the coordinator crashed at its failpoint, if it did. */
+  readonly crashedAt: number | undefined;
+}
+
+/** The all-or-nothing verdict in words. */
+function verdict(found: Audit): string {
+  const { violations, unchecked, inDoubt } = found.atomicity;
+  if (violations.length > 0) return `BROKEN: ${violations.join("; ")}`;
+  const open: string[] = [];
+  if (inDoubt > 0) open.push(`${inDoubt} transactions still in doubt (participants blocked)`);
+  if (unchecked.length > 0) open.push(`no answer from ${unchecked.join(", ")}`);
+  if (!found.settled && open.length === 0) open.push("transactions still running");
+  return open.length === 0 ? "holds" : `not established: ${open.join("; ")}`;
+}
+
+/** The longest wait of a participant that voted yes: resolved waits, and waits still going on
+ * (a coordinator that never came back). */
+function longestBlock(found: Audit): number {
+  return Math.max(
+    0,
+    ...Object.values(found.participants).flatMap((s) => [
+      s.blockedMs,
+      ...s.inDoubt.map((d) => d.waitingMs),
+    ]),
+  );
+}
+
+/** The `--json` object. */
+export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun): Summary {
+  const { deployment, reports, audit: found } = run;
+  const trace = deployment.trace;
+  let messages = 0;
+  for (const e of trace.events) {
+    if (e.ev !== "send") continue;
+    if (e.to?.endsWith(`@${CONTROL_MACHINE}`) || e.from?.endsWith(`@${CONTROL_MACHINE}`)) continue;
+    messages++;
+  }
+  const sum = (f: (r: TransferReport) => number) => reports.reduce((t, r) => t + f(r), 0);
+  const latencies = reports.flatMap((r) => r.latencies);
+  const expectedTotal = plan.n * plan.accounts * plan.balance;
+  const blockedMs = longestBlock(found);
+  const invariantHolds = found.settled && found.atomicity.holds && found.total === expectedTotal;
+  return {
+    architecture: "transactions",
+    transport: deployment.transport,
+    seed: plan.common.seed,
+    requests: sum((r) => r.commits + r.aborts),
+    messages,
+    bytes: deployment.stats().bytes,
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    retransmissions: trace.count("retransmit"),
+    errors: sum((r) => r.inDoubt) + (run.expected - reports.length),
+    traceDigest: trace.digest(),
+    commits: sum((r) => r.commits),
+    aborts: sum((r) => r.aborts),
+    blockedMs: Math.round(blockedMs * 1000) / 1000,
+    invariantHolds,
+    overdrafts: sum((r) => r.overdrafts),
+    abandoned: sum((r) => r.abandoned),
+    decisions: { commit: found.atomicity.committed, abort: found.atomicity.aborted },
+    total: found.total,
+    expectedTotal,
+    violations: found.atomicity.violations,
+    settled: found.settled,
+    coordinatorCrashedAt: run.crashedAt ?? null,
+  };
+}
+
+/** The balances, the table, what the crash did, and the invariant's verdict. */
+export function printTransactions(
+  plan: TransactionsPlan,
+  run: TransactionsRun,
+  summary: Summary,
+  wallMs: number,
+): void {
+  const found = run.audit;
+  console.log("\nBalances after the run:");
+  for (const [p, status] of Object.entries(found.participants)) {
+    console.log(`  ${p}  ${JSON.stringify(status.data)}`);
+  }
+  for (const p of found.silent) console.log(`  ${p}  (did not answer)`);
+  console.log("");
+  const blockedMs = longestBlock(found);
+  console.log(table([
+    ["architecture", "transactions"],
+    ["transport", summary.transport],
+    ["seed", summary.seed],
+    [
+      "transactions",
+      `${summary.requests} (${summary.commits} committed, ${summary.aborts} aborted)`,
+    ],
+    [
+      "aborts",
+      `${summary.overdrafts} overdrafts, ${
+        summary.aborts as number - (summary.overdrafts as number)
+      } conflicts, refusals or votes against; ${summary.abandoned} transfers abandoned`,
+    ],
+    ["decisions logged", `${found.atomicity.committed} commit, ${found.atomicity.aborted} abort`],
+    [
+      "blocked",
+      `${
+        blockedMs.toFixed(0)
+      } ms (longest wait of a participant that voted yes, holding its locks)`,
+    ],
+    ["messages", `${summary.messages} (frames on the wire ${run.deployment.stats().frames})`],
+    ["bytes", summary.bytes],
+    ["latency p50", `${summary.latency.p50.toFixed(3)} ms (BEGIN to committed END)`],
+    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ["retransmissions", summary.retransmissions],
+    ["errors", summary.errors],
+    ["trace digest", summary.traceDigest.slice(0, 16)],
+    ["wall time", `${wallMs.toFixed(0)} ms`],
+  ]));
+  console.log("");
+  if (plan.crashAfterVotes) {
+    console.log(
+      run.crashedAt === undefined
+        ? "The coordinator never reached its failpoint (no transaction got every vote yes)."
+        : `The coordinator crashed at ${run.crashedAt.toFixed(1)} ms after the votes (decision ${
+          plan.failpoint === "after-votes"
+            ? "not logged: the participants then aborted"
+            : "logged: the participants then committed"
+        }); the participants that voted yes waited up to ${
+          blockedMs.toFixed(0)
+        } ms with their locks.`,
+    );
+  }
+  console.log(
+    `Invariant: total ${found.total} (expected ${summary.expectedTotal}); all-or-nothing ${
+      verdict(found)
+    } => ${summary.invariantHolds ? "PASS" : "FAIL"}`,
+  );
+  if (plan.common.trace) console.log(`trace written to ${plan.common.trace}`);
+}
