@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../core/mod.ts";
+import { canonicalJson } from "../core/canonical_json.ts";
 import type { Json } from "./replica_records.ts";
 
 /** A map entry: its value (or a tombstone) and the dot of the write. */

@@ -10,7 +10,8 @@
  * synchronous: a simulated process never awaits real I/O.
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openSqlite } from "../core/storage/sqlite.ts";
 import type { LogRecord } from "./log_records.ts";
 import type { StableStorage } from "./stable_storage.ts";
 
@@ -46,18 +47,8 @@ export class StableStore implements StableStorage {
    * @throws {TypeError} when `path` is empty; SQLite's error when the file cannot be opened.
    */
   constructor(path = ":memory:") {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(
-        `Cannot open stable storage: path ${
-          JSON.stringify(path)
-        } must be a file path or ":memory:"`,
-      );
-    }
+    this.#db = openSqlite(path, "open stable storage");
     this.path = path;
-    this.#db = new DatabaseSync(path);
-    if (path !== ":memory:") {
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    }
     this.#db.exec(SCHEMA);
   }
 

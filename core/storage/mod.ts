@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./message_store.ts";
+export * from "./sqlite.ts";
 export * from "./sqlite_message_store.ts";
 export * from "./post_office_protocol.ts";
 export * from "./post_office.ts";

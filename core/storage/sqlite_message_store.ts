@@ -5,10 +5,10 @@
  * imported, so the rest of the core still runs where it is missing.
  * @module
  */
-import process from "node:process";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Mail, MessageStore } from "./message_store.ts";
 import type { Address } from "../name.ts";
+import { openSqlite } from "./sqlite.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS mail (
@@ -19,19 +19,6 @@ CREATE TABLE IF NOT EXISTS mail (
   at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mail_recipient ON mail(recipient, id);`;
-
-function openDatabase(path: string): DatabaseSync {
-  const sqlite = process.getBuiltinModule?.("node:sqlite") as
-    | typeof import("node:sqlite")
-    | undefined;
-  if (sqlite === undefined) {
-    throw new TypeError(
-      `Cannot open message store "${path}": node:sqlite is not available in this runtime; ` +
-        "use Deno or Node 22.5 or later, or pass another MessageStore",
-    );
-  }
-  return new sqlite.DatabaseSync(path);
-}
 
 function toMail(row: Record<string, unknown>): Mail {
   return {
@@ -77,16 +64,8 @@ export class SqliteMessageStore implements MessageStore {
    * the file cannot be opened.
    */
   constructor(path: string = ":memory:") {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(
-        `Cannot open message store: path ${JSON.stringify(path)} must be a file path or ":memory:"`,
-      );
-    }
+    this.#db = openSqlite(path, "open message store");
     this.path = path;
-    this.#db = openDatabase(path);
-    if (path !== ":memory:") {
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    }
     this.#db.exec(SCHEMA);
     this.#put = this.#db.prepare(
       "INSERT INTO mail (recipient, sender, body, at) VALUES (?, ?, ?, ?) RETURNING id",

@@ -5,7 +5,8 @@
  * schema (a unique ISBN, `0 <= available <= copies`); a violation becomes a `conflict`.
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { openSqlite } from "../../core/storage/sqlite.ts";
 import {
   CATALOGUE,
   COUNT_BOOKS,
@@ -50,17 +51,7 @@ export class LibraryStore implements LibraryStorage {
    * @throws {TypeError} when `path` is empty; SQLite's error when the file cannot be opened.
    */
   constructor(path: string, options: LibraryStoreOptions = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(
-        `Cannot open the data store: path ${
-          JSON.stringify(path)
-        } must be a file path or ":memory:"`,
-      );
-    }
-    this.#db = new DatabaseSync(path);
-    if (path !== ":memory:") {
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    }
+    this.#db = openSqlite(path, "open the data store");
     this.#db.exec("PRAGMA foreign_keys = ON;" + librarySchema("INTEGER PRIMARY KEY"));
     this.#session = sqliteSession(this.#db);
     if (options.seedCatalogue ?? true) this.#seed();

@@ -1,0 +1,47 @@
+/**
+ * Opening a SQLite database through `node:sqlite` (Deno, Node 22.5 or later), loaded when a
+ * database is opened rather than when a module is imported: the core and every architecture load
+ * where `node:sqlite` is missing (Node 20), and only what really opens a database needs it.
+ * @module
+ */
+import process from "node:process";
+import type { DatabaseSync } from "node:sqlite";
+
+/**
+ * Opens (creating if needed) the SQLite database at `path` (a file, or `:memory:`); a file gets a
+ * WAL journal with `synchronous=FULL`, so a committed transaction survives a crash of the host.
+ *
+ * @param path A file path or `:memory:`.
+ * @param action What the caller was doing, for the error: `open stable storage "p1.sqlite"`.
+ * @throws {TypeError} When `path` is empty, or `node:sqlite` is not available in this runtime.
+ *
+ * @example An in-memory database
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openSqlite } from "./sqlite.ts";
+ * const db = openSqlite(":memory:", "open a scratch database");
+ * db.exec("CREATE TABLE t (x INTEGER)");
+ * db.prepare("INSERT INTO t VALUES (?)").run(7);
+ * assert.deepEqual({ ...db.prepare("SELECT x FROM t").get() }, { x: 7 });
+ * db.close();
+ * assert.throws(() => openSqlite("", "open a scratch database"), TypeError);
+ * ```
+ */
+export function openSqlite(path: string, action: string): DatabaseSync {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `Cannot ${action}: path ${JSON.stringify(path)} must be a file path or ":memory:"`,
+    );
+  }
+  const sqlite = process.getBuiltinModule?.("node:sqlite") as
+    | typeof import("node:sqlite")
+    | undefined;
+  if (sqlite === undefined) {
+    throw new TypeError(
+      `Cannot ${action}: node:sqlite is not available in this runtime; use Deno or Node 22.5 or later`,
+    );
+  }
+  const db = new sqlite.DatabaseSync(path);
+  if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+  return db;
+}
