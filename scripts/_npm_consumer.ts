@@ -79,3 +79,22 @@ export async function checkConsumerTypes(modules: string): Promise<void> {
 export async function runSmoke(): Promise<string> {
   return await run("node", ["smoke_test.mjs"], join(CACHE, "consumer"), 60_000);
 }
+
+/**
+ * Runs `npx archlab` in the consumer project as a user would: the lab's help, and a simulated
+ * client-server run; resolves to the run's `--json` summary line.
+ */
+export async function runBin(): Promise<string> {
+  const dir = join(CACHE, "consumer");
+  const help = await run("npx", ["--no", "archlab", "--help"], dir, 120_000);
+  if (!/deno task lab|Usage/.test(help)) {
+    throw new Error(`Cannot run npx archlab --help: it printed no usage:\n${help}`);
+  }
+  const out = await run(
+    "npx",
+    ["--no", "archlab", "client-server", "--sim", "--json", "--requests", "3"],
+    dir,
+    120_000,
+  );
+  return out.trim().split("\n").at(-1) ?? "";
+}

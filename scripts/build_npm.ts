@@ -12,16 +12,18 @@
  *    `dist/.cache/tools/`) with `rewriteRelativeImportExtensions`, `module: NodeNext`, `.d.ts`;
  * 4. packs the package with `npm pack`, installs the tarball into `dist/.cache/consumer/` as a
  *    user would, type-checks a TypeScript user of every entry against the emitted `.d.ts`
- *    (strict, no `skipLibCheck`), and runs `scripts/npm_smoke_test.mjs` there with `node`.
+ *    (strict, no `skipLibCheck`), and runs `scripts/npm_smoke_test.mjs` there with `node`;
+ * 5. runs the core's own test files under Node (`scripts/_npm_node_tests.ts`).
  *
  * Run with `deno run -A scripts/build_npm.ts` (`--no-smoke` skips step 4). Needs Node 20+ and npm
  * on PATH and the npm registry reachable the first time.
  * @module
  */
-import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { checkConsumerTypes, installConsumer, pack, runSmoke } from "./_npm_consumer.ts";
+import { checkConsumerTypes, installConsumer, pack, runBin, runSmoke } from "./_npm_consumer.ts";
 import { CACHE, exists, NPM_QUIET, OUT, ROOT, run } from "./_npm_run.ts";
+import { type NodeTestReport, runNodeTests } from "./_npm_node_tests.ts";
 
 /** Pinned versions of the build tools (the TypeScript of Deno 2.9.6 is 6.0.3). */
 export const TOOLS: Readonly<Record<string, string>> = {
@@ -48,6 +50,8 @@ export interface BuildReport {
   readonly tarball?: string;
   /** The smoke test's output, when it ran. */
   readonly smoke?: string;
+  /** The core's test files run under Node, when the smoke test ran. */
+  readonly nodeTests?: NodeTestReport;
   /** Milliseconds per step. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -113,13 +117,18 @@ export async function buildNpm(options: BuildNpmOptions = {}): Promise<BuildRepo
   for (const name of ["README.md", "LICENSE"]) {
     if (await exists(join(ROOT, name))) await cp(join(ROOT, name), join(OUT, name));
   }
+  await step("lab sources", () => copyLab());
   if (options.smoke === false) return { outDir: OUT, entries, files, timings };
   const tarball = await step("npm pack", () => pack());
   await step("npm install", () => installConsumer(tarball));
   await step("consumer tsc", () => checkConsumerTypes(tools));
   const smoke = await step("node smoke test", () => runSmoke());
   for (const line of smoke.trimEnd().split("\n")) log(`  ${line}`);
-  return { outDir: OUT, entries, files, tarball, smoke, timings };
+  const bin = await step("npx archlab", () => runBin());
+  log(`  npx archlab client-server --sim --json: ${bin}`);
+  const nodeTests = await step("core tests on node", () => runNodeTests(tools));
+  log(`  core tests on Node: ${nodeTests.passed} passed, ${nodeTests.failed} failed`);
+  return { outDir: OUT, entries, files, tarball, smoke, nodeTests, timings };
 }
 
 async function checkNode(): Promise<void> {
@@ -207,7 +216,8 @@ async function packageJson(
     await readFile(join(ROOT, config.exports["."] ?? "mod.ts"), "utf8"),
   );
   return {
-    name: config.name,
+    // JSR names need a scope (`@archlab/archlab`); on npm the package is plain `archlab`.
+    name: config.name.replace(/^@[^/]+\//, ""),
     version: config.version,
     description: rootDoc?.[1] ?? config.name,
     license: config.license ?? "UNLICENSED",
@@ -215,10 +225,46 @@ async function packageJson(
     engines: { node: ">=20" },
     exports,
     types: exports["."]?.types,
-    files: ["esm", "src"],
+    bin: { archlab: "./bin/archlab.mjs" },
+    files: ["esm", "src", "deno", "bin"],
     sideEffects: false,
     dependencies,
   };
+}
+
+/** The folders the lab's command line runs from, on Deno. */
+const LAB_SOURCES = [
+  "core",
+  "groups",
+  "tiers",
+  "proxy",
+  "mobile-agent",
+  "peers",
+  "rpc",
+  "transactions",
+  "lab",
+];
+
+/**
+ * Copies the TypeScript sources the lab runs from (no tests) to `deno/`, with `deno.json` and
+ * `deno.lock`, and the `archlab` command to `bin/`.
+ */
+async function copyLab(): Promise<void> {
+  const dir = join(OUT, "deno");
+  for (const folder of LAB_SOURCES) {
+    for (const file of await walk(join(ROOT, folder))) {
+      if (file.endsWith("_test.ts")) continue;
+      const target = join(dir, relative(ROOT, file));
+      await mkdir(dirname(target), { recursive: true });
+      await cp(file, target);
+    }
+  }
+  for (const name of ["mod.ts", "deno.json", "deno.lock"]) {
+    await cp(join(ROOT, name), join(dir, name));
+  }
+  await mkdir(join(OUT, "bin"), { recursive: true });
+  await cp(join(ROOT, "scripts", "npm_bin.mjs"), join(OUT, "bin", "archlab.mjs"));
+  await chmod(join(OUT, "bin", "archlab.mjs"), 0o755);
 }
 
 /** Installs the pinned tools and the runtime dependencies (for their types) once. */

@@ -49,6 +49,27 @@ Deno.test("build_npm.ts builds a package whose Node smoke test passes", async ()
   assert.doesNotMatch(output, /FAIL/);
 });
 
+Deno.test("build_npm.ts runs the core's test files under Node, every one passing", async () => {
+  const { success, output } = await build();
+  assert.ok(success, output);
+  const counts = /core tests on Node: (\d+) passed, (\d+) failed/.exec(output);
+  assert.ok(counts, output);
+  assert.ok(Number(counts[1]) >= 100, `only ${counts[1]} core tests ran under Node`);
+  assert.equal(Number(counts[2]), 0);
+});
+
+Deno.test("npx archlab runs the lab from the installed package", async () => {
+  const { success, output } = await build();
+  assert.ok(success, output);
+  const line = /npx archlab client-server --sim --json: (\{.*\})/.exec(output)?.[1];
+  assert.ok(line, output);
+  const summary = JSON.parse(line);
+  assert.equal(summary.architecture, "client-server");
+  assert.equal(summary.errors, 0);
+  const pkg = await readJson("dist/npm/package.json") as { bin: Record<string, string> };
+  assert.deepEqual(pkg.bin, { archlab: "./bin/archlab.mjs" });
+});
+
 Deno.test("build_npm.ts writes package.json from deno.json", async () => {
   assert.ok((await build()).success);
   const deno = await readJson("deno.json") as {

@@ -35,6 +35,8 @@ import {
 import type { ControlLine, NodeLine } from "../node/command.ts";
 
 const NODE_SCRIPT = new URL("../node/command.ts", import.meta.url);
+/** The lab's own configuration (import map, lock): a machine finds it from any directory. */
+const CONFIG = new URL("../../deno.json", import.meta.url);
 const PERMISSIONS = [
   "--allow-net",
   "--allow-read",
@@ -203,6 +205,8 @@ export async function deployTcp(
       args: [
         "run",
         ...PERMISSIONS,
+        "--config",
+        CONFIG.pathname,
         NODE_SCRIPT.pathname,
         "--machine",
         spec.name,
