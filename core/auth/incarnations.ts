@@ -7,8 +7,8 @@
  *
  * A sender learns a peer's incarnation from the peer's authenticated frames. Before it knows
  * one (first contact, or after the peer restarted), its frames are refused as `stale`, and the
- * receiver answers the sender with a signed `hello` frame, bound to the sender's incarnation,
- * that carries its own: the sender learns it and sends again, bound, the frames it had sent
+ * receiver answers the sender with a signed `hello` frame (twice, against loss), bound to the
+ * sender's incarnation, that carries its own: the sender learns it and sends again, bound, the frames it had sent
  * unbound (a peer that restarted gets the rest from the reliable channel's retransmissions).
  * First contact costs one round trip; a frame recorded in an earlier incarnation of the receiver
  * can never be accepted again, since its MAC binds it to that incarnation.
@@ -123,6 +123,9 @@ export class Incarnations {
       return false;
     }
     this.#lastHello.set(key, now);
+    // Twice: a lost hello would leave the sender waiting for its retransmission timeout, and
+    // the second costs one small frame (it finds nothing left to send again).
+    this.#send(local, remote, HELLO_FRAME, true);
     this.#send(local, remote, HELLO_FRAME, true);
     return true;
   }
