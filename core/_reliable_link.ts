@@ -96,7 +96,7 @@ export class ReliableLinks {
     if (frame.ack !== undefined) this.#acknowledged(from, frame.ack);
     let receiver = this.#receivers.get(from);
     if (receiver === undefined) this.#receivers.set(from, receiver = new ReliableReceiver());
-    const acceptance = receiver.accept(frame);
+    const acceptance = receiver.accept(frame, this.#host.now());
     if (acceptance.restarted) this.#host.peerRestarted(from);
     if (acceptance.ack) this.#scheduleAck(from, acceptance.ack);
     if (acceptance.duplicate) this.#host.event("duplicate", frame.env, "suppressed");

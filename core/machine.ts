@@ -21,6 +21,7 @@ import type { Runtime, TimerId } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
+import { wireProblem } from "./_wire_check.ts";
 import { GROUP_CALL_MARK } from "./_group_call.ts";
 
 /** How a machine reaches the others. */
@@ -116,6 +117,7 @@ export class Machine {
   readonly #onDormantAct: ((address: Address) => void) | undefined;
   #epoch: number;
   #alive = true;
+  #rejected = 0;
   #processes = new Map<Address, HostedProcess>();
   #boot: BootEntry[] = [];
   #pending = new Map<string, Pending>();
@@ -232,9 +234,39 @@ export class Machine {
     }
   }
 
-  /** Entry point of the network: a frame from machine `from`. */
+  /** How many frames from other machines were refused as malformed since the machine was made. */
+  get rejectedFrames(): number {
+    return this.#rejected;
+  }
+
+  /**
+   * Entry point of the network: a frame from machine `from`. The frame is untrusted: it is
+   * checked field by field ({@link checkWire}) and a malformed one is refused, counted in
+   * {@link Machine.rejectedFrames} and recorded as a `drop` whose note gives the reason; nothing
+   * of it reaches a link, flow control or a process.
+   */
   receiveFrame(from: string, frame: WireFrame): void {
-    if (this.#alive) this.#links.receive(from, frame);
+    if (!this.#alive) return;
+    const problem = wireProblem(frame);
+    if (problem !== undefined) {
+      this.refuseFrame(from, problem);
+      return;
+    }
+    this.#links.receive(from, frame);
+  }
+
+  /**
+   * Counts and traces a frame from `from` refused before it could be read (`reason` says why);
+   * the network calls it for bytes that do not decode.
+   */
+  refuseFrame(from: string, reason: string): void {
+    this.#rejected++;
+    this.#record({
+      t: this.#runtime.now(),
+      ev: "drop",
+      at: this.name,
+      note: `malformed frame from ${JSON.stringify(from)}: ${reason}`,
+    });
   }
 
   #halt(): void {

@@ -22,6 +22,22 @@ export interface Acceptance {
   readonly restarted: boolean;
 }
 
+/**
+ * How long after adopting a newer epoch the channel goes back to the previous one when only the
+ * previous one keeps sending (see the module doc), in ms.
+ */
+export const EPOCH_PROOF_MS = 5_000;
+
+/** What a receiver knew of an incarnation it replaced. */
+interface Replaced {
+  readonly epoch: number;
+  readonly expected: number;
+  readonly buffer: Map<number, Envelope>;
+  readonly ranges: [number, number][];
+  /** When the newer epoch was adopted. */
+  readonly at: number;
+}
+
 /** How many ranges of out-of-order frames an acknowledgement reports, lowest first. */
 export const SACK_RANGES = 8;
 
@@ -52,6 +68,8 @@ export class ReliableReceiver {
   /** `[seq, tx]` of the latest frame taken, when it was a retransmission. */
   #rtx: readonly [number, number] | undefined;
   #cached: Acknowledgement | undefined;
+  /** The incarnation the current epoch replaced, until the current one sends a second frame. */
+  #replaced: Replaced | undefined;
 
   /** The acknowledgement of what arrived so far (to carry on a frame), or `undefined` before any. */
   get acknowledgement(): Acknowledgement | undefined {
@@ -66,19 +84,41 @@ export class ReliableReceiver {
     return this.#cached;
   }
 
-  /** Accepts one sequenced frame. */
-  accept(frame: MessageFrame): Acceptance {
+  /**
+   * Accepts one sequenced frame received at time `now` (the clock decides when a newer epoch
+   * that went silent is judged forged; see the module doc).
+   */
+  accept(frame: MessageFrame, now = 0): Acceptance {
     const epoch = frame.epoch!, seq = frame.seq!;
+    let restarted = false;
     if (epoch < this.#epoch) {
-      return { deliver: [], ack: null, duplicate: true, restarted: false };
+      const replaced = this.#replaced;
+      if (
+        replaced === undefined || epoch !== replaced.epoch || now - replaced.at < EPOCH_PROOF_MS
+      ) {
+        return { deliver: [], ack: null, duplicate: true, restarted: false };
+      }
+      // The newer epoch said one thing and fell silent while this one kept on: forged.
+      this.#restore(replaced);
+      restarted = true;
+    } else if (epoch === this.#epoch) {
+      this.#replaced = undefined;
     }
     this.#cached = undefined;
-    let restarted = false;
     if (epoch > this.#epoch) {
       restarted = this.#epoch >= 0;
+      this.#replaced = restarted
+        ? {
+          epoch: this.#epoch,
+          expected: this.#expected,
+          buffer: this.#buffer,
+          ranges: this.#ranges,
+          at: now,
+        }
+        : undefined;
       this.#epoch = epoch;
       this.#expected = frame.base ?? 1;
-      this.#buffer.clear();
+      this.#buffer = new Map();
       this.#ranges = [];
       this.#rtx = undefined;
     }
@@ -106,6 +146,15 @@ export class ReliableReceiver {
       this.#insert(seq);
     }
     return { deliver, ack: this.#ack(), duplicate, restarted };
+  }
+
+  #restore(replaced: Replaced): void {
+    this.#epoch = replaced.epoch;
+    this.#expected = replaced.expected;
+    this.#buffer = replaced.buffer;
+    this.#ranges = replaced.ranges;
+    this.#rtx = undefined;
+    this.#replaced = undefined;
   }
 
   #ack(): AckFrame {

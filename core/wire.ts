@@ -4,6 +4,7 @@
  * @module
  */
 import type { Envelope } from "./envelope.ts";
+import { wireProblem } from "./_wire_check.ts";
 
 /** A message between machines. `epoch`/`seq`/`base` are present on a reliable channel. */
 export interface MessageFrame {
@@ -69,13 +70,64 @@ export function encodeWire(frame: WireFrame): Uint8Array {
 }
 
 /**
- * Decodes a frame; throws `TypeError` naming the problem when the bytes are not a frame.
+ * A peer sent something that is not a wire frame: bytes that are not JSON, or JSON whose fields
+ * are missing, of the wrong type or out of range. `reason` names the first bad field
+ * (`env.from is 42, not a process address (process@machine.domain)`). The receiver refuses the
+ * frame (a `drop` in the trace with the reason) and goes on: a peer's bytes never crash it.
  *
+ * @example The reason names the field
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkWire, WireError } from "./wire.ts";
+ * assert.throws(() => checkWire({ kind: "ack", epoch: 1, seq: -1 }), (error: unknown) =>
+ *   error instanceof WireError && error.reason === "seq is -1, not an integer >= 0");
+ * ```
+ */
+export class WireError extends Error {
+  /** The first problem found. */
+  readonly reason: string;
+  /** Creates the error for `reason`. */
+  constructor(reason: string) {
+    super(
+      `Cannot accept wire frame: ${reason}; the sender must send frames as encodeWire() makes them`,
+    );
+    this.name = "WireError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * Checks that `value` is a well-formed frame, field by field (envelope addresses, ids, clocks,
+ * correlation ids, the channel header, acknowledgements, flow-control bodies), and returns it
+ * typed. Fields the kernel does not read are left alone, and so is an ordinary message's body.
+ *
+ * @throws {WireError} naming the first bad field.
+ * @example A frame without a sender is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkWire, WireError } from "./wire.ts";
+ * const env = { id: "a#1.1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
+ * assert.equal(checkWire({ kind: "msg", env }).kind, "msg");
+ * const { from: _, ...anonymous } = env;
+ * assert.throws(() => checkWire({ kind: "msg", env: anonymous }), WireError);
+ * ```
+ */
+export function checkWire(value: unknown): WireFrame {
+  const problem = wireProblem(value);
+  if (problem !== undefined) throw new WireError(problem);
+  return value as WireFrame;
+}
+
+/**
+ * Decodes a frame and checks it with {@link checkWire}.
+ *
+ * @throws {WireError} when the bytes are not JSON or not a well-formed frame.
  * @example Garbage is rejected
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeWire } from "./wire.ts";
- * assert.throws(() => decodeWire(new TextEncoder().encode("{}")), TypeError);
+ * import { decodeWire, WireError } from "./wire.ts";
+ * assert.throws(() => decodeWire(new TextEncoder().encode("{}")), WireError);
+ * assert.throws(() => decodeWire(new TextEncoder().encode("{")), WireError);
  * ```
  */
 export function decodeWire(bytes: Uint8Array): WireFrame {
@@ -83,14 +135,7 @@ export function decodeWire(bytes: Uint8Array): WireFrame {
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch {
-    throw new TypeError(`Cannot decode wire frame: ${bytes.length} bytes are not JSON`);
+    throw new WireError(`${bytes.length} bytes are not JSON`);
   }
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  if (kind === "msg" && typeof (value as MessageFrame).env?.to === "string") {
-    return value as MessageFrame;
-  }
-  if (kind === "ack" && typeof (value as AckFrame).seq === "number") return value as AckFrame;
-  throw new TypeError(
-    `Cannot decode wire frame: kind ${JSON.stringify(kind)} is not "msg" with an envelope or "ack"`,
-  );
+  return checkWire(value);
 }

@@ -60,7 +60,9 @@ Deno.test("lab run --sim runs a one-file system under every fault flag, with --j
       KV,
       "--sim",
       "--seed",
-      "7",
+      // Seed 3: the fault schedule of seed 7 now times out a request (authentication's hello
+      // round trip changes how the seeded faults fall); the seed is arbitrary.
+      "3",
       "--drop",
       "0.3",
       "--dup",
@@ -81,7 +83,7 @@ Deno.test("lab run --sim runs a one-file system under every fault flag, with --j
     assertEquals(first.code, 0, first.err.join("\n"));
     const s = first.summary;
     assertSummaryKeys(s);
-    assertEquals([s.architecture, s.transport, s.seed, s.system], ["run", "sim", 7, KV]);
+    assertEquals([s.architecture, s.transport, s.seed, s.system], ["run", "sim", 3, KV]);
     assertEquals(s.end, "quiet");
     assertEquals(s.processes, { "kv@m1.lab": "running", "client@m2.lab": "returned" });
     assertEquals([s.requests, s.errors], [2, 0]);
@@ -94,7 +96,7 @@ Deno.test("lab run --sim runs a one-file system under every fault flag, with --j
     assertTrue(trace.includes('got {\\"kind\\":\\"value\\",\\"value\\":\\"1\\"}'), trace);
     const again = await runJson(...flags);
     assertEquals(again.summary.traceDigest, s.traceDigest);
-    const other = await runJson(...flags.map((f) => f === "7" ? "8" : f));
+    const other = await runJson(...flags.map((f) => f === "3" ? "4" : f));
     assertTrue(other.summary.traceDigest !== s.traceDigest, "another seed, another run");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
-import { ReliableReceiver, ReliableSender } from "../core/reliable_channel.ts";
+import { EPOCH_PROOF_MS, ReliableReceiver, ReliableSender } from "../core/reliable_channel.ts";
 import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import type { MessageFrame } from "../core/wire.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
@@ -393,4 +393,59 @@ Deno.test("ReliableReceiver.accept() skips a gap the sender gave up on (base mov
   assertEquals(result.ack?.seq, 4);
   // A frame whose base is past everything delivers at once.
   assertEquals(receiver.accept(frame(1, 9, 9)).deliver.map((e) => e.body), [9]);
+});
+
+Deno.test("ReliableReceiver.accept() goes back from a newer epoch that fell silent while the older one kept sending (a forged epoch)", () => {
+  const receiver = new ReliableReceiver();
+  receiver.accept(frame(1, 1, 1), 0);
+  // A forged frame far ahead is taken as a restart at first...
+  const forged = receiver.accept(frame(1e15, 1, 1, 666), 100);
+  assertEquals([forged.restarted, forged.deliver.map((e) => e.body)], [true, [666]]);
+  // ...and the real sender, still on epoch 1, is ignored for a while...
+  const early = receiver.accept(frame(1, 2, 1), 100 + EPOCH_PROOF_MS - 1);
+  assertEquals([early.deliver.length, early.ack], [0, null]);
+  // ...until the forged epoch has been silent for EPOCH_PROOF_MS: the channel goes back.
+  const back = receiver.accept(frame(1, 2, 1), 100 + EPOCH_PROOF_MS);
+  assertEquals([back.restarted, back.deliver.map((e) => e.body)], [true, [2]]);
+  assertEquals(back.ack, { kind: "ack", epoch: 1, seq: 2 });
+  assertEquals(receiver.accept(frame(1, 3, 1), 100 + EPOCH_PROOF_MS).deliver.length, 1);
+});
+
+Deno.test("ReliableReceiver.accept() keeps a real restart: once the new epoch speaks twice, old frames stay ignored", () => {
+  const receiver = new ReliableReceiver();
+  receiver.accept(frame(1, 1, 1), 0);
+  receiver.accept(frame(2, 1, 1), 10);
+  receiver.accept(frame(2, 2, 1), 20);
+  const late = receiver.accept(frame(1, 2, 1), 10 + 10 * EPOCH_PROOF_MS);
+  assertEquals([late.restarted, late.deliver.length, late.ack], [false, 0, null]);
+});
+
+Deno.test("reliable channel: a forged frame with an epoch far ahead does not silence the real sender for good", async () => {
+  const sim = new Simulator({ seed: 4, latency: { kind: "constant", ms: 5 } });
+  const got: number[] = [];
+  sim.machine("m2.lab").spawn("rx", async (ctx) => {
+    for (;;) got.push((await ctx.receive<number>()).body);
+  });
+  sim.machine("m1.lab").spawn("tx", async (ctx) => {
+    for (let i = 0; i < 40; i++) {
+      await ctx.send("rx@m2.lab", i);
+      await ctx.sleep(200);
+    }
+  });
+  // An attacker who knows the frame format claims to be m1.lab in a far future incarnation.
+  const env = { id: "x#1", from: "tx@m1.lab", to: "rx@m2.lab", kind: "data", body: -1, lamport: 1 };
+  sim.at(1_000, () => {
+    sim.machine("m2.lab").receiveFrame("m1.lab", {
+      kind: "msg",
+      env,
+      epoch: Number.MAX_SAFE_INTEGER,
+      seq: 1,
+      base: 1,
+    });
+  });
+  await sim.run({ until: 120_000 });
+  // Without authentication the forged message is delivered (it looks real), once; every real
+  // message still arrives, in order: those sent meanwhile by retransmission after the switch back.
+  assertEquals(got.filter((n) => n === -1).length, 1);
+  assertEquals(got.filter((n) => n !== -1), Array.from({ length: 40 }, (_, i) => i));
 });

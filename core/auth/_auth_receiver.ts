@@ -10,6 +10,7 @@ import type { Machine } from "../machine.ts";
 import { ReplayWindow } from "./replay_window.ts";
 import { envelopeEvent, type TraceSink } from "../trace.ts";
 import type { WireFrame } from "../wire.ts";
+import type { Incarnations } from "./incarnations.ts";
 
 /** Counters of a verifying receiver (live: they change as frames arrive). */
 export interface AuthStats {
@@ -22,13 +23,15 @@ export interface AuthStats {
 /** Settings of {@link installVerifier}. */
 export interface VerifierSettings {
   readonly window: number;
+  /** Binds frames to incarnations (see incarnations.ts); without it, frames need no binding. */
+  readonly incarnations?: Incarnations;
   readonly trace?: TraceSink;
   readonly onReject?: (error: AuthError, frame: WireFrame) => void;
 }
 
 /** Fresh counters. */
 export function newStats(): AuthStats {
-  return { accepted: 0, rejected: { "bad-mac": 0, replay: 0, missing: 0 } };
+  return { accepted: 0, rejected: { "bad-mac": 0, replay: 0, missing: 0, stale: 0 } };
 }
 
 /** Resolves `source` to a function giving each machine's derived key (derived once per secret). */
@@ -54,7 +57,9 @@ export function keyring(source: AuthKeySource): (machine: string) => AuthKey | u
 /**
  * Replaces `machine.receiveFrame` with a filter that verifies each frame under `key` and hands
  * on only the frames that pass. The replay windows are volatile like the rest of the machine:
- * a restart (a new epoch) starts them empty.
+ * a restart (a new epoch) starts them empty. With `settings.incarnations`, a frame must also be
+ * bound to the machine's current epoch: one that is not is refused as `stale` and its sender
+ * gets a hello; a hello that passes teaches this machine the sender's epoch and is not handed on.
  */
 export function installVerifier(
   machine: Machine,
@@ -63,6 +68,7 @@ export function installVerifier(
   stats: AuthStats,
 ): void {
   const inner = machine.receiveFrame.bind(machine);
+  const book = settings.incarnations;
   let epoch = machine.epoch;
   let window = new ReplayWindow({ size: settings.window });
   machine.receiveFrame = (from: string, frame: WireFrame): void => {
@@ -71,25 +77,55 @@ export function installVerifier(
       epoch = machine.epoch;
       window = new ReplayWindow({ size: settings.window });
     }
+    const signed = frame as SignedFrame;
     let plain: WireFrame;
     try {
-      plain = verifyFrame(frame as SignedFrame, { key, from, to: machine.name, window });
+      plain = verifyFrame(signed, {
+        key,
+        from,
+        to: machine.name,
+        window,
+        epoch: book === undefined ? undefined : epoch,
+      });
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      stats.rejected[error.reason]++;
-      const trace = settings.trace;
-      if (trace !== undefined) {
-        const t = machine.runtime.now(), note = `auth ${error.reason}: ${error.message}`;
-        trace.record(
-          frame.kind === "msg"
-            ? envelopeEvent(t, "drop", machine.name, frame.env, note)
-            : { t, ev: "drop", at: machine.name, note: `${note} (an ack from ${from})` },
-        );
+      refused(machine, from, frame, error, settings, stats);
+      if (error.reason === "stale" && book !== undefined) {
+        // Authentic, but not bound to this incarnation: tell its sender which one is current.
+        book.learn(machine.name, from, signed.auth!.epoch);
+        if (signed.auth!.hello !== true) book.hello(machine.name, from, machine.runtime.now());
       }
-      settings.onReject?.(error, frame);
       return;
     }
     stats.accepted++;
+    if (book !== undefined) {
+      book.learn(machine.name, from, signed.auth!.epoch);
+      if (signed.auth!.hello === true) {
+        book.resend(machine.name, epoch, from);
+        return;
+      }
+    }
     inner(from, plain);
   };
+}
+
+function refused(
+  machine: Machine,
+  from: string,
+  frame: WireFrame,
+  error: AuthError,
+  settings: VerifierSettings,
+  stats: AuthStats,
+): void {
+  stats.rejected[error.reason]++;
+  const trace = settings.trace;
+  if (trace !== undefined) {
+    const t = machine.runtime.now(), note = `auth ${error.reason}: ${error.message}`;
+    trace.record(
+      frame.kind === "msg"
+        ? envelopeEvent(t, "drop", machine.name, frame.env, note)
+        : { t, ev: "drop", at: machine.name, note: `${note} (an ack from ${from})` },
+    );
+  }
+  settings.onReject?.(error, frame);
 }

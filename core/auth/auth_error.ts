@@ -3,8 +3,12 @@
  * @module
  */
 
-/** Why a frame was refused: no header, a MAC that does not match, or a replayed `(epoch, seq)`. */
-export type AuthFailure = "bad-mac" | "replay" | "missing";
+/**
+ * Why a frame was refused: no header, a MAC that does not match, a replayed `(epoch, seq)`, or
+ * a frame not bound to the receiver's current incarnation (`stale`: recorded before a restart,
+ * or sent before its sender learned the incarnation).
+ */
+export type AuthFailure = "bad-mac" | "replay" | "missing" | "stale";
 
 const ADVICE: Readonly<Record<AuthFailure, string>> = {
   "missing": "it carries no authentication header; the sender must sign its frames with the " +
@@ -12,6 +16,8 @@ const ADVICE: Readonly<Record<AuthFailure, string>> = {
   "bad-mac": "its MAC does not match (tampered with, or signed with another key); check that " +
     "both machines use the same key",
   "replay": "it was accepted before (a replay)",
+  "stale": "it is not bound to this machine's current incarnation (a replay from before a " +
+    "restart, or a sender that has not heard from this incarnation yet)",
 };
 
 /**

@@ -7,7 +7,9 @@
  * Limits: the `(epoch, seq)` of a frame is its own, numbered per transmission (a retransmission
  * of the reliable channel is a new frame; a network duplicate is refused as a replay). The
  * sender's epoch must grow with each restart (a real host's machine epoch does). The replay
- * windows are volatile: a restarted receiver accepts a frame recorded before its restart once.
+ * windows are volatile: without {@link Incarnations} a restarted receiver would accept a frame
+ * recorded before its restart once; with them (as `startHost` and `authenticateSimulator` wire
+ * them) every frame is bound to the receiver's incarnation and such a replay is refused.
  * Kind, addresses and ids stay readable; machine names come from the transport (TCP's hello)
  * and are bound by the MAC, not by a handshake.
  * @module
@@ -19,6 +21,7 @@ import { signFrame } from "./envelope_auth.ts";
 import type { Machine, Network } from "../machine.ts";
 import type { TraceSink } from "../trace.ts";
 import type { WireFrame } from "../wire.ts";
+import type { Incarnations } from "./incarnations.ts";
 
 export type { AuthStats } from "./_auth_receiver.ts";
 
@@ -30,6 +33,12 @@ export interface AuthNetworkOptions {
   readonly encrypt?: boolean;
   /** The sending machine's current incarnation, e.g. `() => machine.epoch`. @default () => 1 */
   readonly epoch?: (machine: string) => number;
+  /**
+   * Bind every frame to the receiver's incarnation as this book knows it, and send hellos and
+   * held frames through this network; share it with the machine's
+   * {@link verifyingMachineReceiver}. @default frames are not bound
+   */
+  readonly incarnations?: Incarnations;
 }
 
 /**
@@ -56,22 +65,30 @@ export function authenticatedNetwork(inner: Network, options: AuthNetworkOptions
   const keys = keyring(options.key);
   const encrypt = options.encrypt ?? false;
   const epochOf = options.epoch ?? (() => 1);
+  const book = options.incarnations;
   const channels = new Map<string, { epoch: number; seq: number }>();
+  const send = (from: string, to: string, frame: WireFrame, hello: boolean): void => {
+    const key = keys(from);
+    if (key === undefined) {
+      inner.send(from, to, frame);
+      return;
+    }
+    const epoch = epochOf(from);
+    const name = `${from}>${to}`;
+    let channel = channels.get(name);
+    if (channel === undefined || channel.epoch !== epoch) {
+      channels.set(name, channel = { epoch, seq: 0 });
+    }
+    const seq = ++channel.seq;
+    const peer = book?.of(from, to);
+    // Unbound, it will be refused: held to go again as soon as the receiver says who it is.
+    if (book !== undefined && peer === undefined && !hello) book.hold(from, epoch, to, frame);
+    inner.send(from, to, signFrame(frame, { key, from, to, epoch, seq, encrypt, peer, hello }));
+  };
+  book?.attach(send);
   return {
     send(from: string, to: string, frame: WireFrame): void {
-      const key = keys(from);
-      if (key === undefined) {
-        inner.send(from, to, frame);
-        return;
-      }
-      const epoch = epochOf(from);
-      const name = `${from}>${to}`;
-      let channel = channels.get(name);
-      if (channel === undefined || channel.epoch !== epoch) {
-        channels.set(name, channel = { epoch, seq: 0 });
-      }
-      const seq = ++channel.seq;
-      inner.send(from, to, signFrame(frame, { key, from, to, epoch, seq, encrypt }));
+      send(from, to, frame, false);
     },
   };
 }
@@ -86,6 +103,11 @@ export interface VerifyingReceiverOptions {
   readonly trace?: TraceSink;
   /** Called with each refused frame. @default none */
   readonly onReject?: (error: AuthError, frame: WireFrame) => void;
+  /**
+   * Accept only frames bound to this machine's current incarnation, and answer others with a
+   * hello; the same book as the machine's {@link authenticatedNetwork}. @default frames need no binding
+   */
+  readonly incarnations?: Incarnations;
 }
 
 /**
@@ -120,6 +142,7 @@ export function verifyingMachineReceiver(
     window: options.window ?? 64,
     trace: options.trace,
     onReject: options.onReject,
+    incarnations: options.incarnations,
   }, stats);
   return stats;
 }

@@ -11,6 +11,7 @@ import { authenticatedNetwork } from "./authenticated_network.ts";
 import type { Machine } from "../machine.ts";
 import type { Simulator } from "../simulator/simulator.ts";
 import type { WireFrame } from "../wire.ts";
+import { Incarnations } from "./incarnations.ts";
 
 /** Options of {@link authenticateSimulator}. */
 export interface SimulatorAuthOptions {
@@ -29,8 +30,9 @@ export interface SimulatorAuthOptions {
 
 /**
  * Makes every machine of `sim` (present and future) sign and verify its frames. Epochs come
- * from the machines, so a crashed and restarted machine starts a new sequence. Returns the
- * counters of all machines together.
+ * from the machines, so a crashed and restarted machine starts a new sequence; every frame is
+ * bound to its receiver's incarnation ({@link Incarnations}), so frames recorded before a
+ * machine restarted are refused after it. Returns the counters of all machines together.
  *
  * @example An outsider without the key is not heard
  * ```ts
@@ -55,9 +57,11 @@ export interface SimulatorAuthOptions {
 export function authenticateSimulator(sim: Simulator, options: SimulatorAuthOptions): AuthStats {
   const keys = keyring(options.key);
   const stats = newStats();
+  const incarnations = new Incarnations();
   const settings = {
     window: options.window ?? 64,
     trace: (options.trace ?? true) ? sim.trace : undefined,
+    incarnations,
   };
   const guarded = new WeakSet<Machine>();
   const guard = (machine: Machine): Machine => {
@@ -72,6 +76,7 @@ export function authenticateSimulator(sim: Simulator, options: SimulatorAuthOpti
     key: keys,
     encrypt: options.encrypt,
     epoch: (name) => machineOf(name).epoch,
+    incarnations,
   });
   for (const machine of sim.machines()) guard(machine);
   sim.machine = (name: string): Machine => guard(machineOf(name));

@@ -25,6 +25,13 @@ export interface FrameAuth {
   readonly mac: string;
   /** Set when the envelope's body is sealed (AES-256-GCM). */
   readonly sealed?: true;
+  /**
+   * The receiving machine's incarnation the frame is bound to (see `incarnations.ts`); absent
+   * when the sender does not know it yet.
+   */
+  readonly peer?: number;
+  /** Set on a hello: the frame only tells the receiver the sender's incarnation. */
+  readonly hello?: true;
 }
 
 /** A frame as it travels on an authenticated network. */
@@ -50,6 +57,10 @@ export interface SignOptions {
   readonly seq: number;
   /** Seal the envelope's body with AES-256-GCM. @default false */
   readonly encrypt?: boolean;
+  /** The receiver's incarnation to bind the frame to. @default unbound */
+  readonly peer?: number;
+  /** Mark the frame as a hello. @default false */
+  readonly hello?: boolean;
 }
 
 /** Options of {@link verifyFrame}. */
@@ -62,15 +73,21 @@ export interface VerifyOptions {
   readonly to: string;
   /** Replay windows of the receiving machine; recorded into when the frame is accepted. @default no replay check */
   readonly window?: ReplayWindow;
+  /**
+   * The receiving machine's current incarnation: a frame not bound to it (signed for an earlier
+   * incarnation, or unbound) is refused as `stale`. @default frames need no binding
+   */
+  readonly epoch?: number;
 }
 
 function authKey(key: AuthKey | AuthSecret): AuthKey {
   return key instanceof AuthKey ? key : new AuthKey(key);
 }
 
-function macInput(frame: WireFrame, nonce: SealNonce, sealed: boolean): string {
+function macInput(frame: WireFrame, nonce: SealNonce, auth: Omit<FrameAuth, "mac">): string {
   const { from, to, epoch, seq } = nonce;
-  return canonicalJson({ v: 1, from, to, epoch, seq, sealed, frame });
+  const sealed = auth.sealed === true, hello = auth.hello === true, peer = auth.peer ?? null;
+  return canonicalJson({ v: 2, from, to, epoch, seq, peer, hello, sealed, frame });
 }
 
 function withoutAuth(frame: SignedFrame): WireFrame {
@@ -83,7 +100,8 @@ function isHeader(auth: unknown): auth is FrameAuth {
   const a = auth as FrameAuth | undefined;
   return typeof a === "object" && a !== null && typeof a.mac === "string" &&
     Number.isSafeInteger(a.epoch) && Number.isSafeInteger(a.seq) && a.seq >= 1 &&
-    (a.sealed === undefined || a.sealed === true);
+    (a.sealed === undefined || a.sealed === true) && (a.hello === undefined || a.hello === true) &&
+    (a.peer === undefined || Number.isSafeInteger(a.peer));
 }
 
 function sameMac(a: string, b: string): boolean {
@@ -108,11 +126,14 @@ function sameMac(a: string, b: string): boolean {
  */
 export function signFrame(frame: WireFrame, options: SignOptions): SignedFrame {
   const key = authKey(options.key);
-  const { from, to, epoch, seq } = options;
+  const { from, to, epoch, seq, peer } = options;
   if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(seq) || seq < 1) {
     throw new RangeError(
       `Cannot sign frame: epoch ${epoch} and seq ${seq} must be integers, seq 1 or more`,
     );
+  }
+  if (peer !== undefined && !Number.isSafeInteger(peer)) {
+    throw new RangeError(`Cannot sign frame: peer ${peer} must be an integer (an epoch)`);
   }
   const nonce: SealNonce = { from, to, epoch, seq };
   let out = withoutAuth(frame);
@@ -121,15 +142,19 @@ export function signFrame(frame: WireFrame, options: SignOptions): SignedFrame {
     const body: SealedBody = { $sealed: key.seal(JSON.stringify(out.env.body) ?? "null", nonce) };
     out = { ...out, env: { ...out.env, body } };
   }
-  const mac = key.mac(macInput(out, nonce, sealed));
-  const auth: FrameAuth = sealed ? { epoch, seq, mac, sealed: true } : { epoch, seq, mac };
-  return { ...out, auth };
+  const header: { -readonly [K in keyof FrameAuth]: FrameAuth[K] } = { epoch, seq, mac: "" };
+  if (sealed) header.sealed = true;
+  if (peer !== undefined) header.peer = peer;
+  if (options.hello === true) header.hello = true;
+  header.mac = key.mac(macInput(out, nonce, header));
+  return { ...out, auth: header };
 }
 
 /**
  * Verifies a signed frame and returns it without its header, its body opened.
  * @throws {AuthError} `missing` without a header, `bad-mac` when the MAC (or the sealed body)
- * does not authenticate, `replay` when `window` has seen its `(epoch, seq)` or finds it too old.
+ * does not authenticate, `stale` when `epoch` is given and the frame is not bound to it,
+ * `replay` when `window` has seen its `(epoch, seq)` or finds it too old.
  *
  * @example A tampered body is refused
  * ```ts
@@ -152,8 +177,17 @@ export function verifyFrame(frame: SignedFrame, options: VerifyOptions): WireFra
   const key = authKey(options.key);
   const nonce: SealNonce = { from, to, epoch: auth.epoch, seq: auth.seq };
   const rest = withoutAuth(frame);
-  if (!sameMac(key.mac(macInput(rest, nonce, auth.sealed === true)), auth.mac)) {
+  if (!sameMac(key.mac(macInput(rest, nonce, auth)), auth.mac)) {
     throw new AuthError("bad-mac", from);
+  }
+  if (options.epoch !== undefined && auth.peer !== options.epoch) {
+    throw new AuthError(
+      "stale",
+      from,
+      auth.peer === undefined
+        ? `epoch ${auth.epoch} seq ${auth.seq} is not bound to this machine's incarnation ${options.epoch} (its sender does not know it yet)`
+        : `epoch ${auth.epoch} seq ${auth.seq} is bound to incarnation ${auth.peer} of this machine, not to the current ${options.epoch} (a replay from before a restart)`,
+    );
   }
   if (window !== undefined) {
     const verdict = window.check(from, auth);

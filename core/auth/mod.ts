@@ -9,3 +9,4 @@ export * from "./replay_window.ts";
 export * from "./envelope_auth.ts";
 export * from "./authenticated_network.ts";
 export * from "./authenticated_simulator.ts";
+export * from "./incarnations.ts";

@@ -10,7 +10,12 @@ import { createRealRuntime, wallClock } from "../real_runtime.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
 import { Directory, type MachineResolver } from "../directory.ts";
-import { authenticatedNetwork, verifyingMachineReceiver } from "../auth/authenticated_network.ts";
+import {
+  authenticatedNetwork,
+  type AuthStats,
+  verifyingMachineReceiver,
+} from "../auth/authenticated_network.ts";
+import { Incarnations } from "../auth/incarnations.ts";
 import type { TraceSink } from "../trace.ts";
 
 /** Options of {@link startHost}. */
@@ -71,6 +76,8 @@ export interface Host {
   readonly network: TcpNetwork;
   /** `host:port` it listens on. */
   readonly endpoint: string;
+  /** Counters of the frames authentication accepted and refused, with `auth`. */
+  readonly auth?: AuthStats;
   /**
    * Waits for `done` while watching this host's processes: settles as `done` does, or rejects
    * with a {@link ProcessFailedError} as soon as a process fails (at once if one failed before
@@ -133,26 +140,30 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
   });
   const failures = hostFailures(runtime.now);
   const auth = options.auth;
+  // Frames bound to the receiver's incarnation: a replay recorded before a restart is refused.
+  const incarnations = new Incarnations();
   const machine: Machine = new Machine(name, {
     runtime,
     network: auth === undefined ? network : authenticatedNetwork(network, {
       key: auth.key,
       encrypt: auth.encrypt,
       epoch: () => machine.epoch,
+      incarnations,
     }),
     trace: options.trace,
     reliable: options.reliable,
     epoch: Math.floor(wallClock()),
     onProcessError: options.onProcessError ?? failures.record,
   });
-  if (auth !== undefined) {
-    verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace });
-  }
+  const authStats = auth === undefined
+    ? undefined
+    : verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace, incarnations });
   const { hostname, port } = await network.listen(machine, options.listen);
   return {
     machine,
     network,
     endpoint: `${hostname}:${port}`,
+    auth: authStats,
     watch: failures.watch,
     activity() {
       const { runnable, timers } = runtime.activity();

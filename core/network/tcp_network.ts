@@ -11,9 +11,10 @@
  */
 import type { Machine, Network } from "../machine.ts";
 import type { Runtime } from "../runtime.ts";
+import { parseMachine } from "../name.ts";
 import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
 import { envelopeEvent, type TraceSink } from "../trace.ts";
-import { decodeWire, type WireFrame } from "../wire.ts";
+import { decodeWire, WireError, type WireFrame } from "../wire.ts";
 import { DEFAULT_MAX_FRAME } from "./frame.ts";
 import type { Directory } from "../directory.ts";
 import { type Latency, sampleLatency } from "../latency.ts";
@@ -54,6 +55,8 @@ export interface TcpStats {
   acks: number;
   /** Frames lost: injected drops and frames to unreachable machines. */
   dropped: number;
+  /** Frames received and refused as malformed (not JSON, or not a well-formed frame). */
+  rejected: number;
 }
 
 const encoder = new TextEncoder();
@@ -93,7 +96,14 @@ interface Peer {
  */
 export class TcpNetwork implements Network {
   /** Counters. */
-  readonly stats: TcpStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, received: 0 };
+  readonly stats: TcpStats = {
+    frames: 0,
+    bytes: 0,
+    acks: 0,
+    dropped: 0,
+    received: 0,
+    rejected: 0,
+  };
   readonly #options: TcpNetworkOptions;
   readonly #peers = new Map<string, Peer>();
   /** The latest open incoming connection from each machine, by the name its hello gave. */
@@ -124,12 +134,15 @@ export class TcpNetwork implements Network {
       onFrame: (payload, conn) => {
         const sender = from.get(conn);
         if (sender === undefined) {
-          const hello = JSON.parse(decoder.decode(payload)) as { hello?: unknown };
-          if (typeof hello?.hello !== "string") {
-            throw new TypeError(`Cannot accept connection from ${conn.remote}: no hello frame`);
+          const hello = helloOf(payload);
+          if (hello === undefined) {
+            // Closes this connection only: nothing is known of the peer yet.
+            throw new TypeError(
+              `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"hello":"m1.lab"})`,
+            );
           }
-          from.set(conn, hello.hello);
-          this.#remember(hello.hello, conn);
+          from.set(conn, hello);
+          this.#remember(hello, conn);
           return;
         }
         this.#receive(sender, payload);
@@ -306,7 +319,17 @@ export class TcpNetwork implements Network {
     if (this.#exempt.size === 0 || !(this.#exempt.has(sender) || this.#exempt.has(machine.name))) {
       this.stats.received++;
     }
-    machine.receiveFrame(sender, decodeWire(payload));
+    let frame: WireFrame;
+    try {
+      frame = decodeWire(payload);
+    } catch (error) {
+      if (!(error instanceof WireError)) throw error;
+      // A peer's bad bytes are refused and counted; the connection and the machine go on.
+      this.stats.rejected++;
+      machine.refuseFrame(sender, error.reason);
+      return;
+    }
+    machine.receiveFrame(sender, frame);
   }
 
   #lost(frame: WireFrame, at: string, note: string): void {
@@ -315,5 +338,24 @@ export class TcpNetwork implements Network {
     this.#options.trace.record(
       envelopeEvent(this.#options.runtime.now(), "drop", at, frame.env, note),
     );
+  }
+}
+
+/** The machine a hello frame names, or `undefined` when the payload is not a hello. */
+function helloOf(payload: Uint8Array): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(payload));
+  } catch {
+    return undefined;
+  }
+  const hello = (value as { hello?: unknown } | null)?.hello;
+  if (typeof hello !== "string") return undefined;
+  try {
+    const { machine, domain } = parseMachine(hello);
+    return `${machine}.${domain}` === hello ? hello : undefined;
+  } catch (error) {
+    if (error instanceof TypeError) return undefined;
+    throw error;
   }
 }
