@@ -1,6 +1,7 @@
 /**
  * Tests for the bounds of the presentation tier's HTTP server over real loopback sockets: a
- * chunked body past the limit is answered 413 while the client still holds the rest of it.
+ * chunked body past the limit is answered 413 while the client still holds the rest of it, a
+ * client that never finishes its head is cut off, and connections past the cap get a 503.
  * @module
  */
 import assert from "node:assert/strict";
@@ -45,26 +46,51 @@ async function presentation(args: Record<string, unknown> = {}) {
   };
 }
 
+/** What {@link readUntil} got, and how it stopped. */
+interface Read {
+  readonly text: string;
+  /** `found`: the text arrived; `closed`: the server closed first; `guard`: 10 s passed. */
+  readonly end: "found" | "closed" | "guard";
+}
+
 /**
- * Reads from `socket` until `text` has arrived or the stream ends, in at most 1,000 reads and
- * 10 s (then the socket is closed, and what arrived so far is returned).
+ * Reads from `socket` until `text` has arrived or the server closes it, in at most 1,000 reads
+ * and 10 s (then the socket is closed, and what arrived so far is returned).
  */
-async function readUntil(socket: Deno.Conn, text: string): Promise<string> {
+async function readUntil(socket: Deno.Conn, text: string): Promise<Read> {
   const buffer = new Uint8Array(16 * 1024);
   let got = "";
-  const guard = setTimeout(() => socket.close(), 10_000);
+  let guarded = false;
+  const guard = setTimeout(() => {
+    guarded = true;
+    socket.close();
+  }, 10_000);
   try {
-    for (let i = 0; i < 1000 && !got.includes(text); i++) {
+    for (let i = 0; i < 1000; i++) {
+      if (got.includes(text)) return { text: got, end: "found" };
       const count = await socket.read(buffer);
       if (count === null) break;
       got += new TextDecoder().decode(buffer.subarray(0, count));
     }
   } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
+    if (
+      !(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset)
+    ) {
+      throw error;
+    }
   } finally {
     clearTimeout(guard);
   }
-  return got;
+  return { text: got, end: guarded ? "guard" : "closed" };
+}
+
+/** Closes `socket` unless {@link readUntil}'s guard already did. */
+function close(socket: Deno.Conn): void {
+  try {
+    socket.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
 }
 
 Deno.test("presentationTier() answers a chunked POST past the body limit with 413 before it ends", async () => {
@@ -82,15 +108,47 @@ Deno.test("presentationTier() answers a chunked POST past the body limit with 41
       await socket.write(framed);
     }
     const answer = await readUntil(socket, "}");
-    assert.match(answer, /^HTTP\/1\.1 413 /);
-    assert.match(answer, /"code":"too-large"/);
-    assert.match(answer, /larger than 65536 bytes/);
+    assert.equal(answer.end, "found");
+    assert.match(answer.text, /^HTTP\/1\.1 413 /);
+    assert.match(answer.text, /over 65536 bytes/);
   } finally {
-    try {
-      socket.close();
-    } catch {
-      // Closed by readUntil's guard.
+    close(socket);
+    await server.stop();
+  }
+});
+
+Deno.test("presentationTier() cuts off a client that never finishes its request head (slowloris)", async () => {
+  const server = await presentation({ headerTimeoutMs: 100 });
+  const slow = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await slow.write(encoder.encode("GET /api HTTP/1.1\r\nHost: x\r\n"));
+    assert.deepEqual(await readUntil(slow, "HTTP"), { text: "", end: "closed" });
+  } finally {
+    close(slow);
+    await server.stop();
+  }
+});
+
+Deno.test("presentationTier() closes connections past maxConnections with 503", async () => {
+  const server = await presentation({ maxConnections: 2 });
+  const held: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      held.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
     }
+    // The two held connections are accepted in order; make sure the server has them open.
+    await held[0].write(encoder.encode("GET /api HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert.match((await readUntil(held[0], "routes")).text, /^HTTP\/1\.1 200 /);
+    await held[1].write(encoder.encode("GET /api HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert.match((await readUntil(held[1], "routes")).text, /^HTTP\/1\.1 200 /);
+    const extra = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    held.push(extra);
+    const answer = await readUntil(extra, "\u0000");
+    assert.equal(answer.end, "closed");
+    assert.match(answer.text, /^HTTP\/1\.1 503 /);
+    assert.match(answer.text, /more than 2 connections/);
+  } finally {
+    for (const socket of held) close(socket);
     await server.stop();
   }
 });

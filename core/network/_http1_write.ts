@@ -1,5 +1,5 @@
 /**
- * Writing HTTP/1.1 responses for the proxy's listener: status lines and fields as byte strings,
+ * Writing HTTP/1.1 responses for the bounded listener (http1_server.ts): status lines and fields as byte strings,
  * bodies framed by length, chunks or the end of the connection, and the small error answers the
  * listener makes itself.
  * @module

@@ -1,6 +1,7 @@
 /**
- * An HTTP/1.1 server on `Deno.listen`, for the caching proxy: what `Deno.serve` cannot do here.
- * It bounds every connection (a cap on open connections, a deadline for each request head so a
+ * An HTTP/1.1 server on `Deno.listen`, for the caching proxy and the three-tier presentation tier:
+ * what `Deno.serve` cannot do (it has no connection cap and no header or idle deadline: a client
+ * that sends half a request head keeps its connection for good). It bounds every connection (a cap on open connections, a deadline for each request head so a
  * slowloris client is cut off, an idle deadline between keep-alive requests, a cap on head and
  * body sizes, chunked bodies included), relays 1xx interim responses the handler sends, writes
  * any status a handler's `Response` carries (also outside 200-599), streams bodies with
