@@ -2,10 +2,15 @@
  * Tests for the bounds of the frame listener (`core/network/tcp_transport.ts`) over real loopback
  * sockets: many connections holding unfinished frames stay within the listener's budget, extra
  * connections past the cap are closed, and a header or a frame that trickles in is cut off by
- * the header and idle timeouts, while a connection quiet between frames is left alone.
+ * the header and idle timeouts, while a connection quiet between frames is left alone; a
+ * machine's TcpNetwork passes its limits on to its listener.
  * @module
  */
+import { Directory } from "../core/directory.ts";
+import { Machine } from "../core/machine.ts";
 import { writeFrameHeader } from "../core/network/frame.ts";
+import { TcpNetwork } from "../core/network/tcp_network.ts";
+import { createRealRuntime } from "../core/real_runtime.ts";
 import { ConnectionLimitError, FrameBudget } from "../core/network/tcp_transport.ts";
 import { FrameConnection, listenFrames } from "../core/network/tcp_transport.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
@@ -197,4 +202,33 @@ Deno.test("listenFrames() refuses limits that cannot work before binding", () =>
   assertThrows(() => listenFrames({ maxConnections: 0, onFrame: () => {} }), RangeError);
   assertThrows(() => listenFrames({ idleTimeout: -1, onFrame: () => {} }), RangeError);
   assertThrows(() => new FrameBudget(-1), RangeError);
+});
+
+Deno.test("TcpNetwork passes its limits to its listener: a connection past maxConnections is closed", async () => {
+  const runtime = createRealRuntime({ seed: 1 });
+  const network = new TcpNetwork({
+    directory: new Directory(() => undefined),
+    runtime,
+    limits: { maxConnections: 1 },
+  });
+  const machine = new Machine("m1.lab", { runtime, network });
+  const { hostname, port } = await network.listen(machine);
+  const first = await Deno.connect({ hostname, port });
+  const second = await Deno.connect({ hostname, port });
+  const logged = console.error;
+  const refused = Promise.withResolvers<string>();
+  console.error = (...args: unknown[]) => {
+    const line = args.join(" ");
+    if (line.includes("Cannot accept connection")) refused.resolve(line);
+  };
+  try {
+    assertTrue(await peerClosed(second), "the second connection is closed");
+    assertTrue((await refused.promise).includes("at its cap of 1 open connections"));
+  } finally {
+    console.error = logged;
+    first.close();
+    second.close();
+    machine.shutdown();
+    await network.close();
+  }
 });

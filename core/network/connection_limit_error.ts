@@ -85,7 +85,7 @@ function describe(reason: ConnectionLimitReason, details: ConnectionLimitDetails
     case "budget":
       return `Cannot buffer frame from ${peer}: ${requested} more bytes would exceed the listener's budget of ${limit} bytes for unfinished frames (raise maxBuffered, or send smaller frames)`;
     case "connections":
-      return `Cannot accept connection from ${peer}: the listener already has ${limit} connections (raise maxConnections, or close idle ones)`;
+      return `Cannot accept connection from ${peer}: the listener is at its cap of ${limit} open connections (raise maxConnections, or close idle ones)`;
     case "header-timeout":
       return `Cannot read frame header from ${peer}: it did not complete within ${limit} ms of its first byte (raise headerTimeout for slow links)`;
     case "idle-timeout":
