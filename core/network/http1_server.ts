@@ -393,6 +393,9 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
           .finally(() => conn.close());
         continue;
       }
+      // A response leaves in several writes (head, then body or chunks): without this, Nagle's
+      // algorithm holds each later write until the client's delayed ACK, 40 ms per request.
+      (conn as Deno.TcpConn).setNoDelay?.(true);
       const c = new Connection(conn, () => c.deadline = clock() + idleTimeout);
       open.add(c);
       const task = serveConnection(c).catch((error) => {
