@@ -5,7 +5,9 @@
  *
  * The header and idle timeouts run on host timers (`setTimeout`), not on a runtime's: this is the
  * adapter between real sockets and the runtime, below any process, and what it times is how the
- * operating system delivers bytes, which no seed replays. The simulator never uses it.
+ * operating system delivers bytes, which no seed replays. The simulator never uses it, and the
+ * real runtime of a `TcpNetwork` counts its timers as the machine's own activity
+ * (`activity().timers`), which a peer's half-sent frame is not.
  *
  * @module
  */
