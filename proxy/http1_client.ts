@@ -12,7 +12,7 @@
  * never retried on a connection the origin had closed.
  * @module
  */
-import { ChunkedDecoder, indexOfHeadEnd } from "./_http1_head.ts";
+import { ChunkedDecoder, indexOfHeadEnd } from "../core/network/_http1_head.ts";
 
 /** Hooks of one origin request. */
 export interface OriginHooks {

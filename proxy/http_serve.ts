@@ -12,7 +12,7 @@ import {
   type Http1Server,
   type Http1ServerOptions,
   serveHttp1,
-} from "./http1_server.ts";
+} from "../core/network/http1_server.ts";
 
 /** What {@link serveHttpProxy} needs of a proxy (an `HttpProxy` has both). */
 export interface ServableProxy {

@@ -25,7 +25,7 @@ export { formatHttpDate } from "./http_date.ts";
 export * from "./http_proxy.ts";
 export * from "./http_proxy_types.ts";
 export * from "./http_serve.ts";
-export * from "./http1_server.ts";
+export * from "../core/network/http1_server.ts";
 export * from "./http1_client.ts";
 export * from "./lru_cache.ts";
 export * from "./messages.ts";

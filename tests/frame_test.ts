@@ -187,3 +187,25 @@ Deno.test("FrameDecoder() rejects a maxFrame outside 0..0xFFFFFFFF", () => {
     assertThrows(() => new FrameDecoder({ maxFrame }), RangeError, `maxFrame ${maxFrame}`);
   }
 });
+
+Deno.test("FrameDecoder.push() asks reserve before each allocation and fails for good when refused", () => {
+  const asked: number[] = [];
+  let allow = true;
+  const decoder = new FrameDecoder({
+    reserve: (bytes) => {
+      asked.push(bytes);
+      if (!allow) throw new RangeError("no memory left");
+    },
+  });
+  const wire = encodeFrame(new Uint8Array(200_000).fill(3));
+  decoder.push(wire.subarray(0, 10));
+  assertEquals(decoder.held, 65_536);
+  assertEquals(decoder.pending, "payload");
+  decoder.push(wire.subarray(10, 70_000));
+  assertEquals(asked, [65_536, 65_536]);
+  assertEquals(decoder.held, 131_072);
+  allow = false;
+  assertThrows(() => decoder.push(wire.subarray(70_000, 140_000)), RangeError, "no memory left");
+  assertEquals(decoder.held, 131_072, "nothing allocated past the refusal");
+  assertThrows(() => decoder.push(wire.subarray(140_000)), RangeError, "no memory left");
+});

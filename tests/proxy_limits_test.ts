@@ -94,6 +94,45 @@ for (const cacheControl of ["no-store", "max-age=60"]) {
   });
 }
 
+for (const cacheControl of ["no-store", "max-age=60"]) {
+  Deno.test(`createHttpProxy() relays the first bytes (${cacheControl}) while the origin holds back the rest`, async () => {
+    const seen = Promise.withResolvers<void>();
+    await withLab(() => {
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          pulls++;
+          if (pulls === 1) return controller.enqueue(new TextEncoder().encode("first;"));
+          await seen.promise; // the origin sends nothing more until the client saw "first;"
+          controller.enqueue(new TextEncoder().encode("rest"));
+          controller.close();
+        },
+      }, { highWaterMark: 0 });
+      return new Response(body, { headers: { "cache-control": cacheControl } });
+    }, async (lab) => {
+      const response = await within(10_000, fetch(`${lab.base}/held`));
+      const reader = response.body!.getReader();
+      let text = "";
+      for (let i = 0; i < 100 && !text.includes(";"); i++) {
+        const read = await within(10_000, reader.read());
+        if (read.done) break;
+        text += new TextDecoder().decode(read.value);
+      }
+      assertEquals(text, "first;");
+      seen.resolve();
+      for (let i = 0; i < 100; i++) {
+        const read = await within(10_000, reader.read());
+        if (read.done) break;
+        text += new TextDecoder().decode(read.value);
+      }
+      assertEquals(text, "first;rest");
+      const again = await fetch(`${lab.base}/held`);
+      assertEquals(await again.text(), "first;rest");
+      assertEquals(again.headers.get("x-cache"), cacheControl === "no-store" ? "MISS" : "HIT");
+    });
+  });
+}
+
 Deno.test("createHttpProxy() streams and does not store responses over maxObjectBytes", async () => {
   await withLab((request) => {
     const chunked = new URL(request.url).pathname === "/chunked";
@@ -290,5 +329,65 @@ Deno.test("serveHttpProxy() caps connections, head size and body size (chunked t
     },
     {},
     { maxBodyBytes: 1000 },
+  );
+});
+
+Deno.test("serveHttpProxy() cuts off a client trickling its body a byte at a time after one idle period", async () => {
+  await withLab(
+    () => new Response("never"),
+    async (lab) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: lab.port });
+      await conn.write(
+        encoder.encode("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"),
+      );
+      let writes = 0;
+      const trickle = setInterval(() => {
+        // A byte every 20 ms (500 at most): always some progress, never 1 KiB per idle period.
+        if (++writes > 500) clearInterval(trickle);
+        else conn.write(new Uint8Array([97])).catch(() => clearInterval(trickle));
+      }, 20);
+      try {
+        assertEquals(await within(5_000, readToClose(conn)), "");
+        assertTrue(writes < 500, `cut off after ${writes} bytes`);
+      } finally {
+        clearInterval(trickle);
+        conn.close();
+      }
+    },
+    {},
+    { idleTimeoutMs: 200 },
+  );
+});
+
+Deno.test("serveHttpProxy() cuts off a client that does not read its response", async () => {
+  const cancelled = Promise.withResolvers<void>();
+  let produced = 0;
+  await withLab(
+    () => {
+      const chunk = new Uint8Array(64 * 1024).fill(99);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          // Bounded: 64 MiB at most, far more than the socket buffers between us and the client.
+          if (produced >= 64 * MB) return controller.close();
+          produced += chunk.length;
+          controller.enqueue(chunk.slice());
+        },
+        cancel: () => cancelled.resolve(),
+      }, { highWaterMark: 0 });
+      return new Response(body, { headers: { "cache-control": "no-store" } });
+    },
+    async (lab) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: lab.port });
+      try {
+        await conn.write(encoder.encode("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+        // The client reads nothing; the proxy gives up on it and stops reading the origin.
+        await within(10_000, cancelled.promise);
+        assertTrue(produced < 64 * MB, `the origin made ${produced} bytes`);
+      } finally {
+        conn.close();
+      }
+    },
+    {},
+    { idleTimeoutMs: 200 },
   );
 });

@@ -74,7 +74,7 @@ Deno.test("presentationTier() answers an unknown route with 404 JSON", async () 
   assert.match(missing.json.error.message, /Cannot find book 99/);
 });
 
-Deno.test("logicTier() answers an invalid body with 400 listing every wrong field", async () => {
+Deno.test("logicTier() answers an invalid body with 400 listing every wrong field, and one past the limit with 413", async () => {
   const stack = simStack();
   const answer = await stack.one({
     path: "/api/books",
@@ -93,7 +93,8 @@ Deno.test("logicTier() answers an invalid body with 400 listing every wrong fiel
     path: "/api/loans",
     body: JSON.stringify({ member: "x".repeat(70_000) }),
   });
-  assert.equal(huge.status, 400);
+  assert.equal(huge.status, 413);
+  assert.equal(huge.json.error.code, "too-large");
   assert.match(huge.json.error.fields[0].problem, /larger than 65536 bytes/);
   const array = await stack.one({ path: "/api/loans", body: [1, 2] });
   assert.equal(array.status, 400);

@@ -3,10 +3,18 @@
  * any connected socket, and its option and callback types. Import them from
  * `tcp_transport.ts`, which re-exports them.
  *
+ * The header and idle timeouts run on host timers (`setTimeout`), not on a runtime's: this is the
+ * adapter between real sockets and the runtime, below any process, and what it times is how the
+ * operating system delivers bytes, which no seed replays. The simulator never uses it, and the
+ * real runtime of a `TcpNetwork` counts its timers as the machine's own activity
+ * (`activity().timers`), which a peer's half-sent frame is not.
+ *
  * @module
  */
 import { CoalescingWriter } from "./_coalescing_writer.ts";
+import { ConnectionLimitError } from "./connection_limit_error.ts";
 import { DEFAULT_MAX_FRAME, FrameDecoder, type FrameError } from "./frame.ts";
+import type { FrameBudget } from "./frame_budget.ts";
 
 /** The part of a connected socket that a {@linkcode FrameConnection} uses (a `Deno.Conn` fits). */
 export interface FrameSocket {
@@ -52,6 +60,34 @@ export interface FrameConnectionOptions {
    * @default {undefined}
    */
   onClose?: (conn: FrameConnection) => void;
+  /**
+   * A budget of buffered bytes shared with other connections: before this connection grows the
+   * buffer of a frame that spans reads it takes the bytes from the budget, and when the budget
+   * cannot give them the connection is closed with a {@linkcode ConnectionLimitError}
+   * (`"budget"`). Bytes come back when the frame completes or the connection closes.
+   * @default {undefined} (each connection bounded by `maxFrame` alone)
+   */
+  budget?: FrameBudget;
+  /**
+   * Milliseconds a frame header may take from its first byte to its fourth; a slower one closes
+   * the connection with a {@linkcode ConnectionLimitError} (`"header-timeout"`).
+   * @default {undefined} (no limit)
+   */
+  headerTimeout?: number;
+  /**
+   * Milliseconds of a window in which a frame in progress must either complete or bring at
+   * least `minReadBytes` bytes; otherwise the connection is closed with a
+   * {@linkcode ConnectionLimitError} (`"idle-timeout"`). A peer trickling a byte a second is
+   * cut off after one window. Between frames a connection may stay quiet for as long as it likes.
+   * @default {undefined} (no limit)
+   */
+  idleTimeout?: number;
+  /**
+   * Bytes a frame in progress must bring in each `idleTimeout` window (0: any byte will do, so
+   * only a window without a single byte closes the connection).
+   * @default {1024}
+   */
+  minReadBytes?: number;
 }
 
 const READ_BUFFER = 64 * 1024;
@@ -98,6 +134,16 @@ export class FrameConnection {
   #socketClosed = false;
   #failure: Error | undefined;
   #resolveClosed: () => void = () => {};
+  readonly #budget: FrameBudget | undefined;
+  /** Bytes taken from the budget and not yet given back. */
+  #charged = 0;
+  readonly #headerTimeout: number | undefined;
+  readonly #idleTimeout: number | undefined;
+  readonly #minReadBytes: number;
+  #headerTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes received since the idle window started. */
+  #windowBytes = 0;
 
   /**
    * Connects to a frame server.
@@ -133,11 +179,30 @@ export class FrameConnection {
    *
    * @param socket A connected socket, e.g. from `Deno.connect` or `Deno.Listener.accept`.
    * @param options Limits and callbacks.
-   * @throws {RangeError} When `maxFrame` is not an integer from 0 to 4,294,967,295.
+   * @throws {RangeError} When `maxFrame` is not an integer from 0 to 4,294,967,295, or a timeout
+   * or `minReadBytes` is negative or not a number.
    */
   constructor(socket: FrameSocket, options: FrameConnectionOptions = {}) {
     this.#maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
-    this.#decoder = new FrameDecoder({ maxFrame: this.#maxFrame });
+    checkConnectionOptions(options);
+    this.#headerTimeout = options.headerTimeout;
+    this.#idleTimeout = options.idleTimeout;
+    this.#minReadBytes = options.minReadBytes ?? 1024;
+    this.#budget = options.budget;
+    const budget = this.#budget;
+    this.#decoder = new FrameDecoder({
+      maxFrame: this.#maxFrame,
+      reserve: budget && ((bytes) => {
+        if (!budget.take(bytes)) {
+          throw new ConnectionLimitError("budget", {
+            peer: this.remote,
+            limit: budget.max,
+            requested: bytes,
+          });
+        }
+        this.#charged += bytes;
+      }),
+    });
     this.#socket = socket;
     this.#onFrame = options.onFrame;
     this.#onError = options.onError;
@@ -203,6 +268,20 @@ export class FrameConnection {
     return await this.closed;
   }
 
+  /**
+   * Closes the connection at once, dropping what is queued, and reports `reason` through
+   * `onError` (a listener does this to a connection that breaks one of its bounds). Does nothing
+   * when the connection is already closing.
+   *
+   * @param reason Why; passed to `onError` once the socket is closed.
+   */
+  abort(reason: Error): void {
+    if (this.#closing) return;
+    this.#failure ??= reason;
+    this.#closing = true;
+    this.#closeSocket();
+  }
+
   async #run(): Promise<void> {
     const buffer = new Uint8Array(READ_BUFFER);
     try {
@@ -214,7 +293,13 @@ export class FrameConnection {
           break;
         }
         // One copy per read: payloads are views of this chunk and may outlive the next read.
-        const frames = this.#decoder.push(buffer.slice(0, count));
+        let frames: Uint8Array[];
+        try {
+          frames = this.#decoder.push(buffer.slice(0, count));
+        } finally {
+          this.#settle();
+        }
+        this.#watch(count, frames.length);
         const onFrame = this.#onFrame;
         if (onFrame) {
           for (let i = 0; i < frames.length && !this.#closing; i++) onFrame(frames[i], this);
@@ -233,6 +318,8 @@ export class FrameConnection {
     }
     this.#closing = true;
     this.#closeSocket();
+    this.#stopTimers();
+    this.#settle(true);
     this.#writer.fail(new Error("the connection is closed"));
     await this.#writer.idle;
     if (this.#failure) this.#report(this.#failure);
@@ -242,6 +329,74 @@ export class FrameConnection {
     } catch (error) {
       this.#report(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** Gives back to the budget what the decoder no longer holds (everything when `all`). */
+  #settle(all = false): void {
+    const held = all ? 0 : this.#decoder.held;
+    if (this.#charged > held) {
+      this.#budget?.release(this.#charged - held);
+      this.#charged = held;
+    }
+  }
+
+  /** Starts, keeps or stops the header and idle timers after a read of `count` bytes. */
+  #watch(count: number, completed: number): void {
+    if (completed > 0) this.#stopTimers();
+    const pending = this.#decoder.pending;
+    if (pending === "none") {
+      this.#stopTimers();
+      return;
+    }
+    if (pending === "payload" && this.#headerTimer !== undefined) {
+      clearTimeout(this.#headerTimer);
+      this.#headerTimer = undefined;
+    }
+    const headerTimeout = this.#headerTimeout;
+    if (pending === "header" && headerTimeout !== undefined && this.#headerTimer === undefined) {
+      this.#headerTimer = setTimeout(() => {
+        this.#headerTimer = undefined;
+        this.abort(
+          new ConnectionLimitError("header-timeout", {
+            peer: this.remote,
+            limit: headerTimeout,
+          }),
+        );
+      }, headerTimeout);
+    }
+    if (this.#idleTimeout === undefined) return;
+    if (this.#idleTimer === undefined) {
+      this.#windowBytes = count;
+      this.#startIdleWindow(this.#idleTimeout);
+    } else {
+      this.#windowBytes += count;
+    }
+  }
+
+  #startIdleWindow(idleTimeout: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const received = this.#windowBytes;
+      if (this.#closing || (received > 0 && received >= this.#minReadBytes)) {
+        this.#windowBytes = 0;
+        if (!this.#closing) this.#startIdleWindow(idleTimeout);
+        return;
+      }
+      this.abort(
+        new ConnectionLimitError("idle-timeout", {
+          peer: this.remote,
+          limit: idleTimeout,
+          received,
+        }),
+      );
+    }, idleTimeout);
+  }
+
+  #stopTimers(): void {
+    clearTimeout(this.#headerTimer);
+    clearTimeout(this.#idleTimer);
+    this.#headerTimer = undefined;
+    this.#idleTimer = undefined;
   }
 
   #writeFailed(error: Error): void {
@@ -268,6 +423,29 @@ export class FrameConnection {
     } catch (thrown) {
       console.error(`archlab: onError threw while reporting ${error.message}:`, thrown);
     }
+  }
+}
+
+/**
+ * Checks the timeouts and `minReadBytes` of `options` (a listener calls this before binding).
+ *
+ * @throws {RangeError} When a timeout is not a number of ms from 0 to 2,147,483,647, or
+ * `minReadBytes` is not a non-negative integer.
+ */
+export function checkConnectionOptions(options: FrameConnectionOptions): void {
+  for (const name of ["headerTimeout", "idleTimeout"] as const) {
+    const value = options[name];
+    if (value !== undefined && !(value >= 0 && value <= 2 ** 31 - 1)) {
+      throw new RangeError(
+        `Cannot open frame connection: ${name} ${value} is not a number of ms from 0 to 2147483647`,
+      );
+    }
+  }
+  const minReadBytes = options.minReadBytes;
+  if (minReadBytes !== undefined && !(Number.isSafeInteger(minReadBytes) && minReadBytes >= 0)) {
+    throw new RangeError(
+      `Cannot open frame connection: minReadBytes ${minReadBytes} is not a non-negative integer`,
+    );
   }
 }
 

@@ -155,7 +155,18 @@ export interface FrameDecoderOptions {
    * @default {DEFAULT_MAX_FRAME}
    */
   maxFrame?: number;
+  /**
+   * Called before the decoder allocates memory for a frame that spans chunks, with the number of
+   * bytes it is about to add to {@linkcode FrameDecoder.held}; throw to refuse. The throw leaves
+   * `push` and the decoder is then unusable (every later push throws the same error). A listener
+   * uses this to share one memory budget among its connections.
+   * @default {undefined} (no check)
+   */
+  reserve?: (bytes: number) => void;
 }
+
+/** What a {@linkcode FrameDecoder} is in the middle of between two pushes. */
+export type FramePending = "none" | "header" | "payload";
 
 /**
  * Incremental frame decoder: push stream chunks in, get every completed payload out.
@@ -189,7 +200,8 @@ export class FrameDecoder {
   #length = -1;
   #partial: Uint8Array = new Uint8Array(0);
   #partialFill = 0;
-  #failure: FrameError | undefined;
+  #failure: Error | undefined;
+  readonly #reserve: ((bytes: number) => void) | undefined;
 
   /**
    * Creates a decoder.
@@ -205,6 +217,36 @@ export class FrameDecoder {
       );
     }
     this.#maxFrame = maxFrame;
+    this.#reserve = options.reserve;
+  }
+
+  /**
+   * Bytes of memory held for the incomplete frame: the buffer its payload is copied into, which
+   * grows by doubling as bytes arrive (never past the declared length), so it is at most twice
+   * what was received, and at least the first chunk's share (64 KiB at most).
+   *
+   * @example A partial payload holds its buffer; completing the frame hands it over
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { FrameDecoder } from "./frame.ts";
+   *
+   * const decoder = new FrameDecoder();
+   * decoder.push(new Uint8Array([0, 0, 0, 3, 1]));
+   * assert.equal(decoder.held, 3);
+   * assert.equal(decoder.pending, "payload");
+   * decoder.push(new Uint8Array([2, 3]));
+   * assert.equal(decoder.held, 0);
+   * assert.equal(decoder.pending, "none");
+   * ```
+   */
+  get held(): number {
+    return this.#partial.length;
+  }
+
+  /** Whether the decoder is between frames, inside a header, or inside a payload. */
+  get pending(): FramePending {
+    if (this.#length >= 0) return "payload";
+    return this.#headerFill > 0 ? "header" : "none";
   }
 
   /** Bytes received that belong to a frame not yet complete (header bytes included). */
@@ -220,6 +262,7 @@ export class FrameDecoder {
    * @throws {FrameError} `"too-large"` as soon as a header declares more than `maxFrame`; the
    * stream is then unusable and every later push throws the same error (payloads completed
    * earlier in the same chunk are not returned).
+   * @throws {Error} Whatever `reserve` threw when it refused memory for a frame, likewise for good.
    */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failure) throw this.#failure;
@@ -254,8 +297,10 @@ export class FrameDecoder {
         frames.push(chunk.subarray(offset, offset + length));
         offset += length;
       } else {
+        const size = Math.min(length, Math.max(MIN_PARTIAL, end - offset));
+        this.#claim(size);
         this.#length = length;
-        this.#partial = new Uint8Array(Math.min(length, Math.max(MIN_PARTIAL, end - offset)));
+        this.#partial = new Uint8Array(size);
         this.#partialFill = 0;
       }
     }
@@ -280,13 +325,26 @@ export class FrameDecoder {
     if (received > 0) throw new FrameError("truncated", { received });
   }
 
+  /** Asks `reserve` for `bytes` more; a refusal fails the decoder for good. */
+  #claim(bytes: number): void {
+    if (this.#reserve === undefined) return;
+    try {
+      this.#reserve(bytes);
+    } catch (error) {
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+      throw this.#failure;
+    }
+  }
+
   /** Copies payload bytes of a frame that spans chunks; returns the new offset in `chunk`. */
   #fillPartial(chunk: Uint8Array, offset: number, frames: Uint8Array[]): number {
     const length = this.#length;
     const take = Math.min(length - this.#partialFill, chunk.length - offset);
     const needed = this.#partialFill + take;
     if (needed > this.#partial.length) {
-      const grown = new Uint8Array(Math.min(length, Math.max(needed, this.#partial.length * 2)));
+      const size = Math.min(length, Math.max(needed, this.#partial.length * 2));
+      this.#claim(size - this.#partial.length);
+      const grown = new Uint8Array(size);
       grown.set(this.#partial.subarray(0, this.#partialFill));
       this.#partial = grown;
     }

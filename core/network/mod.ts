@@ -1,5 +1,6 @@
 /**
- * Network adapters: machines as real OS processes over TCP (framing, coalesced writes, hosts).
+ * Network adapters: machines as real OS processes over TCP (framing, coalesced writes, hosts), and
+ * a bounded HTTP/1.1 listener.
  *
  * @example Encode a frame
  * ```ts
@@ -13,3 +14,4 @@ export * from "./tcp_network.ts";
 export * from "./frame.ts";
 export * from "./tcp_transport.ts";
 export * from "./host.ts";
+export * from "./http1_server.ts";

@@ -12,7 +12,12 @@
 import type { Machine, Network } from "../machine.ts";
 import type { Runtime } from "../runtime.ts";
 import { parseMachine } from "../name.ts";
-import { FrameConnection, type FrameListener, listenFrames } from "./tcp_transport.ts";
+import {
+  FrameConnection,
+  type FrameListener,
+  listenFrames,
+  type ListenFramesOptions,
+} from "./tcp_transport.ts";
 import { envelopeEvent, type TraceSink } from "../trace.ts";
 import { decodeWire, WireError, type WireFrame } from "../wire.ts";
 import { DEFAULT_MAX_FRAME } from "./frame.ts";
@@ -41,6 +46,15 @@ export interface TcpNetworkOptions {
    * @default none
    */
   readonly exempt?: readonly string[];
+  /**
+   * Bounds of the listener for incoming connections (connection cap, buffered-bytes budget,
+   * header and idle timeouts); a connection that breaks one is closed and logged.
+   * @default those of `listenFrames`: 1,024 connections, 64 MiB, 10 s, 30 s per KiB
+   */
+  readonly limits?: Pick<
+    ListenFramesOptions,
+    "maxConnections" | "maxBuffered" | "headerTimeout" | "idleTimeout" | "minReadBytes"
+  >;
 }
 
 /** Counters of a TCP network. */
@@ -130,6 +144,7 @@ export class TcpNetwork implements Network {
     this.#listener = listenFrames({
       hostname: address.hostname ?? "127.0.0.1",
       port: address.port ?? 0,
+      ...this.#options.limits,
       maxFrame: this.#options.maxFrame,
       onFrame: (payload, conn) => {
         const sender = from.get(conn);

@@ -5,6 +5,11 @@
  *
  * A {@linkcode FrameListener} serves many connections at once, one read loop per connection; a
  * connection that sends a too-large, truncated or garbage frame is closed and reported alone.
+ * Its resources are bounded whatever the peers do: a cap on connections, a budget of bytes that
+ * all unfinished frames share, a deadline for each frame header and a minimum pace for each
+ * frame in progress (a slowloris peer is cut off). A connection that breaks a bound is closed
+ * and reported with a {@linkcode ConnectionLimitError}. Memory is then at most `maxBuffered`
+ * plus a 64 KiB read buffer per connection.
  * {@linkcode FrameConnection.send} coalesces: frames sent while a write is in flight leave in
  * one `write` when it finishes.
  *
@@ -27,13 +32,22 @@
  * @module
  */
 import {
+  checkConnectionOptions,
   FrameConnection,
   type FrameConnectionOptions,
   type FrameErrorHandler,
   type FrameHandler,
 } from "./_frame_connection.ts";
-import { FrameDecoder } from "./frame.ts";
+import { ConnectionLimitError } from "./connection_limit_error.ts";
+import { DEFAULT_MAX_FRAME, FrameDecoder } from "./frame.ts";
+import { DEFAULT_MAX_BUFFERED, FrameBudget } from "./frame_budget.ts";
 
+export {
+  type ConnectionLimitDetails,
+  ConnectionLimitError,
+  type ConnectionLimitReason,
+} from "./connection_limit_error.ts";
+export { DEFAULT_MAX_BUFFERED, FrameBudget } from "./frame_budget.ts";
 export {
   FrameConnection,
   type FrameConnectionOptions,
@@ -71,6 +85,36 @@ export interface ListenFramesOptions {
    * @default {undefined}
    */
   onConnection?: (conn: FrameConnection) => void;
+  /**
+   * The most open connections; one more is closed as soon as it is accepted and reported to
+   * `onError` with a {@linkcode ConnectionLimitError} (`"connections"`).
+   * @default {1024}
+   */
+  maxConnections?: number;
+  /**
+   * Bytes that the unfinished frames of all connections may hold together; a connection whose
+   * frame would take more is closed and reported with a {@linkcode ConnectionLimitError}
+   * (`"budget"`). At least `maxFrame`, so that one frame of the largest size can arrive.
+   * @default {Math.max(DEFAULT_MAX_BUFFERED, maxFrame)} (64 MiB with the default `maxFrame`)
+   */
+  maxBuffered?: number;
+  /**
+   * Milliseconds a frame header may take from its first byte to its fourth.
+   * @default {10000}
+   */
+  headerTimeout?: number;
+  /**
+   * Milliseconds of a window in which a frame in progress must complete or bring at least
+   * `minReadBytes` bytes (a slowloris peer is closed after one window). Connections may stay
+   * quiet between frames: the machines of a lab keep theirs open as the way back to a peer.
+   * @default {30000}
+   */
+  idleTimeout?: number;
+  /**
+   * Bytes a frame in progress must bring in each `idleTimeout` window.
+   * @default {1024}
+   */
+  minReadBytes?: number;
 }
 
 /** A listening frame server returned by {@linkcode listenFrames}. */
@@ -81,6 +125,10 @@ export interface FrameListener {
   readonly port: number;
   /** The open connections. */
   readonly connections: ReadonlySet<FrameConnection>;
+  /** Bytes held now by the unfinished frames of all connections (at most `maxBuffered`). */
+  readonly buffered: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  readonly refused: number;
   /** Stops accepting, then closes every connection (flushing what each has queued). */
   close(): Promise<void>;
 }
@@ -105,24 +153,31 @@ export interface FrameListener {
  *
  * @param options Address, limits and callbacks.
  * @returns The listener, already accepting.
- * @throws {RangeError} When `maxFrame` is not an integer from 0 to 4,294,967,295.
+ * @throws {RangeError} When `maxFrame` is not an integer from 0 to 4,294,967,295, `maxBuffered`
+ * is smaller than `maxFrame`, `maxConnections` is not a positive integer, or a timeout is negative.
  * @throws {Deno.errors.AddrInUse} When the address is taken (other bind errors likewise).
  */
 export function listenFrames(options: ListenFramesOptions): FrameListener {
-  new FrameDecoder({ maxFrame: options.maxFrame }); // throws RangeError before binding
+  const { budget, maxConnections } = checkLimits(options); // throws RangeError before binding
   const listener = Deno.listen({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     transport: "tcp",
   });
   const connections = new Set<FrameConnection>();
+  const refusing = new Set<FrameConnection>();
   const connectionOptions: FrameConnectionOptions = {
     maxFrame: options.maxFrame,
     onFrame: options.onFrame,
     onError: options.onError,
     onClose: (conn) => connections.delete(conn),
+    budget,
+    headerTimeout: options.headerTimeout ?? 10_000,
+    idleTimeout: options.idleTimeout ?? 30_000,
+    minReadBytes: options.minReadBytes,
   };
   let closing = false;
+  let refused = 0;
   const accepting = (async () => {
     while (!closing) {
       let socket: Deno.TcpConn;
@@ -141,6 +196,19 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
         socket.close();
         break;
       }
+      if (connections.size >= maxConnections) {
+        refused++;
+        const extra = new FrameConnection(socket, {
+          ...connectionOptions,
+          onFrame: undefined,
+          onClose: (conn) => refusing.delete(conn),
+        });
+        refusing.add(extra);
+        extra.abort(
+          new ConnectionLimitError("connections", { peer: extra.remote, limit: maxConnections }),
+        );
+        continue;
+      }
       const conn = new FrameConnection(socket, connectionOptions);
       connections.add(conn);
       try {
@@ -155,6 +223,12 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
     hostname: listener.addr.hostname,
     port: listener.addr.port,
     connections,
+    get buffered(): number {
+      return budget.used;
+    },
+    get refused(): number {
+      return refused;
+    },
     async close(): Promise<void> {
       if (!closing) {
         closing = true;
@@ -165,7 +239,28 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
         }
       }
       await accepting;
-      await Promise.all([...connections].map((conn) => conn.close()));
+      await Promise.all([...connections, ...refusing].map((conn) => conn.close()));
     },
   };
+}
+
+function checkLimits(
+  options: ListenFramesOptions,
+): { budget: FrameBudget; maxConnections: number } {
+  const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+  new FrameDecoder({ maxFrame }); // throws RangeError for a bad maxFrame
+  const maxBuffered = options.maxBuffered ?? Math.max(DEFAULT_MAX_BUFFERED, maxFrame);
+  if (!Number.isSafeInteger(maxBuffered) || maxBuffered < maxFrame) {
+    throw new RangeError(
+      `Cannot listen for frames: maxBuffered ${maxBuffered} must be an integer of at least maxFrame (${maxFrame}) bytes`,
+    );
+  }
+  const maxConnections = options.maxConnections ?? 1024;
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+    throw new RangeError(
+      `Cannot listen for frames: maxConnections ${maxConnections} must be a positive integer`,
+    );
+  }
+  checkConnectionOptions(options);
+  return { budget: new FrameBudget(maxBuffered), maxConnections };
 }

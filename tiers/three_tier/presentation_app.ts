@@ -34,7 +34,10 @@ export interface PresentationApp {
   fetch(request: Request, env: PresentationEnv): Response | Promise<Response>;
 }
 
-/** Largest request body accepted, in bytes. */
+/**
+ * Largest request body accepted, in bytes; a larger one is answered 413 as soon as its count
+ * passes this, chunked or not, without reading the rest.
+ */
 export const MAX_BODY_BYTES = 65_536;
 
 /** The routes, as listed by `GET /api`. */
@@ -69,13 +72,40 @@ async function answer(c: Ctx, op: string, input: unknown, created = false): Prom
   return c.json(outcome.value as Record<string, unknown>, created ? 201 : 200, timing(c));
 }
 
-async function readJson(c: Ctx): Promise<{ value: unknown } | { problem: string }> {
+type Body = { value: unknown } | { problem: string; tooLarge?: true };
+
+const TOO_LARGE: Body = { problem: `is larger than ${MAX_BODY_BYTES} bytes`, tooLarge: true };
+
+/**
+ * Reads the body with a running count and stops past {@link MAX_BODY_BYTES}, whether a
+ * `Content-Length` announced it or not (a chunked body is never read whole to find out).
+ */
+async function readJson(c: Ctx): Promise<Body> {
   const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_BODY_BYTES) return { problem: `is larger than ${MAX_BODY_BYTES} bytes` };
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) {
-    return { problem: `is larger than ${MAX_BODY_BYTES} bytes` };
+  if (declared > MAX_BODY_BYTES) return TOO_LARGE;
+  const stream = c.req.raw.body;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (stream !== null) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_BODY_BYTES) {
+        await reader.cancel("the request body is over the limit");
+        return TOO_LARGE;
+      }
+      chunks.push(value);
+    }
   }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return { value: {} };
   try {
     return { value: JSON.parse(text) };
@@ -88,7 +118,7 @@ async function post(c: Ctx, op: string): Promise<Response> {
   const body = await readJson(c);
   if ("problem" in body) {
     return fail(c, {
-      code: "invalid",
+      code: body.tooLarge ? "too-large" : "invalid",
       message: `Cannot ${op}: the request body ${body.problem}; send a JSON object`,
       fields: [{ field: "body", problem: body.problem }],
     });

@@ -1,6 +1,9 @@
 /**
- * The presentation tier's process. On a real host it serves the Hono app with `Deno.serve` on
- * 127.0.0.1 and reports its URL (`{kind: "listening", url}`) to a collector; in the simulator,
+ * The presentation tier's process. On a real host it serves the Hono app on 127.0.0.1 with the
+ * core's bounded HTTP/1.1 listener (`serveHttp1`: a connection cap, a deadline for each request
+ * head, an idle deadline, a body cap that counts chunked bodies as they arrive; `Deno.serve` has
+ * none of these, and a client that sends half a head holds its connection open for good) and
+ * reports its URL (`{kind: "listening", url}`) to a collector; in the simulator,
  * where there are no sockets, it answers `http` messages by building a `Request` and calling
  * `app.fetch`. Either way each request runs in a handler process of its own, whose context the
  * app's `c.env.call` uses to reach the logic tier (never the data tier). The handler gives the
@@ -9,9 +12,10 @@
  * @module
  */
 import { ProcessStoppedError } from "../../core/errors.ts";
+import { type Http1Server, serveHttp1 } from "../../core/network/http1_server.ts";
 import type { ProcessContext, ProcessFn } from "../../core/process.ts";
 import { argReader } from "./_args.ts";
-import { createPresentationApp } from "./presentation_app.ts";
+import { createPresentationApp, MAX_BODY_BYTES } from "./presentation_app.ts";
 import type { ListeningMessage } from "./three_tier_messages.ts";
 import { serveMessage } from "./_presentation_message.ts";
 import { type Config, internalError, serveRequest } from "./_presentation_request.ts";
@@ -32,6 +36,12 @@ export interface PresentationTierArgs {
   readonly collector?: string;
   /** Modelled cost of the tier's own work per request, in ms (0: none). @default 0 */
   readonly workMs?: number;
+  /** Real hosts only: most open HTTP connections; one more gets a 503 and is closed. @default 1024 */
+  readonly maxConnections?: number;
+  /** Real hosts only: ms a request head may take to arrive (slowloris cut-off). @default 10000 */
+  readonly headerTimeoutMs?: number;
+  /** Real hosts only: ms a keep-alive connection may wait, or a body may stall. @default 60000 */
+  readonly idleTimeoutMs?: number;
 }
 
 /**
@@ -71,15 +81,20 @@ export function presentationTier(args: Readonly<Record<string, unknown>>): Proce
   const hostname = read.string("hostname", "127.0.0.1");
   const collector = read.optionalString("collector");
   const workMs = read.number("workMs", { fallback: 0 });
+  const limits = {
+    maxConnections: read.number("maxConnections", { fallback: 1024, min: 1, integer: true }),
+    headerTimeoutMs: read.number("headerTimeoutMs", { fallback: 10_000, min: 1 }),
+    idleTimeoutMs: read.number("idleTimeoutMs", { fallback: 60_000, min: 1 }),
+    maxBodyBytes: MAX_BODY_BYTES,
+  };
   const app = createPresentationApp();
   const config: Config = { app, logic, budgetMs, maxBudgetMs, workMs };
   return async (ctx: ProcessContext): Promise<void> => {
     let served = 0;
-    let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+    let server: Http1Server | undefined;
     let url: string | null = null;
     if (ctx.runtime === "real" && port !== undefined) {
-      server = Deno.serve(
-        { hostname, port, onListen: () => {} },
+      server = serveHttp1(
         (request) =>
           new Promise<Response>((resolve) => {
             try {
@@ -106,6 +121,7 @@ export function presentationTier(args: Readonly<Record<string, unknown>>): Proce
               ));
             }
           }),
+        { hostname, port, ...limits },
       );
       url = `http://${hostname}:${server.addr.port}/`;
       ctx.log(`presentation: serving ${url}`);

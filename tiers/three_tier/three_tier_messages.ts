@@ -9,6 +9,7 @@
 /** Why a tier refused or failed a request; the presentation maps it to an HTTP status. */
 export type ErrorCode =
   | "invalid"
+  | "too-large"
   | "not-found"
   | "conflict"
   | "unavailable"
@@ -18,6 +19,7 @@ export type ErrorCode =
 /** HTTP status of each {@link ErrorCode}. */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   invalid: 400,
+  "too-large": 413,
   "not-found": 404,
   conflict: 409,
   unavailable: 503,

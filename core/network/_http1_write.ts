@@ -1,5 +1,5 @@
 /**
- * Writing HTTP/1.1 responses for the proxy's listener: status lines and fields as byte strings,
+ * Writing HTTP/1.1 responses for the bounded listener (http1_server.ts): status lines and fields as byte strings,
  * bodies framed by length, chunks or the end of the connection, and the small error answers the
  * listener makes itself.
  * @module
@@ -47,7 +47,13 @@ export function bytesOf(text: string): Uint8Array {
   return out;
 }
 
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+/** What the writers here need of a connection. */
+export interface Writer {
+  /** Writes a prefix of `bytes`; resolves to the byte count written. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+export async function writeAll(conn: Writer, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
 }
 
@@ -87,7 +93,7 @@ export function errorBytes(status: number, message: string): Uint8Array {
  * (HTTP/1.0); returns whether the connection may carry another request.
  */
 export async function writeResponse(
-  conn: Deno.Conn,
+  conn: Writer,
   head: RequestHead,
   response: Response,
   closing: boolean,

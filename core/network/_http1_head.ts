@@ -1,7 +1,7 @@
 /**
- * HTTP/1.1 message framing for the proxy's own listener (RFC 9112): the request head, with the
- * checks that keep request smuggling and oversized heads out, and a chunked body decoder with a
- * size cap.
+ * HTTP/1.1 message framing for the bounded listener (http1_server.ts, RFC 9112): the request
+ * head, with the checks that keep request smuggling and oversized heads out, and a chunked body
+ * decoder with a size cap (the proxy's origin client uses it too).
  * @module
  */
 

@@ -1,6 +1,7 @@
 /**
- * An HTTP/1.1 server on `Deno.listen`, for the caching proxy: what `Deno.serve` cannot do here.
- * It bounds every connection (a cap on open connections, a deadline for each request head so a
+ * An HTTP/1.1 server on `Deno.listen`, for the caching proxy and the three-tier presentation tier:
+ * what `Deno.serve` cannot do (it has no connection cap and no header or idle deadline: a client
+ * that sends half a request head keeps its connection for good). It bounds every connection (a cap on open connections, a deadline for each request head so a
  * slowloris client is cut off, an idle deadline between keep-alive requests, a cap on head and
  * body sizes, chunked bodies included), relays 1xx interim responses the handler sends, writes
  * any status a handler's `Response` carries (also outside 200-599), streams bodies with
@@ -9,6 +10,9 @@
  *
  * Deadlines are checked by one coarse interval per server (a quarter of the shortest deadline),
  * so they hold to within that granularity; this listener is an I/O adapter, not protocol code.
+ * A body being read and a response being written extend their idle deadline only once 1 KiB
+ * more has moved (or the body is complete), so a client that trickles a byte a second, or reads
+ * its answer that slowly, is cut off after one idle period.
  * @module
  */
 import {
@@ -59,7 +63,10 @@ export interface Http1ServerOptions {
   readonly maxConnections?: number;
   /** Ms a request head may take to arrive (from the connection or its first byte). @default 10000 */
   readonly headerTimeoutMs?: number;
-  /** Ms a keep-alive connection may wait for its next request, or a body for its next bytes. @default 60000 */
+  /**
+   * Ms a keep-alive connection may wait for its next request, and a body being read or a
+   * response being written for its next KiB. @default 60000
+   */
   readonly idleTimeoutMs?: number;
   /** Largest request head in bytes; larger gets 431. @default 65536 */
   readonly maxHeaderBytes?: number;
@@ -81,15 +88,42 @@ export interface Http1Server {
   shutdown(): Promise<void>;
 }
 
+/** Bytes a body or a response must move to extend its idle deadline. */
+const MIN_PROGRESS = 1024;
+
 class Connection {
   buf = new Uint8Array(16 * 1024);
   len = 0;
-  /** Waiting for a head (deadline applies), reading a body, or busy answering. */
-  state: "head" | "body" | "busy" = "head";
+  /**
+   * Waiting for a head (deadline applies), reading a body (idle deadline), busy in the handler
+   * (none), or writing the response (idle deadline).
+   */
+  state: "head" | "body" | "busy" | "write" = "head";
   deadline = 0;
   closed = false;
+  /** Bytes moved since the idle deadline was last extended. */
+  window = 0;
+  /** Writes to the socket, extending the idle deadline as the client takes the bytes. */
+  readonly writer: { write(bytes: Uint8Array): Promise<number> };
 
-  constructor(readonly conn: Deno.Conn) {}
+  constructor(readonly conn: Deno.Conn, readonly idle: () => void) {
+    this.writer = {
+      write: async (bytes) => {
+        const count = await conn.write(bytes);
+        this.progressed(count, false);
+        return count;
+      },
+    };
+  }
+
+  /** Counts `n` bytes moved; extends the idle deadline per MIN_PROGRESS bytes, or when `done`. */
+  progressed(n: number, done: boolean): void {
+    this.window += n;
+    if (this.window >= MIN_PROGRESS || done) {
+      this.window = 0;
+      this.idle();
+    }
+  }
 
   close(): void {
     if (this.closed) return;
@@ -210,7 +244,10 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
       if (fastPath !== undefined && !head.chunked && !head.contentLength) {
         const bytes = fastPath(head, field);
         if (bytes !== undefined) {
-          await writeAll(c.conn, bytes);
+          c.state = "write";
+          c.window = 0;
+          c.deadline = clock() + idleTimeout;
+          await writeAll(c.writer, bytes);
           served++;
           if (head.close || closing) return;
           continue;
@@ -244,6 +281,7 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
       );
     }
     c.state = "body";
+    c.window = 0;
     c.deadline = clock() + idleTimeout;
     if (field("expect")?.toLowerCase() === "100-continue" && head.version === "1.1") {
       await writeAll(c.conn, encoder.encode("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -255,7 +293,7 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
         if (!await c.more(length)) {
           throw new HeadError(400, "Cannot read the body: the client closed");
         }
-        if (c.len > before) c.deadline = clock() + idleTimeout;
+        c.progressed(c.len - before, c.len >= length);
       }
       const body = c.buf.slice(0, length);
       c.consume(length);
@@ -269,7 +307,7 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
       if (!await c.more(c.buf.length)) {
         throw new HeadError(400, "Cannot read the body: the client closed");
       }
-      c.deadline = clock() + idleTimeout;
+      c.progressed(c.len, false);
       parts.push(...decoder.push(c.buf.subarray(0, c.len)));
       c.len = 0;
     }
@@ -331,7 +369,10 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
       return false;
     }
     started = true;
-    return await writeResponse(c.conn, head, response, closing);
+    c.state = "write";
+    c.window = 0;
+    c.deadline = clock() + idleTimeout;
+    return await writeResponse(c.writer, head, response, closing);
   };
 
   const accept = async () => {
@@ -352,7 +393,10 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
           .finally(() => conn.close());
         continue;
       }
-      const c = new Connection(conn);
+      // A response leaves in several writes (head, then body or chunks): without this, Nagle's
+      // algorithm holds each later write until the client's delayed ACK, 40 ms per request.
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+      const c = new Connection(conn, () => c.deadline = clock() + idleTimeout);
       open.add(c);
       const task = serveConnection(c).catch((error) => {
         if (!isGone(error)) throw error;
@@ -377,7 +421,7 @@ export function serveHttp1(handler: Http1Handler, options: Http1ServerOptions = 
     if (!closing) {
       closing = true;
       listener.close();
-      for (const c of open) if (c.state !== "busy") c.close();
+      for (const c of open) if (c.state === "head" || c.state === "body") c.close();
       const force = setTimeout(() => {
         for (const c of open) c.close();
       }, 5_000);
