@@ -111,7 +111,7 @@ function render(effect: Effect): string {
     case "persist":
       return `persist ${JSON.stringify(effect.record)}`;
     case "deadline":
-      return Number.isFinite(effect.at) ? `deadline at=${effect.at}` : "deadline none";
+      return effect.at === Infinity ? "deadline none" : `deadline at=${effect.at}`;
     case "log":
       return `log ${effect.text}`;
     case "stop":
