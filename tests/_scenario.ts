@@ -14,7 +14,7 @@
  * tick at=310
  *   send to=bank@p1.lab {"kind":"prepare"}       ← effects, indented two spaces
  *   reply to=client@c.lab corr=r1 {"kind":"ok"}
- *   deliver {...}  persist {...}  deadline at=310 (or: deadline none)  log text  stop reason
+ *   deliver {...}  persist {...}  deadline at=310 (or: none, now)  log text  stop reason
  * ```
  * An envelope inside a delivered value is shown as `{"from", "corr", "body"}`.
  * A message is addressed to the protocol's `self` argument, or `self@scenario.lab`.
@@ -121,7 +121,8 @@ function render(effect: Effect): string {
     case "persist":
       return `persist ${JSON.stringify(effect.record)}`;
     case "deadline":
-      return effect.at === Infinity ? "deadline none" : `deadline at=${effect.at}`;
+      if (effect.at === Infinity) return "deadline none";
+      return effect.at === -Infinity ? "deadline now" : `deadline at=${effect.at}`;
     case "log":
       return `log ${effect.text}`;
     case "stop":
