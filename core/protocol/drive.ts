@@ -25,12 +25,18 @@ export interface DriveOptions<D = unknown, R = unknown> {
   readonly persist?: (record: R) => void | Promise<void>;
   /** Only messages that match are taken from the mailbox. @default every message */
   readonly filter?: ReceiveFilter;
+  /**
+   * Told of a `send` that found its process gone from its machine (the protocol may react on
+   * its next step, e.g. leave a group whose member is gone).
+   * @default the send is written to the trace as "cannot send KIND to TO: ERROR"
+   */
+  readonly unreachable?: (to: string, body: unknown) => void;
 }
 
 /**
  * Runs `protocol` in the process of `ctx` until it emits `stop`, and returns the stop reason.
- * A send to a process that is gone from its machine is logged and the protocol's own timeouts
- * take it from there; every other error fails the process.
+ * A send to a process that is gone from its machine is logged (or given to `unreachable`) and
+ * the protocol's own timeouts take it from there; every other error fails the process.
  *
  * @example An echo protocol that stops on "bye"
  * ```ts
@@ -72,7 +78,7 @@ export async function drive<M, D, R>(
     for (const effect of effects) {
       if (effect.kind === "stop") return effect.reason;
       if (effect.kind === "deadline") deadline = effect.at;
-      else if (effect.kind === "send") await send(ctx, effect.to, effect.body);
+      else if (effect.kind === "send") await send(ctx, effect.to, effect.body, options.unreachable);
       else {
         const done = carryOut(ctx, effect, options);
         if (done) await done; // a synchronous write does not even yield
@@ -84,6 +90,10 @@ export async function drive<M, D, R>(
     let input: Input<M>;
     if (wait <= 0) input = { kind: "tick", now: ctx.now() };
     else {
+      // One turn before waiting, as the hand-written loops this driver replaced took (they
+      // awaited a step's effects as a batch): processes of one machine acting at the same
+      // instant interleave as before, and the simulator's traces stay byte for byte.
+      await undefined;
       try {
         const timeout = Number.isFinite(wait) ? wait : undefined;
         const envelope = await ctx.receive<M>({ ...options.filter, timeout });
@@ -98,13 +108,22 @@ export async function drive<M, D, R>(
   }
 }
 
-/** Sends `body`; a process gone from its machine is logged (the protocol's timeouts go on). */
-async function send(ctx: ProcessContext, to: string, body: unknown): Promise<void> {
+/**
+ * Sends `body`; a process gone from its machine is reported to `unreachable`, or logged (the
+ * protocol's timeouts go on).
+ */
+async function send(
+  ctx: ProcessContext,
+  to: string,
+  body: unknown,
+  unreachable: DriveOptions["unreachable"],
+): Promise<void> {
   try {
     await ctx.send(to, body);
   } catch (error) {
     if (!(error instanceof UnknownProcessError)) throw error;
-    ctx.log(`cannot send ${kindOf(body)} to ${to}: ${error}`);
+    if (unreachable) unreachable(to, body);
+    else ctx.log(`cannot send ${kindOf(body)} to ${to}: ${error}`);
   }
 }
 
