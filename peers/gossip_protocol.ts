@@ -20,17 +20,29 @@ import { type Json, Replica } from "./replica.ts";
 
 /** Checked options with defaults applied. */
 export interface GossipSettings {
+  /** How updates spread (see {@link GossipPeerOptions.mode}). */
   readonly mode: GossipMode;
+  /** Partners per round. */
   readonly fanout: number;
+  /** Length of a round in ms. */
   readonly period: number;
+  /** Rumour mode: partners that already knew an update before it cools down. */
   readonly k: number;
+  /** Heartbeat or static membership. */
   readonly membership: MembershipKind;
+  /** Heartbeat membership: ms of silence before a peer is suspected. */
   readonly suspectAfter: number;
+  /** Heartbeat membership: chance per round of contacting a suspected peer. */
   readonly probe: number;
+  /** Ms a tombstone is kept. */
   readonly tombstoneTtl: number;
+  /** Rounds before the peer ends. */
   readonly maxRounds: number;
+  /** Ms after the process starts at which the peer joins. */
   readonly joinAt: number;
+  /** Ms after the process starts at which the peer leaves. */
   readonly leaveAt: number;
+  /** Whether the peer asks the others to learn its address. */
   readonly announce: boolean;
 }
 

@@ -17,7 +17,8 @@ interface Waiting {
   readonly deadline: number;
 }
 
-type OfficeEffect = Effect<PostOfficeReply, never, never>;
+/** What the post office answers with: replies, trace lines and its deadline. */
+export type PostOfficeEffect = Effect<PostOfficeReply, never, never>;
 
 /**
  * The post office state machine over `store`, handing out at most `maxBatch` messages per
@@ -52,7 +53,7 @@ export class PostOfficeMachine implements Protocol<unknown, never, never> {
   }
 
   /** Takes a request (or a tick), then answers the held collects whose wait ran out. */
-  step(input: Input): OfficeEffect[] {
+  step(input: Input): PostOfficeEffect[] {
     const effects = input.kind === "message" ? this.#handle(input.envelope, input.now) : [];
     effects.push(...this.#expire(input.now));
     let due = Infinity;
@@ -60,9 +61,9 @@ export class PostOfficeMachine implements Protocol<unknown, never, never> {
     return [...effects, ...this.#deadline.update(input, due)];
   }
 
-  #handle(env: Envelope, now: number): OfficeEffect[] {
+  #handle(env: Envelope, now: number): PostOfficeEffect[] {
     const body = env.body;
-    const effects: OfficeEffect[] = [];
+    const effects: PostOfficeEffect[] = [];
     const answer = (request: Envelope, reply: PostOfficeReply) =>
       effects.push({ kind: "reply", request, body: reply });
     if (!isPostOfficeRequest(body)) {
@@ -111,8 +112,8 @@ export class PostOfficeMachine implements Protocol<unknown, never, never> {
   }
 
   /** Answers, empty, the held collects whose wait ran out by `now`. */
-  #expire(now: number): OfficeEffect[] {
-    const effects: OfficeEffect[] = [];
+  #expire(now: number): PostOfficeEffect[] {
+    const effects: PostOfficeEffect[] = [];
     for (const [recipient, held] of [...this.#waiting]) {
       if (held.deadline > now) continue;
       this.#waiting.delete(recipient);
