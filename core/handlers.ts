@@ -1,12 +1,14 @@
 /**
  * A handler style for processes: react to messages and named timers instead of writing a
- * receive loop. It runs over `ctx.receive` with a timeout until the nearest timer, so it uses no
- * host timers and the same handlers run in the simulator and on a real host.
+ * receive loop. The timers are a core protocol ({@link HandlerTimers}) run by `drive()` over
+ * `ctx.receive` with a timeout until the nearest timer, so it uses no host timers and the same
+ * handlers run in the simulator and on a real host.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
-import { TimeoutError } from "./errors.ts";
+import { type HandlerEvent, HandlerTimers } from "./handler_timers.ts";
 import type { ProcessContext, ProcessFn } from "./process.ts";
+import { drive } from "./protocol/drive.ts";
 
 /** Named one-shot timers of a handler process. */
 export interface Timers {
@@ -28,23 +30,6 @@ export interface HandlerSpec {
   message(ctx: ProcessContext, msg: Envelope, timers: Timers): void | Promise<void>;
   /** Runs when timer `name` fires. */
   timer?(ctx: ProcessContext, name: string, timers: Timers): void | Promise<void>;
-}
-
-interface TimerEntry {
-  readonly deadline: number;
-  readonly order: number;
-}
-
-function nearest(pending: Map<string, TimerEntry>): [string, TimerEntry] | undefined {
-  let best: [string, TimerEntry] | undefined;
-  for (const item of pending) {
-    const entry = item[1];
-    if (
-      best === undefined || entry.deadline < best[1].deadline ||
-      (entry.deadline === best[1].deadline && entry.order < best[1].order)
-    ) best = item;
-  }
-  return best;
 }
 
 /**
@@ -80,54 +65,23 @@ function nearest(pending: Map<string, TimerEntry>): [string, TimerEntry] | undef
  */
 export function handlers(spec: HandlerSpec): ProcessFn {
   return async (ctx: ProcessContext): Promise<void> => {
-    const pending = new Map<string, TimerEntry>();
-    let order = 0;
-    let stopped = false;
+    const protocol = new HandlerTimers();
     const timers: Timers = {
-      start(name: string, ms: number): void {
-        if (!(ms >= 0)) {
-          throw new RangeError(
-            `Cannot start timer "${name}": delay ${ms} must be a number of ms, 0 or more`,
-          );
-        }
-        pending.delete(name);
-        pending.set(name, { deadline: ctx.now() + ms, order: order++ });
-      },
-      cancel(name: string): void {
-        pending.delete(name);
-      },
-      has(name: string): boolean {
-        return pending.has(name);
-      },
-      stop(): void {
-        stopped = true;
-        pending.clear();
-      },
+      start: (name: string, ms: number): void => protocol.set(name, ms, ctx.now()),
+      cancel: (name: string): void => protocol.cancel(name),
+      has: (name: string): boolean => protocol.has(name),
+      stop: (): void => protocol.stop(),
     };
-    if (spec.init) await spec.init(ctx, timers);
-    while (!stopped) {
-      const next = nearest(pending);
-      if (next === undefined) {
-        await spec.message(ctx, await ctx.receive(), timers);
-        continue;
+    const deliver = (event: HandlerEvent): void | Promise<void> => {
+      switch (event.kind) {
+        case "init":
+          return spec.init?.(ctx, timers);
+        case "message":
+          return spec.message(ctx, event.envelope, timers);
+        case "timer":
+          return spec.timer?.(ctx, event.name, timers);
       }
-      const wait = next[1].deadline - ctx.now();
-      if (wait > 0) {
-        let msg: Envelope | undefined;
-        try {
-          msg = await ctx.receive({ timeout: wait });
-        } catch (error) {
-          if (!(error instanceof TimeoutError)) throw error;
-        }
-        if (msg !== undefined) {
-          await spec.message(ctx, msg, timers);
-          continue;
-        }
-      }
-      // The nearest timer is due (we waited its full delay, even on a skewed clock).
-      if (pending.get(next[0]) !== next[1]) continue;
-      pending.delete(next[0]);
-      if (spec.timer) await spec.timer(ctx, next[0], timers);
-    }
+    };
+    await drive(ctx, protocol, { deliver });
   };
 }

@@ -35,6 +35,7 @@ export * from "./group_request.ts";
 export * from "./machine.ts";
 export * from "./latency.ts";
 export * from "./mermaid.ts";
+export * from "./handler_timers.ts";
 export * from "./handlers.ts";
 export * from "./vector_clock.ts";
 export * from "./vector_stamp.ts";

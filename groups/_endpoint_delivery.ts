@@ -66,19 +66,22 @@ export function deliver(
   s.hb = VectorClock.merge(s.hb, message.hb);
   return {
     kind: "deliver",
-    delivery: {
-      group: s.group,
-      id: message.id,
-      sender: message.sender,
-      stream: message.stream,
-      from: message.origin ?? message.sender,
-      index: message.index,
-      hb: message.hb,
-      ...(gseq === undefined ? {} : { gseq }),
-      view: s.view!.id,
-      sentAt: message.sentAt,
-      deliveredAt: now,
-      body: message.body,
+    value: {
+      kind: "delivery",
+      delivery: {
+        group: s.group,
+        id: message.id,
+        sender: message.sender,
+        stream: message.stream,
+        from: message.origin ?? message.sender,
+        index: message.index,
+        hb: message.hb,
+        ...(gseq === undefined ? {} : { gseq }),
+        view: s.view!.id,
+        sentAt: message.sentAt,
+        deliveredAt: now,
+        body: message.body,
+      },
     },
   };
 }

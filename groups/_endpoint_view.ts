@@ -88,7 +88,7 @@ export function onInstall(
   s.entries.clear();
   s.pending.clear();
   s.phase = "normal";
-  effects.push({ kind: "view", view: plan.view, order, closed });
+  effects.push({ kind: "deliver", value: { kind: "view", view: plan.view, order, closed } });
   const future = s.future;
   s.future = [];
   for (const item of future) {

@@ -2,35 +2,53 @@
  * A member's endpoint for one group, as a pure state machine (a message in, effects out): it
  * multicasts as n unicasts, holds messages back until the group's order allows delivery, runs
  * the sequencer when its member is the view's sequencer, heartbeats to the membership service,
- * and takes part in view changes (flush, then install). `group_endpoint_process.ts` drives it.
+ * and takes part in view changes (flush, then install). A core protocol: `endpoint_process.ts`
+ * runs it with `drive()`.
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
-import type {
-  GroupAnswer,
-  GroupDelivery,
-  GroupEndReason,
-  GroupOrder,
-  GroupWire,
-  View,
+import {
+  DeadlineKeeper,
+  type Effect,
+  type Input,
+  type Protocol,
+} from "../core/protocol/protocol.ts";
+import {
+  DELIVERY_LOG,
+  END_LOG,
+  type GroupAnswer,
+  type GroupDelivery,
+  type GroupEndReason,
+  type GroupOrder,
+  type GroupWire,
+  type View,
+  VIEW_LOG,
 } from "./types.ts";
 import { type Address, canonical } from "../core/name.ts";
 import { emit, onData, onOrder, onSubmit } from "./_endpoint_delivery.ts";
 import { type EndpointState, newEndpointState } from "./_endpoint_state.ts";
 import { onInstall, onPrepare, onStable } from "./_endpoint_view.ts";
 
-/** Something the endpoint wants done. */
-export type EndpointEffect =
-  | { readonly kind: "send"; readonly to: Address; readonly body: GroupWire }
-  | { readonly kind: "reply"; readonly request: Envelope; readonly body: GroupAnswer }
-  | { readonly kind: "deliver"; readonly delivery: GroupDelivery }
+/** What the endpoint hands up to its member (the user process it serves). */
+export type MemberEvent =
+  /** A message of the group, in the group's order. */
+  | { readonly kind: "delivery"; readonly delivery: GroupDelivery }
+  /** A new view is installed, with the group's settings. */
   | {
     readonly kind: "view";
     readonly view: View;
     readonly order: GroupOrder;
     readonly closed: boolean;
   }
+  /** The member is out of the group (left, destroyed, disconnected). */
   | { readonly kind: "end"; readonly reason: GroupEndReason; readonly message: string };
+
+/**
+ * What the endpoint asks its driver to do: core effects. It sends {@link GroupWire} messages,
+ * replies {@link GroupAnswer}s, delivers {@link MemberEvent}s to its member, sets its heartbeat
+ * deadline and stops once it ended.
+ */
+export type EndpointEffect = Effect<GroupWire | GroupAnswer, MemberEvent, never>;
 
 /** Options of {@link GroupEndpoint}. */
 export interface GroupEndpointOptions {
@@ -49,10 +67,17 @@ export interface GroupEndpointOptions {
    * draws one at random). A restarted member is a new incarnation. @default "1"
    */
   readonly incarnation?: string;
+  /** Ms between heartbeats to the membership service. @default 50 */
+  readonly heartbeat?: number;
+  /**
+   * Write a trace line per delivery, view and end (`group-deliver`, `group-view`, `group-end`:
+   * what the order and view checkers read). @default true
+   */
+  readonly traceDeliveries?: boolean;
 }
 
 /**
- * The protocol state of one member in one group.
+ * The protocol state of one member in one group, a core {@link Protocol}.
  *
  * @example Joining sends a request to the membership service
  * ```ts
@@ -64,7 +89,7 @@ export interface GroupEndpointOptions {
  * assert.equal(effect.kind === "send" && effect.body.kind, "g-join");
  * ```
  */
-export class GroupEndpoint {
+export class GroupEndpoint implements Protocol<GroupWire | GroupAnswer, MemberEvent, never> {
   /** The group. */
   readonly group: string;
   /** The member served. */
@@ -76,6 +101,11 @@ export class GroupEndpoint {
   readonly #managerTimeout: number;
   #heardManager = 0;
   #leaving = false;
+  readonly #heartbeat: number;
+  #nextBeat = 0;
+  #memberGone = false;
+  readonly #traceDeliveries: boolean;
+  readonly #deadline = new DeadlineKeeper();
 
   /** Creates the endpoint's state. */
   constructor(options: GroupEndpointOptions) {
@@ -90,6 +120,8 @@ export class GroupEndpoint {
     );
     this.#create = options.create;
     this.#managerTimeout = options.managerTimeout ?? 1000;
+    this.#heartbeat = options.heartbeat ?? 50;
+    this.#traceDeliveries = options.traceDeliveries ?? true;
   }
 
   /** The installed view, or `null` before the first one. */
@@ -102,10 +134,95 @@ export class GroupEndpoint {
     return this.#s.phase === "ended";
   }
 
-  /** Asks the membership service to join. */
+  /** Asks the membership service to join; the first heartbeat is due `heartbeat` ms later. */
   start(now: number): EndpointEffect[] {
     this.#heardManager = now;
-    return this.#join();
+    this.#nextBeat = now + this.#heartbeat;
+    return [...this.#join(), ...this.#deadline.update(undefined, this.#nextBeat)];
+  }
+
+  /**
+   * Takes a received envelope ({@link GroupEndpoint.receive}), and heartbeats
+   * ({@link GroupEndpoint.tick}) when one is due. Each {@link MemberEvent} goes to the member as
+   * a local message (`g-deliver`, `g-view`, `g-closed`) after its trace line; after one it asks
+   * for a tick at once, since the member may turn out to be gone (see
+   * {@link GroupEndpoint.memberGone}). Once the endpoint ended it stops.
+   */
+  step(input: Input<GroupWire | GroupAnswer>): EndpointEffect[] {
+    const now = input.now;
+    const effects = this.#memberGone ? this.leave() : [];
+    this.#memberGone = false;
+    if (input.kind === "message") effects.push(...this.receive(input.envelope, now));
+    if (!this.ended && now >= this.#nextBeat) {
+      effects.push(...this.tick(now));
+      this.#nextBeat = now + this.#heartbeat;
+    }
+    const out = effects.flatMap((e) => e.kind === "deliver" ? this.#toMember(e.value) : [e]);
+    if (this.ended) return [...out, { kind: "stop", reason: "ended" }];
+    const told = effects.some((e) => e.kind === "deliver");
+    return [...out, ...this.#deadline.update(input, told ? -Infinity : this.#nextBeat)];
+  }
+
+  /**
+   * The member could not be given a delivery or view (a send to it found it gone): the
+   * endpoint leaves the group on its next step.
+   */
+  memberGone(): void {
+    this.#memberGone = true;
+  }
+
+  /** The trace line and the local message that hand `event` to the member. */
+  #toMember(event: MemberEvent): EndpointEffect[] {
+    const line = (prefix: string, fields: Record<string, unknown>): EndpointEffect[] =>
+      this.#traceDeliveries
+        ? [{
+          kind: "log",
+          text: prefix + JSON.stringify({
+            group: this.group,
+            member: this.member,
+            incarnation: this.incarnation,
+            ...fields,
+          }),
+        }]
+        : [];
+    const to = this.member;
+    switch (event.kind) {
+      case "delivery": {
+        const d = event.delivery;
+        return [
+          ...line(DELIVERY_LOG, {
+            id: d.id,
+            stream: d.stream,
+            index: d.index,
+            hb: d.hb,
+            gseq: d.gseq,
+            view: d.view,
+          }),
+          { kind: "send", to, body: { kind: "g-deliver", delivery: d } },
+        ];
+      }
+      case "view": {
+        const { view, order, closed } = event;
+        return [
+          ...line(VIEW_LOG, {
+            view: view.id,
+            members: view.members,
+            incarnations: view.incarnations,
+            lineage: view.lineage,
+          }),
+          { kind: "send", to, body: { kind: "g-view", view, order, closed } },
+        ];
+      }
+      case "end":
+        return [
+          ...line(END_LOG, { reason: event.reason }),
+          {
+            kind: "send",
+            to,
+            body: { kind: "g-closed", reason: event.reason, message: event.message },
+          },
+        ];
+    }
   }
 
   #join(): EndpointEffect[] {
@@ -218,7 +335,7 @@ export class GroupEndpoint {
 
   #end(reason: GroupEndReason, message: string): EndpointEffect[] {
     this.#s.phase = "ended";
-    return [{ kind: "end", reason, message }];
+    return [{ kind: "deliver", value: { kind: "end", reason, message } }];
   }
 
   #onForward(request: Envelope, origin: Address, body: unknown, now: number): EndpointEffect[] {

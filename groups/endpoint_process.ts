@@ -1,35 +1,17 @@
 /**
- * The endpoint process: runs a {@link GroupEndpoint} for one member of one group on the member's
- * machine. It receives from the network and from its member, heartbeats on a timer, hands
- * deliveries and views to the member as local messages, and writes one trace line per delivery
- * for the order checker. `joinGroup` spawns it; user code does not start it directly.
+ * The endpoint process: runs the {@link GroupEndpoint} protocol with core's `drive()` for one
+ * member of one group on the member's machine. It receives from the network and from its member,
+ * heartbeats on the protocol's deadline, hands deliveries and views to the member as local
+ * messages, and writes one trace line per delivery for the order checker. `joinGroup` spawns
+ * it; user code does not start it directly.
  * @module
  */
-import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
-import { type EndpointEffect, GroupEndpoint, type GroupEndpointOptions } from "./endpoint.ts";
-import { DELIVERY_LOG, END_LOG, type GroupWire, VIEW_LOG } from "./types.ts";
+import { drive } from "../core/protocol/drive.ts";
+import { GroupEndpoint, type GroupEndpointOptions } from "./endpoint.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 
-/** Options of {@link groupEndpoint}. */
-export interface GroupEndpointProcessOptions extends GroupEndpointOptions {
-  /** Ms between heartbeats to the membership service. @default 50 */
-  readonly heartbeat?: number;
-  /**
-   * Write a trace line per delivery, view and end (`group-deliver`, `group-view`, `group-end`:
-   * what the order and view checkers read). @default true
-   */
-  readonly traceDeliveries?: boolean;
-}
-
-async function sendQuietly(ctx: ProcessContext, to: string, body: GroupWire): Promise<boolean> {
-  try {
-    await ctx.send(to, body);
-    return true;
-  } catch (error) {
-    if (error instanceof UnknownProcessError) return false;
-    throw error;
-  }
-}
+/** Options of {@link groupEndpoint}: those of the {@link GroupEndpoint} protocol. */
+export type GroupEndpointProcessOptions = GroupEndpointOptions;
 
 /**
  * The endpoint's process code.
@@ -52,83 +34,12 @@ export function groupEndpoint(options: GroupEndpointProcessOptions): ProcessFn {
     // A fresh token per endpoint: a restarted or rejoining member is a new incarnation.
     const incarnation = options.incarnation ??
       Math.floor(ctx.random() * 2 ** 32).toString(36).padStart(7, "0");
-    const state = new GroupEndpoint({ ...options, incarnation });
-    const { member, group } = state;
-    const trace = (prefix: string, fields: Record<string, unknown>): void => {
-      if (traceDeliveries) {
-        ctx.log(prefix + JSON.stringify({ group, member, incarnation, ...fields }));
-      }
+    const endpoint = new GroupEndpoint({ ...options, heartbeat, traceDeliveries, incarnation });
+    // A member that is gone cannot be given its deliveries: the endpoint leaves for it. Other
+    // processes gone from this machine are left to the protocol's timeouts.
+    const unreachable = (to: string): void => {
+      if (to === endpoint.member) endpoint.memberGone();
     };
-    const perform = async (effects: EndpointEffect[]): Promise<void> => {
-      for (let i = 0; i < effects.length; i++) {
-        const effect = effects[i];
-        switch (effect.kind) {
-          case "send":
-            await sendQuietly(ctx, effect.to, effect.body);
-            break;
-          case "reply":
-            await ctx.reply(effect.request, effect.body);
-            break;
-          case "deliver": {
-            const d = effect.delivery;
-            trace(DELIVERY_LOG, {
-              id: d.id,
-              stream: d.stream,
-              index: d.index,
-              hb: d.hb,
-              gseq: d.gseq,
-              view: d.view,
-            });
-            const ok = await sendQuietly(ctx, member, { kind: "g-deliver", delivery: d });
-            if (!ok) effects.push(...state.leave());
-            break;
-          }
-          case "view":
-            trace(VIEW_LOG, {
-              view: effect.view.id,
-              members: effect.view.members,
-              incarnations: effect.view.incarnations,
-              lineage: effect.view.lineage,
-            });
-            if (
-              !await sendQuietly(ctx, member, {
-                kind: "g-view",
-                view: effect.view,
-                order: effect.order,
-                closed: effect.closed,
-              })
-            ) {
-              effects.push(...state.leave());
-            }
-            break;
-          case "end":
-            trace(END_LOG, { reason: effect.reason });
-            await sendQuietly(ctx, member, {
-              kind: "g-closed",
-              reason: effect.reason,
-              message: effect.message,
-            });
-            break;
-        }
-      }
-    };
-    await perform(state.start(ctx.now()));
-    let nextBeat = ctx.now() + heartbeat;
-    while (!state.ended) {
-      let effects: EndpointEffect[] = [];
-      const wait = nextBeat - ctx.now();
-      if (wait > 0) {
-        try {
-          effects = state.receive(await ctx.receive({ timeout: wait }), ctx.now());
-        } catch (error) {
-          if (!(error instanceof TimeoutError)) throw error;
-        }
-      }
-      if (ctx.now() >= nextBeat) {
-        effects.push(...state.tick(ctx.now()));
-        nextBeat = ctx.now() + heartbeat;
-      }
-      await perform(effects);
-    }
+    await drive(ctx, endpoint, { unreachable });
   };
 }

@@ -1,20 +1,17 @@
 /**
- * The membership service as a process: one per system (conventionally `groups@g0.lab`), driving
- * a {@link Membership}. It waits without a timer while no group has members, so a simulation
+ * The membership service as a process: one per system (conventionally `groups@g0.lab`), running
+ * the {@link Membership} protocol with core's `drive()`. It waits without a timer while no group has members, so a simulation
  * whose groups are empty goes quiet. While it is down, groups keep multicasting in their current
  * view but cannot change membership; when it restarts, it takes them up again from the members'
  * heartbeats (see `recoverFor`).
  * @module
  */
-import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
-import { Membership, type MembershipEffect, type MembershipOptions } from "./membership.ts";
+import { Membership, type MembershipOptions } from "./membership.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
+import { drive } from "../core/protocol/drive.ts";
 
-/** Options of {@link groupManager}. */
-export interface GroupManagerOptions extends MembershipOptions {
-  /** Ms between failure-detector checks. @default 50 */
-  readonly check?: number;
-}
+/** Options of {@link groupManager}: those of {@link Membership}, `check` among them. */
+export type GroupManagerOptions = MembershipOptions;
 
 /**
  * The membership service's process code.
@@ -49,39 +46,6 @@ export function groupManager(options: GroupManagerOptions = {}): ProcessFn {
     // an earlier run created (see MembershipOptions.incarnation).
     const incarnation = options.incarnation ??
       Math.floor(ctx.random() * 2 ** 32).toString(36).padStart(7, "0");
-    const state = new Membership({ ...options, incarnation });
-    const perform = async (effects: MembershipEffect[]): Promise<void> => {
-      for (const effect of effects) {
-        if (effect.kind === "reply") {
-          await ctx.reply(effect.request, effect.body);
-          continue;
-        }
-        try {
-          await ctx.send(effect.to, effect.body);
-        } catch (error) {
-          if (!(error instanceof UnknownProcessError)) throw error;
-        }
-      }
-    };
-    let nextCheck = ctx.now() + check;
-    for (;;) {
-      let effects: MembershipEffect[] = [];
-      const wait = state.busy ? nextCheck - ctx.now() : Infinity;
-      if (wait > 0) {
-        try {
-          const env = await ctx.receive(wait === Infinity ? {} : { timeout: wait });
-          effects = state.handle(env, ctx.now());
-        } catch (error) {
-          if (!(error instanceof TimeoutError)) throw error;
-        }
-      }
-      if (!state.busy) {
-        nextCheck = ctx.now() + check;
-      } else if (ctx.now() >= nextCheck) {
-        effects.push(...state.tick(ctx.now()));
-        nextCheck = ctx.now() + check;
-      }
-      await perform(effects);
-    }
+    await drive(ctx, new Membership({ ...options, check, incarnation }));
   };
 }

@@ -10,6 +10,12 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
+import {
+  DeadlineKeeper,
+  type Effect,
+  type Input,
+  type Protocol,
+} from "../core/protocol/protocol.ts";
 import type { GroupAnswer, GroupOrder, GroupWire, View } from "./types.ts";
 import type { Address } from "../core/name.ts";
 import { finishRecovery, hear, recoverGroup } from "./_recovery.ts";
@@ -26,10 +32,11 @@ import {
   suspect,
 } from "./_view_change.ts";
 
-/** Something the membership service wants done. */
-export type MembershipEffect =
-  | { readonly kind: "send"; readonly to: Address; readonly body: GroupWire }
-  | { readonly kind: "reply"; readonly request: Envelope; readonly body: GroupAnswer };
+/**
+ * What the membership service asks its driver to do: core effects (it sends {@link GroupWire}
+ * messages, replies {@link GroupAnswer}s and sets its failure detector's deadline).
+ */
+export type MembershipEffect = Effect<GroupWire | GroupAnswer, never, never>;
 
 /** Kinds of message that wait while their group is unknown or being recovered. */
 const PARKED: readonly string[] = ["g-create", "g-join", "g-lookup", "g-destroy"];
@@ -53,10 +60,15 @@ export interface MembershipOptions {
    * one). The views it numbers name it in their `lineage`. @default "1"
    */
   readonly incarnation?: string;
+  /** Ms between failure-detector checks while some group needs them. @default 50 */
+  readonly check?: number;
 }
 
 /**
- * The registry of groups and their views.
+ * The registry of groups and their views: a core {@link Protocol} (`groupManager` runs it with
+ * `drive()`). It checks for failures every `check` ms while some group has members, a change
+ * under way or waiting messages, and sets no deadline while none does, so an idle simulation
+ * goes quiet. {@link Membership.handle} and {@link Membership.tick} are its two halves.
  *
  * @example Creating a group and looking it up
  * ```ts
@@ -69,8 +81,11 @@ export interface MembershipOptions {
  * assert.equal(answer.kind === "reply" && answer.body.kind, "g-error");
  * ```
  */
-export class Membership {
+export class Membership implements Protocol<GroupWire | GroupAnswer, never, never> {
   readonly #suspectAfter: number;
+  readonly #check: number;
+  #nextCheck = 0;
+  readonly #deadline = new DeadlineKeeper();
   readonly #flushTimeout: number;
   readonly #recoverFor: number;
   readonly #incarnation: string;
@@ -89,6 +104,28 @@ export class Membership {
     this.#flushTimeout = options.flushTimeout ?? 1000;
     this.#recoverFor = options.recoverFor ?? 0;
     this.#incarnation = options.incarnation ?? "1";
+    this.#check = options.check ?? 50;
+  }
+
+  /** Starts the failure detector's clock; nothing to do before the first message. */
+  start(now: number): MembershipEffect[] {
+    this.#nextCheck = now + this.#check;
+    return this.#deadline.update(undefined, this.busy ? this.#nextCheck : Infinity);
+  }
+
+  /**
+   * Takes a message ({@link Membership.handle}), and runs the failure detector
+   * ({@link Membership.tick}) when a check is due; ends with the next check's deadline.
+   */
+  step(input: Input<GroupWire | GroupAnswer>): MembershipEffect[] {
+    const now = input.now;
+    const effects = input.kind === "message" ? this.handle(input.envelope, now) : [];
+    if (!this.busy) this.#nextCheck = now + this.#check;
+    else if (now >= this.#nextCheck) {
+      effects.push(...this.tick(now));
+      this.#nextCheck = now + this.#check;
+    }
+    return [...effects, ...this.#deadline.update(input, this.busy ? this.#nextCheck : Infinity)];
   }
 
   /** Whether some group has members or a view change under way (the service needs its timer). */

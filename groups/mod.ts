@@ -3,6 +3,7 @@
  *
  * @module
  */
+export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./name.ts";

@@ -1,18 +1,18 @@
 /**
- * The peer-to-peer sync loop: every peer runs this same process. Each round it picks random
+ * The peer-to-peer sync loop: every peer runs this same process, the {@link GossipProtocol}
+ * run by core's `drive()` after the peer's join wait. Each round it picks random
  * partners and exchanges a digest first and then only the missing updates, merging them into
  * its CRDT {@link Replica}; in rumour mode it pushes hot updates and loses interest in one after
  * `k` partners already knew it. It also serves clients' reads and writes, so the peers together
  * are a replicated key-value store (and set) with no server.
  * @module
  */
-import type { Envelope } from "../core/envelope.ts";
-import { TimeoutError } from "../core/errors.ts";
 import type { ProcessFn } from "../core/process.ts";
+import { drive } from "../core/protocol/drive.ts";
 import type { MembershipKind } from "./_membership.ts";
 
 export type { MembershipKind };
-import { GossipRun } from "./_gossip_run.ts";
+import { GossipProtocol } from "./gossip_protocol.ts";
 import type { PeerReport } from "./gossip_messages.ts";
 
 /** How peers spread updates. */
@@ -78,28 +78,21 @@ export interface GossipPeerOptions {
  * ```
  */
 export function gossipPeer(options: GossipPeerOptions = {}): ProcessFn {
-  const settings = GossipRun.settings(options);
+  const settings = GossipProtocol.settings(options);
   return async (ctx) => {
-    const run = new GossipRun(ctx, settings, options);
-    await run.init(ctx);
-    // One loop for messages and the round timer: receive until the next round is due.
-    let next = ctx.now() + settings.period;
-    while (!run.stopped) {
-      const wait = next - ctx.now();
-      if (wait > 0) {
-        let msg: Envelope | undefined;
-        try {
-          msg = await ctx.receive({ timeout: wait });
-        } catch (error) {
-          if (!(error instanceof TimeoutError)) throw error;
-        }
-        if (msg !== undefined) {
-          run.message(msg);
-          continue;
-        }
-      }
-      next += settings.period;
-      run.round();
-    }
+    const startedAt = ctx.now();
+    if (settings.joinAt > 0) await ctx.sleep(settings.joinAt);
+    const peer = new GossipProtocol(settings, options, {
+      self: ctx.self,
+      machine: ctx.machine,
+      startedAt,
+      random: () => ctx.random(),
+    });
+    const report = options.report;
+    await drive(ctx, peer, {
+      deliver: (value: PeerReport) => report?.(value),
+      // A partner gone from its machine is gossip's ordinary loss (the trace has the drop).
+      unreachable: () => {},
+    });
   };
 }

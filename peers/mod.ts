@@ -19,9 +19,11 @@
  * ```
  * @module
  */
+export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./replica_records.ts";
 export * from "./replica.ts";
 export * from "./gossip_messages.ts";
+export * from "./gossip_protocol.ts";
 export * from "./gossip_peer.ts";
 export * from "./convergence.ts";
 export * from "./churn.ts";

@@ -31,6 +31,7 @@
  * ```
  * @module
  */
+export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./messages.ts";
 export * from "./errors.ts";
 export * from "./orphan_policy.ts";
@@ -38,6 +39,7 @@ export * from "./stable_store.ts";
 export * from "./stub.ts";
 export * from "./call_scope.ts";
 export * from "./work_ledger.ts";
+export * from "./call_dispatcher.ts";
 export * from "./skeleton.ts";
 export * from "./rpc_client.ts";
 export * from "./work_service.ts";

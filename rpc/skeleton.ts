@@ -2,24 +2,21 @@
  * The server side of RPC: a skeleton process that takes calls, runs each in its own process (a
  * computation that can be killed between steps of work), replies with the result or a typed
  * error, and applies the orphan policy: kills asked by an exterminating client, kills or probes
- * on a new epoch, quanta carried by the calls.
+ * on a new epoch, quanta carried by the calls. Which call runs and which computation is killed
+ * is the {@link CallDispatcher} protocol's, run by core's `drive()`.
  * @module
  */
-import type { Envelope } from "../core/envelope.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
+import { drive } from "../core/protocol/drive.ts";
 import { copyValue } from "./_copy.ts";
 import { Computation } from "./_computation.ts";
+import { CallDispatcher, type DispatchOrder } from "./call_dispatcher.ts";
 import type { CallScope } from "./call_scope.ts";
 import { CallKilledError } from "./errors.ts";
 import {
-  CALL_KIND,
-  EPOCH_KIND,
   ERROR_KIND,
-  KILL_KIND,
   RESULT_KIND,
-  type RpcCall,
   type RpcError,
-  type RpcMessage,
   type RpcResult,
   SERVER_KINDS,
 } from "./messages.ts";
@@ -105,9 +102,8 @@ export function serveRpc<T>(
   const settings = { step, renewTimeout, probeTimeout, ledger: options.ledger };
 
   return async (ctx: ProcessContext): Promise<void> => {
-    const running = new Map<string, Computation>();
-    const tombstones = new Set<string>();
-    let epoch = 0;
+    const dispatcher = new CallDispatcher(policy);
+    const computations = new Map<string, Computation>();
     let spawned = 0;
 
     const run = async (cctx: ProcessContext, computation: Computation): Promise<void> => {
@@ -145,10 +141,11 @@ export function serveRpc<T>(
           id,
           name: e.name,
           message: e.message,
-          ...(outcome === "killed" && call.epoch !== undefined ? { epoch } : {}),
+          ...(outcome === "killed" && call.epoch !== undefined ? { epoch: dispatcher.epoch } : {}),
         };
       }
-      running.delete(id);
+      computations.delete(id);
+      dispatcher.ended(id);
       if (outcome === "killed") {
         cctx.log(
           `rpc: killed ${call.method} ${id} (${computation.killed}) after ${computation.units} units`,
@@ -158,58 +155,16 @@ export function serveRpc<T>(
       await cctx.reply(computation.envelope, reply);
     };
 
-    const refuse = (env: Envelope<RpcCall>, name: string, message: string): Promise<void> =>
-      ctx.reply(env, { kind: ERROR_KIND, id: env.body.id, name, message, epoch } as RpcError);
-
-    /** Epoch `next` began: kill (reincarnation) or probe (gentle) the older computations. */
-    const newEpoch = (next: number): void => {
-      epoch = Math.max(epoch, next);
-      if (policy !== "reincarnation" && policy !== "gentle") return;
-      for (const computation of running.values()) {
-        if ((computation.call.epoch ?? 0) >= next) continue;
-        if (policy === "reincarnation") computation.kill("new epoch");
-        else computation.probe = true;
-      }
+    /** Carries out what the dispatcher orders: run a call, kill or probe a computation. */
+    const deliver = (order: DispatchOrder): void => {
+      if (order.kind === "run") {
+        const computation = new Computation(order.call, settings);
+        computations.set(order.call.body.id, computation);
+        ctx.spawn(`call-${++spawned}`, (cctx) => run(cctx, computation));
+      } else if (order.kind === "kill") computations.get(order.id)!.kill(order.reason);
+      else computations.get(order.id)!.probe = true;
     };
 
-    for (;;) {
-      const env = await ctx.receive<RpcMessage>({ kind: SERVER_KINDS });
-      const body = env.body;
-      if (body.kind === CALL_KIND) {
-        const call = env as Envelope<RpcCall>;
-        if (running.has(body.id)) continue;
-        if (tombstones.has(body.id)) {
-          await refuse(
-            call,
-            "CallKilledError",
-            `Cannot run call "${body.id}": it was exterminated before it arrived`,
-          );
-          continue;
-        }
-        if (body.epoch !== undefined) {
-          if (policy === "reincarnation" && body.epoch < epoch) {
-            await refuse(
-              call,
-              "StaleEpochError",
-              `Cannot run call "${body.id}": its epoch ${body.epoch} is older than epoch ${epoch}; call again in the new epoch`,
-            );
-            continue;
-          }
-          // A newer epoch learnt from a call counts as announced (its announcement may be lost).
-          if (body.epoch > epoch) newEpoch(body.epoch);
-        }
-        const computation = new Computation(call, settings);
-        running.set(body.id, computation);
-        ctx.spawn(`call-${++spawned}`, (cctx) => run(cctx, computation));
-      } else if (body.kind === KILL_KIND) {
-        for (const id of body.ids) {
-          const computation = running.get(id);
-          if (computation === undefined) tombstones.add(id);
-          else computation.kill("exterminated");
-        }
-      } else if (body.kind === EPOCH_KIND) {
-        newEpoch(body.epoch);
-      }
-    }
+    await drive(ctx, dispatcher, { filter: { kind: SERVER_KINDS }, deliver });
   };
 }

@@ -14,8 +14,9 @@
  * tick at=310
  *   send to=bank@p1.lab {"kind":"prepare"}       ← effects, indented two spaces
  *   reply to=client@c.lab corr=r1 {"kind":"ok"}
- *   deliver {...}  persist {...}  deadline at=310 (or: deadline none)  log text  stop reason
+ *   deliver {...}  persist {...}  deadline at=310 (or: none, now)  log text  stop reason
  * ```
+ * An envelope inside a delivered value is shown as `{"from", "corr", "body"}`.
  * A message is addressed to the protocol's `self` argument, or `self@scenario.lab`.
  * @module
  */
@@ -56,6 +57,7 @@ export function replay(text: string, make: ProtocolFactory): string {
       const args = (json ?? {}) as Record<string, unknown>;
       if (typeof args.self === "string") self = args.self;
       protocol = make(args);
+      seq = 0;
       continue;
     }
     if (!protocol) throw new SyntaxError(`Cannot replay "${line}": no "new" line before it`);
@@ -97,6 +99,14 @@ function parse(line: string): { verb: string; fields: Record<string, string>; js
   return { verb, fields, json };
 }
 
+/** A JSON replacer that shows an envelope inside a delivered value as its sender, corr and body. */
+function shortEnvelopes(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if (!("lamport" in v && "from" in v && "to" in v && "body" in v)) return value;
+  return { from: v.from, ...(v.corr !== undefined ? { corr: v.corr } : {}), body: v.body };
+}
+
 /** One effect as a line. */
 function render(effect: Effect): string {
   switch (effect.kind) {
@@ -107,11 +117,12 @@ function render(effect: Effect): string {
         JSON.stringify(effect.body)
       }`;
     case "deliver":
-      return `deliver ${JSON.stringify(effect.value)}`;
+      return `deliver ${JSON.stringify(effect.value, shortEnvelopes)}`;
     case "persist":
       return `persist ${JSON.stringify(effect.record)}`;
     case "deadline":
-      return Number.isFinite(effect.at) ? `deadline at=${effect.at}` : "deadline none";
+      if (effect.at === Infinity) return "deadline none";
+      return effect.at === -Infinity ? "deadline now" : `deadline at=${effect.at}`;
     case "log":
       return `log ${effect.text}`;
     case "stop":

@@ -19,7 +19,11 @@ function endpointOf(member: string): string {
 
 /** The kinds of the effects, as `to kind` (`reply kind` for replies). */
 function kinds(effects: readonly MembershipEffect[]): string[] {
-  return effects.map((e) => `${e.kind === "send" ? e.to : "reply"} ${e.body.kind}`);
+  return effects.map((e) =>
+    e.kind === "send" || e.kind === "reply"
+      ? `${e.kind === "send" ? e.to : "reply"} ${e.body.kind}`
+      : e.kind
+  );
 }
 
 const join = (member: string, incarnation: string): Envelope =>
@@ -107,7 +111,7 @@ Deno.test("GroupEndpoint ignores what the service sent to an earlier incarnation
     }, endpointOf(A)),
     7,
   );
-  assert.deepEqual(effects.map((e) => e.kind), ["view"]);
+  assert.deepEqual(effects.map((e) => e.kind === "deliver" && e.value.kind), ["view"]);
 });
 
 Deno.test("Membership removes a restarted member's old incarnation, never its new one", () => {
@@ -139,7 +143,11 @@ Deno.test("Membership answers a late copy of a removed incarnation's join with a
   // A copy of incarnation 1's join, delayed in the network, arrives now.
   const late = service.handle(join(A, "1"), 120);
   assert.deepEqual(kinds(late), [`${endpointOf(A)} g-end`]);
-  const end = late[0].body as Extract<GroupWire, { kind: "g-end" }>;
+  const first = late[0];
+  const end = (first.kind === "send" ? first.body : undefined) as Extract<
+    GroupWire,
+    { kind: "g-end" }
+  >;
   assert.equal(end.incarnation, "1");
   assert.deepEqual(kinds(service.tick(130)), []);
   assert.deepEqual(service.view("g")?.incarnations, { [A]: "2", [B]: "1" });

@@ -11,7 +11,8 @@
  */
 import type { Envelope } from "../core/envelope.ts";
 import { canonical } from "../core/name.ts";
-import type { Effect } from "./effects.ts";
+import { DeadlineKeeper, type Input, type Protocol } from "../core/protocol/protocol.ts";
+import type { StableWrite, TxEffect as Effect } from "./stable_write.ts";
 import type { Failpoint } from "./failpoint.ts";
 import type { LogRecord } from "./log_records.ts";
 import { type LoggedDecision, scanCoordinatorLog } from "./log_scan.ts";
@@ -56,22 +57,24 @@ interface Pushing {
 }
 
 /**
- * The coordinator state machine.
+ * The coordinator state machine: a core {@link Protocol}, run by `drive()`.
  *
  * @example The decision is logged before phase 2 sends it
  * ```ts
  * import assert from "node:assert/strict";
  * import { CommitCoordinator } from "./commit_coordinator.ts";
  * const tm = new CommitCoordinator("tm@coord.lab", 1, []);
- * const env = (from: string, body: unknown) => ({ id: "e", from, to: "tm@coord.lab", kind: "x", body, lamport: 0, corr: "c" });
- * const begun = tm.onMessage(env("c@m.lab", { kind: "tx-begin" }), 0);
- * const txid = (begun[0] as { body: { txid: string } }).body.txid;
- * tm.onMessage(env("c@m.lab", { kind: "tx-end", txid, participants: { "bank@p1.lab": 1 } }), 1);
- * const effects = tm.onMessage(env("bank@p1.lab", { kind: "tx-vote", txid, vote: "yes" }), 2);
- * assert.deepEqual(effects.map((e) => e.do), ["persist", "answer", "send"]);
+ * import type { TxMessage } from "./transaction_messages.ts";
+ * const message = (from: string, body: TxMessage, now: number) =>
+ *   ({ kind: "message" as const, now, envelope: { id: "e", from, to: "tm@coord.lab", kind: body.kind, body, lamport: 0, corr: "c" } });
+ * const txid = "tm@coord.lab#1.1";
+ * tm.step(message("c@m.lab", { kind: "tx-begin" }, 0));
+ * tm.step(message("c@m.lab", { kind: "tx-end", txid, participants: { "bank@p1.lab": 1 } }, 1));
+ * const effects = tm.step(message("bank@p1.lab", { kind: "tx-vote", txid, vote: "yes" }, 2));
+ * assert.deepEqual(effects.map((e) => e.kind), ["persist", "reply", "send", "deadline"]);
  * ```
  */
-export class CommitCoordinator {
+export class CommitCoordinator implements Protocol<TxMessage, never, StableWrite> {
   readonly #self: string;
   readonly #incarnation: number;
   readonly #voteTimeoutMs: number;
@@ -84,6 +87,7 @@ export class CommitCoordinator {
   readonly #decisions = new Map<string, LoggedDecision>();
   readonly #voting = new Map<string, Voting>();
   readonly #pushing = new Map<string, Pushing>();
+  readonly #deadline = new DeadlineKeeper();
 
   /**
    * Creates the coordinator `self` in its `incarnation` (1 on the first boot), recovering from
@@ -121,24 +125,35 @@ export class CommitCoordinator {
     }
   }
 
-  /** Notes what recovery found; unacknowledged decisions are sent again on the first tick. */
-  start(): Effect[] {
-    if (this.#incarnation === 1) return [];
+  /**
+   * Notes what recovery found; unacknowledged decisions are sent again on the first tick, which
+   * is due at once.
+   */
+  start(_now?: number): Effect[] {
+    const due = this.#deadline.update(undefined, this.nextDeadline());
+    if (this.#incarnation === 1) return due;
     return [{
-      do: "note",
+      kind: "log",
       text: `recovery: incarnation ${this.#incarnation}, ${this.#decisions.size} decisions ` +
         `in the log, ${this.#pushing.size} to send again; no decision logged means abort`,
-    }];
+    }, ...due];
   }
 
-  /** Handles one message. */
-  onMessage(env: Envelope, now: number): Effect[] {
+  /** Takes one input: a message, or a tick when a timer is due; ends with the next deadline. */
+  step(input: Input<TxMessage>): Effect[] {
+    const effects = input.kind === "message"
+      ? this.#message(input.envelope, input.now)
+      : this.#tick(input.now);
+    return [...effects, ...this.#deadline.update(input, this.nextDeadline())];
+  }
+
+  #message(env: Envelope, now: number): Effect[] {
     const body = env.body;
     if (!isTxMessage(body, false)) return [];
     switch (body.kind) {
       case "tx-begin": {
         const txid = `${this.#self}#${this.#incarnation}.${++this.#count}`;
-        return [{ do: "answer", request: env, body: { kind: "tx-begun", txid } }];
+        return [{ kind: "reply", request: env, body: { kind: "tx-begun", txid } }];
       }
       case "tx-end":
         return this.#end(env, body.txid, body.participants, now);
@@ -149,20 +164,20 @@ export class CommitCoordinator {
       case "tx-query":
         return this.#query(env.from, body.txid, now);
       case "tx-status":
-        return [{ do: "answer", request: env, body: this.status() }];
+        return [{ kind: "reply", request: env, body: this.status() }];
       default:
         return [];
     }
   }
 
-  /** Handles the timers that are due: vote timeouts, resent prepares and decisions. */
-  onTick(now: number): Effect[] {
+  /** The timers that are due: vote timeouts, resent prepares and decisions. */
+  #tick(now: number): Effect[] {
     const effects: Effect[] = [];
     for (const [txid, v] of [...this.#voting]) {
       if (v.deadline <= now) {
         const silent = [...v.participants.keys()].filter((p) => !v.votes.has(p));
         effects.push({
-          do: "note",
+          kind: "log",
           text: `${txid}: no vote from ${silent.join(", ")} within ${this.#voteTimeoutMs} ms`,
         });
         effects.push(...this.#decide(txid, "abort", now));
@@ -178,7 +193,7 @@ export class CommitCoordinator {
       if (push.attempts >= this.#pushAttempts) {
         push.nextAt = Infinity;
         effects.push({
-          do: "note",
+          kind: "log",
           text: `${txid}: ${[...push.pending].join(", ")} did not acknowledge ${push.decision}; ` +
             "they will ask",
         });
@@ -194,7 +209,7 @@ export class CommitCoordinator {
     return effects;
   }
 
-  /** When {@link onTick} next has work, or `Infinity`. */
+  /** When a timer is next due (a vote timeout, a resend), or `Infinity`. */
   nextDeadline(): number {
     let due = Infinity;
     for (const v of this.#voting.values()) due = Math.min(due, v.deadline, v.nextRetry);
@@ -280,7 +295,7 @@ export class CommitCoordinator {
     const push = this.#pushing.get(txid);
     if (push === undefined || !push.pending.delete(from) || push.pending.size > 0) return [];
     this.#pushing.delete(txid);
-    return [{ do: "persist", record: { type: "end", txid } }];
+    return [{ kind: "persist", record: { kind: "append", record: { type: "end", txid } } }];
   }
 
   #query(from: string, txid: string, now: number): Effect[] {
@@ -298,7 +313,7 @@ export class CommitCoordinator {
       nextRetry: now,
     });
     return [
-      { do: "note", text: `${txid}: no decision in the log: presumed abort` },
+      { kind: "log", text: `${txid}: no decision in the log: presumed abort` },
       ...this.#decide(txid, "abort", now),
     ];
   }
@@ -311,18 +326,24 @@ export class CommitCoordinator {
     const unanimous = decision === "commit";
     if (unanimous && this.#failpoint === "after-votes" && !this.#fired) {
       this.#fired = true;
-      effects.push({ do: "failpoint", name: "after-votes", txid });
+      effects.push({ kind: "persist", record: { kind: "failpoint", name: "after-votes", txid } });
     }
-    effects.push({ do: "persist", record: { type: "decision", txid, decision, participants } });
+    effects.push({
+      kind: "persist",
+      record: { kind: "append", record: { type: "decision", txid, decision, participants } },
+    });
     this.#decisions.set(txid, { decision, participants });
     if (unanimous && this.#failpoint === "after-decision" && !this.#fired) {
       this.#fired = true;
-      effects.push({ do: "failpoint", name: "after-decision", txid });
+      effects.push({
+        kind: "persist",
+        record: { kind: "failpoint", name: "after-decision", txid },
+      });
     }
     const outcome = decision === "commit" ? "committed" : "aborted";
     for (const waiter of voting.waiters) effects.push(this.#outcome(waiter, txid, outcome));
     if (participants.length === 0) {
-      effects.push({ do: "persist", record: { type: "end", txid } });
+      effects.push({ kind: "persist", record: { kind: "append", record: { type: "end", txid } } });
       return effects;
     }
     this.#pushing.set(txid, {
@@ -346,10 +367,10 @@ export class CommitCoordinator {
   }
 
   #outcome(request: Envelope, txid: string, outcome: "committed" | "aborted"): Effect {
-    return { do: "answer", request, body: { kind: "tx-outcome", txid, outcome } };
+    return { kind: "reply", request, body: { kind: "tx-outcome", txid, outcome } };
   }
 
   #send(to: string, body: TxMessage): Effect {
-    return { do: "send", to, body };
+    return { kind: "send", to, body };
   }
 }

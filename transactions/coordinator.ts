@@ -1,14 +1,16 @@
 /**
  * The coordinator process (transaction manager): hands out transaction ids (BEGIN) and runs
- * two-phase commit (END) with its decision log in stable storage; see {@link CommitCoordinator}.
+ * two-phase commit (END) with its decision log in stable storage: the {@link CommitCoordinator}
+ * protocol run by core's `drive()`.
  * @module
  */
 import type { ProcessFn } from "../core/process.ts";
-import { drive, failpointFlag } from "./_drive.ts";
+import { drive } from "../core/protocol/drive.ts";
+import { persistTo } from "./_persist.ts";
 import { storageOpener } from "./_open_storage.ts";
 import { numberOption } from "./_options.ts";
 import { CommitCoordinator, type CommitCoordinatorOptions } from "./commit_coordinator.ts";
-import { FAILPOINTS } from "./failpoint.ts";
+import { failpointFlag, FAILPOINTS } from "./failpoint.ts";
 import type { StorageOptions } from "./stable_storage.ts";
 
 /**
@@ -81,6 +83,6 @@ export function transactionCoordinator(options: CoordinatorOptions = {}): Proces
       ...smOptions,
       failpointFired: fired,
     });
-    await drive(ctx, store, tm, tm.start(), failpointMs);
+    await drive(ctx, tm, { persist: persistTo(ctx, store, failpointMs) });
   };
 }

@@ -36,3 +36,17 @@ export function failpointOf(event: TraceEvent): Failpoint | undefined {
   const name = event.note.slice(FAILPOINT_PREFIX.length).split(" ")[0];
   return FAILPOINTS.find((f) => f === name);
 }
+
+/**
+ * Meta flag name recording in stable storage that failpoint `name` fired.
+ *
+ * @example The flag of a failpoint
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failpointFlag } from "./failpoint.ts";
+ * assert.equal(failpointFlag("after-votes"), "failpoint:after-votes");
+ * ```
+ */
+export function failpointFlag(name: string): string {
+  return `failpoint:${name}`;
+}

@@ -37,6 +37,7 @@
  * ```
  * @module
  */
+export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./transaction_messages.ts";
 export * from "./transaction_errors.ts";
 export * from "./log_records.ts";
@@ -45,7 +46,7 @@ export * from "./stable_storage.ts";
 export * from "./stable_store.ts";
 export * from "./postgres_stable_store.ts";
 export * from "./lock_table.ts";
-export * from "./effects.ts";
+export * from "./stable_write.ts";
 export * from "./failpoint.ts";
 export * from "./resource_manager.ts";
 export * from "./participant.ts";

@@ -1,10 +1,11 @@
 /**
  * The participant process (a resource manager): owns a key-value store with a write-ahead log in
- * stable storage and runs the {@link ResourceManager} protocol over it.
+ * stable storage and runs the {@link ResourceManager} protocol over it with core's `drive()`.
  * @module
  */
 import type { ProcessFn } from "../core/process.ts";
-import { drive } from "./_drive.ts";
+import { drive } from "../core/protocol/drive.ts";
+import { persistTo } from "./_persist.ts";
 import { storageOpener } from "./_open_storage.ts";
 import { numberOption } from "./_options.ts";
 import { ResourceManager, type ResourceManagerOptions } from "./resource_manager.ts";
@@ -69,6 +70,6 @@ export function transactionParticipant(options: ParticipantOptions = {}): Proces
       ctx.log(`first boot: ${Object.keys(initial).length} keys in stable storage`);
     }
     const rm = new ResourceManager(store, rmOptions);
-    await drive(ctx, store, rm, rm.start(ctx.now()), 0);
+    await drive(ctx, rm, { persist: persistTo(ctx, store, 0) });
   };
 }

@@ -9,7 +9,8 @@
  */
 import type { Envelope } from "../core/envelope.ts";
 import { newParticipantTx, type ParticipantTx } from "./_participant_tx.ts";
-import type { Effect } from "./effects.ts";
+import { DeadlineKeeper, type Input, type Protocol } from "../core/protocol/protocol.ts";
+import type { StableWrite, TxEffect as Effect } from "./stable_write.ts";
 import { LockTable } from "./lock_table.ts";
 import type { LockMode, LogRecord } from "./log_records.ts";
 import { scanParticipantLog } from "./log_scan.ts";
@@ -43,23 +44,25 @@ export interface ResourceManagerOptions {
 }
 
 /**
- * The participant state machine.
+ * The participant state machine: a core {@link Protocol}, run by `drive()`.
  *
  * @example Prepare is logged before the yes vote
  * ```ts
  * import assert from "node:assert/strict";
  * import { ResourceManager } from "./resource_manager.ts";
  * import { StableStore } from "./stable_store.ts";
+ * import type { TxMessage } from "./transaction_messages.ts";
  * const store = new StableStore();
  * const rm = new ResourceManager(store);
  * rm.start(0);
- * const env = (from: string, body: unknown) => ({ id: "e", from, to: "bank@p1.lab", kind: "x", body, lamport: 0 });
- * rm.onMessage(env("c@m.lab", { kind: "tx-write", txid: "t1", key: "x", value: 5, n: 1 }), 1);
- * const effects = rm.onMessage(env("tm@coord.lab", { kind: "tx-prepare", txid: "t1", ops: 1 }), 2);
- * assert.deepEqual(effects.map((e) => e.do), ["persist", "send"]);
+ * const message = (from: string, body: TxMessage, now: number) =>
+ *   ({ kind: "message" as const, now, envelope: { id: "e", from, to: "bank@p1.lab", kind: body.kind, body, lamport: 0 } });
+ * rm.step(message("c@m.lab", { kind: "tx-write", txid: "t1", key: "x", value: 5, n: 1 }, 1));
+ * const effects = rm.step(message("tm@coord.lab", { kind: "tx-prepare", txid: "t1", ops: 1 }, 2));
+ * assert.deepEqual(effects.map((e) => e.kind), ["persist", "send", "deadline"]);
  * ```
  */
-export class ResourceManager {
+export class ResourceManager implements Protocol<TxMessage, never, StableWrite> {
   readonly #store: StoreView;
   readonly #activeTimeoutMs: number;
   readonly #queryMs: number;
@@ -67,6 +70,7 @@ export class ResourceManager {
   readonly #txs = new Map<string, ParticipantTx>();
   readonly #locks = new LockTable();
   readonly #outcomes = new Map<string, Decision>();
+  readonly #deadline = new DeadlineKeeper();
   #blockedMs = 0;
 
   /** Creates the state machine over `store`. */
@@ -80,6 +84,7 @@ export class ResourceManager {
   /**
    * Recovers from the log at boot: outcomes are remembered, and every transaction prepared
    * without an outcome is in doubt again, with its workspace and locks; it asks at once.
+   * Ends with the first deadline.
    */
   start(now: number): Effect[] {
     const scan = scanParticipantLog(this.#store.log());
@@ -95,17 +100,24 @@ export class ResourceManager {
       for (const [key, value] of record.writes) tx.workspace.set(key, value);
       for (const [key, mode] of record.locks) this.#locks.acquire(record.txid, key, mode);
       effects.push({
-        do: "note",
+        kind: "log",
         text: `recovery: ${record.txid} is in doubt (voted yes before the crash); locks ${
           this.#lockList(record.txid)
         } taken again`,
       });
     }
-    return effects;
+    return [...effects, ...this.#deadline.update(undefined, this.nextDeadline())];
   }
 
-  /** Handles one message. */
-  onMessage(env: Envelope, now: number): Effect[] {
+  /** Takes one input: a message, or a tick when a timer is due; ends with the next deadline. */
+  step(input: Input<TxMessage>): Effect[] {
+    const effects = input.kind === "message"
+      ? this.#message(input.envelope, input.now)
+      : this.#tick(input.now);
+    return [...effects, ...this.#deadline.update(input, this.nextDeadline())];
+  }
+
+  #message(env: Envelope, now: number): Effect[] {
     const body = env.body;
     if (!isTxMessage(body, false)) return [];
     switch (body.kind) {
@@ -120,35 +132,39 @@ export class ResourceManager {
         return this.#decide(env.from, body.txid, body.decision, now);
       case "tx-peek":
         return [{
-          do: "answer",
+          kind: "reply",
           request: env,
           body: { kind: "tx-value", key: body.key, value: this.#store.get(body.key) ?? null },
         }];
       case "tx-status":
-        return [{ do: "answer", request: env, body: this.status(now) }];
+        return [{ kind: "reply", request: env, body: this.status(now) }];
       default:
         return [];
     }
   }
 
-  /** Handles the timers that are due: idle transactions abort, in-doubt ones ask again. */
-  onTick(now: number): Effect[] {
+  /** The timers that are due: idle transactions abort, in-doubt ones ask again. */
+  #tick(now: number): Effect[] {
     const effects: Effect[] = [];
     for (const tx of [...this.#txs.values()]) {
       if (tx.state === "active" && tx.lastActive + this.#activeTimeoutMs <= now) {
         effects.push({
-          do: "note",
+          kind: "log",
           text: `${tx.txid}: no operation for ${this.#activeTimeoutMs} ms: aborted here`,
         });
         effects.push(...this.#abortHere(tx.txid));
       } else if (tx.state === "prepared" && tx.nextQuery <= now) {
         effects.push({
-          do: "note",
+          kind: "log",
           text: `blocked: in doubt about ${tx.txid} for ${
             (now - tx.preparedAt).toFixed(0)
           } ms, holding locks ${this.#lockList(tx.txid)}; asking ${tx.coordinator}`,
         });
-        effects.push({ do: "send", to: tx.coordinator, body: { kind: "tx-query", txid: tx.txid } });
+        effects.push({
+          kind: "send",
+          to: tx.coordinator,
+          body: { kind: "tx-query", txid: tx.txid },
+        });
         tx.queryDelay = Math.min(tx.queryDelay * 2, this.#maxQueryMs);
         tx.nextQuery = now + tx.queryDelay;
       }
@@ -156,7 +172,7 @@ export class ResourceManager {
     return effects;
   }
 
-  /** When {@link onTick} next has work, or `Infinity`. */
+  /** When a timer is next due (an idle transaction, a query), or `Infinity`. */
   nextDeadline(): number {
     let due = Infinity;
     for (const tx of this.#txs.values()) {
@@ -200,7 +216,7 @@ export class ResourceManager {
   ): Effect[] {
     const { txid, key, n } = body;
     const refuse = (reason: RefusalReason, detail: string): Effect[] => [{
-      do: "answer",
+      kind: "reply",
       request: env,
       body: { kind: "tx-refused", txid, reason, detail },
     }];
@@ -231,9 +247,10 @@ export class ResourceManager {
     const holder = this.#locks.acquire(txid, key, body.kind === "tx-write" ? "X" : "S");
     if (holder !== undefined) {
       return [
-        ...(tx
-          ? this.#abortHere(txid)
-          : [{ do: "persist", record: this.#abortRecord(txid) }] as Effect[]),
+        ...(tx ? this.#abortHere(txid) : [{
+          kind: "persist",
+          record: { kind: "append", record: this.#abortRecord(txid) },
+        }] as Effect[]),
         ...refuse("conflict", `Cannot lock "${key}" for ${txid}: ${holder} holds it; retry later`),
       ];
     }
@@ -242,17 +259,17 @@ export class ResourceManager {
     current.lastActive = now;
     if (body.kind === "tx-write") {
       current.workspace.set(key, body.value ?? null);
-      return [{ do: "answer", request: env, body: { kind: "tx-done", txid } }];
+      return [{ kind: "reply", request: env, body: { kind: "tx-done", txid } }];
     }
     const value = current.workspace.has(key) ? current.workspace.get(key) : this.#store.get(key);
-    return [{ do: "answer", request: env, body: { kind: "tx-value", key, value: value ?? null } }];
+    return [{ kind: "reply", request: env, body: { kind: "tx-value", key, value: value ?? null } }];
   }
 
   #clientAbort(env: Envelope, txid: string): Effect[] {
     const tx = this.#txs.get(txid);
     if (tx?.state === "prepared" || this.#outcomes.get(txid) === "commit") {
       return [{
-        do: "answer",
+        kind: "reply",
         request: env,
         body: {
           kind: "tx-refused",
@@ -263,12 +280,12 @@ export class ResourceManager {
       }];
     }
     const effects = tx ? this.#abortHere(txid) : [];
-    return [...effects, { do: "answer", request: env, body: { kind: "tx-done", txid } }];
+    return [...effects, { kind: "reply", request: env, body: { kind: "tx-done", txid } }];
   }
 
   #prepare(coordinator: string, txid: string, ops: number, now: number): Effect[] {
     const vote = (yes: boolean, reason?: string): Effect => ({
-      do: "send",
+      kind: "send",
       to: coordinator,
       body: { kind: "tx-vote", txid, vote: yes ? "yes" : "no", reason },
     });
@@ -277,9 +294,12 @@ export class ResourceManager {
     const tx = this.#txs.get(txid);
     if (tx?.state === "prepared") return [vote(true)];
     if (tx === undefined || tx.ops !== ops) {
-      const effects = tx
-        ? this.#abortHere(txid)
-        : [{ do: "persist", record: this.#abortRecord(txid) } as Effect];
+      const effects = tx ? this.#abortHere(txid) : [
+        {
+          kind: "persist",
+          record: { kind: "append", record: this.#abortRecord(txid) },
+        } as Effect,
+      ];
       return [
         ...effects,
         vote(false, tx ? `saw ${tx.ops} of ${ops} operations` : "unknown transaction"),
@@ -292,14 +312,17 @@ export class ResourceManager {
     tx.nextQuery = now + this.#queryMs;
     return [
       {
-        do: "persist",
+        kind: "persist",
         record: {
-          type: "prepared",
-          txid,
-          coordinator,
-          writes: [...tx.workspace],
-          locks: this.#locks.heldBy(txid),
-          at: now,
+          kind: "append",
+          record: {
+            type: "prepared",
+            txid,
+            coordinator,
+            writes: [...tx.workspace],
+            locks: this.#locks.heldBy(txid),
+            at: now,
+          },
         },
       },
       vote(true),
@@ -307,7 +330,7 @@ export class ResourceManager {
   }
 
   #decide(coordinator: string, txid: string, decision: Decision, now: number): Effect[] {
-    const ack: Effect = { do: "send", to: coordinator, body: { kind: "tx-ack", txid } };
+    const ack: Effect = { kind: "send", to: coordinator, body: { kind: "tx-ack", txid } };
     const tx = this.#txs.get(txid);
     if (tx === undefined) return [ack];
     if (tx.state === "active") {
@@ -321,11 +344,11 @@ export class ResourceManager {
     const keys = this.#lockList(txid);
     this.#forget(txid, decision);
     const effects: Effect[] = decision === "commit"
-      ? [{ do: "apply", writes: [...tx.workspace], record }]
-      : [{ do: "persist", record }];
+      ? [{ kind: "persist", record: { kind: "apply", writes: [...tx.workspace], record } }]
+      : [{ kind: "persist", record: { kind: "append", record } }];
     if (blockedMs > 2 * this.#queryMs) {
       effects.push({
-        do: "note",
+        kind: "log",
         text: `unblocked: ${txid} ${decision} after ${blockedMs.toFixed(0)} ms in doubt; ` +
           `locks ${keys} released`,
       });
@@ -336,7 +359,7 @@ export class ResourceManager {
 
   #abortHere(txid: string): Effect[] {
     this.#forget(txid, "abort");
-    return [{ do: "persist", record: this.#abortRecord(txid) }];
+    return [{ kind: "persist", record: { kind: "append", record: this.#abortRecord(txid) } }];
   }
 
   #abortRecord(txid: string): LogRecord {

@@ -11,5 +11,11 @@
  * ```
  * @module
  */
-export { deadlineAfter, type Effect, type Input, type Protocol } from "./protocol.ts";
+export {
+  deadlineAfter,
+  DeadlineKeeper,
+  type Effect,
+  type Input,
+  type Protocol,
+} from "./protocol.ts";
 export { drive, type DriveOptions } from "./drive.ts";

@@ -70,3 +70,34 @@ export function deadlineAfter(previous: number, effects: readonly Effect[]): num
   for (const effect of effects) if (effect.kind === "deadline") deadline = effect.at;
   return deadline;
 }
+
+/**
+ * Keeps the driver's deadline in step with a state machine that knows when it next has work:
+ * each step ends with {@link DeadlineKeeper.update}, which gives a `deadline` effect only when
+ * the due time differs from the one the driver holds (a tick clears the driver's deadline).
+ *
+ * @example A deadline is set once, and set again after the tick consumed it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DeadlineKeeper } from "./protocol.ts";
+ * const keeper = new DeadlineKeeper();
+ * assert.deepEqual(keeper.update(undefined, 100), [{ kind: "deadline", at: 100 }]);
+ * assert.deepEqual(keeper.update({ kind: "message", envelope: {} as never, now: 5 }, 100), []);
+ * assert.deepEqual(keeper.update({ kind: "tick", now: 100 }, 100), [{ kind: "deadline", at: 100 }]);
+ * assert.deepEqual(keeper.update({ kind: "tick", now: 100 }, Infinity), []);
+ * ```
+ */
+export class DeadlineKeeper {
+  #armed = Infinity;
+
+  /**
+   * The effects that leave the driver's deadline at `due` after `input` was stepped
+   * (`undefined` for `start`): one `deadline` effect, or none when it is there already.
+   */
+  update(input: Input | undefined, due: number): Effect<never, never, never>[] {
+    if (input?.kind === "tick") this.#armed = Infinity;
+    if (due === this.#armed) return [];
+    this.#armed = due;
+    return [{ kind: "deadline", at: due }];
+  }
+}

@@ -7,5 +7,6 @@ export * from "./message_store.ts";
 export * from "./sqlite.ts";
 export * from "./sqlite_message_store.ts";
 export * from "./post_office_protocol.ts";
+export * from "./post_office_machine.ts";
 export * from "./post_office.ts";
 export * from "./post_office_client.ts";

@@ -1,11 +1,11 @@
 /**
- * One run of a gossip peer (a restart starts a new one with an empty replica): the round
- * timer, the digest/want/delta exchange, rumour mongering, leaving, reports and store requests.
+ * The gossip peer's protocol, one run of it (a restart starts a new one with an empty replica):
+ * the round timer, the digest/want/delta exchange, rumour mongering, leaving, reports and store
+ * requests. A core {@link Protocol}: `gossipPeer` runs it with `drive()`.
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
-import { UnknownProcessError } from "../core/errors.ts";
-import type { ProcessContext } from "../core/process.ts";
+import type { Effect, Input, Protocol } from "../core/protocol/protocol.ts";
 import { Membership, type MembershipKind } from "./_membership.ts";
 import type {
   DigestMessage,
@@ -20,17 +20,29 @@ import { type Json, Replica } from "./replica.ts";
 
 /** Checked options with defaults applied. */
 export interface GossipSettings {
+  /** How updates spread (see {@link GossipPeerOptions.mode}). */
   readonly mode: GossipMode;
+  /** Partners per round. */
   readonly fanout: number;
+  /** Length of a round in ms. */
   readonly period: number;
+  /** Rumour mode: partners that already knew an update before it cools down. */
   readonly k: number;
+  /** Heartbeat or static membership. */
   readonly membership: MembershipKind;
+  /** Heartbeat membership: ms of silence before a peer is suspected. */
   readonly suspectAfter: number;
+  /** Heartbeat membership: chance per round of contacting a suspected peer. */
   readonly probe: number;
+  /** Ms a tombstone is kept. */
   readonly tombstoneTtl: number;
+  /** Rounds before the peer ends. */
   readonly maxRounds: number;
+  /** Ms after the process starts at which the peer joins. */
   readonly joinAt: number;
+  /** Ms after the process starts at which the peer leaves. */
   readonly leaveAt: number;
+  /** Whether the peer asks the others to learn its address. */
   readonly announce: boolean;
 }
 
@@ -46,12 +58,43 @@ function positive(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
-/** The state of one gossip peer between two crashes. */
-export class GossipRun {
-  readonly #ctx: ProcessContext;
+/** What the gossip protocol hands up: a report each round (to `options.report`). */
+export type GossipEffect = Effect<unknown, PeerReport, never>;
+
+/** Where and when one run of a gossip peer starts, and its source of randomness. */
+export interface GossipStart {
+  /** The peer's own address. */
+  readonly self: string;
+  /** The peer's machine (its replica's origin is named after it and the start time). */
+  readonly machine: string;
+  /** When the peer's process started (`leaveAt` counts from it), in ms. */
+  readonly startedAt: number;
+  /** The runtime's seeded random numbers in [0, 1) (the choice of partners). */
+  readonly random: () => number;
+}
+
+/**
+ * The state of one gossip peer between two crashes, as a protocol: a tick every `period` ms
+ * starts a round (report, then digests or rumours to random partners); messages are gossip,
+ * store requests from clients, or a stop. It stops when it left, ran its rounds or was told to.
+ *
+ * @example A round sends a digest to the one other peer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GossipProtocol } from "./gossip_protocol.ts";
+ * const options = { peers: ["peer@p1.lab", "peer@p2.lab"], period: 100 };
+ * const peer = new GossipProtocol(GossipProtocol.settings(options), options,
+ *   { self: "peer@p1.lab", machine: "p1.lab", startedAt: 0, random: () => 0.5 });
+ * assert.deepEqual(peer.start(0), [{ kind: "deadline", at: 100 }]);
+ * const round = peer.step({ kind: "tick", now: 100 });
+ * assert.deepEqual(round.map((e) => e.kind === "send" && e.to), ["peer@p2.lab", false]);
+ * ```
+ */
+export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
+  readonly #start: GossipStart;
   readonly #s: GossipSettings;
   readonly #peers: readonly string[];
-  readonly #report?: (report: PeerReport) => void;
+  readonly #reports: boolean;
   readonly #monitor?: string;
   #replica!: Replica;
   #members!: Membership;
@@ -65,7 +108,9 @@ export class GossipRun {
   #messages = 0;
   #bytes = 0;
   #hot: Map<string, number> | undefined;
-  #sendFailure: { error: unknown } | undefined;
+  #nextRound = Infinity;
+  /** The effects of the step under way. */
+  #out: GossipEffect[] = [];
 
   /** Checks `options` and applies defaults. */
   static settings(options: GossipPeerOptions): GossipSettings {
@@ -101,25 +146,26 @@ export class GossipRun {
     };
   }
 
-  /** Creates the run of `ctx`'s process. */
-  constructor(ctx: ProcessContext, settings: GossipSettings, options: GossipPeerOptions) {
-    this.#ctx = ctx;
+  /**
+   * Creates the run described by `start` (after the peer's join wait), with the checked
+   * `settings` and the `peers`, `report` and `monitor` of `options`.
+   */
+  constructor(settings: GossipSettings, options: GossipPeerOptions, start: GossipStart) {
+    this.#start = start;
     this.#s = settings;
     this.#peers = options.peers ?? [];
-    this.#report = options.report;
+    this.#reports = options.report !== undefined;
     this.#monitor = options.monitor;
   }
 
-  /** Waits for the join time, then starts the round timer. */
-  async init(ctx: ProcessContext): Promise<void> {
-    this.#leaveAt = ctx.now() + this.#s.leaveAt;
-    if (this.#s.joinAt > 0) await ctx.sleep(this.#s.joinAt);
-    const now = ctx.now();
-    this.#replica = new Replica(`${ctx.machine}@${Math.floor(now)}`);
+  /** Joins at `now`: a new replica, the membership, and the first round one period later. */
+  start(now: number): GossipEffect[] {
+    this.#leaveAt = this.#start.startedAt + this.#s.leaveAt;
+    this.#replica = new Replica(`${this.#start.machine}@${Math.floor(now)}`);
     this.#version = this.#replica.version;
     this.#changedAt = now;
     this.#joiner = this.#s.announce;
-    this.#members = new Membership(ctx.self, {
+    this.#members = new Membership(this.#start.self, {
       peers: this.#peers,
       kind: this.#s.membership,
       suspectAfter: this.#s.suspectAfter,
@@ -127,28 +173,34 @@ export class GossipRun {
       now,
     });
     if (this.#s.mode === "rumour") this.#hot = new Map();
+    this.#nextRound = now + this.#s.period;
+    return [{ kind: "deadline", at: this.#nextRound }];
   }
 
-  /**
-   * Whether the peer has stopped (left, reached its round limit or was told to stop). Throws
-   * what a fire-and-forget send failed with, so that the failure ends the peer's process.
-   */
-  get stopped(): boolean {
-    if (this.#sendFailure !== undefined) throw this.#sendFailure.error;
-    return this.#stopped;
+  /** A tick starts a round; a message is handled. Stops once the peer stopped. */
+  step(input: Input): GossipEffect[] {
+    this.#out = [];
+    if (input.kind === "tick") {
+      this.#nextRound += this.#s.period;
+      this.#roundAt(input.now);
+    } else this.#message(input.envelope, input.now);
+    const out = this.#out;
+    this.#out = [];
+    if (this.#stopped) out.push({ kind: "stop", reason: "stopped" });
+    else if (input.kind === "tick") out.push({ kind: "deadline", at: this.#nextRound });
+    return out;
   }
 
   /** Starts a round: report, then digests (or rumours) to random partners. */
-  round(): void {
-    const ctx = this.#ctx, s = this.#s;
-    const now = ctx.now();
+  #roundAt(now: number): void {
+    const s = this.#s;
     this.#round++;
-    if (this.#round > s.maxRounds) return this.#end("done");
-    if (now >= this.#leaveAt) return this.#leave();
+    if (this.#round > s.maxRounds) return this.#end("done", now);
+    if (now >= this.#leaveAt) return this.#leave(now);
     this.#members.tick(now);
     if (this.#replica.tombstones > 0) this.#replica.expire(now, s.tombstoneTtl);
-    this.#emit("live");
-    const partners = this.#members.pick(s.fanout, () => ctx.random());
+    this.#emit("live", now);
+    const partners = this.#members.pick(s.fanout, this.#start.random);
     if (partners.length === 0) return;
     if (this.#hot !== undefined) {
       if (this.#hot.size === 0) return;
@@ -171,10 +223,9 @@ export class GossipRun {
   }
 
   /** Handles a gossip message, a store request or a stop. */
-  message(msg: Envelope): void {
+  #message(msg: Envelope, now: number): void {
     const body = msg.body as GossipMessage | StoreRequest | StopMessage;
     const replica = this.#replica;
-    const now = this.#ctx.now();
     switch (body.kind) {
       case "g-digest": {
         if (body.hb) this.#members.merge(body.hb, now);
@@ -231,15 +282,14 @@ export class GossipRun {
         this.#stopped = true;
         break;
       default:
-        if (msg.corr !== undefined) this.#serve(msg, body);
+        if (msg.corr !== undefined) this.#serve(msg, body, now);
     }
     this.#noteChange(now);
   }
 
-  #serve(msg: Envelope, body: StoreRequest): void {
-    const replica = this.#replica, ctx = this.#ctx;
-    const now = ctx.now();
-    const answer = (body: unknown) => void ctx.reply(msg, body).catch(this.#unsent);
+  #serve(msg: Envelope, body: StoreRequest, now: number): void {
+    const replica = this.#replica;
+    const answer = (body: unknown) => void this.#out.push({ kind: "reply", request: msg, body });
     const bad = (what: string, value: unknown) =>
       answer({
         kind: "error",
@@ -298,9 +348,9 @@ export class GossipRun {
     this.#changedAt = now;
   }
 
-  #leave(): void {
+  #leave(now: number): void {
     const farewell = this.#members.farewell();
-    const partners = this.#members.pick(Math.max(this.#s.fanout, 2), () => this.#ctx.random());
+    const partners = this.#members.pick(Math.max(this.#s.fanout, 2), this.#start.random);
     const delta = this.#replica.snapshot();
     for (const p of partners) {
       this.#send(
@@ -308,22 +358,23 @@ export class GossipRun {
         farewell ? { kind: "g-leave", delta, hb: farewell } : { kind: "g-leave", delta },
       );
     }
-    this.#end("left");
+    this.#end("left", now);
   }
 
-  #end(status: "left" | "done"): void {
-    this.#emit(status);
+  #end(status: "left" | "done", now: number): void {
+    this.#emit(status, now);
     this.#stopped = true;
   }
 
-  #emit(status: PeerReport["status"]): void {
-    if (this.#report === undefined && this.#monitor === undefined) return;
+  /** The round's report: delivered (to `options.report`) and sent to the monitor. */
+  #emit(status: PeerReport["status"], now: number): void {
+    if (!this.#reports && this.#monitor === undefined) return;
     const report: PeerReport = {
       kind: "g-report",
-      peer: this.#ctx.self,
+      peer: this.#start.self,
       status,
       round: this.#round,
-      t: this.#ctx.now(),
+      t: now,
       hash: this.#replica.hash(),
       changedRound: this.#changedRound,
       changedAt: this.#changedAt,
@@ -333,22 +384,17 @@ export class GossipRun {
       hot: this.#hot?.size ?? 0,
       suspects: this.#members.suspects().length,
     };
-    this.#report?.(report);
-    if (this.#monitor !== undefined) this.#ctx.send(this.#monitor, report).catch(this.#unsent);
+    if (this.#reports) this.#out.push({ kind: "deliver", value: report });
+    if (this.#monitor !== undefined) {
+      this.#out.push({ kind: "send", to: this.#monitor, body: report });
+    }
   }
 
   #send(to: string, body: GossipMessage): void {
     this.#messages++;
     this.#bytes += JSON.stringify(body).length;
-    this.#ctx.send(to, body).catch(this.#unsent);
+    this.#out.push({ kind: "send", to, body });
   }
-
-  /** Where fire-and-forget sends fail: the peer's process fails at its next step. */
-  readonly #unsent = (error: unknown): void => {
-    // A partner that left its machine is gossip's ordinary loss (the trace has the drop).
-    if (error instanceof UnknownProcessError) return;
-    this.#sendFailure ??= { error };
-  };
 }
 
 function sum(vv: Readonly<Record<string, number>>): number {
