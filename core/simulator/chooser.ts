@@ -44,10 +44,10 @@ export interface FrameChoice {
 }
 
 /** Returned by {@link Chooser.next}: end the run here (it returns as not quiescent). */
-export const CHOOSE_STOP = -1;
+export const CHOOSE_STOP: -1 = -1;
 
 /** Returned by {@link Chooser.next}: the chooser changed the system (a crash): ask again. */
-export const CHOOSE_AGAIN = -2;
+export const CHOOSE_AGAIN: -2 = -2;
 
 /**
  * Makes the simulator's choices. Every method is optional in effect: `next` returning 0,
