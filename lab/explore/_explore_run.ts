@@ -14,6 +14,7 @@ import {
   type PendingEvent,
   Simulator,
 } from "../../core/simulator/simulator.ts";
+import type { Machine } from "../../core/machine.ts";
 import type { SimulatorOptions } from "../../core/simulator/simulator_options.ts";
 import { hashText } from "./_hash.ts";
 
@@ -68,8 +69,8 @@ export interface RunOutcome {
 
 /** Shared across the runs of one exploration: states seen and counters. */
 export interface Seen {
-  /** State hash to the sleep set it was explored with. */
-  readonly states: Map<string, ReadonlySet<string>>;
+  /** State hash to the depth it was first reached at and the sleep set it was explored with. */
+  readonly states: Map<string, { readonly depth: number; readonly sleep: ReadonlySet<string> }>;
   /** Choice points visited (revisits included). */
   visits: number;
 }
@@ -108,6 +109,7 @@ export async function runPath(
   let i = 0, depth = 0, drops = 0, dups = 0, crashes = 0, cut = false;
   let violation: string | undefined;
   const histories = new Map<string, string>();
+  let crashable: Machine[] | undefined;
   const follow = (kind: ChoiceNode["kind"]): ChoiceNode | undefined => {
     if (i >= stack.length) return undefined;
     if (stack[i].kind !== kind) {
@@ -130,10 +132,11 @@ export async function runPath(
       const labels = pending.map((p) => p.label);
       const machines = new Map(pending.map((p) => [p.label, p.machine]));
       if (crashes < bounds.crash.max) {
-        for (const m of bounds.crash.machines) {
-          if (sim.machine(m).alive) {
-            labels.push(`crash ${m}`);
-            machines.set(`crash ${m}`, m);
+        crashable ??= bounds.crash.machines.map((m) => sim.machine(m));
+        for (const m of crashable) {
+          if (m.alive) {
+            labels.push(`crash ${m.name}`);
+            machines.set(`crash ${m.name}`, m.name);
           }
         }
       }
@@ -150,7 +153,7 @@ export async function runPath(
         const sleep = inherited(stack, labels);
         if (
           options.seen &&
-          !fresh(options.seen, stateOf(histories, labels, drops, dups, crashes), sleep)
+          !fresh(options.seen, stateOf(histories, labels, drops, dups, crashes), depth, sleep)
         ) {
           return CHOOSE_STOP;
         }
@@ -252,11 +255,18 @@ function stateOf(
   );
 }
 
-/** Whether a state is new, or was seen only with a sleep set that is not a subset of `sleep`. */
-function fresh(seen: Seen, state: string, sleep: ReadonlySet<string>): boolean {
+/**
+ * Whether a state needs exploring: it is new, or was reached only deeper (with less of the depth
+ * bound left) or with a sleep set that is not a subset of `sleep`.
+ */
+function fresh(seen: Seen, state: string, depth: number, sleep: ReadonlySet<string>): boolean {
   seen.visits++;
   const before = seen.states.get(state);
-  if (before !== undefined && [...before].every((s) => sleep.has(s))) return false;
-  seen.states.set(state, sleep);
+  if (
+    before !== undefined && before.depth <= depth && [...before.sleep].every((s) => sleep.has(s))
+  ) {
+    return false;
+  }
+  seen.states.set(state, { depth: Math.min(depth, before?.depth ?? depth), sleep });
   return true;
 }
