@@ -55,18 +55,29 @@ Deno.bench({
   },
 });
 
+const echoTotals = { runs: 0, ms: 0 };
 Deno.bench({
   name: "explore three-process echo, exhaustive",
   group: "explore echo",
   async fn() {
     const r = await explore(echo, { simulator: { reliable: false } });
+    if (!r.exhausted || r.violation) throw new Error("echo exploration did not exhaust cleanly");
+    echoTotals.runs += r.runs;
+    echoTotals.ms += r.elapsedMs;
     once(
       "explore echo",
       () =>
-        `${r.runs} schedules, ${r.states} states (${r.distinct} distinct), exhausted ${r.exhausted}, ` +
-        `${Math.round(r.runs / (r.elapsedMs / 1000))} schedules/s`,
+        `${r.runs} schedules, ${r.states} states (${r.distinct} distinct), exhausted ${r.exhausted}`,
     );
   },
+});
+
+globalThis.addEventListener("unload", () => {
+  if (echoTotals.ms === 0) return;
+  console.log(
+    `explore echo: ${echoTotals.runs} schedules in ${(echoTotals.ms / 1000).toFixed(2)} s ` +
+      `over every iteration: ${Math.round(echoTotals.runs / (echoTotals.ms / 1000))} schedules/s`,
+  );
 });
 
 Deno.bench({

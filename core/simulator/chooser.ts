@@ -22,7 +22,8 @@ export interface PendingEvent {
   readonly machine: string;
   /**
    * A name stable across re-runs of the same choices: `m1.lab>m2.lab#3` (the third frame on that
-   * link), `timer m1.lab#2` (the second timer machine m1.lab set), `action #5`.
+   * link; `m1.lab>m2.lab#3/2` its duplicate), `timer m1.lab#2` (the second timer machine m1.lab
+   * set), `restart m1.lab#1` (a restart after a crash), `action #5` (another scheduled action).
    */
   readonly label: string;
   /** For an arrival, the frame as it travels (JSON text with `wire: "json"`). @default "" */

@@ -258,7 +258,12 @@ export class Simulator implements Network {
   crash(name: string, options: { at?: number; restartAt?: number } = {}): void {
     const machine = this.machine(name);
     this.at(options.at ?? this.#now, () => machine.crash());
-    if (options.restartAt !== undefined) this.at(options.restartAt, () => machine.restart());
+    if (options.restartAt === undefined) return;
+    if (options.restartAt <= this.#now) return machine.restart();
+    const item = this.#schedule(options.restartAt, () => machine.restart());
+    if (this.#chooser) {
+      this.#describe(item, "action", machine.name, this.#label(`restart ${machine.name}`));
+    }
   }
 
   /**
@@ -486,7 +491,9 @@ export class Simulator implements Network {
         delay += 3 * latencyBound(latency) * random.next();
       }
       const item = this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
-      if (choice) this.#describeArrival(item, from, to, choice.label + (i > 0 ? "'" : ""), payload);
+      if (choice) {
+        this.#describeArrival(item, from, to, choice.label + (i > 0 ? "/2" : ""), payload);
+      }
     }
   }
 

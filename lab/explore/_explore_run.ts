@@ -50,6 +50,8 @@ export interface RunBounds {
   readonly crash: { readonly machines: readonly string[]; readonly max: number };
   /** Ms after a crash that the machine restarts; `undefined`: it stays down. */
   readonly restartAfter: number | undefined;
+  /** Events per run at most (a run that never settles ends there). */
+  readonly maxEvents: number;
 }
 
 /** The invariant as a run sees it: a violation's description, or undefined. */
@@ -59,7 +61,7 @@ export type RunCheck = (sim: Simulator, quiescent: boolean) => string | undefine
 export interface RunOutcome {
   /** The invariant's or a process's failure, when one happened. */
   readonly violation?: string;
-  /** Event choice points on the path. */
+  /** Steps on the path: events chosen, frames lost or duplicated. */
   readonly depth: number;
   /** Whether the path was cut by the depth bound. */
   readonly cut: boolean;
@@ -140,6 +142,7 @@ export async function runPath(
           }
         }
       }
+      if (cut) return take(pending[0].label, pending);
       let node = follow("event");
       if (node === undefined) {
         if (!options.extend) {
@@ -147,8 +150,9 @@ export async function runPath(
           return CHOOSE_STOP;
         }
         if (depth >= bounds.depth) {
+          // Past the bound the run goes on in the seeded order, so that its end is checked too.
           cut = true;
-          return CHOOSE_STOP;
+          return take(pending[0].label, pending);
         }
         const sleep = inherited(stack, labels);
         if (
@@ -182,7 +186,7 @@ export async function runPath(
     allowed: () => boolean,
     count: () => void,
   ): boolean => {
-    if (!allowed() || violation !== undefined) return false;
+    if (!allowed() || violation !== undefined || cut) return false;
     const yes = `${verb} ${frame.label}`,
       no = `${verb === "drop" ? "keep" : "once"} ${frame.label}`;
     if (!options.extend) {
@@ -190,6 +194,7 @@ export async function runPath(
       if (stack[i]?.kind !== "frame" || stack[i].chosen !== yes) return false;
       i++;
       count();
+      depth++;
       return true;
     }
     let node = follow("frame");
@@ -206,6 +211,8 @@ export async function runPath(
     }
     if (node.chosen !== yes) return false;
     count();
+    // A fault injected is a step of the path, as an event is: shortest counts both.
+    depth++;
     return true;
   };
   const take = (label: string, pending: readonly PendingEvent[]): number => {
@@ -233,7 +240,7 @@ export async function runPath(
   const sim = new Simulator({ ...bounds.simulator, trace: options.trace ?? false, chooser });
   await setup(sim);
   try {
-    const result = await sim.run({ maxEvents: 100_000 });
+    const result = await sim.run({ maxEvents: bounds.maxEvents });
     violation ??= check(sim, result.quiescent);
   } catch (error) {
     violation ??= error instanceof Error ? error.message : String(error);

@@ -35,7 +35,10 @@ export type Invariant<S> = (
 export interface ExploreOptions<S> {
   /** What must hold. @default nothing (only thrown errors are violations) */
   readonly invariant?: Invariant<S>;
-  /** Event choice points per path. @default 40 */
+  /**
+   * Event choice points per path; past them a path goes on in the seeded order to its end (and
+   * is checked there). @default 40
+   */
   readonly depth?: number;
   /** Stop after visiting this many states. @default 200_000 */
   readonly maxStates?: number;
@@ -51,6 +54,8 @@ export interface ExploreOptions<S> {
   readonly crashes?: number;
   /** Ms after a crash that the machine restarts; `null`: it stays down. @default 10 */
   readonly restartAfter?: number | null;
+  /** Events per run at most: a run that never settles ends there, checked. @default 10_000 */
+  readonly maxEvents?: number;
   /** Candidates: events due within this many ms of the earliest. @default Infinity (any) */
   readonly horizon?: number;
   /** Settings of every run (seed, latency, reliable channel). @default the simulator's */
@@ -114,6 +119,7 @@ function boundsOf<S>(options: ExploreOptions<S>): RunBounds {
     duplicates: options.duplicates ?? 0,
     crash: { machines: crash, max: crash.length === 0 ? 0 : options.crashes ?? 1 },
     restartAfter: options.restartAfter === null ? undefined : options.restartAfter ?? 10,
+    maxEvents: options.maxEvents ?? 10_000,
   };
 }
 
@@ -191,7 +197,7 @@ export async function explore<S>(
   let found: Found | undefined;
   // Iterative deepening, the bound doubling: a pass that finds a violation goes on with a bound
   // below it, so the counterexample kept is a shortest.
-  for (let depth = 1;; depth = Math.min(bounds.depth, depth * 2)) {
+  for (let depth = Math.min(8, bounds.depth);; depth = Math.min(bounds.depth, depth * 2)) {
     const pass = await deepen(search, depth);
     cut = pass.cut;
     found = pass.found;
