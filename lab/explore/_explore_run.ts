@@ -57,6 +57,9 @@ export interface RunBounds {
 /** The invariant as a run sees it: a violation's description, or undefined. */
 export type RunCheck = (sim: Simulator, quiescent: boolean) => string | undefined;
 
+/** Whether the run is over although events are still pending (periodic timers). */
+export type RunDone = (sim: Simulator) => boolean;
+
 /** How one run ended. */
 export interface RunOutcome {
   /** The invariant's or a process's failure, when one happened. */
@@ -106,9 +109,14 @@ export async function runPath(
   check: RunCheck,
   stack: ChoiceNode[],
   bounds: RunBounds,
-  options: { readonly extend: boolean; readonly seen?: Seen; readonly trace?: boolean },
+  options: {
+    readonly extend: boolean;
+    readonly seen?: Seen;
+    readonly trace?: boolean;
+    readonly done?: RunDone;
+  },
 ): Promise<RunOutcome> {
-  let i = 0, depth = 0, drops = 0, dups = 0, crashes = 0, cut = false;
+  let i = 0, depth = 0, drops = 0, dups = 0, crashes = 0, cut = false, over = false;
   let violation: string | undefined;
   const histories = new Map<string, string>();
   let crashable: Machine[] | undefined;
@@ -131,6 +139,10 @@ export async function runPath(
     next(pending: readonly PendingEvent[]): number {
       violation ??= check(sim, false);
       if (violation !== undefined) return CHOOSE_STOP;
+      if (options.done?.(sim)) {
+        over = true;
+        return CHOOSE_STOP;
+      }
       const labels = pending.map((p) => p.label);
       const machines = new Map(pending.map((p) => [p.label, p.machine]));
       if (crashes < bounds.crash.max) {
@@ -241,7 +253,7 @@ export async function runPath(
   await setup(sim);
   try {
     const result = await sim.run({ maxEvents: bounds.maxEvents });
-    violation ??= check(sim, result.quiescent);
+    violation ??= check(sim, result.quiescent || over);
   } catch (error) {
     violation ??= error instanceof Error ? error.message : String(error);
   }

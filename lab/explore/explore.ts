@@ -36,6 +36,11 @@ export interface ExploreOptions<S> {
   /** What must hold. @default nothing (only thrown errors are violations) */
   readonly invariant?: Invariant<S>;
   /**
+   * The run is over once this holds, although events are still pending (processes with periodic
+   * timers never all block); the invariant is then checked as at the end. @default never
+   */
+  readonly done?: (state: S, sim: Simulator) => boolean;
+  /**
    * Event choice points per path; past them a path goes on in the seeded order to its end (and
    * is checked there). @default 40
    */
@@ -132,6 +137,11 @@ function checker<S>(options: ExploreOptions<S>, state: { value: S }) {
   };
 }
 
+function doneOf<S>(options: ExploreOptions<S>, state: { value: S }) {
+  const done = options.done;
+  return done && ((sim: Simulator) => done(state.value, sim));
+}
+
 /** Moves the path to its next untried choice; false when every path was tried. */
 function backtrack(stack: ChoiceNode[]): boolean {
   while (stack.length > 0) {
@@ -187,7 +197,11 @@ export async function explore<S>(
   const build = async (sim: Simulator) => state.value = await setup(sim);
   const search: Search = {
     run: (stack, depth, seen) =>
-      runPath(build, checker(options, state), stack, { ...bounds, depth }, { extend: true, seen }),
+      runPath(build, checker(options, state), stack, { ...bounds, depth }, {
+        extend: true,
+        seen,
+        done: doneOf(options, state),
+      }),
     maxStates: options.maxStates ?? 200_000,
     deadline: performance.now() + (options.timeLimit ?? 60_000),
     totals: { states: 0, distinct: 0, runs: 0, depth: 0, firstFound: undefined },
@@ -320,7 +334,7 @@ export async function replayChoices<S>(
     checker(options, state),
     stack,
     { ...boundsOf(options), depth: Infinity },
-    { extend: false, trace: true },
+    { extend: false, trace: true, done: doneOf(options, state) },
   );
   return { sim: outcome.sim, state: state.value, violation: outcome.violation };
 }
