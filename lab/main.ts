@@ -69,6 +69,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "check WORKLOAD FILE.ts: your node under a workload and faults, with a verdict",
     load: async () => (await import("./check/command.ts")).runCheck,
   },
+  explore: {
+    summary: "explore ARCH: every schedule of a small configuration, the shortest counterexample",
+    load: async () => (await import("./explore/command.ts")).runExplore,
+  },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
     load: async () => (await import("./echo/command.ts")).runEcho,

@@ -3,6 +3,7 @@
  * which keeps the simulator deterministic.
  * @module
  */
+import type { PendingEvent } from "./chooser.ts";
 
 /** A scheduled event. */
 export interface Scheduled {
@@ -14,6 +15,8 @@ export interface Scheduled {
   readonly run: () => void;
   /** Set when cancelled: the event is skipped when popped. */
   cancelled: boolean;
+  /** What it is, for a chooser (only kept when the simulator has one). */
+  info?: PendingEvent;
 }
 
 /** Min-heap of {@link Scheduled} events. */
@@ -23,6 +26,11 @@ export class EventHeap {
   /** Number of events, cancelled ones included. */
   get size(): number {
     return this.#items.length;
+  }
+
+  /** Every event in heap order (not sorted), cancelled ones included. */
+  all(): readonly Scheduled[] {
+    return this.#items;
   }
 
   /** The earliest event, without removing it. */

@@ -6,6 +6,13 @@
  * @module
  */
 import { EventHeap, type Scheduled } from "./_heap.ts";
+import {
+  CHOOSE_AGAIN,
+  CHOOSE_STOP,
+  type Chooser,
+  type FrameChoice,
+  type PendingKind,
+} from "./chooser.ts";
 import type {
   LinkFaults,
   NetworkStats,
@@ -26,6 +33,7 @@ import type { Envelope } from "../envelope.ts";
 import type { WireFrame } from "../wire.ts";
 
 export type * from "./simulator_options.ts";
+export * from "./chooser.ts";
 
 interface Partition {
   readonly from: ReadonlySet<string>;
@@ -114,6 +122,9 @@ export class Simulator implements Network {
   #traceOn: boolean;
   #json: boolean;
   #defaultLatency: Latency;
+  readonly #chooser: Chooser | undefined;
+  /** With a chooser: frames per link and timers per machine so far, for stable labels. */
+  readonly #counts = new Map<string, number>();
 
   /** Creates a simulator. */
   constructor(options: SimulatorOptions = {}) {
@@ -124,6 +135,7 @@ export class Simulator implements Network {
     this.trace = new Trace();
     this.#json = (options.wire ?? "json") === "json";
     this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
+    this.#chooser = options.chooser;
     this.#exempt = new Set((options.exempt ?? []).map((name) => {
       const { machine, domain } = parseMachine(name);
       return `${machine}.${domain}`;
@@ -208,7 +220,9 @@ export class Simulator implements Network {
   /** Runs `action` at virtual time `at`; at once when `at` is not in the future. */
   at(at: number, action: () => void): void {
     if (at <= this.#now) action();
-    else this.#schedule(at, action);
+    else {
+      this.#schedule(at, action);
+    }
   }
 
   /**
@@ -244,7 +258,12 @@ export class Simulator implements Network {
   crash(name: string, options: { at?: number; restartAt?: number } = {}): void {
     const machine = this.machine(name);
     this.at(options.at ?? this.#now, () => machine.crash());
-    if (options.restartAt !== undefined) this.at(options.restartAt, () => machine.restart());
+    if (options.restartAt === undefined) return;
+    if (options.restartAt <= this.#now) return machine.restart();
+    const item = this.#schedule(options.restartAt, () => machine.restart());
+    if (this.#chooser) {
+      this.#describe(item, "action", machine.name, this.#label(`restart ${machine.name}`));
+    }
   }
 
   /**
@@ -319,6 +338,22 @@ export class Simulator implements Network {
         if (next.t > until) this.#now = until;
         return { time: this.#now, events, quiescent: false };
       }
+      if (this.#chooser !== undefined) {
+        if (next.cancelled) {
+          heap.pop();
+          this.#cancelled--;
+          continue;
+        }
+        const chosen = this.#choose(this.#chooser, next);
+        if (chosen === CHOOSE_AGAIN) continue;
+        if (chosen === CHOOSE_STOP) {
+          return { time: this.#now, events, quiescent: false };
+        }
+        this.#now = Math.max(this.#now, chosen.t);
+        events++;
+        chosen.run();
+        continue;
+      }
       heap.pop();
       if (next.cancelled) {
         this.#cancelled--;
@@ -328,6 +363,48 @@ export class Simulator implements Network {
       events++;
       next.run();
     }
+  }
+
+  /**
+   * Asks `chooser` which pending event runs next, `first` being the earliest; takes the chosen
+   * one out of the heap (marked cancelled, so that the heap skips it when it surfaces).
+   */
+  #choose(
+    chooser: Chooser,
+    first: Scheduled,
+  ): Scheduled | typeof CHOOSE_AGAIN | typeof CHOOSE_STOP {
+    const horizon = first.t + (chooser.horizon ?? 0);
+    const due = this.#heap.all().filter((item) => !item.cancelled && item.t <= horizon);
+    due.sort((a, b) => a.t - b.t || a.seq - b.seq);
+    const pick = chooser.next(due.map((item) => {
+      if (item.info === undefined) this.#describe(item, "action", "network", `action #${item.seq}`);
+      return item.info!;
+    }));
+    if (pick === CHOOSE_AGAIN || pick === CHOOSE_STOP) return pick;
+    const chosen = due[pick];
+    if (chosen === undefined) {
+      throw new RangeError(
+        `Cannot run the chosen event: index ${pick} is not one of the ${due.length} pending`,
+      );
+    }
+    if (chosen === first) this.#heap.pop();
+    else {
+      chosen.cancelled = true;
+      this.#cancelled++;
+    }
+    return chosen;
+  }
+
+  /** Gives `item` its description for the chooser. */
+  #describe(item: Scheduled, kind: PendingKind, machine: string, label: string, detail = ""): void {
+    item.info = { t: item.t, seq: item.seq, kind, machine, label, detail };
+  }
+
+  /** The next label under `key`: `key#n`, n counting from 1 per key across the run. */
+  #label(key: string): string {
+    const n = (this.#counts.get(key) ?? 0) + 1;
+    this.#counts.set(key, n);
+    return `${key}#${n}`;
   }
 
   /**
@@ -343,7 +420,13 @@ export class Simulator implements Network {
   send(from: string, to: string, frame: WireFrame): void {
     if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
       const payload = this.#json ? JSON.stringify(frame) : frame;
-      this.#schedule(this.#now + EXEMPT_LATENCY, () => this.#arrive(from, to, payload));
+      const item = this.#schedule(
+        this.#now + EXEMPT_LATENCY,
+        () => this.#arrive(from, to, payload),
+      );
+      if (this.#chooser) {
+        this.#describeArrival(item, from, to, this.#label(`${from}>${to}`), payload);
+      }
       return;
     }
     const faults = this.#links.get(`${from}>${to}`);
@@ -378,12 +461,24 @@ export class Simulator implements Network {
       this.#lost(frame, from, "partition");
       return;
     }
-    if (drop > 0 && random.next() < drop) {
+    const chooser = this.#chooser;
+    const choice: FrameChoice | undefined = chooser && {
+      from,
+      to,
+      kind: frame.kind,
+      label: this.#label(`${from}>${to}`),
+      message: frame.kind === "msg" ? frame.env.kind : undefined,
+    };
+    let lost = drop > 0 && random.next() < drop;
+    if (chooser?.drop) lost = chooser.drop(choice!, lost);
+    if (lost) {
       this.#lost(frame, from, "lost");
       return;
     }
     let copies = 1;
-    if (duplicate > 0 && random.next() < duplicate) {
+    let doubled = duplicate > 0 && random.next() < duplicate;
+    if (chooser?.duplicate) doubled = chooser.duplicate(choice!, doubled);
+    if (doubled) {
       copies = 2;
       stats.duplicated++;
       if (frame.kind === "msg" && this.#traceOn) {
@@ -395,8 +490,22 @@ export class Simulator implements Network {
       if (reorder > 0 && random.next() < reorder) {
         delay += 3 * latencyBound(latency) * random.next();
       }
-      this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
+      const item = this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
+      if (choice) {
+        this.#describeArrival(item, from, to, choice.label + (i > 0 ? "/2" : ""), payload);
+      }
     }
+  }
+
+  #describeArrival(
+    item: Scheduled,
+    from: string,
+    to: string,
+    label: string,
+    payload: WireFrame | string,
+  ): void {
+    const detail = typeof payload === "string" ? payload : JSON.stringify(payload);
+    this.#describe(item, "arrive", to, label, `${from} ${detail}`);
   }
 
   #arrive(from: string, to: string, payload: WireFrame | string, vc?: Envelope["vc"]): void {
@@ -508,8 +617,11 @@ export class Simulator implements Network {
         return skew === undefined ? this.#now : this.#now * (1 + skew.drift) + skew.offset;
       },
       random: random.next,
-      setTimer: (delay: number, callback: () => void): TimerId =>
-        this.#schedule(this.#now + Math.max(0, delay), callback),
+      setTimer: (delay: number, callback: () => void): TimerId => {
+        const item = this.#schedule(this.#now + Math.max(0, delay), callback);
+        if (this.#chooser) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+        return item;
+      },
       clearTimer: (id: TimerId): void => {
         const item = id as Scheduled;
         if (item.cancelled) return;

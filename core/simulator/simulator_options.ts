@@ -4,6 +4,7 @@
  */
 import type { Latency } from "../latency.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
+import type { Chooser } from "./chooser.ts";
 
 /** Faults of one link (or of every link). */
 export interface LinkFaults {
@@ -42,6 +43,12 @@ export interface SimulatorOptions extends LinkFaults {
    * 1 ms and are not counted in `stats.frames`, `bytes` or `acks`. @default none
    */
   readonly exempt?: readonly string[];
+  /**
+   * Makes the simulator's choices (next event, drop, duplicate) instead of the seeded order; the
+   * generator's draws are still taken, so a chooser that keeps them replays the seeded run.
+   * @default none (the seeded run)
+   */
+  readonly chooser?: Chooser;
 }
 
 /** Options of {@link Simulator.run}. */

@@ -17,6 +17,7 @@ import {
   UsageError,
   writeTrace,
 } from "../_common.ts";
+import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, formatReport } from "./report.ts";
 import { realCheck } from "./real.ts";
@@ -65,6 +66,7 @@ Flags:
   --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
                          loading FILE.ts itself, the clients machines the lab hosts in its own
                          process (times are wall-clock ms; --reorder is simulator only)
+${EXPLORE_HELP}
 ${commonHelp({ simDefault: true })}
 
 Runs on: the deterministic simulator by default (a run replays from its --seed), or real OS
@@ -74,7 +76,8 @@ Examples:
   deno task lab check echo examples/check/echo.ts
   deno task lab check lin-kv examples/check/lin_kv.ts --nemesis partition,crash --seed 3
   deno task lab check lin-kv examples/check/lin_kv_stale.ts --nemesis partition --seed 1 --svg w.svg
-  deno task lab check lin-kv examples/check/lin_kv.ts --real --ops 200 --nemesis partition`;
+  deno task lab check lin-kv examples/check/lin_kv.ts --real --ops 200 --nemesis partition
+  deno task lab check lin-kv examples/check/lin_kv_stale.ts --explore --time-limit 30`;
 
 async function loadNode(file: string): Promise<{ url: string; node: ProcessFn }> {
   // `deno task` runs in the project's directory; INIT_CWD is where the user typed the command.
@@ -157,6 +160,7 @@ export async function runCheck(args: string[]): Promise<number> {
     keys: { type: "string" },
     svg: { type: "string" },
     real: { type: "boolean" },
+    ...EXPLORE_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -183,6 +187,21 @@ export async function runCheck(args: string[]): Promise<number> {
   const real = values.real === true;
   // The simulator is this command's default: the common flags see --sim unless --real.
   const common = parseCommon({ ...values, sim: !real }, USAGE);
+  if (values.explore === true) {
+    const { node } = await loadNode(file);
+    const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
+    return await runExploreCheck(node, workload, values, {
+      args,
+      usage: USAGE,
+      json: common.json,
+      trace: common.trace,
+    });
+  }
+  for (const flag of Object.keys(EXPLORE_FLAGS)) {
+    if (values[flag] !== undefined) {
+      throw new UsageError(`Cannot use --${flag} without --explore`, USAGE);
+    }
+  }
   const nodeCount = intFlag("node-count", values["node-count"], 3, USAGE, 1);
   const ops = values.ops === undefined ? undefined : intFlag("ops", values.ops, 0, USAGE, 0);
   const seconds = positiveNumber("time-limit", values["time-limit"], ops === undefined ? 10 : 0);

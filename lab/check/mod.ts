@@ -40,3 +40,4 @@ export * from "./report.ts";
 export * from "./window_svg.ts";
 export * from "./command.ts";
 export * from "./real.ts";
+export * from "./explore_check.ts";

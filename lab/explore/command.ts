@@ -1,0 +1,205 @@
+/**
+ * `deno task lab explore ARCH`: explores every schedule of a small configuration of a built-in
+ * architecture within bounds, prints what it explored and the shortest counterexample with its
+ * replay command; `--choices` replays one.
+ * @module
+ */
+import { intFlag, parseFlags, table, UsageError, writeTrace } from "../_common.ts";
+import { didYouMean } from "../_flags.ts";
+import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
+import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
+
+const USAGE = `Usage: deno task lab explore ARCH [flags]
+
+Explores every schedule of a small configuration in the simulator: every order of the pending
+deliveries and timers, frames lost or duplicated within a budget, crash points, re-running from
+the start for each prefix of choices. States already seen are skipped, and deliveries on
+different machines commute (one order is explored). Prints the states explored, whether the
+space was exhausted, and the shortest counterexample found, with the command that replays it.
+Exit 0 when no violation was found, 1 when one was.
+
+Runs on: the deterministic simulator only (each schedule is a simulated run from the start).
+
+Architectures:
+${Object.entries(ARCHITECTURES).map(([name, a]) => `  ${name.padEnd(17)} ${a.summary}`).join("\n")}
+
+Flags:
+  --broken           explore the deliberately broken variant (see below)
+  --depth N          choice points per path (default: per architecture)
+  --max-states N     stop after visiting N states (default 200000)
+  --time-limit S     stop after S seconds of wall time (default 60)
+  --drops N          frames that may be lost on one path (default: per architecture)
+  --dups N           frames that may be duplicated on one path (default: per architecture)
+  --choices LIST     replay one path: the choices a counterexample lists, separated by ";"
+  --trace FILE       write the counterexample's (or the replay's) trace (.jsonl, .html, .svg)
+  --json             print one JSON object on stdout and nothing else there
+  -h, --help         this help
+
+Broken variants:
+${Object.entries(ARCHITECTURES).map(([name, a]) => `  ${name.padEnd(17)} ${a.broken}`).join("\n")}
+
+Examples:
+  deno task lab explore 2pc
+  deno task lab explore 2pc --broken --trace cex.jsonl
+  deno task lab explore client-server --broken --depth 10
+  deno task lab explore reliable-channel --time-limit 10`;
+
+function architecture(name: string | undefined): ExplorableArchitecture {
+  if (name === undefined) throw new UsageError("Cannot explore: give an architecture", USAGE);
+  const arch = ARCHITECTURES[name];
+  if (arch !== undefined) return arch;
+  const guess = didYouMean(name, Object.keys(ARCHITECTURES));
+  throw new UsageError(
+    `Cannot explore "${name}": unknown architecture${guess ? `; did you mean "${guess}"?` : ""}; ` +
+      `known: ${Object.keys(ARCHITECTURES).join(", ")}`,
+    USAGE,
+  );
+}
+
+function bounds(
+  values: Record<string, unknown>,
+  defaults: ExploreOptions<unknown>,
+): ExploreOptions<unknown> {
+  const seconds = Number(values["time-limit"] ?? 60);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(
+      `Cannot use --time-limit "${values["time-limit"]}": give seconds > 0`,
+      USAGE,
+    );
+  }
+  return {
+    ...defaults,
+    depth: intFlag("depth", values.depth, defaults.depth ?? 40, USAGE, 1),
+    maxStates: intFlag("max-states", values["max-states"], 200_000, USAGE, 1),
+    timeLimit: seconds * 1000,
+    drops: intFlag("drops", values.drops, defaults.drops ?? 0, USAGE, 0),
+    duplicates: intFlag("dups", values.dups, defaults.duplicates ?? 0, USAGE, 0),
+  };
+}
+
+/** The command that replays `choices` with the same bounds. */
+function replayCommand(args: readonly string[], choices: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--choices" || args[i] === "--trace") i++;
+    else if (!args[i].startsWith("--choices=") && !args[i].startsWith("--trace=")) {
+      kept.push(args[i]);
+    }
+  }
+  return `deno task lab explore ${kept.join(" ")} --choices '${choices.join(";")}'`;
+}
+
+function describe(report: ExploreReport): string {
+  return table([
+    ["states explored", `${report.states} (${report.distinct} distinct)`],
+    ["schedules run", report.runs],
+    ["depth reached", report.depth],
+    [
+      "exhausted",
+      report.exhausted
+        ? "yes, every path within the bounds"
+        : report.violation
+        ? "no: stopped once the shortest counterexample was certain"
+        : "no (bounds hit)",
+    ],
+    ["wall time", `${(report.elapsedMs / 1000).toFixed(2)} s`],
+  ]);
+}
+
+/**
+ * Runs `lab explore` with `args`; returns the exit code (0 no violation, 1 violation).
+ *
+ * @example The correct two-phase commit, exhausted
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runExplore } from "./command.ts";
+ * const log = console.log;
+ * const lines: string[] = [];
+ * console.log = (line: string) => lines.push(line);
+ * try {
+ *   assert.equal(await runExplore(["2pc", "--json"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.equal(JSON.parse(lines[0]).exhausted, true);
+ * ```
+ */
+export async function runExplore(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    help: { type: "boolean", short: "h" },
+    broken: { type: "boolean" },
+    depth: { type: "string" },
+    "max-states": { type: "string" },
+    "time-limit": { type: "string" },
+    drops: { type: "string" },
+    dups: { type: "string" },
+    choices: { type: "string" },
+    trace: { type: "string" },
+    json: { type: "boolean" },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `Cannot explore: give one architecture, not ${positionals.join(" ")}`,
+      USAGE,
+    );
+  }
+  const name = positionals[0];
+  const arch = architecture(name);
+  const broken = values.broken === true;
+  const options = bounds(values, arch.defaults(broken));
+  const system = (sim: Parameters<typeof arch.build>[0]) => arch.build(sim, broken);
+  const trace = typeof values.trace === "string" ? values.trace : undefined;
+  if (typeof values.choices === "string") {
+    const choices = values.choices.split(";").map((c) => c.trim()).filter((c) => c !== "");
+    const replay = await replayChoices(system, choices, options);
+    if (trace) await writeTrace(replay.sim.trace, trace, { clock: "virtual" });
+    if (values.json) {
+      console.log(
+        JSON.stringify({ arch: name, broken, choices, violation: replay.violation ?? null }),
+      );
+    } else {
+      console.log(`lab explore ${name}: replayed ${choices.length} choices`);
+      console.log(
+        replay.violation === undefined ? "no violation" : `VIOLATION: ${replay.violation}`,
+      );
+      if (trace) console.log(`trace written to ${trace}`);
+    }
+    return replay.violation === undefined ? 0 : 1;
+  }
+  const report = await explore(system, options);
+  const violation = report.violation;
+  const replay = violation && replayCommand(args, violation.choices);
+  if (violation && trace) {
+    await writeTrace((await replayChoices(system, violation.choices, options)).sim.trace, trace, {
+      clock: "virtual",
+    });
+  }
+  if (values.json) {
+    const { violation: _, ...figures } = report;
+    console.log(JSON.stringify({
+      arch: name,
+      broken,
+      ...figures,
+      violation: violation
+        ? { message: violation.message, choices: violation.choices, depth: violation.depth, replay }
+        : null,
+    }));
+    return violation ? 1 : 0;
+  }
+  console.log(`lab explore ${name}${broken ? " (broken variant)" : ""}: ${arch.summary}`);
+  console.log(describe(report));
+  if (!violation) {
+    console.log(`no violation${report.exhausted ? "" : " within the bounds explored"}`);
+    return 0;
+  }
+  console.log(`\nVIOLATION: ${violation.message}`);
+  console.log(`shortest counterexample (${violation.choices.length} choices):`);
+  for (const [i, c] of violation.choices.entries()) console.log(`  ${i + 1}. ${c}`);
+  if (trace) console.log(`trace written to ${trace}`);
+  console.log(`replay: ${replay}`);
+  return 1;
+}
