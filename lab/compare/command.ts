@@ -16,6 +16,7 @@ import { runClientServer } from "../client_server/command.ts";
 import { runP2p } from "../p2p/command.ts";
 import { runProxy } from "../proxy/command.ts";
 import { runThreeTier } from "../three_tier/command.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab compare [flags]
 
@@ -156,6 +157,7 @@ export async function runCompare(args: string[]): Promise<number> {
   }
   if (values.unreliable) faults.push("--unreliable");
   const rows = await compareArchitectures(faults, { seed, outage });
+  keepSummary({ architecture: "compare", seed, outage, faults, rows });
   if (values.json) {
     console.log(JSON.stringify({ architecture: "compare", seed, outage, faults, rows }));
     return 0;

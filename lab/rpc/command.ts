@@ -28,12 +28,13 @@ import {
   parseFlags,
   percentile,
   refuseFlags,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import { keepTrace, replayCommand } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 
@@ -184,7 +185,7 @@ export async function runRpc(args: string[]): Promise<number> {
       throw error;
     });
     outcomes.push(outcome);
-    if (file) await writeTrace(outcome.sim.trace, file);
+    await saveTrace(outcome.sim.trace, { sim: true, trace: file || undefined });
   }
 
   const sum = (pick: (o: OrphanOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
@@ -221,6 +222,7 @@ export async function runRpc(args: string[]): Promise<number> {
     }])),
   };
   const code = summary.errors > 0 ? 1 : 0;
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return code;

@@ -6,7 +6,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { PoolStats } from "../../tiers/three_tier/connection_pool.ts";
 import { type RequestRecord, runUser } from "../../tiers/three_tier/three_tier_workload.ts";
-import { writeTrace } from "../_common.ts";
+import { saveTrace } from "../_common.ts";
 import { fetchAgent, findUrl, messageAgent } from "./_agents.ts";
 import type { ThreeTierArgs } from "./_flags.ts";
 import { POOL } from "./_machines.ts";
@@ -67,9 +67,7 @@ export async function driveThreeTier(
       await deployment.run(load);
       run = { records: (await load).flat(), pool: await poolStats(deployment), url };
     }
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }

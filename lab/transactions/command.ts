@@ -28,12 +28,13 @@ import {
   parseFlags,
   percentile,
   refuseFlags,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -272,9 +273,7 @@ export async function runTransactions(args: string[]): Promise<number> {
       done.resolve();
     });
     await deployment.run(done.promise, { until: 600_000 });
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
     if (dir !== undefined && keepDir === undefined) await Deno.remove(dir, { recursive: true });
@@ -324,6 +323,7 @@ export async function runTransactions(args: string[]): Promise<number> {
     settled: found.settled,
     coordinatorCrashedAt: crashedAt ?? null,
   };
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return invariantHolds ? 0 : 1;
