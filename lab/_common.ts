@@ -200,8 +200,15 @@ export function parseCommon(
     quiet: values.quiet === true || values.json === true,
     trace: typeof values.trace === "string" ? values.trace : undefined,
     out: resultsFolder(values, seed, usage),
-    live: values.live === true,
+    live: wantLive(values.live === true),
   };
+}
+
+/** Tells the run's session that `--live` asked for a live view. */
+function wantLive(live: boolean): boolean {
+  const session = currentSession();
+  if (live && session !== undefined) session.wantLive = true;
+  return live;
 }
 
 /** Makes the results folder `--out`/`--artifacts` ask for, and tells the run's session. */

@@ -71,6 +71,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "check WORKLOAD FILE.ts: your node under a workload and faults, with a verdict",
     load: async () => (await import("./check/command.ts")).runCheck,
   },
+  serve: {
+    summary: "serve [DIR]: the results folders of --out/--artifacts runs (default runs/) over HTTP",
+    load: async () => (await import("./serve/command.ts")).runServe,
+  },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
     load: async () => (await import("./echo/command.ts")).runEcho,

@@ -33,6 +33,13 @@ export async function finishRun(session: RunSession, code: number): Promise<stri
     );
     written = session.out;
   }
+  if (session.wantLive && session.live === undefined && session.trace !== undefined) {
+    // A command that runs no deployment: its view gets the whole trace at the end.
+    const { startLive } = await import("./live.ts");
+    const live = startLive(session, session.trace.clock);
+    live.reset();
+    for (const event of session.trace.events) live.event(event);
+  }
   if (session.live !== undefined) {
     const { verdictOf } = await import("./write.ts");
     session.live.finish(session.summary, verdictOf(code, session.summary));
@@ -40,6 +47,7 @@ export async function finishRun(session: RunSession, code: number): Promise<stri
       `archlab: the run is over; the live view stays up at ${session.live.url} until Ctrl-C`,
     );
     await untilInterrupted();
+    await session.live.close();
   }
   return written;
 }

@@ -23,6 +23,9 @@ export {
   type RunSession,
 } from "./session.ts";
 export { type RunInfo, verdictOf, writeResults } from "./write.ts";
+export { livePage, serveLive, startLive } from "./live.ts";
+export { indexPage, listRuns, type RunEntry, SAFE } from "./runs_index.ts";
+export { type RunsServer, serveRuns } from "./serve_runs.ts";
 export type { Trace, TraceEvent, TraceEventType, TraceSink } from "../../core/trace.ts";
 export type { VectorStamp } from "../../core/vector_stamp.ts";
 export type { VectorClock } from "../../core/vector_clock.ts";

@@ -25,7 +25,9 @@ export interface RunSession {
   trace?: { readonly events: readonly TraceEvent[]; readonly clock: "virtual" | "wall" };
   /** The `--json` object. */
   summary?: Record<string, unknown>;
-  /** Streams events to the live view, when `--live`. */
+  /** Whether `--live` asked for a live view. */
+  wantLive?: boolean;
+  /** Streams events to the live view, once it serves. */
   live?: LiveSink;
 }
 
@@ -39,6 +41,8 @@ export interface LiveSink {
   finish(summary: Record<string, unknown> | undefined, verdict: string): void;
   /** The page's URL. */
   readonly url: string;
+  /** Stops serving. */
+  close(): Promise<void>;
 }
 
 let current: RunSession | undefined;
