@@ -48,6 +48,11 @@ export async function driveThreeTier(
     } else {
       const url = await findUrl(deployment);
       say(`open ${url}  (JSON API: ${url}api)`);
+      say(
+        serve
+          ? "  it stays up until Ctrl-C (--serve)"
+          : "  it lives as long as the run does; to keep it up, run with --serve (until Ctrl-C)",
+      );
       if (serve) {
         say("serving until Ctrl-C");
         await untilInterrupted();
