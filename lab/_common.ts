@@ -211,8 +211,31 @@ function wantLive(live: boolean): boolean {
   return live;
 }
 
-/** Makes the results folder `--out`/`--artifacts` ask for, and tells the run's session. */
-function resultsFolder(
+/** The results-folder flags, for commands without {@link COMMON_FLAGS}. */
+export const RESULTS_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  out: COMMON_FLAGS.out,
+  artifacts: COMMON_FLAGS.artifacts,
+};
+
+/** Help lines of {@link RESULTS_FLAGS}. */
+export const RESULTS_HELP: string =
+  `  --out [DIR]           write a results folder (summary.json, run.json); without DIR (or with
+                        --artifacts) a new runs/<command>-<seed>-<time>/ and runs/latest
+  --artifacts           the same as --out without DIR; browse the folders: deno task lab serve`;
+
+/**
+ * Makes the results folder that `--out`/`--artifacts` ask for, before the run, and tells the
+ * run's session; returns its path, or `undefined` when none was asked for.
+ *
+ * @example No flag, no folder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultsFolder } from "./_common.ts";
+ * assert.equal(resultsFolder({}, 1, "usage"), undefined);
+ * assert.throws(() => resultsFolder({ out: "a", artifacts: true }, 1, "usage"), /give one of them/);
+ * ```
+ */
+export function resultsFolder(
   values: Record<string, unknown>,
   seed: number,
   usage: string,

@@ -121,3 +121,20 @@ Deno.test("lab refuses --trace x.txt and an unwritable --out before the run (exi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("lab describe --out DIR: a command without a trace writes its summary and run.json", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-out-" });
+  try {
+    const run = await runLab("describe", "--json", "--out", `${dir}/d`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      JSON.parse(await Deno.readTextFile(`${dir}/d/summary.json`)),
+      JSON.parse(run.stdout),
+    );
+    const info = JSON.parse(await Deno.readTextFile(`${dir}/d/run.json`));
+    assert.deepEqual(info.files, ["summary.json", "run.json"]);
+    assert.equal(info.architecture, "describe");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -111,6 +111,11 @@ export function keepRunTrace(trace: Trace, clock: "virtual" | "wall" = "virtual"
   if (current) current.trace = { events: trace.events, clock };
 }
 
+/** Forgets the trace kept so far (a command whose runs are not the result, like `compare`). */
+export function forgetTrace(): void {
+  if (current) current.trace = undefined;
+}
+
 /**
  * Wraps a deployment's event listener so that the live view sees every event too, and tells
  * the view that a new deployment starts.

@@ -15,6 +15,8 @@ the runs, newest first, with their architecture, seed, flags, verdict and time, 
 each run's summary.json, run.json, trace.jsonl, diagram.html, diagram.svg, latency.svg and
 trace.shiviz. Make results folders with --out DIR or --artifacts on any architecture command.
 
+Runs on: a local HTTP server on 127.0.0.1 (no simulation: it serves files that runs wrote).
+
 Flags:
   --port N              port to listen on (default 0: a free one; the URL is printed)
   -h, --help            this help
@@ -24,7 +26,22 @@ Examples:
   deno task lab serve                     # then open the printed URL
   deno task lab serve /tmp/results --port 8090`;
 
-/** Runs `lab serve`; returns the exit code. */
+/**
+ * Runs `lab serve`; returns the exit code (0 after Ctrl-C).
+ *
+ * @example The help
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runServe } from "./command.ts";
+ * const log = console.log;
+ * console.log = () => {};
+ * try {
+ *   assert.equal(await runServe(["--help"]), 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * ```
+ */
 export async function runServe(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     help: { type: "boolean", short: "h" },
