@@ -348,6 +348,19 @@ export async function writeTrace(
 /**
  * Ends a run's trace: keeps it for the results folder (`--out`) and writes it to `--trace FILE`
  * when given. The clock follows the transport unless `options` says otherwise.
+ *
+ * @example Written by extension
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Trace } from "../core/trace.ts";
+ * import { saveTrace } from "./_common.ts";
+ * const trace = new Trace();
+ * trace.record({ t: 0, ev: "spawn", at: "a@m1.lab" });
+ * const file = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await saveTrace(trace, { sim: true, trace: file });
+ * assert.equal(await Deno.readTextFile(file), '{"t":0,"ev":"spawn","at":"a@m1.lab"}\n');
+ * await Deno.remove(file);
+ * ```
  */
 export async function saveTrace(
   trace: Trace,

@@ -13,7 +13,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, writeTrace } from "../_common.ts";
-import { currentSession, liveListener } from "../results/session.ts";
+import { currentSession, keepRunTrace, liveListener } from "../results/session.ts";
 import { RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
 
@@ -165,10 +165,18 @@ export function deployOptions(
   };
 }
 
-/** Writes `trace` to `file`, if any, after a run failed, and says so on stderr. */
-export async function keepTrace(trace: Trace, file: string | undefined): Promise<void> {
+/**
+ * After a run failed: keeps `trace` for the results folder (`--out`) and writes it to `file`, if
+ * any, saying so on stderr.
+ */
+export async function keepTrace(
+  trace: Trace,
+  file: string | undefined,
+  clock: "virtual" | "wall" = "virtual",
+): Promise<void> {
+  keepRunTrace(trace, clock);
   if (file === undefined) return;
-  await writeTrace(trace, file);
+  await writeTrace(trace, file, { clock });
   console.error(`archlab: the trace so far is in ${file}`);
 }
 

@@ -70,7 +70,18 @@ function untilInterrupted(): Promise<void> {
   });
 }
 
-/** Removes the results folder of a run refused for its usage, if nothing was written in it. */
+/**
+ * Removes the results folder of a run refused for its usage, if nothing was written in it.
+ *
+ * @example An empty folder goes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dropEmptyResults } from "./finish.ts";
+ * const out = await Deno.makeTempDir();
+ * await dropEmptyResults({ command: "p2p", args: [], startedAt: new Date(), out });
+ * await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+ * ```
+ */
 export async function dropEmptyResults(session: RunSession): Promise<void> {
   if (session.out === undefined) return;
   for await (const _ of Deno.readDir(session.out)) return; // Something was written: keep it.

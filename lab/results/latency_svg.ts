@@ -101,6 +101,17 @@ export function faultWindows(
 
 const W = 900, PAD = 56, TOP_H = 260, HIST_H = 200, GAP = 70;
 const fmt = (n: number): string => String(Math.round(n * 1000) / 1000);
+/** Ticks at multiples of 1, 2 or 5 times a power of ten, about `count` of them in 0..max. */
+function ticks(lo: number, hi: number, count: number): number[] {
+  const raw = Math.max((hi - lo) / count, 1e-6);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 && out.length < 50; v += step) {
+    out.push(Math.round(v * 1e6) / 1e6);
+  }
+  return out;
+}
 const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -146,14 +157,18 @@ function timePanel(
   }
   out.push(`<path class="range" d="${bars.join("")}" stroke="#90cdf4" stroke-width="1"/>`);
   out.push(`<path class="median" d="${dots.join("")}" stroke="#2b6cb0" stroke-width="2"/>`);
-  for (let i = 0; i <= 4; i++) {
-    const ms = (span.max * i) / 4;
+  for (const ms of ticks(0, span.max, 4)) {
     out.push(`<text x="${PAD - 6}" y="${fmt(y(ms) + 4)}" text-anchor="end">${fmt(ms)}</text>`);
-    const t = span.t0 + ((span.t1 - span.t0) * i) / 4;
+  }
+  for (const t of ticks(span.t0, span.t1, 6)) {
     out.push(
       `<text x="${fmt(x(t))}" y="${y0 + TOP_H + 16}" text-anchor="middle">${fmt(t)}</text>`,
     );
   }
+  out.push(
+    `<text x="${W - PAD}" y="${y0 + TOP_H + 32}" text-anchor="end" fill="#4a5568">time of ` +
+      `sending; bar: min..max per pixel, dot: median</text>`,
+  );
   return out;
 }
 
@@ -177,10 +192,10 @@ function histogram(points: readonly LatencyPoint[], max: number): string[] {
         }..${fmt(((i + 1) * max) / bins)} ms: ${n}</title></rect>`,
     );
   });
-  for (let i = 0; i <= 5; i++) {
+  for (const ms of ticks(0, max, 6)) {
     out.push(
-      `<text x="${fmt(PAD + (plotW * i) / 5)}" y="${y0 + HIST_H + 16}" text-anchor="middle">${
-        fmt((max * i) / 5)
+      `<text x="${fmt(PAD + (plotW * ms) / max)}" y="${y0 + HIST_H + 16}" text-anchor="middle">${
+        fmt(ms)
       }</text>`,
     );
   }

@@ -82,6 +82,23 @@ export function livePage(title: string, clock: "virtual" | "wall"): string {
 
 /**
  * Starts the live view of `session` (once) and says where it is on stderr; returns it.
+ *
+ * @example Started once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startLive } from "./live.ts";
+ * const session = { command: "p2p", args: [], startedAt: new Date() };
+ * const error = console.error;
+ * console.error = () => {};
+ * try {
+ *   const live = startLive(session, "virtual");
+ *   assert.equal(startLive(session, "virtual"), live);
+ *   assert.match(live.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+ *   await live.close();
+ * } finally {
+ *   console.error = error;
+ * }
+ * ```
  */
 export function startLive(session: RunSession, clock: "virtual" | "wall"): LiveSink {
   if (session.live !== undefined) return session.live;

@@ -80,7 +80,26 @@ function exists(path: string): boolean {
   }
 }
 
-/** Points `runs/latest` at the results folder `dir` (a folder directly under `runs/`). */
+/**
+ * Points `runs/latest` at the results folder `dir` (a folder directly under `runs/`), relative
+ * to the working directory.
+ *
+ * @example A relative link
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linkLatest } from "./out_dir.ts";
+ * const cwd = Deno.cwd(), dir = await Deno.makeTempDir();
+ * Deno.chdir(dir);
+ * try {
+ *   await Deno.mkdir("runs/a-1", { recursive: true });
+ *   await linkLatest("runs/a-1");
+ *   assert.equal(await Deno.readLink("runs/latest"), "a-1");
+ * } finally {
+ *   Deno.chdir(cwd);
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export async function linkLatest(dir: string): Promise<void> {
   const link = `${RUNS_DIR}/latest`;
   const target = dir.slice(dir.lastIndexOf("/") + 1);

@@ -111,7 +111,21 @@ export function keepRunTrace(trace: Trace, clock: "virtual" | "wall" = "virtual"
   if (current) current.trace = { events: trace.events, clock };
 }
 
-/** Forgets the trace kept so far (a command whose runs are not the result, like `compare`). */
+/**
+ * Forgets the trace kept so far (a command whose runs are not the result, like `compare`).
+ *
+ * @example Forgotten
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Trace } from "../../core/trace.ts";
+ * import { beginSession, currentSession, endSession, forgetTrace, keepRunTrace } from "./session.ts";
+ * beginSession("compare", []);
+ * keepRunTrace(new Trace());
+ * forgetTrace();
+ * assert.equal(currentSession()?.trace, undefined);
+ * endSession();
+ * ```
+ */
 export function forgetTrace(): void {
   if (current) current.trace = undefined;
 }
@@ -119,6 +133,14 @@ export function forgetTrace(): void {
 /**
  * Wraps a deployment's event listener so that the live view sees every event too, and tells
  * the view that a new deployment starts.
+ *
+ * @example Without a live view the listener is unchanged
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { liveListener } from "./session.ts";
+ * const listener = () => {};
+ * assert.equal(liveListener(listener), listener);
+ * ```
  */
 export function liveListener(
   onEvent: ((event: TraceEvent) => void) | undefined,
