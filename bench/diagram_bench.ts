@@ -5,10 +5,13 @@
  * - "diagram artifacts": one simulated run of about 20,000 trace events per iteration (three
  *   clients making requests to a key-value server with 5% of frames lost, trace on). Baseline:
  *   the run alone. Candidates: the same run, then writing its trace as `.jsonl`, `.svg`, `.html`
- *   or `.shiviz` (what `--trace FILE` does). Target: each at most 1.10x the baseline.
+ *   or `.shiviz` (what `--trace FILE` does), or the whole results folder (what `--out DIR` does:
+ *   summary, run.json, JSONL, HTML, SVG, latency SVG, ShiViz). Target: each at most 1.10x the
+ *   baseline.
  * - "lab command": `deno task lab client-server --sim --requests 1334 --drop 0.05` (about
  *   20,000 events) as a user runs it, a child process from start to exit. Baseline: without
- *   `--trace`. Candidates: with `--trace run.html`, `.svg` or `.shiviz`. Target: at most 1.10x.
+ *   `--trace`. Candidates: with `--trace run.html`, `.svg` or `.shiviz`, and with `--out DIR`
+ *   (the whole results folder). Target: at most 1.10x.
  * - "diagram in Chromium": loading a page in Debian's headless Chromium (puppeteer-core).
  *   Baseline: a page holding the same embedded JSON that only parses it. Candidate: the diagram
  *   page of the same trace, until its first frame is drawn. Target: under 2 s; the page's size is
@@ -23,6 +26,7 @@ import { Simulator } from "../core/simulator/simulator.ts";
 import type { TraceEvent } from "../core/trace.ts";
 import { encodeEvents } from "../lab/diagram/html.ts";
 import { renderTrace } from "../lab/diagram/trace_file.ts";
+import { writeResults } from "../lab/results/write.ts";
 
 const REQUESTS = 1230;
 
@@ -77,6 +81,23 @@ for (const ext of ["jsonl", "svg", "html", "shiviz"]) {
     },
   });
 }
+Deno.bench({
+  name: "simulated run + write the results folder (--out: all seven files)",
+  group: "diagram artifacts",
+  n: 20,
+  warmup: 3,
+  async fn() {
+    const events = await simulatedRun();
+    await Deno.mkdir(`${dir}/out`, { recursive: true });
+    await writeResults(`${dir}/out`, {
+      command: "bench",
+      args: [],
+      startedAt: new Date(),
+      trace: { events, clock: "virtual" },
+      summary: { architecture: "bench", events: events.length },
+    }, 0);
+  },
+});
 Deno.bench({
   name: "simulated run alone (20k events)",
   group: "diagram artifacts",
@@ -160,6 +181,15 @@ Deno.bench({
   warmup: 1,
   async fn() {
     await lab();
+  },
+});
+Deno.bench({
+  name: "lab client-server --sim --out DIR (all seven files)",
+  group: "lab command",
+  n: 6,
+  warmup: 1,
+  async fn() {
+    await lab("--out", `${dir}/lab-out`);
   },
 });
 for (const ext of ["html", "svg", "shiviz"]) {

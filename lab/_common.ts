@@ -15,6 +15,8 @@ import {
 import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
 import type { DiagramOptions } from "./diagram/svg.ts";
 import { checkTracePath } from "./diagram/trace_path.ts";
+import { prepareOutDir } from "./results/out_dir.ts";
+import { currentSession, keepRunTrace } from "./results/session.ts";
 
 export {
   didYouMean,
@@ -42,6 +44,9 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   encrypt: { type: "boolean" },
   json: { type: "boolean" },
   trace: { type: "string" },
+  out: { type: "string", optionalValue: true },
+  artifacts: { type: "boolean" },
+  live: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
 };
 
@@ -80,7 +85,16 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --json                print one JSON object on stdout and nothing else there
   --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
                         .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)
-                        (a run that fails still writes the trace so far)
+                        (a run that fails still writes the trace so far); any other
+                        extension, or a folder that is missing or not writable, is refused
+                        before the run
+  --out [DIR]           write a results folder: summary.json, run.json, trace.jsonl,
+                        diagram.html, diagram.svg, latency.svg, trace.shiviz; without DIR (or
+                        with --artifacts) a new runs/<arch>-<seed>-<time>/ and runs/latest
+  --artifacts           the same as --out without DIR; browse the folders: deno task lab serve
+  --live                serve a live view on 127.0.0.1 (the URL is printed on stderr): the
+                        diagram grows as the run happens, the summary appears at the end; the
+                        lab keeps serving it after the run until Ctrl-C
   -q, --quiet           no live narration
   -h, --help            this help
 Faults never touch the lab's own machine ctl.lab: its collectors and reports are bookkeeping,
@@ -111,6 +125,10 @@ export interface CommonOptions {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly trace?: string;
+  /** The results folder (made before the run), when `--out` or `--artifacts` asked for one. */
+  readonly out?: string;
+  /** Serve a live view of the run. */
+  readonly live: boolean;
 }
 
 function probability(name: string, value: unknown, usage: string): number {
@@ -163,9 +181,10 @@ export function parseCommon(
       usage,
     );
   }
+  const seed = intFlag("seed", values.seed, 1, usage);
   return {
     sim,
-    seed: intFlag("seed", values.seed, 1, usage),
+    seed,
     drop: probability("drop", values.drop, usage),
     duplicate: probability("dup", values.dup, usage),
     reorder,
@@ -180,7 +199,66 @@ export function parseCommon(
     json: values.json === true,
     quiet: values.quiet === true || values.json === true,
     trace: typeof values.trace === "string" ? values.trace : undefined,
+    out: resultsFolder(values, seed, usage),
+    live: wantLive(values.live === true),
   };
+}
+
+/** Tells the run's session that `--live` asked for a live view. */
+function wantLive(live: boolean): boolean {
+  const session = currentSession();
+  if (live && session !== undefined) session.wantLive = true;
+  return live;
+}
+
+/** The results-folder flags, for commands without {@link COMMON_FLAGS}. */
+export const RESULTS_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  out: COMMON_FLAGS.out,
+  artifacts: COMMON_FLAGS.artifacts,
+};
+
+/** Help lines of {@link RESULTS_FLAGS}. */
+export const RESULTS_HELP: string =
+  `  --out [DIR]           write a results folder (summary.json, run.json); without DIR (or with
+                        --artifacts) a new runs/<command>-<seed>-<time>/ and runs/latest
+  --artifacts           the same as --out without DIR; browse the folders: deno task lab serve`;
+
+/**
+ * Makes the results folder that `--out`/`--artifacts` ask for, before the run, and tells the
+ * run's session; returns its path, or `undefined` when none was asked for.
+ *
+ * @example No flag, no folder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resultsFolder } from "./_common.ts";
+ * assert.equal(resultsFolder({}, 1, "usage"), undefined);
+ * assert.throws(() => resultsFolder({ out: "a", artifacts: true }, 1, "usage"), /give one of them/);
+ * ```
+ */
+export function resultsFolder(
+  values: Record<string, unknown>,
+  seed: number,
+  usage: string,
+): string | undefined {
+  if (values.out === undefined && values.artifacts !== true) return undefined;
+  if (typeof values.out === "string" && values.out !== "" && values.artifacts === true) {
+    throw new UsageError(
+      `Cannot use --artifacts with --out "${values.out}": give one of them`,
+      usage,
+    );
+  }
+  const session = currentSession();
+  const explicit = typeof values.out === "string" && values.out !== "" ? values.out : undefined;
+  if (session?.out !== undefined) return session.out; // Parsed again by the same command.
+  const dir = prepareOutDir(explicit, session?.command ?? "lab", seed, {
+    fail: (m) => new UsageError(m, usage),
+  });
+  if (session !== undefined) {
+    session.out = dir;
+    session.linkLatest = explicit === undefined;
+    session.seed = seed;
+  }
+  return dir;
 }
 
 /**
@@ -261,9 +339,37 @@ export async function writeTrace(
   options: DiagramOptions = {},
 ): Promise<void> {
   const title = options.title ?? `deno task lab ${Deno.args.join(" ")}`;
+  keepRunTrace(trace, options.clock);
   // Loaded when needed: the machines' OS processes import this module but never draw.
   const { renderTrace } = await import("./diagram/trace_file.ts");
   await Deno.writeTextFile(file, renderTrace(trace.events, file, { ...options, title }));
+}
+
+/**
+ * Ends a run's trace: keeps it for the results folder (`--out`) and writes it to `--trace FILE`
+ * when given. The clock follows the transport unless `options` says otherwise.
+ *
+ * @example Written by extension
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Trace } from "../core/trace.ts";
+ * import { saveTrace } from "./_common.ts";
+ * const trace = new Trace();
+ * trace.record({ t: 0, ev: "spawn", at: "a@m1.lab" });
+ * const file = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await saveTrace(trace, { sim: true, trace: file });
+ * assert.equal(await Deno.readTextFile(file), '{"t":0,"ev":"spawn","at":"a@m1.lab"}\n');
+ * await Deno.remove(file);
+ * ```
+ */
+export async function saveTrace(
+  trace: Trace,
+  common: Pick<CommonOptions, "trace" | "sim">,
+  options: DiagramOptions = {},
+): Promise<void> {
+  const clock = options.clock ?? (common.sim ? "virtual" : "wall");
+  keepRunTrace(trace, clock);
+  if (common.trace) await writeTrace(trace, common.trace, { ...options, clock });
 }
 
 /**

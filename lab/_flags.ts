@@ -27,6 +27,11 @@ export interface FlagSpec {
   readonly short?: string;
   /** May be given more than once (values collected in an array). */
   readonly multiple?: boolean;
+  /**
+   * A string flag whose value may be left out (`--out` alone): it then parses as `""`. A value
+   * is taken only when it is the next argument and does not look like a flag or a `.ts` file.
+   */
+  readonly optionalValue?: boolean;
 }
 
 /** Parsed flag values, by long name. */
@@ -123,9 +128,13 @@ function prepare(
         ? (eq < 0 ? undefined : arg.slice(eq + 1))
         : (arg.length > 2 ? arg.slice(2) : undefined);
       if (value === undefined && i + 1 < args.length && NUMBER.test(args[i + 1])) value = args[++i];
-      if (value === undefined && i + 1 < args.length && !args[i + 1].startsWith("-")) {
+      if (
+        value === undefined && i + 1 < args.length && !args[i + 1].startsWith("-") &&
+        !(spec.optionalValue && /\.ts$/.test(args[i + 1]))
+      ) {
         value = args[++i];
       }
+      if (value === undefined && spec.optionalValue) value = "";
     }
     const before = seen.get(name);
     if (before !== undefined && !spec.multiple) {
@@ -155,6 +164,9 @@ function prepare(
  * assert.throws(() => parseFlags(["--sed", "1"], flags, "usage"), /did you mean --seed\?/);
  * assert.throws(() => parseFlags(["--sim", "--sim"], flags, "usage"), UsageError);
  * assert.throws(() => parseFlags(["--sim=false"], flags, "usage"), /takes no value/);
+ * const out = { out: { type: "string", optionalValue: true }, sim: { type: "boolean" } } as const;
+ * assert.equal(parseFlags(["--out", "--sim"], out, "usage").values.out, "");
+ * assert.equal(parseFlags(["--out", "runs/a"], out, "usage").values.out, "runs/a");
  * ```
  */
 export function parseFlags(

@@ -4,6 +4,8 @@
  */
 import { didYouMean, UsageError } from "./_common.ts";
 import { InterruptedError, KNOWN_FAILURES } from "./deploy/run_errors.ts";
+import { dropEmptyResults, finishRun } from "./results/finish.ts";
+import { beginSession, endSession } from "./results/session.ts";
 
 /** A lab command: takes its arguments, returns an exit code. */
 export type Command = (args: string[]) => Promise<number>;
@@ -72,6 +74,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
   explore: {
     summary: "explore ARCH: every schedule of a small configuration, the shortest counterexample",
     load: async () => (await import("./explore/command.ts")).runExplore,
+  },
+  serve: {
+    summary: "serve [DIR]: the results folders of --out/--artifacts runs (default runs/) over HTTP",
+    load: async () => (await import("./serve/command.ts")).runServe,
   },
   echo: {
     summary: "framed TCP echo server (--listen) and client (--connect)",
@@ -194,6 +200,18 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  const session = beginSession(name, rest);
+  try {
+    const code = await runCommand(entry, rest, args);
+    if (code !== 2) await finishRun(session, code);
+    else await dropEmptyResults(session);
+    return code;
+  } finally {
+    endSession();
+  }
+}
+
+async function runCommand(entry: Entry, rest: string[], args: string[]): Promise<number> {
   try {
     return await (await entry.load())(rest);
   } catch (error) {

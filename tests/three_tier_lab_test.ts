@@ -87,6 +87,7 @@ Deno.test("runThreeTier() on OS processes prints the URL and drives it with real
     assert.equal(code, 0);
     const text = out.join("\n");
     assert.match(text, /open http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(text, /lives as long as the run does; to keep it up, run with --serve/);
     assert.match(text, /transport\s+tcp/);
     assert.match(text, /messages per request\s+\d/);
     assert.match(text, /errors \(5xx, no answer\)\s+0/);

@@ -14,8 +14,8 @@ import {
   intFlag,
   parseCommon,
   parseFlags,
+  saveTrace,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
@@ -25,6 +25,7 @@ import { simulateCheck } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
 
@@ -254,17 +255,15 @@ export async function runCheck(args: string[]): Promise<number> {
     : await simulateCheck(node, workload, {
       ...options,
       reorder: common.reorder,
-      trace: common.trace !== undefined,
+      trace: common.trace !== undefined || common.out !== undefined || common.live,
     });
   const checkStarted = performance.now();
   const result = workload.check(run.history.ops);
   const checkMs = performance.now() - checkStarted;
   const report = buildReport(run, name, result, { seed: common.seed });
-  if (common.trace) {
-    await writeTrace("trace" in run ? run.trace : run.sim.trace, common.trace, {
-      clock: real ? "wall" : "virtual",
-    });
-  }
+  await saveTrace("trace" in run ? run.trace : run.sim.trace, common, {
+    clock: real ? "wall" : "virtual",
+  });
   const window = report.anomalies.find((a) => Array.isArray(a.window) && a.window.length > 0);
   if (typeof values.svg === "string" && window !== undefined) {
     await Deno.writeTextFile(
@@ -272,6 +271,7 @@ export async function runCheck(args: string[]): Promise<number> {
       windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
     );
   }
+  keepSummary(report);
   if (common.json) {
     console.log(JSON.stringify(report));
     return report.valid ? 0 : 1;

@@ -22,6 +22,7 @@ import {
 } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab client-server [flags]
 
@@ -176,6 +177,7 @@ export async function runClientServer(args: string[]): Promise<number> {
     unfinished,
   };
   const code = outcome.interrupted ? 130 : summary.errors > 0 || unfinished.length > 0 ? 1 : 0;
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return code;

@@ -9,6 +9,9 @@ import {
   intFlag,
   parseCommon,
   parseFlags,
+  RESULTS_FLAGS,
+  RESULTS_HELP,
+  resultsFolder,
   type Summary,
   UsageError,
 } from "../_common.ts";
@@ -16,6 +19,7 @@ import { runClientServer } from "../client_server/command.ts";
 import { runP2p } from "../p2p/command.ts";
 import { runProxy } from "../proxy/command.ts";
 import { runThreeTier } from "../three_tier/command.ts";
+import { forgetTrace, keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab compare [flags]
 
@@ -33,6 +37,7 @@ Flags:
   --drop P, --dup P, --reorder P, --delay MIN..MAX, --unreliable
                         network faults applied to every run (see any architecture's --help)
   --json                one JSON object on stdout
+${RESULTS_HELP}
   -h, --help            this help
 
 Examples:
@@ -50,6 +55,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   reorder: { type: "string" },
   delay: { type: "string" },
   unreliable: { type: "boolean" },
+  ...RESULTS_FLAGS,
 };
 
 interface Contender {
@@ -150,12 +156,15 @@ export async function runCompare(args: string[]): Promise<number> {
     );
   }
   parseCommon({ ...values, sim: true }, USAGE); // The fault flags, checked before any run.
+  resultsFolder(values, seed, USAGE);
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
     if (typeof values[flag] === "string") faults.push(`--${flag}`, values[flag] as string);
   }
   if (values.unreliable) faults.push("--unreliable");
   const rows = await compareArchitectures(faults, { seed, outage });
+  forgetTrace(); // The contenders' traces are theirs: the folder holds the comparison.
+  keepSummary({ architecture: "compare", seed, outage, faults, rows });
   if (values.json) {
     console.log(JSON.stringify({ architecture: "compare", seed, outage, faults, rows }));
     return 0;

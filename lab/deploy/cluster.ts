@@ -540,7 +540,7 @@ export async function deployTcp(
         await done;
       } catch (error) {
         order.flush();
-        await keepTrace(trace, options.traceFile);
+        await keepTrace(trace, options.traceFile, "wall");
         throw error;
       } finally {
         // A machine that has exited (stopped by its own Ctrl-C) sent its last counters before

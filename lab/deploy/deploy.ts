@@ -13,6 +13,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, writeTrace } from "../_common.ts";
+import { currentSession, keepRunTrace, liveListener } from "../results/session.ts";
 import { RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
 
@@ -58,6 +59,8 @@ export interface DeployOptions {
   readonly controlExempt?: boolean;
   /** Where a run that fails writes the trace so far. @default none */
   readonly traceFile?: string;
+  /** A live view watches: let the event loop run between slices of simulated time. @default false */
+  readonly live?: boolean;
   /**
    * Machines that a crash will restart: on real sockets a replacement OS process starts with
    * the others, so that the restart is on time however short the window. @default none
@@ -162,10 +165,18 @@ export function deployOptions(
   };
 }
 
-/** Writes `trace` to `file`, if any, after a run failed, and says so on stderr. */
-export async function keepTrace(trace: Trace, file: string | undefined): Promise<void> {
+/**
+ * After a run failed: keeps `trace` for the results folder (`--out`) and writes it to `file`, if
+ * any, saying so on stderr.
+ */
+export async function keepTrace(
+  trace: Trace,
+  file: string | undefined,
+  clock: "virtual" | "wall" = "virtual",
+): Promise<void> {
+  keepRunTrace(trace, clock);
   if (file === undefined) return;
-  await writeTrace(trace, file);
+  await writeTrace(trace, file, { clock });
   console.error(`archlab: the trace so far is in ${file}`);
 }
 
@@ -174,6 +185,12 @@ export async function deploy(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
 ): Promise<Deployment> {
+  const session = currentSession();
+  if (session?.wantLive) {
+    const { startLive } = await import("../results/live.ts");
+    startLive(session, options.sim ? "virtual" : "wall");
+    options = { ...options, onEvent: liveListener(options.onEvent), live: true };
+  }
   if (options.sim) return deploySim(machines, options);
   const { deployTcp } = await import("./cluster.ts");
   return deployTcp(machines, options);
@@ -215,6 +232,8 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
         while (sim.now < limit && sim.now < settledAt + GRACE) {
           const until = Math.min(limit, settledAt + GRACE, sim.now + SLICE);
           quiescent = (await sim.run({ until })).quiescent;
+          // A live view gets each slice's events while the run goes on (no effect on the trace).
+          if (options.live) await new Promise((resolve) => setTimeout(resolve, 0));
           if (quiescent) break;
           if (settled && settledAt === Infinity) settledAt = sim.now;
         }

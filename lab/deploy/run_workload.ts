@@ -7,7 +7,7 @@
  */
 import type { ProcessContext } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
-import { type CommonOptions, narrate, writeTrace } from "../_common.ts";
+import { type CommonOptions, narrate, saveTrace } from "../_common.ts";
 import { InterruptedError, RunStalledError } from "./run_errors.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "./deploy.ts";
 
@@ -97,9 +97,8 @@ export async function runWorkload<R, F = undefined>(
       }
     }
     const trace = deployment.trace;
-    if (common.trace && unfinished === undefined) {
-      await writeTrace(trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    // A run that did not finish keeps its trace for --out; --trace gets only a finished one.
+    await saveTrace(trace, unfinished === undefined ? common : { ...common, trace: undefined });
     return {
       reports,
       finished,

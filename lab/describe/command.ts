@@ -10,7 +10,15 @@ import { PostOfficeClient } from "../../core/storage/post_office_client.ts";
 import { postOffice } from "../../core/storage/post_office.ts";
 import { SqliteMessageStore } from "../../core/storage/sqlite_message_store.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
-import { intFlag, parseFlags, table } from "../_common.ts";
+import {
+  intFlag,
+  parseFlags,
+  RESULTS_FLAGS,
+  RESULTS_HELP,
+  resultsFolder,
+  table,
+} from "../_common.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab describe [--json]
 
@@ -27,6 +35,7 @@ Runs on: the deterministic simulator only: each answer is a small simulated expe
 Flags:
   --seed N              seed of the experiments (default 1)
   --json                one JSON object on stdout
+${RESULTS_HELP}
   -h, --help            this help
 
 Examples:
@@ -234,12 +243,16 @@ export async function runDescribe(args: string[]): Promise<number> {
     help: { type: "boolean", short: "h" },
     json: { type: "boolean" },
     seed: { type: "string" },
+    ...RESULTS_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const profiles = await describeChannels(intFlag("seed", values.seed, 1, USAGE));
+  const seed = intFlag("seed", values.seed, 1, USAGE);
+  resultsFolder(values, seed, USAGE);
+  const profiles = await describeChannels(seed);
+  keepSummary({ architecture: "describe", channels: profiles });
   if (values.json) {
     console.log(JSON.stringify({ architecture: "describe", channels: profiles }));
     return 0;

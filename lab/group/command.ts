@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "../_common.ts";
 import { groupRun, type GroupRunOptions, PROMISES, RECOVER_FOR } from "./_run.ts";
+import { keepSummary } from "../results/session.ts";
 
 export type { GroupRunOptions };
 
@@ -149,6 +150,7 @@ export async function runGroup(args: string[]): Promise<number> {
   const run = await groupRun(options);
   const { summary, reports, check, broken, unfinished } = run;
   const code = run.interrupted ? 130 : run.problems.length === 0 ? 0 : 1;
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return code;

@@ -14,12 +14,13 @@ import type { TraceEvent } from "../../core/trace.ts";
 import { agentHome } from "../../mobile-agent/home.ts";
 import { preloadAgent } from "../../mobile-agent/in_process_executor.ts";
 import { AGENT_PROCESS } from "../../mobile-agent/node.ts";
-import { narrate, writeTrace } from "../_common.ts";
+import { narrate, saveTrace } from "../_common.ts";
 import { compareAt, type RunComparison, warmUp } from "./_compare.ts";
 import { MOBILE_AGENT_USAGE, type MobileAgentArgs, parseMobileAgentArgs } from "./_flags.ts";
 import { fmt, printComparisons } from "./_report.ts";
 import { summarizeComparisons } from "./_summary.ts";
 import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 export type { ApproachCost, RunComparison } from "./_compare.ts";
 
@@ -91,9 +92,7 @@ export async function runMobileAgent(
   } finally {
     await dep.stop();
   }
-  if (common.trace) {
-    await writeTrace(dep.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-  }
+  await saveTrace(dep.trace, common);
   const summary = summarizeComparisons(runs, dep, {
     seed: common.seed,
     nodes,
@@ -101,6 +100,7 @@ export async function runMobileAgent(
     kind,
     stops,
   });
+  keepSummary(summary);
   if (common.json) log(JSON.stringify(summary));
   else printComparisons(runs, summary, { log, traceFile: common.trace });
   return summary.errors > 0 ? 1 : 0;

@@ -24,10 +24,10 @@ import {
   parseFlags,
   percentile,
   refuseFlags,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import {
   CONTROL_MACHINE,
@@ -36,6 +36,7 @@ import {
   deployOptions,
   type MachineSpec,
 } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab p2p [flags]
 
@@ -271,9 +272,7 @@ export async function runP2p(args: string[]): Promise<number> {
       done.resolve();
     });
     await deployment.run(done.promise, { until: (rounds + 10) * period + settleAt });
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }
@@ -306,6 +305,7 @@ export async function runP2p(args: string[]): Promise<number> {
     frames: stats.frames,
     wireBytes: stats.bytes,
   };
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
   } else {

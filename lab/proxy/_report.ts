@@ -6,6 +6,7 @@
 import type { ClientReport } from "../../proxy/messages.ts";
 import { type CommonOptions, percentile, table } from "../_common.ts";
 import type { Collected, ProxySummary } from "./_workload.ts";
+import { keepSummary } from "../results/session.ts";
 
 /** One workload run's summary and what its collector gathered. */
 export interface ProxyRun {
@@ -33,18 +34,19 @@ export function printProxyComparison(
   const misses = latencyOf(proxied.collected.reports, (o) => o === "miss");
   const stats = proxied.collected.proxy;
   const p = (n: number) => `${n.toFixed(3)} ms`;
+  const json = keepSummary({
+    ...main,
+    hits: hits.count,
+    misses: misses.count,
+    stale: stats?.stale ?? 0,
+    coalesced: stats?.coalesced ?? 0,
+    evictions: stats?.evictions ?? 0,
+    latencyHits: { p50: hits.p50, p99: hits.p99 },
+    latencyMisses: { p50: misses.p50, p99: misses.p99 },
+    withoutProxy: alone,
+  });
   if (common.json) {
-    log(JSON.stringify({
-      ...main,
-      hits: hits.count,
-      misses: misses.count,
-      stale: stats?.stale ?? 0,
-      coalesced: stats?.coalesced ?? 0,
-      evictions: stats?.evictions ?? 0,
-      latencyHits: { p50: hits.p50, p99: hits.p99 },
-      latencyMisses: { p50: misses.p50, p99: misses.p99 },
-      withoutProxy: alone,
-    }));
+    log(JSON.stringify(json));
   } else {
     log("");
     log(table([

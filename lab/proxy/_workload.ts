@@ -7,7 +7,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages.ts";
-import { type CommonOptions, narrate, percentile, type Summary, writeTrace } from "../_common.ts";
+import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
 import type { Workload } from "./_flags.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 
@@ -131,7 +131,8 @@ export async function runOnce(
     await deployment.run(done.promise);
     const collected = await done.promise;
     const trace = deployment.trace;
-    if (traceFile) await writeTrace(trace, traceFile, { clock: common.sim ? "virtual" : "wall" });
+    // The run with the proxy is the one --trace and --out keep.
+    if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });
     const reports = collected.reports;
     const latencies = reports.flatMap((r) => r.latencies);
     const outcomes = reports.flatMap((r) => r.outcomes);

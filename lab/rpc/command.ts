@@ -28,12 +28,13 @@ import {
   parseFlags,
   percentile,
   refuseFlags,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import { keepTrace, replayCommand } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 
@@ -119,6 +120,7 @@ export async function runRpc(args: string[]): Promise<number> {
   const outcomes: OrphanOutcome[] = [];
   for (const policy of plan.policies) outcomes.push(await runPolicy(plan, policy));
   const summary = rpcSummary(plan, outcomes);
+  keepSummary(summary);
   const code = summary.errors > 0 ? 1 : 0;
   if (plan.common.json) {
     console.log(JSON.stringify(summary));
@@ -221,7 +223,7 @@ async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOut
     if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);
     throw error;
   });
-  if (file) await writeTrace(outcome.sim.trace, file);
+  await saveTrace(outcome.sim.trace, { sim: true, trace: file || undefined });
   return outcome;
 }
 

@@ -14,15 +14,16 @@ import {
   parseCommon,
   parseFlags,
   percentile,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import { CONTROL_MACHINE, replayCommand } from "../deploy/deploy.ts";
 import { launch, type LaunchResult } from "./launch.ts";
 import { loadSystem, systemUrl } from "./load_system.ts";
 import { type MachineEntry, SystemError } from "./system.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab run FILE.ts [flags]
 
@@ -213,10 +214,9 @@ export async function runRun(args: string[]): Promise<number> {
     acks: result.stats.acks,
     drops: trace.count("drop"),
   };
-  if (common.trace) {
-    await writeTrace(trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-  }
+  await saveTrace(trace, common);
   const code = result.end === "interrupted" ? 130 : 0;
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return code;

@@ -27,10 +27,10 @@ import {
   narrate,
   parseCommon,
   parseFlags,
+  saveTrace,
   type Summary,
   table,
   UsageError,
-  writeTrace,
 } from "../_common.ts";
 import {
   CONTROL_MACHINE,
@@ -40,6 +40,7 @@ import {
   type MachineSpec,
   replayCommand,
 } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
 
@@ -166,9 +167,7 @@ async function runTcp(
       done.resolve();
     });
     await deployment.run(done.promise);
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
     const stats = deployment.stats();
     return {
       reports,
@@ -209,9 +208,10 @@ export async function runSpmd(args: string[]): Promise<number> {
   const outcome = common.sim
     ? await runSim(plan.main, n, timeout, common)
     : await runTcp(plan.url, n, timeout, common);
-  if (common.sim && common.trace) await writeTrace(outcome.trace, common.trace);
+  if (common.sim) await saveTrace(outcome.trace, common);
   const wallMs = performance.now() - started;
   const summary = spmdSummary(plan, outcome);
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
   } else {

@@ -6,7 +6,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { PoolStats } from "../../tiers/three_tier/connection_pool.ts";
 import { type RequestRecord, runUser } from "../../tiers/three_tier/three_tier_workload.ts";
-import { writeTrace } from "../_common.ts";
+import { saveTrace } from "../_common.ts";
 import { fetchAgent, findUrl, messageAgent } from "./_agents.ts";
 import type { ThreeTierArgs } from "./_flags.ts";
 import { POOL } from "./_machines.ts";
@@ -48,6 +48,11 @@ export async function driveThreeTier(
     } else {
       const url = await findUrl(deployment);
       say(`open ${url}  (JSON API: ${url}api)`);
+      say(
+        serve
+          ? "  it stays up until Ctrl-C (--serve)"
+          : "  it lives as long as the run does; to keep it up, run with --serve (until Ctrl-C)",
+      );
       if (serve) {
         say("serving until Ctrl-C");
         await untilInterrupted();
@@ -67,9 +72,7 @@ export async function driveThreeTier(
       await deployment.run(load);
       run = { records: (await load).flat(), pool: await poolStats(deployment), url };
     }
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }

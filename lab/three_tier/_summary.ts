@@ -8,6 +8,7 @@ import type { ThreeTierArgs } from "./_flags.ts";
 import { tierReport } from "./_report.ts";
 import type { ThreeTierRun } from "./_run.ts";
 import type { Deployment } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 /** What {@link printThreeTier} reports on besides the deployment. */
 export interface ThreeTierOutcome {
@@ -52,6 +53,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
     frames: stats.frames,
     acks: stats.acks,
   };
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
     return;

@@ -24,8 +24,9 @@ import {
   type TransactionsPlan,
 } from "./_plan.ts";
 import { printTransactions, type TransactionsRun, transactionsSummary } from "./_report.ts";
-import { COMMON_HELP, narrate, writeTrace } from "../_common.ts";
+import { COMMON_HELP, narrate, saveTrace } from "../_common.ts";
 import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -106,6 +107,7 @@ export async function runTransactions(args: string[]): Promise<number> {
   }
   const wallMs = performance.now() - started;
   const summary = transactionsSummary(plan, run);
+  keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
   } else {
@@ -187,9 +189,7 @@ async function runDeployment(
       done.resolve();
     });
     await deployment.run(done.promise, { until: 600_000 });
-    if (common.trace) {
-      await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
-    }
+    await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }

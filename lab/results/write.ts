@@ -1,0 +1,121 @@
+/**
+ * Writes a run's results folder: `summary.json` (the `--json` object), `run.json` (what ran:
+ * command, flags, seed, verdict, time, files), and from the trace `trace.jsonl`, `diagram.html`,
+ * `diagram.svg`, `latency.svg` and `trace.shiviz` (a ShiViz log).
+ * @module
+ */
+import { renderTrace } from "../diagram/trace_file.ts";
+import { latencySvg } from "./latency_svg.ts";
+import type { RunSession } from "./session.ts";
+
+/** What `run.json` holds: the run as the index of runs lists it. */
+export interface RunInfo {
+  /** The architecture (the summary's, else the command). */
+  readonly architecture: string;
+  /** The lab command. */
+  readonly command: string;
+  /** Its arguments. */
+  readonly args: readonly string[];
+  /** The seed. */
+  readonly seed: number | null;
+  /** `sim` or `tcp`, when the summary says. */
+  readonly transport: string | null;
+  /** `ok`, `errors` (the run found errors), `failed`, `interrupted`. */
+  readonly verdict: string;
+  /** The lab's exit code. */
+  readonly exitCode: number;
+  /** When it started, ISO 8601. */
+  readonly startedAt: string;
+  /** Wall time of the run, ms. */
+  readonly wallMs: number;
+  /** Trace events written. */
+  readonly events: number;
+  /** The files of the folder. */
+  readonly files: readonly string[];
+}
+
+/**
+ * The verdict of a run from its exit code and summary.
+ *
+ * @example Exit codes
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { verdictOf } from "./write.ts";
+ * assert.equal(verdictOf(0, {}), "ok");
+ * assert.equal(verdictOf(1, { errors: 3 }), "errors");
+ * assert.equal(verdictOf(1, undefined), "failed");
+ * assert.equal(verdictOf(130, undefined), "interrupted");
+ * ```
+ */
+export function verdictOf(code: number, summary: Record<string, unknown> | undefined): string {
+  if (code === 0) return "ok";
+  if (code === 130) return "interrupted";
+  return summary !== undefined ? "errors" : "failed";
+}
+
+/** The trace artifacts, by file name, with their writer's extension. */
+const TRACE_FILES = [
+  ["trace.jsonl", ".jsonl"],
+  ["diagram.html", ".html"],
+  ["diagram.svg", ".svg"],
+  ["trace.shiviz", ".shiviz"],
+] as const;
+
+/**
+ * Writes the results folder of `session` into `dir`; returns what `run.json` says.
+ *
+ * @example A run without a trace still has its summary and run.json
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeResults } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * const info = await writeResults(dir, {
+ *   command: "describe", args: [], startedAt: new Date(), summary: { architecture: "describe" },
+ * }, 0);
+ * assert.deepEqual(info.files, ["summary.json", "run.json"]);
+ * assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/run.json`)).verdict, "ok");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeResults(
+  dir: string,
+  session: RunSession,
+  exitCode: number,
+): Promise<RunInfo> {
+  const files: string[] = [];
+  const write = async (name: string, text: string) => {
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+    files.push(name);
+  };
+  if (session.summary !== undefined) {
+    await write("summary.json", JSON.stringify(session.summary, null, 2) + "\n");
+  }
+  const trace = session.trace;
+  if (trace !== undefined) {
+    const title = `deno task lab ${[session.command, ...session.args].join(" ")}`;
+    const options = { title, clock: trace.clock };
+    for (const [name, ext] of TRACE_FILES) {
+      await write(name, renderTrace(trace.events, `x${ext}`, options));
+    }
+    const unit = trace.clock === "wall" ? "wall ms" : "virtual ms";
+    await write("latency.svg", latencySvg(trace.events, { title, unit }));
+  }
+  const summary = session.summary;
+  const info: RunInfo = {
+    architecture: typeof summary?.architecture === "string"
+      ? summary.architecture
+      : session.command,
+    command: session.command,
+    args: session.args,
+    seed: typeof summary?.seed === "number" ? summary.seed : session.seed ?? null,
+    transport: typeof summary?.transport === "string" ? summary.transport : null,
+    verdict: verdictOf(exitCode, summary),
+    exitCode,
+    startedAt: session.startedAt.toISOString(),
+    wallMs: Date.now() - session.startedAt.getTime(),
+    events: trace?.events.length ?? 0,
+    files: [...files, "run.json"],
+  };
+  await write("run.json", JSON.stringify(info, null, 2) + "\n");
+  return info;
+}
