@@ -49,6 +49,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "BEGIN/READ/WRITE/END/ABORT across participants: two-phase commit, blocking, recovery",
     load: async () => (await import("./transactions/command.ts")).runTransactions,
   },
+  campaign: {
+    summary: "campaign ARCH --seeds N: random fault schedules in the simulator, invariants judged",
+    load: async () => (await import("./campaign/command.ts")).runCampaignCommand,
+  },
   spmd: {
     summary: "MPI-style SPMD launch: `spmd -n 4 program.ts` runs n ranks as OS processes",
     load: async () => (await import("./spmd/command.ts")).runSpmd,

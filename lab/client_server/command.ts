@@ -41,6 +41,8 @@ Flags:
   --keys N              distinct keys (default 5)
   --timeout MS          client retransmission timeout (default 500)
   --bad-requests N      malformed requests client c1 sends (default 1)
+  --reply-cache N       replies the server remembers for at-most-once execution (default
+                        10000); 0 turns it off, so a retransmission is executed again
 ${COMMON_HELP}
 
 Examples:
@@ -55,6 +57,8 @@ const SERVER = "kv@m1.lab";
 interface ServerCounters {
   readonly executed: number;
   readonly deduplicated: number;
+  /** Keys in the server's store at the end. */
+  readonly keys: number;
 }
 
 async function askServer(ctx: ProcessContext): Promise<ServerCounters | undefined> {
@@ -77,6 +81,7 @@ export async function runClientServer(args: string[]): Promise<number> {
     keys: { type: "string" },
     timeout: { type: "string" },
     "bad-requests": { type: "string" },
+    "reply-cache": { type: "string" },
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -88,9 +93,10 @@ export async function runClientServer(args: string[]): Promise<number> {
   const keys = intFlag("keys", values.keys, 5, USAGE, 1);
   const timeout = intFlag("timeout", values.timeout, 500, USAGE, 1);
   const badRequests = intFlag("bad-requests", values["bad-requests"], 1, USAGE, 0);
+  const remember = intFlag("reply-cache", values["reply-cache"], 10_000, USAGE, 0);
   const collector = `collector@${CONTROL_MACHINE}`;
   const machines: MachineSpec[] = [
-    { name: "m1.lab", processes: [{ name: "kv", program: "kv-server" }] },
+    { name: "m1.lab", processes: [{ name: "kv", program: "kv-server", args: { remember } }] },
   ];
   for (let i = 1; i <= clients; i++) {
     machines.push({
@@ -174,6 +180,7 @@ export async function runClientServer(args: string[]): Promise<number> {
     errorReplies: outcome.reports.reduce((n, r) => n + (r.errorReplies ?? 0), 0),
     executed: counters?.executed ?? null,
     deduplicated: counters?.deduplicated ?? null,
+    keys: counters?.keys ?? null,
     unfinished,
   };
   const code = outcome.interrupted ? 130 : summary.errors > 0 || unfinished.length > 0 ? 1 : 0;

@@ -78,6 +78,7 @@ export function summarizeComparisons(
         messages: r.pull.messages,
         ms: r.pull.ms,
         requests: r.pull.requests,
+        missing: r.pull.missing,
       },
       ratio: r.ratio,
       cheaper: r.cheaper,

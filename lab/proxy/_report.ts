@@ -44,6 +44,7 @@ export function printProxyComparison(
     latencyHits: { p50: hits.p50, p99: hits.p99 },
     latencyMisses: { p50: misses.p50, p99: misses.p99 },
     withoutProxy: alone,
+    proxy: stats ?? null,
   });
   if (common.json) {
     log(JSON.stringify(json));
