@@ -27,7 +27,7 @@ const HELD_PER_CHANNEL = 64;
 export type HelloSender = (from: string, to: string, frame: WireFrame, hello: boolean) => void;
 
 /** The inner frame of a hello: an acknowledgement of nothing, never handed to a machine. */
-export const HELLO_FRAME: WireFrame = { kind: "ack", epoch: 0, seq: 0 };
+const HELLO_FRAME: WireFrame = { kind: "ack", epoch: 0, seq: 0 };
 
 interface Held {
   readonly epoch: number;
