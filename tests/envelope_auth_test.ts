@@ -415,3 +415,35 @@ Deno.test("Incarnations: held frames go again once each, only in the incarnation
   assertEquals(book.hello("m2.lab", "m1.lab", 100), true);
   assertEquals(sent.filter(([, , , hello]) => hello).length, 4); // two per hello, against loss
 });
+
+Deno.test("verifyFrame() with the receiver's epoch refuses a frame bound to another incarnation or unbound (stale); a rebound header is bad-mac", () => {
+  const env: Envelope = {
+    id: "a@m1.lab#1.1",
+    from: "a@m1.lab",
+    to: "b@m2.lab",
+    kind: "put",
+    body: { key: "x" },
+    lamport: 1,
+  };
+  const route = { key: KEY, from: "m1.lab", to: "m2.lab" };
+  const bound = signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 1, peer: 10 });
+  assertEquals(verifyFrame(bound, { ...route, epoch: 10 }), { kind: "msg", env });
+  const reason = (frame: SignedFrame, epoch: number): AuthFailure | "accepted" => {
+    try {
+      verifyFrame(frame, { ...route, epoch });
+      return "accepted";
+    } catch (error) {
+      if (error instanceof AuthError) return error.reason;
+      throw error;
+    }
+  };
+  assertEquals(reason(bound, 11), "stale"); // the receiver restarted: incarnation 11
+  const unbound = signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 2 });
+  assertEquals(reason(unbound, 11), "stale");
+  // Moving the binding to the new incarnation breaks the MAC.
+  assertEquals(reason({ ...bound, auth: { ...bound.auth!, peer: 11 } }, 11), "bad-mac");
+  assertThrows(
+    () => signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 1, peer: 1.5 }),
+    RangeError,
+  );
+});
