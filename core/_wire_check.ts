@@ -13,6 +13,8 @@ import { FLOW_PREFIX } from "./_flow_outbox.ts";
 
 /** Longest id, correlation id or kind accepted, in characters. */
 const MAX_TEXT = 1024;
+/** Longest kind accepted (a body's `kind` field, which the application chooses). */
+const MAX_KIND = 65_536;
 /** Most ranges a selective acknowledgement may carry. */
 const MAX_SACK = 64;
 /** Most entries a vector clock or a flow-control list may carry. */
@@ -135,7 +137,9 @@ function envelopeProblem(env: unknown): Problem {
   const problem = text(env.id, "env.id") ??
     address(env.from, "env.from") ??
     address(env.to, "env.to") ??
-    text(env.kind, "env.kind") ??
+    (typeof env.kind === "string" && env.kind.length <= MAX_KIND
+      ? undefined
+      : `env.kind is ${show(env.kind)}, not a string of at most ${MAX_KIND} characters`) ??
     count(env.lamport, "env.lamport", 0) ??
     text(env.corr, "env.corr", true) ??
     text(env.replyTo, "env.replyTo", true) ??

@@ -98,7 +98,7 @@ export const BAD_FRAMES: readonly BadFrame[] = [
   {
     name: "kind a number",
     payload: msg(spoil({ kind: 7 })),
-    reason: "env.kind is 7, not a string of 1 to 1024 characters",
+    reason: "env.kind is 7, not a string of at most 65536 characters",
   },
   {
     name: "lamport missing",

@@ -11,6 +11,7 @@ import {
   verifyingMachineReceiver,
 } from "../core/auth/authenticated_network.ts";
 import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
+import { Incarnations } from "../core/auth/incarnations.ts";
 import { Directory } from "../core/directory.ts";
 import type { Envelope } from "../core/envelope.ts";
 import { type SignedFrame, signFrame, verifyFrame } from "../core/auth/envelope_auth.ts";
@@ -383,4 +384,66 @@ Deno.test("authenticateSimulator(): under drops and a receiver restart, every re
   assertTrue(answers.filter((a) => a === "timeout").length <= 2, answers.join());
   assertEquals(answers.slice(-5), ["p15", "p16", "p17", "p18", "p19"]);
   assertTrue(executed.length <= answers.length + 2, executed.join());
+});
+
+Deno.test("Incarnations: held frames go again once each, only in the incarnation that held them, and hellos are rate-limited", () => {
+  const book = new Incarnations({ helloInterval: 100 });
+  const sent: [string, string, WireFrame, boolean][] = [];
+  book.attach((from, to, frame, hello) => sent.push([from, to, frame, hello]));
+  const env = (n: number): Envelope => ({
+    id: `a@m1.lab#1.${n}`,
+    from: "a@m1.lab",
+    to: "b@m2.lab",
+    kind: "data",
+    body: n,
+    lamport: n,
+  });
+  book.hold("m1.lab", 1, "m2.lab", { kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 });
+  book.hold("m1.lab", 1, "m2.lab", { kind: "ack", epoch: 5, seq: 1 });
+  book.hold("m1.lab", 1, "m2.lab", { kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1, tx: 2 });
+  book.hold("m1.lab", 1, "m2.lab", { kind: "ack", epoch: 5, seq: 2 });
+  book.resend("m1.lab", 1, "m2.lab");
+  assertEquals(sent.map(([, , frame]) => frame.kind === "msg" ? frame.tx : frame.seq), [2, 2]);
+  // Frames held by an earlier incarnation of the sender are never sent by a later one.
+  book.hold("m1.lab", 1, "m2.lab", { kind: "ack", epoch: 5, seq: 3 });
+  assertEquals(book.release("m1.lab", 2, "m2.lab"), []);
+  sent.length = 0;
+  assertEquals([book.hello("m2.lab", "m1.lab", 0), book.hello("m2.lab", "m1.lab", 99)], [
+    true,
+    false,
+  ]);
+  assertEquals(book.hello("m2.lab", "m1.lab", 100), true);
+  assertEquals(sent.filter(([, , , hello]) => hello).length, 4); // two per hello, against loss
+});
+
+Deno.test("verifyFrame() with the receiver's epoch refuses a frame bound to another incarnation or unbound (stale); a rebound header is bad-mac", () => {
+  const env: Envelope = {
+    id: "a@m1.lab#1.1",
+    from: "a@m1.lab",
+    to: "b@m2.lab",
+    kind: "put",
+    body: { key: "x" },
+    lamport: 1,
+  };
+  const route = { key: KEY, from: "m1.lab", to: "m2.lab" };
+  const bound = signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 1, peer: 10 });
+  assertEquals(verifyFrame(bound, { ...route, epoch: 10 }), { kind: "msg", env });
+  const reason = (frame: SignedFrame, epoch: number): AuthFailure | "accepted" => {
+    try {
+      verifyFrame(frame, { ...route, epoch });
+      return "accepted";
+    } catch (error) {
+      if (error instanceof AuthError) return error.reason;
+      throw error;
+    }
+  };
+  assertEquals(reason(bound, 11), "stale"); // the receiver restarted: incarnation 11
+  const unbound = signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 2 });
+  assertEquals(reason(unbound, 11), "stale");
+  // Moving the binding to the new incarnation breaks the MAC.
+  assertEquals(reason({ ...bound, auth: { ...bound.auth!, peer: 11 } }, 11), "bad-mac");
+  assertThrows(
+    () => signFrame({ kind: "msg", env }, { ...route, epoch: 1, seq: 1, peer: 1.5 }),
+    RangeError,
+  );
 });

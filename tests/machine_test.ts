@@ -256,3 +256,43 @@ Deno.test("ctx.now and ctx.random can be passed around as plain functions", asyn
   assertEquals(values[0], 5);
   assertTrue(values[1] >= 0 && values[1] < 1);
 });
+
+Deno.test("Machine.receiveFrame() refuses malformed frames with their reason in the trace; the process keeps serving", async () => {
+  const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 1 } });
+  const m1 = sim.machine("m1.lab");
+  m1.spawn("kv", async (ctx) => {
+    for (;;) {
+      const request = await ctx.receive();
+      await ctx.reply(request, "served");
+    }
+  });
+  const good = { id: "c@m9.lab#1.1", to: "kv@m1.lab", kind: "get", body: {}, lamport: 1 };
+  const bad: unknown[] = [
+    { kind: "msg", env: good }, // no sender
+    { kind: "msg", env: { ...good, from: 42 } },
+    { kind: "msg", env: { ...good, from: "###" } },
+    { kind: "msg", env: { ...good, from: "c@m9.lab" }, epoch: 1, seq: 0 },
+    { kind: "ack", epoch: "1", seq: 1 },
+    null,
+  ];
+  sim.at(5, () => {
+    for (const frame of bad) m1.receiveFrame("m9.lab", frame as never);
+  });
+  let answer: unknown;
+  sim.machine("m2.lab").spawn("c", async (ctx) => {
+    await ctx.sleep(10);
+    answer = (await ctx.request("kv@m1.lab", "get")).body;
+  });
+  await sim.run();
+  assertEquals(answer, "served");
+  assertEquals(m1.rejectedFrames, bad.length);
+  const notes = sim.trace.events.filter((e) => e.ev === "drop").map((e) => e.note);
+  assertEquals(notes, [
+    'malformed frame from "m9.lab": env.from is missing, not a process address (process@machine.domain)',
+    'malformed frame from "m9.lab": env.from is 42, not a process address (process@machine.domain)',
+    'malformed frame from "m9.lab": env.from is "###", not a process address (process@machine.domain)',
+    'malformed frame from "m9.lab": seq is 0, not an integer >= 1',
+    'malformed frame from "m9.lab": epoch is "1", not an integer >= 0',
+    'malformed frame from "m9.lab": the frame is null, not an object',
+  ]);
+});

@@ -26,6 +26,7 @@ for (const bad of BAD_FRAMES) {
 const GOOD_FRAMES: readonly WireFrame[] = [
   { kind: "msg", env: GOOD_ENV as never },
   { kind: "msg", env: { ...GOOD_ENV, body: undefined } as never },
+  { kind: "msg", env: { ...GOOD_ENV, kind: "", body: { kind: "" } } as never },
   { kind: "msg", env: GOOD_ENV as never, epoch: 1_733_380_000_000, seq: 4, base: 2, tx: 3 },
   {
     kind: "msg",

@@ -27,7 +27,7 @@ const HELD_PER_CHANNEL = 64;
 export type HelloSender = (from: string, to: string, frame: WireFrame, hello: boolean) => void;
 
 /** The inner frame of a hello: an acknowledgement of nothing, never handed to a machine. */
-export const HELLO_FRAME: WireFrame = { kind: "ack", epoch: 0, seq: 0 };
+const HELLO_FRAME: WireFrame = { kind: "ack", epoch: 0, seq: 0 };
 
 interface Held {
   readonly epoch: number;
@@ -95,8 +95,17 @@ export class Incarnations {
     if (held === undefined || held.epoch !== epoch) {
       this.#held.set(key, held = { epoch, frames: [] });
     }
-    if (held.frames.length >= HELD_PER_CHANNEL) held.frames.shift();
-    held.frames.push(frame);
+    // A retransmission replaces its earlier copy, and a pure ack the earlier one (acks are
+    // cumulative): what is sent again is each frame once.
+    const frames = held.frames;
+    const same = frames.findIndex((f) =>
+      frame.kind === "ack"
+        ? f.kind === "ack"
+        : f.kind === "msg" && frame.seq !== undefined && f.seq === frame.seq
+    );
+    if (same >= 0) frames.splice(same, 1);
+    else if (frames.length >= HELD_PER_CHANNEL) frames.shift();
+    frames.push(frame);
   }
 
   /** Takes the frames `local` held for `remote` in its incarnation `epoch` (older ones are dropped). */
