@@ -50,6 +50,8 @@ export interface OriginSide {
   readonly now: () => number;
   /** Largest body stored; larger ones are streamed and not stored. */
   readonly maxObjectBytes: number;
+  /** Bytes held by the copies of responses being stored as they stream, and their bound. */
+  readonly storing: { used: number; readonly max: number };
   readonly cacheCookies: boolean;
   readonly defaultStaleIfError: number;
   readonly emit: (event: CacheEvent) => void;

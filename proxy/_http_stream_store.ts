@@ -26,8 +26,9 @@ export function stored(side: OriginSide, entry: StoredResponse, cache: XCache): 
  * Relays a storable response as its bytes arrive while keeping a copy. While the copy stays
  * under `maxObjectBytes` the origin is read at its own pace (what is read is what the store keeps
  * anyway), so requests waiting for the entry never depend on how fast the first client reads,
- * and the entry is stored even if that client hangs up. Past `maxObjectBytes` the copy is dropped
- * and reads follow the client's (no read-ahead): an uncached body is never buffered.
+ * and the entry is stored even if that client hangs up. Past `maxObjectBytes`, or when the copies
+ * of all responses being stored would pass `side.storing.max`, the copy is dropped and reads
+ * follow the client's (no read-ahead): an uncached body is never buffered.
  */
 export function streamWhileStoring(
   side: OriginSide,
@@ -51,8 +52,15 @@ export function streamWhileStoring(
   let failure: unknown;
   let clientGone = false;
   let wake = deferred<void>();
+  /** Bytes of `copy` charged to the proxy-wide `side.storing`. */
+  let charged = 0;
+  const release = () => {
+    side.storing.used -= charged;
+    charged = 0;
+  };
 
   const finish = () => {
+    release();
     const whole = new Uint8Array(size);
     let at = 0;
     for (const chunk of copy!) {
@@ -76,12 +84,16 @@ export function streamWhileStoring(
           finish();
           break;
         }
-        size += read.value.byteLength;
-        if (size > side.maxObjectBytes) {
+        const bytes = read.value.byteLength;
+        size += bytes;
+        if (size > side.maxObjectBytes || side.storing.used + bytes > side.storing.max) {
           copy = undefined;
+          release();
           done.resolve(undefined);
         } else {
           copy.push(read.value);
+          side.storing.used += bytes;
+          charged += bytes;
         }
         if (clientGone) {
           if (copy === undefined) await reader.cancel("the client went away");
@@ -93,6 +105,7 @@ export function streamWhileStoring(
     } catch (error) {
       failure = error;
       copy = undefined;
+      release();
       done.resolve(undefined);
       side.emit({ type: "origin-error", url: target, note: `Cannot read origin body: ${error}` });
     }

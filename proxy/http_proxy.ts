@@ -145,6 +145,7 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     originFetch,
     now,
     maxObjectBytes,
+    storing: { used: 0, max: options.maxStoringBytes ?? maxBytes },
     cacheCookies: options.cacheCookies ?? false,
     defaultStaleIfError,
     emit,

@@ -70,6 +70,13 @@ export interface HttpProxyOptions {
    * @default 8388608 (8 MiB), at most `maxBytes`
    */
   readonly maxObjectBytes?: number;
+  /**
+   * Most bytes that the copies of all responses being stored while they stream may hold
+   * together (every concurrent miss may otherwise hold up to `maxObjectBytes`); a response whose
+   * copy would take more streams on to its client and is not stored.
+   * @default maxBytes
+   */
+  readonly maxStoringBytes?: number;
   /** Store responses that carry `Set-Cookie` (one user's cookie would go to every user). @default false */
   readonly cacheCookies?: boolean;
   /**

@@ -161,6 +161,59 @@ Deno.test("createHttpProxy() streams and does not store responses over maxObject
   }, { maxObjectBytes: 1000 });
 });
 
+Deno.test("createHttpProxy() stores concurrent streamed bodies only while their copies fit maxStoringBytes", async () => {
+  const gate = Promise.withResolvers<void>();
+  await withLab(() => {
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // 100,000 bytes at once (over 64 KiB: streamed, not read whole), then 40,000 more once
+        // both misses are in flight.
+        if (++pulls === 1) return controller.enqueue(new Uint8Array(100_000).fill(100));
+        await gate.promise;
+        controller.enqueue(new Uint8Array(40_000).fill(100));
+        controller.close();
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "cache-control": "max-age=60" } });
+  }, async (lab) => {
+    const first = async (path: string) => {
+      const response = await within(10_000, fetch(lab.base + path));
+      const reader = response.body!.getReader();
+      let got = 0;
+      for (let i = 0; i < 1000 && got < 100_000; i++) {
+        const read = await within(10_000, reader.read());
+        if (read.done) break;
+        got += read.value.length;
+      }
+      return { reader, got };
+    };
+    const rest = async ({ reader, got }: Awaited<ReturnType<typeof first>>) => {
+      for (let i = 0; i < 1000; i++) {
+        const read = await within(10_000, reader.read());
+        if (read.done) break;
+        got += read.value.length;
+      }
+      return got;
+    };
+    // /a's copy holds 100,000 bytes of the 150,000 allowed, so /b's cannot grow past 50,000: /b
+    // streams on unstored, and /a, alone again, is stored whole (140,000).
+    const a = await first("/a");
+    const b = await first("/b");
+    gate.resolve();
+    assertEquals([await rest(a), await rest(b)], [140_000, 140_000]);
+    const again = async (path: string) => {
+      const response = await fetch(lab.base + path);
+      assertEquals((await response.arrayBuffer()).byteLength, 140_000);
+      return response.headers.get("x-cache");
+    };
+    assertEquals(await again("/a"), "HIT");
+    assertEquals(await again("/b"), "MISS"); // alone now, within the bound: stored this time
+    assertEquals(await again("/b"), "HIT");
+    assertEquals(lab.originRequests(), 3);
+  }, { maxObjectBytes: 150_000, maxStoringBytes: 150_000 });
+});
+
 Deno.test("createHttpProxy() stores a streamed body under maxObjectBytes and shares it with a waiting request", async () => {
   await withLab(() => {
     const body = new ReadableStream({

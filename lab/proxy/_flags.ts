@@ -38,11 +38,14 @@ HTTP flags:
   --stale-if-error S    seconds a stale copy may stand in for a failed origin (default 0)
   --timeout MS          give up on the origin after MS ms (default 10000)
   --max-object-bytes N  largest response stored; larger ones are streamed (default 8388608)
+  --max-storing-bytes N bytes all responses being stored may hold together while they
+                        stream; past it a response streams unstored (default: --cache-bytes)
   --cache-cookies       store responses that carry Set-Cookie (default: never)
   --purge-token T       PURGE needs "Authorization: Bearer T" (default: loopback clients only)
   --max-connections N   open client connections at most; more get 503 (default 1024)
   --header-timeout MS   a request head must arrive within MS ms (default 10000)
-  --idle-timeout MS     an idle keep-alive connection closes after MS ms (default 60000)
+  --idle-timeout MS     an idle keep-alive connection, or a body or answer moving under 1 KiB
+                        per MS ms, closes after MS ms (default 60000)
   --max-body-bytes N    largest request body, chunked included; larger gets 413 (default 1048576)
   Purge one URL with: curl -X PURGE http://HOST:PORT/path
 
@@ -73,6 +76,7 @@ export const PROXY_FLAGS = {
   "stale-if-error": { type: "string" },
   timeout: { type: "string" },
   "max-object-bytes": { type: "string" },
+  "max-storing-bytes": { type: "string" },
   "cache-cookies": { type: "boolean" },
   "purge-token": { type: "string" },
   "max-connections": { type: "string" },

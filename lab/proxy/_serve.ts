@@ -90,6 +90,13 @@ export async function serveMode(
     USAGE,
     1,
   );
+  const maxStoringBytes = intFlag(
+    "max-storing-bytes",
+    values["max-storing-bytes"],
+    maxBytes,
+    USAGE,
+    1,
+  );
   const listenLimits = {
     maxConnections: intFlag("max-connections", values["max-connections"], 1024, USAGE, 1),
     headerTimeoutMs: intFlag("header-timeout", values["header-timeout"], 10_000, USAGE, 1),
@@ -132,6 +139,7 @@ export async function serveMode(
         now: wallClock,
         maxBytes,
         maxObjectBytes,
+        maxStoringBytes,
         cacheCookies: values["cache-cookies"] === true,
         purgeToken: typeof values["purge-token"] === "string" ? values["purge-token"] : undefined,
         staleIfError,

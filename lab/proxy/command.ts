@@ -88,6 +88,7 @@ const SERVE_ONLY = [
   "stale-if-error",
   "timeout",
   "max-object-bytes",
+  "max-storing-bytes",
   "cache-cookies",
   "purge-token",
   "max-connections",
