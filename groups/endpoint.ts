@@ -157,10 +157,14 @@ export class GroupEndpoint implements Protocol<GroupWire | GroupAnswer, MemberEv
       effects.push(...this.tick(now));
       this.#nextBeat = now + this.#heartbeat;
     }
-    const out = effects.flatMap((e) => e.kind === "deliver" ? this.#toMember(e.value) : [e]);
-    if (this.ended) return [...out, { kind: "stop", reason: "ended" }];
-    const told = effects.some((e) => e.kind === "deliver");
-    return [...out, ...this.#deadline.update(input, told ? -Infinity : this.#nextBeat)];
+    let told = false;
+    for (const e of effects) if (e.kind === "deliver") told = true;
+    const out = told
+      ? effects.flatMap((e) => e.kind === "deliver" ? this.#toMember(e.value) : [e])
+      : effects;
+    if (this.ended) out.push({ kind: "stop", reason: "ended" });
+    else out.push(...this.#deadline.update(input, told ? -Infinity : this.#nextBeat));
+    return out;
   }
 
   /**

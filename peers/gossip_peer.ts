@@ -7,8 +7,8 @@
  * are a replicated key-value store (and set) with no server.
  * @module
  */
-import type { ProcessFn } from "../core/process.ts";
-import { drive } from "../core/protocol/drive.ts";
+import type { ProcessContext, ProcessFn } from "../core/process.ts";
+import { drive, type DriveOptions } from "../core/protocol/drive.ts";
 import type { MembershipKind } from "./_membership.ts";
 
 export type { MembershipKind };
@@ -79,20 +79,27 @@ export interface GossipPeerOptions {
  */
 export function gossipPeer(options: GossipPeerOptions = {}): ProcessFn {
   const settings = GossipProtocol.settings(options);
-  return async (ctx) => {
-    const startedAt = ctx.now();
-    if (settings.joinAt > 0) await ctx.sleep(settings.joinAt);
+  // One options object for every peer of this function: an idle peer costs as little as it can.
+  const driving: DriveOptions<PeerReport, never> = {
+    deliver: options.report,
+    // A partner gone from its machine is gossip's ordinary loss (the trace has the drop).
+    unreachable: ignoreLoss,
+  };
+  const run = (ctx: ProcessContext, startedAt: number): Promise<unknown> => {
     const peer = new GossipProtocol(settings, options, {
       self: ctx.self,
       machine: ctx.machine,
       startedAt,
-      random: () => ctx.random(),
+      random: ctx.random,
     });
-    const report = options.report;
-    await drive(ctx, peer, {
-      deliver: (value: PeerReport) => report?.(value),
-      // A partner gone from its machine is gossip's ordinary loss (the trace has the drop).
-      unreachable: () => {},
-    });
+    return drive(ctx, peer, driving);
+  };
+  return (ctx) => {
+    const startedAt = ctx.now();
+    if (settings.joinAt <= 0) return run(ctx, startedAt) as Promise<void>;
+    return ctx.sleep(settings.joinAt).then(() => run(ctx, startedAt)) as Promise<void>;
   };
 }
+
+/** Sends to a process gone from its machine are not an error for gossip. */
+function ignoreLoss(): void {}

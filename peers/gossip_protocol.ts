@@ -58,6 +58,9 @@ function positive(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
+/** Between two steps the protocol holds no effects (never pushed to: each step starts anew). */
+const NO_EFFECTS: GossipEffect[] = [];
+
 /** What the gossip protocol hands up: a report each round (to `options.report`). */
 export type GossipEffect = Effect<unknown, PeerReport, never>;
 
@@ -91,7 +94,9 @@ export interface GossipStart {
  * ```
  */
 export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
-  readonly #start: GossipStart;
+  readonly #self: string;
+  readonly #machine: string;
+  readonly #random: () => number;
   readonly #s: GossipSettings;
   readonly #peers: readonly string[];
   readonly #reports: boolean;
@@ -109,8 +114,8 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
   #bytes = 0;
   #hot: Map<string, number> | undefined;
   #nextRound = Infinity;
-  /** The effects of the step under way. */
-  #out: GossipEffect[] = [];
+  /** The effects of the step under way (none between steps). */
+  #out: GossipEffect[] = NO_EFFECTS;
 
   /** Checks `options` and applies defaults. */
   static settings(options: GossipPeerOptions): GossipSettings {
@@ -151,7 +156,10 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
    * `settings` and the `peers`, `report` and `monitor` of `options`.
    */
   constructor(settings: GossipSettings, options: GossipPeerOptions, start: GossipStart) {
-    this.#start = start;
+    this.#self = start.self;
+    this.#machine = start.machine;
+    this.#random = start.random;
+    this.#leaveAt = start.startedAt + settings.leaveAt;
     this.#s = settings;
     this.#peers = options.peers ?? [];
     this.#reports = options.report !== undefined;
@@ -160,12 +168,11 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
 
   /** Joins at `now`: a new replica, the membership, and the first round one period later. */
   start(now: number): GossipEffect[] {
-    this.#leaveAt = this.#start.startedAt + this.#s.leaveAt;
-    this.#replica = new Replica(`${this.#start.machine}@${Math.floor(now)}`);
+    this.#replica = new Replica(`${this.#machine}@${Math.floor(now)}`);
     this.#version = this.#replica.version;
     this.#changedAt = now;
     this.#joiner = this.#s.announce;
-    this.#members = new Membership(this.#start.self, {
+    this.#members = new Membership(this.#self, {
       peers: this.#peers,
       kind: this.#s.membership,
       suspectAfter: this.#s.suspectAfter,
@@ -185,7 +192,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
       this.#roundAt(input.now);
     } else this.#message(input.envelope, input.now);
     const out = this.#out;
-    this.#out = [];
+    this.#out = NO_EFFECTS;
     if (this.#stopped) out.push({ kind: "stop", reason: "stopped" });
     else if (input.kind === "tick") out.push({ kind: "deadline", at: this.#nextRound });
     return out;
@@ -200,7 +207,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
     this.#members.tick(now);
     if (this.#replica.tombstones > 0) this.#replica.expire(now, s.tombstoneTtl);
     this.#emit("live", now);
-    const partners = this.#members.pick(s.fanout, this.#start.random);
+    const partners = this.#members.pick(s.fanout, this.#random);
     if (partners.length === 0) return;
     if (this.#hot !== undefined) {
       if (this.#hot.size === 0) return;
@@ -350,7 +357,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
 
   #leave(now: number): void {
     const farewell = this.#members.farewell();
-    const partners = this.#members.pick(Math.max(this.#s.fanout, 2), this.#start.random);
+    const partners = this.#members.pick(Math.max(this.#s.fanout, 2), this.#random);
     const delta = this.#replica.snapshot();
     for (const p of partners) {
       this.#send(
@@ -371,7 +378,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
     if (!this.#reports && this.#monitor === undefined) return;
     const report: PeerReport = {
       kind: "g-report",
-      peer: this.#start.self,
+      peer: this.#self,
       status,
       round: this.#round,
       t: now,

@@ -7,6 +7,7 @@
 import type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 import {
   CommitCoordinator,
+  type Failpoint,
   type LogRecord,
   ResourceManager,
   type StableWrite,
@@ -14,7 +15,7 @@ import {
 } from "../transactions/mod.ts";
 import { runScenario } from "./_scenario.ts";
 
-/** `new {"self", "incarnation", "log", "voteTimeoutMs", "retryMs"}` */
+/** `new {"self", "incarnation", "log", "voteTimeoutMs", "retryMs", "failpoint"}` */
 function coordinator(args: Record<string, unknown>): Protocol {
   return new CommitCoordinator(
     String(args.self),
@@ -23,6 +24,7 @@ function coordinator(args: Record<string, unknown>): Protocol {
     {
       voteTimeoutMs: args.voteTimeoutMs as number | undefined,
       retryMs: args.retryMs as number | undefined,
+      failpoint: args.failpoint as Failpoint | undefined,
     },
   ) as Protocol;
 }

@@ -73,9 +73,10 @@ export async function drive<M, D, R>(
   options: DriveOptions<D, R> = {},
 ): Promise<string> {
   let deadline = Infinity;
-  let effects: Effect<M, D, R>[] = protocol.start?.(ctx.now()) ?? [];
+  let effects: readonly Effect<M, D, R>[] = protocol.start?.(ctx.now()) ?? NONE;
   for (;;) {
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i];
       if (effect.kind === "stop") return effect.reason;
       if (effect.kind === "deadline") deadline = effect.at;
       else if (effect.kind === "send") await send(ctx, effect.to, effect.body, options.unreachable);
@@ -84,6 +85,7 @@ export async function drive<M, D, R>(
         if (done) await done; // a synchronous write does not even yield
       }
     }
+    effects = NONE; // a waiting process keeps nothing of its last step
     // The wait is written out here, not in a helper, so that a step costs the same microtask
     // turns as the hand-written loops it replaced (the simulator's traces stay byte for byte).
     const wait = deadline - ctx.now();
@@ -107,6 +109,9 @@ export async function drive<M, D, R>(
     effects = protocol.step(input);
   }
 }
+
+/** No effects: what a waiting driver holds. */
+const NONE: readonly never[] = [];
 
 /**
  * Sends `body`; a process gone from its machine is reported to `unreachable`, or logged (the
