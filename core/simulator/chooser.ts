@@ -52,7 +52,7 @@ export const CHOOSE_AGAIN: -2 = -2;
 
 /**
  * Makes the simulator's choices. Every method is optional in effect: `next` returning 0,
- * `drop` and `duplicate` returning `drawn` is exactly the seeded run.
+ * `drop`, `duplicate` and `reorder` returning `drawn` is exactly the seeded run.
  *
  * @example Run the latest event first
  * ```ts
@@ -79,11 +79,17 @@ export interface Chooser {
   readonly horizon?: number;
   /**
    * Picks the next event among `pending` (sorted by time, then insertion order: index 0 is the
-   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}.
+   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}. @default the
+   * seeded order (and no event is described, which costs nothing)
    */
-  next(pending: readonly PendingEvent[]): number;
+  next?(pending: readonly PendingEvent[]): number;
   /** Whether `frame` is lost; `drawn` is what the seeded generator decided. @default drawn */
   drop?(frame: FrameChoice, drawn: boolean): boolean;
   /** Whether `frame` is duplicated; `drawn` is the seeded decision. @default drawn */
   duplicate?(frame: FrameChoice, drawn: boolean): boolean;
+  /**
+   * Whether `frame` (a duplicate's copy is labelled `…/2`) is held back so that later frames
+   * overtake it; `drawn` is the seeded decision. @default drawn
+   */
+  reorder?(frame: FrameChoice, drawn: boolean): boolean;
 }
