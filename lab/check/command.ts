@@ -18,6 +18,8 @@ import {
   writeTrace,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
+import { formatShrink, SHRINK_FLAGS, SHRINK_HELP, shrinkCheck } from "./_shrink_command.ts";
+import { parseFrameFaults } from "../shrink/fault_schedule.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, formatReport } from "./report.ts";
 import { realCheck } from "./real.ts";
@@ -66,6 +68,7 @@ Flags:
   --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
                          loading FILE.ts itself, the clients machines the lab hosts in its own
                          process (times are wall-clock ms; --reorder is simulator only)
+${SHRINK_HELP}
 ${EXPLORE_HELP}
 ${commonHelp({ simDefault: true })}
 
@@ -161,6 +164,7 @@ export async function runCheck(args: string[]): Promise<number> {
     svg: { type: "string" },
     real: { type: "boolean" },
     ...EXPLORE_FLAGS,
+    ...SHRINK_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -249,13 +253,25 @@ export async function runCheck(args: string[]): Promise<number> {
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
   };
+  for (const flag of Object.keys(SHRINK_FLAGS)) {
+    if (real && values[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
+          "seed in the simulator (without --real)",
+        USAGE,
+      );
+    }
+  }
+  const simOptions = {
+    ...options,
+    reorder: common.reorder,
+    frameFaults: typeof values["frame-faults"] === "string"
+      ? parseFrameFaults(values["frame-faults"], USAGE)
+      : undefined,
+  };
   const run = real
     ? await realCheck(url, workload, { ...options, traceFile: common.trace })
-    : await simulateCheck(node, workload, {
-      ...options,
-      reorder: common.reorder,
-      trace: common.trace !== undefined,
-    });
+    : await simulateCheck(node, workload, { ...simOptions, trace: common.trace !== undefined });
   const checkStarted = performance.now();
   const result = workload.check(run.history.ops);
   const checkMs = performance.now() - checkStarted;
@@ -272,8 +288,11 @@ export async function runCheck(args: string[]): Promise<number> {
       windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
     );
   }
+  const shrunk = values.shrink === true && !report.valid
+    ? await shrinkCheck(node, workload, simOptions, { args, anomaly: report.anomalies[0].type })
+    : undefined;
   if (common.json) {
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify(shrunk ? { ...report, shrink: shrunk } : report));
     return report.valid ? 0 : 1;
   }
   console.log("");
@@ -286,6 +305,7 @@ export async function runCheck(args: string[]): Promise<number> {
     );
   }
   if (common.trace) console.log(`trace written to ${common.trace}`);
+  if (shrunk) console.log(formatShrink(shrunk));
   if (!report.valid) {
     const replay = values.seed === undefined ? [...args, "--seed", String(common.seed)] : args;
     console.log(
