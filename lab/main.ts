@@ -194,8 +194,17 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
   try {
-    return await (await entry.load())(rest);
+    const command = await entry.load();
+    // lab check shrinks its own runs (operations and clients too); the others here.
+    if (rest.includes("--shrink") && name !== "check") {
+      const { runShrinking } = await import("./shrink/shrink_command.ts");
+      return await runShrinking(name, command, rest, (error) => {
+        for (const line of failureReport(error, args, { debug })) console.error(line);
+      });
+    }
+    return await command(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${error.usage}`);
@@ -206,7 +215,6 @@ export async function main(args: string[]): Promise<number> {
       if (error.partial !== undefined) console.error(`  ${error.partial}`);
       return 130;
     }
-    const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
     for (const line of failureReport(error, args, { debug })) console.error(line);
     return 1;
   }

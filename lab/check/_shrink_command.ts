@@ -25,17 +25,6 @@ export const SHRINK_FLAGS = {
   "frame-faults": { type: "string" },
 } as const;
 
-/** Help lines of {@link SHRINK_FLAGS}. */
-export const SHRINK_HELP =
-  `  --shrink               when the run fails: reduce its faults (frames lost, duplicated or held
-                         back by --drop/--dup/--reorder, partitions, crashes, the nemesis'
-                         windows) by delta debugging, then --ops and --concurrency, re-running
-                         under the same seed, to a schedule where no single fault or operation
-                         can be removed; prints the flags that replay it (--json: "shrink")
-  --frame-faults LIST    exactly these frames are hit: drop:FROM>TO#N, dup:..., hold:... (as
-                         --shrink prints them) or none; the --drop/--dup/--reorder draws are
-                         still taken so the rest of the run lines up, but decide nothing`;
-
 /** What shrinking found. */
 export interface ShrinkOutcome {
   /** The minimal schedule. */

@@ -18,8 +18,7 @@ import {
   writeTrace,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
-import { formatShrink, SHRINK_FLAGS, SHRINK_HELP, shrinkCheck } from "./_shrink_command.ts";
-import { parseFrameFaults } from "../shrink/fault_schedule.ts";
+import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, formatReport } from "./report.ts";
 import { realCheck } from "./real.ts";
@@ -68,7 +67,6 @@ Flags:
   --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
                          loading FILE.ts itself, the clients machines the lab hosts in its own
                          process (times are wall-clock ms; --reorder is simulator only)
-${SHRINK_HELP}
 ${EXPLORE_HELP}
 ${commonHelp({ simDefault: true })}
 
@@ -189,6 +187,15 @@ export async function runCheck(args: string[]): Promise<number> {
     );
   }
   const real = values.real === true;
+  for (const flag of Object.keys(SHRINK_FLAGS)) {
+    if (real && values[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
+          "seed in the simulator (without --real)",
+        USAGE,
+      );
+    }
+  }
   // The simulator is this command's default: the common flags see --sim unless --real.
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) {
@@ -253,21 +260,10 @@ export async function runCheck(args: string[]): Promise<number> {
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
   };
-  for (const flag of Object.keys(SHRINK_FLAGS)) {
-    if (real && values[flag] !== undefined) {
-      throw new UsageError(
-        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
-          "seed in the simulator (without --real)",
-        USAGE,
-      );
-    }
-  }
   const simOptions = {
     ...options,
     reorder: common.reorder,
-    frameFaults: typeof values["frame-faults"] === "string"
-      ? parseFrameFaults(values["frame-faults"], USAGE)
-      : undefined,
+    frameFaults: common.frameFaults,
   };
   const run = real
     ? await realCheck(url, workload, { ...options, traceFile: common.trace })

@@ -13,3 +13,5 @@
 export * from "./ddmin.ts";
 export * from "./fault_schedule.ts";
 export * from "./shrink.ts";
+export * from "./recorder.ts";
+export * from "./shrink_command.ts";
