@@ -44,10 +44,47 @@ export interface FrameChoice {
   readonly message?: string;
 }
 
-/** Returned by {@link Chooser.next}: end the run here (it returns as not quiescent). */
+/**
+ * Returned by {@link Chooser.next}: end the run here (it returns as not quiescent).
+ *
+ * @example Stopping after the first event
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHOOSE_STOP, Simulator } from "./simulator.ts";
+ * let asked = 0;
+ * const sim = new Simulator({ seed: 1, chooser: { next: () => asked++ === 0 ? 0 : CHOOSE_STOP } });
+ * sim.machine("m1.lab").spawn("a", async (ctx) => { for (;;) await ctx.sleep(10); });
+ * const result = await sim.run();
+ * assert.equal(result.quiescent, false);
+ * assert.equal(result.events, 1);
+ * ```
+ */
 export const CHOOSE_STOP: -1 = -1;
 
-/** Returned by {@link Chooser.next}: the chooser changed the system (a crash): ask again. */
+/**
+ * Returned by {@link Chooser.next}: the chooser changed the system (a crash): ask again.
+ *
+ * @example Crashing a machine from the chooser
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHOOSE_AGAIN, Simulator } from "./simulator.ts";
+ * let crashed = false;
+ * const sim: Simulator = new Simulator({
+ *   seed: 1,
+ *   chooser: {
+ *     next: () => {
+ *       if (crashed) return 0;
+ *       crashed = true;
+ *       sim.crash("m1.lab");
+ *       return CHOOSE_AGAIN;
+ *     },
+ *   },
+ * });
+ * sim.machine("m1.lab").spawn("a", (ctx) => ctx.sleep(10));
+ * await sim.run();
+ * assert.equal(sim.trace.count("crash"), 1);
+ * ```
+ */
 export const CHOOSE_AGAIN: -2 = -2;
 
 /**

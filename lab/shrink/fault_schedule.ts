@@ -59,7 +59,18 @@ export function parseFrameFaults(value: string, usage: string): FrameFault[] {
   });
 }
 
-/** Formats frame faults for `--frame-faults`. */
+/**
+ * Formats frame faults for `--frame-faults`.
+ *
+ * @example Back and forth
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatFrameFaults, parseFrameFaults } from "./fault_schedule.ts";
+ * const text = "dup:a.lab>b.lab#2,drop:b.lab>a.lab#1";
+ * assert.equal(formatFrameFaults(parseFrameFaults(text, "usage")), text);
+ * assert.equal(formatFrameFaults([]), "none");
+ * ```
+ */
 export function formatFrameFaults(faults: readonly FrameFault[]): string {
   return faults.length === 0 ? "none" : faults.map((f) => `${f.kind}:${f.frame}`).join(",");
 }
@@ -94,7 +105,22 @@ export function frameFaultChooser(
   return { drop: decide("drop"), duplicate: decide("dup"), reorder: decide("hold") };
 }
 
-/** Splits a schedule back into its kinds. */
+/**
+ * Splits a schedule back into its kinds.
+ *
+ * @example A crash and a drop
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitFaults } from "./fault_schedule.ts";
+ * const parts = splitFaults([
+ *   { kind: "crash", spec: { machine: "n1.lab", at: 5 } },
+ *   { kind: "drop", frame: "a.lab>b.lab#1" },
+ * ]);
+ * assert.deepEqual(parts.frames, [{ kind: "drop", frame: "a.lab>b.lab#1" }]);
+ * assert.equal(parts.crashes.length, 1);
+ * assert.deepEqual(parts.partitions, []);
+ * ```
+ */
 export function splitFaults(faults: readonly Fault[]): {
   frames: FrameFault[];
   partitions: PartitionSpec[];
@@ -144,7 +170,7 @@ export function faultFlags(faults: readonly Fault[]): string[] {
 /**
  * Quotes an argument for a POSIX shell when it needs it.
  *
- * @example
+ * @example Plain and quoted
  * ```ts
  * import assert from "node:assert/strict";
  * import { shellQuote } from "./fault_schedule.ts";

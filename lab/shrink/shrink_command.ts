@@ -12,7 +12,16 @@ import { type Fault, faultFlags, type FrameFault, shellQuote } from "./fault_sch
 import { frameRecorder } from "./recorder.ts";
 import { shrink } from "./shrink.ts";
 
-/** Workload sizes each command may lower, by flag (only those given on the command line). */
+/**
+ * Workload sizes each command may lower, by flag (only those given on the command line).
+ *
+ * @example client-server's
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SIZE_FLAGS } from "./shrink_command.ts";
+ * assert.deepEqual(SIZE_FLAGS["client-server"], ["clients", "requests"]);
+ * ```
+ */
 export const SIZE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   "client-server": ["clients", "requests"],
   transactions: ["clients", "transfers"],
@@ -99,6 +108,16 @@ function without(args: readonly string[], valued: readonly string[]): string[] {
 /**
  * Shrinks the failing run `args` of command `name` (`recorded`: the frames its draws hit).
  * Returns undefined when the run, replayed with its faults made explicit, does not fail again.
+ *
+ * @example A command that fails while a crash is given
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shrinkCommand } from "./shrink_command.ts";
+ * const command = (args: string[]) => Promise.resolve(args.includes("m2.lab@20") ? 1 : 0);
+ * const args = ["--sim", "--crash", "m1.lab@10", "--crash", "m2.lab@20"];
+ * const shrunk = await shrinkCommand("client-server", command, args, { code: 1 }, []);
+ * assert.deepEqual(shrunk!.flags, ["--crash", "m2.lab@20", "--frame-faults", "none"]);
+ * ```
  */
 export async function shrinkCommand(
   name: string,
@@ -158,6 +177,22 @@ export async function shrinkCommand(
  * Runs command `name` with `--shrink` among its arguments: first as given (its output shown;
  * with `--json` its object gains a `shrink` key), then, when it failed, the shrinking.
  * `report` prints a thrown failure as the lab does.
+ *
+ * @example A passing run is not shrunk
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runShrinking } from "./shrink_command.ts";
+ * const log = console.log;
+ * const lines: string[] = [];
+ * console.log = (line: string) => lines.push(line);
+ * try {
+ *   const code = await runShrinking("x", () => { console.log("{\"ok\":true}"); return Promise.resolve(0); }, ["--json"], () => {});
+ *   assert.equal(code, 0);
+ * } finally {
+ *   console.log = log;
+ * }
+ * assert.deepEqual(JSON.parse(lines[0]), { ok: true, shrink: null });
+ * ```
  */
 export async function runShrinking(
   name: string,
@@ -201,7 +236,23 @@ export async function runShrinking(
   return code;
 }
 
-/** The outcome for a person. */
+/**
+ * The outcome for a person.
+ *
+ * @example One drop left
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatCommandShrink } from "./shrink_command.ts";
+ * const text = formatCommandShrink({
+ *   faults: [{ kind: "drop", frame: "m1.lab>m2.lab#3" }], sizes: { requests: 2 },
+ *   from: { faults: 9, sizes: { requests: 8 } }, ending: "exit code 1", tests: 20, minimal: true,
+ *   flags: ["--frame-faults", "drop:m1.lab>m2.lab#3", "--requests", "2"],
+ *   command: "deno task lab client-server --sim --frame-faults drop:m1.lab>m2.lab#3 --requests 2",
+ * });
+ * assert.match(text, /^shrunk to 1 fault\(s\) \(from 9\), --requests 2 \(from 8\)/);
+ * assert.match(text, /\n {2}drop m1.lab>m2.lab#3\n/);
+ * ```
+ */
 export function formatCommandShrink(shrunk: CommandShrink | undefined): string {
   if (shrunk === undefined) {
     return "shrink: the run does not fail again with its faults named one by one; nothing to shrink";
