@@ -193,7 +193,12 @@ export async function runExplore(args: string[]): Promise<number> {
   console.log(`lab explore ${name}${broken ? " (broken variant)" : ""}: ${arch.summary}`);
   console.log(describe(report));
   if (!violation) {
-    console.log(`no violation${report.exhausted ? "" : " within the bounds explored"}`);
+    console.log(
+      report.exhausted
+        ? "no violation"
+        : `no violation within the bounds explored (paths of ${options.depth} choices, then the ` +
+          "seeded order; raise --depth or --time-limit to look further)",
+    );
     return 0;
   }
   console.log(`\nVIOLATION: ${violation.message}`);
