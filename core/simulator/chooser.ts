@@ -44,6 +44,12 @@ export interface FrameChoice {
   readonly message?: string;
 }
 
+/** Returned by {@link Chooser.next}: lose the pending arrival at this index, then ask again. */
+export interface PendingDrop {
+  /** Index of an arrival among the pending events. */
+  readonly drop: number;
+}
+
 /**
  * Returned by {@link Chooser.next}: end the run here (it returns as not quiescent).
  *
@@ -116,10 +122,11 @@ export interface Chooser {
   readonly horizon?: number;
   /**
    * Picks the next event among `pending` (sorted by time, then insertion order: index 0 is the
-   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}. @default the
+   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}; or `{ drop: i }` to
+   * lose the pending arrival `i` (then it asks again). @default the
    * seeded order (and no event is described, which costs nothing)
    */
-  next?(pending: readonly PendingEvent[]): number;
+  next?(pending: readonly PendingEvent[]): number | PendingDrop;
   /** Whether `frame` is lost; `drawn` is what the seeded generator decided. @default drawn */
   drop?(frame: FrameChoice, drawn: boolean): boolean;
   /** Whether `frame` is duplicated; `drawn` is the seeded decision. @default drawn */

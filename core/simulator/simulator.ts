@@ -11,6 +11,7 @@ import {
   CHOOSE_STOP,
   type Chooser,
   type FrameChoice,
+  type PendingDrop,
   type PendingEvent,
   type PendingKind,
 } from "./chooser.ts";
@@ -374,7 +375,7 @@ export class Simulator implements Network {
    * one out of the heap (marked cancelled, so that the heap skips it when it surfaces).
    */
   #choose(
-    pickNext: (pending: readonly PendingEvent[]) => number,
+    pickNext: (pending: readonly PendingEvent[]) => number | PendingDrop,
     first: Scheduled,
   ): Scheduled | typeof CHOOSE_AGAIN | typeof CHOOSE_STOP {
     const horizon = first.t + (this.#chooser?.horizon ?? 0);
@@ -390,6 +391,7 @@ export class Simulator implements Network {
       }),
     );
     if (pick === CHOOSE_AGAIN || pick === CHOOSE_STOP) return pick;
+    if (typeof pick === "object") return this.#discard(due[pick.drop], pick.drop, due.length);
     const chosen = due[pick];
     if (chosen === undefined) {
       throw new RangeError(
@@ -402,6 +404,23 @@ export class Simulator implements Network {
       this.#cancelled++;
     }
     return chosen;
+  }
+
+  /** Takes a pending arrival a chooser drops out of the heap, as a frame lost. */
+  #discard(item: Scheduled | undefined, index: number, count: number): typeof CHOOSE_AGAIN {
+    if (item?.info?.kind !== "arrive") {
+      throw new RangeError(
+        `Cannot drop the chosen event: index ${index} is not one of the ${count} pending arrivals`,
+      );
+    }
+    item.cancelled = true;
+    this.#cancelled++;
+    this.stats.dropped++;
+    if (this.#traceOn) {
+      const { machine, label } = item.info;
+      this.trace.record({ t: this.#now, ev: "drop", at: machine, note: `dropped: ${label}` });
+    }
+    return CHOOSE_AGAIN;
   }
 
   /** Gives `item` its description for the chooser. */
