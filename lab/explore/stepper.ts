@@ -127,3 +127,34 @@ export async function stepTo<S>(
     violation,
   };
 }
+
+/**
+ * `choices` followed by the seeded order (the earliest pending event each time) until the
+ * invariant fails or the run ends, as exploration judges a path: the whole of a counterexample,
+ * step by step. At most `limit` steps are added.
+ *
+ * @example A path that ends on its own
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { completePath } from "./stepper.ts";
+ * const path = await completePath((sim) => {
+ *   sim.machine("m1.lab").spawn("r", async (ctx) => { await ctx.receive(); });
+ *   sim.machine("m2.lab").spawn("s", (ctx) => ctx.send("r@m1.lab", "hi"));
+ * }, [], { simulator: { reliable: false } });
+ * assert.deepEqual(path, ["m2.lab>m1.lab#1"]);
+ * ```
+ */
+export async function completePath<S>(
+  system: (sim: Simulator) => S | Promise<S>,
+  choices: readonly string[],
+  options: ExploreOptions<S> = {},
+  limit = 200,
+): Promise<string[]> {
+  const path = [...choices];
+  for (let i = 0; i < limit; i++) {
+    const view = await stepTo(system, path, options);
+    if (view.violation !== undefined || view.pending.length === 0) break;
+    path.push(view.pending[0].label);
+  }
+  return path;
+}
