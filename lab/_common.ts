@@ -13,6 +13,7 @@ import {
   type PartitionSpec,
 } from "./_fault_flags.ts";
 import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
+import { type FrameFault, parseFrameFaults } from "./shrink/fault_schedule.ts";
 import type { DiagramOptions } from "./diagram/svg.ts";
 import { checkTracePath } from "./diagram/trace_path.ts";
 import { prepareOutDir } from "./results/out_dir.ts";
@@ -48,6 +49,8 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   artifacts: { type: "boolean" },
   live: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  shrink: { type: "boolean" },
+  "frame-faults": { type: "string" },
 };
 
 /**
@@ -82,6 +85,13 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
                         window: altered, replayed or unsigned frames are refused (or set
                         ARCHLAB_AUTH_KEY instead of putting the key on the command line)
   --encrypt             with --auth: also seal every message body with AES-256-GCM
+  --shrink              with --sim, when the run fails: reduce its faults (the frames --drop,
+                        --dup, --reorder hit, --partition, --crash) by delta debugging, then the
+                        workload sizes given on the command line, under the same seed, and print
+                        the flags that replay the minimal failure (--json: "shrink")
+  --frame-faults LIST   with --sim: exactly these frames are hit: drop:FROM>TO#N, dup:...,
+                        hold:... (as --shrink prints them) or none; the --drop/--dup/--reorder
+                        draws are still taken, so the rest of the run lines up
   --json                print one JSON object on stdout and nothing else there
   --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
                         .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)
@@ -129,6 +139,8 @@ export interface CommonOptions {
   readonly out?: string;
   /** Serve a live view of the run. */
   readonly live: boolean;
+  /** Exactly the frames hit (`--frame-faults`), when given: the draws decide nothing. */
+  readonly frameFaults?: readonly FrameFault[];
 }
 
 function probability(name: string, value: unknown, usage: string): number {
@@ -201,6 +213,7 @@ export function parseCommon(
     trace: typeof values.trace === "string" ? values.trace : undefined,
     out: resultsFolder(values, seed, usage),
     live: wantLive(values.live === true),
+    frameFaults: frameFaultsFlag(values, sim, usage),
   };
 }
 
@@ -259,6 +272,23 @@ export function resultsFolder(
     session.seed = seed;
   }
   return dir;
+}
+
+function frameFaultsFlag(
+  values: Record<string, unknown>,
+  sim: boolean,
+  usage: string,
+): FrameFault[] | undefined {
+  for (const flag of ["shrink", "frame-faults"]) {
+    if (values[flag] !== undefined && !sim) {
+      throw new UsageError(
+        `Cannot use --${flag} without --sim: only a simulated run replays under its seed; add --sim`,
+        usage,
+      );
+    }
+  }
+  const value = values["frame-faults"];
+  return typeof value === "string" ? parseFrameFaults(value, usage) : undefined;
 }
 
 /**

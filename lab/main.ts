@@ -206,7 +206,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const session = beginSession(name, rest);
   try {
-    const code = await runCommand(entry, rest, args);
+    const code = await runCommand(name, entry, rest, args);
     if (code !== 2) await finishRun(session, code);
     else await dropEmptyResults(session);
     return code;
@@ -215,9 +215,23 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-async function runCommand(entry: Entry, rest: string[], args: string[]): Promise<number> {
+async function runCommand(
+  name: string,
+  entry: Entry,
+  rest: string[],
+  args: string[],
+): Promise<number> {
+  const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
   try {
-    return await (await entry.load())(rest);
+    const command = await entry.load();
+    // lab check shrinks its own runs (operations and clients too); the others here.
+    if (rest.includes("--shrink") && name !== "check") {
+      const { runShrinking } = await import("./shrink/shrink_command.ts");
+      return await runShrinking(name, command, rest, (error) => {
+        for (const line of failureReport(error, args, { debug })) console.error(line);
+      });
+    }
+    return await command(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${error.usage}`);
@@ -228,7 +242,6 @@ async function runCommand(entry: Entry, rest: string[], args: string[]): Promise
       if (error.partial !== undefined) console.error(`  ${error.partial}`);
       return 130;
     }
-    const debug = Deno.env.get("ARCHLAB_DEBUG") === "1";
     for (const line of failureReport(error, args, { debug })) console.error(line);
     return 1;
   }

@@ -58,3 +58,11 @@ Deno.test("lab explore names an unknown architecture and a bad bound", async () 
   const { out } = await captureLog(runExplore, ["--help"]);
   assertTrue(out[0].includes("deno task lab explore 2pc --broken"), out[0]);
 });
+
+Deno.test("lab explore reliable-channel finds the core's channel FIFO and duplicate-free within its bounds", async () => {
+  const { code, out } = await captureLog(runExplore, ["reliable-channel", "--json"]);
+  const report = JSON.parse(out[0]);
+  assertEquals(code, 0);
+  assertEquals(report.violation, null);
+  assertTrue(report.distinct > 1000, `explored ${report.distinct} distinct states`);
+});

@@ -8,7 +8,7 @@ import { type Chooser, Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 async function pingPong(chooser?: Chooser, drop = 0.2): Promise<Simulator> {
-  const sim = new Simulator({ seed: 7, drop, duplicate: 0.1, chooser });
+  const sim = new Simulator({ seed: 7, drop, duplicate: 0.1, reorder: 0.3, chooser });
   sim.machine("m1.lab").spawn("pong", async (ctx) => {
     for (let i = 0; i < 3; i++) {
       const ping = await ctx.receive<{ kind: string; n: number }>({ kind: "ping" });
@@ -31,6 +31,7 @@ Deno.test("Simulator with a chooser that keeps the seeded decisions gives the sa
       return drawn;
     },
     duplicate: (_frame, drawn) => drawn,
+    reorder: (_frame, drawn) => drawn,
   };
   const plain = await pingPong();
   const chosen = await pingPong(keep);

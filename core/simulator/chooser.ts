@@ -44,15 +44,58 @@ export interface FrameChoice {
   readonly message?: string;
 }
 
-/** Returned by {@link Chooser.next}: end the run here (it returns as not quiescent). */
+/** Returned by {@link Chooser.next}: lose the pending arrival at this index, then ask again. */
+export interface PendingDrop {
+  /** Index of an arrival among the pending events. */
+  readonly drop: number;
+}
+
+/**
+ * Returned by {@link Chooser.next}: end the run here (it returns as not quiescent).
+ *
+ * @example Stopping after the first event
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHOOSE_STOP, Simulator } from "./simulator.ts";
+ * let asked = 0;
+ * const sim = new Simulator({ seed: 1, chooser: { next: () => asked++ === 0 ? 0 : CHOOSE_STOP } });
+ * sim.machine("m1.lab").spawn("a", async (ctx) => { for (;;) await ctx.sleep(10); });
+ * const result = await sim.run();
+ * assert.equal(result.quiescent, false);
+ * assert.equal(result.events, 1);
+ * ```
+ */
 export const CHOOSE_STOP: -1 = -1;
 
-/** Returned by {@link Chooser.next}: the chooser changed the system (a crash): ask again. */
+/**
+ * Returned by {@link Chooser.next}: the chooser changed the system (a crash): ask again.
+ *
+ * @example Crashing a machine from the chooser
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHOOSE_AGAIN, Simulator } from "./simulator.ts";
+ * let crashed = false;
+ * const sim: Simulator = new Simulator({
+ *   seed: 1,
+ *   chooser: {
+ *     next: () => {
+ *       if (crashed) return 0;
+ *       crashed = true;
+ *       sim.crash("m1.lab");
+ *       return CHOOSE_AGAIN;
+ *     },
+ *   },
+ * });
+ * sim.machine("m1.lab").spawn("a", (ctx) => ctx.sleep(10));
+ * await sim.run();
+ * assert.equal(sim.trace.count("crash"), 1);
+ * ```
+ */
 export const CHOOSE_AGAIN: -2 = -2;
 
 /**
  * Makes the simulator's choices. Every method is optional in effect: `next` returning 0,
- * `drop` and `duplicate` returning `drawn` is exactly the seeded run.
+ * `drop`, `duplicate` and `reorder` returning `drawn` is exactly the seeded run.
  *
  * @example Run the latest event first
  * ```ts
@@ -79,11 +122,18 @@ export interface Chooser {
   readonly horizon?: number;
   /**
    * Picks the next event among `pending` (sorted by time, then insertion order: index 0 is the
-   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}.
+   * seeded run's choice); or {@link CHOOSE_STOP}, or {@link CHOOSE_AGAIN}; or `{ drop: i }` to
+   * lose the pending arrival `i` (then it asks again). @default the
+   * seeded order (and no event is described, which costs nothing)
    */
-  next(pending: readonly PendingEvent[]): number;
+  next?(pending: readonly PendingEvent[]): number | PendingDrop;
   /** Whether `frame` is lost; `drawn` is what the seeded generator decided. @default drawn */
   drop?(frame: FrameChoice, drawn: boolean): boolean;
   /** Whether `frame` is duplicated; `drawn` is the seeded decision. @default drawn */
   duplicate?(frame: FrameChoice, drawn: boolean): boolean;
+  /**
+   * Whether `frame` (a duplicate's copy is labelled `…/2`) is held back so that later frames
+   * overtake it; `drawn` is the seeded decision. @default drawn
+   */
+  reorder?(frame: FrameChoice, drawn: boolean): boolean;
 }

@@ -11,6 +11,8 @@ import {
   CHOOSE_STOP,
   type Chooser,
   type FrameChoice,
+  type PendingDrop,
+  type PendingEvent,
   type PendingKind,
 } from "./chooser.ts";
 import type {
@@ -123,6 +125,8 @@ export class Simulator implements Network {
   #json: boolean;
   #defaultLatency: Latency;
   readonly #chooser: Chooser | undefined;
+  /** Whether the chooser picks events (then every scheduled event is described for it). */
+  readonly #describing: boolean;
   /** With a chooser: frames per link and timers per machine so far, for stable labels. */
   readonly #counts = new Map<string, number>();
 
@@ -136,6 +140,7 @@ export class Simulator implements Network {
     this.#json = (options.wire ?? "json") === "json";
     this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
     this.#chooser = options.chooser;
+    this.#describing = options.chooser?.next !== undefined;
     this.#exempt = new Set((options.exempt ?? []).map((name) => {
       const { machine, domain } = parseMachine(name);
       return `${machine}.${domain}`;
@@ -261,7 +266,7 @@ export class Simulator implements Network {
     if (options.restartAt === undefined) return;
     if (options.restartAt <= this.#now) return machine.restart();
     const item = this.#schedule(options.restartAt, () => machine.restart());
-    if (this.#chooser) {
+    if (this.#describing) {
       this.#describe(item, "action", machine.name, this.#label(`restart ${machine.name}`));
     }
   }
@@ -338,13 +343,13 @@ export class Simulator implements Network {
         if (next.t > until) this.#now = until;
         return { time: this.#now, events, quiescent: false };
       }
-      if (this.#chooser !== undefined) {
+      if (this.#chooser?.next !== undefined) {
         if (next.cancelled) {
           heap.pop();
           this.#cancelled--;
           continue;
         }
-        const chosen = this.#choose(this.#chooser, next);
+        const chosen = this.#choose(this.#chooser.next, next);
         if (chosen === CHOOSE_AGAIN) continue;
         if (chosen === CHOOSE_STOP) {
           return { time: this.#now, events, quiescent: false };
@@ -370,17 +375,23 @@ export class Simulator implements Network {
    * one out of the heap (marked cancelled, so that the heap skips it when it surfaces).
    */
   #choose(
-    chooser: Chooser,
+    pickNext: (pending: readonly PendingEvent[]) => number | PendingDrop,
     first: Scheduled,
   ): Scheduled | typeof CHOOSE_AGAIN | typeof CHOOSE_STOP {
-    const horizon = first.t + (chooser.horizon ?? 0);
+    const horizon = first.t + (this.#chooser?.horizon ?? 0);
     const due = this.#heap.all().filter((item) => !item.cancelled && item.t <= horizon);
     due.sort((a, b) => a.t - b.t || a.seq - b.seq);
-    const pick = chooser.next(due.map((item) => {
-      if (item.info === undefined) this.#describe(item, "action", "network", `action #${item.seq}`);
-      return item.info!;
-    }));
+    const pick = pickNext.call(
+      this.#chooser,
+      due.map((item) => {
+        if (item.info === undefined) {
+          this.#describe(item, "action", "network", `action #${item.seq}`);
+        }
+        return item.info!;
+      }),
+    );
     if (pick === CHOOSE_AGAIN || pick === CHOOSE_STOP) return pick;
+    if (typeof pick === "object") return this.#discard(due[pick.drop], pick.drop, due.length);
     const chosen = due[pick];
     if (chosen === undefined) {
       throw new RangeError(
@@ -393,6 +404,23 @@ export class Simulator implements Network {
       this.#cancelled++;
     }
     return chosen;
+  }
+
+  /** Takes a pending arrival a chooser drops out of the heap, as a frame lost. */
+  #discard(item: Scheduled | undefined, index: number, count: number): typeof CHOOSE_AGAIN {
+    if (item?.info?.kind !== "arrive") {
+      throw new RangeError(
+        `Cannot drop the chosen event: index ${index} is not one of the ${count} pending arrivals`,
+      );
+    }
+    item.cancelled = true;
+    this.#cancelled++;
+    this.stats.dropped++;
+    if (this.#traceOn) {
+      const { machine, label } = item.info;
+      this.trace.record({ t: this.#now, ev: "drop", at: machine, note: `dropped: ${label}` });
+    }
+    return CHOOSE_AGAIN;
   }
 
   /** Gives `item` its description for the chooser. */
@@ -424,7 +452,7 @@ export class Simulator implements Network {
         this.#now + EXEMPT_LATENCY,
         () => this.#arrive(from, to, payload),
       );
-      if (this.#chooser) {
+      if (this.#describing) {
         this.#describeArrival(item, from, to, this.#label(`${from}>${to}`), payload);
       }
       return;
@@ -487,7 +515,13 @@ export class Simulator implements Network {
     }
     for (let i = 0; i < copies; i++) {
       let delay = sampleLatency(latency, random.next);
-      if (reorder > 0 && random.next() < reorder) {
+      if (chooser?.reorder) {
+        // The draws are taken as without a chooser, so that the rest of the run lines up.
+        const drawn = reorder > 0 && random.next() < reorder;
+        const extra = drawn ? random.next() : 0.5;
+        const copy = i === 0 ? choice! : { ...choice!, label: `${choice!.label}/2` };
+        if (chooser.reorder(copy, drawn)) delay += 3 * latencyBound(latency) * extra;
+      } else if (reorder > 0 && random.next() < reorder) {
         delay += 3 * latencyBound(latency) * random.next();
       }
       const item = this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
@@ -619,7 +653,7 @@ export class Simulator implements Network {
       random: random.next,
       setTimer: (delay: number, callback: () => void): TimerId => {
         const item = this.#schedule(this.#now + Math.max(0, delay), callback);
-        if (this.#chooser) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+        if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
         return item;
       },
       clearTimer: (id: TimerId): void => {

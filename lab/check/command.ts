@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
+import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, formatReport } from "./report.ts";
 import { realCheck } from "./real.ts";
@@ -162,6 +163,7 @@ export async function runCheck(args: string[]): Promise<number> {
     svg: { type: "string" },
     real: { type: "boolean" },
     ...EXPLORE_FLAGS,
+    ...SHRINK_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -186,6 +188,15 @@ export async function runCheck(args: string[]): Promise<number> {
     );
   }
   const real = values.real === true;
+  for (const flag of Object.keys(SHRINK_FLAGS)) {
+    if (real && values[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
+          "seed in the simulator (without --real)",
+        USAGE,
+      );
+    }
+  }
   // The simulator is this command's default: the common flags see --sim unless --real.
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) {
@@ -250,11 +261,15 @@ export async function runCheck(args: string[]): Promise<number> {
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
   };
+  const simOptions = {
+    ...options,
+    reorder: common.reorder,
+    frameFaults: common.frameFaults,
+  };
   const run = real
     ? await realCheck(url, workload, { ...options, traceFile: common.trace })
     : await simulateCheck(node, workload, {
-      ...options,
-      reorder: common.reorder,
+      ...simOptions,
       trace: common.trace !== undefined || common.out !== undefined || common.live,
     });
   const checkStarted = performance.now();
@@ -271,9 +286,12 @@ export async function runCheck(args: string[]): Promise<number> {
       windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
     );
   }
-  keepSummary(report);
+  const shrunk = values.shrink === true && !report.valid
+    ? await shrinkCheck(node, workload, simOptions, { args, anomaly: report.anomalies[0].type })
+    : undefined;
+  keepSummary(shrunk ? { ...report, shrink: shrunk } : report);
   if (common.json) {
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify(shrunk ? { ...report, shrink: shrunk } : report));
     return report.valid ? 0 : 1;
   }
   console.log("");
@@ -286,6 +304,7 @@ export async function runCheck(args: string[]): Promise<number> {
     );
   }
   if (common.trace) console.log(`trace written to ${common.trace}`);
+  if (shrunk) console.log(formatShrink(shrunk));
   if (!report.valid) {
     const replay = values.seed === undefined ? [...args, "--seed", String(common.seed)] : args;
     console.log(

@@ -17,6 +17,7 @@ import { History } from "./history.ts";
 import { nemesis, type NemesisEvent, type NemesisKind } from "./nemesis.ts";
 import { harnessed, initSender, NodeHarness } from "./node_harness.ts";
 import type { Workload } from "./workload.ts";
+import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 
 /** Options of {@link simulateCheck}. */
 export interface SimulateOptions {
@@ -58,6 +59,13 @@ export interface SimulateOptions {
   readonly crashes?: readonly CrashSpec[];
   /** Authenticate every frame. @default none */
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
+  /**
+   * Exactly the frames lost, duplicated or held back (the seeded draws of `drop`, `duplicate`,
+   * `reorder` are still taken but decide nothing). @default the draws decide
+   */
+  readonly frameFaults?: readonly FrameFault[];
+  /** Receives every frame lost, duplicated or held back. @default not recorded */
+  readonly recordFaults?: FrameFault[];
 }
 
 /** What a simulated run leaves. */
@@ -119,6 +127,9 @@ export async function simulateCheck(
     latency: options.latency,
     reliable: options.reliable ?? true,
     trace: options.trace ?? false,
+    chooser: options.frameFaults || options.recordFaults
+      ? frameFaultChooser({ only: options.frameFaults, record: options.recordFaults })
+      : undefined,
   });
   if (options.auth) authenticateSimulator(sim, options.auth);
   const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);

@@ -16,6 +16,8 @@ import { type CommonOptions, writeTrace } from "../_common.ts";
 import { currentSession, keepRunTrace, liveListener } from "../results/session.ts";
 import { RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
+import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
+import { frameRecorder } from "../shrink/recorder.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
 export interface ProcessSpec {
@@ -33,6 +35,8 @@ export interface MachineSpec {
 
 /** The network and fault settings of a deployment. */
 export interface DeployOptions {
+  /** In the simulator: exactly these frames are lost, duplicated or held back. @default the draws decide */
+  readonly frameFaults?: readonly FrameFault[];
   /** Run in the simulator instead of real OS processes. @default false */
   readonly sim?: boolean;
   /** Seed of every random choice. @default 1 */
@@ -162,6 +166,7 @@ export function deployOptions(
     onEvent,
     traceFile: common.trace,
     spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    frameFaults: common.frameFaults,
   };
 }
 
@@ -206,6 +211,9 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     latency: options.latency,
     replay: replayCommand(options.seed ?? 1),
     exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
+    chooser: options.frameFaults || frameRecorder.frames
+      ? frameFaultChooser({ only: options.frameFaults, record: frameRecorder.frames })
+      : undefined,
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
   if (options.auth) {

@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Hashes `text` to a short base-36 string. */
+/**
+ * Hashes `text` to a short base-36 string.
+ *
+ * @example Same text, same hash
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hashText } from "./_hash.ts";
+ * assert.equal(hashText("m1.lab|ping"), hashText("m1.lab|ping"));
+ * assert.notEqual(hashText("m1.lab|ping"), hashText("m1.lab|pong"));
+ * ```
+ */
 export function hashText(text: string): string {
   let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {

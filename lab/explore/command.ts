@@ -8,6 +8,7 @@ import { intFlag, parseFlags, table, UsageError, writeTrace } from "../_common.t
 import { didYouMean } from "../_flags.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
+import { serveStepper } from "./step_server.ts";
 
 const USAGE = `Usage: deno task lab explore ARCH [flags]
 
@@ -33,6 +34,11 @@ Flags:
   --choices LIST     replay one path: the choices a counterexample lists, separated by ";"
   --trace FILE       write the counterexample's (or the replay's) trace (.jsonl, .html, .svg)
   --json             print one JSON object on stdout and nothing else there
+  --ui               step by hand in the browser: serves a page on 127.0.0.1 listing what may
+                     happen next (deliver, fire, drop), every process's mailbox and last log
+                     lines, with Back and, when exploration found one, the counterexample;
+                     Ctrl-C stops it
+  --port N           with --ui: the port (default: a free one)
   -h, --help         this help
 
 Broken variants:
@@ -42,7 +48,8 @@ Examples:
   deno task lab explore 2pc
   deno task lab explore 2pc --broken --trace cex.jsonl
   deno task lab explore client-server --broken --depth 10
-  deno task lab explore reliable-channel --time-limit 10`;
+  deno task lab explore reliable-channel --time-limit 10
+  deno task lab explore 2pc --broken --ui`;
 
 function architecture(name: string | undefined): ExplorableArchitecture {
   if (name === undefined) throw new UsageError("Cannot explore: give an architecture", USAGE);
@@ -106,6 +113,35 @@ function describe(report: ExploreReport): string {
   ]);
 }
 
+/** Explores, then serves the stepping page (with the counterexample, if any) until Ctrl-C. */
+async function serveUi(
+  name: string,
+  system: (sim: Parameters<ExplorableArchitecture["build"]>[0]) => unknown,
+  options: ExploreOptions<unknown>,
+  port: number,
+): Promise<number> {
+  const report = await explore(system, options);
+  const server = serveStepper(system, {
+    title: name,
+    port,
+    explore: options,
+    counterexample: report.violation?.choices,
+  });
+  console.log(`lab explore ${name}: step by hand at ${server.url} (Ctrl-C stops)`);
+  if (report.violation) {
+    console.log(`a counterexample is there to jump to: ${report.violation.message}`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+  });
+  await server.close();
+  return 0;
+}
+
 /**
  * Runs `lab explore` with `args`; returns the exit code (0 no violation, 1 violation).
  *
@@ -136,6 +172,8 @@ export async function runExplore(args: string[]): Promise<number> {
     choices: { type: "string" },
     trace: { type: "string" },
     json: { type: "boolean" },
+    ui: { type: "boolean" },
+    port: { type: "string" },
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -170,6 +208,9 @@ export async function runExplore(args: string[]): Promise<number> {
     }
     return replay.violation === undefined ? 0 : 1;
   }
+  if (values.ui === true) {
+    return await serveUi(name!, system, options, intFlag("port", values.port, 0, USAGE, 0));
+  }
   const report = await explore(system, options);
   const violation = report.violation;
   const replay = violation && replayCommand(args, violation.choices);
@@ -193,7 +234,12 @@ export async function runExplore(args: string[]): Promise<number> {
   console.log(`lab explore ${name}${broken ? " (broken variant)" : ""}: ${arch.summary}`);
   console.log(describe(report));
   if (!violation) {
-    console.log(`no violation${report.exhausted ? "" : " within the bounds explored"}`);
+    console.log(
+      report.exhausted
+        ? "no violation"
+        : `no violation within the bounds explored (paths of ${options.depth} choices, then the ` +
+          "seeded order; raise --depth or --time-limit to look further)",
+    );
     return 0;
   }
   console.log(`\nVIOLATION: ${violation.message}`);

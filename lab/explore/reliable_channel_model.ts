@@ -7,7 +7,16 @@
  */
 import type { Simulator } from "../../core/simulator/simulator.ts";
 
-/** Messages the model sends. */
+/**
+ * Messages the model sends.
+ *
+ * @example Three
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CHANNEL_MESSAGES } from "./reliable_channel_model.ts";
+ * assert.equal(CHANNEL_MESSAGES, 3);
+ * ```
+ */
 export const CHANNEL_MESSAGES = 3;
 
 /**

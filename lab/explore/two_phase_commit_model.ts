@@ -29,6 +29,7 @@ function coordinator(state: TwoPhaseState, broken: boolean): ProcessFn {
     if (state.log.has("begun")) {
       // Restarted with no decision logged: presumed abort.
       state.log.set("decision", "abort");
+      ctx.log("restarted with no decision logged: abort");
       return await decide("abort");
     }
     state.log.set("begun", "t1");
@@ -40,6 +41,7 @@ function coordinator(state: TwoPhaseState, broken: boolean): ProcessFn {
     }
     const decision = yes === PARTICIPANTS.length ? "commit" : "abort";
     if (!broken) state.log.set("decision", decision);
+    ctx.log(`decided ${decision}${broken ? " (not logged yet)" : ", logged"}`);
     await decide(decision);
     for (let i = 0; i < PARTICIPANTS.length; i++) await ctx.receive({ kind: "ack" });
     if (broken) state.log.set("decision", decision);
@@ -52,7 +54,10 @@ function participant(state: TwoPhaseState, address: string): ProcessFn {
       const m = await ctx.receive<{ kind: string; decision?: string }>();
       if (m.body.kind === "prepare") await ctx.send(m.from, { kind: "vote", vote: "yes" });
       if (m.body.kind === "decision") {
-        if (!state.outcomes.has(address)) state.outcomes.set(address, m.body.decision!);
+        if (!state.outcomes.has(address)) {
+          state.outcomes.set(address, m.body.decision!);
+          ctx.log(`applied ${m.body.decision}`);
+        }
         await ctx.send(m.from, { kind: "ack" });
       }
     }
