@@ -24,7 +24,7 @@ import { simulateCheck } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
-import { keepSummary } from "../results/session.ts";
+import { keepSummary, liveEvents } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
 
@@ -232,7 +232,11 @@ export async function runCheck(args: string[]): Promise<number> {
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
   };
   const run = real
-    ? await realCheck(url, workload, { ...options, traceFile: common.trace })
+    ? await realCheck(url, workload, {
+      ...options,
+      traceFile: common.trace,
+      onEvent: await liveEvents(undefined, "wall"),
+    })
     : await simulateCheck(node, workload, {
       ...options,
       reorder: common.reorder,
