@@ -14,6 +14,8 @@ export interface LabChild {
   text(): string;
   /** Sends SIGINT and waits for the exit code. */
   stop(): Promise<number>;
+  /** Everything the child printed on its other stream (stdout when watching stderr), at exit. */
+  other(): Promise<string>;
 }
 
 /**
@@ -26,13 +28,16 @@ export async function startLabChild(
 ): Promise<LabChild> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
-    stdout: options.stream === "stdout" ? "piped" : "null",
+    stdout: "piped",
     stderr: options.stream === "stderr" ? "piped" : "inherit",
     stdin: "null",
     cwd: options.cwd,
     env: { NO_COLOR: "1" },
   }).spawn();
   const reader = child[options.stream].pipeThrough(new TextDecoderStream()).getReader();
+  const other = options.stream === "stderr"
+    ? new Response(child.stdout).text()
+    : Promise.resolve("");
   let text = "";
   let url: string | undefined;
   const deadline = setTimeout(() => reader.cancel("no URL in time"), options.timeoutMs ?? 30_000);
@@ -49,6 +54,7 @@ export async function startLabChild(
   if (url === undefined) {
     child.kill("SIGKILL");
     await child.status;
+    await other;
     throw new Error(`The lab printed no URL matching ${options.pattern}: ${text}`);
   }
   // Keep draining what it prints.
@@ -68,5 +74,6 @@ export async function startLabChild(
       await drained;
       return status.code;
     },
+    other: () => other,
   };
 }

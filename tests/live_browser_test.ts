@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { outPath, withBrowser } from "./_browser.ts";
 import { startLabChild } from "./_child_url.ts";
+import { runLab } from "./_lab.ts";
 
 const URL_PATTERN = /http:\/\/127\.0\.0\.1:\d+\//;
 
@@ -78,4 +79,36 @@ Deno.test("lab --live on real OS processes: events arrive while the run goes on,
       assert.equal(await lab.stop(), 0);
     }
   });
+});
+
+Deno.test("lab serve in the browser: the index links to a run's diagram, which draws", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-serve-" });
+  try {
+    for (const [name, arch] of [["one", "p2p"], ["two", "client-server"]]) {
+      const run = await runLab(arch, "--sim", "--quiet", "--out", `${dir}/${name}`);
+      assert.equal(run.code, 0, run.stderr);
+    }
+    const server = await startLabChild(["serve", dir], { stream: "stdout", pattern: URL_PATTERN });
+    try {
+      await withBrowser(async (page) => {
+        await page.goto(server.url);
+        const rows = await page.$$eval("#runs tbody tr", (trs) => trs.map((tr) => tr.textContent));
+        assert.equal(rows.length, 2);
+        await page.screenshot({ path: await outPath("serve_index.png") });
+        await Promise.all([
+          page.waitForNavigation(),
+          page.click('a[href="two/diagram.html"]'),
+        ]);
+        await page.waitForFunction(() => document.getElementById("dg")?.dataset.drawnDelivered);
+        const drawn = await page.evaluate(() =>
+          Number(document.getElementById("dg")!.dataset.drawnDelivered)
+        );
+        assert.ok(drawn > 0, "the diagram draws its deliveries");
+      });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

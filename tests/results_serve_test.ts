@@ -57,3 +57,16 @@ Deno.test("lab serve refuses a missing folder (exit 2)", async () => {
   assert.equal(run.code, 2);
   assert.match(run.stderr, /Cannot serve the runs in "\/no\/such\/runs"/);
 });
+
+Deno.test("lab --live leaves a simulated run's trace unchanged (same seed, same digest)", async () => {
+  const args = ["client-server", "--sim", "--seed", "5", "--drop", "0.1", "--json"];
+  const plain = await runLab(...args);
+  assert.equal(plain.code, 0, plain.stderr);
+  const live = await startLabChild([...args, "--live"], {
+    stream: "stderr",
+    pattern: /the live view stays up at http:\/\/127\.0\.0\.1:\d+\//,
+  });
+  assert.equal(await live.stop(), 0);
+  const digest = (text: string) => JSON.parse(text).traceDigest;
+  assert.equal(digest(await live.other()), digest(plain.stdout));
+});

@@ -26,7 +26,7 @@ import { simulateCheck } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
-import { keepSummary } from "../results/session.ts";
+import { keepSummary, liveEvents } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
 
@@ -267,7 +267,11 @@ export async function runCheck(args: string[]): Promise<number> {
     frameFaults: common.frameFaults,
   };
   const run = real
-    ? await realCheck(url, workload, { ...options, traceFile: common.trace })
+    ? await realCheck(url, workload, {
+      ...options,
+      traceFile: common.trace,
+      onEvent: await liveEvents(undefined, "wall"),
+    })
     : await simulateCheck(node, workload, {
       ...simOptions,
       trace: common.trace !== undefined || common.out !== undefined || common.live,

@@ -13,7 +13,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, writeTrace } from "../_common.ts";
-import { currentSession, keepRunTrace, liveListener } from "../results/session.ts";
+import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
@@ -190,11 +190,9 @@ export async function deploy(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
 ): Promise<Deployment> {
-  const session = currentSession();
-  if (session?.wantLive) {
-    const { startLive } = await import("../results/live.ts");
-    startLive(session, options.sim ? "virtual" : "wall");
-    options = { ...options, onEvent: liveListener(options.onEvent), live: true };
+  if (currentSession()?.wantLive) {
+    const onEvent = await liveEvents(options.onEvent, options.sim ? "virtual" : "wall");
+    options = { ...options, onEvent, live: true };
   }
   if (options.sim) return deploySim(machines, options);
   const { deployTcp } = await import("./cluster.ts");

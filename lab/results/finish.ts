@@ -43,10 +43,13 @@ export async function finishRun(session: RunSession, code: number): Promise<stri
   if (session.live !== undefined) {
     const { verdictOf } = await import("./write.ts");
     session.live.finish(session.summary, verdictOf(code, session.summary));
-    console.error(
-      `archlab: the run is over; the live view stays up at ${session.live.url} until Ctrl-C`,
-    );
-    await untilInterrupted();
+    if (code !== 130) {
+      // Interrupted runs end here: Ctrl-C already said stop.
+      console.error(
+        `archlab: the run is over; the live view stays up at ${session.live.url} until Ctrl-C`,
+      );
+      await untilInterrupted();
+    }
     await session.live.close();
   }
   return written;

@@ -18,6 +18,7 @@ export {
   endSession,
   keepRunTrace,
   keepSummary,
+  liveEvents,
   liveListener,
   type LiveSink,
   type RunSession,

@@ -50,9 +50,7 @@ export function prepareOutDir(
     if (path === undefined) {
       Deno.mkdirSync(RUNS_DIR, { recursive: true });
       const base = `${RUNS_DIR}/${runFolderName(architecture, seed, options.at ?? new Date())}`;
-      path = base;
-      for (let n = 2; exists(path); n++) path = `${base}-${n}`;
-      Deno.mkdirSync(path);
+      path = made(base);
     } else if (!exists(path)) {
       Deno.mkdirSync(path);
     } else if (!Deno.statSync(path).isDirectory) {
@@ -68,6 +66,20 @@ export function prepareOutDir(
     );
   }
   return path;
+}
+
+/** Makes `base`, or `base-2`, `base-3`... when taken (by another run in the same second too). */
+function made(base: string): string {
+  for (let n = 1; n < 1000; n++) {
+    const path = n === 1 ? base : `${base}-${n}`;
+    try {
+      Deno.mkdirSync(path);
+      return path;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+  }
+  throw new Error(`${base}-2 to ${base}-999 exist already`);
 }
 
 function exists(path: string): boolean {
@@ -103,10 +115,8 @@ function exists(path: string): boolean {
 export async function linkLatest(dir: string): Promise<void> {
   const link = `${RUNS_DIR}/latest`;
   const target = dir.slice(dir.lastIndexOf("/") + 1);
-  try {
-    await Deno.remove(link);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.symlink(target, link, { type: "dir" });
+  // A new link renamed over the old one: runs that end together never see it missing.
+  const fresh = `${RUNS_DIR}/.latest-${target}`;
+  await Deno.symlink(target, fresh, { type: "dir" });
+  await Deno.rename(fresh, link);
 }

@@ -131,6 +131,28 @@ export function forgetTrace(): void {
 }
 
 /**
+ * When `--live` asked for a live view: starts it (once) and returns `onEvent` wrapped by
+ * {@link liveListener}; otherwise returns `onEvent` unchanged. For runs that do not go through
+ * `deploy()` (which calls it itself).
+ *
+ * @example No live view asked for
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { liveEvents } from "./session.ts";
+ * assert.equal(await liveEvents(undefined, "virtual"), undefined);
+ * ```
+ */
+export async function liveEvents(
+  onEvent: ((event: TraceEvent) => void) | undefined,
+  clock: "virtual" | "wall",
+): Promise<((event: TraceEvent) => void) | undefined> {
+  if (!current?.wantLive) return onEvent;
+  const { startLive } = await import("./live.ts");
+  startLive(current, clock);
+  return liveListener(onEvent);
+}
+
+/**
  * Wraps a deployment's event listener so that the live view sees every event too, and tells
  * the view that a new deployment starts.
  *

@@ -83,22 +83,24 @@ export async function writeResults(
   exitCode: number,
 ): Promise<RunInfo> {
   const files: string[] = [];
-  const write = async (name: string, text: string) => {
-    await Deno.writeTextFile(`${dir}/${name}`, text);
+  const writes: Promise<void>[] = [];
+  // Each file is written while the next one renders.
+  const write = (name: string, text: string) => {
+    writes.push(Deno.writeTextFile(`${dir}/${name}`, text));
     files.push(name);
   };
   if (session.summary !== undefined) {
-    await write("summary.json", JSON.stringify(session.summary, null, 2) + "\n");
+    write("summary.json", JSON.stringify(session.summary, null, 2) + "\n");
   }
   const trace = session.trace;
   if (trace !== undefined) {
     const title = `deno task lab ${[session.command, ...session.args].join(" ")}`;
     const options = { title, clock: trace.clock };
     for (const [name, ext] of TRACE_FILES) {
-      await write(name, renderTrace(trace.events, `x${ext}`, options));
+      write(name, renderTrace(trace.events, `x${ext}`, options));
     }
     const unit = trace.clock === "wall" ? "wall ms" : "virtual ms";
-    await write("latency.svg", latencySvg(trace.events, { title, unit }));
+    write("latency.svg", latencySvg(trace.events, { title, unit }));
   }
   const summary = session.summary;
   const info: RunInfo = {
@@ -116,6 +118,7 @@ export async function writeResults(
     events: trace?.events.length ?? 0,
     files: [...files, "run.json"],
   };
-  await write("run.json", JSON.stringify(info, null, 2) + "\n");
+  write("run.json", JSON.stringify(info, null, 2) + "\n");
+  await Promise.all(writes);
   return info;
 }

@@ -23,7 +23,7 @@ import { CONTROL_MACHINE, replayCommand } from "../deploy/deploy.ts";
 import { launch, type LaunchResult } from "./launch.ts";
 import { loadSystem, systemUrl } from "./load_system.ts";
 import { type MachineEntry, SystemError } from "./system.ts";
-import { keepSummary } from "../results/session.ts";
+import { keepSummary, liveEvents } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab run FILE.ts [flags]
 
@@ -182,7 +182,7 @@ export async function runRun(args: string[]): Promise<number> {
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     timeLimit: limit,
-    onEvent: narrator(common.quiet),
+    onEvent: await liveEvents(narrator(common.quiet), common.sim ? "virtual" : "wall"),
     traceFile: common.trace,
     replay: replayCommand(common.seed),
     source: file,
