@@ -53,6 +53,8 @@ for (const [arch, targets] of Object.entries(CAMPAIGN_TARGETS)) {
         result.faults.partitions > 0 && result.faults.drop > 0,
         JSON.stringify(result.faults),
       );
+      // Every command but rpc (its own simulator) takes --skew.
+      assert.equal(result.faults.skews > 0, arch !== "rpc", JSON.stringify(result.faults));
     });
   }
 }
@@ -141,4 +143,21 @@ Deno.test("parseCampaignArgs() runs every architecture for all and bounds --seed
   assert.throws(() => parseCampaignArgs(["all", "--seeds", "100001"]), /at most 100000/);
   assert.throws(() => parseCampaignArgs([]), /name an architecture/);
   assert.equal(parseCampaignArgs(["--help"]), undefined);
+});
+
+Deno.test("lab --skew moves a machine's clock in the simulator and is refused on OS processes", async () => {
+  const { runJson } = await import("../lab/campaign/_run_json.ts");
+  const { runClientServer } = await import("../lab/client_server/command.ts");
+  const plain = await runJson(runClientServer, ["--sim"]);
+  const skewed = await runJson(runClientServer, ["--sim", "--skew", "m1.lab:-20:0.05"]);
+  assert.notEqual(skewed.summary.traceDigest, plain.summary.traceDigest);
+  assert.equal(skewed.summary.errors, 0);
+  await assert.rejects(
+    () => runClientServer(["--skew", "m1.lab:5", "--quiet"]),
+    /Cannot use --skew without --sim/,
+  );
+  await assert.rejects(
+    () => runClientServer(["--sim", "--skew", "m1.lab"]),
+    /write "m1.lab:OFFSET"/,
+  );
 });

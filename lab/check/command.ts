@@ -14,6 +14,7 @@ import {
   intFlag,
   parseCommon,
   parseFlags,
+  refuseFlags,
   UsageError,
   writeTrace,
 } from "../_common.ts";
@@ -182,6 +183,7 @@ export async function runCheck(args: string[]): Promise<number> {
   }
   const real = values.real === true;
   // The simulator is this command's default: the common flags see --sim unless --real.
+  refuseFlags(values, { skew: "the nemesis does not skew clocks yet" }, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   const nodeCount = intFlag("node-count", values["node-count"], 3, USAGE, 1);
   const ops = values.ops === undefined ? undefined : intFlag("ops", values.ops, 0, USAGE, 0);

@@ -115,7 +115,11 @@ export async function runRpc(args: string[]): Promise<number> {
     return 0;
   }
   const unavailable = "the orphan experiment runs without authentication";
-  refuseFlags(values, { auth: unavailable, encrypt: unavailable }, USAGE);
+  refuseFlags(values, {
+    auth: unavailable,
+    encrypt: unavailable,
+    skew: "the orphan experiment runs every machine on the simulator's own clock",
+  }, USAGE);
   const common = parseCommon({ ...values, sim: true }, USAGE);
   const chosen = values.policy ?? "all";
   if (chosen !== "all" && !ORPHAN_POLICIES.includes(chosen as OrphanPolicy)) {
