@@ -117,14 +117,18 @@ export function groupEndpoint(options: GroupEndpointProcessOptions): ProcessFn {
     while (!state.ended) {
       let effects: EndpointEffect[] = [];
       const wait = nextBeat - ctx.now();
+      // A wait that ran its full length makes the beat due, even on a clock that runs slow (it
+      // would fall short of nextBeat, and ever shorter waits would follow).
+      let waited = wait <= 0;
       if (wait > 0) {
         try {
           effects = state.receive(await ctx.receive({ timeout: wait }), ctx.now());
         } catch (error) {
           if (!(error instanceof TimeoutError)) throw error;
+          waited = true;
         }
       }
-      if (ctx.now() >= nextBeat) {
+      if (waited || ctx.now() >= nextBeat) {
         effects.push(...state.tick(ctx.now()));
         nextBeat = ctx.now() + heartbeat;
       }

@@ -67,17 +67,21 @@ export function groupManager(options: GroupManagerOptions = {}): ProcessFn {
     for (;;) {
       let effects: MembershipEffect[] = [];
       const wait = state.busy ? nextCheck - ctx.now() : Infinity;
+      // A wait that ran its full length makes the check due, even on a clock that runs slow (it
+      // would fall short of nextCheck, and ever shorter waits would follow).
+      let waited = wait <= 0;
       if (wait > 0) {
         try {
           const env = await ctx.receive(wait === Infinity ? {} : { timeout: wait });
           effects = state.handle(env, ctx.now());
         } catch (error) {
           if (!(error instanceof TimeoutError)) throw error;
+          waited = true;
         }
       }
       if (!state.busy) {
         nextCheck = ctx.now() + check;
-      } else if (ctx.now() >= nextCheck) {
+      } else if (waited || ctx.now() >= nextCheck) {
         effects.push(...state.tick(ctx.now()));
         nextCheck = ctx.now() + check;
       }

@@ -161,3 +161,34 @@ Deno.test("lab --skew moves a machine's clock in the simulator and is refused on
     /write "m1.lab:OFFSET"/,
   );
 });
+
+Deno.test("lab group ends when the membership service's clock runs slow", async () => {
+  // The service waited `nextCheck - now()` and compared again: on a slow clock each wait fell
+  // short and the next was shorter, until virtual time stopped (a livelock, out of memory).
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "lab/main.ts",
+      "group",
+      "--sim",
+      "--seed",
+      "16",
+      "--order",
+      "fifo",
+      "--crash",
+      "m3.lab@236..263",
+      "--skew",
+      "g0.lab:-23:-0.034",
+      "--skew",
+      "m1.lab:0:-0.05",
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const summary = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.deepEqual([summary.partial, summary.violations.fifo], [0, 0]);
+});
