@@ -10,7 +10,9 @@ import {
   parseCrashes,
   parseDelay,
   parsePartitions,
+  parseSkews,
   type PartitionSpec,
+  type SkewSpec,
 } from "./_fault_flags.ts";
 import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
 import { type FrameFault, parseFrameFaults } from "./shrink/fault_schedule.ts";
@@ -40,6 +42,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   delay: { type: "string" },
   partition: { type: "string", multiple: true },
   crash: { type: "string", multiple: true },
+  skew: { type: "string", multiple: true },
   unreliable: { type: "boolean" },
   auth: { type: "string" },
   encrypt: { type: "boolean" },
@@ -80,6 +83,9 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one
                         way; repeatable
   --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms); repeatable
+  --skew SPEC           skew a machine's clock: "m1.lab:OFFSET" or "m1.lab:OFFSET:DRIFT" (OFFSET
+                        ms ahead, negative behind; DRIFT 0.01 runs 1% fast); simulator only;
+                        repeatable
   --unreliable          switch the reliable channel off (no acks, no retransmission)
   --auth KEY            sign every frame with HMAC-SHA256 under the shared KEY, with a replay
                         window: altered, replayed or unsigned frames are refused (or set
@@ -114,7 +120,7 @@ and the summary counts only the architecture's own messages and bytes.`;
 /** Help lines for {@link COMMON_FLAGS}, for commands that run on both transports. */
 export const COMMON_HELP: string = commonHelp();
 
-export type { CrashSpec, PartitionSpec } from "./_fault_flags.ts";
+export type { CrashSpec, PartitionSpec, SkewSpec } from "./_fault_flags.ts";
 export { checkFaultTargets } from "./_fault_flags.ts";
 
 /** The common flags, parsed and checked. */
@@ -127,6 +133,8 @@ export interface CommonOptions {
   readonly latency?: Latency;
   readonly partitions: PartitionSpec[];
   readonly crashes: CrashSpec[];
+  /** Clock skews (simulator only). */
+  readonly skews: SkewSpec[];
   readonly reliable: boolean;
   /** Shared key that authenticates every frame, when given. */
   readonly auth?: string;
@@ -194,6 +202,13 @@ export function parseCommon(
     );
   }
   const seed = intFlag("seed", values.seed, 1, usage);
+  const skews = parseSkews(values.skew, usage);
+  if (skews.length > 0 && !sim) {
+    throw new UsageError(
+      "Cannot use --skew without --sim: OS processes on one host share its clock; add --sim",
+      usage,
+    );
+  }
   return {
     sim,
     seed,
@@ -203,6 +218,7 @@ export function parseCommon(
     latency,
     partitions,
     crashes,
+    skews,
     reliable: values.unreliable !== true,
     auth: typeof values.auth === "string"
       ? values.auth

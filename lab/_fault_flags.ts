@@ -33,6 +33,16 @@ export interface CrashSpec {
   readonly restartAt?: number;
 }
 
+/** A clock skew from `--skew`. */
+export interface SkewSpec {
+  /** The machine whose clock is off. */
+  readonly machine: string;
+  /** Ms its clock is ahead (negative: behind). */
+  readonly offset: number;
+  /** How much faster its clock runs (0.01: 1% fast; negative: slow). */
+  readonly drift: number;
+}
+
 /** The lab's own machine (collectors, reports), which faults never touch. */
 const CONTROL = "ctl.lab";
 
@@ -98,6 +108,31 @@ export function parseCrashes(value: unknown, usage: string): CrashSpec[] {
   });
 }
 
+/**
+ * Parses every `--skew MACHINE:OFFSET[:DRIFT]` given.
+ *
+ * @example A clock 20 ms behind and 1% fast
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSkews } from "./_fault_flags.ts";
+ * assert.deepEqual(parseSkews("m1.lab:-20:0.01", "usage"), [{ machine: "m1.lab", offset: -20, drift: 0.01 }]);
+ * assert.throws(() => parseSkews("m1.lab", "usage"), /write "m1.lab:OFFSET"/);
+ * ```
+ */
+export function parseSkews(value: unknown, usage: string): SkewSpec[] {
+  return list(value).map((spec) => {
+    const m = /^([^:]+):(-?\d+(?:\.\d+)?)(?::(-?\d*\.?\d+))?$/.exec(spec);
+    if (!m || (m[3] !== undefined && Math.abs(Number(m[3])) >= 1)) {
+      throw new UsageError(
+        `Cannot use --skew "${spec}": write "m1.lab:OFFSET" or "m1.lab:OFFSET:DRIFT" (OFFSET in ` +
+          "ms, negative for behind; DRIFT a fraction between -1 and 1, 0.01 for 1% fast)",
+        usage,
+      );
+    }
+    return { machine: m[1], offset: Number(m[2]), drift: m[3] === undefined ? 0 : Number(m[3]) };
+  });
+}
+
 /** Parses `--delay`, refusing a range whose MIN is above its MAX by name. */
 export function parseDelay(value: unknown, usage: string): Latency | undefined {
   if (typeof value !== "string") return undefined;
@@ -132,7 +167,11 @@ export function parseDelay(value: unknown, usage: string): Latency | undefined {
  * ```
  */
 export function checkFaultTargets(
-  faults: { readonly crashes: readonly CrashSpec[]; readonly partitions: readonly PartitionSpec[] },
+  faults: {
+    readonly crashes: readonly CrashSpec[];
+    readonly partitions: readonly PartitionSpec[];
+    readonly skews?: readonly SkewSpec[];
+  },
   machines: readonly string[],
   usage: string,
 ): void {
@@ -155,4 +194,5 @@ export function checkFaultTargets(
   };
   for (const c of faults.crashes) check("crash", c.machine);
   for (const p of faults.partitions) for (const name of [...p.a, ...p.b]) check("partition", name);
+  for (const k of faults.skews ?? []) check("skew", k.machine);
 }

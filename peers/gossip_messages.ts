@@ -45,6 +45,12 @@ export interface DeltaMessage {
   readonly delta: Delta;
   /** The sender's version vector, when it wants the receiver's news back. */
   readonly want?: VersionVector;
+  /**
+   * The receiver's digest the delta answers: the delta holds every record newer than it. A
+   * receiver whose state no longer covers it (it restarted empty since) ignores the delta,
+   * whose version vector would claim records it never got.
+   */
+  readonly since?: VersionVector;
 }
 
 /** Hot rumours pushed by a rumour monger. */

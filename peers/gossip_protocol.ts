@@ -247,7 +247,9 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
           const want = body.mode === "push-pull" && theyHaveNews ? replica.digest() : undefined;
           this.#send(
             msg.from,
-            want ? { kind: "g-delta", delta, want } : { kind: "g-delta", delta },
+            want
+              ? { kind: "g-delta", delta, want, since: theirs }
+              : { kind: "g-delta", delta, since: theirs },
           );
         } else if (body.mode === "push-pull" && theyHaveNews) {
           this.#send(msg.from, { kind: "g-want", vv: replica.digest() });
@@ -256,13 +258,24 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
       }
       case "g-want":
         if (replica.hasNewsFor(body.vv)) {
-          this.#send(msg.from, { kind: "g-delta", delta: replica.delta(body.vv) });
+          this.#send(msg.from, {
+            kind: "g-delta",
+            delta: replica.delta(body.vv),
+            since: body.vv,
+          });
         }
         break;
       case "g-delta":
+        // An answer to a digest this peer sent before it restarted empty: its version vector
+        // covers records left out because the old state had them. The next exchange brings them.
+        if (body.since && replica.isBehind(body.since)) break;
         replica.merge(body.delta, { now });
         if (body.want && replica.hasNewsFor(body.want)) {
-          this.#send(msg.from, { kind: "g-delta", delta: replica.delta(body.want) });
+          this.#send(msg.from, {
+            kind: "g-delta",
+            delta: replica.delta(body.want),
+            since: body.want,
+          });
         }
         break;
       case "g-rumour": {

@@ -53,6 +53,8 @@ for (const [arch, targets] of Object.entries(CAMPAIGN_TARGETS)) {
         result.faults.partitions > 0 && result.faults.drop > 0,
         JSON.stringify(result.faults),
       );
+      // Every command but rpc (its own simulator) takes --skew.
+      assert.equal(result.faults.skews > 0, arch !== "rpc", JSON.stringify(result.faults));
     });
   }
 }
@@ -141,4 +143,52 @@ Deno.test("parseCampaignArgs() runs every architecture for all and bounds --seed
   assert.throws(() => parseCampaignArgs(["all", "--seeds", "100001"]), /at most 100000/);
   assert.throws(() => parseCampaignArgs([]), /name an architecture/);
   assert.equal(parseCampaignArgs(["--help"]), undefined);
+});
+
+Deno.test("lab --skew moves a machine's clock in the simulator and is refused on OS processes", async () => {
+  const { runJson } = await import("../lab/campaign/_run_json.ts");
+  const { runClientServer } = await import("../lab/client_server/command.ts");
+  const plain = await runJson(runClientServer, ["--sim"]);
+  const skewed = await runJson(runClientServer, ["--sim", "--skew", "m1.lab:-20:0.05"]);
+  assert.notEqual(skewed.summary.traceDigest, plain.summary.traceDigest);
+  assert.equal(skewed.summary.errors, 0);
+  await assert.rejects(
+    () => runClientServer(["--skew", "m1.lab:5", "--quiet"]),
+    /Cannot use --skew without --sim/,
+  );
+  await assert.rejects(
+    () => runClientServer(["--sim", "--skew", "m1.lab"]),
+    /write "m1.lab:OFFSET"/,
+  );
+});
+
+Deno.test("lab group ends when the membership service's clock runs slow", async () => {
+  // The service waited `nextCheck - now()` and compared again: on a slow clock each wait fell
+  // short and the next was shorter, until virtual time stopped (a livelock, out of memory).
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "lab/main.ts",
+      "group",
+      "--sim",
+      "--seed",
+      "16",
+      "--order",
+      "fifo",
+      "--crash",
+      "m3.lab@236..263",
+      "--skew",
+      "g0.lab:-23:-0.034",
+      "--skew",
+      "m1.lab:0:-0.05",
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const summary = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.deepEqual([summary.partial, summary.violations.fifo], [0, 0]);
 });

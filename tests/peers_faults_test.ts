@@ -91,3 +91,16 @@ Deno.test("simulateGossip() 20% loss on the raw network: anti-entropy still conv
     }
   }
 });
+
+Deno.test("lab p2p converges when a peer restarts empty between its digest and the answer", async () => {
+  // Found by `lab campaign p2p` (seeds 276, 532, 928 of 1,000): a delta computed against the
+  // digest a peer sent before it crashed left out records the old state had, yet its version
+  // vector claimed them; the restarted peer then never asked for them again.
+  const { CAMPAIGN_TARGETS } = await import("../lab/campaign/targets.ts");
+  const [p2p] = CAMPAIGN_TARGETS.p2p;
+  for (const seed of [276, 532, 928]) {
+    const schedule = p2p.draw(seed);
+    const judged = await p2p.run([...schedule.args, ...p2p.args]);
+    assertEquals(judged.problems, [], `seed ${seed}`);
+  }
+});

@@ -4,7 +4,7 @@
  * `--partition`, `--crash`) so that a schedule is the command line that replays it.
  * @module
  */
-import { createRandom } from "../../core/prng.ts";
+import { createRandom, type Random } from "../../core/prng.ts";
 
 /** Where and when an architecture's faults may fall. */
 export interface FaultProfile {
@@ -18,6 +18,8 @@ export interface FaultProfile {
   readonly crashes: readonly [number, number];
   /** Largest latency spread `--delay 1..MAX` in ms. @default 30 */
   readonly maxDelay?: number;
+  /** Whether the command takes `--skew` (clock skew). @default true */
+  readonly skew?: boolean;
 }
 
 /** The faults one schedule injects, by kind. */
@@ -38,6 +40,8 @@ export interface FaultCounts {
   crashes: number;
   /** Crashes followed by a restart. */
   restarts: number;
+  /** Machines whose clock is skewed. */
+  skews: number;
 }
 
 /** One drawn schedule: its seed, its flags, what it injects. */
@@ -70,6 +74,7 @@ export function noFaults(): FaultCounts {
     oneWay: 0,
     crashes: 0,
     restarts: 0,
+    skews: 0,
   };
 }
 
@@ -85,7 +90,7 @@ export function noFaults(): FaultCounts {
  */
 export function totalFaults(counts: FaultCounts): number {
   const c = counts;
-  return c.drop + c.dup + c.reorder + c.delay + c.partitions + c.oneWay + c.crashes;
+  return c.drop + c.dup + c.reorder + c.delay + c.partitions + c.oneWay + c.crashes + c.skews;
 }
 
 function fixed(x: number): string {
@@ -96,7 +101,8 @@ function fixed(x: number): string {
  * Draws the schedule of `seed` for `profile`: drop, duplicate and reorder each on with
  * probability 1/2 (up to 0.25, 0.2 and 0.3), a latency spread one time in three, zero to two
  * partitions (one-way or two-way, between two machines, healing 10 to 150 ms later), and crashes
- * of distinct machines within the profile's window, nine in ten restarting 5 to 150 ms later.
+ * of distinct machines within the profile's window, nine in ten restarting 5 to 150 ms later;
+ * then, where the command takes `--skew`, clock skews ({@link drawSkews}).
  *
  * @example A schedule is a replayable list of flags
  * ```ts
@@ -154,7 +160,43 @@ export function drawSchedule(seed: number, profile: FaultProfile): FaultSchedule
       restart ? `${machine}@${at}..${at + Math.round(between(5, 150))}` : `${machine}@${at}`,
     );
   }
+  if (profile.skew !== false) {
+    const skews = drawSkews(random, machines);
+    args.push(...skews.flatMap((s) => ["--skew", s]));
+    faults.skews = skews.length;
+  }
   return { seed, args, faults };
+}
+
+/**
+ * Clock skews, one time in three: one or two machines whose clock is up to 50 ms ahead or
+ * behind and runs up to 5% fast, as `--skew` values.
+ *
+ * @example Skews name the machines given
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRandom } from "../../core/prng.ts";
+ * import { drawSkews } from "./schedule.ts";
+ * const random = createRandom(3);
+ * for (let i = 0; i < 20; i++) {
+ *   for (const skew of drawSkews(random, ["m1.lab"])) assert.match(skew, /^m1\.lab:-?\d+:-?[\d.]+$/);
+ * }
+ * ```
+ */
+export function drawSkews(random: Random, machines: readonly string[]): string[] {
+  if (random.next() >= 1 / 3 || machines.length === 0) return [];
+  const left = [...machines];
+  const n = Math.min(left.length, 1 + random.int(2));
+  const skews: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const [machine] = left.splice(random.int(left.length), 1);
+    const offset = Math.round((random.next() * 2 - 1) * 50);
+    // Fast clocks only: a slow one livelocks a process that waits `deadline - now()` and
+    // compares again (the timeout passes, the slow clock falls short, the wait shrinks).
+    const drift = Math.round(random.next() * 50) / 1000;
+    skews.push(`${machine}:${offset}:${drift}`);
+  }
+  return skews;
 }
 
 /**

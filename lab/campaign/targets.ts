@@ -17,7 +17,14 @@ import { runProxy } from "../proxy/command.ts";
 import { runThreeTier } from "../three_tier/command.ts";
 import { runMobileAgent } from "../mobile_agent/command.ts";
 import { runJson } from "./_run_json.ts";
-import { drawSchedule, type FaultProfile, type FaultSchedule, noFaults } from "./schedule.ts";
+import { createRandom } from "../../core/prng.ts";
+import {
+  drawSchedule,
+  drawSkews,
+  type FaultProfile,
+  type FaultSchedule,
+  noFaults,
+} from "./schedule.ts";
 
 /** What one run broke: violations per invariant, and a sentence per problem. */
 export interface Judged {
@@ -89,25 +96,24 @@ function judgeKv(events: readonly TraceEvent[], summary: Record<string, unknown>
   detail: { received: number; executed: number; acked: number; keys: number };
 } {
   const labels = new Map<string, string>();
-  // The counters are the server's answer to the lab's last stats request: judge until then.
-  let until = Infinity;
-  for (const e of events) {
+  // The counters are the server's answer to the lab's last stats request: judge the events up
+  // to it, by their order in the trace (times are each machine's own clock, skewed or not).
+  let until = events.length;
+  events.forEach((e, i) => {
     if (e.ev === "send" && e.id !== undefined && e.label !== undefined) labels.set(e.id, e.label);
-    if (e.ev === "send" && e.from === KV && e.kind === "stats") until = e.t;
-  }
-  let since = 0;
-  for (const e of events) {
-    if (e.ev === "restart" && e.at === "m1.lab" && e.t <= until) since = e.t;
-  }
+    if (e.ev === "send" && e.from === KV && e.kind === "stats") until = i;
+  });
   const rids = new Set<string>();
   const acked = new Set<string>();
   // Request ids by the server incarnation that received them: a restarted server has no reply
   // cache, so a retransmission it receives again is executed again.
   const seenIn = new Map<string, number>();
   let incarnation = 0, again = 0;
-  for (const e of events) {
-    if (e.t > until) break;
-    if (e.ev === "restart" && e.at === "m1.lab") incarnation++;
+  for (const e of events.slice(0, until)) {
+    if (e.ev === "restart" && e.at === "m1.lab") {
+      incarnation++;
+      rids.clear();
+    }
     const label = e.id === undefined ? undefined : labels.get(e.id);
     if (label === undefined) continue;
     if (e.ev === "receive" && e.at === KV && /^(GET|PUT|DEL) /.test(label)) {
@@ -115,7 +121,7 @@ function judgeKv(events: readonly TraceEvent[], summary: Record<string, unknown>
       const before = seenIn.get(rid);
       if (before !== undefined && before < incarnation) again++;
       seenIn.set(rid, incarnation);
-      if (e.t >= since) rids.add(rid);
+      rids.add(rid);
     }
     if (e.ev === "deliver" && e.from === KV && e.kind === "ok") acked.add(label.split(" ")[1]);
   }
@@ -304,6 +310,7 @@ async function runAgents(args: readonly string[]): Promise<Judged> {
 // --- group --------------------------------------------------------------------------------------
 
 const GROUP_INVARIANTS = ["order", "atomicity", "views", "finished"];
+const GROUP_MACHINES = ["g0.lab", "m1.lab", "m2.lab", "m3.lab", "m4.lab"];
 
 function groupTarget(order: GroupOrder): CampaignTarget {
   return {
@@ -323,7 +330,11 @@ function groupTarget(order: GroupOrder): CampaignTarget {
       for (const kind of ["drop", "dup", "reorder", "delay"] as const) {
         if (s.args.includes(`--${kind}`)) faults[kind] = 1;
       }
-      return { seed, args: s.args, faults };
+      // Skews from a stream of their own, so that the group's schedules stay those of
+      // `runGroupCampaign` (lab/group/campaign.ts) with skews added.
+      const skews = drawSkews(createRandom(seed * 7919 + 17), GROUP_MACHINES);
+      faults.skews = skews.length;
+      return { seed, args: [...s.args, ...skews.flatMap((k) => ["--skew", k])], faults };
     },
     run: async (args) => {
       const run = await groupRun(parseGroupArgs([...args, "--quiet"])!);
@@ -403,7 +414,13 @@ export const CAMPAIGN_TARGETS: Readonly<Record<string, readonly CampaignTarget[]
     command: "rpc",
     args: ["--calls", "3"],
     invariants: RPC_INVARIANTS,
-    draw: profiled({ machines: RPC, crashable: range("c", 2), window: 300, crashes: [1, 2] }),
+    draw: profiled({
+      machines: RPC,
+      crashable: range("c", 2),
+      window: 300,
+      crashes: [1, 2],
+      skew: false,
+    }),
     run: runCalls,
   }],
   proxy: [{

@@ -14,6 +14,7 @@ import {
   intFlag,
   parseCommon,
   parseFlags,
+  refuseFlags,
   saveTrace,
   UsageError,
 } from "../_common.ts";
@@ -198,6 +199,7 @@ export async function runCheck(args: string[]): Promise<number> {
     }
   }
   // The simulator is this command's default: the common flags see --sim unless --real.
+  refuseFlags(values, { skew: "the nemesis does not skew clocks yet" }, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) {
     const { node } = await loadNode(file);

@@ -12,7 +12,7 @@ import { authenticateSimulator } from "../../core/auth/authenticated_simulator.t
 import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
-import { type CommonOptions, writeTrace } from "../_common.ts";
+import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
@@ -70,6 +70,8 @@ export interface DeployOptions {
    * the others, so that the restart is on time however short the window. @default none
    */
   readonly spares?: readonly string[];
+  /** Clock skews of machines (simulator only). @default none */
+  readonly skews?: readonly SkewSpec[];
 }
 
 /** Network counters of a deployment. */
@@ -167,6 +169,7 @@ export function deployOptions(
     traceFile: common.trace,
     spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
     frameFaults: common.frameFaults,
+    skews: common.skews,
   };
 }
 
@@ -223,6 +226,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
       machine.spawn(p.name, findProgram(p.program)(p.args ?? {}), { capacity: p.capacity });
     }
   }
+  for (const k of options.skews ?? []) sim.skew(k.machine, { offset: k.offset, drift: k.drift });
   const control = sim.machine(CONTROL_MACHINE);
   return {
     transport: "sim",

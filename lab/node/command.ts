@@ -74,6 +74,7 @@ const REASONS: Readonly<Record<string, string>> = {
   trace: "a node writes every trace event on stdout as an event line",
   json: "a node always writes JSON lines",
   quiet: "a node never narrates",
+  skew: "a node runs on its host's clock; --skew is for the architecture commands with --sim",
 };
 
 const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {

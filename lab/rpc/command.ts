@@ -148,7 +148,11 @@ function parseRpc(args: string[]): RpcPlan | undefined {
     return undefined;
   }
   const unavailable = "the orphan experiment runs without authentication";
-  refuseFlags(values, { auth: unavailable, encrypt: unavailable }, USAGE);
+  refuseFlags(values, {
+    auth: unavailable,
+    encrypt: unavailable,
+    skew: "the orphan experiment runs every machine on the simulator's own clock",
+  }, USAGE);
   const common = parseCommon({ ...values, sim: true }, USAGE);
   const chosen = values.policy ?? "all";
   if (chosen !== "all" && !ORPHAN_POLICIES.includes(chosen as OrphanPolicy)) {

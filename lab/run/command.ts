@@ -14,6 +14,7 @@ import {
   parseCommon,
   parseFlags,
   percentile,
+  refuseFlags,
   saveTrace,
   type Summary,
   table,
@@ -152,6 +153,7 @@ export async function runRun(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  refuseFlags(values, { skew: "lab run does not skew clocks yet" }, USAGE);
   const common = parseCommon(values, USAGE);
   const limit = timeLimit(values["time-limit"]);
   if (positionals.length !== 1) {
