@@ -102,7 +102,9 @@ export async function drive<M, D, R>(
         input = { kind: "message", envelope, now: ctx.now() };
       } catch (error) {
         if (!(error instanceof TimeoutError)) throw error;
-        input = { kind: "tick", now: ctx.now() };
+        // A wait that ran its full length makes the deadline due, even on a clock that runs
+        // slow (it would read short of the deadline, and ever shorter waits would follow).
+        input = { kind: "tick", now: Math.max(ctx.now(), deadline) };
       }
     }
     if (input.kind === "tick") deadline = Infinity;
