@@ -32,6 +32,7 @@ export interface GossipSettings {
   readonly joinAt: number;
   readonly leaveAt: number;
   readonly announce: boolean;
+  readonly countBytes: boolean;
 }
 
 const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
@@ -98,6 +99,7 @@ export class GossipRun {
       joinAt: positive("joinAt", options.joinAt, 0),
       leaveAt: positive("leaveAt", options.leaveAt, Infinity),
       announce: options.announce ?? false,
+      countBytes: options.countBytes ?? true,
     };
   }
 
@@ -331,7 +333,7 @@ export class GossipRun {
       bytes: this.#bytes,
       seen: sum(this.#replica.digest()),
       hot: this.#hot?.size ?? 0,
-      suspects: this.#members.suspects().length,
+      suspects: this.#members.suspectCount(),
     };
     this.#report?.(report);
     if (this.#monitor !== undefined) this.#ctx.send(this.#monitor, report).catch(this.#unsent);
@@ -339,7 +341,8 @@ export class GossipRun {
 
   #send(to: string, body: GossipMessage): void {
     this.#messages++;
-    this.#bytes += JSON.stringify(body).length;
+    // A second serialisation, only for whoever cannot count the frames on its network.
+    if (this.#s.countBytes) this.#bytes += JSON.stringify(body).length;
     this.#ctx.send(to, body).catch(this.#unsent);
   }
 
