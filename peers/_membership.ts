@@ -25,7 +25,7 @@ export type MembershipKind = "static" | "heartbeat";
 export type HeartbeatTable = Readonly<Record<string, number>>;
 
 /** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
-export const PIGGYBACK = 16;
+export const PIGGYBACK = 8;
 
 interface Beat {
   hb: number;
@@ -148,15 +148,14 @@ export class Membership {
     }
     // The most recent changes first, each once.
     const recent = this.#recent;
-    let room = this.#piggyback - 1;
-    for (let i = recent.length - 1; i >= 0 && room > 0; i--) {
+    const picked: string[] = [];
+    for (let i = recent.length - 1; i >= 0 && picked.length < this.#piggyback - 1; i--) {
       const address = recent[i];
-      if (address in out) continue;
-      const beat = table.get(address);
-      if (beat === undefined) continue;
-      out[address] = beat.hb;
-      room--;
+      if (address !== this.#self && !picked.includes(address) && table.has(address)) {
+        picked.push(address);
+      }
     }
+    for (const address of picked) out[address] = table.get(address)!.hb;
     if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
     return out;
   }

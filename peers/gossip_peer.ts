@@ -31,9 +31,9 @@ export interface GossipPeerOptions {
   /** Rumour mode: a peer stops spreading an update after `k` partners already knew it. @default 2 */
   readonly k?: number;
   /**
-   * `heartbeat` piggybacks heartbeat counters on digests (its own and at most 15 others, the
+   * `heartbeat` piggybacks heartbeat counters on digests (its own and at most 7 others, the
    * most recent changes first: a digest's size does not grow with the number of peers) and
-   * suspects silent peers among the 16 it heard news of last; `static` does not (rumour mode,
+   * suspects silent peers among the 8 it heard news of last; `static` does not (rumour mode,
    * which goes quiet, always uses `static`). @default "heartbeat"
    */
   readonly membership?: MembershipKind;
