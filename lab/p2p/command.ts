@@ -13,6 +13,7 @@ import { type ConvergenceStatus, ConvergenceTracker } from "../../peers/converge
 import { GOSSIP_KINDS, type PeerReport } from "../../peers/gossip_messages.ts";
 import type { GossipMode } from "../../peers/gossip_peer.ts";
 import { peerAddress } from "../../peers/gossip_sim.ts";
+import { Progress } from "../_progress.ts";
 import { expectedPeers } from "./_expected.ts";
 import {
   checkFaultTargets,
@@ -202,12 +203,19 @@ export async function runP2p(args: string[]): Promise<number> {
       }`,
     );
   }
+  // How far it is, on a terminal: a line on stderr, cleared before each line of stdout.
+  const line = new Progress({ enabled: !common.json });
+  const say = (text: string) => {
+    line.done();
+    console.log(text);
+  };
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
     if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
-    const line = narrate(event);
-    if (line !== undefined) console.log(line);
+    const text = narrate(event);
+    if (text !== undefined) say(text);
   };
+  line.update(`p2p: starting ${machines.length} peers`);
   const started = performance.now();
   // Without a trace file nobody reads the events: stream them to the narration and the digest.
   const deployment: Deployment = await deploy(machines, {
@@ -248,8 +256,12 @@ export async function runP2p(args: string[]): Promise<number> {
       tracker.status(now, { since: from, expected: expectedPeers(n, plan, common.crashes, now) });
     const everyone = machines.map((m) => `peer@${m.name}`);
     const progress = (round: number, status: ConvergenceStatus) => {
+      line.update(
+        `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
+          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+      );
       if (common.quiet) return;
-      console.log(
+      say(
         `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
           `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
       );
@@ -310,6 +322,7 @@ export async function runP2p(args: string[]): Promise<number> {
       await writeTrace(deployment.trace, common.trace, { clock: common.sim ? "virtual" : "wall" });
     }
   } finally {
+    line.done();
     await deployment.stop();
   }
   const wallMs = performance.now() - started;
