@@ -105,3 +105,16 @@ Deno.test({
     assertTrue(!json.includes("\x1b[2K") && !json.includes("p2p: round"), json);
   },
 });
+
+Deno.test("compareArchitectures() applies the same crash on real OS processes over TCP", async () => {
+  const [row] = await compareArchitectures([], {
+    real: true,
+    architectures: ["client-server"],
+    crashes: ["server@0..400"],
+    outage: "20..60",
+  });
+  assertEquals(row.faults, ["--crash", "m1.lab@0..400"]);
+  // The server is down for the first 400 ms of both runs: answers wait for its restart.
+  assertTrue(row.latency.p99 >= 300, `p99 ${row.latency.p99} ms with the server down until 400 ms`);
+  assertEquals(row.requests, 30);
+});

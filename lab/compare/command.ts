@@ -25,8 +25,9 @@ its own default workload: once undisturbed, once with the machine that serves th
 (kv@m1.lab, the origin, the data tier, one peer) down during --outage. Prints messages and bytes
 per request, latency, retransmissions and the share of requests answered.
 
-Runs on: the deterministic simulator only (every run gets --sim), so that all architectures see
-the same seed and the same fault schedule.
+Runs on: the deterministic simulator (default: every run gets --sim, so that all architectures
+see the same seed and the same fault schedule), or real OS processes over TCP on 127.0.0.1 with
+--real (the same fault schedule, in wall-clock ms; slower, and timings vary from run to run).
 
 Flags:
   --seed N              seed of every run (default 1)
@@ -39,6 +40,7 @@ Flags:
   --partition A|B@FROM..TO
                         cut machines apart in every run; each side is a role: server, or others
                         (every other machine of that architecture); "->" cuts one way; repeatable
+  --real                run every architecture as real OS processes over TCP instead
   --json                one JSON object on stdout
   -h, --help            this help
 
@@ -49,7 +51,8 @@ Examples:
   deno task lab compare
   deno task lab compare --seed 7 --drop 0.1 --outage 50..800
   deno task lab compare --partition "server|others@100..300" --crash server@500..700
-  deno task lab compare --json --outage 20          # the serving machine never comes back`;
+  deno task lab compare --json --outage 20          # the serving machine never comes back
+  deno task lab compare --real --crash server@300..600`;
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { type: "boolean", short: "h" },
@@ -63,6 +66,8 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   unreliable: { type: "boolean" },
   crash: { type: "string", multiple: true },
   partition: { type: "string", multiple: true },
+  real: { type: "boolean" },
+  sim: { type: "boolean" },
 };
 
 interface Contender {
@@ -144,6 +149,10 @@ export interface CompareOptions {
   readonly crashes?: readonly string[];
   /** `--partition` specs naming roles (`server|others@FROM..TO`), applied to every run. @default [] */
   readonly partitions?: readonly string[];
+  /** Run as real OS processes over TCP instead of in the simulator. @default false */
+  readonly real?: boolean;
+  /** Only these architectures, in the usual order. @default every one */
+  readonly architectures?: readonly string[];
   /** Called as each run starts. @default none */
   readonly onRun?: (progress: CompareProgress) => void;
   /** Called with each architecture's row as it finishes. @default none */
@@ -232,7 +241,8 @@ export async function compareArchitectures(
   options: CompareOptions = {},
 ): Promise<ComparisonRow[]> {
   const rows: ComparisonRow[] = [];
-  for (const [index, c] of CONTENDERS.entries()) {
+  const chosen = CONTENDERS.filter((c) => options.architectures?.includes(c.architecture) ?? true);
+  for (const [index, c] of chosen.entries()) {
     const schedule: string[] = [];
     for (const spec of options.crashes ?? []) {
       schedule.push("--crash", applyRoles("crash", spec, c.architecture));
@@ -240,8 +250,15 @@ export async function compareArchitectures(
     for (const spec of options.partitions ?? []) {
       schedule.push("--partition", applyRoles("partition", spec, c.architecture));
     }
-    const base = ["--sim", "--json", "--seed", String(options.seed ?? 1), ...faults, ...schedule];
-    const progress = { architecture: c.architecture, index, total: CONTENDERS.length };
+    const base = [
+      ...(options.real ? [] : ["--sim"]),
+      "--json",
+      "--seed",
+      String(options.seed ?? 1),
+      ...faults,
+      ...schedule,
+    ];
+    const progress = { architecture: c.architecture, index, total: chosen.length };
     options.onRun?.({ ...progress, run: "undisturbed" });
     const calm = await quietly(c.run, base);
     options.onRun?.({ ...progress, run: "outage" });
@@ -291,7 +308,14 @@ export async function runCompare(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  parseCommon({ ...values, sim: true }, USAGE); // The fault flags, checked before any run.
+  if (values.real === true && values.sim === true) {
+    throw new UsageError(
+      "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
+      USAGE,
+    );
+  }
+  const real = values.real === true;
+  parseCommon({ ...values, sim: !real }, USAGE); // The fault flags, checked before any run.
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
     if (typeof values[flag] === "string") faults.push(`--${flag}`, values[flag] as string);
@@ -310,12 +334,11 @@ export async function runCompare(args: string[]): Promise<number> {
     outage,
     crashes,
     partitions,
+    real,
     onRun: (p) =>
       line.update(
         `compare: ${p.architecture} (${p.index + 1}/${p.total}), ${
-          p.run === "undisturbed"
-            ? "undisturbed run"
-            : `run with ${CONTENDERS[p.index].server} down`
+          p.run === "undisturbed" ? "undisturbed run" : "run with the outage"
         }`,
       ),
     onRow: (r) => {
@@ -332,7 +355,16 @@ export async function runCompare(args: string[]): Promise<number> {
   line.done();
   if (values.json) {
     console.log(
-      JSON.stringify({ architecture: "compare", seed, outage, faults, crashes, partitions, rows }),
+      JSON.stringify({
+        architecture: "compare",
+        seed,
+        outage,
+        faults,
+        crashes,
+        partitions,
+        transport: real ? "tcp" : "sim",
+        rows,
+      }),
     );
     return 0;
   }
@@ -367,7 +399,9 @@ export async function runCompare(args: string[]): Promise<number> {
     console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
   }
   console.log(
-    `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; seed ${seed}; each ` +
+    `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; ${
+      real ? "real OS processes over TCP" : `simulator, seed ${seed}`
+    }; each ` +
       "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
       "outage shows as latency and a long one as unanswered requests.",
   );
