@@ -139,15 +139,20 @@ export function canonicalLine(event: TraceEvent): string {
   return `${line.slice(0, -1)},"vc":${vc instanceof VectorStamp ? vc.json() : JSON.stringify(vc)}}`;
 }
 
-/** The canonical line of `event` without its vector clock. */
+/**
+ * The canonical line of `event` without its vector clock: what `JSON.stringify` makes of its
+ * fields in {@link KEYS} order, written field by field (no intermediate object).
+ */
 function withoutClock(event: TraceEvent): string {
-  const ordered: Record<string, unknown> = {};
+  let line = "";
   for (const key of KEYS) {
     const value = event[key];
     if (value === undefined) continue;
-    ordered[key] = key === "t" ? Math.round((value as number) * 1000) / 1000 : value;
+    line += `${line === "" ? "{" : ","}"${key}":${
+      JSON.stringify(key === "t" ? Math.round((value as number) * 1000) / 1000 : value)
+    }`;
   }
-  return JSON.stringify(ordered);
+  return line === "" ? "{}" : line + "}";
 }
 
 /** Bytes of canonical lines gathered before they go to the running digest. */

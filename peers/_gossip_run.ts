@@ -150,17 +150,16 @@ export class GossipRun {
     this.#members.tick(now);
     if (this.#replica.tombstones > 0) this.#replica.expire(now, s.tombstoneTtl);
     this.#emit("live");
+    // Push with nothing to push (static membership): the partner could only answer "I lack
+    // nothing of yours"; rumour mongering with nothing hot: nothing to say.
+    const mode = s.mode as DigestMode;
+    if (mode === "push" && this.#replica.version === 0 && s.membership === "static") return;
+    if (this.#hot !== undefined && this.#hot.size === 0) return;
     const partners = this.#members.pick(s.fanout, () => ctx.random());
     if (partners.length === 0) return;
     if (this.#hot !== undefined) {
-      if (this.#hot.size === 0) return;
       const delta = this.#replica.select(new Set(this.#hot.keys()));
       for (const p of partners) this.#send(p, { kind: "g-rumour", delta });
-      return;
-    }
-    const mode: DigestMode = s.mode as DigestMode;
-    // Push with nothing to push: the partner could only answer "I lack nothing of yours".
-    if (mode === "push" && this.#replica.version === 0 && s.membership === "static") {
       return;
     }
     const hb = this.#members.table();

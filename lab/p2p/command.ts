@@ -251,9 +251,16 @@ export async function runP2p(args: string[]): Promise<number> {
       }
     });
     const done = Promise.withResolvers<void>();
-    // Convergence over the peers the lab keeps running, not over those that reported lately.
+    // Convergence over the peers the lab keeps running, not over those that reported lately
+    // (the same peers all along when nobody joins, leaves or crashes).
+    const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
+    let always: Set<string> | undefined;
+    const expected = (now: number) =>
+      steady
+        ? always ??= expectedPeers(n, plan, common.crashes, now)
+        : expectedPeers(n, plan, common.crashes, now);
     const status = (now: number, from: number) =>
-      tracker.status(now, { since: from, expected: expectedPeers(n, plan, common.crashes, now) });
+      tracker.status(now, { since: from, expected: expected(now) });
     const everyone = machines.map((m) => `peer@${m.name}`);
     const progress = (round: number, status: ConvergenceStatus) => {
       line.update(
