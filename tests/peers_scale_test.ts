@@ -58,6 +58,7 @@ Deno.test("lab p2p --peers 1000 converges within its bound on the mean of five s
       const s = await summary("--peers", "1000", "--mode", mode, "--seed", String(seed));
       assertEquals([s.converged, s.live], [true, 1_000], `${mode} seed ${seed}`);
       rounds.push(s.rounds as number);
+      assertEquals(s.withinBound, (s.rounds as number) <= (s.bound as number));
       bound = s.bound as number;
     }
     const expected = mode === "push"
