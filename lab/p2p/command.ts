@@ -359,7 +359,7 @@ export async function runP2p(args: string[]): Promise<number> {
     mode,
     fanout,
     bound: mode === "push-pull" ? pushPull : push,
-    /** Converged within `bound` rounds (one seed: the bound holds for the mean of several). */
+    // Converged within `bound` rounds (one seed; the bound holds for the mean of several).
     withinBound: s.converged && s.rounds <= (mode === "push-pull" ? pushPull : push),
     frames: stats.frames,
     wireBytes: stats.bytes,
