@@ -14,11 +14,17 @@
  * peer, mean wall time per run, and the heap of an idle simulated peer (machine, process and
  * peer state; the core's machine and process are most of it).
  *
+ * Group `lab p2p n=...`: the command users run, `lab p2p --sim --peers n` with its defaults
+ * (push, heartbeat membership, reliable channel, a streamed trace), against the synchronous push
+ * model; its table gives rounds against the bound the lab states, wall time and the process's
+ * RSS so far. 10,000 peers are measured from the command line (see the README).
+ *
  * Run with `deno bench -A bench/peers_bench.ts` (add `--v8-flags=--expose-gc` for a steadier
  * heap figure).
  * @module
  */
 import { createRandom } from "../core/prng.ts";
+import { runP2p } from "../lab/p2p/command.ts";
 import { simulateGossip } from "../peers/gossip_sim.ts";
 
 type Mode = "push" | "push-pull";
@@ -162,6 +168,68 @@ for (const n of SIZES) {
   Deno.bench(`simulator: push-pull, reliable channel (n=${n})`, options, async () => {
     await gossip(n, "push-pull", true);
   });
+}
+
+/** One `lab p2p --sim --json --peers n` run in this process, with the command's defaults. */
+async function labRun(n: number, extra: string[] = []): Promise<void> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...parts: unknown[]) => lines.push(parts.join(" "));
+  const started = performance.now();
+  try {
+    await runP2p(["--sim", "--json", "--peers", String(n), ...extra]);
+  } finally {
+    console.log = log;
+  }
+  const summary = JSON.parse(lines.at(-1)!);
+  const key = `${n}${extra.length > 0 ? ` ${extra.join(" ")}` : ""}`;
+  labSamples.set(key, {
+    rounds: summary.rounds,
+    bound: summary.bound,
+    wallMs: performance.now() - started,
+    rss: Deno.memoryUsage().rss,
+    converged: summary.converged,
+  });
+}
+
+let labRuns = 0;
+const labSamples = new Map<
+  string,
+  { rounds: number; bound: number; wallMs: number; rss: number; converged: boolean }
+>();
+
+// The command users run: heartbeat membership, reliable channel, a streamed trace, push.
+for (const n of [1_000, 3_000]) {
+  const group = `lab p2p n=${n}`;
+  Deno.bench(`model: synchronous rounds on arrays, push (n=${n})`, {
+    group,
+    n: 2,
+    warmup: 0,
+    baseline: true,
+  }, () => {
+    modelRounds(n, "push", nextSeed(`lab model ${n}`));
+  });
+  Deno.bench(`lab p2p --sim --peers ${n} (defaults)`, { group, n: 2, warmup: 0 }, async () => {
+    await labRun(n);
+    // Printed after the last run of the group, also when a --filter leaves the others out.
+    if (n === 3_000 && ++labRuns === 2) printLabTable();
+  });
+}
+
+function printLabTable(): void {
+  const rows = [["lab p2p --sim --peers", "rounds", "bound", "wall ms", "RSS MB so far"]];
+  for (const [key, s] of labSamples) {
+    rows.push([
+      key,
+      `${s.rounds}${s.converged ? "" : " (not converged)"}`,
+      s.bound.toFixed(2),
+      s.wallMs.toFixed(0),
+      (s.rss / 1e6).toFixed(0),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  console.log("\nlab p2p with its defaults (heartbeat membership, reliable channel, trace on)");
+  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
 }
 
 Deno.bench("idle peers: heap per simulated peer (n=10000)", {

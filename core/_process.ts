@@ -115,7 +115,7 @@ export interface ProcessHost {
   record(event: TraceEvent): void;
   /** Whether events are recorded at all (to skip building them). */
   readonly tracing: boolean;
-  /** The numbering of the trace's vector clocks; set exactly when tracing. */
+  /** The numbering of the trace's vector clocks; set exactly when tracing with clocks. */
   readonly clocks: ClockSpace | undefined;
   /** Starts a process on the machine. */
   start(name: string, fn: ProcessFn, options: SpawnOptions): Address;
@@ -336,9 +336,9 @@ export class HostedProcess implements ProcessContext {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
     host.runtime.account(0);
+    if (!host.tracing) return;
     const clocks = host.clocks;
-    if (clocks === undefined) return;
-    this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
+    if (clocks !== undefined) this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
     host.record({
       t: host.runtime.now(),
       ev: "receive",

@@ -134,7 +134,9 @@ export class Machine {
     this.#runtime = options.runtime;
     this.#network = options.network;
     this.#trace = options.trace;
-    this.#clocks = options.trace === undefined ? undefined : ClockSpace.of(options.trace);
+    this.#clocks = options.trace === undefined || options.trace.clocks === false
+      ? undefined
+      : ClockSpace.of(options.trace);
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
@@ -349,21 +351,15 @@ export class Machine {
     const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
     const from = proc.self, lamport = proc.clock;
     const clocks = this.#clocks;
-    if (clocks === undefined) {
+    if (this.#trace === undefined) {
       return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
     }
-    // The vector clock exists only for the trace: a process keeps one while its machine traces.
-    const vc = proc.vc = (proc.vc ?? clocks.zero).tick(from);
-    const env: Envelope = {
-      id,
-      from,
-      to: canonical(to),
-      kind: kindOf(body),
-      body,
-      lamport,
-      vc,
-      ...extra,
-    };
+    // The vector clock exists only for the trace: a process keeps one while its machine traces
+    // into a trace that keeps clocks.
+    const vc = clocks === undefined ? undefined : proc.vc = (proc.vc ?? clocks.zero).tick(from);
+    const env: Envelope = vc === undefined
+      ? { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra }
+      : { id, from, to: canonical(to), kind: kindOf(body), body, lamport, vc, ...extra };
     this.#record({
       t: this.#runtime.now(),
       ev: "send",

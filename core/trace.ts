@@ -85,6 +85,22 @@ export function envelopeEvent(
 export interface TraceSink {
   /** Records one event. */
   record(event: TraceEvent): void;
+  /**
+   * Whether the events it records carry vector clocks (`vc`); a traced process keeps a clock
+   * only then. @default true
+   */
+  readonly clocks?: boolean;
+}
+
+/** Options of {@link Trace}. */
+export interface TraceOptions {
+  /**
+   * Keep every event in {@link Trace.events}, with its vector clock (what JSONL files and
+   * diagrams need). `false` streams: each event goes to the listeners, the digest and the
+   * counts, and is not kept, and processes keep no vector clocks (a clock costs one entry per
+   * process on every event). @default true
+   */
+  readonly keep?: boolean;
 }
 
 const KEYS = [
@@ -117,20 +133,34 @@ const KEYS = [
  * ```
  */
 export function canonicalLine(event: TraceEvent): string {
-  const ordered: Record<string, unknown> = {};
-  for (const key of KEYS) {
-    const value = event[key];
-    if (value === undefined) continue;
-    ordered[key] = key === "t" ? Math.round((value as number) * 1000) / 1000 : value;
-  }
-  const line = JSON.stringify(ordered);
+  const line = withoutClock(event);
   const vc = event.vc;
   if (vc === undefined) return line;
   return `${line.slice(0, -1)},"vc":${vc instanceof VectorStamp ? vc.json() : JSON.stringify(vc)}}`;
 }
 
 /**
- * An in-memory trace that can listen live and be written as JSONL or digested.
+ * The canonical line of `event` without its vector clock: what `JSON.stringify` makes of its
+ * fields in {@link KEYS} order, written field by field (no intermediate object).
+ */
+function withoutClock(event: TraceEvent): string {
+  let line = "";
+  for (const key of KEYS) {
+    const value = event[key];
+    if (value === undefined) continue;
+    line += `${line === "" ? "{" : ","}"${key}":${
+      JSON.stringify(key === "t" ? Math.round((value as number) * 1000) / 1000 : value)
+    }`;
+  }
+  return line === "" ? "{}" : line + "}";
+}
+
+/** Bytes of canonical lines gathered before they go to the running digest. */
+const DIGEST_CHUNK = 1 << 16;
+
+/**
+ * An in-memory trace that can listen live and be written as JSONL or digested; or, with
+ * `keep: false`, a stream that keeps only its digest and the count of each kind of event.
  *
  * @example Digest of a trace
  * ```ts
@@ -144,13 +174,59 @@ export function canonicalLine(event: TraceEvent): string {
  * ```
  */
 export class Trace implements TraceSink {
-  /** Every recorded event, in order. */
+  /** Every recorded event, in order (none when the trace does not keep them). */
   readonly events: TraceEvent[] = [];
+  /** Whether it keeps its events (see {@link TraceOptions.keep}). */
+  readonly keeps: boolean;
+  /** Whether events carry vector clocks: exactly when the trace keeps them. */
+  readonly clocks: boolean;
   #listeners: ((event: TraceEvent) => void)[] = [];
+  readonly #counts = new Map<TraceEventType, number>();
+  #size = 0;
+  #hash: ReturnType<typeof createHash> | undefined;
+  #pending = "";
+
+  /**
+   * Creates an empty trace.
+   *
+   * @example A stream keeps the digest and the counts, not the events
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Trace } from "./trace.ts";
+   * const kept = new Trace(), streamed = new Trace({ keep: false });
+   * for (const trace of [kept, streamed]) {
+   *   trace.record({ t: 0, ev: "spawn", at: "kv@m1.lab" });
+   *   trace.record({ t: 1, ev: "crash", at: "m1.lab" });
+   * }
+   * assert.equal(streamed.events.length, 0);
+   * assert.equal(streamed.size, 2);
+   * assert.equal(streamed.count("crash"), 1);
+   * assert.equal(streamed.digest(), kept.digest());
+   * ```
+   */
+  constructor(options: TraceOptions = {}) {
+    this.keeps = options.keep ?? true;
+    this.clocks = this.keeps;
+    if (!this.keeps) this.#hash = createHash("sha256");
+  }
+
+  /** Number of events recorded. */
+  get size(): number {
+    return this.#size;
+  }
 
   /** Records one event and tells the listeners. */
   record(event: TraceEvent): void {
-    this.events.push(event);
+    this.#size++;
+    this.#counts.set(event.ev, (this.#counts.get(event.ev) ?? 0) + 1);
+    if (this.#hash === undefined) this.events.push(event);
+    else {
+      this.#pending += withoutClock(event) + "\n";
+      if (this.#pending.length >= DIGEST_CHUNK) {
+        this.#hash.update(this.#pending);
+        this.#pending = "";
+      }
+    }
     for (const listener of this.#listeners) listener(event);
   }
 
@@ -164,22 +240,38 @@ export class Trace implements TraceSink {
 
   /** Number of events of type `ev`. */
   count(ev: TraceEventType): number {
-    let n = 0;
-    for (const event of this.events) if (event.ev === ev) n++;
-    return n;
+    return this.#counts.get(ev) ?? 0;
   }
 
   /** The trace as JSON Lines in canonical form. */
   toJsonl(): string {
+    if (!this.keeps) {
+      throw new Error(
+        "Cannot write the trace as JSONL: it kept only its digest; create it with keep: true",
+      );
+    }
     let out = "";
     for (const event of this.events) out += canonicalLine(event) + "\n";
     return out;
   }
 
-  /** SHA-256 (hex) of the canonical JSONL: equal runs give equal digests. */
+  /**
+   * SHA-256 (hex) of the canonical JSONL without the vector clocks (they follow from the events
+   * and their order): equal runs give equal digests, kept or streamed.
+   */
   digest(): string {
+    if (this.#hash !== undefined) {
+      return this.#hash.copy().update(this.#pending).digest("hex");
+    }
     const hash = createHash("sha256");
-    for (const event of this.events) hash.update(canonicalLine(event) + "\n");
-    return hash.digest("hex");
+    let chunk = "";
+    for (const event of this.events) {
+      chunk += withoutClock(event) + "\n";
+      if (chunk.length >= DIGEST_CHUNK) {
+        hash.update(chunk);
+        chunk = "";
+      }
+    }
+    return hash.update(chunk).digest("hex");
   }
 }

@@ -3,11 +3,18 @@
  *
  * `static` membership is the shared list of initial peers (never copied, so 10,000 peers cost
  * one array) plus the senders it hears from, minus those that said goodbye. `heartbeat`
- * membership gossips a table of heartbeat counters (van Renesse's gossip-style failure
- * detector): a peer whose counter has not grown for `suspectAfter` ms is suspected and no longer
- * chosen, except for an occasional probe so that a healed partition is noticed. A negative
- * counter marks a peer that left; a peer that finds itself marked left or behind refutes it by
- * jumping its own counter (as SWIM's incarnation numbers do), so a restarted peer rejoins.
+ * membership gossips heartbeat counters (van Renesse's gossip-style failure detector): a peer
+ * whose counter has not grown for `suspectAfter` ms is suspected and no longer chosen, except for
+ * an occasional probe so that a healed partition is noticed. A negative counter marks a peer that
+ * left; a peer that finds itself marked left or behind refutes it by jumping its own counter (as
+ * SWIM's incarnation numbers do), so a restarted peer rejoins.
+ *
+ * Digests stay bounded, SWIM-style: a digest carries the sender's own counter and at most
+ * `piggyback - 1` others, the most recent changes first; while the whole table fits (at most
+ * `piggyback` peers) it carries the whole table. A peer tracks at most `piggyback` others, the
+ * ones it heard news of last; a peer it does not track is presumed alive until it is heard of as
+ * gone. Beyond `piggyback` peers, then, a crash is suspected only by the peers that still track
+ * the crashed one, and every message stays the same size whatever the number of peers.
  * @module
  */
 
@@ -17,9 +24,21 @@ export type MembershipKind = "static" | "heartbeat";
 /** A heartbeat table as it travels: address to counter (negative: the peer left). */
 export type HeartbeatTable = Readonly<Record<string, number>>;
 
+/** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
+export const PIGGYBACK = 8;
+
 interface Beat {
   hb: number;
   at: number;
+}
+
+const memberSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** One set per shared list of initial peers (not one per peer). */
+function setOf(list: readonly string[]): ReadonlySet<string> {
+  let set = memberSets.get(list);
+  if (set === undefined) memberSets.set(list, set = new Set(list));
+  return set;
 }
 
 /** The membership view of one peer. */
@@ -28,12 +47,20 @@ export class Membership {
   readonly #peers: readonly string[];
   readonly #suspectAfter: number;
   readonly #probe: number;
+  readonly #piggyback: number;
   #extra: string[] | undefined;
   #checked: Set<string> | undefined;
   #gone: Set<string> | undefined;
+  /** Heartbeat: tracked peers, oldest news first (news moves an entry to the end). */
   #table: Map<string, Beat> | undefined;
-  #alive: string[] = [];
-  #suspects: string[] = [];
+  #own: Beat | undefined;
+  /** Heartbeat: tracked peers whose counter is negative (they left). */
+  #out: Set<string> | undefined;
+  #suspected: Set<string> | undefined;
+  /** Heartbeat: addresses whose entry changed, newest last (may repeat). */
+  #recent: string[] = [];
+  /** Heartbeat: the table holds every peer this view knows, so a digest can carry it whole. */
+  #whole = false;
 
   /** Creates the view; with `heartbeat`, every initial peer starts as heard-from at `now`. */
   constructor(
@@ -44,17 +71,26 @@ export class Membership {
       suspectAfter: number;
       probe: number;
       now: number;
+      piggyback?: number;
     },
   ) {
     this.#self = self;
     this.#peers = options.peers;
     this.#suspectAfter = options.suspectAfter;
     this.#probe = options.probe;
+    this.#piggyback = Math.max(2, options.piggyback ?? PIGGYBACK);
     if (options.kind === "heartbeat") {
       this.#table = new Map();
-      for (const peer of options.peers) this.#table.set(peer, { hb: 0, at: options.now });
-      this.#table.set(self, { hb: 0, at: options.now });
-      this.#refresh(options.now);
+      this.#own = { hb: 0, at: options.now };
+      this.#out = new Set();
+      this.#suspected = new Set();
+      const others = options.peers.length - (setOf(options.peers).has(self) ? 1 : 0);
+      this.#whole = others < this.#piggyback;
+      if (this.#whole) {
+        for (const peer of options.peers) {
+          if (peer !== self) this.#table.set(peer, { hb: 0, at: options.now });
+        }
+      }
     }
   }
 
@@ -62,45 +98,71 @@ export class Membership {
   learn(address: string, now: number): void {
     if (address === this.#self) return;
     if (this.#table) {
-      if (!this.#table.has(address)) {
-        this.#table.set(address, { hb: 0, at: now });
-        this.#alive.push(address);
-      }
+      this.#know(address);
+      if (!this.#table.has(address)) this.#track(address, { hb: 0, at: now });
       return;
     }
     const checked = this.#checked ??= new Set();
     if (checked.has(address) || this.#gone?.has(address)) return;
     checked.add(address);
-    if (!this.#peers.includes(address)) (this.#extra ??= []).push(address);
+    this.#know(address);
   }
 
   /** `address` said goodbye. */
   leave(address: string): void {
     (this.#gone ??= new Set()).add(address);
-    const beat = this.#table?.get(address);
-    if (beat && beat.hb >= 0) beat.hb = -(beat.hb + 1);
+    const table = this.#table;
+    if (table === undefined) return;
+    const beat = table.get(address);
+    if (beat === undefined) this.#track(address, { hb: -1, at: this.#own!.at });
+    else if (beat.hb >= 0) {
+      beat.hb = -(beat.hb + 1);
+      this.#out!.add(address);
+      this.#suspected!.delete(address);
+      this.#recent.push(address);
+    }
   }
 
-  /** Starts a round: bumps this peer's heartbeat and recomputes who is suspected. */
+  /** Starts a round: bumps this peer's heartbeat and suspects the tracked peers gone silent. */
   tick(now: number): void {
-    const own = this.#table?.get(this.#self);
+    const own = this.#own;
     if (own === undefined) return;
     own.hb++;
     own.at = now;
-    this.#refresh(now);
+    // Oldest news first: stop at the first peer heard of within suspectAfter.
+    for (const [address, beat] of this.#table!) {
+      if (now - beat.at < this.#suspectAfter) break;
+      if (beat.hb >= 0) this.#suspected!.add(address);
+    }
   }
 
   /** The heartbeat table to piggyback on a digest, or `undefined` with static membership. */
   table(): HeartbeatTable | undefined {
-    if (this.#table === undefined) return undefined;
+    const table = this.#table;
+    if (table === undefined) return undefined;
     const out: Record<string, number> = {};
-    for (const [address, beat] of this.#table) out[address] = beat.hb;
+    out[this.#self] = this.#own!.hb;
+    if (this.#whole && table.size < this.#piggyback) {
+      for (const [address, beat] of table) out[address] = beat.hb;
+      return out;
+    }
+    // The most recent changes first, each once.
+    const recent = this.#recent;
+    const picked: string[] = [];
+    for (let i = recent.length - 1; i >= 0 && picked.length < this.#piggyback - 1; i--) {
+      const address = recent[i];
+      if (address !== this.#self && !picked.includes(address) && table.has(address)) {
+        picked.push(address);
+      }
+    }
+    for (const address of picked) out[address] = table.get(address)!.hb;
+    if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
     return out;
   }
 
   /** This peer's table with itself marked as leaving. */
   farewell(): HeartbeatTable | undefined {
-    const own = this.#table?.get(this.#self);
+    const own = this.#own;
     if (own) own.hb = -(Math.abs(own.hb) + 1);
     return this.table();
   }
@@ -109,82 +171,108 @@ export class Membership {
   merge(table: HeartbeatTable, now: number): void {
     const mine = this.#table;
     if (mine === undefined) return;
-    let added = false;
     for (const address in table) {
       const hb = table[address];
-      const beat = mine.get(address);
       if (address === this.#self) {
-        const behind = hb < 0 ? -hb >= Math.abs(beat?.hb ?? 0) : hb > (beat?.hb ?? 0);
-        if (beat && beat.hb >= 0 && behind) beat.hb = Math.abs(hb) + 1;
+        const own = this.#own!;
+        const behind = hb < 0 ? -hb >= Math.abs(own.hb) : hb > own.hb;
+        if (own.hb >= 0 && behind) own.hb = Math.abs(hb) + 1;
         continue;
       }
+      const beat = mine.get(address);
       if (beat === undefined) {
-        mine.set(address, { hb, at: now });
-        added = true;
+        this.#know(address);
+        this.#track(address, { hb, at: now });
       } else if (
         Math.abs(hb) > Math.abs(beat.hb) || (Math.abs(hb) === Math.abs(beat.hb) && hb < beat.hb)
       ) {
+        // News: the entry moves to the end (the newest), and its peer is no longer suspected.
+        mine.delete(address);
         beat.hb = hb;
         beat.at = now;
-        added = true;
+        mine.set(address, beat);
+        this.#suspected!.delete(address);
+        if (hb < 0) this.#out!.add(address);
+        else this.#out!.delete(address);
+        this.#recent.push(address);
       }
     }
-    if (added) this.#refresh(now);
   }
 
-  /** Peers currently suspected of having failed (heartbeat membership only). */
-  suspects(): readonly string[] {
-    return this.#suspects;
+  /** How many peers are currently suspected of having failed (heartbeat membership only). */
+  suspectCount(): number {
+    return this.#suspected?.size ?? 0;
   }
 
   /** Up to `count` distinct partners other than this peer, drawn with `random`. */
   pick(count: number, random: () => number): string[] {
-    if (this.#table) {
-      const out = sample(this.#alive, count, random, this.#self, undefined);
-      if (this.#suspects.length > 0 && random() < this.#probe) {
-        const probe = this.#suspects[Math.floor(random() * this.#suspects.length)];
-        if (out.length < count) out.push(probe);
-        else out[out.length - 1] = probe;
-      }
-      return out;
+    const suspected = this.#suspected;
+    if (suspected === undefined) {
+      return sample(this.#peers, count, random, this.#self, this.#gone, undefined, this.#extra);
     }
-    return sample(this.#peers, count, random, this.#self, this.#gone, this.#extra);
+    const out = sample(this.#peers, count, random, this.#self, this.#out, suspected, this.#extra);
+    if (suspected.size > 0 && random() < this.#probe) {
+      let i = Math.floor(random() * suspected.size);
+      let probe = "";
+      for (const address of suspected) {
+        if (i-- === 0) {
+          probe = address;
+          break;
+        }
+      }
+      if (out.length < count) out.push(probe);
+      else out[out.length - 1] = probe;
+    }
+    return out;
   }
 
-  #refresh(now: number): void {
-    const alive: string[] = [], suspects: string[] = [];
-    for (const [address, beat] of this.#table!) {
-      if (address === this.#self || beat.hb < 0) continue;
-      if (now - beat.at >= this.#suspectAfter) suspects.push(address);
-      else alive.push(address);
+  /** Adds `address` to the known peers when it is not an initial one. */
+  #know(address: string): void {
+    if (setOf(this.#peers).has(address) || this.#extra?.includes(address)) return;
+    (this.#extra ??= []).push(address);
+  }
+
+  /** Starts tracking `address` (newest), forgetting the peer with the oldest news beyond the bound. */
+  #track(address: string, beat: Beat): void {
+    const table = this.#table!;
+    table.set(address, beat);
+    if (beat.hb < 0) this.#out!.add(address);
+    this.#recent.push(address);
+    if (this.#whole && table.size < this.#piggyback) return;
+    this.#whole = false;
+    for (const oldest of table.keys()) {
+      if (table.size <= this.#piggyback) break;
+      table.delete(oldest);
+      this.#suspected!.delete(oldest);
     }
-    this.#alive = alive;
-    this.#suspects = suspects;
   }
 }
 
-/** Draws up to `count` distinct members of `list` and `extra`, skipping `self` and `gone`. */
+/** Draws up to `count` distinct members of `list` and `extra`, skipping `self` and the excluded. */
 function sample(
   list: readonly string[],
   count: number,
   random: () => number,
   self: string,
   gone: ReadonlySet<string> | undefined,
+  suspected: ReadonlySet<string> | undefined,
   extra: readonly string[] = [],
 ): string[] {
   const out: string[] = [];
   const first = list.length, n = first + extra.length;
+  const skip = (p: string) =>
+    p === self || gone?.has(p) === true || suspected?.has(p) === true || out.includes(p);
   if (n > 4 * count + 8) {
     // Rejection sampling: cheap and allocation-free for large views.
     for (let tries = 0; out.length < count && tries < 8 * count + 16; tries++) {
       const i = Math.floor(random() * n);
       const candidate = i < first ? list[i] : extra[i - first];
-      if (candidate === self || gone?.has(candidate) || out.includes(candidate)) continue;
+      if (skip(candidate)) continue;
       out.push(candidate);
     }
     if (out.length === count) return out;
   }
-  const pool = [...list, ...extra].filter((p) => p !== self && !gone?.has(p) && !out.includes(p));
+  const pool = [...list, ...extra].filter((p) => !skip(p));
   while (out.length < count && pool.length > 0) {
     const i = Math.floor(random() * pool.length);
     out.push(pool[i]);

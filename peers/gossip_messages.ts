@@ -131,7 +131,7 @@ export interface PeerReport {
   readonly changedAt: number;
   /** Gossip messages it has sent (store replies and reports excluded). */
   readonly messages: number;
-  /** Bytes of those messages' bodies as JSON. */
+  /** Bytes of those messages' bodies as JSON (0 when the peer does not count them). */
   readonly bytes: number;
   /** Sum of its version vector: grows with every update it learns (progress at a glance). */
   readonly seen: number;

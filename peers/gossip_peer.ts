@@ -31,9 +31,10 @@ export interface GossipPeerOptions {
   /** Rumour mode: a peer stops spreading an update after `k` partners already knew it. @default 2 */
   readonly k?: number;
   /**
-   * `heartbeat` gossips a heartbeat table on digests and suspects silent peers (the table costs
-   * O(n) bytes per digest: use `static` beyond a few hundred peers); `static` does not (rumour
-   * mode, which goes quiet, always uses `static`). @default "heartbeat"
+   * `heartbeat` piggybacks heartbeat counters on digests (its own and at most 7 others, the
+   * most recent changes first: a digest's size does not grow with the number of peers) and
+   * suspects silent peers among the 8 it heard news of last; `static` does not (rumour mode,
+   * which goes quiet, always uses `static`). @default "heartbeat"
    */
   readonly membership?: MembershipKind;
   /** Heartbeat membership: ms without a fresher heartbeat before a peer is suspected. @default 8 * period */
@@ -50,6 +51,12 @@ export interface GossipPeerOptions {
   readonly leaveAt?: number;
   /** The peer is not in the others' `peers` list: its digests ask them to learn it. @default false */
   readonly announce?: boolean;
+  /**
+   * Count the bytes of the gossip bodies it sends (serialising each body once more) for its
+   * reports; `false` reports 0 bytes, for an observer that counts frames on its network
+   * (`Simulator.bytesByKind()`). @default true
+   */
+  readonly countBytes?: boolean;
   /** Address of a monitor that gets a {@link PeerReport} every round. @default none */
   readonly monitor?: string;
   /** In-process observer that gets a {@link PeerReport} every round (simulator, tests). @default none */

@@ -44,6 +44,8 @@ export interface GossipSettings {
   readonly leaveAt: number;
   /** Whether the peer asks the others to learn its address. */
   readonly announce: boolean;
+  /** Whether the peer counts the bytes of what it sends (when the network cannot). */
+  readonly countBytes: boolean;
 }
 
 const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
@@ -148,6 +150,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
       joinAt: positive("joinAt", options.joinAt, 0),
       leaveAt: positive("leaveAt", options.leaveAt, Infinity),
       announce: options.announce ?? false,
+      countBytes: options.countBytes ?? true,
     };
   }
 
@@ -207,17 +210,16 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
     this.#members.tick(now);
     if (this.#replica.tombstones > 0) this.#replica.expire(now, s.tombstoneTtl);
     this.#emit("live", now);
+    // Push with nothing to push (static membership): the partner could only answer "I lack
+    // nothing of yours"; rumour mongering with nothing hot: nothing to say.
+    const mode = s.mode as DigestMode;
+    if (mode === "push" && this.#replica.version === 0 && s.membership === "static") return;
+    if (this.#hot !== undefined && this.#hot.size === 0) return;
     const partners = this.#members.pick(s.fanout, this.#random);
     if (partners.length === 0) return;
     if (this.#hot !== undefined) {
-      if (this.#hot.size === 0) return;
       const delta = this.#replica.select(new Set(this.#hot.keys()));
       for (const p of partners) this.#send(p, { kind: "g-rumour", delta });
-      return;
-    }
-    const mode: DigestMode = s.mode as DigestMode;
-    // Push with nothing to push: the partner could only answer "I lack nothing of yours".
-    if (mode === "push" && this.#replica.version === 0 && s.membership === "static") {
       return;
     }
     const hb = this.#members.table();
@@ -402,7 +404,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
       bytes: this.#bytes,
       seen: sum(this.#replica.digest()),
       hot: this.#hot?.size ?? 0,
-      suspects: this.#members.suspects().length,
+      suspects: this.#members.suspectCount(),
     };
     if (this.#reports) this.#out.push({ kind: "deliver", value: report });
     if (this.#monitor !== undefined) {
@@ -412,7 +414,8 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
 
   #send(to: string, body: GossipMessage): void {
     this.#messages++;
-    this.#bytes += JSON.stringify(body).length;
+    // A second serialisation, only for whoever cannot count the frames on its network.
+    if (this.#s.countBytes) this.#bytes += JSON.stringify(body).length;
     this.#out.push({ kind: "send", to, body });
   }
 }

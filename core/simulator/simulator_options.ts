@@ -5,6 +5,7 @@
 import type { Latency } from "../latency.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import type { Chooser } from "./chooser.ts";
+import type { TraceOptions } from "../trace.ts";
 
 /** Faults of one link (or of every link). */
 export interface LinkFaults {
@@ -28,8 +29,11 @@ export interface SimulatorOptions extends LinkFaults {
    * (at least `minRto`), as a TCP stack seeds it from cached route metrics. @default true
    */
   readonly reliable?: boolean | RetransmitOptions;
-  /** Record a trace. @default true */
-  readonly trace?: boolean;
+  /**
+   * Record a trace; `{ keep: false }` streams it (listeners, digest and counts, no events kept
+   * and no vector clocks, see {@link TraceOptions}). @default true
+   */
+  readonly trace?: boolean | TraceOptions;
   /** `"json"` serialises every frame (bytes counted, bodies must be JSON); `"object"` passes objects. @default "json" */
   readonly wire?: "json" | "object";
   /**

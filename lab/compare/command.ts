@@ -15,6 +15,7 @@ import {
   type Summary,
   UsageError,
 } from "../_common.ts";
+import { Progress } from "../_progress.ts";
 import { runClientServer } from "../client_server/command.ts";
 import { runP2p } from "../p2p/command.ts";
 import { runProxy } from "../proxy/command.ts";
@@ -28,22 +29,35 @@ its own default workload: once undisturbed, once with the machine that serves th
 (kv@m1.lab, the origin, the data tier, one peer) down during --outage. Prints messages and bytes
 per request, latency, retransmissions and the share of requests answered.
 
-Runs on: the deterministic simulator only (every run gets --sim), so that all architectures see
-the same seed and the same fault schedule.
+Runs on: the deterministic simulator (default: every run gets --sim, so that all architectures
+see the same seed and the same fault schedule), or real OS processes over TCP on 127.0.0.1 with
+--real (the same fault schedule, in wall-clock ms; slower, and timings vary from run to run).
 
 Flags:
   --seed N              seed of every run (default 1)
   --outage FROM..TO     when the serving machine is down, in ms of virtual time (default 20..400; FROM alone: down for good)
   --drop P, --dup P, --reorder P, --delay MIN..MAX, --unreliable
                         network faults applied to every run (see any architecture's --help)
+  --crash ROLE@AT[..RESTART]
+                        crash a machine in every run of every architecture, named by its role:
+                        server (m1.lab, origin.lab, data.lab, p0.lab); repeatable
+  --partition A|B@FROM..TO
+                        cut machines apart in every run; each side is a role: server, or others
+                        (every other machine of that architecture); "->" cuts one way; repeatable
+  --real                run every architecture as real OS processes over TCP instead
   --json                one JSON object on stdout
 ${RESULTS_HELP}
   -h, --help            this help
 
+Each architecture's line is printed as it finishes; on a terminal a progress line on stderr says
+which run is going. The summary lists the faults as applied to each architecture's machines.
+
 Examples:
   deno task lab compare
   deno task lab compare --seed 7 --drop 0.1 --outage 50..800
-  deno task lab compare --json --outage 20          # the serving machine never comes back`;
+  deno task lab compare --partition "server|others@100..300" --crash server@500..700
+  deno task lab compare --json --outage 20          # the serving machine never comes back
+  deno task lab compare --real --crash server@300..600`;
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { type: "boolean", short: "h" },
@@ -56,6 +70,10 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   delay: { type: "string" },
   unreliable: { type: "boolean" },
   ...RESULTS_FLAGS,
+  crash: { type: "string", multiple: true },
+  partition: { type: "string", multiple: true },
+  real: { type: "boolean" },
+  sim: { type: "boolean" },
 };
 
 interface Contender {
@@ -63,14 +81,51 @@ interface Contender {
   readonly run: (args: string[]) => Promise<number>;
   /** The machine whose outage the second run simulates. */
   readonly server: string;
+  /** Its machines on its default workload (the lab's own ctl.lab aside). */
+  readonly machines: readonly string[];
 }
 
 const CONTENDERS: readonly Contender[] = [
-  { architecture: "client-server", run: runClientServer, server: "m1.lab" },
-  { architecture: "proxy", run: runProxy, server: "origin.lab" },
-  { architecture: "three-tier", run: runThreeTier, server: "data.lab" },
-  { architecture: "p2p", run: runP2p, server: "p0.lab" },
+  {
+    architecture: "client-server",
+    run: runClientServer,
+    server: "m1.lab",
+    machines: ["m1.lab", "m2.lab", "m3.lab", "m4.lab"],
+  },
+  {
+    architecture: "proxy",
+    run: runProxy,
+    server: "origin.lab",
+    machines: ["origin.lab", "proxy.lab", "c1.lab", "c2.lab", "c3.lab"],
+  },
+  {
+    architecture: "three-tier",
+    run: runThreeTier,
+    server: "data.lab",
+    machines: ["web.lab", "logic.lab", "data.lab"],
+  },
+  {
+    architecture: "p2p",
+    run: runP2p,
+    server: "p0.lab",
+    machines: Array.from({ length: 20 }, (_, i) => `p${i}.lab`),
+  },
 ];
+
+/** The roles a fault of `lab compare` may name. */
+const ROLES = ["server", "others"] as const;
+
+/** What a run of `compareArchitectures` is doing, for a progress line. */
+export interface CompareProgress {
+  /** The architecture running. */
+  readonly architecture: string;
+  /** 0-based position among the architectures. */
+  readonly index: number;
+  /** How many architectures there are. */
+  readonly total: number;
+  /** The undisturbed run or the one with the outage. */
+  readonly run: "undisturbed" | "outage";
+}
 
 /** One architecture's figures in the comparison. */
 export interface ComparisonRow {
@@ -86,6 +141,87 @@ export interface ComparisonRow {
   readonly outageP99: number;
   /** The serving machine that was taken down. */
   readonly outage: string;
+  /** The `--crash` and `--partition` flags as applied to this architecture's machines. */
+  readonly faults: readonly string[];
+}
+
+/** Options of {@link compareArchitectures}. */
+export interface CompareOptions {
+  /** Seed of every run. @default 1 */
+  readonly seed?: number;
+  /** The serving machine's outage window, `FROM..TO` or `FROM` ms. @default "20..400" */
+  readonly outage?: string;
+  /** `--crash` specs naming roles (`server@AT..RESTART`), applied to every run. @default [] */
+  readonly crashes?: readonly string[];
+  /** `--partition` specs naming roles (`server|others@FROM..TO`), applied to every run. @default [] */
+  readonly partitions?: readonly string[];
+  /** Run as real OS processes over TCP instead of in the simulator. @default false */
+  readonly real?: boolean;
+  /** Only these architectures, in the usual order. @default every one */
+  readonly architectures?: readonly string[];
+  /** Called as each run starts. @default none */
+  readonly onRun?: (progress: CompareProgress) => void;
+  /** Called with each architecture's row as it finishes. @default none */
+  readonly onRow?: (row: ComparisonRow) => void;
+}
+
+/**
+ * The machines `role` stands for in `contender`: `server` its serving machine, `others` every
+ * other one of its machines.
+ */
+function machinesOf(role: string, contender: Contender): string[] {
+  return role === "server"
+    ? [contender.server]
+    : contender.machines.filter((m) => m !== contender.server);
+}
+
+/**
+ * Translates a `--crash` or `--partition` spec that names roles into `contender`'s machines.
+ *
+ * @example A partition of the server from the others, for one architecture
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { applyRoles } from "./command.ts";
+ * assert.equal(
+ *   applyRoles("partition", "server|others@100..300", "three-tier"),
+ *   "data.lab|web.lab,logic.lab@100..300",
+ * );
+ * assert.equal(applyRoles("crash", "server@50..90", "p2p"), "p0.lab@50..90");
+ * assert.throws(() => applyRoles("crash", "m1.lab@50", "p2p"), /name machines by role/);
+ * ```
+ */
+export function applyRoles(
+  flag: "crash" | "partition",
+  spec: string,
+  architecture: string,
+): string {
+  const contender = CONTENDERS.find((c) => c.architecture === architecture);
+  if (contender === undefined) {
+    throw new RangeError(
+      `Cannot apply a fault to "${architecture}": use ${
+        CONTENDERS.map((c) => c.architecture).join(", ")
+      }`,
+    );
+  }
+  const at = spec.lastIndexOf("@");
+  const sides = at < 0 ? spec : spec.slice(0, at), when = at < 0 ? "" : spec.slice(at);
+  const separator = flag === "crash" ? undefined : sides.includes("->") ? "->" : "|";
+  const parts = separator === undefined ? [sides] : sides.split(separator);
+  const mapped = parts.map((part) =>
+    part.split(",").flatMap((role) => {
+      if (!(ROLES as readonly string[]).includes(role) || (flag === "crash" && role !== "server")) {
+        throw new UsageError(
+          `Cannot use --${flag} "${spec}" in lab compare: "${role}" is no role; its ` +
+            "architectures have different machines, so name machines by role: " +
+            (flag === "crash" ? "server" : "server or others") +
+            ` (e.g. ${flag === "crash" ? "server@100..300" : "server|others@100..300"})`,
+          USAGE,
+        );
+      }
+      return machinesOf(role, contender);
+    }).join(",")
+  );
+  return `${separator === undefined ? mapped[0] : mapped.join(separator)}${when}`;
 }
 
 async function quietly(run: (args: string[]) => Promise<number>, args: string[]): Promise<Summary> {
@@ -102,15 +238,36 @@ async function quietly(run: (args: string[]) => Promise<number>, args: string[])
   return JSON.parse(json) as Summary;
 }
 
-/** Runs every contender twice (undisturbed, then with an outage) and returns one row each. */
+/**
+ * Runs every contender twice (undisturbed, then with an outage), each under the network
+ * `faults` and the role-named crashes and partitions of `options`, and returns one row each.
+ */
 export async function compareArchitectures(
   faults: readonly string[],
-  options: { seed?: number; outage?: string } = {},
+  options: CompareOptions = {},
 ): Promise<ComparisonRow[]> {
   const rows: ComparisonRow[] = [];
-  for (const c of CONTENDERS) {
-    const base = ["--sim", "--json", "--seed", String(options.seed ?? 1), ...faults];
+  const chosen = CONTENDERS.filter((c) => options.architectures?.includes(c.architecture) ?? true);
+  for (const [index, c] of chosen.entries()) {
+    const schedule: string[] = [];
+    for (const spec of options.crashes ?? []) {
+      schedule.push("--crash", applyRoles("crash", spec, c.architecture));
+    }
+    for (const spec of options.partitions ?? []) {
+      schedule.push("--partition", applyRoles("partition", spec, c.architecture));
+    }
+    const base = [
+      ...(options.real ? [] : ["--sim"]),
+      "--json",
+      "--seed",
+      String(options.seed ?? 1),
+      ...faults,
+      ...schedule,
+    ];
+    const progress = { architecture: c.architecture, index, total: chosen.length };
+    options.onRun?.({ ...progress, run: "undisturbed" });
     const calm = await quietly(c.run, base);
+    options.onRun?.({ ...progress, run: "outage" });
     const down = await quietly(c.run, [
       ...base,
       "--crash",
@@ -127,7 +284,9 @@ export async function compareArchitectures(
       availability: down.requests === 0 ? 1 : Math.max(0, 1 - down.errors / down.requests),
       outageP99: down.latency.p99,
       outage: c.server,
+      faults: schedule,
     });
+    options.onRow?.(rows.at(-1)!);
   }
   return rows;
 }
@@ -155,20 +314,70 @@ export async function runCompare(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  parseCommon({ ...values, sim: true }, USAGE); // The fault flags, checked before any run.
+  if (values.real === true && values.sim === true) {
+    throw new UsageError(
+      "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
+      USAGE,
+    );
+  }
+  const real = values.real === true;
+  parseCommon({ ...values, sim: !real }, USAGE); // The fault flags, checked before any run.
   resultsFolder(values, seed, USAGE);
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
     if (typeof values[flag] === "string") faults.push(`--${flag}`, values[flag] as string);
   }
   if (values.unreliable) faults.push("--unreliable");
-  const rows = await compareArchitectures(faults, { seed, outage });
+  const crashes = (values.crash ?? []) as string[],
+    partitions = (values.partition ?? []) as string[];
+  // Every role-named fault, translated for every architecture before any run.
+  for (const c of CONTENDERS) {
+    for (const spec of crashes) applyRoles("crash", spec, c.architecture);
+    for (const spec of partitions) applyRoles("partition", spec, c.architecture);
+  }
+  const line = new Progress({ enabled: !values.json });
+  const rows = await compareArchitectures(faults, {
+    seed,
+    outage,
+    crashes,
+    partitions,
+    real,
+    onRun: (p) =>
+      line.update(
+        `compare: ${p.architecture} (${p.index + 1}/${p.total}), ${
+          p.run === "undisturbed" ? "undisturbed run" : "run with the outage"
+        }`,
+      ),
+    onRow: (r) => {
+      line.done();
+      if (values.json) return;
+      console.log(
+        `${r.architecture}: ${r.requests} requests, ${r.messagesPerRequest} msgs/req, p99 ` +
+          `${r.latency.p99.toFixed(1)} ms; with ${r.outage} down ${
+            (r.availability * 100).toFixed(0)
+          }% answered${r.faults.length > 0 ? `; faults: ${r.faults.join(" ")}` : ""}`,
+      );
+    },
+  });
+  line.done();
   forgetTrace(); // The contenders' traces are theirs: the folder holds the comparison.
   keepSummary({ architecture: "compare", seed, outage, faults, rows });
   if (values.json) {
-    console.log(JSON.stringify({ architecture: "compare", seed, outage, faults, rows }));
+    console.log(
+      JSON.stringify({
+        architecture: "compare",
+        seed,
+        outage,
+        faults,
+        crashes,
+        partitions,
+        transport: real ? "tcp" : "sim",
+        rows,
+      }),
+    );
     return 0;
   }
+  console.log("");
   const table = [
     ["", "", "", "", "", "", "", "with the outage:", ""],
     [
@@ -199,9 +408,15 @@ export async function runCompare(args: string[]): Promise<number> {
     console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
   }
   console.log(
-    `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; seed ${seed}; each ` +
+    `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; ${
+      real ? "real OS processes over TCP" : `simulator, seed ${seed}`
+    }; each ` +
       "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
       "outage shows as latency and a long one as unanswered requests.",
   );
+  if (crashes.length + partitions.length > 0) {
+    console.log("faults applied to every run:");
+    for (const r of rows) console.log(`  ${r.architecture}: ${r.faults.join(" ")}`);
+  }
   return 0;
 }

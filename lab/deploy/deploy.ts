@@ -61,6 +61,12 @@ export interface DeployOptions {
    * (the mobile agents' home and the pulling client). @default true
    */
   readonly controlExempt?: boolean;
+  /**
+   * Keep every trace event (for a trace file or an analysis of the events); `false` streams
+   * them to `onEvent`, the digest and the counts only (simulator; real sockets always keep
+   * them). @default true
+   */
+  readonly keepTrace?: boolean;
   /** Where a run that fails writes the trace so far. @default none */
   readonly traceFile?: string;
   /** A live view watches: let the event loop run between slices of simulated time. @default false */
@@ -82,6 +88,11 @@ export interface DeployStats {
   readonly bytes: number;
   /** Acknowledgement frames. */
   readonly acks: number;
+  /**
+   * Bytes on the wire of the frames of each message kind, retransmissions included (simulator
+   * only: real sockets leave it out).
+   */
+  readonly bytesByKind?: ReadonlyMap<string, number>;
 }
 
 /** A running deployment. */
@@ -215,6 +226,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     chooser: options.frameFaults || frameRecorder.frames
       ? frameFaultChooser({ only: options.frameFaults, record: frameRecorder.frames })
       : undefined,
+    trace: options.keepTrace === false ? { keep: false } : true,
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
   if (options.auth) {
@@ -263,7 +275,12 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     },
     crash: (machine, crash = {}) => sim.crash(machine, crash),
     partition: (a, b, partition = {}) => sim.partition(a, b, partition),
-    stats: () => ({ frames: sim.stats.frames, bytes: sim.stats.bytes, acks: sim.stats.acks }),
+    stats: () => ({
+      frames: sim.stats.frames,
+      bytes: sim.stats.bytes,
+      acks: sim.stats.acks,
+      bytesByKind: new Map(sim.bytesByKind()),
+    }),
     stop: () => Promise.resolve(),
   };
 }

@@ -10,9 +10,10 @@ import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import { planChurn } from "../../peers/churn.ts";
 import { type ConvergenceStatus, ConvergenceTracker } from "../../peers/convergence.ts";
-import type { PeerReport } from "../../peers/gossip_messages.ts";
+import { GOSSIP_KINDS, type PeerReport } from "../../peers/gossip_messages.ts";
 import type { GossipMode } from "../../peers/gossip_peer.ts";
 import { peerAddress } from "../../peers/gossip_sim.ts";
+import { Progress } from "../_progress.ts";
 import { expectedPeers } from "./_expected.ts";
 import {
   checkFaultTargets,
@@ -147,7 +148,25 @@ export async function runP2p(args: string[]): Promise<number> {
   const peers = Array.from({ length: n }, (_, i) => peerAddress(i));
   const plan = planChurn(n, { rate: churn, rounds: churnRounds, period, seed: common.seed });
   const monitor = `monitor@${CONTROL_MACHINE}`;
-  const base = { peers, mode, fanout, k, period, membership, monitor, maxRounds: rounds + 5 };
+  const tracker = new ConvergenceTracker({ period });
+  const reporters = new Set<string>();
+  const record = (report: PeerReport) => {
+    tracker.record(report);
+    reporters.add(report.peer);
+  };
+  // In the simulator the peers report in process (the monitor's bookkeeping is no traffic worth
+  // simulating), and the network counts the gossip frames' bytes: peers need not serialise twice.
+  // OS processes report to the monitor in messages.
+  const base = {
+    peers,
+    mode,
+    fanout,
+    k,
+    period,
+    membership,
+    maxRounds: rounds + 5,
+    ...(common.sim ? { report: record, countBytes: false } : { monitor }),
+  };
   const leaving = new Map(plan.departures.filter((d) => !d.crash).map((d) => [d.index, d.at]));
   const machines: MachineSpec[] = [];
   for (let i = 0; i < n; i++) {
@@ -185,17 +204,35 @@ export async function runP2p(args: string[]): Promise<number> {
       }`,
     );
   }
+  // How far it is, on a terminal: a line on stderr, cleared before each line of stdout.
+  const line = new Progress({ enabled: !common.json });
+  const say = (text: string) => {
+    line.done();
+    console.log(text);
+  };
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
     if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
-    const line = narrate(event);
-    if (line !== undefined) console.log(line);
+    const text = narrate(event);
+    if (text !== undefined) say(text);
   };
+  line.update(`p2p: starting ${machines.length} peers`);
   const started = performance.now();
-  const deployment: Deployment = await deploy(machines, deployOptions(common, onEvent));
+  // Without a trace file nobody reads the events: stream them to the narration and the digest.
+  const deployment: Deployment = await deploy(machines, {
+    ...deployOptions(common, onEvent),
+    keepTrace: common.trace !== undefined,
+  });
   let verdict: Verdict | undefined;
   let failedWrites = 0;
   let since = 0;
+  let gossipBytesAtGo = 0;
+  const gossipBytes = () => {
+    const byKind = deployment.stats().bytesByKind;
+    let total = 0;
+    for (const kind of GOSSIP_KINDS) total += byKind?.get(kind) ?? 0;
+    return total;
+  };
   try {
     for (const p of common.partitions) {
       deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
@@ -215,14 +252,24 @@ export async function runP2p(args: string[]): Promise<number> {
       }
     });
     const done = Promise.withResolvers<void>();
-    const tracker = new ConvergenceTracker({ period });
-    // Convergence over the peers the lab keeps running, not over those that reported lately.
+    // Convergence over the peers the lab keeps running, not over those that reported lately
+    // (the same peers all along when nobody joins, leaves or crashes).
+    const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
+    let always: Set<string> | undefined;
+    const expected = (now: number) =>
+      steady
+        ? always ??= expectedPeers(n, plan, common.crashes, now)
+        : expectedPeers(n, plan, common.crashes, now);
     const status = (now: number, from: number) =>
-      tracker.status(now, { since: from, expected: expectedPeers(n, plan, common.crashes, now) });
+      tracker.status(now, { since: from, expected: expected(now) });
     const everyone = machines.map((m) => `peer@${m.name}`);
     const progress = (round: number, status: ConvergenceStatus) => {
+      line.update(
+        `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
+          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+      );
       if (common.quiet) return;
-      console.log(
+      say(
         `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
           `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
       );
@@ -230,23 +277,42 @@ export async function runP2p(args: string[]): Promise<number> {
     deployment.spawnControl("monitor", async (ctx) => {
       // Wait until every peer runs, then let the writer write; then watch the hashes.
       const start = ctx.now();
-      const reporters = new Set<string>();
-      let go = Infinity, printed = 0;
+      let go = Infinity, checked = 0;
       for (;;) {
         const now = ctx.now();
         if (go === Infinity && (reporters.size >= n || now - start >= 5 * period)) {
           go = now;
           tracker.countFrom(now);
+          gossipBytesAtGo = gossipBytes();
           await ctx.send(writer, { kind: "go" });
         }
         const limitAt = go + (rounds + 1) * period;
-        const printAt = go + (printed + 1.5) * period;
-        if (now >= printAt) progress(printed++, status(now, go));
+        // Once per round, half a round after the reports: one pass over the peers (a pass after
+        // every report would cost n passes a round).
+        const checkAt = go + (checked + 1.5) * period;
+        if (now >= checkAt) {
+          const current = status(now, since);
+          if (now >= settleAt && current.converged) {
+            progress(current.rounds, current);
+            verdict = { status: current, ended: "converged" };
+            break;
+          }
+          progress(checked++, current);
+          if (now >= settleAt && mode === "rumour" && current.hot === 0) {
+            verdict = { status: current, ended: "quiet" };
+            break;
+          }
+        }
         if (now >= limitAt) {
           verdict = { status: status(now, since), ended: "limit" };
           break;
         }
-        const wait = Math.min(limitAt, printAt, start + 5 * period) - now;
+        const wait = Math.min(limitAt, checkAt, start + 5 * period) - now;
+        if (common.sim) {
+          // Reports come in process: before the go, look every ms whether every peer reported.
+          await ctx.sleep(go === Infinity ? 1 : Math.max(wait, 1));
+          continue;
+        }
         let env;
         try {
           env = await ctx.receive<PeerReport>({ kind: "g-report", timeout: Math.max(wait, 1) });
@@ -254,19 +320,7 @@ export async function runP2p(args: string[]): Promise<number> {
           if (error instanceof TimeoutError) continue;
           throw error;
         }
-        tracker.record(env.body);
-        reporters.add(env.body.peer);
-        if (go === Infinity || ctx.now() < settleAt || ctx.now() - go < 1.5 * period) continue;
-        const current = status(ctx.now(), since);
-        if (current.converged) {
-          progress(current.rounds, current);
-          verdict = { status: current, ended: "converged" };
-          break;
-        }
-        if (mode === "rumour" && current.hot === 0) {
-          verdict = { status: current, ended: "quiet" };
-          break;
-        }
+        record(env.body);
       }
       for (const peer of everyone) await ctx.send(peer, { kind: "g-stop" });
       done.resolve();
@@ -274,6 +328,7 @@ export async function runP2p(args: string[]): Promise<number> {
     await deployment.run(done.promise, { until: (rounds + 10) * period + settleAt });
     await saveTrace(deployment.trace, common);
   } finally {
+    line.done();
     await deployment.stop();
   }
   const wallMs = performance.now() - started;
@@ -281,15 +336,16 @@ export async function runP2p(args: string[]): Promise<number> {
   const s = v.status;
   const trace = deployment.trace;
   const stats = deployment.stats();
-  const push = Math.log2(n) + Math.log(n);
-  const pushPull = Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1));
+  // The theory's bounds plus 2 rounds of slack (the last exchange and the round boundary).
+  const push = Math.log2(n) + Math.log(n) + 2;
+  const pushPull = Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1)) + 2;
   const summary: Summary = {
     architecture: "p2p",
     transport: deployment.transport,
     seed: common.seed,
     requests: writes,
     messages: s.messages,
-    bytes: s.bytes,
+    bytes: common.sim ? gossipBytes() - gossipBytesAtGo : s.bytes,
     latency: { p50: percentile(s.delays, 50), p99: percentile(s.delays, 99) },
     retransmissions: trace.count("retransmit"),
     errors: failedWrites,
@@ -302,6 +358,8 @@ export async function runP2p(args: string[]): Promise<number> {
     mode,
     fanout,
     bound: mode === "push-pull" ? pushPull : push,
+    // Converged within `bound` rounds (one seed; the bound holds for the mean of several).
+    withinBound: s.converged && s.rounds <= (mode === "push-pull" ? pushPull : push),
     frames: stats.frames,
     wireBytes: stats.bytes,
   };
@@ -323,7 +381,7 @@ export async function runP2p(args: string[]): Promise<number> {
       ],
       [
         "rounds",
-        `${s.rounds}   (log2 n + ln n = ${push.toFixed(1)}; log3 n + ln ln n = ${
+        `${s.rounds}   (log2 n + ln n + 2 = ${push.toFixed(1)}; log3 n + ln ln n + 2 = ${
           pushPull.toFixed(1)
         })`,
       ],
@@ -331,7 +389,11 @@ export async function runP2p(args: string[]): Promise<number> {
         "messages",
         `${s.messages} gossip messages (${(s.messages / Math.max(1, n)).toFixed(1)} per peer)`,
       ],
-      ["bytes", `${s.bytes} of gossip bodies (${stats.bytes} on the wire, ${stats.frames} frames)`],
+      [
+        "bytes",
+        `${summary.bytes} of gossip ${common.sim ? "frames" : "bodies"} (${stats.bytes} on the ` +
+        `wire, ${stats.frames} frames)`,
+      ],
       [
         "spread p50/p99",
         `${summary.latency.p50.toFixed(1)} / ${summary.latency.p99.toFixed(1)} ms`,
