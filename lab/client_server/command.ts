@@ -22,6 +22,7 @@ import {
 } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
+import { howDied } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab client-server [flags]
 
@@ -126,7 +127,10 @@ export async function runClientServer(args: string[]): Promise<number> {
     machines,
     common,
     expected,
-    { finish: askServer },
+    {
+      finish: askServer,
+      reporters: machines.slice(1).map((m) => m.name).filter((m) => !gone.has(m)),
+    },
   );
   const latencies = outcome.reports.flatMap((r) => r.latencies);
   const trace = outcome.trace;
@@ -141,14 +145,20 @@ export async function runClientServer(args: string[]): Promise<number> {
   const unfinished: string[] = [];
   if (outcome.unfinished !== undefined) unfinished.push(outcome.unfinished);
   let missing = 0;
+  const dead = new Map(outcome.lost.map((l) => [l.machine, l]));
   for (let i = 1; i <= clients; i++) {
     const client = `c${i}@m${i + 1}.lab`;
     if (reported.has(client)) continue;
     missing++;
     const crashed = gone.get(`m${i + 1}.lab`);
+    const died = dead.get(`m${i + 1}.lab`);
     unfinished.push(
       `${client}: no report${
-        crashed === undefined ? "" : ` (its machine crashed at ${crashed} ms for good)`
+        died !== undefined
+          ? ` (its machine died at ${died.time.toFixed(0)} ms: ${howDied(died)})`
+          : crashed === undefined
+          ? ""
+          : ` (its machine crashed at ${crashed} ms for good)`
       }`,
     );
   }
@@ -174,6 +184,7 @@ export async function runClientServer(args: string[]): Promise<number> {
     executed: counters?.executed ?? null,
     deduplicated: counters?.deduplicated ?? null,
     unfinished,
+    machinesLost: outcome.lost.map((l) => l.machine),
   };
   const code = outcome.interrupted ? 130 : summary.errors > 0 || unfinished.length > 0 ? 1 : 0;
   if (common.json) {
@@ -210,6 +221,11 @@ export async function runClientServer(args: string[]): Promise<number> {
         : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
           `answered from the reply cache${serverRestarted ? " (since the server's restart)" : ""}`,
     ],
+    ...(outcome.lost.length === 0 ? [] : [[
+      "machines lost",
+      outcome.lost.map((l) => `${l.machine} at ${l.time.toFixed(0)} ms (${howDied(l)})`)
+        .join(", "),
+    ] as [string, string]]),
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${outcome.wallMs.toFixed(0)} ms`],

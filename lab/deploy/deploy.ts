@@ -13,7 +13,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, writeTrace } from "../_common.ts";
-import { RunStalledError } from "./run_errors.ts";
+import { type MachineLoss, RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
@@ -106,6 +106,12 @@ export interface Deployment {
   ): void;
   /** Network counters so far. */
   stats(): DeployStats;
+  /**
+   * Calls `listener` when a machine's OS process dies during the run without the lab stopping
+   * it and nothing restarts it (real sockets only; in the simulator machines only crash when
+   * told to).
+   */
+  onLost?(listener: (loss: MachineLoss) => void): void;
   /** Stops every machine and OS process. */
   stop(): Promise<void>;
 }
