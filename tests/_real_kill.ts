@@ -72,16 +72,21 @@ async function cat(file: string): Promise<string | undefined> {
 
 /**
  * The pid of the OS process of `machine` among the children of the lab `lab` (Linux): the one
- * started last, so that a replacement started early for a planned crash is not taken for it.
+ * of its first incarnation (lowest `--epoch`), so that a replacement started early for a
+ * planned crash is not taken for it.
  */
 export async function machineProcess(lab: number, machine: string): Promise<number> {
   const children = await cat(`/proc/${lab}/task/${lab}/children`);
   assertTrue(children !== undefined, `cannot list the children of process ${lab}`);
-  let found: number | undefined;
+  let found: number | undefined, lowest = Infinity;
   for (const pid of children.trim().split(/\s+/).filter((p) => p !== "").map(Number)) {
     const args = (await cat(`/proc/${pid}/cmdline`))?.split("\0") ?? [];
     const at = args.indexOf("--machine");
-    if (at >= 0 && args[at + 1] === machine) found = pid;
+    const epoch = Number(args[args.indexOf("--epoch") + 1]);
+    if (at >= 0 && args[at + 1] === machine && epoch < lowest) {
+      found = pid;
+      lowest = epoch;
+    }
   }
   assertTrue(found !== undefined, `no OS process of machine "${machine}" under the lab ${lab}`);
   return found;

@@ -6,6 +6,7 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { runLab } from "./_lab.ts";
 import { machineProcess, startLab } from "./_real_kill.ts";
 
 /** How long after the kill the lab must have ended (it ends 3 s after progress stops). */
@@ -76,4 +77,30 @@ Deno.test("lab client-server restarts a killed server when the run restarts it a
   // Every client reported: the run finished (its writes before the kill may be lost: exit 1).
   assertTrue(!/no report/.test(stdout), stdout.slice(-2000));
   assertTrue(code === 0 || code === 1, stderr);
+});
+
+Deno.test("lab client-server --durable loses no acknowledged write when its server is killed and restarted", async () => {
+  const { stdout } = await killDuring("m1.lab", ["--durable", "--crash", "m1.lab@600000..600500"]);
+  assertTrue(/\*\*\* RESTART m1\.lab/.test(stdout), stdout.slice(-2000));
+  assertTrue(/^lost acked +0 acknowledged writes/m.test(stdout), stdout.slice(-2000));
+});
+
+Deno.test("lab client-server on OS processes: the restarted server's replies reach the clients", async () => {
+  // The replacement process starts with the others; it must still be a later incarnation of
+  // m1.lab, or the clients take its replies for the old one's and retry until they give up.
+  const { code, stdout, stderr } = await runLab(
+    "client-server",
+    "--json",
+    "--requests",
+    "40",
+    "--delay",
+    "1",
+    "--durable",
+    "--crash",
+    "m1.lab@100..400",
+  );
+  const summary = JSON.parse(stdout);
+  assertEquals(summary.errors, 0, stdout + stderr);
+  assertEquals(summary.lostAcked, 0, stdout);
+  assertEquals(code, 0, stdout + stderr);
 });

@@ -278,6 +278,14 @@ export async function deployTcp(
   // are narrated already) ends the run with its partial summary instead of killing the lab.
   Deno.addSignalListener("SIGINT", onSigint);
 
+  /** OS processes started so far for each machine. */
+  const launches = new Map<string, number>();
+  const incarnation = (name: string) => {
+    const n = launches.get(name) ?? 0;
+    launches.set(name, n + 1);
+    return n;
+  };
+
   const launch = async (spec: MachineSpec): Promise<NodeProcess> => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -288,6 +296,10 @@ export async function deployTcp(
         spec.name,
         "--origin",
         String(origin),
+        // Every process of a machine a higher incarnation than the one before it, even a
+        // replacement started early: peers take the old one's frames for stale, not its own.
+        "--epoch",
+        String(Math.floor(origin) + incarnation(spec.name)),
         ...flagArgs(options),
       ],
       stdin: "piped",
@@ -442,11 +454,13 @@ export async function deployTcp(
   /** Replacements started with the others, for machines whose crash restarts them. */
   const waiting = new Map<string, Promise<NodeProcess>[]>();
   const takeSpare = (name: string) => waiting.get(name)?.shift();
+  // The machines first: their replacements must be later incarnations.
+  const first = machines.map(launch);
   const early = (options.spares ?? []).flatMap((name) => {
     const spec = machines.find((m) => m.name === name);
     return spec === undefined ? [] : [launch(spec)];
   });
-  const started = await Promise.allSettled([...machines.map(launch), ...early]);
+  const started = await Promise.allSettled([...first, ...early]);
   for (const [i, result] of started.entries()) {
     if (result.status !== "fulfilled") continue;
     if (i < machines.length) {
