@@ -104,3 +104,22 @@ Deno.test("lab client-server on OS processes: the restarted server's replies rea
   assertEquals(summary.lostAcked, 0, stdout);
   assertEquals(code, 0, stdout + stderr);
 });
+
+Deno.test("lab transactions with a client killed ends with a summary naming the dead machine", async () => {
+  const lab = startLab(["transactions", "--transfers", "100", "--delay", "1"]);
+  assertTrue(await lab.waitFor(/ ms {2}client@c1\.lab -> /), "no transfer");
+  Deno.kill(await machineProcess(lab.pid, "c1.lab"), "SIGKILL");
+  const killed = performance.now();
+  const { code, stdout, stderr, killed: hung } = await lab.end();
+  const after = performance.now() - killed;
+  assertTrue(!hung, `the lab did not end:\n${stdout.slice(-3000)}\n${stderr}`);
+  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  assertTrue(/machine "c1\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertTrue(
+    /^machines lost +c1\.lab at \d+ ms \(killed by SIGKILL/m.test(stdout),
+    stdout.slice(-2500),
+  );
+  assertTrue(/^Invariant: /m.test(stdout), stdout.slice(-2500));
+  assertTrue(/^errors +[1-9]/m.test(stdout), stdout.slice(-2500));
+  assertEquals(code, 1);
+});

@@ -34,6 +34,7 @@ import {
   writeTrace,
 } from "../_common.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { howDied, type MachineLoss } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -77,6 +78,12 @@ Examples:
 const COORDINATOR = "tm@coord.lab";
 /** Ms without any client report after which the auditor stops waiting for the rest. */
 const QUIET_MS = 30_000;
+
+/** Tells the auditor that a machine died (`kill -9`): a client there owes no report. */
+interface LostNote {
+  readonly kind: "machine-lost";
+  readonly machine: string;
+}
 const TRANSACTION_NOTES = ["blocked:", "unblocked:", "recovery:", "failpoint", "first boot"];
 
 function narrateTransactions(event: TraceEvent): string | undefined {
@@ -240,6 +247,8 @@ export async function runTransactions(args: string[]): Promise<number> {
   const started = performance.now();
   const deployment = await deploy(machines, deployOptions(common, onEvent));
   let crashedAt: number | undefined;
+  /** Machines whose OS process died during the run and were not restarted. */
+  const lost: MachineLoss[] = [];
   const reports: TransferReport[] = [];
   let result: Audit | undefined;
   try {
@@ -258,11 +267,20 @@ export async function runTransactions(args: string[]): Promise<number> {
       });
     }
     const done = Promise.withResolvers<void>();
-    deployment.spawnControl("auditor", async (ctx) => {
+    const auditor = deployment.spawnControl("auditor", async (ctx) => {
+      /** Clients that can still report: one whose machine died (`kill -9`) cannot. */
+      let owed = expected;
+      const pending = new Set(machines.map((m) => m.name).filter((m) => /^c\d+\.lab$/.test(m)));
       try {
-        while (reports.length < expected) {
-          const report = await ctx.receive<TransferReport>({ kind: "report", timeout: QUIET_MS });
-          reports.push(report.body);
+        while (reports.length < owed) {
+          const message = await ctx.receive<TransferReport | LostNote>({ timeout: QUIET_MS });
+          const from = message.from.slice(message.from.indexOf("@") + 1);
+          if (message.body.kind === "report") {
+            reports.push(message.body as TransferReport);
+            pending.delete(from);
+          } else if (message.body.kind === "machine-lost" && from === CONTROL_MACHINE) {
+            if (pending.delete(message.body.machine)) owed--;
+          }
         }
       } catch (error) {
         // A client that never reports (it crashed for good, or failed to start) counts as an error.
@@ -270,6 +288,12 @@ export async function runTransactions(args: string[]): Promise<number> {
       }
       result = await audit(ctx, { coordinator: COORDINATOR, participants, settleMs: 15_000 });
       done.resolve();
+    });
+    let notes = 0;
+    deployment.onLost?.((loss) => {
+      lost.push(loss);
+      const note: LostNote = { kind: "machine-lost", machine: loss.machine };
+      deployment.spawnControl(`lost-${++notes}`, (ctx) => ctx.send(auditor, note));
     });
     await deployment.run(done.promise, { until: 600_000 });
     if (common.trace) {
@@ -323,10 +347,11 @@ export async function runTransactions(args: string[]): Promise<number> {
     violations: found.atomicity.violations,
     settled: found.settled,
     coordinatorCrashedAt: crashedAt ?? null,
+    machinesLost: lost.map((l) => l.machine),
   };
   if (common.json) {
     console.log(JSON.stringify(summary));
-    return invariantHolds ? 0 : 1;
+    return invariantHolds && lost.length === 0 ? 0 : 1;
   }
   console.log("\nBalances after the run:");
   for (const [p, status] of Object.entries(found.participants)) {
@@ -360,6 +385,10 @@ export async function runTransactions(args: string[]): Promise<number> {
     ["latency p50", `${summary.latency.p50.toFixed(3)} ms (BEGIN to committed END)`],
     ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
     ["retransmissions", summary.retransmissions],
+    ...(lost.length === 0 ? [] : [[
+      "machines lost",
+      lost.map((l) => `${l.machine} at ${l.time.toFixed(0)} ms (${howDied(l)})`).join(", "),
+    ] as [string, string]]),
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${wallMs.toFixed(0)} ms`],
@@ -384,5 +413,5 @@ export async function runTransactions(args: string[]): Promise<number> {
     } => ${invariantHolds ? "PASS" : "FAIL"}`,
   );
   if (common.trace) console.log(`trace written to ${common.trace}`);
-  return invariantHolds ? 0 : 1;
+  return invariantHolds && lost.length === 0 ? 0 : 1;
 }
