@@ -123,3 +123,19 @@ Deno.test("lab transactions with a client killed ends with a summary naming the 
   assertTrue(/^errors +[1-9]/m.test(stdout), stdout.slice(-2500));
   assertEquals(code, 1);
 });
+
+Deno.test("lab three-tier --serve stops every machine on SIGTERM, with no BrokenPipe trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lab = startLab(["three-tier", "--serve", "--db", `${dir}/shop.db`]);
+    assertTrue(await lab.waitFor(/serving until Ctrl-C/), "not serving");
+    Deno.kill(lab.pid, "SIGTERM");
+    const { code, stderr, killed } = await lab.end();
+    assertTrue(!killed, `the lab did not stop:\n${stderr}`);
+    assertEquals(code, 0, stderr);
+    assertTrue(stderr.includes("stopping every machine"), stderr);
+    assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(stderr), stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -277,6 +277,8 @@ export async function deployTcp(
   // Listening before the first machine starts: a Ctrl-C while they boot (their first frames
   // are narrated already) ends the run with its partial summary instead of killing the lab.
   Deno.addSignalListener("SIGINT", onSigint);
+  // `kill` and service managers stop the lab with SIGTERM: the same orderly end as Ctrl-C.
+  Deno.addSignalListener("SIGTERM", onSigint);
 
   /** OS processes started so far for each machine. */
   const launches = new Map<string, number>();
@@ -518,6 +520,7 @@ export async function deployTcp(
   if (failed) {
     await stopAll();
     Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigint);
     throw failed.reason;
   }
   start = wallClock();
@@ -765,6 +768,7 @@ export async function deployTcp(
       for (const timer of timers) clearTimeout(timer);
       await stopAll();
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigint);
       // A failure after the last run() still fails the run.
       if (failure !== undefined && !thrown) {
         thrown = true;

@@ -49,7 +49,7 @@ export async function driveThreeTier(
       const url = await findUrl(deployment);
       say(`open ${url}  (JSON API: ${url}api)`);
       if (serve) {
-        say("serving until Ctrl-C");
+        say("serving until Ctrl-C (or SIGTERM)");
         await untilInterrupted();
         return undefined;
       }
@@ -118,9 +118,11 @@ async function untilInterrupted(): Promise<void> {
   const stop = Promise.withResolvers<void>();
   const onSignal = () => stop.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     await stop.promise;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 }
