@@ -139,3 +139,20 @@ Deno.test("lab three-tier --serve stops every machine on SIGTERM, with no Broken
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("lab group with a member killed ends with a summary naming the dead machine", async () => {
+  const lab = startLab(["group", "--messages", "300", "--delay", "1"]);
+  assertTrue(await lab.waitFor(/ ms {2}p2@m2\.lab -> /), "no multicast");
+  Deno.kill(await machineProcess(lab.pid, "m2.lab"), "SIGKILL");
+  const killed = performance.now();
+  const { code, stdout, stderr, killed: hung } = await lab.end();
+  const after = performance.now() - killed;
+  assertTrue(!hung, `the lab did not end:\n${stdout.slice(-3000)}\n${stderr}`);
+  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  assertTrue(/machine "m2\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  const summary = stdout.split("\n").filter((l) => !/^ +\d+\.\d+ ms {2}/.test(l)).join("\n");
+  assertTrue(/m2\.lab died at \d+ ms \(killed by SIGKILL, exit code 137\)/.test(summary), summary);
+  assertTrue(summary.includes("p2@m2.lab: no report"), summary);
+  assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(stderr), stderr);
+  assertEquals(code, 1);
+});
