@@ -34,11 +34,15 @@ export interface KvClientOptions {
 
 /** What a client reports when it is done. */
 export interface KvReport {
+  /** Always `"report"`. */
   readonly kind: "report";
+  /** The client's address. */
   readonly client: string;
+  /** Ms from sending each answered request to its reply, on the runtime's clock. */
   readonly latencies: number[];
   /** Failures: requests never answered, good requests answered with an error, bad ones without. */
   readonly errors: number;
+  /** Retransmissions of requests that got no reply in time. */
   readonly retries: number;
   /** Error replies to the malformed requests, as expected. */
   readonly errorReplies: number;
