@@ -15,7 +15,10 @@ Deno.test("lab client-server narrates in time order from the start and keeps a c
   const { code, stdout, stderr } = await runLab(
     "client-server",
     "--requests",
-    "6",
+    "20",
+    // Each request takes at least 10 ms: the run is still going when the crash comes at 50 ms.
+    "--delay",
+    "5",
     "--crash",
     "m1.lab@50..300",
   );

@@ -30,6 +30,13 @@ export interface HostOptions {
   readonly seed?: number;
   /** Wall-clock ms that times count from. @default this process's start */
   readonly origin?: number;
+  /**
+   * The machine's incarnation on the wire: peers take frames with a higher one for a restart
+   * and those with a lower one for an old incarnation's. A process that replaces a crashed
+   * machine must get a higher one than the process it replaces. @default the wall clock in ms
+   * when the host starts
+   */
+  readonly epoch?: number;
   /** Reliable channel settings. @default true */
   readonly reliable?: boolean | RetransmitOptions;
   /** Where events go. @default none */
@@ -152,7 +159,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     }),
     trace: options.trace,
     reliable: options.reliable,
-    epoch: Math.floor(wallClock()),
+    epoch: options.epoch ?? Math.floor(wallClock()),
     onProcessError: options.onProcessError ?? failures.record,
   });
   const authStats = auth === undefined

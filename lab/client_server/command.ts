@@ -7,12 +7,13 @@
  */
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
-import type { KvReport } from "../../tiers/client_server/kv_client.ts";
+import { keyName, type KvPut, type KvReport } from "../../tiers/client_server/kv_client.ts";
 import type { KvReply } from "../../tiers/client_server/kv_protocol.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
+  type CommonOptions,
   intFlag,
   parseCommon,
   parseFlags,
@@ -23,6 +24,7 @@ import {
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
 import { keepSummary } from "../results/session.ts";
+import { howDied } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab client-server [flags]
 
@@ -43,33 +45,87 @@ Flags:
   --bad-requests N      malformed requests client c1 sends (default 1)
   --reply-cache N       replies the server remembers for at-most-once execution (default
                         10000); 0 turns it off, so a retransmission is executed again
+  --durable             the server keeps its data on stable storage that survives a crash
+                        (a SQLite file in a temporary directory on OS processes, removed at the
+                        end; in the simulator a store the crash does not touch): no write it
+                        acknowledged is lost. Without it a crash loses them, and the summary
+                        counts them ("lost acked": acknowledged puts whose key reads back empty)
 ${COMMON_HELP}
 
 Examples:
   deno task lab client-server
   deno task lab client-server --sim --seed 7 --drop 0.2 --trace run.mmd
   deno task lab client-server --sim --unreliable --drop 0.3      # client retransmissions, dedup
-  deno task lab client-server --sim --crash m1.lab@20..300       # the server crashes, restarts`;
+  deno task lab client-server --sim --crash m1.lab@20..300       # the server crashes, restarts
+  deno task lab client-server --sim --crash m1.lab@20..300 --durable   # ... and loses nothing`;
 
 const SERVER = "kv@m1.lab";
 
-/** The server's at-most-once counters, as it reports them. */
+/** The server's at-most-once counters, as it reports them, and every key read back. */
 interface ServerCounters {
   readonly executed: number;
   readonly deduplicated: number;
   /** Keys in the server's store at the end. */
   readonly keys: number;
+  /** The value of each key at the end; `undefined` when the server stopped answering. */
+  readonly values?: Readonly<Record<string, string | null>>;
 }
 
-async function askServer(ctx: ProcessContext): Promise<ServerCounters | undefined> {
+/** Asks the server for its counters, then reads back every key of the workload. */
+async function askServer(ctx: ProcessContext, keys: number): Promise<ServerCounters | undefined> {
   try {
     const reply = await ctx.request<KvReply>(SERVER, { kind: "stats" }, { timeout: 2000 });
-    return reply.body.kind === "stats" ? reply.body : undefined;
+    if (reply.body.kind !== "stats") return undefined;
+    const counters = {
+      executed: reply.body.executed,
+      deduplicated: reply.body.deduplicated,
+      keys: reply.body.keys,
+    };
+    const values: Record<string, string | null> = {};
+    for (let i = 0; i < keys; i++) {
+      const key = keyName(i);
+      const get = { kind: "get", key, rid: `audit-${key}` };
+      const value = await ctx.request<KvReply>(SERVER, get, { timeout: 2000 });
+      if (value.body.kind !== "value") return counters;
+      values[key] = value.body.value;
+    }
+    return { ...counters, values };
   } catch (error) {
     // The server is down (crashed for good) or gone: its counters are unknown.
     if (error instanceof TimeoutError || error instanceof UnknownProcessError) return undefined;
     throw error;
   }
+}
+
+/**
+ * Acknowledged puts that the value read back at the end contradicts: the key is empty (the
+ * workload never deletes), or it holds a value that only puts finished before this one was
+ * sent wrote (so this one, acknowledged, should have overwritten it). Each is a write the
+ * server said `ok` to and then lost. `null` when the keys could not be read back.
+ */
+function lostAcked(reports: readonly KvReport[], counters?: ServerCounters): number | null {
+  const values = counters?.values;
+  if (values === undefined) return null;
+  const byKey = new Map<string, KvPut[]>();
+  for (const report of reports) {
+    for (const [key, puts] of Object.entries(report.puts ?? {})) {
+      byKey.set(key, [...byKey.get(key) ?? [], ...puts]);
+    }
+  }
+  let lost = 0;
+  for (const [key, puts] of byKey) {
+    const final = values[key] ?? null;
+    const writers = puts.filter(([value]) => value === final);
+    for (const [, sent, answered] of puts) {
+      if (answered === null) continue;
+      // Lost unless some put of the value read back may have come after this one.
+      const overwritten = writers.some(([, wSent, wAnswered]) =>
+        wAnswered === null || wAnswered >= sent || wSent >= sent
+      );
+      if (!overwritten) lost++;
+    }
+  }
+  return lost;
 }
 
 /** Runs the client/server architecture; returns the exit code. */
@@ -82,6 +138,7 @@ export async function runClientServer(args: string[]): Promise<number> {
     timeout: { type: "string" },
     "bad-requests": { type: "string" },
     "reply-cache": { type: "string" },
+    durable: { type: "boolean" },
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -95,8 +152,50 @@ export async function runClientServer(args: string[]): Promise<number> {
   const badRequests = intFlag("bad-requests", values["bad-requests"], 1, USAGE, 0);
   const remember = intFlag("reply-cache", values["reply-cache"], 10_000, USAGE, 0);
   const collector = `collector@${CONTROL_MACHINE}`;
+  // Durable on a real host: a SQLite file in a directory the lab owns, removed at the end.
+  const dir = values.durable && !common.sim
+    ? await Deno.makeTempDir({ prefix: "archlab-kv-" })
+    : undefined;
+  try {
+    return await run(common, {
+      clients,
+      requests,
+      keys,
+      timeout,
+      badRequests,
+      dir,
+      collector,
+      durable: values.durable === true,
+      remember,
+    });
+  } finally {
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
+  }
+}
+
+interface RunSettings {
+  readonly clients: number;
+  readonly requests: number;
+  readonly keys: number;
+  readonly timeout: number;
+  readonly badRequests: number;
+  readonly collector: string;
+  readonly durable: boolean;
+  /** Replies the server remembers for at-most-once execution. */
+  readonly remember: number;
+  /** Where the durable server keeps its file on a real host. */
+  readonly dir?: string;
+}
+
+async function run(common: CommonOptions, settings: RunSettings): Promise<number> {
+  const { clients, requests, keys, timeout, badRequests, collector, durable, dir, remember } =
+    settings;
+  const server = durable ? { durable: dir === undefined ? true : `${dir}/kv.sqlite` } : {};
   const machines: MachineSpec[] = [
-    { name: "m1.lab", processes: [{ name: "kv", program: "kv-server", args: { remember } }] },
+    {
+      name: "m1.lab",
+      processes: [{ name: "kv", program: "kv-server", args: { ...server, remember } }],
+    },
   ];
   for (let i = 1; i <= clients; i++) {
     machines.push({
@@ -126,14 +225,17 @@ export async function runClientServer(args: string[]): Promise<number> {
         clients > 0 ? badRequests : 0
       } malformed from c1), ${
         common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
-      }`,
+      }${durable ? ", durable server" : ""}`,
     );
   }
   const outcome = await runWorkload<KvReport, ServerCounters | undefined>(
     machines,
     common,
     expected,
-    { finish: askServer },
+    {
+      finish: (ctx) => askServer(ctx, keys),
+      reporters: machines.slice(1).map((m) => m.name).filter((m) => !gone.has(m)),
+    },
   );
   const latencies = outcome.reports.flatMap((r) => r.latencies);
   const trace = outcome.trace;
@@ -148,14 +250,20 @@ export async function runClientServer(args: string[]): Promise<number> {
   const unfinished: string[] = [];
   if (outcome.unfinished !== undefined) unfinished.push(outcome.unfinished);
   let missing = 0;
+  const dead = new Map(outcome.lost.map((l) => [l.machine, l]));
   for (let i = 1; i <= clients; i++) {
     const client = `c${i}@m${i + 1}.lab`;
     if (reported.has(client)) continue;
     missing++;
     const crashed = gone.get(`m${i + 1}.lab`);
+    const died = dead.get(`m${i + 1}.lab`);
     unfinished.push(
       `${client}: no report${
-        crashed === undefined ? "" : ` (its machine crashed at ${crashed} ms for good)`
+        died !== undefined
+          ? ` (its machine died at ${died.time.toFixed(0)} ms: ${howDied(died)})`
+          : crashed === undefined
+          ? ""
+          : ` (its machine crashed at ${crashed} ms for good)`
       }`,
     );
   }
@@ -182,8 +290,17 @@ export async function runClientServer(args: string[]): Promise<number> {
     deduplicated: counters?.deduplicated ?? null,
     keys: counters?.keys ?? null,
     unfinished,
+    machinesLost: outcome.lost.map((l) => l.machine),
+    lostAcked: lostAcked(outcome.reports, counters),
+    readBack: counters?.values ?? null,
+    durable,
   };
-  const code = outcome.interrupted ? 130 : summary.errors > 0 || unfinished.length > 0 ? 1 : 0;
+  const lost = summary.lostAcked as number | null;
+  const code = outcome.interrupted
+    ? 130
+    : summary.errors > 0 || unfinished.length > 0 || (lost ?? 0) > 0
+    ? 1
+    : 0;
   keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
@@ -218,6 +335,23 @@ export async function runClientServer(args: string[]): Promise<number> {
         ? "server counters unknown (the server did not answer)"
         : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
           `answered from the reply cache${serverRestarted ? " (since the server's restart)" : ""}`,
+    ],
+    ...(outcome.lost.length === 0 ? [] : [[
+      "machines lost",
+      outcome.lost.map((l) => `${l.machine} at ${l.time.toFixed(0)} ms (${howDied(l)})`)
+        .join(", "),
+    ] as [string, string]]),
+    [
+      "lost acked",
+      lost === null
+        ? "unknown (the server did not answer the read-back)"
+        : `${lost} acknowledged writes read back empty${
+          durable
+            ? " (durable server)"
+            : lost > 0
+            ? " (the server keeps data in memory: --durable)"
+            : ""
+        }`,
     ],
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],

@@ -6,7 +6,11 @@
  * replacement process starts as soon as the old one is killed and stays unreachable until the
  * restart time, so its start-up (about half a second for `deno run`) is hidden inside the window;
  * a window shorter than that restarts late, and the restart event says by how much. A process
- * that fails on a machine fails the run; Ctrl-C ends the run, and both stop every machine.
+ * that fails on a machine fails the run; Ctrl-C ends the run, and both stop every machine. A
+ * machine whose OS process dies on its own (`kill -9`) is a crash the lab notices and says on
+ * stderr: restarted at once when the run restarts that machine after crashes (a `--crash` with
+ * a restart time); otherwise the run goes on without it until the others are done, idle, or
+ * stuck (nothing delivered for a while), and ends with a `MachineLostError` naming it.
  *
  * Every machine reports, with its clock ticks, whether anything runs or waits on a timer there
  * and how many frames it sent and received: when every machine has stayed idle with its
@@ -21,7 +25,13 @@ import type { ProcessFn } from "../../core/process.ts";
 import { wallClock } from "../../core/real_runtime.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { busy, idleFor, type IdleWatch, watchIdle } from "./_idle_watch.ts";
-import { InterruptedError, MachineProcessError } from "./run_errors.ts";
+import {
+  howDied,
+  InterruptedError,
+  type MachineLoss,
+  MachineLostError,
+  MachineProcessError,
+} from "./run_errors.ts";
 import { TimeOrder } from "./_time_order.ts";
 import {
   CONTROL_MACHINE,
@@ -56,6 +66,14 @@ const ORDER_PATIENCE = 2000;
  * hangs must never keep the lab (and Ctrl-C) from ending.
  */
 const STOP_WAIT = 3000;
+/**
+ * After a machine died for good (its OS process exited, not stopped by the lab, and nothing
+ * restarts it), the run goes on while the others make progress; it ends once no message has
+ * been delivered anywhere for this many ms (they are all waiting on the dead one).
+ */
+const LOST_STALL = 3000;
+/** After a machine died for good, the run ends once every other has been idle this long (ms). */
+const LOST_QUIET = 1000;
 
 interface NodeProcess {
   readonly spec: MachineSpec;
@@ -200,6 +218,78 @@ export async function deployTcp(
     alarm.resolve();
   };
 
+  /** Machines that died during the run and were not restarted. */
+  const lost: MachineLoss[] = [];
+  const lostListeners: ((loss: MachineLoss) => void)[] = [];
+  /** When a message was last delivered on a machine of the run (ms since its start). */
+  let delivered = 0;
+  /**
+   * Machine `node` died (`kill -9`, out of memory) without the lab stopping it: says so, and
+   * restarts it when the run restarts it after crashes; otherwise the run goes on without it
+   * and ends once the others stop making progress (see `run`).
+   */
+  const died = (node: NodeProcess, status: Deno.CommandStatus) => {
+    const name = node.spec.name;
+    const loss: MachineLoss = {
+      machine: name,
+      time: runTime(),
+      code: status.code,
+      ...(status.signal ? { signal: status.signal } : {}),
+    };
+    node.stopping = true;
+    note({ ev: "crash", at: name, note: `${name} (${howDied(loss)})` });
+    const said = `archlab: machine "${name}" died at ${loss.time.toFixed(0)} ms (${howDied(loss)})`;
+    if (interrupted !== undefined || failure !== undefined) return;
+    if (options.spares?.includes(name)) {
+      console.error(`${said}; restarting it, as this run restarts it after a crash`);
+      restartAt(node, takeSpare(name) ?? startSpare(node.spec), runTime());
+      return;
+    }
+    lost.push(loss);
+    for (const listener of lostListeners) listener(loss);
+    console.error(
+      `${said}; not restarted (a --crash with a restart time for it would restart it): the ` +
+        `run goes on while the others make progress, and ends ${
+          LOST_STALL / 1000
+        } s after they stop`,
+    );
+  };
+
+  /** Kills every machine process, spares still starting included. */
+  const killAll = () => {
+    for (const node of nodes.values()) node.stopping = true;
+    for (const child of children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // It exited meanwhile: nothing left to kill.
+      }
+    }
+  };
+  /** Ctrl-C the lab itself heard (its machines report theirs apart). */
+  let sigints = 0;
+  const onSigint = () => {
+    if (++sigints > 1) {
+      console.error("archlab: interrupted again; killing every machine now");
+      killAll();
+      Deno.exit(130);
+    }
+    interrupt();
+  };
+  // Listening before the first machine starts: a Ctrl-C while they boot (their first frames
+  // are narrated already) ends the run with its partial summary instead of killing the lab.
+  Deno.addSignalListener("SIGINT", onSigint);
+  // `kill` and service managers stop the lab with SIGTERM: the same orderly end as Ctrl-C.
+  Deno.addSignalListener("SIGTERM", onSigint);
+
+  /** OS processes started so far for each machine. */
+  const launches = new Map<string, number>();
+  const incarnation = (name: string) => {
+    const n = launches.get(name) ?? 0;
+    launches.set(name, n + 1);
+    return n;
+  };
+
   const launch = async (spec: MachineSpec): Promise<NodeProcess> => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -212,6 +302,10 @@ export async function deployTcp(
         spec.name,
         "--origin",
         String(origin),
+        // Every process of a machine a higher incarnation than the one before it, even a
+        // replacement started early: peers take the old one's frames for stale, not its own.
+        "--epoch",
+        String(Math.floor(origin) + incarnation(spec.name)),
         ...flagArgs(options),
       ],
       stdin: "piped",
@@ -240,6 +334,7 @@ export async function deployTcp(
           ready.resolve(line.endpoint);
           break;
         case "event":
+          if (line.event.ev === "deliver") delivered = runTime();
           order.push(node.source, { ...line.event, t: fromStart(line.event.t) });
           break;
         case "tick":
@@ -299,7 +394,10 @@ export async function deployTcp(
         new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),
       );
       node.statsWaiter?.resolve();
-      if (!node.stopping && !stoppingAll && node.endpoint !== "") {
+      if (node.stopping || stoppingAll || node.endpoint === "") return;
+      if (nodes.get(spec.name) === node) {
+        died(node, status);
+      } else {
         fail(
           new MachineProcessError({
             machine: spec.name,
@@ -320,7 +418,12 @@ export async function deployTcp(
     seed: options.seed,
     origin,
     reliable: options.reliable,
-    trace: { record: (event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) }) },
+    trace: {
+      record: (event) => {
+        if (event.ev === "deliver") delivered = runTime();
+        order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) });
+      },
+    },
     auth: options.auth,
     exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
     onProcessError: (address, error) =>
@@ -357,11 +460,13 @@ export async function deployTcp(
   /** Replacements started with the others, for machines whose crash restarts them. */
   const waiting = new Map<string, Promise<NodeProcess>[]>();
   const takeSpare = (name: string) => waiting.get(name)?.shift();
+  // The machines first: their replacements must be later incarnations.
+  const first = machines.map(launch);
   const early = (options.spares ?? []).flatMap((name) => {
     const spec = machines.find((m) => m.name === name);
     return spec === undefined ? [] : [launch(spec)];
   });
-  const started = await Promise.allSettled([...machines.map(launch), ...early]);
+  const started = await Promise.allSettled([...first, ...early]);
   for (const [i, result] of started.entries()) {
     if (result.status !== "fulfilled") continue;
     if (i < machines.length) {
@@ -392,17 +497,6 @@ export async function deployTcp(
   };
   for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
 
-  /** Kills every machine process, spares still starting included. */
-  const killAll = () => {
-    for (const node of nodes.values()) node.stopping = true;
-    for (const child of children) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // It exited meanwhile: nothing left to kill.
-      }
-    }
-  };
   const stopAll = async () => {
     stoppingAll = true;
     clearInterval(poller);
@@ -429,6 +523,8 @@ export async function deployTcp(
   };
   if (failed) {
     await stopAll();
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigint);
     throw failed.reason;
   }
   start = wallClock();
@@ -445,18 +541,6 @@ export async function deployTcp(
     })),
     STOP_WAIT,
   );
-
-  /** Ctrl-C the lab itself heard (its machines report theirs apart). */
-  let sigints = 0;
-  const onSigint = () => {
-    if (++sigints > 1) {
-      console.error("archlab: interrupted again; killing every machine now");
-      killAll();
-      Deno.exit(130);
-    }
-    interrupt();
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   /** Runs `action` at `at` ms after the start of the run (at once if that has passed). */
@@ -521,14 +605,35 @@ export async function deployTcp(
     });
   };
 
+  const quietFor = (): number => {
+    watchLocals();
+    const now = runTime();
+    let quiet = Infinity;
+    const idle = [controlIdle, ...[...locals.values()].map((l) => l.idle)];
+    for (const node of nodes.values()) if (!node.stopping) idle.push(node.idle);
+    for (const watch of idle) quiet = Math.min(quiet, idleFor(watch, now, STALE));
+    return quiet;
+  };
+
   return {
     transport: "tcp",
     trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
     async run(done) {
+      let settled = false;
+      done.then(() => settled = true, () => settled = true);
+      const since = runTime();
+      const gone = Promise.withResolvers<void>();
+      // After a machine died for good, the others may be done, idle, or stuck trying it.
+      const lostWatch = setInterval(() => {
+        if (lost.length === 0) return;
+        const from = Math.max(since, lost[lost.length - 1].time, delivered);
+        if (quietFor() >= LOST_QUIET || runTime() - from >= LOST_STALL) gone.resolve();
+      }, 100);
       try {
-        await Promise.race([done, alarm.promise]);
+        await Promise.race([done, alarm.promise, gone.promise]);
+        for (let i = 0; i < 8 && !settled; i++) await null;
         if (interrupted !== undefined) {
           order.flush();
           throw new InterruptedError(interrupted.time, partial(trace));
@@ -537,12 +642,17 @@ export async function deployTcp(
           thrown = true;
           throw failure;
         }
+        if (!settled) {
+          order.flush();
+          throw new MachineLostError([...lost], runTime());
+        }
         await done;
       } catch (error) {
         order.flush();
         await keepTrace(trace, options.traceFile, "wall");
         throw error;
       } finally {
+        clearInterval(lostWatch);
         // A machine that has exited (stopped by its own Ctrl-C) sent its last counters before
         // it went; one that does not answer in time keeps the counters it reported last.
         await within(
@@ -614,16 +724,9 @@ export async function deployTcp(
       }
       return { frames, bytes, acks };
     },
+    onLost: (listener) => lostListeners.push(listener),
     now: runTime,
-    quietFor() {
-      watchLocals();
-      const now = runTime();
-      let quiet = Infinity;
-      const idle = [controlIdle, ...[...locals.values()].map((l) => l.idle)];
-      for (const node of nodes.values()) if (!node.stopping) idle.push(node.idle);
-      for (const watch of idle) quiet = Math.min(quiet, idleFor(watch, now, STALE));
-      return quiet;
-    },
+    quietFor,
     async host(name) {
       if (name === CONTROL_MACHINE || directory.has(name)) {
         throw new TypeError(`Cannot host machine "${name}": it is in this deployment already`);
@@ -637,7 +740,10 @@ export async function deployTcp(
         duplicate: options.duplicate,
         latency: options.latency,
         trace: {
-          record: (event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) }),
+          record: (event) => {
+            if (event.ev === "deliver") delivered = runTime();
+            order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) });
+          },
         },
         auth: options.auth,
         exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
@@ -666,6 +772,7 @@ export async function deployTcp(
       for (const timer of timers) clearTimeout(timer);
       await stopAll();
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigint);
       // A failure after the last run() still fails the run.
       if (failure !== undefined && !thrown) {
         thrown = true;

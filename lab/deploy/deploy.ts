@@ -14,7 +14,7 @@ import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
-import { RunStalledError } from "./run_errors.ts";
+import { type MachineLoss, RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 import { frameRecorder } from "../shrink/recorder.ts";
@@ -126,6 +126,12 @@ export interface Deployment {
   ): void;
   /** Network counters so far. */
   stats(): DeployStats;
+  /**
+   * Calls `listener` when a machine's OS process dies during the run without the lab stopping
+   * it and nothing restarts it (real sockets only; in the simulator machines only crash when
+   * told to).
+   */
+  onLost?(listener: (loss: MachineLoss) => void): void;
   /** Stops every machine and OS process. */
   stop(): Promise<void>;
 }

@@ -2,7 +2,8 @@
  * The ways a lab run can end before its workload finished, as named errors: the simulation went
  * quiet or hit its time limit ({@link RunStalledError}), the user pressed Ctrl-C
  * ({@link InterruptedError}), or a process on a machine that is its own OS process failed
- * ({@link MachineProcessError}). The lab prints their messages without a stack trace.
+ * ({@link MachineProcessError}), or a machine's OS process died and was not restarted
+ * ({@link MachineLostError}). The lab prints their messages without a stack trace.
  * @module
  */
 
@@ -107,11 +108,74 @@ export class MachineProcessError extends Error {
   }
 }
 
+/** A machine whose OS process died during a run (`kill -9`, out of memory), not by the lab. */
+export interface MachineLoss {
+  /** The machine's name. */
+  readonly machine: string;
+  /** Ms since the start of the run when the lab noticed. */
+  readonly time: number;
+  /** The signal that ended it, when a signal did (`SIGKILL`). */
+  readonly signal?: string;
+  /** Its exit code (128 + the signal's number for a signal). */
+  readonly code: number;
+}
+
+/**
+ * How a lost machine died, in words: `killed by SIGKILL (exit code 137)`.
+ *
+ * @example A signal, and a plain exit
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { howDied } from "./run_errors.ts";
+ * assert.equal(howDied({ machine: "m2.lab", time: 5, signal: "SIGKILL", code: 137 }), "killed by SIGKILL, exit code 137");
+ * assert.equal(howDied({ machine: "m2.lab", time: 5, code: 3 }), "exited with code 3");
+ * ```
+ */
+export function howDied(loss: MachineLoss): string {
+  return loss.signal === undefined
+    ? `exited with code ${loss.code}`
+    : `killed by ${loss.signal}, exit code ${loss.code}`;
+}
+
+/**
+ * A real-socket run ended before its workload finished because machines died (their OS
+ * processes exited, not stopped by the lab) and were not restarted: the others went quiet, or
+ * the grace after the death ran out.
+ *
+ * @example Its fields and message
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MachineLostError } from "./run_errors.ts";
+ * const error = new MachineLostError([{ machine: "m2.lab", time: 221, signal: "SIGKILL", code: 137 }], 1500);
+ * assert.equal(error.lost[0].machine, "m2.lab");
+ * assert.match(error.message, /machine "m2.lab" died at 221 ms \(killed by SIGKILL/);
+ * ```
+ */
+export class MachineLostError extends Error {
+  /** The machines that died, in the order they did. */
+  readonly lost: readonly MachineLoss[];
+  /** Ms since the start of the run when it ended. */
+  readonly time: number;
+  /** Creates the error. */
+  constructor(lost: readonly MachineLoss[], time: number) {
+    super(
+      `Cannot finish the run: ${
+        lost.map((l) => `machine "${l.machine}" died at ${l.time.toFixed(0)} ms (${howDied(l)})`)
+          .join(", ")
+      } and was not restarted; the run ended at ${time.toFixed(0)} ms`,
+    );
+    this.name = "MachineLostError";
+    this.lost = lost;
+    this.time = time;
+  }
+}
+
 /** Names of the error classes the lab reports by message alone (no stack trace). */
 export const KNOWN_FAILURES: ReadonlySet<string> = new Set([
   "RunStalledError",
   "InterruptedError",
   "MachineProcessError",
+  "MachineLostError",
   "ProcessFailedError",
   "TimeoutError",
   "UnknownProcessError",

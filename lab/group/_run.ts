@@ -167,6 +167,8 @@ function problemsOf(
  */
 export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult> {
   const { common, order } = options;
+  /** What the lab tells the collector when a machine's OS process died for good. */
+  type LostNote = { readonly kind: "machine-lost"; readonly machine: string };
   const collector = `collector@${CONTROL_MACHINE}`;
   const specs = machines(options, collector);
   const gone = new Set(
@@ -180,9 +182,16 @@ export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult
     finish: async (ctx: ProcessContext) => {
       const waiting = new Set(expected);
       while (waiting.size > 0) {
-        const report = (await ctx.receive<GroupMemberReport>({ kind: "report" })).body;
-        got.push(report);
-        waiting.delete(report.member);
+        const body = (await ctx.receive<GroupMemberReport | LostNote>()).body;
+        if (body.kind === "machine-lost") {
+          // Its OS process died (`kill -9`) and nothing restarts it: no report will come.
+          for (const member of waiting) {
+            if (member.endsWith(`@${body.machine}`)) waiting.delete(member);
+          }
+        } else if (body.kind === "report") {
+          got.push(body);
+          waiting.delete(body.member);
+        }
       }
     },
   });

@@ -49,6 +49,8 @@ Flags:
   --module FILE         a user's system (what \`lab run FILE\` runs): boot this machine's
                         processes from it, or only those named by --spawn NAME
   --origin MS           wall-clock ms that trace times count from
+  --epoch N             the machine's incarnation on the wire (default: wall-clock ms at start);
+                        a replacement of a crashed machine needs a higher one
   --exempt MACHINE      frames to this machine skip the injected faults and are not counted
                         (the lab passes its own ctl.lab; repeatable)
   --seed N              seed of the injected faults (default 1)
@@ -85,6 +87,7 @@ const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   spawn: { type: "string", multiple: true },
   module: { type: "string" },
   origin: { type: "string" },
+  epoch: { type: "string" },
   exempt: { type: "string", multiple: true },
 };
 
@@ -224,6 +227,10 @@ export async function runNode(args: string[]): Promise<number> {
   if (origin !== undefined && !Number.isFinite(origin)) {
     throw new UsageError(`Cannot use --origin "${values.origin}": give wall-clock ms`, USAGE);
   }
+  const epoch = values.epoch === undefined ? undefined : Number(values.epoch);
+  if (epoch !== undefined && !Number.isSafeInteger(epoch)) {
+    throw new UsageError(`Cannot use --epoch "${values.epoch}": give an integer`, USAGE);
+  }
   const listen = parseEndpoint(
     typeof values.listen === "string" ? values.listen : "127.0.0.1:0",
     USAGE,
@@ -246,6 +253,7 @@ export async function runNode(args: string[]): Promise<number> {
     // One generator per machine, as in the simulator: machines do not draw the same numbers.
     seed: machineSeed(common.seed, machine),
     origin,
+    epoch,
     exempt,
     reliable: common.reliable,
     drop: common.drop,

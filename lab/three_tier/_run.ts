@@ -54,7 +54,7 @@ export async function driveThreeTier(
           : "  it lives as long as the run does; to keep it up, run with --serve (until Ctrl-C)",
       );
       if (serve) {
-        say("serving until Ctrl-C");
+        say("serving until Ctrl-C (or SIGTERM)");
         await untilInterrupted();
         return undefined;
       }
@@ -121,9 +121,11 @@ async function untilInterrupted(): Promise<void> {
   const stop = Promise.withResolvers<void>();
   const onSignal = () => stop.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     await stop.promise;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 }

@@ -7,6 +7,7 @@ import type { Audit } from "../../transactions/audit.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
 import { percentile, type Summary, table } from "../_common.ts";
 import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
+import { howDied, type MachineLoss } from "../deploy/run_errors.ts";
 import type { TransactionsPlan } from "./_plan.ts";
 
 /** What a run left: the deployment (its trace and stats), the clients' reports, the audit. */
@@ -21,6 +22,8 @@ export interface TransactionsRun {
   readonly audit: Audit;
   /** When the coordinator crashed at its failpoint, if it did. */
   readonly crashedAt: number | undefined;
+  /** Machines whose OS process died during the run and were not restarted. */
+  readonly lost: readonly MachineLoss[];
 }
 
 /** The all-or-nothing verdict in words. */
@@ -84,6 +87,7 @@ export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun
     violations: found.atomicity.violations,
     settled: found.settled,
     coordinatorCrashedAt: run.crashedAt ?? null,
+    machinesLost: run.lost.map((l) => l.machine),
   };
 }
 
@@ -128,6 +132,10 @@ export function printTransactions(
     ["latency p50", `${summary.latency.p50.toFixed(3)} ms (BEGIN to committed END)`],
     ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
     ["retransmissions", summary.retransmissions],
+    ...(run.lost.length === 0 ? [] : [[
+      "machines lost",
+      run.lost.map((l) => `${l.machine} at ${l.time.toFixed(0)} ms (${howDied(l)})`).join(", "),
+    ] as [string, string]]),
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${wallMs.toFixed(0)} ms`],

@@ -25,7 +25,8 @@ import {
 } from "./_plan.ts";
 import { printTransactions, type TransactionsRun, transactionsSummary } from "./_report.ts";
 import { COMMON_HELP, narrate, saveTrace } from "../_common.ts";
-import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
@@ -70,6 +71,12 @@ Examples:
 const COORDINATOR = "tm@coord.lab";
 /** Ms without any client report after which the auditor stops waiting for the rest. */
 const QUIET_MS = 30_000;
+
+/** Tells the auditor that a machine died (`kill -9`): a client there owes no report. */
+interface LostNote {
+  readonly kind: "machine-lost";
+  readonly machine: string;
+}
 const TRANSACTION_NOTES = ["blocked:", "unblocked:", "recovery:", "failpoint", "first boot"];
 
 function narrateTransactions(event: TraceEvent): string | undefined {
@@ -113,7 +120,7 @@ export async function runTransactions(args: string[]): Promise<number> {
   } else {
     printTransactions(plan, run, summary, wallMs);
   }
-  return summary.invariantHolds ? 0 : 1;
+  return summary.invariantHolds && run.lost.length === 0 ? 0 : 1;
 }
 
 /** Reaches the server before starting machines: a wrong URL or a server that is down is one
@@ -157,6 +164,8 @@ async function runDeployment(
   };
   const deployment = await deploy(machines, deployOptions(common, onEvent));
   let crashedAt: number | undefined;
+  /** Machines whose OS process died during the run and were not restarted. */
+  const lost: MachineLoss[] = [];
   const reports: TransferReport[] = [];
   let result: Audit | undefined;
   try {
@@ -175,11 +184,20 @@ async function runDeployment(
       });
     }
     const done = Promise.withResolvers<void>();
-    deployment.spawnControl("auditor", async (ctx) => {
+    const auditor = deployment.spawnControl("auditor", async (ctx) => {
+      /** Clients that can still report: one whose machine died (`kill -9`) cannot. */
+      let owed = expected;
+      const pending = new Set(machines.map((m) => m.name).filter((m) => /^c\d+\.lab$/.test(m)));
       try {
-        while (reports.length < expected) {
-          const report = await ctx.receive<TransferReport>({ kind: "report", timeout: QUIET_MS });
-          reports.push(report.body);
+        while (reports.length < owed) {
+          const message = await ctx.receive<TransferReport | LostNote>({ timeout: QUIET_MS });
+          const from = message.from.slice(message.from.indexOf("@") + 1);
+          if (message.body.kind === "report") {
+            reports.push(message.body as TransferReport);
+            pending.delete(from);
+          } else if (message.body.kind === "machine-lost" && from === CONTROL_MACHINE) {
+            if (pending.delete(message.body.machine)) owed--;
+          }
         }
       } catch (error) {
         // A client that never reports (it crashed for good, or failed to start) counts as an error.
@@ -188,10 +206,16 @@ async function runDeployment(
       result = await audit(ctx, { coordinator: COORDINATOR, participants, settleMs: 15_000 });
       done.resolve();
     });
+    let notes = 0;
+    deployment.onLost?.((loss) => {
+      lost.push(loss);
+      const note: LostNote = { kind: "machine-lost", machine: loss.machine };
+      deployment.spawnControl(`lost-${++notes}`, (ctx) => ctx.send(auditor, note));
+    });
     await deployment.run(done.promise, { until: 600_000 });
     await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }
-  return { deployment, reports, expected, audit: result!, crashedAt };
+  return { deployment, reports, expected, audit: result!, crashedAt, lost };
 }

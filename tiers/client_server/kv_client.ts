@@ -34,23 +34,41 @@ export interface KvClientOptions {
 
 /** What a client reports when it is done. */
 export interface KvReport {
-  /** Always `report`. */
+  /** Always `"report"`. */
   readonly kind: "report";
-  /** The reporting client's process name. */
+  /** The client's address. */
   readonly client: string;
-  /** Round-trip time of each answered request, in ms. */
+  /** Ms from sending each answered request to its reply, on the runtime's clock. */
   readonly latencies: number[];
   /** Failures: requests never answered, good requests answered with an error, bad ones without. */
   readonly errors: number;
-  /** Requests sent again after a timeout. */
+  /** Retransmissions of requests that got no reply in time. */
   readonly retries: number;
   /** Error replies to the malformed requests, as expected. */
   readonly errorReplies: number;
+  /**
+   * Every put, by key: `[value, sent, answered]` in ms of the runtime's clock, `answered` `null`
+   * when no `ok` came. What a checker needs to tell which acknowledged writes must read back.
+   */
+  readonly puts?: Readonly<Record<string, readonly KvPut[]>>;
 }
+
+/** One put of a client: its value, when it was sent, when the `ok` came (`null`: never). */
+export type KvPut = readonly [value: string, sent: number, answered: number | null];
 
 const LETTERS = "xyzwabcdefghijklmnopqrstuv";
 
-function keyName(index: number): string {
+/**
+ * The name of key number `index` (from 0) of the clients' workload: `x`, `y`, `z`, ...
+ *
+ * @example The first keys
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyName } from "./kv_client.ts";
+ * assert.deepEqual([0, 1, 2, 30].map(keyName), ["x", "y", "z", "k30"]);
+ * ```
+ */
+export function keyName(index: number): string {
   return index < LETTERS.length ? LETTERS[index] : `k${index}`;
 }
 
@@ -88,6 +106,7 @@ export function kvClient(options: KvClientOptions): ProcessFn {
     const name = ctx.self.slice(0, ctx.self.indexOf("@"));
     const latencies: number[] = [];
     let errors = 0, retries = 0, errorReplies = 0;
+    const puts: Record<string, KvPut[]> = {};
     /** Sends `request` until a reply comes, at most `attempts` times; `undefined` if none did. */
     const call = async (request: unknown, rid: string): Promise<KvReply | undefined> => {
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -120,6 +139,9 @@ export function kvClient(options: KvClientOptions): ProcessFn {
         const reply = await call(request, rid);
         if (reply === undefined || reply.kind === "error") errors++;
         else latencies.push(ctx.now() - start);
+        if (request.kind === "put") {
+          (puts[key] ??= []).push([request.value, start, reply?.kind === "ok" ? ctx.now() : null]);
+        }
       }
       if (i <= badRequests) {
         // An operation the server does not offer: the answer must be an error reply.
@@ -137,6 +159,7 @@ export function kvClient(options: KvClientOptions): ProcessFn {
         errors,
         retries,
         errorReplies,
+        puts,
       };
       await ctx.send(options.collector, report);
     }

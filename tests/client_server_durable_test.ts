@@ -1,0 +1,46 @@
+/**
+ * Acknowledged data in the client-server key-value store: a server that keeps its data in
+ * memory loses writes it answered `ok` to when it crashes, and every summary counts them
+ * (`lost acked`, `lostAcked`); a durable server (`--durable`, `kvServer({ durable })`) keeps
+ * them on stable storage that survives the crash, and loses none.
+ * @module
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+import { runLab } from "./_lab.ts";
+
+/** A crash late in the run (seed 1): writes acknowledged before it are not all written again. */
+const CRASH = ["--sim", "--seed", "1", "--requests", "20", "--crash", "m1.lab@100..300"];
+
+Deno.test("lab client-server counts acknowledged writes a crashed in-memory server lost", async () => {
+  const { code, stdout } = await runLab("client-server", "--json", ...CRASH);
+  const summary = JSON.parse(stdout);
+  assertTrue(summary.lostAcked > 0, stdout);
+  assertEquals(summary.durable, false);
+  // Lost acknowledged data fails the run even when every request got an answer.
+  assertEquals(summary.errors, 0);
+  assertEquals(code, 1, stdout);
+  const table = await runLab("client-server", "-q", ...CRASH);
+  assertTrue(
+    new RegExp(`^lost acked +${summary.lostAcked} acknowledged writes`, "m").test(table.stdout),
+    table.stdout,
+  );
+});
+
+Deno.test("lab client-server --durable loses no acknowledged write across the crash", async () => {
+  const { code, stdout } = await runLab("client-server", "--json", "--durable", ...CRASH);
+  const summary = JSON.parse(stdout);
+  assertEquals(summary.lostAcked, 0, stdout);
+  assertEquals(summary.durable, true);
+  assertEquals(code, 0, stdout);
+  // Every key was written before the crash, and reads back a value after it.
+  for (const key of ["x", "y", "z", "w", "a"]) {
+    assertTrue(typeof summary.readBack[key] === "string", `${key}: ${stdout}`);
+  }
+});
+
+Deno.test("lab client-server without a crash loses nothing and says so", async () => {
+  const { code, stdout } = await runLab("client-server", "--sim", "--json", "--requests", "10");
+  const summary = JSON.parse(stdout);
+  assertEquals(summary.lostAcked, 0);
+  assertEquals(code, 0, stdout);
+});

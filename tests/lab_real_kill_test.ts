@@ -1,0 +1,158 @@
+/**
+ * `kill -9` on a machine of a real run, as an operator (or the OOM killer) does it: the lab
+ * notices the dead OS process, says so on stderr naming the machine and the signal, restarts it
+ * when the run restarts that machine after crashes, and otherwise ends within a bounded time
+ * with a summary that counts the dead machine and what it could not report.
+ * @module
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+import { runLab } from "./_lab.ts";
+import { machineProcess, startLab } from "./_real_kill.ts";
+
+/** How long after the kill the lab must have ended (it ends 3 s after progress stops). */
+const BOUND_MS = 30_000;
+
+/**
+ * Runs `lab client-server` slowed by a network delay, kills `machine` once client c1 sent its
+ * fifth request, and returns how the lab ended and how long after the kill.
+ */
+async function killDuring(machine: string, extra: string[] = []) {
+  const lab = startLab([
+    "client-server",
+    "--requests",
+    "1500",
+    "--delay",
+    "2",
+    ...extra,
+  ]);
+  assertTrue(await lab.waitFor(/c1@m2\.lab -> kv@m1\.lab \S+ \S+ (\S+ )?c1-5\b/), "no request");
+  Deno.kill(await machineProcess(lab.pid, machine), "SIGKILL");
+  const killed = performance.now();
+  const end = await lab.end();
+  const after = performance.now() - killed;
+  assertTrue(!end.killed, `the lab did not end:\n${end.stdout.slice(-3000)}\n${end.stderr}`);
+  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(end.stderr), end.stderr);
+  return end;
+}
+
+Deno.test("lab client-server with a client killed ends with a summary naming the dead machine", async () => {
+  const { code, stdout, stderr } = await killDuring("m2.lab");
+  assertTrue(/machine "m2\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertEquals(code, 1, stdout.slice(-2000));
+  assertTrue(stdout.includes("Partial summary: the run did not finish"), stdout.slice(-2000));
+  assertTrue(
+    /c1@m2\.lab: no report \(its machine died at \d+ ms: killed by SIGKILL/.test(stdout),
+    stdout.slice(-2000),
+  );
+  assertTrue(/^machines lost +m2\.lab at \d+ ms/m.test(stdout), stdout.slice(-2000));
+  // The others finished their work and the server still answered for its counters.
+  assertTrue(/^at-most-once +\d+ requests executed/m.test(stdout), stdout.slice(-2000));
+  assertTrue(/^errors +1500$/m.test(stdout), stdout.slice(-2000));
+});
+
+Deno.test("lab client-server with its server killed ends with a summary instead of retrying for minutes", async () => {
+  const { code, stdout, stderr } = await killDuring("m1.lab");
+  assertTrue(/machine "m1\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertEquals(code, 1, stdout.slice(-2000));
+  assertTrue(
+    /m1\.lab died at \d+ ms \(killed by SIGKILL, exit code 137\), not restarted; the run ended/
+      .test(stdout),
+    stdout.slice(-2000),
+  );
+  assertTrue(/^machines lost +m1\.lab at/m.test(stdout), stdout.slice(-2000));
+  assertTrue(/^at-most-once +server counters unknown/m.test(stdout), stdout.slice(-2000));
+});
+
+Deno.test("lab client-server restarts a killed server when the run restarts it after crashes", async () => {
+  // The planned crash is far past the end of the run: it only says the server restarts.
+  const { code, stdout, stderr } = await killDuring("m1.lab", ["--crash", "m1.lab@600000..600500"]);
+  assertTrue(
+    /machine "m1\.lab" died at \d+ ms \(killed by SIGKILL.*\); restarting it/.test(stderr),
+    stderr,
+  );
+  assertTrue(/\*\*\* CRASH m1\.lab \(killed by SIGKILL/.test(stdout), stdout.slice(-2000));
+  assertTrue(/\*\*\* RESTART m1\.lab/.test(stdout), stdout.slice(-2000));
+  assertTrue(!stdout.includes("machines lost"), stdout.slice(-2000));
+  // Every client reported: the run finished (its writes before the kill may be lost: exit 1).
+  assertTrue(!/no report/.test(stdout), stdout.slice(-2000));
+  assertTrue(code === 0 || code === 1, stderr);
+});
+
+Deno.test("lab client-server --durable loses no acknowledged write when its server is killed and restarted", async () => {
+  const { stdout } = await killDuring("m1.lab", ["--durable", "--crash", "m1.lab@600000..600500"]);
+  assertTrue(/\*\*\* RESTART m1\.lab/.test(stdout), stdout.slice(-2000));
+  assertTrue(/^lost acked +0 acknowledged writes/m.test(stdout), stdout.slice(-2000));
+});
+
+Deno.test("lab client-server on OS processes: the restarted server's replies reach the clients", async () => {
+  // The replacement process starts with the others; it must still be a later incarnation of
+  // m1.lab, or the clients take its replies for the old one's and retry until they give up.
+  const { code, stdout, stderr } = await runLab(
+    "client-server",
+    "--json",
+    "--requests",
+    "40",
+    "--delay",
+    "1",
+    "--durable",
+    "--crash",
+    "m1.lab@100..400",
+  );
+  const summary = JSON.parse(stdout);
+  assertEquals(summary.errors, 0, stdout + stderr);
+  assertEquals(summary.lostAcked, 0, stdout);
+  assertEquals(code, 0, stdout + stderr);
+});
+
+Deno.test("lab transactions with a client killed ends with a summary naming the dead machine", async () => {
+  const lab = startLab(["transactions", "--transfers", "100", "--delay", "1"]);
+  assertTrue(await lab.waitFor(/ ms {2}client@c1\.lab -> /), "no transfer");
+  Deno.kill(await machineProcess(lab.pid, "c1.lab"), "SIGKILL");
+  const killed = performance.now();
+  const { code, stdout, stderr, killed: hung } = await lab.end();
+  const after = performance.now() - killed;
+  assertTrue(!hung, `the lab did not end:\n${stdout.slice(-3000)}\n${stderr}`);
+  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  assertTrue(/machine "c1\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertTrue(
+    /^machines lost +c1\.lab at \d+ ms \(killed by SIGKILL/m.test(stdout),
+    stdout.slice(-2500),
+  );
+  assertTrue(/^Invariant: /m.test(stdout), stdout.slice(-2500));
+  assertTrue(/^errors +[1-9]/m.test(stdout), stdout.slice(-2500));
+  assertEquals(code, 1);
+});
+
+Deno.test("lab three-tier --serve stops every machine on SIGTERM, with no BrokenPipe trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lab = startLab(["three-tier", "--serve", "--db", `${dir}/shop.db`]);
+    assertTrue(await lab.waitFor(/serving until Ctrl-C/), "not serving");
+    Deno.kill(lab.pid, "SIGTERM");
+    const { code, stderr, killed } = await lab.end();
+    assertTrue(!killed, `the lab did not stop:\n${stderr}`);
+    assertEquals(code, 0, stderr);
+    assertTrue(stderr.includes("stopping every machine"), stderr);
+    assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(stderr), stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lab group with a member killed ends with a summary naming the dead machine", async () => {
+  const lab = startLab(["group", "--messages", "300", "--delay", "1"]);
+  assertTrue(await lab.waitFor(/ ms {2}p2@m2\.lab -> /), "no multicast");
+  Deno.kill(await machineProcess(lab.pid, "m2.lab"), "SIGKILL");
+  const killed = performance.now();
+  const { code, stdout, stderr, killed: hung } = await lab.end();
+  const after = performance.now() - killed;
+  assertTrue(!hung, `the lab did not end:\n${stdout.slice(-3000)}\n${stderr}`);
+  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  assertTrue(/machine "m2\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  const summary = stdout.split("\n").filter((l) => !/^ +\d+\.\d+ ms {2}/.test(l)).join("\n");
+  assertTrue(/m2\.lab died at \d+ ms \(killed by SIGKILL, exit code 137\)/.test(summary), summary);
+  assertTrue(summary.includes("p2@m2.lab: no report"), summary);
+  assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(stderr), stderr);
+  assertEquals(code, 1);
+});
