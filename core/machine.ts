@@ -63,6 +63,14 @@ export interface MachineOptions {
    * @default nothing
    */
   readonly onDormantAct?: (address: Address) => void;
+  /**
+   * Messages from other machines to a process not spawned yet that the machine keeps, and hands
+   * to that process when it is spawned (a lab's control machine, whose collectors are spawned
+   * after the machines they hear from have booted). Past this many, they are dropped as to an
+   * unknown process.
+   * @default 0
+   */
+  readonly holdForUnspawned?: number;
 }
 
 /** Kind of the reply a machine sends for a request to a process it does not host. */
@@ -120,6 +128,9 @@ export class Machine {
   #rejected = 0;
   #processes = new Map<Address, HostedProcess>();
   #boot: BootEntry[] = [];
+  readonly #holdLimit: number;
+  #held = 0;
+  readonly #early = new Map<Address, Envelope[]>();
   #pending = new Map<string, Pending>();
   #timers = new Set<TimerId>();
   #links: ReliableLinks;
@@ -140,6 +151,7 @@ export class Machine {
     const reliable = options.reliable ?? true;
     this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
+    this.#holdLimit = options.holdForUnspawned ?? 0;
     this.#host = new Machine.#Host(this);
     this.#links = this.#newLinks();
     this.#onError = options.onProcessError ?? ((address, error) => {
@@ -316,6 +328,13 @@ export class Machine {
     this.#record({ t: this.#runtime.now(), ev: "spawn", at: address });
     proc.runnable = true;
     this.#runtime.account(1);
+    const early = this.#early.get(address);
+    if (early !== undefined) {
+      // Messages that came before it: handed over in the order they came.
+      this.#early.delete(address);
+      this.#held -= early.length;
+      for (const env of early) void this.#arrive(env, null);
+    }
     // A process that is no longer alive was stopped by a crash or shutdown: whatever its code
     // does on the way out (a ProcessStoppedError from its next call) is not a failure.
     const finish = (failed: boolean, error?: unknown) => {
@@ -417,6 +436,13 @@ export class Machine {
     }
     const target = this.#processes.get(env.to);
     if (target === undefined) {
+      if (sender === null && this.#held < this.#holdLimit) {
+        this.#held++;
+        const early = this.#early.get(env.to);
+        if (early === undefined) this.#early.set(env.to, [env]);
+        else early.push(env);
+        return;
+      }
       this.#recordEnvelope("drop", this.name, env, "unknown process");
       // A sender on this machine learns at once; a remote requester or sync sender by answer.
       if (sender !== null) return Promise.reject(new UnknownProcessError(env.to));

@@ -54,6 +54,8 @@ export interface HostOptions {
   readonly auth?: { readonly key: string; readonly encrypt?: boolean };
   /** Machines whose frames skip the injected faults and are not counted. @default none */
   readonly exempt?: readonly string[];
+  /** Messages kept for processes not spawned yet (see `MachineOptions.holdForUnspawned`). @default 0 */
+  readonly holdForUnspawned?: number;
   /**
    * Called when code of a process throws or its promise rejects (a process stopped by `close()`
    * has not failed); the failure is also the process's `exit` event in the trace.
@@ -161,6 +163,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     reliable: options.reliable,
     epoch: options.epoch ?? Math.floor(wallClock()),
     onProcessError: options.onProcessError ?? failures.record,
+    holdForUnspawned: options.holdForUnspawned,
   });
   const authStats = auth === undefined
     ? undefined

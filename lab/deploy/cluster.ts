@@ -426,6 +426,8 @@ export async function deployTcp(
     },
     auth: options.auth,
     exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
+    // The lab's collectors are spawned after the machines boot: what reaches them first waits.
+    holdForUnspawned: 10_000,
     onProcessError: (address, error) =>
       fail(
         new MachineProcessError({
