@@ -7,7 +7,8 @@
  * server acknowledged survives `kill -9`.
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openSqlite } from "../../core/storage/sqlite.ts";
 
 /** The key-value server's data. */
 export interface KvStore {
@@ -50,18 +51,8 @@ export class SqliteKvStore implements KvStore {
    * @throws {TypeError} when `path` is empty; SQLite's error when the file cannot be opened.
    */
   constructor(path = ":memory:") {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(
-        `Cannot open the key-value store: path ${
-          JSON.stringify(path)
-        } must be a file path or ":memory:"`,
-      );
-    }
+    this.#db = openSqlite(path, "open the key-value store");
     this.path = path;
-    this.#db = new DatabaseSync(path);
-    if (path !== ":memory:") {
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    }
     this.#db.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
