@@ -47,6 +47,7 @@ export class Parked<T> {
       runtime.account(-1);
     }
     if (++proc.waits > 1) runtime.stir?.();
+    proc.parks.add(this);
     this.#proc = proc;
     this.#runtime = runtime;
     this.promise = new Promise<T>((resolve, reject) => {
@@ -65,13 +66,29 @@ export class Parked<T> {
     if (this.#wake()) this.#reject(error);
   }
 
+  /**
+   * Fails the wait of a process its machine is shutting down (in order, not a crash), so that
+   * its code unwinds (its `finally` blocks run); call it after the process is marked dead.
+   */
+  stop(error: unknown): void {
+    this.#close();
+    // A wait the code dropped (`void ctx.sleep(1)`) must not become an unhandled rejection.
+    this.promise.catch(() => {});
+    this.#reject(error);
+  }
+
+  #close(): void {
+    if (this.#open) {
+      this.#open = false;
+      this.#proc.waits--;
+      this.#proc.parks.delete(this);
+    }
+  }
+
   #wake(): boolean {
     const proc = this.#proc;
     if (!proc.alive) return false;
-    if (this.#open) {
-      this.#open = false;
-      proc.waits--;
-    }
+    this.#close();
     proc.dormant = false;
     if (!proc.runnable) {
       proc.runnable = true;
@@ -143,6 +160,8 @@ export class HostedProcess implements ProcessContext {
   dormant = false;
   /** Waits started and not settled yet (more than one: the process runs several strands). */
   waits = 0;
+  /** Its waits not settled yet, failed by an orderly shutdown. */
+  readonly parks: Set<{ stop(error: unknown): void }> = new Set();
   readonly #host: ProcessHost;
   /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
   readonly now: () => number;

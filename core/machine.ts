@@ -125,6 +125,8 @@ export class Machine {
   readonly #onDormantAct: ((address: Address) => void) | undefined;
   #epoch: number;
   #alive = true;
+  /** The code of the processes started and not settled yet. */
+  readonly #running = new Set<Promise<void>>();
   #rejected = 0;
   #processes = new Map<Address, HostedProcess>();
   #boot: BootEntry[] = [];
@@ -224,10 +226,26 @@ export class Machine {
     for (const entry of this.#boot) this.#start(entry.name, entry.fn, entry.options);
   }
 
-  /** Stops every process and timer (an orderly shutdown on a real host). */
+  /**
+   * Stops every process and timer (an orderly shutdown on a real host). Unlike a crash, on a
+   * real runtime every wait of a process (receive, request, sleep, …) fails with a
+   * {@link ProcessStoppedError}, so that its code unwinds and its `finally` blocks run (what it
+   * throws on the way out is not a failure); {@link Machine.settled} tells when it is done.
+   */
   shutdown(): void {
     this.#alive = false;
+    const parks = this.#runtime.kind === "real"
+      ? [...this.#processes.values()].map((proc) => [proc, [...proc.parks]] as const)
+      : [];
     this.#halt();
+    for (const [proc, waits] of parks) {
+      for (const parked of waits) parked.stop(new ProcessStoppedError(proc.self));
+    }
+  }
+
+  /** Settles once the code of every process started so far has returned or thrown. */
+  settled(): Promise<void> {
+    return Promise.allSettled(this.#running).then(() => {});
   }
 
   /**
@@ -353,10 +371,11 @@ export class Machine {
       });
       if (failed) this.#onError(address, error);
     };
-    Promise.resolve().then(() => fn(proc)).then(
+    const running: Promise<void> = Promise.resolve().then(() => fn(proc)).then(
       () => finish(false),
       (error: unknown) => finish(true, error),
-    );
+    ).finally(() => this.#running.delete(running));
+    this.#running.add(running);
     return address;
   }
 

@@ -101,7 +101,8 @@ export interface Host {
    */
   activity(): HostActivity;
   /**
-   * Stops every process and closes every socket; then rejects with the first process failure
+   * Stops every process (its waits fail with a `ProcessStoppedError`, its `finally` blocks run;
+   * waited for up to 2 s) and closes every socket; then rejects with the first process failure
    * that {@link Host.watch} did not report, if any.
    */
   close(): Promise<void>;
@@ -181,11 +182,28 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     },
     async close() {
       machine.shutdown();
+      // The processes' code unwinds (their `finally` blocks close what they opened, an HTTP
+      // server say) before the sockets close; code stuck on something else is not waited for.
+      await settledWithin(machine, CLOSE_GRACE_MS);
       await network.close();
       const failure = failures.take();
       if (failure !== undefined) throw failure;
     },
   };
+}
+
+/** How long `close()` waits for the processes' code to unwind, in ms. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Waits until the code of every process of `machine` settled, or `ms` passed. */
+async function settledWithin(machine: Machine, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  try {
+    await Promise.race([machine.settled(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The failures of a host's processes, each reported once: to a watcher or by `close()`. */
