@@ -14,7 +14,7 @@ import {
   type PartitionSpec,
   type SkewSpec,
 } from "./_fault_flags.ts";
-import { type FlagSpec, intFlag, UsageError } from "./_flags.ts";
+import { type FlagSpec, type FlagValues, intFlag, parseFlags, UsageError } from "./_flags.ts";
 import { type FrameFault, parseFrameFaults } from "./shrink/fault_schedule.ts";
 import type { DiagramOptions } from "./diagram/svg.ts";
 import { checkTracePath } from "./diagram/trace_path.ts";
@@ -231,6 +231,76 @@ export function parseCommon(
     live: wantLive(values.live === true),
     frameFaults: frameFaultsFlag(values, sim, usage),
   };
+}
+
+/** A command's flags once `--help` is ruled out, from {@link openFlags}. */
+export interface OpenedFlags {
+  readonly values: FlagValues;
+  readonly positionals: string[];
+}
+
+/** A command's flags and its parsed common flags, from {@link openCommand}. */
+export interface OpenedCommand extends OpenedFlags {
+  readonly common: CommonOptions;
+}
+
+/**
+ * Opens a command: parses `args` strictly against `flags` ({@link parseFlags}); on `--help`
+ * writes `usage` through `log` (default `console.log`; `null` when the caller prints it) and
+ * returns `undefined`.
+ *
+ * @example Help is printed once; anything else comes back parsed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openFlags } from "./_common.ts";
+ * const flags = { help: { type: "boolean", short: "h" }, port: { type: "string" } } as const;
+ * const lines: string[] = [];
+ * assert.equal(openFlags(["-h"], flags, "usage", (line) => lines.push(line)), undefined);
+ * assert.deepEqual(lines, ["usage"]);
+ * assert.equal(openFlags(["--port", "80", "x"], flags, "usage")?.values.port, "80");
+ * ```
+ */
+export function openFlags(
+  args: string[],
+  flags: Readonly<Record<string, FlagSpec>>,
+  usage: string,
+  log: ((text: string) => void) | null = console.log,
+): OpenedFlags | undefined {
+  const { values, positionals } = parseFlags(args, flags, usage);
+  if (values.help) {
+    log?.(usage);
+    return undefined;
+  }
+  return { values, positionals };
+}
+
+/**
+ * Opens an architecture command: {@link openFlags} (with `--help` handled the same way), then
+ * {@link parseCommon} on the values; `flags` should include {@link COMMON_FLAGS}.
+ *
+ * @example The common flags come back parsed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COMMON_FLAGS, openCommand } from "./_common.ts";
+ * const flags = { ...COMMON_FLAGS, clients: { type: "string" } } as const;
+ * const opened = openCommand(["--sim", "--seed", "3", "--clients", "2"], flags, "usage")!;
+ * assert.equal(opened.common.seed, 3);
+ * assert.equal(opened.values.clients, "2");
+ * const lines: string[] = [];
+ * assert.equal(openCommand(["--help"], flags, "usage", (line) => lines.push(line)), undefined);
+ * assert.deepEqual(lines, ["usage"]);
+ * assert.throws(() => openCommand(["--drop", "2"], flags, "usage"), /--drop/);
+ * ```
+ */
+export function openCommand(
+  args: string[],
+  flags: Readonly<Record<string, FlagSpec>>,
+  usage: string,
+  log: ((text: string) => void) | null = console.log,
+): OpenedCommand | undefined {
+  const opened = openFlags(args, flags, usage, log);
+  if (opened === undefined) return undefined;
+  return { ...opened, common: parseCommon(opened.values, usage) };
 }
 
 /** Tells the run's session that `--live` asked for a live view. */

@@ -12,8 +12,8 @@ import {
   COMMON_FLAGS,
   commonHelp,
   intFlag,
+  openFlags,
   parseCommon,
-  parseFlags,
   refuseFlags,
   saveTrace,
   UsageError,
@@ -149,7 +149,7 @@ function positiveNumber(name: string, value: unknown, fallback: number): number 
  * ```
  */
 export async function runCheck(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const opened = openFlags(args, {
     ...COMMON_FLAGS,
     "node-count": { type: "string" },
     "time-limit": { type: "string" },
@@ -166,10 +166,8 @@ export async function runCheck(args: string[]): Promise<number> {
     ...EXPLORE_FLAGS,
     ...SHRINK_FLAGS,
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values, positionals } = opened;
   const [name, file] = positionals;
   if (name === undefined || file === undefined || positionals.length > 2) {
     throw new UsageError("Cannot check: give a WORKLOAD and a FILE.ts, nothing else", USAGE);

@@ -15,8 +15,7 @@ import {
   COMMON_HELP,
   type CommonOptions,
   intFlag,
-  parseCommon,
-  parseFlags,
+  openCommand,
   percentile,
   type Summary,
   table,
@@ -130,7 +129,7 @@ function lostAcked(reports: readonly KvReport[], counters?: ServerCounters): num
 
 /** Runs the client/server architecture; returns the exit code. */
 export async function runClientServer(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
+  const opened = openCommand(args, {
     ...COMMON_FLAGS,
     clients: { type: "string" },
     requests: { type: "string" },
@@ -140,11 +139,8 @@ export async function runClientServer(args: string[]): Promise<number> {
     "reply-cache": { type: "string" },
     durable: { type: "boolean" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const common = parseCommon(values, USAGE);
+  if (opened === undefined) return 0;
+  const { values, common } = opened;
   const clients = intFlag("clients", values.clients, 3, USAGE, 1);
   const requests = intFlag("requests", values.requests, 10, USAGE, 0);
   const keys = intFlag("keys", values.keys, 5, USAGE, 1);

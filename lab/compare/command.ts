@@ -7,8 +7,8 @@
 import {
   type FlagSpec,
   intFlag,
+  openFlags,
   parseCommon,
-  parseFlags,
   RESULTS_FLAGS,
   RESULTS_HELP,
   resultsFolder,
@@ -293,11 +293,9 @@ export async function compareArchitectures(
 
 /** Runs `lab compare`; returns the exit code. */
 export async function runCompare(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, FLAGS, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opened = openFlags(args, FLAGS, USAGE);
+  if (opened === undefined) return 0;
+  const { values } = opened;
   const seed = intFlag("seed", values.seed, 1, USAGE);
   const outage = typeof values.outage === "string" ? values.outage : "20..400";
   const window = /^(\d+)(?:\.\.(\d+))?$/.exec(outage);

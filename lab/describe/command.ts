@@ -12,7 +12,7 @@ import { SqliteMessageStore } from "../../core/storage/sqlite_message_store.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import {
   intFlag,
-  parseFlags,
+  openFlags,
   RESULTS_FLAGS,
   RESULTS_HELP,
   resultsFolder,
@@ -239,16 +239,14 @@ export async function describeChannels(seed = 1): Promise<ChannelProfile[]> {
 
 /** Runs `lab describe`; returns the exit code. */
 export async function runDescribe(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
+  const opened = openFlags(args, {
     help: { type: "boolean", short: "h" },
     json: { type: "boolean" },
     seed: { type: "string" },
     ...RESULTS_FLAGS,
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values } = opened;
   const seed = intFlag("seed", values.seed, 1, USAGE);
   resultsFolder(values, seed, USAGE);
   const profiles = await describeChannels(seed);

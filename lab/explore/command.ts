@@ -4,7 +4,7 @@
  * replay command; `--choices` replays one.
  * @module
  */
-import { intFlag, parseFlags, table, UsageError, writeTrace } from "../_common.ts";
+import { intFlag, openFlags, table, UsageError, writeTrace } from "../_common.ts";
 import { didYouMean } from "../_flags.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
@@ -161,7 +161,7 @@ async function serveUi(
  * ```
  */
 export async function runExplore(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const opened = openFlags(args, {
     help: { type: "boolean", short: "h" },
     broken: { type: "boolean" },
     depth: { type: "string" },
@@ -175,10 +175,8 @@ export async function runExplore(args: string[]): Promise<number> {
     ui: { type: "boolean" },
     port: { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values, positionals } = opened;
   if (positionals.length > 1) {
     throw new UsageError(
       `Cannot explore: give one architecture, not ${positionals.join(" ")}`,

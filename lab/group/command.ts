@@ -14,8 +14,7 @@ import {
   COMMON_FLAGS,
   COMMON_HELP,
   intFlag,
-  parseCommon,
-  parseFlags,
+  openCommand,
   table,
   UsageError,
 } from "../_common.ts";
@@ -102,16 +101,21 @@ function sequence(
  * ```
  */
 export function parseGroupArgs(args: string[]): GroupRunOptions | undefined {
-  const { values } = parseFlags(args, {
-    ...COMMON_FLAGS,
-    order: { type: "string" },
-    members: { type: "string" },
-    messages: { type: "string" },
-    spacing: { type: "string" },
-    closed: { type: "boolean" },
-  }, USAGE);
-  if (values.help) return undefined;
-  const common = parseCommon(values, USAGE);
+  const opened = openCommand(
+    args,
+    {
+      ...COMMON_FLAGS,
+      order: { type: "string" },
+      members: { type: "string" },
+      messages: { type: "string" },
+      spacing: { type: "string" },
+      closed: { type: "boolean" },
+    },
+    USAGE,
+    null,
+  );
+  if (opened === undefined) return undefined;
+  const { values, common } = opened;
   const order = (values.order ?? "none") as GroupOrder;
   if (!GROUP_ORDERS.includes(order)) {
     throw new UsageError(

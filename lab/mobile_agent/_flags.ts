@@ -13,8 +13,7 @@ import {
   COMMON_HELP,
   type CommonOptions,
   intFlag,
-  parseCommon,
-  parseFlags,
+  openCommand,
   UsageError,
 } from "../_common.ts";
 
@@ -89,23 +88,28 @@ export interface MobileAgentArgs {
  * `--help`, throws a {@link UsageError} for a bad flag or an unreadable agent.
  */
 export async function parseMobileAgentArgs(args: string[]): Promise<MobileAgentArgs | "help"> {
-  const { values } = parseFlags(args, {
-    ...COMMON_FLAGS,
-    nodes: { type: "string" },
-    rows: { type: "string" },
-    selectivity: { type: "string" },
-    itinerary: { type: "string" },
-    agent: { type: "string" },
-    page: { type: "string" },
-    quantum: { type: "string" },
-    heap: { type: "string" },
-    memory: { type: "string" },
-    "max-hops": { type: "string" },
-    sandboxes: { type: "string" },
-    key: { type: "string" },
-  }, USAGE);
-  if (values.help) return "help";
-  const common = parseCommon(values, USAGE);
+  const opened = openCommand(
+    args,
+    {
+      ...COMMON_FLAGS,
+      nodes: { type: "string" },
+      rows: { type: "string" },
+      selectivity: { type: "string" },
+      itinerary: { type: "string" },
+      agent: { type: "string" },
+      page: { type: "string" },
+      quantum: { type: "string" },
+      heap: { type: "string" },
+      memory: { type: "string" },
+      "max-hops": { type: "string" },
+      sandboxes: { type: "string" },
+      key: { type: "string" },
+    },
+    USAGE,
+    null,
+  );
+  if (opened === undefined) return "help";
+  const { values, common } = opened;
   const nodes = intFlag("nodes", values.nodes, 5, USAGE, 1);
   checkFaultTargets(common, Array.from({ length: nodes }, (_, i) => `n${i + 1}.lab`), USAGE);
   const rows = intFlag("rows", values.rows, 100_000, USAGE, 0);

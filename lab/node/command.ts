@@ -14,8 +14,8 @@ import type { TraceEvent } from "../../core/trace.ts";
 import {
   COMMON_FLAGS,
   type FlagSpec,
+  openFlags,
   parseCommon,
-  parseFlags,
   refuseFlags,
   UsageError,
 } from "../_common.ts";
@@ -209,11 +209,9 @@ async function bootList(
 
 /** Runs one machine until stopped; returns the exit code. */
 export async function runNode(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, NODE_FLAGS, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opened = openFlags(args, NODE_FLAGS, USAGE);
+  if (opened === undefined) return 0;
+  const { values } = opened;
   refuseFlags(values, REASONS, USAGE);
   if (typeof values.machine !== "string") {
     throw new UsageError("Cannot start node: --machine is required", USAGE);

@@ -21,8 +21,8 @@ import {
   COMMON_HELP,
   intFlag,
   narrate,
+  openFlags,
   parseCommon,
-  parseFlags,
   percentile,
   refuseFlags,
   saveTrace,
@@ -89,7 +89,7 @@ function halves(spec: string, n: number, usage: string): string {
 
 /** Runs the peer-to-peer sync loop; returns the exit code (1 when it did not converge). */
 export async function runP2p(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
+  const opened = openFlags(args, {
     ...COMMON_FLAGS,
     peers: { type: "string" },
     mode: { type: "string" },
@@ -102,10 +102,8 @@ export async function runP2p(args: string[]): Promise<number> {
     period: { type: "string" },
     membership: { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values } = opened;
   const n = intFlag("peers", values.peers, 20, USAGE, 1);
   if (Array.isArray(values.partition)) {
     values.partition = values.partition.map((p) => p.startsWith("half") ? halves(p, n, USAGE) : p);

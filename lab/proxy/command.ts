@@ -4,7 +4,7 @@
  * serves a small origin whose routes each show one caching rule.
  * @module
  */
-import { checkFaultTargets, parseCommon, parseFlags, refuseFlags, UsageError } from "../_common.ts";
+import { checkFaultTargets, openFlags, parseCommon, refuseFlags, UsageError } from "../_common.ts";
 import { parseWorkload, PROXY_FLAGS, PROXY_USAGE as USAGE } from "./_flags.ts";
 import { printProxyComparison } from "./_report.ts";
 import { serveMode } from "./_serve.ts";
@@ -37,11 +37,9 @@ export interface RunProxyOptions {
  */
 export async function runProxy(args: string[], options: RunProxyOptions = {}): Promise<number> {
   const log = options.log ?? console.log;
-  const { values } = parseFlags(args, PROXY_FLAGS, USAGE);
-  if (values.help) {
-    log(USAGE);
-    return 0;
-  }
+  const opened = openFlags(args, PROXY_FLAGS, USAGE, log);
+  if (opened === undefined) return 0;
+  const { values } = opened;
   if (values.serve || values["origin-demo"]) {
     const reason = "it applies to the workload run, not to --serve or --origin-demo (real HTTP)";
     refuseFlags(values, Object.fromEntries(WORKLOAD_ONLY.map((flag) => [flag, reason])), USAGE);

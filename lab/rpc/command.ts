@@ -24,8 +24,8 @@ import {
   commonHelp,
   intFlag,
   narrate,
+  openFlags,
   parseCommon,
-  parseFlags,
   percentile,
   refuseFlags,
   saveTrace,
@@ -133,7 +133,7 @@ export async function runRpc(args: string[]): Promise<number> {
 
 /** Reads the flags; `undefined` when `--help` was printed. */
 function parseRpc(args: string[]): RpcPlan | undefined {
-  const { values } = parseFlags(args, {
+  const opened = openFlags(args, {
     ...COMMON_FLAGS,
     policy: { type: "string" },
     calls: { type: "string" },
@@ -143,10 +143,8 @@ function parseRpc(args: string[]): RpcPlan | undefined {
     clients: { type: "string" },
     servers: { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+  if (opened === undefined) return undefined;
+  const { values } = opened;
   const unavailable = "the orphan experiment runs without authentication";
   refuseFlags(values, {
     auth: unavailable,

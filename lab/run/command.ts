@@ -11,8 +11,8 @@ import {
   COMMON_FLAGS,
   COMMON_HELP,
   narrate,
+  openFlags,
   parseCommon,
-  parseFlags,
   percentile,
   refuseFlags,
   saveTrace,
@@ -145,14 +145,12 @@ function ending(result: LaunchResult): string {
  * ```
  */
 export async function runRun(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const opened = openFlags(args, {
     ...COMMON_FLAGS,
     "time-limit": { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values, positionals } = opened;
   refuseFlags(values, { skew: "lab run does not skew clocks yet" }, USAGE);
   const common = parseCommon(values, USAGE);
   const limit = timeLimit(values["time-limit"]);

@@ -4,7 +4,7 @@
  * time, links to every artifact), until Ctrl-C.
  * @module
  */
-import { intFlag, parseFlags, UsageError } from "../_common.ts";
+import { intFlag, openFlags, UsageError } from "../_common.ts";
 import { RUNS_DIR } from "../results/out_dir.ts";
 import { serveRuns } from "../results/serve_runs.ts";
 
@@ -43,14 +43,12 @@ Examples:
  * ```
  */
 export async function runServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const opened = openFlags(args, {
     help: { type: "boolean", short: "h" },
     port: { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (opened === undefined) return 0;
+  const { values, positionals } = opened;
   if (positionals.length > 1) {
     throw new UsageError(
       `Cannot serve ${positionals.map((p) => `"${p}"`).join(" and ")}: give one folder`,

@@ -25,8 +25,7 @@ import {
   type CommonOptions,
   intFlag,
   narrate,
-  parseCommon,
-  parseFlags,
+  openCommand,
   saveTrace,
   type Summary,
   table,
@@ -183,7 +182,7 @@ async function runTcp(
 
 /** What the flags ask for: the program and how many ranks run it. */
 interface SpmdPlan {
-  readonly common: ReturnType<typeof parseCommon>;
+  readonly common: CommonOptions;
   readonly n: number;
   readonly timeout: number;
   /** The program's path as given, its URL, and its main function. */
@@ -223,16 +222,13 @@ export async function runSpmd(args: string[]): Promise<number> {
 
 /** Reads the flags and loads the program; `undefined` when `--help` was printed. */
 async function parseSpmd(args: string[]): Promise<SpmdPlan | undefined> {
-  const { values, positionals } = parseFlags(args, {
+  const opened = openCommand(args, {
     ...COMMON_FLAGS,
     np: { type: "string", short: "n" },
     timeout: { type: "string" },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
-  const common = parseCommon(values, USAGE);
+  if (opened === undefined) return undefined;
+  const { values, positionals, common } = opened;
   const n = intFlag("np", values.np, 2, USAGE, 1);
   checkFaultTargets(common, Array.from({ length: n }, (_, i) => `rank${i}.lab`), USAGE);
   const timeout = intFlag("timeout", values.timeout, 10_000, USAGE, 1);

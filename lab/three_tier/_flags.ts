@@ -11,8 +11,7 @@ import {
   COMMON_HELP,
   type CommonOptions,
   intFlag,
-  parseCommon,
-  parseFlags,
+  openCommand,
   refuseFlags,
   UsageError,
 } from "../_common.ts";
@@ -89,22 +88,28 @@ export interface ThreeTierArgs {
  * {@link UsageError} for a bad flag.
  */
 export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
-  const { values } = parseFlags(args, {
-    ...COMMON_FLAGS,
-    users: { type: "string" },
-    duration: { type: "string" },
-    think: { type: "string" },
-    pool: { type: "string" },
-    "pool-wait": { type: "string" },
-    budget: { type: "string" },
-    cost: { type: "string" },
-    db: { type: "string" },
-    fresh: { type: "boolean" },
-    port: { type: "string" },
-    serve: { type: "boolean" },
-  }, THREE_TIER_USAGE);
-  if (values.help) return "help";
-  const common: CommonOptions = parseCommon(values, THREE_TIER_USAGE);
+  const opened = openCommand(
+    args,
+    {
+      ...COMMON_FLAGS,
+      users: { type: "string" },
+      duration: { type: "string" },
+      think: { type: "string" },
+      pool: { type: "string" },
+      "pool-wait": { type: "string" },
+      budget: { type: "string" },
+      cost: { type: "string" },
+      db: { type: "string" },
+      fresh: { type: "boolean" },
+      port: { type: "string" },
+      serve: { type: "boolean" },
+    },
+    THREE_TIER_USAGE,
+    null,
+  );
+  if (opened === undefined) return "help";
+  const { values } = opened;
+  const common: CommonOptions = opened.common;
   checkFaultTargets(common, Object.values(THREE_TIER_MACHINES), THREE_TIER_USAGE);
   const db = typeof values.db === "string" ? values.db : undefined;
   // Anything with a scheme is a URL (never a SQLite file name): it must be PostgreSQL's.

@@ -8,8 +8,7 @@ import {
   COMMON_FLAGS,
   type CommonOptions,
   intFlag,
-  parseCommon,
-  parseFlags,
+  openCommand,
   refuseFlags,
   UsageError,
 } from "../_common.ts";
@@ -45,22 +44,27 @@ export interface TransactionsPlan {
 
 /** Reads and checks the flags; `undefined` when `--help` was asked for. */
 export function parseTransactions(args: string[], usage: string): TransactionsPlan | undefined {
-  const { values } = parseFlags(args, {
-    ...COMMON_FLAGS,
-    participants: { type: "string" },
-    accounts: { type: "string" },
-    balance: { type: "string" },
-    clients: { type: "string" },
-    transfers: { type: "string" },
-    "max-amount": { type: "string" },
-    "crash-coordinator-after-votes": { type: "boolean" },
-    "before-log": { type: "boolean" },
-    down: { type: "string" },
-    "data-dir": { type: "string" },
-    db: { type: "string" },
-  }, usage);
-  if (values.help) return undefined;
-  const common = parseCommon(values, usage);
+  const opened = openCommand(
+    args,
+    {
+      ...COMMON_FLAGS,
+      participants: { type: "string" },
+      accounts: { type: "string" },
+      balance: { type: "string" },
+      clients: { type: "string" },
+      transfers: { type: "string" },
+      "max-amount": { type: "string" },
+      "crash-coordinator-after-votes": { type: "boolean" },
+      "before-log": { type: "boolean" },
+      down: { type: "string" },
+      "data-dir": { type: "string" },
+      db: { type: "string" },
+    },
+    usage,
+    null,
+  );
+  if (opened === undefined) return undefined;
+  const { values, common } = opened;
   if (values["crash-coordinator-after-votes"] !== true) {
     const reason = "it applies with --crash-coordinator-after-votes only";
     refuseFlags(values, { "before-log": reason, down: reason }, usage);
