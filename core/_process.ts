@@ -47,7 +47,8 @@ export class Parked<T> {
       runtime.account(-1);
     }
     if (++proc.waits > 1) runtime.stir?.();
-    proc.parks.add(this);
+    // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
+    if (runtime.kind === "real") proc.parks.add(this);
     this.#proc = proc;
     this.#runtime = runtime;
     this.promise = new Promise<T>((resolve, reject) => {
@@ -72,8 +73,11 @@ export class Parked<T> {
    */
   stop(error: unknown): void {
     this.#close();
-    // A wait the code dropped (`void ctx.sleep(1)`) must not become an unhandled rejection.
-    this.promise.catch(() => {});
+    // A wait the code dropped (`void ctx.sleep(1)`) must not become an unhandled rejection:
+    // this one rejection is expected and handled here; anything else still surfaces.
+    this.promise.catch((reason) => {
+      if (reason !== error) throw reason;
+    });
     this.#reject(error);
   }
 
@@ -81,7 +85,7 @@ export class Parked<T> {
     if (this.#open) {
       this.#open = false;
       this.#proc.waits--;
-      this.#proc.parks.delete(this);
+      if (this.#proc.parks.size > 0) this.#proc.parks.delete(this);
     }
   }
 

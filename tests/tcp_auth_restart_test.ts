@@ -58,7 +58,12 @@ function recordingProxy(target: () => string): {
       listener.close();
       for (const conn of conns) conn.close();
       conns.clear();
-      await accepting.catch(() => {});
+      await accepting.catch((error) => {
+        // A client that came while the target was down, or the listener closed under accept().
+        const expected = error instanceof Deno.errors.ConnectionRefused ||
+          error instanceof Deno.errors.BadResource;
+        if (!expected) throw error;
+      });
       await Promise.all(pipes);
     },
   };

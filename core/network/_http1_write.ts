@@ -5,6 +5,7 @@
  * @module
  */
 import type { RequestHead } from "./_http1_head.ts";
+import { wallClock } from "../real_runtime.ts";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -67,7 +68,7 @@ export function isGone(error: unknown): boolean {
 let dateSecond = -1;
 let dateText = "";
 function httpDate(): string {
-  const ms = Date.now();
+  const ms = wallClock();
   const second = Math.floor(ms / 1000);
   if (second !== dateSecond) {
     dateSecond = second;

@@ -261,8 +261,9 @@ export async function deployTcp(
     for (const child of children) {
       try {
         child.kill("SIGKILL");
-      } catch {
-        // It exited meanwhile: nothing left to kill.
+      } catch (error) {
+        // It exited meanwhile (Deno says so with a TypeError): nothing left to kill.
+        if (!(error instanceof TypeError)) throw error;
       }
     }
   };

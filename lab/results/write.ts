@@ -4,6 +4,7 @@
  * `diagram.svg`, `latency.svg` and `trace.shiviz` (a ShiViz log).
  * @module
  */
+import { wallClock } from "../../core/real_runtime.ts";
 import { renderTrace } from "../diagram/trace_file.ts";
 import { latencySvg } from "./latency_svg.ts";
 import type { RunSession } from "./session.ts";
@@ -114,7 +115,7 @@ export async function writeResults(
     verdict: verdictOf(exitCode, summary),
     exitCode,
     startedAt: session.startedAt.toISOString(),
-    wallMs: Date.now() - session.startedAt.getTime(),
+    wallMs: wallClock() - session.startedAt.getTime(),
     events: trace?.events.length ?? 0,
     files: [...files, "run.json"],
   };
