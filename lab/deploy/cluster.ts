@@ -19,7 +19,7 @@
  * in its own OS process (clients, each with its own TCP endpoint), besides `ctl.lab`.
  * @module
  */
-import { type Host, startHost } from "../../core/network/host.ts";
+import type { Host } from "../../core/network/host.ts";
 import type { Machine } from "../../core/machine.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import { wallClock } from "../../core/real_runtime.ts";
@@ -39,23 +39,15 @@ import {
   type DeployOptions,
   type DeployStats,
   keepTrace,
-  machineSeed,
   type MachineSpec,
 } from "./deploy.ts";
-import type { ControlLine, NodeLine } from "../node/command.ts";
+import { type NodeProcess, sendLine as send, stdinClosed } from "./_node_process.ts";
+import { type LaunchContext, launchNode } from "./_launch_node.ts";
+import { type LabHostContext, startControlHost, startLabHost } from "./_lab_hosts.ts";
+import { partialSummary as partial } from "./_partial_summary.ts";
+import { within } from "./_within.ts";
+import { askStats, bootNode, broadcastDirectory, sumStats } from "./_cluster_ops.ts";
 
-const NODE_SCRIPT = new URL("../node/command.ts", import.meta.url);
-/** The lab's own configuration (import map, lock): a machine finds it from any directory. */
-const CONFIG = new URL("../../deno.json", import.meta.url);
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-sys",
-];
-const encoder = new TextEncoder();
 /** A machine not heard from for this many ms (it ticks every 50) is not known to be idle. */
 const STALE = 250;
 /** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
@@ -75,38 +67,6 @@ const LOST_STALL = 3000;
 /** After a machine died for good, the run ends once every other has been idle this long (ms). */
 const LOST_QUIET = 1000;
 
-interface NodeProcess {
-  readonly spec: MachineSpec;
-  /** Key of its event stream in the time-order merge. */
-  readonly source: string;
-  child: Deno.ChildProcess;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  endpoint: string;
-  stats: { frames: number; bytes: number; acks: number };
-  statsWaiter?: PromiseWithResolvers<void>;
-  /** What its programs reported in its last stats line. */
-  reports?: Record<string, unknown>;
-  /** Since when (ms since the start of the run) it has been idle, if it is. */
-  idle: IdleWatch;
-  exited: Promise<void>;
-  stopping: boolean;
-  /** Its OS process has exited: no line will come from it any more. */
-  gone: boolean;
-}
-
-/** Waits for `promise` at most `ms` ms; `undefined` when the time ran out first. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
   /** Always `"tcp"`. */
@@ -125,52 +85,6 @@ export interface TcpDeployment extends Deployment {
   host(name: string): Promise<Machine>;
   /** What the programs on each running machine reported in its last stats line. */
   reports(): Record<string, unknown>[];
-}
-
-/** Drops the failure to write to a node whose standard input is already closed. */
-function stdinClosed(error: unknown): void {
-  // The node exited (killed, or stopped by its own Ctrl-C): nothing is left to tell it.
-  if (error instanceof Deno.errors.BrokenPipe || error instanceof TypeError) return;
-  console.error(`archlab: cannot write to a machine's standard input: ${error}`);
-}
-
-function send(node: NodeProcess, line: ControlLine): void {
-  node.writer.write(encoder.encode(JSON.stringify(line) + "\n")).catch(stdinClosed);
-}
-
-function flagArgs(options: DeployOptions): string[] {
-  const args = ["--seed", String(options.seed ?? 1)];
-  if (options.reliable === false) args.push("--unreliable");
-  if (options.drop) args.push("--drop", String(options.drop));
-  if (options.duplicate) args.push("--dup", String(options.duplicate));
-  if (options.auth?.encrypt) args.push("--encrypt");
-  if (options.controlExempt !== false) args.push("--exempt", CONTROL_MACHINE);
-  if (options.latency) {
-    const l = options.latency;
-    args.push(
-      "--delay",
-      l.kind === "constant"
-        ? String(l.ms)
-        : l.kind === "uniform"
-        ? `${l.min}..${l.max}`
-        : `exp:${l.mean}`,
-    );
-  }
-  return args;
-}
-
-/** A sentence on what a run did before it was interrupted: the partial summary. */
-function partial(trace: Trace): string {
-  let messages = 0, delivered = 0;
-  const control = `@${CONTROL_MACHINE}`;
-  for (const e of trace.events) {
-    if (e.to?.endsWith(control) || e.from?.endsWith(control)) continue;
-    if (e.ev === "send") messages++;
-    else if (e.ev === "deliver") delivered++;
-  }
-  return `partial summary: ${messages} messages sent, ${delivered} delivered, ${
-    trace.count("retransmit")
-  } retransmissions, ${trace.count("crash")} crashes before Ctrl-C`;
 }
 
 /** Starts `machines` as OS processes and the control machine in this one. */
@@ -291,117 +205,25 @@ export async function deployTcp(
     return n;
   };
 
-  const launch = async (spec: MachineSpec): Promise<NodeProcess> => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...PERMISSIONS,
-        "--config",
-        CONFIG.pathname,
-        NODE_SCRIPT.pathname,
-        "--machine",
-        spec.name,
-        "--origin",
-        String(origin),
-        // Every process of a machine a higher incarnation than the one before it, even a
-        // replacement started early: peers take the old one's frames for stale, not its own.
-        "--epoch",
-        String(Math.floor(origin) + incarnation(spec.name)),
-        ...flagArgs(options),
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      // The key travels in the environment, not on the command line other users can read.
-      env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
-    }).spawn();
-    children.add(child);
-    const ready = Promise.withResolvers<string>();
-    const node: NodeProcess = {
-      spec,
-      source: `${spec.name}#${++launched}`,
-      child,
-      writer: child.stdin.getWriter(),
-      endpoint: "",
-      stats: { frames: 0, bytes: 0, acks: 0 },
-      idle: { counters: "" },
-      exited: Promise.resolve(),
-      stopping: false,
-      gone: false,
-    };
-    const handle = (line: NodeLine) => {
-      switch (line.type) {
-        case "ready":
-          ready.resolve(line.endpoint);
-          break;
-        case "event":
-          if (line.event.ev === "deliver") delivered = runTime();
-          order.push(node.source, { ...line.event, t: fromStart(line.event.t) });
-          break;
-        case "tick":
-          order.push(node.source, fromStart(line.t));
-          if (line.busy !== undefined) {
-            watchIdle(node.idle, line as Required<typeof line>, runTime());
-          }
-          break;
-        case "error":
-          if (node.stopping) break; // A consequence of stopping it, not a failure of the run.
-          fail(
-            new MachineProcessError({
-              machine: spec.name,
-              process: line.process,
-              detail: line.message,
-              time: runTime(),
-              stack: line.stack,
-            }),
-          );
-          break;
-        case "stats":
-          node.stats = { frames: line.frames, bytes: line.bytes, acks: line.acks };
-          if (line.reports !== undefined) node.reports = line.reports;
-          node.statsWaiter?.resolve();
-          break;
-        case "interrupted":
-          // Ctrl-C reached the machine (with the lab, or alone): it stops, so does the run.
-          node.stopping = true;
-          interrupt();
-          break;
-      }
-    };
-    const reading = (async () => {
-      let buffer = "";
-      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-          const text = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          let line: NodeLine;
-          try {
-            line = JSON.parse(text);
-          } catch {
-            // Not a control line: something the machine's code printed. Show it as it is.
-            console.error(`[${spec.name}] ${text}`);
-            continue;
-          }
-          handle(line);
-        }
-      }
-    })();
-    node.exited = Promise.all([reading, child.status]).then(([, status]) => {
-      node.gone = true;
-      children.delete(child);
-      order.close(node.source);
-      ready.reject(
-        new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),
-      );
-      node.statsWaiter?.resolve();
-      if (node.stopping || stoppingAll || node.endpoint === "") return;
-      if (nodes.get(spec.name) === node) {
+  const launchContext: LaunchContext = {
+    origin,
+    options,
+    order,
+    children,
+    runTime,
+    fromStart,
+    incarnation,
+    source: (name) => `${name}#${++launched}`,
+    delivered: () => delivered = runTime(),
+    fail,
+    interrupt,
+    exitedOnItsOwn: (node, status) => {
+      if (nodes.get(node.spec.name) === node) {
         died(node, status);
       } else {
         fail(
           new MachineProcessError({
-            machine: spec.name,
+            machine: node.spec.name,
             detail: `its OS process exited unexpectedly (code ${status.code}${
               status.signal ? `, ${status.signal}` : ""
             })`,
@@ -409,37 +231,25 @@ export async function deployTcp(
           }),
         );
       }
-    });
-    node.endpoint = await ready.promise;
-    return node;
-  };
-
-  const control: Host = await startHost(CONTROL_MACHINE, {
-    resolve: (machine) => directory.get(machine),
-    seed: options.seed,
-    origin,
-    reliable: options.reliable,
-    trace: {
-      record: (event) => {
-        if (event.ev === "deliver") delivered = runTime();
-        order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) });
-      },
     },
-    auth: options.auth,
-    exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
-    // The lab's collectors are spawned after the machines boot: what reaches them first waits.
-    holdForUnspawned: 10_000,
-    onProcessError: (address, error) =>
-      fail(
-        new MachineProcessError({
-          machine: CONTROL_MACHINE,
-          process: address,
-          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          time: runTime(),
-          stack: error instanceof Error ? error.stack : undefined,
-        }),
-      ),
+    stoppingAll: () => stoppingAll,
+  };
+  const launch = (spec: MachineSpec): Promise<NodeProcess> => launchNode(spec, launchContext);
+
+  const labHostContext = (record: LabHostContext["record"]): LabHostContext => ({
+    origin,
+    options,
+    resolve: (machine) => directory.get(machine),
+    record: (event) => {
+      if (event.ev === "deliver") delivered = runTime();
+      record(event);
+    },
+    runTime,
+    fail,
   });
+  const control: Host = await startControlHost(
+    labHostContext((event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) })),
+  );
   directory.set(CONTROL_MACHINE, control.endpoint);
   /** Machines of the experiment hosted in this OS process, each with its idle watch. */
   const locals = new Map<string, { host: Host; idle: IdleWatch }>();
@@ -481,23 +291,8 @@ export async function deployTcp(
     }
   }
   const failed = started.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-  const broadcast = () => {
-    const entries = Object.fromEntries(directory);
-    for (const node of nodes.values()) send(node, { type: "directory", entries });
-  };
-  const boot = (node: NodeProcess) => {
-    // Idle before its boot says nothing: watched afresh from its next tick.
-    node.idle = { counters: "" };
-    for (const p of node.spec.processes) {
-      send(node, {
-        type: "spawn",
-        name: p.name,
-        program: p.program,
-        args: p.args as Record<string, unknown>,
-        capacity: p.capacity,
-      });
-    }
-  };
+  const broadcast = () => broadcastDirectory(nodes.values(), directory);
+  const boot = bootNode;
   for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
 
   const stopAll = async () => {
@@ -536,14 +331,7 @@ export async function deployTcp(
   for (const node of nodes.values()) boot(node);
   // A node handles its control lines in order: once it answers a stats request, the processes
   // it was told to spawn exist, so nothing the caller sends next finds them missing.
-  await within(
-    Promise.all([...nodes.values()].map((node) => {
-      node.statsWaiter = Promise.withResolvers<void>();
-      send(node, { type: "stats" });
-      return node.statsWaiter.promise;
-    })),
-    STOP_WAIT,
-  );
+  await askStats(nodes.values(), STOP_WAIT);
 
   const timers: ReturnType<typeof setTimeout>[] = [];
   /** Runs `action` at `at` ms after the start of the run (at once if that has passed). */
@@ -658,15 +446,7 @@ export async function deployTcp(
         clearInterval(lostWatch);
         // A machine that has exited (stopped by its own Ctrl-C) sent its last counters before
         // it went; one that does not answer in time keeps the counters it reported last.
-        await within(
-          Promise.all([...nodes.values()].map((node) => {
-            if (node.stopping || node.gone) return Promise.resolve();
-            node.statsWaiter = Promise.withResolvers<void>();
-            send(node, { type: "stats" });
-            return node.statsWaiter.promise;
-          })),
-          STOP_WAIT,
-        );
+        await askStats(nodes.values(), STOP_WAIT);
         order.flush();
       }
     },
@@ -713,19 +493,7 @@ export async function deployTcp(
       if (partition.until !== undefined) at(partition.until, () => apply(false));
     },
     stats(): DeployStats {
-      let frames = control.network.stats.frames, bytes = control.network.stats.bytes;
-      let acks = control.network.stats.acks;
-      for (const { host } of locals.values()) {
-        frames += host.network.stats.frames;
-        bytes += host.network.stats.bytes;
-        acks += host.network.stats.acks;
-      }
-      for (const node of nodes.values()) {
-        frames += node.stats.frames;
-        bytes += node.stats.bytes;
-        acks += node.stats.acks;
-      }
-      return { frames, bytes, acks };
+      return sumStats([control, ...[...locals.values()].map((l) => l.host)], nodes.values());
     },
     onLost: (listener) => lostListeners.push(listener),
     now: runTime,
@@ -734,33 +502,10 @@ export async function deployTcp(
       if (name === CONTROL_MACHINE || directory.has(name)) {
         throw new TypeError(`Cannot host machine "${name}": it is in this deployment already`);
       }
-      const local = await startHost(name, {
-        resolve: (machine) => directory.get(machine),
-        seed: machineSeed(options.seed ?? 1, name),
-        origin,
-        reliable: options.reliable,
-        drop: options.drop,
-        duplicate: options.duplicate,
-        latency: options.latency,
-        trace: {
-          record: (event) => {
-            if (event.ev === "deliver") delivered = runTime();
-            order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) });
-          },
-        },
-        auth: options.auth,
-        exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
-        onProcessError: (address, error) =>
-          fail(
-            new MachineProcessError({
-              machine: name,
-              process: address,
-              detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-              time: runTime(),
-              stack: error instanceof Error ? error.stack : undefined,
-            }),
-          ),
-      });
+      const local = await startLabHost(
+        name,
+        labHostContext((event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) })),
+      );
       locals.set(name, { host: local, idle: { counters: "" } });
       directory.set(name, local.endpoint);
       broadcast();
