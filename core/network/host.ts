@@ -16,6 +16,7 @@ import {
   verifyingMachineReceiver,
 } from "../auth/authenticated_network.ts";
 import { Incarnations } from "../auth/incarnations.ts";
+import { faultRandom } from "../pipeline/fault_stage.ts";
 import type { TraceSink } from "../trace.ts";
 
 /** Options of {@link startHost}. */
@@ -26,7 +27,10 @@ export interface HostOptions {
   readonly ttl?: number;
   /** Address to listen on. @default 127.0.0.1, a free port */
   readonly listen?: { readonly hostname?: string; readonly port?: number };
-  /** Seed of the runtime's generator. @default from the host's crypto */
+  /**
+   * Seed of the runtime's generator and of the injected faults (drawn as the simulator draws
+   * them under the same seed). @default from the host's crypto
+   */
   readonly seed?: number;
   /** Wall-clock ms that times count from. @default this process's start */
   readonly origin?: number;
@@ -147,6 +151,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     duplicate: options.duplicate,
     latency: options.latency,
     exempt: options.exempt,
+    random: options.seed === undefined ? undefined : faultRandom(options.seed),
   });
   const failures = hostFailures(runtime.now);
   const auth = options.auth;
