@@ -232,6 +232,8 @@ export class TcpNetwork implements Network {
 
   /** The pipeline's carrier: encodes the frame, counts it and writes it after its delay. */
   #carry(t: Transit): void {
+    // Stages send frames of their own (an authentication hello): none after close().
+    if (this.#closed) return;
     const { from, to, frame } = t;
     const payload = encodeWire(frame);
     if (this.#faults.exempt(from, to)) return this.#write(from, to, payload, frame);
