@@ -7,8 +7,8 @@
 import { Directory } from "../core/directory.ts";
 import { Machine } from "../core/machine.ts";
 import { TcpNetwork } from "../core/network/tcp_network.ts";
-import type { FaultSchedule } from "../core/pipeline/fault_schedule.ts";
-import { faultRandom } from "../core/pipeline/fault_stage.ts";
+import type { Cut, FaultSchedule } from "../core/pipeline/fault_schedule.ts";
+import { faultRandom, type FaultStage } from "../core/pipeline/fault_stage.ts";
 import { createRealRuntime } from "../core/real_runtime.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import type { ProcessFn } from "../core/process.ts";
@@ -20,16 +20,21 @@ const FILE = new URL("./testdata/fault_schedule.txt", import.meta.url);
 interface Case {
   readonly seed: number;
   readonly send: number;
+  /** Messages `[first, last]` sent while m1.lab -> m2.lab is cut. */
+  readonly cut?: readonly [number, number];
   readonly schedule: FaultSchedule;
 }
 
-/** Parses a `schedule seed=N send=N {json}` line. */
+/** Parses a `schedule seed=N send=N [cut=A..B] {json}` line. */
 function parseCase(line: string): Case {
-  const match = /^schedule seed=(\d+) send=(\d+) (\{.*\})$/.exec(line);
+  const match = /^schedule seed=(\d+) send=(\d+)(?: cut=(\d+)\.\.(\d+))? (\{.*\})$/.exec(line);
   if (match === null) {
-    throw new SyntaxError(`Cannot read "${line}": expected schedule seed=N send=N {json}`);
+    throw new SyntaxError(
+      `Cannot read "${line}": expected schedule seed=N send=N [cut=A..B] {json}`,
+    );
   }
-  return { seed: Number(match[1]), send: Number(match[2]), schedule: JSON.parse(match[3]) };
+  const cut = match[3] === undefined ? undefined : [Number(match[3]), Number(match[4])] as const;
+  return { seed: Number(match[1]), send: Number(match[2]), cut, schedule: JSON.parse(match[5]) };
 }
 
 /** The number of message `id` (`a@m1.lab#1.7` is 7). */
@@ -42,6 +47,7 @@ function faults(events: readonly TraceEvent[]): string[] {
   const numbers = (ev: string, note: string) =>
     events.filter((e) => e.ev === ev && e.note === note).map((e) => numberOf(e.id));
   return [
+    `  cut ${numbers("drop", "partition").join(" ")}`.trimEnd(),
     `  dropped ${numbers("drop", "lost").join(" ")}`.trimEnd(),
     `  duplicated ${numbers("duplicate", "network duplicated").join(" ")}`.trimEnd(),
   ];
@@ -52,10 +58,15 @@ function count(line: string): number {
   return line.trim().split(" ").length - 1;
 }
 
-/** m1.lab's sender: messages 1..n to b@m2.lab. */
-function sender(n: number): ProcessFn {
+/** m1.lab's sender: messages 1..n to b@m2.lab, cutting the link on `faults` for `c.cut`. */
+function sender(c: Case, faults: FaultStage): ProcessFn {
+  const cut: Cut = { from: new Set(["m1.lab"]), to: new Set(["m2.lab"]), oneWay: true };
   return async (ctx) => {
-    for (let i = 1; i <= n; i++) await ctx.send("b@m2.lab", i);
+    for (let i = 1; i <= c.send; i++) {
+      if (i === c.cut?.[0]) faults.cut(cut);
+      await ctx.send("b@m2.lab", i);
+      if (i === c.cut?.[1]) faults.heal(cut);
+    }
   };
 }
 
@@ -64,7 +75,7 @@ async function onSimulator(c: Case): Promise<string[]> {
   sim.machine("m2.lab").spawn("b", async (ctx) => {
     for (;;) await ctx.receive();
   });
-  sim.machine("m1.lab").spawn("a", sender(c.send));
+  sim.machine("m1.lab").spawn("a", sender(c, sim.faults));
   await sim.run();
   return faults(sim.trace.events);
 }
@@ -87,16 +98,18 @@ async function onTcp(c: Case, arriving: number): Promise<string[]> {
     const machine = new Machine(name, { runtime, network, reliable: false });
     const { hostname, port } = await network.listen(machine);
     endpoints.set(name, `${hostname}:${port}`);
-    nodes.push({ machine, network });
-    return machine;
+    const node = { machine, network };
+    nodes.push(node);
+    return node;
   };
   try {
     const received = Promise.withResolvers<void>();
-    (await start("m2.lab")).spawn("b", async (ctx) => {
+    (await start("m2.lab")).machine.spawn("b", async (ctx) => {
       for (let got = 0; got < arriving; got++) await ctx.receive({ timeout: 5_000 });
       received.resolve();
     });
-    (await start("m1.lab")).spawn("a", sender(c.send));
+    const m1 = await start("m1.lab");
+    m1.machine.spawn("a", sender(c, m1.network.faults));
     // Every copy that was not lost has arrived: nothing is left in flight.
     await received.promise;
     return faults(trace.events);
@@ -117,7 +130,7 @@ Deno.test("FaultStage: the same schedule and seed lose and duplicate the same me
     if (line === "" || line.startsWith("#")) continue;
     const c = parseCase(line);
     const sim = await onSimulator(c);
-    const tcp = await onTcp(c, c.send - count(sim[0]) + count(sim[1]));
+    const tcp = await onTcp(c, c.send - count(sim[0]) - count(sim[1]) + count(sim[2]));
     assertEquals(tcp, sim, `${line}: TCP and simulator differ`);
     out.push(...sim);
   }

@@ -135,6 +135,11 @@ export class TcpNetwork implements Network {
   readonly #faults: FaultStage;
   readonly #pipeline: FramePipeline;
 
+  /** The fault stage of this network's frame pipeline (the cuts of {@link TcpNetwork.cut} included). */
+  get faults(): FaultStage {
+    return this.#faults;
+  }
+
   /** Creates the network; call {@link TcpNetwork.listen} to receive. */
   constructor(options: TcpNetworkOptions) {
     checkFaults(options, "Cannot create TCP network");

@@ -127,6 +127,15 @@ export class Simulator implements Network {
   /** With a chooser: frames per link and timers per machine so far, for stable labels. */
   readonly #counts = new Map<string, number>();
 
+  /**
+   * The fault stage of the simulator's frame pipeline: the schedule of the options, the links
+   * {@link Simulator.link} set and the cuts {@link Simulator.partition} makes; a cut started on
+   * it directly is neither traced nor healed by the simulator.
+   */
+  get faults(): FaultStage {
+    return this.#faults;
+  }
+
   /** Creates a simulator. */
   constructor(options: SimulatorOptions = {}) {
     this.#options = options;
