@@ -107,7 +107,6 @@ export class Simulator implements Network {
   readonly #pipeline: FramePipeline;
   readonly #faults: FaultStage;
   readonly #skews = new Map<string, { offset: number; drift: number }>();
-  readonly #exempt: ReadonlySet<string>;
   readonly #kindBytes = new Map<string, number>();
   #now = 0;
   #seq = 0;
@@ -150,12 +149,12 @@ export class Simulator implements Network {
     this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
     this.#chooser = options.chooser;
     this.#describing = options.chooser?.next !== undefined;
-    this.#exempt = new Set((options.exempt ?? []).map((name) => {
+    const exempt = (options.exempt ?? []).map((name) => {
       const { machine, domain } = parseMachine(name);
       return `${machine}.${domain}`;
-    }));
+    });
     this.#faults = new FaultStage({
-      schedule: { ...options, latency: this.#defaultLatency, exempt: [...this.#exempt] },
+      schedule: { ...options, latency: this.#defaultLatency, exempt },
       random: netRandom.next,
       stats: this.stats,
       chooser: this.#faultChooser(options.chooser),
@@ -506,9 +505,7 @@ export class Simulator implements Network {
    * (a frame lost later included) and, with `wire: "json"`, encodes it once for its copies.
    */
   #meter(t: Transit, next: (t: Transit) => void): void {
-    if (this.#exempt.size > 0 && (this.#exempt.has(t.from) || this.#exempt.has(t.to))) {
-      return next(t);
-    }
+    if (this.#faults.exempt(t.from, t.to)) return next(t);
     const { frame } = t, stats = this.stats;
     stats.frames++;
     if (frame.kind === "ack") stats.acks++;
