@@ -7,7 +7,7 @@
  * @module
  */
 import { AuthKey } from "../core/auth/auth_key.ts";
-import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../core/auth/auth_stage.ts";
 import type { Envelope } from "../core/envelope.ts";
 import { signFrame, verifyFrame } from "../core/auth/envelope_auth.ts";
 import { ReplayWindow } from "../core/auth/replay_window.ts";
@@ -47,10 +47,11 @@ Deno.bench("frame: + sign + verify", { group: "auth frame" }, throughWire(false)
 Deno.bench("frame: + sign + verify + seal + open", { group: "auth frame" }, throughWire(true));
 
 async function pingPong(auth: "none" | "mac" | "sealed"): Promise<void> {
-  const sim = new Simulator({ seed: 1, trace: false });
-  if (auth !== "none") {
-    authenticateSimulator(sim, { key: KEY, encrypt: auth === "sealed", trace: false });
-  }
+  const sim = new Simulator({
+    seed: 1,
+    trace: false,
+    stages: auth === "none" ? [] : [new AuthStage({ key: KEY, encrypt: auth === "sealed" })],
+  });
   sim.machine("m2.lab").spawn("kv", async (ctx) => {
     for (let i = 0; i < 200; i++) await ctx.reply(await ctx.receive(), { kind: "ok" });
   });

@@ -209,3 +209,13 @@ export function wireProblem(value: unknown): string | undefined {
   if (!isRecord(value.ack)) return `ack is ${show(value.ack)}, not an acknowledgement`;
   return ackProblem(value.ack, "ack.");
 }
+
+/** What is wrong with `value` as a hello frame (the first problem found), or `undefined`. */
+export function helloProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return `the frame is ${show(value)}, not an object`;
+  if (value.kind !== "hello") return `kind is ${show(value.kind)}, not "hello"`;
+  const machine = value.machine;
+  return typeof machine === "string" && machine.length <= MAX_TEXT && machineName(machine)
+    ? undefined
+    : `machine is ${show(machine)}, not a machine name (machine.domain)`;
+}

@@ -48,3 +48,4 @@ export * from "./network/mod.ts";
 export * from "./auth/mod.ts";
 export * from "./storage/mod.ts";
 export * from "./protocol/mod.ts";
+export * from "./pipeline/mod.ts";

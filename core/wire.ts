@@ -1,10 +1,13 @@
 /**
- * Frames exchanged between machines: messages (optionally with a reliable-channel header) and
- * acknowledgements. A closed union keyed on `kind`.
+ * The wire codec: frames exchanged between machines (messages, optionally with a
+ * reliable-channel header, and acknowledgements; a closed union keyed on `kind`) and the hello
+ * that opens a TCP connection, encoded as UTF-8 JSON and decoded with every field checked. The
+ * simulator and the TCP network both encode and decode through it; the TCP framing around it
+ * (a 4-byte length) is `network/frame.ts`.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
-import { wireProblem } from "./_wire_check.ts";
+import { helloProblem, wireProblem } from "./_wire_check.ts";
 
 /** A message between machines. `epoch`/`seq`/`base` are present on a reliable channel. */
 export interface MessageFrame {
@@ -51,11 +54,65 @@ export interface AckFrame extends Acknowledgement {
 /** Anything that travels between machines. */
 export type WireFrame = MessageFrame | AckFrame;
 
+/** The first frame on a TCP connection: it names the machine that opened the connection. */
+export interface HelloFrame {
+  /** Tag of the union. */
+  readonly kind: "hello";
+  /** The machine that opened the connection, `machine.domain`. */
+  readonly machine: string;
+}
+
+/** Every frame the codec carries: a machine's frames and a connection's hello. */
+export type CodecFrame = WireFrame | HelloFrame;
+
+/** Options of {@link encodeWire} and {@link encodeWireText}. */
+export interface EncodeWireOptions {
+  /**
+   * Put a message's vector clock on the wire; the simulator carries it beside the frame
+   * instead, since it is the trace's and not the protocol's. @default true
+   */
+  readonly vectorClock?: boolean;
+}
+
+/** Options of {@link decodeWire}. */
+export interface DecodeWireOptions {
+  /**
+   * Check every field ({@link checkWire}); `false` only for frames this process encoded itself
+   * (the simulator's, which its machines check when they receive them). @default true
+   */
+  readonly check?: boolean;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Encodes a frame as UTF-8 JSON.
+ * Encodes a frame as JSON text (what the simulator carries and counts).
+ *
+ * @example A hello
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeWireText } from "./wire.ts";
+ * assert.equal(encodeWireText({ kind: "hello", machine: "m1.lab" }), '{"kind":"hello","machine":"m1.lab"}');
+ * ```
+ */
+export function encodeWireText(frame: CodecFrame, options: EncodeWireOptions = {}): string {
+  if (options.vectorClock !== false || frame.kind !== "msg" || frame.env.vc === undefined) {
+    return JSON.stringify(frame);
+  }
+  // Serialised without it: unset for the length of the stringify (JSON skips undefined).
+  const env = frame.env as { vc?: Envelope["vc"] };
+  const vc = env.vc;
+  env.vc = undefined;
+  try {
+    return JSON.stringify(frame);
+  } finally {
+    env.vc = vc;
+  }
+}
+
+/**
+ * Encodes a frame as UTF-8 JSON (what a TCP frame carries after its length).
  *
  * @example Round trip
  * ```ts
@@ -65,8 +122,8 @@ const decoder = new TextDecoder();
  * assert.deepEqual(decodeWire(encodeWire(frame)), frame);
  * ```
  */
-export function encodeWire(frame: WireFrame): Uint8Array {
-  return encoder.encode(JSON.stringify(frame));
+export function encodeWire(frame: CodecFrame, options?: EncodeWireOptions): Uint8Array {
+  return encoder.encode(encodeWireText(frame, options));
 }
 
 /**
@@ -118,24 +175,51 @@ export function checkWire(value: unknown): WireFrame {
   return value as WireFrame;
 }
 
+/** Parses JSON text or UTF-8 bytes. @throws {WireError} when they are not JSON. */
+function parse(input: Uint8Array | string): unknown {
+  try {
+    return JSON.parse(typeof input === "string" ? input : decoder.decode(input));
+  } catch {
+    const size = typeof input === "string" ? `${input.length} characters` : `${input.length} bytes`;
+    throw new WireError(`${size} are not JSON`);
+  }
+}
+
 /**
- * Decodes a frame and checks it with {@link checkWire}.
+ * Decodes a machine's frame (UTF-8 bytes or JSON text) and checks it with {@link checkWire}; a
+ * hello is not a machine's frame and is refused.
  *
- * @throws {WireError} when the bytes are not JSON or not a well-formed frame.
+ * @throws {WireError} when the input is not JSON or not a well-formed frame.
  * @example Garbage is rejected
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeWire, WireError } from "./wire.ts";
  * assert.throws(() => decodeWire(new TextEncoder().encode("{}")), WireError);
  * assert.throws(() => decodeWire(new TextEncoder().encode("{")), WireError);
+ * assert.throws(() => decodeWire('{"kind":"hello","machine":"m1.lab"}'), WireError);
  * ```
  */
-export function decodeWire(bytes: Uint8Array): WireFrame {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw new WireError(`${bytes.length} bytes are not JSON`);
-  }
-  return checkWire(value);
+export function decodeWire(input: Uint8Array | string, options: DecodeWireOptions = {}): WireFrame {
+  const value = parse(input);
+  return options.check === false ? value as WireFrame : checkWire(value);
+}
+
+/**
+ * Decodes the hello that opens a TCP connection and returns the machine it names.
+ *
+ * @throws {WireError} when the input is not JSON, not a hello, or names no machine.
+ * @example A hello names a machine
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeHello, encodeWire, WireError } from "./wire.ts";
+ * assert.equal(decodeHello(encodeWire({ kind: "hello", machine: "m1.lab" })), "m1.lab");
+ * assert.throws(() => decodeHello('{"kind":"hello","machine":"###"}'), WireError);
+ * assert.throws(() => decodeHello('{"kind":"ack","epoch":1,"seq":1}'), WireError);
+ * ```
+ */
+export function decodeHello(input: Uint8Array | string): string {
+  const value = parse(input);
+  const problem = helloProblem(value);
+  if (problem !== undefined) throw new WireError(problem);
+  return (value as HelloFrame).machine;
 }

@@ -5,7 +5,7 @@
  * only when they trace.
  * @module
  */
-import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../core/auth/auth_stage.ts";
 import { causalOrder, happenedBefore } from "../core/causality.ts";
 import type { Envelope } from "../core/envelope.ts";
 import { startHost } from "../core/network/host.ts";
@@ -128,10 +128,10 @@ Deno.test("an untraced run keeps no vector clocks: envelopes carry none", async 
 });
 
 async function exchange(options: SimulatorOptions, auth: boolean): Promise<Simulator> {
-  const sim = new Simulator(options);
-  if (auth) {
-    authenticateSimulator(sim, { key: "a shared key that is long enough, 32+", encrypt: true });
-  }
+  const stages = auth
+    ? [new AuthStage({ key: "a shared key that is long enough, 32+", encrypt: true })]
+    : [];
+  const sim = new Simulator({ ...options, stages });
   sim.machine("m1.lab").spawn("kv", async (ctx) => {
     for (let i = 0; i < 6; i++) await ctx.reply(await ctx.receive(), { kind: "ok", i });
   });

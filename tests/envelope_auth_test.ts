@@ -6,11 +6,8 @@
  */
 import { AuthError, type AuthFailure } from "../core/auth/auth_error.ts";
 import { AuthKey } from "../core/auth/auth_key.ts";
-import {
-  authenticatedNetwork,
-  verifyingMachineReceiver,
-} from "../core/auth/authenticated_network.ts";
-import { authenticateSimulator } from "../core/auth/authenticated_simulator.ts";
+import { AuthStage, type AuthStageOptions, type AuthStats } from "../core/auth/auth_stage.ts";
+import type { FrameStage, Transit, TransitSink } from "../core/pipeline/frame_pipeline.ts";
 import { Incarnations } from "../core/auth/incarnations.ts";
 import { Directory } from "../core/directory.ts";
 import type { Envelope } from "../core/envelope.ts";
@@ -154,9 +151,42 @@ function pingPong(sim: Simulator, rounds: number): { replies: () => number } {
   return { replies: () => replies };
 }
 
-Deno.test("authenticateSimulator() with encryption delivers through drops and duplicates; network duplicates are refused as replays", async () => {
-  const sim = new Simulator({ seed: 11, drop: 0.2, duplicate: 0.3 });
-  const stats = authenticateSimulator(sim, { key: KEY, encrypt: true });
+/** A simulator whose machines authenticate every frame, and the stage's counters. */
+function authenticated(
+  options: ConstructorParameters<typeof Simulator>[0],
+  auth: AuthStageOptions,
+  outer: FrameStage[] = [],
+): { sim: Simulator; stats: AuthStats } {
+  const stage = new AuthStage(auth);
+  return { sim: new Simulator({ ...options, stages: [stage, ...outer] }), stats: stage.stats };
+}
+
+/**
+ * A stage between authentication and the wire that records the signed frames arriving at
+ * `machine` and can put them in again, as an attacker on the wire would.
+ */
+function wiretap(machine: string, only?: (frame: WireFrame) => boolean): {
+  stage: FrameStage;
+  captured: Transit[];
+  replay(transits: Transit[]): void;
+} {
+  const captured: Transit[] = [];
+  let inward: TransitSink | undefined;
+  const stage: FrameStage = {
+    receive(t, next) {
+      inward = next;
+      if (t.to === machine && (only?.(t.frame) ?? true)) captured.push({ ...t });
+      next(t);
+    },
+  };
+  return { stage, captured, replay: (transits) => transits.forEach((t) => inward!({ ...t })) };
+}
+
+Deno.test("AuthStage with encryption delivers through drops and duplicates; network duplicates are refused as replays", async () => {
+  const { sim, stats } = authenticated({ seed: 11, drop: 0.2, duplicate: 0.3 }, {
+    key: KEY,
+    encrypt: true,
+  });
   const run = pingPong(sim, 30);
   await sim.run();
   assertEquals(run.replies(), 30);
@@ -169,10 +199,9 @@ Deno.test("authenticateSimulator() with encryption delivers through drops and du
   assertEquals(refused.length, stats.rejected.replay + stats.rejected.stale);
 });
 
-Deno.test("authenticateSimulator() keeps runs replayable: the same seed gives the same trace, sealed or not", async () => {
+Deno.test("AuthStage keeps runs replayable: the same seed gives the same trace, sealed or not", async () => {
   const digest = async (encrypt: boolean) => {
-    const sim = new Simulator({ seed: 21, drop: 0.1, duplicate: 0.1 });
-    authenticateSimulator(sim, { key: KEY, encrypt });
+    const { sim } = authenticated({ seed: 21, drop: 0.1, duplicate: 0.1 }, { key: KEY, encrypt });
     pingPong(sim, 10);
     await sim.run();
     return `${sim.trace.digest()} ${sim.stats.bytes}`;
@@ -181,32 +210,27 @@ Deno.test("authenticateSimulator() keeps runs replayable: the same seed gives th
   assertEquals(await digest(false), await digest(false));
 });
 
-Deno.test("authenticateSimulator(): a captured frame injected again is refused as a replay and delivered once", async () => {
-  const sim = new Simulator({ seed: 3, latency: { kind: "constant", ms: 1 } });
-  const stats = authenticateSimulator(sim, { key: KEY });
+Deno.test("AuthStage: a captured frame injected again is refused as a replay and delivered once", async () => {
+  const tap = wiretap("m2.lab", (frame) => frame.kind === "msg");
+  const { sim, stats } = authenticated(
+    { seed: 3, latency: { kind: "constant", ms: 1 } },
+    { key: KEY },
+    [tap.stage],
+  );
   const m2 = sim.machine("m2.lab");
-  const captured: [string, WireFrame][] = [];
-  const verifying = m2.receiveFrame.bind(m2);
-  m2.receiveFrame = (from, frame) => {
-    if (frame.kind === "msg") captured.push([from, frame]);
-    verifying(from, frame);
-  };
   const got: unknown[] = [];
   m2.spawn("b", async (ctx) => {
     for (;;) got.push((await ctx.receive()).body);
   });
   sim.machine("m1.lab").spawn("a", (ctx) => ctx.send("b@m2.lab", { kind: "pay", amount: 5 }));
-  sim.at(100, () => {
-    for (const [from, frame] of captured.splice(0)) m2.receiveFrame(from, frame);
-  });
+  sim.at(100, () => tap.replay(tap.captured.splice(0)));
   await sim.run();
   assertEquals(got, [{ kind: "pay", amount: 5 }]);
   assertEquals(stats.rejected.replay, 1);
 });
 
-Deno.test("authenticateSimulator(): an outsider with another key is refused (bad-mac), one without a key too (missing)", async () => {
-  const sim = new Simulator({ seed: 5, reliable: { maxAttempts: 3 } });
-  const stats = authenticateSimulator(sim, {
+Deno.test("AuthStage: an outsider with another key is refused (bad-mac), one without a key too (missing)", async () => {
+  const { sim, stats } = authenticated({ seed: 5, reliable: { maxAttempts: 3 } }, {
     key: (machine) => machine === "evil.lab" ? OTHER : machine === "anon.lab" ? undefined : KEY,
   });
   sim.machine("m1.lab").spawn("kv", async (ctx) => {
@@ -227,9 +251,8 @@ Deno.test("authenticateSimulator(): an outsider with another key is refused (bad
   assertTrue(stats.rejected["bad-mac"] >= 1 && stats.rejected.missing >= 1, JSON.stringify(stats));
 });
 
-Deno.test("authenticateSimulator(): a crashed and restarted sender is accepted again (its new epoch restarts the sequence)", async () => {
-  const sim = new Simulator({ seed: 8 });
-  const stats = authenticateSimulator(sim, { key: KEY, encrypt: true });
+Deno.test("AuthStage: a crashed and restarted sender is accepted again (its new epoch restarts the sequence)", async () => {
+  const { sim, stats } = authenticated({ seed: 8 }, { key: KEY, encrypt: true });
   const got: number[] = [];
   sim.machine("m2.lab").spawn("b", async (ctx) => {
     for (;;) got.push((await ctx.receive<number>()).body);
@@ -245,20 +268,16 @@ Deno.test("authenticateSimulator(): a crashed and restarted sender is accepted a
   assertEquals(stats.rejected.replay + stats.rejected["bad-mac"], 0);
 });
 
-Deno.test("authenticatedNetwork() and verifyingMachineReceiver() on real TCP: signed, sealed request/reply works and an unsigned machine is not heard", async () => {
+Deno.test("AuthStage on real TCP: signed, sealed request/reply works and an unsigned machine is not heard", async () => {
   const endpoints = new Map<string, string>();
   const nodes: { machine: Machine; network: TcpNetwork }[] = [];
   const start = async (name: string, secure: boolean) => {
     const runtime = createRealRuntime({ seed: 1 });
     const directory = new Directory((m) => endpoints.get(m), { now: runtime.now });
-    const network = new TcpNetwork({ directory, runtime });
-    const machine: Machine = new Machine(name, {
-      runtime,
-      network: secure
-        ? authenticatedNetwork(network, { key: KEY, encrypt: true, epoch: () => machine.epoch })
-        : network,
-    });
-    const stats = secure ? verifyingMachineReceiver(machine, { key: KEY }) : undefined;
+    const auth = secure ? new AuthStage({ key: KEY, encrypt: true }) : undefined;
+    const network = new TcpNetwork({ directory, runtime, stages: auth ? [auth] : [] });
+    const machine = new Machine(name, { runtime, network });
+    const stats = auth?.stats;
     const { hostname, port } = await network.listen(machine);
     endpoints.set(name, `${hostname}:${port}`);
     nodes.push({ machine, network });
@@ -309,16 +328,14 @@ function recordingKv(sim: Simulator, executed: string[]): void {
   });
 }
 
-Deno.test("authenticateSimulator(): frames recorded before the receiver restarts are refused after it (stale), nothing runs again, and new traffic works", async () => {
-  const sim = new Simulator({ seed: 3, latency: { kind: "constant", ms: 1 } });
-  const stats = authenticateSimulator(sim, { key: KEY });
+Deno.test("AuthStage: frames recorded before the receiver restarts are refused after it (stale), nothing runs again, and new traffic works", async () => {
+  const tap = wiretap("m1.lab");
+  const { sim, stats } = authenticated(
+    { seed: 3, latency: { kind: "constant", ms: 1 } },
+    { key: KEY },
+    [tap.stage],
+  );
   const m1 = sim.machine("m1.lab");
-  const captured: [string, WireFrame][] = [];
-  const verifying = m1.receiveFrame.bind(m1);
-  m1.receiveFrame = (from, frame) => {
-    captured.push([from, frame]);
-    verifying(from, frame);
-  };
   const executed: string[] = [];
   recordingKv(sim, executed);
   const answers: string[] = [];
@@ -339,10 +356,10 @@ Deno.test("authenticateSimulator(): frames recorded before the receiver restarts
   sim.at(100, () => m1.crash());
   sim.at(110, () => m1.restart());
   sim.at(120, () => {
-    const frames = captured.splice(0);
-    replayed = frames.filter(([, frame]) => frame.kind === "msg").length;
+    const frames = tap.captured.splice(0);
+    replayed = frames.filter((t) => t.frame.kind === "msg").length;
     const before = stats.rejected.stale;
-    for (const [from, frame] of frames) m1.receiveFrame(from, frame);
+    tap.replay(frames);
     assertEquals(stats.rejected.stale - before, frames.length);
   });
   await sim.run();
@@ -352,9 +369,11 @@ Deno.test("authenticateSimulator(): frames recorded before the receiver restarts
   assertEquals(stats.rejected.replay + stats.rejected["bad-mac"] + stats.rejected.missing, 0);
 });
 
-Deno.test("authenticateSimulator(): under drops and a receiver restart, every request is answered once", async () => {
-  const sim = new Simulator({ seed: 8, drop: 0.2, duplicate: 0.1 });
-  authenticateSimulator(sim, { key: KEY, encrypt: true });
+Deno.test("AuthStage: under drops and a receiver restart, every request is answered once", async () => {
+  const { sim } = authenticated({ seed: 8, drop: 0.2, duplicate: 0.1 }, {
+    key: KEY,
+    encrypt: true,
+  });
   const executed: string[] = [];
   recordingKv(sim, executed);
   const answers: string[] = [];

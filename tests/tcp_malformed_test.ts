@@ -73,7 +73,7 @@ Deno.test("TcpNetwork refuses every malformed frame from a plain socket with its
   const [hostname, port] = server.endpoint.split(":");
   const conn = await Deno.connect({ hostname, port: Number(port) });
   try {
-    await conn.write(framed(JSON.stringify({ hello: "evil.lab" })));
+    await conn.write(framed(JSON.stringify({ kind: "hello", machine: "evil.lab" })));
     for (const bad of BAD_FRAMES) await conn.write(framed(bad.payload));
     // The same connection, after every bad frame: a good request, no reliable header.
     await conn.write(framed(JSON.stringify({ kind: "msg", env: GOOD_ENV })));
@@ -130,7 +130,13 @@ Deno.test("TcpNetwork closes a connection whose hello does not name a machine, a
   const original = console.error;
   console.error = (...args: unknown[]) => errors.push(args.join(" "));
   try {
-    for (const hello of ['{"hello":"###"}', '{"hello":42}', "not json"]) {
+    const hellos = [
+      '{"kind":"hello","machine":"###"}',
+      '{"kind":"hello","machine":42}',
+      '{"hello":"m1.lab"}',
+      "not json",
+    ];
+    for (const hello of hellos) {
       const conn = await Deno.connect({ hostname, port: Number(port) });
       await conn.write(framed(hello));
       const closed = await conn.read(new Uint8Array(16));
@@ -138,10 +144,10 @@ Deno.test("TcpNetwork closes a connection whose hello does not name a machine, a
       conn.close();
     }
     assertTrue(errors.every((e) => e.includes("is not a hello naming a machine")), errors.join());
-    assertEquals(errors.length, 3);
+    assertEquals(errors.length, hellos.length);
     const conn = await Deno.connect({ hostname, port: Number(port) });
     try {
-      await conn.write(framed(JSON.stringify({ hello: "evil.lab" })));
+      await conn.write(framed(JSON.stringify({ kind: "hello", machine: "evil.lab" })));
       await conn.write(framed(JSON.stringify({ kind: "msg", env: GOOD_ENV })));
       const reply = await readUntil(conn, (frame) => frame.kind === "msg");
       assertEquals((reply.env as Record<string, unknown>).body, { value: 7 });

@@ -3,7 +3,15 @@
  * reason, and every frame the kernel makes is accepted.
  * @module
  */
-import { checkWire, decodeWire, encodeWire, WireError, type WireFrame } from "../core/wire.ts";
+import {
+  checkWire,
+  decodeHello,
+  decodeWire,
+  encodeWire,
+  encodeWireText,
+  WireError,
+  type WireFrame,
+} from "../core/wire.ts";
 import { assertEquals, assertThrows } from "./_assert.ts";
 import { BAD_FRAMES, GOOD_ENV } from "./_malformed_frames.ts";
 
@@ -68,4 +76,38 @@ Deno.test("checkWire() refuses non-frames with a WireError, never another error"
   for (const value of [undefined, 0, "msg", [], { kind: "msg", env: null }]) {
     assertThrows(() => checkWire(value), WireError);
   }
+});
+
+const BAD_HELLOS: readonly (readonly [string, string])[] = [
+  ['{"hello":"m1.lab"}', 'kind is missing, not "hello"'],
+  ['{"kind":"hello"}', "machine is missing, not a machine name (machine.domain)"],
+  ['{"kind":"hello","machine":"###"}', 'machine is "###", not a machine name (machine.domain)'],
+  ['{"kind":"hello","machine":"m1.lab.x@y"}', "not a machine name"],
+  ['{"kind":"ack","epoch":1,"seq":1}', 'kind is "ack", not "hello"'],
+  ["[]", "the frame is an array, not an object"],
+  ["hello", "5 bytes are not JSON"],
+];
+
+Deno.test("decodeHello() returns the machine a hello names and refuses anything else, naming the reason", () => {
+  assertEquals(decodeHello(encodeWire({ kind: "hello", machine: "m1.lab" })), "m1.lab");
+  for (const [payload, reason] of BAD_HELLOS) {
+    const error = assertThrows(() => decodeHello(encoder.encode(payload)), WireError) as WireError;
+    assertEquals(error.reason.includes(reason), true, `${payload}: ${error.reason}`);
+  }
+});
+
+Deno.test("decodeWire() refuses a hello: it opens a connection and is not a machine's frame", () => {
+  const hello = '{"kind":"hello","machine":"m1.lab"}';
+  const error = assertThrows(() => decodeWire(hello), WireError) as WireError;
+  assertEquals(error.reason, 'kind is "hello", not "msg" or "ack"');
+});
+
+Deno.test("encodeWireText() with vectorClock false leaves the vector clock off the wire and on the frame", () => {
+  const vc = { "a@m1.lab": 2 };
+  const frame: WireFrame = { kind: "msg", env: { ...GOOD_ENV, vc } as never };
+  const text = encodeWireText(frame, { vectorClock: false });
+  assertEquals(text.includes('"vc"'), false);
+  assertEquals(frame.kind === "msg" && frame.env.vc, vc);
+  assertEquals(encodeWireText(frame).includes('"vc"'), true);
+  assertEquals(decodeWire(text, { check: false }), JSON.parse(text));
 });

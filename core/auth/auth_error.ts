@@ -12,7 +12,7 @@ export type AuthFailure = "bad-mac" | "replay" | "missing" | "stale";
 
 const ADVICE: Readonly<Record<AuthFailure, string>> = {
   "missing": "it carries no authentication header; the sender must sign its frames with the " +
-    "shared key (authenticatedNetwork)",
+    "shared key (AuthStage)",
   "bad-mac": "its MAC does not match (tampered with, or signed with another key); check that " +
     "both machines use the same key",
   "replay": "it was accepted before (a replay)",

@@ -13,9 +13,8 @@
  * First contact costs one round trip; a frame recorded in an earlier incarnation of the receiver
  * can never be accepted again, since its MAC binds it to that incarnation.
  *
- * One {@link Incarnations} is shared by a machine's signing network
- * ({@link authenticatedNetwork}) and its verifying receiver ({@link verifyingMachineReceiver});
- * the simulator shares one among all its machines.
+ * An `AuthStage` keeps one {@link Incarnations} for the machines of its network, signing and
+ * verifying alike: a host's one machine, or every machine of a simulator.
  * @module
  */
 import type { WireFrame } from "../wire.ts";

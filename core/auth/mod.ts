@@ -1,5 +1,6 @@
 /**
- * Authentication: HMAC-SHA256 envelopes with a replay window, optional AES-256-GCM bodies.
+ * Authentication: HMAC-SHA256 envelopes with a replay window, optional AES-256-GCM bodies, as a
+ * stage of the frame pipeline ({@link AuthStage}).
  *
  * @module
  */
@@ -7,6 +8,5 @@ export * from "./auth_error.ts";
 export * from "./auth_key.ts";
 export * from "./replay_window.ts";
 export * from "./envelope_auth.ts";
-export * from "./authenticated_network.ts";
-export * from "./authenticated_simulator.ts";
+export * from "./auth_stage.ts";
 export * from "./incarnations.ts";

@@ -10,12 +10,8 @@ import { createRealRuntime, wallClock } from "../real_runtime.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
 import { Directory, type MachineResolver } from "../directory.ts";
-import {
-  authenticatedNetwork,
-  type AuthStats,
-  verifyingMachineReceiver,
-} from "../auth/authenticated_network.ts";
-import { Incarnations } from "../auth/incarnations.ts";
+import { AuthStage, type AuthStats } from "../auth/auth_stage.ts";
+import { faultRandom } from "../pipeline/fault_stage.ts";
 import type { TraceSink } from "../trace.ts";
 
 /** Options of {@link startHost}. */
@@ -26,7 +22,10 @@ export interface HostOptions {
   readonly ttl?: number;
   /** Address to listen on. @default 127.0.0.1, a free port */
   readonly listen?: { readonly hostname?: string; readonly port?: number };
-  /** Seed of the runtime's generator. @default from the host's crypto */
+  /**
+   * Seed of the runtime's generator and of the injected faults (drawn as the simulator draws
+   * them under the same seed). @default from the host's crypto
+   */
   readonly seed?: number;
   /** Wall-clock ms that times count from. @default this process's start */
   readonly origin?: number;
@@ -139,6 +138,11 @@ export interface Host {
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
   const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
   const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
+  const auth = options.auth;
+  // Frames bound to the receiver's incarnation: a replay recorded before a restart is refused.
+  const authStage = auth === undefined
+    ? undefined
+    : new AuthStage({ key: auth.key, encrypt: auth.encrypt });
   const network = new TcpNetwork({
     directory,
     runtime,
@@ -147,34 +151,25 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     duplicate: options.duplicate,
     latency: options.latency,
     exempt: options.exempt,
+    random: options.seed === undefined ? undefined : faultRandom(options.seed),
+    stages: authStage === undefined ? [] : [authStage],
   });
   const failures = hostFailures(runtime.now);
-  const auth = options.auth;
-  // Frames bound to the receiver's incarnation: a replay recorded before a restart is refused.
-  const incarnations = new Incarnations();
   const machine: Machine = new Machine(name, {
     runtime,
-    network: auth === undefined ? network : authenticatedNetwork(network, {
-      key: auth.key,
-      encrypt: auth.encrypt,
-      epoch: () => machine.epoch,
-      incarnations,
-    }),
+    network,
     trace: options.trace,
     reliable: options.reliable,
     epoch: options.epoch ?? Math.floor(wallClock()),
     onProcessError: options.onProcessError ?? failures.record,
     holdForUnspawned: options.holdForUnspawned,
   });
-  const authStats = auth === undefined
-    ? undefined
-    : verifyingMachineReceiver(machine, { key: auth.key, trace: options.trace, incarnations });
   const { hostname, port } = await network.listen(machine, options.listen);
   return {
     machine,
     network,
     endpoint: `${hostname}:${port}`,
-    auth: authStats,
+    auth: authStage?.stats,
     watch: failures.watch,
     activity() {
       const { runnable, timers } = runtime.activity();

@@ -4,48 +4,53 @@
  * writes), one listener for incoming ones. A connection starts with a hello frame that names the
  * sending machine, and it carries frames both ways: a machine that the directory cannot resolve
  * (or that cannot be connected to) is reached over the connection it opened to this one, so a
- * server answers any machine that reached it (replies, acks and credits alike). Optional fault
- * injection (drop, duplicate, delay) uses the runtime's seeded generator and timers, so the same
- * faults can be tried on real sockets.
+ * server answers any machine that reached it (replies, acks and credits alike). Frames go
+ * through the frame pipeline the simulator uses too (the given stages, such as authentication,
+ * then the fault stage: drop, duplicate, reorder and delay from a seeded generator, cuts), so the
+ * same faults can be tried on real sockets.
  * @module
  */
 import type { Machine, Network } from "../machine.ts";
 import type { Runtime } from "../runtime.ts";
-import { parseMachine } from "../name.ts";
 import {
   FrameConnection,
   type FrameListener,
   listenFrames,
   type ListenFramesOptions,
 } from "./tcp_transport.ts";
-import { envelopeEvent, type TraceSink } from "../trace.ts";
-import { decodeWire, WireError, type WireFrame } from "../wire.ts";
+import type { TraceSink } from "../trace.ts";
+import { decodeHello, decodeWire, encodeWire, WireError, type WireFrame } from "../wire.ts";
 import { DEFAULT_MAX_FRAME } from "./frame.ts";
 import type { Directory } from "../directory.ts";
-import { type Latency, sampleLatency } from "../latency.ts";
+import { checkFaults, type Cut, type FaultSchedule } from "../pipeline/fault_schedule.ts";
+import { FaultStage } from "../pipeline/fault_stage.ts";
+import { FramePipeline, type FrameStage, type Transit } from "../pipeline/frame_pipeline.ts";
 
-/** Options of {@link TcpNetwork}. */
-export interface TcpNetworkOptions {
+/**
+ * Options of {@link TcpNetwork}. Its faults are a {@link FaultSchedule}'s: `drop` and
+ * `duplicate` before a frame is written, `latency` (none by default) and `reorder` as a delay
+ * before it is written, and `exempt` machines (the lab's own) whose frames skip every fault and
+ * cut and are not counted in `stats`.
+ */
+export interface TcpNetworkOptions extends FaultSchedule {
   /** Resolves `machine.domain` to `host:port` (a {@link Directory} caches with a TTL). */
   readonly directory: Directory;
-  /** Runtime for fault injection and trace times. */
+  /** Runtime for delays and trace times. */
   readonly runtime: Runtime;
   /** Where drops are recorded. @default none */
   readonly trace?: TraceSink;
-  /** Probability of losing a frame before it is written. @default 0 */
-  readonly drop?: number;
-  /** Probability of writing a frame twice. @default 0 */
-  readonly duplicate?: number;
-  /** Extra latency added before a frame is written. @default none */
-  readonly latency?: Latency;
+  /**
+   * The generator the faults are drawn from: `faultRandom(seed)` draws the faults the simulator
+   * draws under the same seed. @default the runtime's
+   */
+  readonly random?: () => number;
+  /**
+   * Stages of the frame pipeline between the machine and the fault stage, nearest the machine
+   * first (an authentication stage, say). @default none
+   */
+  readonly stages?: readonly FrameStage[];
   /** Largest frame accepted. @default 16 MiB */
   readonly maxFrame?: number;
-  /**
-   * Machines outside the experiment (the lab's own machine): frames to or from them skip the
-   * injected drop, duplication and latency and any cut, and are not counted in `stats`.
-   * @default none
-   */
-  readonly exempt?: readonly string[];
   /**
    * Bounds of the listener for incoming connections (connection cap, buffered-bytes budget,
    * header and idle timeouts); a connection that breaks one is closed and logged.
@@ -69,12 +74,11 @@ export interface TcpStats {
   acks: number;
   /** Frames lost: injected drops and frames to unreachable machines. */
   dropped: number;
+  /** Frames the fault stage wrote twice. */
+  duplicated: number;
   /** Frames received and refused as malformed (not JSON, or not a well-formed frame). */
   rejected: number;
 }
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 interface Peer {
   conn?: FrameConnection;
@@ -115,6 +119,7 @@ export class TcpNetwork implements Network {
     bytes: 0,
     acks: 0,
     dropped: 0,
+    duplicated: 0,
     received: 0,
     rejected: 0,
   };
@@ -125,13 +130,33 @@ export class TcpNetwork implements Network {
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
-  #cut = new Set<string>();
+  readonly #cuts = new Map<string, Cut>();
   readonly #exempt: ReadonlySet<string>;
+  readonly #faults: FaultStage;
+  readonly #pipeline: FramePipeline;
+
+  /** The fault stage of this network's frame pipeline (the cuts of {@link TcpNetwork.cut} included). */
+  get faults(): FaultStage {
+    return this.#faults;
+  }
 
   /** Creates the network; call {@link TcpNetwork.listen} to receive. */
   constructor(options: TcpNetworkOptions) {
+    checkFaults(options, "Cannot create TCP network");
     this.#options = options;
     this.#exempt = new Set(options.exempt ?? []);
+    this.#faults = new FaultStage({
+      schedule: options,
+      random: options.random ?? options.runtime.random,
+      stats: this.stats,
+    });
+    this.#pipeline = new FramePipeline([...options.stages ?? [], this.#faults], {
+      carry: (t) => this.#carry(t),
+      deliver: (t) => this.#machine?.receiveFrame(t.from, t.frame),
+      trace: options.trace,
+      now: () => options.runtime.now(),
+      machine: (name) => this.#machine?.name === name ? this.#machine : undefined,
+    });
   }
 
   /** Listens for frames addressed to `machine`. */
@@ -149,11 +174,14 @@ export class TcpNetwork implements Network {
       onFrame: (payload, conn) => {
         const sender = from.get(conn);
         if (sender === undefined) {
-          const hello = helloOf(payload);
-          if (hello === undefined) {
+          let hello: string;
+          try {
+            hello = decodeHello(payload);
+          } catch (error) {
+            if (!(error instanceof WireError)) throw error;
             // Closes this connection only: nothing is known of the peer yet.
             throw new TypeError(
-              `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"hello":"m1.lab"})`,
+              `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"kind":"hello","machine":"m1.lab"}): ${error.reason}`,
             );
           }
           from.set(conn, hello);
@@ -185,8 +213,15 @@ export class TcpNetwork implements Network {
    */
   cut(machines: readonly string[], on = true): void {
     for (const machine of machines) {
-      if (on) this.#cut.add(machine);
-      else this.#cut.delete(machine);
+      const cut = this.#cuts.get(machine);
+      if (on && cut === undefined) {
+        const made: Cut = { to: new Set([machine]), oneWay: true };
+        this.#cuts.set(machine, made);
+        this.#faults.cut(made);
+      } else if (!on && cut !== undefined) {
+        this.#cuts.delete(machine);
+        this.#faults.heal(cut);
+      }
     }
   }
 
@@ -197,22 +232,17 @@ export class TcpNetwork implements Network {
    */
   send(from: string, to: string, frame: WireFrame): void {
     if (this.#closed) return;
-    if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
-      this.#write(from, to, encoder.encode(JSON.stringify(frame)), frame);
-      return;
-    }
-    if (this.#cut.size > 0 && this.#cut.has(to)) {
-      this.#lost(frame, from, "partition");
-      return;
-    }
+    this.#pipeline.send({ from, to, frame });
+  }
+
+  /** The pipeline's carrier: encodes the frame, counts it and writes it after its delay. */
+  #carry(t: Transit): void {
+    // Stages send frames of their own (an authentication hello): none after close().
+    if (this.#closed) return;
+    const { from, to, frame } = t;
+    const payload = encodeWire(frame);
+    if (this.#faults.exempt(from, to)) return this.#write(from, to, payload, frame);
     const options = this.#options;
-    const random = options.runtime.random;
-    if (options.drop && random() < options.drop) {
-      this.#lost(frame, from, "lost (injected)");
-      return;
-    }
-    const copies = options.duplicate && random() < options.duplicate ? 2 : 1;
-    const payload = encoder.encode(JSON.stringify(frame));
     const max = options.maxFrame ?? DEFAULT_MAX_FRAME;
     if (payload.length > max) {
       // The sender's mistake, refused here whatever state the connection is in.
@@ -220,17 +250,11 @@ export class TcpNetwork implements Network {
         `Cannot send frame: length ${payload.length} exceeds the maximum ${max} (raise maxFrame or send smaller messages)`,
       );
     }
-    for (let i = 0; i < copies; i++) {
-      this.stats.frames++;
-      this.stats.bytes += payload.length + 4;
-      if (frame.kind === "ack") this.stats.acks++;
-      if (options.latency) {
-        const delay = sampleLatency(options.latency, random);
-        options.runtime.setTimer(delay, () => this.#write(from, to, payload, frame));
-      } else {
-        this.#write(from, to, payload, frame);
-      }
-    }
+    this.stats.frames++;
+    this.stats.bytes += payload.length + 4;
+    if (frame.kind === "ack") this.stats.acks++;
+    if (t.delay === undefined) this.#write(from, to, payload, frame);
+    else options.runtime.setTimer(t.delay, () => this.#write(from, to, payload, frame));
   }
 
   /** Closes the listener and every connection. */
@@ -259,7 +283,7 @@ export class TcpNetwork implements Network {
         // The connection is closing (the peer stopped or restarted): the frame is lost, as on a
         // real network, and the next frame reconnects.
         this.#peers.delete(to);
-        this.#lost(frame, from, (error as Error).message);
+        this.#lost(frame, from, to, (error as Error).message);
       }
       return;
     }
@@ -274,21 +298,21 @@ export class TcpNetwork implements Network {
       current.conn = conn;
       try {
         // An incoming connection already knows who opened it; an outgoing one says who it is.
-        if (outgoing) conn.send(encoder.encode(JSON.stringify({ hello: from })));
+        if (outgoing) conn.send(encodeWire({ kind: "hello", machine: from }));
         for (const queued of current.queue) conn.send(queued);
       } catch (error) {
         // The connection closed as it opened (the peer is stopping): the queued frames are
         // lost, as on a real network, and the next frame reconnects.
         if (this.#peers.get(to) === current) this.#peers.delete(to);
         this.stats.dropped += current.queue.length;
-        this.#lost(frame, from, (error as Error).message);
+        this.#lost(frame, from, to, (error as Error).message);
       }
       current.queue = [];
     }, (error) => {
       // Unknown or unreachable now: forget the peer so that a retransmission tries again.
       if (this.#peers.get(to) === current) this.#peers.delete(to);
       this.stats.dropped += current.queue.length;
-      this.#lost(frame, from, (error as Error).message);
+      this.#lost(frame, from, to, (error as Error).message);
     });
   }
 
@@ -344,33 +368,11 @@ export class TcpNetwork implements Network {
       machine.refuseFrame(sender, error.reason);
       return;
     }
-    machine.receiveFrame(sender, frame);
+    this.#pipeline.receive({ from: sender, to: machine.name, frame });
   }
 
-  #lost(frame: WireFrame, at: string, note: string): void {
-    this.stats.dropped++;
-    if (frame.kind !== "msg" || this.#options.trace === undefined) return;
-    this.#options.trace.record(
-      envelopeEvent(this.#options.runtime.now(), "drop", at, frame.env, note),
-    );
-  }
-}
-
-/** The machine a hello frame names, or `undefined` when the payload is not a hello. */
-function helloOf(payload: Uint8Array): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(payload));
-  } catch {
-    return undefined;
-  }
-  const hello = (value as { hello?: unknown } | null)?.hello;
-  if (typeof hello !== "string") return undefined;
-  try {
-    const { machine, domain } = parseMachine(hello);
-    return `${machine}.${domain}` === hello ? hello : undefined;
-  } catch (error) {
-    if (error instanceof TypeError) return undefined;
-    throw error;
+  /** Counts and traces a frame lost on its way to `to` (its connection failed). */
+  #lost(frame: WireFrame, from: string, to: string, note: string): void {
+    this.#faults.lost({ from, to, frame }, note);
   }
 }

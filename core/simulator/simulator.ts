@@ -10,7 +10,6 @@ import {
   CHOOSE_AGAIN,
   CHOOSE_STOP,
   type Chooser,
-  type FrameChoice,
   type PendingDrop,
   type PendingEvent,
   type PendingKind,
@@ -24,24 +23,21 @@ import type {
 } from "./simulator_options.ts";
 import { Directory } from "../directory.ts";
 import { ForeignAwaitError, ProcessFailedError } from "../errors.ts";
-import { type Latency, latencyBound, sampleLatency } from "../latency.ts";
+import { type Latency, latencyBound } from "../latency.ts";
 import { Machine, type Network } from "../machine.ts";
 import { type Address, machineOf, parseMachine } from "../name.ts";
 import { createRandom, type Random } from "../prng.ts";
 import type { RetransmitOptions } from "../reliable_sender.ts";
 import type { Runtime, TimerId } from "../runtime.ts";
-import { envelopeEvent, Trace } from "../trace.ts";
+import { Trace } from "../trace.ts";
 import type { Envelope } from "../envelope.ts";
-import type { WireFrame } from "../wire.ts";
+import { decodeWire, encodeWireText, type WireFrame } from "../wire.ts";
+import { FramePipeline, type Transit } from "../pipeline/frame_pipeline.ts";
+import { type FaultChooser, FaultStage } from "../pipeline/fault_stage.ts";
+import { checkFaults, type Cut } from "../pipeline/fault_schedule.ts";
 
 export type * from "./simulator_options.ts";
 export * from "./chooser.ts";
-
-interface Partition {
-  readonly from: ReadonlySet<string>;
-  readonly to: ReadonlySet<string>;
-  readonly oneWay: boolean;
-}
 
 /**
  * Microtask turns without any process blocking or waking after which the runnable processes are
@@ -105,14 +101,13 @@ export class Simulator implements Network {
   readonly stats: NetworkStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, duplicated: 0 };
   readonly #options: SimulatorOptions;
   readonly #random: Random;
-  readonly #netRandom: Random;
   readonly #heap = new EventHeap();
   readonly #machines = new Map<string, Machine>();
-  readonly #links = new Map<string, LinkFaults>();
+  /** Frames between machines go through the given stages, the meter and the faults. */
+  readonly #pipeline: FramePipeline;
+  readonly #faults: FaultStage;
   readonly #skews = new Map<string, { offset: number; drift: number }>();
-  readonly #exempt: ReadonlySet<string>;
   readonly #kindBytes = new Map<string, number>();
-  #partitions: Partition[] = [];
   #now = 0;
   #seq = 0;
   #running = 0;
@@ -131,27 +126,61 @@ export class Simulator implements Network {
   /** With a chooser: frames per link and timers per machine so far, for stable labels. */
   readonly #counts = new Map<string, number>();
 
+  /**
+   * The fault stage of the simulator's frame pipeline: the schedule of the options, the links
+   * {@link Simulator.link} set and the cuts {@link Simulator.partition} makes; a cut started on
+   * it directly is neither traced nor healed by the simulator.
+   */
+  get faults(): FaultStage {
+    return this.#faults;
+  }
+
   /** Creates a simulator. */
   constructor(options: SimulatorOptions = {}) {
     this.#options = options;
+    checkFaults(options, "Cannot create simulator");
     this.#random = createRandom(options.seed ?? 1);
-    this.#netRandom = this.#random.fork("network");
+    // The first fork of the seed's generator, as faultRandom() makes it: a TCP network given the
+    // same seed draws the same faults.
+    const netRandom = this.#random.fork("network");
     this.#traceOn = options.trace !== false;
     this.trace = new Trace(typeof options.trace === "object" ? options.trace : {});
     this.#json = (options.wire ?? "json") === "json";
     this.#defaultLatency = options.latency ?? { kind: "uniform", min: 1, max: 5 };
     this.#chooser = options.chooser;
     this.#describing = options.chooser?.next !== undefined;
-    this.#exempt = new Set((options.exempt ?? []).map((name) => {
+    const exempt = (options.exempt ?? []).map((name) => {
       const { machine, domain } = parseMachine(name);
       return `${machine}.${domain}`;
-    }));
-    for (const p of ["drop", "duplicate", "reorder"] as const) {
-      const value = options[p];
-      if (value !== undefined && !(value >= 0 && value <= 1)) {
-        throw new RangeError(`Cannot create simulator: ${p} ${value} must be between 0 and 1`);
-      }
-    }
+    });
+    this.#faults = new FaultStage({
+      schedule: { ...options, latency: this.#defaultLatency, exempt },
+      random: netRandom.next,
+      stats: this.stats,
+      chooser: this.#faultChooser(options.chooser),
+    });
+    this.#pipeline = new FramePipeline(
+      [...options.stages ?? [], { send: (t, next) => this.#meter(t, next) }, this.#faults],
+      {
+        carry: (t) => this.#carry(t),
+        deliver: (t) => this.#machines.get(t.to)!.receiveFrame(t.from, t.frame),
+        trace: this.#traceOn ? this.trace : undefined,
+        now: () => this.#now,
+        machine: (name) => this.#machines.get(name),
+      },
+    );
+  }
+
+  /** The chooser's frame decisions, for the fault stage (labels counted as the simulator's). */
+  #faultChooser(chooser: Chooser | undefined): FaultChooser | undefined {
+    if (chooser === undefined) return undefined;
+    const { drop, duplicate, reorder } = chooser;
+    return {
+      label: (from, to) => this.#label(`${from}>${to}`),
+      drop: drop && ((frame, drawn) => drop.call(chooser, frame, drawn)),
+      duplicate: duplicate && ((frame, drawn) => duplicate.call(chooser, frame, drawn)),
+      reorder: reorder && ((frame, drawn) => reorder.call(chooser, frame, drawn)),
+    };
   }
 
   /** Current virtual time in ms. */
@@ -236,7 +265,7 @@ export class Simulator implements Network {
 
   /** Sets the faults of the directed link `from -> to` (overriding the global ones). */
   link(from: string, to: string, faults: LinkFaults): void {
-    this.#links.set(`${this.machine(from).name}>${this.machine(to).name}`, faults);
+    this.#faults.link(this.machine(from).name, this.machine(to).name, faults);
   }
 
   /** Skews machine `name`'s clock: its `now()` is `t * (1 + drift) + offset`. */
@@ -261,21 +290,21 @@ export class Simulator implements Network {
     b: readonly string[],
     options: { at?: number; until?: number; oneWay?: boolean } = {},
   ): void {
-    const partition: Partition = {
+    const partition: Cut = {
       from: new Set(a.map((n) => this.machine(n).name)),
       to: new Set(b.map((n) => this.machine(n).name)),
       oneWay: options.oneWay ?? false,
     };
-    const label = `${[...partition.from].join(",")} ${partition.oneWay ? "->" : "|"} ${
+    const label = `${[...partition.from!].join(",")} ${partition.oneWay ? "->" : "|"} ${
       [...partition.to].join(",")
     }`;
     this.at(options.at ?? this.#now, () => {
-      this.#partitions.push(partition);
+      this.#faults.cut(partition);
       this.#event("partition", label);
     });
     if (options.until !== undefined) {
       this.at(options.until, () => {
-        this.#partitions = this.#partitions.filter((p) => p !== partition);
+        this.#faults.heal(partition);
         this.#event("heal", label);
       });
     }
@@ -466,95 +495,46 @@ export class Simulator implements Network {
     return machine === undefined || !machine.alive ? Infinity : machine.capacityOf(address);
   }
 
-  /** Network entry point used by the machines. */
+  /** Network entry point used by the machines: the frame goes out through the pipeline. */
   send(from: string, to: string, frame: WireFrame): void {
-    if (this.#exempt.size > 0 && (this.#exempt.has(from) || this.#exempt.has(to))) {
-      const payload = this.#json ? JSON.stringify(frame) : frame;
-      const item = this.#schedule(
-        this.#now + EXEMPT_LATENCY,
-        () => this.#arrive(from, to, payload),
-      );
-      if (this.#describing) {
-        this.#describeArrival(item, from, to, this.#label(`${from}>${to}`), payload);
-      }
-      return;
-    }
-    const faults = this.#links.get(`${from}>${to}`);
-    const drop = faults?.drop ?? this.#options.drop ?? 0;
-    const duplicate = faults?.duplicate ?? this.#options.duplicate ?? 0;
-    const reorder = faults?.reorder ?? this.#options.reorder ?? 0;
-    const latency = faults?.latency ?? this.#defaultLatency;
-    const stats = this.stats;
-    const random = this.#netRandom;
+    this.#pipeline.send({ from, to, frame });
+  }
+
+  /**
+   * The pipeline's meter, before the faults: counts every frame the machines put on the network
+   * (a frame lost later included) and, with `wire: "json"`, encodes it once for its copies.
+   */
+  #meter(t: Transit, next: (t: Transit) => void): void {
+    if (this.#faults.exempt(t.from, t.to)) return next(t);
+    const { frame } = t, stats = this.stats;
     stats.frames++;
     if (frame.kind === "ack") stats.acks++;
-    let payload: WireFrame | string = frame;
-    // The trace's vector clock travels beside the serialised frame: it is not on the wire.
-    let vc: Envelope["vc"];
     if (this.#json) {
-      if (frame.kind === "msg" && frame.env.vc !== undefined) {
-        // Serialised without it: unset for the length of the stringify (JSON skips undefined).
-        const env = frame.env as { vc?: Envelope["vc"] };
-        vc = env.vc;
-        env.vc = undefined;
-        try {
-          payload = JSON.stringify(frame);
-        } finally {
-          env.vc = vc;
-        }
-      } else {
-        payload = JSON.stringify(frame);
-      }
+      // The trace's vector clock travels beside the serialised frame: it is not on the wire.
+      const payload = encodeWireText(frame, { vectorClock: false });
+      t.payload = payload;
       stats.bytes += payload.length + 4;
       if (frame.kind === "msg") {
         const kind = frame.env.kind;
         this.#kindBytes.set(kind, (this.#kindBytes.get(kind) ?? 0) + payload.length + 4);
       }
     }
-    if (this.#partitions.length > 0 && this.#cut(from, to)) {
-      this.#lost(frame, from, "partition");
-      return;
-    }
-    const chooser = this.#chooser;
-    const choice: FrameChoice | undefined = chooser && {
-      from,
-      to,
-      kind: frame.kind,
-      label: this.#label(`${from}>${to}`),
-      message: frame.kind === "msg" ? frame.env.kind : undefined,
-    };
-    let lost = drop > 0 && random.next() < drop;
-    if (chooser?.drop) lost = chooser.drop(choice!, lost);
-    if (lost) {
-      this.#lost(frame, from, "lost");
-      return;
-    }
-    let copies = 1;
-    let doubled = duplicate > 0 && random.next() < duplicate;
-    if (chooser?.duplicate) doubled = chooser.duplicate(choice!, doubled);
-    if (doubled) {
-      copies = 2;
-      stats.duplicated++;
-      if (frame.kind === "msg" && this.#traceOn) {
-        this.#frameEvent("duplicate", frame, from, "network duplicated");
-      }
-    }
-    for (let i = 0; i < copies; i++) {
-      let delay = sampleLatency(latency, random.next);
-      if (chooser?.reorder) {
-        // The draws are taken as without a chooser, so that the rest of the run lines up.
-        const drawn = reorder > 0 && random.next() < reorder;
-        const extra = drawn ? random.next() : 0.5;
-        const copy = i === 0 ? choice! : { ...choice!, label: `${choice!.label}/2` };
-        if (chooser.reorder(copy, drawn)) delay += 3 * latencyBound(latency) * extra;
-      } else if (reorder > 0 && random.next() < reorder) {
-        delay += 3 * latencyBound(latency) * random.next();
-      }
-      const item = this.#schedule(this.#now + delay, () => this.#arrive(from, to, payload, vc));
-      if (choice) {
-        this.#describeArrival(item, from, to, choice.label + (i > 0 ? "/2" : ""), payload);
-      }
-    }
+    next(t);
+  }
+
+  /** The pipeline's carrier: schedules the frame's arrival after its delay. */
+  #carry(t: Transit): void {
+    const { from, to, frame } = t;
+    const json = this.#json;
+    // An exempt machine's frame was not metered: it is encoded here, vector clock and all.
+    const payload = (t.payload as string | undefined) ?? (json ? encodeWireText(frame) : frame);
+    const vc = json && t.payload !== undefined && frame.kind === "msg" ? frame.env.vc : undefined;
+    const item = this.#schedule(
+      this.#now + (t.delay ?? EXEMPT_LATENCY),
+      () => this.#arrive(from, to, payload, vc),
+    );
+    const label = t.label ?? (this.#describing ? this.#label(`${from}>${to}`) : undefined);
+    if (label !== undefined) this.#describeArrival(item, from, to, label, payload);
   }
 
   #describeArrival(
@@ -569,32 +549,10 @@ export class Simulator implements Network {
   }
 
   #arrive(from: string, to: string, payload: WireFrame | string, vc?: Envelope["vc"]): void {
-    const frame: WireFrame = typeof payload === "string" ? JSON.parse(payload) : payload;
+    // Unchecked: every machine checks each frame it receives (Machine.receiveFrame).
+    const frame = typeof payload === "string" ? decodeWire(payload, { check: false }) : payload;
     if (vc !== undefined && frame.kind === "msg") (frame.env as { vc?: Envelope["vc"] }).vc = vc;
-    const machine = this.#machines.get(to);
-    if (machine === undefined || !machine.alive) {
-      this.#lost(frame, from, machine === undefined ? "no such machine" : "machine down");
-      return;
-    }
-    machine.receiveFrame(from, frame);
-  }
-
-  #cut(from: string, to: string): boolean {
-    for (const p of this.#partitions) {
-      if (p.from.has(from) && p.to.has(to)) return true;
-      if (!p.oneWay && p.from.has(to) && p.to.has(from)) return true;
-    }
-    return false;
-  }
-
-  #lost(frame: WireFrame, from: string, why: string): void {
-    this.stats.dropped++;
-    if (frame.kind === "msg" && this.#traceOn) this.#frameEvent("drop", frame, from, why);
-  }
-
-  #frameEvent(ev: "drop" | "duplicate", frame: WireFrame, at: string, note: string): void {
-    if (frame.kind !== "msg") return;
-    this.trace.record(envelopeEvent(this.#now, ev, at, frame.env, note));
+    this.#pipeline.receive({ from, to, frame });
   }
 
   #event(ev: "partition" | "heal", note: string): void {

@@ -2,24 +2,15 @@
  * The settings and results of the simulator: link faults, run limits and network counters.
  * @module
  */
-import type { Latency } from "../latency.ts";
+import type { LinkFaults } from "../pipeline/fault_schedule.ts";
+import type { FrameStage } from "../pipeline/frame_pipeline.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import type { Chooser } from "./chooser.ts";
 import type { TraceOptions } from "../trace.ts";
 
-/** Faults of one link (or of every link). */
-export interface LinkFaults {
-  /** Probability that a frame is lost. @default 0 */
-  readonly drop?: number;
-  /** Probability that a frame is delivered twice. @default 0 */
-  readonly duplicate?: number;
-  /** Probability that a frame is held back so that later frames overtake it. @default 0 */
-  readonly reorder?: number;
-  /** Latency distribution. @default uniform 1..5 ms */
-  readonly latency?: Latency;
-}
+export type { LinkFaults };
 
-/** Options of {@link Simulator}. */
+/** Options of {@link Simulator}. Its faults are those of a `FaultSchedule`, with a default latency of uniform 1..5 ms. */
 export interface SimulatorOptions extends LinkFaults {
   /** Seed of every random choice. @default 1 */
   readonly seed?: number;
@@ -53,6 +44,12 @@ export interface SimulatorOptions extends LinkFaults {
    * @default none (the seeded run)
    */
   readonly chooser?: Chooser;
+  /**
+   * Stages of the frame pipeline between each machine and the simulated network, nearest the
+   * machine first (an authentication stage, say: `authStage({ key })`); the simulator adds its
+   * meter and its fault stage after them. @default none
+   */
+  readonly stages?: readonly FrameStage[];
 }
 
 /** Options of {@link Simulator.run}. */

@@ -6,7 +6,7 @@
  * every phase is done or its time budget is spent.
  * @module
  */
-import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { ProcessStoppedError } from "../../core/errors.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { ProcessFn } from "../../core/process.ts";
@@ -130,8 +130,8 @@ export async function simulateCheck(
     chooser: options.frameFaults || options.recordFaults
       ? frameFaultChooser({ only: options.frameFaults, record: options.recordFaults })
       : undefined,
+    stages: options.auth ? [new AuthStage(options.auth)] : [],
   });
-  if (options.auth) authenticateSimulator(sim, options.auth);
   const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
   const nodes = machines.map((m) => `node@${m}`);
   const harness = new NodeHarness(nodes);

@@ -8,7 +8,7 @@ import type { Machine } from "../../core/machine.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { Address } from "../../core/name.ts";
 import type { ProcessFn } from "../../core/process.ts";
-import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
@@ -233,11 +233,9 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
       ? frameFaultChooser({ only: options.frameFaults, record: frameRecorder.frames })
       : undefined,
     trace: options.keepTrace === false ? { keep: false } : true,
+    stages: options.auth ? [new AuthStage(options.auth)] : [],
   });
   if (options.onEvent) sim.trace.listen(options.onEvent);
-  if (options.auth) {
-    authenticateSimulator(sim, { key: options.auth.key, encrypt: options.auth.encrypt });
-  }
   for (const spec of machines) {
     const machine = sim.machine(spec.name);
     for (const p of spec.processes) {

@@ -3,7 +3,7 @@
  * front, run until quiescent or the time limit.
  * @module
  */
-import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Trace } from "../../core/trace.ts";
 import { writeTrace } from "../_common.ts";
@@ -32,10 +32,8 @@ export async function launchSim(plan: LaunchPlan, options: LaunchOptions): Promi
     reorder: options.reorder,
     latency: options.latency,
     replay: options.replay,
+    stages: options.auth ? [new AuthStage(options.auth)] : [],
   });
-  if (options.auth) {
-    authenticateSimulator(sim, { key: options.auth.key, encrypt: options.auth.encrypt });
-  }
   const onEvent = options.onEvent;
   sim.trace.listen((event) => {
     plan.tracker.observe(event);

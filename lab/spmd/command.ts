@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TimeoutError } from "../../core/errors.ts";
-import { authenticateSimulator } from "../../core/auth/authenticated_simulator.ts";
+import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import {
@@ -95,10 +95,10 @@ async function runSim(
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
+    stages: common.auth === undefined
+      ? []
+      : [new AuthStage({ key: common.auth, encrypt: common.encrypt })],
   });
-  if (common.auth !== undefined) {
-    authenticateSimulator(sim, { key: common.auth, encrypt: common.encrypt });
-  }
   const onEvent = narrator(common.quiet);
   if (onEvent) sim.trace.listen(onEvent);
   const ranks = Array.from({ length: n }, (_, i) => rankAddress(i));
