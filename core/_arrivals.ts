@@ -7,7 +7,6 @@
  */
 import { type Envelope, RECEIPT_KIND } from "./envelope.ts";
 import { UnknownProcessError } from "./errors.ts";
-import type { FlowControl } from "./_flow_control.ts";
 import { GROUP_CALL_MARK } from "./_group_call.ts";
 import { type PendingReplies, UNKNOWN_KIND } from "./_pending_replies.ts";
 import { type HostedProcess, Parked } from "./_process.ts";
@@ -33,6 +32,14 @@ export interface ArrivalsOptions {
   readonly transmit: (env: Envelope) => void;
 }
 
+/** Flow control's part in arrivals. */
+export interface FlowGate {
+  /** Admits `env`, from another machine, to `target` when it carries flow control: `true`. */
+  flowArrive(target: HostedProcess, env: Envelope): boolean;
+  /** A `wait` message found no receiver: its sender resumes. */
+  flowRefused(env: Envelope): void;
+}
+
 /** The arrival side of one machine. */
 export class Arrivals {
   readonly #name: string;
@@ -43,9 +50,10 @@ export class Arrivals {
   readonly #transmit: (env: Envelope) => void;
   readonly #holdLimit: number;
   #held = 0;
-  readonly #early = new Map<Address, Envelope[]>();
-  /** Flow control of the current incarnation (null without the reliable channel). */
-  flow: FlowControl | null = null;
+  /** Messages for processes not spawned yet; the shared empty map while there are none. */
+  #early: Map<Address, Envelope[]> = NOTHING_HELD;
+  /** Flow control of the machine's current incarnation. */
+  flow: FlowGate | undefined;
   /** Traces that `env` entered its mailbox (bound, handed to mailboxes). */
   readonly admitting = (env: Envelope): void => this.#recordDeliver(env);
 
@@ -81,7 +89,7 @@ export class Arrivals {
     const target = this.#processes.get(env.to);
     if (target === undefined) return this.#unknown(env, sender);
     // From another machine with flow control: credits, or a sender waiting for admission.
-    if (sender === null && this.flow?.arrive(target, env) === true) return;
+    if (sender === null && this.flow?.flowArrive(target, env) === true) return;
     if (target.mailbox.offer(env, this.admitting)) {
       if (env.sync && sender === null) this.answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
       return;
@@ -127,6 +135,7 @@ export class Arrivals {
   #unknown(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     if (sender === null && this.#held < this.#holdLimit) {
       this.#held++;
+      if (this.#early === NOTHING_HELD) this.#early = new Map();
       const early = this.#early.get(env.to);
       if (early === undefined) this.#early.set(env.to, [env]);
       else early.push(env);
@@ -138,7 +147,7 @@ export class Arrivals {
     // A sender on this machine learns at once; a remote requester or sync sender by answer.
     if (sender !== null) return Promise.reject(new UnknownProcessError(env.to));
     if (env.corr !== undefined) this.answer(env, UNKNOWN_KIND, { kind: UNKNOWN_KIND });
-    if (env.flow === "wait") this.flow?.refused(env);
+    if (env.flow === "wait") this.flow?.flowRefused(env);
   }
 
   #recordDeliver(env: Envelope): void {
@@ -157,3 +166,6 @@ export class Arrivals {
     }
   }
 }
+
+/** The held messages of every machine that holds none (never written). */
+const NOTHING_HELD: Map<Address, Envelope[]> = new Map();

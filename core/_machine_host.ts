@@ -60,7 +60,8 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   readonly #trace: TraceSink | undefined;
   #epoch = 0;
   #link!: LinkDriver;
-  #flow: FlowControl | null = null;
+  /** Flow control: `null` without the reliable channel, `undefined` until first needed. */
+  #flow: FlowControl | null | undefined = null;
 
   /** A host for the machine made of `parts`. */
   constructor(parts: HostParts) {
@@ -77,8 +78,30 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     this.#epoch = epoch;
     const link = new ReliableLink(epoch, parts.retransmit);
     this.#link = new LinkDriver(link, parts.runtime, parts.timers, this);
-    this.#flow = parts.retransmit === null ? null : new FlowControl(this);
-    parts.arrivals.flow = this.#flow;
+    this.#flow = parts.retransmit === null ? null : undefined;
+  }
+
+  /** Flow control of the incarnation, made on first use; `null` without the reliable channel. */
+  #flowControl(): FlowControl | null {
+    return this.#flow === undefined ? this.#flow = new FlowControl(this) : this.#flow;
+  }
+
+  /**
+   * Flow control's part in an arrival from another machine at `target`: `true` when it admitted
+   * `env`. A message with no flow control to an unbounded mailbox needs no flow control at all.
+   */
+  flowArrive(target: HostedProcess, env: Envelope): boolean {
+    if (
+      this.#flow === undefined && env.flow === undefined && target.mailbox.capacity === Infinity
+    ) {
+      return false;
+    }
+    return this.#flowControl()?.arrive(target, env) === true;
+  }
+
+  /** A `wait` message found no receiver: its sender resumes. */
+  flowRefused(env: Envelope): void {
+    this.#flowControl()?.refused(env);
   }
 
   /** Takes a well-formed frame from machine `from`. */
@@ -131,8 +154,15 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
 
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     if (machineOf(env.to) === this.name) return this.#parts.arrivals.arrive(env, sender);
-    // An asynchronous send to another machine waits for credits of a bounded mailbox.
-    if (sender !== null && this.#flow !== null) return this.#flow.send(env, sender);
+    // An asynchronous send to another machine waits for credits of a bounded mailbox. Until flow
+    // control is needed, a mailbox the network knows unbounded is sent to at once.
+    if (sender !== null && this.#flow !== null) {
+      if (this.#flow === undefined && this.bound(env.to) === Infinity) {
+        this.forward(env);
+        return undefined;
+      }
+      return this.#flowControl()!.send(env, sender);
+    }
     this.forward(env);
     return undefined;
   }
@@ -204,7 +234,7 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   }
 
   deliver(from: string, env: Envelope): void {
-    if (env.from.startsWith(FLOW_PREFIX)) this.#flow?.receive(from, env);
+    if (env.from.startsWith(FLOW_PREFIX)) this.#flowControl()?.receive(from, env);
     else void this.#parts.arrivals.arrive(env, null);
   }
 

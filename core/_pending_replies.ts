@@ -32,7 +32,8 @@ export class PendingReplies {
   readonly #runtime: Runtime;
   readonly #timers: MachineTimers;
   readonly #trace: TraceSink | undefined;
-  readonly #pending = new Map<string, Awaiting | Collecting>();
+  /** By correlation id; the shared empty map until a request waits. */
+  #pending: Map<string, Awaiting | Collecting> = NOBODY;
 
   /** Requests timed on `timers`, their timeouts traced to `trace`. */
   constructor(runtime: Runtime, timers: MachineTimers, trace: TraceSink | undefined) {
@@ -56,14 +57,14 @@ export class PendingReplies {
       });
       parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
     });
-    this.#pending.set(corr, { owner: proc, parked, timer });
+    this.#waiting().set(corr, { owner: proc, parked, timer });
     return parked.promise;
   }
 
   /** Hands every answer to `corr` to `collect` until the returned function is called. */
   collect(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
     const entry: Collecting = { collect };
-    this.#pending.set(corr, entry);
+    this.#waiting().set(corr, entry);
     return () => {
       if (this.#pending.get(corr) === entry) this.#pending.delete(corr);
     };
@@ -95,6 +96,13 @@ export class PendingReplies {
 
   /** Forgets every waiting request (their machine crashed or shut down). */
   clear(): void {
-    this.#pending.clear();
+    this.#pending = NOBODY;
+  }
+
+  #waiting(): Map<string, Awaiting | Collecting> {
+    return this.#pending === NOBODY ? this.#pending = new Map() : this.#pending;
   }
 }
+
+/** The waiting requests of a machine none of whose processes waits yet (never written). */
+const NOBODY: Map<string, Awaiting | Collecting> = new Map();

@@ -144,6 +144,7 @@ export class Machine {
       onDormantAct: options.onDormantAct,
     });
     this.#host.incarnate(this.#epoch);
+    arrivals.flow = this.#host;
     this.#onError = options.onProcessError ?? ((address, error) => {
       const failure = new ProcessFailedError(address, error, { time: this.#runtime.now() });
       // Nobody asked to hear about failures: raise it like an unhandled rejection.

@@ -77,6 +77,8 @@ interface Channel {
 }
 
 const NONE: readonly LinkEffect[] = Object.freeze([]);
+/** The pending acks of every link that has none (never written). */
+const NO_ACKS: Map<string, AckFrame> = new Map();
 
 /**
  * The links of one machine incarnation.
@@ -107,8 +109,8 @@ export class ReliableLink {
   readonly #initialRto: number;
   readonly #channels = new Map<string, Channel>();
   readonly #timers = new DeadlineHeap<Scheduled>();
-  /** Pure acks due, by peer, in the order they became due. */
-  readonly #acks = new Map<string, AckFrame>();
+  /** Pure acks due, by peer, in the order they became due (the shared empty map when none). */
+  #acks: Map<string, AckFrame> = NO_ACKS;
   /** When the pending pure acks are due (the time the first of them became due). */
   #acksAt = Infinity;
   readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
@@ -206,7 +208,7 @@ export class ReliableLink {
     }
     if (this.#acksAt <= now) {
       for (const [to, ack] of this.#acks) effects.push({ kind: "transmit", to, frame: ack });
-      this.#acks.clear();
+      this.#acks = NO_ACKS;
       this.#acksAt = Infinity;
     }
     return effects;
@@ -248,7 +250,10 @@ export class ReliableLink {
 
   /** A pure ack to `to`, due one turn from now unless a frame to `to` carries it first. */
   #ackLater(to: string, ack: AckFrame, now: number): void {
-    if (this.#acks.size === 0) this.#acksAt = now;
+    if (this.#acks.size === 0) {
+      this.#acksAt = now;
+      if (this.#acks === NO_ACKS) this.#acks = new Map();
+    }
     this.#acks.set(to, ack);
   }
 
