@@ -118,19 +118,21 @@ export class FlowControl {
 
   /** An asynchronous send by `proc` to a remote process: a promise when the sender must wait. */
   send(env: Envelope, proc: HostedProcess): Promise<void> | undefined {
-    const target = this.#target(env.to);
-    if (target.mode === "open" || target.mode === "assumed") {
+    let target = this.#targets.get(env.to);
+    if (target?.mode === "open" || target?.mode === "assumed") {
       this.#host.forward(env);
       return undefined;
     }
-    if (target.mode !== "bounded") {
+    if (target?.mode !== "bounded") {
       const bound = this.#host.bound(env.to);
       if (bound === Infinity) {
-        // Known unbounded from now on (a bounded successor of the process says `reset`).
-        target.mode = "open";
+        // Known unbounded from now on (a bounded successor of the process says `reset`). The
+        // network knows it: without a target yet, nothing is kept (most partners are unbounded).
+        if (target !== undefined) target.mode = "open";
         this.#host.forward(env);
         return undefined;
       }
+      target ??= this.#target(env.to);
       if (bound !== undefined) target.mode = "bounded";
     }
     if (target.mode === "bounded" && target.waiting === 0 && target.credits > 0) {

@@ -4,25 +4,22 @@
  * reliable channel. It is driven by a {@link Runtime}: the simulator's or a real host's.
  * @module
  */
-import { type Envelope, kindOf, labelOf, RECEIPT_KIND } from "./envelope.ts";
-import {
-  ProcessFailedError,
-  ProcessStoppedError,
-  TimeoutError,
-  UnknownProcessError,
-} from "./errors.ts";
-import { type Address, canonical, machineOf, parseMachine } from "./name.ts";
+import { ProcessFailedError, ProcessStoppedError } from "./errors.ts";
+import { type Address, canonical, parseMachine } from "./name.ts";
 import type { ProcessFn, SpawnOptions } from "./process.ts";
-import { HostedProcess, Parked, type ProcessHost } from "./_process.ts";
-import { FLOW_PREFIX, FlowControl, type FlowHost } from "./_flow_control.ts";
-import { type LinkHost, ReliableLinks } from "./_reliable_link.ts";
+import { HostedProcess } from "./_process.ts";
+import { Arrivals } from "./_arrivals.ts";
+import { MachineHost } from "./_machine_host.ts";
+import { MachineTimers } from "./_machine_timers.ts";
+import { PendingReplies } from "./_pending_replies.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
-import type { Runtime, TimerId } from "./runtime.ts";
-import { envelopeEvent, type TraceEvent, type TraceEventType, type TraceSink } from "./trace.ts";
+import type { Runtime } from "./runtime.ts";
+import type { TraceEvent, TraceSink } from "./trace.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
-import { GROUP_CALL_MARK } from "./_group_call.ts";
+
+export { UNKNOWN_KIND } from "./_pending_replies.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -73,24 +70,6 @@ export interface MachineOptions {
   readonly holdForUnspawned?: number;
 }
 
-/** Kind of the reply a machine sends for a request to a process it does not host. */
-export const UNKNOWN_KIND = "$unknown";
-
-/** A request (or synchronous send) waiting for its one answer. */
-interface Awaiting {
-  readonly owner: HostedProcess;
-  readonly parked: Parked<Envelope>;
-  readonly timer: TimerId;
-  readonly collect?: undefined;
-}
-
-/** A group request taking every answer until it ends. */
-interface Collecting {
-  readonly collect: (env: Envelope, unknown: boolean) => void;
-}
-
-type Pending = Awaiting | Collecting;
-
 interface BootEntry {
   readonly name: string;
   readonly fn: ProcessFn;
@@ -117,45 +96,55 @@ export class Machine {
   /** `machine.domain`. */
   readonly name: string;
   readonly #runtime: Runtime;
-  readonly #network: Network;
   readonly #trace: TraceSink | undefined;
-  readonly #clocks: ClockSpace | undefined;
-  readonly #retransmit: RetransmitOptions | null;
   readonly #onError: (address: Address, error: unknown) => void;
-  readonly #onDormantAct: ((address: Address) => void) | undefined;
   #epoch: number;
   #alive = true;
   /** The code of the processes started and not settled yet. */
   readonly #running = new Set<Promise<void>>();
   #rejected = 0;
-  #processes = new Map<Address, HostedProcess>();
-  #boot: BootEntry[] = [];
-  readonly #holdLimit: number;
-  #held = 0;
-  readonly #early = new Map<Address, Envelope[]>();
-  #pending = new Map<string, Pending>();
-  #timers = new Set<TimerId>();
-  #links: ReliableLinks;
-  /** Credits for bounded mailboxes across machines; none without the reliable channel. */
-  #flow: FlowControl | null = null;
-  readonly #host: ProcessHost & LinkHost & FlowHost;
+  readonly #processes = new Map<Address, HostedProcess>();
+  readonly #boot: BootEntry[] = [];
+  readonly #timers: MachineTimers;
+  readonly #replies: PendingReplies;
+  readonly #arrivals: Arrivals;
+  readonly #host: MachineHost;
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
     const { machine, domain } = parseMachine(name);
     this.name = `${machine}.${domain}`;
-    this.#runtime = options.runtime;
-    this.#network = options.network;
-    this.#trace = options.trace;
-    this.#clocks = options.trace === undefined || options.trace.clocks === false
-      ? undefined
-      : ClockSpace.of(options.trace);
+    const runtime = this.#runtime = options.runtime;
+    const trace = this.#trace = options.trace;
     const reliable = options.reliable ?? true;
-    this.#retransmit = reliable === false ? null : reliable === true ? {} : reliable;
     this.#epoch = options.epoch ?? 1;
-    this.#holdLimit = options.holdForUnspawned ?? 0;
-    this.#host = new Machine.#Host(this);
-    this.#links = this.#newLinks();
+    this.#timers = new MachineTimers(runtime);
+    this.#replies = new PendingReplies(runtime, this.#timers, trace);
+    const arrivals = this.#arrivals = new Arrivals({
+      name: this.name,
+      runtime,
+      trace,
+      processes: this.#processes,
+      replies: this.#replies,
+      holdLimit: options.holdForUnspawned ?? 0,
+      transmit: (env) => this.#host.forward(env),
+    });
+    this.#host = new MachineHost({
+      name: this.name,
+      runtime,
+      network: options.network,
+      trace,
+      clocks: trace === undefined || trace.clocks === false ? undefined : ClockSpace.of(trace),
+      timers: this.#timers,
+      replies: this.#replies,
+      arrivals,
+      processes: this.#processes,
+      retransmit: reliable === false ? null : reliable === true ? {} : reliable,
+      start: (name, fn, options) => this.#start(name, fn, options),
+      onDormantAct: options.onDormantAct,
+    });
+    this.#host.incarnate(this.#epoch);
+    arrivals.flow = this.#host;
     this.#onError = options.onProcessError ?? ((address, error) => {
       const failure = new ProcessFailedError(address, error, { time: this.#runtime.now() });
       // Nobody asked to hear about failures: raise it like an unhandled rejection.
@@ -163,7 +152,6 @@ export class Machine {
         throw failure;
       });
     });
-    this.#onDormantAct = options.onDormantAct;
   }
 
   /**
@@ -216,7 +204,7 @@ export class Machine {
     if (this.#alive) return;
     this.#alive = true;
     this.#epoch++;
-    this.#links = this.#newLinks();
+    this.#host.incarnate(this.#epoch);
     this.#record({
       t: this.#runtime.now(),
       ev: "restart",
@@ -284,7 +272,7 @@ export class Machine {
       this.refuseFrame(from, problem);
       return;
     }
-    this.#links.receive(from, frame);
+    this.#host.receiveFrame(from, frame);
   }
 
   /**
@@ -301,6 +289,7 @@ export class Machine {
     });
   }
 
+  /** Ends every process, timer, waiting request and channel of the incarnation. */
   #halt(): void {
     for (const proc of this.#processes.values()) {
       if (proc.runnable) this.#runtime.account(-1);
@@ -309,28 +298,13 @@ export class Machine {
       proc.mailbox.clear();
     }
     this.#processes.clear();
-    for (const timer of this.#timers) this.#runtime.clearTimer(timer);
-    this.#timers.clear();
-    this.#pending.clear();
-    this.#links = this.#newLinks();
+    this.#timers.clearAll();
+    this.#replies.clear();
+    this.#host.incarnate(this.#epoch);
   }
 
   #record(event: TraceEvent): void {
     this.#trace?.record(event);
-  }
-
-  #setTimer(delay: number, callback: () => void): TimerId {
-    const id: TimerId = this.#runtime.setTimer(delay, () => {
-      this.#timers.delete(id);
-      if (this.#alive) callback();
-    });
-    this.#timers.add(id);
-    return id;
-  }
-
-  #clearTimer(id: TimerId): void {
-    this.#timers.delete(id);
-    this.#runtime.clearTimer(id);
   }
 
   #start(name: string, fn: ProcessFn, options: SpawnOptions): Address {
@@ -346,299 +320,34 @@ export class Machine {
     this.#record({ t: this.#runtime.now(), ev: "spawn", at: address });
     proc.runnable = true;
     this.#runtime.account(1);
-    const early = this.#early.get(address);
-    if (early !== undefined) {
-      // Messages that came before it: handed over in the order they came.
-      this.#early.delete(address);
-      this.#held -= early.length;
-      for (const env of early) void this.#arrive(env, null);
-    }
-    // A process that is no longer alive was stopped by a crash or shutdown: whatever its code
-    // does on the way out (a ProcessStoppedError from its next call) is not a failure.
-    const finish = (failed: boolean, error?: unknown) => {
-      if (!proc.alive) return;
-      if (proc.runnable) {
-        proc.runnable = false;
-        this.#runtime.account(-1);
-      }
-      proc.alive = false;
-      this.#processes.delete(address);
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "exit",
-        at: address,
-        note: failed ? String(error) : undefined,
-      });
-      if (failed) this.#onError(address, error);
-    };
+    this.#arrivals.spawned(address);
     const running: Promise<void> = Promise.resolve().then(() => fn(proc)).then(
-      () => finish(false),
-      (error: unknown) => finish(true, error),
+      () => this.#finish(proc, false),
+      (error: unknown) => this.#finish(proc, true, error),
     ).finally(() => this.#running.delete(running));
     this.#running.add(running);
     return address;
   }
 
-  #park<T>(proc: HostedProcess): Parked<T> {
-    return new Parked<T>(proc, this.#runtime);
-  }
-
-  #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
-    proc.clock++;
-    this.#runtime.account(0);
-    const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
-    const from = proc.self, lamport = proc.clock;
-    const clocks = this.#clocks;
-    if (this.#trace === undefined) {
-      return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
+  /**
+   * The code of `proc` returned or threw. A process that is no longer alive was stopped by a
+   * crash or shutdown: whatever its code does on the way out (a ProcessStoppedError from its
+   * next call) is not a failure.
+   */
+  #finish(proc: HostedProcess, failed: boolean, error?: unknown): void {
+    if (!proc.alive) return;
+    if (proc.runnable) {
+      proc.runnable = false;
+      this.#runtime.account(-1);
     }
-    // The vector clock exists only for the trace: a process keeps one while its machine traces
-    // into a trace that keeps clocks.
-    const vc = clocks === undefined ? undefined : proc.vc = (proc.vc ?? clocks.zero).tick(from);
-    const env: Envelope = vc === undefined
-      ? { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra }
-      : { id, from, to: canonical(to), kind: kindOf(body), body, lamport, vc, ...extra };
+    proc.alive = false;
+    this.#processes.delete(proc.self);
     this.#record({
       t: this.#runtime.now(),
-      ev: "send",
-      at: from,
-      id,
-      from,
-      to: env.to,
-      kind: env.kind,
-      label: labelOf(body),
-      lamport,
-      vc,
+      ev: "exit",
+      at: proc.self,
+      note: failed ? String(error) : undefined,
     });
-    return env;
+    if (failed) this.#onError(proc.self, error);
   }
-
-  #transmit(env: Envelope): void {
-    this.#links.send(machineOf(env.to), env);
-  }
-
-  /** New links for the current incarnation, and new flow control with them. */
-  #newLinks(): ReliableLinks {
-    this.#flow = this.#retransmit === null ? null : new FlowControl(this.#host);
-    return new ReliableLinks(this.#host, this.#epoch, this.#retransmit);
-  }
-
-  #recordEnvelope(ev: TraceEventType, at: string, env: Envelope, note?: string): void {
-    this.#trace?.record(envelopeEvent(this.#runtime.now(), ev, at, env, note));
-  }
-
-  /** Routes an envelope that reached this machine. `sender` is set on the same-machine path. */
-  #arrive(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
-    if (env.replyTo !== undefined) {
-      const pending = this.#pending.get(env.replyTo);
-      if (pending === undefined || machineOf(env.to) !== this.name) {
-        const note = env.replyTo.endsWith(GROUP_CALL_MARK)
-          ? "late reply: its group request has ended"
-          : "late reply: nobody waits for it";
-        this.#recordEnvelope("drop", env.to, env, note);
-        return;
-      }
-      this.#recordDeliver(env);
-      if (pending.collect !== undefined) {
-        pending.collect(env, env.kind === UNKNOWN_KIND);
-        return;
-      }
-      this.#pending.delete(env.replyTo);
-      this.#clearTimer(pending.timer);
-      if (env.kind === UNKNOWN_KIND) {
-        pending.parked.reject(new UnknownProcessError(env.from));
-      } else {
-        pending.owner.observe(env);
-        pending.parked.resolve(env);
-      }
-      return;
-    }
-    const target = this.#processes.get(env.to);
-    if (target === undefined) {
-      if (sender === null && this.#held < this.#holdLimit) {
-        this.#held++;
-        const early = this.#early.get(env.to);
-        if (early === undefined) this.#early.set(env.to, [env]);
-        else early.push(env);
-        return;
-      }
-      this.#recordEnvelope("drop", this.name, env, "unknown process");
-      // A sender on this machine learns at once; a remote requester or sync sender by answer.
-      if (sender !== null) return Promise.reject(new UnknownProcessError(env.to));
-      if (env.corr !== undefined) this.#answer(env, UNKNOWN_KIND, { kind: UNKNOWN_KIND });
-      if (env.flow === "wait") this.#flow?.refused(env);
-      return;
-    }
-    // From another machine with flow control: credits, or a sender waiting for admission.
-    if (sender === null && this.#flow?.arrive(target, env) === true) return;
-    if (target.mailbox.offer(env, this.#admitting)) {
-      if (env.sync && sender === null) this.#answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
-      return;
-    }
-    // No room (or a rendezvous with no receiver yet): the message waits to be admitted, and a
-    // sender on this machine waits with it (backpressure).
-    const parked = sender === null ? undefined : this.#park<void>(sender);
-    target.mailbox.block(env, () => {
-      this.#recordDeliver(env);
-      if (parked) parked.resolve();
-      else if (env.sync) this.#answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
-    });
-    return parked?.promise;
-  }
-
-  readonly #admitting = (env: Envelope): void => this.#recordDeliver(env);
-
-  #recordDeliver(env: Envelope): void {
-    if (this.#trace) {
-      this.#record({
-        t: this.#runtime.now(),
-        ev: "deliver",
-        at: env.to,
-        id: env.id,
-        from: env.from,
-        to: env.to,
-        kind: env.kind,
-        lamport: env.lamport,
-        vc: env.vc,
-      });
-    }
-  }
-
-  /** Sends a system answer (receipt, unknown process) for `env` back to its sender. */
-  #answer(env: Envelope, kind: string, body: unknown): void {
-    const reply: Envelope = {
-      id: `${env.id}/${kind}`,
-      from: env.to,
-      to: env.from,
-      kind,
-      body,
-      lamport: env.lamport,
-      replyTo: env.corr ?? env.id,
-    };
-    if (machineOf(reply.to) === this.name) this.#arrive(reply, null);
-    else this.#transmit(reply);
-  }
-
-  /**
-   * What the machine's processes and links see of it: one adapter object per machine whose
-   * methods reach the machine's private state (they are written inside its class body).
-   */
-  static readonly #Host = class MachineHost implements ProcessHost, LinkHost, FlowHost {
-    readonly m: Machine;
-    constructor(machine: Machine) {
-      this.m = machine;
-    }
-    get name(): string {
-      return this.m.name;
-    }
-    get runtime(): Runtime {
-      return this.m.#runtime;
-    }
-    get tracing(): boolean {
-      return this.m.#trace !== undefined;
-    }
-    get clocks(): ClockSpace | undefined {
-      return this.m.#clocks;
-    }
-    epoch(): number {
-      return this.m.#epoch;
-    }
-    park<T>(proc: HostedProcess): Parked<T> {
-      return new Parked<T>(proc, this.m.#runtime);
-    }
-    envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
-      return this.m.#envelope(proc, to, body, extra);
-    }
-    route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
-      const m = this.m;
-      if (machineOf(env.to) === m.name) return m.#arrive(env, sender);
-      // An asynchronous send to another machine waits for credits of a bounded mailbox.
-      if (sender !== null && m.#flow !== null) return m.#flow.send(env, sender);
-      m.#transmit(env);
-      return undefined;
-    }
-    expectReply(
-      proc: HostedProcess,
-      env: Envelope,
-      timeout: number,
-      action: string,
-    ): Promise<Envelope> {
-      const m = this.m;
-      const parked = new Parked<Envelope>(proc, m.#runtime);
-      const timer = m.#setTimer(timeout, () => {
-        m.#pending.delete(env.corr!);
-        m.#trace?.record({
-          t: m.#runtime.now(),
-          ev: "timer",
-          at: proc.self,
-          id: env.id,
-          note: `timeout: ${action} to ${env.to} after ${timeout} ms`,
-        });
-        parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
-      });
-      m.#pending.set(env.corr!, { owner: proc, parked, timer });
-      return parked.promise;
-    }
-    collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
-      const m = this.m;
-      const entry: Collecting = { collect };
-      m.#pending.set(corr, entry);
-      return () => {
-        if (m.#pending.get(corr) === entry) m.#pending.delete(corr);
-      };
-    }
-    setTimer(delay: number, callback: () => void): TimerId {
-      return this.m.#setTimer(delay, callback);
-    }
-    clearTimer(id: TimerId): void {
-      this.m.#clearTimer(id);
-    }
-    record(event: TraceEvent): void {
-      this.m.#trace?.record(event);
-    }
-    dormantAct(proc: HostedProcess): void {
-      proc.dormant = false;
-      this.m.#onDormantAct?.(proc.self);
-    }
-    start(name: string, fn: ProcessFn, options: SpawnOptions): Address {
-      return this.m.#start(name, fn, options);
-    }
-    transmit(to: string, frame: WireFrame): void {
-      this.m.#network.send(this.m.name, to, frame);
-    }
-    now(): number {
-      return this.m.#runtime.now();
-    }
-    deliver(env: Envelope): void {
-      if (env.from.startsWith(FLOW_PREFIX)) this.m.#flow?.receive(machineOf(env.from), env);
-      else void this.m.#arrive(env, null);
-    }
-    event(ev: "retransmit" | "drop" | "duplicate", env: Envelope, note: string): void {
-      this.m.#recordEnvelope(ev, this.m.name, env, note);
-    }
-    peerRestarted(machine: string): void {
-      this.m.#flow?.peerRestarted(machine);
-    }
-    unreachable(machine: string): void {
-      this.m.#flow?.unreachable(machine);
-    }
-    forward(env: Envelope): void {
-      this.m.#links.send(machineOf(env.to), env);
-    }
-    bound(address: Address): number | undefined {
-      return this.m.#network.mailboxBound?.(address);
-    }
-    rto(machine: string): number {
-      return this.m.#links.rto(machine);
-    }
-    process(address: Address): HostedProcess | undefined {
-      return this.m.#processes.get(address);
-    }
-    get admitting(): (env: Envelope) => void {
-      return this.m.#admitting;
-    }
-    lost(env: Envelope, note: string): void {
-      this.m.#recordEnvelope("drop", env.from, env, note);
-    }
-  };
 }

@@ -30,6 +30,7 @@ export * from "./mailbox.ts";
 export * from "./trace.ts";
 export * from "./wire.ts";
 export * from "./reliable_channel.ts";
+export * from "./reliable_link.ts";
 export * from "./process.ts";
 export * from "./group_request.ts";
 export * from "./machine.ts";

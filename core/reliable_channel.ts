@@ -62,9 +62,10 @@ export const SACK_RANGES = 8;
 export class ReliableReceiver {
   #epoch = -1;
   #expected = 1;
-  #buffer = new Map<number, Envelope>();
+  /** Frames held for an earlier one, by sequence; the shared empty map while there are none. */
+  #buffer: Map<number, Envelope> = NO_FRAMES;
   /** Sorted, disjoint, non-adjacent ranges of the buffered sequence numbers. */
-  #ranges: [number, number][] = [];
+  #ranges: [number, number][] = NO_RANGES;
   /** `[seq, tx]` of the latest frame taken, when it was a retransmission. */
   #rtx: readonly [number, number] | undefined;
   #cached: Acknowledgement | undefined;
@@ -118,8 +119,8 @@ export class ReliableReceiver {
         : undefined;
       this.#epoch = epoch;
       this.#expected = frame.base ?? 1;
-      this.#buffer = new Map();
-      this.#ranges = [];
+      this.#buffer = NO_FRAMES;
+      this.#ranges = NO_RANGES;
       this.#rtx = undefined;
     }
     const deliver: Envelope[] = [];
@@ -142,6 +143,10 @@ export class ReliableReceiver {
       this.#expected++;
       this.#drain(deliver);
     } else {
+      if (this.#buffer === NO_FRAMES) {
+        this.#buffer = new Map();
+        this.#ranges = [];
+      }
       this.#buffer.set(seq, frame.env);
       this.#insert(seq);
     }
@@ -204,5 +209,15 @@ export class ReliableReceiver {
     while (drop < ranges.length && ranges[drop][1] < this.#expected) drop++;
     if (drop > 0) ranges.splice(0, drop);
     if (ranges.length > 0 && ranges[0][0] < this.#expected) ranges[0][0] = this.#expected;
+    // A receiver that holds nothing keeps no map: most channels are in order most of the time.
+    if (this.#buffer.size === 0 && ranges.length === 0) {
+      this.#buffer = NO_FRAMES;
+      this.#ranges = NO_RANGES;
+    }
   }
 }
+
+/** The held frames of every receiver that holds none (never written). */
+const NO_FRAMES: Map<number, Envelope> = new Map();
+/** The ranges of every receiver that holds no frame (never written). */
+const NO_RANGES: [number, number][] = [];

@@ -113,7 +113,8 @@ export class ReliableSender {
   readonly #maxAttempts: number;
   readonly #minProbe: number;
   #nextSeq = 1;
-  #unacked = new Map<number, Entry>();
+  /** The frames not yet acknowledged, by sequence; the shared empty map while there are none. */
+  #unacked: Map<number, Entry> = NO_ENTRIES;
   #rtoDeadline: number | undefined;
   #probeDeadline: number | undefined;
   /** A probe was sent and no ack has come since. */
@@ -175,6 +176,7 @@ export class ReliableSender {
   stamp(env: Envelope, now: number): MessageFrame {
     const seq = this.#nextSeq++;
     const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base: this.#base(seq) };
+    if (this.#unacked === NO_ENTRIES) this.#unacked = new Map();
     this.#unacked.set(seq, { frame, seq, attempts: 1, sentAt: now, lastSent: now, sacked: false });
     this.#rtoDeadline ??= now + this.#estimator.rto;
     this.#armProbe(now);
@@ -204,6 +206,8 @@ export class ReliableSender {
       }
       this.#unacked.delete(seq);
     }
+    // An idle channel keeps no map: most of a peer's partners are idle most of the time.
+    if (this.#unacked.size === 0) this.#unacked = NO_ENTRIES;
     if (retransmitted) sample = undefined;
     const reneged = this.#reneged(ack);
     if (ack.sack !== undefined) sample = this.#selective(ack.sack, delivered, sample);
@@ -259,7 +263,7 @@ export class ReliableSender {
     }
     if (earliest.attempts >= this.#maxAttempts) {
       const gaveUp = [...this.#unacked.values()];
-      this.#unacked.clear();
+      this.#unacked = NO_ENTRIES;
       this.#rtoDeadline = this.#probeDeadline = undefined;
       this.#rack.reset();
       this.#probing = false;
@@ -361,6 +365,9 @@ export class ReliableSender {
     return fallback;
   }
 }
+
+/** The unacknowledged frames of every idle sender (never written). */
+const NO_ENTRIES: Map<number, Entry> = new Map();
 
 /** Whether the sorted `ranges` include `seq`. */
 function covers(ranges: readonly (readonly [number, number])[], seq: number): boolean {

@@ -1,0 +1,96 @@
+/**
+ * Runs a machine incarnation's {@link ReliableLink}: steps it with the envelopes to send, the
+ * frames that arrive and the ticks of its one timer, carries out the effects it answers with,
+ * and keeps that one runtime timer at the link's next deadline (one timer per machine, not one
+ * per frame or per peer).
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+import type { MachineTimers } from "./_machine_timers.ts";
+import type { LinkEffect, ReliableLink } from "./reliable_link.ts";
+import type { Runtime, TimerId } from "./runtime.ts";
+import type { WireFrame } from "./wire.ts";
+
+/** Where a link's effects go. */
+export interface LinkPorts {
+  /** Puts a frame on the network. */
+  transmit(to: string, frame: WireFrame): void;
+  /** Hands an envelope that arrived from machine `from` (in order, once) to the machine. */
+  deliver(from: string, env: Envelope): void;
+  /** Records a link event about `env`. */
+  event(ev: "retransmit" | "drop" | "duplicate", env: Envelope, note: string): void;
+  /** Machine `machine` restarted. */
+  restarted(machine: string): void;
+  /** The channel to `machine` gave up on its frames. */
+  unreachable(machine: string): void;
+}
+
+/** The driver of one incarnation's link. */
+export class LinkDriver {
+  /** The state machine it drives. */
+  readonly link: ReliableLink;
+  readonly #runtime: Runtime;
+  readonly #timers: MachineTimers;
+  readonly #ports: LinkPorts;
+  #timer: TimerId | undefined;
+  #armedAt = Infinity;
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    this.#apply(this.link.tick(this.#runtime.now()));
+  };
+
+  /** Drives `link` on `timers`, its effects to `ports`. */
+  constructor(link: ReliableLink, runtime: Runtime, timers: MachineTimers, ports: LinkPorts) {
+    this.link = link;
+    this.#runtime = runtime;
+    this.#timers = timers;
+    this.#ports = ports;
+  }
+
+  /** Sends `env` to machine `to`. */
+  send(to: string, env: Envelope): void {
+    this.#apply(this.link.send(to, env, this.#runtime.now()));
+  }
+
+  /** Takes a frame from machine `from`. */
+  receive(from: string, frame: WireFrame): void {
+    this.#apply(this.link.receive(from, frame, this.#runtime.now()));
+  }
+
+  #apply(effects: readonly LinkEffect[]): void {
+    const ports = this.#ports;
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i];
+      switch (effect.kind) {
+        case "transmit":
+          ports.transmit(effect.to, effect.frame);
+          break;
+        case "deliver":
+          ports.deliver(effect.from, effect.env);
+          break;
+        case "event":
+          ports.event(effect.ev, effect.env, effect.note);
+          break;
+        case "restarted":
+          ports.restarted(effect.machine);
+          break;
+        case "unreachable":
+          ports.unreachable(effect.machine);
+          break;
+      }
+    }
+    if (this.link.reliable) this.#arm();
+  }
+
+  /** Keeps the one timer at the link's deadline. */
+  #arm(): void {
+    const at = this.link.deadline;
+    if (at === this.#armedAt) return;
+    if (this.#timer !== undefined) this.#timers.clear(this.#timer);
+    this.#armedAt = at;
+    this.#timer = at === Infinity
+      ? undefined
+      : this.#timers.set(Math.max(0, at - this.#runtime.now()), this.#fire);
+  }
+}

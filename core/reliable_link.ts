@@ -1,0 +1,301 @@
+/**
+ * A machine's links to the other machines as one pure state machine, in the style of
+ * `core/protocol`: it takes an input (an envelope to send, a frame that arrived, a tick, each
+ * with the time) and answers with effects (frames to transmit, envelopes to deliver, events to
+ * trace) and its next deadline. It reads no clock and starts no timer: its machine keeps one
+ * runtime timer at {@link ReliableLink.deadline} and ticks it then.
+ *
+ * Without reliability it passes frames through. With it, each peer machine gets a channel
+ * (created on first use): sequence numbers, one retransmission deadline per channel
+ * ({@link ReliableSender}: RFC 6298's timeout, Karn's rule, backoff), duplicate suppression and
+ * FIFO ({@link ReliableReceiver}), cumulative acks carried by the next frame to that peer or
+ * sent on their own one scheduling turn later (a deadline at the current time), epochs across
+ * restarts.
+ *
+ * An ack waits at most one scheduling turn (0 ms of virtual time; one host macrotask on a real
+ * host), so a piggybacked ack inflates a round-trip sample by that turn only, and the samples
+ * include it, as they should: the timeout must cover it.
+ * @module
+ */
+import type { Envelope } from "./envelope.ts";
+import { DeadlineHeap, type Timed } from "./_deadline_heap.ts";
+import {
+  ReliableReceiver,
+  ReliableSender,
+  type Resend,
+  type RetransmitOptions,
+} from "./reliable_channel.ts";
+import type { AckFrame, Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
+
+/** What a {@link ReliableLink} is given, with the time `now` (ms). */
+export type LinkInput =
+  /** An envelope of this machine for machine `to`. */
+  | { readonly kind: "send"; readonly to: string; readonly env: Envelope; readonly now: number }
+  /** A frame that came from machine `from` (already checked to be well formed). */
+  | {
+    readonly kind: "frame";
+    readonly from: string;
+    readonly frame: WireFrame;
+    readonly now: number;
+  }
+  /** The link's deadline has come. */
+  | { readonly kind: "tick"; readonly now: number };
+
+/** What a {@link ReliableLink} asks its machine to do, in order. */
+export type LinkEffect =
+  /** Put `frame` on the network to machine `to`. */
+  | { readonly kind: "transmit"; readonly to: string; readonly frame: WireFrame }
+  /** Hand `env`, which arrived from machine `from` (in order, once), to the machine. */
+  | { readonly kind: "deliver"; readonly from: string; readonly env: Envelope }
+  /** Trace a link event about `env`. */
+  | {
+    readonly kind: "event";
+    readonly ev: "retransmit" | "drop" | "duplicate";
+    readonly env: Envelope;
+    readonly note: string;
+  }
+  /** Machine `machine` restarted (its frames carry a newer incarnation). */
+  | { readonly kind: "restarted"; readonly machine: string }
+  /** The channel to `machine` gave up on its frames. */
+  | { readonly kind: "unreachable"; readonly machine: string };
+
+/** One channel's retransmission deadline as the link scheduled it. */
+interface Scheduled extends Timed {
+  readonly channel: Channel;
+}
+
+/** The state kept per peer machine, made on first use. */
+interface Channel {
+  readonly peer: string;
+  sender: ReliableSender | undefined;
+  receiver: ReliableReceiver | undefined;
+  /**
+   * The channel's scheduled retransmission deadline. It may be earlier than the sender's (it is
+   * not moved later on every ack: the tick finds nothing due and schedules again).
+   */
+  timer: Scheduled | undefined;
+}
+
+const NONE: readonly LinkEffect[] = Object.freeze([]);
+/** The pending acks of every link that has none (never written). */
+const NO_ACKS: Map<string, AckFrame> = new Map();
+
+/**
+ * The links of one machine incarnation.
+ *
+ * @example A frame, its ack one turn later, and no retransmission
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReliableLink } from "./reliable_link.ts";
+ * const env = { id: "a#1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
+ * const m1 = new ReliableLink(1), m2 = new ReliableLink(1);
+ * const [out] = m1.step({ kind: "send", to: "m2.lab", env, now: 0 });
+ * assert.equal(m1.deadline, 3000); // the initial RTO
+ * assert.ok(out.kind === "transmit");
+ * const got = m2.step({ kind: "frame", from: "m1.lab", frame: out.frame, now: 10 });
+ * assert.deepEqual(got, [{ kind: "deliver", from: "m1.lab", env }]);
+ * assert.equal(m2.deadline, 10); // the ack waits one turn for a frame to carry it
+ * const [ack] = m2.step({ kind: "tick", now: 10 });
+ * assert.ok(ack.kind === "transmit" && ack.frame.kind === "ack");
+ * assert.deepEqual(m1.step({ kind: "frame", from: "m2.lab", frame: ack.frame, now: 20 }), []);
+ * assert.equal(m1.deadline, Infinity);
+ * ```
+ */
+export class ReliableLink {
+  /** This machine's incarnation. */
+  readonly epoch: number;
+  readonly #options: RetransmitOptions | null;
+  /** The timeout of a channel before its first frame. */
+  readonly #initialRto: number;
+  readonly #channels = new Map<string, Channel>();
+  readonly #timers = new DeadlineHeap<Scheduled>();
+  /** Pure acks due, by peer, in the order they became due (the shared empty map when none). */
+  #acks: Map<string, AckFrame> = NO_ACKS;
+  /** When the pending pure acks are due (the time the first of them became due). */
+  #acksAt = Infinity;
+  readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
+
+  /** Links for incarnation `epoch`; `options` null passes raw frames (no reliability). */
+  constructor(epoch: number, options: RetransmitOptions | null = {}) {
+    this.epoch = epoch;
+    this.#options = options;
+    // Bad options fail here, not on the first send.
+    this.#initialRto = options === null ? 0 : new ReliableSender(epoch, options).rto;
+  }
+
+  /** Whether frames are sequenced, acknowledged and retransmitted. */
+  get reliable(): boolean {
+    return this.#options !== null;
+  }
+
+  /** When the link must be ticked next, in ms; `Infinity` when nothing is due. */
+  get deadline(): number {
+    this.#timers.prune(this.#live);
+    const timer = this.#timers.peek()?.at ?? Infinity;
+    return this.#acksAt < timer ? this.#acksAt : timer;
+  }
+
+  /** Peers with a channel (state made on first use). */
+  get channels(): number {
+    return this.#channels.size;
+  }
+
+  /** The current retransmission timeout towards `to` (the initial one before any frame). */
+  rto(to: string): number {
+    if (this.#options === null) return 0;
+    return this.#channels.get(to)?.sender?.rto ?? this.#initialRto;
+  }
+
+  /** Takes one input; answers with the effects to carry out, in order. */
+  step(input: LinkInput): readonly LinkEffect[] {
+    switch (input.kind) {
+      case "send":
+        return this.send(input.to, input.env, input.now);
+      case "frame":
+        return this.receive(input.from, input.frame, input.now);
+      case "tick":
+        return this.tick(input.now);
+    }
+  }
+
+  /** {@link ReliableLink.step} for a `send` input. */
+  send(to: string, env: Envelope, now: number): readonly LinkEffect[] {
+    if (this.#options === null) return [{ kind: "transmit", to, frame: { kind: "msg", env } }];
+    const channel = this.#channel(to);
+    const sender = channel.sender ??= new ReliableSender(this.epoch, this.#options);
+    const frame = sender.stamp(env, now);
+    this.#schedule(channel);
+    return [{ kind: "transmit", to, frame: this.#withAck(channel, frame) }];
+  }
+
+  /** {@link ReliableLink.step} for a `frame` input. */
+  receive(from: string, frame: WireFrame, now: number): readonly LinkEffect[] {
+    if (frame.kind === "ack") {
+      const channel = this.#channels.get(from);
+      return channel === undefined ? NONE : this.#acknowledged(channel, frame, now, []);
+    }
+    if (frame.seq === undefined) return [{ kind: "deliver", from, env: frame.env }];
+    const channel = this.#channel(from);
+    const effects: LinkEffect[] = [];
+    if (frame.ack !== undefined) this.#acknowledged(channel, frame.ack, now, effects);
+    const receiver = channel.receiver ??= new ReliableReceiver();
+    const acceptance = receiver.accept(frame, now);
+    if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
+    if (acceptance.ack) this.#ackLater(from, acceptance.ack, now);
+    if (acceptance.duplicate) {
+      effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
+    }
+    for (const env of acceptance.deliver) effects.push({ kind: "deliver", from, env });
+    return effects;
+  }
+
+  /**
+   * {@link ReliableLink.step} for a `tick`: the channels whose deadline came expire (in the
+   * order they were scheduled), then the pure acks still due go out.
+   */
+  tick(now: number): readonly LinkEffect[] {
+    const effects: LinkEffect[] = [];
+    for (
+      let top = this.#timers.peek();
+      top !== undefined && top.at <= now;
+      top = this.#timers.peek()
+    ) {
+      this.#timers.pop();
+      const channel = top.channel;
+      if (channel.timer !== top) continue;
+      channel.timer = undefined;
+      this.#expire(channel, now, effects);
+    }
+    if (this.#acksAt <= now) {
+      for (const [to, ack] of this.#acks) effects.push({ kind: "transmit", to, frame: ack });
+      this.#acks = NO_ACKS;
+      this.#acksAt = Infinity;
+    }
+    return effects;
+  }
+
+  #channel(peer: string): Channel {
+    let channel = this.#channels.get(peer);
+    if (channel === undefined) {
+      channel = { peer, sender: undefined, receiver: undefined, timer: undefined };
+      this.#channels.set(peer, channel);
+    }
+    return channel;
+  }
+
+  /**
+   * Every message frame carries the current acknowledgement of the reverse channel, as TCP's
+   * segments do: an ack lost with the frame that carried it is repeated by the next frame (or
+   * by a retransmission), and a pending pure ack becomes unnecessary.
+   */
+  #withAck(channel: Channel, frame: MessageFrame): MessageFrame {
+    if (this.#acks.delete(channel.peer) && this.#acks.size === 0) this.#acksAt = Infinity;
+    const ack = channel.receiver?.acknowledgement;
+    return ack === undefined ? frame : { ...frame, ack };
+  }
+
+  #acknowledged(
+    channel: Channel,
+    ack: Acknowledgement,
+    now: number,
+    effects: LinkEffect[],
+  ): LinkEffect[] {
+    const sender = channel.sender;
+    if (sender === undefined) return effects;
+    const { resend } = sender.acknowledge(ack, now);
+    for (const again of resend) this.#resend(channel, again, effects);
+    this.#schedule(channel);
+    return effects;
+  }
+
+  /** A pure ack to `to`, due one turn from now unless a frame to `to` carries it first. */
+  #ackLater(to: string, ack: AckFrame, now: number): void {
+    if (this.#acks.size === 0) {
+      this.#acksAt = now;
+      if (this.#acks === NO_ACKS) this.#acks = new Map();
+    }
+    this.#acks.set(to, ack);
+  }
+
+  /**
+   * Keeps the channel's scheduled deadline in step with its sender's. A scheduled deadline
+   * before the sender's is left alone (the tick schedules again), so that restarting the
+   * timeout on every ack costs nothing.
+   */
+  #schedule(channel: Channel): void {
+    const deadline = channel.sender?.deadline;
+    const armed = channel.timer;
+    if (deadline === undefined) {
+      channel.timer = undefined;
+      return;
+    }
+    if (armed !== undefined && armed.at <= deadline) return;
+    const entry: Scheduled = { at: deadline, order: 0, channel };
+    channel.timer = entry;
+    this.#timers.push(entry);
+  }
+
+  #expire(channel: Channel, now: number, effects: LinkEffect[]): void {
+    const sender = channel.sender!;
+    const { resend, gaveUp } = sender.expire(now);
+    for (const again of resend) this.#resend(channel, again, effects);
+    for (const entry of gaveUp) {
+      const note = `gave up after ${entry.attempts} attempts`;
+      effects.push({ kind: "event", ev: "drop", env: entry.frame.env, note });
+    }
+    if (gaveUp.length > 0) effects.push({ kind: "unreachable", machine: channel.peer });
+    this.#schedule(channel);
+  }
+
+  #resend(channel: Channel, again: Resend, effects: LinkEffect[]): void {
+    const note = again.reason === "timeout"
+      ? `attempt ${again.attempts}`
+      : `attempt ${again.attempts}, ${again.reason}`;
+    effects.push({ kind: "event", ev: "retransmit", env: again.frame.env, note });
+    effects.push({
+      kind: "transmit",
+      to: channel.peer,
+      frame: this.#withAck(channel, again.frame),
+    });
+  }
+}
