@@ -79,6 +79,10 @@ export const COMMANDS: Readonly<Record<string, Entry>> = {
     summary: "explore ARCH: every schedule of a small configuration, the shortest counterexample",
     load: async () => (await import("./explore/command.ts")).runExplore,
   },
+  step: {
+    summary: "step FILE.ts: step by hand through your own system in the browser (simulator)",
+    load: async () => (await import("./step/command.ts")).runStep,
+  },
   serve: {
     summary: "serve [DIR]: the results folders of --out/--artifacts runs (default runs/) over HTTP",
     load: async () => (await import("./serve/command.ts")).runServe,

@@ -70,3 +70,39 @@ Deno.test("the stepping page delivers a message on click, steps back, and jumps 
     await server.close();
   }
 });
+
+Deno.test("the stepping page duplicates a pending message: its copy is pending, both are delivered", async () => {
+  const system = (sim: Parameters<typeof twoPhaseCommit>[0]) => twoPhaseCommit(sim);
+  const server = serveStepper(system, { title: "2pc", explore: OPTIONS });
+  try {
+    await withBrowser(async (page) => {
+      await page.goto(server.url);
+      await steps(page, 0);
+      await page.click('button[data-choice="dup coord.lab>p1.lab#1"]');
+      await steps(page, 1);
+      const doubled = await page.$$eval("#pending button", (bs) => bs.map((b) => b.dataset.choice));
+      assertTrue(doubled.includes("coord.lab>p1.lab#1/2"), doubled.join(" "));
+      assertEquals(await page.$eval("#path", (ol) => ol.textContent), "dup coord.lab>p1.lab#1");
+
+      // Both copies of the prepare reach p1, which votes twice: two votes are pending.
+      await page.click('button[data-choice="coord.lab>p1.lab#1"]');
+      await steps(page, 2);
+      await page.click('button[data-choice="coord.lab>p1.lab#1/2"]');
+      await steps(page, 3);
+      const votes = await page.$$eval("#pending button", (bs) => bs.map((b) => b.dataset.choice));
+      assertTrue(
+        votes.includes("p1.lab>coord.lab#1") && votes.includes("p1.lab>coord.lab#2"),
+        votes.join(" "),
+      );
+
+      await page.click("#back");
+      await page.click("#back");
+      await page.click("#back");
+      await steps(page, 0);
+      const again = await page.$$eval("#pending button", (bs) => bs.map((b) => b.dataset.choice));
+      assertTrue(!again.includes("coord.lab>p1.lab#1/2"), again.join(" "));
+    });
+  } finally {
+    await server.close();
+  }
+});

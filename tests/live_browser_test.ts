@@ -42,6 +42,10 @@ Deno.test("lab --live in the simulator: the page receives every event and shows 
         assert.ok(seen.delivered > 0, "the diagram draws the deliveries");
         assert.match(seen.table, /architectureclient-server/);
         assert.match(seen.table, /seed1/);
+        // Streaming in batches of events changes nothing in the run: the same trace without it.
+        const plain = await runLab("client-server", "--sim", "--drop", "0.1", "--quiet", "--json");
+        const summary = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+        assert.equal(summary.traceDigest, JSON.parse(plain.stdout).traceDigest);
         await page.screenshot({ path: await outPath("live_sim.png") });
       } finally {
         assert.equal(await lab.stop(), 0);

@@ -13,6 +13,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
+import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
@@ -257,8 +258,10 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
         // In slices of virtual time, to notice when the workload is done.
         while (sim.now < limit && sim.now < settledAt + GRACE) {
           const until = Math.min(limit, settledAt + GRACE, sim.now + SLICE);
-          quiescent = (await sim.run({ until })).quiescent;
-          // A live view gets each slice's events while the run goes on (no effect on the trace).
+          // A live view gets the events every few ms of wall time as the slice runs, and each
+          // slice's last ones at its end (no effect on the trace).
+          quiescent = (options.live ? await runLiveSlice(sim, until) : await sim.run({ until }))
+            .quiescent;
           if (options.live) await new Promise((resolve) => setTimeout(resolve, 0));
           if (quiescent) break;
           if (settled && settledAt === Infinity) settledAt = sim.now;

@@ -6,6 +6,12 @@
 import type { Simulator } from "../../core/simulator/simulator.ts";
 import { atMostOnce, atMostOnceInvariant } from "./at_most_once_model.ts";
 import type { ExploreOptions } from "./explore.ts";
+import {
+  type ExploredOrder,
+  groupOrder,
+  groupOrderInvariant,
+  type GroupOrderState,
+} from "./group_order_model.ts";
 import { channelInvariant, reliableChannel } from "./reliable_channel_model.ts";
 import { twoPhaseCommit, twoPhaseInvariant } from "./two_phase_commit_model.ts";
 
@@ -28,7 +34,9 @@ export interface ExplorableArchitecture {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ARCHITECTURES } from "./architectures.ts";
- * assert.deepEqual(Object.keys(ARCHITECTURES), ["reliable-channel", "client-server", "2pc"]);
+ * assert.deepEqual(Object.keys(ARCHITECTURES), [
+ *   "reliable-channel", "client-server", "2pc", "group-fifo", "group-causal", "group-total",
+ * ]);
  * for (const arch of Object.values(ARCHITECTURES)) assert.ok(arch.defaults(false).invariant);
  * ```
  */
@@ -71,4 +79,37 @@ export const ARCHITECTURES: Readonly<Record<string, ExplorableArchitecture>> = {
       simulator: { reliable: false },
     }),
   },
+  "group-fifo": groupArchitecture(
+    "fifo",
+    "g@m1.lab multicasts a1, pauses 20 ms, multicasts a2 to g@m2.lab, g@m3.lab: FIFO order",
+    "no hold-back queue: a message is delivered as it arrives",
+  ),
+  "group-causal": groupArchitecture(
+    "causal",
+    "g@m1.lab multicasts q; g@m2.lab delivers it, pauses 20 ms, answers r: causal order",
+    "a FIFO hold-back queue only: r may be delivered before the q it answers",
+  ),
+  "group-total": groupArchitecture(
+    "total",
+    "g@m1.lab multicasts a, g@m2.lab 20 ms later b, numbered by seq@s.lab: total order",
+    "members deliver the sequencer's entries as they arrive, not by their number",
+  ),
 };
+
+/** A group architecture: the group module's hold-back queues (or sequencer) for `order`. */
+function groupArchitecture(
+  order: ExploredOrder,
+  summary: string,
+  broken: string,
+): ExplorableArchitecture {
+  return {
+    summary,
+    broken,
+    build: (sim, broken) => groupOrder(sim, { order, broken }),
+    defaults: () => ({
+      invariant: (state, view) => groupOrderInvariant(state as GroupOrderState, view.quiescent),
+      depth: 40,
+      simulator: { reliable: false },
+    }),
+  };
+}

@@ -35,9 +35,9 @@ Flags:
   --trace FILE       write the counterexample's (or the replay's) trace (.jsonl, .html, .svg)
   --json             print one JSON object on stdout and nothing else there
   --ui               step by hand in the browser: serves a page on 127.0.0.1 listing what may
-                     happen next (deliver, fire, drop), every process's mailbox and last log
-                     lines, with Back and, when exploration found one, the counterexample;
-                     Ctrl-C stops it
+                     happen next (deliver, fire, drop, duplicate), every process's mailbox and
+                     last log lines, with Back and, when exploration found one, the
+                     counterexample; Ctrl-C stops it (lab step FILE.ts does it for your file)
   --port N           with --ui: the port (default: a free one)
   -h, --help         this help
 

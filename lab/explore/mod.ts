@@ -19,6 +19,7 @@ export * from "./explore.ts";
 export * from "./two_phase_commit_model.ts";
 export * from "./reliable_channel_model.ts";
 export * from "./at_most_once_model.ts";
+export * from "./group_order_model.ts";
 export * from "./stepper.ts";
 export * from "./step_page.ts";
 export * from "./step_server.ts";

@@ -1,14 +1,21 @@
 /**
  * The stepping page: one HTML document with its script. It keeps the path (the choices made so
  * far) in the page, asks the server to replay it (`POST /api/state`), and shows the pending
- * events with a button per action (deliver or fire, drop an arrival), every process's mailbox and
+ * events with a button per action (deliver or fire, drop or duplicate an arrival), every process's
+ * mailbox and
  * last log lines, the verdict; "Back" replays the path without its last choice, "Counterexample"
  * jumps to the one exploration found.
  * @module
  */
 
+/** Options of {@link stepPage}. */
+export interface StepPageOptions {
+  /** The command named in the title. @default "lab explore" */
+  readonly command?: string;
+}
+
 /**
- * The page for architecture `title`.
+ * The page for architecture (or file) `title`.
  *
  * @example It names the architecture and has a back button
  * ```ts
@@ -17,12 +24,14 @@
  * const html = stepPage("2pc");
  * assert.match(html, /<title>lab explore 2pc<\/title>/);
  * assert.match(html, /id="back"/);
+ * assert.match(stepPage("ping.ts", { command: "lab step" }), /<title>lab step ping.ts<\/title>/);
  * ```
  */
-export function stepPage(title: string): string {
-  const safe = title.replace(/[^\w .-]/g, "");
+export function stepPage(title: string, options: StepPageOptions = {}): string {
+  const safe = title.replace(/[^\w .\/-]/g, "");
+  const command = (options.command ?? "lab explore").replace(/[^\w .-]/g, "");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>lab explore ${safe}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${command} ${safe}</title>
 <style>
 body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.2em; } h2 { font-size: 1em; margin-top: 1.2em; }
@@ -31,7 +40,7 @@ button { margin-right: 4px; } code { font-size: 12px; }
 #verdict.bad { color: #b00; font-weight: bold; } #verdict.ok { color: #070; }
 </style></head>
 <body>
-<h1>lab explore ${safe}: step by hand</h1>
+<h1>${command} ${safe}: step by hand</h1>
 <p><button id="back">Back</button><button id="restart">Restart</button>
 <button id="cex" hidden>Counterexample</button>
 time <span id="time">0</span> ms · <span id="verdict"></span></p>
@@ -70,6 +79,10 @@ async function show() {
     };
     act(p.kind === "arrive" ? "deliver" : "fire", p.label);
     if (p.kind === "arrive") act("drop", "drop " + p.label);
+    // The network duplicates a frame once: a copy (label ending in /2) is not duplicated again.
+    if (p.kind === "arrive" && !p.label.endsWith("/2") && !path.includes("dup " + p.label)) {
+      act("duplicate", "dup " + p.label);
+    }
     tr.append(td);
     return tr;
   }));

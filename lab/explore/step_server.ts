@@ -12,6 +12,8 @@ import { completePath, stepTo } from "./stepper.ts";
 export interface StepServerOptions<S> {
   /** Title of the page. @default "system" */
   readonly title?: string;
+  /** The command the page names. @default "lab explore" */
+  readonly command?: string;
   /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
   readonly port?: number;
   /** The exploration's options (invariant, simulator settings). @default none */
@@ -52,7 +54,7 @@ export function serveStepper<S>(
   system: (sim: Simulator) => S | Promise<S>,
   options: StepServerOptions<S> = {},
 ): StepServer {
-  const page = stepPage(options.title ?? "system");
+  const page = stepPage(options.title ?? "system", { command: options.command });
   // The counterexample's choices, then the seeded order up to the violation, step by step.
   const counterexample = options.counterexample &&
     completePath(system, options.counterexample, options.explore);

@@ -1,6 +1,7 @@
 /**
  * Stepping by hand: the system replayed from the start along a list of choices (deliver or fire
- * a pending event by its label, `drop LABEL` to lose a pending arrival, `crash MACHINE`), stopped
+ * a pending event by its label, `drop LABEL` to lose a pending arrival, `dup LABEL` to have the
+ * network duplicate it, `crash MACHINE`), stopped
  * at the next choice, with what a learner needs to pick it: the pending events, every process's
  * mailbox (delivered, not yet received) and its last log lines, the invariant's verdict.
  * @module
@@ -76,6 +77,23 @@ function processesOf(sim: Simulator): ProcessView[] {
  * assert.deepEqual(next.pending.map((p) => p.label), ["m2.lab>m1.lab#1"]);
  * assert.deepEqual(next.processes.find((p) => p.address === "r@m1.lab")?.log, ["got b"]);
  * ```
+ *
+ * @example Duplicating a pending message: its copy is pending too, and delivered twice
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stepTo } from "./stepper.ts";
+ * const system = (sim: import("../../core/simulator/simulator.ts").Simulator) => {
+ *   sim.machine("m1.lab").spawn("r", async (ctx) => {
+ *     for (;;) ctx.log(`got ${(await ctx.receive<string>()).body}`);
+ *   });
+ *   sim.machine("m2.lab").spawn("a", (ctx) => ctx.send("r@m1.lab", "a"));
+ * };
+ * const options = { simulator: { reliable: false } };
+ * const doubled = await stepTo(system, ["dup m2.lab>m1.lab#1"], options);
+ * assert.deepEqual(doubled.pending.map((p) => p.label), ["m2.lab>m1.lab#1", "m2.lab>m1.lab#1/2"]);
+ * const both = await stepTo(system, ["dup m2.lab>m1.lab#1", "m2.lab>m1.lab#1", "m2.lab>m1.lab#1/2"], options);
+ * assert.deepEqual(both.processes.find((p) => p.address === "r@m1.lab")?.log, ["got a", "got a"]);
+ * ```
  */
 export async function stepTo<S>(
   system: (sim: Simulator) => S | Promise<S>,
@@ -84,9 +102,22 @@ export async function stepTo<S>(
 ): Promise<StepView> {
   let i = 0;
   let pendingNow: readonly PendingEvent[] = [];
+  // The network decides a duplicate when it sends the frame: `dup LABEL` applies there, wherever
+  // it stands on the path (exploration lists it right after the send; the page where it was
+  // clicked), and its copy `LABEL/2` is pending from then on.
+  const duplicated = new Set(
+    choices.filter((c) => c.startsWith("dup ")).map((c) => c.slice("dup ".length)),
+  );
+  const sent = new Set<string>();
   const chooser: Chooser = {
     horizon: options.horizon ?? Infinity,
+    duplicate: (frame) => {
+      if (!duplicated.has(frame.label)) return false;
+      sent.add(frame.label);
+      return true;
+    },
     next(pending) {
+      while (choices[i]?.startsWith("dup ")) i++;
       if (i >= choices.length) {
         pendingNow = pending;
         return CHOOSE_STOP;
@@ -114,6 +145,10 @@ export async function stepTo<S>(
     over = (await sim.run({ maxEvents: options.maxEvents ?? 10_000 })).quiescent;
   } catch (error) {
     violation = error instanceof Error ? error.message : String(error);
+  }
+  const unsent = [...duplicated].find((label) => !sent.has(label));
+  if (unsent !== undefined) {
+    throw new RangeError(`Cannot step: "dup ${unsent}" names a frame the network never sent`);
   }
   const verdict = options.invariant?.(state, { sim, quiescent: over });
   if (violation === undefined && verdict !== undefined && verdict !== true) {

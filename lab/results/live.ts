@@ -13,7 +13,7 @@ import type { LiveSink, RunSession } from "./session.ts";
 /** Events per server-sent event, at most. */
 const BATCH = 2000;
 /** How often new events go out to the browsers, ms. */
-const FLUSH_MS = 100;
+const FLUSH_MS = 50;
 
 interface Client {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;

@@ -25,6 +25,7 @@ export {
 } from "./session.ts";
 export { type RunInfo, verdictOf, writeResults } from "./write.ts";
 export { livePage, serveLive, startLive } from "./live.ts";
+export { LIVE_BATCH, LIVE_FRAME_MS, runLiveSlice, type SliceRunner } from "./live_slice.ts";
 export { indexPage, listRuns, type RunEntry, SAFE } from "./runs_index.ts";
 export { type RunsServer, serveRuns } from "./serve_runs.ts";
 export type { Trace, TraceEvent, TraceEventType, TraceSink } from "../../core/trace.ts";
