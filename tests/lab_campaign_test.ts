@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { runCampaign } from "../lab/campaign/campaign.ts";
 import { parseCampaignArgs } from "../lab/campaign/command.ts";
+import { drawSkews } from "../lab/campaign/schedule.ts";
 import { CAMPAIGN_TARGETS } from "../lab/campaign/targets.ts";
+import { createRandom } from "../core/prng.ts";
 
 /** Seeds per architecture in the suite (`deno task campaign` runs 1,000: see README). */
 const SEEDS = 100;
@@ -191,4 +193,12 @@ Deno.test("lab group ends when the membership service's clock runs slow", async 
   assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
   const summary = JSON.parse(new TextDecoder().decode(output.stdout));
   assert.deepEqual([summary.partial, summary.violations.fifo], [0, 0]);
+});
+
+Deno.test("drawSkews() draws slow clocks as well as fast ones", () => {
+  const random = createRandom(5);
+  const drifts = Array.from({ length: 200 }, () => drawSkews(random, ["m1.lab", "m2.lab"])).flat()
+    .map((skew) => Number(skew.split(":")[2]));
+  assert.ok(drifts.some((d) => d < -0.01) && drifts.some((d) => d > 0.01), String(drifts));
+  assert.ok(drifts.every((d) => Math.abs(d) <= 0.05), String(drifts));
 });

@@ -216,10 +216,36 @@ Deno.test("Simulator.skew() shifts and stretches one machine's clock only", asyn
       seen[m].push(ctx.now());
     });
   }
-  await sim.run();
+  const { time } = await sim.run();
   assertEquals(seen["m2.lab"], [0, 100]);
   assertEquals(seen["m1.lab"][0], 500);
-  assertTrue(Math.abs(seen["m1.lab"][1] - 610) < 1e-9, String(seen["m1.lab"]));
+  // Its timers run on its own clock: 100 ms of it, about 90.9 ms of virtual time.
+  assertTrue(Math.abs(seen["m1.lab"][1] - 600) < 1e-9, String(seen["m1.lab"]));
+  assertTrue(Math.abs(time - 100) < 1e-9, String(time));
+});
+
+Deno.test("Simulator.skew() a slow clock's timer fires once that clock reaches the deadline", async () => {
+  // Timers on virtual time fired before a slow clock reached the deadline: a process that waits
+  // `deadline - now()` and compares again waited ever shorter, until virtual time stopped.
+  const sim = new Simulator({ seed: 1 });
+  sim.skew("m1.lab", { offset: 7, drift: -0.037 });
+  const waits: number[] = [];
+  sim.machine("m1.lab").spawn("p", async (ctx) => {
+    const deadline = ctx.now() + 1000.1;
+    for (let i = 0; i < 100 && ctx.now() < deadline; i++) {
+      waits.push(deadline - ctx.now());
+      await ctx.sleep(deadline - ctx.now());
+    }
+  });
+  const { time } = await sim.run();
+  assertEquals(waits, [1000.1]);
+  assertTrue(time > 1000.1 / 0.963 - 1e-6, String(time));
+});
+
+Deno.test("Simulator.skew() refuses a drift of -1 or less", () => {
+  const sim = new Simulator({ seed: 1 });
+  assertThrows(() => sim.skew("m1.lab", { drift: -1 }), RangeError, "drift -1");
+  assertThrows(() => sim.skew("m1.lab", { offset: NaN }), RangeError, "offset NaN");
 });
 
 Deno.test("Simulator() rejects fault probabilities outside [0, 1]", () => {

@@ -268,9 +268,20 @@ export class Simulator implements Network {
     this.#faults.link(this.machine(from).name, this.machine(to).name, faults);
   }
 
-  /** Skews machine `name`'s clock: its `now()` is `t * (1 + drift) + offset`. */
+  /**
+   * Skews machine `name`'s clock: its `now()` is `t * (1 + drift) + offset`, and its timers run
+   * on that clock (a slow clock's `sleep(100)` lasts longer than 100 ms of virtual time).
+   * @throws {RangeError} when `drift` is not above -1 or `offset` is not finite.
+   */
   skew(name: string, skew: { offset?: number; drift?: number }): void {
-    this.#skews.set(this.machine(name).name, { offset: skew.offset ?? 0, drift: skew.drift ?? 0 });
+    const { offset = 0, drift = 0 } = skew;
+    if (!(drift > -1 && Number.isFinite(drift) && Number.isFinite(offset))) {
+      throw new RangeError(
+        `Cannot skew the clock of "${name}": drift ${drift} must be a finite number above -1 ` +
+          `and offset ${offset} a finite number of ms`,
+      );
+    }
+    this.#skews.set(this.machine(name).name, { offset, drift });
   }
 
   /** Runs `action` at virtual time `at`; at once when `at` is not in the future. */
@@ -559,6 +570,25 @@ export class Simulator implements Network {
     if (this.#traceOn) this.trace.record({ t: this.#now, ev, at: "network", note });
   }
 
+  /**
+   * The virtual time at which a clock skewed by `skew` reads `wait` ms more than it reads now:
+   * a machine's timers run on its own clock. A slow clock's timer set on virtual time would fire
+   * before its own clock reached the deadline; a process that waits `deadline - now()` again then
+   * waits ever shorter, until the wait is lost in rounding and virtual time stops (a livelock).
+   * Rounding is settled upwards: at the time returned the clock has reached the deadline.
+   */
+  #dueOn(skew: { offset: number; drift: number }, wait: number): number {
+    const read = (t: number) => t * (1 + skew.drift) + skew.offset;
+    const due = read(this.#now) + wait;
+    let at = this.#now + wait / (1 + skew.drift);
+    // Bounded: the step doubles from a few units in the last place.
+    for (let step = Number.EPSILON * Math.max(1, Math.abs(at), Math.abs(due)); read(at) < due;) {
+      at += step;
+      step *= 2;
+    }
+    return at;
+  }
+
   #schedule(t: number, run: () => void): Scheduled {
     const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false };
     this.#heap.push(item);
@@ -636,7 +666,12 @@ export class Simulator implements Network {
       },
       random: random.next,
       setTimer: (delay: number, callback: () => void): TimerId => {
-        const item = this.#schedule(this.#now + Math.max(0, delay), callback);
+        const skew = this.#skews.get(name);
+        const wait = Math.max(0, delay);
+        const item = this.#schedule(
+          skew === undefined ? this.#now + wait : this.#dueOn(skew, wait),
+          callback,
+        );
         if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
         return item;
       },

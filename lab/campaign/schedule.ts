@@ -170,7 +170,7 @@ export function drawSchedule(seed: number, profile: FaultProfile): FaultSchedule
 
 /**
  * Clock skews, one time in three: one or two machines whose clock is up to 50 ms ahead or
- * behind and runs up to 5% fast, as `--skew` values.
+ * behind and runs up to 5% fast or slow, as `--skew` values.
  *
  * @example Skews name the machines given
  * ```ts
@@ -191,9 +191,7 @@ export function drawSkews(random: Random, machines: readonly string[]): string[]
   for (let i = 0; i < n; i++) {
     const [machine] = left.splice(random.int(left.length), 1);
     const offset = Math.round((random.next() * 2 - 1) * 50);
-    // Fast clocks only: a slow one livelocks a process that waits `deadline - now()` and
-    // compares again (the timeout passes, the slow clock falls short, the wait shrinks).
-    const drift = Math.round(random.next() * 50) / 1000;
+    const drift = Math.round((random.next() * 2 - 1) * 50) / 1000;
     skews.push(`${machine}:${offset}:${drift}`);
   }
   return skews;
