@@ -6,7 +6,7 @@
  * connection carries the same JSON lines as a local machine's pipes.
  * @module
  */
-import type { SetupLine } from "../node/_lab_link.ts";
+import { closedUnder, type SetupLine } from "../node/_lab_link.ts";
 import type { NodeLink } from "./_node_process.ts";
 import { within } from "./_within.ts";
 
@@ -65,10 +65,7 @@ function connLink(
         chunk = await reader.read();
       } catch (error) {
         // The connection was closed under the read (the lab hung up): the machine is gone.
-        if (
-          !(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted ||
-            error instanceof Deno.errors.ConnectionReset)
-        ) throw error;
+        if (!closedUnder(error)) throw error;
         chunk = { done: true, value: undefined };
       }
       if (chunk.done) {
@@ -164,7 +161,14 @@ export class NodeListener {
 
   async #greet(conn: Deno.TcpConn): Promise<void> {
     const reader = conn.readable.getReader();
-    const hello = await within(firstLine(reader).catch(() => undefined), HELLO_WAIT);
+    const hello = await within(
+      firstLine(reader).catch((error) => {
+        // The caller hung up (or reset) before it said hello: nobody to answer.
+        if (closedUnder(error)) return undefined;
+        throw error;
+      }),
+      HELLO_WAIT,
+    );
     let machine: string | undefined;
     try {
       const line = hello === undefined ? undefined : JSON.parse(hello.line);
@@ -180,8 +184,12 @@ export class NodeListener {
           "host, or it joined already)";
       const refused: SetupLine = { type: "refused", reason };
       const writer = conn.writable.getWriter();
-      await writer.write(encoder.encode(JSON.stringify(refused) + "\n")).catch(() => {});
-      writer.close().catch(() => {});
+      const gone = (error: unknown) => {
+        // The caller hung up first: it hears nothing, which is all it needed to hear.
+        if (!closedUnder(error)) throw error;
+      };
+      await writer.write(encoder.encode(JSON.stringify(refused) + "\n")).catch(gone);
+      await writer.close().catch(gone);
       return;
     }
     this.#waiting.delete(machine!);

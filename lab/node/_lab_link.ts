@@ -52,14 +52,26 @@ export async function* readLines(
   stream: ReadableStream<Uint8Array<ArrayBuffer>>,
 ): AsyncGenerator<string> {
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-      yield buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+  try {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        yield buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+      }
     }
+  } catch (error) {
+    // The connection was closed under the read (this side stopped) or reset (the other side
+    // went away): the lines end there, as at the end of the stream.
+    if (!closedUnder(error)) throw error;
   }
   if (buffer !== "") yield buffer;
+}
+
+/** Whether `error` is a read that ended because its connection closed or was reset. */
+export function closedUnder(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
 }
 
 /** Dials `hostname:port` until it answers or `waitMs` ms passed (every 250 ms). */
@@ -99,30 +111,31 @@ export async function connectLab(
   waitMs = 60_000,
 ): Promise<LabLink> {
   const conn = await dial(endpoint.hostname, endpoint.port, waitMs);
+  const close = () => {
+    try {
+      conn.close();
+    } catch (error) {
+      // Closed already (the lab hung up first, or its lines were read to the end).
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  };
   const writer = conn.writable.getWriter();
   await writer.write(encoder.encode(JSON.stringify({ type: "hello", machine }) + "\n"));
   const lines = readLines(conn.readable);
   const first = await lines.next();
   if (first.done) {
-    conn.close();
+    close();
     throw new Error(`Cannot join the lab at ${endpoint.hostname}:${endpoint.port}: it hung up`);
   }
   const setup = JSON.parse(first.value) as SetupLine;
   if (setup.type === "refused") {
-    conn.close();
+    close();
     throw new Error(`Cannot join the lab as "${machine}": ${setup.reason}`);
   }
   return {
     setup,
     lines: { [Symbol.asyncIterator]: () => lines },
     write: (line) => writer.write(encoder.encode(line)),
-    close: () => {
-      try {
-        conn.close();
-      } catch (error) {
-        // Closed already (the lab hung up first): nothing left to close.
-        if (!(error instanceof Deno.errors.BadResource)) throw error;
-      }
-    },
+    close,
   };
 }
