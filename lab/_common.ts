@@ -18,6 +18,7 @@ import { type FlagSpec, type FlagValues, intFlag, parseFlags, UsageError } from 
 import { type FrameFault, parseFrameFaults } from "./shrink/fault_schedule.ts";
 import type { DiagramOptions } from "./diagram/svg.ts";
 import { checkTracePath } from "./diagram/trace_path.ts";
+import { type HostsFile, HostsFileError, readHostsFile } from "./deploy/hosts_file.ts";
 import { prepareOutDir } from "./results/out_dir.ts";
 import { currentSession, keepRunTrace } from "./results/session.ts";
 
@@ -54,6 +55,8 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   quiet: { type: "boolean", short: "q" },
   shrink: { type: "boolean" },
   "frame-faults": { type: "string" },
+  hosts: { type: "string" },
+  ssh: { type: "boolean" },
 };
 
 /**
@@ -98,6 +101,17 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --frame-faults LIST   with --sim: exactly these frames are hit: drop:FROM>TO#N, dup:...,
                         hold:... (as --shrink prints them) or none; the --drop/--dup/--reorder
                         draws are still taken, so the rest of the run lines up
+  --hosts FILE          put machines on other hosts (real OS processes only): one
+                        "machine.domain host:port" per line, # comments; "ctl.lab host:port" says
+                        where the lab listens for them. A machine on another host is started
+                        there by hand (the lab says what to run, and waits up to 60 s):
+                          deno task lab node --hosts FILE --machine m1.lab
+                        machines not in the file run here, on ctl.lab's host
+  --ssh                 with --hosts: the lab starts the machines of other hosts itself, with
+                        "ssh HOST deno run ... lab/node/command.ts ..." (key-based login, deno
+                        on the PATH there, this folder at the same path; --auth's key goes
+                        through SendEnv=ARCHLAB_AUTH_KEY). Untested here: no SSH server; the
+                        tests check the command it runs
   --json                print one JSON object on stdout and nothing else there
   --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
                         .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)
@@ -149,6 +163,10 @@ export interface CommonOptions {
   readonly live: boolean;
   /** Exactly the frames hit (`--frame-faults`), when given: the draws decide nothing. */
   readonly frameFaults?: readonly FrameFault[];
+  /** Where machines run (`--hosts FILE`), when given. */
+  readonly hosts?: HostsFile;
+  /** Start the machines of other hosts over SSH (`--ssh`). */
+  readonly ssh: boolean;
 }
 
 function probability(name: string, value: unknown, usage: string): number {
@@ -230,7 +248,33 @@ export function parseCommon(
     out: resultsFolder(values, seed, usage),
     live: wantLive(values.live === true),
     frameFaults: frameFaultsFlag(values, sim, usage),
+    ...hostsFlags(values, sim, usage),
   };
+}
+
+/** `--hosts FILE` read and checked, and `--ssh` (which needs it); neither with `--sim`. */
+function hostsFlags(
+  values: Record<string, unknown>,
+  sim: boolean,
+  usage: string,
+): { hosts?: HostsFile; ssh: boolean } {
+  const ssh = values.ssh === true;
+  if (typeof values.hosts !== "string") {
+    if (ssh) throw new UsageError("Cannot use --ssh without --hosts FILE: it says where", usage);
+    return { ssh };
+  }
+  if (sim) {
+    throw new UsageError(
+      "Cannot use --hosts with --sim: the simulator runs every machine in one process; drop --sim",
+      usage,
+    );
+  }
+  try {
+    return { hosts: readHostsFile(values.hosts), ssh };
+  } catch (error) {
+    if (error instanceof HostsFileError) throw new UsageError(error.message, usage);
+    throw error;
+  }
 }
 
 /** A command's flags once `--help` is ruled out, from {@link openFlags}. */

@@ -4,6 +4,8 @@
  * name (each must be one of the command's machines, never the lab's own `ctl.lab`).
  * @module
  */
+import { type HostsFile, HostsFileError, isLocalHost } from "./deploy/hosts_file.ts";
+import { placeMachines } from "./deploy/_placement.ts";
 import { type Latency, parseLatency } from "../core/latency.ts";
 import { didYouMean, UsageError } from "./_flags.ts";
 
@@ -153,7 +155,8 @@ export function parseDelay(value: unknown, usage: string): Latency | undefined {
 /**
  * Checks that every machine `--crash` and `--partition` name is one of `machines` (the
  * command's), and never the lab's own `ctl.lab`; throws a {@link UsageError} naming the first
- * that is not, with a did-you-mean and the machines there are.
+ * that is not, with a did-you-mean and the machines there are. With `--hosts FILE`, every line
+ * must place one of them where the lab can run it (the error names the line).
  *
  * @example An unknown machine
  * ```ts
@@ -171,6 +174,9 @@ export function checkFaultTargets(
     readonly crashes: readonly CrashSpec[];
     readonly partitions: readonly PartitionSpec[];
     readonly skews?: readonly SkewSpec[];
+    /** `--hosts FILE`: every line must name a machine of the run. */
+    readonly hosts?: HostsFile;
+    readonly ssh?: boolean;
   },
   machines: readonly string[],
   usage: string,
@@ -195,4 +201,15 @@ export function checkFaultTargets(
   for (const c of faults.crashes) check("crash", c.machine);
   for (const p of faults.partitions) for (const name of [...p.a, ...p.b]) check("partition", name);
   for (const k of faults.skews ?? []) check("skew", k.machine);
+  if (faults.hosts === undefined) return;
+  try {
+    placeMachines(machines, faults.hosts, {
+      ssh: faults.ssh,
+      spares: faults.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+      isLocal: isLocalHost,
+    });
+  } catch (error) {
+    if (error instanceof HostsFileError) throw new UsageError(error.message, usage);
+    throw error;
+  }
 }

@@ -22,6 +22,8 @@ export interface LabHostContext {
   runTime(): number;
   /** The run fails with `error`. */
   fail(error: Error): void;
+  /** Where the lab's machines listen. @default 127.0.0.1, a free port */
+  readonly listen?: { readonly hostname: string; readonly port: number };
 }
 
 /** Fails the run when a process on machine `machine` in the lab's OS process fails. */
@@ -43,6 +45,7 @@ export function startControlHost(ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(CONTROL_MACHINE, {
     resolve: ctx.resolve,
+    ...(ctx.listen ? { listen: ctx.listen } : {}),
     seed: options.seed,
     origin: ctx.origin,
     reliable: options.reliable,
@@ -60,6 +63,7 @@ export function startLabHost(name: string, ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(name, {
     resolve: ctx.resolve,
+    ...(ctx.listen ? { listen: ctx.listen } : {}),
     seed: machineSeed(options.seed ?? 1, name),
     origin: ctx.origin,
     reliable: options.reliable,

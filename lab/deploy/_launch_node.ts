@@ -9,7 +9,7 @@ import type { ControlLine, NodeLine } from "../node/command.ts";
 import type { DeployOptions, MachineSpec } from "./deploy.ts";
 import { watchIdle } from "./_idle_watch.ts";
 import { MachineProcessError } from "./run_errors.ts";
-import { nodeArgs, type NodeProcess, readNodeLines } from "./_node_process.ts";
+import { type NodeLink, type NodeProcess, readNodeLines } from "./_node_process.ts";
 import type { TimeOrder } from "./_time_order.ts";
 
 export type { ControlLine };
@@ -22,7 +22,9 @@ export interface LaunchContext {
   /** The merge of every machine's events. */
   readonly order: TimeOrder;
   /** Every machine process started and not exited yet. */
-  readonly children: Set<Deno.ChildProcess>;
+  readonly children: Set<NodeLink>;
+  /** Starts machine `name`'s OS process (here, over SSH, or waits for it), incarnation `epoch`. */
+  openLink(name: string, epoch: number): Promise<NodeLink>;
   /** Ms since the start of the run. */
   runTime(): number;
   /** A machine's trace time, counted from the start of the run. */
@@ -91,28 +93,17 @@ function handleLine(
 
 /** Starts machine `spec` as an OS process; resolves once it is ready (listening). */
 export async function launchNode(spec: MachineSpec, ctx: LaunchContext): Promise<NodeProcess> {
-  const { options } = ctx;
-  const child = new Deno.Command(Deno.execPath(), {
-    // Every process of a machine a higher incarnation than the one before it, even a
-    // replacement started early: peers take the old one's frames for stale, not its own.
-    args: nodeArgs(spec.name, {
-      origin: ctx.origin,
-      epoch: Math.floor(ctx.origin) + ctx.incarnation(spec.name),
-      options,
-    }),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-    // The key travels in the environment, not on the command line other users can read.
-    env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
-  }).spawn();
-  ctx.children.add(child);
+  // Every process of a machine a higher incarnation than the one before it, even a
+  // replacement started early: peers take the old one's frames for stale, not its own.
+  const epoch = Math.floor(ctx.origin) + ctx.incarnation(spec.name);
+  const link = await ctx.openLink(spec.name, epoch);
+  ctx.children.add(link);
   const ready = Promise.withResolvers<string>();
   const node: NodeProcess = {
     spec,
     source: ctx.source(spec.name),
-    child,
-    writer: child.stdin.getWriter(),
+    link,
+    writer: link.writer,
     endpoint: "",
     stats: { frames: 0, bytes: 0, acks: 0 },
     idle: { counters: "" },
@@ -121,14 +112,14 @@ export async function launchNode(spec: MachineSpec, ctx: LaunchContext): Promise
     gone: false,
   };
   const reading = readNodeLines<NodeLine>(
-    child.stdout,
+    link.readable,
     (line) => handleLine(node, line, ctx, ready),
     // Not a control line: something the machine's code printed. Show it as it is.
     (text) => console.error(`[${spec.name}] ${text}`),
   );
-  node.exited = Promise.all([reading, child.status]).then(([, status]) => {
+  node.exited = Promise.all([reading, link.status]).then(([, status]) => {
     node.gone = true;
-    ctx.children.delete(child);
+    ctx.children.delete(link);
     ctx.order.close(node.source);
     ready.reject(
       new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),

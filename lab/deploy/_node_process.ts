@@ -26,7 +26,8 @@ export interface NodeProcess {
   readonly spec: MachineSpec;
   /** Key of its event stream in the time-order merge. */
   readonly source: string;
-  child: Deno.ChildProcess;
+  /** Its control lines and their answers: the pipes of a child, or a TCP connection. */
+  link: NodeLink;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   endpoint: string;
   stats: { frames: number; bytes: number; acks: number };
@@ -39,6 +40,38 @@ export interface NodeProcess {
   stopping: boolean;
   /** Its OS process has exited: no line will come from it any more. */
   gone: boolean;
+}
+
+/**
+ * The lab's line to one machine's OS process: the pipes of a child it started (here, or `ssh`
+ * to another host), or the TCP connection of a machine started by hand on another host.
+ */
+export interface NodeLink {
+  /** The lines the machine writes. */
+  readonly readable: ReadableStream<Uint8Array<ArrayBuffer>>;
+  /** Where the lab writes its control lines. */
+  readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** How it ended: its exit status (a connection that closed: code 1, no signal). */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Ends it at once (SIGKILL; a machine started by hand is told to exit and hung up on). */
+  kill(): void;
+}
+
+/** The link of a child process the lab started with piped standard input and output. */
+export function childLink(child: Deno.ChildProcess): NodeLink {
+  return {
+    readable: child.stdout,
+    writer: child.stdin.getWriter(),
+    status: child.status,
+    kill: () => {
+      try {
+        child.kill("SIGKILL");
+      } catch (error) {
+        // It exited meanwhile (Deno says so with a TypeError): nothing left to kill.
+        if (!(error instanceof TypeError)) throw error;
+      }
+    },
+  };
 }
 
 /** Drops the failure to write to a node whose standard input is already closed. */
@@ -84,9 +117,31 @@ export function flagArgs(options: DeployOptions): string[] {
   return args;
 }
 
+/** The settings of a run that a machine's OS process gets on its command line. */
+export interface NodeSettings {
+  /** Wall-clock ms that trace times count from. */
+  readonly origin: number;
+  /** Its incarnation on the wire (a replacement needs a higher one than the process before). */
+  readonly epoch: number;
+  readonly options: DeployOptions;
+}
+
 /**
- * The arguments of `deno` that start machine `machine` as a `lab node` OS process: `epoch` is
- * its incarnation on the wire (a replacement needs a higher one than the process before it).
+ * The `lab node` flags that carry a run's settings to one of its machines.
+ *
+ * @example Origin and epoch first
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settingArgs } from "./_node_process.ts";
+ * assert.deepEqual(settingArgs({ origin: 5, epoch: 6, options: {} }).slice(0, 4), ["--origin", "5", "--epoch", "6"]);
+ * ```
+ */
+export function settingArgs(run: NodeSettings): string[] {
+  return ["--origin", String(run.origin), "--epoch", String(run.epoch), ...flagArgs(run.options)];
+}
+
+/**
+ * The arguments of `deno` that start machine `machine` as a `lab node` OS process.
  *
  * @example Machine m1.lab
  * ```ts
@@ -97,10 +152,7 @@ export function flagArgs(options: DeployOptions): string[] {
  * assert.deepEqual(args.slice(args.indexOf("--machine"), args.indexOf("--machine") + 2), ["--machine", "m1.lab"]);
  * ```
  */
-export function nodeArgs(
-  machine: string,
-  run: { readonly origin: number; readonly epoch: number; readonly options: DeployOptions },
-): string[] {
+export function nodeArgs(machine: string, run: NodeSettings): string[] {
   return [
     "run",
     ...PERMISSIONS,
@@ -109,11 +161,7 @@ export function nodeArgs(
     NODE_SCRIPT.pathname,
     "--machine",
     machine,
-    "--origin",
-    String(run.origin),
-    "--epoch",
-    String(run.epoch),
-    ...flagArgs(run.options),
+    ...settingArgs(run),
   ];
 }
 

@@ -41,7 +41,11 @@ import {
   keepTrace,
   type MachineSpec,
 } from "./deploy.ts";
-import { type NodeProcess, sendLine as send, stdinClosed } from "./_node_process.ts";
+import { type NodeLink, type NodeProcess, sendLine as send, stdinClosed } from "./_node_process.ts";
+import { openLink } from "./_node_links.ts";
+import { placeMachines, waitingMessage } from "./_placement.ts";
+import { NodeListener } from "./_node_listener.ts";
+import { isLocalHost } from "./hosts_file.ts";
 import { type LaunchContext, launchNode } from "./_launch_node.ts";
 import { type LabHostContext, startControlHost, startLabHost } from "./_lab_hosts.ts";
 import { partialSummary as partial } from "./_partial_summary.ts";
@@ -66,6 +70,8 @@ const STOP_WAIT = 3000;
 const LOST_STALL = 3000;
 /** After a machine died for good, the run ends once every other has been idle this long (ms). */
 const LOST_QUIET = 1000;
+/** Longest the lab waits for the machines started by hand on other hosts, in ms. */
+const HOSTS_WAIT = 60_000;
 
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
@@ -92,6 +98,13 @@ export async function deployTcp(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
 ): Promise<TcpDeployment> {
+  const placements = options.hosts === undefined ? undefined : placeMachines(
+    machines.map((m) => m.name),
+    options.hosts,
+    { ssh: options.ssh, spares: options.spares, isLocal: isLocalHost },
+  );
+  const byHand = [...placements?.machines ?? []].filter(([, p]) => p.kind === "user");
+  const listener = byHand.length === 0 ? undefined : NodeListener.open(placements!.control!);
   const origin = wallClock();
   /** Wall-clock ms at the start of the run; trace times count from here. */
   let start = origin;
@@ -109,7 +122,7 @@ export async function deployTcp(
   const directory = new Map<string, string>();
   const nodes = new Map<string, NodeProcess>();
   /** Every machine process started and not exited yet, spares still starting included. */
-  const children = new Set<Deno.ChildProcess>();
+  const children = new Set<NodeLink>();
   /** Set once the lab stops every machine: an exit from then on is expected. */
   let stoppingAll = false;
   let launched = 0;
@@ -172,14 +185,7 @@ export async function deployTcp(
   /** Kills every machine process, spares still starting included. */
   const killAll = () => {
     for (const node of nodes.values()) node.stopping = true;
-    for (const child of children) {
-      try {
-        child.kill("SIGKILL");
-      } catch (error) {
-        // It exited meanwhile (Deno says so with a TypeError): nothing left to kill.
-        if (!(error instanceof TypeError)) throw error;
-      }
-    }
+    for (const link of children) link.kill();
   };
   /** Ctrl-C the lab itself heard (its machines report theirs apart). */
   let sigints = 0;
@@ -210,6 +216,14 @@ export async function deployTcp(
     options,
     order,
     children,
+    openLink: (name, epoch) =>
+      openLink(name, epoch, {
+        origin,
+        options,
+        placement: placements?.machines.get(name),
+        listener,
+        waitMs: options.hostsWait ?? HOSTS_WAIT,
+      }),
     runTime,
     fromStart,
     incarnation,
@@ -246,6 +260,7 @@ export async function deployTcp(
     },
     runTime,
     fail,
+    listen: placements?.lab,
   });
   const control: Host = await startControlHost(
     labHostContext((event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) })),
@@ -274,12 +289,23 @@ export async function deployTcp(
   const waiting = new Map<string, Promise<NodeProcess>[]>();
   const takeSpare = (name: string) => waiting.get(name)?.shift();
   // The machines first: their replacements must be later incarnations.
+  if (listener !== undefined) {
+    console.error(
+      waitingMessage(options.hosts!.path, byHand, {
+        control: listener.endpoint,
+        waitMs: options.hostsWait ?? HOSTS_WAIT,
+        auth: options.auth !== undefined,
+      }),
+    );
+  }
   const first = machines.map(launch);
   const early = (options.spares ?? []).flatMap((name) => {
     const spec = machines.find((m) => m.name === name);
     return spec === undefined ? [] : [launch(spec)];
   });
   const started = await Promise.allSettled([...first, ...early]);
+  // Every machine started by hand has joined (or the wait is over): nobody else may.
+  await listener?.close();
   for (const [i, result] of started.entries()) {
     if (result.status !== "fulfilled") continue;
     if (i < machines.length) {
@@ -294,6 +320,18 @@ export async function deployTcp(
   const broadcast = () => broadcastDirectory(nodes.values(), directory);
   const boot = bootNode;
   for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
+  if (placements !== undefined && !failed) {
+    // Where everything ended up: the file may have asked for free ports.
+    console.error(
+      `archlab: machines at ${
+        [
+          [CONTROL_MACHINE, control.endpoint],
+          ...[...nodes.values()].map((n) => [n.spec.name, n.endpoint]),
+        ]
+          .map(([name, at]) => `${name}=${at}`).join(", ")
+      }`,
+    );
+  }
 
   const stopAll = async () => {
     stoppingAll = true;
@@ -343,7 +381,7 @@ export async function deployTcp(
     if (node === undefined || node.stopping) return undefined;
     note({ ev: "crash", at: name });
     node.stopping = true;
-    node.child.kill("SIGKILL");
+    node.link.kill();
     return node;
   };
   /** Starts a replacement for machine `spec` now; it stays unreachable until swapped in. */

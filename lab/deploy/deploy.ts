@@ -17,6 +17,7 @@ import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
 import { findProgram } from "./programs.ts";
+import type { HostsFile } from "./hosts_file.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 import { frameRecorder } from "../shrink/recorder.ts";
 
@@ -79,6 +80,15 @@ export interface DeployOptions {
   readonly spares?: readonly string[];
   /** Clock skews of machines (simulator only). @default none */
   readonly skews?: readonly SkewSpec[];
+  /**
+   * Where machines run (real OS processes only): machines on other hosts are started there by
+   * hand (`lab node --hosts FILE`) or, with `ssh`, by the lab. @default every machine here
+   */
+  readonly hosts?: HostsFile;
+  /** Start the machines of other hosts with `ssh HOST deno run ...`. @default false */
+  readonly ssh?: boolean;
+  /** Longest the lab waits for the machines started by hand on other hosts, in ms. @default 60000 */
+  readonly hostsWait?: number;
 }
 
 /** Network counters of a deployment. */
@@ -188,6 +198,8 @@ export function deployOptions(
     spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
     frameFaults: common.frameFaults,
     skews: common.skews,
+    hosts: common.hosts,
+    ssh: common.ssh,
   };
 }
 

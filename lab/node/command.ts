@@ -24,10 +24,14 @@ import { machineSeed } from "../deploy/deploy.ts";
 import { findProgram } from "../deploy/programs.ts";
 import { loadSystem, systemUrl } from "../run/load_system.ts";
 import { type MachineEntry, SystemError } from "../run/system.ts";
+import { CONTROL_MACHINE } from "../deploy/deploy.ts";
+import { endpointText, type HostEntry, type HostsFile } from "../deploy/hosts_file.ts";
+import { connectLab, type LabLink, readLines } from "./_lab_link.ts";
 
 const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
                           [--peer m2.lab=127.0.0.1:4002 ...] [--spawn kv=kv-server ...]
                           [--module system.ts [--spawn kv ...]]
+       deno task lab node --hosts FILE --machine m1.lab
 
 Starts one machine as an OS process hosting named processes. Control lines (JSON) on stdin:
   {"type":"directory","entries":{"m2.lab":"127.0.0.1:4002"}}
@@ -37,6 +41,12 @@ Starts one machine as an OS process hosting named processes. Control lines (JSON
 It writes JSON lines on stdout: ready, event (every trace event), tick (its clock and whether
 anything runs there, every 50 ms), stats, error (a process that failed) and interrupted (it got
 SIGINT and stops).
+
+On another host: with --hosts FILE (the lab's hosts file: one "machine.domain host:port" per
+line) it listens at its own line and, when the file has a "ctl.lab host:port" line, dials the lab
+there (trying for up to 60 s: start it before or after the lab) and takes the run's settings
+(seed, faults, incarnation) from it; the control lines then flow over that connection. With
+--auth, set ARCHLAB_AUTH_KEY to the run's key: the key never crosses the network.
 
 Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
 start one per machine; the simulator needs none).
@@ -48,6 +58,9 @@ Flags:
   --spawn NAME=PROGRAM  start a process from the program registry (repeatable)
   --module FILE         a user's system (what \`lab run FILE\` runs): boot this machine's
                         processes from it, or only those named by --spawn NAME
+  --hosts FILE          where this machine listens (its line), its peers (the other lines) and
+                        the lab that waits for it (the ctl.lab line)
+  --lab HOST:PORT       dial the lab there and take the run's settings from it
   --origin MS           wall-clock ms that trace times count from
   --epoch N             the machine's incarnation on the wire (default: wall-clock ms at start);
                         a replacement of a crashed machine needs a higher one
@@ -64,7 +77,8 @@ Examples:
   deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --spawn kv=kv-server
   deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1
   deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --module system.ts
-  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --module system.ts`;
+  deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --module system.ts
+  deno task lab node --hosts hosts.txt --machine m1.lab      # the lab waits for it`;
 
 const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
 const REASONS: Readonly<Record<string, string>> = {
@@ -77,6 +91,7 @@ const REASONS: Readonly<Record<string, string>> = {
   json: "a node always writes JSON lines",
   quiet: "a node never narrates",
   skew: "a node runs on its host's clock; --skew is for the architecture commands with --sim",
+  ssh: "a node is one machine; --ssh is for the commands that start machines on other hosts",
 };
 
 const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -89,6 +104,7 @@ const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   origin: { type: "string" },
   epoch: { type: "string" },
   exempt: { type: "string", multiple: true },
+  lab: { type: "string" },
 };
 
 /** How often an idle node reports its clock, so the lab can put events in time order. */
@@ -106,7 +122,9 @@ export type ControlLine =
   }
   | { type: "cut"; machines: string[]; on: boolean }
   | { type: "stats" }
-  | { type: "stop" };
+  | { type: "stop" }
+  /** Exit at once, as if killed (a machine started by hand on another host, crashed). */
+  | { type: "crash" };
 
 /** A line the node writes on stdout. */
 export type NodeLine =
@@ -138,13 +156,27 @@ const encoder = new TextEncoder();
 /** Called when standard output is gone (the lab went away): the node stops. */
 let onOrphaned = () => {};
 
-function emit(line: NodeLine): void {
+/** Where the node's lines go: standard output, or its connection to the lab. */
+let sink = (text: string): void => {
   try {
-    Deno.stdout.writeSync(encoder.encode(JSON.stringify(line) + "\n"));
+    Deno.stdout.writeSync(encoder.encode(text));
   } catch (error) {
     if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
     onOrphaned();
   }
+};
+
+function emit(line: NodeLine): void {
+  sink(JSON.stringify(line) + "\n");
+}
+
+/** The lab hung up on a node started by hand: what the failed write says, then it stops. */
+function hungUp(error: unknown): void {
+  const gone = error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BadResource ||
+    error instanceof TypeError;
+  if (!gone) console.error(`archlab: cannot write to the lab: ${error}`);
+  onOrphaned();
 }
 
 function parseEndpoint(text: string, usage: string): { hostname: string; port: number } {
@@ -207,17 +239,85 @@ async function bootList(
   return { url, processes: names.length === 0 ? own : names.map((name) => ({ name })) };
 }
 
-/** Runs one machine until stopped; returns the exit code. */
-export async function runNode(args: string[]): Promise<number> {
+/** What a node runs with: its flags, read and checked, and its line to the lab if any. */
+interface NodeSettings {
+  readonly machine: string;
+  readonly values: Record<string, unknown>;
+  readonly common: ReturnType<typeof parseCommon>;
+  readonly listen: { hostname: string; port: number };
+  /** Its connection to the lab, for a machine started by hand on another host. */
+  readonly link?: LabLink;
+}
+
+/**
+ * `--hosts FILE` for machine `machine`: where it listens (its line), the other machines' lines
+ * (its first directory) and where the lab waits for it (the `ctl.lab` line), if anywhere.
+ */
+function fromHostsFile(machine: string, file: HostsFile | undefined) {
+  if (file === undefined) return { peers: [] as HostEntry[] };
+  const own = file.entries.find((e) => e.machine === machine);
+  if (own === undefined) {
+    throw new UsageError(
+      `Cannot start ${machine} from hosts file "${file.path}": it has no line for this machine; ` +
+        `add "${machine} HOST:PORT" (its machines: ${
+          file.entries.map((e) => e.machine).join(", ")
+        })`,
+      USAGE,
+    );
+  }
+  return {
+    listen: endpointText(own),
+    lab: file.entries.find((e) => e.machine === CONTROL_MACHINE),
+    peers: file.entries.filter((e) => e !== own && e.machine !== CONTROL_MACHINE),
+  };
+}
+
+/** Reads the flags; a machine the lab waits for dials it and takes the run's settings. */
+async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   const opened = openFlags(args, NODE_FLAGS, USAGE);
-  if (opened === undefined) return 0;
-  const { values } = opened;
+  if (opened === undefined) return undefined;
+  let values: Record<string, unknown> = opened.values;
   refuseFlags(values, REASONS, USAGE);
   if (typeof values.machine !== "string") {
     throw new UsageError("Cannot start node: --machine is required", USAGE);
   }
   const machine = machineName(values.machine, "--machine");
-  const common = parseCommon(values, USAGE);
+  let common = parseCommon(values, USAGE);
+  const placed = fromHostsFile(machine, common.hosts);
+  const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
+  let link: LabLink | undefined;
+  if (lab !== undefined) {
+    link = await connectLab(lab, machine);
+    values = openFlags([...args, ...link.setup.args], NODE_FLAGS, USAGE)!.values;
+    common = parseCommon(values, USAGE);
+    if (link.setup.auth && common.auth === undefined) {
+      link.close();
+      throw new Error(
+        `Cannot join the lab as ${machine}: its run authenticates every frame; set ` +
+          "ARCHLAB_AUTH_KEY to its key",
+      );
+    }
+    const write = link.write;
+    sink = (text) => void write(text).catch(hungUp);
+  }
+  for (const peer of placed.peers) {
+    values.peer = [
+      ...(values.peer as string[] | undefined) ?? [],
+      `${peer.machine}=${endpointText(peer)}`,
+    ];
+  }
+  const listen = parseEndpoint(
+    typeof values.listen === "string" ? values.listen : placed.listen ?? "127.0.0.1:0",
+    USAGE,
+  );
+  return { machine, values, common, listen, link };
+}
+
+/** Runs one machine until stopped; returns the exit code. */
+export async function runNode(args: string[]): Promise<number> {
+  const settings = await nodeSettings(args);
+  if (settings === undefined) return 0;
+  const { machine, values, common, listen, link } = settings;
   const exempt = ((values.exempt as string[] | undefined) ?? []).map((m) =>
     machineName(m, "--exempt")
   );
@@ -229,10 +329,6 @@ export async function runNode(args: string[]): Promise<number> {
   if (epoch !== undefined && !Number.isSafeInteger(epoch)) {
     throw new UsageError(`Cannot use --epoch "${values.epoch}": give an integer`, USAGE);
   }
-  const listen = parseEndpoint(
-    typeof values.listen === "string" ? values.listen : "127.0.0.1:0",
-    USAGE,
-  );
   const directory = new Map<string, string>();
   for (const peer of (values.peer as string[] | undefined) ?? []) {
     const [name, endpoint] = peer.split("=");
@@ -318,6 +414,9 @@ export async function runNode(args: string[]): Promise<number> {
       case "stop":
         stopped.resolve();
         break;
+      case "crash":
+        // Killed by the lab: no goodbye, no last counters, as SIGKILL would leave it.
+        Deno.exit(137);
     }
   };
   emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
@@ -351,21 +450,16 @@ export async function runNode(args: string[]): Promise<number> {
   };
   const ticks = setInterval(tick, TICK_MS);
   const reading = (async () => {
-    let buffer = "";
-    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-        const text = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        if (text === "") continue;
-        try {
-          handle(JSON.parse(text) as ControlLine);
-        } catch (error) {
-          emit({
-            type: "error",
-            message: `Cannot read control line ${JSON.stringify(text)}: ${error}`,
-          });
-        }
+    for await (const raw of link?.lines ?? readLines(Deno.stdin.readable)) {
+      const text = raw.trim();
+      if (text === "") continue;
+      try {
+        handle(JSON.parse(text) as ControlLine);
+      } catch (error) {
+        emit({
+          type: "error",
+          message: `Cannot read control line ${JSON.stringify(text)}: ${error}`,
+        });
       }
     }
     stopped.resolve();
@@ -376,6 +470,7 @@ export async function runNode(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", onInterrupt);
   Deno.removeSignalListener("SIGTERM", onSignal);
   await host.close();
+  link?.close();
   void reading;
   return 0;
 }
@@ -387,6 +482,13 @@ if (import.meta.main) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${error.usage}`);
       Deno.exit(2);
+    }
+    if (
+      error instanceof Error && error.message.startsWith("Cannot ") &&
+      !Deno.env.get("ARCHLAB_DEBUG")
+    ) {
+      console.error(`archlab: ${error.message}`);
+      Deno.exit(1);
     }
     throw error;
   }

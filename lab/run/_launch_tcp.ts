@@ -10,6 +10,7 @@ import type { MachineSpec } from "../deploy/deploy.ts";
 import type { TransportRun } from "./_launch_sim.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
 import type { RequestFigures } from "./request_log.ts";
+import { readHostsFile } from "../deploy/hosts_file.ts";
 
 /** How often the lab looks whether the run is over, in ms. */
 const WATCH_MS = 50;
@@ -39,6 +40,8 @@ export async function launchTcp(
     latency: options.latency,
     auth: options.auth,
     traceFile: options.traceFile,
+    hosts: options.hosts === undefined ? undefined : readHostsFile(options.hosts),
+    ssh: options.ssh,
     spares: (options.crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) => c.machine),
     onEvent: (event) => {
       plan.tracker.observe(event);

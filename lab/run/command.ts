@@ -167,7 +167,13 @@ export async function runRun(args: string[]): Promise<number> {
     console.log(
       `run: ${file}, ${machines.length} machine${machines.length === 1 ? "" : "s"} (${
         describeMachines(machines)
-      }), ${common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"}`,
+      }), ${
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over TCP on ${
+            common.hosts ? `the hosts of ${common.hosts.path}` : "127.0.0.1"
+          }`
+      }`,
     );
   }
   const result = await launch(url, {
@@ -186,6 +192,8 @@ export async function runRun(args: string[]): Promise<number> {
     traceFile: common.trace,
     replay: replayCommand(common.seed),
     source: file,
+    hosts: common.hosts?.path,
+    ssh: common.ssh,
   });
   const trace = result.trace;
   let messages = 0;

@@ -79,6 +79,13 @@ export interface LaunchOptions {
   readonly replay?: string;
   /** What to call the system in messages. @default the file as given, or "the system" */
   readonly source?: string;
+  /**
+   * Real machines: the path of a hosts file (one `machine.domain host:port` per line) that puts
+   * machines on other hosts, started there with `lab node --hosts FILE`. @default every machine here
+   */
+  readonly hosts?: string;
+  /** With `hosts`: start the machines of other hosts with `ssh HOST deno run ...`. @default false */
+  readonly ssh?: boolean;
 }
 
 /** Why a launched run ended. */
@@ -145,6 +152,12 @@ function checkFaults(machines: readonly MachineEntry[], options: LaunchOptions):
     throw new TypeError(
       "Cannot launch on real sockets with reorder: TCP delivers each connection's frames in " +
         "order; run with sim: true, or spread the latency",
+    );
+  }
+  if (options.sim && options.hosts !== undefined) {
+    throw new TypeError(
+      "Cannot launch in the simulator with hosts: the simulator runs every machine in one " +
+        "process; drop sim: true, or the hosts file",
     );
   }
   return last;

@@ -1,0 +1,191 @@
+/**
+ * `--hosts FILE` on this host: a bad file is refused before the run naming its line, a machine
+ * listens on the port its line gives, a machine started by hand joins the lab over TCP (or is
+ * refused when the lab does not wait for it), and `--ssh` runs `ssh HOST deno run ...` (the
+ * command is checked here: there is no SSH server to run it against). The runs across hosts
+ * are in hosts_netns_test.ts.
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+import { NodeListener } from "../lab/deploy/_node_listener.ts";
+import { nodeCommand } from "../lab/deploy/_node_links.ts";
+import { readNodeLines, sendLine } from "../lab/deploy/_node_process.ts";
+import type { NodeLine } from "../lab/node/command.ts";
+
+const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
+const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
+
+async function lab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+async function withFile<T>(text: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const path = await Deno.makeTempFile({ suffix: ".hosts" });
+  try {
+    await Deno.writeTextFile(path, text);
+    return await fn(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+/** A port that was free a moment ago. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+Deno.test("lab client-server --hosts refuses a bad file before the run, naming the line", async () => {
+  await withFile("# servers\nm1.lab 127.0.0.1:4001\nm2.lab 127.0.0.1\n", async (path) => {
+    const run = await lab(["client-server", "--hosts", path]);
+    assertEquals(run.code, 2);
+    assertTrue(run.stderr.includes(`Cannot use hosts file "${path}" line 3: endpoint "127.0.0.1"`));
+    assertEquals(run.stdout, "", "nothing ran");
+  });
+  await withFile("m1.lab 127.0.0.1:4001\nm9.lab 127.0.0.1:4002\n", async (path) => {
+    const run = await lab(["client-server", "--hosts", path]);
+    assertEquals(run.code, 2);
+    assertTrue(run.stderr.includes(`line 2: this run has no machine "m9.lab"`), run.stderr);
+  });
+  await withFile("m1.lab 192.0.2.7:4001\n", async (path) => {
+    const run = await lab(["client-server", "--hosts", path]);
+    assertEquals(run.code, 2);
+    assertTrue(run.stderr.includes('line 1: "m1.lab" is on another host (192.0.2.7)'));
+    assertTrue(run.stderr.includes('add a line "ctl.lab ADDRESS:PORT"'));
+  });
+  await withFile("m1.lab 127.0.0.1:4001\n", async (path) => {
+    const run = await lab(["client-server", "--hosts", path, "--sim"]);
+    assertEquals(run.code, 2);
+    assertTrue(run.stderr.includes("Cannot use --hosts with --sim"));
+  });
+  const missing = await lab(["client-server", "--hosts", "/nonexistent/hosts.txt"]);
+  assertEquals(missing.code, 2);
+  assertTrue(
+    missing.stderr.includes('Cannot use hosts file "/nonexistent/hosts.txt": cannot read'),
+  );
+});
+
+Deno.test("lab client-server --hosts runs a machine on the port its line gives", async () => {
+  const port = freePort();
+  await withFile(`m1.lab 127.0.0.1:${port}  # the server\n`, async (path) => {
+    const run = await lab(["client-server", "--hosts", path, "--requests", "5", "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    assertTrue(run.stderr.includes(`m1.lab=127.0.0.1:${port}`), run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assertEquals(summary.executed, 15);
+    assertEquals(summary.unfinished, []);
+  });
+});
+
+Deno.test("lab node --hosts without a line for its machine is refused", async () => {
+  await withFile("m2.lab 127.0.0.1:4002\n", async (path) => {
+    const run = await lab(["node", "--hosts", path, "--machine", "m1.lab"]);
+    assertEquals(run.code, 2);
+    assertTrue(run.stderr.includes(`it has no line for this machine; add "m1.lab HOST:PORT"`));
+  });
+});
+
+Deno.test("a machine started by hand joins the lab at its listener and takes the run's settings", async () => {
+  const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+  const node = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", NODE, "--machine", "m1.lab", "--lab", listener.endpoint],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+  try {
+    const link = await listener.expect("m1.lab", {
+      type: "setup",
+      args: ["--seed", "9", "--epoch", "77", "--listen", "127.0.0.1:0"],
+    });
+    const lines: NodeLine[] = [];
+    const ready = Promise.withResolvers<void>();
+    const reading = readNodeLines<NodeLine>(link.readable, (line) => {
+      lines.push(line);
+      if (line.type === "ready") ready.resolve();
+    }, () => {});
+    await ready.promise;
+    const first = lines.find((l) => l.type === "ready");
+    assertEquals(first?.type === "ready" && first.machine, "m1.lab");
+    sendLine({ writer: link.writer } as Parameters<typeof sendLine>[0], { type: "stop" });
+    await reading;
+    assertTrue(lines.some((l) => l.type === "stats"), "its last counters came over the link");
+    const status = await node.status;
+    assertEquals(status.code, 0);
+  } finally {
+    await listener.close();
+    await node.stdout.cancel();
+    await node.stderr.cancel();
+  }
+});
+
+Deno.test("a machine the lab does not wait for is refused, saying so", async () => {
+  const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+  try {
+    listener.expect("m2.lab", { type: "setup", args: [] });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", NODE, "--machine", "m1.lab", "--lab", listener.endpoint],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assertEquals(out.code, 1);
+    assertTrue(
+      new TextDecoder().decode(out.stderr).includes(
+        'Cannot join the lab as "m1.lab": the lab does not wait for machine "m1.lab"',
+      ),
+    );
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("--ssh starts a machine of another host with ssh HOST deno run ..., the key kept off the command line", () => {
+  const [program, args] = nodeCommand(
+    "m1.lab",
+    { origin: 1000, epoch: 1001, options: { seed: 3, auth: { key: "s3cret" } } },
+    { kind: "ssh", host: "10.0.0.2", listen: { hostname: "10.0.0.2", port: 4001 } },
+  )!;
+  assertEquals(program, "ssh");
+  assertEquals(args.slice(0, 6), [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "SendEnv=ARCHLAB_AUTH_KEY",
+    "10.0.0.2",
+    "deno",
+  ]);
+  assertEquals(args[6], "run");
+  assertTrue(args.includes(NODE), "the same lab folder path there");
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assertEquals(at("--machine"), "m1.lab");
+  assertEquals(at("--listen"), "10.0.0.2:4001");
+  assertEquals(at("--epoch"), "1001");
+  assertEquals(at("--seed"), "3");
+  assertTrue(!args.some((a) => a.includes("s3cret")), "the key travels in the environment");
+  const [here, local] = nodeCommand("m2.lab", { origin: 1, epoch: 2, options: {} }, {
+    kind: "here",
+    listen: { hostname: "127.0.0.1", port: 4002 },
+  })!;
+  assertEquals(here, Deno.execPath());
+  assertEquals(local.slice(-2), ["--listen", "127.0.0.1:4002"]);
+  assertEquals(
+    nodeCommand("m3.lab", { origin: 1, epoch: 2, options: {} }, {
+      kind: "user",
+      host: "10.0.0.3",
+      listen: { hostname: "10.0.0.3", port: 4003 },
+      line: 3,
+    }),
+    undefined,
+    "a machine started by hand has no command the lab runs",
+  );
+});

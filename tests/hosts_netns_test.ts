@@ -1,0 +1,195 @@
+/**
+ * `--hosts FILE` for real: the lab and its machines in Linux network namespaces on one bridge
+ * (three hosts: the lab's, the server's, a client's), the machines of the other hosts started
+ * by hand (`lab node --hosts FILE --machine M`, as a user would), and real faults from nftables
+ * at the server's ingress: 10% packet loss, then a partition that heals. Skipped (with the
+ * reason) when not root or when `ip netns` or `nft` is missing; `.ci/run` installs nftables.
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+import { createNet, netnsUnavailable, type Site, type TestNet, until } from "./_netns.ts";
+
+const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
+const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+/** Safety net only: a process still running after this long is killed and the test fails. */
+const LIMIT_MS = 120_000;
+
+const unavailable = await netnsUnavailable();
+if (unavailable !== undefined) {
+  console.log(`hosts_netns_test: skipped, ${unavailable}`);
+}
+
+/** Writes the hosts file: the lab at `lab`, m1.lab (the server) and m2.lab (a client). */
+async function hostsFile(net: TestNet): Promise<string> {
+  const [h1, h2] = net.hosts;
+  const path = await Deno.makeTempFile({ suffix: ".hosts" });
+  await Deno.writeTextFile(
+    path,
+    [
+      "# the lab, the server on host 1, one client on host 2; the other clients run with the lab",
+      `ctl.lab ${net.lab.ip}:7000`,
+      `m1.lab  ${h1.ip}:4001   # kv server`,
+      `m2.lab  ${h2.ip}:4001`,
+      "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+/** Starts machine `machine` by hand on `site`, as the lab's message says. */
+function startByHand(net: TestNet, site: Site, file: string, machine: string) {
+  return net.spawn(site, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--config",
+    CONFIG,
+    NODE,
+    "--hosts",
+    file,
+    "--machine",
+    machine,
+  ], LIMIT_MS);
+}
+
+/** Packets counted by the rules of table `table` on `site`. */
+async function dropped(net: TestNet, site: Site, table: string): Promise<number> {
+  const text = await net.nft(site, "list", "table", "inet", table);
+  return [...text.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/** Runs the lab's client-server on the net, the hosts' machines started by hand. */
+async function clientServer(
+  net: TestNet,
+  file: string,
+  flags: readonly string[],
+  between?: () => Promise<void>,
+) {
+  const lab = net.spawn(net.lab, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    MAIN,
+    "client-server",
+    "--hosts",
+    file,
+    ...flags,
+    "--json",
+  ], LIMIT_MS);
+  assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/), "the lab says it waits");
+  const nodes = [
+    startByHand(net, net.hosts[0], file, "m1.lab"),
+    startByHand(net, net.hosts[1], file, "m2.lab"),
+  ];
+  await between?.();
+  const end = await lab.end();
+  const ends = await Promise.all(nodes.map((n) => n.end()));
+  assertTrue(!end.killed, `the lab ended by itself:\n${end.stderr}`);
+  assertEquals(end.code, 0, `the lab exits 0:\n${end.stderr}\n${end.stdout}`);
+  for (const [i, n] of ends.entries()) {
+    assertEquals(n.code, 0, `the machine of host ${i + 1} stops when the lab does:\n${n.stderr}`);
+  }
+  assertTrue(
+    /machines at ctl\.lab=10\.231\.\d+\.1:\d+, m1\.lab=10\.231\.\d+\.2:4001/.test(end.stderr),
+  );
+  return JSON.parse(end.stdout);
+}
+
+/** The client-server guarantees: every request answered, executed once, no write lost. */
+function assertAtMostOnce(summary: Record<string, unknown>, requests: number) {
+  const total = requests * 3;
+  assertEquals(summary.requests, total);
+  assertEquals(summary.unfinished, [], "every request answered");
+  assertEquals(summary.executed, total, "each request executed once (at most once, none lost)");
+  assertEquals(summary.lostAcked, 0, "no acknowledged write lost");
+  assertEquals(summary.machinesLost, []);
+}
+
+Deno.test({
+  name: "lab client-server --hosts: a server on another host over 10% real packet loss " +
+    "answers every request, executes each at most once and loses no acknowledged write",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    let file: string | undefined;
+    const table = `archlab_loss_${Deno.pid}`;
+    try {
+      file = await hostsFile(net);
+      const server = net.hosts[0];
+      await net.nft(server, "add", "table", "inet", table);
+      await net.nft(
+        server,
+        "add chain inet " + table + " input { type filter hook input priority 0; policy accept; }",
+      );
+      // 10% of everything that reaches the server's host is lost: frames, acks, the lab's lines.
+      await net.nft(
+        server,
+        "add rule inet " + table +
+          ` input iifname ${server.dev} numgen random mod 100 < 10 counter drop`,
+      );
+      // A client waits 1.5 s for a reply, 4 times: TCP's own retransmissions (a lost SYN
+      // costs 1 s) fit in that.
+      const summary = await clientServer(net, file, ["--requests", "40", "--timeout", "1500"]);
+      assertAtMostOnce(summary, 40);
+      assertTrue(await dropped(net, server, table) > 0, "the loss was real: packets were dropped");
+    } finally {
+      await net.close();
+      if (file) await Deno.remove(file);
+    }
+  },
+});
+
+Deno.test({
+  name: "lab client-server --hosts: a partition between a client's host and the server's heals " +
+    "and the run recovers, every request answered once",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    let file: string | undefined;
+    const table = `archlab_seen_${Deno.pid}`;
+    try {
+      file = await hostsFile(net);
+      const [server, client] = net.hosts;
+      await net.nft(server, "add", "table", "inet", table);
+      await net.nft(
+        server,
+        "add chain inet " + table + " input { type filter hook input priority 0; policy accept; }",
+      );
+      // What reaches the server's host from the client's is counted, then all of it dropped.
+      await net.nft(server, "add rule inet " + table + ` input ip saddr ${client.ip} counter`);
+      const cut = `archlab_cut_${Deno.pid}`;
+      // 150 requests a client, each frame 20..30 ms late: the run lasts seconds, the cut comes
+      // in the middle; a client waits 3 s for a reply, 4 times, before it gives a request up.
+      const summary = await clientServer(net, file, [
+        "--requests",
+        "150",
+        "--delay",
+        "20..30",
+        "--timeout",
+        "3000",
+      ], async () => {
+        assertTrue(
+          await until(async () => await dropped(net, server, table) >= 30, 30_000),
+          "the client's host talks to the server's",
+        );
+        await net.nft(server, "add", "table", "inet", cut);
+        await net.nft(
+          server,
+          "add chain inet " + cut +
+            " input { type filter hook input priority -10; policy accept; }",
+        );
+        await net.nft(server, "add rule inet " + cut + ` input ip saddr ${client.ip} counter drop`);
+        assertTrue(
+          await until(async () => await dropped(net, server, cut) >= 5, 30_000),
+          "the client's host tried the server through the partition",
+        );
+        await net.nft(server, "delete", "table", "inet", cut);
+      });
+      assertAtMostOnce(summary, 150);
+      assertTrue(summary.retransmissions > 0, "the partition was felt: requests were resent");
+    } finally {
+      await net.close();
+      if (file) await Deno.remove(file);
+    }
+  },
+});
