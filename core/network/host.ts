@@ -17,6 +17,7 @@ import {
 } from "../auth/authenticated_network.ts";
 import { Incarnations } from "../auth/incarnations.ts";
 import type { TraceSink } from "../trace.ts";
+import { SqliteDisk } from "../storage/sqlite_disk.ts";
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
@@ -37,6 +38,11 @@ export interface HostOptions {
    * when the host starts
    */
   readonly epoch?: number;
+  /**
+   * A SQLite file that holds the machine's disk (`ctx.disk`): what it synced survives this OS
+   * process. @default a disk in memory, lost when this OS process ends
+   */
+  readonly disk?: string;
   /** Reliable channel settings. @default true */
   readonly reliable?: boolean | RetransmitOptions;
   /** Where events go. @default none */
@@ -137,7 +143,8 @@ export interface Host {
  * ```
  */
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
-  const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
+  const disk = options.disk === undefined ? undefined : new SqliteDisk(options.disk);
+  const runtime = createRealRuntime({ seed: options.seed, origin: options.origin, disk });
   const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
   const network = new TcpNetwork({
     directory,
@@ -186,6 +193,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
       // server say) before the sockets close; code stuck on something else is not waited for.
       await settledWithin(machine, CLOSE_GRACE_MS);
       await network.close();
+      disk?.close();
       const failure = failures.take();
       if (failure !== undefined) throw failure;
     },

@@ -10,3 +10,6 @@ export * from "./post_office_protocol.ts";
 export * from "./post_office_machine.ts";
 export * from "./post_office.ts";
 export * from "./post_office_client.ts";
+export * from "./disk.ts";
+export * from "./memory_disk.ts";
+export * from "./sqlite_disk.ts";
