@@ -18,6 +18,7 @@ import type {
   SpawnOptions,
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
+import type { Disk } from "./storage/disk.ts";
 import type { TraceEvent } from "./trace.ts";
 import type { ClockSpace, VectorStamp } from "./vector_stamp.ts";
 import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
@@ -189,6 +190,15 @@ export class HostedProcess implements ProcessContext {
   /** `"sim"` or `"real"`. */
   get runtime(): "sim" | "real" {
     return this.#host.runtime.kind;
+  }
+
+  /** See {@link ProcessContext.disk}. */
+  get disk(): Disk {
+    const disk = this.#host.runtime.disk;
+    if (disk !== undefined) return disk;
+    throw new TypeError(
+      `Cannot open the disk of ${this.self}: its machine's runtime has none; give the runtime one`,
+    );
   }
 
   /** The Lamport clock. */

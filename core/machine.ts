@@ -197,6 +197,7 @@ export class Machine {
     this.#alive = false;
     this.#record({ t: this.#runtime.now(), ev: "crash", at: this.name });
     this.#halt();
+    this.#runtime.crashed?.();
   }
 
   /** Restarts a crashed machine with a new incarnation and runs its boot processes again. */

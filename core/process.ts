@@ -6,6 +6,7 @@ import type { Envelope } from "./envelope.ts";
 import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
 import type { ReceiveFilter } from "./mailbox.ts";
 import type { Address } from "./name.ts";
+import type { Disk } from "./storage/disk.ts";
 
 /** Options of {@link ProcessContext.send}. */
 export interface SendOptions {
@@ -44,6 +45,13 @@ export interface ProcessContext {
   readonly machine: string;
   /** `"sim"` in the simulator, `"real"` on a host. */
   readonly runtime: "sim" | "real";
+  /**
+   * The machine's disk: named stores that survive a crash and restart of the machine (in the
+   * simulator, unless its `loseUnsynced` fault drops the writes not synced yet; on a real host,
+   * a SQLite file when the host was given one, else memory that lasts as long as the OS
+   * process). Throws a `TypeError` when the runtime has no disk.
+   */
+  readonly disk: Disk;
   /** The process's Lamport clock. */
   lamport(): number;
   /**

@@ -6,6 +6,8 @@
  */
 import { createRandom, type Random } from "./prng.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
+import type { Disk } from "./storage/disk.ts";
+import { MemoryDisk } from "./storage/memory_disk.ts";
 
 /** Options of {@link createRealRuntime}. */
 export interface RealRuntimeOptions {
@@ -13,6 +15,8 @@ export interface RealRuntimeOptions {
   seed?: number;
   /** Wall-clock ms (Unix epoch) that `now()` counts from, so that hosts share a time base. @default this process's start */
   origin?: number;
+  /** The machine's disk (`ctx.disk`). @default a disk in memory, lost with the OS process */
+  disk?: Disk;
 }
 
 /**
@@ -73,8 +77,12 @@ export function createRealRuntime(options: RealRuntimeOptions = {}): RealRuntime
   type HostTimer = ReturnType<typeof setTimeout>;
   const pending = new Set<HostTimer>();
   let runnable = 0;
+  let disk = options.disk;
   return {
     kind: "real",
+    get disk(): Disk {
+      return disk ??= new MemoryDisk();
+    },
     now: () => performance.now() + shift,
     random: () => random.next(),
     setTimer(delay: number, callback: () => void): TimerId {

@@ -5,6 +5,7 @@
  * so that the simulator can drive the same code in virtual time and replay it from a seed.
  * @module
  */
+import type { Disk } from "./storage/disk.ts";
 
 /** An opaque handle for a pending timer (whatever the runtime's timers return). */
 export type TimerId = number | object;
@@ -34,4 +35,14 @@ export interface Runtime {
    * the instant's microtasks run a while longer before it moves time on; a real host needs none.
    */
   stir?(): void;
+  /**
+   * The machine's stable storage, which outlives its crashes (see `ctx.disk`). @default none:
+   * processes on this runtime have no disk
+   */
+  readonly disk?: Disk;
+  /**
+   * The machine on this runtime crashed: the runtime drops what a crash loses outside the
+   * machine (the simulator's disk fault: writes not synced yet).
+   */
+  crashed?(): void;
 }

@@ -7,8 +7,8 @@
  * - Parameters by value (a JSON copy, even on the same machine) and by copy/restore (`inout`
  *   arguments: the server's final state of the copy is written back over the caller's object).
  * - Orphans (computations whose caller crashed) and the seed's four remedies as policies
- *   ({@link OrphanPolicy}, {@link RpcClient}): extermination (a call log in
- *   {@link StableStore}), reincarnation (epochs), gentle reincarnation (locate the owner) and
+ *   ({@link OrphanPolicy}, {@link RpcClient}): extermination (a call log on the machine's disk,
+ *   `ctx.disk`), reincarnation (epochs), gentle reincarnation (locate the owner) and
  *   expiration (a quantum that must be renewed); {@link simulateOrphans} measures the wasted work.
  *
  * @example A remote call and its copy/restore argument
@@ -35,7 +35,6 @@ export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./messages.ts";
 export * from "./errors.ts";
 export * from "./orphan_policy.ts";
-export * from "./stable_store.ts";
 export * from "./stub.ts";
 export * from "./call_scope.ts";
 export * from "./work_ledger.ts";

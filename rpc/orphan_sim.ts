@@ -2,8 +2,8 @@
  * The orphan experiment in the deterministic simulator: client machines call a long-running
  * procedure on server machines, one client machine crashes in the middle of a call and restarts,
  * and a {@link WorkLedger} measures the orphans each policy leaves behind, how many it kills and
- * how much work was wasted on calls nobody waited for. The stable storage of each machine is a
- * map owned by this harness, so it survives the crashes.
+ * how much work was wasted on calls nobody waited for. The stable storage of each machine is its
+ * disk (`ctx.disk`), which survives the crashes.
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
@@ -15,7 +15,6 @@ import { ANSWER_KIND, EPOCH_KIND, KILL_KIND, LOCATE_KIND, RENEW_KIND } from "./m
 import { type OrphanPolicy, orphanPolicy } from "./orphan_policy.ts";
 import { RpcClient } from "./rpc_client.ts";
 import { serveRpc } from "./skeleton.ts";
-import { StableStorage } from "./stable_store.ts";
 import { type WorkService, workService } from "./work_service.ts";
 import { type MachineCrash, type OrphanReport, WorkLedger } from "./work_ledger.ts";
 
@@ -141,7 +140,6 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
   const seed = options.seed ?? 1;
   const sim = new Simulator({ ...options.simulator, seed });
   const ledger = new WorkLedger();
-  const storage = new StableStorage();
   const progress = new Map<string, number>();
   const latencies: number[] = [];
   let requests = 0, completed = 0, failed = 0, retries = 0;
@@ -156,7 +154,6 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
   const client = (index: number) => async (ctx: ProcessContext): Promise<void> => {
     const rpc = await RpcClient.boot(ctx, {
       policy,
-      store: storage.for(ctx.machine),
       servers: addresses,
       quantum: options.quantum ?? 20,
     });
@@ -224,7 +221,7 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
     frames: sim.stats.frames,
     bytes: sim.stats.bytes,
     retransmissions: sim.trace.count("retransmit"),
-    stableWrites: storage.writes,
+    stableWrites: sim.machines().reduce((n, m) => n + sim.disk(m.name).stats().writes, 0),
     latencies,
     time: result.time,
     traceDigest: sim.trace.digest(),

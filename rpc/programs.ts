@@ -7,7 +7,6 @@ import type { Program } from "../core/process.ts";
 import { type OrphanPolicy, orphanPolicy } from "./orphan_policy.ts";
 import { RpcClient } from "./rpc_client.ts";
 import { serveRpc } from "./skeleton.ts";
-import { MemoryStableStore } from "./stable_store.ts";
 import { type WorkService, workService } from "./work_service.ts";
 
 /** Arguments of the `rpc-client` program. */
@@ -29,9 +28,10 @@ export interface RpcClientArgs {
 /**
  * Every program of this architecture, by name: `rpc-server` (the work service behind a skeleton;
  * arguments `policy` and `step`) and `rpc-client` (calls it, with {@link RpcClientArgs}). The
- * client's stable store and progress live in the program's closure: in the simulator they
- * survive a crash of the machine (its boot processes restart from the same closure); in a real OS
- * process they are lost with it.
+ * client keeps its call log and epoch on its machine's disk (`ctx.disk`), and its progress in the
+ * program's closure: in the simulator both survive a crash of the machine (its boot processes
+ * restart from the same closure); in a real OS process the progress is lost with it, and the
+ * disk too unless the host was given a file.
  *
  * @example Starting the pair by name
  * ```ts
@@ -62,12 +62,10 @@ export const programs: Readonly<Record<string, Program>> = {
         } must list at least one server`,
       );
     }
-    const store = new MemoryStableStore();
     let done = 0;
     return async (ctx) => {
       const rpc = await RpcClient.boot(ctx, {
         policy,
-        store,
         servers: args.servers,
         quantum: args.quantum ?? 20,
       });

@@ -23,7 +23,7 @@ import {
 } from "./messages.ts";
 import type { OrphanPolicy } from "./orphan_policy.ts";
 import { orphanPolicy } from "./orphan_policy.ts";
-import { MemoryStableStore, type StableStore } from "./stable_store.ts";
+import type { DiskStore } from "../core/storage/disk.ts";
 import { type CallSession, createStub, type Stub, type StubOptions } from "./stub.ts";
 
 /** Options of {@link RpcClient.boot}. */
@@ -32,17 +32,17 @@ export interface RpcClientOptions {
   readonly policy?: OrphanPolicy;
   /**
    * Storage that survives a crash of this machine: the call log (extermination) and the epoch
-   * (reincarnation, gentle). @default a fresh in-memory store, lost with the process
+   * (reincarnation, gentle). @default the store `rpc` on the machine's disk (`ctx.disk`)
    */
-  readonly store?: StableStore;
+  readonly store?: DiskStore;
   /** Servers to send kills and epoch announcements to after a restart. @default [] */
   readonly servers?: readonly string[];
   /** Expiration: ms of work a call may do before it must ask for another quantum. @default 50 */
   readonly quantum?: number;
 }
 
-const LOG = "rpc/log/";
-const EPOCH = "rpc/epoch";
+const LOG = "log/";
+const EPOCH = "epoch";
 
 /**
  * A process's RPC runtime under an orphan policy: boot it once per process, then make stubs.
@@ -51,22 +51,22 @@ const EPOCH = "rpc/epoch";
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { MemoryStableStore, RpcClient, serveRpc } from "./mod.ts";
+ * import { RpcClient, serveRpc } from "./mod.ts";
  * interface Echo { echo(text: string): string }
- * const store = new MemoryStableStore();
  * const sim = new Simulator({ seed: 1 });
+ * const store = sim.disk("c1.lab").open("rpc"); // the client machine's disk, as ctx.disk has it
  * let logged: string[] = [];
  * sim.machine("s1.lab").spawn("echo", serveRpc<Echo>(() => ({
- *   echo: (text) => { logged = store.keys("rpc/log/"); return text; },
+ *   echo: (text) => { logged = store.scan({ prefix: "log/" }).map(([key]) => key); return text; },
  * })));
  * sim.machine("c1.lab").spawn("client", async (ctx) => {
- *   const rpc = await RpcClient.boot(ctx, { policy: "extermination", store, servers: ["echo@s1.lab"] });
+ *   const rpc = await RpcClient.boot(ctx, { policy: "extermination", servers: ["echo@s1.lab"] });
  *   assert.equal(await rpc.stub<Echo>("echo@s1.lab").echo("hi"), "hi");
  * });
  * await sim.run();
  * assert.equal(logged.length, 1);
- * assert.deepEqual(store.keys("rpc/log/"), []);
- * assert.equal(store.writes, 2);
+ * assert.deepEqual(store.scan({ prefix: "log/" }), []);
+ * assert.equal(sim.disk("c1.lab").stats().writes, 2);
  * ```
  */
 export class RpcClient implements CallSession {
@@ -75,7 +75,7 @@ export class RpcClient implements CallSession {
   /** The agent answering renewals and probes (expiration, gentle), if any. */
   readonly agent: Address | undefined;
   readonly #ctx: ProcessContext;
-  readonly #store: StableStore;
+  readonly #store: DiskStore;
   readonly #quantum: number;
   readonly #waiting = new Set<string>();
   #epoch: number;
@@ -83,7 +83,7 @@ export class RpcClient implements CallSession {
   private constructor(ctx: ProcessContext, options: RpcClientOptions, epoch: number) {
     this.#ctx = ctx;
     this.policy = options.policy ?? "none";
-    this.#store = options.store ?? new MemoryStableStore();
+    this.#store = options.store ?? ctx.disk.open("rpc");
     this.#quantum = options.quantum ?? 50;
     this.#epoch = epoch;
     if (this.policy === "expiration" || this.policy === "gentle") {
@@ -104,13 +104,12 @@ export class RpcClient implements CallSession {
     if (!(quantum > 0) || quantum === Infinity) {
       throw new RangeError(`Cannot boot RPC: quantum ${quantum} must be a positive number of ms`);
     }
-    const store = options.store ?? new MemoryStableStore();
+    const store = options.store ?? ctx.disk.open("rpc");
     const servers = (options.servers ?? []).map((s) => canonical(s));
     let epoch = 0;
     if (policy === "extermination") {
       const byServer = new Map<string, string[]>();
-      for (const key of store.keys(LOG)) {
-        const server = String(store.get(key));
+      for (const [key, server] of store.scan<string>({ prefix: LOG })) {
         byServer.set(server, [...byServer.get(server) ?? [], key.slice(LOG.length)]);
         store.delete(key);
       }
@@ -121,7 +120,8 @@ export class RpcClient implements CallSession {
     } else if (policy === "reincarnation" || policy === "gentle") {
       const previous = store.get(EPOCH);
       epoch = (typeof previous === "number" ? previous : 0) + 1;
-      store.set(EPOCH, epoch);
+      store.put(EPOCH, epoch);
+      store.sync();
       if (previous !== undefined) {
         ctx.log(`rpc: new epoch ${epoch}`);
         for (const server of servers) {
@@ -164,7 +164,9 @@ export class RpcClient implements CallSession {
   /** See {@link CallSession.begin}: extermination writes the log entry before the call leaves. */
   begin(id: string, server: Address): void {
     this.#waiting.add(id);
-    if (this.policy === "extermination") this.#store.set(LOG + id, server);
+    if (this.policy !== "extermination") return;
+    this.#store.put(LOG + id, server);
+    this.#store.sync();
   }
 
   /** See {@link CallSession.end}: extermination removes the log entry. */
@@ -179,7 +181,8 @@ export class RpcClient implements CallSession {
       return;
     }
     this.#epoch = epoch;
-    this.#store.set(EPOCH, epoch);
+    this.#store.put(EPOCH, epoch);
+    this.#store.sync();
   }
 
   /** The agent: answers "is anyone waiting for call X?" for renewals and probes. */

@@ -5,18 +5,13 @@
  * @module
  */
 import { PostOfficeMachine } from "../core/storage/post_office_machine.ts";
-import { SqliteMessageStore } from "../core/storage/sqlite_message_store.ts";
+import { DiskMessageStore } from "../core/storage/message_store.ts";
+import { MemoryDisk } from "../core/storage/memory_disk.ts";
 import { runScenario } from "./_scenario.ts";
 
 Deno.test("PostOfficeMachine keeps mail until the recipient collects and acknowledges it (scenario)", async () => {
-  const stores: SqliteMessageStore[] = [];
-  try {
-    await runScenario(new URL("./testdata/post_office.txt", import.meta.url), (args) => {
-      const store = new SqliteMessageStore(":memory:");
-      stores.push(store);
-      return new PostOfficeMachine(store, Number(args.maxBatch ?? 64));
-    });
-  } finally {
-    for (const store of stores) store.close();
-  }
+  await runScenario(new URL("./testdata/post_office.txt", import.meta.url), (args) => {
+    const store = new DiskMessageStore(new MemoryDisk().open("post-office"));
+    return new PostOfficeMachine(store, Number(args.maxBatch ?? 64));
+  });
 });

@@ -9,10 +9,16 @@ import { startHost } from "../core/network/host.ts";
 import { PostOfficeClient } from "../core/storage/post_office_client.ts";
 import { postOffice } from "../core/storage/post_office.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
-import { SqliteMessageStore } from "../core/storage/sqlite_message_store.ts";
+import { DiskMessageStore } from "../core/storage/message_store.ts";
+import { SqliteDisk } from "../core/storage/sqlite_disk.ts";
 import { assertEquals, assertRejects, assertThrows, assertTrue } from "./_assert.ts";
 
 const OFFICE = "po@post.lab";
+
+/** The office's mail as it lies on its machine's disk. */
+function mailOf(sim: Simulator): DiskMessageStore {
+  return new DiskMessageStore(sim.disk("post.lab").open("post-office"));
+}
 
 interface Received {
   readonly body: unknown;
@@ -24,9 +30,9 @@ interface Received {
  * alice's machine is gone for good at t=100: they are never up at the same time.
  */
 async function neverTogether(through: "office" | "direct"): Promise<Received[]> {
-  using store = new SqliteMessageStore(":memory:");
-  const sim = new Simulator({ seed: 5, latency: { kind: "constant", ms: 2 } });
-  sim.machine("post.lab").spawn("po", postOffice({ store }));
+  // The disk fault on: a crash would lose what the office did not sync before it answered.
+  const sim = new Simulator({ seed: 5, latency: { kind: "constant", ms: 2 }, loseUnsynced: 1 });
+  sim.machine("post.lab").spawn("po", postOffice());
   const got: Received[] = [];
   sim.machine("m2.lab").spawn("bob", async (ctx) => {
     if (through === "direct") {
@@ -44,7 +50,7 @@ async function neverTogether(through: "office" | "direct"): Promise<Received[]> 
   sim.crash("m2.lab", { at: 1, restartAt: 500 });
   sim.crash("m1.lab", { at: 100 });
   await sim.run();
-  if (through === "office") assertEquals(store.count(), 0, "acknowledged mail leaves the store");
+  if (through === "office") assertEquals(mailOf(sim).count(), 0, "acknowledged mail leaves");
   return got;
 }
 
@@ -58,10 +64,9 @@ Deno.test("ctx.send() (transient, the default) loses the message when sender and
   assertEquals(await neverTogether("direct"), []);
 });
 
-Deno.test("postOffice() keeps mail across a crash of the office's own machine (the store lives outside it)", async () => {
-  using store = new SqliteMessageStore(":memory:");
-  const sim = new Simulator({ seed: 9 });
-  sim.machine("post.lab").spawn("po", postOffice({ store }));
+Deno.test("postOffice() keeps mail across a crash of the office's own machine (on its disk)", async () => {
+  const sim = new Simulator({ seed: 9, loseUnsynced: 1 });
+  sim.machine("post.lab").spawn("po", postOffice());
   const got: unknown[] = [];
   sim.machine("m2.lab").spawn("bob", async (ctx) => {
     for (const mail of await new PostOfficeClient(ctx, OFFICE).collect({ timeout: 3000 })) {
@@ -78,13 +83,12 @@ Deno.test("postOffice() keeps mail across a crash of the office's own machine (t
   assertEquals(got, [{ kind: "note", n: 1 }, { kind: "note", n: 2 }, { kind: "note", n: 3 }]);
   const crashes = sim.trace.events.filter((e) => e.ev === "crash").map((e) => e.at);
   assertEquals(crashes, ["m2.lab", "post.lab"]);
-  assertEquals(store.count(), 0);
+  assertEquals(mailOf(sim).count(), 0);
 });
 
 Deno.test("PostOfficeClient.collect() with ack false: mail a recipient took but did not acknowledge before crashing is handed out again", async () => {
-  using store = new SqliteMessageStore(":memory:");
   const sim = new Simulator({ seed: 4 });
-  sim.machine("post.lab").spawn("po", postOffice({ store }));
+  sim.machine("post.lab").spawn("po", postOffice());
   const taken: { id: number; incarnation: number }[] = [];
   let incarnations = 0;
   sim.machine("m2.lab").spawn("bob", async (ctx) => {
@@ -101,13 +105,12 @@ Deno.test("PostOfficeClient.collect() with ack false: mail a recipient took but 
   sim.crash("m2.lab", { at: 30, restartAt: 100 });
   await sim.run();
   assertEquals(taken, [{ id: 1, incarnation: 1 }, { id: 1, incarnation: 2 }]);
-  assertEquals(store.count(), 0);
+  assertEquals(mailOf(sim).count(), 0);
 });
 
 Deno.test("PostOfficeClient.collect() is answered as soon as mail arrives, not when its wait runs out", async () => {
-  using store = new SqliteMessageStore(":memory:");
   const sim = new Simulator({ seed: 2, latency: { kind: "constant", ms: 1 } });
-  sim.machine("post.lab").spawn("po", postOffice({ store }));
+  sim.machine("post.lab").spawn("po", postOffice());
   const got: Received[] = [];
   let empty: unknown[] | undefined;
   sim.machine("m2.lab").spawn("bob", async (ctx) => {
@@ -127,11 +130,11 @@ Deno.test("PostOfficeClient.collect() is answered as soon as mail arrives, not w
 });
 
 Deno.test("PostOfficeClient refuses bad arguments and reports the office's refusals", async () => {
-  using store = new SqliteMessageStore(":memory:");
-  assertThrows(() => postOffice({ store: undefined as never }), TypeError, "MessageStore");
-  assertThrows(() => postOffice({ store, maxBatch: 0 }), RangeError, "maxBatch 0");
+  assertThrows(() => postOffice({ store: 7 as never }), TypeError, "MessageStore");
+  assertThrows(() => postOffice({ maxBatch: 0 }), RangeError, "maxBatch 0");
+  assertThrows(() => new DiskMessageStore(undefined as never), TypeError, "disk store");
   const sim = new Simulator({ seed: 1 });
-  sim.machine("post.lab").spawn("po", postOffice({ store }));
+  sim.machine("post.lab").spawn("po", postOffice());
   const errors: Error[] = [];
   let refusal: unknown;
   sim.machine("m1.lab").spawn("alice", async (ctx) => {
@@ -146,18 +149,20 @@ Deno.test("PostOfficeClient refuses bad arguments and reports the office's refus
   assertThrows(() => new PostOfficeClient(null as never, "bad name"), TypeError, "bad name");
 });
 
-Deno.test("SqliteMessageStore keeps mail in a file across reopening, per mailbox, with ids never reused", async () => {
+Deno.test("DiskMessageStore keeps mail in a disk file across reopening, per mailbox, with ids never reused", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/mail.db`;
-    const first = new SqliteMessageStore(path);
+    const disk = new SqliteDisk(path);
+    const first = new DiskMessageStore(disk.open("post-office"));
     const a = first.put({ from: "x@m1.lab", to: "bob@m2.lab", body: { n: 1 }, at: 1 });
     const b = first.put({ from: "x@m1.lab", to: "eve@m3.lab", body: [2], at: 2 });
     const c = first.put({ from: "y@m1.lab", to: "bob@m2.lab", body: "three", at: 3 });
     assertEquals(first.remove("eve@m3.lab", [a]), 0, "a mailbox cannot remove another's mail");
     assertEquals(first.remove("bob@m2.lab", [c]), 1);
-    first.close();
-    using again = new SqliteMessageStore(path);
+    disk.close();
+    using file = new SqliteDisk(path);
+    const again = new DiskMessageStore(file.open("post-office"));
     assertEquals(again.peek("bob@m2.lab", 10), [
       { id: a, from: "x@m1.lab", to: "bob@m2.lab", body: { n: 1 }, at: 1 },
     ]);
@@ -165,7 +170,7 @@ Deno.test("SqliteMessageStore keeps mail in a file across reopening, per mailbox
     assertEquals(again.count(), 2);
     assertTrue(again.put({ from: "z@m1.lab", to: "bob@m2.lab", body: 4, at: 4 }) > c);
     assertEquals(again.peek("eve@m3.lab", 10)[0].id, b);
-    assertThrows(() => new SqliteMessageStore(""), TypeError, "file path");
+    assertThrows(() => new SqliteDisk(""), TypeError, "file path");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -175,17 +180,16 @@ Deno.test("postOffice() on real sockets: mail in a file survives a restart of th
   const dir = await Deno.makeTempDir();
   const endpoints = new Map<string, string>();
   const resolve = (machine: string) => endpoints.get(machine);
-  const start = async (name: string) => {
-    const host = await startHost(name, { resolve, seed: 1 });
+  const start = async (name: string, disk?: string) => {
+    const host = await startHost(name, { resolve, seed: 1, disk });
     endpoints.set(name, host.endpoint);
     return host;
   };
   try {
-    const path = `${dir}/mail.db`;
-    // First office incarnation: alice deposits, then the office's host goes away.
-    let store = new SqliteMessageStore(path);
-    let office = await start("post.lab");
-    office.machine.spawn("po", postOffice({ store }));
+    const path = `${dir}/post.sqlite`;
+    // First office incarnation, its machine's disk in a file: alice deposits, then it goes away.
+    let office = await start("post.lab", path);
+    office.machine.spawn("po", postOffice());
     const alice = await start("m1.lab");
     const deposited = Promise.withResolvers<number>();
     alice.machine.spawn("alice", async (ctx) => {
@@ -197,11 +201,9 @@ Deno.test("postOffice() on real sockets: mail in a file survives a restart of th
     assertEquals(await deposited.promise, 1);
     await alice.close();
     await office.close();
-    store.close();
     // Second incarnation on another port, from the same file; bob starts only now.
-    store = new SqliteMessageStore(path);
-    office = await start("post.lab");
-    office.machine.spawn("po", postOffice({ store }));
+    office = await start("post.lab", path);
+    office.machine.spawn("po", postOffice());
     const bob = await start("m2.lab");
     const collected = Promise.withResolvers<unknown[]>();
     bob.machine.spawn("bob", async (ctx) => {
@@ -211,10 +213,10 @@ Deno.test("postOffice() on real sockets: mail in a file survives a restart of th
       );
     });
     assertEquals(await collected.promise, ["over TCP"]);
-    assertEquals(store.count(), 0);
     await bob.close();
     await office.close();
-    store.close();
+    using disk = new SqliteDisk(path);
+    assertEquals(new DiskMessageStore(disk.open("post-office")).count(), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,7 +11,6 @@ import {
   CALL_KIND,
   EPOCH_KIND,
   KILL_KIND,
-  MemoryStableStore,
   ORPHAN_POLICIES,
   type OrphanPolicy,
   type RpcCall,
@@ -104,10 +103,11 @@ Deno.test("simulateOrphans() under extermination writes stable storage twice per
 });
 
 Deno.test("RpcClient.boot() after a crash sends kills for the logged calls", async () => {
-  const store = new MemoryStableStore();
-  store.set("rpc/log/client@c1.lab/1/1.x", "rpc@s1.lab");
-  store.set("rpc/log/client@c1.lab/1/2.y", "rpc@s2.lab");
   const sim = new Simulator({ seed: 1 });
+  // What the crashed incarnation left on the client machine's disk.
+  const store = sim.disk("c1.lab").open("rpc");
+  store.put("log/client@c1.lab/1/1.x", "rpc@s1.lab");
+  store.put("log/client@c1.lab/1/2.y", "rpc@s2.lab");
   const kills: unknown[] = [];
   for (const s of ["s1.lab", "s2.lab"]) {
     sim.machine(s).spawn("rpc", async (ctx) => {
@@ -115,18 +115,17 @@ Deno.test("RpcClient.boot() after a crash sends kills for the logged calls", asy
     });
   }
   sim.machine("c1.lab").spawn("client", async (ctx) => {
-    await RpcClient.boot(ctx, { policy: "extermination", store });
+    await RpcClient.boot(ctx, { policy: "extermination" });
   });
   await sim.run();
   assert.deepEqual(kills.toSorted((a, b) => JSON.stringify(a) < JSON.stringify(b) ? -1 : 1), [
     { kind: KILL_KIND, ids: ["client@c1.lab/1/1.x"] },
     { kind: KILL_KIND, ids: ["client@c1.lab/1/2.y"] },
   ]);
-  assert.deepEqual(store.keys("rpc/log/"), []);
+  assert.deepEqual(store.scan({ prefix: "log/" }), []);
 });
 
 Deno.test("RpcClient.boot() declares a new epoch only after a restart", async () => {
-  const store = new MemoryStableStore();
   const announced: unknown[] = [];
   const sim = new Simulator({ seed: 1 });
   sim.machine("s1.lab").spawn("rpc", async (ctx) => {
@@ -135,7 +134,7 @@ Deno.test("RpcClient.boot() declares a new epoch only after a restart", async ()
   const epochs: number[] = [];
   sim.machine("c1.lab").spawn("client", async (ctx) => {
     epochs.push(
-      (await RpcClient.boot(ctx, { policy: "reincarnation", store, servers: ["rpc@s1.lab"] }))
+      (await RpcClient.boot(ctx, { policy: "reincarnation", servers: ["rpc@s1.lab"] }))
         .epoch,
     );
   });

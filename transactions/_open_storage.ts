@@ -1,8 +1,9 @@
 /**
- * Opening a transaction process's stable storage from its options, once per program instance
- * (it outlives restarts of the machine, like a disk): the store the caller owns, a SQLite file
- * (`path`, the default `:memory:`), or PostgreSQL (`url`, rows keyed by the process's address;
- * refused inside the simulator).
+ * Opening a transaction process's stable storage from its options: by default a store on its
+ * machine's disk (`ctx.disk`, which outlives restarts of the machine); else, once per program
+ * instance, the store the caller owns, a SQLite file of its own (`path`; `:memory:` for a disk
+ * in memory that lives as long as the program instance), or PostgreSQL (`url`, rows keyed by
+ * the process's address; refused inside the simulator).
  * @module
  */
 import type { ProcessContext } from "../core/process.ts";
@@ -20,7 +21,7 @@ export function storageOpener(
   owner: string,
   options: StorageOptions,
 ): (ctx: ProcessContext) => StableStorage | Promise<StableStorage> {
-  const path = stringOption(owner, "path", options.path, ":memory:");
+  const path = options.path === undefined ? undefined : stringOption(owner, "path", options.path);
   const url = options.url === undefined ? undefined : stringOption(owner, "url", options.url);
   const connectTimeoutMs = numberOption(
     owner,
@@ -32,7 +33,7 @@ export function storageOpener(
   if (url !== undefined) {
     if (options.path !== undefined) {
       throw new TypeError(
-        `Cannot start ${owner}: give path ${JSON.stringify(path)} (SQLite) or url ${
+        `Cannot start ${owner}: give path ${JSON.stringify(path)} (a SQLite file) or url ${
           JSON.stringify(redact(url))
         } (PostgreSQL), not both`,
       );
@@ -47,12 +48,15 @@ export function storageOpener(
           `Cannot start ${owner}: PostgreSQL at ${
             redact(url)
           } is real I/O outside the simulator's virtual time; run on real sockets, or use ` +
-            "SQLite (path) in the simulator",
+            "the machine's disk (no url) in the simulator",
         );
       }
       store = PostgresStableStore.open(url, { owner: ctx.self, connectTimeoutMs });
     }
-    store ??= new StableStore(path);
-    return store;
+    if (store === undefined && path !== undefined) {
+      store = path === ":memory:" ? new StableStore() : StableStore.file(path);
+    }
+    // On the machine's disk: nothing to keep, the disk outlives the process.
+    return store ?? new StableStore(ctx.disk.open(`transactions ${ctx.self}`));
   };
 }

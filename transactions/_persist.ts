@@ -10,7 +10,7 @@ import type { StableWrite } from "./stable_write.ts";
 
 /**
  * The writer of `store` for the process of `ctx`. A write that returns a promise (PostgreSQL)
- * is awaited by the driver; a synchronous one (SQLite) is done already, so a simulated process
+ * is awaited by the driver; a synchronous one (a disk) is done already, so a simulated process
  * does not even yield for it. A failpoint pauses the process `failpointMs` after marking it.
  */
 export function persistTo(

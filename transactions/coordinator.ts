@@ -15,7 +15,7 @@ import type { StorageOptions } from "./stable_storage.ts";
 
 /**
  * Options of {@link transactionCoordinator}: the protocol's timers and failpoint, and where the
- * decision log is (`store`, a SQLite `path`, or a PostgreSQL `url`).
+ * decision log is (the machine's disk by default, `store`, a SQLite `path`, or a PostgreSQL `url`).
  */
 export interface CoordinatorOptions
   extends Omit<CommitCoordinatorOptions, "failpointFired">, StorageOptions {
@@ -24,8 +24,9 @@ export interface CoordinatorOptions
 }
 
 /**
- * The coordinator. Its stable storage is opened once per process function and kept across
- * restarts of the machine (the machine runs the same function again), like a disk; each start
+ * The coordinator. Its stable storage is a store on its machine's disk (`ctx.disk`), which
+ * survives crashes and restarts of the machine (or one opened from `store`, `path` or `url`
+ * once per process function, kept across restarts, which run the same function again); each start
  * is a new incarnation, which makes transaction ids unique across crashes. With `url` the
  * decision log lives in PostgreSQL, in rows keyed by the coordinator's address (real sockets
  * only).

@@ -3,7 +3,7 @@
  * END_TRANSACTION and ABORT_TRANSACTION across processes, all or nothing.
  *
  * - Participants ({@link transactionParticipant}) own a key-value store with a write-ahead log
- *   in stable storage ({@link StableStore}, SQLite; or {@link PostgresStableStore} given a
+ *   in stable storage ({@link StableStore}, on the machine's disk; or {@link PostgresStableStore} given a
  *   `postgres://` URL, on real sockets), a private workspace per transaction and
  *   strict two-phase locks, no-wait ({@link LockTable}: a conflict aborts the requester).
  * - The coordinator ({@link transactionCoordinator}) runs two-phase commit and forces its

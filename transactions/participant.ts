@@ -13,7 +13,7 @@ import type { StorageOptions } from "./stable_storage.ts";
 
 /**
  * Options of {@link transactionParticipant}: the protocol's timers, and where stable storage
- * is (`store`, a SQLite `path`, or a PostgreSQL `url`).
+ * is (the machine's disk by default, `store`, a SQLite `path`, or a PostgreSQL `url`).
  */
 export interface ParticipantOptions extends ResourceManagerOptions, StorageOptions {
   /** Values written on the very first boot (an empty store). @default {} */
@@ -21,8 +21,9 @@ export interface ParticipantOptions extends ResourceManagerOptions, StorageOptio
 }
 
 /**
- * A participant. Its stable storage is opened once per process function and kept across
- * restarts of the machine (the machine runs the same function again), like a disk. With
+ * A participant. Its stable storage is a store on its machine's disk (`ctx.disk`), which
+ * survives crashes and restarts of the machine (or one opened from `store`, `path` or `url`
+ * once per process function, kept across restarts, which run the same function again). With
  * `url` it lives in PostgreSQL, in rows keyed by the participant's address (real sockets
  * only: in the simulator the process fails at start, saying so).
  *

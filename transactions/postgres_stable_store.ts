@@ -1,9 +1,9 @@
 /**
- * Stable storage in PostgreSQL: the same data, log and counters as the SQLite
+ * Stable storage in PostgreSQL: the same data, log and counters as the disk's
  * {@link StableStore}, in three tables shared by every process of a run (`tx_data`, `tx_log`,
  * `tx_meta`), each row keyed by its owner's address. Every write is one PostgreSQL transaction,
  * committed (so durable) before its promise resolves; reads are answered from what the owner
- * loaded at open and wrote since, so the state machines read synchronously as with SQLite. One
+ * loaded at open and wrote since, so the state machines read synchronously as with a disk. One
  * process per owner: it is the only writer of its rows. For runs on real sockets only.
  * @module
  */
@@ -56,7 +56,7 @@ export class PostgresStableStore implements StableStorage {
   /** Whose rows these are. */
   readonly owner: string;
   readonly #sql: PostgresSql;
-  /** Values and records as their JSON text, parsed on every read as SQLite's store does. */
+  /** Values and records as their JSON text, parsed on every read as a disk's store does. */
   readonly #data: Map<string, string>;
   readonly #log: string[];
   readonly #meta: Map<string, string>;

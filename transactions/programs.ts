@@ -1,8 +1,8 @@
 /**
  * Programs of the transactions architecture, by name, for the lab to start on any machine (in
  * the simulator or inside a machine that is its own OS process). Arguments are JSON; stable
- * storage is named by `path` (a SQLite file per machine for real OS processes, `:memory:` in
- * the simulator, where it outlives the machine's crashes).
+ * storage is the machine's disk (in the simulator it outlives the machine's crashes), or a SQLite
+ * file named by `path` (one per machine for real OS processes).
  * @module
  */
 import type { Program } from "../core/process.ts";

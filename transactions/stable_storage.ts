@@ -1,6 +1,6 @@
 /**
  * What the transaction processes need from stable storage: reads answered at once from what
- * the owner holds, and writes that are on stable storage when they return (SQLite, synchronous)
+ * the owner holds, and writes that are on stable storage when they return (a disk, synchronous)
  * or when their promise resolves (PostgreSQL). The drive loop awaits each write before the next
  * effect, so "log, then send" holds with either.
  * @module
@@ -10,9 +10,10 @@ import type { StoreView } from "./resource_manager.ts";
 
 /**
  * A process's stable storage: committed data, the write-ahead log and named counters.
- * {@link StableStore} (SQLite) and {@link PostgresStableStore} implement it.
+ * {@link StableStore} (on a disk: the machine's, or a SQLite file) and
+ * {@link PostgresStableStore} implement it.
  *
- * @example The SQLite store is one
+ * @example The disk store is one
  * ```ts
  * import assert from "node:assert/strict";
  * import { StableStore } from "./stable_store.ts";
@@ -45,9 +46,15 @@ export interface StableStorage extends StoreView {
 
 /** Where a transaction process keeps its stable storage. */
 export interface StorageOptions {
-  /** Stable storage owned by the caller (a test harness). @default opened from `path` or `url` */
+  /**
+   * Stable storage owned by the caller (a test harness).
+   * @default opened from `path` or `url`, else a store on the machine's disk (`ctx.disk`)
+   */
   readonly store?: StableStorage;
-  /** A SQLite file, or `":memory:"`, when neither `store` nor `url` is given. @default ":memory:" */
+  /**
+   * A SQLite file of the process's own (a disk in memory for `":memory:"`) when neither `store`
+   * nor `url` is given. @default none: the machine's disk
+   */
   readonly path?: string;
   /**
    * A PostgreSQL URL (`postgres://user@host:port/database`): keep data and log there, in rows

@@ -1,118 +1,109 @@
 /**
- * Stable storage: what survives a crash. One SQLite database (`node:sqlite`) per machine holds
- * the committed key-value data, the write-ahead log and a few counters; every change is one
- * SQLite transaction, so a crash never leaves half of it.
+ * Stable storage on a disk: a transaction process's committed key-value data, its write-ahead
+ * log and a few counters, in one store on its machine's disk (`ctx.disk`). Every change is one
+ * batch, synced before it returns: on stable storage when the next message leaves, and never
+ * half there after a crash (in the simulator, even with its `loseUnsynced` fault).
  *
- * Real OS processes use a file (WAL journal, `synchronous=FULL`): it survives `SIGKILL`. In the
- * simulator a `:memory:` database does the same job: the store object belongs to the program
- * instance (or to the test harness), which the machine runs again after a crash, so the store
- * survives the crash while mailboxes, locks, workspaces and timers are lost. SQLite calls are
- * synchronous: a simulated process never awaits real I/O.
+ * The disk outlives the process: in the simulator it belongs to the simulator, so a crash and
+ * restart of the machine finds the data and the log while mailboxes, locks, workspaces and
+ * timers are lost; on a real host it is the host's disk file, or a SQLite file of the process's
+ * own (`path`). Disk calls are synchronous: a simulated process never awaits real I/O.
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
-import { openSqlite } from "../core/storage/sqlite.ts";
+import type { DiskOp, DiskStore } from "../core/storage/disk.ts";
+import { MemoryDisk } from "../core/storage/memory_disk.ts";
+import { SqliteDisk } from "../core/storage/sqlite_disk.ts";
 import type { LogRecord } from "./log_records.ts";
 import type { StableStorage } from "./stable_storage.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS data (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
+const DATA = "data/", LOG = "log/", META = "meta/", LOG_SEQ = "log-seq";
+
+/** Log keys sort in append order: fixed width. */
+function logKey(seq: number): string {
+  return LOG + String(seq).padStart(12, "0");
+}
 
 /**
- * A machine's stable storage: data, log and counters in one SQLite database.
+ * A process's stable storage: data, log and counters in one store on a disk.
  *
  * @example Writes and a log record land together
  * ```ts
  * import assert from "node:assert/strict";
  * import { StableStore } from "./stable_store.ts";
- * const store = new StableStore();
+ * const store = new StableStore(); // on a disk of its own, in memory
  * store.initialize({ alice: 100 });
  * store.apply([["alice", 70], ["bob", 30]], { type: "outcome", txid: "t1", decision: "commit", blockedMs: 0 });
  * assert.deepEqual(store.entries(), { alice: 70, bob: 30 });
  * assert.equal(store.log().length, 1);
  * assert.equal(store.nextIncarnation(), 1);
  * assert.equal(store.nextIncarnation(), 2);
- * store.close();
  * ```
  */
 export class StableStore implements StableStorage {
-  /** Where it lives: a file path or `:memory:`. */
-  readonly path: string;
-  readonly #db: DatabaseSync;
+  readonly #store: DiskStore;
+  readonly #close: () => void;
 
   /**
-   * Opens (creating if needed) the store at `path`.
+   * Stable storage in `store`, a store on a disk (`ctx.disk.open(name)`).
+   * @default a store on a fresh disk in memory, which lives as long as this object
+   */
+  constructor(store: DiskStore = new MemoryDisk().open("transactions"), close = () => {}) {
+    this.#store = store;
+    this.#close = close;
+  }
+
+  /**
+   * Stable storage in a SQLite file of its own at `path` (a disk that {@link StableStore.close}
+   * closes).
    * @throws {TypeError} when `path` is empty; SQLite's error when the file cannot be opened.
    */
-  constructor(path = ":memory:") {
-    this.#db = openSqlite(path, "open stable storage");
-    this.path = path;
-    this.#db.exec(SCHEMA);
+  static file(path: string): StableStore {
+    const disk = new SqliteDisk(path);
+    return new StableStore(disk.open("transactions"), () => disk.close());
   }
 
   /** The committed value of `key`, or `undefined`. */
   get(key: string): unknown {
-    const row = this.#db.prepare("SELECT value FROM data WHERE key = ?").get(key) as
-      | { value: string }
-      | undefined;
-    return row === undefined ? undefined : JSON.parse(row.value);
+    return this.#store.get(DATA + key);
   }
 
   /** Every committed value, by key (sorted). */
   entries(): Record<string, unknown> {
-    const rows = this.#db.prepare("SELECT key, value FROM data ORDER BY key").all() as {
-      key: string;
-      value: string;
-    }[];
-    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
+    const rows = this.#store.scan({ prefix: DATA });
+    return Object.fromEntries(rows.map(([key, value]) => [key.slice(DATA.length), value]));
   }
 
   /** Writes `values` when the store holds no data yet (first boot); returns whether it did. */
   initialize(values: Readonly<Record<string, unknown>>): boolean {
-    const count = this.#db.prepare("SELECT COUNT(*) AS n FROM data").get() as { n: number };
-    if (Number(count.n) > 0) return false;
-    this.#atomically(() => {
-      for (const [key, value] of Object.entries(values)) this.#put(key, value);
-    });
+    if (this.#store.scan({ prefix: DATA, limit: 1 }).length > 0) return false;
+    this.#write(Object.entries(values).map(([key, value]) => put(DATA + key, value)));
     return true;
   }
 
   /** Appends `record` to the log (forced: it is on stable storage when this returns). */
   append(record: LogRecord): void {
-    this.#db.prepare("INSERT INTO log (record) VALUES (?)").run(JSON.stringify(record));
+    this.#write(this.#appendOps(record));
   }
 
   /** Installs `writes` and appends `record`, all or nothing. */
   apply(writes: readonly (readonly [string, unknown])[], record: LogRecord): void {
-    this.#atomically(() => {
-      for (const [key, value] of writes) this.#put(key, value);
-      this.append(record);
-    });
+    const ops = writes.map(([key, value]) => put(DATA + key, value));
+    this.#write([...ops, ...this.#appendOps(record)]);
   }
 
   /** The log, oldest record first. */
   log(): LogRecord[] {
-    const rows = this.#db.prepare("SELECT record FROM log ORDER BY seq").all() as {
-      record: string;
-    }[];
-    return rows.map((r) => JSON.parse(r.record) as LogRecord);
+    return this.#store.scan<LogRecord>({ prefix: LOG }).map(([, record]) => record);
   }
 
   /** A named counter or flag, or `undefined`. */
   meta(name: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE name = ?").get(name) as
-      | { value: string }
-      | undefined;
-    return row?.value;
+    return this.#store.get<string>(META + name);
   }
 
   /** Sets a named counter or flag. */
   setMeta(name: string, value: string): void {
-    this.#db.prepare(
-      "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-    ).run(name, value);
+    this.#write([put(META + name, value)]);
   }
 
   /** Counts one more start of the owner and returns the count (1 on the first boot). */
@@ -122,25 +113,22 @@ export class StableStore implements StableStorage {
     return next;
   }
 
-  /** Closes the database. */
+  /** Closes the disk file the store opened itself ({@link StableStore.file}); else nothing. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    this.#close();
   }
 
-  #put(key: string, value: unknown): void {
-    this.#db.prepare(
-      "INSERT INTO data (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    ).run(key, JSON.stringify(value ?? null));
+  #appendOps(record: LogRecord): DiskOp[] {
+    const seq = (this.#store.get<number>(LOG_SEQ) ?? 0) + 1;
+    return [put(LOG_SEQ, seq), put(logKey(seq), record)];
   }
 
-  #atomically(fn: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+  #write(ops: DiskOp[]): void {
+    this.#store.batch(ops);
+    this.#store.sync();
   }
+}
+
+function put(key: string, value: unknown): DiskOp {
+  return { type: "put", key, value: value ?? null };
 }

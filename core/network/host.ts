@@ -13,6 +13,7 @@ import { Directory, type MachineResolver } from "../directory.ts";
 import { AuthStage, type AuthStats } from "../auth/auth_stage.ts";
 import { faultRandom } from "../pipeline/fault_stage.ts";
 import type { TraceSink } from "../trace.ts";
+import { SqliteDisk } from "../storage/sqlite_disk.ts";
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
@@ -36,6 +37,11 @@ export interface HostOptions {
    * when the host starts
    */
   readonly epoch?: number;
+  /**
+   * A SQLite file that holds the machine's disk (`ctx.disk`): what it synced survives this OS
+   * process. @default a disk in memory, lost when this OS process ends
+   */
+  readonly disk?: string;
   /** Reliable channel settings. @default true */
   readonly reliable?: boolean | RetransmitOptions;
   /** Where events go. @default none */
@@ -136,7 +142,8 @@ export interface Host {
  * ```
  */
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
-  const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
+  const disk = options.disk === undefined ? undefined : new SqliteDisk(options.disk);
+  const runtime = createRealRuntime({ seed: options.seed, origin: options.origin, disk });
   const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
   const auth = options.auth;
   // Frames bound to the receiver's incarnation: a replay recorded before a restart is refused.
@@ -181,6 +188,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
       // server say) before the sockets close; code stuck on something else is not waited for.
       await settledWithin(machine, CLOSE_GRACE_MS);
       await network.close();
+      disk?.close();
       const failure = failures.take();
       if (failure !== undefined) throw failure;
     },

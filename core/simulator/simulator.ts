@@ -29,6 +29,8 @@ import { type Address, machineOf, parseMachine } from "../name.ts";
 import { createRandom, type Random } from "../prng.ts";
 import type { RetransmitOptions } from "../reliable_sender.ts";
 import type { Runtime, TimerId } from "../runtime.ts";
+import type { Disk } from "../storage/disk.ts";
+import { MemoryDisk } from "../storage/memory_disk.ts";
 import { Trace } from "../trace.ts";
 import type { Envelope } from "../envelope.ts";
 import { decodeWire, encodeWireText, type WireFrame } from "../wire.ts";
@@ -108,6 +110,10 @@ export class Simulator implements Network {
   readonly #faults: FaultStage;
   readonly #skews = new Map<string, { offset: number; drift: number }>();
   readonly #kindBytes = new Map<string, number>();
+  /** Each machine's disk: the simulator's, so that a crash of the machine leaves it. */
+  readonly #disks = new Map<string, MemoryDisk>();
+  /** Draws of the disk fault, apart from every other stream (no run without it changes). */
+  readonly #diskRandom: Random | undefined;
   #now = 0;
   #seq = 0;
   #running = 0;
@@ -139,6 +145,13 @@ export class Simulator implements Network {
   constructor(options: SimulatorOptions = {}) {
     this.#options = options;
     checkFaults(options, "Cannot create simulator");
+    const lose = options.loseUnsynced;
+    if (lose !== undefined && !(lose >= 0 && lose <= 1)) {
+      throw new RangeError(`Cannot create simulator: loseUnsynced ${lose} must be between 0 and 1`);
+    }
+    this.#diskRandom = (options.loseUnsynced ?? 0) > 0
+      ? createRandom(((options.seed ?? 1) ^ 0x6469736b) >>> 0)
+      : undefined;
     this.#random = createRandom(options.seed ?? 1);
     // The first fork of the seed's generator, as faultRandom() makes it: a TCP network given the
     // same seed draws the same faults.
@@ -181,6 +194,56 @@ export class Simulator implements Network {
       duplicate: duplicate && ((frame, drawn) => duplicate.call(chooser, frame, drawn)),
       reorder: reorder && ((frame, drawn) => reorder.call(chooser, frame, drawn)),
     };
+  }
+
+  /**
+   * The disk of machine `name` (`machine.domain`), as its processes see it through `ctx.disk`:
+   * it outlives the machine's crashes, so a harness can look at what a run left on it.
+   *
+   * @example What a process wrote and synced survives its machine's crash
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./simulator.ts";
+   * const sim = new Simulator({ seed: 1, loseUnsynced: 1 });
+   * sim.machine("m1.lab").spawn("p", (ctx) => {
+   *   const store = ctx.disk.open("notes");
+   *   if (store.get("a") !== undefined) return; // restarted: the synced write is there
+   *   store.put("a", 1);
+   *   store.sync();
+   *   store.put("b", 2); // not synced: the crash loses it
+   * });
+   * sim.crash("m1.lab", { at: 10, restartAt: 20 });
+   * await sim.run();
+   * assert.deepEqual(sim.disk("m1.lab").open("notes").scan(), [["a", 1]]);
+   * assert.match(sim.trace.toJsonl(), /disk lost 1 unsynced write/);
+   * ```
+   */
+  disk(name: string): Disk {
+    return this.#diskFor(this.machine(name).name);
+  }
+
+  #diskFor(name: string): MemoryDisk {
+    let disk = this.#disks.get(name);
+    if (disk === undefined) {
+      disk = new MemoryDisk({ volatileCache: this.#diskRandom !== undefined });
+      this.#disks.set(name, disk);
+    }
+    return disk;
+  }
+
+  /** A crash of machine `name`: with the disk fault drawn, its disk loses what it did not sync. */
+  #crashDisk(name: string): void {
+    const random = this.#diskRandom;
+    if (random === undefined || random.next() >= this.#options.loseUnsynced!) return;
+    const lost = this.#diskFor(name).loseUnsynced();
+    if (this.#traceOn) {
+      this.trace.record({
+        t: this.#now,
+        ev: "log",
+        at: name,
+        note: `disk lost ${lost} unsynced write${lost === 1 ? "" : "s"} (fault)`,
+      });
+    }
   }
 
   /** Current virtual time in ms. */
@@ -658,8 +721,13 @@ export class Simulator implements Network {
 
   #runtimeFor(name: string): Runtime {
     const random = this.#random.fork(name);
+    const diskFor = () => this.#diskFor(name);
     return {
       kind: "sim",
+      get disk(): Disk {
+        return diskFor();
+      },
+      crashed: () => this.#crashDisk(name),
       now: () => {
         const skew = this.#skews.get(name);
         return skew === undefined ? this.#now : this.#now * (1 + skew.drift) + skew.offset;

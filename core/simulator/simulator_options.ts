@@ -15,6 +15,13 @@ export interface SimulatorOptions extends LinkFaults {
   /** Seed of every random choice. @default 1 */
   readonly seed?: number;
   /**
+   * Probability that a machine's crash also loses the writes its disk (`ctx.disk`) has not
+   * synced yet, as a disk with a volatile write cache does on a power loss; drawn from the seed
+   * for each crash, and shown in the trace (`disk lost N unsynced writes`). @default 0: a crash
+   * keeps every write
+   */
+  readonly loseUnsynced?: number;
+  /**
    * Reliable channel between machines; `false` shows the raw network. Unless `rto` is given, a
    * channel's first retransmission timeout is twice the worst round trip of the modelled latency
    * (at least `minRto`), as a TCP stack seeds it from cached route metrics. @default true

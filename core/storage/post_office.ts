@@ -1,13 +1,14 @@
 /**
  * A post office: a store-and-forward mailbox process. Senders deposit messages for a recipient;
- * the office keeps them in a {@link MessageStore} until the recipient collects and acknowledges
+ * the office keeps them in a {@link MessageStore} on its machine's disk until the recipient
+ * collects and acknowledges
  * them. Sender and recipient never need to be up at the same time (temporal decoupling), and they
  * know only the office (no referential coupling between them): the persistent communication
  * through an intermediary of seed 000. Direct `ctx.send` stays the transient default. The
  * office's logic is the {@link PostOfficeMachine} protocol, run by core's `drive()`.
  * @module
  */
-import type { MessageStore } from "./message_store.ts";
+import { DiskMessageStore, type MessageStore } from "./message_store.ts";
 import type { ProcessFn } from "../process.ts";
 import { drive } from "../protocol/drive.ts";
 import { PostOfficeMachine } from "./post_office_machine.ts";
@@ -15,10 +16,10 @@ import { PostOfficeMachine } from "./post_office_machine.ts";
 /** Options of {@link postOffice}. */
 export interface PostOfficeOptions {
   /**
-   * Where mail is kept (required). It must outlive the office: a file, or in the simulator a
-   * `:memory:` store the harness owns and passes in, so that it survives a crash of the office.
+   * Where mail is kept. It must outlive the office, as its machine's disk does.
+   * @default the store `post-office` on the machine's disk (`ctx.disk`)
    */
-  readonly store: MessageStore;
+  readonly store?: MessageStore;
   /** Most messages handed over by one collect. @default 64 */
   readonly maxBatch?: number;
 }
@@ -35,10 +36,9 @@ export interface PostOfficeOptions {
  * @example A message waits in the office for a recipient that starts later
  * ```ts
  * import assert from "node:assert/strict";
- * import { PostOfficeClient, postOffice, Simulator, SqliteMessageStore } from "../mod.ts";
- * const store = new SqliteMessageStore(":memory:");
+ * import { DiskMessageStore, PostOfficeClient, postOffice, Simulator } from "../mod.ts";
  * const sim = new Simulator({ seed: 1 });
- * sim.machine("post.lab").spawn("po", postOffice({ store }));
+ * sim.machine("post.lab").spawn("po", postOffice());
  * sim.machine("m1.lab").spawn("alice", async (ctx) => {
  *   await new PostOfficeClient(ctx, "po@post.lab").deposit("bob@m2.lab", "see you");
  * });
@@ -48,16 +48,16 @@ export interface PostOfficeOptions {
  * }));
  * await sim.run();
  * assert.deepEqual(got, ["see you"]);
- * assert.equal(store.count(), 0);
- * store.close();
+ * // The office's mail lives on its machine's disk, which a harness can look at too.
+ * assert.equal(new DiskMessageStore(sim.disk("post.lab").open("post-office")).count(), 0);
  * ```
  */
-export function postOffice(options: PostOfficeOptions): ProcessFn {
-  const store = options?.store;
-  if (typeof store?.put !== "function") {
+export function postOffice(options: PostOfficeOptions = {}): ProcessFn {
+  const store = options.store;
+  if (store !== undefined && typeof store?.put !== "function") {
     throw new TypeError(
       `Cannot create post office: store ${String(store)} is not a MessageStore; ` +
-        'pass one, e.g. new SqliteMessageStore(":memory:")',
+        "leave it out (the machine's disk) or pass one, e.g. new DiskMessageStore(disk.open(name))",
     );
   }
   const maxBatch = options.maxBatch ?? 64;
@@ -65,6 +65,7 @@ export function postOffice(options: PostOfficeOptions): ProcessFn {
     throw new RangeError(`Cannot create post office: maxBatch ${maxBatch} must be 1 or more`);
   }
   return async (ctx) => {
-    await drive(ctx, new PostOfficeMachine(store, maxBatch));
+    const mail = store ?? new DiskMessageStore(ctx.disk.open("post-office"));
+    await drive(ctx, new PostOfficeMachine(mail, maxBatch));
   };
 }

@@ -36,8 +36,8 @@ export interface CollectOptions {
  * @example Deposit, then collect (the recipient's own mailbox)
  * ```ts
  * import assert from "node:assert/strict";
- * import { PostOfficeClient, postOffice, Simulator, SqliteMessageStore } from "../mod.ts";
- * using store = new SqliteMessageStore();
+ * import { DiskMessageStore, MemoryDisk, PostOfficeClient, postOffice, Simulator } from "../mod.ts";
+ * const store = new DiskMessageStore(new MemoryDisk().open("mail"));
  * const sim = new Simulator({ seed: 2 });
  * sim.machine("post.lab").spawn("po", postOffice({ store }));
  * let ids: number[] = [], removed = 0;

@@ -1,7 +1,7 @@
 /**
  * The post office's protocol logic: deposits, collects held as long polls, acknowledgements.
  * A core {@link Protocol} run by `drive()` inside the {@link postOffice} process. Its state is
- * the {@link MessageStore} (synchronous, durable when a call returns) plus the collects it holds,
+ * the {@link MessageStore} (synchronous, durable when a call returns: on the machine's disk) plus the collects it holds,
  * so a reply listed after a write leaves after the write is stored.
  * @module
  */
@@ -29,15 +29,15 @@ export type PostOfficeEffect = Effect<PostOfficeReply, never, never>;
  * ```ts
  * import assert from "node:assert/strict";
  * import { PostOfficeMachine } from "./post_office_machine.ts";
- * import { SqliteMessageStore } from "./sqlite_message_store.ts";
- * const store = new SqliteMessageStore(":memory:");
+ * import { DiskMessageStore } from "./message_store.ts";
+ * import { MemoryDisk } from "./memory_disk.ts";
+ * const store = new DiskMessageStore(new MemoryDisk().open("post-office"));
  * const office = new PostOfficeMachine(store, 64);
  * const message = (from: string, body: unknown, now: number) =>
  *   ({ kind: "message" as const, now, envelope: { id: `${from}${now}`, from, to: "po@post.lab", kind: "po", body, lamport: 0, corr: "c" } });
  * assert.deepEqual(office.step(message("bob@m2.lab", { kind: "po-collect", max: 10, wait: 100 }, 0)), [{ kind: "deadline", at: 100 }]);
  * const effects = office.step(message("alice@m1.lab", { kind: "po-deposit", to: "bob@m2.lab", body: "hi" }, 5));
  * assert.deepEqual(effects.map((e) => e.kind), ["log", "reply", "reply", "deadline"]);
- * store.close();
  * ```
  */
 export class PostOfficeMachine implements Protocol<unknown, never, never> {

@@ -101,6 +101,9 @@ function wrap(ctx: ProcessContext, harness: NodeHarness): ProcessContext {
     self: ctx.self,
     machine: ctx.machine,
     runtime: ctx.runtime,
+    get disk() {
+      return ctx.disk;
+    },
     lamport: () => ctx.lamport(),
     send(to, body, options) {
       count(to);

@@ -44,11 +44,13 @@ Flags:
   --bad-requests N      malformed requests client c1 sends (default 1)
   --reply-cache N       replies the server remembers for at-most-once execution (default
                         10000); 0 turns it off, so a retransmission is executed again
-  --durable             the server keeps its data on stable storage that survives a crash
-                        (a SQLite file in a temporary directory on OS processes, removed at the
-                        end; in the simulator a store the crash does not touch): no write it
-                        acknowledged is lost. Without it a crash loses them, and the summary
-                        counts them ("lost acked": acknowledged puts whose key reads back empty)
+  --durable             the server keeps its data and its reply cache on stable storage that
+                        survives a crash (its machine's disk in the simulator; a SQLite file in
+                        a temporary directory on OS processes, removed at the end), synced
+                        before each reply: no write it acknowledged is lost, and a request
+                        retransmitted across a restart is answered, not executed again. Without
+                        it a crash loses both, and the summary counts the lost writes ("lost
+                        acked": acknowledged puts whose key reads back empty)
 ${COMMON_HELP}
 
 Examples:
@@ -330,7 +332,9 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
       counters === undefined
         ? "server counters unknown (the server did not answer)"
         : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
-          `answered from the reply cache${serverRestarted ? " (since the server's restart)" : ""}`,
+          `answered from the reply cache${
+            serverRestarted && !durable ? " (since the server's restart)" : ""
+          }`,
     ],
     ...(outcome.lost.length === 0 ? [] : [[
       "machines lost",

@@ -8,7 +8,6 @@ import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import { PostOfficeClient } from "../../core/storage/post_office_client.ts";
 import { postOffice } from "../../core/storage/post_office.ts";
-import { SqliteMessageStore } from "../../core/storage/sqlite_message_store.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import {
   intFlag,
@@ -150,48 +149,43 @@ interface Outcome {
 
 async function experiment(channel: Channel, setup: Setup, seed: number): Promise<Outcome> {
   const sim = new Simulator({ seed, latency: { kind: "constant", ms: 2 } });
-  const store = new SqliteMessageStore(":memory:");
-  try {
-    sim.machine("m3.lab").spawn("office", postOffice({ store }));
-    sim.machine("m3.lab").spawn("broker", broker);
-    let got = false, gotAt = -1, returnedAt = -1;
-    const delay = setup.receiverDelay ?? 0;
-    sim.machine("m2.lab").spawn("r", async (ctx) => {
-      if (delay > 0) await ctx.sleep(delay);
-      if (await channel.get(ctx, setup.timeout)) {
-        got = true;
-        gotAt = ctx.now();
-      }
-    }, { capacity: channel.capacity });
-    sim.machine("m1.lab").spawn("s", async (ctx) => {
-      await ctx.sleep(10);
-      try {
-        await channel.send(ctx);
-        returnedAt = ctx.now();
-      } catch (error) {
-        // The send failed for want of a receiver: that is what this channel does then.
-        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
-        returnedAt = -1;
-      }
-    });
-    if (setup.receiverDown) {
-      sim.crash("m2.lab", { at: setup.receiverDown.at, restartAt: setup.receiverDown.until });
+  sim.machine("m3.lab").spawn("office", postOffice());
+  sim.machine("m3.lab").spawn("broker", broker);
+  let got = false, gotAt = -1, returnedAt = -1;
+  const delay = setup.receiverDelay ?? 0;
+  sim.machine("m2.lab").spawn("r", async (ctx) => {
+    if (delay > 0) await ctx.sleep(delay);
+    if (await channel.get(ctx, setup.timeout)) {
+      got = true;
+      gotAt = ctx.now();
     }
-    if (setup.senderCrashAt !== undefined) sim.crash("m1.lab", { at: setup.senderCrashAt });
-    await sim.run({ until: 200_000 });
-    // The receiver has the message when its mailbox holds it (or, through an intermediary, when
-    // its process obtained it).
-    const held = sim.trace.events.find((e) =>
-      e.ev === "deliver" && e.to === RECEIVER && e.kind === "note"
-    );
-    if (held !== undefined && got) gotAt = Math.min(gotAt, held.t);
-    const first = sim.trace.events.find((e) => e.ev === "send" && e.from === SENDER);
-    const namesReceiver = first !== undefined &&
-      (first.to === RECEIVER || (first.label ?? "").includes(RECEIVER));
-    return { got, sentAt: 10, returnedAt, gotAt, namesReceiver };
-  } finally {
-    store.close();
+  }, { capacity: channel.capacity });
+  sim.machine("m1.lab").spawn("s", async (ctx) => {
+    await ctx.sleep(10);
+    try {
+      await channel.send(ctx);
+      returnedAt = ctx.now();
+    } catch (error) {
+      // The send failed for want of a receiver: that is what this channel does then.
+      if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+      returnedAt = -1;
+    }
+  });
+  if (setup.receiverDown) {
+    sim.crash("m2.lab", { at: setup.receiverDown.at, restartAt: setup.receiverDown.until });
   }
+  if (setup.senderCrashAt !== undefined) sim.crash("m1.lab", { at: setup.senderCrashAt });
+  await sim.run({ until: 200_000 });
+  // The receiver has the message when its mailbox holds it (or, through an intermediary, when
+  // its process obtained it).
+  const held = sim.trace.events.find((e) =>
+    e.ev === "deliver" && e.to === RECEIVER && e.kind === "note"
+  );
+  if (held !== undefined && got) gotAt = Math.min(gotAt, held.t);
+  const first = sim.trace.events.find((e) => e.ev === "send" && e.from === SENDER);
+  const namesReceiver = first !== undefined &&
+    (first.to === RECEIVER || (first.label ?? "").includes(RECEIVER));
+  return { got, sentAt: 10, returnedAt, gotAt, namesReceiver };
 }
 
 /** What the experiments measured for one channel. */

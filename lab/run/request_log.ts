@@ -116,6 +116,9 @@ function wrap(ctx: ProcessContext, log: RequestLog): ProcessContext {
     self: ctx.self,
     machine: ctx.machine,
     runtime: ctx.runtime,
+    get disk() {
+      return ctx.disk;
+    },
     lamport: () => ctx.lamport(),
     send: (to, body, options) => ctx.send(to, body, options),
     receive: (options) => ctx.receive(options),

@@ -126,7 +126,9 @@ export function transactionMachines(
   const storage = (machine: string) =>
     plan.dbUrl !== undefined
       ? { url: plan.dbUrl }
-      : { path: dir === undefined ? ":memory:" : `${dir}/${machine}.sqlite` };
+      : dir === undefined
+      ? {}
+      : { path: `${dir}/${machine}.sqlite` };
   const initial: Record<string, number> = {};
   for (let a = 0; a < plan.accounts; a++) initial[`acct${a}`] = plan.balance;
   const machines: MachineSpec[] = [{

@@ -1,29 +1,31 @@
 /**
  * The key-value server of the client/server architecture: it executes each request at most once
  * (a retransmitted request gets the remembered reply, not a second execution) and answers a
- * malformed request with an error reply instead of failing. Its data lives in its memory and is
- * lost with a crash, unless it is durable: then it is on stable storage that survives one
- * (see `kv_store.ts`), and no write it acknowledged is lost.
+ * malformed request with an error reply instead of failing. Its data and its reply cache live in
+ * its memory and are lost with a crash, unless it is durable: then they are on the machine's
+ * disk (see `kv_store.ts`), so no write it acknowledged is lost and no request is executed again
+ * after a restart.
  * @module
  */
 import type { Envelope } from "../../core/envelope.ts";
 import type { ProcessFn } from "../../core/process.ts";
-import { type KvReply, type KvRequest, validateKvRequest } from "./kv_protocol.ts";
-import { type KvStore, SqliteKvStore } from "./kv_store.ts";
+import type { Disk } from "../../core/storage/disk.ts";
+import { SqliteDisk } from "../../core/storage/sqlite_disk.ts";
+import { type KvRequest, validateKvRequest } from "./kv_protocol.ts";
+import { kvState } from "./kv_store.ts";
 
 /** Options of {@link kvServer}. */
 export interface KvServerOptions {
   /** How many remembered replies are kept for duplicate suppression. @default 10000 */
   readonly remember?: number;
   /**
-   * Keep the data on stable storage that survives a crash: `true` for a store that belongs to
-   * this program instance (in the simulator the restarted machine runs the same instance and
-   * finds it), a file path for a SQLite file (on a real host, where a new OS process restarts
-   * the machine). @default false: in the process's memory, lost with a crash
+   * Keep the data and the reply cache on stable storage that survives a crash: `true` for the
+   * machine's disk (`ctx.disk`), a file path for a disk of its own in that SQLite file (on a
+   * real host whose machine has no disk file, where a new OS process restarts the machine).
+   * @default false: in the process's memory, lost with a crash
    */
   readonly durable?: boolean | string;
 }
-
 /**
  * A key-value server process.
  *
@@ -65,6 +67,27 @@ export interface KvServerOptions {
  *   assert.equal(value, durable ? "1" : null);
  * }
  * ```
+ *
+ * @example Durable: a request retransmitted across a crash is not executed again
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../../core/simulator/simulator.ts";
+ * import { kvServer } from "./kv_server.ts";
+ * // Even when the crash loses the disk's unsynced writes: the server syncs before it answers.
+ * const sim = new Simulator({ seed: 1, loseUnsynced: 1 });
+ * sim.machine("m1.lab").spawn("kv", kvServer({ durable: true }));
+ * sim.crash("m1.lab", { at: 50, restartAt: 60 });
+ * let stats = {};
+ * sim.machine("m2.lab").spawn("c1", async (ctx) => {
+ *   const put = { kind: "put", key: "x", value: "1", rid: "c1-1" };
+ *   await ctx.request("kv@m1.lab", put);
+ *   await ctx.sleep(100);
+ *   await ctx.request("kv@m1.lab", put); // its reply was lost, say: the client sends it again
+ *   stats = (await ctx.request("kv@m1.lab", { kind: "stats" })).body as object;
+ * });
+ * await sim.run();
+ * assert.deepEqual(stats, { kind: "stats", executed: 1, deduplicated: 1, keys: 1 });
+ * ```
  */
 export function kvServer(options: KvServerOptions = {}): ProcessFn {
   const remember = options.remember ?? 10_000;
@@ -76,27 +99,12 @@ export function kvServer(options: KvServerOptions = {}): ProcessFn {
       } must be true, false or a file path`,
     );
   }
-  // Outlives every run of the process: the machine runs this same instance after a crash.
-  let stable: KvStore | undefined = durable === true ? new SqliteKvStore() : undefined;
+  // A file disk belongs to the program instance: the machine runs it again after a crash.
+  let file: Disk | undefined;
   return async (ctx) => {
-    if (typeof durable === "string") stable ??= new SqliteKvStore(durable);
-    const store: KvStore = stable ?? new Map<string, string>();
-    const replies = new Map<string, KvReply>();
-    let executed = 0, deduplicated = 0;
-    const execute = (request: KvRequest): KvReply => {
-      switch (request.kind) {
-        case "get":
-          return { kind: "value", key: request.key, value: store.get(request.key) ?? null };
-        case "put":
-          store.set(request.key, request.value);
-          return { kind: "ok", key: request.key };
-        case "del":
-          store.delete(request.key);
-          return { kind: "ok", key: request.key };
-        case "stats":
-          return { kind: "stats", executed, deduplicated, keys: store.size };
-      }
-    };
+    if (typeof durable === "string") file ??= new SqliteDisk(durable);
+    const disk = durable === true ? ctx.disk : file;
+    const state = kvState(remember, disk?.open("kv-server"));
     for (;;) {
       const message: Envelope = await ctx.receive();
       const problem = validateKvRequest(message.body);
@@ -106,20 +114,11 @@ export function kvServer(options: KvServerOptions = {}): ProcessFn {
       }
       const request = message.body as KvRequest;
       if (request.kind === "stats") {
-        await ctx.reply(message, execute(request));
+        await ctx.reply(message, { kind: "stats", ...state.stats() });
         continue;
       }
-      const key = `${message.from} ${request.rid}`;
-      let reply = replies.get(key);
-      if (reply === undefined) {
-        executed++;
-        reply = execute(request);
-        replies.set(key, reply);
-        if (replies.size > remember) replies.delete(replies.keys().next().value!);
-      } else {
-        deduplicated++;
-      }
-      await ctx.reply(message, reply);
+      const id = `${message.from} ${request.rid}`;
+      await ctx.reply(message, state.remembered(id) ?? state.execute(id, request));
     }
   };
 }
