@@ -9,6 +9,8 @@ import { Machine } from "../machine.ts";
 import { createRealRuntime, wallClock } from "../real_runtime.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
+import { UdpNetwork } from "./udp_network.ts";
+import type { HostNetwork, TransportName } from "./host_network.ts";
 import { Directory, type MachineResolver } from "../directory.ts";
 import {
   authenticatedNetwork,
@@ -24,6 +26,12 @@ export interface HostOptions {
   readonly resolve: MachineResolver;
   /** How long the directory caches an answer, in ms. @default 30000 */
   readonly ttl?: number;
+  /**
+   * What carries the frames: `tcp` (a framed stream per peer), `udp` (one datagram per frame,
+   * at most 64 KB) or `http` (frames as HTTP/1.1 requests on keep-alive connections, the slow
+   * path). Every machine of a system must use the same one. @default "tcp"
+   */
+  readonly transport?: TransportName;
   /** Address to listen on. @default 127.0.0.1, a free port */
   readonly listen?: { readonly hostname?: string; readonly port?: number };
   /** Seed of the runtime's generator. @default from the host's crypto */
@@ -82,7 +90,9 @@ export interface Host {
   /** The machine. */
   readonly machine: Machine;
   /** Its network. */
-  readonly network: TcpNetwork;
+  readonly network: HostNetwork;
+  /** What carries its frames. */
+  readonly transport: TransportName;
   /** `host:port` it listens on. */
   readonly endpoint: string;
   /** Counters of the frames authentication accepted and refused, with `auth`. */
@@ -139,7 +149,8 @@ export interface Host {
 export async function startHost(name: string, options: HostOptions): Promise<Host> {
   const runtime = createRealRuntime({ seed: options.seed, origin: options.origin });
   const directory = new Directory(options.resolve, { ttl: options.ttl, now: runtime.now });
-  const network = new TcpNetwork({
+  const transport = options.transport ?? "tcp";
+  const network = await hostNetwork(transport, {
     directory,
     runtime,
     trace: options.trace,
@@ -173,6 +184,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
   return {
     machine,
     network,
+    transport,
     endpoint: `${hostname}:${port}`,
     auth: authStats,
     watch: failures.watch,
@@ -190,6 +202,27 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
       if (failure !== undefined) throw failure;
     },
   };
+}
+
+/** The network of `transport`; HTTP's (with Hono) is loaded only when asked for. */
+async function hostNetwork(
+  transport: TransportName,
+  options: ConstructorParameters<typeof TcpNetwork>[0],
+): Promise<HostNetwork> {
+  switch (transport) {
+    case "tcp":
+      return new TcpNetwork(options);
+    case "udp":
+      return new UdpNetwork(options);
+    case "http": {
+      const { HttpNetwork } = await import("./http_network.ts");
+      return new HttpNetwork(options);
+    }
+    default:
+      throw new TypeError(
+        `Cannot start host with transport ${JSON.stringify(transport)}: choose tcp, udp or http`,
+      );
+  }
 }
 
 /** How long `close()` waits for the processes' code to unwind, in ms. */
