@@ -20,6 +20,7 @@
  * @module
  */
 import { type Host, startHost } from "../../core/network/host.ts";
+import type { TransportName } from "../../core/network/host_network.ts";
 import type { Machine } from "../../core/machine.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import { wallClock } from "../../core/real_runtime.ts";
@@ -109,8 +110,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
-  /** Always `"tcp"`. */
-  readonly transport: "tcp";
+  /** What carries the frames between the OS processes. */
+  readonly transport: TransportName;
   /** Ms since the start of the run (when the machines booted). */
   now(): number;
   /**
@@ -141,6 +142,7 @@ function send(node: NodeProcess, line: ControlLine): void {
 function flagArgs(options: DeployOptions): string[] {
   const args = ["--seed", String(options.seed ?? 1)];
   if (options.reliable === false) args.push("--unreliable");
+  if (options.transport && options.transport !== "tcp") args.push("--transport", options.transport);
   if (options.drop) args.push("--drop", String(options.drop));
   if (options.duplicate) args.push("--dup", String(options.duplicate));
   if (options.auth?.encrypt) args.push("--encrypt");
@@ -415,6 +417,7 @@ export async function deployTcp(
   };
 
   const control: Host = await startHost(CONTROL_MACHINE, {
+    transport: options.transport,
     resolve: (machine) => directory.get(machine),
     seed: options.seed,
     origin,
@@ -619,7 +622,7 @@ export async function deployTcp(
   };
 
   return {
-    transport: "tcp",
+    transport: options.transport ?? "tcp",
     trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
@@ -735,6 +738,7 @@ export async function deployTcp(
         throw new TypeError(`Cannot host machine "${name}": it is in this deployment already`);
       }
       const local = await startHost(name, {
+        transport: options.transport,
         resolve: (machine) => directory.get(machine),
         seed: machineSeed(options.seed ?? 1, name),
         origin,

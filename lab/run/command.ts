@@ -167,11 +167,16 @@ export async function runRun(args: string[]): Promise<number> {
     console.log(
       `run: ${file}, ${machines.length} machine${machines.length === 1 ? "" : "s"} (${
         describeMachines(machines)
-      }), ${common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"}`,
+      }), ${
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
+      }`,
     );
   }
   const result = await launch(url, {
     sim: common.sim,
+    transport: common.transport,
     seed: common.seed,
     reliable: common.reliable,
     drop: common.drop,
