@@ -119,8 +119,15 @@ export class HttpNetwork implements HostNetwork {
     app.post(FRAMES_PATH, async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const remote = c.env.remoteAddr;
-      this.#core.receivePacket(body, this.#maxBody, `${remote.hostname}:${remote.port}`);
-      return c.body(null, 204);
+      const sender = this.#core.receivePacket(
+        body,
+        this.#maxBody,
+        `${remote.hostname}:${remote.port}`,
+      );
+      // A body that is not a hello and frames is refused (and counted, and traced as a drop).
+      return sender === undefined
+        ? c.text("Cannot accept frames: the body is not a hello frame and wire frames\n", 400)
+        : c.body(null, 204);
     });
     const hostname = address.hostname ?? "127.0.0.1";
     this.#server = serveHttp1((request, info) => app.fetch(request, info), {
