@@ -28,6 +28,7 @@ export * from "./runtime.ts";
 export * from "./real_runtime.ts";
 export * from "./mailbox.ts";
 export * from "./trace.ts";
+export * from "./channel_fidelity.ts";
 export * from "./wire.ts";
 export * from "./reliable_channel.ts";
 export * from "./reliable_link.ts";

@@ -5,6 +5,7 @@
  */
 import type { Latency } from "../core/latency.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
+import { type TransportName, TRANSPORTS } from "../core/network/host_network.ts";
 import {
   type CrashSpec,
   parseCrashes,
@@ -45,6 +46,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   crash: { type: "string", multiple: true },
   skew: { type: "string", multiple: true },
   unreliable: { type: "boolean" },
+  transport: { type: "string" },
   auth: { type: "string" },
   encrypt: { type: "boolean" },
   json: { type: "boolean" },
@@ -90,6 +92,11 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
                         ms ahead, negative behind; DRIFT 0.01 runs 1% fast); simulator only;
                         repeatable
   --unreliable          switch the reliable channel off (no acks, no retransmission)
+  --transport T         what carries frames between OS processes: tcp (default: a framed
+                        stream per peer), udp (one datagram per frame, at most 64 KB; with
+                        --unreliable its losses, duplicates and reorderings reach the processes)
+                        or http (frames as HTTP/1.1 requests through Hono: the slow path); not
+                        with --sim
   --auth KEY            sign every frame with HMAC-SHA256 under the shared KEY, with a replay
                         window: altered, replayed or unsigned frames are refused (or set
                         ARCHLAB_AUTH_KEY instead of putting the key on the command line)
@@ -150,6 +157,8 @@ export interface CommonOptions {
   /** Clock skews (simulator only). */
   readonly skews: SkewSpec[];
   readonly reliable: boolean;
+  /** What carries frames between OS processes (`--transport`). */
+  readonly transport: TransportName;
   /** Shared key that authenticates every frame, when given. */
   readonly auth?: string;
   /** Seal bodies with AES-256-GCM too. */
@@ -220,6 +229,7 @@ export function parseCommon(
     );
   }
   const seed = intFlag("seed", values.seed, 1, usage);
+  const transport = transportFlag(values.transport, sim, usage);
   const skews = parseSkews(values.skew, usage);
   if (skews.length > 0 && !sim) {
     throw new UsageError(
@@ -238,6 +248,7 @@ export function parseCommon(
     crashes,
     skews,
     reliable: values.unreliable !== true,
+    transport,
     auth: typeof values.auth === "string"
       ? values.auth
       : Deno.env.get("ARCHLAB_AUTH_KEY") || undefined,
@@ -275,6 +286,26 @@ function hostsFlags(
     if (error instanceof HostsFileError) throw new UsageError(error.message, usage);
     throw error;
   }
+}
+
+/** `--transport`: tcp, udp or http, on OS processes only. */
+function transportFlag(value: unknown, sim: boolean, usage: string): TransportName {
+  if (value === undefined) return "tcp";
+  const name = String(value);
+  if (!(TRANSPORTS as readonly string[]).includes(name)) {
+    throw new UsageError(
+      `Cannot use --transport "${name}": choose ${TRANSPORTS.join(", ")}`,
+      usage,
+    );
+  }
+  if (sim && name !== "tcp") {
+    throw new UsageError(
+      `Cannot use --transport ${name} with --sim: the simulator is its own network; drop --sim ` +
+        "to run the machines as OS processes over " + name.toUpperCase(),
+      usage,
+    );
+  }
+  return name as TransportName;
 }
 
 /** A command's flags once `--help` is ruled out, from {@link openFlags}. */
@@ -441,7 +472,7 @@ export function percentile(values: readonly number[], p: number): number {
 /** The keys every architecture's `--json` summary has. */
 export interface Summary {
   architecture: string;
-  transport: "sim" | "tcp";
+  transport: "sim" | TransportName;
   seed: number;
   requests: number;
   messages: number;

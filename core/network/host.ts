@@ -9,6 +9,8 @@ import { Machine } from "../machine.ts";
 import { createRealRuntime, wallClock } from "../real_runtime.ts";
 import type { RetransmitOptions } from "../reliable_channel.ts";
 import { TcpNetwork } from "./tcp_network.ts";
+import { UdpNetwork } from "./udp_network.ts";
+import type { HostNetwork, TransportName } from "./host_network.ts";
 import { Directory, type MachineResolver } from "../directory.ts";
 import { AuthStage, type AuthStats } from "../auth/auth_stage.ts";
 import { faultRandom } from "../pipeline/fault_stage.ts";
@@ -21,6 +23,12 @@ export interface HostOptions {
   readonly resolve: MachineResolver;
   /** How long the directory caches an answer, in ms. @default 30000 */
   readonly ttl?: number;
+  /**
+   * What carries the frames: `tcp` (a framed stream per peer), `udp` (one datagram per frame,
+   * at most 64 KB) or `http` (frames as HTTP/1.1 requests on keep-alive connections, the slow
+   * path). Every machine of a system must use the same one. @default "tcp"
+   */
+  readonly transport?: TransportName;
   /** Address to listen on. @default 127.0.0.1, a free port */
   readonly listen?: { readonly hostname?: string; readonly port?: number };
   /**
@@ -87,7 +95,9 @@ export interface Host {
   /** The machine. */
   readonly machine: Machine;
   /** Its network. */
-  readonly network: TcpNetwork;
+  readonly network: HostNetwork;
+  /** What carries its frames. */
+  readonly transport: TransportName;
   /** `host:port` it listens on. */
   readonly endpoint: string;
   /** Counters of the frames authentication accepted and refused, with `auth`. */
@@ -150,7 +160,8 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
   const authStage = auth === undefined
     ? undefined
     : new AuthStage({ key: auth.key, encrypt: auth.encrypt });
-  const network = new TcpNetwork({
+  const transport = options.transport ?? "tcp";
+  const network = await hostNetwork(transport, {
     directory,
     runtime,
     trace: options.trace,
@@ -175,6 +186,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
   return {
     machine,
     network,
+    transport,
     endpoint: `${hostname}:${port}`,
     auth: authStage?.stats,
     watch: failures.watch,
@@ -193,6 +205,27 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
       if (failure !== undefined) throw failure;
     },
   };
+}
+
+/** The network of `transport`; HTTP's (with Hono) is loaded only when asked for. */
+async function hostNetwork(
+  transport: TransportName,
+  options: ConstructorParameters<typeof TcpNetwork>[0],
+): Promise<HostNetwork> {
+  switch (transport) {
+    case "tcp":
+      return new TcpNetwork(options);
+    case "udp":
+      return new UdpNetwork(options);
+    case "http": {
+      const { HttpNetwork } = await import("./http_network.ts");
+      return new HttpNetwork(options);
+    }
+    default:
+      throw new TypeError(
+        `Cannot start host with transport ${JSON.stringify(transport)}: choose tcp, udp or http`,
+      );
+  }
 }
 
 /** How long `close()` waits for the processes' code to unwind, in ms. */

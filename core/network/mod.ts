@@ -1,6 +1,8 @@
 /**
- * Network adapters: machines as real OS processes over TCP (framing, coalesced writes, hosts), and
- * a bounded HTTP/1.1 listener.
+ * Network adapters: machines as real OS processes over TCP (framing, coalesced writes, hosts), UDP
+ * (one datagram per frame), and a bounded HTTP/1.1 listener. The HTTP transport (frames as
+ * requests through Hono) is `./http_network.ts`, loaded by `startHost` only when a host asks for
+ * it, so that the core's entry needs no npm package.
  *
  * @example Encode a frame
  * ```ts
@@ -11,6 +13,8 @@
  * @module
  */
 export * from "./tcp_network.ts";
+export * from "./udp_network.ts";
+export * from "./host_network.ts";
 export * from "./frame.ts";
 export * from "./tcp_transport.ts";
 export * from "./host.ts";

@@ -3,6 +3,7 @@
  * every anomaly, and a failing lin-kv window as a table with a timeline.
  * @module
  */
+import type { TransportName } from "../../core/network/host_network.ts";
 import { percentile, table } from "../_common.ts";
 import type { History } from "./history.ts";
 import type { NemesisEvent } from "./nemesis.ts";
@@ -30,7 +31,7 @@ export interface CheckReport {
   /** Everything found wrong. */
   anomalies: Anomaly[];
   /** Where it ran. */
-  transport: "sim" | "tcp";
+  transport: "sim" | TransportName;
   /** The seed the run replays from. */
   seed: number;
   /** Nodes. */
@@ -64,7 +65,7 @@ export interface CheckedRun {
   /** Clients that ran the workload. */
   readonly clients: number;
   /** Where it ran. @default "sim" */
-  readonly transport?: "sim" | "tcp";
+  readonly transport?: "sim" | TransportName;
   /** When it stopped, in ms. @default the simulator's clock */
   readonly time?: number;
   /** The simulator, for a simulated run. @default none */

@@ -21,6 +21,7 @@ import { runP2p } from "../p2p/command.ts";
 import { runProxy } from "../proxy/command.ts";
 import { runThreeTier } from "../three_tier/command.ts";
 import { forgetTrace, keepSummary } from "../results/session.ts";
+import { type TransportName, TRANSPORTS } from "../../core/network/host_network.ts";
 
 const USAGE = `Usage: deno task lab compare [flags]
 
@@ -31,7 +32,8 @@ per request, latency, retransmissions and the share of requests answered.
 
 Runs on: the deterministic simulator (default: every run gets --sim, so that all architectures
 see the same seed and the same fault schedule), or real OS processes over TCP on 127.0.0.1 with
---real (the same fault schedule, in wall-clock ms; slower, and timings vary from run to run).
+--real (the same fault schedule, in wall-clock ms; slower, and timings vary from run to run), or
+over each transport of --transport, one row per architecture and transport.
 
 Flags:
   --seed N              seed of every run (default 1)
@@ -45,6 +47,9 @@ Flags:
                         cut machines apart in every run; each side is a role: server, or others
                         (every other machine of that architecture); "->" cuts one way; repeatable
   --real                run every architecture as real OS processes over TCP instead
+  --transport LIST      with --real (implied): run each architecture over each of these
+                        transports, comma-separated: tcp, udp, http (default tcp); the rows
+                        then set TCP against UDP and HTTP on the same workload and faults
   --json                one JSON object on stdout
 ${RESULTS_HELP}
   -h, --help            this help
@@ -57,7 +62,8 @@ Examples:
   deno task lab compare --seed 7 --drop 0.1 --outage 50..800
   deno task lab compare --partition "server|others@100..300" --crash server@500..700
   deno task lab compare --json --outage 20          # the serving machine never comes back
-  deno task lab compare --real --crash server@300..600`;
+  deno task lab compare --real --crash server@300..600
+  deno task lab compare --transport tcp,udp --unreliable --dup 0.1`;
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   help: { type: "boolean", short: "h" },
@@ -73,6 +79,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   crash: { type: "string", multiple: true },
   partition: { type: "string", multiple: true },
   real: { type: "boolean" },
+  transport: { type: "string" },
   sim: { type: "boolean" },
 };
 
@@ -125,11 +132,15 @@ export interface CompareProgress {
   readonly total: number;
   /** The undisturbed run or the one with the outage. */
   readonly run: "undisturbed" | "outage";
+  /** What carries the frames of this run. @default "sim" */
+  readonly transport?: "sim" | TransportName;
 }
 
 /** One architecture's figures in the comparison. */
 export interface ComparisonRow {
   readonly architecture: string;
+  /** What carried the frames: the simulator, or the transport between OS processes. */
+  readonly transport: "sim" | TransportName;
   readonly requests: number;
   readonly messagesPerRequest: number;
   readonly bytesPerRequest: number;
@@ -157,6 +168,8 @@ export interface CompareOptions {
   readonly partitions?: readonly string[];
   /** Run as real OS processes over TCP instead of in the simulator. @default false */
   readonly real?: boolean;
+  /** With `real`: run each architecture over each of these transports. @default ["tcp"] */
+  readonly transports?: readonly TransportName[];
   /** Only these architectures, in the usual order. @default every one */
   readonly architectures?: readonly string[];
   /** Called as each run starts. @default none */
@@ -238,6 +251,53 @@ async function quietly(run: (args: string[]) => Promise<number>, args: string[])
   return JSON.parse(json) as Summary;
 }
 
+/** One contender over one transport: undisturbed, then with its server down. */
+async function compareOne(
+  c: Contender,
+  transport: "sim" | TransportName,
+  faults: readonly string[],
+  options: CompareOptions,
+  progress: Omit<CompareProgress, "run">,
+): Promise<ComparisonRow> {
+  const schedule: string[] = [];
+  for (const spec of options.crashes ?? []) {
+    schedule.push("--crash", applyRoles("crash", spec, c.architecture));
+  }
+  for (const spec of options.partitions ?? []) {
+    schedule.push("--partition", applyRoles("partition", spec, c.architecture));
+  }
+  const base = [
+    ...(transport === "sim" ? ["--sim"] : transport === "tcp" ? [] : ["--transport", transport]),
+    "--json",
+    "--seed",
+    String(options.seed ?? 1),
+    ...faults,
+    ...schedule,
+  ];
+  options.onRun?.({ ...progress, transport, run: "undisturbed" });
+  const calm = await quietly(c.run, base);
+  options.onRun?.({ ...progress, transport, run: "outage" });
+  const down = await quietly(c.run, [
+    ...base,
+    "--crash",
+    `${c.server}@${options.outage ?? "20..400"}`,
+  ]);
+  const per = (n: number) => Math.round((n / Math.max(1, calm.requests)) * 10) / 10;
+  return {
+    architecture: c.architecture,
+    transport,
+    requests: calm.requests,
+    messagesPerRequest: per(calm.messages),
+    bytesPerRequest: per(calm.bytes),
+    latency: calm.latency,
+    retransmissions: calm.retransmissions,
+    availability: down.requests === 0 ? 1 : Math.max(0, 1 - down.errors / down.requests),
+    outageP99: down.latency.p99,
+    outage: c.server,
+    faults: schedule,
+  };
+}
+
 /**
  * Runs every contender twice (undisturbed, then with an outage), each under the network
  * `faults` and the role-named crashes and partitions of `options`, and returns one row each.
@@ -248,47 +308,44 @@ export async function compareArchitectures(
 ): Promise<ComparisonRow[]> {
   const rows: ComparisonRow[] = [];
   const chosen = CONTENDERS.filter((c) => options.architectures?.includes(c.architecture) ?? true);
+  const transports: readonly ("sim" | TransportName)[] = options.real
+    ? options.transports ?? ["tcp"]
+    : ["sim"];
   for (const [index, c] of chosen.entries()) {
-    const schedule: string[] = [];
-    for (const spec of options.crashes ?? []) {
-      schedule.push("--crash", applyRoles("crash", spec, c.architecture));
+    for (const transport of transports) {
+      const row = await compareOne(c, transport, faults, options, {
+        architecture: c.architecture,
+        index,
+        total: chosen.length,
+      });
+      rows.push(row);
+      options.onRow?.(row);
     }
-    for (const spec of options.partitions ?? []) {
-      schedule.push("--partition", applyRoles("partition", spec, c.architecture));
-    }
-    const base = [
-      ...(options.real ? [] : ["--sim"]),
-      "--json",
-      "--seed",
-      String(options.seed ?? 1),
-      ...faults,
-      ...schedule,
-    ];
-    const progress = { architecture: c.architecture, index, total: chosen.length };
-    options.onRun?.({ ...progress, run: "undisturbed" });
-    const calm = await quietly(c.run, base);
-    options.onRun?.({ ...progress, run: "outage" });
-    const down = await quietly(c.run, [
-      ...base,
-      "--crash",
-      `${c.server}@${options.outage ?? "20..400"}`,
-    ]);
-    const per = (n: number) => Math.round((n / Math.max(1, calm.requests)) * 10) / 10;
-    rows.push({
-      architecture: c.architecture,
-      requests: calm.requests,
-      messagesPerRequest: per(calm.messages),
-      bytesPerRequest: per(calm.bytes),
-      latency: calm.latency,
-      retransmissions: calm.retransmissions,
-      availability: down.requests === 0 ? 1 : Math.max(0, 1 - down.errors / down.requests),
-      outageP99: down.latency.p99,
-      outage: c.server,
-      faults: schedule,
-    });
-    options.onRow?.(rows.at(-1)!);
   }
   return rows;
+}
+
+/** `--transport`: a comma-separated list of transports (implies `--real`). */
+function transportList(value: unknown, sim: boolean): TransportName[] {
+  if (value === undefined) return ["tcp"];
+  if (sim) {
+    throw new UsageError(
+      `Cannot use --transport with --sim: the simulator is its own network; drop --sim`,
+      USAGE,
+    );
+  }
+  const names = String(value).split(",");
+  for (const name of names) {
+    if (!(TRANSPORTS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `Cannot use --transport "${value}": "${name}" is no transport; list some of ${
+          TRANSPORTS.join(",")
+        }`,
+        USAGE,
+      );
+    }
+  }
+  return names as TransportName[];
 }
 
 /** Runs `lab compare`; returns the exit code. */
@@ -318,8 +375,10 @@ export async function runCompare(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  const real = values.real === true;
-  parseCommon({ ...values, sim: !real }, USAGE); // The fault flags, checked before any run.
+  const transports = transportList(values.transport, values.sim === true);
+  const real = values.real === true || values.transport !== undefined;
+  // The fault flags, checked before any run (the transports above).
+  parseCommon({ ...values, transport: undefined, sim: !real }, USAGE);
   resultsFolder(values, seed, USAGE);
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
@@ -340,17 +399,20 @@ export async function runCompare(args: string[]): Promise<number> {
     crashes,
     partitions,
     real,
+    transports,
     onRun: (p) =>
       line.update(
-        `compare: ${p.architecture} (${p.index + 1}/${p.total}), ${
-          p.run === "undisturbed" ? "undisturbed run" : "run with the outage"
-        }`,
+        `compare: ${p.architecture} (${p.index + 1}/${p.total})${
+          real ? ` over ${p.transport}` : ""
+        }, ${p.run === "undisturbed" ? "undisturbed run" : "run with the outage"}`,
       ),
     onRow: (r) => {
       line.done();
       if (values.json) return;
       console.log(
-        `${r.architecture}: ${r.requests} requests, ${r.messagesPerRequest} msgs/req, p99 ` +
+        `${r.architecture}${
+          real ? ` over ${r.transport}` : ""
+        }: ${r.requests} requests, ${r.messagesPerRequest} msgs/req, p99 ` +
           `${r.latency.p99.toFixed(1)} ms; with ${r.outage} down ${
             (r.availability * 100).toFixed(0)
           }% answered${r.faults.length > 0 ? `; faults: ${r.faults.join(" ")}` : ""}`,
@@ -369,7 +431,7 @@ export async function runCompare(args: string[]): Promise<number> {
         faults,
         crashes,
         partitions,
-        transport: real ? "tcp" : "sim",
+        transport: real ? transports.join(",") : "sim",
         rows,
       }),
     );
@@ -377,9 +439,10 @@ export async function runCompare(args: string[]): Promise<number> {
   }
   console.log("");
   const table = [
-    ["", "", "", "", "", "", "", "with the outage:", ""],
+    ["", "", "", "", "", "", "", "", "with the outage:", ""],
     [
       "architecture",
+      "transport",
       "requests",
       "msgs/req",
       "bytes/req",
@@ -391,6 +454,7 @@ export async function runCompare(args: string[]): Promise<number> {
     ],
     ...rows.map((r) => [
       r.architecture,
+      r.transport,
       String(r.requests),
       String(r.messagesPerRequest),
       String(r.bytesPerRequest),
@@ -407,7 +471,9 @@ export async function runCompare(args: string[]): Promise<number> {
   }
   console.log(
     `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; ${
-      real ? "real OS processes over TCP" : `simulator, seed ${seed}`
+      real
+        ? `real OS processes over ${transports.map((t) => t.toUpperCase()).join(", ")}`
+        : `simulator, seed ${seed}`
     }; each ` +
       "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
       "outage shows as latency and a long one as unanswered requests.",

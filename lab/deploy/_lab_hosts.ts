@@ -44,6 +44,7 @@ function reportErrors(machine: string, ctx: LabHostContext) {
 export function startControlHost(ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(CONTROL_MACHINE, {
+    transport: options.transport,
     resolve: ctx.resolve,
     ...(ctx.listen ? { listen: ctx.listen } : {}),
     seed: options.seed,
@@ -62,6 +63,7 @@ export function startControlHost(ctx: LabHostContext): Promise<Host> {
 export function startLabHost(name: string, ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(name, {
+    transport: options.transport,
     resolve: ctx.resolve,
     ...(ctx.listen ? { listen: ctx.listen } : {}),
     seed: machineSeed(options.seed ?? 1, name),

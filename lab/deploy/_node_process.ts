@@ -99,6 +99,7 @@ export function sendLine(node: NodeProcess, line: ControlLine): void {
 export function flagArgs(options: DeployOptions): string[] {
   const args = ["--seed", String(options.seed ?? 1)];
   if (options.reliable === false) args.push("--unreliable");
+  if (options.transport && options.transport !== "tcp") args.push("--transport", options.transport);
   if (options.drop) args.push("--drop", String(options.drop));
   if (options.duplicate) args.push("--dup", String(options.duplicate));
   if (options.auth?.encrypt) args.push("--encrypt");

@@ -20,6 +20,7 @@
  * @module
  */
 import type { Host } from "../../core/network/host.ts";
+import type { TransportName } from "../../core/network/host_network.ts";
 import type { Machine } from "../../core/machine.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import { wallClock } from "../../core/real_runtime.ts";
@@ -75,8 +76,8 @@ const HOSTS_WAIT = 60_000;
 
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
-  /** Always `"tcp"`. */
-  readonly transport: "tcp";
+  /** What carries the frames between the OS processes. */
+  readonly transport: TransportName;
   /** Ms since the start of the run (when the machines booted). */
   now(): number;
   /**
@@ -445,7 +446,7 @@ export async function deployTcp(
   };
 
   return {
-    transport: "tcp",
+    transport: options.transport ?? "tcp",
     trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),

@@ -7,6 +7,7 @@
 import type { Machine } from "../../core/machine.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { Address } from "../../core/name.ts";
+import type { TransportName } from "../../core/network/host_network.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { createRandom } from "../../core/prng.ts";
@@ -41,6 +42,8 @@ export interface DeployOptions {
   readonly frameFaults?: readonly FrameFault[];
   /** Run in the simulator instead of real OS processes. @default false */
   readonly sim?: boolean;
+  /** What carries frames between the OS processes (not the simulator). @default "tcp" */
+  readonly transport?: TransportName;
   /** Seed of every random choice. @default 1 */
   readonly seed?: number;
   /** Reliable channel on. @default true */
@@ -108,8 +111,8 @@ export interface DeployStats {
 
 /** A running deployment. */
 export interface Deployment {
-  /** Where it runs. */
-  readonly transport: "sim" | "tcp";
+  /** Where it runs: the simulator, or OS processes over TCP, UDP or HTTP. */
+  readonly transport: "sim" | TransportName;
   /** Every event of every machine, in time order (real sockets: merged from every OS process). */
   readonly trace: Trace;
   /** Machine `ctl.lab`, in the lab's own process: spawn collectors and drivers here. */
@@ -186,6 +189,7 @@ export function deployOptions(
 ): DeployOptions {
   return {
     sim: common.sim,
+    transport: common.transport,
     seed: common.seed,
     reliable: common.reliable,
     drop: common.drop,

@@ -5,6 +5,7 @@
  * process died and nothing restarted it) still comes back, with the reports that arrived and a sentence saying why it ended early.
  * @module
  */
+import type { TransportName } from "../../core/network/host_network.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, narrate, saveTrace } from "../_common.ts";
@@ -28,7 +29,7 @@ export interface RunOutcome<R, F = undefined> {
   /** Network counters. */
   readonly stats: { frames: number; bytes: number; acks: number };
   /** Where it ran. */
-  readonly transport: "sim" | "tcp";
+  readonly transport: "sim" | TransportName;
   /** Wall-clock ms the run took. */
   readonly wallMs: number;
   /** Why the run ended before every report arrived; `undefined` when it finished. */

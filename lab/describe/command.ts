@@ -18,8 +18,11 @@ import {
   table,
 } from "../_common.ts";
 import { keepSummary } from "../results/session.ts";
+import { describeTransports, type TransportProfile } from "./transports.ts";
+import { type TransportName, TRANSPORTS } from "../../core/network/host_network.ts";
+import { UsageError } from "../_flags.ts";
 
-const USAGE = `Usage: deno task lab describe [--json]
+const USAGE = `Usage: deno task lab describe [--transports LIST] [--burst N] [--json]
 
 Measures, for each way two processes can communicate, whether it is synchronous or asynchronous,
 persistent or transient, temporally coupled and referentially coupled (the taxonomy of the
@@ -29,16 +32,29 @@ first lecture), by running small experiments in the simulator:
   temporal      does a receiver that starts a minute after the sender still get the message?
   referential   does what the sender sends name the receiver?
 
-Runs on: the deterministic simulator only: each answer is a small simulated experiment.
+Then measures the transports a machine on a real host can use, TCP against UDP (and HTTP on
+top of TCP), on real sockets on 127.0.0.1 (two machines in this process per experiment):
+  set-up        the first request's round trip against the median of the next ones
+  ordering      a burst of messages with the reliable channel off: how many the receiver got,
+                lost, twice, or after a later one (counted from the trace)
+  retransmission the same burst with the reliable channel on: every message once and in order,
+                and the retransmissions and time it took
+
+Runs on: the deterministic simulator for the channels (each answer is a small simulated
+experiment); real loopback sockets for the transports (their figures vary from run to run).
 
 Flags:
   --seed N              seed of the experiments (default 1)
+  --transports LIST     the transports to measure, comma-separated (default tcp,udp,http;
+                        none: skip them)
+  --burst N             messages in each burst of the transport experiments (default 2000)
   --json                one JSON object on stdout
 ${RESULTS_HELP}
   -h, --help            this help
 
 Examples:
   deno task lab describe
+  deno task lab describe --transports tcp,udp --burst 5000
   deno task lab describe --json`;
 
 const SENDER = "s@m1.lab", RECEIVER = "r@m2.lab";
@@ -231,22 +247,47 @@ export async function describeChannels(seed = 1): Promise<ChannelProfile[]> {
   return profiles;
 }
 
+/** `--transports`: a comma-separated list of transports, or `none`. */
+function transportsFlag(value: unknown): TransportName[] {
+  if (value === undefined) return [...TRANSPORTS];
+  if (value === "none") return [];
+  const names = String(value).split(",");
+  for (const name of names) {
+    if (!(TRANSPORTS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `Cannot use --transports "${value}": "${name}" is no transport; list some of ${
+          TRANSPORTS.join(",")
+        }, or none`,
+        USAGE,
+      );
+    }
+  }
+  return names as TransportName[];
+}
+
 /** Runs `lab describe`; returns the exit code. */
 export async function runDescribe(args: string[]): Promise<number> {
   const opened = openFlags(args, {
     help: { type: "boolean", short: "h" },
     json: { type: "boolean" },
     seed: { type: "string" },
+    transports: { type: "string" },
+    burst: { type: "string" },
     ...RESULTS_FLAGS,
   }, USAGE);
   if (opened === undefined) return 0;
   const { values } = opened;
   const seed = intFlag("seed", values.seed, 1, USAGE);
+  const transports = transportsFlag(values.transports);
+  const burst = intFlag("burst", values.burst, 2000, USAGE);
   resultsFolder(values, seed, USAGE);
   const profiles = await describeChannels(seed);
-  keepSummary({ architecture: "describe", channels: profiles });
+  const measured = transports.length === 0 ? [] : await describeTransports({ transports, burst });
+  keepSummary({ architecture: "describe", channels: profiles, transports: measured });
   if (values.json) {
-    console.log(JSON.stringify({ architecture: "describe", channels: profiles }));
+    console.log(
+      JSON.stringify({ architecture: "describe", channels: profiles, transports: measured }),
+    );
     return 0;
   }
   const rows = [
@@ -261,15 +302,63 @@ export async function runDescribe(args: string[]): Promise<number> {
       p.example,
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const row of rows) {
-    console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
-  }
+  printRows(rows);
   console.log(
     "\n" + table([
       ["measured by", "three simulated experiments per channel (see --help)"],
       ["latency", "2 ms per hop; the receiver asks for the message 50 ms after it was sent"],
     ]),
   );
+  if (measured.length > 0) printTransports(measured);
   return 0;
+}
+
+function printRows(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const row of rows) {
+    console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+  }
+}
+
+function printTransports(measured: readonly TransportProfile[]): void {
+  console.log("");
+  printRows([
+    [
+      "transport",
+      "1st round trip",
+      "next",
+      "unreliable: got",
+      "lost",
+      "twice",
+      "reordered",
+      "reliable: retransmissions",
+      "burst in",
+    ],
+    ...measured.map((t) => [
+      t.transport,
+      `${t.firstRoundTripMs.toFixed(2)} ms`,
+      `${t.roundTripMs.toFixed(2)} ms`,
+      `${t.unreliable.delivered}/${t.burst}`,
+      String(t.unreliable.lost),
+      String(t.unreliable.duplicated),
+      String(t.unreliable.reordered),
+      t.reliable.exactlyOnceInOrder ? String(t.reliable.retransmissions) : "NOT exactly once",
+      `${t.reliable.ms} ms`,
+    ]),
+  ]);
+  console.log(
+    "\n" + table([
+      ["measured on", "real sockets on 127.0.0.1, two machines in this process (figures vary)"],
+      [
+        "set-up",
+        "the first round trip opens TCP's and HTTP's connections; UDP sends at once",
+      ],
+      [
+        "burst",
+        `${measured[0].burst} one-way messages sent as fast as the sender can: UDP has no flow ` +
+        "control, so what its receive buffer cannot hold is lost and the reliable channel " +
+        "retransmits it; TCP's window holds the sender back",
+      ],
+    ]),
+  );
 }

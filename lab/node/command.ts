@@ -48,8 +48,8 @@ there (trying for up to 60 s: start it before or after the lab) and takes the ru
 (seed, faults, incarnation) from it; the control lines then flow over that connection. With
 --auth, set ARCHLAB_AUTH_KEY to the run's key: the key never crosses the network.
 
-Runs on: real sockets only: this process is one machine, listening on TCP (the other commands
-start one per machine; the simulator needs none).
+Runs on: real sockets only: this process is one machine, listening on TCP, or UDP or HTTP with
+--transport (the other commands start one per machine; the simulator needs none).
 
 Flags:
   --machine NAME        machine name, machine.domain (required)
@@ -70,12 +70,14 @@ Flags:
   --drop P, --dup P     injected loss and duplication of the frames this machine sends (0..1)
   --delay MIN..MAX      injected latency in ms before each frame is written
   --unreliable          switch the reliable channel off
+  --transport T         tcp (default), udp or http; every machine of a system uses the same
   --auth KEY, --encrypt authenticate (and seal) every frame (or set ARCHLAB_AUTH_KEY)
   -h, --help            this help
 
 Examples:
   deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --spawn kv=kv-server
   deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --drop 0.1
+  deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --transport udp --unreliable
   deno task lab node --machine m1.lab --listen 127.0.0.1:4001 --module system.ts
   deno task lab node --machine m2.lab --peer m1.lab=127.0.0.1:4001 --module system.ts
   deno task lab node --hosts hosts.txt --machine m1.lab      # the lab waits for it`;
@@ -342,6 +344,7 @@ export async function runNode(args: string[]): Promise<number> {
     ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
     : undefined;
   const host = await startHost(machine, {
+    transport: common.transport,
     resolve: (name) => directory.get(name),
     listen,
     // One generator per machine, as in the simulator: machines do not draw the same numbers.

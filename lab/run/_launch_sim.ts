@@ -3,6 +3,7 @@
  * front, run until quiescent or the time limit.
  * @module
  */
+import type { TransportName } from "../../core/network/host_network.ts";
 import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Trace } from "../../core/trace.ts";
@@ -15,7 +16,7 @@ const RUN_LIMIT = 3_600_000;
 
 /** What a transport's run gives back to `launch`. */
 export interface TransportRun {
-  readonly transport: "sim" | "tcp";
+  readonly transport: "sim" | TransportName;
   readonly end: LaunchEnd;
   readonly time: number;
   readonly trace: Trace;

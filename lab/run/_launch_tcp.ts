@@ -1,5 +1,5 @@
 /**
- * A user's system on real sockets: one OS process per machine (`lab node`), each loading the
+ * A user's system on real sockets (TCP, UDP or HTTP): one OS process per machine (`lab node`), each loading the
  * system's file and starting its processes through the `system-process` program; the run ends
  * when every process returned, when every machine stayed idle for `quiet` ms, at the time limit
  * or on Ctrl-C.
@@ -34,6 +34,7 @@ export async function launchTcp(
   const onEvent = options.onEvent;
   const deployment = await deployTcp(specs, {
     seed: options.seed ?? 1,
+    transport: options.transport,
     reliable: options.reliable,
     drop: options.drop,
     duplicate: options.duplicate,
@@ -82,7 +83,13 @@ export async function launchTcp(
       const requests = report.requests as RequestFigures | undefined;
       if (requests !== undefined) plan.requests.merge(requests);
     }
-    return { transport: "tcp", end, time, trace: deployment.trace, stats: deployment.stats() };
+    return {
+      transport: deployment.transport,
+      end,
+      time,
+      trace: deployment.trace,
+      stats: deployment.stats(),
+    };
   } finally {
     await deployment.stop();
   }

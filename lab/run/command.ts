@@ -170,7 +170,7 @@ export async function runRun(args: string[]): Promise<number> {
       }), ${
         common.sim
           ? `simulator (seed ${common.seed})`
-          : `OS processes over TCP on ${
+          : `OS processes over ${common.transport.toUpperCase()} on ${
             common.hosts ? `the hosts of ${common.hosts.path}` : "127.0.0.1"
           }`
       }`,
@@ -178,6 +178,7 @@ export async function runRun(args: string[]): Promise<number> {
   }
   const result = await launch(url, {
     sim: common.sim,
+    transport: common.transport,
     seed: common.seed,
     reliable: common.reliable,
     drop: common.drop,

@@ -12,6 +12,7 @@
  * `ProcessFailedError` (with the seed to replay it) or the machine's `MachineProcessError`.
  * @module
  */
+import type { TransportName } from "../../core/network/host_network.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { launchSim } from "./_launch_sim.ts";
@@ -49,6 +50,11 @@ export interface LaunchCrash {
 export interface LaunchOptions {
   /** Run in the deterministic simulator instead of OS processes over TCP. @default false */
   readonly sim?: boolean;
+  /**
+   * What carries frames between the OS processes: `tcp`, `udp` (one datagram per frame, at
+   * most 64 KB) or `http` (frames as requests, the slow path); not with `sim`. @default "tcp"
+   */
+  readonly transport?: TransportName;
   /** Seed of every random choice (injected faults too). @default 1 */
   readonly seed?: number;
   /** The reliable channel (acks, retransmission, dedup, FIFO). @default true */
@@ -94,7 +100,7 @@ export type LaunchEnd = "returned" | "quiet" | "time-limit" | "interrupted";
 /** What a launched run leaves. */
 export interface LaunchResult {
   /** Where it ran. */
-  readonly transport: "sim" | "tcp";
+  readonly transport: "sim" | TransportName;
   /** The seed it ran under. */
   readonly seed: number;
   /** Why it ended: every process returned, nothing left to do, the time limit, Ctrl-C. */
@@ -187,7 +193,8 @@ function checkFaults(machines: readonly MachineEntry[], options: LaunchOptions):
  * assert.deepEqual(result.processes, { "kv@m1.lab": "returned", "client@m2.lab": "returned" });
  * ```
  * @throws {TypeError} (as a rejection) for a bad system (a `SystemError` naming the problem),
- * a fault on a machine that is not in it, reordering or a system object on real sockets.
+ * a fault on a machine that is not in it, reordering or a system object on real sockets, a
+ * transport other than TCP in the simulator.
  */
 export async function launch(
   system: System | ProcessMap | string | URL,
@@ -202,6 +209,12 @@ export async function launch(
     machines = planSystem(system, { source: options.source });
   }
   const lastFault = checkFaults(machines, options);
+  if (options.sim && (options.transport ?? "tcp") !== "tcp") {
+    throw new TypeError(
+      `Cannot launch with transport "${options.transport}" in the simulator: it is its own ` +
+        "network; leave out sim to run the machines as OS processes",
+    );
+  }
   const boot = machines.flatMap((m) => m.processes.map((p) => `${p.name}@${m.name}`));
   const plan: LaunchPlan = {
     machines,

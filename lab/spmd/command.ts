@@ -5,6 +5,7 @@
  * send/recv, barrier, bcast, scatter, gather, allgather, reduce, allreduce).
  * @module
  */
+import type { TransportName } from "../../core/network/host_network.ts";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TimeoutError } from "../../core/errors.ts";
@@ -67,7 +68,7 @@ interface Outcome {
   readonly trace: Trace;
   readonly frames: number;
   readonly bytes: number;
-  readonly transport: "sim" | "tcp";
+  readonly transport: "sim" | TransportName;
 }
 
 /** Narrates only the program's own messages (point to point and collectives). */
