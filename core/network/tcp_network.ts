@@ -131,7 +131,6 @@ export class TcpNetwork implements Network {
   #machine: Machine | undefined;
   #closed = false;
   readonly #cuts = new Map<string, Cut>();
-  readonly #exempt: ReadonlySet<string>;
   readonly #faults: FaultStage;
   readonly #pipeline: FramePipeline;
 
@@ -144,7 +143,6 @@ export class TcpNetwork implements Network {
   constructor(options: TcpNetworkOptions) {
     checkFaults(options, "Cannot create TCP network");
     this.#options = options;
-    this.#exempt = new Set(options.exempt ?? []);
     this.#faults = new FaultStage({
       schedule: options,
       random: options.random ?? options.runtime.random,
@@ -355,7 +353,7 @@ export class TcpNetwork implements Network {
   #receive(sender: string, payload: Uint8Array): void {
     const machine = this.#machine;
     if (machine === undefined) return;
-    if (this.#exempt.size === 0 || !(this.#exempt.has(sender) || this.#exempt.has(machine.name))) {
+    if (!this.#faults.exempt(sender, machine.name)) {
       this.stats.received++;
     }
     let frame: WireFrame;
