@@ -43,6 +43,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   partition: { type: "string", multiple: true },
   crash: { type: "string", multiple: true },
   skew: { type: "string", multiple: true },
+  "lose-unsynced": { type: "string" },
   unreliable: { type: "boolean" },
   auth: { type: "string" },
   encrypt: { type: "boolean" },
@@ -86,6 +87,9 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --skew SPEC           skew a machine's clock: "m1.lab:OFFSET" or "m1.lab:OFFSET:DRIFT" (OFFSET
                         ms ahead, negative behind; DRIFT 0.01 runs 1% fast); simulator only;
                         repeatable
+  --lose-unsynced P     probability that a crash also loses the writes the machine's disk has
+                        not synced (a volatile write cache; the trace says "disk lost N unsynced
+                        writes"); simulator only
   --unreliable          switch the reliable channel off (no acks, no retransmission)
   --auth KEY            sign every frame with HMAC-SHA256 under the shared KEY, with a replay
                         window: altered, replayed or unsigned frames are refused (or set
@@ -135,6 +139,8 @@ export interface CommonOptions {
   readonly crashes: CrashSpec[];
   /** Clock skews (simulator only). */
   readonly skews: SkewSpec[];
+  /** Probability that a crash loses the disk's unsynced writes (simulator only). @default 0 */
+  readonly loseUnsynced?: number;
   readonly reliable: boolean;
   /** Shared key that authenticates every frame, when given. */
   readonly auth?: string;
@@ -209,9 +215,18 @@ export function parseCommon(
       usage,
     );
   }
+  const loseUnsynced = probability("lose-unsynced", values["lose-unsynced"], usage);
+  if (loseUnsynced > 0 && !sim) {
+    throw new UsageError(
+      "Cannot use --lose-unsynced without --sim: a real host's disk loses what it did not sync " +
+        "when its OS process is killed; add --sim",
+      usage,
+    );
+  }
   return {
     sim,
     seed,
+    loseUnsynced,
     drop: probability("drop", values.drop, usage),
     duplicate: probability("dup", values.dup, usage),
     reorder,

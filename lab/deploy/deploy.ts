@@ -78,6 +78,8 @@ export interface DeployOptions {
   readonly spares?: readonly string[];
   /** Clock skews of machines (simulator only). @default none */
   readonly skews?: readonly SkewSpec[];
+  /** Probability that a crash loses the disk's unsynced writes (simulator only). @default 0 */
+  readonly loseUnsynced?: number;
 }
 
 /** Network counters of a deployment. */
@@ -187,6 +189,7 @@ export function deployOptions(
     spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
     frameFaults: common.frameFaults,
     skews: common.skews,
+    loseUnsynced: common.loseUnsynced,
   };
 }
 
@@ -226,6 +229,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     drop: options.drop,
     duplicate: options.duplicate,
     reorder: options.reorder,
+    loseUnsynced: options.loseUnsynced,
     latency: options.latency,
     replay: replayCommand(options.seed ?? 1),
     exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],
