@@ -433,6 +433,8 @@ export interface Summary {
  * import { narrate } from "./_common.ts";
  * const line = narrate({ t: 1, ev: "send", at: "c1@m2.lab", from: "c1@m2.lab", to: "kv@m1.lab", label: "GET x" });
  * assert.equal(line, "     1.000 ms  c1@m2.lab -> kv@m1.lab GET x");
+ * const fault = narrate({ t: 5, ev: "log", at: "m1.lab", note: "disk lost 2 unsynced writes (fault)" });
+ * assert.equal(fault, "     5.000 ms  *** DISK m1.lab lost 2 unsynced writes (fault)");
  * ```
  */
 export function narrate(event: TraceEvent): string | undefined {
@@ -455,6 +457,11 @@ export function narrate(event: TraceEvent): string | undefined {
     case "partition":
     case "heal":
       return `${t} ms  *** ${event.ev.toUpperCase()} ${event.note ?? event.at}`;
+    case "log":
+      // The simulator's disk fault, written at the crash it struck.
+      return event.note?.startsWith("disk lost ") && !event.at.includes("@")
+        ? `${t} ms  *** DISK ${event.at} ${event.note.slice(5)}`
+        : undefined;
     default:
       return undefined;
   }
