@@ -179,6 +179,8 @@ export async function deployTcp(
   options: DeployOptions = {},
 ): Promise<TcpDeployment> {
   const origin = wallClock();
+  /** Each machine's disk file (ctx.disk): a replacement after a crash opens its predecessor's. */
+  const disks = await Deno.makeTempDir({ prefix: "archlab-disks-" });
   /** Wall-clock ms at the start of the run; trace times count from here. */
   let start = origin;
   const runTime = () => wallClock() - start;
@@ -307,6 +309,8 @@ export async function deployTcp(
         // replacement started early: peers take the old one's frames for stale, not its own.
         "--epoch",
         String(Math.floor(origin) + incarnation(spec.name)),
+        "--disk",
+        `${disks}/${spec.name}.sqlite`,
         ...flagArgs(options),
       ],
       stdin: "piped",
@@ -523,6 +527,7 @@ export async function deployTcp(
     order.flush();
     for (const local of locals.values()) await local.host.close();
     await control.close();
+    await Deno.remove(disks, { recursive: true });
   };
   if (failed) {
     await stopAll();
