@@ -401,7 +401,8 @@ export const CAMPAIGN_TARGETS: Readonly<Record<string, readonly CampaignTarget[]
   transactions: [{
     name: "transactions",
     command: "transactions",
-    args: ["--transfers", "3"],
+    // Every crash also loses what a disk did not sync: the logs are forced before each message.
+    args: ["--transfers", "3", "--lose-unsynced", "1"],
     invariants: TX_INVARIANTS,
     draw: profiled({ machines: TX, crashable: TX, window: 150, crashes: [0, 2] }),
     run: runTx,
