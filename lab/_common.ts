@@ -45,6 +45,7 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   partition: { type: "string", multiple: true },
   crash: { type: "string", multiple: true },
   skew: { type: "string", multiple: true },
+  "lose-unsynced": { type: "string" },
   unreliable: { type: "boolean" },
   transport: { type: "string" },
   auth: { type: "string" },
@@ -91,6 +92,9 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --skew SPEC           skew a machine's clock: "m1.lab:OFFSET" or "m1.lab:OFFSET:DRIFT" (OFFSET
                         ms ahead, negative behind; DRIFT 0.01 runs 1% fast); simulator only;
                         repeatable
+  --lose-unsynced P     probability that a crash also loses the writes the machine's disk has
+                        not synced (a volatile write cache; the trace says "disk lost N unsynced
+                        writes"); simulator only
   --unreliable          switch the reliable channel off (no acks, no retransmission)
   --transport T         what carries frames between OS processes: tcp (default: a framed
                         stream per peer), udp (one datagram per frame, at most 64 KB; with
@@ -156,6 +160,8 @@ export interface CommonOptions {
   readonly crashes: CrashSpec[];
   /** Clock skews (simulator only). */
   readonly skews: SkewSpec[];
+  /** Probability that a crash loses the disk's unsynced writes (simulator only). @default 0 */
+  readonly loseUnsynced?: number;
   readonly reliable: boolean;
   /** What carries frames between OS processes (`--transport`). */
   readonly transport: TransportName;
@@ -237,9 +243,18 @@ export function parseCommon(
       usage,
     );
   }
+  const loseUnsynced = probability("lose-unsynced", values["lose-unsynced"], usage);
+  if (loseUnsynced > 0 && !sim) {
+    throw new UsageError(
+      "Cannot use --lose-unsynced without --sim: a real host's disk loses what it did not sync " +
+        "when its OS process is killed; add --sim",
+      usage,
+    );
+  }
   return {
     sim,
     seed,
+    loseUnsynced,
     drop: probability("drop", values.drop, usage),
     duplicate: probability("dup", values.dup, usage),
     reorder,
@@ -493,6 +508,8 @@ export interface Summary {
  * import { narrate } from "./_common.ts";
  * const line = narrate({ t: 1, ev: "send", at: "c1@m2.lab", from: "c1@m2.lab", to: "kv@m1.lab", label: "GET x" });
  * assert.equal(line, "     1.000 ms  c1@m2.lab -> kv@m1.lab GET x");
+ * const fault = narrate({ t: 5, ev: "log", at: "m1.lab", note: "disk lost 2 unsynced writes (fault)" });
+ * assert.equal(fault, "     5.000 ms  *** DISK m1.lab lost 2 unsynced writes (fault)");
  * ```
  */
 export function narrate(event: TraceEvent): string | undefined {
@@ -515,6 +532,11 @@ export function narrate(event: TraceEvent): string | undefined {
     case "partition":
     case "heal":
       return `${t} ms  *** ${event.ev.toUpperCase()} ${event.note ?? event.at}`;
+    case "log":
+      // The simulator's disk fault, written at the crash it struck.
+      return event.note?.startsWith("disk lost ") && !event.at.includes("@")
+        ? `${t} ms  *** DISK ${event.at} ${event.note.slice(5)}`
+        : undefined;
     default:
       return undefined;
   }

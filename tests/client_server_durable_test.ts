@@ -44,3 +44,22 @@ Deno.test("lab client-server without a crash loses nothing and says so", async (
   assertEquals(summary.lostAcked, 0);
   assertEquals(code, 0, stdout);
 });
+
+Deno.test("lab client-server --durable holds when every crash loses the disk's unsynced writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-kv-" });
+  try {
+    const trace = `${dir}/trace.jsonl`;
+    const args = ["--durable", "--lose-unsynced", "1", "--trace", trace, ...CRASH];
+    const { code, stdout } = await runLab("client-server", "--json", ...args);
+    const summary = JSON.parse(stdout);
+    assertEquals([summary.lostAcked, summary.errors, code], [0, 0, 0], stdout);
+    // The fault struck (the trace says so) and found nothing unsynced: the server syncs first.
+    const text = await Deno.readTextFile(trace);
+    assertTrue(text.includes('"note":"disk lost 0 unsynced writes (fault)"'), text.slice(-2000));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const refused = await runLab("client-server", "--lose-unsynced", "1", "--quiet");
+  assertEquals(refused.code, 2, refused.stderr);
+  assertTrue(/Cannot use --lose-unsynced without --sim/.test(refused.stderr), refused.stderr);
+});

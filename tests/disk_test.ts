@@ -2,13 +2,18 @@
  * The disk (core/storage): the data-driven scenarios of `tests/testdata/disk.txt` in the
  * simulator (crash with and without sync, the fault on and off; `UPDATE_TESTDATA=1` rewrites the
  * indented lines), a process reaching it through `ctx.disk`, and a SQLite file that an OS
- * process killed with SIGKILL leaves with its synced writes and without the others.
+ * process killed with SIGKILL leaves with its synced writes and without the others; and the
+ * stores built on the disk (transactions, post office, key-value server) sync before they return.
  * @module
  */
 import assert from "node:assert/strict";
 import { Simulator } from "../core/simulator/simulator.ts";
 import type { Disk } from "../core/storage/disk.ts";
 import { SqliteDisk } from "../core/storage/sqlite_disk.ts";
+import { MemoryDisk } from "../core/storage/memory_disk.ts";
+import { DiskMessageStore } from "../core/storage/message_store.ts";
+import { StableStore } from "../transactions/stable_store.ts";
+import { kvState } from "../tiers/client_server/kv_store.ts";
 
 const MACHINE = "m1.lab";
 
@@ -143,4 +148,31 @@ Deno.test("SqliteDisk keeps what was synced when its OS process is killed with S
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the stores built on the disk sync before they return: a crash that loses unsynced writes loses none of theirs", () => {
+  const disk = new MemoryDisk({ volatileCache: true });
+  const tx = new StableStore(disk.open("transactions"));
+  tx.initialize({ alice: 100 });
+  tx.append({ type: "end", txid: "t0" });
+  tx.apply([["alice", 70]], { type: "outcome", txid: "t1", decision: "commit", blockedMs: 0 });
+  tx.setMeta("flag", "on");
+  assert.equal(tx.nextIncarnation(), 1);
+  assert.equal(disk.loseUnsynced(), 0, "transactions' StableStore left writes unsynced");
+  const mail = new DiskMessageStore(disk.open("post-office"));
+  const id = mail.put({ from: "a@m1.lab", to: "b@m2.lab", body: "kept", at: 0 });
+  mail.put({ from: "a@m1.lab", to: "b@m2.lab", body: "taken", at: 1 });
+  mail.remove("b@m2.lab", [id + 1]);
+  assert.equal(disk.loseUnsynced(), 0, "DiskMessageStore left writes unsynced");
+  const kv = kvState(10, disk.open("kv-server"));
+  kv.execute("c1@m2.lab r1", { kind: "put", key: "x", value: "1", rid: "r1" });
+  kv.remembered("c1@m2.lab r1");
+  assert.equal(disk.loseUnsynced(), 0, "the key-value server left writes unsynced");
+  assert.deepEqual([tx.entries(), tx.log().length, tx.meta("flag")], [{ alice: 70 }, 2, "on"]);
+  assert.deepEqual(mail.peek("b@m2.lab", 10).map((m) => m.body), ["kept"]);
+  assert.deepEqual(kvState(10, disk.open("kv-server")).stats(), {
+    executed: 1,
+    deduplicated: 1,
+    keys: 1,
+  });
 });

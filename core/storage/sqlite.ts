@@ -9,7 +9,8 @@ import type { DatabaseSync } from "node:sqlite";
 
 /**
  * Opens (creating if needed) the SQLite database at `path` (a file, or `:memory:`); a file gets a
- * WAL journal with `synchronous=FULL`, so a committed transaction survives a crash of the host.
+ * WAL journal with `synchronous=FULL`, so a committed transaction survives a crash of the host,
+ * and waits up to 5 s for a lock another connection holds.
  *
  * @param path A file path or `:memory:`.
  * @param action What the caller was doing, for the error: `open stable storage "p1.sqlite"`.
@@ -42,6 +43,9 @@ export function openSqlite(path: string, action: string): DatabaseSync {
     );
   }
   const db = new sqlite.DatabaseSync(path);
-  if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+  if (path === ":memory:") return db;
+  // Another OS process on the same file (a restarted machine starting while the one it
+  // replaces still runs) waits its turn for a lock instead of failing with "database is locked".
+  db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
   return db;
 }

@@ -59,8 +59,7 @@ export class SqliteDisk implements Disk {
   constructor(path: string) {
     this.#db = openSqlite(path, `open the disk ${JSON.stringify(path)}`);
     this.path = path;
-    // Another OS process of the same machine (a restart racing its predecessor) waits its turn.
-    this.#db.exec("PRAGMA busy_timeout = 5000;" + SCHEMA);
+    this.#db.exec(SCHEMA);
     const db = this.#db;
     const range = "FROM disk WHERE store = ? AND key >= ? AND substr(key, 1, length(?)) = ?";
     this.#sql = {

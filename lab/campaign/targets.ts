@@ -391,8 +391,9 @@ export const CAMPAIGN_TARGETS: Readonly<Record<string, readonly CampaignTarget[]
   "client-server": [{
     name: "client-server",
     command: "client-server",
-    // The configuration that claims both promises across crashes: the durable server.
-    args: ["--requests", "8", "--durable"],
+    // The configuration that claims both promises across crashes: the durable server, on a
+    // disk whose every crash loses what was not synced.
+    args: ["--requests", "8", "--durable", "--lose-unsynced", "1"],
     invariants: KV_INVARIANTS,
     draw: profiled({ machines: CS, crashable: CS, window: 60, crashes: [0, 2] }),
     run: runKv,
@@ -400,7 +401,8 @@ export const CAMPAIGN_TARGETS: Readonly<Record<string, readonly CampaignTarget[]
   transactions: [{
     name: "transactions",
     command: "transactions",
-    args: ["--transfers", "3"],
+    // Every crash also loses what a disk did not sync: the logs are forced before each message.
+    args: ["--transfers", "3", "--lose-unsynced", "1"],
     invariants: TX_INVARIANTS,
     draw: profiled({ machines: TX, crashable: TX, window: 150, crashes: [0, 2] }),
     run: runTx,

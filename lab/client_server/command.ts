@@ -45,8 +45,8 @@ Flags:
   --reply-cache N       replies the server remembers for at-most-once execution (default
                         10000); 0 turns it off, so a retransmission is executed again
   --durable             the server keeps its data and its reply cache on stable storage that
-                        survives a crash (its machine's disk in the simulator; a SQLite file in
-                        a temporary directory on OS processes, removed at the end), synced
+                        survives a crash (its machine's disk: in the simulator the simulator's;
+                        on OS processes a SQLite file the lab keeps for the run), synced
                         before each reply: no write it acknowledged is lost, and a request
                         retransmitted across a restart is answered, not executed again. Without
                         it a crash loses both, and the summary counts the lost writes ("lost
@@ -150,25 +150,16 @@ export async function runClientServer(args: string[]): Promise<number> {
   const badRequests = intFlag("bad-requests", values["bad-requests"], 1, USAGE, 0);
   const remember = intFlag("reply-cache", values["reply-cache"], 10_000, USAGE, 0);
   const collector = `collector@${CONTROL_MACHINE}`;
-  // Durable on a real host: a SQLite file in a directory the lab owns, removed at the end.
-  const dir = values.durable && !common.sim
-    ? await Deno.makeTempDir({ prefix: "archlab-kv-" })
-    : undefined;
-  try {
-    return await run(common, {
-      clients,
-      requests,
-      keys,
-      timeout,
-      badRequests,
-      dir,
-      collector,
-      durable: values.durable === true,
-      remember,
-    });
-  } finally {
-    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
-  }
+  return await run(common, {
+    clients,
+    requests,
+    keys,
+    timeout,
+    badRequests,
+    collector,
+    durable: values.durable === true,
+    remember,
+  });
 }
 
 interface RunSettings {
@@ -181,14 +172,13 @@ interface RunSettings {
   readonly durable: boolean;
   /** Replies the server remembers for at-most-once execution. */
   readonly remember: number;
-  /** Where the durable server keeps its file on a real host. */
-  readonly dir?: string;
 }
 
 async function run(common: CommonOptions, settings: RunSettings): Promise<number> {
-  const { clients, requests, keys, timeout, badRequests, collector, durable, dir, remember } =
-    settings;
-  const server = durable ? { durable: dir === undefined ? true : `${dir}/kv.sqlite` } : {};
+  const { clients, requests, keys, timeout, badRequests, collector, durable, remember } = settings;
+  // Durable: on the server machine's disk (on OS processes, a SQLite file the lab keeps per
+  // machine for the run, which a restarted server opens again).
+  const server = durable ? { durable: true } : {};
   const machines: MachineSpec[] = [
     {
       name: "m1.lab",

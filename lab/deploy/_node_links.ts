@@ -5,7 +5,13 @@
  * @module
  */
 import type { DeployOptions } from "./deploy.ts";
-import { childLink, nodeArgs, type NodeLink, settingArgs } from "./_node_process.ts";
+import {
+  childLink,
+  nodeArgs,
+  type NodeLink,
+  type NodeSettings,
+  settingArgs,
+} from "./_node_process.ts";
 import type { NodeListener } from "./_node_listener.ts";
 import { listenText, type Placement } from "./_placement.ts";
 
@@ -20,6 +26,8 @@ export interface LinkContext {
   readonly listener?: NodeListener;
   /** Longest wait for a machine started by hand, in ms. */
   readonly waitMs: number;
+  /** Its disk file when it runs on this host (a replacement opens it again). @default none */
+  readonly disk?: string;
 }
 
 /**
@@ -83,7 +91,7 @@ export function sshArgs(host: string, denoArgs: readonly string[]): string[] {
  */
 export function nodeCommand(
   name: string,
-  settings: { readonly origin: number; readonly epoch: number; readonly options: DeployOptions },
+  settings: NodeSettings,
   placement?: Placement,
 ): [string, string[]] | undefined {
   if (placement?.kind === "user") return undefined;
@@ -97,7 +105,9 @@ export function nodeCommand(
 /** Opens the line to machine `name`, incarnation `epoch`. */
 export async function openLink(name: string, epoch: number, ctx: LinkContext): Promise<NodeLink> {
   const { options, placement } = ctx;
-  const settings = { origin: ctx.origin, epoch, options };
+  // A disk file of this host only: a machine on another host keeps its own.
+  const local = placement === undefined || (placement.kind !== "ssh" && placement.kind !== "user");
+  const settings = { origin: ctx.origin, epoch, options, disk: local ? ctx.disk : undefined };
   const command = nodeCommand(name, settings, placement);
   if (command !== undefined) {
     const child = new Deno.Command(command[0], {

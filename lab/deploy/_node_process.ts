@@ -125,6 +125,8 @@ export interface NodeSettings {
   /** Its incarnation on the wire (a replacement needs a higher one than the process before). */
   readonly epoch: number;
   readonly options: DeployOptions;
+  /** Its disk file (`ctx.disk`), which a replacement opens again. @default none */
+  readonly disk?: string;
 }
 
 /**
@@ -138,7 +140,15 @@ export interface NodeSettings {
  * ```
  */
 export function settingArgs(run: NodeSettings): string[] {
-  return ["--origin", String(run.origin), "--epoch", String(run.epoch), ...flagArgs(run.options)];
+  const disk = run.disk === undefined ? [] : ["--disk", run.disk];
+  return [
+    "--origin",
+    String(run.origin),
+    "--epoch",
+    String(run.epoch),
+    ...disk,
+    ...flagArgs(run.options),
+  ];
 }
 
 /**

@@ -107,6 +107,8 @@ export async function deployTcp(
   const byHand = [...placements?.machines ?? []].filter(([, p]) => p.kind === "user");
   const listener = byHand.length === 0 ? undefined : NodeListener.open(placements!.control!);
   const origin = wallClock();
+  /** Each machine's disk file (ctx.disk): a replacement after a crash opens its predecessor's. */
+  const disks = await Deno.makeTempDir({ prefix: "archlab-disks-" });
   /** Wall-clock ms at the start of the run; trace times count from here. */
   let start = origin;
   const runTime = () => wallClock() - start;
@@ -224,6 +226,7 @@ export async function deployTcp(
         placement: placements?.machines.get(name),
         listener,
         waitMs: options.hostsWait ?? HOSTS_WAIT,
+        disk: `${disks}/${name}.sqlite`,
       }),
     runTime,
     fromStart,
@@ -357,6 +360,7 @@ export async function deployTcp(
     order.flush();
     for (const local of locals.values()) await local.host.close();
     await control.close();
+    await Deno.remove(disks, { recursive: true });
   };
   if (failed) {
     await stopAll();

@@ -92,6 +92,8 @@ export interface DeployOptions {
   readonly ssh?: boolean;
   /** Longest the lab waits for the machines started by hand on other hosts, in ms. @default 60000 */
   readonly hostsWait?: number;
+  /** Probability that a crash loses the disk's unsynced writes (simulator only). @default 0 */
+  readonly loseUnsynced?: number;
 }
 
 /** Network counters of a deployment. */
@@ -204,6 +206,7 @@ export function deployOptions(
     skews: common.skews,
     hosts: common.hosts,
     ssh: common.ssh,
+    loseUnsynced: common.loseUnsynced,
   };
 }
 
@@ -243,6 +246,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     drop: options.drop,
     duplicate: options.duplicate,
     reorder: options.reorder,
+    loseUnsynced: options.loseUnsynced,
     latency: options.latency,
     replay: replayCommand(options.seed ?? 1),
     exempt: options.controlExempt === false ? undefined : [CONTROL_MACHINE],

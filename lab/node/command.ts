@@ -64,6 +64,9 @@ Flags:
   --origin MS           wall-clock ms that trace times count from
   --epoch N             the machine's incarnation on the wire (default: wall-clock ms at start);
                         a replacement of a crashed machine needs a higher one
+  --disk FILE           keep the machine's disk (ctx.disk) in this SQLite file: what its
+                        processes synced survives this node, and a node started again on the
+                        same file finds it (default: in memory, lost when the node ends)
   --exempt MACHINE      frames to this machine skip the injected faults and are not counted
                         (the lab passes its own ctl.lab; repeatable)
   --seed N              seed of the injected faults (default 1)
@@ -105,6 +108,7 @@ const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   module: { type: "string" },
   origin: { type: "string" },
   epoch: { type: "string" },
+  disk: { type: "string" },
   exempt: { type: "string", multiple: true },
   lab: { type: "string" },
 };
@@ -351,6 +355,7 @@ export async function runNode(args: string[]): Promise<number> {
     seed: machineSeed(common.seed, machine),
     origin,
     epoch,
+    disk: typeof values.disk === "string" && values.disk !== "" ? values.disk : undefined,
     exempt,
     reliable: common.reliable,
     drop: common.drop,

@@ -80,7 +80,7 @@ interface LostNote {
 const TRANSACTION_NOTES = ["blocked:", "unblocked:", "recovery:", "failpoint", "first boot"];
 
 function narrateTransactions(event: TraceEvent): string | undefined {
-  if (event.ev === "log" && event.note !== undefined) {
+  if (event.ev === "log" && event.note !== undefined && !event.note.startsWith("disk lost ")) {
     const note = event.note;
     if (TRANSACTION_NOTES.some((p) => note.startsWith(p)) || note.includes("presumed abort")) {
       return `${event.t.toFixed(3).padStart(10)} ms  ${event.at} ${note}`;
