@@ -71,3 +71,27 @@ Deno.test("--transport refuses an unknown transport, and any but tcp with --sim,
     sim.err.join("\n"),
   );
 });
+
+Deno.test("lab run --transport udp fails a process that sends more than a datagram holds, naming the limit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-udp-" });
+  try {
+    const file = `${dir}/big.ts`;
+    await Deno.writeTextFile(
+      file,
+      `export default {
+  "sink@m1.lab": async (ctx: { receive(): Promise<unknown> }) => { await ctx.receive(); },
+  "big@m2.lab": async (ctx: { send(to: string, body: unknown): Promise<void> }) => {
+    await ctx.send("sink@m1.lab", "x".repeat(70_000));
+  },
+};
+`,
+    );
+    const { code, stderr } = await runLab("run", file, "--transport", "udp", "--quiet");
+    assertEquals(code, 1, stderr);
+    assertTrue(stderr.includes('process "big@m2.lab" failed'), stderr);
+    assertTrue(stderr.includes("DatagramTooLargeError"), stderr);
+    assertTrue(stderr.includes("datagram limit of 65507 bytes"), stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
