@@ -34,6 +34,22 @@ export interface HttpNetworkOptions extends HostNetworkOptions {
 /** The path frames are posted to. */
 export const FRAMES_PATH = "/frames";
 
+/** A pool of keep-alive connections that `fetch` can be given (Deno's `HttpClient`). */
+interface PooledClient {
+  close(): void;
+}
+
+/**
+ * A connection pool of this network's own on Deno (closed with it); elsewhere (Node) `fetch`'s
+ * shared pool, which keeps connections alive too.
+ */
+function ownClient(): PooledClient | undefined {
+  const runtime = (globalThis as {
+    Deno?: { createHttpClient?: (options: Record<string, never>) => PooledClient };
+  }).Deno;
+  return runtime?.createHttpClient?.({});
+}
+
 interface Peer {
   readonly queue: { payload: Uint8Array; frame: WireFrame; from: string }[];
   busy: boolean;
@@ -71,7 +87,7 @@ export class HttpNetwork implements HostNetwork {
   readonly #core: FramedCore;
   readonly #maxBody: number;
   readonly #peers = new Map<string, Peer>();
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #client: PooledClient | undefined;
   #server: Http1Server | undefined;
   /** Requests in flight, waited for by `close()`. */
   readonly #inflight = new Set<Promise<void>>();
@@ -84,9 +100,7 @@ export class HttpNetwork implements HostNetwork {
     });
     this.#maxBody = options.maxBody ?? 1024 * 1024;
     // A client of its own: its keep-alive connections close with the network.
-    this.#client = typeof Deno.createHttpClient === "function"
-      ? Deno.createHttpClient({})
-      : undefined;
+    this.#client = ownClient();
   }
   /** Counters: frames and bytes sent, frames received, acks, drops, refused frames. */
   get stats(): HostNetworkStats {
@@ -218,12 +232,13 @@ export class HttpNetwork implements HostNetwork {
     }
     const body = encodePacket(batch[0].from, batch.map((item) => item.payload));
     try {
-      const response = await fetch(`http://${endpoint}${FRAMES_PATH}`, {
+      const init: RequestInit & { client?: PooledClient } = {
         method: "POST",
         headers: { "content-type": "application/octet-stream" },
         body,
-        ...(this.#client ? { client: this.#client } : {}),
-      });
+      };
+      if (this.#client) init.client = this.#client;
+      const response = await fetch(`http://${endpoint}${FRAMES_PATH}`, init);
       await response.body?.cancel();
       return response.ok ? undefined : `HTTP ${response.status} from ${to}`;
     } catch (error) {
