@@ -46,6 +46,25 @@ Deno.test("lab client-server --transport udp: duplicates reach the server withou
   assertEquals(reliable.executed, reliable.requests);
 });
 
+Deno.test("lab run --unreliable shows in its summary what the network did to the messages", async () => {
+  const { code, stdout, stderr } = await runLab(
+    "run",
+    KV,
+    "--transport",
+    "udp",
+    "--unreliable",
+    "--dup",
+    "1",
+    "--json",
+  );
+  assertEquals(code, 0, stderr);
+  const s = JSON.parse(stdout);
+  // Every frame sent twice: the client's two requests reach the server twice each.
+  assertTrue(s.channel.duplicated >= 2, JSON.stringify(s.channel));
+  const calm = JSON.parse((await runLab("run", KV, "--transport", "udp", "--json")).stdout);
+  assertEquals([calm.channel.lost, calm.channel.duplicated, calm.channel.reordered], [0, 0, 0]);
+});
+
 Deno.test("launch() takes a transport: the system file over HTTP between OS processes; none but TCP in the simulator", async () => {
   const result = await launch(KV, { transport: "http", quiet: 300 });
   assertEquals([result.transport, result.end], ["http", "quiet"]);
