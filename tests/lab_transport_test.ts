@@ -86,7 +86,7 @@ Deno.test("--transport refuses an unknown transport, and any but tcp with --sim,
   const sim = await captureMain(["client-server", "--sim", "--transport", "udp"]);
   assertEquals(sim.code, 2);
   assertTrue(
-    sim.err.join("\n").includes("Cannot use --transport udp with --sim"),
+    sim.err.join("\n").includes("Cannot use --transport udp in the simulator"),
     sim.err.join("\n"),
   );
 });
