@@ -102,6 +102,7 @@ export class HttpNetwork implements HostNetwork {
     // A client of its own: its keep-alive connections close with the network.
     this.#client = ownClient();
   }
+
   /** Counters: frames and bytes sent, frames received, acks, drops, refused frames. */
   get stats(): HostNetworkStats {
     return this.#core.stats;
