@@ -31,6 +31,9 @@ export interface HttpNetworkOptions extends HostNetworkOptions {
   readonly idleTimeout?: number;
 }
 
+/** Ms a request may wait for its response before its frames count as lost. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** The path frames are posted to. */
 export const FRAMES_PATH = "/frames";
 
@@ -89,6 +92,8 @@ export class HttpNetwork implements HostNetwork {
   readonly #peers = new Map<string, Peer>();
   readonly #client: PooledClient | undefined;
   #server: Http1Server | undefined;
+  /** Aborts the requests in flight when the network closes. */
+  readonly #abort = new AbortController();
   /** Requests in flight, waited for by `close()`. */
   readonly #inflight = new Set<Promise<void>>();
 
@@ -166,6 +171,7 @@ export class HttpNetwork implements HostNetwork {
     if (this.#core.closed) return;
     this.#core.closed = true;
     for (const peer of this.#peers.values()) peer.queue.length = 0;
+    this.#abort.abort();
     await Promise.allSettled([...this.#inflight]);
     this.#client?.close();
     await this.#server?.shutdown();
@@ -237,6 +243,9 @@ export class HttpNetwork implements HostNetwork {
         method: "POST",
         headers: { "content-type": "application/octet-stream" },
         body,
+        // A peer that takes the request and never answers holds this peer's frames back only
+        // so long; the frames are then lost and the reliable channel sends them again.
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
       };
       if (this.#client) init.client = this.#client;
       const response = await fetch(`http://${endpoint}${FRAMES_PATH}`, init);
