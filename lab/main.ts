@@ -128,8 +128,8 @@ Examples:
  *   "replay in the simulator: deno task lab client-server --drop 0.2 --sim --seed 1 --trace run.jsonl",
  * );
  * assert.equal(
- *   replayHint(["client-server", "--transport", "udp"]),
- *   "replay in the simulator: deno task lab client-server --sim --seed 1 --trace run.jsonl",
+ *   replayHint(["client-server", "--transport", "udp", "--auth", "s3cret"]),
+ *   "replay in the simulator: deno task lab client-server --auth KEY --sim --seed 1 --trace run.jsonl",
  * );
  * ```
  */
@@ -137,6 +137,9 @@ export function replayHint(args: readonly string[]): string {
   // The simulator is its own network: its replay takes no --transport.
   const line = args.filter((a, i) =>
     !(a === "--transport" || a.startsWith("--transport=") || args[i - 1] === "--transport")
+  ).map((a, i, kept) =>
+    // The key stays off the screen, as in the simulator's own replay line.
+    a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
   const sim = line.includes("--sim");
   if (!sim) line.push("--sim");
