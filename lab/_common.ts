@@ -315,8 +315,9 @@ function transportFlag(value: unknown, sim: boolean, usage: string): TransportNa
   }
   if (sim && name !== "tcp") {
     throw new UsageError(
-      `Cannot use --transport ${name} with --sim: the simulator is its own network; drop --sim ` +
-        "to run the machines as OS processes over " + name.toUpperCase(),
+      `Cannot use --transport ${name} in the simulator (--sim, or a command that runs only ` +
+        "there): the simulator is its own network; run the machines as OS processes to use " +
+        name.toUpperCase(),
       usage,
     );
   }

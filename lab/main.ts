@@ -111,8 +111,9 @@ Usage: deno task lab <architecture> [flags]
 Architectures and commands:
 ${lines.join("\n")}
 
-Architectures run each machine as an OS process over TCP on 127.0.0.1 by default, or in the
-deterministic simulator with --sim; each command's --help says what it runs on.
+Architectures run each machine as an OS process over TCP on 127.0.0.1 by default (UDP or HTTP
+with --transport), or in the deterministic simulator with --sim; each command's --help says
+what it runs on.
 
 Examples:
   deno task lab client-server
@@ -130,10 +131,20 @@ Examples:
  *   replayHint(["client-server", "--drop", "0.2"]),
  *   "replay in the simulator: deno task lab client-server --drop 0.2 --sim --seed 1 --trace run.jsonl",
  * );
+ * assert.equal(
+ *   replayHint(["client-server", "--transport", "udp", "--auth", "s3cret"]),
+ *   "replay in the simulator: deno task lab client-server --auth KEY --sim --seed 1 --trace run.jsonl",
+ * );
  * ```
  */
 export function replayHint(args: readonly string[]): string {
-  const line = [...args];
+  // The simulator is its own network: its replay takes no --transport.
+  const line = args.filter((a, i) =>
+    !(a === "--transport" || a.startsWith("--transport=") || args[i - 1] === "--transport")
+  ).map((a, i, kept) =>
+    // The key stays off the screen, as in the simulator's own replay line.
+    a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
+  );
   const sim = line.includes("--sim");
   if (!sim) line.push("--sim");
   if (!line.some((a) => a === "--seed" || a.startsWith("--seed="))) line.push("--seed", "1");

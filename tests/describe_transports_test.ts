@@ -12,7 +12,7 @@ import { captureMain } from "./_lab.ts";
 Deno.test("describeTransports() shows UDP losing a burst TCP and HTTP deliver, and the reliable channel repairing it", async () => {
   // 2,000 datagrams sent by one event loop take several times the kernel's default receive
   // buffer (208 KiB on Linux): some are lost whatever the machine's speed.
-  const profiles = await describeTransports({ burst: 2000, roundTrips: 5 });
+  const profiles = await describeTransports({ burst: 2000, roundTrips: 5, quiet: 2000 });
   assertEquals(profiles.map((p) => p.transport), ["tcp", "udp", "http"]);
   const [tcp, udp, http] = profiles;
   for (const stream of [tcp, http]) {

@@ -29,7 +29,9 @@ async function within<T>(hosts: Host[], done: Promise<T>): Promise<T> {
   }
 }
 
-async function pair(options: { drop?: number; trace?: Trace } = {}) {
+async function pair(
+  options: { drop?: number; trace?: Trace; auth?: { key: string; encrypt?: boolean } } = {},
+) {
   const endpoints = new Map<string, string>();
   const resolve = (m: string) => endpoints.get(m);
   const a = await startHost("m1.lab", { transport: "http", resolve, seed: 1, ...options });
@@ -116,6 +118,24 @@ Deno.test("HttpNetwork with the reliable channel under 20% injected loss deliver
     const seen = channelFidelity(trace.events, { include: (e) => e.to === "sink@m2.lab" });
     assertEquals([seen.lost, seen.duplicated, seen.reordered], [0, 0, 0]);
     assertTrue(trace.count("retransmit") > 0 && a.network.stats.dropped > 0);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("HttpNetwork carries authenticated, sealed frames: a request and its reply under --auth --encrypt", async () => {
+  const { a, b, close } = await pair({ auth: { key: "k".repeat(32), encrypt: true } });
+  try {
+    b.machine.spawn("echo", async (ctx) => {
+      const m = await ctx.receive<string>();
+      await ctx.reply(m, m.body.toUpperCase());
+    });
+    const reply = Promise.withResolvers<unknown>();
+    a.machine.spawn("client", async (ctx) => {
+      reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
+    });
+    assertEquals(await within([a, b], reply.promise), "WAKU");
+    assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
   } finally {
     await close();
   }

@@ -46,6 +46,25 @@ Deno.test("lab client-server --transport udp: duplicates reach the server withou
   assertEquals(reliable.executed, reliable.requests);
 });
 
+Deno.test("lab run --unreliable shows in its summary what the network did to the messages", async () => {
+  const { code, stdout, stderr } = await runLab(
+    "run",
+    KV,
+    "--transport",
+    "udp",
+    "--unreliable",
+    "--dup",
+    "1",
+    "--json",
+  );
+  assertEquals(code, 0, stderr);
+  const s = JSON.parse(stdout);
+  // Every frame sent twice: the client's two requests reach the server twice each.
+  assertTrue(s.channel.duplicated >= 2, JSON.stringify(s.channel));
+  const calm = JSON.parse((await runLab("run", KV, "--transport", "udp", "--json")).stdout);
+  assertEquals([calm.channel.lost, calm.channel.duplicated, calm.channel.reordered], [0, 0, 0]);
+});
+
 Deno.test("launch() takes a transport: the system file over HTTP between OS processes; none but TCP in the simulator", async () => {
   const result = await launch(KV, { transport: "http", quiet: 300 });
   assertEquals([result.transport, result.end], ["http", "quiet"]);
@@ -67,7 +86,31 @@ Deno.test("--transport refuses an unknown transport, and any but tcp with --sim,
   const sim = await captureMain(["client-server", "--sim", "--transport", "udp"]);
   assertEquals(sim.code, 2);
   assertTrue(
-    sim.err.join("\n").includes("Cannot use --transport udp with --sim"),
+    sim.err.join("\n").includes("Cannot use --transport udp in the simulator"),
     sim.err.join("\n"),
   );
+});
+
+Deno.test("lab run --transport udp fails a process that sends more than a datagram holds, naming the limit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-udp-" });
+  try {
+    const file = `${dir}/big.ts`;
+    await Deno.writeTextFile(
+      file,
+      `export default {
+  "sink@m1.lab": async (ctx: { receive(): Promise<unknown> }) => { await ctx.receive(); },
+  "big@m2.lab": async (ctx: { send(to: string, body: unknown): Promise<void> }) => {
+    await ctx.send("sink@m1.lab", "x".repeat(70_000));
+  },
+};
+`,
+    );
+    const { code, stderr } = await runLab("run", file, "--transport", "udp", "--quiet");
+    assertEquals(code, 1, stderr);
+    assertTrue(stderr.includes('process "big@m2.lab" failed'), stderr);
+    assertTrue(stderr.includes("DatagramTooLargeError"), stderr);
+    assertTrue(stderr.includes("datagram limit of 65507 bytes"), stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -232,3 +232,32 @@ Deno.test("UdpNetwork carries authenticated frames: a request and its reply unde
     await b.close();
   }
 });
+
+Deno.test("UdpNetwork answers a machine its directory does not know at the address its datagrams came from", async () => {
+  const server = await startHost("m1.lab", { transport: "udp", resolve: () => undefined, seed: 1 });
+  const client = await startHost("m2.lab", {
+    transport: "udp",
+    resolve: (m) => m === "m1.lab" ? server.endpoint : undefined,
+    seed: 2,
+  });
+  try {
+    server.machine.spawn("echo", async (ctx) => {
+      for (let i = 0; i < 3; i++) {
+        const m = await ctx.receive<number>();
+        await ctx.reply(m, m.body + 1);
+      }
+    });
+    const done = Promise.withResolvers<number[]>();
+    client.machine.spawn("client", async (ctx) => {
+      const got: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        got.push((await ctx.request<number>("echo@m1.lab", i, { timeout: 10_000 })).body);
+      }
+      done.resolve(got);
+    });
+    assertEquals(await within([server, client], done.promise), [1, 2, 3]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});

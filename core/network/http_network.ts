@@ -31,8 +31,27 @@ export interface HttpNetworkOptions extends HostNetworkOptions {
   readonly idleTimeout?: number;
 }
 
+/** Ms a request may wait for its response before its frames count as lost. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** The path frames are posted to. */
 export const FRAMES_PATH = "/frames";
+
+/** A pool of keep-alive connections that `fetch` can be given (Deno's `HttpClient`). */
+interface PooledClient {
+  close(): void;
+}
+
+/**
+ * A connection pool of this network's own on Deno (closed with it); elsewhere (Node) `fetch`'s
+ * shared pool, which keeps connections alive too.
+ */
+function ownClient(): PooledClient | undefined {
+  const runtime = (globalThis as {
+    Deno?: { createHttpClient?: (options: Record<string, never>) => PooledClient };
+  }).Deno;
+  return runtime?.createHttpClient?.({});
+}
 
 interface Peer {
   readonly queue: { payload: Uint8Array; frame: WireFrame; from: string }[];
@@ -71,8 +90,10 @@ export class HttpNetwork implements HostNetwork {
   readonly #core: FramedCore;
   readonly #maxBody: number;
   readonly #peers = new Map<string, Peer>();
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #client: PooledClient | undefined;
   #server: Http1Server | undefined;
+  /** Aborts the requests in flight when the network closes. */
+  readonly #abort = new AbortController();
   /** Requests in flight, waited for by `close()`. */
   readonly #inflight = new Set<Promise<void>>();
 
@@ -84,10 +105,9 @@ export class HttpNetwork implements HostNetwork {
     });
     this.#maxBody = options.maxBody ?? 1024 * 1024;
     // A client of its own: its keep-alive connections close with the network.
-    this.#client = typeof Deno.createHttpClient === "function"
-      ? Deno.createHttpClient({})
-      : undefined;
+    this.#client = ownClient();
   }
+
   /** Counters: frames and bytes sent, frames received, acks, drops, refused frames. */
   get stats(): HostNetworkStats {
     return this.#core.stats;
@@ -151,6 +171,7 @@ export class HttpNetwork implements HostNetwork {
     if (this.#core.closed) return;
     this.#core.closed = true;
     for (const peer of this.#peers.values()) peer.queue.length = 0;
+    this.#abort.abort();
     await Promise.allSettled([...this.#inflight]);
     this.#client?.close();
     await this.#server?.shutdown();
@@ -218,12 +239,16 @@ export class HttpNetwork implements HostNetwork {
     }
     const body = encodePacket(batch[0].from, batch.map((item) => item.payload));
     try {
-      const response = await fetch(`http://${endpoint}${FRAMES_PATH}`, {
+      const init: RequestInit & { client?: PooledClient } = {
         method: "POST",
         headers: { "content-type": "application/octet-stream" },
         body,
-        ...(this.#client ? { client: this.#client } : {}),
-      });
+        // A peer that takes the request and never answers holds this peer's frames back only
+        // so long; the frames are then lost and the reliable channel sends them again.
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+      };
+      if (this.#client) init.client = this.#client;
+      const response = await fetch(`http://${endpoint}${FRAMES_PATH}`, init);
       await response.body?.cancel();
       return response.ok ? undefined : `HTTP ${response.status} from ${to}`;
     } catch (error) {

@@ -71,6 +71,7 @@ export class UdpNetwork implements HostNetwork {
     });
     this.#max = options.maxDatagram ?? MAX_DATAGRAM;
   }
+
   /** Counters: frames and bytes sent, frames received, acks, drops, refused frames. */
   get stats(): HostNetworkStats {
     return this.#core.stats;
@@ -114,8 +115,9 @@ export class UdpNetwork implements HostNetwork {
       console.error(`archlab: ${machine.name} UDP socket: ${error.message}`);
     });
     // Deno's node:dgram sends the datagrams of a burst given before the socket's first send
-    // completed in reverse order: one empty datagram to itself first, so that the network
-    // itself never reorders.
+    // completed in reverse order: one empty datagram to itself first. (A later burst that fills
+    // the socket's send buffer can still go out of order, as UDP allows: the runtime retries the
+    // sends that did not fit while later ones go through.)
     await new Promise<void>((resolve) => {
       socket.send(new Uint8Array(0), socket.address().port, hostname, () => resolve());
     });

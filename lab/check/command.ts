@@ -237,7 +237,7 @@ export async function runCheck(args: string[]): Promise<number> {
   if (!common.quiet) {
     console.log(
       `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, ${
-        real ? "OS processes over TCP on 127.0.0.1" : "simulator"
+        real ? `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1` : "simulator"
       } (seed ${common.seed})` +
         (nemesis.length > 0 ? `, nemesis ${nemesis.join(",")} every ${interval} ms` : ""),
     );
@@ -269,6 +269,7 @@ export async function runCheck(args: string[]): Promise<number> {
   const run = real
     ? await realCheck(url, workload, {
       ...options,
+      transport: common.transport,
       traceFile: common.trace,
       onEvent: await liveEvents(undefined, "wall"),
     })

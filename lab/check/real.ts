@@ -21,6 +21,7 @@ import { type NodeFailure, NodeHarness } from "./node_harness.ts";
 import type { CheckedRun } from "./report.ts";
 import type { SimulateOptions } from "./simulate.ts";
 import type { Workload } from "./workload.ts";
+import type { TransportName } from "../../core/network/host_network.ts";
 
 /** Options of {@link realCheck}: those of the simulator (reordering aside), and narration. */
 export interface RealCheckOptions extends Omit<SimulateOptions, "reorder" | "trace"> {
@@ -28,12 +29,14 @@ export interface RealCheckOptions extends Omit<SimulateOptions, "reorder" | "tra
   readonly onEvent?: (event: TraceEvent) => void;
   /** Where a run that fails writes the trace so far. @default none */
   readonly traceFile?: string;
+  /** What carries the frames between the nodes' OS processes. @default "tcp" */
+  readonly transport?: TransportName;
 }
 
 /** What a run on real sockets leaves. */
 export interface RealRun extends CheckedRun {
-  /** Always `"tcp"`. */
-  readonly transport: "tcp";
+  /** What carried the frames. */
+  readonly transport: TransportName;
   /** When it stopped, in ms since the start of the run. */
   readonly time: number;
   /** Every event of every machine, merged in time order. */
@@ -108,6 +111,7 @@ export async function realCheck(
   const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
   const { deployTcp } = await import("../deploy/cluster.ts");
   const deployment = await deployTcp(specs, {
+    transport: options.transport,
     seed: options.seed ?? 1,
     reliable: options.reliable ?? true,
     drop: options.drop,
@@ -228,7 +232,7 @@ export async function realCheck(
       errors,
       finished: done === clients && (!workload.finalReads || read),
       clients,
-      transport: "tcp",
+      transport: deployment.transport,
       time: deployment.now(),
       trace: deployment.trace,
     };

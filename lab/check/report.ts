@@ -229,8 +229,13 @@ export function formatReport(
   for (const e of report.nemesis) faults.set(e.kind, (faults.get(e.kind) ?? 0) + 1);
   const rows: [string, string | number][] = [
     ["workload", report.workload],
-    ...(report.transport === "tcp"
-      ? [["transport", "tcp (each node an OS process on 127.0.0.1)"] as [string, string]]
+    ...(report.transport !== "sim"
+      ? [
+        ["transport", `${report.transport} (each node an OS process on 127.0.0.1)`] as [
+          string,
+          string,
+        ],
+      ]
       : []),
     ["nodes", `${report.nodes} (clients ${report.clients}, seed ${report.seed})`],
     [

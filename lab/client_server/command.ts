@@ -212,7 +212,9 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
       `client-server: 1 server, ${clients} clients x ${requests} requests (+${
         clients > 0 ? badRequests : 0
       } malformed from c1), ${
-        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
       }${durable ? ", durable server" : ""}`,
     );
   }

@@ -470,7 +470,7 @@ export async function runCompare(args: string[]): Promise<number> {
     console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
   }
   console.log(
-    `\noutage: ${rows.map((r) => r.outage).join(", ")} down at ${outage} ms; ${
+    `\noutage: ${[...new Set(rows.map((r) => r.outage))].join(", ")} down at ${outage} ms; ${
       real
         ? `real OS processes over ${transports.map((t) => t.toUpperCase()).join(", ")}`
         : `simulator, seed ${seed}`

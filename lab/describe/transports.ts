@@ -54,6 +54,11 @@ export interface DescribeTransportsOptions {
   readonly burst?: number;
   /** Round trips of the set-up experiment. @default 10 */
   readonly roundTrips?: number;
+  /**
+   * Ms without a message after which the receiver of a burst without the reliable channel stops
+   * waiting (what has not come by then is lost). @default 500
+   */
+  readonly quiet?: number;
 }
 
 /** A safety net only: an experiment still waiting after this long fails. */
@@ -121,6 +126,7 @@ async function burst(
   transport: TransportName,
   count: number,
   reliable: boolean,
+  quiet: number,
 ): Promise<{ trace: Trace; got: number[]; ms: number }> {
   const trace = new Trace();
   const hosts = await pair(transport, reliable, trace);
@@ -130,9 +136,9 @@ async function burst(
     const got: number[] = [];
     let last = ctx.now();
     // Without the reliable channel the lost messages never come: once the first message is
-    // in (a connection may take a while to open), stop after a quiet 500 ms.
+    // in (a connection may take a while to open), stop after `quiet` ms without one.
     for (let i = 0; i < 2 * count; i++) {
-      const timeout = reliable || got.length === 0 ? 30_000 : 500;
+      const timeout = reliable || got.length === 0 ? 30_000 : quiet;
       try {
         got.push((await ctx.receive<number>({ timeout })).body);
         last = ctx.now();
@@ -183,9 +189,9 @@ export async function describeTransports(
   const profiles: TransportProfile[] = [];
   for (const transport of transports) {
     const [first, ...rest] = await roundTrips(transport, options.roundTrips ?? 10);
-    const raw = await burst(transport, count, false);
+    const raw = await burst(transport, count, false, options.quiet ?? 500);
     const fidelity = channelFidelity(raw.trace.events, { include: (e) => e.to === "sink@m1.lab" });
-    const fixed = await burst(transport, count, true);
+    const fixed = await burst(transport, count, true, options.quiet ?? 500);
     const repaired = channelFidelity(fixed.trace.events, {
       include: (e) => e.to === "sink@m1.lab",
     });

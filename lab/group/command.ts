@@ -147,7 +147,9 @@ export async function runGroup(args: string[]): Promise<number> {
   if (!common.quiet) {
     console.log(
       `group: ${members} members x ${messages} messages, order ${order}, ${
-        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
       }${common.reliable ? "" : ", reliable channel off"}`,
     );
   }

@@ -137,6 +137,6 @@ function opening(parsed: MobileAgentArgs): string {
   }, ${kind} itinerary, ${
     common.sim
       ? `simulator (seed ${common.seed})`
-      : "OS processes over TCP, visits in sandboxed children"
+      : `OS processes over ${common.transport.toUpperCase()}, visits in sandboxed children`
   }`;
 }

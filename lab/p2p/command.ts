@@ -198,7 +198,9 @@ export async function runP2p(args: string[]): Promise<number> {
       `p2p: ${n} peers, mode ${mode}, fanout ${fanout}, ${
         mode === "rumour" ? "static" : membership
       } membership, ${
-        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
       }`,
     );
   }

@@ -109,7 +109,7 @@ async function workloadMode(
   checkFaultTargets(common, machines, USAGE);
   const where = common.sim
     ? `simulator (seed ${common.seed})`
-    : "OS processes over TCP on 127.0.0.1";
+    : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`;
   if (!common.quiet) {
     log(
       `proxy: Zipf(${w.zipf}) over ${w.keys} keys, ${w.clients} clients x ${w.requests} requests, ` +

@@ -5,7 +5,8 @@
  * cost, like the architecture commands.
  * @module
  */
-import type { TraceEvent } from "../../core/trace.ts";
+import type { Trace, TraceEvent } from "../../core/trace.ts";
+import { type ChannelFidelity, channelFidelity } from "../../core/channel_fidelity.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,
@@ -222,6 +223,7 @@ export async function runRun(args: string[]): Promise<number> {
     frames: result.stats.frames,
     acks: result.stats.acks,
     drops: trace.count("drop"),
+    channel: channelOf(trace),
   };
   await saveTrace(trace, common);
   const code = result.end === "interrupted" ? 130 : 0;
@@ -246,10 +248,25 @@ export async function runRun(args: string[]): Promise<number> {
     ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
     ["retransmissions", summary.retransmissions],
     ["drops", summary.drops as number],
+    ["channel", describeChannel(summary.channel as ChannelFidelity)],
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${result.wallMs.toFixed(0)} ms`],
   ]));
   if (common.trace) console.log(`trace written to ${common.trace}`);
   return code;
+}
+
+/** What the network did to the system's messages (the lab's own ctl.lab aside). */
+function channelOf(trace: Trace): ChannelFidelity {
+  const control = `@${CONTROL_MACHINE}`;
+  return channelFidelity(trace.events, {
+    include: (e) => !(e.to?.endsWith(control) || e.from?.endsWith(control)),
+  });
+}
+
+function describeChannel(c: ChannelFidelity): string {
+  return `of ${c.sent} messages ${c.lost} never delivered, ${c.duplicated} delivered twice, ` +
+    `${c.reordered} after a later one (the reliable channel keeps these at 0 where the receiver ` +
+    "lives; --unreliable shows what the network did)";
 }

@@ -174,7 +174,7 @@ async function runTcp(
       trace: deployment.trace,
       frames: stats.frames,
       bytes: stats.bytes,
-      transport: "tcp",
+      transport: deployment.transport,
     };
   } finally {
     await deployment.stop();
@@ -200,7 +200,9 @@ export async function runSpmd(args: string[]): Promise<number> {
   if (!common.quiet) {
     console.log(
       `spmd: ${n} rank${n === 1 ? "" : "s"} of ${plan.program}, ${
-        common.sim ? `simulator (seed ${common.seed})` : "OS processes over TCP on 127.0.0.1"
+        common.sim
+          ? `simulator (seed ${common.seed})`
+          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
       }`,
     );
   }
