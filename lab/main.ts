@@ -107,8 +107,9 @@ Usage: deno task lab <architecture> [flags]
 Architectures and commands:
 ${lines.join("\n")}
 
-Architectures run each machine as an OS process over TCP on 127.0.0.1 by default, or in the
-deterministic simulator with --sim; each command's --help says what it runs on.
+Architectures run each machine as an OS process over TCP on 127.0.0.1 by default (on other
+hosts with --hosts FILE), or in the deterministic simulator with --sim; each command's --help
+says what it runs on.
 
 Examples:
   deno task lab client-server

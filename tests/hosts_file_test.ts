@@ -189,3 +189,39 @@ Deno.test("--ssh starts a machine of another host with ssh HOST deno run ..., th
     "a machine started by hand has no command the lab runs",
   );
 });
+
+Deno.test("lab run --hosts runs a user's machine on the port its line gives", async () => {
+  const port = freePort();
+  const kv = new URL("../examples/run/kv.ts", import.meta.url).pathname;
+  await withFile(`m1.lab 127.0.0.1:${port}\n`, async (path) => {
+    const run = await lab(["run", kv, "--hosts", path, "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    assertTrue(run.stderr.includes(`m1.lab=127.0.0.1:${port}`), run.stderr);
+    assertEquals(JSON.parse(run.stdout).transport, "tcp");
+  });
+});
+
+Deno.test("a machine started by hand refuses to join a run that authenticates frames without the key", async () => {
+  const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+  try {
+    listener.expect("m1.lab", { type: "setup", args: [], auth: true });
+    const env = { ...Deno.env.toObject() };
+    delete env.ARCHLAB_AUTH_KEY;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", NODE, "--machine", "m1.lab", "--lab", listener.endpoint],
+      stdout: "piped",
+      stderr: "piped",
+      clearEnv: true,
+      env,
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assertEquals(out.code, 1);
+    assertTrue(
+      new TextDecoder().decode(out.stderr).includes(
+        "its run authenticates every frame; set ARCHLAB_AUTH_KEY to its key",
+      ),
+    );
+  } finally {
+    await listener.close();
+  }
+});

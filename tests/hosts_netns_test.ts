@@ -11,6 +11,7 @@ import { createNet, netnsUnavailable, type Site, type TestNet, until } from "./_
 const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
 const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
 /** Safety net only: a process still running after this long is killed and the test fails. */
 const LIMIT_MS = 120_000;
 
@@ -190,6 +191,57 @@ Deno.test({
     } finally {
       await net.close();
       if (file) await Deno.remove(file);
+    }
+  },
+});
+
+Deno.test({
+  name: "lab spmd --hosts: ranks on two other hosts, started by hand, compute what the " +
+    "simulator computes",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    const file = await Deno.makeTempFile({ suffix: ".hosts" });
+    try {
+      const [h1, h2] = net.hosts;
+      await Deno.writeTextFile(
+        file,
+        `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${h1.ip}:0\nrank2.lab ${h2.ip}:0\n`,
+      );
+      const lab = net.spawn(net.lab, [
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN,
+        "spmd",
+        "-n",
+        "3",
+        "--hosts",
+        file,
+        "--json",
+        HEAT,
+      ], LIMIT_MS);
+      assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
+      const ranks = [
+        startByHand(net, h1, file, "rank1.lab"),
+        startByHand(net, h2, file, "rank2.lab"),
+      ];
+      const end = await lab.end();
+      await Promise.all(ranks.map((r) => r.end()));
+      assertEquals(end.code, 0, end.stderr);
+      assertTrue(new RegExp(`rank1\\.lab=${h1.ip.replaceAll(".", "\\.")}:\\d+`).test(end.stderr));
+      const real = JSON.parse(end.stdout.trim().split("\n").at(-1)!);
+      const sim = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "spmd", "-n", "3", "--sim", "--json", HEAT],
+        stdout: "piped",
+        signal: AbortSignal.timeout(LIMIT_MS),
+      }).output();
+      const expected = JSON.parse(new TextDecoder().decode(sim.stdout).trim().split("\n").at(-1)!);
+      assertEquals(real.ranks, 3);
+      assertEquals(real.results, expected.results);
+    } finally {
+      await net.close();
+      await Deno.remove(file);
     }
   },
 });

@@ -42,6 +42,11 @@ export interface PlaceOptions {
   readonly spares?: readonly string[];
   /** Whether `hostname` is this host. */
   readonly isLocal: (hostname: string) => boolean;
+  /**
+   * Lines for machines the run does not have are left alone (a command that makes several runs
+   * of one file, some without a machine; the command checked the file against all). @default false
+   */
+  readonly ignoreUnknown?: boolean;
 }
 
 /**
@@ -88,6 +93,7 @@ export function placeMachines(
   for (const entry of file.entries) {
     if (entry === control) continue;
     if (!placed.has(entry.machine)) {
+      if (options.ignoreUnknown) continue;
       throw new HostsFileError(
         file.path,
         entry.line,
