@@ -86,6 +86,36 @@ Deno.test("lab client-server --hosts runs a machine on the port its line gives",
   });
 });
 
+Deno.test("lab client-server --hosts restarts a crashed machine on the same fixed port", async () => {
+  const port = freePort();
+  const trace = await Deno.makeTempFile({ suffix: ".jsonl" });
+  await withFile(`m1.lab 127.0.0.1:${port}\n`, async (path) => {
+    const run = await lab([
+      "client-server",
+      "--hosts",
+      path,
+      "--durable",
+      "--requests",
+      "60",
+      "--delay",
+      "5..10",
+      "--crash",
+      "m1.lab@200..700",
+      "--trace",
+      trace,
+      "--json",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assertEquals(summary.unfinished, []);
+    assertEquals(summary.lostAcked, 0);
+    assertTrue(summary.retransmissions > 0, "the clients felt the crash");
+    const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(events.filter((e) => e.ev === "restart" && e.at === "m1.lab").length, 1);
+  });
+  await Deno.remove(trace);
+});
+
 Deno.test("lab node --hosts without a line for its machine is refused", async () => {
   await withFile("m2.lab 127.0.0.1:4002\n", async (path) => {
     const run = await lab(["node", "--hosts", path, "--machine", "m1.lab"]);

@@ -245,3 +245,85 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A stand-in for `ssh` (there is no SSH server here): `ssh -o ... HOST WORDS...` runs WORDS
+ * through a shell in HOST's namespace, as sshd hands them to the remote user's shell.
+ */
+async function fakeSsh(net: TestNet): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-ssh-" });
+  const map = net.hosts.map((h) => `${h.ip}) ns=${h.ns} ;;`).join("\n  ");
+  await Deno.writeTextFile(
+    `${dir}/ssh`,
+    `#!/bin/sh
+while [ "$1" = "-o" ]; do shift 2; done
+host=$1; shift
+case "$host" in
+  ${map}
+  *) echo "ssh: no such host $host" >&2; exit 255 ;;
+esac
+exec ip netns exec "$ns" sh -c "$*"
+`,
+  );
+  await Deno.chmod(`${dir}/ssh`, 0o755);
+  return dir;
+}
+
+Deno.test({
+  name: "lab client-server --hosts --ssh starts the machines of other hosts with ssh HOST deno " +
+    "run ... and restarts a crashed one the same way (ssh stood in for by a shell)",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    let file: string | undefined, bin: string | undefined;
+    const trace = await Deno.makeTempFile({ suffix: ".jsonl" });
+    try {
+      file = await hostsFile(net);
+      bin = await fakeSsh(net);
+      const lab = net.spawn(net.lab, [
+        "env",
+        `PATH=${bin}:${Deno.env.get("PATH")}`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN,
+        "client-server",
+        "--hosts",
+        file,
+        "--ssh",
+        "--durable",
+        "--requests",
+        "100",
+        "--delay",
+        "5..10",
+        "--crash",
+        "m1.lab@300..900",
+        "--trace",
+        trace,
+        "--json",
+      ], LIMIT_MS);
+      const end = await lab.end();
+      assertEquals(end.code, 0, `${end.stderr}\n${end.stdout}`);
+      assertTrue(!/waiting up to/.test(end.stderr), "nobody is asked to start anything by hand");
+      const [h1, h2] = net.hosts;
+      assertTrue(end.stderr.includes(`m1.lab=${h1.ip}:4001`), end.stderr);
+      assertTrue(end.stderr.includes(`m2.lab=${h2.ip}:4001`), end.stderr);
+      const summary = JSON.parse(end.stdout);
+      assertEquals(summary.unfinished, []);
+      assertEquals(summary.lostAcked, 0);
+      assertEquals(summary.machinesLost, []);
+      const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
+      const marks = events.filter((e) => e.ev === "crash" || e.ev === "restart");
+      assertEquals(
+        marks.filter((e) => e.ev === "restart" && e.at === "m1.lab").length,
+        1,
+        JSON.stringify(marks) + end.stdout + end.stderr,
+      );
+    } finally {
+      await net.close();
+      await Deno.remove(trace);
+      if (file) await Deno.remove(file);
+      if (bin) await Deno.remove(bin, { recursive: true });
+    }
+  },
+});

@@ -108,7 +108,7 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       // The key travels in the environment, not on the command line other users can read.
       env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
     }).spawn();
-    return childLink(child);
+    return childLink(child, placement?.kind === "ssh");
   }
   if (ctx.listener === undefined || placement?.kind !== "user") {
     throw new Error(`Cannot wait for machine "${name}": the lab has no listener for it`);

@@ -106,6 +106,8 @@ export async function deployTcp(
     { ssh: options.ssh, spares: options.spares, isLocal: isLocalHost, ignoreUnknown: true },
   );
   const byHand = [...placements?.machines ?? []].filter(([, p]) => p.kind === "user");
+  /** Whether machine `name` listens on a port its hosts file line gives (not a free one). */
+  const fixedPort = (name: string) => (placements?.machines.get(name)?.listen.port ?? 0) !== 0;
   const listener = byHand.length === 0 ? undefined : NodeListener.open(placements!.control!);
   const origin = wallClock();
   /** Wall-clock ms at the start of the run; trace times count from here. */
@@ -303,7 +305,7 @@ export async function deployTcp(
   const first = machines.map(launch);
   const early = (options.spares ?? []).flatMap((name) => {
     const spec = machines.find((m) => m.name === name);
-    return spec === undefined ? [] : [launch(spec)];
+    return spec === undefined || fixedPort(name) ? [] : [launch(spec)];
   });
   const started = await Promise.allSettled([...first, ...early]);
   // Every machine started by hand has joined (or the wait is over): nobody else may.
@@ -495,18 +497,21 @@ export async function deployTcp(
         throw new TypeError(`Cannot crash machine "${name}": not in this deployment`);
       }
       const restart = crash.restartAt;
+      const spec = nodes.get(name)!.spec;
       // The replacement was started with the others (options.spares), or starts now: either
-      // way its start-up falls inside the crash window.
-      const spare = restart === undefined
+      // way its start-up falls inside the crash window. One whose port the hosts file fixes
+      // can only listen once the old one is gone: it starts at the crash.
+      const spare = restart === undefined || fixedPort(name)
         ? undefined
-        : takeSpare(name) ?? startSpare(nodes.get(name)!.spec);
+        : takeSpare(name) ?? startSpare(spec);
       const crashAt = crash.at ?? runTime();
       at(crashAt, () => {
         const old = crashNow(name);
         // A crash that a busy lab fired late still keeps the machine down as long as asked.
         const down = restart === undefined ? 0 : restart - crashAt;
-        if (old !== undefined && spare !== undefined) {
-          restartAt(old, spare, Math.max(restart!, runTime() + down));
+        if (old !== undefined && restart !== undefined) {
+          const next = spare ?? old.exited.then(() => startSpare(spec));
+          restartAt(old, next, Math.max(restart, runTime() + down));
         }
       });
     },

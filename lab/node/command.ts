@@ -368,6 +368,16 @@ export async function runNode(args: string[]): Promise<number> {
         stack: error instanceof Error ? error.stack : undefined,
       });
     },
+  }).catch((error) => {
+    if (
+      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+    ) {
+      throw error;
+    }
+    throw new Error(
+      `Cannot start ${machine} listening at ${listen.hostname}:${listen.port}: ${error.message} ` +
+        "(another process holds that port, or the address is not this host's)",
+    );
   });
   const stopped = Promise.withResolvers<void>();
   onOrphaned = () => stopped.resolve();
