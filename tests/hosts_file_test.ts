@@ -255,3 +255,46 @@ Deno.test("a machine started by hand refuses to join a run that authenticates fr
     await listener.close();
   }
 });
+
+Deno.test("lab node --lab gives up on a lab that does not listen after --lab-wait, saying where it tried", async () => {
+  const port = freePort();
+  const started = performance.now();
+  const run = await lab([
+    "node",
+    "--machine",
+    "m1.lab",
+    "--lab",
+    `127.0.0.1:${port}`,
+    "--lab-wait",
+    "0.5",
+  ]);
+  assertEquals(run.code, 1);
+  assertTrue(run.stderr.includes(`trying again for up to 500 ms`), run.stderr);
+  assertTrue(run.stderr.includes(`Cannot reach the lab at 127.0.0.1:${port}`), run.stderr);
+  assertTrue(performance.now() - started < 30_000);
+});
+
+Deno.test("deployTcp waits for a machine started by hand no longer than it was told, naming what to run", async () => {
+  const { deployTcp } = await import("../lab/deploy/cluster.ts");
+  const { parseHostsFile } = await import("../lab/deploy/hosts_file.ts");
+  // 192.0.2.0/24 is TEST-NET-1: never this host, and nothing here dials it (the lab only waits).
+  const hosts = parseHostsFile("ctl.lab 127.0.0.1:0\nm1.lab 192.0.2.1:4001\n", "h.txt");
+  let error: unknown;
+  try {
+    const deployment = await deployTcp(
+      [{ name: "m1.lab", processes: [] }],
+      { hosts, hostsWait: 300 },
+    );
+    await deployment.stop();
+  } catch (e) {
+    error = e;
+  }
+  assertTrue(error instanceof Error, "the deployment fails");
+  assertTrue(
+    error.message.includes(
+      'Cannot start machine "m1.lab": nobody started it on 192.0.2.1 within 300 ms (run there: ' +
+        "deno task lab node --hosts h.txt --machine m1.lab)",
+    ),
+    error.message,
+  );
+});

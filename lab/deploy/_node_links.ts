@@ -8,6 +8,7 @@ import type { DeployOptions } from "./deploy.ts";
 import { childLink, nodeArgs, type NodeLink, settingArgs } from "./_node_process.ts";
 import type { NodeListener } from "./_node_listener.ts";
 import { listenText, type Placement } from "./_placement.ts";
+import { waitText } from "./hosts_file.ts";
 
 /** What opening a machine's line needs from the run. */
 export interface LinkContext {
@@ -120,8 +121,8 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       reject(
         new Error(
           `Cannot start machine "${name}": nobody started it on ${placement.host} within ${
-            Math.round(ctx.waitMs / 1000)
-          } s (run there: deno task lab node --hosts ${
+            waitText(ctx.waitMs)
+          } (run there: deno task lab node --hosts ${
             options.hosts?.path ?? "FILE"
           } --machine ${name})`,
         ),
