@@ -121,8 +121,8 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --ssh                 with --hosts: the lab starts the machines of other hosts itself, with
                         "ssh HOST deno run ... lab/node/command.ts ..." (key-based login, deno
                         on the PATH there, this folder at the same path; --auth's key goes
-                        through SendEnv=ARCHLAB_AUTH_KEY). Untested here: no SSH server; the
-                        tests check the command it runs
+                        through SendEnv=ARCHLAB_AUTH_KEY). No SSH server here: the tests run
+                        that command through a stand-in for ssh, not against sshd
   --json                print one JSON object on stdout and nothing else there
   --trace FILE          write the trace, in the format of FILE's extension: .jsonl (JSON Lines),
                         .mmd (Mermaid), .svg or .html (space-time diagram), .shiviz (ShiViz log)

@@ -112,8 +112,8 @@ Architectures and commands:
 ${lines.join("\n")}
 
 Architectures run each machine as an OS process over TCP on 127.0.0.1 by default (UDP or HTTP
-with --transport), or in the deterministic simulator with --sim; each command's --help says
-what it runs on.
+with --transport, on other hosts with --hosts FILE), or in the deterministic simulator with
+--sim; each command's --help says what it runs on.
 
 Examples:
   deno task lab client-server

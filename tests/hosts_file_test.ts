@@ -86,6 +86,36 @@ Deno.test("lab client-server --hosts runs a machine on the port its line gives",
   });
 });
 
+Deno.test("lab client-server --hosts restarts a crashed machine on the same fixed port", async () => {
+  const port = freePort();
+  const trace = await Deno.makeTempFile({ suffix: ".jsonl" });
+  await withFile(`m1.lab 127.0.0.1:${port}\n`, async (path) => {
+    const run = await lab([
+      "client-server",
+      "--hosts",
+      path,
+      "--durable",
+      "--requests",
+      "60",
+      "--delay",
+      "5..10",
+      "--crash",
+      "m1.lab@200..700",
+      "--trace",
+      trace,
+      "--json",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assertEquals(summary.unfinished, []);
+    assertEquals(summary.lostAcked, 0);
+    assertTrue(summary.retransmissions > 0, "the clients felt the crash");
+    const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(events.filter((e) => e.ev === "restart" && e.at === "m1.lab").length, 1);
+  });
+  await Deno.remove(trace);
+});
+
 Deno.test("lab node --hosts without a line for its machine is refused", async () => {
   await withFile("m2.lab 127.0.0.1:4002\n", async (path) => {
     const run = await lab(["node", "--hosts", path, "--machine", "m1.lab"]);
@@ -187,5 +217,84 @@ Deno.test("--ssh starts a machine of another host with ssh HOST deno run ..., th
     }),
     undefined,
     "a machine started by hand has no command the lab runs",
+  );
+});
+
+Deno.test("lab run --hosts runs a user's machine on the port its line gives", async () => {
+  const port = freePort();
+  const kv = new URL("../examples/run/kv.ts", import.meta.url).pathname;
+  await withFile(`m1.lab 127.0.0.1:${port}\n`, async (path) => {
+    const run = await lab(["run", kv, "--hosts", path, "--json"]);
+    assertEquals(run.code, 0, run.stderr);
+    assertTrue(run.stderr.includes(`m1.lab=127.0.0.1:${port}`), run.stderr);
+    assertEquals(JSON.parse(run.stdout).transport, "tcp");
+  });
+});
+
+Deno.test("a machine started by hand refuses to join a run that authenticates frames without the key", async () => {
+  const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+  try {
+    listener.expect("m1.lab", { type: "setup", args: [], auth: true });
+    const env = { ...Deno.env.toObject() };
+    delete env.ARCHLAB_AUTH_KEY;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", NODE, "--machine", "m1.lab", "--lab", listener.endpoint],
+      stdout: "piped",
+      stderr: "piped",
+      clearEnv: true,
+      env,
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assertEquals(out.code, 1);
+    assertTrue(
+      new TextDecoder().decode(out.stderr).includes(
+        "its run authenticates every frame; set ARCHLAB_AUTH_KEY to its key",
+      ),
+    );
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("lab node --lab gives up on a lab that does not listen after --lab-wait, saying where it tried", async () => {
+  const port = freePort();
+  const started = performance.now();
+  const run = await lab([
+    "node",
+    "--machine",
+    "m1.lab",
+    "--lab",
+    `127.0.0.1:${port}`,
+    "--lab-wait",
+    "0.5",
+  ]);
+  assertEquals(run.code, 1);
+  assertTrue(run.stderr.includes(`trying again for up to 500 ms`), run.stderr);
+  assertTrue(run.stderr.includes(`Cannot reach the lab at 127.0.0.1:${port}`), run.stderr);
+  assertTrue(performance.now() - started < 30_000);
+});
+
+Deno.test("deployTcp waits for a machine started by hand no longer than it was told, naming what to run", async () => {
+  const { deployTcp } = await import("../lab/deploy/cluster.ts");
+  const { parseHostsFile } = await import("../lab/deploy/hosts_file.ts");
+  // 192.0.2.0/24 is TEST-NET-1: never this host, and nothing here dials it (the lab only waits).
+  const hosts = parseHostsFile("ctl.lab 127.0.0.1:0\nm1.lab 192.0.2.1:4001\n", "h.txt");
+  let error: unknown;
+  try {
+    const deployment = await deployTcp(
+      [{ name: "m1.lab", processes: [] }],
+      { hosts, hostsWait: 300 },
+    );
+    await deployment.stop();
+  } catch (e) {
+    error = e;
+  }
+  assertTrue(error instanceof Error, "the deployment fails");
+  assertTrue(
+    error.message.includes(
+      'Cannot start machine "m1.lab": nobody started it on 192.0.2.1 within 300 ms (run there: ' +
+        "deno task lab node --hosts h.txt --machine m1.lab)",
+    ),
+    error.message,
   );
 });

@@ -11,6 +11,7 @@ import { createNet, netnsUnavailable, type Site, type TestNet, until } from "./_
 const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
 const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
 /** Safety net only: a process still running after this long is killed and the test fails. */
 const LIMIT_MS = 120_000;
 
@@ -190,6 +191,139 @@ Deno.test({
     } finally {
       await net.close();
       if (file) await Deno.remove(file);
+    }
+  },
+});
+
+Deno.test({
+  name: "lab spmd --hosts: ranks on two other hosts, started by hand, compute what the " +
+    "simulator computes",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    const file = await Deno.makeTempFile({ suffix: ".hosts" });
+    try {
+      const [h1, h2] = net.hosts;
+      await Deno.writeTextFile(
+        file,
+        `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${h1.ip}:0\nrank2.lab ${h2.ip}:0\n`,
+      );
+      const lab = net.spawn(net.lab, [
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN,
+        "spmd",
+        "-n",
+        "3",
+        "--hosts",
+        file,
+        "--json",
+        HEAT,
+      ], LIMIT_MS);
+      assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
+      const ranks = [
+        startByHand(net, h1, file, "rank1.lab"),
+        startByHand(net, h2, file, "rank2.lab"),
+      ];
+      const end = await lab.end();
+      await Promise.all(ranks.map((r) => r.end()));
+      assertEquals(end.code, 0, end.stderr);
+      assertTrue(new RegExp(`rank1\\.lab=${h1.ip.replaceAll(".", "\\.")}:\\d+`).test(end.stderr));
+      const real = JSON.parse(end.stdout.trim().split("\n").at(-1)!);
+      const sim = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "spmd", "-n", "3", "--sim", "--json", HEAT],
+        stdout: "piped",
+        signal: AbortSignal.timeout(LIMIT_MS),
+      }).output();
+      const expected = JSON.parse(new TextDecoder().decode(sim.stdout).trim().split("\n").at(-1)!);
+      assertEquals(real.ranks, 3);
+      assertEquals(real.results, expected.results);
+    } finally {
+      await net.close();
+      await Deno.remove(file);
+    }
+  },
+});
+
+/**
+ * A stand-in for `ssh` (there is no SSH server here): `ssh -o ... HOST WORDS...` runs WORDS
+ * through a shell in HOST's namespace, as sshd hands them to the remote user's shell.
+ */
+async function fakeSsh(net: TestNet): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "archlab-ssh-" });
+  const map = net.hosts.map((h) => `${h.ip}) ns=${h.ns} ;;`).join("\n  ");
+  await Deno.writeTextFile(
+    `${dir}/ssh`,
+    `#!/bin/sh
+while [ "$1" = "-o" ]; do shift 2; done
+host=$1; shift
+case "$host" in
+  ${map}
+  *) echo "ssh: no such host $host" >&2; exit 255 ;;
+esac
+exec ip netns exec "$ns" sh -c "$*"
+`,
+  );
+  await Deno.chmod(`${dir}/ssh`, 0o755);
+  return dir;
+}
+
+Deno.test({
+  name: "lab client-server --hosts --ssh starts the machines of other hosts with ssh HOST deno " +
+    "run ... and restarts a crashed one the same way (ssh stood in for by a shell)",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(2);
+    let file: string | undefined, bin: string | undefined;
+    const trace = await Deno.makeTempFile({ suffix: ".jsonl" });
+    try {
+      file = await hostsFile(net);
+      bin = await fakeSsh(net);
+      const lab = net.spawn(net.lab, [
+        "env",
+        `PATH=${bin}:${Deno.env.get("PATH")}`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN,
+        "client-server",
+        "--hosts",
+        file,
+        "--ssh",
+        "--durable",
+        "--requests",
+        "100",
+        "--delay",
+        "5..10",
+        "--crash",
+        "m1.lab@300..900",
+        "--trace",
+        trace,
+        "--json",
+      ], LIMIT_MS);
+      const end = await lab.end();
+      assertEquals(end.code, 0, `${end.stderr}\n${end.stdout}`);
+      assertTrue(!/waiting up to/.test(end.stderr), "nobody is asked to start anything by hand");
+      const [h1, h2] = net.hosts;
+      assertTrue(end.stderr.includes(`m1.lab=${h1.ip}:4001`), end.stderr);
+      assertTrue(end.stderr.includes(`m2.lab=${h2.ip}:4001`), end.stderr);
+      const summary = JSON.parse(end.stdout);
+      assertEquals(summary.unfinished, []);
+      assertEquals(summary.lostAcked, 0);
+      assertEquals(summary.machinesLost, []);
+      const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
+      const marks = events.filter((e) => e.ev === "crash" || e.ev === "restart");
+      assertEquals(
+        marks.filter((e) => e.ev === "restart" && e.at === "m1.lab").length,
+        1,
+        JSON.stringify(marks) + end.stdout + end.stderr,
+      );
+    } finally {
+      await net.close();
+      await Deno.remove(trace);
+      if (file) await Deno.remove(file);
+      if (bin) await Deno.remove(bin, { recursive: true });
     }
   },
 });

@@ -197,7 +197,11 @@ export async function runCheck(args: string[]): Promise<number> {
     }
   }
   // The simulator is this command's default: the common flags see --sim unless --real.
-  refuseFlags(values, { skew: "the nemesis does not skew clocks yet" }, USAGE);
+  refuseFlags(values, {
+    skew: "the nemesis does not skew clocks yet",
+    hosts: "lab check runs its nodes on this host; --hosts is for the architectures, run and spmd",
+    ssh: "lab check runs its nodes on this host; --ssh is for the architectures, run and spmd",
+  }, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) {
     const { node } = await loadNode(file);

@@ -14,6 +14,7 @@ import {
 } from "./_node_process.ts";
 import type { NodeListener } from "./_node_listener.ts";
 import { listenText, type Placement } from "./_placement.ts";
+import { waitText } from "./hosts_file.ts";
 
 /** What opening a machine's line needs from the run. */
 export interface LinkContext {
@@ -118,7 +119,7 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       // The key travels in the environment, not on the command line other users can read.
       env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
     }).spawn();
-    return childLink(child);
+    return childLink(child, placement?.kind === "ssh");
   }
   if (ctx.listener === undefined || placement?.kind !== "user") {
     throw new Error(`Cannot wait for machine "${name}": the lab has no listener for it`);
@@ -130,8 +131,8 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       reject(
         new Error(
           `Cannot start machine "${name}": nobody started it on ${placement.host} within ${
-            Math.round(ctx.waitMs / 1000)
-          } s (run there: deno task lab node --hosts ${
+            waitText(ctx.waitMs)
+          } (run there: deno task lab node --hosts ${
             options.hosts?.path ?? "FILE"
           } --machine ${name})`,
         ),

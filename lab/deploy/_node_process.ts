@@ -57,20 +57,33 @@ export interface NodeLink {
   kill(): void;
 }
 
-/** The link of a child process the lab started with piped standard input and output. */
-export function childLink(child: Deno.ChildProcess): NodeLink {
+/**
+ * The link of a child process the lab started with piped standard input and output. `remote`:
+ * the child is `ssh` to another host, where SIGKILL would only end the local `ssh`: the machine
+ * is told to exit at once first (a `crash` line), as a killed process would.
+ */
+export function childLink(child: Deno.ChildProcess, remote = false): NodeLink {
+  const writer = child.stdin.getWriter();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch (error) {
+      // It exited meanwhile (Deno says so with a TypeError): nothing left to kill.
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
   return {
     readable: child.stdout,
-    writer: child.stdin.getWriter(),
+    writer,
     status: child.status,
-    kill: () => {
-      try {
-        child.kill("SIGKILL");
-      } catch (error) {
-        // It exited meanwhile (Deno says so with a TypeError): nothing left to kill.
-        if (!(error instanceof TypeError)) throw error;
+    kill: remote
+      ? () => {
+        writer.write(encoder.encode(JSON.stringify({ type: "crash" }) + "\n")).then(kill, (e) => {
+          stdinClosed(e);
+          kill();
+        });
       }
-    },
+      : kill,
   };
 }
 

@@ -5,7 +5,13 @@
  * @module
  */
 import { CONTROL_MACHINE } from "./deploy.ts";
-import { endpointText, type HostEntry, type HostsFile, HostsFileError } from "./hosts_file.ts";
+import {
+  endpointText,
+  type HostEntry,
+  type HostsFile,
+  HostsFileError,
+  waitText,
+} from "./hosts_file.ts";
 
 /** Where one machine's OS process runs, and who starts it. */
 export type Placement =
@@ -42,6 +48,11 @@ export interface PlaceOptions {
   readonly spares?: readonly string[];
   /** Whether `hostname` is this host. */
   readonly isLocal: (hostname: string) => boolean;
+  /**
+   * Lines for machines the run does not have are left alone (a command that makes several runs
+   * of one file, some without a machine; the command checked the file against all). @default false
+   */
+  readonly ignoreUnknown?: boolean;
 }
 
 /**
@@ -88,6 +99,7 @@ export function placeMachines(
   for (const entry of file.entries) {
     if (entry === control) continue;
     if (!placed.has(entry.machine)) {
+      if (options.ignoreUnknown) continue;
       throw new HostsFileError(
         file.path,
         entry.line,
@@ -144,7 +156,7 @@ export function waitingMessage(
     `  on ${p.kind === "user" ? p.host : "?"}: deno task lab node --hosts ${path} --machine ${name}`
   );
   return [
-    `archlab: waiting up to ${Math.round(at.waitMs / 1000)} s for ${waiting.length} machine${
+    `archlab: waiting up to ${waitText(at.waitMs)} for ${waiting.length} machine${
       waiting.length === 1 ? "" : "s"
     } on other hosts, listening at ${at.control}; start ${
       waiting.length === 1 ? "it" : "them"

@@ -19,60 +19,17 @@
  * in its own OS process (clients, each with its own TCP endpoint), besides `ctl.lab`.
  * @module
  */
-import type { Host } from "../../core/network/host.ts";
 import type { TransportName } from "../../core/network/host_network.ts";
 import type { Machine } from "../../core/machine.ts";
 import type { ProcessFn } from "../../core/process.ts";
-import { wallClock } from "../../core/real_runtime.ts";
-import { Trace, type TraceEvent } from "../../core/trace.ts";
-import { busy, idleFor, type IdleWatch, watchIdle } from "./_idle_watch.ts";
-import {
-  howDied,
-  InterruptedError,
-  type MachineLoss,
-  MachineLostError,
-  MachineProcessError,
-} from "./run_errors.ts";
-import { TimeOrder } from "./_time_order.ts";
-import {
-  CONTROL_MACHINE,
-  type Deployment,
-  type DeployOptions,
-  type DeployStats,
-  keepTrace,
-  type MachineSpec,
-} from "./deploy.ts";
-import { type NodeLink, type NodeProcess, sendLine as send, stdinClosed } from "./_node_process.ts";
-import { openLink } from "./_node_links.ts";
-import { placeMachines, waitingMessage } from "./_placement.ts";
-import { NodeListener } from "./_node_listener.ts";
-import { isLocalHost } from "./hosts_file.ts";
-import { type LaunchContext, launchNode } from "./_launch_node.ts";
-import { type LabHostContext, startControlHost, startLabHost } from "./_lab_hosts.ts";
-import { partialSummary as partial } from "./_partial_summary.ts";
-import { within } from "./_within.ts";
-import { askStats, bootNode, broadcastDirectory, sumStats } from "./_cluster_ops.ts";
-
-/** A machine not heard from for this many ms (it ticks every 50) is not known to be idle. */
-const STALE = 250;
-/** Longest a narrated event waits for a silent machine before it is printed anyway, in ms. */
-const ORDER_PATIENCE = 2000;
-/**
- * Longest the lab waits on its machines at the end of a run, in ms: for their counters, for a
- * machine to stop when told to (then it is killed), for a killed one to be gone. A machine that
- * hangs must never keep the lab (and Ctrl-C) from ending.
- */
-const STOP_WAIT = 3000;
-/**
- * After a machine died for good (its OS process exited, not stopped by the lab, and nothing
- * restarts it), the run goes on while the others make progress; it ends once no message has
- * been delivered anywhere for this many ms (they are all waiting on the dead one).
- */
-const LOST_STALL = 3000;
-/** After a machine died for good, the run ends once every other has been idle this long (ms). */
-const LOST_QUIET = 1000;
-/** Longest the lab waits for the machines started by hand on other hosts, in ms. */
-const HOSTS_WAIT = 60_000;
+import type { TraceEvent } from "../../core/trace.ts";
+import type { Deployment, DeployOptions, DeployStats, MachineSpec } from "./deploy.ts";
+import { CONTROL_MACHINE } from "./deploy.ts";
+import { Cluster } from "./_cluster.ts";
+import { crashMachine, partitionMachines } from "./_cluster_faults.ts";
+import { runCluster } from "./_cluster_run.ts";
+import { startLabHost } from "./_lab_hosts.ts";
+import { sumStats } from "./_cluster_ops.ts";
 
 /** A deployment of OS processes, with what only real machines have. */
 export interface TcpDeployment extends Deployment {
@@ -99,459 +56,31 @@ export async function deployTcp(
   machines: readonly MachineSpec[],
   options: DeployOptions = {},
 ): Promise<TcpDeployment> {
-  const placements = options.hosts === undefined ? undefined : placeMachines(
-    machines.map((m) => m.name),
-    options.hosts,
-    { ssh: options.ssh, spares: options.spares, isLocal: isLocalHost },
-  );
-  const byHand = [...placements?.machines ?? []].filter(([, p]) => p.kind === "user");
-  const listener = byHand.length === 0 ? undefined : NodeListener.open(placements!.control!);
-  const origin = wallClock();
-  /** Each machine's disk file (ctx.disk): a replacement after a crash opens its predecessor's. */
-  const disks = await Deno.makeTempDir({ prefix: "archlab-disks-" });
-  /** Wall-clock ms at the start of the run; trace times count from here. */
-  let start = origin;
-  const runTime = () => wallClock() - start;
-  const trace = new Trace();
-  if (options.onEvent) trace.listen(options.onEvent);
-  const order = new TimeOrder((event) => trace.record(event), {
-    now: runTime,
-    patience: ORDER_PATIENCE,
-  });
-  const fromStart = (t: number) => Math.round((t - (start - origin)) * 1000) / 1000;
-  /** Records an event of the lab itself (crash, restart, partition), timed now. */
-  const note = (event: Omit<TraceEvent, "t">) =>
-    order.push(CONTROL_MACHINE, { t: fromStart(wallClock() - origin), ...event } as TraceEvent);
-  const directory = new Map<string, string>();
-  const nodes = new Map<string, NodeProcess>();
-  /** Every machine process started and not exited yet, spares still starting included. */
-  const children = new Set<NodeLink>();
-  /** Set once the lab stops every machine: an exit from then on is expected. */
-  let stoppingAll = false;
-  let launched = 0;
-  /** Resolves when the run must end early: a failure or Ctrl-C. */
-  const alarm = Promise.withResolvers<void>();
-  let failure: Error | undefined;
-  /** Whether `failure` has been thrown to the caller. */
-  let thrown = false;
-  let interrupted: InterruptedError | undefined;
-  const fail = (error: Error) => {
-    if (failure !== undefined || interrupted !== undefined) return;
-    failure = error;
-    alarm.resolve();
-  };
-  /** Ctrl-C, heard by the lab or first by one of its machines: the run ends, all machines stop. */
-  const interrupt = () => {
-    if (failure !== undefined || interrupted !== undefined) return;
-    interrupted = new InterruptedError(runTime());
-    console.error("\narchlab: interrupted; stopping every machine (Ctrl-C again to force)");
-    alarm.resolve();
-  };
-
-  /** Machines that died during the run and were not restarted. */
-  const lost: MachineLoss[] = [];
-  const lostListeners: ((loss: MachineLoss) => void)[] = [];
-  /** When a message was last delivered on a machine of the run (ms since its start). */
-  let delivered = 0;
-  /**
-   * Machine `node` died (`kill -9`, out of memory) without the lab stopping it: says so, and
-   * restarts it when the run restarts it after crashes; otherwise the run goes on without it
-   * and ends once the others stop making progress (see `run`).
-   */
-  const died = (node: NodeProcess, status: Deno.CommandStatus) => {
-    const name = node.spec.name;
-    const loss: MachineLoss = {
-      machine: name,
-      time: runTime(),
-      code: status.code,
-      ...(status.signal ? { signal: status.signal } : {}),
-    };
-    node.stopping = true;
-    note({ ev: "crash", at: name, note: `${name} (${howDied(loss)})` });
-    const said = `archlab: machine "${name}" died at ${loss.time.toFixed(0)} ms (${howDied(loss)})`;
-    if (interrupted !== undefined || failure !== undefined) return;
-    if (options.spares?.includes(name)) {
-      console.error(`${said}; restarting it, as this run restarts it after a crash`);
-      restartAt(node, takeSpare(name) ?? startSpare(node.spec), runTime());
-      return;
-    }
-    lost.push(loss);
-    for (const listener of lostListeners) listener(loss);
-    console.error(
-      `${said}; not restarted (a --crash with a restart time for it would restart it): the ` +
-        `run goes on while the others make progress, and ends ${
-          LOST_STALL / 1000
-        } s after they stop`,
-    );
-  };
-
-  /** Kills every machine process, spares still starting included. */
-  const killAll = () => {
-    for (const node of nodes.values()) node.stopping = true;
-    for (const link of children) link.kill();
-  };
-  /** Ctrl-C the lab itself heard (its machines report theirs apart). */
-  let sigints = 0;
-  const onSigint = () => {
-    if (++sigints > 1) {
-      console.error("archlab: interrupted again; killing every machine now");
-      killAll();
-      Deno.exit(130);
-    }
-    interrupt();
-  };
-  // Listening before the first machine starts: a Ctrl-C while they boot (their first frames
-  // are narrated already) ends the run with its partial summary instead of killing the lab.
-  Deno.addSignalListener("SIGINT", onSigint);
-  // `kill` and service managers stop the lab with SIGTERM: the same orderly end as Ctrl-C.
-  Deno.addSignalListener("SIGTERM", onSigint);
-
-  /** OS processes started so far for each machine. */
-  const launches = new Map<string, number>();
-  const incarnation = (name: string) => {
-    const n = launches.get(name) ?? 0;
-    launches.set(name, n + 1);
-    return n;
-  };
-
-  const launchContext: LaunchContext = {
-    origin,
-    options,
-    order,
-    children,
-    openLink: (name, epoch) =>
-      openLink(name, epoch, {
-        origin,
-        options,
-        placement: placements?.machines.get(name),
-        listener,
-        waitMs: options.hostsWait ?? HOSTS_WAIT,
-        disk: `${disks}/${name}.sqlite`,
-      }),
-    runTime,
-    fromStart,
-    incarnation,
-    source: (name) => `${name}#${++launched}`,
-    delivered: () => delivered = runTime(),
-    fail,
-    interrupt,
-    exitedOnItsOwn: (node, status) => {
-      if (nodes.get(node.spec.name) === node) {
-        died(node, status);
-      } else {
-        fail(
-          new MachineProcessError({
-            machine: node.spec.name,
-            detail: `its OS process exited unexpectedly (code ${status.code}${
-              status.signal ? `, ${status.signal}` : ""
-            })`,
-            time: runTime(),
-          }),
-        );
-      }
-    },
-    stoppingAll: () => stoppingAll,
-  };
-  const launch = (spec: MachineSpec): Promise<NodeProcess> => launchNode(spec, launchContext);
-
-  const labHostContext = (record: LabHostContext["record"]): LabHostContext => ({
-    origin,
-    options,
-    resolve: (machine) => directory.get(machine),
-    record: (event) => {
-      if (event.ev === "deliver") delivered = runTime();
-      record(event);
-    },
-    runTime,
-    fail,
-    listen: placements?.lab,
-  });
-  const control: Host = await startControlHost(
-    labHostContext((event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) })),
-  );
-  directory.set(CONTROL_MACHINE, control.endpoint);
-  /** Machines of the experiment hosted in this OS process, each with its idle watch. */
-  const locals = new Map<string, { host: Host; idle: IdleWatch }>();
-  const controlIdle: IdleWatch = { counters: "" };
-  const watchLocals = () => {
-    const now = runTime();
-    watchIdle(controlIdle, busy(control.activity()), now);
-    for (const local of locals.values()) watchIdle(local.idle, busy(local.host.activity()), now);
-  };
-  // Releases narration held for a silent machine and watches the local machines' activity;
-  // cleared when everything stops.
-  const poller = setInterval(() => {
-    order.poll();
-    watchLocals();
-  }, 100);
-
-  /** Replacements of crashed machines, started but not yet reachable. */
-  const spares = new Set<Promise<NodeProcess>>();
-  /** When each replacement was ready, in ms since the start of the run (0: before it). */
-  const readyAt = new WeakMap<NodeProcess, number>();
-  /** Replacements started with the others, for machines whose crash restarts them. */
-  const waiting = new Map<string, Promise<NodeProcess>[]>();
-  const takeSpare = (name: string) => waiting.get(name)?.shift();
-  // The machines first: their replacements must be later incarnations.
-  if (listener !== undefined) {
-    console.error(
-      waitingMessage(options.hosts!.path, byHand, {
-        control: listener.endpoint,
-        waitMs: options.hostsWait ?? HOSTS_WAIT,
-        auth: options.auth !== undefined,
-      }),
-    );
-  }
-  const first = machines.map(launch);
-  const early = (options.spares ?? []).flatMap((name) => {
-    const spec = machines.find((m) => m.name === name);
-    return spec === undefined ? [] : [launch(spec)];
-  });
-  const started = await Promise.allSettled([...first, ...early]);
-  // Every machine started by hand has joined (or the wait is over): nobody else may.
-  await listener?.close();
-  for (const [i, result] of started.entries()) {
-    if (result.status !== "fulfilled") continue;
-    if (i < machines.length) {
-      nodes.set(result.value.spec.name, result.value);
-    } else {
-      const spare = Promise.resolve(result.value);
-      spares.add(spare);
-      waiting.set(result.value.spec.name, [...waiting.get(result.value.spec.name) ?? [], spare]);
-    }
-  }
-  const failed = started.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-  const broadcast = () => broadcastDirectory(nodes.values(), directory);
-  const boot = bootNode;
-  for (const node of nodes.values()) directory.set(node.spec.name, node.endpoint);
-  if (placements !== undefined && !failed) {
-    // Where everything ended up: the file may have asked for free ports.
-    console.error(
-      `archlab: machines at ${
-        [
-          [CONTROL_MACHINE, control.endpoint],
-          ...[...nodes.values()].map((n) => [n.spec.name, n.endpoint]),
-        ]
-          .map(([name, at]) => `${name}=${at}`).join(", ")
-      }`,
-    );
-  }
-
-  const stopAll = async () => {
-    stoppingAll = true;
-    clearInterval(poller);
-    // Spares that become ready in time join the others, to be stopped with them; any still
-    // starting after that is killed below.
-    const ready = await within(Promise.allSettled(spares), STOP_WAIT) ?? [];
-    for (const spare of ready) {
-      if (spare.status === "fulfilled") nodes.set(`${spare.value.source}`, spare.value);
-    }
-    for (const node of nodes.values()) {
-      node.stopping = true;
-      send(node, { type: "stop" });
-      node.writer.close().catch(stdinClosed);
-    }
-    const exits = [...nodes.values()].map((n) => n.exited);
-    await within(Promise.all(exits), STOP_WAIT);
-    killAll();
-    // Killed processes are gone at once; their output pipes close with them (bounded all the
-    // same: a process a machine started could hold a pipe open).
-    await within(Promise.all(exits), STOP_WAIT);
-    order.flush();
-    for (const local of locals.values()) await local.host.close();
-    await control.close();
-    await Deno.remove(disks, { recursive: true });
-  };
-  if (failed) {
-    await stopAll();
-    Deno.removeSignalListener("SIGINT", onSigint);
-    Deno.removeSignalListener("SIGTERM", onSigint);
-    throw failed.reason;
-  }
-  start = wallClock();
-  for (const node of nodes.values()) order.open(node.source);
-  broadcast();
-  for (const node of nodes.values()) boot(node);
-  // A node handles its control lines in order: once it answers a stats request, the processes
-  // it was told to spawn exist, so nothing the caller sends next finds them missing.
-  await askStats(nodes.values(), STOP_WAIT);
-
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  /** Runs `action` at `at` ms after the start of the run (at once if that has passed). */
-  const at = (ms: number, action: () => void) => {
-    timers.push(setTimeout(action, Math.max(0, ms - runTime())));
-  };
-  const crashNow = (name: string): NodeProcess | undefined => {
-    const node = nodes.get(name);
-    if (node === undefined || node.stopping) return undefined;
-    note({ ev: "crash", at: name });
-    node.stopping = true;
-    node.link.kill();
-    return node;
-  };
-  /** Starts a replacement for machine `spec` now; it stays unreachable until swapped in. */
-  const startSpare = (spec: MachineSpec): Promise<NodeProcess> => {
-    const spare = launch(spec).then((node) => {
-      readyAt.set(node, runTime());
-      return node;
-    });
-    spares.add(spare);
-    spare.catch((error) => fail(error as Error));
-    return spare;
-  };
-  const restartAt = (old: NodeProcess, spare: Promise<NodeProcess>, restartMs: number) => {
-    const name = old.spec.name;
-    at(restartMs, async () => {
-      let node: NodeProcess;
-      try {
-        node = await spare;
-        await old.exited;
-      } catch {
-        return; // The spare failed to start: fail() has reported it and ends the run.
-      }
-      spares.delete(spare);
-      if (interrupted !== undefined || failure !== undefined) {
-        nodes.set(node.source, node); // Stopped with the others.
-        return;
-      }
-      const late = runTime() - restartMs;
-      const starting = (readyAt.get(node) ?? 0) - restartMs;
-      order.open(node.source);
-      nodes.set(name, node);
-      directory.set(name, node.endpoint);
-      note({
-        ev: "restart",
-        at: name,
-        ...(late > 50
-          ? {
-            note: `${name} (${late.toFixed(0)} ms late: ${
-              starting > 0
-                ? "its new OS process took that long to start"
-                : "the lab itself was busy"
-            })`,
-          }
-          : {}),
-      });
-      broadcast();
-      control.network.forget(name);
-      for (const local of locals.values()) local.host.network.forget(name);
-      boot(node);
-    });
-  };
-
-  const quietFor = (): number => {
-    watchLocals();
-    const now = runTime();
-    let quiet = Infinity;
-    const idle = [controlIdle, ...[...locals.values()].map((l) => l.idle)];
-    for (const node of nodes.values()) if (!node.stopping) idle.push(node.idle);
-    for (const watch of idle) quiet = Math.min(quiet, idleFor(watch, now, STALE));
-    return quiet;
-  };
-
+  const cluster = new Cluster(machines, options);
+  await cluster.open();
+  const { control, directory, locals, nodes } = cluster;
   return {
     transport: options.transport ?? "tcp",
-    trace,
+    trace: cluster.trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
-    async run(done) {
-      let settled = false;
-      done.then(() => settled = true, () => settled = true);
-      const since = runTime();
-      const gone = Promise.withResolvers<void>();
-      // After a machine died for good, the others may be done, idle, or stuck trying it.
-      const lostWatch = setInterval(() => {
-        if (lost.length === 0) return;
-        const from = Math.max(since, lost[lost.length - 1].time, delivered);
-        if (quietFor() >= LOST_QUIET || runTime() - from >= LOST_STALL) gone.resolve();
-      }, 100);
-      try {
-        await Promise.race([done, alarm.promise, gone.promise]);
-        for (let i = 0; i < 8 && !settled; i++) await null;
-        if (interrupted !== undefined) {
-          order.flush();
-          throw new InterruptedError(interrupted.time, partial(trace));
-        }
-        if (failure !== undefined) {
-          thrown = true;
-          throw failure;
-        }
-        if (!settled) {
-          order.flush();
-          throw new MachineLostError([...lost], runTime());
-        }
-        await done;
-      } catch (error) {
-        order.flush();
-        await keepTrace(trace, options.traceFile, "wall");
-        throw error;
-      } finally {
-        clearInterval(lostWatch);
-        // A machine that has exited (stopped by its own Ctrl-C) sent its last counters before
-        // it went; one that does not answer in time keeps the counters it reported last.
-        await askStats(nodes.values(), STOP_WAIT);
-        order.flush();
-      }
-    },
-    crash(name, crash = {}) {
-      if (!nodes.has(name)) {
-        throw new TypeError(`Cannot crash machine "${name}": not in this deployment`);
-      }
-      const restart = crash.restartAt;
-      // The replacement was started with the others (options.spares), or starts now: either
-      // way its start-up falls inside the crash window.
-      const spare = restart === undefined
-        ? undefined
-        : takeSpare(name) ?? startSpare(nodes.get(name)!.spec);
-      const crashAt = crash.at ?? runTime();
-      at(crashAt, () => {
-        const old = crashNow(name);
-        // A crash that a busy lab fired late still keeps the machine down as long as asked.
-        const down = restart === undefined ? 0 : restart - crashAt;
-        if (old !== undefined && spare !== undefined) {
-          restartAt(old, spare, Math.max(restart!, runTime() + down));
-        }
-      });
-    },
-    partition(a, b, partition = {}) {
-      const label = `${a.join(",")} ${partition.oneWay ? "->" : "|"} ${b.join(",")}`;
-      const apply = (on: boolean) => {
-        const cut = (from: readonly string[], to: string[]) => {
-          for (const name of from) {
-            if (name === CONTROL_MACHINE) control.network.cut(to, on);
-            locals.get(name)?.host.network.cut(to, on);
-            const node = nodes.get(name);
-            if (node !== undefined) send(node, { type: "cut", machines: to, on });
-          }
-        };
-        cut(a, b);
-        if (!partition.oneWay) cut(b, a);
-        note({
-          ev: on ? "partition" : "heal",
-          at: "network",
-          note: label,
-        });
-      };
-      at(partition.at ?? runTime(), () => apply(true));
-      if (partition.until !== undefined) at(partition.until, () => apply(false));
-    },
+    run: (done) => runCluster(cluster, done),
+    crash: (name, crash = {}) => crashMachine(cluster, name, crash),
+    partition: (a, b, partition = {}) => partitionMachines(cluster, a, b, partition),
     stats(): DeployStats {
       return sumStats([control, ...[...locals.values()].map((l) => l.host)], nodes.values());
     },
-    onLost: (listener) => lostListeners.push(listener),
-    now: runTime,
-    quietFor,
+    onLost: (listener) => cluster.lostListeners.push(listener),
+    now: cluster.runTime,
+    quietFor: cluster.quietFor,
     async host(name) {
       if (name === CONTROL_MACHINE || directory.has(name)) {
         throw new TypeError(`Cannot host machine "${name}": it is in this deployment already`);
       }
-      const local = await startLabHost(
-        name,
-        labHostContext((event) => order.push(CONTROL_MACHINE, { ...event, t: fromStart(event.t) })),
-      );
+      const local = await startLabHost(name, cluster.labHostContext(cluster.recordLocal));
       locals.set(name, { host: local, idle: { counters: "" } });
       directory.set(name, local.endpoint);
-      broadcast();
+      cluster.broadcast();
       return local.machine;
     },
     reports() {
@@ -559,17 +88,7 @@ export async function deployTcp(
         node.stopping || node.reports === undefined ? [] : [node.reports]
       );
     },
-    async stop() {
-      for (const timer of timers) clearTimeout(timer);
-      await stopAll();
-      Deno.removeSignalListener("SIGINT", onSigint);
-      Deno.removeSignalListener("SIGTERM", onSigint);
-      // A failure after the last run() still fails the run.
-      if (failure !== undefined && !thrown) {
-        thrown = true;
-        throw failure;
-      }
-    },
+    stop: () => cluster.stop(),
   };
 }
 

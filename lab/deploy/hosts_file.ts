@@ -175,3 +175,18 @@ export function isLocalHost(hostname: string): boolean {
   if (hostname === "localhost" || hostname === "::1" || /^127\./.test(hostname)) return true;
   return Deno.networkInterfaces().some((i) => i.address === hostname);
 }
+
+/**
+ * A wait of `ms` milliseconds in words: whole seconds from 1 s on, milliseconds below.
+ *
+ * @example Both
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { waitText } from "./hosts_file.ts";
+ * assert.equal(waitText(60000), "60 s");
+ * assert.equal(waitText(300), "300 ms");
+ * ```
+ */
+export function waitText(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms)} ms`;
+}

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { waitText } from "../deploy/hosts_file.ts";
+
 const encoder = new TextEncoder();
 /** Ms between two tries to reach the lab. */
 const RETRY_MS = 250;
@@ -90,8 +92,8 @@ async function dial(hostname: string, port: number, waitMs: number): Promise<Den
       if (attempt === 1) {
         console.error(
           `archlab: the lab is not listening at ${hostname}:${port} yet; trying again for up to ${
-            Math.round(waitMs / 1000)
-          } s`,
+            waitText(waitMs)
+          }`,
         );
       }
     }

@@ -61,6 +61,7 @@ Flags:
   --hosts FILE          where this machine listens (its line), its peers (the other lines) and
                         the lab that waits for it (the ctl.lab line)
   --lab HOST:PORT       dial the lab there and take the run's settings from it
+  --lab-wait S          how long to keep trying to reach the lab, in seconds (default 60)
   --origin MS           wall-clock ms that trace times count from
   --epoch N             the machine's incarnation on the wire (default: wall-clock ms at start);
                         a replacement of a crashed machine needs a higher one
@@ -111,6 +112,7 @@ const NODE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   disk: { type: "string" },
   exempt: { type: "string", multiple: true },
   lab: { type: "string" },
+  "lab-wait": { type: "string" },
 };
 
 /** How often an idle node reports its clock, so the lab can put events in time order. */
@@ -278,6 +280,16 @@ function fromHostsFile(machine: string, file: HostsFile | undefined) {
   };
 }
 
+/** `--lab-wait S` in ms (default 60 s). */
+function labWait(value: unknown): number {
+  if (value === undefined) return 60_000;
+  const seconds = Number(value);
+  if (!/^\d*\.?\d+$/.test(String(value)) || !(seconds > 0)) {
+    throw new UsageError(`Cannot use --lab-wait "${value}": give seconds, more than 0`, USAGE);
+  }
+  return seconds * 1000;
+}
+
 /** Reads the flags; a machine the lab waits for dials it and takes the run's settings. */
 async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   const opened = openFlags(args, NODE_FLAGS, USAGE);
@@ -293,7 +305,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
   let link: LabLink | undefined;
   if (lab !== undefined) {
-    link = await connectLab(lab, machine);
+    link = await connectLab(lab, machine, labWait(values["lab-wait"]));
     values = openFlags([...args, ...link.setup.args], NODE_FLAGS, USAGE)!.values;
     common = parseCommon(values, USAGE);
     if (link.setup.auth && common.auth === undefined) {
@@ -376,6 +388,16 @@ export async function runNode(args: string[]): Promise<number> {
         stack: error instanceof Error ? error.stack : undefined,
       });
     },
+  }).catch((error) => {
+    if (
+      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
+    ) {
+      throw error;
+    }
+    throw new Error(
+      `Cannot start ${machine} listening at ${listen.hostname}:${listen.port}: ${error.message} ` +
+        "(another process holds that port, or the address is not this host's)",
+    );
   });
   const stopped = Promise.withResolvers<void>();
   onOrphaned = () => stopped.resolve();

@@ -150,6 +150,8 @@ function parseRpc(args: string[]): RpcPlan | undefined {
     auth: unavailable,
     encrypt: unavailable,
     skew: "the orphan experiment runs every machine on the simulator's own clock",
+    hosts: "the orphan experiment runs in the simulator only, which has no hosts",
+    ssh: "the orphan experiment runs in the simulator only, which has no hosts",
   }, USAGE);
   const common = parseCommon({ ...values, sim: true }, USAGE);
   const chosen = values.policy ?? "all";

@@ -13,6 +13,8 @@
  * @module
  */
 import type { TransportName } from "../../core/network/host_network.ts";
+import { isLocalHost, readHostsFile } from "../deploy/hosts_file.ts";
+import { placeMachines } from "../deploy/_placement.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { launchSim } from "./_launch_sim.ts";
@@ -165,6 +167,16 @@ function checkFaults(machines: readonly MachineEntry[], options: LaunchOptions):
       "Cannot launch in the simulator with hosts: the simulator runs every machine in one " +
         "process; drop sim: true, or the hosts file",
     );
+  }
+  if (options.hosts !== undefined) {
+    // Throws a HostsFileError naming the line at fault, before any machine starts.
+    placeMachines(names, readHostsFile(options.hosts), {
+      ssh: options.ssh,
+      spares: (options.crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) =>
+        c.machine
+      ),
+      isLocal: isLocalHost,
+    });
   }
   return last;
 }
