@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Space-time diagrams: what writing them adds to a simulated run, and how fast a 20,000-event
  * diagram renders in headless Chromium.

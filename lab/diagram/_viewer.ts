@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The browser viewer of a space-time diagram: decodes the embedded trace, builds the model
  * incrementally (a live view appends events through the returned handle), and wires zoom,
@@ -14,6 +13,12 @@ import type { cone, stepClock } from "./clocks.ts";
 import type { Aggregation, assignLanes, Lane } from "./lanes.ts";
 import type { Layout, layoutDiagram } from "./layout.ts";
 import type { DiagramEvent } from "./model.ts";
+import type { DomElement, DomInput, DomMouseEvent, DomWindow } from "./_dom.ts";
+
+// Browser globals, typed (see _dom.ts); nothing is emitted for them.
+declare function requestAnimationFrame(callback: (time: number) => void): number;
+declare function cancelAnimationFrame(handle: number): void;
+declare const HTMLInputElement: { new (): DomInput; prototype: DomInput };
 import type { drawDiagram, Drawn } from "./_viewer_draw.ts";
 import type { renderChips, viewerDom } from "./_viewer_dom.ts";
 import type {
@@ -97,7 +102,7 @@ export interface ViewerHandle {
  * assert.equal(typeof mountViewer, "function");
  * ```
  */
-export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib): ViewerHandle {
+export function mountViewer(root: DomElement, data: ViewerData, lib: ViewerLib): ViewerHandle {
   const S = (globalThis as unknown as { STYLE: { header: number; axis: number } }).STYLE;
   const builder = new lib.DiagramBuilder();
   const vcs = new Map(data.vcs.map(([i, vc]) => [i, vc]));
@@ -195,7 +200,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
   const draw = (): Drawn => {
     frame = 0;
     const { w, h } = size();
-    const dpr = globalThis.devicePixelRatio || 1;
+    const dpr = (globalThis as unknown as DomWindow).devicePixelRatio || 1;
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
       canvas.width = Math.round(w * dpr);
       canvas.height = Math.round(h * dpr);
@@ -233,7 +238,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
   const hit = (px: number, py: number) => lib.hitTest(drawn, px, py);
   const r3 = (n: number) => String(Math.round(n * 1000) / 1000);
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const local = (ev: MouseEvent) => {
+  const local = (ev: DomMouseEvent) => {
     const r = canvas.getBoundingClientRect();
     return { px: ev.clientX - r.left, py: ev.clientY - r.top };
   };
@@ -268,7 +273,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     dragging = { x: ev.clientX, y: ev.clientY };
     moved = false;
   });
-  globalThis.addEventListener("mouseup", (ev) => {
+  (globalThis as unknown as DomWindow).addEventListener("mouseup", (ev) => {
     if (dragging && Math.abs(ev.clientX - dragging.x) + Math.abs(ev.clientY - dragging.y) > 3) {
       moved = true;
     }
@@ -307,7 +312,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
     }
     schedule();
   }, { passive: false });
-  globalThis.addEventListener("keydown", (ev) => {
+  (globalThis as unknown as DomWindow).addEventListener("keydown", (ev) => {
     if (ev.target instanceof HTMLInputElement) return;
     if (ev.key === "+" || ev.key === "=") zoom(1.5, size().h / 2);
     else if (ev.key === "-") zoom(1 / 1.5, size().h / 2);
@@ -319,7 +324,7 @@ export function mountViewer(root: HTMLElement, data: ViewerData, lib: ViewerLib)
   agg.onchange = relayout;
   ctl.onchange = relayout;
   filter.oninput = relayout;
-  globalThis.addEventListener("resize", schedule);
+  (globalThis as unknown as DomWindow).addEventListener("resize", schedule);
 
   // Replay.
   const setNow = (f: number) => {

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Draws a laid-out space-time diagram on a canvas (the browser viewer's renderer). Arrows are
  * culled to the visible time window and batched into one path per style, so a frame of 20,000
@@ -12,6 +11,10 @@ import type { Cone } from "./clocks.ts";
 import type { Lane } from "./lanes.ts";
 import type { Layout } from "./layout.ts";
 import type { DiagramModel } from "./model.ts";
+import type { DomCanvasContext, DomPath2D } from "./_dom.ts";
+
+// The browser's Path2D, typed (see _dom.ts); nothing is emitted for it.
+declare const Path2D: { new (): DomPath2D };
 import type { kindColor as KindColor, STYLE as Style } from "./_style.ts";
 
 /** What to draw and where. */
@@ -72,7 +75,7 @@ export interface Drawn {
  * assert.equal(typeof drawDiagram, "function");
  * ```
  */
-export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
+export function drawDiagram(g: DomCanvasContext, scene: Scene): Drawn {
   const S = (globalThis as unknown as { STYLE: typeof Style }).STYLE;
   const colorOf = (globalThis as unknown as { kindColor: typeof KindColor }).kindColor;
   const { model, lanes, layout, width, height, k, ty, sx, laneW, now } = scene;
@@ -140,7 +143,7 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     }
   }
   // Arrows, batched per style.
-  type Batch = { path: Path2D; heads: Path2D; color: string; dash: number[]; width: number };
+  type Batch = { path: DomPath2D; heads: DomPath2D; color: string; dash: number[]; width: number };
   const paths = new Map<string, Batch>();
   const batch = (color: string, dash: number[], width: number): Batch => {
     const key = `${color}|${dash.join(",")}|${width}`;
