@@ -17,7 +17,7 @@ import { layoutDiagram } from "./layout.ts";
 import type { DiagramEvent } from "./model.ts";
 import type { DiagramOptions } from "./svg.ts";
 import { mountViewer, type ViewerData } from "./_viewer.ts";
-import { drawDiagram } from "./_viewer_draw.ts";
+import { DRAW_PARTS, drawDiagram } from "./_viewer_draw.ts";
 import { renderChips, viewerDom } from "./_viewer_dom.ts";
 import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_viewer_text.ts";
 import { VIEWER_CSS } from "./_viewer_css.ts";
@@ -97,6 +97,7 @@ function script(): string {
     stepClock.toString(),
     cone.toString(),
     drawDiagram.toString(),
+    ...DRAW_PARTS.map((part) => part.toString()),
     viewerDom.toString(),
     renderChips.toString(),
     decodeEvent.toString(),
