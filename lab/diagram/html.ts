@@ -16,7 +16,7 @@ import { assignLanes } from "./lanes.ts";
 import { layoutDiagram } from "./layout.ts";
 import type { DiagramEvent } from "./model.ts";
 import type { DiagramOptions } from "./svg.ts";
-import { mountViewer, type ViewerData } from "./_viewer.ts";
+import { mountViewer, VIEWER_PARTS, type ViewerData } from "./_viewer.ts";
 import { DRAW_PARTS, drawDiagram } from "./_viewer_draw.ts";
 import { renderChips, viewerDom } from "./_viewer_dom.ts";
 import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_viewer_text.ts";
@@ -105,6 +105,7 @@ function script(): string {
     hitTest.toString(),
     summarizeLayout.toString(),
     mountViewer.toString(),
+    ...VIEWER_PARTS.map((part) => part.toString()),
     `const data = JSON.parse(document.getElementById("dg-data").textContent);`,
     `globalThis.archlabDiagram = mountViewer(document.getElementById("dg"), data, ` +
     `{ DiagramBuilder, assignLanes, layoutDiagram, stepClock, cone, drawDiagram, viewerDom, renderChips, ` +
