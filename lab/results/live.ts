@@ -6,14 +6,13 @@
  * real OS processes alike: it listens to the deployment's trace.
  * @module
  */
-import { canonicalLine, type TraceEvent } from "../../core/trace.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import { jsonLine } from "../diagram/_jsonl.ts";
 import { toHtml } from "../diagram/html.ts";
 import type { LiveSink, RunSession } from "./session.ts";
 
 /** Events per server-sent event, at most. */
 const BATCH = 2000;
-/** How often new events go out to the browsers, ms. */
-const FLUSH_MS = 50;
 
 interface Client {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
@@ -157,7 +156,16 @@ export function serveLive(
       }
     }
   };
-  const timer = setInterval(flush, FLUSH_MS);
+  // New events go out on the next turn of the event loop: every batch the run hands over (a
+  // simulated run yields every few ms of wall time, real processes report as they go) is sent
+  // as one server-sent event, however many events it holds.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const soon = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      flush();
+    }, 0);
+  };
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: options.port ?? 0,
@@ -193,7 +201,10 @@ export function serveLive(
       deployments++;
     },
     event(event: TraceEvent) {
-      if (deployments <= 1 && final === undefined) lines.push(canonicalLine(event));
+      if (deployments <= 1 && final === undefined) {
+        lines.push(jsonLine(event));
+        soon();
+      }
     },
     finish(summary, verdict) {
       final = JSON.stringify({ summary: summary ?? null, verdict, events: lines.length })
@@ -201,7 +212,7 @@ export function serveLive(
       flush();
     },
     async close() {
-      clearInterval(timer);
+      clearTimeout(timer);
       for (const client of clients) {
         try {
           client.controller.close();
