@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Space-time diagrams: what writing them adds to a simulated run, and how fast a 20,000-event
  * diagram renders in headless Chromium.
@@ -16,10 +17,13 @@
  *   Baseline: a page holding the same embedded JSON that only parses it. Candidate: the diagram
  *   page of the same trace, until its first frame is drawn. Target: under 2 s; the page's size is
  *   printed (target: under 5 MB).
+ * - Before the groups, the results folder's cost is printed as a ratio to the run alone: medians
+ *   of CPU time (steadier on a shared machine) and of wall time over 7 alternated rounds.
  *
  * Run with `deno task bench` (or `deno bench -A bench/diagram_bench.ts`); needs /usr/bin/chromium.
  * @module
  */
+import process from "node:process";
 import puppeteer from "puppeteer-core";
 import type { ProcessContext } from "../core/process.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
@@ -68,6 +72,50 @@ console.log(
   `diagram bench: ${sample.length} events; diagram.html ${(html.length / 1e6).toFixed(2)} MB ` +
     `(target < 5 MB)`,
 );
+
+/** CPU time of this process (user + system, all threads), ms: steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * The results folder's cost as a ratio to the run: `rounds` simulated runs alone and as many
+ * followed by writing the whole folder, alternated (after a warm-up), compared by their medians
+ * of CPU time and of wall time. Target: 1.10x.
+ */
+async function folderRatio(rounds: number): Promise<void> {
+  const alone: number[][] = [], written: number[][] = [];
+  for (let i = 0; i < rounds + 2; i++) {
+    for (const write of [false, true]) {
+      const cpu = cpuMs(), wall = performance.now();
+      const events = await simulatedRun();
+      if (write) {
+        await Deno.mkdir(`${dir}/ratio`, { recursive: true });
+        await writeResults(`${dir}/ratio`, {
+          command: "bench",
+          args: [],
+          startedAt: new Date(),
+          trace: { events, clock: "virtual" },
+          summary: { architecture: "bench", events: events.length },
+        }, 0);
+      }
+      if (i >= 2) (write ? written : alone).push([cpuMs() - cpu, performance.now() - wall]);
+    }
+  }
+  const median = (rows: number[][], k: number) =>
+    rows.map((r) => r[k]).sort((a, b) => a - b)[rows.length >> 1];
+  const line = (k: number, what: string) =>
+    `${what} ${median(alone, k).toFixed(0)} ms alone, ${
+      median(written, k).toFixed(0)
+    } ms with the folder: ` +
+    `${(median(written, k) / median(alone, k)).toFixed(2)}x`;
+  console.log(
+    `results folder (--out, 7 files) against the run, medians of ${rounds}: ` +
+      `${line(0, "CPU")}; ${line(1, "wall")} (target 1.10x)`,
+  );
+}
+await folderRatio(7);
 
 for (const ext of ["jsonl", "svg", "html", "shiviz"]) {
   Deno.bench({

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML and SVG space-time diagrams in a real browser (Debian's headless Chromium through
  * puppeteer-core): the arrows drawn match the trace's deliveries, a dropped message has its red

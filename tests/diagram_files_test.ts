@@ -4,6 +4,8 @@
  * extension or an unwritable path before the run.
  * @module
  */
+import { TimeoutError } from "../core/errors.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { toShiviz } from "../lab/diagram/shiviz.ts";
 import { toSvg } from "../lab/diagram/svg.ts";
 import { renderTrace } from "../lab/diagram/trace_file.ts";
@@ -184,4 +186,32 @@ Deno.test("toHtml() of a 20,000-event run stays under 5 MB", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("renderTrace() writes .jsonl as the trace's canonical JSON Lines, byte for byte", async () => {
+  const sim = new Simulator({ seed: 3, drop: 0.1, duplicate: 0.05, reorder: 0.1 });
+  sim.machine("m1.lab").spawn("kv", async (ctx) => {
+    for (;;) {
+      const m = await ctx.receive<{ kind: string }>();
+      ctx.log(`got "${m.body.kind}" <x>\n\u00fc`);
+      await ctx.reply(m, { kind: "ok" });
+    }
+  });
+  sim.machine("m2.lab").spawn("c", async (ctx) => {
+    for (let i = 0; i < 60; i++) {
+      try {
+        await ctx.request("kv@m1.lab", { kind: "put" }, { timeout: 40 });
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+      }
+    }
+  });
+  sim.crash("m1.lab", { at: 30, restartAt: 60 });
+  sim.partition(["m2.lab"], ["m1.lab"], { at: 80, until: 120 });
+  await sim.run({ until: 100_000 });
+  const kinds = new Set(sim.trace.events.map((e) => e.ev));
+  for (const ev of ["drop", "duplicate", "crash", "restart", "partition", "log"] as const) {
+    assertTrue(kinds.has(ev), `the run has a ${ev} event`);
+  }
+  assertEquals(renderTrace(sim.trace.events, "x.jsonl"), sim.trace.toJsonl());
 });

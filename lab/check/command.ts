@@ -280,6 +280,7 @@ export async function runCheck(args: string[]): Promise<number> {
     : await simulateCheck(node, workload, {
       ...simOptions,
       trace: common.trace !== undefined || common.out !== undefined || common.live,
+      onEvent: await liveEvents(undefined, "virtual"),
     });
   const checkStarted = performance.now();
   const result = workload.check(run.history.ops);

@@ -11,12 +11,14 @@ import { ProcessStoppedError } from "../../core/errors.ts";
 import type { Latency } from "../../core/latency.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
+import type { TraceEvent } from "../../core/trace.ts";
 import type { CrashSpec, PartitionSpec } from "../_common.ts";
 import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";
 import { nemesis, type NemesisEvent, type NemesisKind } from "./nemesis.ts";
 import { harnessed, initSender, NodeHarness } from "./node_harness.ts";
 import type { Workload } from "./workload.ts";
+import { runLiveSlice } from "../results/live_slice.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 
 /** Options of {@link simulateCheck}. */
@@ -53,6 +55,11 @@ export interface SimulateOptions {
   readonly reliable?: boolean;
   /** Record the simulator's trace. @default false */
   readonly trace?: boolean;
+  /**
+   * Told every trace event as it happens (a live view); the run then hands the event loop over
+   * every few ms of wall time so the view can send them. Needs `trace`. @default none
+   */
+  readonly onEvent?: (event: TraceEvent) => void;
   /** Partitions from the command line. @default none */
   readonly partitions?: readonly PartitionSpec[];
   /** Crashes from the command line. @default none */
@@ -132,6 +139,8 @@ export async function simulateCheck(
       : undefined,
     stages: options.auth ? [new AuthStage(options.auth)] : [],
   });
+  if (options.onEvent) sim.trace.listen(options.onEvent);
+  const live = options.onEvent !== undefined;
   const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
   const nodes = machines.map((m) => `node@${m}`);
   const harness = new NodeHarness(nodes);
@@ -193,8 +202,9 @@ export async function simulateCheck(
   globalThis.addEventListener("unhandledrejection", unhandled);
   try {
     const busy = Math.min(timeLimit, quota * (timeout + 2 * interval));
-    await advance(sim, () => done === clients, busy + timeout + 2 * interval + SLICE, errors);
-    await advance(sim, () => idle, sim.now + 2 * nemesisInterval + SLICE, errors);
+    const cap = busy + timeout + 2 * interval + SLICE;
+    await advance(sim, () => done === clients, cap, errors, live);
+    await advance(sim, () => idle, sim.now + 2 * nemesisInterval + SLICE, errors, live);
     if (workload.finalReads && errors.length === 0) {
       const recovery = options.recovery ?? 1000;
       sim.machine("ctl.lab").spawn(
@@ -207,7 +217,13 @@ export async function simulateCheck(
           onDone: () => read = true,
         }),
       );
-      await advance(sim, () => read, sim.now + recovery + n * 5 * (timeout + 100) + SLICE, errors);
+      await advance(
+        sim,
+        () => read,
+        sim.now + recovery + n * 5 * (timeout + 100) + SLICE,
+        errors,
+        live,
+      );
     }
     // Callbacks still queued when the run stopped settle now, while their rejections are caught.
     await macrotask();
@@ -230,16 +246,21 @@ function macrotask(): Promise<void> {
   });
 }
 
-/** Runs `sim` slice by slice until `ready()`, virtual time `cap`, quiescence or a failure. */
+/**
+ * Runs `sim` slice by slice until `ready()`, virtual time `cap`, quiescence or a failure; with
+ * a live view (`live`), each slice in batches that let the view send what the run made.
+ */
 async function advance(
   sim: Simulator,
   ready: () => boolean,
   cap: number,
   errors: string[],
+  live: boolean,
 ): Promise<void> {
   while (!ready() && sim.now < cap && errors.length === 0) {
     try {
-      const result = await sim.run({ until: Math.min(cap, sim.now + SLICE) });
+      const until = Math.min(cap, sim.now + SLICE);
+      const result = live ? await runLiveSlice(sim, until) : await sim.run({ until });
       if (result.quiescent) return;
     } catch (error) {
       errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));

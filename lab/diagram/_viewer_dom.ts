@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The viewer page's controls: title, zoom buttons, lane aggregation, the lab-traffic switch, the
  * process filter, filter chips, the replay slider, the canvas, the tooltip and the details panel.
@@ -7,39 +6,50 @@
  * @module
  */
 import type { ViewerData } from "./_viewer.ts";
+import type {
+  DomCanvas,
+  DomDocument,
+  DomElement,
+  DomInput,
+  DomMouseEvent,
+  DomTagMap,
+} from "./_dom.ts";
+
+// The browser's document, typed (see _dom.ts); nothing is emitted for it.
+declare const document: DomDocument;
 
 /** The elements of a viewer page. */
 export interface ViewerDom {
   /** Subtitle (counts, how to use). */
-  readonly sub: HTMLParagraphElement;
+  readonly sub: DomElement;
   /** Fit button. */
-  readonly fitB: HTMLButtonElement;
+  readonly fitB: DomElement;
   /** Zoom-out button. */
-  readonly outB: HTMLButtonElement;
+  readonly outB: DomElement;
   /** Zoom-in button. */
-  readonly inB: HTMLButtonElement;
+  readonly inB: DomElement;
   /** Lane aggregation. */
-  readonly agg: HTMLSelectElement;
+  readonly agg: DomInput;
   /** Show `ctl.lab`. */
-  readonly ctl: HTMLInputElement;
+  readonly ctl: DomInput;
   /** Process filter. */
-  readonly filter: HTMLInputElement;
+  readonly filter: DomInput;
   /** Machine and kind chips. */
-  readonly chips: HTMLDivElement;
+  readonly chips: DomElement;
   /** Replay button. */
-  readonly play: HTMLButtonElement;
+  readonly play: DomElement;
   /** Replay slider (0..1000). */
-  readonly slider: HTMLInputElement;
+  readonly slider: DomInput;
   /** Replay time. */
-  readonly clock: HTMLSpanElement;
+  readonly clock: DomElement;
   /** Box of the canvas. */
-  readonly main: HTMLDivElement;
+  readonly main: DomElement;
   /** The canvas. */
-  readonly canvas: HTMLCanvasElement;
+  readonly canvas: DomCanvas;
   /** Tooltip. */
-  readonly tip: HTMLDivElement;
+  readonly tip: DomElement;
   /** Details of the selection. */
-  readonly details: HTMLElement;
+  readonly details: DomElement;
 }
 
 /**
@@ -53,11 +63,11 @@ export interface ViewerDom {
  * ```
  */
 export function viewerDom(
-  root: HTMLElement,
+  root: DomElement,
   data: Pick<ViewerData, "title" | "aggregate" | "showControl">,
 ): ViewerDom {
   root.innerHTML = "";
-  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent: Element) => {
+  const el = <K extends keyof DomTagMap>(tag: K, cls: string, parent: DomElement) => {
     const node = document.createElement(tag);
     node.className = cls;
     parent.append(node);
@@ -157,13 +167,13 @@ export interface ChipState {
  * assert.equal(typeof renderChips, "function");
  * ```
  */
-export function renderChips(chips: HTMLElement, state: ChipState): void {
+export function renderChips(chips: DomElement, state: ChipState): void {
   const { machines, kinds, hiddenMachines, hiddenKinds, onChange } = state;
   chips.innerHTML = "";
   const chip = (
     text: string,
     off: boolean,
-    toggle: (ev: MouseEvent) => void,
+    toggle: (ev: DomMouseEvent) => void,
     cls: string,
   ): void => {
     const c = document.createElement("button");

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Draws a laid-out space-time diagram on a canvas (the browser viewer's renderer). Arrows are
  * culled to the visible time window and batched into one path per style, so a frame of 20,000
@@ -12,6 +11,10 @@ import type { Cone } from "./clocks.ts";
 import type { Lane } from "./lanes.ts";
 import type { Layout } from "./layout.ts";
 import type { DiagramModel } from "./model.ts";
+import type { DomCanvasContext, DomPath2D } from "./_dom.ts";
+
+// The browser's Path2D, typed (see _dom.ts); nothing is emitted for it.
+declare const Path2D: { new (): DomPath2D };
 import type { kindColor as KindColor, STYLE as Style } from "./_style.ts";
 
 /** What to draw and where. */
@@ -62,6 +65,44 @@ export interface Drawn {
   readonly markerPts: number[];
 }
 
+/** A frame being drawn: the context, the style, the scene, its scales. */
+interface DrawView {
+  readonly g: DomCanvasContext;
+  readonly S: typeof Style;
+  readonly scene: Scene;
+  /** Height of the header, px. */
+  readonly top: number;
+  /** Width of the time axis, px. */
+  readonly left: number;
+  /** Time at the bottom of the plot, ms. */
+  readonly tEnd: number;
+  /** Time between grid lines, ms. */
+  readonly step: number;
+  readonly x: (lane: number) => number;
+  readonly y: (t: number) => number;
+  readonly visible: (t0: number, t1: number) => boolean;
+  readonly drawn: Drawn;
+}
+
+/** One style of arrows: their lines and heads, stroked and filled at once. */
+type ArrowBatch = {
+  path: DomPath2D;
+  heads: DomPath2D;
+  color: string;
+  dash: number[];
+  width: number;
+};
+
+/** The arrows of a frame, gathered per style, with their marks and labels. */
+interface ArrowPaths {
+  readonly batches: Map<string, ArrowBatch>;
+  readonly crosses: DomPath2D;
+  readonly rings: DomPath2D;
+  readonly dots: DomPath2D;
+  readonly labels: [string, number, number][];
+  readonly dropNotes: [string, number, number][];
+}
+
 /**
  * Draws `scene` on `g` (already scaled to CSS pixels) and returns what it drew.
  *
@@ -72,19 +113,42 @@ export interface Drawn {
  * assert.equal(typeof drawDiagram, "function");
  * ```
  */
-export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
+export function drawDiagram(g: DomCanvasContext, scene: Scene): Drawn {
   const S = (globalThis as unknown as { STYLE: typeof Style }).STYLE;
-  const colorOf = (globalThis as unknown as { kindColor: typeof KindColor }).kindColor;
-  const { model, lanes, layout, width, height, k, ty, sx, laneW, now } = scene;
+  const { height, k, ty, sx, laneW } = scene;
   const top = S.header, left = S.axis;
-  const x = (lane: number) => left - sx + laneW * (lane + 0.5);
-  const y = (t: number) => top + (t - ty) * k;
   const tEnd = ty + (height - top) / k;
-  const drawn: Drawn = { delivered: 0, drops: 0, tx: [], pts: [], markers: [], markerPts: [] };
+  const raw = 70 / k, p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
+  const v: DrawView = {
+    g,
+    S,
+    scene,
+    top,
+    left,
+    tEnd,
+    step,
+    x: (lane: number) => left - sx + laneW * (lane + 0.5),
+    y: (t: number) => top + (t - ty) * k,
+    visible: (t0: number, t1: number) => t1 >= ty && t0 <= tEnd,
+    drawn: { delivered: 0, drops: 0, tx: [], pts: [], markers: [], markerPts: [] },
+  };
+  drawBackdrop(v);
+  drawBands(v);
+  drawLifelines(v);
+  paintArrows(v, traceArrows(v));
+  drawMarkers(v);
+  drawHeader(v);
+  return v.drawn;
+}
+
+/** White, the machines' columns, the time grid. */
+function drawBackdrop(v: DrawView): void {
+  const { g, S, top, left, y, tEnd, step } = v;
+  const { lanes, width, height, sx, laneW, ty } = v.scene;
   g.clearRect(0, 0, width, height);
   g.fillStyle = "#fff";
   g.fillRect(0, 0, width, height);
-  // Machine columns.
   let mi = 0;
   for (let i = 0; i < lanes.length;) {
     let j = i;
@@ -93,16 +157,17 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     g.fillRect(left - sx + laneW * i + 2, top, laneW * (j - i) - 4, height - top);
     i = j;
   }
-  // Time grid.
-  const raw = 70 / k, p = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#e2e8f0";
   for (let t = Math.ceil(ty / step) * step; t <= tEnd; t += step) {
     g.fillRect(left, y(t), width - left, 1);
   }
-  const visible = (t0: number, t1: number) => t1 >= ty && t0 <= tEnd;
-  // Bands.
+}
+
+/** Partitions across the plot; blocked and waiting intervals on their lane. */
+function drawBands(v: DrawView): void {
+  const { g, S, left, x, y, visible } = v;
+  const { layout, width, now } = v.scene;
   for (const b of layout.bands) {
     if (b.t0 > now || !visible(b.t0, b.end)) continue;
     const y0 = y(b.t0), y1 = y(Math.min(b.end, now));
@@ -126,7 +191,12 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       }
     }
   }
-  // Lifelines.
+}
+
+/** Lifelines, with the epoch of each after a restart. */
+function drawLifelines(v: DrawView): void {
+  const { g, S, top, x, y, visible } = v;
+  const { layout, height, now } = v.scene;
   g.fillStyle = S.lifeline;
   for (const l of layout.lifelines) {
     if (l.t0 > now || !visible(l.t0, l.t1)) continue;
@@ -139,22 +209,60 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       g.fillStyle = S.lifeline;
     }
   }
-  // Arrows, batched per style.
-  type Batch = { path: Path2D; heads: Path2D; color: string; dash: number[]; width: number };
-  const paths = new Map<string, Batch>();
-  const batch = (color: string, dash: number[], width: number): Batch => {
-    const key = `${color}|${dash.join(",")}|${width}`;
-    let b = paths.get(key);
-    if (!b) paths.set(key, b = { path: new Path2D(), heads: new Path2D(), color, dash, width });
-    return b;
+}
+
+/** The color, dash and width of the arrow of `tx` in `scene` (selection, cone, fate, kind). */
+function arrowStyle(
+  v: DrawView,
+  tx: Layout["arrows"][number]["tx"],
+  stub: boolean,
+): { color: string; dash: number[]; width: number } {
+  const { S } = v;
+  const { selected, cone } = v.scene;
+  const colorOf = (globalThis as unknown as { kindColor: typeof KindColor }).kindColor;
+  const inCone = cone && (cone.past.has(tx.index) || cone.future.has(tx.index));
+  let color = tx.control
+    ? S.control
+    : tx.outcome === "dropped"
+    ? S.drop
+    : tx.outcome === "suppressed"
+    ? S.suppressed
+    : colorOf(tx.kind);
+  if (stub) color = "#cbd5e0";
+  if (selected >= 0) {
+    color = tx.index === selected
+      ? "#1a202c"
+      : cone?.past.has(tx.index)
+      ? "#3182ce"
+      : cone?.future.has(tx.index)
+      ? "#dd6b20"
+      : "#e2e8f0";
+  }
+  const dash = tx.control
+    ? [1, 3]
+    : tx.copy === "retransmit"
+    ? [6, 3]
+    : tx.copy === "duplicate"
+    ? [2, 3]
+    : [];
+  return { color, dash, width: tx.index === selected ? 3 : inCone ? 2 : 1.4 };
+}
+
+/** Every visible arrow's line, head and mark, gathered per style (nothing drawn yet). */
+function traceArrows(v: DrawView): ArrowPaths {
+  const { x, y, visible, drawn } = v;
+  const { layout, laneW, now, hiddenKinds } = v.scene;
+  const out: ArrowPaths = {
+    batches: new Map(),
+    crosses: new Path2D(),
+    rings: new Path2D(),
+    dots: new Path2D(),
+    labels: [],
+    dropNotes: [],
   };
-  const crosses = new Path2D(), rings = new Path2D(), dots = new Path2D();
-  const labels: [string, number, number][] = [];
-  const dropNotes: [string, number, number][] = [];
-  const { selected, cone } = scene;
   for (const a of layout.arrows) {
     const tx = a.tx;
-    if (tx.t0 > now || scene.hiddenKinds.has(tx.kind) || !visible(a.t0, a.t1)) continue;
+    if (tx.t0 > now || hiddenKinds.has(tx.kind) || !visible(a.t0, a.t1)) continue;
     const fx = a.from >= 0 ? x(a.from) : x(a.to) - laneW * 0.6;
     const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
     const ex = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
@@ -166,69 +274,73 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       endX = fx + (ex - fx) * f;
       ey = y0 + (ey - y0) * f;
     }
-    const inCone = cone && (cone.past.has(tx.index) || cone.future.has(tx.index));
-    let color = tx.control
-      ? S.control
-      : tx.outcome === "dropped"
-      ? S.drop
-      : tx.outcome === "suppressed"
-      ? S.suppressed
-      : colorOf(tx.kind);
     const stub = a.from < 0 || a.to < 0;
-    if (stub) color = "#cbd5e0";
-    if (selected >= 0) {
-      color = tx.index === selected
-        ? "#1a202c"
-        : cone?.past.has(tx.index)
-        ? "#3182ce"
-        : cone?.future.has(tx.index)
-        ? "#dd6b20"
-        : "#e2e8f0";
-    }
-    const dash = tx.control
-      ? [1, 3]
-      : tx.copy === "retransmit"
-      ? [6, 3]
-      : tx.copy === "duplicate"
-      ? [2, 3]
-      : [];
-    const b = batch(color, dash, tx.index === selected ? 3 : inCone ? 2 : 1.4);
+    const style = arrowStyle(v, tx, stub);
+    const key = `${style.color}|${style.dash.join(",")}|${style.width}`;
+    let b = out.batches.get(key);
+    if (!b) out.batches.set(key, b = { path: new Path2D(), heads: new Path2D(), ...style });
     b.path.moveTo(fx, y0);
     b.path.lineTo(endX, ey);
     drawn.tx.push(tx.index);
     drawn.pts.push(fx, y0, endX, ey);
     if (!arrived) {
-      dots.moveTo(endX + 3.5, ey);
-      dots.arc(endX, ey, 3.5, 0, Math.PI * 2);
+      out.dots.moveTo(endX + 3.5, ey);
+      out.dots.arc(endX, ey, 3.5, 0, Math.PI * 2);
       continue;
     }
-    if (tx.outcome === "delivered" || tx.outcome === "flight") {
-      const ang = Math.atan2(ey - y0, endX - fx);
-      b.heads.moveTo(endX, ey);
-      b.heads.lineTo(endX - 8 * Math.cos(ang - 0.4), ey - 8 * Math.sin(ang - 0.4));
-      b.heads.lineTo(endX - 8 * Math.cos(ang + 0.4), ey - 8 * Math.sin(ang + 0.4));
-      // No closePath(): on a long Path2D it costs time linear in the path (fill closes anyway).
-      if (tx.outcome === "delivered" && a.from >= 0 && a.to >= 0) drawn.delivered++;
-    } else if (stub) {
-      // Traffic with a hidden lane: a faint stub, its fate shown only on hover.
-    } else if (tx.outcome === "dropped") {
-      if (tx.note && tx.note !== "lost") dropNotes.push([tx.note.slice(0, 32), endX + 8, ey + 4]);
-      crosses.moveTo(endX - 5, ey - 5);
-      crosses.lineTo(endX + 5, ey + 5);
-      crosses.moveTo(endX + 5, ey - 5);
-      crosses.lineTo(endX - 5, ey + 5);
-      drawn.drops++;
-    } else if (tx.outcome === "suppressed") {
-      rings.moveTo(endX + 4, ey);
-      rings.arc(endX, ey, 4, 0, Math.PI * 2);
-    }
-    if (!tx.control && !stub && Math.abs(ey - y0) > 10) {
-      const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
-        tx.label;
-      labels.push([tag.slice(0, 28), (fx + endX) / 2, (y0 + ey) / 2 - 3]);
-    }
+    markArrow(v, out, { a, b, fx, y0, endX, ey, stub });
   }
-  for (const b of paths.values()) {
+  return out;
+}
+
+/** An arrived arrow's end: a head, a drop cross, a suppression ring; and its label. */
+function markArrow(
+  v: DrawView,
+  out: ArrowPaths,
+  at: {
+    a: Layout["arrows"][number];
+    b: ArrowBatch;
+    fx: number;
+    y0: number;
+    endX: number;
+    ey: number;
+    stub: boolean;
+  },
+): void {
+  const { a, b, fx, y0, endX, ey, stub } = at;
+  const tx = a.tx;
+  if (tx.outcome === "delivered" || tx.outcome === "flight") {
+    const ang = Math.atan2(ey - y0, endX - fx);
+    b.heads.moveTo(endX, ey);
+    b.heads.lineTo(endX - 8 * Math.cos(ang - 0.4), ey - 8 * Math.sin(ang - 0.4));
+    b.heads.lineTo(endX - 8 * Math.cos(ang + 0.4), ey - 8 * Math.sin(ang + 0.4));
+    // No closePath(): on a long Path2D it costs time linear in the path (fill closes anyway).
+    if (tx.outcome === "delivered" && a.from >= 0 && a.to >= 0) v.drawn.delivered++;
+  } else if (stub) {
+    // Traffic with a hidden lane: a faint stub, its fate shown only on hover.
+  } else if (tx.outcome === "dropped") {
+    if (tx.note && tx.note !== "lost") out.dropNotes.push([tx.note.slice(0, 32), endX + 8, ey + 4]);
+    out.crosses.moveTo(endX - 5, ey - 5);
+    out.crosses.lineTo(endX + 5, ey + 5);
+    out.crosses.moveTo(endX + 5, ey - 5);
+    out.crosses.lineTo(endX - 5, ey + 5);
+    v.drawn.drops++;
+  } else if (tx.outcome === "suppressed") {
+    out.rings.moveTo(endX + 4, ey);
+    out.rings.arc(endX, ey, 4, 0, Math.PI * 2);
+  }
+  if (!tx.control && !stub && Math.abs(ey - y0) > 10) {
+    const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
+      tx.label;
+    out.labels.push([tag.slice(0, 28), (fx + endX) / 2, (y0 + ey) / 2 - 3]);
+  }
+}
+
+/** Strokes and fills what {@link traceArrows} gathered, then the labels and drop notes. */
+function paintArrows(v: DrawView, arrows: ArrowPaths): void {
+  const { g, S } = v;
+  const { batches, rings, dots, crosses, labels, dropNotes } = arrows;
+  for (const b of batches.values()) {
     g.strokeStyle = b.color;
     g.fillStyle = b.color;
     g.lineWidth = b.width;
@@ -269,7 +381,12 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     g.fillStyle = S.drop;
     for (const [text, lx, ly] of dropNotes) g.fillText(text, lx, ly);
   }
-  // Markers.
+}
+
+/** Markers: crashes, exits, timeouts, restarts, timers and log lines. */
+function drawMarkers(v: DrawView): void {
+  const { g, S, x, y, tEnd, drawn } = v;
+  const { layout, now, ty } = v.scene;
   layout.markers.forEach((m, i) => {
     if (m.t > now || m.t < ty || m.t > tEnd || m.type === "spawn") return;
     const mx = x(m.lane), my = y(m.t);
@@ -306,12 +423,16 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
       g.fill();
     }
   });
-  // Replay line.
+}
+
+/** The replay line, then the header (time labels, machines, lanes) over everything. */
+function drawHeader(v: DrawView): void {
+  const { g, S, top, left, x, y, tEnd, step } = v;
+  const { model, lanes, width, height, sx, laneW, now, ty } = v.scene;
   if (now < model.span.max && now >= ty && now <= tEnd) {
     g.fillStyle = "#e53e3e";
     g.fillRect(left, y(now), width - left, 1.5);
   }
-  // Header: machines and lanes, on top of everything.
   g.fillStyle = "#fff";
   g.fillRect(0, 0, width, top);
   g.fillRect(0, 0, left - 1, height);
@@ -321,8 +442,8 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     g.fillText(String(Math.round(t * 1000) / 1000), left - 6, y(t) + 4);
   }
   g.fillStyle = "#4a5568";
-  g.fillText(scene.unit, left - 6, top - 6);
-  mi = 0;
+  g.fillText(v.scene.unit, left - 6, top - 6);
+  let mi = 0;
   g.textAlign = "center";
   for (let i = 0; i < lanes.length;) {
     let j = i;
@@ -345,5 +466,27 @@ export function drawDiagram(g: CanvasRenderingContext2D, scene: Scene): Drawn {
     if (lx < left - laneW || lx > width + laneW) return;
     g.fillText(lane.label.replace(`@${lane.machine}`, ""), lx, top - 12, laneW - 4);
   });
-  return drawn;
 }
+
+/**
+ * The drawing's parts, for the page's script: {@link drawDiagram} calls them by name, so the
+ * page defines each (`Function.prototype.toString()`) beside it.
+ *
+ * @example Every part has a name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DRAW_PARTS } from "./_viewer_draw.ts";
+ * assert.ok(DRAW_PARTS.every((f) => f.name.length > 0));
+ * ```
+ */
+export const DRAW_PARTS: readonly ((...args: never[]) => unknown)[] = [
+  drawBackdrop,
+  drawBands,
+  drawLifelines,
+  arrowStyle,
+  traceArrows,
+  markArrow,
+  paintArrows,
+  drawMarkers,
+  drawHeader,
+];

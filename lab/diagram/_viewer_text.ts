@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The viewer's pure helpers: decoding an embedded event, the text of a message's tooltip (its
  * clocks included), hit testing what a frame drew, and counting what a layout holds.

@@ -16,8 +16,8 @@ import { assignLanes } from "./lanes.ts";
 import { layoutDiagram } from "./layout.ts";
 import type { DiagramEvent } from "./model.ts";
 import type { DiagramOptions } from "./svg.ts";
-import { mountViewer, type ViewerData } from "./_viewer.ts";
-import { drawDiagram } from "./_viewer_draw.ts";
+import { mountViewer, VIEWER_PARTS, type ViewerData } from "./_viewer.ts";
+import { DRAW_PARTS, drawDiagram } from "./_viewer_draw.ts";
 import { renderChips, viewerDom } from "./_viewer_dom.ts";
 import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_viewer_text.ts";
 import { VIEWER_CSS } from "./_viewer_css.ts";
@@ -43,7 +43,12 @@ const VC_BUDGET = 1_500_000;
  */
 export function encodeEvents(
   events: readonly DiagramEvent[],
+  options: {
+    /** Gather the vector clocks too (`toHtml` writes them as text itself). @default true */
+    readonly vcs?: boolean;
+  } = {},
 ): Pick<ViewerData, "strings" | "events" | "vcs"> {
+  const withVcs = options.vcs ?? true;
   const strings: string[] = [];
   const index = new Map<string, number>();
   const s = (v: string | undefined): number => {
@@ -74,7 +79,7 @@ export function encodeEvents(
     ];
     while (row.length > 3 && row[row.length - 1] === -1) row.pop();
     rows.push(row);
-    if (e.vc && vcSize < VC_BUDGET) {
+    if (withVcs && e.vc && vcSize < VC_BUDGET) {
       const stamp = e.vc as { toJSON?: () => Readonly<Record<string, number>> };
       const vc = typeof stamp.toJSON === "function"
         ? stamp.toJSON()
@@ -84,6 +89,24 @@ export function encodeEvents(
     }
   });
   return { strings, events: rows, vcs: vcSize < VC_BUDGET ? vcs : [] };
+}
+
+/**
+ * The events' vector clocks as the page's `vcs` JSON (`[[event index, clock], ...]`), each
+ * clock written by its stamp (no intermediate object); all of them while they take less than
+ * {@link VC_BUDGET} characters, else none.
+ */
+function vcsJson(events: readonly DiagramEvent[]): string {
+  const parts: string[] = [];
+  let size = 0;
+  for (let n = 0; n < events.length && size < VC_BUDGET; n++) {
+    const vc = events[n].vc as { json?: () => string } | undefined;
+    if (vc === undefined) continue;
+    const text = typeof vc.json === "function" ? vc.json() : JSON.stringify(vc);
+    parts.push(`[${n},${text}]`);
+    size += text.length;
+  }
+  return size < VC_BUDGET ? `[${parts.join(",")}]` : "[]";
 }
 
 /** The viewer's script: its functions' JavaScript, then a call that mounts it. */
@@ -97,6 +120,7 @@ function script(): string {
     stepClock.toString(),
     cone.toString(),
     drawDiagram.toString(),
+    ...DRAW_PARTS.map((part) => part.toString()),
     viewerDom.toString(),
     renderChips.toString(),
     decodeEvent.toString(),
@@ -104,6 +128,7 @@ function script(): string {
     hitTest.toString(),
     summarizeLayout.toString(),
     mountViewer.toString(),
+    ...VIEWER_PARTS.map((part) => part.toString()),
     `const data = JSON.parse(document.getElementById("dg-data").textContent);`,
     `globalThis.archlabDiagram = mountViewer(document.getElementById("dg"), data, ` +
     `{ DiagramBuilder, assignLanes, layoutDiagram, stepClock, cone, drawDiagram, viewerDom, renderChips, ` +
@@ -126,7 +151,7 @@ function script(): string {
  */
 export function toHtml(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
   const title = options.title ?? "archlab run";
-  const { strings, events: rows, vcs } = encodeEvents(events);
+  const { strings, events: rows } = encodeEvents(events, { vcs: false });
   // Numbers need no escaping: only the strings go through JSON.stringify (faster on big runs).
   const head: Omit<ViewerData, "strings" | "events" | "vcs"> = {
     title,
@@ -137,7 +162,7 @@ export function toHtml(events: readonly DiagramEvent[], options: DiagramOptions 
   const parts: string[] = [];
   for (const row of rows) parts.push(`[${row.join(",")}]`);
   const json = (JSON.stringify(head).slice(0, -1) +
-    `,"strings":${JSON.stringify(strings)},"vcs":${JSON.stringify(vcs)},"events":[` +
+    `,"strings":${JSON.stringify(strings)},"vcs":${vcsJson(events)},"events":[` +
     parts.join(",") + "]}").replace(/</g, "\\u003c");
   const esc = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   return `<!doctype html>

@@ -33,14 +33,14 @@ function hostOf(e: Omit<TraceEvent, "vc">): string | undefined {
 }
 
 function describe(e: Omit<TraceEvent, "vc">): string {
-  const parts: string[] = [e.ev];
-  if (e.kind) parts.push(e.kind);
-  if (e.label && e.label !== e.kind) parts.push(JSON.stringify(e.label));
-  if (e.from || e.to) parts.push(`${e.from ?? "?"} -> ${e.to ?? "?"}`);
-  if (e.note) parts.push(`(${e.note})`);
-  if (e.id) parts.push(`id=${e.id}`);
-  parts.push(`t=${Math.round(e.t * 1000) / 1000}`);
-  const line = parts.join(" ");
+  // Concatenated (no array per event): the log has a line per event.
+  let line: string = e.ev;
+  if (e.kind) line += " " + e.kind;
+  if (e.label && e.label !== e.kind) line += " " + JSON.stringify(e.label);
+  if (e.from || e.to) line += ` ${e.from ?? "?"} -> ${e.to ?? "?"}`;
+  if (e.note) line += ` (${e.note})`;
+  if (e.id) line += ` id=${e.id}`;
+  line += ` t=${Math.round(e.t * 1000) / 1000}`;
   return line.includes("\n") || line.includes("\r") ? line.replace(/[\r\n]+/g, " ") : line;
 }
 
@@ -73,7 +73,7 @@ export function toShiviz(events: readonly Omit<TraceEvent, "vc">[]): string {
     }
     clock[host] = (clock[host] ?? 0) + 1;
     if (merge) {
-      for (const [h, n] of Object.entries(merge)) if (n > (clock[h] ?? 0)) clock[h] = n;
+      for (const h in merge) if (merge[h] > (clock[h] ?? 0)) clock[h] = merge[h];
     }
     out.push(`${text}\n${host} ${JSON.stringify(clock)}\n`);
     return clock;

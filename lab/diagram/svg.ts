@@ -9,8 +9,8 @@
 import type { DiagramEvent } from "./model.ts";
 import { DiagramBuilder } from "./builder.ts";
 import { stepClock } from "./clocks.ts";
-import { type Aggregation, assignLanes } from "./lanes.ts";
-import { type Arrow, layoutDiagram } from "./layout.ts";
+import { type Aggregation, assignLanes, type Lane } from "./lanes.ts";
+import { type Arrow, type Layout, layoutDiagram } from "./layout.ts";
 import type { DiagramModel } from "./model.ts";
 import { kindColor, STYLE } from "./_style.ts";
 
@@ -66,33 +66,24 @@ function clockText(model: DiagramModel, a: Arrow, withVc: boolean): string {
   return text;
 }
 
-/**
- * Renders trace events as an SVG space-time diagram.
- *
- * @example One delivered message and one dropped
- * ```ts
- * import assert from "node:assert/strict";
- * import { toSvg } from "./svg.ts";
- * const m = (id: string) => ({ id, from: "a@m1.lab", to: "b@m2.lab", kind: "ping" });
- * const svg = toSvg([
- *   { t: 0, ev: "send", at: "a@m1.lab", ...m("1"), label: "PING" },
- *   { t: 3, ev: "deliver", at: "b@m2.lab", ...m("1") },
- *   { t: 4, ev: "send", at: "a@m1.lab", ...m("2") },
- *   { t: 4, ev: "drop", at: "m1.lab", ...m("2"), note: "lost" },
- * ]);
- * assert.match(svg, /^<svg /);
- * assert.equal(svg.match(/class="msg delivered/g)?.length, 1);
- * assert.equal(svg.match(/class="drop-mark"/g)?.length, 1);
- * ```
- */
-export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
-  const model = new DiagramBuilder().addAll(events);
-  const assignment = assignLanes(model.processes, {
-    aggregate: options.aggregate,
-    hide: options.showControl ? [] : ["ctl.lab"],
-  });
-  const layout = layoutDiagram(model, assignment);
-  const lanes = assignment.lanes;
+/** Where things go on the drawing: the scale, the lanes, the size. */
+interface SvgFrame {
+  readonly model: DiagramModel;
+  readonly layout: Layout;
+  readonly lanes: readonly Lane[];
+  readonly laneW: number;
+  readonly k: number;
+  readonly t0: number;
+  readonly top: number;
+  readonly left: number;
+  readonly width: number;
+  readonly height: number;
+  readonly x: (lane: number) => number;
+  readonly y: (t: number) => number;
+}
+
+/** The frame of `model` laid out as `layout` on `lanes`. */
+function frameOf(model: DiagramModel, layout: Layout, lanes: readonly Lane[]): SvgFrame {
   const laneW = lanes.length > 40 ? 40 : lanes.length > 16 ? 70 : 120;
   const k = scale(model, layout.flight);
   const t0 = Number.isFinite(model.span.min) ? model.span.min : 0;
@@ -101,7 +92,12 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
   const y = (t: number) => top + (t - t0) * k;
   const width = Math.max(left + laneW * Math.max(lanes.length, 1) + 20, 760);
   const height = y(Number.isFinite(model.span.max) ? model.span.max : 0) + 40;
-  const out: string[] = [];
+  return { model, layout, lanes, laneW, k, t0, top, left, width, height, x, y };
+}
+
+/** The document's opening: size, styles, arrow head, title and caption. */
+function svgHead(f: SvgFrame, options: DiagramOptions, out: string[]): void {
+  const { model, width, height, left } = f;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${r1(width)}" height="${r1(height)}" ` +
       `viewBox="0 0 ${r1(width)} ${
@@ -122,7 +118,11 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
       options.clock === "wall" ? "wall-clock" : "virtual"
     } ms; ${model.events} events, ${model.transmissions.length} messages on the wire</text>`,
   );
-  // Machines and lanes.
+}
+
+/** Machines (shaded, named) and their lanes (named). */
+function svgLanes(f: SvgFrame, out: string[]): void {
+  const { lanes, left, laneW, height, x } = f;
   let mi = 0;
   for (let i = 0; i < lanes.length;) {
     let j = i;
@@ -146,7 +146,11 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
         }</text>`,
     );
   });
-  // Time axis.
+}
+
+/** The time axis: a rule and a label every nice step. */
+function svgAxis(f: SvgFrame, out: string[]): void {
+  const { model, left, width, k, t0, y } = f;
   const step = niceStep(60 / k);
   for (let t = Math.ceil(t0 / step) * step; t <= model.span.max; t += step) {
     out.push(
@@ -155,7 +159,11 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
         `fill="#718096">${r1(t)}</text>`,
     );
   }
-  // Bands.
+}
+
+/** Partitions across the drawing, blocked and waiting intervals on a lane. */
+function svgBands(f: SvgFrame, out: string[]): void {
+  const { layout, left, width, x, y } = f;
   for (const b of layout.bands) {
     const h = Math.max(y(b.end) - y(b.t0), 2);
     if (b.lane < 0) {
@@ -180,7 +188,11 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
       }
     }
   }
-  // Lifelines.
+}
+
+/** Lifelines, and the epoch of each after a restart. */
+function svgLifelines(f: SvgFrame, out: string[]): void {
+  const { layout, x, y } = f;
   for (const l of layout.lifelines) {
     const lx = r1(x(l.lane));
     out.push(
@@ -194,7 +206,11 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
       );
     }
   }
-  // Markers.
+}
+
+/** Markers: crashes, exits, timeouts, restarts, timers and log lines. */
+function svgMarkers(f: SvgFrame, out: string[]): void {
+  const { layout, x, y } = f;
   for (const m of layout.markers) {
     const mx = x(m.lane), my = y(m.t);
     const title = `<title>${esc(`${m.type} at ${r1(m.t)} ms: ${m.note}`)}</title>`;
@@ -233,78 +249,128 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
       );
     }
   }
-  // Arrows.
+}
+
+/** Every message copy's arrow, with its tooltip, fate mark and label. */
+function svgArrows(f: SvgFrame, out: string[]): void {
+  const { model, layout } = f;
   const withVc = model.processes.length <= 24 && model.transmissions.length <= 3000;
   const labels = layout.arrows.length <= 300;
-  for (const a of layout.arrows) {
-    const tx = a.tx;
-    const fx = a.from >= 0 ? x(a.from) : x(a.to) - laneW * 0.6;
-    const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
-    const tox = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
-    const y0 = y(a.t0), y1 = Math.max(y(a.t1), y0 + (a.from === a.to ? 6 : 0));
-    const stub = a.from < 0 || a.to < 0;
-    const color = stub
-      ? "#cbd5e0"
-      : tx.control
-      ? STYLE.control
-      : tx.outcome === "dropped"
-      ? STYLE.drop
-      : tx.outcome === "suppressed"
-      ? STYLE.suppressed
-      : kindColor(tx.kind);
-    const cls = `${a.from < 0 || a.to < 0 ? "stub" : "msg"} ${tx.outcome} ${tx.copy}${
-      tx.control ? " control" : ""
-    }${tx.lost ? " lost" : ""}`;
-    const what = `${tx.kind} ${tx.label !== tx.kind ? tx.label : ""}`.trim();
-    const title = `${what}\n${model.processes[tx.from].address} -> ${
-      model.processes[tx.to].address
-    }\nsent ${r1(tx.t0)} ms, ${
-      tx.outcome === "delivered"
-        ? `delivered ${r1(tx.t1)} ms (flight ${r1(tx.t1 - tx.t0)} ms)`
-        : tx.outcome === "flight"
-        ? "still in flight"
-        : `${tx.outcome} ${r1(tx.t1)} ms: ${tx.note}`
-    }${tx.attempt > 1 ? `\nattempt ${tx.attempt}` : ""}${
-      tx.copy === "duplicate" ? "\nduplicate made by the network" : ""
-    }\nid ${tx.id}${clockText(model, a, withVc)}`;
+  for (const a of layout.arrows) svgArrow(f, a, { withVc, labels }, out);
+}
+
+/** One arrow: its line, its tooltip, a drop or suppression mark, its label. */
+function svgArrow(
+  f: SvgFrame,
+  a: Arrow,
+  show: { readonly withVc: boolean; readonly labels: boolean },
+  out: string[],
+): void {
+  const { model, laneW, x, y } = f;
+  const { withVc, labels } = show;
+  const tx = a.tx;
+  const fx = a.from >= 0 ? x(a.from) : x(a.to) - laneW * 0.6;
+  const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
+  const tox = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
+  const y0 = y(a.t0), y1 = Math.max(y(a.t1), y0 + (a.from === a.to ? 6 : 0));
+  const stub = a.from < 0 || a.to < 0;
+  const color = stub
+    ? "#cbd5e0"
+    : tx.control
+    ? STYLE.control
+    : tx.outcome === "dropped"
+    ? STYLE.drop
+    : tx.outcome === "suppressed"
+    ? STYLE.suppressed
+    : kindColor(tx.kind);
+  const cls = `${a.from < 0 || a.to < 0 ? "stub" : "msg"} ${tx.outcome} ${tx.copy}${
+    tx.control ? " control" : ""
+  }${tx.lost ? " lost" : ""}`;
+  const what = `${tx.kind} ${tx.label !== tx.kind ? tx.label : ""}`.trim();
+  const title = `${what}\n${model.processes[tx.from].address} -> ${
+    model.processes[tx.to].address
+  }\nsent ${r1(tx.t0)} ms, ${
+    tx.outcome === "delivered"
+      ? `delivered ${r1(tx.t1)} ms (flight ${r1(tx.t1 - tx.t0)} ms)`
+      : tx.outcome === "flight"
+      ? "still in flight"
+      : `${tx.outcome} ${r1(tx.t1)} ms: ${tx.note}`
+  }${tx.attempt > 1 ? `\nattempt ${tx.attempt}` : ""}${
+    tx.copy === "duplicate" ? "\nduplicate made by the network" : ""
+  }\nid ${tx.id}${clockText(model, a, withVc)}`;
+  out.push(
+    `<g class="${cls}" data-id="${esc(tx.id)}"><title>${esc(title)}</title><line x1="${
+      r1(fx)
+    }" y1="${r1(y0)}" x2="${r1(tox)}" y2="${r1(y1)}" stroke="${color}"${
+      tx.outcome === "delivered" || tx.outcome === "flight" ? ' marker-end="url(#head)"' : ""
+    }/>`,
+  );
+  if (stub) {
+    // Traffic with a hidden lane: a faint stub, its fate in the tooltip.
+  } else if (tx.outcome === "dropped") {
+    if (labels && tx.note && tx.note !== "lost") {
+      out.push(
+        `<text x="${r1(tox + 8)}" y="${r1(y1 + 4)}" fill="${STYLE.drop}" font-size="10">${
+          esc(tx.note.slice(0, 32))
+        }</text>`,
+      );
+    }
     out.push(
-      `<g class="${cls}" data-id="${esc(tx.id)}"><title>${esc(title)}</title><line x1="${
-        r1(fx)
-      }" y1="${r1(y0)}" x2="${r1(tox)}" y2="${r1(y1)}" stroke="${color}"${
-        tx.outcome === "delivered" || tx.outcome === "flight" ? ' marker-end="url(#head)"' : ""
-      }/>`,
+      `<path class="drop-mark" d="M${r1(tox - 5)},${r1(y1 - 5)}l10,10M${r1(tox + 5)},${
+        r1(y1 - 5)
+      }l-10,10" stroke="${STYLE.drop}" stroke-width="2.5"/>`,
     );
-    if (stub) {
-      // Traffic with a hidden lane: a faint stub, its fate in the tooltip.
-    } else if (tx.outcome === "dropped") {
-      if (labels && tx.note && tx.note !== "lost") {
-        out.push(
-          `<text x="${r1(tox + 8)}" y="${r1(y1 + 4)}" fill="${STYLE.drop}" font-size="10">${
-            esc(tx.note.slice(0, 32))
-          }</text>`,
-        );
-      }
-      out.push(
-        `<path class="drop-mark" d="M${r1(tox - 5)},${r1(y1 - 5)}l10,10M${r1(tox + 5)},${
-          r1(y1 - 5)
-        }l-10,10" stroke="${STYLE.drop}" stroke-width="2.5"/>`,
-      );
-    } else if (tx.outcome === "suppressed") {
-      out.push(
-        `<circle class="suppressed-mark" cx="${r1(tox)}" cy="${r1(y1)}" r="4" fill="#fff" ` +
-          `stroke="${STYLE.suppressed}" stroke-width="1.5"/>`,
-      );
-    }
-    if (labels && !tx.control && !stub) {
-      const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
-        tx.label;
-      out.push(
-        `<text class="lbl" x="${r1(fx + (tox - fx) * 0.5)}" y="${r1(y0 + (y1 - y0) * 0.5 - 3)}" ` +
-          `text-anchor="middle" font-size="10">${esc(tag.slice(0, 28))}</text>`,
-      );
-    }
-    out.push(`</g>`);
+  } else if (tx.outcome === "suppressed") {
+    out.push(
+      `<circle class="suppressed-mark" cx="${r1(tox)}" cy="${r1(y1)}" r="4" fill="#fff" ` +
+        `stroke="${STYLE.suppressed}" stroke-width="1.5"/>`,
+    );
   }
+  if (labels && !tx.control && !stub) {
+    const tag = (tx.attempt > 1 ? `↻${tx.attempt} ` : tx.copy === "duplicate" ? "dup " : "") +
+      tx.label;
+    out.push(
+      `<text class="lbl" x="${r1(fx + (tox - fx) * 0.5)}" y="${r1(y0 + (y1 - y0) * 0.5 - 3)}" ` +
+        `text-anchor="middle" font-size="10">${esc(tag.slice(0, 28))}</text>`,
+    );
+  }
+  out.push(`</g>`);
+}
+
+/**
+ * Renders trace events as an SVG space-time diagram.
+ *
+ * @example One delivered message and one dropped
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toSvg } from "./svg.ts";
+ * const m = (id: string) => ({ id, from: "a@m1.lab", to: "b@m2.lab", kind: "ping" });
+ * const svg = toSvg([
+ *   { t: 0, ev: "send", at: "a@m1.lab", ...m("1"), label: "PING" },
+ *   { t: 3, ev: "deliver", at: "b@m2.lab", ...m("1") },
+ *   { t: 4, ev: "send", at: "a@m1.lab", ...m("2") },
+ *   { t: 4, ev: "drop", at: "m1.lab", ...m("2"), note: "lost" },
+ * ]);
+ * assert.match(svg, /^<svg /);
+ * assert.equal(svg.match(/class="msg delivered/g)?.length, 1);
+ * assert.equal(svg.match(/class="drop-mark"/g)?.length, 1);
+ * ```
+ */
+export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
+  const model = new DiagramBuilder().addAll(events);
+  const assignment = assignLanes(model.processes, {
+    aggregate: options.aggregate,
+    hide: options.showControl ? [] : ["ctl.lab"],
+  });
+  const f = frameOf(model, layoutDiagram(model, assignment), assignment.lanes);
+  const out: string[] = [];
+  svgHead(f, options, out);
+  svgLanes(f, out);
+  svgAxis(f, out);
+  svgBands(f, out);
+  svgLifelines(f, out);
+  svgMarkers(f, out);
+  svgArrows(f, out);
   out.push(`</svg>`);
   return out.join("\n") + "\n";
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { toMermaid } from "../../core/mermaid.ts";
-import { canonicalLine, type TraceEvent } from "../../core/trace.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import { jsonLine } from "./_jsonl.ts";
 import { toHtml } from "./html.ts";
 import { toShiviz } from "./shiviz.ts";
 import type { DiagramEvent } from "./model.ts";
@@ -41,7 +42,7 @@ export function renderTrace(
       return toShiviz(events);
     default: {
       let out = "";
-      for (const event of traced) out += canonicalLine(event) + "\n";
+      for (const event of traced) out += jsonLine(event) + "\n";
       return out;
     }
   }

@@ -127,17 +127,19 @@ async function serveUi(
     explore: options,
     counterexample: report.violation?.choices,
   });
-  console.log(`lab explore ${name}: step by hand at ${server.url} (Ctrl-C stops)`);
-  if (report.violation) {
-    console.log(`a counterexample is there to jump to: ${report.violation.message}`);
-  }
-  await new Promise<void>((resolve) => {
+  // The listener is in place before the URL invites Ctrl-C.
+  const interrupted = new Promise<void>((resolve) => {
     const stop = () => {
       Deno.removeSignalListener("SIGINT", stop);
       resolve();
     };
     Deno.addSignalListener("SIGINT", stop);
   });
+  console.log(`lab explore ${name}: step by hand at ${server.url} (Ctrl-C stops)`);
+  if (report.violation) {
+    console.log(`a counterexample is there to jump to: ${report.violation.message}`);
+  }
+  await interrupted;
   await server.close();
   return 0;
 }

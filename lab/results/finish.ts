@@ -44,11 +44,13 @@ export async function finishRun(session: RunSession, code: number): Promise<stri
     const { verdictOf } = await import("./write.ts");
     session.live.finish(session.summary, verdictOf(code, session.summary));
     if (code !== 130) {
-      // Interrupted runs end here: Ctrl-C already said stop.
+      // Interrupted runs end here: Ctrl-C already said stop. The listener is in place before
+      // the message invites Ctrl-C.
+      const interrupted = untilInterrupted();
       console.error(
         `archlab: the run is over; the live view stays up at ${session.live.url} until Ctrl-C`,
       );
-      await untilInterrupted();
+      await interrupted;
     }
     await session.live.close();
   }

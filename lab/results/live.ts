@@ -6,14 +6,13 @@
  * real OS processes alike: it listens to the deployment's trace.
  * @module
  */
-import { canonicalLine, type TraceEvent } from "../../core/trace.ts";
+import type { TraceEvent } from "../../core/trace.ts";
+import { jsonLine } from "../diagram/_jsonl.ts";
 import { toHtml } from "../diagram/html.ts";
 import type { LiveSink, RunSession } from "./session.ts";
 
 /** Events per server-sent event, at most. */
 const BATCH = 2000;
-/** How often new events go out to the browsers, ms. */
-const FLUSH_MS = 50;
 
 interface Client {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
@@ -130,34 +129,9 @@ export function startLive(session: RunSession, clock: "virtual" | "wall"): LiveS
 export function serveLive(
   options: { title: string; clock: "virtual" | "wall"; port?: number },
 ): LiveSink {
-  const lines: string[] = [];
-  const clients = new Set<Client>();
+  const feed = new LiveFeed();
   let deployments = 0;
-  let final: string | undefined;
   const page = livePage(options.title, options.clock);
-  const flush = () => {
-    for (const client of clients) {
-      try {
-        while (client.sent < lines.length) {
-          const batch = lines.slice(client.sent, client.sent + BATCH);
-          client.controller.enqueue(
-            encoder.encode(`event: events\ndata: ${JSON.stringify(batch)}\n\n`),
-          );
-          client.sent += batch.length;
-        }
-        if (final !== undefined && !client.summarySent) {
-          client.controller.enqueue(encoder.encode(`event: summary\ndata: ${final}\n\n`));
-          client.summarySent = true;
-          client.controller.close();
-          clients.delete(client);
-        }
-      } catch (error) {
-        if (!(error instanceof TypeError)) throw error; // TypeError: the browser went away.
-        clients.delete(client);
-      }
-    }
-  };
-  const timer = setInterval(flush, FLUSH_MS);
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: options.port ?? 0,
@@ -169,48 +143,109 @@ export function serveLive(
     }
     if (path === "/favicon.ico") return new Response(null, { status: 204 });
     if (path === "/events") {
-      let client: Client;
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          client = { controller, sent: 0, summarySent: false };
-          clients.add(client);
-          flush();
-        },
-        cancel() {
-          clients.delete(client);
-        },
-      });
-      return new Response(body, {
+      return new Response(feed.stream(), {
         headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
       });
     }
     return new Response("Not found: the live view serves / and /events\n", { status: 404 });
   });
-  const url = `http://127.0.0.1:${server.addr.port}/`;
   return {
-    url,
+    url: `http://127.0.0.1:${server.addr.port}/`,
     reset() {
       deployments++;
     },
     event(event: TraceEvent) {
-      if (deployments <= 1 && final === undefined) lines.push(canonicalLine(event));
+      if (deployments <= 1) feed.push(jsonLine(event));
     },
     finish(summary, verdict) {
-      final = JSON.stringify({ summary: summary ?? null, verdict, events: lines.length })
-        .replace(/\n/g, " ");
-      flush();
+      feed.finish(summary, verdict);
     },
     async close() {
-      clearInterval(timer);
-      for (const client of clients) {
-        try {
-          client.controller.close();
-        } catch (error) {
-          if (!(error instanceof TypeError)) throw error;
-        }
-      }
-      clients.clear();
+      feed.close();
       await server.shutdown();
     },
   };
+}
+
+/**
+ * The events of a live view and the browsers that follow them: each browser gets every line
+ * from the first, in server-sent events of at most {@link BATCH} lines, then the summary.
+ */
+class LiveFeed {
+  readonly #lines: string[] = [];
+  readonly #clients = new Set<Client>();
+  #final: string | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Adds a line; it goes out on the next turn of the event loop. */
+  push(line: string): void {
+    if (this.#final !== undefined) return;
+    this.#lines.push(line);
+    // Every batch the run hands over (a simulated run yields every few ms of wall time, real
+    // processes report as they go) goes out as one server-sent event, however many it holds.
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, 0);
+  }
+
+  /** A new browser's stream of server-sent events. */
+  stream(): ReadableStream<Uint8Array> {
+    let client: Client;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        client = { controller, sent: 0, summarySent: false };
+        this.#clients.add(client);
+        this.flush();
+      },
+      cancel: () => {
+        this.#clients.delete(client);
+      },
+    });
+  }
+
+  /** Sends every browser what it has not had yet (and the summary, then closes its stream). */
+  flush(): void {
+    const lines = this.#lines;
+    for (const client of this.#clients) {
+      try {
+        while (client.sent < lines.length) {
+          const batch = lines.slice(client.sent, client.sent + BATCH);
+          client.controller.enqueue(
+            encoder.encode(`event: events\ndata: ${JSON.stringify(batch)}\n\n`),
+          );
+          client.sent += batch.length;
+        }
+        if (this.#final !== undefined && !client.summarySent) {
+          client.controller.enqueue(encoder.encode(`event: summary\ndata: ${this.#final}\n\n`));
+          client.summarySent = true;
+          client.controller.close();
+          this.#clients.delete(client);
+        }
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error; // TypeError: the browser went away.
+        this.#clients.delete(client);
+      }
+    }
+  }
+
+  /** The run ended: the summary goes out after the last lines. */
+  finish(summary: Record<string, unknown> | undefined, verdict: string): void {
+    this.#final = JSON.stringify({ summary: summary ?? null, verdict, events: this.#lines.length })
+      .replace(/\n/g, " ");
+    this.flush();
+  }
+
+  /** Ends every stream. */
+  close(): void {
+    clearTimeout(this.#timer);
+    for (const client of this.#clients) {
+      try {
+        client.controller.close();
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+      }
+    }
+    this.#clients.clear();
+  }
 }

@@ -31,3 +31,4 @@ export { type RunsServer, serveRuns } from "./serve_runs.ts";
 export type { Trace, TraceEvent, TraceEventType, TraceSink } from "../../core/trace.ts";
 export type { VectorStamp } from "../../core/vector_stamp.ts";
 export type { VectorClock } from "../../core/vector_clock.ts";
+export type { RunOptions, RunResult } from "../../core/simulator/simulator_options.ts";

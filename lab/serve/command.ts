@@ -68,8 +68,8 @@ export async function runServe(args: string[]): Promise<number> {
     );
   }
   const server = serveRuns(dir, { port });
-  console.log(`serving the runs in ${dir}/ at ${server.url}  (Ctrl-C to stop)`);
-  await new Promise<void>((resolve) => {
+  // The listeners are in place before the URL invites Ctrl-C.
+  const interrupted = new Promise<void>((resolve) => {
     const stop = () => {
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
@@ -78,6 +78,8 @@ export async function runServe(args: string[]): Promise<number> {
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
   });
+  console.log(`serving the runs in ${dir}/ at ${server.url}  (Ctrl-C to stop)`);
+  await interrupted;
   await server.close();
   return 0;
 }

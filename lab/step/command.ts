@@ -206,13 +206,15 @@ export async function runStep(args: string[]): Promise<number> {
     explore: options,
     counterexample: report?.violation?.choices,
   });
+  // The listener is in place before the URL invites Ctrl-C.
+  const stop = interrupted();
   console.log(`lab step ${file}: step by hand at ${server.url} (Ctrl-C stops)`);
   if (report?.violation) {
     console.log(`a counterexample is there to jump to: ${report.violation.message}`);
   } else if (report) {
     console.log(`exploration found no violation (${report.states} states explored)`);
   }
-  await interrupted();
+  await stop;
   await server.close();
   return 0;
 }
