@@ -74,11 +74,13 @@ interface Channel {
    * not moved later on every ack: the tick finds nothing due and schedules again).
    */
   timer: Scheduled | undefined;
+  /** The pure ack due to the peer, if any. */
+  ackDue: AckFrame | undefined;
+  /** Its place in the link's queue of acks due, or -1. */
+  ackSlot: number;
 }
 
 const NONE: readonly LinkEffect[] = Object.freeze([]);
-/** The pending acks of every link that has none (never written). */
-const NO_ACKS: Map<string, AckFrame> = new Map();
 
 /**
  * The links of one machine incarnation.
@@ -109,8 +111,12 @@ export class ReliableLink {
   readonly #initialRto: number;
   readonly #channels = new Map<string, Channel>();
   readonly #timers = new DeadlineHeap<Scheduled>();
-  /** Pure acks due, by peer, in the order they became due (the shared empty map when none). */
-  #acks: Map<string, AckFrame> = NO_ACKS;
+  /**
+   * The channels with a pure ack due, in the order it became due (a channel whose ack a frame
+   * carried leaves a hole); reused from turn to turn.
+   */
+  readonly #acks: (Channel | undefined)[] = [];
+  #acksDue = 0;
   /** When the pending pure acks are due (the time the first of them became due). */
   #acksAt = Infinity;
   readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
@@ -181,7 +187,7 @@ export class ReliableLink {
     const receiver = channel.receiver ??= new ReliableReceiver();
     const acceptance = receiver.accept(frame, now);
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
-    if (acceptance.ack) this.#ackLater(from, acceptance.ack, now);
+    if (acceptance.ack) this.#ackLater(channel, acceptance.ack, now);
     if (acceptance.duplicate) {
       effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
     }
@@ -207,8 +213,16 @@ export class ReliableLink {
       this.#expire(channel, now, effects);
     }
     if (this.#acksAt <= now) {
-      for (const [to, ack] of this.#acks) effects.push({ kind: "transmit", to, frame: ack });
-      this.#acks = NO_ACKS;
+      const acks = this.#acks;
+      for (let i = 0; i < acks.length; i++) {
+        const channel = acks[i];
+        if (channel === undefined) continue;
+        effects.push({ kind: "transmit", to: channel.peer, frame: channel.ackDue! });
+        channel.ackDue = undefined;
+        channel.ackSlot = -1;
+      }
+      acks.length = 0;
+      this.#acksDue = 0;
       this.#acksAt = Infinity;
     }
     return effects;
@@ -217,7 +231,14 @@ export class ReliableLink {
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
-      channel = { peer, sender: undefined, receiver: undefined, timer: undefined };
+      channel = {
+        peer,
+        sender: undefined,
+        receiver: undefined,
+        timer: undefined,
+        ackDue: undefined,
+        ackSlot: -1,
+      };
       this.#channels.set(peer, channel);
     }
     return channel;
@@ -229,7 +250,15 @@ export class ReliableLink {
    * by a retransmission), and a pending pure ack becomes unnecessary.
    */
   #withAck(channel: Channel, frame: MessageFrame): MessageFrame {
-    if (this.#acks.delete(channel.peer) && this.#acks.size === 0) this.#acksAt = Infinity;
+    if (channel.ackSlot >= 0) {
+      this.#acks[channel.ackSlot] = undefined;
+      channel.ackDue = undefined;
+      channel.ackSlot = -1;
+      if (--this.#acksDue === 0) {
+        this.#acks.length = 0;
+        this.#acksAt = Infinity;
+      }
+    }
     const ack = channel.receiver?.acknowledgement;
     return ack === undefined ? frame : { ...frame, ack };
   }
@@ -248,13 +277,13 @@ export class ReliableLink {
     return effects;
   }
 
-  /** A pure ack to `to`, due one turn from now unless a frame to `to` carries it first. */
-  #ackLater(to: string, ack: AckFrame, now: number): void {
-    if (this.#acks.size === 0) {
-      this.#acksAt = now;
-      if (this.#acks === NO_ACKS) this.#acks = new Map();
-    }
-    this.#acks.set(to, ack);
+  /** A pure ack to the peer, due one turn from now unless a frame to it carries it first. */
+  #ackLater(channel: Channel, ack: AckFrame, now: number): void {
+    channel.ackDue = ack;
+    if (channel.ackSlot >= 0) return;
+    if (this.#acksDue++ === 0) this.#acksAt = now;
+    channel.ackSlot = this.#acks.length;
+    this.#acks.push(channel);
   }
 
   /**
