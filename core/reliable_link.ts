@@ -24,6 +24,7 @@ import {
   ReliableSender,
   type Resend,
   type RetransmitOptions,
+  type SenderMemo,
 } from "./reliable_channel.ts";
 import type { AckFrame, Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
 
@@ -64,11 +65,19 @@ interface Scheduled extends Timed {
   readonly channel: Channel;
 }
 
-/** The state kept per peer machine, made on first use. */
+/**
+ * The state kept per peer machine, made on first use. A half that is idle (nothing outstanding,
+ * nothing held) is kept small: the sender as its memo, the receiver as its acknowledgement; it
+ * is taken back when the next frame goes or comes.
+ */
 interface Channel {
   readonly peer: string;
   sender: ReliableSender | undefined;
+  /** The idle sender, while `sender` is undefined. */
+  memo: SenderMemo | undefined;
   receiver: ReliableReceiver | undefined;
+  /** The idle receiver, while `receiver` is undefined. */
+  acked: Acknowledgement | undefined;
   /**
    * The channel's scheduled retransmission deadline. It may be earlier than the sender's (it is
    * not moved later on every ack: the tick finds nothing due and schedules again).
@@ -149,7 +158,10 @@ export class ReliableLink {
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
   rto(to: string): number {
     if (this.#options === null) return 0;
-    return this.#channels.get(to)?.sender?.rto ?? this.#initialRto;
+    const channel = this.#channels.get(to);
+    if (channel?.sender !== undefined) return channel.sender.rto;
+    if (channel?.memo === undefined) return this.#initialRto;
+    return ReliableSender.resume(this.epoch, this.#options, channel.memo).rto;
   }
 
   /** Takes one input; answers with the effects to carry out, in order. */
@@ -168,7 +180,7 @@ export class ReliableLink {
   send(to: string, env: Envelope, now: number): readonly LinkEffect[] {
     if (this.#options === null) return [{ kind: "transmit", to, frame: { kind: "msg", env } }];
     const channel = this.#channel(to);
-    const sender = channel.sender ??= new ReliableSender(this.epoch, this.#options);
+    const sender = channel.sender ??= this.#resumeSender(channel, this.#options);
     const frame = sender.stamp(env, now);
     this.#schedule(channel);
     return [{ kind: "transmit", to, frame: this.#withAck(channel, frame) }];
@@ -184,8 +196,12 @@ export class ReliableLink {
     const channel = this.#channel(from);
     const effects: LinkEffect[] = [];
     if (frame.ack !== undefined) this.#acknowledged(channel, frame.ack, now, effects);
-    const receiver = channel.receiver ??= new ReliableReceiver();
+    const receiver = channel.receiver ??= this.#resumeReceiver(channel);
     const acceptance = receiver.accept(frame, now);
+    if (receiver.idle) {
+      channel.acked = receiver.acknowledgement;
+      channel.receiver = undefined;
+    }
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
     if (acceptance.ack) this.#ackLater(channel, acceptance.ack, now);
     if (acceptance.duplicate) {
@@ -228,13 +244,29 @@ export class ReliableLink {
     return effects;
   }
 
+  #resumeSender(channel: Channel, options: RetransmitOptions): ReliableSender {
+    const memo = channel.memo;
+    if (memo === undefined) return new ReliableSender(this.epoch, options);
+    channel.memo = undefined;
+    return ReliableSender.resume(this.epoch, options, memo);
+  }
+
+  #resumeReceiver(channel: Channel): ReliableReceiver {
+    const acked = channel.acked;
+    if (acked === undefined) return new ReliableReceiver();
+    channel.acked = undefined;
+    return ReliableReceiver.resume(acked);
+  }
+
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
       channel = {
         peer,
         sender: undefined,
+        memo: undefined,
         receiver: undefined,
+        acked: undefined,
         timer: undefined,
         ackDue: undefined,
         ackSlot: -1,
@@ -259,7 +291,7 @@ export class ReliableLink {
         this.#acksAt = Infinity;
       }
     }
-    const ack = channel.receiver?.acknowledgement;
+    const ack = channel.receiver?.acknowledgement ?? channel.acked;
     return ack === undefined ? frame : { ...frame, ack };
   }
 
@@ -292,10 +324,15 @@ export class ReliableLink {
    * timeout on every ack costs nothing.
    */
   #schedule(channel: Channel): void {
-    const deadline = channel.sender?.deadline;
+    const sender = channel.sender!;
+    const deadline = sender.deadline;
     const armed = channel.timer;
     if (deadline === undefined) {
       channel.timer = undefined;
+      if (sender.inFlight === 0) {
+        channel.memo = sender.memo();
+        channel.sender = undefined;
+      }
       return;
     }
     if (armed !== undefined && armed.at <= deadline) return;
