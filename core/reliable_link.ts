@@ -90,6 +90,10 @@ interface Channel {
 }
 
 const NONE: readonly LinkEffect[] = Object.freeze([]);
+/** The idle senders of every link that has none (never written). */
+const NO_SENDERS: Map<string, SenderMemo> = new Map();
+/** The idle receivers of every link that has none (never written). */
+const NO_RECEIVERS: Map<string, Acknowledgement> = new Map();
 
 /**
  * The links of one machine incarnation.
@@ -118,7 +122,12 @@ export class ReliableLink {
   readonly #options: RetransmitOptions | null;
   /** The timeout of a channel before its first frame. */
   readonly #initialRto: number;
+  /** The channels with something going on (a sender or receiver at work, a timer, an ack due). */
   readonly #channels = new Map<string, Channel>();
+  /** The idle senders of the peers with no channel at work (shared empty map until one). */
+  #idleSenders: Map<string, SenderMemo> = NO_SENDERS;
+  /** The idle receivers of the peers with no channel at work, as their acks (likewise). */
+  #idleReceivers: Map<string, Acknowledgement> = NO_RECEIVERS;
   readonly #timers = new DeadlineHeap<Scheduled>();
   /**
    * The channels with a pure ack due, in the order it became due (a channel whose ack a frame
@@ -150,18 +159,14 @@ export class ReliableLink {
     return this.#acksAt < timer ? this.#acksAt : timer;
   }
 
-  /** Peers with a channel (state made on first use). */
-  get channels(): number {
-    return this.#channels.size;
-  }
-
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
   rto(to: string): number {
     if (this.#options === null) return 0;
     const channel = this.#channels.get(to);
     if (channel?.sender !== undefined) return channel.sender.rto;
-    if (channel?.memo === undefined) return this.#initialRto;
-    return ReliableSender.resume(this.epoch, this.#options, channel.memo).rto;
+    const memo = channel === undefined ? this.#idleSenders.get(to) : channel.memo;
+    if (memo === undefined) return this.#initialRto;
+    return ReliableSender.resume(this.epoch, this.#options, memo).rto;
   }
 
   /** Takes one input; answers with the effects to carry out, in order. */
@@ -189,8 +194,12 @@ export class ReliableLink {
   /** {@link ReliableLink.step} for a `frame` input. */
   receive(from: string, frame: WireFrame, now: number): readonly LinkEffect[] {
     if (frame.kind === "ack") {
+      // No channel at work: the sender is idle, and an ack changes nothing for an idle sender.
       const channel = this.#channels.get(from);
-      return channel === undefined ? NONE : this.#acknowledged(channel, frame, now, []);
+      if (channel === undefined) return NONE;
+      const effects = this.#acknowledged(channel, frame, now, []);
+      this.#settle(channel);
+      return effects;
     }
     if (frame.seq === undefined) return [{ kind: "deliver", from, env: frame.env }];
     const channel = this.#channel(from);
@@ -208,6 +217,7 @@ export class ReliableLink {
       effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
     }
     for (const env of acceptance.deliver) effects.push({ kind: "deliver", from, env });
+    this.#settle(channel);
     return effects;
   }
 
@@ -227,6 +237,7 @@ export class ReliableLink {
       if (channel.timer !== top) continue;
       channel.timer = undefined;
       this.#expire(channel, now, effects);
+      this.#settle(channel);
     }
     if (this.#acksAt <= now) {
       const acks = this.#acks;
@@ -236,6 +247,7 @@ export class ReliableLink {
         effects.push({ kind: "transmit", to: channel.peer, frame: channel.ackDue! });
         channel.ackDue = undefined;
         channel.ackSlot = -1;
+        this.#settle(channel);
       }
       acks.length = 0;
       this.#acksDue = 0;
@@ -261,12 +273,19 @@ export class ReliableLink {
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
+      let memo: SenderMemo | undefined, acked: Acknowledgement | undefined;
+      if (this.#idleSenders.size > 0 && (memo = this.#idleSenders.get(peer)) !== undefined) {
+        this.#idleSenders.delete(peer);
+      }
+      if (this.#idleReceivers.size > 0 && (acked = this.#idleReceivers.get(peer)) !== undefined) {
+        this.#idleReceivers.delete(peer);
+      }
       channel = {
         peer,
         sender: undefined,
-        memo: undefined,
+        memo,
         receiver: undefined,
-        acked: undefined,
+        acked,
         timer: undefined,
         ackDue: undefined,
         ackSlot: -1,
@@ -274,6 +293,27 @@ export class ReliableLink {
       this.#channels.set(peer, channel);
     }
     return channel;
+  }
+
+  /**
+   * Retires `channel` when nothing goes on there any more: its idle halves are kept in the maps
+   * of idle peers (a memo and an ack each), and the channel object goes. A retired channel is
+   * in no timer entry that is live and in no ack queue, so nothing refers to it.
+   */
+  #settle(channel: Channel): void {
+    if (
+      channel.sender !== undefined || channel.receiver !== undefined ||
+      channel.timer !== undefined || channel.ackSlot >= 0
+    ) return;
+    this.#channels.delete(channel.peer);
+    if (channel.memo !== undefined) {
+      if (this.#idleSenders === NO_SENDERS) this.#idleSenders = new Map();
+      this.#idleSenders.set(channel.peer, channel.memo);
+    }
+    if (channel.acked !== undefined) {
+      if (this.#idleReceivers === NO_RECEIVERS) this.#idleReceivers = new Map();
+      this.#idleReceivers.set(channel.peer, channel.acked);
+    }
   }
 
   /**
