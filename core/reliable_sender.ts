@@ -7,7 +7,7 @@
  */
 import type { Envelope } from "./envelope.ts";
 import { Rack } from "./_rack.ts";
-import { RtoEstimator, type RtoSnapshot } from "./rto_estimator.ts";
+import { RtoEstimator, type RtoOptions, type RtoSnapshot } from "./rto_estimator.ts";
 import type { Acknowledgement, MessageFrame } from "./wire.ts";
 
 /** Retransmission settings. */
@@ -150,13 +150,18 @@ export class ReliableSender {
   /** Creates the sender for incarnation `epoch`. */
   constructor(epoch: number, options: RetransmitOptions = {}) {
     this.epoch = epoch;
-    this.#estimator = new RtoEstimator({
-      initial: options.rto,
-      min: options.minRto,
-      max: options.maxRto,
-      granularity: options.granularity,
-      backoff: options.backoff,
-    });
+    let rto = RTO_OPTIONS.get(options);
+    if (rto === undefined) {
+      rto = {
+        initial: options.rto,
+        min: options.minRto,
+        max: options.maxRto,
+        granularity: options.granularity,
+        backoff: options.backoff,
+      };
+      RTO_OPTIONS.set(options, rto);
+    }
+    this.#estimator = new RtoEstimator(rto);
     this.#maxAttempts = options.maxAttempts ?? 20;
     this.#minProbe = (options.minRto ?? 200) / 2;
     if (!(this.#maxAttempts >= 1)) {
@@ -444,6 +449,9 @@ export class ReliableSender {
     return fallback;
   }
 }
+
+/** The estimator settings made from each retransmission settings object (made once per link). */
+const RTO_OPTIONS = new WeakMap<RetransmitOptions, RtoOptions>();
 
 /** The unacknowledged frames of every idle sender (never written). */
 const NO_ENTRIES: Map<number, Entry> = new Map();

@@ -80,11 +80,8 @@ export class RtoEstimator {
     this.#max = options.max ?? 60_000;
     this.#granularity = options.granularity ?? 1;
     this.#factor = options.backoff ?? 2;
-    for (const [name, value] of Object.entries({ initial: this.#initial, min: this.#min })) {
-      if (!(value > 0)) {
-        throw new RangeError(`Cannot create RTO estimator: ${name} ${value} must be above 0 ms`);
-      }
-    }
+    if (!(this.#initial > 0)) positive("initial", this.#initial);
+    if (!(this.#min > 0)) positive("min", this.#min);
     if (!(this.#max >= this.#min)) {
       throw new RangeError(
         `Cannot create RTO estimator: max ${this.#max} ms is below min ${this.#min} ms`,
@@ -181,4 +178,8 @@ export class RtoEstimator {
     this.#base = this.#initial;
     this.#backoffs = 0;
   }
+}
+
+function positive(name: string, value: number): never {
+  throw new RangeError(`Cannot create RTO estimator: ${name} ${value} must be above 0 ms`);
 }
