@@ -32,7 +32,6 @@ import { type FlowBody, FlowOutbox } from "./_flow_outbox.ts";
 import { FlowReceiver } from "./_flow_receiver.ts";
 import type { HostedProcess, Parked } from "./_process.ts";
 import { type Address, machineOf } from "./name.ts";
-import type { TimerId } from "./runtime.ts";
 
 export { FLOW_PREFIX } from "./_flow_outbox.ts";
 
@@ -57,10 +56,10 @@ export interface FlowHost {
   readonly admitting: (env: Envelope) => void;
   /** Traces that `env` was lost. */
   lost(env: Envelope, note: string): void;
-  /** Starts a timer owned by the machine. */
-  setTimer(delay: number, callback: () => void): TimerId;
-  /** Cancels a timer. */
-  clearTimer(id: TimerId): void;
+  /** The machine's clock, in ms. */
+  now(): number;
+  /** Flow control wants a {@link FlowControl.tick} at `at` (ms) or earlier. */
+  wake(at: number): void;
   /** The current retransmission timeout of the channel to `machine`, in ms. */
   rto(machine: string): number;
 }
@@ -73,21 +72,21 @@ interface Target {
    * time, sends go as to an unbounded mailbox.
    */
   mode: "unknown" | "asking" | "assumed" | "open" | "bounded";
-  /** Numbers the times it started asking, so that a stale timeout is ignored. */
-  asked: number;
-  /** The timeout of the current asking. */
-  askTimer?: TimerId;
+  /** When the current asking times out (ms), or `Infinity`. */
+  askAt: number;
   credits: number;
   /** Messages sent `wait` and not yet admitted. */
   waiting: number;
 }
 
 interface Peer {
+  /** `machine.domain`. */
+  readonly machine: string;
   /** The peer's incarnation as its flow messages say. */
   epoch?: number;
   probeDelay: number;
-  /** The pending probe timer, while messages to the peer wait. */
-  probe?: TimerId;
+  /** When to probe next (ms) while messages to the peer wait, or `Infinity`. */
+  probeAt: number;
   /** Messages to the peer sent `wait` and not yet admitted. */
   waiting: number;
 }
@@ -99,7 +98,9 @@ const GONE = "lost: the receiver no longer holds it (its machine restarted or it
 
 /**
  * Flow control of one machine incarnation: the sending side here, the receiving side in
- * {@link FlowReceiver}, their messages through one {@link FlowOutbox}.
+ * {@link FlowReceiver}, their messages through one {@link FlowOutbox}. It holds no timer: it
+ * has a {@link FlowControl.deadline} (answers waited for, probes, the outbox's turn) and its
+ * machine ticks it then.
  */
 export class FlowControl {
   readonly #host: FlowHost;
@@ -108,12 +109,51 @@ export class FlowControl {
   readonly #targets = new Map<Address, Target>();
   readonly #waits = new Map<string, { target: Target; parked: Parked<void>; env: Envelope }>();
   readonly #peers = new Map<string, Peer>();
+  /** The targets whose asking has a timeout. */
+  readonly #asking = new Set<Target>();
+  /** The peers with a probe due. */
+  readonly #probing = new Set<Peer>();
 
   /** Flow control for the machine behind `host`. */
   constructor(host: FlowHost) {
     this.#host = host;
     this.#outbox = new FlowOutbox(host);
     this.#receiver = new FlowReceiver(host, this.#outbox);
+  }
+
+  /** When flow control must be ticked next (ms), or `Infinity`. */
+  get deadline(): number {
+    let at = this.#outbox.deadline;
+    for (const target of this.#asking) if (target.askAt < at) at = target.askAt;
+    for (const peer of this.#probing) if (peer.probeAt < at) at = peer.probeAt;
+    return at;
+  }
+
+  /**
+   * The time is `now`: askings that got no answer in time stop waiting (sends go as to an
+   * unbounded mailbox), peers with messages waiting are probed, the outbox sends this turn's
+   * messages.
+   */
+  tick(now: number): void {
+    for (const target of this.#asking) {
+      if (target.askAt > now) continue;
+      this.#asking.delete(target);
+      target.askAt = Infinity;
+      if (target.mode !== "asking") continue;
+      target.mode = "assumed";
+      for (const [id, wait] of this.#waits) if (wait.target === target) this.#release(id);
+    }
+    for (const peer of this.#probing) {
+      if (peer.probeAt > now) continue;
+      const ids: string[] = [];
+      for (const [id, wait] of this.#waits) {
+        if (machineOf(wait.target.address) === peer.machine) ids.push(id);
+      }
+      this.#outbox.to(peer.machine).probe.push(...ids);
+      peer.probeDelay = Math.min(2 * peer.probeDelay, LAST_PROBE);
+      peer.probeAt = now + peer.probeDelay;
+    }
+    this.#outbox.flush(now);
   }
 
   /** An asynchronous send by `proc` to a remote process: a promise when the sender must wait. */
@@ -167,10 +207,8 @@ export class FlowControl {
     }
     for (const [address, answer] of body.caps ?? []) {
       const target = this.#target(address);
-      if (target.askTimer !== undefined) {
-        this.#host.clearTimer(target.askTimer);
-        target.askTimer = undefined;
-      }
+      target.askAt = Infinity;
+      this.#asking.delete(target);
       if (answer === "unbounded") {
         target.mode = "open";
       } else {
@@ -219,17 +257,10 @@ export class FlowControl {
   /** Starts asking: the machine that does not answer in time is not waited for. */
   #ask(target: Target): void {
     target.mode = "asking";
-    const asked = ++target.asked;
-    const machine = machineOf(target.address);
-    target.askTimer = this.#host.setTimer(
-      Math.min(this.#host.rto(machine), MAX_ANSWER_WAIT),
-      () => {
-        target.askTimer = undefined;
-        if (target.mode !== "asking" || target.asked !== asked) return;
-        target.mode = "assumed";
-        for (const [id, wait] of this.#waits) if (wait.target === target) this.#release(id);
-      },
-    );
+    const wait = Math.min(this.#host.rto(machineOf(target.address)), MAX_ANSWER_WAIT);
+    target.askAt = this.#host.now() + wait;
+    this.#asking.add(target);
+    this.#host.wake(target.askAt);
   }
 
   #release(id: string, lost?: string): void {
@@ -238,10 +269,10 @@ export class FlowControl {
     this.#waits.delete(id);
     wait.target.waiting--;
     const peer = this.#peer(machineOf(wait.target.address));
-    if (--peer.waiting === 0 && peer.probe !== undefined) {
+    if (--peer.waiting === 0 && peer.probeAt !== Infinity) {
       // Nothing waits there any more: no probe (and nothing left for the simulator to run).
-      this.#host.clearTimer(peer.probe);
-      peer.probe = undefined;
+      this.#probing.delete(peer);
+      peer.probeAt = Infinity;
       peer.probeDelay = FIRST_PROBE;
     }
     if (lost !== undefined) this.#host.lost(wait.env, lost);
@@ -261,23 +292,16 @@ export class FlowControl {
   /** Probes `machine` about the messages waiting there, while some do (1 s, doubling to 1 min). */
   #probeLater(machine: string): void {
     const peer = this.#peer(machine);
-    if (peer.probe !== undefined) return;
-    peer.probe = this.#host.setTimer(peer.probeDelay, () => {
-      peer.probe = undefined;
-      const ids: string[] = [];
-      for (const [id, wait] of this.#waits) {
-        if (machineOf(wait.target.address) === machine) ids.push(id);
-      }
-      this.#outbox.to(machine).probe.push(...ids);
-      peer.probeDelay = Math.min(2 * peer.probeDelay, LAST_PROBE);
-      this.#probeLater(machine);
-    });
+    if (peer.probeAt !== Infinity) return;
+    peer.probeAt = this.#host.now() + peer.probeDelay;
+    this.#probing.add(peer);
+    this.#host.wake(peer.probeAt);
   }
 
   #target(address: Address): Target {
     let target = this.#targets.get(address);
     if (target === undefined) {
-      target = { address, mode: "unknown", asked: 0, credits: 0, waiting: 0 };
+      target = { address, mode: "unknown", askAt: Infinity, credits: 0, waiting: 0 };
       this.#targets.set(address, target);
     }
     return target;
@@ -286,7 +310,7 @@ export class FlowControl {
   #peer(machine: string): Peer {
     let peer = this.#peers.get(machine);
     if (peer === undefined) {
-      peer = { probeDelay: FIRST_PROBE, waiting: 0 };
+      peer = { machine, probeDelay: FIRST_PROBE, probeAt: Infinity, waiting: 0 };
       this.#peers.set(machine, peer);
     }
     return peer;

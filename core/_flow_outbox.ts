@@ -1,11 +1,10 @@
 /**
  * The flow-control messages a machine sends its peers: one `$flow` envelope per peer machine and
- * scheduling turn (a 0 ms timer), carried by the reliable channel.
+ * scheduling turn (a deadline at the current time), carried by the reliable channel.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
 import type { Address } from "./name.ts";
-import type { TimerId } from "./runtime.ts";
 
 /** The address prefix of flow-control envelopes (no process name can contain `$`). */
 export const FLOW_PREFIX = "$flow@";
@@ -45,8 +44,10 @@ export interface OutboxHost {
   epoch(): number;
   /** Puts `env` on the reliable channel to its machine. */
   forward(env: Envelope): void;
-  /** Starts a timer owned by the machine. */
-  setTimer(delay: number, callback: () => void): TimerId;
+  /** The machine's clock, in ms. */
+  now(): number;
+  /** The outbox wants a flush at `at` (ms) or earlier. */
+  wake(at: number): void;
 }
 
 /** Gathers flow-control messages per peer and sends them once per turn. */
@@ -54,6 +55,7 @@ export class FlowOutbox {
   readonly #host: OutboxHost;
   readonly #drafts = new Map<string, Draft>();
   #sent = 0;
+  #due = Infinity;
 
   /** An outbox for the machine behind `host`. */
   constructor(host: OutboxHost) {
@@ -66,12 +68,25 @@ export class FlowOutbox {
     if (draft !== undefined) return draft;
     draft = { probe: [], caps: new Map(), admitted: [], gone: [], reset: new Set() };
     this.#drafts.set(machine, draft);
-    const ready = draft;
-    this.#host.setTimer(0, () => {
-      this.#drafts.delete(machine);
-      this.#send(machine, ready);
-    });
+    if (this.#due === Infinity) {
+      this.#due = this.#host.now();
+      this.#host.wake(this.#due);
+    }
     return draft;
+  }
+
+  /** When this turn's messages are due (ms), or `Infinity` when there are none. */
+  get deadline(): number {
+    return this.#due;
+  }
+
+  /** Sends this turn's messages, one envelope per peer, in the order the peers came. */
+  flush(now: number): void {
+    if (this.#due > now) return;
+    this.#due = Infinity;
+    const drafts = [...this.#drafts];
+    this.#drafts.clear();
+    for (const [machine, draft] of drafts) this.#send(machine, draft);
   }
 
   /** Adds `count` credits for `address` to what `machine` is told this turn. */

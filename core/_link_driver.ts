@@ -2,7 +2,7 @@
  * Runs a machine incarnation's {@link ReliableLink}: steps it with the envelopes to send, the
  * frames that arrive and the ticks of its one timer, carries out the effects it answers with,
  * and keeps that one runtime timer at the link's next deadline (one timer per machine, not one
- * per frame or per peer).
+ * per frame or per peer). Flow control, once the machine has it, is ticked by the same timer.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
@@ -25,6 +25,14 @@ export interface LinkPorts {
   unreachable(machine: string): void;
 }
 
+/** Something else the link's timer ticks (flow control). */
+export interface Ticked {
+  /** When it must be ticked next (ms), or `Infinity`. */
+  readonly deadline: number;
+  /** The time is `now`. */
+  tick(now: number): void;
+}
+
 /** The driver of one incarnation's link. */
 export class LinkDriver {
   /** The state machine it drives. */
@@ -34,10 +42,16 @@ export class LinkDriver {
   readonly #ports: LinkPorts;
   #timer: TimerId | undefined;
   #armedAt = Infinity;
+  #other: Ticked | undefined;
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    this.#apply(this.link.tick(this.#runtime.now()));
+    const now = this.#runtime.now();
+    this.#apply(this.link.tick(now));
+    if (this.#other !== undefined) {
+      this.#other.tick(now);
+      this.#arm();
+    }
   };
 
   /** Drives `link` on `timers`, its effects to `ports`. */
@@ -46,6 +60,16 @@ export class LinkDriver {
     this.#runtime = runtime;
     this.#timers = timers;
     this.#ports = ports;
+  }
+
+  /** Ticks `other` too, at its deadline (see {@link LinkDriver.wake}). */
+  attach(other: Ticked): void {
+    this.#other = other;
+  }
+
+  /** The attached deadline may have come closer: the timer follows. */
+  wake(): void {
+    this.#arm();
   }
 
   /** Sends `env` to machine `to`. */
@@ -83,9 +107,10 @@ export class LinkDriver {
     if (this.link.reliable) this.#arm();
   }
 
-  /** Keeps the one timer at the link's deadline. */
+  /** Keeps the one timer at the earliest deadline of the link and what is attached. */
   #arm(): void {
-    const at = this.link.deadline;
+    const link = this.link.deadline, other = this.#other?.deadline ?? Infinity;
+    const at = other < link ? other : link;
     if (at === this.#armedAt) return;
     if (this.#timer !== undefined) this.#timers.clear(this.#timer);
     this.#armedAt = at;

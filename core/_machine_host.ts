@@ -83,7 +83,10 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
 
   /** Flow control of the incarnation, made on first use; `null` without the reliable channel. */
   #flowControl(): FlowControl | null {
-    return this.#flow === undefined ? this.#flow = new FlowControl(this) : this.#flow;
+    if (this.#flow !== undefined) return this.#flow;
+    this.#flow = new FlowControl(this);
+    this.#link.attach(this.#flow);
+    return this.#flow;
   }
 
   /**
@@ -178,6 +181,14 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
 
   collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
     return this.#parts.replies.collect(corr, collect);
+  }
+
+  now(): number {
+    return this.runtime.now();
+  }
+
+  wake(_at: number): void {
+    this.#link.wake();
   }
 
   setTimer(delay: number, callback: () => void): TimerId {

@@ -17,6 +17,20 @@ export interface RackEntry {
   readonly sacked: boolean;
 }
 
+/** RACK's state of an idle channel (no frame outstanding, so no deadline). */
+export interface RackMemo {
+  /** When the reference frame (the latest sent known to have arrived) was sent. */
+  readonly xmit: number;
+  /** Its sequence number. */
+  readonly rackSeq: number;
+  /** Its round trip. */
+  readonly rackRtt: number;
+  /** Whether there is a reference frame. */
+  readonly known: boolean;
+  /** Whether the network was seen to reorder. */
+  readonly reordering: boolean;
+}
+
 /** RACK's state for one channel. */
 export class Rack {
   /** The most recently sent frame known to have arrived, and its round trip. */
@@ -72,6 +86,46 @@ export class Rack {
       }
     }
     return lost;
+  }
+
+  /** What an idle channel keeps of it: see {@link RackMemo}. */
+  memo(): RackMemo {
+    const { xmit, rackSeq, rackRtt, known, reordering } = this;
+    return { xmit, rackSeq, rackRtt, known, reordering };
+  }
+
+  /** Takes back a state from {@link Rack.memo}. */
+  restore(memo: RackMemo): void {
+    this.#xmit = memo.xmit;
+    this.#seq = memo.rackSeq;
+    this.#rtt = memo.rackRtt;
+    this.#known = memo.known;
+    this.#reordering = memo.reordering;
+  }
+
+  /** See {@link RackMemo.xmit}. */
+  get xmit(): number {
+    return this.#xmit;
+  }
+
+  /** See {@link RackMemo.rackSeq}. */
+  get rackSeq(): number {
+    return this.#seq;
+  }
+
+  /** See {@link RackMemo.rackRtt}. */
+  get rackRtt(): number {
+    return this.#rtt;
+  }
+
+  /** See {@link RackMemo.known}. */
+  get known(): boolean {
+    return this.#known;
+  }
+
+  /** See {@link RackMemo.reordering}. */
+  get reordering(): boolean {
+    return this.#reordering;
   }
 
   /** Forgets everything (the sender gave up on its frames). */

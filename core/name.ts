@@ -108,6 +108,8 @@ export function formatName(name: ProcessName): Address {
 }
 
 const canonicalCache = new Map<string, Address>();
+/** How many forms the cache keeps before it starts again (a 100,000-peer run has that many). */
+const CANONICAL_CACHE = 250_000;
 
 /**
  * Returns the canonical address of any accepted form; cached, so it is cheap on hot paths.
@@ -123,7 +125,7 @@ export function canonical(text: string): Address {
   let hit = canonicalCache.get(text);
   if (hit === undefined) {
     hit = formatName(parseName(text));
-    if (canonicalCache.size > 10_000) canonicalCache.clear();
+    if (canonicalCache.size > CANONICAL_CACHE) canonicalCache.clear();
     canonicalCache.set(text, hit);
   }
   return hit;

@@ -72,6 +72,41 @@ export class ReliableReceiver {
   /** The incarnation the current epoch replaced, until the current one sends a second frame. */
   #replaced: Replaced | undefined;
 
+  /**
+   * A receiver taken back from the {@link ReliableReceiver.acknowledgement} of an
+   * {@link ReliableReceiver.idle} one: that is all an idle receiver must keep (a link keeps it
+   * for each partner not sending right now).
+   *
+   * @example An idle receiver kept as its acknowledgement
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ReliableReceiver } from "./reliable_channel.ts";
+   * const env = (n: number) => ({ id: `a#${n}`, from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: n, lamport: n });
+   * const receiver = new ReliableReceiver();
+   * receiver.accept({ kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 });
+   * assert.ok(receiver.idle);
+   * const again = ReliableReceiver.resume(receiver.acknowledgement!);
+   * assert.ok(again.accept({ kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 }).duplicate);
+   * assert.equal(again.accept({ kind: "msg", env: env(2), epoch: 1, seq: 2, base: 1 }).deliver.length, 1);
+   * ```
+   */
+  static resume(ack: Acknowledgement): ReliableReceiver {
+    const receiver = new ReliableReceiver();
+    receiver.#epoch = ack.epoch;
+    receiver.#expected = ack.seq + 1;
+    receiver.#rtx = ack.rtx;
+    receiver.#cached = ack;
+    return receiver;
+  }
+
+  /**
+   * Whether its acknowledgement says all it knows: a frame has come, none is held for an
+   * earlier one, and no earlier incarnation of the sender is remembered.
+   */
+  get idle(): boolean {
+    return this.#epoch >= 0 && this.#buffer === NO_FRAMES && this.#replaced === undefined;
+  }
+
   /** The acknowledgement of what arrived so far (to carry on a frame), or `undefined` before any. */
   get acknowledgement(): Acknowledgement | undefined {
     if (this.#epoch < 0) return undefined;

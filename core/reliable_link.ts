@@ -24,6 +24,7 @@ import {
   ReliableSender,
   type Resend,
   type RetransmitOptions,
+  type SenderMemo,
 } from "./reliable_channel.ts";
 import type { AckFrame, Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
 
@@ -64,21 +65,35 @@ interface Scheduled extends Timed {
   readonly channel: Channel;
 }
 
-/** The state kept per peer machine, made on first use. */
+/**
+ * The state kept per peer machine, made on first use. A half that is idle (nothing outstanding,
+ * nothing held) is kept small: the sender as its memo, the receiver as its acknowledgement; it
+ * is taken back when the next frame goes or comes.
+ */
 interface Channel {
   readonly peer: string;
   sender: ReliableSender | undefined;
+  /** The idle sender, while `sender` is undefined. */
+  memo: SenderMemo | undefined;
   receiver: ReliableReceiver | undefined;
+  /** The idle receiver, while `receiver` is undefined. */
+  acked: Acknowledgement | undefined;
   /**
    * The channel's scheduled retransmission deadline. It may be earlier than the sender's (it is
    * not moved later on every ack: the tick finds nothing due and schedules again).
    */
   timer: Scheduled | undefined;
+  /** The pure ack due to the peer, if any. */
+  ackDue: AckFrame | undefined;
+  /** Its place in the link's queue of acks due, or -1. */
+  ackSlot: number;
 }
 
 const NONE: readonly LinkEffect[] = Object.freeze([]);
-/** The pending acks of every link that has none (never written). */
-const NO_ACKS: Map<string, AckFrame> = new Map();
+/** The idle senders of every link that has none (never written). */
+const NO_SENDERS: Map<string, SenderMemo> = new Map();
+/** The idle receivers of every link that has none (never written). */
+const NO_RECEIVERS: Map<string, Acknowledgement> = new Map();
 
 /**
  * The links of one machine incarnation.
@@ -107,10 +122,19 @@ export class ReliableLink {
   readonly #options: RetransmitOptions | null;
   /** The timeout of a channel before its first frame. */
   readonly #initialRto: number;
+  /** The channels with something going on (a sender or receiver at work, a timer, an ack due). */
   readonly #channels = new Map<string, Channel>();
+  /** The idle senders of the peers with no channel at work (shared empty map until one). */
+  #idleSenders: Map<string, SenderMemo> = NO_SENDERS;
+  /** The idle receivers of the peers with no channel at work, as their acks (likewise). */
+  #idleReceivers: Map<string, Acknowledgement> = NO_RECEIVERS;
   readonly #timers = new DeadlineHeap<Scheduled>();
-  /** Pure acks due, by peer, in the order they became due (the shared empty map when none). */
-  #acks: Map<string, AckFrame> = NO_ACKS;
+  /**
+   * The channels with a pure ack due, in the order it became due (a channel whose ack a frame
+   * carried leaves a hole); reused from turn to turn.
+   */
+  readonly #acks: (Channel | undefined)[] = [];
+  #acksDue = 0;
   /** When the pending pure acks are due (the time the first of them became due). */
   #acksAt = Infinity;
   readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
@@ -135,15 +159,14 @@ export class ReliableLink {
     return this.#acksAt < timer ? this.#acksAt : timer;
   }
 
-  /** Peers with a channel (state made on first use). */
-  get channels(): number {
-    return this.#channels.size;
-  }
-
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
   rto(to: string): number {
     if (this.#options === null) return 0;
-    return this.#channels.get(to)?.sender?.rto ?? this.#initialRto;
+    const channel = this.#channels.get(to);
+    if (channel?.sender !== undefined) return channel.sender.rto;
+    const memo = channel === undefined ? this.#idleSenders.get(to) : channel.memo;
+    if (memo === undefined) return this.#initialRto;
+    return ReliableSender.resume(this.epoch, this.#options, memo).rto;
   }
 
   /** Takes one input; answers with the effects to carry out, in order. */
@@ -162,7 +185,7 @@ export class ReliableLink {
   send(to: string, env: Envelope, now: number): readonly LinkEffect[] {
     if (this.#options === null) return [{ kind: "transmit", to, frame: { kind: "msg", env } }];
     const channel = this.#channel(to);
-    const sender = channel.sender ??= new ReliableSender(this.epoch, this.#options);
+    const sender = channel.sender ??= this.#resumeSender(channel, this.#options);
     const frame = sender.stamp(env, now);
     this.#schedule(channel);
     return [{ kind: "transmit", to, frame: this.#withAck(channel, frame) }];
@@ -171,21 +194,30 @@ export class ReliableLink {
   /** {@link ReliableLink.step} for a `frame` input. */
   receive(from: string, frame: WireFrame, now: number): readonly LinkEffect[] {
     if (frame.kind === "ack") {
+      // No channel at work: the sender is idle, and an ack changes nothing for an idle sender.
       const channel = this.#channels.get(from);
-      return channel === undefined ? NONE : this.#acknowledged(channel, frame, now, []);
+      if (channel === undefined) return NONE;
+      const effects = this.#acknowledged(channel, frame, now, []);
+      this.#settle(channel);
+      return effects;
     }
     if (frame.seq === undefined) return [{ kind: "deliver", from, env: frame.env }];
     const channel = this.#channel(from);
     const effects: LinkEffect[] = [];
     if (frame.ack !== undefined) this.#acknowledged(channel, frame.ack, now, effects);
-    const receiver = channel.receiver ??= new ReliableReceiver();
+    const receiver = channel.receiver ??= this.#resumeReceiver(channel);
     const acceptance = receiver.accept(frame, now);
+    if (receiver.idle) {
+      channel.acked = receiver.acknowledgement;
+      channel.receiver = undefined;
+    }
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
-    if (acceptance.ack) this.#ackLater(from, acceptance.ack, now);
+    if (acceptance.ack) this.#ackLater(channel, acceptance.ack, now);
     if (acceptance.duplicate) {
       effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
     }
     for (const env of acceptance.deliver) effects.push({ kind: "deliver", from, env });
+    this.#settle(channel);
     return effects;
   }
 
@@ -205,22 +237,83 @@ export class ReliableLink {
       if (channel.timer !== top) continue;
       channel.timer = undefined;
       this.#expire(channel, now, effects);
+      this.#settle(channel);
     }
     if (this.#acksAt <= now) {
-      for (const [to, ack] of this.#acks) effects.push({ kind: "transmit", to, frame: ack });
-      this.#acks = NO_ACKS;
+      const acks = this.#acks;
+      for (let i = 0; i < acks.length; i++) {
+        const channel = acks[i];
+        if (channel === undefined) continue;
+        effects.push({ kind: "transmit", to: channel.peer, frame: channel.ackDue! });
+        channel.ackDue = undefined;
+        channel.ackSlot = -1;
+        this.#settle(channel);
+      }
+      acks.length = 0;
+      this.#acksDue = 0;
       this.#acksAt = Infinity;
     }
     return effects;
   }
 
+  #resumeSender(channel: Channel, options: RetransmitOptions): ReliableSender {
+    const memo = channel.memo;
+    if (memo === undefined) return new ReliableSender(this.epoch, options);
+    channel.memo = undefined;
+    return ReliableSender.resume(this.epoch, options, memo);
+  }
+
+  #resumeReceiver(channel: Channel): ReliableReceiver {
+    const acked = channel.acked;
+    if (acked === undefined) return new ReliableReceiver();
+    channel.acked = undefined;
+    return ReliableReceiver.resume(acked);
+  }
+
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
-      channel = { peer, sender: undefined, receiver: undefined, timer: undefined };
+      let memo: SenderMemo | undefined, acked: Acknowledgement | undefined;
+      if (this.#idleSenders.size > 0 && (memo = this.#idleSenders.get(peer)) !== undefined) {
+        this.#idleSenders.delete(peer);
+      }
+      if (this.#idleReceivers.size > 0 && (acked = this.#idleReceivers.get(peer)) !== undefined) {
+        this.#idleReceivers.delete(peer);
+      }
+      channel = {
+        peer,
+        sender: undefined,
+        memo,
+        receiver: undefined,
+        acked,
+        timer: undefined,
+        ackDue: undefined,
+        ackSlot: -1,
+      };
       this.#channels.set(peer, channel);
     }
     return channel;
+  }
+
+  /**
+   * Retires `channel` when nothing goes on there any more: its idle halves are kept in the maps
+   * of idle peers (a memo and an ack each), and the channel object goes. A retired channel is
+   * in no timer entry that is live and in no ack queue, so nothing refers to it.
+   */
+  #settle(channel: Channel): void {
+    if (
+      channel.sender !== undefined || channel.receiver !== undefined ||
+      channel.timer !== undefined || channel.ackSlot >= 0
+    ) return;
+    this.#channels.delete(channel.peer);
+    if (channel.memo !== undefined) {
+      if (this.#idleSenders === NO_SENDERS) this.#idleSenders = new Map();
+      this.#idleSenders.set(channel.peer, channel.memo);
+    }
+    if (channel.acked !== undefined) {
+      if (this.#idleReceivers === NO_RECEIVERS) this.#idleReceivers = new Map();
+      this.#idleReceivers.set(channel.peer, channel.acked);
+    }
   }
 
   /**
@@ -229,8 +322,16 @@ export class ReliableLink {
    * by a retransmission), and a pending pure ack becomes unnecessary.
    */
   #withAck(channel: Channel, frame: MessageFrame): MessageFrame {
-    if (this.#acks.delete(channel.peer) && this.#acks.size === 0) this.#acksAt = Infinity;
-    const ack = channel.receiver?.acknowledgement;
+    if (channel.ackSlot >= 0) {
+      this.#acks[channel.ackSlot] = undefined;
+      channel.ackDue = undefined;
+      channel.ackSlot = -1;
+      if (--this.#acksDue === 0) {
+        this.#acks.length = 0;
+        this.#acksAt = Infinity;
+      }
+    }
+    const ack = channel.receiver?.acknowledgement ?? channel.acked;
     return ack === undefined ? frame : { ...frame, ack };
   }
 
@@ -248,13 +349,13 @@ export class ReliableLink {
     return effects;
   }
 
-  /** A pure ack to `to`, due one turn from now unless a frame to `to` carries it first. */
-  #ackLater(to: string, ack: AckFrame, now: number): void {
-    if (this.#acks.size === 0) {
-      this.#acksAt = now;
-      if (this.#acks === NO_ACKS) this.#acks = new Map();
-    }
-    this.#acks.set(to, ack);
+  /** A pure ack to the peer, due one turn from now unless a frame to it carries it first. */
+  #ackLater(channel: Channel, ack: AckFrame, now: number): void {
+    channel.ackDue = ack;
+    if (channel.ackSlot >= 0) return;
+    if (this.#acksDue++ === 0) this.#acksAt = now;
+    channel.ackSlot = this.#acks.length;
+    this.#acks.push(channel);
   }
 
   /**
@@ -263,10 +364,15 @@ export class ReliableLink {
    * timeout on every ack costs nothing.
    */
   #schedule(channel: Channel): void {
-    const deadline = channel.sender?.deadline;
+    const sender = channel.sender!;
+    const deadline = sender.deadline;
     const armed = channel.timer;
     if (deadline === undefined) {
       channel.timer = undefined;
+      if (sender.inFlight === 0) {
+        channel.memo = sender.memo();
+        channel.sender = undefined;
+      }
       return;
     }
     if (armed !== undefined && armed.at <= deadline) return;

@@ -32,6 +32,18 @@ export interface RtoOptions {
   readonly backoff?: number;
 }
 
+/** The state of an {@link RtoEstimator} (see {@link RtoEstimator.snapshot}). */
+export interface RtoSnapshot {
+  /** SRTT in ms, or -1 before the first valid sample. */
+  readonly srtt: number;
+  /** RTTVAR in ms. */
+  readonly rttvar: number;
+  /** The RTO before backoff, in ms. */
+  readonly base: number;
+  /** Expiries since the last valid sample. */
+  readonly backoffs: number;
+}
+
 /**
  * RFC 6298's estimator for one channel.
  *
@@ -68,11 +80,8 @@ export class RtoEstimator {
     this.#max = options.max ?? 60_000;
     this.#granularity = options.granularity ?? 1;
     this.#factor = options.backoff ?? 2;
-    for (const [name, value] of Object.entries({ initial: this.#initial, min: this.#min })) {
-      if (!(value > 0)) {
-        throw new RangeError(`Cannot create RTO estimator: ${name} ${value} must be above 0 ms`);
-      }
-    }
+    if (!(this.#initial > 0)) positive("initial", this.#initial);
+    if (!(this.#min > 0)) positive("min", this.#min);
     if (!(this.#max >= this.#min)) {
       throw new RangeError(
         `Cannot create RTO estimator: max ${this.#max} ms is below min ${this.#min} ms`,
@@ -132,6 +141,34 @@ export class RtoEstimator {
   }
 
   /**
+   * The estimator's state (SRTT, or -1 before the first sample, RTTVAR, the RTO before backoff
+   * and the backoffs), to keep while its channel is idle and take back with
+   * {@link RtoEstimator.restore}.
+   *
+   * @example An estimator taken back from its snapshot
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RtoEstimator } from "./rto_estimator.ts";
+   * const a = new RtoEstimator({ min: 1 });
+   * a.sample(100);
+   * const b = new RtoEstimator({ min: 1 });
+   * b.restore(a.snapshot());
+   * assert.equal(b.rto, a.rto);
+   * ```
+   */
+  snapshot(): RtoSnapshot {
+    return { srtt: this.#srtt, rttvar: this.#rttvar, base: this.#base, backoffs: this.#backoffs };
+  }
+
+  /** Takes back a state from {@link RtoEstimator.snapshot} (of an estimator with these settings). */
+  restore(state: RtoSnapshot): void {
+    this.#srtt = state.srtt;
+    this.#rttvar = state.rttvar;
+    this.#base = state.base;
+    this.#backoffs = state.backoffs;
+  }
+
+  /**
    * Forgets SRTT, RTTVAR and the backoff (RFC 6298 §5 allows it after repeated backoffs, when
    * the estimates are likely bogus): the RTO is the initial one again.
    */
@@ -141,4 +178,8 @@ export class RtoEstimator {
     this.#base = this.#initial;
     this.#backoffs = 0;
   }
+}
+
+function positive(name: string, value: number): never {
+  throw new RangeError(`Cannot create RTO estimator: ${name} ${value} must be above 0 ms`);
 }
