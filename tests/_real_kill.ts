@@ -17,6 +17,11 @@ export interface LabRun {
   readonly pid: number;
   /** Reads stdout until `pattern` matches what was read so far; false if the lab ended first. */
   waitFor(pattern: RegExp): Promise<boolean>;
+  /**
+   * The bound under test: from now, the lab must end within `ms`, or it is killed and
+   * {@link LabRun.end} says `killed`.
+   */
+  within(ms: number): void;
   /** Reads to the end; the exit code, all stdout and stderr, and whether the safety net fired. */
   end(): Promise<{ code: number; stdout: string; stderr: string; killed: boolean }>;
 }
@@ -30,10 +35,11 @@ export function startLab(args: string[]): LabRun {
     env: { NO_COLOR: "1" },
   }).spawn();
   let killed = false;
-  const guard = setTimeout(() => {
+  const kill = () => {
     killed = true;
     Deno.kill(-child.pid, "SIGKILL");
-  }, LIMIT_MS);
+  };
+  let guard = setTimeout(kill, LIMIT_MS);
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdout = "";
@@ -46,6 +52,10 @@ export function startLab(args: string[]): LabRun {
         stdout += value;
       }
       return true;
+    },
+    within(ms) {
+      clearTimeout(guard);
+      guard = setTimeout(kill, ms);
     },
     async end() {
       for (;;) {

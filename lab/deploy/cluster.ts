@@ -623,14 +623,14 @@ export async function deployTcp(
     trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
-    async run(done) {
+    async run(done, runOptions = {}) {
       let settled = false;
       done.then(() => settled = true, () => settled = true);
       const since = runTime();
       const gone = Promise.withResolvers<void>();
       // After a machine died for good, the others may be done, idle, or stuck trying it.
       const lostWatch = setInterval(() => {
-        if (lost.length === 0) return;
+        if (lost.length === 0 || runOptions.waitOnLoss === true) return;
         const from = Math.max(since, lost[lost.length - 1].time, delivered);
         if (quietFor() >= LOST_QUIET || runTime() - from >= LOST_STALL) gone.resolve();
       }, 100);
