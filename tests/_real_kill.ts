@@ -17,6 +17,8 @@ export interface LabRun {
   readonly pid: number;
   /** Reads stdout until `pattern` matches what was read so far; false if the lab ended first. */
   waitFor(pattern: RegExp): Promise<boolean>;
+  /** The same on stderr (where `--json` runs say anything that is not the summary). */
+  waitForError(pattern: RegExp): Promise<boolean>;
   /**
    * The bound under test: from now, the lab must end within `ms`, or it is killed and
    * {@link LabRun.end} says `killed`.
@@ -40,9 +42,9 @@ export function startLab(args: string[]): LabRun {
     Deno.kill(-child.pid, "SIGKILL");
   };
   let guard = setTimeout(kill, LIMIT_MS);
-  const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
+  const errors = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "", stderr = "";
   return {
     pid: child.pid,
     async waitFor(pattern) {
@@ -53,19 +55,35 @@ export function startLab(args: string[]): LabRun {
       }
       return true;
     },
+    async waitForError(pattern) {
+      while (!pattern.test(stderr)) {
+        const { value, done } = await errors.read();
+        if (done) return false;
+        stderr += value;
+      }
+      return true;
+    },
     within(ms) {
       clearTimeout(guard);
       guard = setTimeout(kill, ms);
     },
     async end() {
+      const rest = (async () => {
+        for (;;) {
+          const { value, done } = await errors.read();
+          if (done) break;
+          stderr += value;
+        }
+      })();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         stdout += value;
       }
+      await rest;
       const status = await child.status;
       clearTimeout(guard);
-      return { code: status.code, stdout, stderr: await stderr, killed };
+      return { code: status.code, stdout, stderr, killed };
     },
   };
 }
