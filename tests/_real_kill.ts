@@ -17,6 +17,13 @@ export interface LabRun {
   readonly pid: number;
   /** Reads stdout until `pattern` matches what was read so far; false if the lab ended first. */
   waitFor(pattern: RegExp): Promise<boolean>;
+  /** The same on stderr (where `--json` runs say anything that is not the summary). */
+  waitForError(pattern: RegExp): Promise<boolean>;
+  /**
+   * The bound under test: from now, the lab must end within `ms`, or it is killed and
+   * {@link LabRun.end} says `killed`.
+   */
+  within(ms: number): void;
   /** Reads to the end; the exit code, all stdout and stderr, and whether the safety net fired. */
   end(): Promise<{ code: number; stdout: string; stderr: string; killed: boolean }>;
 }
@@ -30,13 +37,14 @@ export function startLab(args: string[]): LabRun {
     env: { NO_COLOR: "1" },
   }).spawn();
   let killed = false;
-  const guard = setTimeout(() => {
+  const kill = () => {
     killed = true;
     Deno.kill(-child.pid, "SIGKILL");
-  }, LIMIT_MS);
-  const stderr = new Response(child.stderr).text();
+  };
+  let guard = setTimeout(kill, LIMIT_MS);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
+  const errors = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "", stderr = "";
   return {
     pid: child.pid,
     async waitFor(pattern) {
@@ -47,15 +55,35 @@ export function startLab(args: string[]): LabRun {
       }
       return true;
     },
+    async waitForError(pattern) {
+      while (!pattern.test(stderr)) {
+        const { value, done } = await errors.read();
+        if (done) return false;
+        stderr += value;
+      }
+      return true;
+    },
+    within(ms) {
+      clearTimeout(guard);
+      guard = setTimeout(kill, ms);
+    },
     async end() {
+      const rest = (async () => {
+        for (;;) {
+          const { value, done } = await errors.read();
+          if (done) break;
+          stderr += value;
+        }
+      })();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         stdout += value;
       }
+      await rest;
       const status = await child.status;
       clearTimeout(guard);
-      return { code: status.code, stdout, stderr: await stderr, killed };
+      return { code: status.code, stdout, stderr, killed };
     },
   };
 }

@@ -156,3 +156,66 @@ Deno.test("lab group with a member killed ends with a summary naming the dead ma
   assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(stderr), stderr);
   assertEquals(code, 1);
 });
+
+/**
+ * Runs `lab transactions` on OS processes, kills `machine` once the tenth transaction began,
+ * and returns how the lab ended: it must end within `bound` ms of the kill (the clients' own
+ * timeouts are 1 s, END's 2 s; the lab stops them, audits the others and stops every machine).
+ */
+async function killTransactions(machine: string, extra: string[] = [], bound = 15_000) {
+  const lab = startLab(["transactions", "--transfers", "100", "--delay", "1", ...extra]);
+  assertTrue(await lab.waitFor(/TX-BEGUN tm@coord\.lab#\d+\.10\b/), "no tenth transaction");
+  Deno.kill(await machineProcess(lab.pid, machine), "SIGKILL");
+  lab.within(bound);
+  const end = await lab.end();
+  assertTrue(
+    !end.killed,
+    `the lab did not end in time:\n${end.stdout.slice(-3000)}\n${end.stderr}`,
+  );
+  assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(end.stderr), end.stderr);
+  const summary = end.stdout.split("\n").filter((l) => !/^ +\d+\.\d+ ms {2}/.test(l)).join("\n");
+  return { ...end, summary };
+}
+
+Deno.test("lab transactions with a participant killed stops the clients and audits the others within seconds", async () => {
+  const { code, summary, stderr } = await killTransactions("p2.lab");
+  assertTrue(/machine "p2\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertEquals(code, 1, summary);
+  assertTrue(summary.includes("Partial summary: the run did not finish"), summary);
+  assertTrue(
+    /^ {2}p2\.lab died at \d+ ms \(killed by SIGKILL, exit code 137\), not restarted; the lab told the clients to stop/m
+      .test(summary),
+    summary,
+  );
+  // Both clients stopped early and said how far they got.
+  assertTrue(/client@c1\.lab: stopped after \d+ of 100 transfers/.test(summary), summary);
+  assertTrue(/client@c2\.lab: stopped after \d+ of 100 transfers/.test(summary), summary);
+  assertTrue(/bank@p2\.lab: balances unknown \(its machine died\)/.test(summary), summary);
+  assertTrue(
+    /^ {2}bank@p2\.lab {2}\(its machine died at \d+ ms: unknown\)/m.test(summary),
+    summary,
+  );
+  assertTrue(/^machines lost +p2\.lab at \d+ ms \(killed by SIGKILL/m.test(summary), summary);
+  // The verdict over the participants that answered: nothing broken, p2 named as lost.
+  assertTrue(
+    /^Invariant: total \d+ \(expected 600\); all-or-nothing not established: .*bank@p2\.lab lost with its machine \(no violation among the others\)/m
+      .test(summary),
+    summary,
+  );
+});
+
+Deno.test("lab transactions with its coordinator killed ends with the participants' verdict within seconds", async () => {
+  const { code, summary, stderr } = await killTransactions("coord.lab");
+  assertTrue(/machine "coord\.lab" died at \d+ ms \(killed by SIGKILL/.test(stderr), stderr);
+  assertEquals(code, 1, summary);
+  assertTrue(
+    /^ {2}coord\.lab died at \d+ ms .*the lab told the clients to stop/m.test(summary),
+    summary,
+  );
+  assertTrue(/client@c1\.lab: stopped after \d+ of 100 transfers/.test(summary), summary);
+  assertTrue(/^ {2}bank@p1\.lab {2}\{"acct0"/m.test(summary), summary);
+  assertTrue(
+    /all-or-nothing not established: .*the coordinator lost with its machine/.test(summary),
+    summary,
+  );
+});

@@ -12,6 +12,8 @@ import {
   TransactionClient,
   transactionCoordinator,
   transactionParticipant,
+  transferClient,
+  type TransferReport,
 } from "../transactions/mod.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { decisionsOf, statusOf } from "./_transactions_harness.ts";
@@ -176,4 +178,28 @@ Deno.test("TransactionClient rejects a read before begin() and a second begin()"
   await b.sim.run();
   assertTrue(errors.length === 1);
   b.close();
+});
+
+Deno.test("transferClient({ stoppable }) stops when told to and reports how far it got", async () => {
+  const sim = new Simulator({ seed: 2 });
+  sim.machine("coord.lab").spawn("tm", transactionCoordinator());
+  for (const p of ["p1.lab", "p2.lab"]) {
+    sim.machine(p).spawn("bank", transactionParticipant({ initial: { acct0: 100, acct1: 100 } }));
+  }
+  const options = { coordinator: "tm@coord.lab", participants: [P1, P2], transfers: 1000 };
+  sim.machine("c1.lab").spawn(
+    "client",
+    transferClient({ ...options, collector: "out@c9.lab", stoppable: true }),
+  );
+  const reports: TransferReport[] = [];
+  sim.machine("c9.lab").spawn("out", async (ctx) => {
+    await ctx.sleep(300);
+    await ctx.send("client@c1.lab", { kind: "tx-stop" });
+    reports.push((await ctx.receive<TransferReport>()).body);
+  });
+  await sim.run();
+  const [report] = reports;
+  assertEquals(report.stopped, true);
+  const made = report.commits + report.overdrafts + report.abandoned + report.inDoubt;
+  assertTrue(made > 0 && made < 1000, JSON.stringify(report));
 });

@@ -5,6 +5,7 @@
  * Whatever crashes, the sum of all balances stays the same.
  * @module
  */
+import { TimeoutError } from "../core/errors.ts";
 import { canonical } from "../core/name.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { numberOption, stringOption } from "./_options.ts";
@@ -33,6 +34,12 @@ export interface TransferClientOptions {
   readonly endTimeout?: number;
   /** Where to send the {@link TransferReport} (kind `report`). @default no report */
   readonly collector?: string;
+  /**
+   * Whether a message of kind `tx-stop` ends the client early: it makes no transfer (and no
+   * attempt) after it, and reports what it did, marked `stopped`. Its pauses then wait for that
+   * message instead of sleeping. @default false
+   */
+  readonly stoppable?: boolean;
 }
 
 /** What a transfer client reports. */
@@ -53,6 +60,8 @@ export interface TransferReport {
   readonly inDoubt: number;
   /** Ms from BEGIN to a committed END, per commit. */
   readonly latencies: readonly number[];
+  /** Present (true) when it stopped early, told to: the transfers after that were not made. */
+  readonly stopped?: true;
 }
 
 /**
@@ -98,7 +107,19 @@ export function transferClient(options: TransferClientOptions): ProcessFn {
   const attempts = numberOption(owner, "attempts", options.attempts, 5, 1);
   const thinkMs = numberOption(owner, "thinkMs", options.thinkMs, 20);
   const collector = options.collector;
+  const stoppable = options.stoppable === true;
   return async (ctx: ProcessContext) => {
+    let stopped = false;
+    /** Sleeps `ms`; a stoppable client wakes early when told to stop. */
+    const pause = async (ms: number) => {
+      if (stopped) return;
+      try {
+        await ctx.receive({ kind: "tx-stop", timeout: ms });
+        stopped = true;
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+      }
+    };
     const tx = new TransactionClient(ctx, {
       coordinator,
       timeout: options.timeout,
@@ -115,7 +136,7 @@ export function transferClient(options: TransferClientOptions): ProcessFn {
       inDoubt: 0,
       latencies: [] as number[],
     };
-    for (let i = 0; i < transfers; i++) {
+    for (let i = 0; i < transfers && !stopped; i++) {
       const from = pick(branches.length);
       const to = branches.length > 1 ? (from + 1 + pick(branches.length - 1)) % branches.length : 0;
       const fromKey = `acct${pick(accounts)}`;
@@ -125,7 +146,7 @@ export function transferClient(options: TransferClientOptions): ProcessFn {
       }
       const amount = 1 + pick(maxAmount);
       let done = false;
-      for (let attempt = 1; attempt <= attempts && !done; attempt++) {
+      for (let attempt = 1; attempt <= attempts && !done && !stopped; attempt++) {
         const started = ctx.now();
         try {
           await tx.begin();
@@ -155,11 +176,20 @@ export function transferClient(options: TransferClientOptions): ProcessFn {
             report.aborts++;
           } else throw error;
         }
-        if (!done) await ctx.sleep(ctx.random() * thinkMs * attempt);
+        if (!done) {
+          const ms = ctx.random() * thinkMs * attempt;
+          await (stoppable ? pause(ms) : ctx.sleep(ms));
+        }
       }
+      if (stopped && !done) break; // Told to stop: this transfer was not made, nor abandoned.
       if (!done) report.abandoned++;
-      if (thinkMs > 0) await ctx.sleep(ctx.random() * thinkMs);
+      if (thinkMs > 0) {
+        const ms = ctx.random() * thinkMs;
+        await (stoppable ? pause(ms) : ctx.sleep(ms));
+      } else if (stoppable) await pause(0);
     }
-    if (collector !== undefined) await ctx.send(collector, report);
+    if (collector !== undefined) {
+      await ctx.send(collector, stopped ? { ...report, stopped: true as const } : report);
+    }
   };
 }

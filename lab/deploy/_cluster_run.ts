@@ -13,16 +13,21 @@ import { LOST_QUIET, LOST_STALL, STOP_WAIT } from "./_cluster.ts";
 
 /**
  * Runs until `done` settles, a failure, Ctrl-C, or (after a machine died for good) the
- * others are done, idle or stuck; then asks every machine for its last counters.
+ * others are done, idle or stuck (unless `waitOnLoss`: the caller ends the run itself); then
+ * asks every machine for its last counters.
  */
-export async function runCluster(cluster: Cluster, done: Promise<unknown>): Promise<void> {
+export async function runCluster(
+  cluster: Cluster,
+  done: Promise<unknown>,
+  options: { readonly waitOnLoss?: boolean } = {},
+): Promise<void> {
   let settled = false;
   done.then(() => settled = true, () => settled = true);
   const since = cluster.runTime();
   const gone = Promise.withResolvers<void>();
   // After a machine died for good, the others may be done, idle, or stuck trying it.
   const lostWatch = setInterval(() => {
-    if (cluster.lost.length === 0) return;
+    if (cluster.lost.length === 0 || options.waitOnLoss === true) return;
     const from = Math.max(since, cluster.lost[cluster.lost.length - 1].time, cluster.delivered);
     if (cluster.quietFor() >= LOST_QUIET || cluster.runTime() - from >= LOST_STALL) gone.resolve();
   }, 100);

@@ -64,7 +64,7 @@ export async function deployTcp(
     trace: cluster.trace,
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
-    run: (done) => runCluster(cluster, done),
+    run: (done, runOptions) => runCluster(cluster, done, runOptions),
     crash: (name, crash = {}) => crashMachine(cluster, name, crash),
     partition: (a, b, partition = {}) => partitionMachines(cluster, a, b, partition),
     stats(): DeployStats {

@@ -126,9 +126,11 @@ export interface Deployment {
    * `until` ms, at most {@link RUN_LIMIT}; or {@link GRACE} ms after `done` settled) and then
    * awaits `done`; it throws a `RunStalledError` when the simulation stops first. On real
    * sockets it throws an `InterruptedError` on Ctrl-C and a `MachineProcessError` when a process
-   * on a machine fails. A run that throws writes the trace so far to `traceFile`.
+   * on a machine fails. A run that throws writes the trace so far to `traceFile`. After a
+   * machine died for good it throws a `MachineLostError` once the others stop making progress,
+   * unless `waitOnLoss` (the caller bounds its own wait).
    */
-  run(done: Promise<unknown>, options?: { until?: number }): Promise<void>;
+  run(done: Promise<unknown>, options?: { until?: number; waitOnLoss?: boolean }): Promise<void>;
   /**
    * Crashes a machine at `at` ms since the start of the run (default now), restarting it at
    * `restartAt` if given.

@@ -21,6 +21,8 @@ import { fmt, printComparisons } from "./_report.ts";
 import { summarizeComparisons } from "./_summary.ts";
 import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
+import { lostFields, printPartial } from "../deploy/lost_run.ts";
+import { MachineLostError } from "../deploy/run_errors.ts";
 
 export type { ApproachCost, RunComparison } from "./_compare.ts";
 
@@ -70,6 +72,8 @@ export async function runMobileAgent(
   // traffic is faulted and counted like any other.
   const dep = await deploy(machines, { ...deployOptions(common, onEvent), controlExempt: false });
   const runs: RunComparison[] = [];
+  /** Set when a node's OS process died for good and the others stopped making progress. */
+  let lost: MachineLostError | undefined;
   try {
     for (const p of common.partitions) {
       dep.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
@@ -89,21 +93,36 @@ export async function runMobileAgent(
         }),
       );
     }
+  } catch (error) {
+    // What was compared before the loss is summed up; the comparison under way is not.
+    if (!(error instanceof MachineLostError)) throw error;
+    lost = error;
   } finally {
     await dep.stop();
   }
   await saveTrace(dep.trace, common);
-  const summary = summarizeComparisons(runs, dep, {
-    seed: common.seed,
-    nodes,
-    rows,
-    kind,
-    stops,
-  });
+  const partial = lostFields(
+    lost,
+    lost === undefined ? [] : [
+      `${runs.length} of ${fractions.length} comparisons made${
+        runs.length < fractions.length
+          ? `; the one at selectivity ${fractions[runs.length]} was cut off`
+          : ""
+      }`,
+    ],
+  );
+  const summary = {
+    ...summarizeComparisons(runs, dep, { seed: common.seed, nodes, rows, kind, stops }),
+    ...partial,
+  };
   keepSummary(summary);
   if (common.json) log(JSON.stringify(summary));
-  else printComparisons(runs, summary, { log, traceFile: common.trace });
-  return summary.errors > 0 ? 1 : 0;
+  else {
+    if (lost !== undefined) log("");
+    printPartial(partial, log);
+    printComparisons(runs, summary, { log, traceFile: common.trace });
+  }
+  return summary.errors > 0 || lost !== undefined ? 1 : 0;
 }
 
 /** One machine per data node, each holding its shard of the rows. */

@@ -38,6 +38,8 @@ import {
   type MachineSpec,
 } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
+import { lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
+import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab p2p [flags]
 
@@ -224,6 +226,14 @@ export async function runP2p(args: string[]): Promise<number> {
     keepTrace: common.trace !== undefined,
   });
   let verdict: Verdict | undefined;
+  /** Set when the run ended because a machine died for good before the monitor's verdict. */
+  let lost: MachineLostError | undefined;
+  /** Machines whose OS process died during the run and were not restarted. */
+  const losses: MachineLoss[] = [];
+  let lastNow = 0;
+  let statusNow: () => ConvergenceStatus = () => {
+    throw new Error("Cannot judge convergence: the monitor never ran");
+  };
   let failedWrites = 0;
   let since = 0;
   let gossipBytesAtGo = 0;
@@ -256,10 +266,17 @@ export async function runP2p(args: string[]): Promise<number> {
     // (the same peers all along when nobody joins, leaves or crashes).
     const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
     let always: Set<string> | undefined;
+    // A peer whose OS process died (`kill -9`) and nothing restarts is down from then on.
+    const crashes = [...common.crashes];
+    deployment.onLost?.((loss) => {
+      losses.push(loss);
+      crashes.push({ machine: loss.machine, at: loss.time });
+      always = undefined;
+    });
     const expected = (now: number) =>
-      steady
-        ? always ??= expectedPeers(n, plan, common.crashes, now)
-        : expectedPeers(n, plan, common.crashes, now);
+      steady && crashes.length === 0
+        ? always ??= expectedPeers(n, plan, crashes, now)
+        : expectedPeers(n, plan, crashes, now);
     const status = (now: number, from: number) =>
       tracker.status(now, { since: from, expected: expected(now) });
     const everyone = machines.map((m) => `peer@${m.name}`);
@@ -274,12 +291,13 @@ export async function runP2p(args: string[]): Promise<number> {
           `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
       );
     };
+    statusNow = () => status(lastNow, since);
     deployment.spawnControl("monitor", async (ctx) => {
       // Wait until every peer runs, then let the writer write; then watch the hashes.
       const start = ctx.now();
       let go = Infinity, checked = 0;
       for (;;) {
-        const now = ctx.now();
+        const now = lastNow = ctx.now();
         if (go === Infinity && (reporters.size >= n || now - start >= 5 * period)) {
           go = now;
           tracker.countFrom(now);
@@ -325,15 +343,18 @@ export async function runP2p(args: string[]): Promise<number> {
       for (const peer of everyone) await ctx.send(peer, { kind: "g-stop" });
       done.resolve();
     });
-    await deployment.run(done.promise, { until: (rounds + 10) * period + settleAt });
+    lost = await runUnlessLost(deployment, done.promise, {
+      until: (rounds + 10) * period + settleAt,
+    });
     await saveTrace(deployment.trace, common);
   } finally {
     line.done();
     await deployment.stop();
   }
   const wallMs = performance.now() - started;
-  const v = verdict!;
+  const v = verdict ?? { status: statusNow(), ended: "machine lost" };
   const s = v.status;
+  const partial = lostFields(lost ?? losses);
   const trace = deployment.trace;
   const stats = deployment.stats();
   // The theory's bounds plus 2 rounds of slack (the last exchange and the round boundary).
@@ -362,12 +383,14 @@ export async function runP2p(args: string[]): Promise<number> {
     withinBound: s.converged && s.rounds <= (mode === "push-pull" ? pushPull : push),
     frames: stats.frames,
     wireBytes: stats.bytes,
+    ...partial,
   };
   keepSummary(summary);
   if (common.json) {
     console.log(JSON.stringify(summary));
   } else {
     console.log("");
+    printPartial(partial);
     console.log(table([
       ["architecture", `p2p (${mode}, fanout ${fanout})`],
       ["transport", summary.transport],
@@ -400,11 +423,15 @@ export async function runP2p(args: string[]): Promise<number> {
       ],
       ["retransmissions", summary.retransmissions],
       ["failed writes", failedWrites],
+      ...(partial.machinesLost === undefined ? [] : [
+        ["machines lost", partial.machinesLost.join(", ")] as [string, string],
+      ]),
       ["trace digest", summary.traceDigest.slice(0, 16)],
       ["wall time", `${wallMs.toFixed(0)} ms`],
     ]));
     if (common.trace) console.log(`trace written to ${common.trace}`);
   }
+  if (partial.unfinished !== undefined) return 1;
   return s.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@ import type { ClientReport } from "../../proxy/messages.ts";
 import { type CommonOptions, percentile, table } from "../_common.ts";
 import type { Collected, ProxySummary } from "./_workload.ts";
 import { keepSummary } from "../results/session.ts";
+import { printPartial } from "../deploy/lost_run.ts";
 
 /** One workload run's summary and what its collector gathered. */
 export interface ProxyRun {
@@ -22,14 +23,27 @@ export interface PrintProxyOptions {
   readonly log: (line: string) => void;
 }
 
-/** Prints the run with the proxy (`proxied`) against the run without it (`direct`). */
+/**
+ * Prints the run with the proxy (`proxied`) against the run without it (`direct`); a run that
+ * lost a machine for good is marked partial (`direct` is then undefined when it was the run with
+ * the proxy: no comparison is run).
+ */
 export function printProxyComparison(
   proxied: ProxyRun,
-  direct: ProxyRun,
+  direct: ProxyRun | undefined,
   options: PrintProxyOptions,
 ): void {
   const { common, log } = options;
-  const main = proxied.summary, alone = direct.summary;
+  const main = proxied.summary, alone = direct?.summary;
+  // What did not finish, in either run (the one without the proxy says which it is).
+  const unfinished = [
+    ...main.unfinished ?? [],
+    ...(alone?.unfinished ?? []).map((line) => `without the proxy: ${line}`),
+  ];
+  const lost = unfinished.length === 0 ? {} : {
+    unfinished,
+    machinesLost: [...new Set([...main.machinesLost ?? [], ...alone?.machinesLost ?? []])],
+  };
   const hits = latencyOf(proxied.collected.reports, (o) => o === "hit");
   const misses = latencyOf(proxied.collected.reports, (o) => o === "miss");
   const stats = proxied.collected.proxy;
@@ -43,13 +57,15 @@ export function printProxyComparison(
     evictions: stats?.evictions ?? 0,
     latencyHits: { p50: hits.p50, p99: hits.p99 },
     latencyMisses: { p50: misses.p50, p99: misses.p99 },
-    withoutProxy: alone,
+    withoutProxy: alone ?? null,
     proxy: stats ?? null,
+    ...lost,
   });
   if (common.json) {
     log(JSON.stringify(json));
   } else {
     log("");
+    printPartial(lost, log);
     log(table([
       [
         "hit ratio",
@@ -59,14 +75,31 @@ export function printProxyComparison(
       ],
       [
         "origin requests",
-        `${main.originRequests} with the proxy, ${alone.originRequests} without (coalesced ${
-          stats?.coalesced ?? 0
-        }, evictions ${stats?.evictions ?? 0})`,
+        `${main.originRequests} with the proxy, ${alone?.originRequests ?? "not run"} without ` +
+        `(coalesced ${stats?.coalesced ?? 0}, evictions ${stats?.evictions ?? 0})`,
       ],
       ["latency of hits", `p50 ${p(hits.p50)}  p99 ${p(hits.p99)}`],
       ["latency of misses", `p50 ${p(misses.p50)}  p99 ${p(misses.p99)}`],
+      ...(main.machinesLost === undefined ? [] : [
+        ["machines lost", main.machinesLost.join(", ")] as [string, string],
+      ]),
     ]));
     log("");
+    if (alone === undefined) {
+      log(table([
+        ["transport", main.transport],
+        ["requests", main.requests],
+        ["messages", main.messages],
+        ["bytes", main.bytes],
+        ["latency p50", p(main.latency.p50)],
+        ["latency p99", p(main.latency.p99)],
+        ["retransmissions", main.retransmissions],
+        ["errors", main.errors],
+        ["trace digest", main.traceDigest.slice(0, 16)],
+      ]));
+      log("(the run without the proxy was not made: a machine of the run with it died)");
+      return;
+    }
     const row = (name: string, a: string | number, b: string | number): [string, string] => [
       name,
       `${String(a).padEnd(18)}${b}`,

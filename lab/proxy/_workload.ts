@@ -10,6 +10,8 @@ import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages
 import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
 import type { Workload } from "./_flags.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { lostFields, runUnlessLost } from "../deploy/lost_run.ts";
+import type { MachineLostError } from "../deploy/run_errors.ts";
 
 const ORIGIN = "origin@origin.lab";
 const PROXY = "cache@proxy.lab";
@@ -29,6 +31,10 @@ export interface Collected {
 export interface ProxySummary extends Summary {
   hitRatio: number;
   originRequests: number;
+  /** Why the run did not finish (a machine died for good), when it did not. */
+  unfinished?: string[];
+  /** The machines that died and were not restarted, when any did. */
+  machinesLost?: string[];
 }
 
 /** The machines of one run: origin, clients, and the proxy when `withProxy`. */
@@ -81,7 +87,7 @@ export interface RunOnceOptions {
 export async function runOnce(
   w: Workload,
   options: RunOnceOptions,
-): Promise<{ summary: ProxySummary; collected: Collected }> {
+): Promise<{ summary: ProxySummary; collected: Collected; lost?: MachineLostError }> {
   const { common, withProxy, traceFile } = options;
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrate(event);
@@ -103,8 +109,9 @@ export async function runOnce(
     const done = Promise.withResolvers<Collected>();
     // Wait long enough for every request to time out once, then give up on silent clients.
     const patience = w.requests * 5000 + 10_000;
+    /** The clients' reports so far: what a run that lost a machine still sums up. */
+    const reports: ClientReport[] = [];
     deployment.spawnControl("collector", async (ctx) => {
-      const reports: ClientReport[] = [];
       try {
         while (reports.length < w.clients) {
           reports.push(
@@ -128,12 +135,13 @@ export async function runOnce(
       const proxy = withProxy ? await ask<ProxyStats>(PROXY) : undefined;
       done.resolve({ reports, origin, proxy });
     });
-    await deployment.run(done.promise);
-    const collected = await done.promise;
+    const lost = await runUnlessLost(deployment, done.promise);
+    const collected: Collected = lost === undefined
+      ? await done.promise
+      : { reports: [...reports] };
     const trace = deployment.trace;
     // The run with the proxy is the one --trace and --out keep.
     if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });
-    const reports = collected.reports;
     const latencies = reports.flatMap((r) => r.latencies);
     const outcomes = reports.flatMap((r) => r.outcomes);
     const requests = w.clients * w.requests;
@@ -160,8 +168,12 @@ export async function runOnce(
       traceDigest: trace.digest(),
       hitRatio: requests === 0 ? 0 : Math.round((hits / requests) * 10_000) / 10_000,
       originRequests: collected.origin?.requests ?? 0,
+      ...lostFields(
+        lost,
+        missing > 0 ? [`${w.clients - reports.length} of ${w.clients} clients did not report`] : [],
+      ),
     };
-    return { summary, collected };
+    return { summary, collected, lost };
   } finally {
     await deployment.stop();
   }

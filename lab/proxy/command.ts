@@ -118,8 +118,13 @@ async function workloadMode(
     log("== with the proxy ==");
   }
   const proxied = await runOnce(w, { common, withProxy: true, traceFile: common.trace });
+  if (proxied.lost !== undefined) {
+    // A machine died for good: what the run with the proxy measured, without a comparison.
+    printProxyComparison(proxied, undefined, { common, log });
+    return 1;
+  }
   if (!common.quiet) log("== without the proxy (clients ask the origin) ==");
   const direct = await runOnce(w, { common, withProxy: false, traceFile: undefined });
   printProxyComparison(proxied, direct, { common, log });
-  return proxied.summary.errors + direct.summary.errors > 0 ? 1 : 0;
+  return proxied.summary.errors + direct.summary.errors > 0 || direct.lost !== undefined ? 1 : 0;
 }

@@ -41,6 +41,8 @@ import {
   replayCommand,
 } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
+import { lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
+import { howDied, type MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
 
@@ -69,6 +71,8 @@ interface Outcome {
   readonly frames: number;
   readonly bytes: number;
   readonly transport: "sim" | TransportName;
+  /** Machines whose OS process died and were not restarted, and whether that ended the run. */
+  readonly lost?: MachineLostError | readonly MachineLoss[];
 }
 
 /** Narrates only the program's own messages (point to point and collectives). */
@@ -151,10 +155,12 @@ async function runTcp(
       deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
     }
     const done = Promise.withResolvers<void>();
+    /** Ranks whose machine died (`kill -9`): they owe no report. */
+    const losses: MachineLoss[] = [];
     deployment.spawnControl("collector", async (ctx) => {
       // A rank that died never reports; the others fail within twice the timeout and do.
       let missing = n;
-      while (missing > 0) {
+      while (missing > losses.length) {
         try {
           const env = await ctx.receive<SpmdReport>({ kind: "report", timeout: 3 * timeout });
           if (reports[env.body.rank] === undefined) missing--;
@@ -166,15 +172,17 @@ async function runTcp(
       }
       done.resolve();
     });
-    await deployment.run(done.promise);
+    deployment.onLost?.((loss) => losses.push(loss));
+    const lost = await runUnlessLost(deployment, done.promise);
     await saveTrace(deployment.trace, common);
     const stats = deployment.stats();
     return {
-      reports,
+      reports: [...reports],
       trace: deployment.trace,
       frames: stats.frames,
       bytes: stats.bytes,
       transport: deployment.transport,
+      lost: lost ?? losses,
     };
   } finally {
     await deployment.stop();
@@ -265,9 +273,20 @@ function spmdSummary(plan: SpmdPlan, outcome: Outcome): Summary & { failures: st
     if (e.ev === "send" && (e.kind?.startsWith("mpi:") || e.kind?.startsWith("mpi-c"))) messages++;
   }
   const failures: string[] = [];
+  const lost = outcome.lost instanceof MachineLostError ? outcome.lost.lost : outcome.lost ?? [];
   outcome.reports.forEach((r, rank) => {
-    if (r === undefined) failures.push(`rank ${rank} never reported (its process died?)`);
-    else if (!r.ok) failures.push(`rank ${rank} failed: ${r.error}`);
+    const died = lost.find((l) => l.machine === `rank${rank}.lab`);
+    if (r === undefined) {
+      failures.push(
+        `rank ${rank} never reported (${
+          died !== undefined
+            ? `its machine died at ${died.time.toFixed(0)} ms: ${howDied(died)}`
+            : lost.length > 0
+            ? `still running when the run ended: ${lost.map((l) => l.machine).join(", ")} died`
+            : "its process died?"
+        })`,
+      );
+    } else if (!r.ok) failures.push(`rank ${rank} failed: ${r.error}`);
   });
   return {
     architecture: "spmd",
@@ -283,6 +302,7 @@ function spmdSummary(plan: SpmdPlan, outcome: Outcome): Summary & { failures: st
     ranks: plan.n,
     results: outcome.reports.map((r) => r?.result ?? null),
     failures,
+    ...lostFields(outcome.lost),
   };
 }
 
@@ -290,11 +310,14 @@ function spmdSummary(plan: SpmdPlan, outcome: Outcome): Summary & { failures: st
 function printSpmd(plan: SpmdPlan, summary: Summary, frames: number, wallMs: number): void {
   const n = plan.n;
   console.log("");
+  const lost = summary.machinesLost as string[] | undefined;
+  printPartial({ unfinished: summary.unfinished as string[] | undefined });
   console.log(table([
     ["ranks", `${n} (${n - summary.errors} finished)`],
     ["transport", summary.transport],
     ["messages", `${summary.messages} (program and collectives; frames on the wire ${frames})`],
     ["retransmissions", summary.retransmissions],
+    ...(lost === undefined ? [] : [["machines lost", lost.join(", ")] as [string, string]]),
     ["wall time", `${wallMs.toFixed(0)} ms`],
   ]));
   if (plan.common.trace) console.log(`trace written to ${plan.common.trace}`);

@@ -11,6 +11,8 @@ import { fetchAgent, findUrl, messageAgent } from "./_agents.ts";
 import type { ThreeTierArgs } from "./_flags.ts";
 import { POOL } from "./_machines.ts";
 import type { Deployment } from "../deploy/deploy.ts";
+import { runUnlessLost } from "../deploy/lost_run.ts";
+import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 /** What the users of one run gathered. */
 export interface ThreeTierRun {
@@ -20,6 +22,8 @@ export interface ThreeTierRun {
   readonly pool?: PoolStats;
   /** The presentation's URL (real processes). */
   readonly url?: string;
+  /** Machines that died for good (`kill -9`), and whether that cut the run short. */
+  readonly lost?: MachineLostError | readonly MachineLoss[];
 }
 
 /**
@@ -58,6 +62,10 @@ export async function driveThreeTier(
         await untilInterrupted();
         return undefined;
       }
+      /** Every record as it is made: a run cut short by a dead machine sums these up. */
+      const made: RequestRecord[] = [];
+      const losses: MachineLoss[] = [];
+      deployment.onLost?.((loss) => losses.push(loss));
       const load = Promise.all(
         Array.from(
           { length: users },
@@ -66,11 +74,19 @@ export async function driveThreeTier(
               user: i + 1,
               durationMs,
               thinkMs,
+              onRecord: (record) => made.push(record),
             }),
         ),
       );
-      await deployment.run(load);
-      run = { records: (await load).flat(), pool: await poolStats(deployment), url };
+      const lost = await runUnlessLost(deployment, load);
+      run = lost === undefined
+        ? {
+          records: (await load).flat(),
+          pool: await poolStats(deployment),
+          url,
+          ...(losses.length > 0 ? { lost: losses } : {}),
+        }
+        : { records: [...made], url, lost };
     }
     await saveTrace(deployment.trace, common);
   } finally {

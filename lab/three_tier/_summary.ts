@@ -9,6 +9,7 @@ import { tierReport } from "./_report.ts";
 import type { ThreeTierRun } from "./_run.ts";
 import type { Deployment } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
+import { lostFields, printPartial } from "../deploy/lost_run.ts";
 
 /** What {@link printThreeTier} reports on besides the deployment. */
 export interface ThreeTierOutcome {
@@ -34,6 +35,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
   for (const r of run.records) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   const errors = run.records.filter((r) => r.status === 0 || r.status >= 500).length;
   const stats = deployment.stats();
+  const partial = lostFields(run.lost);
   const summary: Summary = {
     architecture: "three-tier",
     transport: deployment.transport,
@@ -52,6 +54,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
     pool: run.pool,
     frames: stats.frames,
     acks: stats.acks,
+    ...partial,
   };
   keepSummary(summary);
   if (common.json) {
@@ -64,6 +67,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
   ]);
   const pool = run.pool;
   console.log("");
+  printPartial(partial);
   console.log(table([
     ["architecture", "three-tier"],
     ["transport", summary.transport],
@@ -93,6 +97,9 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
     ],
     ["retransmissions", summary.retransmissions],
     ["errors (5xx, no answer)", summary.errors],
+    ...(partial.machinesLost === undefined ? [] : [
+      ["machines lost", partial.machinesLost.join(", ")] as [string, string],
+    ]),
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${(performance.now() - started).toFixed(0)} ms`],
   ]));

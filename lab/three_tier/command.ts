@@ -115,7 +115,8 @@ export async function runThreeTier(args: string[]): Promise<number> {
   const run = await driveThreeTier(deployment, parsed);
   if (run === undefined) return 0;
   printThreeTier(deployment, { run, args: parsed, started });
-  return 0;
+  // A machine that died for good (`kill -9`) leaves a partial summary: the run failed.
+  return run.lost === undefined ? 0 : 1;
 }
 
 async function removeIfPresent(path: string): Promise<void> {

@@ -166,6 +166,8 @@ export function transactionMachines(
           transfers: plan.transfers,
           maxAmount: plan.maxAmount,
           collector: `auditor@${CONTROL_MACHINE}`,
+          // On OS processes the auditor stops the clients when a machine of the system dies.
+          ...(plan.common.sim ? {} : { stoppable: true }),
         },
       }],
     });

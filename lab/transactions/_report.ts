@@ -8,7 +8,7 @@ import type { TransferReport } from "../../transactions/transfer_client.ts";
 import { percentile, type Summary, table } from "../_common.ts";
 import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
 import { howDied, type MachineLoss } from "../deploy/run_errors.ts";
-import type { TransactionsPlan } from "./_plan.ts";
+import { participantNames, type TransactionsPlan } from "./_plan.ts";
 
 /** What a run left: the deployment (its trace and stats), the clients' reports, the audit. */
 export interface TransactionsRun {
@@ -24,15 +24,85 @@ export interface TransactionsRun {
   readonly crashedAt: number | undefined;
   /** Machines whose OS process died during the run and were not restarted. */
   readonly lost: readonly MachineLoss[];
+  /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
+  readonly clientsStopped?: boolean;
 }
 
-/** The all-or-nothing verdict in words. */
-function verdict(found: Audit): string {
+/** The machine of address `address` (`p2.lab` for `bank@p2.lab`). */
+const machineOf = (address: string) => address.slice(address.indexOf("@") + 1);
+
+/** The participants (and the coordinator) whose machine died and that the audit did not hear. */
+function lostProcesses(plan: TransactionsPlan, run: TransactionsRun): string[] {
+  const dead = new Set(run.lost.map((l) => l.machine));
+  const gone = participantNames(plan).filter((p) =>
+    dead.has(machineOf(p)) && run.audit.participants[p] === undefined
+  );
+  if (dead.has("coord.lab") && run.audit.coordinator === undefined) gone.push("the coordinator");
+  return gone;
+}
+
+/**
+ * Why the run did not finish, one sentence each (empty when it did): the machines lost, the
+ * clients that stopped early or never reported, the participants whose balances are unknown.
+ */
+export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): string[] {
+  const lines: string[] = [];
+  const died = new Map(run.lost.map((l) => [l.machine, l]));
+  for (const l of run.lost) {
+    lines.push(
+      `${l.machine} died at ${l.time.toFixed(0)} ms (${howDied(l)}), not restarted${
+        run.clientsStopped && !/^c\d+\.lab$/.test(l.machine)
+          ? "; the lab told the clients to stop and audited the others"
+          : ""
+      }`,
+    );
+  }
+  const reported = new Map(run.reports.map((r) => [r.client, r]));
+  for (let c = 1; c <= plan.clients; c++) {
+    const client = `client@c${c}.lab`;
+    const report = reported.get(client);
+    const dead = died.get(`c${c}.lab`);
+    if (report === undefined) {
+      if (dead !== undefined || run.lost.length > 0) {
+        lines.push(
+          `${client}: no report${
+            dead === undefined
+              ? ""
+              : ` (its machine died at ${dead.time.toFixed(0)} ms: ${howDied(dead)})`
+          }`,
+        );
+      }
+    } else if (report.stopped) {
+      const made = report.commits + report.overdrafts + report.abandoned + report.inDoubt;
+      lines.push(`${client}: stopped after ${made} of ${plan.transfers} transfers`);
+    }
+  }
+  for (const p of participantNames(plan)) {
+    const dead = died.get(machineOf(p));
+    if (dead === undefined || run.audit.participants[p] !== undefined) continue;
+    lines.push(
+      `${p}: balances unknown (its machine died); the total counts the other branches only`,
+    );
+  }
+  if (lines.length > 0 && run.audit.atomicity.inDoubt > 0) {
+    lines.push(
+      `${run.audit.atomicity.inDoubt} transactions left in doubt (voted yes, no decision heard)`,
+    );
+  }
+  return lines;
+}
+
+/** The all-or-nothing verdict in words; `gone`: the processes lost with their machine. */
+function verdict(found: Audit, gone: readonly string[]): string {
   const { violations, unchecked, inDoubt } = found.atomicity;
   if (violations.length > 0) return `BROKEN: ${violations.join("; ")}`;
   const open: string[] = [];
   if (inDoubt > 0) open.push(`${inDoubt} transactions still in doubt (participants blocked)`);
-  if (unchecked.length > 0) open.push(`no answer from ${unchecked.join(", ")}`);
+  if (gone.length > 0) {
+    open.push(`${gone.join(", ")} lost with its machine (no violation among the others)`);
+  }
+  const silent = unchecked.filter((p) => !gone.includes(p));
+  if (silent.length > 0) open.push(`no answer from ${silent.join(", ")}`);
   if (!found.settled && open.length === 0) open.push("transactions still running");
   return open.length === 0 ? "holds" : `not established: ${open.join("; ")}`;
 }
@@ -88,6 +158,7 @@ export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun
     settled: found.settled,
     coordinatorCrashedAt: run.crashedAt ?? null,
     machinesLost: run.lost.map((l) => l.machine),
+    unfinished: unfinishedLines(plan, run),
   };
 }
 
@@ -99,11 +170,30 @@ export function printTransactions(
   wallMs: number,
 ): void {
   const found = run.audit;
+  const unfinished = summary.unfinished as string[];
+  if (unfinished.length > 0) {
+    console.log("\nPartial summary: the run did not finish");
+    for (const line of unfinished) console.log(`  ${line}`);
+  }
   console.log("\nBalances after the run:");
   for (const [p, status] of Object.entries(found.participants)) {
     console.log(`  ${p}  ${JSON.stringify(status.data)}`);
   }
-  for (const p of found.silent) console.log(`  ${p}  (did not answer)`);
+  const died = new Map(run.lost.map((l) => [l.machine, l]));
+  for (const p of found.silent) {
+    const dead = died.get(machineOf(p));
+    console.log(
+      `  ${p}  (${
+        dead === undefined ? "did not answer" : `its machine died at ${dead.time.toFixed(0)} ms`
+      })`,
+    );
+  }
+  for (const l of died.values()) {
+    const p = participantNames(plan).find((p) => machineOf(p) === l.machine);
+    if (p !== undefined && found.participants[p] === undefined && !found.silent.includes(p)) {
+      console.log(`  ${p}  (its machine died at ${l.time.toFixed(0)} ms: unknown)`);
+    }
+  }
   console.log("");
   const blockedMs = longestBlock(found);
   console.log(table([
@@ -156,7 +246,7 @@ export function printTransactions(
   }
   console.log(
     `Invariant: total ${found.total} (expected ${summary.expectedTotal}); all-or-nothing ${
-      verdict(found)
+      verdict(found, lostProcesses(plan, run))
     } => ${summary.invariantHolds ? "PASS" : "FAIL"}`,
   );
   if (plan.common.trace) console.log(`trace written to ${plan.common.trace}`);

@@ -71,6 +71,17 @@ Examples:
 const COORDINATOR = "tm@coord.lab";
 /** Ms without any client report after which the auditor stops waiting for the rest. */
 const QUIET_MS = 30_000;
+/**
+ * Ms the auditor waits for the clients' reports once it told them to stop (a participant or
+ * the coordinator died): a client ends its attempt first, whose every step waits at most its
+ * timeout (1 s; END three times 2 s).
+ */
+const STOP_MS = 8_000;
+/** Ms the audit keeps asking after a participant or the coordinator died. */
+const LOST_SETTLE_MS = 2_000;
+
+/** Whether `machine` hosts a transfer client (`c1.lab`, ...). */
+const isClient = (machine: string) => /^c\d+\.lab$/.test(machine);
 
 /** Tells the auditor that a machine died (`kill -9`): a client there owes no report. */
 interface LostNote {
@@ -157,13 +168,15 @@ async function runDeployment(
   const gone = new Set(
     common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
   );
-  const expected = machines.filter((m) => /^c\d+\.lab$/.test(m.name) && !gone.has(m.name)).length;
+  const expected = machines.filter((m) => isClient(m.name) && !gone.has(m.name)).length;
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrateTransactions(event);
     if (line !== undefined) console.log(line);
   };
   const deployment = await deploy(machines, deployOptions(common, onEvent));
   let crashedAt: number | undefined;
+  /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
+  let clientsStopped = false;
   /** Machines whose OS process died during the run and were not restarted. */
   const lost: MachineLoss[] = [];
   const reports: TransferReport[] = [];
@@ -187,23 +200,47 @@ async function runDeployment(
     const auditor = deployment.spawnControl("auditor", async (ctx) => {
       /** Clients that can still report: one whose machine died (`kill -9`) cannot. */
       let owed = expected;
-      const pending = new Set(machines.map((m) => m.name).filter((m) => /^c\d+\.lab$/.test(m)));
+      const pending = new Set(machines.map((m) => m.name).filter(isClient));
+      /** Machines that died (the auditor's own view, from the lab's notes). */
+      const down = new Set<string>();
+      /** Once the clients were told to stop: when their reports are due. */
+      let dueBy: number | undefined;
       try {
         while (reports.length < owed) {
-          const message = await ctx.receive<TransferReport | LostNote>({ timeout: QUIET_MS });
+          const timeout = dueBy === undefined ? QUIET_MS : Math.max(0, dueBy - ctx.now());
+          const message = await ctx.receive<TransferReport | LostNote>({ timeout });
           const from = message.from.slice(message.from.indexOf("@") + 1);
           if (message.body.kind === "report") {
             reports.push(message.body as TransferReport);
             pending.delete(from);
           } else if (message.body.kind === "machine-lost" && from === CONTROL_MACHINE) {
-            if (pending.delete(message.body.machine)) owed--;
+            const machine = message.body.machine;
+            down.add(machine);
+            if (pending.delete(machine)) owed--;
+            else if (!isClient(machine) && dueBy === undefined) {
+              // A participant or the coordinator is gone for good: every transfer through it
+              // would time out, attempt after attempt. The clients stop and report.
+              dueBy = ctx.now() + STOP_MS;
+              clientsStopped = true;
+              for (const client of pending) await ctx.send(`client@${client}`, { kind: "tx-stop" });
+            }
           }
         }
       } catch (error) {
         // A client that never reports (it crashed for good, or failed to start) counts as an error.
         if (!(error instanceof TimeoutError)) throw error;
       }
-      result = await audit(ctx, { coordinator: COORDINATOR, participants, settleMs: 15_000 });
+      // A participant whose machine died cannot answer: it is not asked, and the others are
+      // given a short settle only (a dead coordinator leaves them blocked for good).
+      const answering = participants.filter((p) => !down.has(p.slice(p.indexOf("@") + 1)));
+      const lostSystem = [...down].some((m) => !isClient(m));
+      result = await audit(ctx, {
+        coordinator: COORDINATOR,
+        participants: answering,
+        settleMs: lostSystem ? LOST_SETTLE_MS : 15_000,
+        // Those alive answer at once; a dead coordinator costs three of these per round.
+        ...(lostSystem ? { timeout: 500 } : {}),
+      });
       done.resolve();
     });
     let notes = 0;
@@ -212,10 +249,11 @@ async function runDeployment(
       const note: LostNote = { kind: "machine-lost", machine: loss.machine };
       deployment.spawnControl(`lost-${++notes}`, (ctx) => ctx.send(auditor, note));
     });
-    await deployment.run(done.promise, { until: 600_000 });
+    // The auditor bounds its own waits after a machine died: it stops the clients, then audits.
+    await deployment.run(done.promise, { until: 600_000, waitOnLoss: true });
     await saveTrace(deployment.trace, common);
   } finally {
     await deployment.stop();
   }
-  return { deployment, reports, expected, audit: result!, crashedAt, lost };
+  return { deployment, reports, expected, audit: result!, crashedAt, lost, clientsStopped };
 }

@@ -40,6 +40,8 @@ export interface UserOptions {
   readonly thinkMs?: number;
   /** Highest book id to ask for. @default 12 */
   readonly books?: number;
+  /** Called with each record as it is made (what a run cut short still has). @default none */
+  readonly onRecord?: (record: RequestRecord) => void;
 }
 
 /** One request the user made. */
@@ -123,7 +125,13 @@ export async function runUser(
   const thinkMs = options.thinkMs ?? 200;
   const books = options.books ?? 12;
   const member = `user-${user}`;
-  const records: RequestRecord[] = [];
+  const made: RequestRecord[] = [];
+  const records = {
+    push(record: RequestRecord): void {
+      made.push(record);
+      options.onRecord?.(record);
+    },
+  };
   const loans: number[] = [];
   const start = agent.now();
   let added = 0;
@@ -193,7 +201,7 @@ export async function runUser(
       timing: parseServerTiming(answer.headers["server-timing"]),
     });
   }
-  return records;
+  return made;
 }
 
 function json(path: string, body: unknown): HttpRequestMessage {

@@ -1,0 +1,108 @@
+/**
+ * `kill -9` of a machine in the load runs of proxy, p2p, spmd, mobile-agent and three-tier on
+ * OS processes: each run ends within a bound after the kill (a test timeout, the lab killed
+ * past it) with its normal summary, marked partial, naming the dead machine, and exits 1;
+ * `--json` carries the same (`unfinished`, `machinesLost`).
+ * @module
+ */
+import { assertEquals, assertTrue } from "./_assert.ts";
+import { type LabRun, machineProcess, startLab } from "./_real_kill.ts";
+
+/** How long after the kill a run may take: the others stop for 3 s, then everything stops. */
+const BOUND_MS = 20_000;
+
+/** Kills `machine` of `lab`, then collects how the lab ended within {@link BOUND_MS}. */
+async function killAndEnd(lab: LabRun, machine: string) {
+  Deno.kill(await machineProcess(lab.pid, machine), "SIGKILL");
+  lab.within(BOUND_MS);
+  const end = await lab.end();
+  assertTrue(
+    !end.killed,
+    `the lab did not end in time:\n${end.stdout.slice(-3000)}\n${end.stderr}`,
+  );
+  assertTrue(!/Uncaught|BrokenPipe|Cannot finish the run|^\s+at /m.test(end.stderr), end.stderr);
+  assertTrue(
+    new RegExp(`machine "${machine.replace(".", "\\.")}" died at \\d+ ms \\(killed by SIGKILL`)
+      .test(end.stderr),
+    end.stderr,
+  );
+  assertEquals(end.code, 1, end.stdout.slice(-3000));
+  const summary = end.stdout.split("\n").filter((l) => !/^ +\d+\.\d+ ms {2}|^ {2}-- /.test(l))
+    .join("\n");
+  return { ...end, summary };
+}
+
+/** Asserts the head of a partial summary naming `machine`. */
+function assertPartial(summary: string, machine: string): void {
+  assertTrue(
+    summary.includes("Partial summary: the run did not finish"),
+    summary.slice(-3000),
+  );
+  assertTrue(
+    new RegExp(
+      `^ {2}${
+        machine.replace(".", "\\.")
+      } died at \\d+ ms \\(killed by SIGKILL, exit code 137\\), not restarted`,
+      "m",
+    ).test(summary),
+    summary.slice(-3000),
+  );
+}
+
+Deno.test("lab proxy with the proxy machine killed prints its partial summary naming it", async () => {
+  const lab = startLab(["proxy", "--requests", "300", "--delay", "1"]);
+  assertTrue(await lab.waitFor(/client@c1\.lab -> cache@proxy\.lab GET/), "no request");
+  const { summary } = await killAndEnd(lab, "proxy.lab");
+  assertPartial(summary, "proxy.lab");
+  assertTrue(/^hit ratio +\d/m.test(summary), summary);
+  assertTrue(/^machines lost +proxy\.lab$/m.test(summary), summary);
+  assertTrue(/^errors +\d+$/m.test(summary), summary);
+  assertTrue(summary.includes("the run without the proxy was not made"), summary);
+});
+
+Deno.test("lab p2p with a peer killed converges among the others and names the dead peer", async () => {
+  // Long rounds: the kill comes well before the peers converge.
+  const lab = startLab(["p2p", "--peers", "12", "--period", "400", "--writes", "3"]);
+  assertTrue(await lab.waitFor(/-- after round 1:/), "no round");
+  const { summary } = await killAndEnd(lab, "p3.lab");
+  assertPartial(summary, "p3.lab");
+  assertTrue(/^peers +12 initial, 11 live at the end/m.test(summary), summary);
+  assertTrue(/^converged +/m.test(summary), summary);
+  assertTrue(/^machines lost +p3\.lab$/m.test(summary), summary);
+});
+
+Deno.test("lab spmd --json with a rank killed carries the partial summary naming it", async () => {
+  const lab = startLab(["spmd", "-n", "3", "--json", "tests/testdata/spmd/rounds.ts"]);
+  assertTrue(await lab.waitForError(/round 100 done/), "no round 100");
+  const { stdout } = await killAndEnd(lab, "rank1.lab");
+  const json = JSON.parse(stdout);
+  assertEquals(json.machinesLost, ["rank1.lab"]);
+  assertTrue(/^rank1\.lab died at \d+ ms \(killed by SIGKILL/.test(json.unfinished[0]), stdout);
+  assertTrue(
+    json.failures.some((f: string) => /^rank 1 never reported \(its machine died at/.test(f)),
+    stdout,
+  );
+  assertEquals(json.architecture, "spmd");
+});
+
+Deno.test("lab mobile-agent with a data node killed sums up the comparisons made before", async () => {
+  const lab = startLab(["mobile-agent", "--nodes", "3", "--selectivity", "0.1,1"]);
+  assertTrue(await lab.waitFor(/AGENT-ARRIVED owner2\.1 n1\.lab/), "no second comparison");
+  const { summary } = await killAndEnd(lab, "n2.lab");
+  assertPartial(summary, "n2.lab");
+  assertTrue(
+    /^ {2}1 of 2 comparisons made; the one at selectivity 1 was cut off/m.test(summary),
+    summary,
+  );
+  // The first comparison's rows are there.
+  assertTrue(/^10% +agent /m.test(summary), summary);
+});
+
+Deno.test("lab three-tier with its logic tier killed prints its partial summary naming it", async () => {
+  const lab = startLab(["three-tier", "--duration", "30000"]);
+  assertTrue(await lab.waitFor(/^open http/m), "no URL");
+  const { summary } = await killAndEnd(lab, "logic.lab");
+  assertPartial(summary, "logic.lab");
+  assertTrue(/^requests +\d+/m.test(summary), summary);
+  assertTrue(/^machines lost +logic\.lab$/m.test(summary), summary);
+});
