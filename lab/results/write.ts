@@ -5,12 +5,7 @@
  * @module
  */
 import { wallClock } from "../../core/real_runtime.ts";
-import type { TraceEvent } from "../../core/trace.ts";
-import { writeJsonl } from "../diagram/_jsonl.ts";
-import { writeHtml } from "../diagram/html.ts";
-import { writeShiviz } from "../diagram/shiviz.ts";
-import { type DiagramOptions, writeSvg } from "../diagram/svg.ts";
-import { ByteSink, type TextSink } from "../diagram/text_sink.ts";
+import { writeTraceFile } from "../diagram/trace_file.ts";
 import { latencySvg } from "./latency_svg.ts";
 import type { RunSession } from "./session.ts";
 
@@ -59,21 +54,8 @@ export function verdictOf(code: number, summary: Record<string, unknown> | undef
   return summary !== undefined ? "errors" : "failed";
 }
 
-/**
- * The trace artifacts, by file name: each writer puts its text into a sink that encodes it a
- * quarter megabyte at a time (the separator it needs after each part), never one string of the
- * whole file.
- */
-const TRACE_FILES: readonly (readonly [
-  string,
-  string,
-  (events: readonly TraceEvent[], out: TextSink, options: DiagramOptions) => void,
-])[] = [
-  ["trace.jsonl", "\n", (events, out) => writeJsonl(events, out)],
-  ["diagram.html", "", writeHtml],
-  ["diagram.svg", "\n", writeSvg],
-  ["trace.shiviz", "", (events, out) => writeShiviz(events, out)],
-];
+/** The trace artifacts, by file name (the extension chooses the format). */
+const TRACE_FILES = ["trace.jsonl", "diagram.html", "diagram.svg", "trace.shiviz"] as const;
 
 /**
  * Writes the results folder of `session` into `dir`; returns what `run.json` says.
@@ -99,12 +81,8 @@ export async function writeResults(
   const files: string[] = [];
   const writes: Promise<void>[] = [];
   // Each file is written while the next one renders.
-  const write = (name: string, text: string | ByteSink) => {
-    writes.push(
-      typeof text === "string"
-        ? Deno.writeTextFile(`${dir}/${name}`, text)
-        : text.writeTo(`${dir}/${name}`),
-    );
+  const write = (name: string, text: string) => {
+    writes.push(Deno.writeTextFile(`${dir}/${name}`, text));
     files.push(name);
   };
   if (session.summary !== undefined) {
@@ -114,10 +92,10 @@ export async function writeResults(
   if (trace !== undefined) {
     const title = `deno task lab ${[session.command, ...session.args].join(" ")}`;
     const options = { title, clock: trace.clock };
-    for (const [name, separator, writer] of TRACE_FILES) {
-      const sink = new ByteSink(separator);
-      writer(trace.events as readonly TraceEvent[], sink, options);
-      write(name, sink);
+    for (const name of TRACE_FILES) {
+      // Rendered now, streamed to the file while the next one renders.
+      writes.push(writeTraceFile(trace.events, `${dir}/${name}`, options));
+      files.push(name);
     }
     const unit = trace.clock === "wall" ? "wall ms" : "virtual ms";
     write("latency.svg", latencySvg(trace.events, { title, unit }));
