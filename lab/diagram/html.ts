@@ -199,9 +199,8 @@ export function writeHtml(
     `,"strings":${lt(JSON.stringify(strings))},"vcs":${lt(vcsJson(events))},"events":[`,
   );
   for (let i = 0; i < rows.length; i += 2000) {
-    const parts: string[] = [];
-    for (const row of rows.slice(i, i + 2000)) parts.push(`[${row.join(",")}]`);
-    out.push((i === 0 ? "" : ",") + parts.join(","));
+    // Rows of finite numbers: JSON.stringify writes them as join would, natively.
+    out.push((i === 0 ? "" : ",") + JSON.stringify(rows.slice(i, i + 2000)).slice(1, -1));
   }
   out.push(`]}</script>
 <script>
