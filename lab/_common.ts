@@ -555,8 +555,8 @@ export async function writeTrace(
   const title = options.title ?? `deno task lab ${Deno.args.join(" ")}`;
   keepRunTrace(trace, options.clock);
   // Loaded when needed: the machines' OS processes import this module but never draw.
-  const { renderTrace } = await import("./diagram/trace_file.ts");
-  await Deno.writeTextFile(file, renderTrace(trace.events, file, { ...options, title }));
+  const { writeTraceFile } = await import("./diagram/trace_file.ts");
+  await writeTraceFile(trace.events, file, { ...options, title });
 }
 
 /**

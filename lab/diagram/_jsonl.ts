@@ -6,6 +6,7 @@
  * @module
  */
 import type { TraceEvent } from "../../core/trace.ts";
+import type { TextSink } from "./text_sink.ts";
 
 const q = JSON.stringify;
 
@@ -34,4 +35,22 @@ export function jsonLine(e: TraceEvent): string {
   const vc = e.vc as { json?: () => string } | undefined;
   if (vc === undefined) return line + "}";
   return `${line},"vc":${typeof vc.json === "function" ? vc.json() : q(vc)}}`;
+}
+
+/**
+ * Writes `events` as canonical JSON Lines into `out`, a line per part (without its newline: give
+ * the sink `"\n"` as its separator).
+ *
+ * @example Into a byte sink, as the results folder writes it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeJsonl } from "./_jsonl.ts";
+ * import { ByteSink } from "./text_sink.ts";
+ * const sink = new ByteSink("\n");
+ * writeJsonl([{ t: 0, ev: "spawn", at: "a@m1.lab" }], sink);
+ * assert.equal(new TextDecoder().decode(sink.bytes()), '{"t":0,"ev":"spawn","at":"a@m1.lab"}\n');
+ * ```
+ */
+export function writeJsonl(events: readonly TraceEvent[], out: TextSink): void {
+  for (const e of events) out.push(jsonLine(e));
 }

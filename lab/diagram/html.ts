@@ -22,6 +22,7 @@ import { renderChips, viewerDom } from "./_viewer_dom.ts";
 import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_viewer_text.ts";
 import { VIEWER_CSS } from "./_viewer_css.ts";
 import { kindColor, STYLE } from "./_style.ts";
+import type { TextSink } from "./text_sink.ts";
 
 /** Vector clocks are embedded only while they take less than this many characters. */
 const VC_BUDGET = 1_500_000;
@@ -150,6 +151,31 @@ function script(): string {
  * ```
  */
 export function toHtml(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
+  const out: string[] = [];
+  writeHtml(events, out, options);
+  return out.join("");
+}
+
+/**
+ * Writes the page of {@link toHtml} into `out`, piece by piece (the events a few thousand at a
+ * time): the page is the parts one after the other.
+ *
+ * @example Into a byte sink, as the results folder writes it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toHtml, writeHtml } from "./html.ts";
+ * import { ByteSink } from "./text_sink.ts";
+ * const events = [{ t: 0, ev: "spawn" as const, at: "a@m1.lab", note: "<b>" }];
+ * const sink = new ByteSink();
+ * writeHtml(events, sink, { title: "t" });
+ * assert.equal(new TextDecoder().decode(sink.bytes()), toHtml(events, { title: "t" }));
+ * ```
+ */
+export function writeHtml(
+  events: readonly DiagramEvent[],
+  out: TextSink,
+  options: DiagramOptions = {},
+): void {
   const title = options.title ?? "archlab run";
   const { strings, events: rows } = encodeEvents(events, { vcs: false });
   // Numbers need no escaping: only the strings go through JSON.stringify (faster on big runs).
@@ -159,21 +185,26 @@ export function toHtml(events: readonly DiagramEvent[], options: DiagramOptions 
     showControl: options.showControl ?? false,
     aggregate: options.aggregate ?? "auto",
   };
-  const parts: string[] = [];
-  for (const row of rows) parts.push(`[${row.join(",")}]`);
-  const json = (JSON.stringify(head).slice(0, -1) +
-    `,"strings":${JSON.stringify(strings)},"vcs":${vcsJson(events)},"events":[` +
-    parts.join(",") + "]}").replace(/</g, "\\u003c");
+  const lt = (json: string) => json.includes("<") ? json.replace(/</g, "\\u003c") : json;
   const esc = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  return `<!doctype html>
+  out.push(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc}</title>
 <style>${VIEWER_CSS}</style></head>
 <body><div id="dg" class="dg"></div>
-<script id="dg-data" type="application/json">${json}</script>
+<script id="dg-data" type="application/json">`);
+  out.push(
+    lt(JSON.stringify(head).slice(0, -1)),
+    `,"strings":${lt(JSON.stringify(strings))},"vcs":${lt(vcsJson(events))},"events":[`,
+  );
+  for (let i = 0; i < rows.length; i += 2000) {
+    // Rows of finite numbers: JSON.stringify writes them as join would, natively.
+    out.push((i === 0 ? "" : ",") + JSON.stringify(rows.slice(i, i + 2000)).slice(1, -1));
+  }
+  out.push(`]}</script>
 <script>
 ${script().replace(/<\/script/gi, "<\\/script")}
 </script></body></html>
-`;
+`);
 }

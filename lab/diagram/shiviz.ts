@@ -8,6 +8,7 @@
  * @module
  */
 import type { TraceEvent } from "../../core/trace.ts";
+import type { TextSink } from "./text_sink.ts";
 
 /**
  * ShiViz's default log-parsing regular expression (with the `m` flag).
@@ -61,10 +62,29 @@ function describe(e: Omit<TraceEvent, "vc">): string {
  * ```
  */
 export function toShiviz(events: readonly Omit<TraceEvent, "vc">[]): string {
+  const out: string[] = [];
+  writeShiviz(events, out);
+  return out.join("");
+}
+
+/**
+ * Writes the log of {@link toShiviz} into `out`, an event (two lines) per part.
+ *
+ * @example Into a byte sink, as the results folder writes it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toShiviz, writeShiviz } from "./shiviz.ts";
+ * import { ByteSink } from "./text_sink.ts";
+ * const events = [{ t: 0, ev: "spawn" as const, at: "a@m1.lab" }];
+ * const sink = new ByteSink();
+ * writeShiviz(events, sink);
+ * assert.equal(new TextDecoder().decode(sink.bytes()), toShiviz(events));
+ * ```
+ */
+export function writeShiviz(events: readonly Omit<TraceEvent, "vc">[], out: TextSink): void {
   const clocks = new Map<string, Record<string, number>>();
   const sent = new Map<string, Record<string, number>>();
   const hosts: string[] = [];
-  const out: string[] = [];
   const tick = (host: string, text: string, merge?: Record<string, number>) => {
     let clock = clocks.get(host);
     if (!clock) {
@@ -95,5 +115,4 @@ export function toShiviz(events: readonly Omit<TraceEvent, "vc">[]): string {
       sent.set(e.id, { ...clock });
     }
   }
-  return out.join("");
 }

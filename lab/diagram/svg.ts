@@ -13,6 +13,7 @@ import { type Aggregation, assignLanes, type Lane } from "./lanes.ts";
 import { type Arrow, type Layout, layoutDiagram } from "./layout.ts";
 import type { DiagramModel } from "./model.ts";
 import { kindColor, STYLE } from "./_style.ts";
+import type { TextSink } from "./text_sink.ts";
 
 /** Options of the diagram writers. */
 export interface DiagramOptions {
@@ -26,10 +27,15 @@ export interface DiagramOptions {
   readonly showControl?: boolean;
 }
 
-const esc = (s: string): string =>
-  /[&<>"]/.test(s)
-    ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
-    : s;
+const ENTITY: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+};
+// One pass with one regular expression: a fresh process runs each expression interpreted until
+// V8 compiles it, and every arrow's tooltip (`a -> b`) has something to escape.
+const esc = (s: string): string => /[&<>"]/.test(s) ? s.replace(/[&<>"]/g, (c) => ENTITY[c]) : s;
 const r1 = (n: number): string => String(Math.round(n * 10) / 10);
 
 /** A tick step of 1, 2 or 5 times a power of ten, at least `min` ms. */
@@ -96,7 +102,7 @@ function frameOf(model: DiagramModel, layout: Layout, lanes: readonly Lane[]): S
 }
 
 /** The document's opening: size, styles, arrow head, title and caption. */
-function svgHead(f: SvgFrame, options: DiagramOptions, out: string[]): void {
+function svgHead(f: SvgFrame, options: DiagramOptions, out: TextSink): void {
   const { model, width, height, left } = f;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${r1(width)}" height="${r1(height)}" ` +
@@ -121,7 +127,7 @@ function svgHead(f: SvgFrame, options: DiagramOptions, out: string[]): void {
 }
 
 /** Machines (shaded, named) and their lanes (named). */
-function svgLanes(f: SvgFrame, out: string[]): void {
+function svgLanes(f: SvgFrame, out: TextSink): void {
   const { lanes, left, laneW, height, x } = f;
   let mi = 0;
   for (let i = 0; i < lanes.length;) {
@@ -149,7 +155,7 @@ function svgLanes(f: SvgFrame, out: string[]): void {
 }
 
 /** The time axis: a rule and a label every nice step. */
-function svgAxis(f: SvgFrame, out: string[]): void {
+function svgAxis(f: SvgFrame, out: TextSink): void {
   const { model, left, width, k, t0, y } = f;
   const step = niceStep(60 / k);
   for (let t = Math.ceil(t0 / step) * step; t <= model.span.max; t += step) {
@@ -162,7 +168,7 @@ function svgAxis(f: SvgFrame, out: string[]): void {
 }
 
 /** Partitions across the drawing, blocked and waiting intervals on a lane. */
-function svgBands(f: SvgFrame, out: string[]): void {
+function svgBands(f: SvgFrame, out: TextSink): void {
   const { layout, left, width, x, y } = f;
   for (const b of layout.bands) {
     const h = Math.max(y(b.end) - y(b.t0), 2);
@@ -191,7 +197,7 @@ function svgBands(f: SvgFrame, out: string[]): void {
 }
 
 /** Lifelines, and the epoch of each after a restart. */
-function svgLifelines(f: SvgFrame, out: string[]): void {
+function svgLifelines(f: SvgFrame, out: TextSink): void {
   const { layout, x, y } = f;
   for (const l of layout.lifelines) {
     const lx = r1(x(l.lane));
@@ -209,7 +215,7 @@ function svgLifelines(f: SvgFrame, out: string[]): void {
 }
 
 /** Markers: crashes, exits, timeouts, restarts, timers and log lines. */
-function svgMarkers(f: SvgFrame, out: string[]): void {
+function svgMarkers(f: SvgFrame, out: TextSink): void {
   const { layout, x, y } = f;
   for (const m of layout.markers) {
     const mx = x(m.lane), my = y(m.t);
@@ -252,7 +258,7 @@ function svgMarkers(f: SvgFrame, out: string[]): void {
 }
 
 /** Every message copy's arrow, with its tooltip, fate mark and label. */
-function svgArrows(f: SvgFrame, out: string[]): void {
+function svgArrows(f: SvgFrame, out: TextSink): void {
   const { model, layout } = f;
   const withVc = model.processes.length <= 24 && model.transmissions.length <= 3000;
   const labels = layout.arrows.length <= 300;
@@ -264,7 +270,7 @@ function svgArrow(
   f: SvgFrame,
   a: Arrow,
   show: { readonly withVc: boolean; readonly labels: boolean },
-  out: string[],
+  out: TextSink,
 ): void {
   const { model, laneW, x, y } = f;
   const { withVc, labels } = show;
@@ -357,13 +363,37 @@ function svgArrow(
  * ```
  */
 export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions = {}): string {
+  const out: string[] = [];
+  writeSvg(events, out, options);
+  return out.join("\n") + "\n";
+}
+
+/**
+ * Writes the SVG of {@link toSvg} into `out`, element by element (each a part; the document is
+ * the parts each followed by a newline).
+ *
+ * @example Into a byte sink, as the results folder writes it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toSvg, writeSvg } from "./svg.ts";
+ * import { ByteSink } from "./text_sink.ts";
+ * const events = [{ t: 0, ev: "spawn" as const, at: "a@m1.lab" }];
+ * const sink = new ByteSink("\n");
+ * writeSvg(events, sink);
+ * assert.equal(new TextDecoder().decode(sink.bytes()), toSvg(events));
+ * ```
+ */
+export function writeSvg(
+  events: readonly DiagramEvent[],
+  out: TextSink,
+  options: DiagramOptions = {},
+): void {
   const model = new DiagramBuilder().addAll(events);
   const assignment = assignLanes(model.processes, {
     aggregate: options.aggregate,
     hide: options.showControl ? [] : ["ctl.lab"],
   });
   const f = frameOf(model, layoutDiagram(model, assignment), assignment.lanes);
-  const out: string[] = [];
   svgHead(f, options, out);
   svgLanes(f, out);
   svgAxis(f, out);
@@ -372,5 +402,4 @@ export function toSvg(events: readonly DiagramEvent[], options: DiagramOptions =
   svgMarkers(f, out);
   svgArrows(f, out);
   out.push(`</svg>`);
-  return out.join("\n") + "\n";
 }

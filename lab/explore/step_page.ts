@@ -1,10 +1,9 @@
 /**
  * The stepping page: one HTML document with its script. It keeps the path (the choices made so
  * far) in the page, asks the server to replay it (`POST /api/state`), and shows the pending
- * events with a button per action (deliver or fire, drop or duplicate an arrival), every process's
- * mailbox and
- * last log lines, the verdict; "Back" replays the path without its last choice, "Counterexample"
- * jumps to the one exploration found.
+ * events with a button per action (deliver or fire, drop or duplicate an arrival), every
+ * process's mailbox and last log lines, the verdict; "Back" replays the path without its last
+ * choice, "Counterexample" jumps to the one exploration found.
  * @module
  */
 

@@ -1,9 +1,9 @@
 /**
  * Stepping by hand: the system replayed from the start along a list of choices (deliver or fire
  * a pending event by its label, `drop LABEL` to lose a pending arrival, `dup LABEL` to have the
- * network duplicate it, `crash MACHINE`), stopped
- * at the next choice, with what a learner needs to pick it: the pending events, every process's
- * mailbox (delivered, not yet received) and its last log lines, the invariant's verdict.
+ * network duplicate it, `crash MACHINE`), stopped at the next choice, with what a learner needs
+ * to pick it: the pending events, every process's mailbox (delivered, not yet received) and its
+ * last log lines, the invariant's verdict.
  * @module
  */
 import {

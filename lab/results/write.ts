@@ -5,7 +5,7 @@
  * @module
  */
 import { wallClock } from "../../core/real_runtime.ts";
-import { renderTrace } from "../diagram/trace_file.ts";
+import { writeTraceFile } from "../diagram/trace_file.ts";
 import { latencySvg } from "./latency_svg.ts";
 import type { RunSession } from "./session.ts";
 
@@ -54,13 +54,8 @@ export function verdictOf(code: number, summary: Record<string, unknown> | undef
   return summary !== undefined ? "errors" : "failed";
 }
 
-/** The trace artifacts, by file name, with their writer's extension. */
-const TRACE_FILES = [
-  ["trace.jsonl", ".jsonl"],
-  ["diagram.html", ".html"],
-  ["diagram.svg", ".svg"],
-  ["trace.shiviz", ".shiviz"],
-] as const;
+/** The trace artifacts, by file name (the extension chooses the format). */
+const TRACE_FILES = ["trace.jsonl", "diagram.html", "diagram.svg", "trace.shiviz"] as const;
 
 /**
  * Writes the results folder of `session` into `dir`; returns what `run.json` says.
@@ -97,8 +92,10 @@ export async function writeResults(
   if (trace !== undefined) {
     const title = `deno task lab ${[session.command, ...session.args].join(" ")}`;
     const options = { title, clock: trace.clock };
-    for (const [name, ext] of TRACE_FILES) {
-      write(name, renderTrace(trace.events, `x${ext}`, options));
+    for (const name of TRACE_FILES) {
+      // Rendered now, streamed to the file while the next one renders.
+      writes.push(writeTraceFile(trace.events, `${dir}/${name}`, options));
+      files.push(name);
     }
     const unit = trace.clock === "wall" ? "wall ms" : "virtual ms";
     write("latency.svg", latencySvg(trace.events, { title, unit }));
