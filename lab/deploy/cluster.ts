@@ -220,6 +220,8 @@ export async function deployTcp(
 
   /** Machines that died during the run and were not restarted. */
   const lost: MachineLoss[] = [];
+  /** Whether the current run bounds its own wait after a loss (`run`'s `waitOnLoss`). */
+  let waitOnLoss = false;
   const lostListeners: ((loss: MachineLoss) => void)[] = [];
   /** When a message was last delivered on a machine of the run (ms since its start). */
   let delivered = 0;
@@ -248,10 +250,13 @@ export async function deployTcp(
     lost.push(loss);
     for (const listener of lostListeners) listener(loss);
     console.error(
-      `${said}; not restarted (a --crash with a restart time for it would restart it): the ` +
-        `run goes on while the others make progress, and ends ${
-          LOST_STALL / 1000
-        } s after they stop`,
+      `${said}; not restarted (a --crash with a restart time for it would restart it): ${
+        waitOnLoss
+          ? "the run stops waiting for it and ends with what the others did"
+          : `the run goes on while the others make progress, and ends ${
+            LOST_STALL / 1000
+          } s after they stop`
+      }`,
     );
   };
 
@@ -624,13 +629,14 @@ export async function deployTcp(
     control: control.machine,
     spawnControl: (name: string, fn: ProcessFn) => control.machine.spawn(name, fn),
     async run(done, runOptions = {}) {
+      waitOnLoss = runOptions.waitOnLoss === true;
       let settled = false;
       done.then(() => settled = true, () => settled = true);
       const since = runTime();
       const gone = Promise.withResolvers<void>();
       // After a machine died for good, the others may be done, idle, or stuck trying it.
       const lostWatch = setInterval(() => {
-        if (lost.length === 0 || runOptions.waitOnLoss === true) return;
+        if (lost.length === 0 || waitOnLoss) return;
         const from = Math.max(since, lost[lost.length - 1].time, delivered);
         if (quietFor() >= LOST_QUIET || runTime() - from >= LOST_STALL) gone.resolve();
       }, 100);
