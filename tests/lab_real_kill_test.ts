@@ -228,3 +228,21 @@ Deno.test("lab transactions with its coordinator killed ends with the participan
     summary,
   );
 });
+
+Deno.test("lab transactions restarts a killed participant that recovers from its SQLite file, atomic and conserving", async () => {
+  // The planned crash is far past the end of the run: it only says the participant restarts.
+  const { code, summary, stderr } = await killTransactions("p2.lab", [
+    "--crash",
+    "p2.lab@600000..600500",
+  ], 30_000);
+  assertTrue(
+    /machine "p2\.lab" died at \d+ ms \(killed by SIGKILL.*\); restarting it/.test(stderr),
+    stderr,
+  );
+  assertTrue(!summary.includes("machines lost"), summary);
+  assertTrue(
+    /^Invariant: total 600 \(expected 600\); all-or-nothing holds => PASS/m.test(summary),
+    summary,
+  );
+  assertEquals(code, 0, summary);
+});
