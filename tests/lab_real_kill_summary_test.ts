@@ -51,10 +51,12 @@ function assertPartial(summary: string, machine: string): void {
 
 Deno.test("lab proxy with the proxy machine killed prints its partial summary naming it", async () => {
   const lab = startLab(["proxy", "--requests", "300", "--delay", "1"]);
-  assertTrue(await lab.waitFor(/client@c1\.lab -> cache@proxy\.lab GET/), "no request");
+  assertTrue(await lab.waitFor(/origin@origin\.lab -> cache-f\d+@proxy\.lab VALUE/), "no fetch");
   const { summary } = await killAndEnd(lab, "proxy.lab");
   assertPartial(summary, "proxy.lab");
   assertTrue(/^hit ratio +\d/m.test(summary), summary);
+  // The origin, still alive, was asked for its counters after the loss.
+  assertTrue(/^origin requests +[1-9]\d* with the proxy, not run without/m.test(summary), summary);
   assertTrue(/^machines lost +proxy\.lab$/m.test(summary), summary);
   assertTrue(/^errors +\d+$/m.test(summary), summary);
   assertTrue(summary.includes("the run without the proxy was not made"), summary);

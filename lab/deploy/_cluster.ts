@@ -91,6 +91,8 @@ export class Cluster {
   interrupted?: InterruptedError;
   /** Machines that died during the run and were not restarted. */
   readonly lost: MachineLoss[] = [];
+  /** Whether the current run bounds its own wait after a loss (`run`'s `waitOnLoss`). */
+  waitOnLoss = false;
   readonly lostListeners: ((loss: MachineLoss) => void)[] = [];
   /** When a message was last delivered on a machine of the run (ms since its start). */
   delivered = 0;
@@ -202,10 +204,13 @@ export class Cluster {
     this.lost.push(loss);
     for (const listener of this.lostListeners) listener(loss);
     console.error(
-      `${said}; not restarted (a --crash with a restart time for it would restart it): the ` +
-        `run goes on while the others make progress, and ends ${
-          LOST_STALL / 1000
-        } s after they stop`,
+      `${said}; not restarted (a --crash with a restart time for it would restart it): ${
+        this.waitOnLoss
+          ? "the run stops waiting for it and ends with what the others did"
+          : `the run goes on while the others make progress, and ends ${
+            LOST_STALL / 1000
+          } s after they stop`
+      }`,
     );
   }
 

@@ -21,13 +21,14 @@ export async function runCluster(
   done: Promise<unknown>,
   options: { readonly waitOnLoss?: boolean } = {},
 ): Promise<void> {
+  cluster.waitOnLoss = options.waitOnLoss === true;
   let settled = false;
   done.then(() => settled = true, () => settled = true);
   const since = cluster.runTime();
   const gone = Promise.withResolvers<void>();
   // After a machine died for good, the others may be done, idle, or stuck trying it.
   const lostWatch = setInterval(() => {
-    if (cluster.lost.length === 0 || options.waitOnLoss === true) return;
+    if (cluster.lost.length === 0 || cluster.waitOnLoss) return;
     const from = Math.max(since, cluster.lost[cluster.lost.length - 1].time, cluster.delivered);
     if (cluster.quietFor() >= LOST_QUIET || cluster.runTime() - from >= LOST_STALL) gone.resolve();
   }, 100);

@@ -5,6 +5,7 @@
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages.ts";
 import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
@@ -35,6 +36,21 @@ export interface ProxySummary extends Summary {
   unfinished?: string[];
   /** The machines that died and were not restarted, when any did. */
   machinesLost?: string[];
+}
+
+/** Asks `to` for its counters; `undefined` when it is down or does not answer in `timeout` ms. */
+async function askStats<T>(
+  ctx: ProcessContext,
+  to: string,
+  timeout = 5000,
+): Promise<T | undefined> {
+  try {
+    return (await ctx.request<T>(to, { kind: "stats" }, { timeout })).body;
+  } catch (error) {
+    // Down or cut off: no stats from it.
+    if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+    return undefined;
+  }
 }
 
 /** The machines of one run: origin, clients, and the proxy when `withProxy`. */
@@ -122,23 +138,29 @@ export async function runOnce(
         // A client crashed or was cut off: report what arrived.
         if (!(error instanceof TimeoutError)) throw error;
       }
-      const ask = async <T>(to: string): Promise<T | undefined> => {
-        try {
-          return (await ctx.request<T>(to, { kind: "stats" }, { timeout: 5000 })).body;
-        } catch (error) {
-          // Down or cut off: no stats from it.
-          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
-          return undefined;
-        }
-      };
-      const origin = await ask<OriginStats>(ORIGIN);
-      const proxy = withProxy ? await ask<ProxyStats>(PROXY) : undefined;
+      const origin = await askStats<OriginStats>(ctx, ORIGIN);
+      const proxy = withProxy ? await askStats<ProxyStats>(ctx, PROXY) : undefined;
       done.resolve({ reports, origin, proxy });
     });
     const lost = await runUnlessLost(deployment, done.promise);
-    const collected: Collected = lost === undefined
-      ? await done.promise
-      : { reports: [...reports] };
+    let collected: Collected;
+    if (lost === undefined) collected = await done.promise;
+    else {
+      // A machine died for good (real sockets: the others still run): the counters of the
+      // servers still alive, asked once with a short timeout.
+      const dead = new Set(lost.lost.map((l) => l.machine));
+      const late = Promise.withResolvers<Collected>();
+      deployment.spawnControl("late-stats", async (ctx) => {
+        const origin = dead.has("origin.lab")
+          ? undefined
+          : await askStats<OriginStats>(ctx, ORIGIN, 1000);
+        const proxy = withProxy && !dead.has("proxy.lab")
+          ? await askStats<ProxyStats>(ctx, PROXY, 1000)
+          : undefined;
+        late.resolve({ reports: [...reports], origin, proxy });
+      });
+      collected = await late.promise;
+    }
     const trace = deployment.trace;
     // The run with the proxy is the one --trace and --out keep.
     if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });

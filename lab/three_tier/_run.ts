@@ -86,7 +86,14 @@ export async function driveThreeTier(
           url,
           ...(losses.length > 0 ? { lost: losses } : {}),
         }
-        : { records: [...made], url, lost };
+        : {
+          records: [...made],
+          url,
+          lost,
+          ...(lost.lost.some((l) => l.machine === "logic.lab")
+            ? {}
+            : { pool: await askPool(deployment) }),
+        };
     }
     await saveTrace(deployment.trace, common);
   } finally {
@@ -117,6 +124,16 @@ async function simLoad(
 }
 
 async function poolStats(deployment: Deployment): Promise<PoolStats | undefined> {
+  const got = askPool(deployment);
+  await deployment.run(got);
+  return await got;
+}
+
+/**
+ * Asks the logic tier for the pool's counters (1 s at most). On real sockets the machines run
+ * without `run`: a run cut short by a dead machine asks this way.
+ */
+function askPool(deployment: Deployment): Promise<PoolStats | undefined> {
   const got = Promise.withResolvers<PoolStats | undefined>();
   deployment.spawnControl("stats", async (ctx) => {
     try {
@@ -129,8 +146,7 @@ async function poolStats(deployment: Deployment): Promise<PoolStats | undefined>
       got.resolve(undefined);
     }
   });
-  await deployment.run(got.promise);
-  return await got.promise;
+  return got.promise;
 }
 
 async function untilInterrupted(): Promise<void> {

@@ -26,6 +26,18 @@ export interface TransactionsRun {
   readonly lost: readonly MachineLoss[];
   /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
   readonly clientsStopped?: boolean;
+  /**
+   * The committed data of each participant whose machine died, read from its SQLite file after
+   * the run (OS processes with SQLite only).
+   */
+  readonly onDisk?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+/** The sum of the numeric values of `data`. */
+function sumOf(data: Readonly<Record<string, unknown>>): number {
+  let total = 0;
+  for (const value of Object.values(data)) if (typeof value === "number") total += value;
+  return total;
 }
 
 /** The machine of address `address` (`p2.lab` for `bank@p2.lab`). */
@@ -77,11 +89,30 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
       lines.push(`${client}: stopped after ${made} of ${plan.transfers} transfers`);
     }
   }
+  let onDisk = 0;
   for (const p of participantNames(plan)) {
     const dead = died.get(machineOf(p));
     if (dead === undefined || run.audit.participants[p] !== undefined) continue;
+    const data = run.onDisk?.[p];
+    if (data === undefined) {
+      lines.push(
+        `${p}: balances unknown (its machine died); the total counts the other branches only`,
+      );
+    } else {
+      onDisk += sumOf(data);
+      lines.push(
+        `${p}: its machine died; its SQLite file, read after the run, holds ${
+          JSON.stringify(data)
+        } (committed data)`,
+      );
+    }
+  }
+  if (run.onDisk !== undefined && Object.keys(run.onDisk).length > 0) {
     lines.push(
-      `${p}: balances unknown (its machine died); the total counts the other branches only`,
+      `total with the dead branches' files: ${run.audit.total + onDisk} (expected ${
+        plan.n * plan.accounts * plan.balance
+      }; transactions in doubt there ` +
+        "apply when the branch recovers)",
     );
   }
   if (lines.length > 0 && run.audit.atomicity.inDoubt > 0) {
@@ -159,6 +190,9 @@ export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun
     coordinatorCrashedAt: run.crashedAt ?? null,
     machinesLost: run.lost.map((l) => l.machine),
     unfinished: unfinishedLines(plan, run),
+    ...(run.onDisk === undefined || Object.keys(run.onDisk).length === 0
+      ? {}
+      : { lostOnDisk: run.onDisk }),
   };
 }
 
@@ -191,7 +225,12 @@ export function printTransactions(
   for (const l of died.values()) {
     const p = participantNames(plan).find((p) => machineOf(p) === l.machine);
     if (p !== undefined && found.participants[p] === undefined && !found.silent.includes(p)) {
-      console.log(`  ${p}  (its machine died at ${l.time.toFixed(0)} ms: unknown)`);
+      const data = run.onDisk?.[p];
+      console.log(
+        `  ${p}  (its machine died at ${l.time.toFixed(0)} ms: ${
+          data === undefined ? "unknown" : `its file holds ${JSON.stringify(data)}`
+        })`,
+      );
     }
   }
   console.log("");

@@ -11,6 +11,7 @@ import type { TraceEvent } from "../../core/trace.ts";
 import type { Audit } from "../../transactions/audit.ts";
 import { audit } from "../../transactions/audit.ts";
 import { failpointOf } from "../../transactions/failpoint.ts";
+import { StableStore } from "../../transactions/stable_store.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
 import {
   connectPostgres,
@@ -120,6 +121,7 @@ export async function runTransactions(args: string[]): Promise<number> {
   let run: TransactionsRun;
   try {
     run = await runDeployment(plan, machines);
+    if (dir !== undefined) run = { ...run, onDisk: readLost(plan, run, dir) };
   } finally {
     if (dir !== undefined && keepDir === undefined) await Deno.remove(dir, { recursive: true });
   }
@@ -132,6 +134,29 @@ export async function runTransactions(args: string[]): Promise<number> {
     printTransactions(plan, run, summary, wallMs);
   }
   return summary.invariantHolds && run.lost.length === 0 ? 0 : 1;
+}
+
+/**
+ * The committed balances of each participant whose machine died, read from its SQLite file
+ * once every machine has stopped: a `kill -9` loses no committed write of stable storage.
+ */
+function readLost(
+  plan: TransactionsPlan,
+  run: TransactionsRun,
+  dir: string,
+): Record<string, Record<string, unknown>> {
+  const found: Record<string, Record<string, unknown>> = {};
+  for (const p of participantNames(plan)) {
+    const machine = p.slice(p.indexOf("@") + 1);
+    if (!run.lost.some((l) => l.machine === machine)) continue;
+    const store = StableStore.file(`${dir}/${machine}.sqlite`);
+    try {
+      found[p] = store.entries();
+    } finally {
+      store.close();
+    }
+  }
+  return found;
 }
 
 /** Reaches the server before starting machines: a wrong URL or a server that is down is one
