@@ -70,7 +70,17 @@ export async function* readLines(
   if (buffer !== "") yield buffer;
 }
 
-/** Whether `error` is a read that ended because its connection closed or was reset. */
+/**
+ * Whether `error` is a read that ended because its connection closed or was reset.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closedUnder } from "./_lab_link.ts";
+ * assert.equal(closedUnder(new Deno.errors.ConnectionReset("reset")), true);
+ * assert.equal(closedUnder(new TypeError("bug")), false);
+ * ```
+ */
 export function closedUnder(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
@@ -106,6 +116,23 @@ async function dial(hostname: string, port: number, waitMs: number): Promise<Den
  * Dials the lab at `hostname:port` as machine `machine` and waits for its settings.
  *
  * @throws {Error} when the lab cannot be reached within `waitMs`, or refuses the machine.
+ * @example Joining a lab that waits for m1.lab
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectLab } from "./_lab_link.ts";
+ * import { NodeListener } from "../deploy/_node_listener.ts";
+ * const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+ * const joined = listener.expect("m1.lab", { type: "setup", args: ["--seed", "4"] });
+ * const [host, port] = listener.endpoint.split(":");
+ * const link = await connectLab({ hostname: host, port: Number(port) }, "m1.lab", 1000);
+ * assert.deepEqual(link.setup.args, ["--seed", "4"]);
+ * const lab = await joined;
+ * link.close();
+ * assert.equal(await new Response(lab.readable).text(), ""); // the machine hung up
+ * assert.equal((await lab.status).code, 1);
+ * lab.kill();
+ * await listener.close();
+ * ```
  */
 export async function connectLab(
   endpoint: { readonly hostname: string; readonly port: number },
