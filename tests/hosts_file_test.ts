@@ -298,3 +298,36 @@ Deno.test("deployTcp waits for a machine started by hand no longer than it was t
     error.message,
   );
 });
+
+Deno.test("Ctrl-C while the lab waits for a machine started by hand ends the run at once (exit 130)", async () => {
+  // 192.0.2.0/24 is TEST-NET-1: never this host, and nothing here dials it (the lab only waits).
+  await withFile("ctl.lab 127.0.0.1:0\nm1.lab 192.0.2.1:4001\n", async (path) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "client-server", "--hosts", path],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(60_000),
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let stderr = "";
+    while (!stderr.includes("on 192.0.2.1: deno task lab node")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    assertTrue(stderr.includes("waiting up to 60 s for 1 machine"), stderr);
+    const asked = performance.now();
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    const status = await child.status;
+    await child.stdout.cancel();
+    assertEquals(status.code, 130, stderr);
+    assertTrue(stderr.includes("every machine is stopped"), stderr);
+    assertTrue(performance.now() - asked < 20_000, "it did not wait out the 60 s");
+  });
+});

@@ -227,6 +227,7 @@ export class Cluster {
           placement: this.placements?.machines.get(name),
           listener: this.#listener,
           waitMs: this.options.hostsWait ?? HOSTS_WAIT,
+          abandon: this.alarm.promise,
         }),
       runTime: this.runTime,
       fromStart: (t) => this.fromStart(t),
@@ -327,7 +328,8 @@ export class Cluster {
     if (failed) {
       await this.stopAll();
       this.#unlisten();
-      throw failed.reason;
+      // Ctrl-C while the machines start (or the lab waits for them) ends the run as Ctrl-C.
+      throw this.interrupted ?? failed.reason;
     }
     if (this.placements !== undefined) this.#sayWhere();
     this.start = wallClock();
