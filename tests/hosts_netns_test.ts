@@ -13,6 +13,8 @@ const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
 const WAKU = new URL("../examples/waku_waku.ts", import.meta.url).pathname;
+/** The key of the run with --auth: the ranks started by hand get it from their environment. */
+const KEY = "a key shared by the lab and its hosts, never sent";
 /** Safety net only: a process still running after this long is killed and the test fails. */
 const LIMIT_MS = 120_000;
 
@@ -39,8 +41,9 @@ async function hostsFile(net: TestNet): Promise<string> {
 }
 
 /** Starts machine `machine` by hand on `site`, as the lab's message says. */
-function startByHand(net: TestNet, site: Site, file: string, machine: string) {
+function startByHand(net: TestNet, site: Site, file: string, machine: string, key?: string) {
   return net.spawn(site, [
+    ...(key === undefined ? [] : ["env", `ARCHLAB_AUTH_KEY=${key}`]),
     Deno.execPath(),
     "run",
     "-A",
@@ -197,8 +200,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "lab spmd --hosts: ranks on two other hosts, started by hand, compute what the " +
-    "simulator computes",
+  name: "lab spmd --hosts --auth: ranks on two other hosts, started by hand with the key, " +
+    "compute what the simulator computes",
   ignore: unavailable !== undefined,
   async fn() {
     const net = await createNet(2);
@@ -219,13 +222,16 @@ Deno.test({
         "3",
         "--hosts",
         file,
+        "--auth",
+        KEY,
         "--json",
         HEAT,
       ], LIMIT_MS);
       assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
+      assertTrue(await lab.waitForStderr(/ARCHLAB_AUTH_KEY set to this run's key/));
       const ranks = [
-        startByHand(net, h1, file, "rank1.lab"),
-        startByHand(net, h2, file, "rank2.lab"),
+        startByHand(net, h1, file, "rank1.lab", KEY),
+        startByHand(net, h2, file, "rank2.lab", KEY),
       ];
       const end = await lab.end();
       await Promise.all(ranks.map((r) => r.end()));

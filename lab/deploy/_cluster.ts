@@ -304,7 +304,9 @@ export class Cluster {
    * throws when a machine cannot start.
    */
   async open(): Promise<void> {
-    if (this.byHand.length > 0) this.#listener = NodeListener.open(this.placements!.control!);
+    if (this.byHand.length > 0) {
+      this.#listener = NodeListener.open(this.placements!.control!, this.options.auth?.key);
+    }
     // Listening before the first machine starts: a Ctrl-C while they boot (their first frames
     // are narrated already) ends the run with its partial summary instead of killing the lab.
     Deno.addSignalListener("SIGINT", this.onSigint);

@@ -8,6 +8,7 @@
  */
 
 import { waitText } from "../deploy/hosts_file.ts";
+import { AuthKey, joinNonce, joinProof, provesKey } from "./_join_proof.ts";
 
 const encoder = new TextEncoder();
 /** Ms between two tries to reach the lab. */
@@ -113,7 +114,8 @@ async function dial(hostname: string, port: number, waitMs: number): Promise<Den
 }
 
 /**
- * Dials the lab at `hostname:port` as machine `machine` and waits for its settings.
+ * Dials the lab at `hostname:port` as machine `machine` and waits for its settings; with the
+ * run's `key`, both sides first prove they hold it.
  *
  * @throws {Error} when the lab cannot be reached within `waitMs`, or refuses the machine.
  * @example Joining a lab that waits for m1.lab
@@ -138,6 +140,7 @@ export async function connectLab(
   endpoint: { readonly hostname: string; readonly port: number },
   machine: string,
   waitMs = 60_000,
+  key?: string,
 ): Promise<LabLink> {
   const conn = await dial(endpoint.hostname, endpoint.port, waitMs);
   const close = () => {
@@ -148,15 +151,41 @@ export async function connectLab(
       if (!(error instanceof Deno.errors.BadResource)) throw error;
     }
   };
+  const where = `${endpoint.hostname}:${endpoint.port}`;
   const writer = conn.writable.getWriter();
-  await writer.write(encoder.encode(JSON.stringify({ type: "hello", machine }) + "\n"));
+  const send = (line: unknown) => writer.write(encoder.encode(JSON.stringify(line) + "\n"));
+  const authKey = key === undefined ? undefined : new AuthKey(key);
+  const ours = authKey === undefined ? undefined : joinNonce();
+  await send({ type: "hello", machine, ...(ours ? { nonce: ours } : {}) });
   const lines = readLines(conn.readable);
-  const first = await lines.next();
-  if (first.done) {
-    close();
-    throw new Error(`Cannot join the lab at ${endpoint.hostname}:${endpoint.port}: it hung up`);
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await lines.next();
+    if (line.done) {
+      close();
+      throw new Error(`Cannot join the lab at ${where}: it hung up`);
+    }
+    return JSON.parse(line.value);
+  };
+  let answer = await next();
+  if (answer.type === "challenge") {
+    if (authKey === undefined || ours === undefined) {
+      close();
+      throw new Error(
+        `Cannot join the lab as ${machine}: its run authenticates every frame; set ` +
+          "ARCHLAB_AUTH_KEY to its key",
+      );
+    }
+    if (!provesKey(authKey, "lab", machine, ours, answer.proof)) {
+      close();
+      throw new Error(
+        `Cannot join the lab at ${where} as "${machine}": it does not hold this run's key ` +
+          "(ARCHLAB_AUTH_KEY differs from the lab's)",
+      );
+    }
+    await send({ type: "proof", proof: joinProof(authKey, "node", machine, String(answer.nonce)) });
+    answer = await next();
   }
-  const setup = JSON.parse(first.value) as SetupLine;
+  const setup = answer as SetupLine;
   if (setup.type === "refused") {
     close();
     throw new Error(`Cannot join the lab as "${machine}": ${setup.reason}`);

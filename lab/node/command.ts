@@ -315,7 +315,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
   let link: LabLink | undefined;
   if (lab !== undefined) {
-    link = await connectLab(lab, machine, labWait(values["lab-wait"]));
+    link = await connectLab(lab, machine, labWait(values["lab-wait"]), common.auth);
     values = openFlags([...args, ...link.setup.args], NODE_FLAGS, USAGE)!.values;
     common = parseCommon(values, USAGE);
     if (link.setup.auth && common.auth === undefined) {
