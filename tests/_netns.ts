@@ -58,17 +58,26 @@ async function run(cmd: string, args: readonly string[]): Promise<string> {
 export async function netnsUnavailable(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return "network namespaces are Linux only";
   if (Deno.uid() !== 0) return "not root: making network namespaces needs root";
-  const probe = `alprobe${Deno.pid}`;
-  try {
-    await run("ip", ["netns", "add", probe]);
-    await run("ip", ["netns", "del", probe]);
-  } catch (error) {
-    return `ip netns fails: ${(error as Error).message}`;
-  }
   try {
     await run("nft", ["--version"]);
   } catch (error) {
     return `nft (nftables) is missing: apt-get install -y nftables (${(error as Error).message})`;
+  }
+  // What the tests make, made once in a namespace of its own: a bridge, a veth pair, a table.
+  const probe = `alprobe${Deno.pid}`;
+  try {
+    await run("ip", ["netns", "add", probe]);
+  } catch (error) {
+    return `ip netns fails: ${(error as Error).message}`;
+  }
+  try {
+    await run("ip", ["-n", probe, "link", "add", "br0", "type", "bridge"]);
+    await run("ip", ["-n", probe, "link", "add", "pa", "type", "veth", "peer", "name", "pb"]);
+    await run("ip", ["netns", "exec", probe, "nft", "add", "table", "inet", "probe"]);
+  } catch (error) {
+    return `this kernel cannot make the test network: ${(error as Error).message}`;
+  } finally {
+    await run("ip", ["netns", "del", probe]);
   }
   return undefined;
 }

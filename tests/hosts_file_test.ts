@@ -298,3 +298,99 @@ Deno.test("deployTcp waits for a machine started by hand no longer than it was t
     error.message,
   );
 });
+
+Deno.test("Ctrl-C while the lab waits for a machine started by hand ends the run at once (exit 130)", async () => {
+  // 192.0.2.0/24 is TEST-NET-1: never this host, and nothing here dials it (the lab only waits).
+  await withFile("ctl.lab 127.0.0.1:0\nm1.lab 192.0.2.1:4001\n", async (path) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "client-server", "--hosts", path],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(60_000),
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let stderr = "";
+    while (!stderr.includes("on 192.0.2.1: deno task lab node")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    assertTrue(stderr.includes("waiting up to 60 s for 1 machine"), stderr);
+    const asked = performance.now();
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+    const status = await child.status;
+    await child.stdout.cancel();
+    assertEquals(status.code, 130, stderr);
+    assertTrue(stderr.includes("every machine is stopped"), stderr);
+    assertTrue(performance.now() - asked < 20_000, "it did not wait out the 60 s");
+  });
+});
+
+/** Runs `lab node --machine m1.lab --lab ENDPOINT` with `key` (or none) in its environment. */
+function nodeWithKey(endpoint: string, key: string | undefined): Deno.ChildProcess {
+  const env = { ...Deno.env.toObject() };
+  delete env.ARCHLAB_AUTH_KEY;
+  if (key !== undefined) env.ARCHLAB_AUTH_KEY = key;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", NODE, "--machine", "m1.lab", "--lab", endpoint],
+    stdout: "piped",
+    stderr: "piped",
+    clearEnv: true,
+    env,
+    signal: AbortSignal.timeout(60_000),
+  }).spawn();
+}
+
+Deno.test("with --auth a machine started by hand joins only when it and the lab prove the same key", async () => {
+  const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 }, "the run's key");
+  try {
+    const joined = listener.expect("m1.lab", { type: "setup", args: ["--listen", "127.0.0.1:0"] });
+    for (
+      const [key, says] of [
+        [undefined, "authenticates every frame: set ARCHLAB_AUTH_KEY to its key"],
+        [
+          "another key",
+          "it does not hold this run's key (ARCHLAB_AUTH_KEY differs from the lab's)",
+        ],
+      ] as const
+    ) {
+      const out = await nodeWithKey(listener.endpoint, key).output();
+      assertEquals(out.code, 1);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertTrue(stderr.includes(says), stderr);
+    }
+    // A caller that answers the challenge without the key is refused by the lab.
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(listener.endpoint.split(":")[1]),
+    });
+    await conn.write(new TextEncoder().encode('{"type":"hello","machine":"m1.lab","nonce":"n"}\n'));
+    const lines = new Response(conn.readable).text();
+    const writer = conn.writable.getWriter();
+    await writer.write(new TextEncoder().encode('{"type":"proof","proof":"forged"}\n'));
+    const said = await lines;
+    assertTrue(said.includes('"type":"challenge"'), said);
+    assertTrue(said.includes("it does not hold this run's key"), said);
+    // The right key joins.
+    const node = nodeWithKey(listener.endpoint, "the run's key");
+    const link = await joined;
+    const ready = Promise.withResolvers<void>();
+    const reading = readNodeLines<NodeLine>(link.readable, (line) => {
+      if (line.type === "ready") ready.resolve();
+    }, () => {});
+    await ready.promise;
+    sendLine({ writer: link.writer } as Parameters<typeof sendLine>[0], { type: "stop" });
+    await reading;
+    assertEquals((await node.status).code, 0);
+    await node.stdout.cancel();
+    await node.stderr.cancel();
+  } finally {
+    await listener.close();
+  }
+});

@@ -12,6 +12,9 @@ const MAIN = new URL("../lab/main.ts", import.meta.url).pathname;
 const NODE = new URL("../lab/node/command.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const HEAT = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
+const WAKU = new URL("../examples/waku_waku.ts", import.meta.url).pathname;
+/** The key of the run with --auth: the ranks started by hand get it from their environment. */
+const KEY = "a key shared by the lab and its hosts, never sent";
 /** Safety net only: a process still running after this long is killed and the test fails. */
 const LIMIT_MS = 120_000;
 
@@ -38,8 +41,9 @@ async function hostsFile(net: TestNet): Promise<string> {
 }
 
 /** Starts machine `machine` by hand on `site`, as the lab's message says. */
-function startByHand(net: TestNet, site: Site, file: string, machine: string) {
+function startByHand(net: TestNet, site: Site, file: string, machine: string, key?: string) {
   return net.spawn(site, [
+    ...(key === undefined ? [] : ["env", `ARCHLAB_AUTH_KEY=${key}`]),
     Deno.execPath(),
     "run",
     "-A",
@@ -196,8 +200,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "lab spmd --hosts: ranks on two other hosts, started by hand, compute what the " +
-    "simulator computes",
+  name: "lab spmd --hosts --auth: ranks on two other hosts, started by hand with the key, " +
+    "compute what the simulator computes",
   ignore: unavailable !== undefined,
   async fn() {
     const net = await createNet(2);
@@ -218,13 +222,16 @@ Deno.test({
         "3",
         "--hosts",
         file,
+        "--auth",
+        KEY,
         "--json",
         HEAT,
       ], LIMIT_MS);
       assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
+      assertTrue(await lab.waitForStderr(/ARCHLAB_AUTH_KEY set to this run's key/));
       const ranks = [
-        startByHand(net, h1, file, "rank1.lab"),
-        startByHand(net, h2, file, "rank2.lab"),
+        startByHand(net, h1, file, "rank1.lab", KEY),
+        startByHand(net, h2, file, "rank2.lab", KEY),
       ];
       const end = await lab.end();
       await Promise.all(ranks.map((r) => r.end()));
@@ -324,6 +331,47 @@ Deno.test({
       await Deno.remove(trace);
       if (file) await Deno.remove(file);
       if (bin) await Deno.remove(bin, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "lab spmd --hosts: what a rank started by hand on another host prints reaches the lab",
+  ignore: unavailable !== undefined,
+  async fn() {
+    const net = await createNet(1);
+    const file = await Deno.makeTempFile({ suffix: ".hosts" });
+    try {
+      await Deno.writeTextFile(
+        file,
+        `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${net.hosts[0].ip}:0\n`,
+      );
+      const lab = net.spawn(net.lab, [
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN,
+        "spmd",
+        "-n",
+        "2",
+        "--hosts",
+        file,
+        WAKU,
+      ], LIMIT_MS);
+      assertTrue(await lab.waitForStderr(/waiting up to 60 s for 1 machine/));
+      const rank = startByHand(net, net.hosts[0], file, "rank1.lab");
+      const end = await lab.end();
+      const own = await rank.end();
+      assertEquals(end.code, 0, end.stderr);
+      assertTrue(end.stderr.includes("[rank0.lab] Process 0 sends a message"), end.stderr);
+      assertTrue(end.stderr.includes("[rank1.lab] Process 1 received: Waku Waku"), end.stderr);
+      assertTrue(
+        !own.stderr.includes("Waku Waku"),
+        "it went to the lab, not to its host's terminal",
+      );
+    } finally {
+      await net.close();
+      await Deno.remove(file);
     }
   },
 });

@@ -235,6 +235,7 @@ export class Cluster {
           listener: this.#listener,
           waitMs: this.options.hostsWait ?? HOSTS_WAIT,
           disk: this.#disks === undefined ? undefined : `${this.#disks}/${name}.sqlite`,
+          abandon: this.alarm.promise,
         }),
       runTime: this.runTime,
       fromStart: (t) => this.fromStart(t),
@@ -312,7 +313,9 @@ export class Cluster {
    */
   async open(): Promise<void> {
     this.#disks = await Deno.makeTempDir({ prefix: "archlab-disks-" });
-    if (this.byHand.length > 0) this.#listener = NodeListener.open(this.placements!.control!);
+    if (this.byHand.length > 0) {
+      this.#listener = NodeListener.open(this.placements!.control!, this.options.auth?.key);
+    }
     // Listening before the first machine starts: a Ctrl-C while they boot (their first frames
     // are narrated already) ends the run with its partial summary instead of killing the lab.
     Deno.addSignalListener("SIGINT", this.onSigint);
@@ -337,7 +340,8 @@ export class Cluster {
     if (failed) {
       await this.stopAll();
       this.#unlisten();
-      throw failed.reason;
+      // Ctrl-C while the machines start (or the lab waits for them) ends the run as Ctrl-C.
+      throw this.interrupted ?? failed.reason;
     }
     if (this.placements !== undefined) this.#sayWhere();
     this.start = wallClock();

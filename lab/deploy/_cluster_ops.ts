@@ -8,7 +8,15 @@ import type { DeployStats } from "./deploy.ts";
 import { type NodeProcess, sendLine } from "./_node_process.ts";
 import { within } from "./_within.ts";
 
-/** Sends every machine in `nodes` the whole directory. */
+/**
+ * Sends every machine in `nodes` the whole directory.
+ *
+ * @example Nobody to tell
+ * ```ts
+ * import { broadcastDirectory } from "./_cluster_ops.ts";
+ * broadcastDirectory([], new Map([["m1.lab", "127.0.0.1:4001"]]));
+ * ```
+ */
 export function broadcastDirectory(
   nodes: Iterable<NodeProcess>,
   directory: ReadonlyMap<string, string>,
@@ -17,7 +25,25 @@ export function broadcastDirectory(
   for (const node of nodes) sendLine(node, { type: "directory", entries });
 }
 
-/** Tells machine `node` to spawn the processes it boots. */
+/**
+ * Tells machine `node` to spawn the processes it boots, and watches its idleness afresh.
+ *
+ * @example One process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bootNode } from "./_cluster_ops.ts";
+ * import type { NodeProcess } from "./_node_process.ts";
+ * const sent: string[] = [];
+ * const writer = new WritableStream<Uint8Array>({
+ *   write: (c) => void sent.push(new TextDecoder().decode(c)),
+ * }).getWriter();
+ * const node = { spec: { name: "m1.lab", processes: [{ name: "kv", program: "kv-server" }] }, writer, idle: { counters: "1/1" } };
+ * bootNode(node as unknown as NodeProcess);
+ * await writer.ready;
+ * assert.match(sent[0], /"type":"spawn","name":"kv","program":"kv-server"/);
+ * assert.deepEqual(node.idle, { counters: "" });
+ * ```
+ */
 export function bootNode(node: NodeProcess): void {
   // Idle before its boot says nothing: watched afresh from its next tick.
   node.idle = { counters: "" };
@@ -36,6 +62,12 @@ export function bootNode(node: NodeProcess): void {
  * Asks every machine in `nodes` that still runs for its counters and waits at most `ms` ms for
  * the answers (a node handles its control lines in order: once it answers, what it was told
  * before is done).
+ *
+ * @example No machine
+ * ```ts
+ * import { askStats } from "./_cluster_ops.ts";
+ * await askStats([], 10);
+ * ```
  */
 export async function askStats(nodes: Iterable<NodeProcess>, ms: number): Promise<void> {
   await within(

@@ -40,7 +40,22 @@ function reportErrors(machine: string, ctx: LabHostContext) {
     );
 }
 
-/** Starts the control machine `ctl.lab` in the lab's own OS process. */
+/**
+ * Starts the control machine `ctl.lab` in the lab's own OS process.
+ *
+ * @example On a free port of 127.0.0.1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startControlHost } from "./_lab_hosts.ts";
+ * const host = await startControlHost({
+ *   origin: 0, options: {}, resolve: () => undefined, record: () => {}, runTime: () => 0,
+ *   fail: (e) => { throw e; },
+ * });
+ * assert.equal(host.machine.name, "ctl.lab");
+ * assert.match(host.endpoint, /^127\.0\.0\.1:\d+$/);
+ * await host.close();
+ * ```
+ */
 export function startControlHost(ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(CONTROL_MACHINE, {
@@ -59,7 +74,21 @@ export function startControlHost(ctx: LabHostContext): Promise<Host> {
   });
 }
 
-/** Starts machine `name` of the experiment in the lab's own OS process. */
+/**
+ * Starts machine `name` of the experiment in the lab's own OS process, where `ctx.listen` says.
+ *
+ * @example A client machine
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startLabHost } from "./_lab_hosts.ts";
+ * const host = await startLabHost("c1.lab", {
+ *   origin: 0, options: { seed: 3 }, resolve: () => undefined, record: () => {}, runTime: () => 0,
+ *   fail: (e) => { throw e; }, listen: { hostname: "127.0.0.1", port: 0 },
+ * });
+ * assert.equal(host.machine.name, "c1.lab");
+ * await host.close();
+ * ```
+ */
 export function startLabHost(name: string, ctx: LabHostContext): Promise<Host> {
   const { options } = ctx;
   return startHost(name, {

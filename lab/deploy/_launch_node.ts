@@ -83,6 +83,10 @@ function handleLine(
       if (line.reports !== undefined) node.reports = line.reports;
       node.statsWaiter?.resolve();
       break;
+    case "print":
+      // What the code of a machine started by hand printed, on its host.
+      for (const text of line.text.split("\n")) console.error(`[${node.spec.name}] ${text}`);
+      break;
     case "interrupted":
       // Ctrl-C reached the machine (with the lab, or alone): it stops, so does the run.
       node.stopping = true;

@@ -29,6 +29,8 @@ export interface LinkContext {
   readonly waitMs: number;
   /** Its disk file when it runs on this host (a replacement opens it again). @default none */
   readonly disk?: string;
+  /** Settles when the run ends before it started (Ctrl-C, a failure): stop waiting then. */
+  readonly abandon?: Promise<unknown>;
 }
 
 /**
@@ -139,8 +141,19 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       );
     }, ctx.waitMs);
   });
+  // Rejected only while the wait lasts: after it, the run's end is no news to anybody here.
+  let waiting = true;
+  const abandoned = Promise.withResolvers<never>();
+  ctx.abandon?.then(() => {
+    if (!waiting) return;
+    ctx.listener!.forget(name);
+    abandoned.reject(
+      new Error(`Cannot start machine "${name}": the run ended while the lab waited for it`),
+    );
+  });
   try {
     return await Promise.race([
+      abandoned.promise,
       ctx.listener.expect(name, {
         type: "setup",
         args: [...settingArgs(settings), "--listen", listenText(placement.listen)],
@@ -149,6 +162,7 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
       late,
     ]);
   } finally {
+    waiting = false;
     clearTimeout(timer);
   }
 }

@@ -61,6 +61,18 @@ export interface NodeLink {
  * The link of a child process the lab started with piped standard input and output. `remote`:
  * the child is `ssh` to another host, where SIGKILL would only end the local `ssh`: the machine
  * is told to exit at once first (a `crash` line), as a killed process would.
+ *
+ * @example A child that echoes its input
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { childLink } from "./_node_process.ts";
+ * const child = new Deno.Command("cat", { stdin: "piped", stdout: "piped" }).spawn();
+ * const link = childLink(child);
+ * await link.writer.write(new TextEncoder().encode("hi\n"));
+ * await link.writer.close();
+ * assert.equal(await new Response(link.readable).text(), "hi\n");
+ * assert.equal((await link.status).code, 0);
+ * ```
  */
 export function childLink(child: Deno.ChildProcess, remote = false): NodeLink {
   const writer = child.stdin.getWriter();
@@ -87,14 +99,36 @@ export function childLink(child: Deno.ChildProcess, remote = false): NodeLink {
   };
 }
 
-/** Drops the failure to write to a node whose standard input is already closed. */
+/**
+ * Drops the failure to write to a node whose standard input is already closed; says any other.
+ *
+ * @example A closed pipe is no news
+ * ```ts
+ * import { stdinClosed } from "./_node_process.ts";
+ * stdinClosed(new Deno.errors.BrokenPipe("closed")); // nothing to say
+ * ```
+ */
 export function stdinClosed(error: unknown): void {
   // The node exited (killed, or stopped by its own Ctrl-C): nothing is left to tell it.
   if (error instanceof Deno.errors.BrokenPipe || error instanceof TypeError) return;
   console.error(`archlab: cannot write to a machine's standard input: ${error}`);
 }
 
-/** Writes control line `line` to machine `node`. */
+/**
+ * Writes control line `line` to machine `node`, as one JSON line.
+ *
+ * @example Into a stream
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type NodeProcess, sendLine } from "./_node_process.ts";
+ * const chunks: Uint8Array[] = [];
+ * const writer = new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c) }).getWriter();
+ * sendLine({ writer } as NodeProcess, { type: "stats" });
+ * await writer.ready;
+ * await writer.close();
+ * assert.equal(new TextDecoder().decode(chunks[0]), '{"type":"stats"}\n');
+ * ```
+ */
 export function sendLine(node: NodeProcess, line: ControlLine): void {
   node.writer.write(encoder.encode(JSON.stringify(line) + "\n")).catch(stdinClosed);
 }
@@ -192,6 +226,17 @@ export function nodeArgs(machine: string, run: NodeSettings): string[] {
 /**
  * Reads the lines of `stream`, calling `onLine` with each control line (JSON) and `onText` with
  * any other line (something the machine's code printed).
+ *
+ * @example A ready line and a print
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readNodeLines } from "./_node_process.ts";
+ * const stream = ReadableStream.from([new TextEncoder().encode('{"type":"stats"}\nhello\n')]);
+ * const lines: unknown[] = [], texts: string[] = [];
+ * await readNodeLines(stream, (l) => lines.push(l), (t) => texts.push(t));
+ * assert.deepEqual(lines, [{ type: "stats" }]);
+ * assert.deepEqual(texts, ["hello"]);
+ * ```
  */
 export async function readNodeLines<T>(
   stream: ReadableStream<Uint8Array<ArrayBuffer>>,

@@ -1,6 +1,7 @@
 /**
- * Real deployments: every machine is its own OS process (`lab node`) on 127.0.0.1, wired through
- * a directory the lab hands out; the lab itself hosts machine `ctl.lab`. Trace events of every
+ * Real deployments: every machine is its own OS process (`lab node`) on 127.0.0.1, or where a
+ * hosts file puts it (started here, over SSH, or by hand on its host, the lab waiting for it),
+ * wired through a directory the lab hands out; the lab itself hosts machine `ctl.lab`. Trace events of every
  * node stream back and are merged into one trace, in time order, with times counted from the
  * start of the run (when the machines boot). Crash windows are kept in wall time: the
  * replacement process starts as soon as the old one is killed and stays unreachable until the
@@ -17,6 +18,11 @@
  * counters standing still for a while, nothing is left that could wake any of them (the
  * simulator's quiescence, on real machines). The lab can also host machines of the experiment
  * in its own OS process (clients, each with its own TCP endpoint), besides `ctl.lab`.
+ *
+ * The pieces: `_cluster.ts` (the state, start and stop), `_cluster_faults.ts` (crashes,
+ * restarts, cuts), `_cluster_run.ts` (the run until done), `_launch_node.ts` and
+ * `_node_links.ts` (one machine's OS process and the line to it), `_placement.ts` and
+ * `hosts_file.ts` (where machines go), `_node_listener.ts` (machines started by hand).
  * @module
  */
 import type { TransportName } from "../../core/network/host_network.ts";

@@ -8,6 +8,7 @@
  */
 
 import { waitText } from "../deploy/hosts_file.ts";
+import { AuthKey, joinNonce, joinProof, provesKey } from "./_join_proof.ts";
 
 const encoder = new TextEncoder();
 /** Ms between two tries to reach the lab. */
@@ -70,7 +71,17 @@ export async function* readLines(
   if (buffer !== "") yield buffer;
 }
 
-/** Whether `error` is a read that ended because its connection closed or was reset. */
+/**
+ * Whether `error` is a read that ended because its connection closed or was reset.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closedUnder } from "./_lab_link.ts";
+ * assert.equal(closedUnder(new Deno.errors.ConnectionReset("reset")), true);
+ * assert.equal(closedUnder(new TypeError("bug")), false);
+ * ```
+ */
 export function closedUnder(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe;
@@ -103,14 +114,33 @@ async function dial(hostname: string, port: number, waitMs: number): Promise<Den
 }
 
 /**
- * Dials the lab at `hostname:port` as machine `machine` and waits for its settings.
+ * Dials the lab at `hostname:port` as machine `machine` and waits for its settings; with the
+ * run's `key`, both sides first prove they hold it.
  *
  * @throws {Error} when the lab cannot be reached within `waitMs`, or refuses the machine.
+ * @example Joining a lab that waits for m1.lab
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectLab } from "./_lab_link.ts";
+ * import { NodeListener } from "../deploy/_node_listener.ts";
+ * const listener = NodeListener.open({ hostname: "127.0.0.1", port: 0 });
+ * const joined = listener.expect("m1.lab", { type: "setup", args: ["--seed", "4"] });
+ * const [host, port] = listener.endpoint.split(":");
+ * const link = await connectLab({ hostname: host, port: Number(port) }, "m1.lab", 1000);
+ * assert.deepEqual(link.setup.args, ["--seed", "4"]);
+ * const lab = await joined;
+ * link.close();
+ * assert.equal(await new Response(lab.readable).text(), ""); // the machine hung up
+ * assert.equal((await lab.status).code, 1);
+ * lab.kill();
+ * await listener.close();
+ * ```
  */
 export async function connectLab(
   endpoint: { readonly hostname: string; readonly port: number },
   machine: string,
   waitMs = 60_000,
+  key?: string,
 ): Promise<LabLink> {
   const conn = await dial(endpoint.hostname, endpoint.port, waitMs);
   const close = () => {
@@ -121,15 +151,41 @@ export async function connectLab(
       if (!(error instanceof Deno.errors.BadResource)) throw error;
     }
   };
+  const where = `${endpoint.hostname}:${endpoint.port}`;
   const writer = conn.writable.getWriter();
-  await writer.write(encoder.encode(JSON.stringify({ type: "hello", machine }) + "\n"));
+  const send = (line: unknown) => writer.write(encoder.encode(JSON.stringify(line) + "\n"));
+  const authKey = key === undefined ? undefined : new AuthKey(key);
+  const ours = authKey === undefined ? undefined : joinNonce();
+  await send({ type: "hello", machine, ...(ours ? { nonce: ours } : {}) });
   const lines = readLines(conn.readable);
-  const first = await lines.next();
-  if (first.done) {
-    close();
-    throw new Error(`Cannot join the lab at ${endpoint.hostname}:${endpoint.port}: it hung up`);
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await lines.next();
+    if (line.done) {
+      close();
+      throw new Error(`Cannot join the lab at ${where}: it hung up`);
+    }
+    return JSON.parse(line.value);
+  };
+  let answer = await next();
+  if (answer.type === "challenge") {
+    if (authKey === undefined || ours === undefined) {
+      close();
+      throw new Error(
+        `Cannot join the lab as ${machine}: its run authenticates every frame; set ` +
+          "ARCHLAB_AUTH_KEY to its key",
+      );
+    }
+    if (!provesKey(authKey, "lab", machine, ours, answer.proof)) {
+      close();
+      throw new Error(
+        `Cannot join the lab at ${where} as "${machine}": it does not hold this run's key ` +
+          "(ARCHLAB_AUTH_KEY differs from the lab's)",
+      );
+    }
+    await send({ type: "proof", proof: joinProof(authKey, "node", machine, String(answer.nonce)) });
+    answer = await next();
   }
-  const setup = JSON.parse(first.value) as SetupLine;
+  const setup = answer as SetupLine;
   if (setup.type === "refused") {
     close();
     throw new Error(`Cannot join the lab as "${machine}": ${setup.reason}`);

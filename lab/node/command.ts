@@ -8,6 +8,7 @@
  * Standard input closing (the lab went away) or SIGINT/SIGTERM stops it.
  * @module
  */
+import { format } from "node:util";
 import { startHost } from "../../core/network/host.ts";
 import { parseMachine } from "../../core/name.ts";
 import type { TraceEvent } from "../../core/trace.ts";
@@ -157,7 +158,9 @@ export type NodeLine =
     reports?: Record<string, unknown>;
   }
   | { type: "error"; message: string; process?: string; stack?: string }
-  | { type: "interrupted" };
+  | { type: "interrupted" }
+  /** What the machine's code printed, from a machine started by hand (its output is not the lab's). */
+  | { type: "print"; text: string };
 
 const encoder = new TextEncoder();
 
@@ -178,12 +181,25 @@ function emit(line: NodeLine): void {
   sink(JSON.stringify(line) + "\n");
 }
 
+/** The node's own words, on this host's standard error (never forwarded to the lab). */
+const say: (text: string) => void = console.error.bind(console);
+
+/**
+ * On a machine started by hand, what its code prints goes to the lab (which shows it as it shows
+ * a local machine's, `[m1.lab] ...`), not only to this host's terminal: MPI's output forwarding.
+ */
+function forwardConsole(): void {
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    console[method] = (...data: unknown[]) => emit({ type: "print", text: format(...data) });
+  }
+}
+
 /** The lab hung up on a node started by hand: what the failed write says, then it stops. */
 function hungUp(error: unknown): void {
   const gone = error instanceof Deno.errors.BrokenPipe ||
     error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BadResource ||
     error instanceof TypeError;
-  if (!gone) console.error(`archlab: cannot write to the lab: ${error}`);
+  if (!gone) say(`archlab: cannot write to the lab: ${error}`);
   onOrphaned();
 }
 
@@ -305,7 +321,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
   let link: LabLink | undefined;
   if (lab !== undefined) {
-    link = await connectLab(lab, machine, labWait(values["lab-wait"]));
+    link = await connectLab(lab, machine, labWait(values["lab-wait"]), common.auth);
     values = openFlags([...args, ...link.setup.args], NODE_FLAGS, USAGE)!.values;
     common = parseCommon(values, USAGE);
     if (link.setup.auth && common.auth === undefined) {
@@ -317,6 +333,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
     }
     const write = link.write;
     sink = (text) => void write(text).catch(hungUp);
+    forwardConsole();
   }
   for (const peer of placed.peers) {
     values.peer = [
@@ -510,14 +527,14 @@ if (import.meta.main) {
     Deno.exit(await runNode(Deno.args));
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${error.usage}`);
+      say(`${error.message}\n\n${error.usage}`);
       Deno.exit(2);
     }
     if (
       error instanceof Error && error.message.startsWith("Cannot ") &&
       !Deno.env.get("ARCHLAB_DEBUG")
     ) {
-      console.error(`archlab: ${error.message}`);
+      say(`archlab: ${error.message}`);
       Deno.exit(1);
     }
     throw error;
