@@ -7,7 +7,7 @@
 import type { Envelope } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError } from "./errors.ts";
 import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
-import { Mailbox, type ReceiveFilter } from "./mailbox.ts";
+import { Mailbox, type MailboxTaker, type ReceiveFilter } from "./mailbox.ts";
 import { type Address, canonical } from "./name.ts";
 import type {
   ProcessContext,
@@ -112,8 +112,18 @@ export interface ProcessHost {
   epoch(): number;
   /** Marks `proc` blocked and returns the promise it will wait on. */
   park<T>(proc: HostedProcess): Parked<T>;
-  /** Builds (and traces) an envelope from `proc`. */
-  envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope;
+  /**
+   * Builds (and traces) an envelope from `proc`: a request's `corr` (`true`: the envelope's own
+   * id), a reply's `replyTo`, and `sync` for a synchronous send.
+   */
+  envelope(
+    proc: HostedProcess,
+    to: string,
+    body: unknown,
+    corr?: string | true,
+    replyTo?: string,
+    sync?: boolean,
+  ): Envelope;
   /** Routes `env`; a same-machine send by `sender` may return a promise to wait on (backpressure). */
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined;
   /** Waits for the reply (or receipt) to `env`, failing with a `TimeoutError` after `timeout` ms. */
@@ -197,7 +207,7 @@ export class HostedProcess implements ProcessContext {
   }
 
   /** See {@link ProcessContext.send}. */
-  send(to: string, body: unknown, options: SendOptions = {}): Promise<void> {
+  send(to: string, body: unknown, options: SendOptions = NO_OPTIONS): Promise<void> {
     this.#check();
     const host = this.#host;
     let copy: unknown;
@@ -206,8 +216,8 @@ export class HostedProcess implements ProcessContext {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? Promise.resolve();
-    const env = host.envelope(this, to, copy, { corr: this.#nextId(), sync: true });
+    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? RESOLVED;
+    const env = host.envelope(this, to, copy, true, undefined, true);
     if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
     host.route(env, null);
@@ -215,9 +225,11 @@ export class HostedProcess implements ProcessContext {
   }
 
   /** See {@link ProcessContext.receive}. */
-  receive<B = unknown>(options: ReceiveOptions = {}): Promise<Envelope<B>> {
+  receive<B = unknown>(options?: ReceiveOptions): Promise<Envelope<B>> {
     this.#check();
-    const filter: ReceiveFilter | undefined = options.from !== undefined
+    const filter: ReceiveFilter | undefined = options === undefined
+      ? undefined
+      : options.from !== undefined
       ? { from: canonical(options.from), kind: options.kind }
       : options.kind !== undefined
       ? options
@@ -227,30 +239,11 @@ export class HostedProcess implements ProcessContext {
       this.taken(taken);
       return Promise.resolve(taken as Envelope<B>);
     }
-    const host = this.#host;
-    const parked = host.park<Envelope<B>>(this);
-    const timeout = options.timeout ?? Infinity;
-    let timer: TimerId | undefined;
-    const cancel = this.mailbox.wait(filter, (env) => {
-      if (timer !== undefined) host.clearTimer(timer);
-      this.taken(env);
-      parked.resolve(env as Envelope<B>);
-    });
-    if (timeout !== Infinity) {
-      timer = host.setTimer(timeout, () => {
-        cancel();
-        if (host.tracing) {
-          host.record({
-            t: host.runtime.now(),
-            ev: "timer",
-            at: this.self,
-            note: `timeout: receive after ${timeout} ms`,
-          });
-        }
-        parked.reject(new TimeoutError("receive", timeout));
-      });
-    }
-    return parked.promise;
+    const wait = new Receiving(this, this.#host, filter);
+    this.mailbox.enqueue(wait);
+    const timeout = options?.timeout ?? Infinity;
+    if (timeout !== Infinity) wait.expire(timeout);
+    return wait.promise as Promise<Envelope<B>>;
   }
 
   /** See {@link ProcessContext.request}. */
@@ -267,7 +260,7 @@ export class HostedProcess implements ProcessContext {
     } catch (error) {
       return Promise.reject(error);
     }
-    const env = host.envelope(this, to, copy, { corr: this.#nextId() });
+    const env = host.envelope(this, to, copy, true);
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "request");
     host.route(env, null);
     return waiting as Promise<Envelope<B>>;
@@ -305,7 +298,7 @@ export class HostedProcess implements ProcessContext {
     const call = new GroupCallState<B>(this, host, { id, targets: addresses, expected });
     call.open(host.collectReplies(id, (env, unknown) => call.collect(env, unknown)), timeout);
     for (let i = 0; i < addresses.length; i++) {
-      host.route(host.envelope(this, addresses[i], copies[i], { corr: id }), null);
+      host.route(host.envelope(this, addresses[i], copies[i], id), null);
     }
     return Promise.resolve(call);
   }
@@ -321,7 +314,7 @@ export class HostedProcess implements ProcessContext {
       return Promise.reject(error);
     }
     host.route(
-      host.envelope(this, request.from, copy, { replyTo: request.corr ?? request.id }),
+      host.envelope(this, request.from, copy, undefined, request.corr ?? request.id),
       null,
     );
     return Promise.resolve();
@@ -399,6 +392,54 @@ export class HostedProcess implements ProcessContext {
    */
   #acting(): void {
     if (!this.runnable) this.#host.runtime.stir?.();
+  }
+}
+
+/** What an asynchronous send that did not wait returns: one settled promise, shared. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** The options of a send given none. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
+/**
+ * A receive waiting in its process's mailbox: the mailbox hands it the message (one object per
+ * wait, no closures), or its timeout fails it.
+ */
+class Receiving extends Parked<Envelope> implements MailboxTaker {
+  readonly filter: ReceiveFilter | undefined;
+  readonly #owner: HostedProcess;
+  readonly #host: ProcessHost;
+  #timer: TimerId | undefined = undefined;
+
+  constructor(proc: HostedProcess, host: ProcessHost, filter: ReceiveFilter | undefined) {
+    super(proc, host.runtime);
+    this.filter = filter;
+    this.#owner = proc;
+    this.#host = host;
+  }
+
+  /** The mailbox hands over `env`. */
+  take(env: Envelope): void {
+    if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
+    this.#owner.taken(env);
+    this.resolve(env);
+  }
+
+  /** Fails the wait with a `TimeoutError` after `timeout` ms unless a message comes first. */
+  expire(timeout: number): void {
+    const host = this.#host, proc = this.#owner;
+    this.#timer = host.setTimer(timeout, () => {
+      proc.mailbox.cancel(this);
+      if (host.tracing) {
+        host.record({
+          t: host.runtime.now(),
+          ev: "timer",
+          at: proc.self,
+          note: `timeout: receive after ${timeout} ms`,
+        });
+      }
+      this.reject(new TimeoutError("receive", timeout));
+    });
   }
 }
 

@@ -23,6 +23,7 @@ import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
 import { GROUP_CALL_MARK } from "./_group_call.ts";
+import { PendingReplies } from "./_pending_replies.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -133,7 +134,7 @@ export class Machine {
   readonly #holdLimit: number;
   #held = 0;
   readonly #early = new Map<Address, Envelope[]>();
-  #pending = new Map<string, Pending>();
+  #pending = new PendingReplies<Pending>();
   #timers = new Set<TimerId>();
   #links: ReliableLinks;
   /** Credits for bounded mailboxes across machines; none without the reliable channel. */
@@ -311,6 +312,9 @@ export class Machine {
     this.#processes.clear();
     for (const timer of this.#timers) this.#runtime.clearTimer(timer);
     this.#timers.clear();
+    for (const pending of this.#pending.values()) {
+      if (pending.collect === undefined) this.#runtime.clearTimer(pending.timer);
+    }
     this.#pending.clear();
     this.#links = this.#newLinks();
   }
@@ -383,29 +387,35 @@ export class Machine {
     return new Parked<T>(proc, this.#runtime);
   }
 
-  #envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
+  #envelope(
+    proc: HostedProcess,
+    to: string,
+    body: unknown,
+    corr?: string | true,
+    replyTo?: string,
+    sync?: boolean,
+  ): Envelope {
     proc.clock++;
     this.#runtime.account(0);
     const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
-    const from = proc.self, lamport = proc.clock;
-    const clocks = this.#clocks;
+    const from = proc.self, lamport = proc.clock, address = canonical(to), kind = kindOf(body);
+    const link = corr === true ? id : corr;
     if (this.#trace === undefined) {
-      return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
+      return envelopeOf(id, from, address, kind, body, lamport, undefined, link, replyTo, sync);
     }
     // The vector clock exists only for the trace: a process keeps one while its machine traces
     // into a trace that keeps clocks.
+    const clocks = this.#clocks;
     const vc = clocks === undefined ? undefined : proc.vc = (proc.vc ?? clocks.zero).tick(from);
-    const env: Envelope = vc === undefined
-      ? { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra }
-      : { id, from, to: canonical(to), kind: kindOf(body), body, lamport, vc, ...extra };
+    const env = envelopeOf(id, from, address, kind, body, lamport, vc, link, replyTo, sync);
     this.#record({
       t: this.#runtime.now(),
       ev: "send",
       at: from,
       id,
       from,
-      to: env.to,
-      kind: env.kind,
+      to: address,
+      kind,
       label: labelOf(body),
       lamport,
       vc,
@@ -431,7 +441,9 @@ export class Machine {
   #arrive(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     if (env.replyTo !== undefined) {
       const pending = this.#pending.get(env.replyTo);
-      if (pending === undefined || machineOf(env.to) !== this.name) {
+      if (
+        pending === undefined || (!this.#processes.has(env.to) && machineOf(env.to) !== this.name)
+      ) {
         const note = env.replyTo.endsWith(GROUP_CALL_MARK)
           ? "late reply: its group request has ended"
           : "late reply: nobody waits for it";
@@ -444,7 +456,7 @@ export class Machine {
         return;
       }
       this.#pending.delete(env.replyTo);
-      this.#clearTimer(pending.timer);
+      this.#runtime.clearTimer(pending.timer);
       if (env.kind === UNKNOWN_KIND) {
         pending.parked.reject(new UnknownProcessError(env.from));
       } else {
@@ -470,7 +482,11 @@ export class Machine {
       return;
     }
     // From another machine with flow control: credits, or a sender waiting for admission.
-    if (sender === null && this.#flow?.arrive(target, env) === true) return;
+    if (
+      sender === null && this.#flow !== null &&
+      (env.flow !== undefined || target.mailbox.capacity !== Infinity) &&
+      this.#flow.arrive(target, env)
+    ) return;
     if (target.mailbox.offer(env, this.#admitting)) {
       if (env.sync && sender === null) this.#answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
       return;
@@ -546,12 +562,19 @@ export class Machine {
     park<T>(proc: HostedProcess): Parked<T> {
       return new Parked<T>(proc, this.m.#runtime);
     }
-    envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
-      return this.m.#envelope(proc, to, body, extra);
+    envelope(
+      proc: HostedProcess,
+      to: string,
+      body: unknown,
+      corr?: string | true,
+      replyTo?: string,
+      sync?: boolean,
+    ): Envelope {
+      return this.m.#envelope(proc, to, body, corr, replyTo, sync);
     }
     route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
       const m = this.m;
-      if (machineOf(env.to) === m.name) return m.#arrive(env, sender);
+      if (m.#processes.has(env.to) || machineOf(env.to) === m.name) return m.#arrive(env, sender);
       // An asynchronous send to another machine waits for credits of a bounded mailbox.
       if (sender !== null && m.#flow !== null) return m.#flow.send(env, sender);
       m.#transmit(env);
@@ -565,7 +588,8 @@ export class Machine {
     ): Promise<Envelope> {
       const m = this.m;
       const parked = new Parked<Envelope>(proc, m.#runtime);
-      const timer = m.#setTimer(timeout, () => {
+      // Not among the machine's timers: a crash cancels it with the pending request.
+      const timer = m.#runtime.setTimer(timeout, () => {
         m.#pending.delete(env.corr!);
         m.#trace?.record({
           t: m.#runtime.now(),
@@ -641,4 +665,38 @@ export class Machine {
       this.m.#recordEnvelope("drop", env.from, env, note);
     }
   };
+}
+
+/**
+ * An envelope of one of a few fixed shapes (no spreading): the fields in the order they always
+ * had, those not set left out, so that JSON writes the same bytes as before.
+ */
+function envelopeOf(
+  id: string,
+  from: Address,
+  to: Address,
+  kind: string,
+  body: unknown,
+  lamport: number,
+  vc: Envelope["vc"],
+  corr: string | undefined,
+  replyTo: string | undefined,
+  sync: boolean | undefined,
+): Envelope {
+  if (vc === undefined) {
+    if (corr !== undefined) {
+      return sync
+        ? { id, from, to, kind, body, lamport, corr, sync: true }
+        : { id, from, to, kind, body, lamport, corr };
+    }
+    if (replyTo !== undefined) return { id, from, to, kind, body, lamport, replyTo };
+    return { id, from, to, kind, body, lamport };
+  }
+  if (corr !== undefined) {
+    return sync
+      ? { id, from, to, kind, body, lamport, vc, corr, sync: true }
+      : { id, from, to, kind, body, lamport, vc, corr };
+  }
+  if (replyTo !== undefined) return { id, from, to, kind, body, lamport, vc, replyTo };
+  return { id, from, to, kind, body, lamport, vc };
 }

@@ -5,7 +5,8 @@
  * never with host timers, so the same seed gives the same trace byte for byte.
  * @module
  */
-import { EventHeap, type Scheduled } from "./_heap.ts";
+import { Agenda } from "./_agenda.ts";
+import type { Scheduled } from "./_heap.ts";
 import {
   CHOOSE_AGAIN,
   CHOOSE_STOP,
@@ -106,7 +107,7 @@ export class Simulator implements Network {
   readonly #options: SimulatorOptions;
   readonly #random: Random;
   readonly #netRandom: Random;
-  readonly #heap = new EventHeap();
+  readonly #heap = new Agenda();
   readonly #machines = new Map<string, Machine>();
   readonly #links = new Map<string, LinkFaults>();
   readonly #skews = new Map<string, { offset: number; drift: number }>();
@@ -678,8 +679,20 @@ export class Simulator implements Network {
       },
       random: random.next,
       setTimer: (delay: number, callback: () => void): TimerId => {
-        const item = this.#schedule(this.#now + Math.max(0, delay), callback);
-        if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+        const after = Math.max(0, delay);
+        if (this.#describing) {
+          const item = this.#schedule(this.#now + after, callback);
+          this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+          return item;
+        }
+        // Timers of one delay fall due in the order they are set: a lane, not the heap.
+        const item: Scheduled = {
+          t: this.#now + after,
+          seq: this.#seq++,
+          run: callback,
+          cancelled: false,
+        };
+        this.#heap.pushTimer(item, after);
         return item;
       },
       clearTimer: (id: TimerId): void => {
