@@ -6,6 +6,93 @@
  * reference.
  * @module
  */
+import type { Envelope } from "./envelope.ts";
+import type { Runtime, TimerId, TimerTask } from "./runtime.ts";
+import { type HostedProcess, Parked } from "./_process.ts";
+
+/**
+ * The timeout of a request as a timer task. It lets go of its request once that is answered: a
+ * cancelled timer may stay in the runtime's queue until its time, and should not keep the
+ * request, its envelope and its promise alive that long.
+ */
+class Deadline implements TimerTask {
+  t = 0;
+  seq = 0;
+  cancelled = false;
+  request: AwaitedReply | undefined;
+
+  constructor(request: AwaitedReply) {
+    this.request = request;
+  }
+
+  run(): void {
+    const request = this.request;
+    this.request = undefined;
+    request?.expire();
+  }
+}
+
+/**
+ * A request (or synchronous send) waiting for its one answer: the promise its process awaits and
+ * its timeout, a timer task on a runtime that has {@link Runtime.setTask} (no closure).
+ */
+export class AwaitedReply extends Parked<Envelope> {
+  /** The process that waits. */
+  readonly owner: HostedProcess;
+  /** The request. */
+  readonly env: Envelope;
+  /** Its timeout in ms. */
+  readonly timeout: number;
+  /** What it is, for the timeout's message (`request`, `send synchronously`). */
+  readonly action: string;
+  /** Not a group call. */
+  readonly collect: undefined = undefined;
+  /** Its timeout timer. */
+  readonly timer: TimerId;
+  readonly #deadline: Deadline;
+  readonly #expire: (awaited: AwaitedReply) => void;
+
+  /** Parks `owner` on `env`'s answer; `expire` runs if none comes within `timeout` ms. */
+  constructor(
+    owner: HostedProcess,
+    runtime: Runtime,
+    request: { env: Envelope; timeout: number; action: string },
+    expire: (awaited: AwaitedReply) => void,
+  ) {
+    super(owner, runtime);
+    this.owner = owner;
+    this.env = request.env;
+    this.timeout = request.timeout;
+    this.action = request.action;
+    this.#expire = expire;
+    const deadline = this.#deadline = new Deadline(this);
+    this.timer = runtime.setTask !== undefined
+      ? runtime.setTask(request.timeout, deadline)
+      : runtime.setTimer(request.timeout, () => deadline.run());
+  }
+
+  /** What settles it: itself. */
+  get parked(): Parked<Envelope> {
+    return this;
+  }
+
+  /** Settles with the answer `value`, and lets go of the timeout. */
+  override resolve(value: Envelope): void {
+    this.#deadline.request = undefined;
+    super.resolve(value);
+  }
+
+  /** Fails with `error` (an unknown target), and lets go of the timeout. */
+  override reject(error: unknown): void {
+    this.#deadline.request = undefined;
+    super.reject(error);
+  }
+
+  /** The timeout fell due. */
+  expire(): void {
+    this.#expire(this);
+  }
+}
 
 /**
  * A map from correlation id to what waits for its answer, tuned for few entries.

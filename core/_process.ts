@@ -218,7 +218,7 @@ export class HostedProcess implements ProcessContext {
     }
     if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? RESOLVED;
     const env = host.envelope(this, to, copy, true, undefined, true);
-    if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
+    if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? RESOLVED;
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
     host.route(env, null);
     return waiting.then(() => {});
@@ -317,7 +317,7 @@ export class HostedProcess implements ProcessContext {
       host.envelope(this, request.from, copy, undefined, request.corr ?? request.id),
       null,
     );
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   /** See {@link ProcessContext.sleep}. */

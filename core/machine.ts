@@ -23,7 +23,7 @@ import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
 import { GROUP_CALL_MARK } from "./_group_call.ts";
-import { PendingReplies } from "./_pending_replies.ts";
+import { AwaitedReply, PendingReplies } from "./_pending_replies.ts";
 
 /** How a machine reaches the others. */
 export interface Network {
@@ -504,6 +504,20 @@ export class Machine {
 
   readonly #admitting = (env: Envelope): void => this.#recordDeliver(env);
 
+  /** A request's timeout fell due: it ends with a `TimeoutError`. */
+  readonly #expireReply = (awaited: AwaitedReply): void => {
+    const env = awaited.env;
+    this.#pending.delete(env.corr!);
+    this.#trace?.record({
+      t: this.#runtime.now(),
+      ev: "timer",
+      at: awaited.owner.self,
+      id: env.id,
+      note: `timeout: ${awaited.action} to ${env.to} after ${awaited.timeout} ms`,
+    });
+    awaited.reject(new TimeoutError(awaited.action, awaited.timeout, `to "${env.to}"`));
+  };
+
   #recordDeliver(env: Envelope): void {
     if (this.#trace) {
       this.#record({
@@ -587,21 +601,10 @@ export class Machine {
       action: string,
     ): Promise<Envelope> {
       const m = this.m;
-      const parked = new Parked<Envelope>(proc, m.#runtime);
-      // Not among the machine's timers: a crash cancels it with the pending request.
-      const timer = m.#runtime.setTimer(timeout, () => {
-        m.#pending.delete(env.corr!);
-        m.#trace?.record({
-          t: m.#runtime.now(),
-          ev: "timer",
-          at: proc.self,
-          id: env.id,
-          note: `timeout: ${action} to ${env.to} after ${timeout} ms`,
-        });
-        parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
-      });
-      m.#pending.set(env.corr!, { owner: proc, parked, timer });
-      return parked.promise;
+      // Its own timer, not among the machine's: a crash cancels it with the pending request.
+      const awaited = new AwaitedReply(proc, m.#runtime, { env, timeout, action }, m.#expireReply);
+      m.#pending.set(env.corr!, awaited);
+      return awaited.promise;
     }
     collectReplies(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
       const m = this.m;

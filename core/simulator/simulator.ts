@@ -30,7 +30,7 @@ import { Machine, type Network } from "../machine.ts";
 import { type Address, machineOf, parseMachine } from "../name.ts";
 import { createRandom, type Random } from "../prng.ts";
 import type { RetransmitOptions } from "../reliable_sender.ts";
-import type { Runtime, TimerId } from "../runtime.ts";
+import type { Runtime, TimerId, TimerTask } from "../runtime.ts";
 import { envelopeEvent, Trace } from "../trace.ts";
 import type { Envelope } from "../envelope.ts";
 import type { WireFrame } from "../wire.ts";
@@ -647,26 +647,41 @@ export class Simulator implements Network {
     return false;
   }
 
-  /** Lets runnable processes run (microtasks) until every one of them blocks again. */
-  async #settle(): Promise<void> {
-    let quiet = 0, seen = this.#activity;
-    while (this.#failure === undefined) {
-      if (this.#running === 0) {
-        // Every process is counted as blocked; one that was stirred may still have code to run
-        // now: give it a short quiet window (any act starts the window again).
-        if (!this.#stirred || quiet >= TAIL_TICKS) break;
-      }
-      await null;
-      if (this.#activity !== seen) {
-        seen = this.#activity;
-        quiet = 0;
-      } else if (++quiet > QUIET_TICKS && this.#running > 0) {
-        // Woken processes that made no move for a while wait on something else: take them as blocked.
-        for (const machine of this.#machines.values()) machine.forceIdle();
-        this.#running = 0;
-      }
-    }
-    this.#stirred = false;
+  /**
+   * Lets runnable processes run (microtasks) until every one of them blocks again. Each quiet
+   * turn is one `queueMicrotask`, the same one turn an `await null` takes, without resuming an
+   * async function: the processes' turns interleave with it exactly as with a loop of awaits.
+   */
+  #settle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let quiet = 0, seen = this.#activity;
+      const check = (): void => {
+        if (
+          this.#failure === undefined &&
+          // Every process is counted as blocked; one that was stirred may still have code to
+          // run now: give it a short quiet window (any act starts the window again).
+          (this.#running !== 0 || (this.#stirred && quiet < TAIL_TICKS))
+        ) {
+          queueMicrotask(turn);
+          return;
+        }
+        this.#stirred = false;
+        resolve();
+      };
+      const turn = (): void => {
+        if (this.#activity !== seen) {
+          seen = this.#activity;
+          quiet = 0;
+        } else if (++quiet > QUIET_TICKS && this.#running > 0) {
+          // Woken processes that made no move for a while wait on something else: take them
+          // as blocked.
+          for (const machine of this.#machines.values()) machine.forceIdle();
+          this.#running = 0;
+        }
+        check();
+      };
+      check();
+    });
   }
 
   #runtimeFor(name: string): Runtime {
@@ -694,6 +709,20 @@ export class Simulator implements Network {
         };
         this.#heap.pushTimer(item, after);
         return item;
+      },
+      setTask: (delay: number, task: TimerTask): TimerId => {
+        const after = Math.max(0, delay);
+        if (this.#describing) {
+          const item = this.#schedule(this.#now + after, () => task.run());
+          this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+          return item;
+        }
+        // The task is its own scheduled item: no closure, no wrapper.
+        task.t = this.#now + after;
+        task.seq = this.#seq++;
+        task.cancelled = false;
+        this.#heap.pushTimer(task, after);
+        return task;
       },
       clearTimer: (id: TimerId): void => {
         const item = id as Scheduled;
