@@ -480,7 +480,8 @@ export class Simulator implements Network {
       }
       return;
     }
-    const faults = this.#links.get(`${from}>${to}`);
+    // No per-link faults (the common case): no key to build and hash per frame.
+    const faults = this.#links.size === 0 ? undefined : this.#links.get(`${from}>${to}`);
     const drop = faults?.drop ?? this.#options.drop ?? 0;
     const duplicate = faults?.duplicate ?? this.#options.duplicate ?? 0;
     const reorder = faults?.reorder ?? this.#options.reorder ?? 0;
@@ -651,38 +652,49 @@ export class Simulator implements Network {
    * Lets runnable processes run (microtasks) until every one of them blocks again. Each quiet
    * turn is one `queueMicrotask`, the same one turn an `await null` takes, without resuming an
    * async function: the processes' turns interleave with it exactly as with a loop of awaits.
+   * The run calls it before every event: its functions are made once, not per call.
    */
   #settle(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let quiet = 0, seen = this.#activity;
-      const check = (): void => {
-        if (
-          this.#failure === undefined &&
-          // Every process is counted as blocked; one that was stirred may still have code to
-          // run now: give it a short quiet window (any act starts the window again).
-          (this.#running !== 0 || (this.#stirred && quiet < TAIL_TICKS))
-        ) {
-          queueMicrotask(turn);
-          return;
-        }
-        this.#stirred = false;
-        resolve();
-      };
-      const turn = (): void => {
-        if (this.#activity !== seen) {
-          seen = this.#activity;
-          quiet = 0;
-        } else if (++quiet > QUIET_TICKS && this.#running > 0) {
-          // Woken processes that made no move for a while wait on something else: take them
-          // as blocked.
-          for (const machine of this.#machines.values()) machine.forceIdle();
-          this.#running = 0;
-        }
-        check();
-      };
-      check();
-    });
+    return new Promise<void>(this.#settleStart);
   }
+
+  #settleDone: () => void = () => {};
+  #settleQuiet = 0;
+  #settleSeen = 0;
+
+  readonly #settleStart = (resolve: () => void): void => {
+    this.#settleDone = resolve;
+    this.#settleQuiet = 0;
+    this.#settleSeen = this.#activity;
+    this.#settleCheck();
+  };
+
+  readonly #settleCheck = (): void => {
+    if (
+      this.#failure === undefined &&
+      // Every process is counted as blocked; one that was stirred may still have code to run
+      // now: give it a short quiet window (any act starts the window again).
+      (this.#running !== 0 || (this.#stirred && this.#settleQuiet < TAIL_TICKS))
+    ) {
+      queueMicrotask(this.#settleTurn);
+      return;
+    }
+    this.#stirred = false;
+    this.#settleDone();
+  };
+
+  readonly #settleTurn = (): void => {
+    if (this.#activity !== this.#settleSeen) {
+      this.#settleSeen = this.#activity;
+      this.#settleQuiet = 0;
+    } else if (++this.#settleQuiet > QUIET_TICKS && this.#running > 0) {
+      // Woken processes that made no move for a while wait on something else: take them as
+      // blocked.
+      for (const machine of this.#machines.values()) machine.forceIdle();
+      this.#running = 0;
+    }
+    this.#settleCheck();
+  };
 
   #runtimeFor(name: string): Runtime {
     const random = this.#random.fork(name);
