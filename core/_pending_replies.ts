@@ -94,6 +94,9 @@ export class AwaitedReply extends Parked<Envelope> {
   }
 }
 
+/** The empty map every {@link PendingReplies} starts with (never written to). */
+const NONE: Map<string, unknown> = new Map();
+
 /**
  * A map from correlation id to what waits for its answer, tuned for few entries.
  *
@@ -114,7 +117,8 @@ export class AwaitedReply extends Parked<Envelope> {
 export class PendingReplies<V> {
   #key: string | undefined = undefined;
   #value: V | undefined = undefined;
-  readonly #more = new Map<string, V>();
+  // Made on first use: most machines never have two requests out at once.
+  #more: Map<string, V> = NONE as Map<string, V>;
 
   /** What waits for correlation id `key`, if anything. */
   get(key: string): V | undefined {
@@ -128,6 +132,7 @@ export class PendingReplies<V> {
       this.#key = key;
       this.#value = value;
     } else {
+      if (this.#more === (NONE as Map<string, V>)) this.#more = new Map();
       this.#more.set(key, value);
     }
   }
@@ -152,6 +157,6 @@ export class PendingReplies<V> {
   clear(): void {
     this.#key = undefined;
     this.#value = undefined;
-    this.#more.clear();
+    if (this.#more !== (NONE as Map<string, V>)) this.#more.clear();
   }
 }

@@ -48,7 +48,7 @@ export class Parked<T> {
     }
     if (++proc.waits > 1) runtime.stir?.();
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
-    if (runtime.kind === "real") proc.parks.add(this);
+    if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
     this.#proc = proc;
     this.#runtime = runtime;
     this.promise = new Promise<T>((resolve, reject) => {
@@ -85,7 +85,7 @@ export class Parked<T> {
     if (this.#open) {
       this.#open = false;
       this.#proc.waits--;
-      if (this.#proc.parks.size > 0) this.#proc.parks.delete(this);
+      this.#proc.unpark(this as Parked<unknown>);
     }
   }
 
@@ -175,7 +175,11 @@ export class HostedProcess implements ProcessContext {
   /** Waits started and not settled yet (more than one: the process runs several strands). */
   waits = 0;
   /** Its waits not settled yet, failed by an orderly shutdown. */
-  readonly parks: Set<{ stop(error: unknown): void }> = new Set();
+  get parks(): Set<{ stop(error: unknown): void }> {
+    return this.#parks ??= new Set();
+  }
+  /** Made on first use: only real hosts track waits (100,000 idle simulated processes do not). */
+  #parks: Set<{ stop(error: unknown): void }> | undefined = undefined;
   readonly #host: ProcessHost;
   /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
   readonly now: () => number;
@@ -345,6 +349,11 @@ export class HostedProcess implements ProcessContext {
     if (this.dormant) this.#host.dormantAct(this);
     this.#acting();
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
+  }
+
+  /** Forgets a settled wait (see {@link HostedProcess.parks}). */
+  unpark(parked: { stop(error: unknown): void }): void {
+    if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
   }
 
   /** Updates the clocks for a message this process takes, and traces it. */
