@@ -351,6 +351,20 @@ export class HostedProcess implements ProcessContext {
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
   }
 
+  /**
+   * The id of the next envelope it sends, `<self>#<epoch>.<n>` (counted in {@link sent}); the
+   * `<self>#<epoch>.` part is kept while the epoch stays.
+   */
+  envelopeId(epoch: number): string {
+    if (this.#idEpoch !== epoch) {
+      this.#idEpoch = epoch;
+      this.#idPrefix = `${this.self}#${epoch}.`;
+    }
+    return this.#idPrefix + ++this.sent;
+  }
+  #idEpoch = -1;
+  #idPrefix = "";
+
   /** Forgets a settled wait (see {@link HostedProcess.parks}). */
   unpark(parked: { stop(error: unknown): void }): void {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);

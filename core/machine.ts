@@ -405,7 +405,7 @@ export class Machine {
   ): Envelope {
     proc.clock++;
     this.#runtime.account(0);
-    const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
+    const id = proc.envelopeId(this.#epoch);
     const from = proc.self, lamport = proc.clock, address = canonical(to), kind = kindOf(body);
     const link = corr === true ? id : corr;
     if (this.#trace === undefined) {

@@ -139,11 +139,17 @@ export class Agenda {
   compact(): void {
     this.#heap.compact();
     for (const lane of [...this.#active]) {
-      const kept = lane.items.slice(lane.head).filter((item) => !item.cancelled);
-      this.#laneItems -= lane.size - kept.length;
-      lane.items = kept;
+      // In place: the events kept move down over the cancelled ones, in order.
+      const items = lane.items;
+      let kept = 0;
+      for (let i = lane.head; i < items.length; i++) {
+        const item = items[i];
+        if (!item.cancelled) items[kept++] = item;
+      }
+      this.#laneItems -= lane.size - kept;
+      items.length = kept;
       lane.head = 0;
-      if (kept.length === 0) this.#drop(lane);
+      if (kept === 0) this.#drop(lane);
     }
   }
 
