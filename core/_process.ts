@@ -230,6 +230,23 @@ export class HostedProcess implements ProcessContext {
 
   /** See {@link ProcessContext.receive}. */
   receive<B = unknown>(options?: ReceiveOptions): Promise<Envelope<B>> {
+    return this.#receive(options, options?.timeout ?? Infinity, false) as Promise<Envelope<B>>;
+  }
+
+  /** See {@link ProcessContext.receiveWithin}. */
+  receiveWithin<B = unknown>(
+    timeout: number,
+    filter?: ReceiveFilter,
+  ): Promise<Envelope<B> | undefined> {
+    return this.#receive(filter, timeout, true) as Promise<Envelope<B> | undefined>;
+  }
+
+  /** A receive; at `timeout`, `undefined` when `quiet`, else a `TimeoutError`. */
+  #receive(
+    options: ReceiveFilter | undefined,
+    timeout: number,
+    quiet: boolean,
+  ): Promise<Envelope | undefined> {
     this.#check();
     const filter: ReceiveFilter | undefined = options === undefined
       ? undefined
@@ -241,13 +258,12 @@ export class HostedProcess implements ProcessContext {
     const taken = this.mailbox.take(filter);
     if (taken !== undefined) {
       this.taken(taken);
-      return Promise.resolve(taken as Envelope<B>);
+      return Promise.resolve(taken);
     }
     const wait = new Receiving(this, this.#host, filter);
     this.mailbox.enqueue(wait);
-    const timeout = options?.timeout ?? Infinity;
-    if (timeout !== Infinity) wait.expire(timeout);
-    return wait.promise as Promise<Envelope<B>>;
+    if (timeout !== Infinity) wait.expire(timeout, quiet);
+    return wait.promise;
   }
 
   /** See {@link ProcessContext.request}. */
@@ -428,7 +444,7 @@ const NO_OPTIONS: SendOptions = Object.freeze({});
  * A receive waiting in its process's mailbox: the mailbox hands it the message (one object per
  * wait, no closures), or its timeout fails it.
  */
-class Receiving extends Parked<Envelope> implements MailboxTaker {
+class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
   readonly filter: ReceiveFilter | undefined;
   readonly #owner: HostedProcess;
   readonly #host: ProcessHost;
@@ -448,8 +464,11 @@ class Receiving extends Parked<Envelope> implements MailboxTaker {
     this.resolve(env);
   }
 
-  /** Fails the wait with a `TimeoutError` after `timeout` ms unless a message comes first. */
-  expire(timeout: number): void {
+  /**
+   * Ends the wait after `timeout` ms unless a message comes first: with `undefined` when `quiet`
+   * (a timeout the caller expects costs no exception), else with a `TimeoutError`.
+   */
+  expire(timeout: number, quiet: boolean): void {
     const host = this.#host, proc = this.#owner;
     this.#timer = host.setTimer(timeout, () => {
       proc.mailbox.cancel(this);
@@ -461,7 +480,8 @@ class Receiving extends Parked<Envelope> implements MailboxTaker {
           note: `timeout: receive after ${timeout} ms`,
         });
       }
-      this.reject(new TimeoutError("receive", timeout));
+      if (quiet) this.resolve(undefined);
+      else this.reject(new TimeoutError("receive", timeout));
     });
   }
 }
