@@ -7,6 +7,7 @@
 import { createRandom } from "../core/prng.ts";
 import { Agenda } from "../core/simulator/_agenda.ts";
 import { EventHeap, type Scheduled } from "../core/simulator/_heap.ts";
+import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** Drives an agenda and a heap with the same seeded mix of timers, events, cancels and pops. */
@@ -64,4 +65,33 @@ Deno.test("Agenda pops events, cancelled ones included, in the order of one heap
     assertTrue(agenda.length > 1_000, `seed ${seed}: only ${agenda.length} pops`);
     assertEquals(agenda, heap, `seed ${seed}`);
   }
+});
+
+Deno.test("timers of one delay on a fast and a slow clock fall due on each machine's own clock", async () => {
+  const sim = new Simulator({ seed: 1 });
+  sim.skew("fast.lab", { drift: 1 });
+  sim.skew("slow.lab", { drift: -0.5 });
+  const woke: string[] = [];
+  for (const name of ["plain", "fast", "slow"]) {
+    sim.machine(`${name}.lab`).spawn("p", async (ctx) => {
+      for (let i = 0; i < 3; i++) {
+        await ctx.sleep(100);
+        woke.push(`${name}@${sim.now}`);
+      }
+    });
+  }
+  await sim.run();
+  // The fast clock reads 100 ms more after 50 ms of virtual time, the slow one after 200; at one
+  // time, the timer set first runs first.
+  assertEquals(woke, [
+    "fast@50",
+    "plain@100",
+    "fast@100",
+    "fast@150",
+    "slow@200",
+    "plain@200",
+    "plain@300",
+    "slow@400",
+    "slow@600",
+  ]);
 });
