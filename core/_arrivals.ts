@@ -121,7 +121,10 @@ export class Arrivals {
   }
 
   #reply(env: Envelope): void {
-    if (!this.#replies.has(env.replyTo!) || machineOf(env.to) !== this.#name) {
+    if (
+      !this.#replies.has(env.replyTo!) ||
+      (!this.#processes.has(env.to) && machineOf(env.to) !== this.#name)
+    ) {
       const note = env.replyTo!.endsWith(GROUP_CALL_MARK)
         ? "late reply: its group request has ended"
         : "late reply: nobody waits for it";

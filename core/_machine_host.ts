@@ -91,14 +91,11 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
 
   /**
    * Flow control's part in an arrival from another machine at `target`: `true` when it admitted
-   * `env`. A message with no flow control to an unbounded mailbox needs no flow control at all.
+   * `env`. A message with no flow control to an unbounded mailbox needs no flow control at all
+   * (flow control would only find that out).
    */
   flowArrive(target: HostedProcess, env: Envelope): boolean {
-    if (
-      this.#flow === undefined && env.flow === undefined && target.mailbox.capacity === Infinity
-    ) {
-      return false;
-    }
+    if (env.flow === undefined && target.mailbox.capacity === Infinity) return false;
     return this.#flowControl()?.arrive(target, env) === true;
   }
 
@@ -124,30 +121,37 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     return new Parked<T>(proc, this.runtime);
   }
 
-  envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope {
+  envelope(
+    proc: HostedProcess,
+    to: string,
+    body: unknown,
+    corr?: string | true,
+    replyTo?: string,
+    sync?: boolean,
+  ): Envelope {
     proc.clock++;
     this.runtime.account(0);
-    const id = `${proc.self}#${this.#epoch}.${++proc.sent}`;
-    const from = proc.self, lamport = proc.clock;
+    const id = proc.envelopeId(this.#epoch);
+    const from = proc.self, lamport = proc.clock, address = canonical(to), kind = kindOf(body);
+    // A request's correlation id is its envelope's id.
+    const link = corr === true ? id : corr;
     const trace = this.#trace;
     if (trace === undefined) {
-      return { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra };
+      return envelopeOf(id, from, address, kind, body, lamport, undefined, link, replyTo, sync);
     }
     // The vector clock exists only for the trace: a process keeps one while its machine traces
     // into a trace that keeps clocks.
     const clocks = this.clocks;
     const vc = clocks === undefined ? undefined : proc.vc = (proc.vc ?? clocks.zero).tick(from);
-    const env: Envelope = vc === undefined
-      ? { id, from, to: canonical(to), kind: kindOf(body), body, lamport, ...extra }
-      : { id, from, to: canonical(to), kind: kindOf(body), body, lamport, vc, ...extra };
+    const env = envelopeOf(id, from, address, kind, body, lamport, vc, link, replyTo, sync);
     trace.record({
       t: this.runtime.now(),
       ev: "send",
       at: from,
       id,
       from,
-      to: env.to,
-      kind: env.kind,
+      to: address,
+      kind,
       label: labelOf(body),
       lamport,
       vc,
@@ -156,7 +160,10 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   }
 
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
-    if (machineOf(env.to) === this.name) return this.#parts.arrivals.arrive(env, sender);
+    const parts = this.#parts;
+    if (parts.processes.has(env.to) || machineOf(env.to) === this.name) {
+      return parts.arrivals.arrive(env, sender);
+    }
     // An asynchronous send to another machine waits for credits of a bounded mailbox. Until flow
     // control is needed, a mailbox the network knows unbounded is sent to at once.
     if (sender !== null && this.#flow !== null) {
@@ -260,4 +267,38 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   unreachable(machine: string): void {
     this.#flow?.unreachable(machine);
   }
+}
+
+/**
+ * An envelope of one of a few fixed shapes (no spreading): the fields in the order they always
+ * had, those not set left out, so that JSON writes the same bytes as before.
+ */
+function envelopeOf(
+  id: string,
+  from: Address,
+  to: Address,
+  kind: string,
+  body: unknown,
+  lamport: number,
+  vc: Envelope["vc"],
+  corr: string | undefined,
+  replyTo: string | undefined,
+  sync: boolean | undefined,
+): Envelope {
+  if (vc === undefined) {
+    if (corr !== undefined) {
+      return sync
+        ? { id, from, to, kind, body, lamport, corr, sync: true }
+        : { id, from, to, kind, body, lamport, corr };
+    }
+    if (replyTo !== undefined) return { id, from, to, kind, body, lamport, replyTo };
+    return { id, from, to, kind, body, lamport };
+  }
+  if (corr !== undefined) {
+    return sync
+      ? { id, from, to, kind, body, lamport, vc, corr, sync: true }
+      : { id, from, to, kind, body, lamport, vc, corr };
+  }
+  if (replyTo !== undefined) return { id, from, to, kind, body, lamport, vc, replyTo };
+  return { id, from, to, kind, body, lamport, vc };
 }

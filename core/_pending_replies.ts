@@ -1,25 +1,99 @@
 /**
  * The requests (and synchronous sends) of a machine's processes that wait for an answer, by
  * correlation id: one answer settles a request (or its timeout fails it); a group request takes
- * every answer until it ends.
+ * every answer until it ends. A request's correlation id is its envelope's id, and the most
+ * recent request sits in a slot of its own: the common case (a process with one request out at a
+ * time) neither hashes nor stores the id, and a reply handed back on the same machine carries
+ * the very string its request did, which the slot compares by reference.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
 import { TimeoutError, UnknownProcessError } from "./errors.ts";
-import type { MachineTimers } from "./_machine_timers.ts";
 import { type HostedProcess, Parked } from "./_process.ts";
-import type { Runtime, TimerId } from "./runtime.ts";
+import type { Runtime, TimerId, TimerTask } from "./runtime.ts";
 import type { TraceSink } from "./trace.ts";
 
 /** Kind of the reply a machine sends for a request to a process it does not host. */
 export const UNKNOWN_KIND = "$unknown";
 
-/** A request (or synchronous send) waiting for its one answer. */
-interface Awaiting {
+/**
+ * The timeout of a request as a timer task. It lets go of its request once that is answered: a
+ * cancelled timer may stay in the runtime's queue until its time, and should not keep the
+ * request, its envelope and its promise alive that long.
+ */
+class Deadline implements TimerTask {
+  t = 0;
+  seq = 0;
+  cancelled = false;
+  request: AwaitedReply | undefined;
+
+  constructor(request: AwaitedReply) {
+    this.request = request;
+  }
+
+  run(): void {
+    const request = this.request;
+    this.request = undefined;
+    request?.expire();
+  }
+}
+
+/**
+ * A request (or synchronous send) waiting for its one answer: the promise its process awaits and
+ * its timeout, a timer task on a runtime that has {@link Runtime.setTask} (no closure). The
+ * timer is its own, not among the machine's timers: {@link PendingReplies.clear} cancels it.
+ */
+class AwaitedReply extends Parked<Envelope> {
+  /** The process that waits. */
   readonly owner: HostedProcess;
-  readonly parked: Parked<Envelope>;
+  /** The request. */
+  readonly env: Envelope;
+  /** Its timeout in ms. */
+  readonly timeout: number;
+  /** What it is, for the timeout's message (`request`, `send synchronously`). */
+  readonly action: string;
+  /** Not a group call. */
+  readonly collect: undefined = undefined;
+  /** Its timeout timer. */
   readonly timer: TimerId;
-  readonly collect?: undefined;
+  readonly #deadline: Deadline;
+  readonly #expire: (awaited: AwaitedReply) => void;
+
+  /** Parks `owner` on `env`'s answer; `expire` runs if none comes within `timeout` ms. */
+  constructor(
+    owner: HostedProcess,
+    runtime: Runtime,
+    request: { env: Envelope; timeout: number; action: string },
+    expire: (awaited: AwaitedReply) => void,
+  ) {
+    super(owner, runtime);
+    this.owner = owner;
+    this.env = request.env;
+    this.timeout = request.timeout;
+    this.action = request.action;
+    this.#expire = expire;
+    const deadline = this.#deadline = new Deadline(this);
+    this.timer = runtime.setTask !== undefined
+      ? runtime.setTask(request.timeout, deadline)
+      : runtime.setTimer(request.timeout, () => deadline.run());
+  }
+
+  /** Settles with the answer `value`, and lets go of the timeout. */
+  override resolve(value: Envelope): void {
+    this.#deadline.request = undefined;
+    super.resolve(value);
+  }
+
+  /** Fails with `error`, and lets go of the timeout. */
+  override reject(error: unknown): void {
+    this.#deadline.request = undefined;
+    super.reject(error);
+  }
+
+  /** The timeout fell due. */
+  expire(): void {
+    this.#expire(this);
+  }
 }
 
 /** A group request taking every answer until it ends. */
@@ -30,41 +104,26 @@ interface Collecting {
 /** The waiting requests of one machine. */
 export class PendingReplies {
   readonly #runtime: Runtime;
-  readonly #timers: MachineTimers;
   readonly #trace: TraceSink | undefined;
-  /** By correlation id; the shared empty map until a request waits. */
-  #pending: Map<string, Awaiting | Collecting> = NOBODY;
+  readonly #pending = new SlotMap<AwaitedReply | Collecting>();
 
-  /** Requests timed on `timers`, their timeouts traced to `trace`. */
-  constructor(runtime: Runtime, timers: MachineTimers, trace: TraceSink | undefined) {
+  /** Requests timed on `runtime`, their timeouts traced to `trace`. */
+  constructor(runtime: Runtime, trace: TraceSink | undefined) {
     this.#runtime = runtime;
-    this.#timers = timers;
     this.#trace = trace;
   }
 
   /** Waits for the answer to `env` (by its `corr`), failing after `timeout` ms. */
   expect(proc: HostedProcess, env: Envelope, timeout: number, action: string): Promise<Envelope> {
-    const corr = env.corr!;
-    const parked = new Parked<Envelope>(proc, this.#runtime);
-    const timer = this.#timers.set(timeout, () => {
-      this.#pending.delete(corr);
-      this.#trace?.record({
-        t: this.#runtime.now(),
-        ev: "timer",
-        at: proc.self,
-        id: env.id,
-        note: `timeout: ${action} to ${env.to} after ${timeout} ms`,
-      });
-      parked.reject(new TimeoutError(action, timeout, `to "${env.to}"`));
-    });
-    this.#waiting().set(corr, { owner: proc, parked, timer });
-    return parked.promise;
+    const awaited = new AwaitedReply(proc, this.#runtime, { env, timeout, action }, this.#expired);
+    this.#pending.set(env.corr!, awaited);
+    return awaited.promise;
   }
 
   /** Hands every answer to `corr` to `collect` until the returned function is called. */
   collect(corr: string, collect: (env: Envelope, unknown: boolean) => void): () => void {
     const entry: Collecting = { collect };
-    this.#waiting().set(corr, entry);
+    this.#pending.set(corr, entry);
     return () => {
       if (this.#pending.get(corr) === entry) this.#pending.delete(corr);
     };
@@ -72,7 +131,7 @@ export class PendingReplies {
 
   /** Whether a request waits for answers to `corr`. */
   has(corr: string): boolean {
-    return this.#pending.has(corr);
+    return this.#pending.get(corr) !== undefined;
   }
 
   /** Hands the answer `env` to the request waiting for it (see {@link PendingReplies.has}). */
@@ -85,24 +144,87 @@ export class PendingReplies {
       return;
     }
     this.#pending.delete(corr);
-    this.#timers.clear(pending.timer);
+    this.#runtime.clearTimer(pending.timer);
     if (env.kind === UNKNOWN_KIND) {
-      pending.parked.reject(new UnknownProcessError(env.from));
+      pending.reject(new UnknownProcessError(env.from));
     } else {
       pending.owner.observe(env);
-      pending.parked.resolve(env);
+      pending.resolve(env);
     }
   }
 
-  /** Forgets every waiting request (their machine crashed or shut down). */
+  /** Forgets every waiting request and cancels its timeout (their machine crashed or shut down). */
   clear(): void {
-    this.#pending = NOBODY;
+    for (const pending of this.#pending.values()) {
+      if (pending.collect === undefined) this.#runtime.clearTimer(pending.timer);
+    }
+    this.#pending.clear();
   }
 
-  #waiting(): Map<string, Awaiting | Collecting> {
-    return this.#pending === NOBODY ? this.#pending = new Map() : this.#pending;
-  }
+  /** A request's timeout fell due: it ends with a `TimeoutError`. */
+  readonly #expired = (awaited: AwaitedReply): void => {
+    const env = awaited.env;
+    this.#pending.delete(env.corr!);
+    this.#trace?.record({
+      t: this.#runtime.now(),
+      ev: "timer",
+      at: awaited.owner.self,
+      id: env.id,
+      note: `timeout: ${awaited.action} to ${env.to} after ${awaited.timeout} ms`,
+    });
+    awaited.reject(new TimeoutError(awaited.action, awaited.timeout, `to "${env.to}"`));
+  };
 }
 
-/** The waiting requests of a machine none of whose processes waits yet (never written). */
-const NOBODY: Map<string, Awaiting | Collecting> = new Map();
+/** The empty map every {@link SlotMap} starts with (never written to). */
+const NONE: Map<string, unknown> = new Map();
+
+/**
+ * A map from correlation id to what waits for its answer, tuned for few entries: the first entry
+ * in a slot, more in a map made on first use (most machines never have two requests out).
+ */
+class SlotMap<V> {
+  #key: string | undefined = undefined;
+  #value: V | undefined = undefined;
+  #more: Map<string, V> = NONE as Map<string, V>;
+
+  /** What waits for correlation id `key`, if anything. */
+  get(key: string): V | undefined {
+    if (this.#key === key) return this.#value;
+    return this.#more.size === 0 ? undefined : this.#more.get(key);
+  }
+
+  /** Registers `value` under `key`, a key not registered yet (correlation ids are unique). */
+  set(key: string, value: V): void {
+    if (this.#key === undefined) {
+      this.#key = key;
+      this.#value = value;
+    } else {
+      if (this.#more === (NONE as Map<string, V>)) this.#more = new Map();
+      this.#more.set(key, value);
+    }
+  }
+
+  /** Removes what waits under `key`. */
+  delete(key: string): void {
+    if (this.#key === key) {
+      this.#key = undefined;
+      this.#value = undefined;
+    } else if (this.#more.size > 0) {
+      this.#more.delete(key);
+    }
+  }
+
+  /** Everything that waits. */
+  *values(): IterableIterator<V> {
+    if (this.#key !== undefined) yield this.#value as V;
+    yield* this.#more.values();
+  }
+
+  /** Removes everything (and lets go of the map). */
+  clear(): void {
+    this.#key = undefined;
+    this.#value = undefined;
+    this.#more = NONE as Map<string, V>;
+  }
+}

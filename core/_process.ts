@@ -7,7 +7,7 @@
 import type { Envelope } from "./envelope.ts";
 import { ProcessStoppedError, TimeoutError } from "./errors.ts";
 import type { GroupCall, GroupRequestOptions } from "./group_request.ts";
-import { Mailbox, type ReceiveFilter } from "./mailbox.ts";
+import { Mailbox, type MailboxTaker, type ReceiveFilter } from "./mailbox.ts";
 import { type Address, canonical } from "./name.ts";
 import type {
   ProcessContext,
@@ -49,7 +49,7 @@ export class Parked<T> {
     }
     if (++proc.waits > 1) runtime.stir?.();
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
-    if (runtime.kind === "real") proc.parks.add(this);
+    if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
     this.#proc = proc;
     this.#runtime = runtime;
     this.promise = new Promise<T>((resolve, reject) => {
@@ -86,7 +86,7 @@ export class Parked<T> {
     if (this.#open) {
       this.#open = false;
       this.#proc.waits--;
-      if (this.#proc.parks.size > 0) this.#proc.parks.delete(this);
+      this.#proc.unpark(this as Parked<unknown>);
     }
   }
 
@@ -113,8 +113,18 @@ export interface ProcessHost {
   epoch(): number;
   /** Marks `proc` blocked and returns the promise it will wait on. */
   park<T>(proc: HostedProcess): Parked<T>;
-  /** Builds (and traces) an envelope from `proc`. */
-  envelope(proc: HostedProcess, to: string, body: unknown, extra?: Partial<Envelope>): Envelope;
+  /**
+   * Builds (and traces) an envelope from `proc`: a request's `corr` (`true`: the envelope's own
+   * id), a reply's `replyTo`, and `sync` for a synchronous send.
+   */
+  envelope(
+    proc: HostedProcess,
+    to: string,
+    body: unknown,
+    corr?: string | true,
+    replyTo?: string,
+    sync?: boolean,
+  ): Envelope;
   /** Routes `env`; a same-machine send by `sender` may return a promise to wait on (backpressure). */
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined;
   /** Waits for the reply (or receipt) to `env`, failing with a `TimeoutError` after `timeout` ms. */
@@ -166,7 +176,11 @@ export class HostedProcess implements ProcessContext {
   /** Waits started and not settled yet (more than one: the process runs several strands). */
   waits = 0;
   /** Its waits not settled yet, failed by an orderly shutdown. */
-  readonly parks: Set<{ stop(error: unknown): void }> = new Set();
+  get parks(): Set<{ stop(error: unknown): void }> {
+    return this.#parks ??= new Set();
+  }
+  /** Made on first use: only real hosts track waits (100,000 idle simulated processes do not). */
+  #parks: Set<{ stop(error: unknown): void }> | undefined = undefined;
   readonly #host: ProcessHost;
   /** See {@link ProcessContext.now}; bound, so it can be passed around as a function. */
   readonly now: () => number;
@@ -207,7 +221,7 @@ export class HostedProcess implements ProcessContext {
   }
 
   /** See {@link ProcessContext.send}. */
-  send(to: string, body: unknown, options: SendOptions = {}): Promise<void> {
+  send(to: string, body: unknown, options: SendOptions = NO_OPTIONS): Promise<void> {
     this.#check();
     const host = this.#host;
     let copy: unknown;
@@ -216,18 +230,37 @@ export class HostedProcess implements ProcessContext {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? Promise.resolve();
-    const env = host.envelope(this, to, copy, { corr: this.#nextId(), sync: true });
-    if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? Promise.resolve();
+    if (!options.sync) return host.route(host.envelope(this, to, copy), this) ?? RESOLVED;
+    const env = host.envelope(this, to, copy, true, undefined, true);
+    if (env.to.endsWith(`@${host.name}`)) return host.route(env, this) ?? RESOLVED;
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "send synchronously");
     host.route(env, null);
     return waiting.then(() => {});
   }
 
   /** See {@link ProcessContext.receive}. */
-  receive<B = unknown>(options: ReceiveOptions = {}): Promise<Envelope<B>> {
+  receive<B = unknown>(options?: ReceiveOptions): Promise<Envelope<B>> {
+    return this.#receive(options, options?.timeout ?? Infinity, false) as Promise<Envelope<B>>;
+  }
+
+  /** See {@link ProcessContext.receiveWithin}. */
+  receiveWithin<B = unknown>(
+    timeout: number,
+    filter?: ReceiveFilter,
+  ): Promise<Envelope<B> | undefined> {
+    return this.#receive(filter, timeout, true) as Promise<Envelope<B> | undefined>;
+  }
+
+  /** A receive; at `timeout`, `undefined` when `quiet`, else a `TimeoutError`. */
+  #receive(
+    options: ReceiveFilter | undefined,
+    timeout: number,
+    quiet: boolean,
+  ): Promise<Envelope | undefined> {
     this.#check();
-    const filter: ReceiveFilter | undefined = options.from !== undefined
+    const filter: ReceiveFilter | undefined = options === undefined
+      ? undefined
+      : options.from !== undefined
       ? { from: canonical(options.from), kind: options.kind }
       : options.kind !== undefined
       ? options
@@ -235,32 +268,12 @@ export class HostedProcess implements ProcessContext {
     const taken = this.mailbox.take(filter);
     if (taken !== undefined) {
       this.taken(taken);
-      return Promise.resolve(taken as Envelope<B>);
+      return Promise.resolve(taken);
     }
-    const host = this.#host;
-    const parked = host.park<Envelope<B>>(this);
-    const timeout = options.timeout ?? Infinity;
-    let timer: TimerId | undefined;
-    const cancel = this.mailbox.wait(filter, (env) => {
-      if (timer !== undefined) host.clearTimer(timer);
-      this.taken(env);
-      parked.resolve(env as Envelope<B>);
-    });
-    if (timeout !== Infinity) {
-      timer = host.setTimer(timeout, () => {
-        cancel();
-        if (host.tracing) {
-          host.record({
-            t: host.runtime.now(),
-            ev: "timer",
-            at: this.self,
-            note: `timeout: receive after ${timeout} ms`,
-          });
-        }
-        parked.reject(new TimeoutError("receive", timeout));
-      });
-    }
-    return parked.promise;
+    const wait = new Receiving(this, this.#host, filter);
+    this.mailbox.enqueue(wait);
+    if (timeout !== Infinity) wait.expire(timeout, quiet);
+    return wait.promise;
   }
 
   /** See {@link ProcessContext.request}. */
@@ -277,7 +290,7 @@ export class HostedProcess implements ProcessContext {
     } catch (error) {
       return Promise.reject(error);
     }
-    const env = host.envelope(this, to, copy, { corr: this.#nextId() });
+    const env = host.envelope(this, to, copy, true);
     const waiting = host.expectReply(this, env, options.timeout ?? 5000, "request");
     host.route(env, null);
     return waiting as Promise<Envelope<B>>;
@@ -315,7 +328,7 @@ export class HostedProcess implements ProcessContext {
     const call = new GroupCallState<B>(this, host, { id, targets: addresses, expected });
     call.open(host.collectReplies(id, (env, unknown) => call.collect(env, unknown)), timeout);
     for (let i = 0; i < addresses.length; i++) {
-      host.route(host.envelope(this, addresses[i], copies[i], { corr: id }), null);
+      host.route(host.envelope(this, addresses[i], copies[i], id), null);
     }
     return Promise.resolve(call);
   }
@@ -331,10 +344,10 @@ export class HostedProcess implements ProcessContext {
       return Promise.reject(error);
     }
     host.route(
-      host.envelope(this, request.from, copy, { replyTo: request.corr ?? request.id }),
+      host.envelope(this, request.from, copy, undefined, request.corr ?? request.id),
       null,
     );
-    return Promise.resolve();
+    return RESOLVED;
   }
 
   /** See {@link ProcessContext.sleep}. */
@@ -362,6 +375,25 @@ export class HostedProcess implements ProcessContext {
     if (this.dormant) this.#host.dormantAct(this);
     this.#acting();
     this.#host.record({ t: this.#host.runtime.now(), ev: "log", at: this.self, note: text });
+  }
+
+  /**
+   * The id of the next envelope it sends, `<self>#<epoch>.<n>` (counted in {@link sent}); the
+   * `<self>#<epoch>.` part is kept while the epoch stays.
+   */
+  envelopeId(epoch: number): string {
+    if (this.#idEpoch !== epoch) {
+      this.#idEpoch = epoch;
+      this.#idPrefix = `${this.self}#${epoch}.`;
+    }
+    return this.#idPrefix + ++this.sent;
+  }
+  #idEpoch = -1;
+  #idPrefix = "";
+
+  /** Forgets a settled wait (see {@link HostedProcess.parks}). */
+  unpark(parked: { stop(error: unknown): void }): void {
+    if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
   }
 
   /** Updates the clocks for a message this process takes, and traces it. */
@@ -409,6 +441,58 @@ export class HostedProcess implements ProcessContext {
    */
   #acting(): void {
     if (!this.runnable) this.#host.runtime.stir?.();
+  }
+}
+
+/** What an asynchronous send that did not wait returns: one settled promise, shared. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** The options of a send given none. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
+/**
+ * A receive waiting in its process's mailbox: the mailbox hands it the message (one object per
+ * wait, no closures), or its timeout fails it.
+ */
+class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
+  readonly filter: ReceiveFilter | undefined;
+  readonly #owner: HostedProcess;
+  readonly #host: ProcessHost;
+  #timer: TimerId | undefined = undefined;
+
+  constructor(proc: HostedProcess, host: ProcessHost, filter: ReceiveFilter | undefined) {
+    super(proc, host.runtime);
+    this.filter = filter;
+    this.#owner = proc;
+    this.#host = host;
+  }
+
+  /** The mailbox hands over `env`. */
+  take(env: Envelope): void {
+    if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
+    this.#owner.taken(env);
+    this.resolve(env);
+  }
+
+  /**
+   * Ends the wait after `timeout` ms unless a message comes first: with `undefined` when `quiet`
+   * (a timeout the caller expects costs no exception), else with a `TimeoutError`.
+   */
+  expire(timeout: number, quiet: boolean): void {
+    const host = this.#host, proc = this.#owner;
+    this.#timer = host.setTimer(timeout, () => {
+      proc.mailbox.cancel(this);
+      if (host.tracing) {
+        host.record({
+          t: host.runtime.now(),
+          ev: "timer",
+          at: proc.self,
+          note: `timeout: receive after ${timeout} ms`,
+        });
+      }
+      if (quiet) this.resolve(undefined);
+      else this.reject(new TimeoutError("receive", timeout));
+    });
   }
 }
 

@@ -65,15 +65,16 @@ function machineName(value: string): boolean {
 
 /** A canonical address `process@machine.domain`, or the flow-control address of a machine. */
 function address(value: unknown, path: string): Problem {
-  const bad = `${path} is ${show(value)}, not a process address (process@machine.domain)`;
-  if (typeof value !== "string" || value.length > MAX_TEXT) return bad;
+  // The message is built only for a bad address (every frame checks two good ones).
+  const bad = () => `${path} is ${show(value)}, not a process address (process@machine.domain)`;
+  if (typeof value !== "string" || value.length > MAX_TEXT) return bad();
   if (value.startsWith(FLOW_PREFIX)) {
-    return machineName(value.slice(FLOW_PREFIX.length)) ? undefined : bad;
+    return machineName(value.slice(FLOW_PREFIX.length)) ? undefined : bad();
   }
   try {
-    return canonical(value) === value ? undefined : bad;
+    return canonical(value) === value ? undefined : bad();
   } catch (error) {
-    if (error instanceof TypeError) return bad;
+    if (error instanceof TypeError) return bad();
     throw error;
   }
 }

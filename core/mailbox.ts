@@ -35,9 +35,12 @@ export function matches(envelope: Envelope, filter: ReceiveFilter | undefined): 
 // deno-lint-ignore no-explicit-any
 const NONE: any[] = Object.freeze([]) as unknown as any[];
 
-interface Taker {
+/** A receiver waiting in a mailbox: handed the first message its filter matches. */
+export interface MailboxTaker {
+  /** What it takes; `undefined` takes anything. */
   readonly filter: ReceiveFilter | undefined;
-  readonly take: (envelope: Envelope) => void;
+  /** Called with the message it takes (once; it is then no longer waiting). */
+  take(envelope: Envelope): void;
 }
 
 interface BlockedPut {
@@ -72,7 +75,7 @@ export class Mailbox {
   // processes never buffer anything or block a sender.
   #items: Envelope[] = NONE;
   #head = 0;
-  #takers: Taker[] = NONE;
+  #takers: MailboxTaker[] = NONE;
   #blocked: BlockedPut[] = NONE;
   #reserved = 0;
   /** Called with each message a receiver takes, once it has it (when set). */
@@ -163,8 +166,9 @@ export class Mailbox {
     const takers = this.#takers;
     for (let i = 0; i < takers.length; i++) {
       const taker = takers[i];
-      if (matches(envelope, taker.filter)) {
-        takers.splice(i, 1);
+      if (taker.filter === undefined || matches(envelope, taker.filter)) {
+        if (i === 0 && takers.length === 1) takers.pop();
+        else takers.splice(i, 1);
         admitting?.(envelope);
         taker.take(envelope);
         this.onTake?.(envelope);
@@ -214,13 +218,37 @@ export class Mailbox {
 
   /** Registers a receiver to be handed the next matching message; returns a cancel function. */
   wait(filter: ReceiveFilter | undefined, take: (envelope: Envelope) => void): () => void {
-    const taker: Taker = { filter, take };
+    const taker: MailboxTaker = { filter, take };
+    this.enqueue(taker);
+    return () => this.cancel(taker);
+  }
+
+  /**
+   * Registers `taker` to be handed the next message its filter matches (what
+   * {@link Mailbox.wait} does, without a closure per wait).
+   *
+   * @example A waiting taker gets the next message
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Mailbox, type MailboxTaker } from "./mailbox.ts";
+   * import type { Envelope } from "./envelope.ts";
+   * const box = new Mailbox();
+   * const got: unknown[] = [];
+   * const taker: MailboxTaker = { filter: undefined, take: (env: Envelope) => got.push(env.body) };
+   * box.enqueue(taker);
+   * box.put({ id: "a#1", from: "a@m.lab", to: "b@m.lab", kind: "data", body: 1, lamport: 1 });
+   * assert.deepEqual(got, [1]);
+   * ```
+   */
+  enqueue(taker: MailboxTaker): void {
     if (this.#takers === NONE) this.#takers = [taker];
     else this.#takers.push(taker);
-    return () => {
-      const i = this.#takers.indexOf(taker);
-      if (i >= 0) this.#takers.splice(i, 1);
-    };
+  }
+
+  /** Stops `taker` waiting (nothing when it is not waiting any more). */
+  cancel(taker: MailboxTaker): void {
+    const i = this.#takers.indexOf(taker);
+    if (i >= 0) this.#takers.splice(i, 1);
   }
 
   /** Drops every buffered message, waiting receiver and waiting sender (a crash). */

@@ -64,6 +64,16 @@ export interface ProcessContext {
   send(to: string, body: unknown, options?: SendOptions): Promise<void>;
   /** Takes the oldest message matching the filter, waiting up to `timeout` ms. */
   receive<B = unknown>(options?: ReceiveOptions): Promise<Envelope<B>>;
+  /**
+   * Takes the oldest message matching `filter`, or gives `undefined` once `timeout` ms passed
+   * without one (`Infinity` waits for ever): a receive whose timeout is expected (a protocol's
+   * next deadline), with no `TimeoutError` made and thrown for it. The timeout is traced as
+   * `receive`'s is.
+   */
+  receiveWithin<B = unknown>(
+    timeout: number,
+    filter?: ReceiveFilter,
+  ): Promise<Envelope<B> | undefined>;
   /** Sends a request and waits for its reply (matched by correlation id). */
   request<B = unknown>(to: string, body: unknown, options?: RequestOptions): Promise<Envelope<B>>;
   /** Answers a request received earlier. */

@@ -10,6 +10,36 @@ import type { Disk } from "./storage/disk.ts";
 /** An opaque handle for a pending timer (whatever the runtime's timers return). */
 export type TimerId = number | object;
 
+/**
+ * A timer as an object: what {@link Runtime.setTask} runs. `t`, `seq` and `cancelled` belong to
+ * the runtime (the simulator schedules the task itself, by time and sequence).
+ *
+ * @example A task run by a runtime that has no setTask
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator, type TimerTask } from "./mod.ts";
+ * const sim = new Simulator({ seed: 1 });
+ * const runtime = sim.machine("m1.lab").runtime;
+ * let ran = 0;
+ * const task: TimerTask = { t: 0, seq: 0, cancelled: false, run: () => void ran++ };
+ * if (runtime.setTask) runtime.setTask(5, task);
+ * else runtime.setTimer(5, () => task.run());
+ * await sim.run();
+ * assert.equal(ran, 1);
+ * assert.equal(sim.now, 5);
+ * ```
+ */
+export interface TimerTask {
+  /** When it is due (the runtime's bookkeeping). */
+  t: number;
+  /** Its place among tasks due at the same time (the runtime's bookkeeping). */
+  seq: number;
+  /** Set once it is cancelled (the runtime's bookkeeping). */
+  cancelled: boolean;
+  /** What runs when it is due. */
+  run(): void;
+}
+
 /** Time, timers, randomness and scheduling, supplied by the simulator or by a real host. */
 export interface Runtime {
   /** `"sim"` for virtual time, `"real"` for the host's clock. */
@@ -20,6 +50,13 @@ export interface Runtime {
   random(): number;
   /** Runs `callback` after `delay` ms; returns an id for {@link Runtime.clearTimer}. */
   setTimer(delay: number, callback: () => void): TimerId;
+  /**
+   * Runs `task.run()` after `delay` ms, as {@link Runtime.setTimer} runs a callback, without a
+   * closure per timer; the runtime may keep its own bookkeeping in the task's `t`, `seq` and
+   * `cancelled`. Returns an id for {@link Runtime.clearTimer}.
+   * @default none: callers fall back to `setTimer(delay, () => task.run())`
+   */
+  setTask?(delay: number, task: TimerTask): TimerId;
   /** Cancels a pending timer; unknown ids are ignored. */
   clearTimer(id: TimerId): void;
   /**

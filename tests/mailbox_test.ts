@@ -237,6 +237,27 @@ Deno.test("receive({ timeout }) rejects with TimeoutError when nothing matching 
   assertEquals(at, 250);
 });
 
+Deno.test("receiveWithin() gives undefined once its timeout passes, traced as receive's, and a message in time", async () => {
+  const sim = new Simulator({ seed: 1 });
+  const m1 = sim.machine("m1.lab");
+  const seen: unknown[] = [];
+  m1.spawn("rx", async (ctx) => {
+    seen.push(await ctx.receiveWithin(250, { kind: "never" }), ctx.now());
+    seen.push((await ctx.receiveWithin<string>(10, { from: "m1:tx" }))?.body, ctx.now());
+    seen.push((await ctx.receiveWithin(Infinity))?.body);
+  });
+  m1.spawn("tx", async (ctx) => {
+    await ctx.send("rx@m1.lab", "early");
+    await ctx.sleep(300);
+    await ctx.send("rx@m1.lab", "late");
+  });
+  await sim.run();
+  // The message sent at 0 waited unmatched; the second receive took it at once.
+  assertEquals(seen, [undefined, 250, "early", 250, "late"]);
+  const timers = sim.trace.events.filter((e) => e.ev === "timer" && e.at === "rx@m1.lab");
+  assertEquals(timers.map((e) => [e.t, e.note]), [[250, "timeout: receive after 250 ms"]]);
+});
+
 Deno.test("send() keeps message boundaries: 10 messages of 100 bytes arrive as 10 envelopes", async () => {
   const sim = new Simulator({ seed: 5, duplicate: 0.2, reorder: 0.3 });
   const bodies: string[] = [];

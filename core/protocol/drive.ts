@@ -6,7 +6,7 @@
  * @module
  */
 import { kindOf } from "../envelope.ts";
-import { TimeoutError, UnknownProcessError } from "../errors.ts";
+import { UnknownProcessError } from "../errors.ts";
 import type { ReceiveFilter } from "../mailbox.ts";
 import type { ProcessContext } from "../process.ts";
 import type { Effect, Input, Protocol } from "./protocol.ts";
@@ -96,16 +96,12 @@ export async function drive<M, D, R>(
       // awaited a step's effects as a batch): processes of one machine acting at the same
       // instant interleave as before, and the simulator's traces stay byte for byte.
       await undefined;
-      try {
-        const timeout = Number.isFinite(wait) ? wait : undefined;
-        const envelope = await ctx.receive<M>({ ...options.filter, timeout });
-        input = { kind: "message", envelope, now: ctx.now() };
-      } catch (error) {
-        if (!(error instanceof TimeoutError)) throw error;
-        // A wait that ran its full length makes the deadline due, even on a clock that runs
-        // slow (it would read short of the deadline, and ever shorter waits would follow).
-        input = { kind: "tick", now: Math.max(ctx.now(), deadline) };
-      }
+      // The deadline is expected to pass: a timeout ends the wait with undefined, no exception.
+      const envelope = await ctx.receiveWithin<M>(wait, options.filter);
+      if (envelope !== undefined) input = { kind: "message", envelope, now: ctx.now() };
+      // A wait that ran its full length makes the deadline due, even on a clock that runs slow
+      // (it would read short of the deadline, and ever shorter waits would follow).
+      else input = { kind: "tick", now: Math.max(ctx.now(), deadline) };
     }
     if (input.kind === "tick") deadline = Infinity;
     effects = protocol.step(input);

@@ -8,11 +8,11 @@ import type { PendingEvent } from "./chooser.ts";
 /** A scheduled event. */
 export interface Scheduled {
   /** Virtual time in ms. */
-  readonly t: number;
+  t: number;
   /** Insertion order, to break ties. */
-  readonly seq: number;
+  seq: number;
   /** What to run. */
-  readonly run: () => void;
+  run(): void;
   /** Set when cancelled: the event is skipped when popped. */
   cancelled: boolean;
   /** What it is, for a chooser (only kept when the simulator has one). */

@@ -5,7 +5,8 @@
  * never with host timers, so the same seed gives the same trace byte for byte.
  * @module
  */
-import { EventHeap, type Scheduled } from "./_heap.ts";
+import { Agenda } from "./_agenda.ts";
+import type { Scheduled } from "./_heap.ts";
 import {
   CHOOSE_AGAIN,
   CHOOSE_STOP,
@@ -28,7 +29,7 @@ import { Machine, type Network } from "../machine.ts";
 import { type Address, machineOf, parseMachine } from "../name.ts";
 import { createRandom, type Random } from "../prng.ts";
 import type { RetransmitOptions } from "../reliable_sender.ts";
-import type { Runtime, TimerId } from "../runtime.ts";
+import type { Runtime, TimerId, TimerTask } from "../runtime.ts";
 import type { Disk } from "../storage/disk.ts";
 import { MemoryDisk } from "../storage/memory_disk.ts";
 import { Trace } from "../trace.ts";
@@ -103,7 +104,7 @@ export class Simulator implements Network {
   readonly stats: NetworkStats = { frames: 0, bytes: 0, acks: 0, dropped: 0, duplicated: 0 };
   readonly #options: SimulatorOptions;
   readonly #random: Random;
-  readonly #heap = new EventHeap();
+  readonly #heap = new Agenda();
   readonly #machines = new Map<string, Machine>();
   /** Frames between machines go through the given stages, the meter and the faults. */
   readonly #pipeline: FramePipeline;
@@ -697,27 +698,53 @@ export class Simulator implements Network {
     return false;
   }
 
-  /** Lets runnable processes run (microtasks) until every one of them blocks again. */
-  async #settle(): Promise<void> {
-    let quiet = 0, seen = this.#activity;
-    while (this.#failure === undefined) {
-      if (this.#running === 0) {
-        // Every process is counted as blocked; one that was stirred may still have code to run
-        // now: give it a short quiet window (any act starts the window again).
-        if (!this.#stirred || quiet >= TAIL_TICKS) break;
-      }
-      await null;
-      if (this.#activity !== seen) {
-        seen = this.#activity;
-        quiet = 0;
-      } else if (++quiet > QUIET_TICKS && this.#running > 0) {
-        // Woken processes that made no move for a while wait on something else: take them as blocked.
-        for (const machine of this.#machines.values()) machine.forceIdle();
-        this.#running = 0;
-      }
+  /**
+   * Lets runnable processes run (microtasks) until every one of them blocks again. Each quiet
+   * turn is one `queueMicrotask`, the same one turn an `await null` takes, without resuming an
+   * async function: the processes' turns interleave with it exactly as with a loop of awaits.
+   * The run calls it before every event: its functions are made once, not per call.
+   */
+  #settle(): Promise<void> {
+    return new Promise<void>(this.#settleStart);
+  }
+
+  #settleDone: () => void = () => {};
+  #settleQuiet = 0;
+  #settleSeen = 0;
+
+  readonly #settleStart = (resolve: () => void): void => {
+    this.#settleDone = resolve;
+    this.#settleQuiet = 0;
+    this.#settleSeen = this.#activity;
+    this.#settleCheck();
+  };
+
+  readonly #settleCheck = (): void => {
+    if (
+      this.#failure === undefined &&
+      // Every process is counted as blocked; one that was stirred may still have code to run
+      // now: give it a short quiet window (any act starts the window again).
+      (this.#running !== 0 || (this.#stirred && this.#settleQuiet < TAIL_TICKS))
+    ) {
+      queueMicrotask(this.#settleTurn);
+      return;
     }
     this.#stirred = false;
-  }
+    this.#settleDone();
+  };
+
+  readonly #settleTurn = (): void => {
+    if (this.#activity !== this.#settleSeen) {
+      this.#settleSeen = this.#activity;
+      this.#settleQuiet = 0;
+    } else if (++this.#settleQuiet > QUIET_TICKS && this.#running > 0) {
+      // Woken processes that made no move for a while wait on something else: take them as
+      // blocked.
+      for (const machine of this.#machines.values()) machine.forceIdle();
+      this.#running = 0;
+    }
+    this.#settleCheck();
+  };
 
   #runtimeFor(name: string): Runtime {
     const random = this.#random.fork(name);
@@ -729,19 +756,51 @@ export class Simulator implements Network {
       },
       crashed: () => this.#crashDisk(name),
       now: () => {
+        // No skewed clock (the common case): no lookup per reading.
+        if (this.#skews.size === 0) return this.#now;
         const skew = this.#skews.get(name);
         return skew === undefined ? this.#now : this.#now * (1 + skew.drift) + skew.offset;
       },
       random: random.next,
       setTimer: (delay: number, callback: () => void): TimerId => {
-        const skew = this.#skews.get(name);
+        const skew = this.#skews.size === 0 ? undefined : this.#skews.get(name);
         const wait = Math.max(0, delay);
-        const item = this.#schedule(
-          skew === undefined ? this.#now + wait : this.#dueOn(skew, wait),
-          callback,
-        );
-        if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+        if (this.#describing || skew !== undefined) {
+          const item = this.#schedule(
+            skew === undefined ? this.#now + wait : this.#dueOn(skew, wait),
+            callback,
+          );
+          if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+          return item;
+        }
+        // Timers of one delay fall due in the order they are set: a lane, not the heap (a slow
+        // or fast clock's timers go to the heap: their due time is not now + delay).
+        const item: Scheduled = {
+          t: this.#now + wait,
+          seq: this.#seq++,
+          run: callback,
+          cancelled: false,
+        };
+        this.#heap.pushTimer(item, wait);
         return item;
+      },
+      setTask: (delay: number, task: TimerTask): TimerId => {
+        const skew = this.#skews.size === 0 ? undefined : this.#skews.get(name);
+        const after = Math.max(0, delay);
+        if (this.#describing || skew !== undefined) {
+          const item = this.#schedule(
+            skew === undefined ? this.#now + after : this.#dueOn(skew, after),
+            () => task.run(),
+          );
+          if (this.#describing) this.#describe(item, "timer", name, this.#label(`timer ${name}`));
+          return item;
+        }
+        // The task is its own scheduled item: no closure, no wrapper.
+        task.t = this.#now + after;
+        task.seq = this.#seq++;
+        task.cancelled = false;
+        this.#heap.pushTimer(task, after);
+        return task;
       },
       clearTimer: (id: TimerId): void => {
         const item = id as Scheduled;

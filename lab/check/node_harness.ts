@@ -110,6 +110,7 @@ function wrap(ctx: ProcessContext, harness: NodeHarness): ProcessContext {
       return hold(ctx.send(to, body, options));
     },
     receive: (options) => hold(ctx.receive(options)),
+    receiveWithin: (timeout, filter) => hold(ctx.receiveWithin(timeout, filter)),
     request(to, body, options) {
       count(to);
       return hold(ctx.request(to, body, options));

@@ -122,6 +122,7 @@ function wrap(ctx: ProcessContext, log: RequestLog): ProcessContext {
     lamport: () => ctx.lamport(),
     send: (to, body, options) => ctx.send(to, body, options),
     receive: (options) => ctx.receive(options),
+    receiveWithin: (timeout, filter) => ctx.receiveWithin(timeout, filter),
     async request<B>(to: string, body: unknown, options?: RequestOptions) {
       const start = ctx.now();
       try {
