@@ -113,10 +113,19 @@ export class ReliableLink {
 
   /** When the link must be ticked next, in ms; `Infinity` when nothing is due. */
   get deadline(): number {
-    this.#timers.prune(this.#live);
-    const timer = this.#timers.peek()?.at ?? Infinity;
-    const acks = this.#acks.at;
+    const timer = this.timersDue, acks = this.#acks.at;
     return acks < timer ? acks : timer;
+  }
+
+  /** When pure acks are due (the current turn), or `Infinity`: part of {@link deadline}. */
+  get acksDue(): number {
+    return this.#acks.at;
+  }
+
+  /** The earliest retransmission deadline, or `Infinity`: the rest of {@link deadline}. */
+  get timersDue(): number {
+    this.#timers.prune(this.#live);
+    return this.#timers.peek()?.at ?? Infinity;
   }
 
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
