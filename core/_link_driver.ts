@@ -1,8 +1,9 @@
 /**
  * Runs a machine incarnation's {@link ReliableLink}: steps it with the envelopes to send, the
  * frames that arrive and the ticks of its one timer, carries out the effects it answers with,
- * and keeps that one runtime timer at the link's next deadline (one timer per machine, not one
- * per frame or per peer). Flow control, once the machine has it, is ticked by the same timer.
+ * and keeps its runtime timers at the link's deadlines: one at the earliest retransmission
+ * deadline and one 0 ms timer while acks are due this turn (two per machine, not one per frame or
+ * per peer). Flow control, once the machine has it, is ticked by the same timers.
  * @module
  */
 import type { Envelope } from "./envelope.ts";
@@ -40,18 +41,20 @@ export class LinkDriver {
   readonly #runtime: Runtime;
   readonly #timers: MachineTimers;
   readonly #ports: LinkPorts;
+  /** The timer for what is due this turn (acks, flow control's messages), if armed. */
+  #turn: TimerId | undefined;
+  /** The timer for the later deadlines (retransmissions, flow control's waits), if armed. */
   #timer: TimerId | undefined;
   #armedAt = Infinity;
   #other: Ticked | undefined;
+  readonly #fireTurn = (): void => {
+    this.#turn = undefined;
+    this.#tick();
+  };
   readonly #fire = (): void => {
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    const now = this.#runtime.now();
-    this.#apply(this.link.tick(now));
-    if (this.#other !== undefined) {
-      this.#other.tick(now);
-      this.#arm();
-    }
+    this.#tick();
   };
 
   /** Drives `link` on `timers`, its effects to `ports`. */
@@ -115,15 +118,38 @@ export class LinkDriver {
     if (this.link.reliable) this.#arm();
   }
 
-  /** Keeps the one timer at the earliest deadline of the link and what is attached. */
+  #tick(): void {
+    const now = this.#runtime.now();
+    this.#apply(this.link.tick(now));
+    if (this.#other !== undefined) {
+      this.#other.tick(now);
+      this.#arm();
+    }
+  }
+
+  /**
+   * Keeps the timers at the deadlines of the link and of what is attached: one 0 ms timer while
+   * something is due this turn (as acks were timed before the link had deadlines), one timer at
+   * the earliest later deadline, moved only when that deadline moves.
+   */
   #arm(): void {
-    const link = this.link.deadline, other = this.#other?.deadline ?? Infinity;
-    const at = other < link ? other : link;
-    if (at === this.#armedAt) return;
+    const now = this.#runtime.now();
+    let turn = this.link.acksDue, later = this.link.timersDue;
+    const other = this.#other?.deadline ?? Infinity;
+    if (other > now) {
+      if (other < later) later = other;
+    } else if (other < turn) turn = other;
+    if (turn !== Infinity) {
+      this.#turn ??= this.#timers.set(Math.max(0, turn - now), this.#fireTurn);
+    } else if (this.#turn !== undefined) {
+      this.#timers.clear(this.#turn);
+      this.#turn = undefined;
+    }
+    if (later === this.#armedAt) return;
     if (this.#timer !== undefined) this.#timers.clear(this.#timer);
-    this.#armedAt = at;
-    this.#timer = at === Infinity
+    this.#armedAt = later;
+    this.#timer = later === Infinity
       ? undefined
-      : this.#timers.set(Math.max(0, at - this.#runtime.now()), this.#fire);
+      : this.#timers.set(Math.max(0, later - now), this.#fire);
   }
 }

@@ -18,15 +18,16 @@
  * @module
  */
 import type { Envelope } from "./envelope.ts";
-import { DeadlineHeap, type Timed } from "./_deadline_heap.ts";
+import { AckQueue } from "./_ack_queue.ts";
+import { DeadlineHeap } from "./_deadline_heap.ts";
+import { type Channel, IdlePartners, type Scheduled } from "./_link_channel.ts";
 import {
   ReliableReceiver,
   ReliableSender,
   type Resend,
   type RetransmitOptions,
-  type SenderMemo,
 } from "./reliable_channel.ts";
-import type { AckFrame, Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
+import type { Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
 
 /** What a {@link ReliableLink} is given, with the time `now` (ms). */
 export type LinkInput =
@@ -60,40 +61,7 @@ export type LinkEffect =
   /** The channel to `machine` gave up on its frames. */
   | { readonly kind: "unreachable"; readonly machine: string };
 
-/** One channel's retransmission deadline as the link scheduled it. */
-interface Scheduled extends Timed {
-  readonly channel: Channel;
-}
-
-/**
- * The state kept per peer machine, made on first use. A half that is idle (nothing outstanding,
- * nothing held) is kept small: the sender as its memo, the receiver as its acknowledgement; it
- * is taken back when the next frame goes or comes.
- */
-interface Channel {
-  readonly peer: string;
-  sender: ReliableSender | undefined;
-  /** The idle sender, while `sender` is undefined. */
-  memo: SenderMemo | undefined;
-  receiver: ReliableReceiver | undefined;
-  /** The idle receiver, while `receiver` is undefined. */
-  acked: Acknowledgement | undefined;
-  /**
-   * The channel's scheduled retransmission deadline. It may be earlier than the sender's (it is
-   * not moved later on every ack: the tick finds nothing due and schedules again).
-   */
-  timer: Scheduled | undefined;
-  /** The pure ack due to the peer, if any. */
-  ackDue: AckFrame | undefined;
-  /** Its place in the link's queue of acks due, or -1. */
-  ackSlot: number;
-}
-
 const NONE: readonly LinkEffect[] = Object.freeze([]);
-/** The idle senders of every link that has none (never written). */
-const NO_SENDERS: Map<string, SenderMemo> = new Map();
-/** The idle receivers of every link that has none (never written). */
-const NO_RECEIVERS: Map<string, Acknowledgement> = new Map();
 
 /**
  * The links of one machine incarnation.
@@ -124,19 +92,10 @@ export class ReliableLink {
   readonly #initialRto: number;
   /** The channels with something going on (a sender or receiver at work, a timer, an ack due). */
   readonly #channels = new Map<string, Channel>();
-  /** The idle senders of the peers with no channel at work (shared empty map until one). */
-  #idleSenders: Map<string, SenderMemo> = NO_SENDERS;
-  /** The idle receivers of the peers with no channel at work, as their acks (likewise). */
-  #idleReceivers: Map<string, Acknowledgement> = NO_RECEIVERS;
+  /** The idle halves of the peers with nothing going on. */
+  readonly #idle = new IdlePartners();
   readonly #timers = new DeadlineHeap<Scheduled>();
-  /**
-   * The channels with a pure ack due, in the order it became due (a channel whose ack a frame
-   * carried leaves a hole); reused from turn to turn.
-   */
-  readonly #acks: (Channel | undefined)[] = [];
-  #acksDue = 0;
-  /** When the pending pure acks are due (the time the first of them became due). */
-  #acksAt = Infinity;
+  readonly #acks = new AckQueue();
   readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
 
   /** Links for incarnation `epoch`; `options` null passes raw frames (no reliability). */
@@ -154,9 +113,19 @@ export class ReliableLink {
 
   /** When the link must be ticked next, in ms; `Infinity` when nothing is due. */
   get deadline(): number {
+    const timer = this.timersDue, acks = this.#acks.at;
+    return acks < timer ? acks : timer;
+  }
+
+  /** When pure acks are due (the current turn), or `Infinity`: part of {@link deadline}. */
+  get acksDue(): number {
+    return this.#acks.at;
+  }
+
+  /** The earliest retransmission deadline, or `Infinity`: the rest of {@link deadline}. */
+  get timersDue(): number {
     this.#timers.prune(this.#live);
-    const timer = this.#timers.peek()?.at ?? Infinity;
-    return this.#acksAt < timer ? this.#acksAt : timer;
+    return this.#timers.peek()?.at ?? Infinity;
   }
 
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
@@ -164,7 +133,7 @@ export class ReliableLink {
     if (this.#options === null) return 0;
     const channel = this.#channels.get(to);
     if (channel?.sender !== undefined) return channel.sender.rto;
-    const memo = channel === undefined ? this.#idleSenders.get(to) : channel.memo;
+    const memo = channel === undefined ? this.#idle.memoOf(to) : channel.memo;
     if (memo === undefined) return this.#initialRto;
     return ReliableSender.resume(this.epoch, this.#options, memo).rto;
   }
@@ -212,7 +181,7 @@ export class ReliableLink {
       channel.receiver = undefined;
     }
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
-    if (acceptance.ack) this.#ackLater(channel, acceptance.ack, now);
+    if (acceptance.ack) this.#acks.add(channel, acceptance.ack, now);
     if (acceptance.duplicate) {
       effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
     }
@@ -239,19 +208,11 @@ export class ReliableLink {
       this.#expire(channel, now, effects);
       this.#settle(channel);
     }
-    if (this.#acksAt <= now) {
-      const acks = this.#acks;
-      for (let i = 0; i < acks.length; i++) {
-        const channel = acks[i];
-        if (channel === undefined) continue;
-        effects.push({ kind: "transmit", to: channel.peer, frame: channel.ackDue! });
-        channel.ackDue = undefined;
-        channel.ackSlot = -1;
+    if (this.#acks.at <= now) {
+      this.#acks.flush((channel, ack) => {
+        effects.push({ kind: "transmit", to: channel.peer, frame: ack });
         this.#settle(channel);
-      }
-      acks.length = 0;
-      this.#acksDue = 0;
-      this.#acksAt = Infinity;
+      });
     }
     return effects;
   }
@@ -273,23 +234,7 @@ export class ReliableLink {
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
-      let memo: SenderMemo | undefined, acked: Acknowledgement | undefined;
-      if (this.#idleSenders.size > 0 && (memo = this.#idleSenders.get(peer)) !== undefined) {
-        this.#idleSenders.delete(peer);
-      }
-      if (this.#idleReceivers.size > 0 && (acked = this.#idleReceivers.get(peer)) !== undefined) {
-        this.#idleReceivers.delete(peer);
-      }
-      channel = {
-        peer,
-        sender: undefined,
-        memo,
-        receiver: undefined,
-        acked,
-        timer: undefined,
-        ackDue: undefined,
-        ackSlot: -1,
-      };
+      channel = this.#idle.open(peer);
       this.#channels.set(peer, channel);
     }
     return channel;
@@ -301,19 +246,9 @@ export class ReliableLink {
    * in no timer entry that is live and in no ack queue, so nothing refers to it.
    */
   #settle(channel: Channel): void {
-    if (
-      channel.sender !== undefined || channel.receiver !== undefined ||
-      channel.timer !== undefined || channel.ackSlot >= 0
-    ) return;
+    if (!IdlePartners.idle(channel)) return;
     this.#channels.delete(channel.peer);
-    if (channel.memo !== undefined) {
-      if (this.#idleSenders === NO_SENDERS) this.#idleSenders = new Map();
-      this.#idleSenders.set(channel.peer, channel.memo);
-    }
-    if (channel.acked !== undefined) {
-      if (this.#idleReceivers === NO_RECEIVERS) this.#idleReceivers = new Map();
-      this.#idleReceivers.set(channel.peer, channel.acked);
-    }
+    this.#idle.keep(channel);
   }
 
   /**
@@ -322,15 +257,7 @@ export class ReliableLink {
    * by a retransmission), and a pending pure ack becomes unnecessary.
    */
   #withAck(channel: Channel, frame: MessageFrame): MessageFrame {
-    if (channel.ackSlot >= 0) {
-      this.#acks[channel.ackSlot] = undefined;
-      channel.ackDue = undefined;
-      channel.ackSlot = -1;
-      if (--this.#acksDue === 0) {
-        this.#acks.length = 0;
-        this.#acksAt = Infinity;
-      }
-    }
+    this.#acks.withdraw(channel);
     const ack = channel.receiver?.acknowledgement ?? channel.acked;
     return ack === undefined ? frame : { ...frame, ack };
   }
@@ -347,15 +274,6 @@ export class ReliableLink {
     for (const again of resend) this.#resend(channel, again, effects);
     this.#schedule(channel);
     return effects;
-  }
-
-  /** A pure ack to the peer, due one turn from now unless a frame to it carries it first. */
-  #ackLater(channel: Channel, ack: AckFrame, now: number): void {
-    channel.ackDue = ack;
-    if (channel.ackSlot >= 0) return;
-    if (this.#acksDue++ === 0) this.#acksAt = now;
-    channel.ackSlot = this.#acks.length;
-    this.#acks.push(channel);
   }
 
   /**

@@ -1,0 +1,58 @@
+/**
+ * The pure acknowledgements a link owes, each due one scheduling turn after the frame that
+ * called for it unless a frame to that peer carries it first: a queue of channels in the order
+ * their ack became due, reused from turn to turn (a carried ack leaves a hole).
+ * @module
+ */
+import type { Channel } from "./_link_channel.ts";
+import type { AckFrame } from "./wire.ts";
+
+/** The acks due of one link. */
+export class AckQueue {
+  readonly #channels: (Channel | undefined)[] = [];
+  #due = 0;
+  #at = Infinity;
+
+  /** When the acks are due (the time the first of them became due), or `Infinity`. */
+  get at(): number {
+    return this.#at;
+  }
+
+  /** `ack` is due to the peer of `channel` (replacing one due already, in its place). */
+  add(channel: Channel, ack: AckFrame, now: number): void {
+    channel.ackDue = ack;
+    if (channel.ackSlot >= 0) return;
+    if (this.#due++ === 0) this.#at = now;
+    channel.ackSlot = this.#channels.length;
+    this.#channels.push(channel);
+  }
+
+  /** A frame to the peer of `channel` carries its ack: none is due any more. */
+  withdraw(channel: Channel): void {
+    if (channel.ackSlot < 0) return;
+    this.#channels[channel.ackSlot] = undefined;
+    channel.ackDue = undefined;
+    channel.ackSlot = -1;
+    if (--this.#due === 0) this.#clear();
+  }
+
+  /** Takes every ack due, in order: `send` gets each channel and its ack. */
+  flush(send: (channel: Channel, ack: AckFrame) => void): void {
+    const channels = this.#channels;
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i];
+      if (channel === undefined) continue;
+      const ack = channel.ackDue!;
+      channel.ackDue = undefined;
+      channel.ackSlot = -1;
+      send(channel, ack);
+    }
+    this.#clear();
+  }
+
+  #clear(): void {
+    this.#channels.length = 0;
+    this.#due = 0;
+    this.#at = Infinity;
+  }
+}
