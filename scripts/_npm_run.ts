@@ -20,6 +20,13 @@ export const NPM_QUIET: readonly string[] = [
   "--loglevel=error",
 ];
 
+/**
+ * Every command the build runs, and so exactly what `deno task build:npm` allows (`--allow-run`):
+ * `node` (tsc, the smoke test, the core's tests), `npm` (install, pack) and `npx` (`npx archlab`
+ * in the consumer project, as a user runs it).
+ */
+export const COMMANDS: readonly ["node", "npm", "npx"] = ["node", "npm", "npx"];
+
 /** Whether `path` exists. */
 export async function exists(path: string): Promise<boolean> {
   return await stat(path).then(() => true, () => false);
@@ -27,7 +34,7 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Runs a command; resolves to its stdout, rejects with its output when it fails. */
 export async function run(
-  cmd: string,
+  cmd: typeof COMMANDS[number],
   args: readonly string[],
   cwd: string,
   timeoutMs = 300_000,

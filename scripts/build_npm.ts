@@ -24,6 +24,7 @@ import { dirname, join, relative } from "node:path";
 import { checkConsumerTypes, installConsumer, pack, runBin, runSmoke } from "./_npm_consumer.ts";
 import { CACHE, exists, NPM_QUIET, OUT, ROOT, run } from "./_npm_run.ts";
 import { type NodeTestReport, runNodeTests } from "./_npm_node_tests.ts";
+export { COMMANDS } from "./_npm_run.ts";
 
 /** Pinned versions of the build tools (the TypeScript of Deno 2.9.6 is 6.0.3). */
 export const TOOLS: Readonly<Record<string, string>> = {

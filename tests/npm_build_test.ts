@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { Simulator } from "../core/mod.ts";
-import { EXCLUDED } from "../scripts/build_npm.ts";
+import { COMMANDS, EXCLUDED } from "../scripts/build_npm.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -18,11 +18,19 @@ interface Build {
 
 let building: Promise<Build> | undefined;
 
-/** Runs the build once for all tests of this file. */
+/** The `deno` arguments of `deno task build:npm`, as deno.json writes them. */
+async function taskArgs(): Promise<string[]> {
+  const deno = await readJson("deno.json") as { tasks: Record<string, string> };
+  const [exe, ...args] = deno.tasks["build:npm"].split(/\s+/);
+  assert.equal(exe, "deno");
+  return args;
+}
+
+/** Runs the build once for all tests of this file, with the permissions its task grants. */
 function build(): Promise<Build> {
   building ??= (async () => {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "scripts/build_npm.ts"],
+      args: await taskArgs(),
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -40,6 +48,15 @@ function build(): Promise<Build> {
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(new URL(path, ROOT), "utf8"));
 }
+
+Deno.test("deno task build:npm allows running exactly the commands build_npm.ts runs", async () => {
+  const args = await taskArgs();
+  const allow = args.filter((arg) => arg.startsWith("--allow-run"));
+  assert.equal(allow.length, 1, `build:npm task: ${args.join(" ")}`);
+  const allowed = allow[0].slice("--allow-run=".length).split(",").sort();
+  assert.deepEqual(allowed, [...COMMANDS].sort());
+  assert.ok(!args.includes("-A") && !args.includes("--allow-all"));
+});
 
 Deno.test("build_npm.ts builds a package whose Node smoke test passes", async () => {
   const { success, output } = await build();

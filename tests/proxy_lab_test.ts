@@ -47,6 +47,17 @@ Deno.test("runProxy() rejects --serve without an origin and a bad --listen", asy
   await assertRejects(() => runProxy(["--sim", "--origin", "http://x"]), UsageError, "--serve");
 });
 
+Deno.test("runProxy() refuses --transport with --serve and --origin-demo, saying what to do", async () => {
+  for (const mode of [["--serve", "--origin", "http://127.0.0.1:1"], ["--origin-demo"]]) {
+    const error = await assertRejects(
+      () => runProxy([...mode, "--listen", "127.0.0.1:0", "--transport", "udp"]),
+      UsageError,
+      "Cannot use --transport",
+    );
+    assertTrue(error.message.includes("drop --transport"), error.message);
+  }
+});
+
 Deno.test("runProxy() runs the Zipf workload on real OS processes over TCP", async () => {
   const lines: string[] = [];
   const code = await runProxy(["--json", "--clients", "2", "--requests", "10"], {

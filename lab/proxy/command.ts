@@ -42,7 +42,11 @@ export async function runProxy(args: string[], options: RunProxyOptions = {}): P
   const { values } = opened;
   if (values.serve || values["origin-demo"]) {
     const reason = "it applies to the workload run, not to --serve or --origin-demo (real HTTP)";
-    refuseFlags(values, Object.fromEntries(WORKLOAD_ONLY.map((flag) => [flag, reason])), USAGE);
+    refuseFlags(values, {
+      ...Object.fromEntries(WORKLOAD_ONLY.map((flag) => [flag, reason])),
+      transport: "--serve and --origin-demo are real HTTP servers, not machines over the core's " +
+        "transports; drop --transport, or use it without --serve (lab proxy --transport udp)",
+    }, USAGE);
     const writeLines = options.log === undefined
       ? (lines: readonly string[]) => console.log(lines.join("\n"))
       : (lines: readonly string[]) => lines.forEach((line) => log(line));
