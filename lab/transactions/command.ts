@@ -32,8 +32,8 @@ import { keepSummary } from "../results/session.ts";
 const USAGE = `Usage: deno task lab transactions [flags]
 
 A coordinator (tm@coord.lab), N participants (bank@p1.lab, ...) each owning accounts acct0..
-in stable storage (SQLite: a file per machine for OS processes, in memory in the simulator,
-where it survives crashes; or PostgreSQL with --db), and C clients (client@c1.lab, ...) making transfers between
+in stable storage on its machine's disk (ctx.disk: a SQLite file per OS process, in memory in
+the simulator, where it survives crashes; or PostgreSQL with --db), and C clients (client@c1.lab, ...) making transfers between
 branches: BEGIN, READ, WRITE (debit), READ, WRITE (credit), END (two-phase commit); an
 overdraft ends with ABORT. Locks are strict two-phase, no-wait: a conflict aborts the
 transaction and the client retries.
@@ -55,8 +55,9 @@ Flags:
   --before-log          with the flag above: crash before the decision is logged (participants
                         block, then abort: no decision in the log means abort)
   --down MS             how long the crashed coordinator stays down (default 1000)
-  --data-dir DIR        OS processes: keep the SQLite files in DIR (default a temporary
-                        directory, removed at the end); a later run on DIR goes on from them
+  --data-dir DIR        OS processes: keep each machine's data and log in a SQLite file in DIR,
+                        kept after the run: a later run on DIR goes on from them (default each
+                        machine's own disk, ctx.disk, which its restarts keep and the run removes)
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
@@ -110,19 +111,11 @@ export async function runTransactions(args: string[]): Promise<number> {
   }
   if (plan.dbUrl !== undefined && !(await reachPostgres(plan.dbUrl))) return 1;
   const { common, keepDir } = plan;
-  const dir = common.sim || plan.dbUrl !== undefined
-    ? undefined
-    : keepDir ?? await Deno.makeTempDir({ prefix: "archlab-transactions-" });
   if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
-  const machines = transactionMachines(plan, COORDINATOR, dir);
+  const machines = transactionMachines(plan, COORDINATOR);
   if (!common.quiet) console.log(opening(plan));
   const started = performance.now();
-  let run: TransactionsRun;
-  try {
-    run = await runDeployment(plan, machines);
-  } finally {
-    if (dir !== undefined && keepDir === undefined) await Deno.remove(dir, { recursive: true });
-  }
+  const run = await runDeployment(plan, machines);
   const wallMs = performance.now() - started;
   const summary = transactionsSummary(plan, run);
   keepSummary(summary);
