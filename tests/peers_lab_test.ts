@@ -46,3 +46,14 @@ Deno.test("lab p2p runs each peer as its own OS process and converges", async ()
   const s = await summary("--peers", "4", "--mode", "push-pull", "--period", "50");
   assertEquals([s.transport, s.peers, s.converged, s.live], ["tcp", 4, true, 4]);
 });
+
+Deno.test("lab p2p on OS processes judges convergence only once the write reached the peers", async () => {
+  // A write that takes longer than a round to be answered (200 ms each way) used to leave every
+  // peer with the same empty state at the first check: "converged" in round 0 with no gossip.
+  for (const transport of ["tcp", "udp"]) {
+    const s = await summary("--peers", "5", "--delay", "200", "--transport", transport);
+    assertEquals([s.transport, s.converged, s.live], [transport, true, 5]);
+    assertTrue((s.rounds as number) > 0, `${transport}: rounds ${s.rounds}`);
+    assertTrue((s.messages as number) >= 4, `${transport}: ${s.messages} messages`);
+  }
+});

@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../lab/_common.ts";
 import { runTransactions } from "../lab/transactions/command.ts";
+import { parseTransactions, transactionMachines } from "../lab/transactions/_plan.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
 import { assertSummaryKeys, captureLog } from "./_lab.ts";
 
@@ -69,5 +70,45 @@ Deno.test({
     assertEquals(summary.transport, "tcp");
     assertEquals(summary.invariantHolds, true);
     assertTrue(typeof summary.coordinatorCrashedAt === "number");
+  },
+});
+
+Deno.test("transactionMachines() keeps stable storage on each machine's disk unless --data-dir or --db", () => {
+  const storageOf = (args: string[]) => {
+    const plan = parseTransactions(args, "usage")!;
+    return transactionMachines(plan, "tm@coord.lab").flatMap((m) =>
+      m.processes.map((p) => {
+        const { path, url } = (p.args ?? {}) as { path?: string; url?: string };
+        return [m.name, path ?? url ?? "ctx.disk"];
+      })
+    );
+  };
+  for (const [, where] of storageOf([])) assertEquals(where, "ctx.disk");
+  const kept = Object.fromEntries(storageOf(["--data-dir", "kept"]));
+  assertEquals([kept["coord.lab"], kept["p1.lab"]], [
+    "kept/coord.lab.sqlite",
+    "kept/p1.lab.sqlite",
+  ]);
+  const url = "postgres://lab@127.0.0.1:5432/bank";
+  assertEquals(Object.fromEntries(storageOf(["--db", url]))["p2.lab"], url);
+});
+
+Deno.test({
+  name: "runTransactions() --data-dir keeps each machine's SQLite file after the run",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const summary = await json(["--transfers", "1", "--data-dir", dir]);
+      assertEquals(summary.invariantHolds, true);
+      const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assertEquals(files.filter((f) => f.endsWith(".sqlite")), [
+        "coord.lab.sqlite",
+        "p1.lab.sqlite",
+        "p2.lab.sqlite",
+        "p3.lab.sqlite",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

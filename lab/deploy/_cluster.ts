@@ -312,7 +312,7 @@ export class Cluster {
    * throws when a machine cannot start.
    */
   async open(): Promise<void> {
-    this.#disks = await Deno.makeTempDir({ prefix: "archlab-disks-" });
+    this.#disks = this.options.disks ?? await Deno.makeTempDir({ prefix: "archlab-disks-" });
     if (this.byHand.length > 0) {
       this.#listener = NodeListener.open(this.placements!.control!, this.options.auth?.key);
     }
@@ -433,7 +433,10 @@ export class Cluster {
   async #removeDisks(): Promise<void> {
     const disks = this.#disks;
     this.#disks = undefined;
-    if (disks !== undefined) await Deno.remove(disks, { recursive: true });
+    // A folder the caller gave is the caller's to read and remove.
+    if (disks !== undefined && this.options.disks === undefined) {
+      await Deno.remove(disks, { recursive: true });
+    }
   }
 
   /** Stops everything; a failure after the last `run` still fails the run. */

@@ -81,6 +81,11 @@ export interface DeployOptions {
    * the others, so that the restart is on time however short the window. @default none
    */
   readonly spares?: readonly string[];
+  /**
+   * Folder of the machines' disk files (`ctx.disk`, one `machine.domain.sqlite` each) on OS
+   * processes, left for the caller after the run. @default a temporary folder the run removes
+   */
+  readonly disks?: string;
   /** Clock skews of machines (simulator only). @default none */
   readonly skews?: readonly SkewSpec[];
   /**

@@ -150,10 +150,19 @@ export async function runP2p(args: string[]): Promise<number> {
   const monitor = `monitor@${CONTROL_MACHINE}`;
   const tracker = new ConvergenceTracker({ period });
   const reporters = new Set<string>();
+  // A verdict waits for the writes: until each written peer reports a state that has its write,
+  // every peer still holds the same empty state, which would pass for convergence in round 0.
+  let writing = true;
+  const answered = new Map<string, number>();
+  const reportedSince = new Set<string>();
   const record = (report: PeerReport) => {
     tracker.record(report);
     reporters.add(report.peer);
+    const at = answered.get(report.peer);
+    if (at !== undefined && report.t >= at) reportedSince.add(report.peer);
   };
+  const written = (live: ReadonlySet<string>) =>
+    !writing && [...answered.keys()].every((peer) => reportedSince.has(peer) || !live.has(peer));
   // In the simulator the peers report in process (the monitor's bookkeeping is no traffic worth
   // simulating), and the network counts the gossip frames' bytes: peers need not serialise twice.
   // OS processes report to the monitor in messages.
@@ -259,7 +268,12 @@ export async function runP2p(args: string[]): Promise<number> {
       for (let w = 0; w < writes; w++) {
         const target = peers[random(ctx)];
         if (!await write(ctx, target, `k${w}`, w)) failedWrites++;
+        else {
+          answered.set(target, ctx.now());
+          reportedSince.delete(target);
+        }
       }
+      writing = false;
     });
     const done = Promise.withResolvers<void>();
     // Convergence over the peers the lab keeps running, not over those that reported lately
@@ -310,7 +324,7 @@ export async function runP2p(args: string[]): Promise<number> {
         const checkAt = go + (checked + 1.5) * period;
         if (now >= checkAt) {
           const current = status(now, since);
-          if (now >= settleAt && current.converged) {
+          if (now >= settleAt && current.converged && written(expected(now))) {
             progress(current.rounds, current);
             verdict = { status: current, ended: "converged" };
             break;

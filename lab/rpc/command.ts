@@ -74,7 +74,9 @@ ${commonHelp({ simOnly: true })}
 Examples:
   deno task lab rpc
   deno task lab rpc --policy gentle --trace rpc.mmd
-  deno task lab rpc --json --work 200 --crash c1.lab@250..300`;
+  deno task lab rpc --json --work 200 --crash c1.lab@250..300
+  deno task lab rpc --lose-unsynced 1      # crashes lose unsynced disk writes; the call log is
+                                           # synced before each call leaves, so nothing changes`;
 
 function traceFile(file: string, policy: OrphanPolicy, several: boolean): string {
   if (!several) return file;
@@ -212,6 +214,7 @@ async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOut
       reorder: common.reorder,
       latency: common.latency,
       reliable: common.reliable,
+      loseUnsynced: common.loseUnsynced,
       replay: replayCommand(common.seed),
     },
     setup(sim) {

@@ -115,14 +115,13 @@ export function participantNames(plan: TransactionsPlan): string[] {
 }
 
 /**
- * The coordinator's, the participants' and the clients' machines; stable storage in `dir` (a
- * SQLite file per machine), in PostgreSQL with `--db`, or in memory.
+ * The coordinator's, the participants' and the clients' machines. Stable storage is each
+ * machine's disk (`ctx.disk`: a SQLite file per OS process that its replacement opens again, in
+ * memory in the simulator), unless the flags say otherwise: PostgreSQL with `--db`, or a SQLite
+ * file per machine in `--data-dir` (kept after the run, so a later run goes on from it).
  */
-export function transactionMachines(
-  plan: TransactionsPlan,
-  coordinator: string,
-  dir: string | undefined,
-): MachineSpec[] {
+export function transactionMachines(plan: TransactionsPlan, coordinator: string): MachineSpec[] {
+  const dir = plan.keepDir;
   const storage = (machine: string) =>
     plan.dbUrl !== undefined
       ? { url: plan.dbUrl }

@@ -12,6 +12,7 @@ import type { Audit } from "../../transactions/audit.ts";
 import { audit } from "../../transactions/audit.ts";
 import { failpointOf } from "../../transactions/failpoint.ts";
 import { StableStore } from "../../transactions/stable_store.ts";
+import { SqliteDisk } from "../../core/storage/sqlite_disk.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
 import {
   connectPostgres,
@@ -33,8 +34,8 @@ import { keepSummary } from "../results/session.ts";
 const USAGE = `Usage: deno task lab transactions [flags]
 
 A coordinator (tm@coord.lab), N participants (bank@p1.lab, ...) each owning accounts acct0..
-in stable storage (SQLite: a file per machine for OS processes, in memory in the simulator,
-where it survives crashes; or PostgreSQL with --db), and C clients (client@c1.lab, ...) making transfers between
+in stable storage on its machine's disk (ctx.disk: a SQLite file per OS process, in memory in
+the simulator, where it survives crashes; or PostgreSQL with --db), and C clients (client@c1.lab, ...) making transfers between
 branches: BEGIN, READ, WRITE (debit), READ, WRITE (credit), END (two-phase commit); an
 overdraft ends with ABORT. Locks are strict two-phase, no-wait: a conflict aborts the
 transaction and the client retries.
@@ -56,8 +57,9 @@ Flags:
   --before-log          with the flag above: crash before the decision is logged (participants
                         block, then abort: no decision in the log means abort)
   --down MS             how long the crashed coordinator stays down (default 1000)
-  --data-dir DIR        OS processes: keep the SQLite files in DIR (default a temporary
-                        directory, removed at the end); a later run on DIR goes on from them
+  --data-dir DIR        OS processes: keep each machine's data and log in a SQLite file in DIR,
+                        kept after the run: a later run on DIR goes on from them (default each
+                        machine's own disk, ctx.disk, which its restarts keep and the run removes)
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
@@ -111,19 +113,22 @@ export async function runTransactions(args: string[]): Promise<number> {
   }
   if (plan.dbUrl !== undefined && !(await reachPostgres(plan.dbUrl))) return 1;
   const { common, keepDir } = plan;
-  const dir = common.sim || plan.dbUrl !== undefined
-    ? undefined
-    : keepDir ?? await Deno.makeTempDir({ prefix: "archlab-transactions-" });
   if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
-  const machines = transactionMachines(plan, COORDINATOR, dir);
+  const machines = transactionMachines(plan, COORDINATOR);
   if (!common.quiet) console.log(opening(plan));
   const started = performance.now();
+  // Each machine's disk file, read after the run for the committed balances of a dead branch.
+  const disks = common.sim || plan.dbUrl !== undefined || keepDir !== undefined
+    ? undefined
+    : await Deno.makeTempDir({ prefix: "archlab-transactions-" });
   let run: TransactionsRun;
   try {
-    run = await runDeployment(plan, machines);
-    if (dir !== undefined) run = { ...run, onDisk: readLost(plan, run, dir) };
+    run = await runDeployment(plan, machines, disks);
+    if (keepDir !== undefined || disks !== undefined) {
+      run = { ...run, onDisk: readLost(plan, run, keepDir, disks) };
+    }
   } finally {
-    if (dir !== undefined && keepDir === undefined) await Deno.remove(dir, { recursive: true });
+    if (disks !== undefined) await Deno.remove(disks, { recursive: true });
   }
   const wallMs = performance.now() - started;
   const summary = transactionsSummary(plan, run);
@@ -138,18 +143,22 @@ export async function runTransactions(args: string[]): Promise<number> {
 
 /**
  * The committed balances of each participant whose machine died, read from its SQLite file
- * once every machine has stopped: a `kill -9` loses no committed write of stable storage.
+ * once every machine has stopped: a `kill -9` loses no committed write of stable storage. The
+ * file is in `keepDir` (`--data-dir`), else the machine's disk file in `disks`.
  */
 function readLost(
   plan: TransactionsPlan,
   run: TransactionsRun,
-  dir: string,
+  keepDir: string | undefined,
+  disks: string | undefined,
 ): Record<string, Record<string, unknown>> {
   const found: Record<string, Record<string, unknown>> = {};
   for (const p of participantNames(plan)) {
     const machine = p.slice(p.indexOf("@") + 1);
     if (!run.lost.some((l) => l.machine === machine)) continue;
-    const store = StableStore.file(`${dir}/${machine}.sqlite`);
+    const store = keepDir !== undefined
+      ? StableStore.file(`${keepDir}/${machine}.sqlite`)
+      : machineDiskStore(`${disks}/${machine}.sqlite`, p);
     try {
       found[p] = store.entries();
     } finally {
@@ -157,6 +166,12 @@ function readLost(
     }
   }
   return found;
+}
+
+/** The stable store participant `p` kept on its machine's disk file at `path`. */
+function machineDiskStore(path: string, p: string): StableStore {
+  const disk = new SqliteDisk(path);
+  return new StableStore(disk.open(`transactions ${p}`), () => disk.close());
 }
 
 /** Reaches the server before starting machines: a wrong URL or a server that is down is one
@@ -187,6 +202,7 @@ function opening(plan: TransactionsPlan): string {
 async function runDeployment(
   plan: TransactionsPlan,
   machines: MachineSpec[],
+  disks: string | undefined,
 ): Promise<TransactionsRun> {
   const { common } = plan;
   const participants = participantNames(plan);
@@ -198,7 +214,7 @@ async function runDeployment(
     const line = narrateTransactions(event);
     if (line !== undefined) console.log(line);
   };
-  const deployment = await deploy(machines, deployOptions(common, onEvent));
+  const deployment = await deploy(machines, { ...deployOptions(common, onEvent), disks });
   let crashedAt: number | undefined;
   /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
   let clientsStopped = false;
