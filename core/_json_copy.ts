@@ -12,26 +12,55 @@ import type { WireFrame } from "./wire.ts";
 /** Deeper than this the walk gives up (and JSON.stringify reports a cycle, if it is one). */
 const MAX_DEPTH = 64;
 
-/** Characters JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates). */
-// deno-lint-ignore no-control-regex
-const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /** The walk met something that is not plain data. */
 const UNSUPPORTED: unique symbol = Symbol("unsupported");
 
 /** Length of the decimal text of a number, as JSON writes it. */
 function numberLength(n: number): number {
-  if (Number.isInteger(n) && n >= 0 && n < 1e15) {
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    return digits;
+  if (n >= 0 && n < 1e9 && (n | 0) === n) {
+    return n < 10
+      ? 1
+      : n < 100
+      ? 2
+      : n < 1e3
+      ? 3
+      : n < 1e4
+      ? 4
+      : n < 1e5
+      ? 5
+      : n < 1e6
+      ? 6
+      : n < 1e7
+      ? 7
+      : n < 1e8
+      ? 8
+      : 9;
   }
   return String(n).length;
 }
 
 /** Length of a string as JSON writes it, quotes included. */
 function stringLength(s: string): number {
-  return ESCAPED.test(s) ? JSON.stringify(s).length : s.length + 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A quote, a backslash, a control character or a surrogate: JSON.stringify decides.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      return JSON.stringify(s).length;
+    }
+  }
+  return s.length + 2;
+}
+
+/** Keys repeat from frame to frame: their JSON length (quotes and colon included), once each. */
+const keyLengths = new Map<string, number>();
+
+function keyLength(key: string): number {
+  let n = keyLengths.get(key);
+  if (n === undefined) {
+    n = stringLength(key) + 1;
+    if (keyLengths.size < 4096) keyLengths.set(key, n);
+  }
+  return n;
 }
 
 /** Copies frames as the JSON wire would deliver them and counts their text. */
@@ -122,7 +151,7 @@ export class JsonCopier {
       if (frame && key === "env" && kind === "object" && value !== null) {
         value = this.#envelope(value as Record<string, unknown>, depth + 1);
       } else {
-        this.length += stringLength(key) + 1;
+        this.length += keyLength(key);
         value = this.#value(value, depth);
       }
       if (value === UNSUPPORTED) return UNSUPPORTED;
