@@ -136,20 +136,32 @@ export class JsonCopier {
     return copy;
   }
 
-  /** Copies a plain object; `frame`: the frame itself, whose envelope goes without its `vc`. */
-  #object(object: Record<string, unknown>, depth: number, frame: boolean): unknown {
+  /**
+   * Copies a plain object; `frame`: the frame itself, whose envelope goes without its `vc`
+   * (`skip`), as JSON skips a key whose value is unset.
+   */
+  #object(
+    object: Record<string, unknown>,
+    depth: number,
+    frame: boolean,
+    skip?: string,
+  ): unknown {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) return UNSUPPORTED;
     if (typeof object.toJSON === "function") return UNSUPPORTED;
     const copy: Record<string, unknown> = {};
     let fields = 0;
-    for (const key of Object.keys(object)) {
+    // for-in without the list of keys Object.keys makes; an inherited key gives up (JSON skips it).
+    for (const key in object) {
+      if (key === skip) continue;
+      if (!Object.hasOwn(object, key)) return UNSUPPORTED;
       let value = object[key];
       const kind = typeof value;
       if (kind === "undefined" || kind === "function" || kind === "symbol") continue;
       if (key === "__proto__") return UNSUPPORTED;
       if (frame && key === "env" && kind === "object" && value !== null) {
-        value = this.#envelope(value as Record<string, unknown>, depth + 1);
+        this.length += 6; // "env":
+        value = this.#object(value as Record<string, unknown>, depth + 1, false, "vc");
       } else {
         this.length += keyLength(key);
         value = this.#value(value, depth);
@@ -160,18 +172,5 @@ export class JsonCopier {
     }
     this.length += fields === 0 ? 2 : fields + 1;
     return copy;
-  }
-
-  /** The envelope: its key, and the object without its vector clock (which JSON skips when unset). */
-  #envelope(env: Record<string, unknown>, depth: number): unknown {
-    this.length += 6; // "env":
-    const vc = env.vc;
-    if (vc === undefined) return this.#object(env, depth, false);
-    env.vc = undefined;
-    try {
-      return this.#object(env, depth, false);
-    } finally {
-      env.vc = vc;
-    }
   }
 }
