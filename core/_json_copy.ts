@@ -85,7 +85,11 @@ export class JsonCopier {
    */
   frame(frame: WireFrame): WireFrame | undefined {
     this.length = 0;
-    const copy = this.#object(frame as unknown as Record<string, unknown>, 0, true);
+    const copy = this.#object(
+      frame as unknown as Record<string, unknown>,
+      0,
+      frame.kind === "msg",
+    );
     return copy === UNSUPPORTED ? undefined : copy as unknown as WireFrame;
   }
 

@@ -72,6 +72,19 @@ Deno.test("a copied frame is the decoded text of the frame, and its length the t
   }
 });
 
+Deno.test("only a message frame's envelope goes without its vector clock", () => {
+  const copier = new JsonCopier();
+  const odd = {
+    kind: "ack",
+    epoch: 1,
+    seq: 2,
+    env: env(1, { vc: { a: 1 } }),
+  } as unknown as WireFrame;
+  const text = encodeWireText(odd, { vectorClock: false });
+  assert.deepEqual(copier.frame(odd), JSON.parse(text));
+  assert.equal(copier.length, text.length);
+});
+
 Deno.test("a frame holding more than plain data is left to the text encoding", () => {
   const copier = new JsonCopier();
   const odd: unknown[] = [
