@@ -80,7 +80,8 @@ export class LinkDriver {
     // Without the reliable channel the link answers one transmit of the envelope as it is: the
     // frame goes out without the effect list (the in-memory path's hot spot between machines).
     if (!this.link.reliable) return this.#ports.transmit(to, { kind: "msg", env });
-    this.#apply(this.link.send(to, env, this.#runtime.now()));
+    this.#ports.transmit(to, this.link.sendFrame(to, env, this.#runtime.now()));
+    this.#arm();
   }
 
   /** Takes a frame from machine `from`. */

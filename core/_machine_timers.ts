@@ -4,7 +4,32 @@
  * crashes or shuts down, so that nothing of an incarnation runs after it ended.
  * @module
  */
-import type { Runtime, TimerId } from "./runtime.ts";
+import type { Runtime, TimerId, TimerTask } from "./runtime.ts";
+
+/**
+ * One of a machine's timers as a timer task: on a runtime with `setTask` the task is the
+ * scheduled item itself, without a wrapper closure per timer (the link re-arms on every round
+ * trip).
+ */
+class MachineTimer implements TimerTask {
+  t = 0;
+  seq = 0;
+  cancelled = false;
+  /** What the runtime returned for it (the task itself, or the runtime's own item). */
+  id: TimerId | undefined;
+  readonly #ids: Set<TimerId>;
+  readonly #callback: () => void;
+
+  constructor(ids: Set<TimerId>, callback: () => void) {
+    this.#ids = ids;
+    this.#callback = callback;
+  }
+
+  run(): void {
+    this.#ids.delete(this.id!);
+    this.#callback();
+  }
+}
 
 /** The timers of one machine. */
 export class MachineTimers {
@@ -18,7 +43,14 @@ export class MachineTimers {
 
   /** Runs `callback` after `delay` ms unless cancelled first (one by one or all at once). */
   set(delay: number, callback: () => void): TimerId {
-    const id: TimerId = this.#runtime.setTimer(delay, () => {
+    const runtime = this.#runtime;
+    if (runtime.setTask !== undefined) {
+      const task = new MachineTimer(this.#ids, callback);
+      const id = task.id = runtime.setTask(delay, task);
+      this.#ids.add(id);
+      return id;
+    }
+    const id: TimerId = runtime.setTimer(delay, () => {
       this.#ids.delete(id);
       callback();
     });

@@ -152,12 +152,29 @@ export class ReliableLink {
 
   /** {@link ReliableLink.step} for a `send` input. */
   send(to: string, env: Envelope, now: number): readonly LinkEffect[] {
-    if (this.#options === null) return [{ kind: "transmit", to, frame: { kind: "msg", env } }];
+    return [{ kind: "transmit", to, frame: this.sendFrame(to, env, now) }];
+  }
+
+  /**
+   * A `send`'s one effect, the frame to transmit to `to`, without the list around it (the
+   * driver's common case).
+   *
+   * @example The frame of a send
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ReliableLink } from "./reliable_link.ts";
+   * const link = new ReliableLink(1);
+   * const env = { id: "a@m1.lab#1.1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
+   * assert.deepEqual(link.sendFrame("m2.lab", env, 0), { kind: "msg", env, epoch: 1, seq: 1, base: 1 });
+   * ```
+   */
+  sendFrame(to: string, env: Envelope, now: number): MessageFrame {
+    if (this.#options === null) return { kind: "msg", env };
     const channel = this.#channel(to);
     const sender = channel.sender ??= this.#resumeSender(channel, this.#options);
     const frame = sender.stamp(env, now);
     this.#schedule(channel);
-    return [{ kind: "transmit", to, frame: this.#withAck(channel, frame) }];
+    return this.#withAck(channel, frame);
   }
 
   /** {@link ReliableLink.step} for a `frame` input. */

@@ -32,6 +32,11 @@ export interface Transit {
   delay?: number;
   /** The frame as the wire codec encoded it, when a stage already did (shared by copies). */
   payload?: string | Uint8Array;
+  /**
+   * The simulator's JSON wire taken as a copy instead of text (what decoding the payload would
+   * give), shared by copies of the frame: the first to arrive takes it, later ones copy it.
+   */
+  copied?: { readonly frame: WireFrame; taken: boolean };
   /** The frame's name for the simulator's chooser (`m1.lab>m2.lab#3`), when one watches. */
   label?: string;
 }

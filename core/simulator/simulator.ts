@@ -35,6 +35,7 @@ import { MemoryDisk } from "../storage/memory_disk.ts";
 import { Trace } from "../trace.ts";
 import type { Envelope } from "../envelope.ts";
 import { decodeWire, encodeWireText, type WireFrame } from "../wire.ts";
+import { JsonCopier } from "../_json_copy.ts";
 import { FramePipeline, type Transit } from "../pipeline/frame_pipeline.ts";
 import { type FaultChooser, FaultStage } from "../pipeline/fault_stage.ts";
 import { checkFaults, type Cut } from "../pipeline/fault_schedule.ts";
@@ -111,6 +112,8 @@ export class Simulator implements Network {
   readonly #faults: FaultStage;
   readonly #skews = new Map<string, { offset: number; drift: number }>();
   readonly #kindBytes = new Map<string, number>();
+  /** Copies frames as the JSON wire delivers them, counting their text. */
+  readonly #copier = new JsonCopier();
   /** Each machine's disk: the simulator's, so that a crash of the machine leaves it. */
   readonly #disks = new Map<string, MemoryDisk>();
   /** Draws of the disk fault, apart from every other stream (no run without it changes). */
@@ -586,15 +589,33 @@ export class Simulator implements Network {
     if (frame.kind === "ack") stats.acks++;
     if (this.#json) {
       // The trace's vector clock travels beside the serialised frame: it is not on the wire.
-      const payload = encodeWireText(frame, { vectorClock: false });
-      t.payload = payload;
-      stats.bytes += payload.length + 4;
+      // Plain data is copied as decoding its text would give it, and the text only counted.
+      const copy = this.#copier.frame(frame);
+      let length: number;
+      if (copy !== undefined) {
+        t.copied = { frame: copy, taken: false };
+        length = this.#copier.length;
+      } else {
+        const payload = encodeWireText(frame, { vectorClock: false });
+        t.payload = payload;
+        length = payload.length;
+      }
+      stats.bytes += length + 4;
       if (frame.kind === "msg") {
         const kind = frame.env.kind;
-        this.#kindBytes.set(kind, (this.#kindBytes.get(kind) ?? 0) + payload.length + 4);
+        this.#kindBytes.set(kind, (this.#kindBytes.get(kind) ?? 0) + length + 4);
       }
     }
     next(t);
+  }
+
+  /** The frame a carried copy delivers: the copy taken when it was sent, or a copy of that. */
+  #take(copied: { readonly frame: WireFrame; taken: boolean }): WireFrame {
+    if (!copied.taken) {
+      copied.taken = true;
+      return copied.frame;
+    }
+    return this.#copier.frame(copied.frame)!;
   }
 
   /** The pipeline's carrier: schedules the frame's arrival after its delay. */
@@ -602,8 +623,12 @@ export class Simulator implements Network {
     const { from, to, frame } = t;
     const json = this.#json;
     // An exempt machine's frame was not metered: it is encoded here, vector clock and all.
-    const payload = (t.payload as string | undefined) ?? (json ? encodeWireText(frame) : frame);
-    const vc = json && t.payload !== undefined && frame.kind === "msg" ? frame.env.vc : undefined;
+    const copied = t.copied;
+    const payload = copied !== undefined
+      ? this.#take(copied)
+      : (t.payload as string | undefined) ?? (json ? encodeWireText(frame) : frame);
+    const metered = t.payload !== undefined || copied !== undefined;
+    const vc = json && metered && frame.kind === "msg" ? frame.env.vc : undefined;
     const item = this.#schedule(
       this.#now + (t.delay ?? EXEMPT_LATENCY),
       () => this.#arrive(from, to, payload, vc),

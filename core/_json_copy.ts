@@ -1,0 +1,180 @@
+/**
+ * The simulator's JSON wire without the text: a copy of a frame that is exactly what
+ * `JSON.parse(encodeWireText(frame, { vectorClock: false }))` returns, taken in one walk that
+ * also counts the length of that text. Only plain data is copied (plain objects, arrays, strings,
+ * numbers, booleans, `null`); anything else JSON treats specially (a `toJSON`, a class instance,
+ * a bigint, a `__proto__` key, a nesting deeper than {@link MAX_DEPTH}) makes the walk give up,
+ * and the caller encodes the frame as text instead, so the result is the same either way.
+ * @module
+ */
+import type { WireFrame } from "./wire.ts";
+
+/** Deeper than this the walk gives up (and JSON.stringify reports a cycle, if it is one). */
+const MAX_DEPTH = 64;
+
+/** The walk met something that is not plain data. */
+const UNSUPPORTED: unique symbol = Symbol("unsupported");
+
+/** Length of the decimal text of a number, as JSON writes it. */
+function numberLength(n: number): number {
+  if (n >= 0 && n < 1e9 && (n | 0) === n) {
+    return n < 10
+      ? 1
+      : n < 100
+      ? 2
+      : n < 1e3
+      ? 3
+      : n < 1e4
+      ? 4
+      : n < 1e5
+      ? 5
+      : n < 1e6
+      ? 6
+      : n < 1e7
+      ? 7
+      : n < 1e8
+      ? 8
+      : 9;
+  }
+  return String(n).length;
+}
+
+/** Length of a string as JSON writes it, quotes included. */
+function stringLength(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A quote, a backslash, a control character or a surrogate: JSON.stringify decides.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) {
+      return JSON.stringify(s).length;
+    }
+  }
+  return s.length + 2;
+}
+
+/** Keys repeat from frame to frame: their JSON length (quotes and colon included), once each. */
+const keyLengths = new Map<string, number>();
+
+function keyLength(key: string): number {
+  let n = keyLengths.get(key);
+  if (n === undefined) {
+    n = stringLength(key) + 1;
+    if (keyLengths.size < 4096) keyLengths.set(key, n);
+  }
+  return n;
+}
+
+/** Copies frames as the JSON wire would deliver them and counts their text. */
+export class JsonCopier {
+  /** Characters of the JSON text of the last frame copied. */
+  length = 0;
+
+  /**
+   * The copy of `frame` as the JSON wire delivers it (without the envelope's vector clock), or
+   * `undefined` when the frame holds something other than plain data.
+   *
+   * @example A message frame
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { JsonCopier } from "./_json_copy.ts";
+   * const frame = { kind: "ack", epoch: 1, seq: 3, sack: [[5, 6]] } as const;
+   * const copier = new JsonCopier();
+   * assert.deepEqual(copier.frame(frame), frame);
+   * assert.equal(copier.length, JSON.stringify(frame).length);
+   * assert.equal(copier.frame({ kind: "ack", epoch: 1, seq: new Date(0) as never }), undefined);
+   * ```
+   */
+  frame(frame: WireFrame): WireFrame | undefined {
+    this.length = 0;
+    const copy = this.#object(
+      frame as unknown as Record<string, unknown>,
+      0,
+      frame.kind === "msg",
+    );
+    return copy === UNSUPPORTED ? undefined : copy as unknown as WireFrame;
+  }
+
+  #value(value: unknown, depth: number): unknown {
+    switch (typeof value) {
+      case "string":
+        this.length += stringLength(value);
+        return value;
+      case "number":
+        if (!Number.isFinite(value)) {
+          this.length += 4;
+          return null;
+        }
+        this.length += numberLength(value);
+        return value === 0 ? 0 : value; // -0 is written 0
+      case "boolean":
+        this.length += value ? 4 : 5;
+        return value;
+      case "object":
+        if (value === null) {
+          this.length += 4;
+          return null;
+        }
+        if (depth >= MAX_DEPTH) return UNSUPPORTED;
+        if (Array.isArray(value)) return this.#array(value, depth + 1);
+        return this.#object(value as Record<string, unknown>, depth + 1, false);
+      default:
+        return UNSUPPORTED;
+    }
+  }
+
+  #array(array: unknown[], depth: number): unknown {
+    if (Object.getPrototypeOf(array) !== Array.prototype) return UNSUPPORTED;
+    const n = array.length, copy = new Array(n);
+    this.length += n === 0 ? 2 : n + 1;
+    for (let i = 0; i < n; i++) {
+      const value = array[i];
+      const kind = typeof value;
+      if (kind === "undefined" || kind === "function" || kind === "symbol") {
+        this.length += 4;
+        copy[i] = null;
+        continue;
+      }
+      const item = this.#value(value, depth);
+      if (item === UNSUPPORTED) return UNSUPPORTED;
+      copy[i] = item;
+    }
+    return copy;
+  }
+
+  /**
+   * Copies a plain object; `frame`: the frame itself, whose envelope goes without its `vc`
+   * (`skip`), as JSON skips a key whose value is unset.
+   */
+  #object(
+    object: Record<string, unknown>,
+    depth: number,
+    frame: boolean,
+    skip?: string,
+  ): unknown {
+    const proto = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) return UNSUPPORTED;
+    if (typeof object.toJSON === "function") return UNSUPPORTED;
+    const copy: Record<string, unknown> = {};
+    let fields = 0;
+    // for-in without the list of keys Object.keys makes; an inherited key gives up (JSON skips it).
+    for (const key in object) {
+      if (key === skip) continue;
+      if (!Object.hasOwn(object, key)) return UNSUPPORTED;
+      let value = object[key];
+      const kind = typeof value;
+      if (kind === "undefined" || kind === "function" || kind === "symbol") continue;
+      if (key === "__proto__") return UNSUPPORTED;
+      if (frame && key === "env" && kind === "object" && value !== null) {
+        this.length += 6; // "env":
+        value = this.#object(value as Record<string, unknown>, depth + 1, false, "vc");
+      } else {
+        this.length += keyLength(key);
+        value = this.#value(value, depth);
+      }
+      if (value === UNSUPPORTED) return UNSUPPORTED;
+      copy[key] = value;
+      fields++;
+    }
+    this.length += fields === 0 ? 2 : fields + 1;
+    return copy;
+  }
+}
