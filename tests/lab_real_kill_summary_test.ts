@@ -52,9 +52,20 @@ function assertPartial(summary: string, machine: string): void {
 Deno.test("lab proxy with the proxy machine killed prints its partial summary naming it", async () => {
   const lab = startLab(["proxy", "--requests", "300", "--delay", "1"]);
   assertTrue(await lab.waitFor(/origin@origin\.lab -> cache-f\d+@proxy\.lab VALUE/), "no fetch");
+  // A client said how far it got (every few requests), so there is something to count.
+  assertTrue(
+    await lab.waitFor(/-> collector@ctl\.lab PROGRESS client@c\d\.lab [2-9]\d\b/),
+    "no progress",
+  );
   const { summary } = await killAndEnd(lab, "proxy.lab");
   assertPartial(summary, "proxy.lab");
-  assertTrue(/^hit ratio +\d/m.test(summary), summary);
+  // The clients' progress before the kill is counted, though none of them reported.
+  const ratio = /^hit ratio +\d+\.\d% \((\d+) hits, (\d+) misses/m.exec(summary);
+  assertTrue(ratio !== null && Number(ratio[1]) > 0 && Number(ratio[2]) > 0, summary);
+  assertTrue(
+    /clients did not report \(their progress messages count the \d+ requests/.test(summary),
+    summary,
+  );
   // The origin, still alive, was asked for its counters after the loss.
   assertTrue(/^origin requests +[1-9]\d* with the proxy, not run without/m.test(summary), summary);
   assertTrue(/^machines lost +proxy\.lab$/m.test(summary), summary);
