@@ -159,6 +159,8 @@ export type NodeLine =
   }
   | { type: "error"; message: string; process?: string; stack?: string }
   | { type: "interrupted" }
+  /** The node cannot start (its port in use...), and why; it exits next. */
+  | { type: "unstartable"; message: string }
   /** What the machine's code printed, from a machine started by hand (its output is not the lab's). */
   | { type: "print"; text: string };
 
@@ -534,6 +536,8 @@ if (import.meta.main) {
       error instanceof Error && error.message.startsWith("Cannot ") &&
       !Deno.env.get("ARCHLAB_DEBUG")
     ) {
+      // The lab that started it says why, naming the machine; run by hand, the node says it.
+      emit({ type: "unstartable", message: error.message });
       say(`archlab: ${error.message}`);
       Deno.exit(1);
     }
