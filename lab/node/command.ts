@@ -166,6 +166,9 @@ export type NodeLine =
 
 const encoder = new TextEncoder();
 
+/** Whether a lab reads the node's lines: it started the node (`--epoch`) or the node joined it. */
+let toLab = false;
+
 /** Called when standard output is gone (the lab went away): the node stops. */
 let onOrphaned = () => {};
 
@@ -318,6 +321,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
     throw new UsageError("Cannot start node: --machine is required", USAGE);
   }
   const machine = machineName(values.machine, "--machine");
+  toLab = values.epoch !== undefined;
   let common = parseCommon(values, USAGE);
   const placed = fromHostsFile(machine, common.hosts);
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
@@ -335,6 +339,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
     }
     const write = link.write;
     sink = (text) => void write(text).catch(hungUp);
+    toLab = true;
     forwardConsole();
   }
   for (const peer of placed.peers) {
@@ -537,7 +542,7 @@ if (import.meta.main) {
       !Deno.env.get("ARCHLAB_DEBUG")
     ) {
       // The lab that started it says why, naming the machine; run by hand, the node says it.
-      emit({ type: "unstartable", message: error.message });
+      if (toLab) emit({ type: "unstartable", message: error.message });
       say(`archlab: ${error.message}`);
       Deno.exit(1);
     }
