@@ -187,7 +187,10 @@ export function failureReport(
       : String(error.cause);
     lines.push(`  cause: ${cause}`);
   }
-  if (!error.message.includes("--seed")) lines.push(`  ${replayHint(args)}`);
+  // A machine that could not start is fixed where it runs, not replayed in the simulator.
+  if (!error.message.includes("--seed") && error.name !== "MachineStartError") {
+    lines.push(`  ${replayHint(args)}`);
+  }
   const remote = (error as { remoteStack?: string }).remoteStack;
   if (options.debug) {
     lines.push(remote ?? error.stack ?? "(no stack trace)");

@@ -119,6 +119,24 @@ export interface ClientReport {
   readonly outcomes: readonly (CacheOutcome | "origin" | "error")[];
 }
 
+/**
+ * What a client sends its collector every few requests while it runs (when asked to): the
+ * requests made since its previous progress message, so that a run cut short by a dead machine
+ * still counts what the clients measured.
+ */
+export interface ClientProgress {
+  /** Message kind. */
+  readonly kind: "progress";
+  /** The client's address. */
+  readonly client: string;
+  /** Requests made so far, these included. */
+  readonly done: number;
+  /** Latency of each request since the previous progress message, in ms, in order. */
+  readonly latencies: readonly number[];
+  /** How each of those requests was served, as in {@link ClientReport}. */
+  readonly outcomes: readonly (CacheOutcome | "origin" | "error")[];
+}
+
 /** Every message kind of the architecture. */
 export type ProxyMessage =
   | GetRequest
@@ -129,4 +147,5 @@ export type ProxyMessage =
   | ErrorReply
   | ProxyStats
   | OriginStats
-  | ClientReport;
+  | ClientReport
+  | ClientProgress;

@@ -6,7 +6,7 @@
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext, ProcessFn, Program } from "../core/process.ts";
 import { numberArg, stringArg } from "./_args.ts";
-import type { ClientReport } from "./messages.ts";
+import type { ClientProgress, ClientReport } from "./messages.ts";
 import { zipfSampler } from "./zipf.ts";
 
 /** Arguments of {@link zipfClient} (JSON). */
@@ -30,6 +30,11 @@ export interface ZipfClientArgs {
    * machines booting in any order do not count as errors. @default [target]
    */
   readonly waitFor?: readonly string[];
+  /**
+   * Send the collector a {@link ClientProgress} after every this many requests (0: never), so
+   * that a run cut short still counts them. @default 0
+   */
+  readonly progressEvery?: number;
 }
 
 /** Asks `to` for its stats until it answers (at most 100 tries); returns whether it did. */
@@ -54,7 +59,7 @@ async function waitUntilUp(ctx: ProcessContext, to: string): Promise<boolean> {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import type { ClientReport } from "./messages.ts";
+ * import type { ClientProgress, ClientReport } from "./messages.ts";
  * import { kvOrigin } from "./origin_process.ts";
  * import { zipfClient } from "./zipf_client.ts";
  * const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 5 } });
@@ -66,6 +71,25 @@ async function waitUntilUp(ctx: ProcessContext, to: string): Promise<boolean> {
  * assert.deepEqual(report?.latencies, [10, 10, 10]);
  * assert.deepEqual(report?.outcomes, ["origin", "origin", "origin"]);
  * ```
+ * @example Progress every two requests, before the final report
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Simulator } from "../core/simulator/simulator.ts";
+ * import { kvOrigin } from "./origin_process.ts";
+ * import { zipfClient } from "./zipf_client.ts";
+ * const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 5 } });
+ * sim.machine("o.lab").spawn("origin", kvOrigin({}));
+ * sim.machine("c.lab").spawn("client", zipfClient({ target: "origin@o.lab", collector: "col@ctl.lab", requests: 5, progressEvery: 2 }));
+ * const kinds: string[] = [];
+ * sim.machine("ctl.lab").spawn("col", async (ctx) => {
+ *   for (let i = 0; i < 3; i++) {
+ *     const { body } = await ctx.receive<{ kind: string; done?: number }>();
+ *     kinds.push(body.kind === "progress" ? `progress ${body.done}` : body.kind);
+ *   }
+ * });
+ * await sim.run();
+ * assert.deepEqual(kinds, ["progress 2", "progress 4", "report"]);
+ * ```
  */
 export const zipfClient: Program = (args: Readonly<Record<string, unknown>>): ProcessFn => {
   const target = stringArg(args, "target", "proxy-client");
@@ -75,6 +99,7 @@ export const zipfClient: Program = (args: Readonly<Record<string, unknown>>): Pr
   const requests = numberArg(args, "requests", "proxy-client", 100);
   const timeout = numberArg(args, "timeout", "proxy-client", 5000);
   const thinkMs = numberArg(args, "thinkMs", "proxy-client", 0);
+  const progressEvery = Math.floor(numberArg(args, "progressEvery", "proxy-client", 0));
   const sample = zipfSampler(Math.floor(keys), s);
   const waitFor = args.waitFor ?? [target];
   if (!Array.isArray(waitFor) || !waitFor.every((a) => typeof a === "string")) {
@@ -109,6 +134,17 @@ export const zipfClient: Program = (args: Readonly<Record<string, unknown>>): Pr
       if (outcome === "error") errors++;
       latencies.push(ctx.now() - started);
       outcomes.push(outcome);
+      if (progressEvery > 0 && (i + 1) % progressEvery === 0 && i + 1 < requests) {
+        const from = i + 1 - progressEvery;
+        const progress: ClientProgress = {
+          kind: "progress",
+          client: ctx.self,
+          done: i + 1,
+          latencies: latencies.slice(from),
+          outcomes: outcomes.slice(from),
+        };
+        await ctx.send(collector, progress);
+      }
     }
     const report: ClientReport = {
       kind: "report",

@@ -104,8 +104,13 @@ async function cat(file: string): Promise<string | undefined> {
  * planned crash is not taken for it.
  */
 export async function machineProcess(lab: number, machine: string): Promise<number> {
-  const children = await cat(`/proc/${lab}/task/${lab}/children`);
-  assertTrue(children !== undefined, `cannot list the children of process ${lab}`);
+  // Every thread's children: a process may start its children from another thread than its main.
+  const { stdout } = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${lab}/task/*/children`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const children = new TextDecoder().decode(stdout);
   let found: number | undefined, lowest = Infinity;
   for (const pid of children.trim().split(/\s+/).filter((p) => p !== "").map(Number)) {
     const args = (await cat(`/proc/${pid}/cmdline`))?.split("\0") ?? [];

@@ -1,6 +1,6 @@
 /**
  * `--hosts FILE` on this host: a bad file is refused before the run naming its line, a machine
- * listens on the port its line gives, a machine started by hand joins the lab over TCP (or is
+ * listens on the port its line gives (or, when that port is in use, the lab says so naming it), a machine started by hand joins the lab over TCP (or is
  * refused when the lab does not wait for it), and `--ssh` runs `ssh HOST deno run ...` (the
  * command is checked here: there is no SSH server to run it against). The runs across hosts
  * are in hosts_netns_test.ts.
@@ -84,6 +84,27 @@ Deno.test("lab client-server --hosts runs a machine on the port its line gives",
     assertEquals(summary.executed, 15);
     assertEquals(summary.unfinished, []);
   });
+});
+
+Deno.test("lab client-server --hosts with a machine's port in use says so, naming the machine", async () => {
+  // The test holds the port the file gives m1.lab: its node cannot listen there.
+  const held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = held.addr.port;
+    await withFile(`m1.lab 127.0.0.1:${port}\n`, async (path) => {
+      const run = await lab(["client-server", "--hosts", path, "--requests", "5", "-q"]);
+      assertEquals(run.code, 1, run.stderr);
+      assertTrue(
+        run.stderr.includes(
+          `archlab: Cannot start machine "m1.lab": listening at 127.0.0.1:${port}: Address already in use`,
+        ),
+        run.stderr,
+      );
+      assertTrue(!/bug in archlab|replay in the simulator|^\s+at /m.test(run.stderr), run.stderr);
+    });
+  } finally {
+    held.close();
+  }
 });
 
 Deno.test("lab client-server --hosts restarts a crashed machine on the same fixed port", async () => {

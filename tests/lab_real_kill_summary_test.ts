@@ -52,9 +52,20 @@ function assertPartial(summary: string, machine: string): void {
 Deno.test("lab proxy with the proxy machine killed prints its partial summary naming it", async () => {
   const lab = startLab(["proxy", "--requests", "300", "--delay", "1"]);
   assertTrue(await lab.waitFor(/origin@origin\.lab -> cache-f\d+@proxy\.lab VALUE/), "no fetch");
+  // A client said how far it got (every few requests), so there is something to count.
+  assertTrue(
+    await lab.waitFor(/-> collector@ctl\.lab PROGRESS client@c\d\.lab [2-9]\d\b/),
+    "no progress",
+  );
   const { summary } = await killAndEnd(lab, "proxy.lab");
   assertPartial(summary, "proxy.lab");
-  assertTrue(/^hit ratio +\d/m.test(summary), summary);
+  // The clients' progress before the kill is counted, though none of them reported.
+  const ratio = /^hit ratio +\d+\.\d% \((\d+) hits, (\d+) misses/m.exec(summary);
+  assertTrue(ratio !== null && Number(ratio[1]) > 0 && Number(ratio[2]) > 0, summary);
+  assertTrue(
+    /clients did not report \(their progress messages count the \d+ requests/.test(summary),
+    summary,
+  );
   // The origin, still alive, was asked for its counters after the loss.
   assertTrue(/^origin requests +[1-9]\d* with the proxy, not run without/m.test(summary), summary);
   assertTrue(/^machines lost +proxy\.lab$/m.test(summary), summary);
@@ -107,4 +118,57 @@ Deno.test("lab three-tier with its logic tier killed prints its partial summary 
   assertPartial(summary, "logic.lab");
   assertTrue(/^requests +\d+/m.test(summary), summary);
   assertTrue(/^machines lost +logic\.lab$/m.test(summary), summary);
+});
+
+Deno.test("lab three-tier with its data tier killed stops the users and ends, naming it", async () => {
+  // A minute of load: the kill timer (armed at the kill) fires long before the minute is up.
+  const lab = startLab(["three-tier", "--duration", "60000"]);
+  assertTrue(await lab.waitFor(/^open http/m), "no URL");
+  const { summary } = await killAndEnd(lab, "data.lab");
+  assertPartial(summary, "data.lab");
+  assertTrue(
+    /^ {2}the data tier \(data\.lab\) is gone: the lab stopped the users before --duration was up$/m
+      .test(summary),
+    summary,
+  );
+  assertTrue(/^requests +[1-9]\d*/m.test(summary), summary);
+  assertTrue(/^machines lost +data\.lab$/m.test(summary), summary);
+});
+
+/** A port free now on 127.0.0.1 (the lab's presentation takes it next). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Asks `url` until it answers 200 (the three tiers are up), at most 100 times, 100 ms apart. */
+async function untilServing(url: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.status === 200) return true;
+    } catch {
+      // Not listening yet: ask again.
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return false;
+}
+
+Deno.test("lab three-tier --json with its data tier killed carries the partial summary naming it", async () => {
+  const port = freePort();
+  const lab = startLab(["three-tier", "--json", "--duration", "60000", "--port", String(port)]);
+  // --json narrates nothing: the books answered through all three tiers say the run is on.
+  assertTrue(await untilServing(`http://127.0.0.1:${port}/api/books`), "the tiers never served");
+  const { stdout } = await killAndEnd(lab, "data.lab");
+  const json = JSON.parse(stdout);
+  assertEquals(json.architecture, "three-tier");
+  assertEquals(json.machinesLost, ["data.lab"]);
+  assertTrue(/^data\.lab died at \d+ ms \(killed by SIGKILL/.test(json.unfinished[0]), stdout);
+  assertTrue(json.unfinished[1].startsWith("the data tier (data.lab) is gone"), stdout);
+  // The requests made before the users were stopped (answered, or failed with 503) count.
+  assertTrue(json.requests > 0 && Number.isInteger(json.errors), stdout);
 });

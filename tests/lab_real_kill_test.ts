@@ -8,6 +8,8 @@
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { runLab } from "./_lab.ts";
 import { machineProcess, startLab } from "./_real_kill.ts";
+import { deploy } from "../lab/deploy/deploy.ts";
+import type { MachineLoss } from "../lab/deploy/run_errors.ts";
 
 /** How long after the kill the lab must have ended (it ends 3 s after progress stops). */
 const BOUND_MS = 30_000;
@@ -245,4 +247,25 @@ Deno.test("lab transactions restarts a killed participant that recovers from its
     summary,
   );
   assertEquals(code, 0, summary);
+});
+
+Deno.test("a machine killed before the run listens for losses is still handed to its listener", async () => {
+  // Under load a kill can land while the deployment is still starting, before the command
+  // registered its listener: the loss must not be missed (the run would wait for ever).
+  const deployment = await deploy([{
+    name: "m1.lab",
+    processes: [{ name: "origin", program: "proxy-origin" }],
+  }], {});
+  try {
+    const first = Promise.withResolvers<MachineLoss>();
+    deployment.onLost?.((loss) => first.resolve(loss));
+    Deno.kill(await machineProcess(Deno.pid, "m1.lab"), "SIGKILL");
+    const loss = await first.promise;
+    assertEquals(loss.machine, "m1.lab");
+    const late: MachineLoss[] = [];
+    deployment.onLost?.((l) => late.push(l));
+    assertEquals(late, [loss]);
+  } finally {
+    await deployment.stop();
+  }
 });

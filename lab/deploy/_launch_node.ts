@@ -8,7 +8,7 @@ import type { TraceEvent } from "../../core/trace.ts";
 import type { ControlLine, NodeLine } from "../node/command.ts";
 import type { DeployOptions, MachineSpec } from "./deploy.ts";
 import { watchIdle } from "./_idle_watch.ts";
-import { MachineProcessError } from "./run_errors.ts";
+import { MachineProcessError, MachineStartError } from "./run_errors.ts";
 import { type NodeLink, type NodeProcess, readNodeLines } from "./_node_process.ts";
 import type { TimeOrder } from "./_time_order.ts";
 
@@ -87,6 +87,9 @@ function handleLine(
       // What the code of a machine started by hand printed, on its host.
       for (const text of line.text.split("\n")) console.error(`[${node.spec.name}] ${text}`);
       break;
+    case "unstartable":
+      node.unstartable = line.message;
+      break;
     case "interrupted":
       // Ctrl-C reached the machine (with the lab, or alone): it stops, so does the run.
       node.stopping = true;
@@ -126,7 +129,9 @@ export async function launchNode(spec: MachineSpec, ctx: LaunchContext): Promise
     ctx.children.delete(link);
     ctx.order.close(node.source);
     ready.reject(
-      new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`),
+      node.unstartable === undefined
+        ? new Error(`Cannot start machine "${spec.name}": its process exited before it was ready`)
+        : new MachineStartError(spec.name, node.unstartable),
     );
     node.statsWaiter?.resolve();
     if (node.stopping || ctx.stoppingAll() || node.endpoint === "") return;

@@ -40,6 +40,8 @@ export interface NodeProcess {
   stopping: boolean;
   /** Its OS process has exited: no line will come from it any more. */
   gone: boolean;
+  /** Why its node could not start, when it said so before exiting. */
+  unstartable?: string;
 }
 
 /**

@@ -76,7 +76,12 @@ export async function deployTcp(
     stats(): DeployStats {
       return sumStats([control, ...[...locals.values()].map((l) => l.host)], nodes.values());
     },
-    onLost: (listener) => cluster.lostListeners.push(listener),
+    onLost: (listener) => {
+      // A machine may die while the deployment starts, before the caller could listen: the
+      // losses so far are handed over at once, or the run would never hear of them.
+      for (const loss of cluster.lost) listener(loss);
+      cluster.lostListeners.push(listener);
+    },
     now: cluster.runTime,
     quietFor: cluster.quietFor,
     async host(name) {

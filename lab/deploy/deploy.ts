@@ -152,7 +152,7 @@ export interface Deployment {
   /**
    * Calls `listener` when a machine's OS process dies during the run without the lab stopping
    * it and nothing restarts it (real sockets only; in the simulator machines only crash when
-   * told to).
+   * told to); at once for each machine that died so before, while the deployment started.
    */
   onLost?(listener: (loss: MachineLoss) => void): void;
   /** Stops every machine and OS process. */

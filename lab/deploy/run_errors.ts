@@ -170,12 +170,40 @@ export class MachineLostError extends Error {
   }
 }
 
+/**
+ * A machine's OS process could not start (its port in use, its address not this host's...):
+ * not a bug of the lab, but something the user fixes, which the node's own message says.
+ *
+ * @example A port in use
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MachineStartError } from "./run_errors.ts";
+ * const error = new MachineStartError("m1.lab", "Cannot start m1.lab listening at 127.0.0.1:4001: Address already in use");
+ * assert.equal(error.message, 'Cannot start machine "m1.lab": listening at 127.0.0.1:4001: Address already in use');
+ * assert.equal(error.machine, "m1.lab");
+ * ```
+ */
+export class MachineStartError extends Error {
+  /** The machine that could not start. */
+  readonly machine: string;
+  /** Creates the error from what the machine's node said (`Cannot start m1.lab ...`). */
+  constructor(machine: string, said: string) {
+    const cause = said.startsWith(`Cannot start ${machine} `)
+      ? said.slice(`Cannot start ${machine} `.length)
+      : said;
+    super(`Cannot start machine "${machine}": ${cause}`);
+    this.name = "MachineStartError";
+    this.machine = machine;
+  }
+}
+
 /** Names of the error classes the lab reports by message alone (no stack trace). */
 export const KNOWN_FAILURES: ReadonlySet<string> = new Set([
   "RunStalledError",
   "InterruptedError",
   "MachineProcessError",
   "MachineLostError",
+  "MachineStartError",
   "ProcessFailedError",
   "TimeoutError",
   "UnknownProcessError",

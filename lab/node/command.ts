@@ -159,10 +159,15 @@ export type NodeLine =
   }
   | { type: "error"; message: string; process?: string; stack?: string }
   | { type: "interrupted" }
+  /** The node cannot start (its port in use...), and why; it exits next. */
+  | { type: "unstartable"; message: string }
   /** What the machine's code printed, from a machine started by hand (its output is not the lab's). */
   | { type: "print"; text: string };
 
 const encoder = new TextEncoder();
+
+/** Whether a lab reads the node's lines: it started the node (`--epoch`) or the node joined it. */
+let toLab = false;
 
 /** Called when standard output is gone (the lab went away): the node stops. */
 let onOrphaned = () => {};
@@ -316,6 +321,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
     throw new UsageError("Cannot start node: --machine is required", USAGE);
   }
   const machine = machineName(values.machine, "--machine");
+  toLab = values.epoch !== undefined;
   let common = parseCommon(values, USAGE);
   const placed = fromHostsFile(machine, common.hosts);
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
@@ -333,6 +339,7 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
     }
     const write = link.write;
     sink = (text) => void write(text).catch(hungUp);
+    toLab = true;
     forwardConsole();
   }
   for (const peer of placed.peers) {
@@ -534,6 +541,8 @@ if (import.meta.main) {
       error instanceof Error && error.message.startsWith("Cannot ") &&
       !Deno.env.get("ARCHLAB_DEBUG")
     ) {
+      // The lab that started it says why, naming the machine; run by hand, the node says it.
+      if (toLab) emit({ type: "unstartable", message: error.message });
       say(`archlab: ${error.message}`);
       Deno.exit(1);
     }

@@ -7,7 +7,12 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
-import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages.ts";
+import type {
+  ClientProgress,
+  ClientReport,
+  OriginStats,
+  ProxyStats,
+} from "../../proxy/messages.ts";
 import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
 import type { Workload } from "./_flags.ts";
 import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
@@ -54,7 +59,7 @@ async function askStats<T>(
 }
 
 /** The machines of one run: origin, clients, and the proxy when `withProxy`. */
-function topology(w: Workload, withProxy: boolean): MachineSpec[] {
+function topology(w: Workload, withProxy: boolean, progressEvery?: number): MachineSpec[] {
   const machines: MachineSpec[] = [{
     name: "origin.lab",
     processes: [{ name: "origin", program: "proxy-origin", args: { serviceMs: w.serviceMs } }],
@@ -82,6 +87,8 @@ function topology(w: Workload, withProxy: boolean): MachineSpec[] {
           keys: w.keys,
           zipf: w.zipf,
           requests: w.requests,
+          // Real runs: progress every few requests, counted when a dead machine cuts the run.
+          ...(progressEvery === undefined ? {} : { progressEvery }),
         },
       }],
     });
@@ -109,7 +116,12 @@ export async function runOnce(
     const line = narrate(event);
     if (line !== undefined) console.log(line);
   };
-  const deployment = await deploy(topology(w, withProxy), deployOptions(common, onEvent));
+  // The simulator's runs stay as they were (same seed, same trace); real ones report progress.
+  const progressEvery = common.sim ? undefined : PROGRESS_EVERY;
+  const deployment = await deploy(
+    topology(w, withProxy, progressEvery),
+    deployOptions(common, onEvent),
+  );
   try {
     // Without the proxy there is no proxy.lab: faults naming it do not apply to that run.
     const here = (name: string) => withProxy || name !== "proxy.lab";
@@ -127,12 +139,19 @@ export async function runOnce(
     const patience = w.requests * 5000 + 10_000;
     /** The clients' reports so far: what a run that lost a machine still sums up. */
     const reports: ClientReport[] = [];
+    /** The progress of the clients that have not reported yet, by client. */
+    const progress = new Map<string, ClientProgress[]>();
     deployment.spawnControl("collector", async (ctx) => {
       try {
         while (reports.length < w.clients) {
-          reports.push(
-            (await ctx.receive<ClientReport>({ kind: "report", timeout: patience })).body,
-          );
+          const { body } = await ctx.receive<ClientReport | ClientProgress>({
+            kind: ["report", "progress"],
+            timeout: patience,
+          });
+          if (body.kind === "report") {
+            reports.push(body);
+            progress.delete(body.client);
+          } else progress.set(body.client, [...progress.get(body.client) ?? [], body]);
         }
       } catch (error) {
         // A client crashed or was cut off: report what arrived.
@@ -140,7 +159,7 @@ export async function runOnce(
       }
       const origin = await askStats<OriginStats>(ctx, ORIGIN);
       const proxy = withProxy ? await askStats<ProxyStats>(ctx, PROXY) : undefined;
-      done.resolve({ reports, origin, proxy });
+      done.resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
     });
     const lost = await runUnlessLost(deployment, done.promise);
     let collected: Collected;
@@ -157,17 +176,20 @@ export async function runOnce(
         const proxy = withProxy && !dead.has("proxy.lab")
           ? await askStats<ProxyStats>(ctx, PROXY, 1000)
           : undefined;
-        late.resolve({ reports: [...reports], origin, proxy });
+        late.resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
       });
       collected = await late.promise;
     }
     const trace = deployment.trace;
     // The run with the proxy is the one --trace and --out keep.
     if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });
-    const latencies = reports.flatMap((r) => r.latencies);
-    const outcomes = reports.flatMap((r) => r.outcomes);
+    // The clients that reported, then what the others said in their progress messages.
+    const latencies = collected.reports.flatMap((r) => r.latencies);
+    const outcomes = collected.reports.flatMap((r) => r.outcomes);
     const requests = w.clients * w.requests;
-    const missing = (w.clients - reports.length) * w.requests;
+    const made = collected.reports.reduce((n, r) => n + r.requests, 0);
+    const missing = requests - made;
+    const silent = w.clients - reports.length;
     // Messages between machines, without the collector's: the proxy's hand-offs to its own
     // fetcher processes stay on one machine and are not network messages.
     let messages = 0;
@@ -186,17 +208,43 @@ export async function runOnce(
       bytes: deployment.stats().bytes,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       retransmissions: trace.count("retransmit"),
-      errors: reports.reduce((n, r) => n + r.errors, 0) + missing,
+      errors: collected.reports.reduce((n, r) => n + r.errors, 0) + missing,
       traceDigest: trace.digest(),
       hitRatio: requests === 0 ? 0 : Math.round((hits / requests) * 10_000) / 10_000,
       originRequests: collected.origin?.requests ?? 0,
       ...lostFields(
         lost,
-        missing > 0 ? [`${w.clients - reports.length} of ${w.clients} clients did not report`] : [],
+        silent > 0 ? [notReported(silent, w.clients, made - reports.length * w.requests)] : [],
       ),
     };
     return { summary, collected, lost };
   } finally {
     await deployment.stop();
   }
+}
+
+/** Real runs: each client sends its collector a progress message after this many requests. */
+const PROGRESS_EVERY = 5;
+
+/** The clients that did not report, as reports of the requests their progress messages count. */
+function progressReports(progress: ReadonlyMap<string, readonly ClientProgress[]>): ClientReport[] {
+  return [...progress].map(([client, steps]) => {
+    const outcomes = steps.flatMap((p) => p.outcomes);
+    return {
+      kind: "report",
+      client,
+      requests: outcomes.length,
+      errors: outcomes.filter((o) => o === "error").length,
+      latencies: steps.flatMap((p) => p.latencies),
+      outcomes,
+    };
+  });
+}
+
+/** The sentence on the clients that did not report, and the requests their progress counted. */
+function notReported(silent: number, clients: number, counted: number): string {
+  const progress = counted > 0
+    ? ` (their progress messages count the ${counted} requests they made before)`
+    : "";
+  return `${silent} of ${clients} clients did not report${progress}`;
 }

@@ -71,6 +71,8 @@ export interface AgentOptions {
   readonly timeoutMs?: number;
   /** Seed of the think-time generator ({@link fetchAgent}; the simulator has its own). @default 1 */
   readonly seed?: number;
+  /** Aborts the request in flight ({@link fetchAgent}): the run was cut short. @default none */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -133,7 +135,10 @@ export function fetchAgent(base: string, options: AgentOptions = {}): UserAgent 
           method: request.method,
           headers: request.headers,
           body: request.body,
-          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+          signal: AbortSignal.any([
+            AbortSignal.timeout(options.timeoutMs ?? 5000),
+            ...options.signal === undefined ? [] : [options.signal],
+          ]),
         });
         const body = await response.text();
         return { status: response.status, headers: Object.fromEntries(response.headers), body };

@@ -9,7 +9,7 @@ import { type RequestRecord, runUser } from "../../tiers/three_tier/three_tier_w
 import { saveTrace } from "../_common.ts";
 import { fetchAgent, findUrl, messageAgent } from "./_agents.ts";
 import type { ThreeTierArgs } from "./_flags.ts";
-import { POOL } from "./_machines.ts";
+import { POOL, THREE_TIER_MACHINES } from "./_machines.ts";
 import type { Deployment } from "../deploy/deploy.ts";
 import { runUnlessLost } from "../deploy/lost_run.ts";
 import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
@@ -24,6 +24,8 @@ export interface ThreeTierRun {
   readonly url?: string;
   /** Machines that died for good (`kill -9`), and whether that cut the run short. */
   readonly lost?: MachineLostError | readonly MachineLoss[];
+  /** Why the lab stopped the users before `--duration` was up, when it did. */
+  readonly stopped?: string;
 }
 
 /**
@@ -65,18 +67,20 @@ export async function driveThreeTier(
       /** Every record as it is made: a run cut short by a dead machine sums these up. */
       const made: RequestRecord[] = [];
       const losses: MachineLoss[] = [];
-      deployment.onLost?.((loss) => losses.push(loss));
+      // Without its data tier (dead, not restarted) every request fails: stop the users now
+      // rather than let them collect errors until --duration is up.
+      const stop = new AbortController();
+      deployment.onLost?.((loss) => {
+        losses.push(loss);
+        if (loss.machine === THREE_TIER_MACHINES.data) stop.abort();
+      });
+      const { signal } = stop;
       const load = Promise.all(
-        Array.from(
-          { length: users },
-          (_, i) =>
-            runUser(fetchAgent(url, { seed: common.seed * 1000 + i, timeoutMs: budgetMs + 2000 }), {
-              user: i + 1,
-              durationMs,
-              thinkMs,
-              onRecord: (record) => made.push(record),
-            }),
-        ),
+        Array.from({ length: users }, (_, i) =>
+          runUser(
+            fetchAgent(url, { seed: common.seed * 1000 + i, timeoutMs: budgetMs + 2000, signal }),
+            { user: i + 1, durationMs, thinkMs, onRecord: (record) => made.push(record), signal },
+          )),
       );
       const lost = await runUnlessLost(deployment, load);
       run = lost === undefined
@@ -85,6 +89,7 @@ export async function driveThreeTier(
           pool: await poolStats(deployment),
           url,
           ...(losses.length > 0 ? { lost: losses } : {}),
+          ...(signal.aborted ? { stopped: DATA_LOST } : {}),
         }
         : {
           records: [...made],
@@ -101,6 +106,10 @@ export async function driveThreeTier(
   }
   return run;
 }
+
+/** The sentence of a run whose users the lab stopped because the data tier died. */
+const DATA_LOST =
+  `the data tier (${THREE_TIER_MACHINES.data}) is gone: the lab stopped the users before --duration was up`;
 
 async function simLoad(
   deployment: Deployment,

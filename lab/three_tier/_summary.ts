@@ -35,7 +35,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
   for (const r of run.records) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   const errors = run.records.filter((r) => r.status === 0 || r.status >= 500).length;
   const stats = deployment.stats();
-  const partial = lostFields(run.lost);
+  const partial = lostFields(run.lost, run.stopped === undefined ? [] : [run.stopped]);
   const summary: Summary = {
     architecture: "three-tier",
     transport: deployment.transport,

@@ -42,6 +42,8 @@ export interface UserOptions {
   readonly books?: number;
   /** Called with each record as it is made (what a run cut short still has). @default none */
   readonly onRecord?: (record: RequestRecord) => void;
+  /** Stops the user before its next request once aborted (its run was cut short). @default none */
+  readonly signal?: AbortSignal;
 }
 
 /** One request the user made. */
@@ -149,7 +151,7 @@ export async function runUser(
   loans.push(...loanIds(mine.body));
   for (let i = 0; i < 1_000_000; i++) {
     await agent.sleep(-thinkMs * Math.log(1 - agent.random()));
-    if (agent.now() - start >= durationMs) break;
+    if (agent.now() - start >= durationMs || options.signal?.aborted) break;
     let action = pick(agent.random());
     if (action === "return" && loans.length === 0) action = "borrow";
     const book = 1 + Math.floor(agent.random() * books);
