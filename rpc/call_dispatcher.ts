@@ -7,6 +7,7 @@
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
+import { machineOf } from "../core/name.ts";
 import type { Effect, Input, Protocol } from "../core/protocol/protocol.ts";
 import {
   CALL_KIND,
@@ -33,9 +34,11 @@ export type DispatchEffect = Effect<RpcMessage, DispatchOrder, never>;
 
 /**
  * The dispatcher of one skeleton under orphan policy `policy`. A call whose id runs already is
- * a duplicate and is ignored; a call killed before it arrived (extermination) is refused; under
- * `reincarnation` a call of an older epoch is refused, and a newer epoch, announced or learnt
- * from a call, kills every older computation (`gentle` probes them instead).
+ * a duplicate and is ignored; a call killed before it arrived (extermination) is refused. Epochs
+ * are per client machine (Nelson's reincarnation): under `reincarnation` a call of an epoch older
+ * than its client machine's newest is refused, and a newer epoch of a client machine, announced
+ * or learnt from a call, kills that machine's computations of older epochs (`gentle` probes them
+ * instead); other clients' computations are left alone.
  *
  * @example Extermination before the call arrives refuses it
  * ```ts
@@ -52,19 +55,20 @@ export type DispatchEffect = Effect<RpcMessage, DispatchOrder, never>;
  */
 export class CallDispatcher implements Protocol<RpcMessage, DispatchOrder, never> {
   readonly #policy: OrphanPolicy;
-  /** Running computations: call id → the call's epoch (0 without one), in start order. */
-  readonly #running = new Map<string, number>();
+  /** Running computations: call id → its client machine and epoch (0 without one), in start order. */
+  readonly #running = new Map<string, { readonly client: string; readonly epoch: number }>();
   readonly #tombstones = new Set<string>();
-  #epoch = 0;
+  /** Client machine → the newest epoch this skeleton knows of it. */
+  readonly #epochs = new Map<string, number>();
 
   /** Creates the dispatcher of a skeleton under `policy`. */
   constructor(policy: OrphanPolicy) {
     this.#policy = policy;
   }
 
-  /** The newest epoch this skeleton knows (0 before any). */
-  get epoch(): number {
-    return this.#epoch;
+  /** The newest epoch this skeleton knows of client machine `machine` (0 before any). */
+  epochOf(machine: string): number {
+    return this.#epochs.get(machine) ?? 0;
   }
 
   /** Computation `id` ended (done, failed or killed): a later call with its id runs again. */
@@ -92,7 +96,7 @@ export class CallDispatcher implements Protocol<RpcMessage, DispatchOrder, never
         return effects;
       }
       case EPOCH_KIND:
-        return this.#newEpoch(body.epoch);
+        return this.#newEpoch(machineOf(env.from), body.epoch);
       default:
         return [];
     }
@@ -109,29 +113,34 @@ export class CallDispatcher implements Protocol<RpcMessage, DispatchOrder, never
       )];
     }
     const effects: DispatchEffect[] = [];
+    const client = machineOf(env.from);
     if (body.epoch !== undefined) {
-      if (this.#policy === "reincarnation" && body.epoch < this.#epoch) {
+      const known = this.epochOf(client);
+      if (this.#policy === "reincarnation" && body.epoch < known) {
         return [this.#refuse(
           env,
           "StaleEpochError",
-          `Cannot run call "${body.id}": its epoch ${body.epoch} is older than epoch ${this.#epoch}; call again in the new epoch`,
+          `Cannot run call "${body.id}": its epoch ${body.epoch} is older than epoch ${known} of ${client}; call again in the new epoch`,
         )];
       }
       // A newer epoch learnt from a call counts as announced (its announcement may be lost).
-      if (body.epoch > this.#epoch) effects.push(...this.#newEpoch(body.epoch));
+      if (body.epoch > known) effects.push(...this.#newEpoch(client, body.epoch));
     }
-    this.#running.set(body.id, body.epoch ?? 0);
+    this.#running.set(body.id, { client, epoch: body.epoch ?? 0 });
     effects.push({ kind: "deliver", value: { kind: "run", call: env } });
     return effects;
   }
 
-  /** Epoch `next` began: kill (reincarnation) or probe (gentle) the older computations. */
-  #newEpoch(next: number): DispatchEffect[] {
-    this.#epoch = Math.max(this.#epoch, next);
+  /**
+   * Client machine `client` began epoch `next`: kill (reincarnation) or probe (gentle) its
+   * computations of older epochs.
+   */
+  #newEpoch(client: string, next: number): DispatchEffect[] {
+    this.#epochs.set(client, Math.max(this.epochOf(client), next));
     if (this.#policy !== "reincarnation" && this.#policy !== "gentle") return [];
     const effects: DispatchEffect[] = [];
-    for (const [id, epoch] of this.#running) {
-      if (epoch >= next) continue;
+    for (const [id, running] of this.#running) {
+      if (running.client !== client || running.epoch >= next) continue;
       effects.push({
         kind: "deliver",
         value: this.#policy === "reincarnation"
@@ -143,7 +152,8 @@ export class CallDispatcher implements Protocol<RpcMessage, DispatchOrder, never
   }
 
   #refuse(env: Envelope<RpcCall>, name: string, message: string): DispatchEffect {
-    const body: RpcError = { kind: ERROR_KIND, id: env.body.id, name, message, epoch: this.#epoch };
+    const epoch = this.epochOf(machineOf(env.from));
+    const body: RpcError = { kind: ERROR_KIND, id: env.body.id, name, message, epoch };
     return { kind: "reply", request: env, body };
   }
 }

@@ -5,9 +5,11 @@
  * - `none`: the orphan runs to the end and its reply finds nobody.
  * - `extermination`: the client stub logs each call in stable storage before sending it; after a
  *   restart it reads the log and asks the servers to kill what it finds.
- * - `reincarnation`: a restarted client declares a new epoch to every server; servers kill every
- *   computation of an older epoch (whoever owns it) and refuse calls of older epochs.
- * - `gentle`: on a new epoch servers kill only the computations whose owner cannot be located.
+ * - `reincarnation`: a restarted client declares a new epoch of its machine to every server;
+ *   servers kill that machine's computations of older epochs and refuse its calls of older
+ *   epochs (epochs are per client machine, as in Nelson's reincarnation).
+ * - `gentle`: on a client machine's new epoch servers kill only those of its older computations
+ *   whose owner cannot be located.
  * - `expiration`: each call gets a quantum; a computation must ask its caller for another one, so
  *   an orphan does at most one quantum of work after its owner is gone.
  * @module

@@ -6,6 +6,7 @@
  * is the {@link CallDispatcher} protocol's, run by core's `drive()`.
  * @module
  */
+import { machineOf } from "../core/name.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { drive } from "../core/protocol/drive.ts";
 import { copyValue } from "./_copy.ts";
@@ -36,8 +37,9 @@ export interface SkeletonOptions {
   /** Ms one unit of {@link CallScope.work} takes. @default 1 */
   readonly step?: number;
   /**
-   * What a new epoch does: `reincarnation` kills every older computation (and refuses calls of
-   * older epochs), `gentle` kills those whose owner cannot be located; other policies ignore it.
+   * What a client machine's new epoch does: `reincarnation` kills that machine's computations of
+   * older epochs (and refuses its calls of older epochs), `gentle` kills those of them whose owner
+   * cannot be located; other clients' computations are left alone; other policies ignore epochs.
    * Kill requests (extermination) and quanta (expiration) are honoured under every policy.
    * @default "none"
    */
@@ -141,7 +143,9 @@ export function serveRpc<T>(
           id,
           name: e.name,
           message: e.message,
-          ...(outcome === "killed" && call.epoch !== undefined ? { epoch: dispatcher.epoch } : {}),
+          ...(outcome === "killed" && call.epoch !== undefined
+            ? { epoch: dispatcher.epochOf(machineOf(computation.owner)) }
+            : {}),
         };
       }
       computations.delete(id);

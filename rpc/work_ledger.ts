@@ -67,7 +67,10 @@ export interface OrphanReport {
   readonly killed: number;
   /** Units of work done for orphans after their caller crashed. */
   readonly wastedWork: number;
-  /** Computations killed although their caller still waited (reincarnation's victims). */
+  /**
+   * Computations killed although their caller still waited (a probe or a renewal that went
+   * unanswered); 0 when the policy kills only orphans.
+   */
   readonly collateral: number;
   /** Units of work thrown away with the collateral kills. */
   readonly lostWork: number;

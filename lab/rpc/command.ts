@@ -47,9 +47,10 @@ is run on the same seed and compared:
   none           the orphan runs to the end; its reply finds nobody
   extermination  each call is logged in stable storage before it leaves; after the restart the
                  client asks the servers to kill the logged calls
-  reincarnation  the restarted client declares a new epoch to every server; servers kill every
-                 computation of an older epoch, even those whose caller still waits (collateral)
-  gentle         on a new epoch servers kill only computations whose owner cannot be located
+  reincarnation  the restarted client declares a new epoch of its machine to every server;
+                 servers kill that machine's computations of older epochs (epochs are per client)
+  gentle         on a client's new epoch servers kill only those of its older computations
+                 whose owner cannot be located
   expiration     each call gets a quantum (--quantum ms of work); the server must ask the caller
                  for another one, so an orphan works at most one quantum after the crash
 
