@@ -103,20 +103,6 @@ export interface TraceOptions {
   readonly keep?: boolean;
 }
 
-const KEYS = [
-  "t",
-  "ev",
-  "at",
-  "id",
-  "from",
-  "to",
-  "kind",
-  "label",
-  "lamport",
-  "bytes",
-  "note",
-] as const;
-
 /**
  * Serialises an event with a fixed key order and times rounded to microseconds; a vector clock
  * comes last, its entries in the order the trace first met their processes.
@@ -141,18 +127,47 @@ export function canonicalLine(event: TraceEvent): string {
 
 /**
  * The canonical line of `event` without its vector clock: what `JSON.stringify` makes of its
- * fields in {@link KEYS} order, written field by field (no intermediate object).
+ * fields in the order t, ev, at, id, from, to, kind, label, lamport, bytes, note, written field
+ * by field (no intermediate object).
  */
 function withoutClock(event: TraceEvent): string {
-  let line = "";
-  for (const key of KEYS) {
-    const value = event[key];
-    if (value === undefined) continue;
-    line += `${line === "" ? "{" : ","}"${key}":${
-      JSON.stringify(key === "t" ? Math.round((value as number) * 1000) / 1000 : value)
-    }`;
-  }
+  // Unrolled: a property read per field, not a keyed read per key (this runs per event).
+  let line = "", sep = "{";
+  const t = event.t;
+  if (t !== undefined) line = `{"t":${jsonOf(Math.round(t * 1000) / 1000)}`, sep = ",";
+  if (event.ev !== undefined) line += `${sep}"ev":${quotedName(event.ev)}`, sep = ",";
+  if (event.at !== undefined) line += `${sep}"at":${quotedName(event.at)}`, sep = ",";
+  if (event.id !== undefined) line += `${sep}"id":${jsonOf(event.id)}`, sep = ",";
+  if (event.from !== undefined) line += `${sep}"from":${quotedName(event.from)}`, sep = ",";
+  if (event.to !== undefined) line += `${sep}"to":${quotedName(event.to)}`, sep = ",";
+  if (event.kind !== undefined) line += `${sep}"kind":${quotedName(event.kind)}`, sep = ",";
+  if (event.label !== undefined) line += `${sep}"label":${jsonOf(event.label)}`, sep = ",";
+  if (event.lamport !== undefined) line += `${sep}"lamport":${jsonOf(event.lamport)}`, sep = ",";
+  if (event.bytes !== undefined) line += `${sep}"bytes":${jsonOf(event.bytes)}`, sep = ",";
+  if (event.note !== undefined) line += `${sep}"note":${jsonOf(event.note)}`;
   return line === "" ? "{}" : line + "}";
+}
+
+/** Quoted names (kinds, addresses): few, and met on every event. */
+const quotedNames = new Map<unknown, string>();
+/** How many names the cache keeps before it starts again. */
+const QUOTED_NAMES = 250_000;
+
+/** {@link jsonOf} for a field that holds a name: cached. */
+function quotedName(value: unknown): string {
+  let quoted = quotedNames.get(value);
+  if (quoted === undefined) {
+    quoted = jsonOf(value);
+    if (quotedNames.size >= QUOTED_NAMES) quotedNames.clear();
+    quotedNames.set(value, quoted);
+  }
+  return quoted;
+}
+
+/** What `JSON.stringify` makes of a field's value; a number without the call. */
+function jsonOf(value: unknown): string {
+  if (typeof value === "number") return Number.isFinite(value) ? `${value}` : "null";
+  return JSON.stringify(value);
 }
 
 /** Bytes of canonical lines gathered before they go to the running digest. */
