@@ -68,7 +68,7 @@ Flags:
   --svg FILE             lin-kv: draw the smallest failing window as an SVG picture
   --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
                          loading FILE.ts itself, the clients machines the lab hosts in its own
-                         process (times are wall-clock ms; --reorder is simulator only)
+                         process (times are wall-clock ms; --reorder needs --delay)
 ${EXPLORE_HELP}
 ${commonHelp({ simDefault: true })}
 
@@ -255,6 +255,7 @@ export async function runCheck(args: string[]): Promise<number> {
     seed: common.seed,
     drop: common.drop,
     duplicate: common.duplicate,
+    reorder: common.reorder,
     latency: common.latency,
     reliable: common.reliable,
     partitions: common.partitions,
@@ -263,7 +264,6 @@ export async function runCheck(args: string[]): Promise<number> {
   };
   const simOptions = {
     ...options,
-    reorder: common.reorder,
     frameFaults: common.frameFaults,
   };
   const run = real

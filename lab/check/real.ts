@@ -22,8 +22,11 @@ import type { CheckedRun } from "./report.ts";
 import type { SimulateOptions } from "./simulate.ts";
 import type { Workload } from "./workload.ts";
 
-/** Options of {@link realCheck}: those of the simulator (reordering aside), and narration. */
-export interface RealCheckOptions extends Omit<SimulateOptions, "reorder" | "trace"> {
+/**
+ * Options of {@link realCheck}: those of the simulator (`reorder` held back up to three times
+ * `latency`'s bound, so it needs `latency`), and narration.
+ */
+export interface RealCheckOptions extends Omit<SimulateOptions, "trace"> {
   /** Called for every trace event as it happens. @default none */
   readonly onEvent?: (event: TraceEvent) => void;
   /** Where a run that fails writes the trace so far. @default none */
@@ -112,6 +115,7 @@ export async function realCheck(
     reliable: options.reliable ?? true,
     drop: options.drop,
     duplicate: options.duplicate,
+    reorder: options.reorder,
     latency: options.latency,
     auth: options.auth,
     onEvent: options.onEvent,

@@ -69,6 +69,8 @@ Flags:
   --seed N              seed of the injected faults (default 1)
   --drop P, --dup P     injected loss and duplication of the frames this machine sends (0..1)
   --delay MIN..MAX      injected latency in ms before each frame is written
+  --reorder P           probability that a frame is held back (up to 3x the --delay bound) and
+                        overtaken by later ones (needs --delay)
   --unreliable          switch the reliable channel off
   --transport T         tcp (default), udp or http; every machine of a system uses the same
   --auth KEY, --encrypt authenticate (and seal) every frame (or set ARCHLAB_AUTH_KEY)
@@ -85,7 +87,6 @@ Examples:
 const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
 const REASONS: Readonly<Record<string, string>> = {
   sim: NOT_HERE,
-  reorder: "TCP delivers in order; reordering exists only in the simulator (--sim on a command)",
   crash: "crash a node by stopping its process; --crash is for the architecture commands",
   partition:
     'use the control line {"type":"cut",...}; --partition is for the architecture commands',
@@ -355,6 +356,7 @@ export async function runNode(args: string[]): Promise<number> {
     reliable: common.reliable,
     drop: common.drop,
     duplicate: common.duplicate,
+    reorder: common.reorder,
     latency: common.latency,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     trace: { record: (event) => emit({ type: "event", event }) },
