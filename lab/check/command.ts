@@ -159,16 +159,7 @@ export async function runCheck(args: string[]): Promise<number> {
   // The simulator is this command's default: the common flags see --sim unless --real.
   refuseFlags(values, { skew: "the nemesis does not skew clocks yet" }, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
-  if (values.explore === true) {
-    const { node } = await loadNode(file);
-    const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
-    return await runExploreCheck(node, workload, values, {
-      args,
-      usage: USAGE,
-      json: common.json,
-      trace: common.trace,
-    });
-  }
+  if (values.explore === true) return await exploreCheck(name, file, values, common, args);
   for (const flag of Object.keys(EXPLORE_FLAGS)) {
     if (values[flag] !== undefined) {
       throw new UsageError(`Cannot use --${flag} without --explore`, USAGE);
@@ -238,6 +229,24 @@ export async function runCheck(args: string[]): Promise<number> {
   if (shrunk) console.log(formatShrink(shrunk));
   if (!report.valid) console.log(replayLine(args, values.seed === undefined, common.seed, real));
   return report.valid ? 0 : 1;
+}
+
+/** `--explore`: explores the node's interleavings and faults instead of one run. */
+async function exploreCheck(
+  name: string,
+  file: string,
+  values: Record<string, unknown>,
+  common: CommonOptions,
+  args: string[],
+): Promise<number> {
+  const { node } = await loadNode(file);
+  const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
+  return await runExploreCheck(node, workload, values, {
+    args,
+    usage: USAGE,
+    json: common.json,
+    trace: common.trace,
+  });
 }
 
 /** The flags of `lab check`. */

@@ -151,18 +151,7 @@ export async function runP2p(args: string[]): Promise<number> {
   for (const p of common.partitions) settleAt = Math.max(settleAt, p.until ?? Infinity);
   for (const c of common.crashes) settleAt = Math.max(settleAt, c.restartAt ?? c.at);
   if (!common.quiet) console.log(openingLine(settings));
-  // How far it is, on a terminal: a line on stderr, cleared before each line of stdout.
-  const line = new Progress({ enabled: !common.json });
-  const say = (text: string) => {
-    line.done();
-    console.log(text);
-  };
-  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
-    if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
-    if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
-    const text = narrate(event);
-    if (text !== undefined) say(text);
-  };
+  const { line, onEvent, progress } = p2pNarration(common);
   line.update(`p2p: starting ${machines.length} peers`);
   const started = performance.now();
   // Without a trace file nobody reads the events: stream them to the narration and the digest.
@@ -181,25 +170,7 @@ export async function runP2p(args: string[]): Promise<number> {
     for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
     deployment.spawnControl("writer", writerProcess(settings, peers, state));
     const done = Promise.withResolvers<void>();
-    // Convergence over the peers the lab keeps running, not over those that reported lately
-    // (the same peers all along when nobody joins, leaves or crashes).
-    const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
-    let always: Set<string> | undefined;
-    const expected = (now: number) =>
-      steady
-        ? always ??= expectedPeers(n, plan, common.crashes, now)
-        : expectedPeers(n, plan, common.crashes, now);
-    const progress = (round: number, status: ConvergenceStatus) => {
-      line.update(
-        `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
-          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
-      );
-      if (common.quiet) return;
-      say(
-        `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
-          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
-      );
-    };
+    const expected = expectedOver(settings, plan);
     deployment.spawnControl(
       "monitor",
       monitorProcess(settings, state, {
@@ -230,6 +201,54 @@ export async function runP2p(args: string[]): Promise<number> {
     printP2p(settings, summary, deployment, v, wallMs);
   }
   return v.status.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
+}
+
+/**
+ * The run's narration: a progress line on stderr (cleared before each line of stdout), the
+ * trace's gossip and faults as they happen, and a line after each round.
+ */
+function p2pNarration(common: CommonOptions): {
+  line: Progress;
+  onEvent: ((event: TraceEvent) => void) | undefined;
+  progress: (round: number, status: ConvergenceStatus) => void;
+} {
+  const line = new Progress({ enabled: !common.json });
+  const say = (text: string) => {
+    line.done();
+    console.log(text);
+  };
+  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
+    if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
+    if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
+    const text = narrate(event);
+    if (text !== undefined) say(text);
+  };
+  const progress = (round: number, status: ConvergenceStatus) => {
+    line.update(
+      `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
+        `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+    );
+    if (common.quiet) return;
+    say(
+      `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
+        `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+    );
+  };
+  return { line, onEvent, progress };
+}
+
+/**
+ * The peers convergence is judged over at a time: those the lab keeps running, not those that
+ * reported lately (the same peers all along when nobody joins, leaves or crashes).
+ */
+function expectedOver(settings: P2pSettings, plan: ChurnPlan): (now: number) => Set<string> {
+  const { n, common } = settings;
+  const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
+  let always: Set<string> | undefined;
+  return (now: number) =>
+    steady
+      ? always ??= expectedPeers(n, plan, common.crashes, now)
+      : expectedPeers(n, plan, common.crashes, now);
 }
 
 /** Reads the flags after `--peers` (whose `half@` partitions it expands), each checked. */
