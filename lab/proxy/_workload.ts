@@ -5,11 +5,18 @@
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
+import type { ProcessFn } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import type { ClientReport, OriginStats, ProxyStats } from "../../proxy/messages.ts";
 import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
 import type { Workload } from "./_flags.ts";
-import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import {
+  CONTROL_MACHINE,
+  deploy,
+  type Deployment,
+  deployOptions,
+  type MachineSpec,
+} from "../deploy/deploy.ts";
 
 const ORIGIN = "origin@origin.lab";
 const PROXY = "cache@proxy.lab";
@@ -89,45 +96,9 @@ export async function runOnce(
   };
   const deployment = await deploy(topology(w, withProxy), deployOptions(common, onEvent));
   try {
-    // Without the proxy there is no proxy.lab: faults naming it do not apply to that run.
-    const here = (name: string) => withProxy || name !== "proxy.lab";
-    for (const p of common.partitions) {
-      const a = p.a.filter(here), b = p.b.filter(here);
-      if (a.length > 0 && b.length > 0) {
-        deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
-      }
-    }
-    for (const c of common.crashes) {
-      if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaults(deployment, common, withProxy);
     const done = Promise.withResolvers<Collected>();
-    // Wait long enough for every request to time out once, then give up on silent clients.
-    const patience = w.requests * 5000 + 10_000;
-    deployment.spawnControl("collector", async (ctx) => {
-      const reports: ClientReport[] = [];
-      try {
-        while (reports.length < w.clients) {
-          reports.push(
-            (await ctx.receive<ClientReport>({ kind: "report", timeout: patience })).body,
-          );
-        }
-      } catch (error) {
-        // A client crashed or was cut off: report what arrived.
-        if (!(error instanceof TimeoutError)) throw error;
-      }
-      const ask = async <T>(to: string): Promise<T | undefined> => {
-        try {
-          return (await ctx.request<T>(to, { kind: "stats" }, { timeout: 5000 })).body;
-        } catch (error) {
-          // Down or cut off: no stats from it.
-          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
-          return undefined;
-        }
-      };
-      const origin = await ask<OriginStats>(ORIGIN);
-      const proxy = withProxy ? await ask<ProxyStats>(PROXY) : undefined;
-      done.resolve({ reports, origin, proxy });
-    });
+    deployment.spawnControl("collector", collector(w, withProxy, done.resolve));
     await deployment.run(done.promise);
     const collected = await done.promise;
     const trace = deployment.trace;
@@ -138,21 +109,13 @@ export async function runOnce(
     const outcomes = reports.flatMap((r) => r.outcomes);
     const requests = w.clients * w.requests;
     const missing = (w.clients - reports.length) * w.requests;
-    // Messages between machines, without the collector's: the proxy's hand-offs to its own
-    // fetcher processes stay on one machine and are not network messages.
-    let messages = 0;
-    for (const e of trace.events) {
-      if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
-      const from = e.from.slice(e.from.indexOf("@") + 1), to = e.to.slice(e.to.indexOf("@") + 1);
-      if (from !== to && from !== CONTROL_MACHINE && to !== CONTROL_MACHINE) messages++;
-    }
     const hits = outcomes.filter((o) => o === "hit").length;
     const summary: ProxySummary = {
       architecture: withProxy ? "proxy" : "client-server",
       transport: deployment.transport,
       seed: common.seed,
       requests,
-      messages,
+      messages: machineMessages(trace.events),
       bytes: deployment.stats().bytes,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       retransmissions: trace.count("retransmit"),
@@ -165,4 +128,74 @@ export async function runOnce(
   } finally {
     await deployment.stop();
   }
+}
+
+/** Schedules the run's partitions and crashes; without the proxy, those naming proxy.lab go. */
+function scheduleFaults(
+  deployment: Deployment,
+  common: CommonOptions,
+  withProxy: boolean,
+): void {
+  const here = (name: string) => withProxy || name !== "proxy.lab";
+  for (const p of common.partitions) {
+    const a = p.a.filter(here), b = p.b.filter(here);
+    if (a.length > 0 && b.length > 0) {
+      deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+  }
+  for (const c of common.crashes) {
+    if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  }
+}
+
+/**
+ * The collector on `ctl.lab`: gathers every client's report (giving up on silent clients once
+ * each request could have timed out), then asks the origin and the proxy for their counters.
+ */
+function collector(
+  w: Workload,
+  withProxy: boolean,
+  resolve: (collected: Collected) => void,
+): ProcessFn {
+  // Wait long enough for every request to time out once, then give up on silent clients.
+  const patience = w.requests * 5000 + 10_000;
+  return async (ctx) => {
+    const reports: ClientReport[] = [];
+    try {
+      while (reports.length < w.clients) {
+        reports.push(
+          (await ctx.receive<ClientReport>({ kind: "report", timeout: patience })).body,
+        );
+      }
+    } catch (error) {
+      // A client crashed or was cut off: report what arrived.
+      if (!(error instanceof TimeoutError)) throw error;
+    }
+    const ask = async <T>(to: string): Promise<T | undefined> => {
+      try {
+        return (await ctx.request<T>(to, { kind: "stats" }, { timeout: 5000 })).body;
+      } catch (error) {
+        // Down or cut off: no stats from it.
+        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+        return undefined;
+      }
+    };
+    const origin = await ask<OriginStats>(ORIGIN);
+    const proxy = withProxy ? await ask<ProxyStats>(PROXY) : undefined;
+    resolve({ reports, origin, proxy });
+  };
+}
+
+/**
+ * Messages between machines, without the collector's: the proxy's hand-offs to its own fetcher
+ * processes stay on one machine and are not network messages.
+ */
+function machineMessages(events: Iterable<TraceEvent>): number {
+  let messages = 0;
+  for (const e of events) {
+    if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
+    const from = e.from.slice(e.from.indexOf("@") + 1), to = e.to.slice(e.to.indexOf("@") + 1);
+    if (from !== to && from !== CONTROL_MACHINE && to !== CONTROL_MACHINE) messages++;
+  }
+  return messages;
 }
