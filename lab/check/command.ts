@@ -157,11 +157,7 @@ export async function runCheck(args: string[]): Promise<number> {
   const [name, file] = checkPositionals(positionals);
   const real = realFlag(values);
   // The simulator is this command's default: the common flags see --sim unless --real.
-  refuseFlags(values, {
-    skew: "the nemesis does not skew clocks yet",
-    hosts: "lab check runs its nodes on this host; --hosts is for the architectures, run and spmd",
-    ssh: "lab check runs its nodes on this host; --ssh is for the architectures, run and spmd",
-  }, USAGE);
+  refuseFlags(values, REFUSED, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) return await exploreCheck(name, file, values, common, args);
   for (const flag of Object.keys(EXPLORE_FLAGS)) {
@@ -272,6 +268,13 @@ const CHECK_FLAGS: Readonly<Record<string, FlagSpec>> = {
   real: { type: "boolean" },
   ...EXPLORE_FLAGS,
   ...SHRINK_FLAGS,
+};
+
+/** The flags `lab check` refuses, and why. */
+const REFUSED: Readonly<Record<string, string>> = {
+  skew: "the nemesis does not skew clocks yet",
+  hosts: "lab check runs its nodes on this host; --hosts is for the architectures, run and spmd",
+  ssh: "lab check runs its nodes on this host; --ssh is for the architectures, run and spmd",
 };
 
 /** The WORKLOAD and FILE.ts, checked: two positionals, a known workload. */
