@@ -84,7 +84,8 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --seed N              seed of every random choice (default 1); a run replays from its seed
   --drop P              probability that a frame is lost (0..1)
   --dup P               probability that a frame is duplicated (0..1)
-  --reorder P           probability that a frame is held back and overtaken (0..1; simulator only)
+  --reorder P           probability that a frame is held back and overtaken (0..1; held up to 3x
+                        the latency's bound: on OS processes it needs --delay MIN..MAX)
   --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN)
   --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one
                         way; repeatable
@@ -198,7 +199,7 @@ function probability(name: string, value: unknown, usage: string): number {
 
 /**
  * Parses the common flags and checks them: probabilities, windows whose end does not precede
- * their start, `--delay` MIN <= MAX, `--reorder` only with `--sim`, `--encrypt` only with a key.
+ * their start, `--delay` MIN <= MAX, `--reorder` on OS processes only with `--delay`, `--encrypt` only with a key.
  * The machines that `--crash` and `--partition` name are checked by {@link checkFaultTargets}
  * once the command knows its machines.
  *
@@ -227,10 +228,10 @@ export function parseCommon(
   const latency = parseDelay(values.delay, usage);
   const sim = values.sim === true;
   const reorder = probability("reorder", values.reorder, usage);
-  if (reorder > 0 && !sim) {
+  if (reorder > 0 && !sim && latency === undefined) {
     throw new UsageError(
-      `Cannot use --reorder without --sim: TCP delivers each connection's frames in order; ` +
-        "add --sim, or spread the latency with --delay MIN..MAX",
+      "Cannot use --reorder on OS processes without --delay: a reordered frame is held back up " +
+        "to three times the latency's bound, and real sockets add none; add --delay 1..5",
       usage,
     );
   }

@@ -96,120 +96,163 @@ function kindsArg(args: Readonly<Record<string, unknown>>): Set<string> {
  * ```
  */
 export const cacheProxy: Program = (args: Readonly<Record<string, unknown>>): ProcessFn => {
-  const origin = stringArg(args, "origin", "proxy-cache");
-  const capacity = numberArg(args, "capacity", "proxy-cache", 100, 1);
-  const ttl = numberArg(args, "ttl", "proxy-cache", 10_000);
-  const timeout = numberArg(args, "timeout", "proxy-cache", 5000);
-  const kinds = kindsArg(args);
+  const settings: CacheSettings = {
+    origin: stringArg(args, "origin", "proxy-cache"),
+    capacity: numberArg(args, "capacity", "proxy-cache", 100, 1),
+    ttl: numberArg(args, "ttl", "proxy-cache", 10_000),
+    timeout: numberArg(args, "timeout", "proxy-cache", 5000),
+    kinds: kindsArg(args),
+  };
   return async (ctx: ProcessContext): Promise<void> => {
-    const cache = new LruCache<Cached>({ maxEntries: capacity });
-    const byKey = new Map<string, Flight>();
-    const byFetcher = new Map<string, Flight>();
-    const base = ctx.self.slice(0, ctx.self.indexOf("@"));
-    let fetchers = 0;
-    const counts = {
-      hits: 0,
-      misses: 0,
-      expired: 0,
-      stale: 0,
-      coalesced: 0,
-      originRequests: 0,
-      originErrors: 0,
-      passthrough: 0,
-    };
-    const stats = (): ProxyStats => ({
-      kind: "stats",
-      ...counts,
-      evictions: cache.evictions,
-      entries: cache.size,
-    });
-
-    const fly = (key: string | undefined, request: Envelope): void => {
-      const flight: Flight = { key, waiters: [request] };
-      if (key !== undefined) byKey.set(key, flight);
-      counts.originRequests++;
-      const parent = ctx.self;
-      const fetcher = ctx.spawn(`${base}-f${++fetchers}`, async (child) => {
-        let fill: Fill;
-        try {
-          const reply = await child.request(origin, request.body, { timeout });
-          fill = { kind: "fill", ok: true, body: reply.body };
-        } catch (error) {
-          // The origin is down, cut off or slow: the waiters get an error answer.
-          if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
-          fill = { kind: "fill", ok: false, error: error.message };
-        }
-        await child.send(parent, fill);
-      });
-      byFetcher.set(fetcher, flight);
-    };
-
-    const land = async (flight: Flight, fill: Fill): Promise<void> => {
-      const { key } = flight;
-      if (key !== undefined) byKey.delete(key);
-      if (fill.ok) {
-        const body = fill.body;
-        const cacheable = key !== undefined &&
-          !(typeof body === "object" && body !== null &&
-            (body as { kind?: unknown }).kind === "error");
-        if (cacheable) cache.set(key, { body, expires: ctx.now() + ttl });
-        for (const waiter of flight.waiters) {
-          await ctx.reply(waiter, key === undefined ? body : tag(body, "miss"));
-        }
-        return;
-      }
-      counts.originErrors++;
-      const stale = key === undefined ? undefined : cache.peek(key);
-      for (const waiter of flight.waiters) {
-        if (stale !== undefined) {
-          counts.stale++;
-          await ctx.reply(waiter, tag(stale.body, "stale"));
-        } else {
-          await ctx.reply(waiter, {
-            kind: "error",
-            error: `Cannot reach origin "${origin}": ${fill.error}`,
-          });
-        }
-      }
-    };
-
+    const proxy = new CacheProxyRun(ctx, settings);
     for (;;) {
       const env = await ctx.receive();
-      const flight = byFetcher.get(env.from);
-      if (flight !== undefined && env.kind === "fill") {
-        byFetcher.delete(env.from);
-        await land(flight, env.body as Fill);
-        continue;
-      }
-      if (env.corr === undefined) {
-        ctx.log(`ignored "${env.kind}" from ${env.from}: not a request`);
-        continue;
-      }
-      if (env.kind === "stats") {
-        await ctx.reply(env, stats());
-        continue;
-      }
-      if (!kinds.has(env.kind)) {
-        counts.passthrough++;
-        fly(undefined, env);
-        continue;
-      }
-      const key = requestKey(env.body);
-      const cached = cache.get(key);
-      if (cached !== undefined && cached.expires > ctx.now()) {
-        counts.hits++;
-        await ctx.reply(env, tag(cached.body, "hit"));
-        continue;
-      }
-      counts.misses++;
-      if (cached !== undefined) counts.expired++;
-      const flying = byKey.get(key);
-      if (flying !== undefined) {
-        counts.coalesced++;
-        flying.waiters.push(env);
-      } else {
-        fly(key, env);
-      }
+      // Awaited only when the message needs it: the same steps as one inline loop, so that a
+      // seed's trace stays what it was.
+      const pending = proxy.handle(env);
+      if (pending !== undefined) await pending;
     }
   };
 };
+
+/** The checked arguments of one proxy. */
+interface CacheSettings {
+  readonly origin: string;
+  readonly capacity: number;
+  readonly ttl: number;
+  readonly timeout: number;
+  readonly kinds: ReadonlySet<string>;
+}
+
+/** One running proxy: its cache, the origin requests in flight, its counters. */
+class CacheProxyRun {
+  readonly #ctx: ProcessContext;
+  readonly #settings: CacheSettings;
+  readonly #cache: LruCache<Cached>;
+  readonly #byKey = new Map<string, Flight>();
+  readonly #byFetcher = new Map<string, Flight>();
+  readonly #base: string;
+  #fetchers = 0;
+  readonly #counts = {
+    hits: 0,
+    misses: 0,
+    expired: 0,
+    stale: 0,
+    coalesced: 0,
+    originRequests: 0,
+    originErrors: 0,
+    passthrough: 0,
+  };
+
+  constructor(ctx: ProcessContext, settings: CacheSettings) {
+    this.#ctx = ctx;
+    this.#settings = settings;
+    this.#cache = new LruCache<Cached>({ maxEntries: settings.capacity });
+    this.#base = ctx.self.slice(0, ctx.self.indexOf("@"));
+  }
+
+  /**
+   * Handles one message: a fetcher's fill, a stats request, a request to pass or to cache; the
+   * promise of the replies it sends, if it sends any.
+   */
+  handle(env: Envelope): Promise<void> | undefined {
+    const ctx = this.#ctx;
+    const flight = this.#byFetcher.get(env.from);
+    if (flight !== undefined && env.kind === "fill") {
+      this.#byFetcher.delete(env.from);
+      return this.#land(flight, env.body as Fill);
+    }
+    if (env.corr === undefined) {
+      ctx.log(`ignored "${env.kind}" from ${env.from}: not a request`);
+      return;
+    }
+    if (env.kind === "stats") return ctx.reply(env, this.#stats());
+    if (!this.#settings.kinds.has(env.kind)) {
+      this.#counts.passthrough++;
+      this.#fly(undefined, env);
+      return;
+    }
+    return this.#lookup(env);
+  }
+
+  #stats(): ProxyStats {
+    const cache = this.#cache;
+    return { kind: "stats", ...this.#counts, evictions: cache.evictions, entries: cache.size };
+  }
+
+  /** Answers a cacheable request from the cache, or joins or starts the origin request. */
+  #lookup(env: Envelope): Promise<void> | undefined {
+    const counts = this.#counts;
+    const key = requestKey(env.body);
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && cached.expires > this.#ctx.now()) {
+      counts.hits++;
+      return this.#ctx.reply(env, tag(cached.body, "hit"));
+    }
+    counts.misses++;
+    if (cached !== undefined) counts.expired++;
+    const flying = this.#byKey.get(key);
+    if (flying !== undefined) {
+      counts.coalesced++;
+      flying.waiters.push(env);
+    } else {
+      this.#fly(key, env);
+    }
+  }
+
+  /** Starts the origin request for `request` in a child process that sends back a fill. */
+  #fly(key: string | undefined, request: Envelope): void {
+    const ctx = this.#ctx;
+    const { origin, timeout } = this.#settings;
+    const flight: Flight = { key, waiters: [request] };
+    if (key !== undefined) this.#byKey.set(key, flight);
+    this.#counts.originRequests++;
+    const parent = ctx.self;
+    const fetcher = ctx.spawn(`${this.#base}-f${++this.#fetchers}`, async (child) => {
+      let fill: Fill;
+      try {
+        const reply = await child.request(origin, request.body, { timeout });
+        fill = { kind: "fill", ok: true, body: reply.body };
+      } catch (error) {
+        // The origin is down, cut off or slow: the waiters get an error answer.
+        if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+        fill = { kind: "fill", ok: false, error: error.message };
+      }
+      await child.send(parent, fill);
+    });
+    this.#byFetcher.set(fetcher, flight);
+  }
+
+  /** Answers a flight's waiters with the origin's fill, caching it when it may be cached. */
+  async #land(flight: Flight, fill: Fill): Promise<void> {
+    const ctx = this.#ctx;
+    const { key } = flight;
+    if (key !== undefined) this.#byKey.delete(key);
+    if (!fill.ok) {
+      this.#counts.originErrors++;
+      const stale = key === undefined ? undefined : this.#cache.peek(key);
+      for (const waiter of flight.waiters) await this.#answerFailed(waiter, stale, fill);
+      return;
+    }
+    const body = fill.body;
+    const cacheable = key !== undefined &&
+      !(typeof body === "object" && body !== null &&
+        (body as { kind?: unknown }).kind === "error");
+    if (cacheable) this.#cache.set(key, { body, expires: ctx.now() + this.#settings.ttl });
+    for (const waiter of flight.waiters) {
+      await ctx.reply(waiter, key === undefined ? body : tag(body, "miss"));
+    }
+  }
+
+  /** Answers a waiter of a failed flight: the stale copy when one is cached, else an error. */
+  #answerFailed(waiter: Envelope, stale: Cached | undefined, fill: Fill): Promise<void> {
+    if (stale !== undefined) {
+      this.#counts.stale++;
+      return this.#ctx.reply(waiter, tag(stale.body, "stale"));
+    }
+    return this.#ctx.reply(waiter, {
+      kind: "error",
+      error: `Cannot reach origin "${this.#settings.origin}": ${fill.error}`,
+    });
+  }
+}

@@ -41,7 +41,15 @@
  */
 import { Hono } from "hono";
 import { type CacheControl, parseCacheControl } from "./cache_control.ts";
-import type { HttpProxy, HttpProxyOptions, ProxyRequestInfo, XCache } from "./http_proxy_types.ts";
+import type {
+  CacheEvent,
+  HttpProxy,
+  HttpProxyOptions,
+  HttpProxyStats,
+  ProxyRequestInfo,
+  RequestLog,
+  XCache,
+} from "./http_proxy_types.ts";
 import { ageOf, type StoredResponse } from "./_http_entry.ts";
 import { purgeAllowed, reuseOf } from "./_http_reuse.ts";
 import { Flights, type Probe } from "./_http_flights.ts";
@@ -101,6 +109,19 @@ const PLAIN_HIT_EXCLUDES = [
  * ```
  */
 export function createHttpProxy(origin: string, options: HttpProxyOptions): HttpProxy {
+  const proxy = new CachingProxy(originBaseOf(origin), options);
+  return {
+    app: proxy.app,
+    fetch: proxy.fetch,
+    hitBytes: proxy.hitBytes,
+    stats: () => proxy.stats(),
+    purge: (url) => proxy.purge(url),
+    settled: () => proxy.settled(),
+  };
+}
+
+/** The origin's base URL without a trailing slash, or a TypeError when it is not http(s). */
+function originBaseOf(origin: string): string {
   let base: URL;
   try {
     base = new URL(origin);
@@ -112,16 +133,16 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       `Cannot create HTTP proxy: origin "${origin}" is not an http(s) URL; give one like http://127.0.0.1:8000`,
     );
   }
-  const originBase = base.origin + base.pathname.replace(/\/$/, "");
-  const now = options.now;
-  const originFetch = options.fetch ?? createHttp1Client();
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxObjectBytes = Math.min(options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, maxBytes);
-  const purgeToken = options.purgeToken;
-  const defaultStaleIfError = options.staleIfError ?? 0;
-  const emit = options.onEvent ?? (() => {});
-  const onRequest = options.onRequest;
-  const counts = {
+  return base.origin + base.pathname.replace(/\/$/, "");
+}
+
+/** One caching proxy: its store, the origin fetches in flight, its counters and its Hono app. */
+class CachingProxy {
+  readonly #now: () => number;
+  readonly #emit: (event: CacheEvent) => void;
+  readonly #onRequest: ((log: RequestLog) => void) | undefined;
+  readonly #purgeToken: string | undefined;
+  readonly #counts: OriginSide["counts"] = {
     hits: 0,
     misses: 0,
     revalidated: 0,
@@ -132,56 +153,153 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     purges: 0,
     invalidations: 0,
   };
-  const store = new HttpStore(maxBytes, {
-    onStore: (entry) => emit({ type: "store", url: entry.target }),
-    onEvict: (entry) => emit({ type: "evict", url: entry.target }),
-  });
-  const responder = new EntryResponder();
-  const serve = (request: Request, entry: StoredResponse, cache: XCache): Response =>
-    responder.respond(request, entry, cache, now());
+  readonly #store: HttpStore;
+  readonly #responder = new EntryResponder();
+  readonly #side: OriginSide;
+  readonly #flights: Flights;
+  /** The Hono app: misses, revalidations, purges and pass-through. */
+  readonly app: Hono<{ Bindings: ProxyRequestInfo }>;
 
-  const side: OriginSide = {
-    originBase,
-    originFetch,
-    now,
-    maxObjectBytes,
-    storing: { used: 0, max: options.maxStoringBytes ?? maxBytes },
-    cacheCookies: options.cacheCookies ?? false,
-    defaultStaleIfError,
-    emit,
-    counts,
-    store,
+  constructor(originBase: string, options: HttpProxyOptions) {
+    const now = this.#now = options.now;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const emit = this.#emit = options.onEvent ?? (() => {});
+    this.#onRequest = options.onRequest;
+    this.#purgeToken = options.purgeToken;
+    this.#store = new HttpStore(maxBytes, {
+      onStore: (entry) => emit({ type: "store", url: entry.target }),
+      onEvict: (entry) => emit({ type: "evict", url: entry.target }),
+    });
+    this.#side = {
+      originBase,
+      originFetch: options.fetch ?? createHttp1Client(),
+      now,
+      maxObjectBytes: Math.min(options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES, maxBytes),
+      storing: { used: 0, max: options.maxStoringBytes ?? maxBytes },
+      cacheCookies: options.cacheCookies ?? false,
+      defaultStaleIfError: options.staleIfError ?? 0,
+      emit,
+      counts: this.#counts,
+      store: this.#store,
+    };
+    this.#flights = new Flights(
+      this.#side,
+      (request, target, outcome) => this.#answer(request, target, outcome),
+    );
+    const app = this.app = new Hono<{ Bindings: ProxyRequestInfo }>();
+    app.all("*", (c) => this.#handle(c.req.raw, c.env));
+    app.onError((error, c) =>
+      json(500, {
+        error: `Cannot proxy the request: ${error.message}`,
+        url: targetOf(c.req.url) ?? c.req.url,
+      })
+    );
+  }
+
+  /** The counters and the store's size. */
+  stats(): HttpProxyStats {
+    const store = this.#store;
+    return { ...this.#counts, evictions: store.evictions, entries: store.size, bytes: store.bytes };
+  }
+
+  /** Resolves once the background revalidations started so far ended. */
+  settled(): Promise<void> {
+    return this.#flights.settled();
+  }
+
+  /** Removes every variant of `url`; returns how many were removed. */
+  purge(url: string): number {
+    const target = targetOf(url);
+    const removed = target === undefined ? 0 : this.#store.remove(target);
+    if (removed > 0) {
+      this.#counts.purges += removed;
+      this.#emit({ type: "purge", url: target! });
+    }
+    return removed;
+  }
+
+  // The hit path answers before Hono's routing (as Varnish looks a request up before anything
+  // else); misses, revalidations, purges and pass-through go through the Hono app.
+  /** Answers one request; synchronously on a fresh hit. */
+  readonly fetch = (request: Request, info?: ProxyRequestInfo): Response | Promise<Response> => {
+    const method = request.method;
+    if ((method === "GET" || method === "HEAD") && this.#store.size > 0) {
+      const onRequest = this.#onRequest;
+      const started = onRequest === undefined ? 0 : this.#now();
+      const target = targetOf(request.url);
+      if (target !== undefined) {
+        const found = this.#probe(request, target);
+        const hit = found.cache === "HIT" ? found.hit : undefined;
+        if (hit !== undefined) {
+          this.#counts.hits++;
+          onRequest?.({
+            method,
+            url: target,
+            status: hit.status,
+            cache: "HIT",
+            ms: this.#now() - started,
+          });
+          return hit;
+        }
+      }
+    }
+    return this.app.fetch(request, info ?? {});
   };
 
-  const answer = (request: Request, target: string, outcome: Outcome): Response => {
+  /** The whole HTTP/1.1 response to a plain GET that is a fresh hit, as bytes; else undefined. */
+  readonly hitBytes = (
+    head: { readonly method: string; readonly target: string; readonly version: string },
+    field: (name: string) => string | null,
+  ): Uint8Array | undefined => {
+    const store = this.#store;
+    if (head.method !== "GET" || head.version !== "1.1" || store.size === 0) return undefined;
+    for (const name of PLAIN_HIT_EXCLUDES) if (field(name) !== null) return undefined;
+    const target = targetOf(head.target);
+    if (target === undefined) return undefined;
+    const entry = store.get(store.keyFor(target, { get: field }));
+    if (
+      entry === undefined || entry.cacheControl.noCache || entry.date === null ||
+      NULL_BODY.has(entry.status)
+    ) return undefined;
+    const age = ageOf(entry, this.#now());
+    if (age >= entry.lifetime) return undefined;
+    this.#counts.hits++;
+    this.#onRequest?.({ method: "GET", url: target, status: entry.status, cache: "HIT", ms: 0 });
+    return this.#responder.wire(entry, Math.floor(age / 1000));
+  };
+
+  #serve(request: Request, entry: StoredResponse, cache: XCache): Response {
+    return this.#responder.respond(request, entry, cache, this.#now());
+  }
+
+  /** The response to an origin outcome. */
+  #answer(request: Request, target: string, outcome: Outcome): Response {
     switch (outcome.kind) {
       case "entry":
-        return labelled(serve(request, outcome.entry, outcome.cache), outcome.cache);
+        return labelled(this.#serve(request, outcome.entry, outcome.cache), outcome.cache);
       case "stale":
-        return labelled(serve(request, outcome.entry, "STALE"), "STALE");
+        return labelled(this.#serve(request, outcome.entry, "STALE"), "STALE");
       case "response":
       case "streamed":
         return outcome.response;
       case "error":
         return json(502, { error: outcome.message, url: target });
     }
-  };
-
-  const flights = new Flights(side, answer);
+  }
 
   /** Looks a GET or HEAD up: a fresh hit (or an allowed stale one) is answered at once. */
-  const probe = (request: Request, target: string): Probe => {
+  #probe(request: Request, target: string): Probe {
     const headers = request.headers;
     const ccHeader = headers.get("cache-control");
     const requestCc = ccHeader === null ? NO_DIRECTIVES : parseCacheControl(ccHeader);
     if (requestCc.noStore || headers.has("authorization")) {
       return { bypass: true, key: target, requestCc };
     }
-    const key = store.keyFor(target, headers);
-    const entry = store.get(key);
+    const key = this.#store.keyFor(target, headers);
+    const entry = this.#store.get(key);
     if (entry === undefined) return { bypass: false, key, requestCc };
     const pragmaNoCache = ccHeader === null && /no-cache/i.test(headers.get("pragma") ?? "");
-    const use = reuseOf(entry, requestCc, pragmaNoCache, now());
+    const use = reuseOf(entry, requestCc, pragmaNoCache, this.#now());
     if (use === "validate") return { bypass: false, key, requestCc, entry };
     const cache = use === "fresh" ? "HIT" : "STALE";
     return {
@@ -189,22 +307,23 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
       key,
       requestCc,
       entry,
-      hit: serve(request, entry, cache),
+      hit: this.#serve(request, entry, cache),
       cache,
       revalidate: use === "stale-while-revalidate",
     };
-  };
+  }
 
   /** Answers a GET or HEAD: synchronously on a hit, else after the (shared) origin fetch. */
-  const lookup = (
+  #lookup(
     request: Request,
     target: string,
     hooks: OriginHooks | undefined,
-  ): Response | Promise<Response> => {
-    const found = probe(request, target);
+  ): Response | Promise<Response> {
+    const side = this.#side;
+    const found = this.#probe(request, target);
     if (found.bypass) return passThrough(side, request, target, hooks);
     if (found.hit !== undefined) {
-      if (found.revalidate) flights.refresh(request, target, found);
+      if (found.revalidate) this.#flights.refresh(request, target, found);
       return labelled(found.hit, found.cache ?? "HIT");
     }
     if (found.requestCc.onlyIfCached) {
@@ -216,48 +335,33 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
     if (request.method === "HEAD") {
       return headThrough(side, request, target, found.entry, found.requestCc, hooks).then((
         outcome,
-      ) => answer(request, target, outcome));
+      ) => this.#answer(request, target, outcome));
     }
     if (request.headers.has("range")) return passThrough(side, request, target, hooks);
-    return flights.miss(request, target, found, hooks);
-  };
+    return this.#flights.miss(request, target, found, hooks);
+  }
 
-  const purge = (url: string): number => {
-    const target = targetOf(url);
-    const removed = target === undefined ? 0 : store.remove(target);
-    if (removed > 0) {
-      counts.purges += removed;
-      emit({ type: "purge", url: target! });
-    }
-    return removed;
-  };
-
-  const finish = (
-    request: Request,
-    target: string,
-    response: Response,
-    started: number,
-  ): Response => {
+  /** Counts and logs a response by its X-Cache label. */
+  #finish(request: Request, target: string, response: Response, started: number): Response {
+    const counts = this.#counts;
     const label = labelOf(response);
     if (label === "HIT") counts.hits++;
     else if (label === "REVALIDATED") counts.revalidated++;
     else if (label === "STALE") counts.stale++;
     else counts.misses++;
-    onRequest?.({
+    this.#onRequest?.({
       method: request.method,
       url: target,
       status: response.status,
       cache: label,
-      ms: now() - started,
+      ms: this.#now() - started,
     });
     return response;
-  };
+  }
 
-  const handle = (
-    request: Request,
-    info: ProxyRequestInfo | undefined,
-  ): Response | Promise<Response> => {
-    const started = now();
+  /** What the Hono app does with every request: look up, purge or pass through. */
+  #handle(request: Request, info: ProxyRequestInfo | undefined): Response | Promise<Response> {
+    const started = this.#now();
     const target = targetOf(request.url);
     const interim = info?.interim;
     const hooks = interim === undefined ? undefined : { onInterim: interim };
@@ -268,91 +372,28 @@ export function createHttpProxy(origin: string, options: HttpProxyOptions): Http
         url: request.url,
       });
     } else if (request.method === "GET" || request.method === "HEAD") {
-      response = lookup(request, target, hooks);
+      response = this.#lookup(request, target, hooks);
     } else if (request.method === "PURGE") {
-      response = purgeAllowed(request, info, purgeToken)
-        ? json(200, { purged: purge(target), url: target })
-        : json(403, {
-          error: purgeToken === undefined
-            ? "Cannot purge: only loopback clients may purge when no purge token is configured"
-            : "Cannot purge: send Authorization: Bearer <the proxy's purge token>",
-          url: target,
-        });
+      response = this.#purgeResponse(request, info, target);
     } else {
-      response = passThrough(side, request, target, hooks);
+      response = passThrough(this.#side, request, target, hooks);
     }
     const at = target ?? request.url;
     return response instanceof Promise
-      ? response.then((r) => finish(request, at, r, started))
-      : finish(request, at, response, started);
-  };
+      ? response.then((r) => this.#finish(request, at, r, started))
+      : this.#finish(request, at, response, started);
+  }
 
-  const app = new Hono<{ Bindings: ProxyRequestInfo }>();
-  app.all("*", (c) => handle(c.req.raw, c.env));
-  app.onError((error, c) =>
-    json(500, {
-      error: `Cannot proxy the request: ${error.message}`,
-      url: targetOf(c.req.url) ?? c.req.url,
-    })
-  );
-
-  // The hit path answers before Hono's routing (as Varnish looks a request up before anything
-  // else); misses, revalidations, purges and pass-through go through the Hono app.
-  const fetch = (request: Request, info?: ProxyRequestInfo): Response | Promise<Response> => {
-    const method = request.method;
-    if ((method === "GET" || method === "HEAD") && store.size > 0) {
-      const started = onRequest === undefined ? 0 : now();
-      const target = targetOf(request.url);
-      if (target !== undefined) {
-        const found = probe(request, target);
-        const hit = found.cache === "HIT" ? found.hit : undefined;
-        if (hit !== undefined) {
-          counts.hits++;
-          onRequest?.({
-            method,
-            url: target,
-            status: hit.status,
-            cache: "HIT",
-            ms: now() - started,
-          });
-          return hit;
-        }
-      }
-    }
-    return app.fetch(request, info ?? {});
-  };
-
-  const hitBytes = (
-    head: { readonly method: string; readonly target: string; readonly version: string },
-    field: (name: string) => string | null,
-  ): Uint8Array | undefined => {
-    if (head.method !== "GET" || head.version !== "1.1" || store.size === 0) return undefined;
-    for (const name of PLAIN_HIT_EXCLUDES) if (field(name) !== null) return undefined;
-    const target = targetOf(head.target);
-    if (target === undefined) return undefined;
-    const entry = store.get(store.keyFor(target, { get: field }));
-    if (
-      entry === undefined || entry.cacheControl.noCache || entry.date === null ||
-      NULL_BODY.has(entry.status)
-    ) return undefined;
-    const age = ageOf(entry, now());
-    if (age >= entry.lifetime) return undefined;
-    counts.hits++;
-    onRequest?.({ method: "GET", url: target, status: entry.status, cache: "HIT", ms: 0 });
-    return responder.wire(entry, Math.floor(age / 1000));
-  };
-
-  return {
-    app,
-    fetch,
-    hitBytes,
-    stats: () => ({
-      ...counts,
-      evictions: store.evictions,
-      entries: store.size,
-      bytes: store.bytes,
-    }),
-    purge,
-    settled: () => flights.settled(),
-  };
+  /** Purges `target` when the client may (loopback, or the purge token); else a 403. */
+  #purgeResponse(request: Request, info: ProxyRequestInfo | undefined, target: string): Response {
+    const purgeToken = this.#purgeToken;
+    return purgeAllowed(request, info, purgeToken)
+      ? json(200, { purged: this.purge(target), url: target })
+      : json(403, {
+        error: purgeToken === undefined
+          ? "Cannot purge: only loopback clients may purge when no purge token is configured"
+          : "Cannot purge: send Authorization: Bearer <the proxy's purge token>",
+        url: target,
+      });
+  }
 }

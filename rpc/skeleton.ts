@@ -10,7 +10,7 @@ import { machineOf } from "../core/name.ts";
 import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { drive } from "../core/protocol/drive.ts";
 import { copyValue } from "./_copy.ts";
-import { Computation } from "./_computation.ts";
+import { Computation, type ComputationSettings } from "./_computation.ts";
 import { CallDispatcher, type DispatchOrder } from "./call_dispatcher.ts";
 import type { CallScope } from "./call_scope.ts";
 import { CallKilledError } from "./errors.ts";
@@ -87,88 +87,110 @@ export function serveRpc<T>(
   implement: (scope: CallScope) => Implementation<T>,
   options: SkeletonOptions = {},
 ): ProcessFn {
-  const step = options.step ?? 1;
-  const renewTimeout = options.renewTimeout ?? 50;
-  const probeTimeout = options.probeTimeout ?? 50;
-  for (
-    const [name, value] of [["step", step], ["renewTimeout", renewTimeout], [
-      "probeTimeout",
-      probeTimeout,
-    ]] as const
-  ) {
-    if (!(value > 0) || value === Infinity) {
-      throw new RangeError(`Cannot serve RPC: ${name} ${value} must be a positive number of ms`);
-    }
-  }
+  const settings = skeletonSettings(options);
   const policy = options.policy ?? "none";
-  const settings = { step, renewTimeout, probeTimeout, ledger: options.ledger };
-
   return async (ctx: ProcessContext): Promise<void> => {
     const dispatcher = new CallDispatcher(policy);
     const computations = new Map<string, Computation>();
+    const server: CallServer = { implement, dispatcher, computations, ledger: options.ledger };
     let spawned = 0;
-
-    const run = async (cctx: ProcessContext, computation: Computation): Promise<void> => {
-      computation.start(cctx);
-      const { call, id } = computation;
-      let reply: RpcResult | RpcError;
-      let outcome: CallOutcome = "done";
-      try {
-        const procedures = implement(computation) as Record<string, unknown>;
-        const procedure = Object.hasOwn(procedures, call.method)
-          ? procedures[call.method]
-          : undefined;
-        if (typeof procedure !== "function") {
-          throw new TypeError(
-            `Cannot call ${call.method}: the server has no such procedure; it serves ${
-              Object.keys(procedures).join(", ")
-            }`,
-          );
-        }
-        const args = call.args as unknown[];
-        const value = await procedure.apply(procedures, args);
-        reply = {
-          kind: RESULT_KIND,
-          id,
-          value: copyValue(value, `the result of ${call.method}`),
-          ...(call.inout
-            ? { out: call.inout.map((i) => copyValue(args[i], `argument ${i}`)) }
-            : {}),
-        };
-      } catch (error) {
-        outcome = error instanceof CallKilledError ? "killed" : "failed";
-        const e = error instanceof Error ? error : new Error(String(error));
-        reply = {
-          kind: ERROR_KIND,
-          id,
-          name: e.name,
-          message: e.message,
-          ...(outcome === "killed" && call.epoch !== undefined
-            ? { epoch: dispatcher.epochOf(machineOf(computation.owner)) }
-            : {}),
-        };
-      }
-      computations.delete(id);
-      dispatcher.ended(id);
-      if (outcome === "killed") {
-        cctx.log(
-          `rpc: killed ${call.method} ${id} (${computation.killed}) after ${computation.units} units`,
-        );
-      }
-      settings.ledger?.ended(id, cctx.now(), outcome, computation.killed);
-      await cctx.reply(computation.envelope, reply);
-    };
-
     /** Carries out what the dispatcher orders: run a call, kill or probe a computation. */
     const deliver = (order: DispatchOrder): void => {
       if (order.kind === "run") {
         const computation = new Computation(order.call, settings);
         computations.set(order.call.body.id, computation);
-        ctx.spawn(`call-${++spawned}`, (cctx) => run(cctx, computation));
+        ctx.spawn(`call-${++spawned}`, (cctx) => runCall(cctx, computation, server));
       } else if (order.kind === "kill") computations.get(order.id)!.kill(order.reason);
       else computations.get(order.id)!.probe = true;
     };
-
     await drive(ctx, dispatcher, { filter: { kind: SERVER_KINDS }, deliver });
+  };
+}
+
+/** The computations' settings from `options`, each timing checked. */
+function skeletonSettings(options: SkeletonOptions): ComputationSettings {
+  const step = options.step ?? 1;
+  const renewTimeout = options.renewTimeout ?? 50;
+  const probeTimeout = options.probeTimeout ?? 50;
+  const timings = [["step", step], ["renewTimeout", renewTimeout], ["probeTimeout", probeTimeout]];
+  for (const [name, value] of timings as [string, number][]) {
+    if (!(value > 0) || value === Infinity) {
+      throw new RangeError(`Cannot serve RPC: ${name} ${value} must be a positive number of ms`);
+    }
+  }
+  return { step, renewTimeout, probeTimeout, ledger: options.ledger };
+}
+
+/** What a skeleton's computations share: the procedures, the dispatcher, the calls running. */
+interface CallServer {
+  readonly implement: (scope: CallScope) => unknown;
+  readonly dispatcher: CallDispatcher;
+  readonly computations: Map<string, Computation>;
+  readonly ledger?: WorkSink;
+}
+
+/** Runs one call in its own process and replies with its result or its error. */
+async function runCall(
+  cctx: ProcessContext,
+  computation: Computation,
+  server: CallServer,
+): Promise<void> {
+  computation.start(cctx);
+  const { call, id } = computation;
+  let reply: RpcResult | RpcError;
+  let outcome: CallOutcome = "done";
+  try {
+    reply = await invoke(server.implement(computation) as Record<string, unknown>, computation);
+  } catch (error) {
+    outcome = error instanceof CallKilledError ? "killed" : "failed";
+    const epoch = outcome === "killed" && call.epoch !== undefined
+      ? server.dispatcher.epochOf(machineOf(computation.owner))
+      : undefined;
+    reply = errorReply(id, error, epoch);
+  }
+  server.computations.delete(id);
+  server.dispatcher.ended(id);
+  if (outcome === "killed") {
+    cctx.log(
+      `rpc: killed ${call.method} ${id} (${computation.killed}) after ${computation.units} units`,
+    );
+  }
+  server.ledger?.ended(id, cctx.now(), outcome, computation.killed);
+  await cctx.reply(computation.envelope, reply);
+}
+
+/** Calls the procedure `computation` names among `procedures`, and copies its result back. */
+async function invoke(
+  procedures: Record<string, unknown>,
+  computation: Computation,
+): Promise<RpcResult> {
+  const { call, id } = computation;
+  const procedure = Object.hasOwn(procedures, call.method) ? procedures[call.method] : undefined;
+  if (typeof procedure !== "function") {
+    throw new TypeError(
+      `Cannot call ${call.method}: the server has no such procedure; it serves ${
+        Object.keys(procedures).join(", ")
+      }`,
+    );
+  }
+  const args = call.args as unknown[];
+  const value = await procedure.apply(procedures, args);
+  return {
+    kind: RESULT_KIND,
+    id,
+    value: copyValue(value, `the result of ${call.method}`),
+    ...(call.inout ? { out: call.inout.map((i) => copyValue(args[i], `argument ${i}`)) } : {}),
+  };
+}
+
+/** The error reply for call `id`: the error's name and message (and the epoch that killed it). */
+function errorReply(id: string, error: unknown, epoch: number | undefined): RpcError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    kind: ERROR_KIND,
+    id,
+    name: e.name,
+    message: e.message,
+    ...(epoch !== undefined ? { epoch } : {}),
   };
 }

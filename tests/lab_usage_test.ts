@@ -25,7 +25,7 @@ const REFUSED: readonly (readonly [string[], string])[] = [
   [["client-server", "--sim", "--clients", "-2"], '--clients "-2": give a whole number >= 1'],
   [["client-server", "--sim", "--drop", ""], '--drop "": give a probability'],
   [["client-server", "--sim", "--seed", "1", "--seed", "2"], "--seed twice"],
-  [["client-server", "--reorder", "0.5"], "--reorder without --sim"],
+  [["client-server", "--reorder", "0.5"], "--reorder on OS processes without --delay"],
   [["client-server", "--sim", "--dorp", "0.1"], "did you mean --drop?"],
   [["transactions", "--sim", "--before-log"], "--before-log: it applies with --crash-coordinator"],
   [["transactions", "--sim", "--down", "50"], "--down: it applies with --crash-coordinator"],

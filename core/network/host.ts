@@ -58,6 +58,11 @@ export interface HostOptions {
   readonly drop?: number;
   /** Injected frame duplication. @default 0 */
   readonly duplicate?: number;
+  /**
+   * Injected reordering: the probability that a frame is held back (up to three times the
+   * latency's bound) so that later frames overtake it; needs `latency`. @default 0
+   */
+  readonly reorder?: number;
   /** Injected latency. @default none */
   readonly latency?: Latency;
   /**
@@ -167,6 +172,7 @@ export async function startHost(name: string, options: HostOptions): Promise<Hos
     trace: options.trace,
     drop: options.drop,
     duplicate: options.duplicate,
+    reorder: options.reorder,
     latency: options.latency,
     exempt: options.exempt,
     random: options.seed === undefined ? undefined : faultRandom(options.seed),

@@ -9,7 +9,7 @@ export * from "./memory_disk.ts";
 export * from "./sqlite_disk.ts";
 export * from "./message_store.ts";
 export * from "./sqlite.ts";
-export * from "./post_office_protocol.ts";
+export * from "./post_office_messages.ts";
 export * from "./post_office_machine.ts";
 export * from "./post_office.ts";
 export * from "./post_office_client.ts";

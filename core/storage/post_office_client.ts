@@ -6,7 +6,7 @@
 import type { Mail } from "./message_store.ts";
 import { type Address, canonical } from "../name.ts";
 import type { ProcessContext } from "../process.ts";
-import type { PostOfficeReply, PostOfficeRequest } from "./post_office_protocol.ts";
+import type { PostOfficeReply, PostOfficeRequest } from "./post_office_messages.ts";
 
 /** Options of {@link PostOfficeClient.deposit} and {@link PostOfficeClient.acknowledge}. */
 export interface DepositOptions {

@@ -9,7 +9,7 @@ import type { Envelope } from "../envelope.ts";
 import { type Address, canonical } from "../name.ts";
 import { DeadlineKeeper, type Effect, type Input, type Protocol } from "../protocol/protocol.ts";
 import type { MessageStore } from "./message_store.ts";
-import { isPostOfficeRequest, type PostOfficeReply } from "./post_office_protocol.ts";
+import { isPostOfficeRequest, type PostOfficeReply } from "./post_office_messages.ts";
 
 interface Waiting {
   readonly request: Envelope;

@@ -5,7 +5,7 @@
  */
 import type { ProcessFn } from "../../core/process.ts";
 import { intFlag, table, UsageError, writeTrace } from "../_common.ts";
-import { explore, replayChoices } from "../explore/explore.ts";
+import { explore, type ExploreReport, replayChoices } from "../explore/explore.ts";
 import { explorePlan } from "./explore_check.ts";
 import type { Workload } from "./workload.ts";
 
@@ -61,9 +61,65 @@ export async function runExploreCheck(
   node: ProcessFn,
   workload: Workload,
   values: Record<string, unknown>,
-  context: { args: readonly string[]; usage: string; json: boolean; trace?: string },
+  context: ExploreContext,
 ): Promise<number> {
-  const { usage } = context;
+  const options = exploreOptions(workload, values, context.usage);
+  const plan = explorePlan(node, workload, options);
+  if (typeof values.choices === "string") {
+    return await replayGiven(plan, workload, values.choices, context);
+  }
+  const report = await explore(plan.system, plan.options);
+  const violation = report.violation;
+  if (violation && context.trace) {
+    const replay = await replayChoices(plan.system, violation.choices, plan.options);
+    await writeTrace(replay.sim.trace, context.trace, { clock: "virtual" });
+  }
+  const replay = violation && replayCommand(context.args, violation.choices);
+  if (context.json) {
+    const { violation: _, ...figures } = report;
+    console.log(JSON.stringify({
+      workload: workload.name,
+      valid: violation === undefined,
+      explore: figures,
+      violation: violation
+        ? { message: violation.message, choices: violation.choices, replay }
+        : null,
+    }));
+    return violation ? 1 : 0;
+  }
+  console.log(
+    `lab check ${workload.name} --explore: ${options.nodeCount} nodes, ` +
+      `${options.concurrency} clients, ${options.ops} operations`,
+  );
+  console.log(exploreTable(report));
+  if (!violation) {
+    console.log(
+      `valid in every schedule explored${report.exhausted ? "" : " (within the bounds)"}`,
+    );
+    return 0;
+  }
+  console.log(`\nINVALID: ${violation.message}`);
+  console.log(`shortest counterexample (${violation.choices.length} choices):`);
+  for (const [i, c] of violation.choices.entries()) console.log(`  ${i + 1}. ${c}`);
+  if (context.trace) console.log(`trace written to ${context.trace}`);
+  console.log(`replay: ${replay}`);
+  return 1;
+}
+
+/** What the `--explore` branch needs of the command. */
+interface ExploreContext {
+  args: readonly string[];
+  usage: string;
+  json: boolean;
+  trace?: string;
+}
+
+/** The exploration's bounds from the flags, each checked. */
+function exploreOptions(
+  workload: Workload,
+  values: Record<string, unknown>,
+  usage: string,
+) {
   refuseWithExplore(values, usage);
   if (workload.finalReads) {
     throw new UsageError(
@@ -93,7 +149,7 @@ export async function runExploreCheck(
       );
     }
   }
-  const options = {
+  return {
     nodeCount,
     concurrency: intFlag("concurrency", values.concurrency, 2, usage, 1),
     ops: intFlag("ops", values.ops, 2, usage, 0),
@@ -107,52 +163,40 @@ export async function runExploreCheck(
       crash: points,
     },
   };
-  const plan = explorePlan(node, workload, options);
-  if (typeof values.choices === "string") {
-    const choices = values.choices.split(";").map((c) => c.trim()).filter((c) => c !== "");
-    const replay = await replayChoices(plan.system, choices, plan.options);
-    if (context.trace) await writeTrace(replay.sim.trace, context.trace, { clock: "virtual" });
-    const verdict = replay.violation;
-    if (context.json) {
-      console.log(
-        JSON.stringify({
-          workload: workload.name,
-          valid: !verdict,
-          choices,
-          violation: verdict ?? null,
-        }),
-      );
-    } else {
-      console.log(`lab check ${workload.name} --explore: replayed ${choices.length} choices`);
-      console.log(verdict === undefined ? "valid" : `INVALID: ${verdict}`);
-      if (context.trace) console.log(`trace written to ${context.trace}`);
-    }
-    return verdict === undefined ? 0 : 1;
-  }
-  const report = await explore(plan.system, plan.options);
-  const violation = report.violation;
-  if (violation && context.trace) {
-    const replay = await replayChoices(plan.system, violation.choices, plan.options);
-    await writeTrace(replay.sim.trace, context.trace, { clock: "virtual" });
-  }
-  const replay = violation && replayCommand(context.args, violation.choices);
+}
+
+/** `--choices`: replays the one schedule given and reports its verdict. */
+async function replayGiven(
+  plan: ReturnType<typeof explorePlan>,
+  workload: Workload,
+  given: string,
+  context: ExploreContext,
+): Promise<number> {
+  const choices = given.split(";").map((c) => c.trim()).filter((c) => c !== "");
+  const replay = await replayChoices(plan.system, choices, plan.options);
+  if (context.trace) await writeTrace(replay.sim.trace, context.trace, { clock: "virtual" });
+  const verdict = replay.violation;
   if (context.json) {
-    const { violation: _, ...figures } = report;
-    console.log(JSON.stringify({
-      workload: workload.name,
-      valid: violation === undefined,
-      explore: figures,
-      violation: violation
-        ? { message: violation.message, choices: violation.choices, replay }
-        : null,
-    }));
-    return violation ? 1 : 0;
+    console.log(
+      JSON.stringify({
+        workload: workload.name,
+        valid: !verdict,
+        choices,
+        violation: verdict ?? null,
+      }),
+    );
+  } else {
+    console.log(`lab check ${workload.name} --explore: replayed ${choices.length} choices`);
+    console.log(verdict === undefined ? "valid" : `INVALID: ${verdict}`);
+    if (context.trace) console.log(`trace written to ${context.trace}`);
   }
-  console.log(
-    `lab check ${workload.name} --explore: ${options.nodeCount} nodes, ` +
-      `${options.concurrency} clients, ${options.ops} operations`,
-  );
-  console.log(table([
+  return verdict === undefined ? 0 : 1;
+}
+
+/** The exploration's figures as a table. */
+function exploreTable(report: ExploreReport): string {
+  const violation = report.violation;
+  return table([
     ["states explored", `${report.states} (${report.distinct} distinct)`],
     ["schedules run", report.runs],
     ["depth reached", report.depth],
@@ -165,17 +209,5 @@ export async function runExploreCheck(
         : "no (bounds hit)",
     ],
     ["wall time", `${(report.elapsedMs / 1000).toFixed(2)} s`],
-  ]));
-  if (!violation) {
-    console.log(
-      `valid in every schedule explored${report.exhausted ? "" : " (within the bounds)"}`,
-    );
-    return 0;
-  }
-  console.log(`\nINVALID: ${violation.message}`);
-  console.log(`shortest counterexample (${violation.choices.length} choices):`);
-  for (const [i, c] of violation.choices.entries()) console.log(`  ${i + 1}. ${c}`);
-  if (context.trace) console.log(`trace written to ${context.trace}`);
-  console.log(`replay: ${replay}`);
-  return 1;
+  ]);
 }

@@ -145,6 +145,28 @@ export async function shrinkCheck(
     "--concurrency",
     String(result.sizes.concurrency),
   ];
+  return {
+    faults: result.faults,
+    from: { faults: faults.length, ops: options.ops, concurrency },
+    ops: result.sizes.ops,
+    concurrency: result.sizes.concurrency,
+    anomaly: context.anomaly,
+    tests: result.tests + 1,
+    minimal: result.minimal,
+    flags,
+    command: replayCommand(context.args, flags, base !== options),
+  };
+}
+
+/**
+ * The command that replays the shrunk run: the original arguments, less those the shrunk
+ * `flags` replace (and `--nemesis` when its windows became explicit faults), then `flags`.
+ */
+function replayCommand(
+  args: readonly string[],
+  flags: readonly string[],
+  withoutNemesis: boolean,
+): string {
   const valued = [
     "seed",
     "partition",
@@ -155,19 +177,9 @@ export async function shrinkCheck(
     "trace",
     "svg",
   ];
-  if (base !== options) valued.push("nemesis");
-  const kept = without(context.args, valued);
-  return {
-    faults: result.faults,
-    from: { faults: faults.length, ops: options.ops, concurrency },
-    ops: result.sizes.ops,
-    concurrency: result.sizes.concurrency,
-    anomaly: context.anomaly,
-    tests: result.tests + 1,
-    minimal: result.minimal,
-    flags,
-    command: `deno task lab check ${[...kept, ...flags].map(shellQuote).join(" ")}`,
-  };
+  if (withoutNemesis) valued.push("nemesis");
+  const kept = without(args, valued);
+  return `deno task lab check ${[...kept, ...flags].map(shellQuote).join(" ")}`;
 }
 
 /** The outcome for a person. */

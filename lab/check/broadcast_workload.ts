@@ -8,7 +8,7 @@
  */
 import { percentile } from "../_common.ts";
 import type { HistoryOp } from "./history.ts";
-import { listed, replyAnomalies, type Workload } from "./workload.ts";
+import { type Anomaly, listed, replyAnomalies, type Workload } from "./workload.ts";
 
 function messagesOf(op: HistoryOp): unknown[] | undefined {
   const messages = op.reply?.messages;
@@ -42,44 +42,10 @@ export function broadcastWorkload(): Workload {
       random() < 0.5 ? { kind: "broadcast", message: client * 1_000_000 + seq } : { kind: "read" },
     check(history) {
       const anomalies = replyAnomalies(history);
-      const attempted = new Set<string>();
-      const acked = new Map<string, HistoryOp>();
-      const reads: { op: HistoryOp; seen: Set<string> }[] = [];
-      const finals = new Map<string, Set<string>>();
+      const { attempted, acked } = broadcasts(history);
+      const { reads, finals } = readsOf(history, attempted, anomalies);
       const askedFinal = new Set<string>();
-      for (const op of history) {
-        if (op.request.kind === "broadcast") {
-          const key = JSON.stringify(op.request.message);
-          attempted.add(key);
-          if (op.status === "ok") acked.set(key, op);
-        }
-      }
-      for (const op of history) {
-        if (op.phase === "final") askedFinal.add(op.node);
-        if (op.request.kind !== "read" || op.status !== "ok") continue;
-        const messages = messagesOf(op);
-        if (messages === undefined) {
-          anomalies.push({
-            type: "malformed-read",
-            message: `${op.node} answered a read without a messages array: ${
-              JSON.stringify(op.reply)
-            }`,
-            op: op.index,
-          });
-          continue;
-        }
-        const seen = new Set(messages.map((m) => JSON.stringify(m)));
-        reads.push({ op, seen });
-        if (op.phase === "final") finals.set(op.node, seen);
-        const unexpected = [...seen].filter((m) => !attempted.has(m));
-        if (unexpected.length > 0) {
-          anomalies.push({
-            type: "unexpected-message",
-            message: `${op.node} read messages nobody broadcast: ${listed(unexpected)}`,
-            op: op.index,
-          });
-        }
-      }
+      for (const op of history) if (op.phase === "final") askedFinal.add(op.node);
       for (const node of askedFinal) {
         if (!finals.has(node)) {
           anomalies.push({
@@ -89,39 +55,8 @@ export function broadcastWorkload(): Workload {
           });
         }
       }
-      const lost: { message: unknown; missing: string[] }[] = [];
-      const stable: number[] = [];
-      for (const [key, op] of acked) {
-        const missing = [...finals].filter(([, seen]) => !seen.has(key)).map(([node]) => node);
-        if (missing.length > 0) {
-          lost.push({ message: JSON.parse(key), missing });
-          continue;
-        }
-        let lastMiss = op.invoke;
-        for (const read of reads) {
-          if (read.op.invoke >= op.invoke && !read.seen.has(key)) {
-            lastMiss = Math.max(lastMiss, read.op.complete);
-          }
-        }
-        stable.push(lastMiss - op.invoke);
-      }
-      for (const { message, missing } of lost.slice(0, 10)) {
-        anomalies.push({
-          type: "lost-message",
-          message: `message ${JSON.stringify(message)} was acknowledged but never read by ${
-            listed(missing)
-          }`,
-          lost: message,
-          nodes: missing,
-        });
-      }
-      if (lost.length > 10) {
-        anomalies.push({
-          type: "lost-message",
-          message: `${lost.length - 10} more acknowledged messages were never read everywhere`,
-          count: lost.length - 10,
-        });
-      }
+      const { lost, stable } = deliveries(acked, reads, finals);
+      anomalies.push(...lostAnomalies(lost));
       return {
         anomalies,
         details: {
@@ -136,4 +71,120 @@ export function broadcastWorkload(): Workload {
       };
     },
   };
+}
+
+/** A successful read and the messages it held (as JSON). */
+interface Read {
+  readonly op: HistoryOp;
+  readonly seen: Set<string>;
+}
+
+/** A message acknowledged but missing from some node's final read. */
+interface Lost {
+  readonly message: unknown;
+  readonly missing: string[];
+}
+
+/** The messages broadcast (as JSON), and those acknowledged with their operation. */
+function broadcasts(
+  history: readonly HistoryOp[],
+): { attempted: Set<string>; acked: Map<string, HistoryOp> } {
+  const attempted = new Set<string>();
+  const acked = new Map<string, HistoryOp>();
+  for (const op of history) {
+    if (op.request.kind === "broadcast") {
+      const key = JSON.stringify(op.request.message);
+      attempted.add(key);
+      if (op.status === "ok") acked.set(key, op);
+    }
+  }
+  return { attempted, acked };
+}
+
+/**
+ * The successful reads, and each node's final read; a read without a messages array or with a
+ * message nobody broadcast is an anomaly.
+ */
+function readsOf(
+  history: readonly HistoryOp[],
+  attempted: ReadonlySet<string>,
+  anomalies: Anomaly[],
+): { reads: Read[]; finals: Map<string, Set<string>> } {
+  const reads: Read[] = [];
+  const finals = new Map<string, Set<string>>();
+  for (const op of history) {
+    if (op.request.kind !== "read" || op.status !== "ok") continue;
+    const messages = messagesOf(op);
+    if (messages === undefined) {
+      anomalies.push({
+        type: "malformed-read",
+        message: `${op.node} answered a read without a messages array: ${JSON.stringify(op.reply)}`,
+        op: op.index,
+      });
+      continue;
+    }
+    const seen = new Set(messages.map((m) => JSON.stringify(m)));
+    reads.push({ op, seen });
+    if (op.phase === "final") finals.set(op.node, seen);
+    const unexpected = [...seen].filter((m) => !attempted.has(m));
+    if (unexpected.length > 0) {
+      anomalies.push({
+        type: "unexpected-message",
+        message: `${op.node} read messages nobody broadcast: ${listed(unexpected)}`,
+        op: op.index,
+      });
+    }
+  }
+  return { reads, finals };
+}
+
+/**
+ * The acknowledged messages some final read misses, and the stable latency of the others: from
+ * the broadcast to the last read that still missed it.
+ */
+function deliveries(
+  acked: ReadonlyMap<string, HistoryOp>,
+  reads: readonly Read[],
+  finals: ReadonlyMap<string, Set<string>>,
+): { lost: Lost[]; stable: number[] } {
+  const lost: Lost[] = [];
+  const stable: number[] = [];
+  for (const [key, op] of acked) {
+    const missing = [...finals].filter(([, seen]) => !seen.has(key)).map(([node]) => node);
+    if (missing.length > 0) {
+      lost.push({ message: JSON.parse(key), missing });
+      continue;
+    }
+    let lastMiss = op.invoke;
+    for (const read of reads) {
+      if (read.op.invoke >= op.invoke && !read.seen.has(key)) {
+        lastMiss = Math.max(lastMiss, read.op.complete);
+      }
+    }
+    stable.push(lastMiss - op.invoke);
+  }
+  return { lost, stable };
+}
+
+/** The first ten lost messages, each an anomaly, and one more for the rest. */
+function lostAnomalies(lost: readonly Lost[]): Anomaly[] {
+  const anomalies: Anomaly[] = [];
+  for (const { message, missing } of lost.slice(0, 10)) {
+    anomalies.push({
+      type: "lost-message",
+      message: `message ${JSON.stringify(message)} was acknowledged but never read by ${
+        listed(missing)
+      }`,
+      lost: message,
+      nodes: missing,
+    });
+  }
+  if (lost.length > 10) {
+    anomalies.push({
+      type: "lost-message",
+      message: `${lost.length - 10} more acknowledged messages were never read everywhere`,
+      count: lost.length - 10,
+    });
+  }
+  return anomalies;
 }

@@ -11,6 +11,8 @@ import {
   checkFaultTargets,
   COMMON_FLAGS,
   commonHelp,
+  type CommonOptions,
+  type FlagSpec,
   intFlag,
   openFlags,
   parseCommon,
@@ -21,7 +23,7 @@ import {
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
-import { buildReport, formatReport } from "./report.ts";
+import { buildReport, type CheckReport, formatReport } from "./report.ts";
 import { realCheck } from "./real.ts";
 import { simulateCheck } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
@@ -68,7 +70,7 @@ Flags:
   --svg FILE             lin-kv: draw the smallest failing window as an SVG picture
   --real                 run on real sockets: each node an OS process over TCP on 127.0.0.1
                          loading FILE.ts itself, the clients machines the lab hosts in its own
-                         process (times are wall-clock ms; --reorder is simulator only)
+                         process (times are wall-clock ms; --reorder needs --delay)
 ${EXPLORE_HELP}
 ${commonHelp({ simDefault: true })}
 
@@ -149,70 +151,15 @@ function positiveNumber(name: string, value: unknown, fallback: number): number 
  * ```
  */
 export async function runCheck(args: string[]): Promise<number> {
-  const opened = openFlags(args, {
-    ...COMMON_FLAGS,
-    "node-count": { type: "string" },
-    "time-limit": { type: "string" },
-    ops: { type: "string" },
-    rate: { type: "string" },
-    concurrency: { type: "string" },
-    timeout: { type: "string" },
-    nemesis: { type: "string" },
-    "nemesis-interval": { type: "string" },
-    recovery: { type: "string" },
-    keys: { type: "string" },
-    svg: { type: "string" },
-    real: { type: "boolean" },
-    ...EXPLORE_FLAGS,
-    ...SHRINK_FLAGS,
-  }, USAGE);
+  const opened = openFlags(args, CHECK_FLAGS, USAGE);
   if (opened === undefined) return 0;
   const { values, positionals } = opened;
-  const [name, file] = positionals;
-  if (name === undefined || file === undefined || positionals.length > 2) {
-    throw new UsageError("Cannot check: give a WORKLOAD and a FILE.ts, nothing else", USAGE);
-  }
-  if (!(name in WORKLOADS)) {
-    throw new UsageError(
-      `Cannot check workload "${name}": unknown; known workloads: ${
-        Object.keys(WORKLOADS).join(", ")
-      }`,
-      USAGE,
-    );
-  }
-  if (values.real === true && values.sim === true) {
-    throw new UsageError(
-      "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
-      USAGE,
-    );
-  }
-  const real = values.real === true;
-  for (const flag of Object.keys(SHRINK_FLAGS)) {
-    if (real && values[flag] !== undefined) {
-      throw new UsageError(
-        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
-          "seed in the simulator (without --real)",
-        USAGE,
-      );
-    }
-  }
+  const [name, file] = checkPositionals(positionals);
+  const real = realFlag(values);
   // The simulator is this command's default: the common flags see --sim unless --real.
-  refuseFlags(values, {
-    skew: "the nemesis does not skew clocks yet",
-    hosts: "lab check runs its nodes on this host; --hosts is for the architectures, run and spmd",
-    ssh: "lab check runs its nodes on this host; --ssh is for the architectures, run and spmd",
-  }, USAGE);
+  refuseFlags(values, REFUSED, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
-  if (values.explore === true) {
-    const { node } = await loadNode(file);
-    const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
-    return await runExploreCheck(node, workload, values, {
-      args,
-      usage: USAGE,
-      json: common.json,
-      trace: common.trace,
-    });
-  }
+  if (values.explore === true) return await exploreCheck(name, file, values, common, args);
   for (const flag of Object.keys(EXPLORE_FLAGS)) {
     if (values[flag] !== undefined) {
       throw new UsageError(`Cannot use --${flag} without --explore`, USAGE);
@@ -227,17 +174,7 @@ export async function runCheck(args: string[]): Promise<number> {
   const { url, node } = await loadNode(file);
   const started = performance.now();
   const concurrency = concurrencyFlag(values.concurrency, nodeCount, workload.clientsPerNode ?? 1);
-  if (real) {
-    // Real machines: only a node's OS process can crash; a partition may cut clients off too.
-    const nodeMachines = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}.lab`);
-    const clientMachines = Array.from({ length: concurrency }, (_, i) => `c${i + 1}.lab`);
-    checkFaultTargets({ crashes: common.crashes, partitions: [] }, nodeMachines, USAGE);
-    checkFaultTargets(
-      { crashes: [], partitions: common.partitions },
-      [...nodeMachines, ...clientMachines],
-      USAGE,
-    );
-  }
+  if (real) checkRealTargets(common, nodeCount, concurrency);
   if (!common.quiet) {
     console.log(
       `lab check ${name}: ${file} on ${nodeCount} nodes, ${concurrency} clients, ${
@@ -256,20 +193,9 @@ export async function runCheck(args: string[]): Promise<number> {
     nemesis,
     nemesisInterval: interval,
     recovery: intFlag("recovery", values.recovery, 1000, USAGE, 0),
-    seed: common.seed,
-    drop: common.drop,
-    duplicate: common.duplicate,
-    latency: common.latency,
-    reliable: common.reliable,
-    partitions: common.partitions,
-    crashes: common.crashes,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    ...faultOptions(common),
   };
-  const simOptions = {
-    ...options,
-    reorder: common.reorder,
-    frameFaults: common.frameFaults,
-  };
+  const simOptions = { ...options, frameFaults: common.frameFaults };
   const run = real
     ? await realCheck(url, workload, {
       ...options,
@@ -289,13 +215,7 @@ export async function runCheck(args: string[]): Promise<number> {
   await saveTrace("trace" in run ? run.trace : run.sim.trace, common, {
     clock: real ? "wall" : "virtual",
   });
-  const window = report.anomalies.find((a) => Array.isArray(a.window) && a.window.length > 0);
-  if (typeof values.svg === "string" && window !== undefined) {
-    await Deno.writeTextFile(
-      values.svg,
-      windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
-    );
-  }
+  const drawn = await drawWindow(values.svg, report);
   const shrunk = values.shrink === true && !report.valid
     ? await shrinkCheck(node, workload, simOptions, { args, anomaly: report.anomalies[0].type })
     : undefined;
@@ -306,24 +226,140 @@ export async function runCheck(args: string[]): Promise<number> {
   }
   console.log("");
   console.log(formatReport(report, { wallMs: performance.now() - started, checkMs }));
-  if (typeof values.svg === "string") {
-    console.log(
-      window === undefined
-        ? `no failing window to draw in ${values.svg}`
-        : `window drawn in ${values.svg}`,
-    );
-  }
+  if (drawn !== undefined) console.log(drawn);
   if (common.trace) console.log(`trace written to ${common.trace}`);
   if (shrunk) console.log(formatShrink(shrunk));
-  if (!report.valid) {
-    const replay = values.seed === undefined ? [...args, "--seed", String(common.seed)] : args;
-    console.log(
-      real
-        ? `try it in the simulator: deno task lab check ${
-          replay.filter((a) => a !== "--real").join(" ")
-        }`
-        : `replay: deno task lab check ${replay.join(" ")}`,
+  if (!report.valid) console.log(replayLine(args, values.seed === undefined, common.seed, real));
+  return report.valid ? 0 : 1;
+}
+
+/** `--explore`: explores the node's interleavings and faults instead of one run. */
+async function exploreCheck(
+  name: string,
+  file: string,
+  values: Record<string, unknown>,
+  common: CommonOptions,
+  args: string[],
+): Promise<number> {
+  const { node } = await loadNode(file);
+  const workload = findWorkload(name, { keys: intFlag("keys", values.keys, 5, USAGE, 1) });
+  return await runExploreCheck(node, workload, values, {
+    args,
+    usage: USAGE,
+    json: common.json,
+    trace: common.trace,
+  });
+}
+
+/** The flags of `lab check`. */
+const CHECK_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...COMMON_FLAGS,
+  "node-count": { type: "string" },
+  "time-limit": { type: "string" },
+  ops: { type: "string" },
+  rate: { type: "string" },
+  concurrency: { type: "string" },
+  timeout: { type: "string" },
+  nemesis: { type: "string" },
+  "nemesis-interval": { type: "string" },
+  recovery: { type: "string" },
+  keys: { type: "string" },
+  svg: { type: "string" },
+  real: { type: "boolean" },
+  ...EXPLORE_FLAGS,
+  ...SHRINK_FLAGS,
+};
+
+/** The flags `lab check` refuses, and why. */
+const REFUSED: Readonly<Record<string, string>> = {
+  skew: "the nemesis does not skew clocks yet",
+  hosts: "lab check runs its nodes on this host; --hosts is for the architectures, run and spmd",
+  ssh: "lab check runs its nodes on this host; --ssh is for the architectures, run and spmd",
+};
+
+/** The WORKLOAD and FILE.ts, checked: two positionals, a known workload. */
+function checkPositionals(positionals: readonly string[]): [string, string] {
+  const [name, file] = positionals;
+  if (name === undefined || file === undefined || positionals.length > 2) {
+    throw new UsageError("Cannot check: give a WORKLOAD and a FILE.ts, nothing else", USAGE);
+  }
+  if (!(name in WORKLOADS)) {
+    throw new UsageError(
+      `Cannot check workload "${name}": unknown; known workloads: ${
+        Object.keys(WORKLOADS).join(", ")
+      }`,
+      USAGE,
     );
   }
-  return report.valid ? 0 : 1;
+  return [name, file];
+}
+
+/** Whether `--real` is on, refusing it with `--sim` and with the shrink flags. */
+function realFlag(values: Record<string, unknown>): boolean {
+  if (values.real === true && values.sim === true) {
+    throw new UsageError(
+      "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
+      USAGE,
+    );
+  }
+  const real = values.real === true;
+  for (const flag of Object.keys(SHRINK_FLAGS)) {
+    if (real && values[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --real: a run on OS processes does not replay; shrink its ` +
+          "seed in the simulator (without --real)",
+        USAGE,
+      );
+    }
+  }
+  return real;
+}
+
+/** Real machines: only a node's OS process can crash; a partition may cut clients off too. */
+function checkRealTargets(common: CommonOptions, nodeCount: number, concurrency: number): void {
+  const nodeMachines = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}.lab`);
+  const clientMachines = Array.from({ length: concurrency }, (_, i) => `c${i + 1}.lab`);
+  checkFaultTargets({ crashes: common.crashes, partitions: [] }, nodeMachines, USAGE);
+  checkFaultTargets(
+    { crashes: [], partitions: common.partitions },
+    [...nodeMachines, ...clientMachines],
+    USAGE,
+  );
+}
+
+/** The run's faults, seed, channel and key, from the common flags. */
+function faultOptions(common: CommonOptions) {
+  return {
+    seed: common.seed,
+    drop: common.drop,
+    duplicate: common.duplicate,
+    reorder: common.reorder,
+    latency: common.latency,
+    reliable: common.reliable,
+    partitions: common.partitions,
+    crashes: common.crashes,
+    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+  };
+}
+
+/** Draws the smallest failing lin-kv window in `svg`; the line that says so, if `--svg` was given. */
+async function drawWindow(svg: unknown, report: CheckReport): Promise<string | undefined> {
+  if (typeof svg !== "string") return undefined;
+  const window = report.anomalies.find((a) => Array.isArray(a.window) && a.window.length > 0);
+  if (window === undefined) return `no failing window to draw in ${svg}`;
+  await Deno.writeTextFile(
+    svg,
+    windowSvg(window.window as WindowRow[], `lin-kv key ${JSON.stringify(window.key)}`),
+  );
+  return `window drawn in ${svg}`;
+}
+
+/** How to replay a failed run: in the simulator, with its seed. */
+function replayLine(args: string[], seedless: boolean, seed: number, real: boolean): string {
+  const replay = seedless ? [...args, "--seed", String(seed)] : args;
+  return real
+    ? `try it in the simulator: deno task lab check ${
+      replay.filter((a) => a !== "--real").join(" ")
+    }`
+    : `replay: deno task lab check ${replay.join(" ")}`;
 }

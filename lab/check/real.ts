@@ -14,6 +14,7 @@ import type { ProcessFn } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { MachineProcessError } from "../deploy/run_errors.ts";
 import type { Deployment, MachineSpec } from "../deploy/deploy.ts";
+import type { TcpDeployment } from "../deploy/cluster.ts";
 import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";
 import { type FaultInjector, nemesis, type NemesisEvent } from "./nemesis.ts";
@@ -23,8 +24,11 @@ import type { SimulateOptions } from "./simulate.ts";
 import type { Workload } from "./workload.ts";
 import type { TransportName } from "../../core/network/host_network.ts";
 
-/** Options of {@link realCheck}: those of the simulator (reordering aside), and narration. */
-export interface RealCheckOptions extends Omit<SimulateOptions, "reorder" | "trace"> {
+/**
+ * Options of {@link realCheck}: those of the simulator (`reorder` held back up to three times
+ * `latency`'s bound, so it needs `latency`), and narration.
+ */
+export interface RealCheckOptions extends Omit<SimulateOptions, "trace"> {
   /** Called for every trace event as it happens. @default none */
   readonly onEvent?: (event: TraceEvent) => void;
   /** Where a run that fails writes the trace so far. @default none */
@@ -78,6 +82,43 @@ class RemotePauses extends NodeHarness {
   };
 }
 
+/** The shape of a run: its nodes, clients and time budgets (each option with its default). */
+interface RealPlan {
+  readonly n: number;
+  readonly clients: number;
+  readonly timeout: number;
+  readonly timeLimit: number;
+  /** Ms between one client's operations. */
+  readonly interval: number;
+  readonly nemesisInterval: number;
+  readonly recovery: number;
+  readonly kinds: NonNullable<RealCheckOptions["nemesis"]>;
+  /** Node machines `n1.lab` … */
+  readonly machines: string[];
+  /** Node addresses `node@n1.lab` … */
+  readonly nodes: string[];
+}
+
+/** The plan of a run of `workload` under `options`. */
+function realPlan(workload: Workload, options: RealCheckOptions): RealPlan {
+  const n = options.nodeCount ?? 3;
+  const clients = options.concurrency ?? n * (workload.clientsPerNode ?? 1);
+  const rate = options.rate ?? 100;
+  const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
+  return {
+    n,
+    clients,
+    timeout: options.timeout ?? 1000,
+    timeLimit: options.timeLimit ?? (options.ops === undefined ? 10_000 : Infinity),
+    interval: rate > 0 ? (clients / rate) * 1000 : 0,
+    nemesisInterval: options.nemesisInterval ?? 1000,
+    recovery: options.recovery ?? 1000,
+    kinds: options.nemesis ?? [],
+    machines,
+    nodes: machines.map((m) => `node@${m}`),
+  };
+}
+
 /**
  * Runs the node exported by the module at `module` under `workload` on real sockets.
  * @throws {InterruptedError} (as a rejection) on Ctrl-C.
@@ -87,42 +128,9 @@ export async function realCheck(
   workload: Workload,
   options: RealCheckOptions = {},
 ): Promise<RealRun> {
-  const n = options.nodeCount ?? 3;
-  const clients = options.concurrency ?? n * (workload.clientsPerNode ?? 1);
-  const timeout = options.timeout ?? 1000;
-  const rate = options.rate ?? 100;
-  const timeLimit = options.timeLimit ?? (options.ops === undefined ? 10_000 : Infinity);
-  const interval = rate > 0 ? (clients / rate) * 1000 : 0;
-  const nemesisInterval = options.nemesisInterval ?? 1000;
-  const recovery = options.recovery ?? 1000;
-  const kinds = options.nemesis ?? [];
-  const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
-  const nodes = machines.map((m) => `node@${m}`);
-  const specs: MachineSpec[] = machines.map((name, i) => ({
-    name,
-    processes: [
-      { name: "node", program: "check-node", args: { module, nodes } },
-      { name: "init", program: "check-init", args: { node: nodes[i], nodes } },
-      ...(kinds.includes("pause")
-        ? [{ name: "pause", program: "check-pause", args: { nodes } }]
-        : []),
-    ],
-  }));
-  const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
-  const { deployTcp } = await import("../deploy/cluster.ts");
-  const deployment = await deployTcp(specs, {
-    transport: options.transport,
-    seed: options.seed ?? 1,
-    reliable: options.reliable ?? true,
-    drop: options.drop,
-    duplicate: options.duplicate,
-    latency: options.latency,
-    auth: options.auth,
-    onEvent: options.onEvent,
-    traceFile: options.traceFile,
-    // A crash restarts its machine on time when the replacement OS process started up front.
-    spares: [...restarted.map((c) => c.machine), ...(kinds.includes("crash") ? machines : [])],
-  });
+  const plan = realPlan(workload, options);
+  const { clients, nodes, machines, timeout, recovery } = plan;
+  const deployment = await deployNodes(module, plan, options);
   const history = new History();
   const log: NemesisEvent[] = [];
   const failures: NodeFailure[] = [];
@@ -147,59 +155,18 @@ export async function realCheck(
     for (const c of options.crashes ?? []) {
       deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
     }
-    const hosts = [];
-    for (let i = 0; i < clients; i++) hosts.push(await deployment.host(`c${i + 1}.lab`));
-    let quota = 0;
-    for (const [i, machine] of hosts.entries()) {
-      const ops = options.ops === undefined
-        ? Infinity
-        : Math.floor(options.ops / clients) + (i < options.ops % clients ? 1 : 0);
-      quota = Math.max(quota, ops);
-      machine.spawn(
-        "client",
-        checkClient({
-          workload,
-          node: nodes[i % n],
-          index: i,
-          history,
-          ops,
-          until: machine.runtime.now() + timeLimit,
-          interval,
-          timeout,
-          onDone: () => (done++, step()),
-        }),
-      );
-    }
-    // The nemesis acts on the run's clock: "now" for the deployment is its own start.
-    const faults: FaultInjector = {
-      partition(a, b, window) {
-        const now = deployment.now();
-        deployment.partition(a, b, { at: now, until: now + window.until - window.at });
-      },
-      crash(name, window) {
-        const now = deployment.now();
-        deployment.crash(name, { at: now, restartAt: now + window.restartAt - window.at });
-      },
-    };
-    const pauses = new RemotePauses(nodes);
-    if (kinds.includes("pause")) deployment.spawnControl("pauser", pauses.sender);
-    deployment.spawnControl(
-      "nemesis",
-      nemesis({
-        kinds,
-        interval: nemesisInterval,
-        machines,
-        harness: pauses,
-        faults,
-        done: () => done === clients,
-        log,
-        onIdle: () => (idle = true, step()),
-      }),
-    );
-    const busy = Math.min(timeLimit, quota * (timeout + 2 * interval));
-    const budget = busy + timeout + 2 * interval + 2 * nemesisInterval + 3 * SLACK +
-      (workload.finalReads ? recovery + n * 5 * (timeout + 100) : 0);
-    const limit = setTimeout(() => over.resolve(), budget);
+    const quota = await spawnClients(deployment, plan, {
+      workload,
+      history,
+      ops: options.ops,
+      onDone: () => (done++, step()),
+    });
+    spawnNemesis(deployment, plan, {
+      log,
+      done: () => done === clients,
+      onIdle: () => (idle = true, step()),
+    });
+    const limit = setTimeout(() => over.resolve(), runBudget(plan, quota, workload));
     try {
       await deployment.run(over.promise);
     } catch (error) {
@@ -216,18 +183,9 @@ export async function realCheck(
     } finally {
       clearTimeout(limit);
     }
-    const nodeSet = new Set(nodes);
-    let messages = 0;
-    for (const e of deployment.trace.events) {
-      if (e.ev !== "send" || e.to === undefined || !nodeSet.has(e.to)) continue;
-      // Sent by the node's code (not the lab's init and pause agents) to another node.
-      if (e.from === e.to || !machines.includes(machineOf(e.at))) continue;
-      if (HARNESS_PROCESSES.has(processOf(e.at))) continue;
-      messages++;
-    }
     return {
       history,
-      harness: { nodes, messages, failures },
+      harness: { nodes, messages: nodeMessages(deployment.trace, plan), failures },
       nemesis: log,
       errors,
       finished: done === clients && (!workload.finalReads || read),
@@ -239,6 +197,134 @@ export async function realCheck(
   } finally {
     await stopAll(deployment, failures);
   }
+}
+
+/** Starts the node machines as OS processes: the node, its init agent, and its pause agent. */
+async function deployNodes(
+  module: string,
+  plan: RealPlan,
+  options: RealCheckOptions,
+): Promise<TcpDeployment> {
+  const { machines, nodes, kinds } = plan;
+  const specs: MachineSpec[] = machines.map((name, i) => ({
+    name,
+    processes: [
+      { name: "node", program: "check-node", args: { module, nodes } },
+      { name: "init", program: "check-init", args: { node: nodes[i], nodes } },
+      ...(kinds.includes("pause")
+        ? [{ name: "pause", program: "check-pause", args: { nodes } }]
+        : []),
+    ],
+  }));
+  const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
+  const { deployTcp } = await import("../deploy/cluster.ts");
+  return await deployTcp(specs, {
+    transport: options.transport,
+    seed: options.seed ?? 1,
+    reliable: options.reliable ?? true,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    reorder: options.reorder,
+    latency: options.latency,
+    auth: options.auth,
+    onEvent: options.onEvent,
+    traceFile: options.traceFile,
+    // A crash restarts its machine on time when the replacement OS process started up front.
+    spares: [...restarted.map((c) => c.machine), ...(kinds.includes("crash") ? machines : [])],
+  });
+}
+
+/** Starts one client machine per client, each with its share of `ops`; returns the largest. */
+async function spawnClients(
+  deployment: TcpDeployment,
+  plan: RealPlan,
+  run: {
+    readonly workload: Workload;
+    readonly history: History;
+    readonly ops: number | undefined;
+    readonly onDone: () => void;
+  },
+): Promise<number> {
+  const { clients, n, nodes, timeLimit, interval, timeout } = plan;
+  const hosts = [];
+  for (let i = 0; i < clients; i++) hosts.push(await deployment.host(`c${i + 1}.lab`));
+  let quota = 0;
+  for (const [i, machine] of hosts.entries()) {
+    const ops = run.ops === undefined
+      ? Infinity
+      : Math.floor(run.ops / clients) + (i < run.ops % clients ? 1 : 0);
+    quota = Math.max(quota, ops);
+    machine.spawn(
+      "client",
+      checkClient({
+        workload: run.workload,
+        node: nodes[i % n],
+        index: i,
+        history: run.history,
+        ops,
+        until: machine.runtime.now() + timeLimit,
+        interval,
+        timeout,
+        onDone: run.onDone,
+      }),
+    );
+  }
+  return quota;
+}
+
+/** Starts the nemesis on `ctl.lab` (and the pause sender, when it pauses nodes). */
+function spawnNemesis(
+  deployment: TcpDeployment,
+  plan: RealPlan,
+  run: { readonly log: NemesisEvent[]; readonly done: () => boolean; readonly onIdle: () => void },
+): void {
+  // The nemesis acts on the run's clock: "now" for the deployment is its own start.
+  const faults: FaultInjector = {
+    partition(a, b, window) {
+      const now = deployment.now();
+      deployment.partition(a, b, { at: now, until: now + window.until - window.at });
+    },
+    crash(name, window) {
+      const now = deployment.now();
+      deployment.crash(name, { at: now, restartAt: now + window.restartAt - window.at });
+    },
+  };
+  const pauses = new RemotePauses(plan.nodes);
+  if (plan.kinds.includes("pause")) deployment.spawnControl("pauser", pauses.sender);
+  deployment.spawnControl(
+    "nemesis",
+    nemesis({
+      kinds: plan.kinds,
+      interval: plan.nemesisInterval,
+      machines: plan.machines,
+      harness: pauses,
+      faults,
+      done: run.done,
+      log: run.log,
+      onIdle: run.onIdle,
+    }),
+  );
+}
+
+/** Wall-clock ms the run may take: the clients' work, the nemesis, the final reads, slack. */
+function runBudget(plan: RealPlan, quota: number, workload: Workload): number {
+  const { timeLimit, timeout, interval, nemesisInterval, recovery, n } = plan;
+  const busy = Math.min(timeLimit, quota * (timeout + 2 * interval));
+  return busy + timeout + 2 * interval + 2 * nemesisInterval + 3 * SLACK +
+    (workload.finalReads ? recovery + n * 5 * (timeout + 100) : 0);
+}
+
+/** Messages the nodes' code sent to other nodes (the lab's init and pause agents aside). */
+function nodeMessages(trace: Trace, plan: RealPlan): number {
+  const nodeSet = new Set(plan.nodes);
+  let messages = 0;
+  for (const e of trace.events) {
+    if (e.ev !== "send" || e.to === undefined || !nodeSet.has(e.to)) continue;
+    if (e.from === e.to || !plan.machines.includes(machineOf(e.at))) continue;
+    if (HARNESS_PROCESSES.has(processOf(e.at))) continue;
+    messages++;
+  }
+  return messages;
 }
 
 /** Stops every machine; a node that failed meanwhile is one more failure for the verdict. */

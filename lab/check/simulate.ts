@@ -126,20 +126,7 @@ export async function simulateCheck(
   const timeLimit = options.timeLimit ?? (options.ops === undefined ? 10_000 : Infinity);
   const interval = rate > 0 ? (clients / rate) * 1000 : 0;
   const nemesisInterval = options.nemesisInterval ?? 1000;
-  const sim = new Simulator({
-    seed: options.seed ?? 1,
-    drop: options.drop,
-    duplicate: options.duplicate,
-    reorder: options.reorder,
-    latency: options.latency,
-    reliable: options.reliable ?? true,
-    trace: options.trace ?? false,
-    chooser: options.frameFaults || options.recordFaults
-      ? frameFaultChooser({ only: options.frameFaults, record: options.recordFaults })
-      : undefined,
-    stages: options.auth ? [new AuthStage(options.auth)] : [],
-  });
-  if (options.onEvent) sim.trace.listen(options.onEvent);
+  const sim = checkSimulator(options);
   const live = options.onEvent !== undefined;
   const machines = Array.from({ length: n }, (_, i) => `n${i + 1}.lab`);
   const nodes = machines.map((m) => `node@${m}`);
@@ -152,27 +139,18 @@ export async function simulateCheck(
     sim.machine(machine).spawn("node", harnessed(node, harness));
     sim.machine(machine).spawn("init", initSender(nodes[i], nodes));
   }
-  let quota = 0;
-  for (let i = 0; i < clients; i++) {
-    const ops = options.ops === undefined
-      ? Infinity
-      : Math.floor(options.ops / clients) + (i < options.ops % clients ? 1 : 0);
-    quota = Math.max(quota, ops);
-    sim.machine(`c${i + 1}.lab`).spawn(
-      "client",
-      checkClient({
-        workload,
-        node: nodes[i % n],
-        index: i,
-        history,
-        ops,
-        until: timeLimit,
-        interval,
-        timeout,
-        onDone: () => done++,
-      }),
-    );
-  }
+  const quota = spawnClients(sim, clients, options.ops, (i, ops) =>
+    checkClient({
+      workload,
+      node: nodes[i % n],
+      index: i,
+      history,
+      ops,
+      until: timeLimit,
+      interval,
+      timeout,
+      onDone: () => done++,
+    }));
   sim.machine("ctl.lab").spawn(
     "nemesis",
     nemesis({
@@ -191,14 +169,7 @@ export async function simulateCheck(
   }
   for (const c of options.crashes ?? []) sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
 
-  const unhandled = (event: PromiseRejectionEvent) => {
-    // Node code that rejects a promise nobody awaits would otherwise end the whole lab.
-    event.preventDefault();
-    // A callback that acted for a process whose machine had crashed meanwhile: it is gone, as
-    // on a real machine, and there is nothing to report.
-    if (event.reason instanceof ProcessStoppedError) return;
-    errors.push(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
-  };
+  const unhandled = collectUnhandled(errors);
   globalThis.addEventListener("unhandledrejection", unhandled);
   try {
     const busy = Math.min(timeLimit, quota * (timeout + 2 * interval));
@@ -207,23 +178,10 @@ export async function simulateCheck(
     await advance(sim, () => idle, sim.now + 2 * nemesisInterval + SLICE, errors, live);
     if (workload.finalReads && errors.length === 0) {
       const recovery = options.recovery ?? 1000;
-      sim.machine("ctl.lab").spawn(
-        "final",
-        finalReader({
-          nodes,
-          history,
-          recovery,
-          timeout,
-          onDone: () => read = true,
-        }),
-      );
-      await advance(
-        sim,
-        () => read,
-        sim.now + recovery + n * 5 * (timeout + 100) + SLICE,
-        errors,
-        live,
-      );
+      const reader = finalReader({ nodes, history, recovery, timeout, onDone: () => read = true });
+      sim.machine("ctl.lab").spawn("final", reader);
+      const readCap = sim.now + recovery + n * 5 * (timeout + 100) + SLICE;
+      await advance(sim, () => read, readCap, errors, live);
     }
     // Callbacks still queued when the run stopped settle now, while their rejections are caught.
     await macrotask();
@@ -232,6 +190,61 @@ export async function simulateCheck(
   }
   const finished = done === clients && (!workload.finalReads || read);
   return { history, harness, nemesis: log, sim, errors, finished, clients };
+}
+
+/**
+ * The simulator of a checked run: its seed, faults, channel, frame chooser and authentication,
+ * and the live view told every trace event (with `onEvent`).
+ */
+function checkSimulator(options: SimulateOptions): Simulator {
+  const sim = new Simulator({
+    seed: options.seed ?? 1,
+    drop: options.drop,
+    duplicate: options.duplicate,
+    reorder: options.reorder,
+    latency: options.latency,
+    reliable: options.reliable ?? true,
+    trace: options.trace ?? false,
+    chooser: options.frameFaults || options.recordFaults
+      ? frameFaultChooser({ only: options.frameFaults, record: options.recordFaults })
+      : undefined,
+    stages: options.auth ? [new AuthStage(options.auth)] : [],
+  });
+  if (options.onEvent) sim.trace.listen(options.onEvent);
+  return sim;
+}
+
+/**
+ * Spawns client `i` on machine `c{i+1}.lab` for each of `clients`, each with its share of `ops`
+ * (all of them unbounded without `ops`); returns the largest share.
+ */
+function spawnClients(
+  sim: Simulator,
+  clients: number,
+  ops: number | undefined,
+  client: (i: number, ops: number) => ProcessFn,
+): number {
+  let quota = 0;
+  for (let i = 0; i < clients; i++) {
+    const share = ops === undefined
+      ? Infinity
+      : Math.floor(ops / clients) + (i < ops % clients ? 1 : 0);
+    quota = Math.max(quota, share);
+    sim.machine(`c${i + 1}.lab`).spawn("client", client(i, share));
+  }
+  return quota;
+}
+
+/** A listener that records the node code's unhandled rejections in `errors` instead of dying. */
+function collectUnhandled(errors: string[]): (event: PromiseRejectionEvent) => void {
+  return (event) => {
+    // Node code that rejects a promise nobody awaits would otherwise end the whole lab.
+    event.preventDefault();
+    // A callback that acted for a process whose machine had crashed meanwhile: it is gone, as
+    // on a real machine, and there is nothing to report.
+    if (event.reason instanceof ProcessStoppedError) return;
+    errors.push(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
+  };
 }
 
 /** Resolves after one turn of the host's event loop (unhandled rejections are reported by then). */

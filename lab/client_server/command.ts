@@ -21,7 +21,7 @@ import {
   table,
 } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
-import { runWorkload } from "../deploy/run_workload.ts";
+import { type RunOutcome, runWorkload } from "../deploy/run_workload.ts";
 import { keepSummary } from "../results/session.ts";
 import { howDied } from "../deploy/run_errors.ts";
 
@@ -175,6 +175,44 @@ interface RunSettings {
 }
 
 async function run(common: CommonOptions, settings: RunSettings): Promise<number> {
+  const machines = clientServerMachines(settings);
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
+  const gone = new Map(
+    common.crashes.filter((c) => c.restartAt === undefined).map((c) => [c.machine, c.at]),
+  );
+  const expected = machines.slice(1).filter((m) => !gone.has(m.name)).length;
+  if (!common.quiet) console.log(openingLine(common, settings));
+  const outcome = await runWorkload<KvReport, ServerCounters | undefined>(
+    machines,
+    common,
+    expected,
+    {
+      finish: (ctx) => askServer(ctx, settings.keys),
+      reporters: machines.slice(1).map((m) => m.name).filter((m) => !gone.has(m)),
+    },
+  );
+  const summary = clientServerSummary(common, settings, outcome, gone);
+  const unfinished = summary.unfinished as string[];
+  const lost = summary.lostAcked as number | null;
+  const code = outcome.interrupted
+    ? 130
+    : summary.errors > 0 || unfinished.length > 0 || (lost ?? 0) > 0
+    ? 1
+    : 0;
+  keepSummary(summary);
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+    return code;
+  }
+  printSummary(summary, common, outcome);
+  return code;
+}
+
+/** What one run of the workload left. */
+type KvOutcome = RunOutcome<KvReport, ServerCounters | undefined>;
+
+/** The server's machine, then one machine per client (c1 also sends the malformed requests). */
+function clientServerMachines(settings: RunSettings): MachineSpec[] {
   const { clients, requests, keys, timeout, badRequests, collector, durable, remember } = settings;
   // Durable: on the server machine's disk (on OS processes, a SQLite file the lab keeps per
   // machine for the run, which a restarted server opens again).
@@ -202,40 +240,38 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
       }],
     });
   }
-  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
-  const gone = new Map(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => [c.machine, c.at]),
-  );
-  const expected = machines.slice(1).filter((m) => !gone.has(m.name)).length;
-  if (!common.quiet) {
-    console.log(
-      `client-server: 1 server, ${clients} clients x ${requests} requests (+${
-        clients > 0 ? badRequests : 0
-      } malformed from c1), ${
-        common.sim
-          ? `simulator (seed ${common.seed})`
-          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
-      }${durable ? ", durable server" : ""}`,
-    );
-  }
-  const outcome = await runWorkload<KvReport, ServerCounters | undefined>(
-    machines,
-    common,
-    expected,
-    {
-      finish: (ctx) => askServer(ctx, keys),
-      reporters: machines.slice(1).map((m) => m.name).filter((m) => !gone.has(m)),
-    },
-  );
-  const latencies = outcome.reports.flatMap((r) => r.latencies);
-  const trace = outcome.trace;
+  return machines;
+}
+
+/** The line that says what is about to run. */
+function openingLine(common: CommonOptions, settings: RunSettings): string {
+  const { clients, requests, badRequests, durable } = settings;
+  return `client-server: 1 server, ${clients} clients x ${requests} requests (+${
+    clients > 0 ? badRequests : 0
+  } malformed from c1), ${
+    common.sim
+      ? `simulator (seed ${common.seed})`
+      : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
+  }${durable ? ", durable server" : ""}`;
+}
+
+/** Messages of the architecture: sends, the lab's own bookkeeping (reports, counters) aside. */
+function architectureMessages(outcome: KvOutcome): number {
   let messages = 0;
-  for (const e of trace.events) {
+  for (const e of outcome.trace.events) {
     if (e.ev !== "send") continue;
-    // The lab's own bookkeeping (reports, the final counters) is not the architecture's traffic.
     if (e.to?.endsWith(`@${CONTROL_MACHINE}`) || e.from?.endsWith(`@${CONTROL_MACHINE}`)) continue;
     messages++;
   }
+  return messages;
+}
+
+/** Why the run did not finish, and how many clients never reported (and why, when known). */
+function unfinishedClients(
+  outcome: KvOutcome,
+  clients: number,
+  gone: ReadonlyMap<string, number>,
+): { unfinished: string[]; missing: number } {
   const reported = new Set(outcome.reports.map((r) => r.client));
   const unfinished: string[] = [];
   if (outcome.unfinished !== undefined) unfinished.push(outcome.unfinished);
@@ -257,11 +293,23 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
       }`,
     );
   }
+  return { unfinished, missing };
+}
+
+/** The run's summary (the `--json` object). */
+function clientServerSummary(
+  common: CommonOptions,
+  settings: RunSettings,
+  outcome: KvOutcome,
+  gone: ReadonlyMap<string, number>,
+): Summary {
+  const { clients, requests, badRequests, durable } = settings;
+  const latencies = outcome.reports.flatMap((r) => r.latencies);
+  const trace = outcome.trace;
+  const messages = architectureMessages(outcome);
+  const { unfinished, missing } = unfinishedClients(outcome, clients, gone);
   const counters = outcome.finished;
-  const serverRestarted = common.crashes.some((c) =>
-    c.machine === "m1.lab" && c.restartAt !== undefined
-  );
-  const summary: Summary = {
+  return {
     architecture: "client-server",
     transport: outcome.transport,
     seed: common.seed,
@@ -285,17 +333,11 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
     readBack: counters?.values ?? null,
     durable,
   };
-  const lost = summary.lostAcked as number | null;
-  const code = outcome.interrupted
-    ? 130
-    : summary.errors > 0 || unfinished.length > 0 || (lost ?? 0) > 0
-    ? 1
-    : 0;
-  keepSummary(summary);
-  if (common.json) {
-    console.log(JSON.stringify(summary));
-    return code;
-  }
+}
+
+/** Prints the summary as a table, after what did not finish. */
+function printSummary(summary: Summary, common: CommonOptions, outcome: KvOutcome): void {
+  const unfinished = summary.unfinished as string[];
   console.log("");
   if (unfinished.length > 0) {
     console.log("Partial summary: the run did not finish");
@@ -319,36 +361,46 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
       "error replies",
       `${summary.errorReplies} to ${summary.badRequests} malformed requests (expected, not errors)`,
     ],
-    [
-      "at-most-once",
-      counters === undefined
-        ? "server counters unknown (the server did not answer)"
-        : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
-          `answered from the reply cache${
-            serverRestarted && !durable ? " (since the server's restart)" : ""
-          }`,
-    ],
+    ["at-most-once", atMostOnceLine(common, outcome.finished, summary.durable === true)],
     ...(outcome.lost.length === 0 ? [] : [[
       "machines lost",
       outcome.lost.map((l) => `${l.machine} at ${l.time.toFixed(0)} ms (${howDied(l)})`)
         .join(", "),
     ] as [string, string]]),
-    [
-      "lost acked",
-      lost === null
-        ? "unknown (the server did not answer the read-back)"
-        : `${lost} acknowledged writes read back empty${
-          durable
-            ? " (durable server)"
-            : lost > 0
-            ? " (the server keeps data in memory: --durable)"
-            : ""
-        }`,
-    ],
+    ["lost acked", lostAckedLine(summary.lostAcked as number | null, summary.durable === true)],
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${outcome.wallMs.toFixed(0)} ms`],
   ]));
   if (common.trace) console.log(`trace written to ${common.trace}`);
-  return code;
+}
+
+/** The table's at-most-once line: what the server executed and answered from its cache. */
+function atMostOnceLine(
+  common: CommonOptions,
+  counters: ServerCounters | undefined,
+  durable: boolean,
+): string {
+  const serverRestarted = common.crashes.some((c) =>
+    c.machine === "m1.lab" && c.restartAt !== undefined
+  );
+  return counters === undefined
+    ? "server counters unknown (the server did not answer)"
+    : `${counters.executed} requests executed, ${counters.deduplicated} retransmissions ` +
+      `answered from the reply cache${
+        serverRestarted && !durable ? " (since the server's restart)" : ""
+      }`;
+}
+
+/** The table's lost-acked line: acknowledged writes the read-back found empty. */
+function lostAckedLine(lost: number | null, durable: boolean): string {
+  return lost === null
+    ? "unknown (the server did not answer the read-back)"
+    : `${lost} acknowledged writes read back empty${
+      durable
+        ? " (durable server)"
+        : lost > 0
+        ? " (the server keeps data in memory: --durable)"
+        : ""
+    }`;
 }

@@ -354,21 +354,7 @@ export async function runCompare(args: string[]): Promise<number> {
   if (opened === undefined) return 0;
   const { values } = opened;
   const seed = intFlag("seed", values.seed, 1, USAGE);
-  const outage = typeof values.outage === "string" ? values.outage : "20..400";
-  const window = /^(\d+)(?:\.\.(\d+))?$/.exec(outage);
-  if (!window) {
-    throw new UsageError(
-      `Cannot use --outage "${outage}": write FROM..TO or FROM in ms, e.g. 20..400`,
-      USAGE,
-    );
-  }
-  if (window[2] !== undefined && Number(window[2]) < Number(window[1])) {
-    throw new UsageError(
-      `Cannot use --outage "${outage}": the end at ${window[2]} ms comes before the start at ` +
-        `${window[1]} ms; write FROM..TO with the later time second`,
-      USAGE,
-    );
-  }
+  const outage = outageFlag(values.outage);
   if (values.real === true && values.sim === true) {
     throw new UsageError(
       "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
@@ -400,23 +386,10 @@ export async function runCompare(args: string[]): Promise<number> {
     partitions,
     real,
     transports,
-    onRun: (p) =>
-      line.update(
-        `compare: ${p.architecture} (${p.index + 1}/${p.total})${
-          real ? ` over ${p.transport}` : ""
-        }, ${p.run === "undisturbed" ? "undisturbed run" : "run with the outage"}`,
-      ),
+    onRun: (p) => line.update(progressLine(p, real)),
     onRow: (r) => {
       line.done();
-      if (values.json) return;
-      console.log(
-        `${r.architecture}${
-          real ? ` over ${r.transport}` : ""
-        }: ${r.requests} requests, ${r.messagesPerRequest} msgs/req, p99 ` +
-          `${r.latency.p99.toFixed(1)} ms; with ${r.outage} down ${
-            (r.availability * 100).toFixed(0)
-          }% answered${r.faults.length > 0 ? `; faults: ${r.faults.join(" ")}` : ""}`,
-      );
+      if (!values.json) console.log(rowLine(r, real));
     },
   });
   line.done();
@@ -438,6 +411,62 @@ export async function runCompare(args: string[]): Promise<number> {
     return 0;
   }
   console.log("");
+  printRows(rows);
+  console.log(
+    `\noutage: ${[...new Set(rows.map((r) => r.outage))].join(", ")} down at ${outage} ms; ${
+      real
+        ? `real OS processes over ${transports.map((t) => t.toUpperCase()).join(", ")}`
+        : `simulator, seed ${seed}`
+    }; each ` +
+      "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
+      "outage shows as latency and a long one as unanswered requests.",
+  );
+  if (crashes.length + partitions.length > 0) {
+    console.log("faults applied to every run:");
+    for (const r of rows) console.log(`  ${r.architecture}: ${r.faults.join(" ")}`);
+  }
+  return 0;
+}
+
+/** `--outage FROM..TO` (ms), checked; 20..400 when absent. */
+function outageFlag(value: unknown): string {
+  const outage = typeof value === "string" ? value : "20..400";
+  const window = /^(\d+)(?:\.\.(\d+))?$/.exec(outage);
+  if (!window) {
+    throw new UsageError(
+      `Cannot use --outage "${outage}": write FROM..TO or FROM in ms, e.g. 20..400`,
+      USAGE,
+    );
+  }
+  if (window[2] !== undefined && Number(window[2]) < Number(window[1])) {
+    throw new UsageError(
+      `Cannot use --outage "${outage}": the end at ${window[2]} ms comes before the start at ` +
+        `${window[1]} ms; write FROM..TO with the later time second`,
+      USAGE,
+    );
+  }
+  return outage;
+}
+
+/** The progress line while a contender runs. */
+function progressLine(p: CompareProgress, real: boolean): string {
+  return `compare: ${p.architecture} (${p.index + 1}/${p.total})${
+    real ? ` over ${p.transport}` : ""
+  }, ${p.run === "undisturbed" ? "undisturbed run" : "run with the outage"}`;
+}
+
+/** The line that reports a contender as soon as its runs are over. */
+function rowLine(r: ComparisonRow, real: boolean): string {
+  return `${r.architecture}${
+    real ? ` over ${r.transport}` : ""
+  }: ${r.requests} requests, ${r.messagesPerRequest} msgs/req, p99 ` +
+    `${r.latency.p99.toFixed(1)} ms; with ${r.outage} down ${
+      (r.availability * 100).toFixed(0)
+    }% answered${r.faults.length > 0 ? `; faults: ${r.faults.join(" ")}` : ""}`;
+}
+
+/** Prints the comparison table, one row per architecture (and transport). */
+function printRows(rows: readonly ComparisonRow[]): void {
   const table = [
     ["", "", "", "", "", "", "", "", "with the outage:", ""],
     [
@@ -469,18 +498,4 @@ export async function runCompare(args: string[]): Promise<number> {
   for (const row of table) {
     console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
   }
-  console.log(
-    `\noutage: ${[...new Set(rows.map((r) => r.outage))].join(", ")} down at ${outage} ms; ${
-      real
-        ? `real OS processes over ${transports.map((t) => t.toUpperCase()).join(", ")}`
-        : `simulator, seed ${seed}`
-    }; each ` +
-      "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
-      "outage shows as latency and a long one as unanswered requests.",
-  );
-  if (crashes.length + partitions.length > 0) {
-    console.log("faults applied to every run:");
-    for (const r of rows) console.log(`  ${r.architecture}: ${r.faults.join(" ")}`);
-  }
-  return 0;
 }

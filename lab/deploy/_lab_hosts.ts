@@ -100,6 +100,7 @@ export function startLabHost(name: string, ctx: LabHostContext): Promise<Host> {
     reliable: options.reliable,
     drop: options.drop,
     duplicate: options.duplicate,
+    reorder: options.reorder,
     latency: options.latency,
     trace: { record: ctx.record },
     auth: options.auth,

@@ -151,6 +151,7 @@ export function flagArgs(options: DeployOptions): string[] {
   if (options.transport && options.transport !== "tcp") args.push("--transport", options.transport);
   if (options.drop) args.push("--drop", String(options.drop));
   if (options.duplicate) args.push("--dup", String(options.duplicate));
+  if (options.reorder) args.push("--reorder", String(options.reorder));
   if (options.auth?.encrypt) args.push("--encrypt");
   if (options.controlExempt !== false) args.push("--exempt", CONTROL_MACHINE);
   if (options.latency) {

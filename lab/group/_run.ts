@@ -10,6 +10,7 @@ import { checkGroupRun, type GroupRunReport } from "../../groups/view_checker.ts
 import { machineOf } from "../../core/name.ts";
 import type { OrderReport } from "../../groups/order_checker.ts";
 import type { ProcessContext } from "../../core/process.ts";
+import type { TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, percentile, type Summary } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
@@ -152,6 +153,44 @@ function problemsOf(
   return problems;
 }
 
+/** What the lab tells the collector when a machine's OS process died for good. */
+type LostNote = { readonly kind: "machine-lost"; readonly machine: string };
+
+/**
+ * Gathers into `got` the first report of every `expected` member (a restarted member may report
+ * once more, or report first), until each reported or its machine was lost for good.
+ */
+async function collectReports(
+  ctx: ProcessContext,
+  expected: readonly string[],
+  got: GroupMemberReport[],
+): Promise<void> {
+  const waiting = new Set(expected);
+  while (waiting.size > 0) {
+    const body = (await ctx.receive<GroupMemberReport | LostNote>()).body;
+    if (body.kind === "machine-lost") {
+      // Its OS process died (`kill -9`) and nothing restarts it: no report will come.
+      for (const member of waiting) {
+        if (member.endsWith(`@${body.machine}`)) waiting.delete(member);
+      }
+    } else if (body.kind === "report") {
+      got.push(body);
+      waiting.delete(body.member);
+    }
+  }
+}
+
+/** Messages between machines, the lab's collector aside. */
+function machineSends(events: Iterable<TraceEvent>): number {
+  let sends = 0;
+  for (const e of events) {
+    if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
+    const to = machineOf(e.to);
+    if (to !== CONTROL_MACHINE && machineOf(e.from) !== to) sends++;
+  }
+  return sends;
+}
+
 /**
  * Runs N members in one group and judges the run; prints nothing.
  *
@@ -167,8 +206,6 @@ function problemsOf(
  */
 export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult> {
   const { common, order } = options;
-  /** What the lab tells the collector when a machine's OS process died for good. */
-  type LostNote = { readonly kind: "machine-lost"; readonly machine: string };
   const collector = `collector@${CONTROL_MACHINE}`;
   const specs = machines(options, collector);
   const gone = new Set(
@@ -179,32 +216,13 @@ export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult
   // Every member's first report (a restarted member may report once more, or report first).
   const got: GroupMemberReport[] = [];
   const outcome = await runWorkload<GroupMemberReport, void>(specs, common, 0, {
-    finish: async (ctx: ProcessContext) => {
-      const waiting = new Set(expected);
-      while (waiting.size > 0) {
-        const body = (await ctx.receive<GroupMemberReport | LostNote>()).body;
-        if (body.kind === "machine-lost") {
-          // Its OS process died (`kill -9`) and nothing restarts it: no report will come.
-          for (const member of waiting) {
-            if (member.endsWith(`@${body.machine}`)) waiting.delete(member);
-          }
-        } else if (body.kind === "report") {
-          got.push(body);
-          waiting.delete(body.member);
-        }
-      }
-    },
+    finish: (ctx: ProcessContext) => collectReports(ctx, expected, got),
   });
   const reports = got.toSorted((a, b) => a.member < b.member ? -1 : a.member > b.member ? 1 : 0);
   const trace = outcome.trace;
   // On real sockets the run stops while members may still be leaving: no settled view then.
   const check = checkGroupRun(trace.events, "lab", { settled: outcome.transport === "sim" });
-  let sends = 0;
-  for (const e of trace.events) {
-    if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
-    const to = machineOf(e.to);
-    if (to !== CONTROL_MACHINE && machineOf(e.from) !== to) sends++;
-  }
+  const sends = machineSends(trace.events);
   const latencies = reports.flatMap((r) => r.deliveries.map((d) => d.latency));
   const broken = PROMISES[order].filter((k) => (check.order[k] as number) > 0);
   const unfinished: string[] = outcome.unfinished === undefined ? [] : [outcome.unfinished];

@@ -18,7 +18,13 @@ import {
   table,
   UsageError,
 } from "../_common.ts";
-import { groupRun, type GroupRunOptions, PROMISES, RECOVER_FOR } from "./_run.ts";
+import {
+  groupRun,
+  type GroupRunOptions,
+  type GroupRunResult,
+  PROMISES,
+  RECOVER_FOR,
+} from "./_run.ts";
 import { keepSummary } from "../results/session.ts";
 
 export type { GroupRunOptions };
@@ -154,7 +160,7 @@ export async function runGroup(args: string[]): Promise<number> {
     );
   }
   const run = await groupRun(options);
-  const { summary, reports, check, broken, unfinished } = run;
+  const { summary, unfinished } = run;
   const code = run.interrupted ? 130 : run.problems.length === 0 ? 0 : 1;
   keepSummary(summary);
   if (common.json) {
@@ -165,6 +171,19 @@ export async function runGroup(args: string[]): Promise<number> {
     console.log("\nPartial summary: the run did not finish");
     for (const line of unfinished) console.log(`  ${line}`);
   }
+  printDeliveries(run);
+  console.log("");
+  console.log(groupTable(run, order));
+  console.log("");
+  printOrderVerdict(run, order, common.reliable);
+  printAtomicityAndViews(run, common.reliable);
+  if (common.trace) console.log(`trace written to ${common.trace}`);
+  return code;
+}
+
+/** Prints each member's views and delivery sequence (`sender.n`, restarts primed). */
+function printDeliveries(run: GroupRunResult): void {
+  const { reports, check } = run;
   console.log(
     "\nDelivery sequences (sender.n = the n-th message of that sender; p2' is p2 restarted):",
   );
@@ -182,8 +201,12 @@ export async function runGroup(args: string[]): Promise<number> {
       }  ${r.deliveries.length} delivered${end}: ${sequence(r, streams, 40)}`,
     );
   }
-  console.log("");
-  console.log(table([
+}
+
+/** The summary table of a group run. */
+function groupTable(run: GroupRunResult, order: GroupOrder): string {
+  const { summary, check } = run;
+  return table([
     ["architecture", "group"],
     ["transport", summary.transport],
     ["seed", summary.seed],
@@ -202,8 +225,12 @@ export async function runGroup(args: string[]): Promise<number> {
     ["views", `${check.views} (latest ${check.last}), ${check.members} member incarnations`],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${run.wallMs.toFixed(0)} ms`],
-  ]));
-  console.log("");
+  ]);
+}
+
+/** Prints the order checker's verdict against what `order` promises. */
+function printOrderVerdict(run: GroupRunResult, order: GroupOrder, reliable: boolean): void {
+  const { check, broken } = run;
   const verdict = check.order;
   console.log(
     `Order checker: ${verdict.fifo} FIFO, ${verdict.causal} causal, ${verdict.total} total-order ` +
@@ -220,28 +247,33 @@ export async function runGroup(args: string[]): Promise<number> {
     console.log(
       "  --order none promises no order: violations here are what the other orders prevent",
     );
-    if (common.reliable && verdict.fifo === 0) {
+    if (reliable && verdict.fifo === 0) {
       console.log(
         "  (FIFO holds because the reliable channel keeps each machine pair FIFO; " +
           "add --unreliable --reorder 0.5 to see FIFO violations)",
       );
     }
-  } else {
-    const kept = PROMISES[order].join(" and ");
-    console.log(
-      broken.length === 0
-        ? `  PASS: --order ${order} promises ${kept} order, and the checker found no violation of it`
-        : `  FAIL: --order ${order} promises ${kept} order, but ${
-          broken.join(", ")
-        } violations were found`,
-    );
+    return;
   }
+  const kept = PROMISES[order].join(" and ");
+  console.log(
+    broken.length === 0
+      ? `  PASS: --order ${order} promises ${kept} order, and the checker found no violation of it`
+      : `  FAIL: --order ${order} promises ${kept} order, but ${
+        broken.join(", ")
+      } violations were found`,
+  );
+}
+
+/** Prints whether the view changes kept atomicity, and where every member's view ended. */
+function printAtomicityAndViews(run: GroupRunResult, reliable: boolean): void {
+  const { check } = run;
   console.log(
     check.partial === 0
       ? "Atomicity: members that moved from one view to the next delivered the same messages in it"
       : `Atomicity: ${check.partial} messages were delivered in a view by some members and not ` +
         "by others that moved on with them" +
-        (common.reliable ? "" : " (the reliable channel is off: lost messages are not recovered)"),
+        (reliable ? "" : " (the reliable channel is off: lost messages are not recovered)"),
   );
   const views = [...check.stranded.map((k) => `${k} left behind in view ${check.final[k]}`)];
   if (check.disagreements > 0) views.push(`${check.disagreements} views installed differently`);
@@ -251,6 +283,4 @@ export async function runGroup(args: string[]): Promise<number> {
         (check.excluded.length === 0 ? "" : `; excluded: ${check.excluded.join(", ")}`)
       : `Views: ${views.join("; ")}`,
   );
-  if (common.trace) console.log(`trace written to ${common.trace}`);
-  return code;
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import { format } from "node:util";
-import { startHost } from "../../core/network/host.ts";
+import { type Host, startHost } from "../../core/network/host.ts";
 import { parseMachine } from "../../core/name.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import {
@@ -74,6 +74,8 @@ Flags:
   --seed N              seed of the injected faults (default 1)
   --drop P, --dup P     injected loss and duplication of the frames this machine sends (0..1)
   --delay MIN..MAX      injected latency in ms before each frame is written
+  --reorder P           probability that a frame is held back (up to 3x the --delay bound) and
+                        overtaken by later ones (needs --delay)
   --unreliable          switch the reliable channel off
   --transport T         tcp (default), udp or http; every machine of a system uses the same
   --auth KEY, --encrypt authenticate (and seal) every frame (or set ARCHLAB_AUTH_KEY)
@@ -90,7 +92,6 @@ Examples:
 const NOT_HERE = "lab node runs one machine on real sockets; the simulator needs no node";
 const REASONS: Readonly<Record<string, string>> = {
   sim: NOT_HERE,
-  reorder: "TCP delivers in order; reordering exists only in the simulator (--sim on a command)",
   crash: "crash a node by stopping its process; --crash is for the architecture commands",
   partition:
     'use the control line {"type":"cut",...}; --partition is for the architecture commands',
@@ -359,7 +360,58 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
 export async function runNode(args: string[]): Promise<number> {
   const settings = await nodeSettings(args);
   if (settings === undefined) return 0;
-  const { machine, values, common, listen, link } = settings;
+  const { machine, values, link } = settings;
+  const placement = hostPlacement(values);
+  const module = typeof values.module === "string"
+    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
+    : undefined;
+  const host = await startNodeHost(settings, placement);
+  const stopped = Promise.withResolvers<void>();
+  onOrphaned = () => stopped.resolve();
+  const control = nodeControl(host, placement.directory, stopped);
+  emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
+  if (module !== undefined) {
+    for (const process of module.processes) {
+      control.spawn(process.name, "system-process", { module: module.url, process: process.name });
+    }
+  }
+  for (const item of module === undefined ? (values.spawn as string[] | undefined) ?? [] : []) {
+    const [name, program] = item.split("=");
+    control.spawn(name, program ?? name);
+  }
+  const onSignal = () => stopped.resolve();
+  // Ctrl-C in a terminal reaches the lab and its machines together: the lab hears it from the
+  // machine too, so a machine that stops first is not taken for one that failed.
+  const onInterrupt = () => {
+    emit({ type: "interrupted" });
+    stopped.resolve();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const ticks = setInterval(() => emitTick(host), TICK_MS);
+  const reading = readControl(link, control.handle, stopped);
+  await stopped.promise;
+  clearInterval(ticks);
+  control.stats();
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await host.close();
+  link?.close();
+  void reading;
+  return 0;
+}
+
+/** Where the machine stands: exempt machines, time origin, epoch, and its peers' endpoints. */
+interface HostPlacement {
+  readonly exempt: string[];
+  readonly origin?: number;
+  readonly epoch?: number;
+  /** Machine name → `host:port`, from `--peer` and then the lab's directory lines. */
+  readonly directory: Map<string, string>;
+}
+
+/** Reads `--exempt`, `--origin`, `--epoch` and `--peer`, each checked. */
+function hostPlacement(values: Record<string, unknown>): HostPlacement {
   const exempt = ((values.exempt as string[] | undefined) ?? []).map((m) =>
     machineName(m, "--exempt")
   );
@@ -380,10 +432,14 @@ export async function runNode(args: string[]): Promise<number> {
     parseEndpoint(endpoint, USAGE);
     directory.set(machineName(name, "--peer"), endpoint);
   }
-  const module = typeof values.module === "string"
-    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
-    : undefined;
-  const host = await startHost(machine, {
+  return { exempt, origin, epoch, directory };
+}
+
+/** Starts the machine's host: its network, faults and trace, its process errors as lines. */
+async function startNodeHost(settings: NodeSettings, placement: HostPlacement): Promise<Host> {
+  const { machine, values, common, listen } = settings;
+  const { origin, epoch, exempt, directory } = placement;
+  const host: Host = await startHost(machine, {
     transport: common.transport,
     resolve: (name) => directory.get(name),
     listen,
@@ -396,22 +452,11 @@ export async function runNode(args: string[]): Promise<number> {
     reliable: common.reliable,
     drop: common.drop,
     duplicate: common.duplicate,
+    reorder: common.reorder,
     latency: common.latency,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
     trace: { record: (event) => emit({ type: "event", event }) },
-    onProcessError: (address, error) => {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      emit({
-        type: "event",
-        event: { t: host.machine.runtime.now(), ev: "log", at: address, note: `error: ${message}` },
-      });
-      emit({
-        type: "error",
-        process: address,
-        message,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
-    },
+    onProcessError: (address, error) => emitProcessError(host, address, error),
   }).catch((error) => {
     if (
       !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
@@ -423,8 +468,37 @@ export async function runNode(args: string[]): Promise<number> {
         "(another process holds that port, or the address is not this host's)",
     );
   });
-  const stopped = Promise.withResolvers<void>();
-  onOrphaned = () => stopped.resolve();
+  return host;
+}
+
+/** Reports a process's failure: a log event in the trace, then an error line. */
+function emitProcessError(host: Host, address: string, error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  emit({
+    type: "event",
+    event: { t: host.machine.runtime.now(), ev: "log", at: address, note: `error: ${message}` },
+  });
+  emit({
+    type: "error",
+    process: address,
+    message,
+    stack: error instanceof Error ? error.stack : undefined,
+  });
+}
+
+/** What the node does for the lab: spawn processes, report counters, obey control lines. */
+interface NodeControl {
+  spawn(name: string, program: string, args?: Record<string, unknown>, capacity?: number): void;
+  stats(): void;
+  handle(line: ControlLine): void;
+}
+
+/** The node's answers to the lab's control lines, on `host`. */
+function nodeControl(
+  host: Host,
+  directory: Map<string, string>,
+  stopped: PromiseWithResolvers<void>,
+): NodeControl {
   const stats = () => {
     const s = host.network.stats;
     emit({
@@ -473,60 +547,40 @@ export async function runNode(args: string[]): Promise<number> {
         Deno.exit(137);
     }
   };
-  emit({ type: "ready", machine: host.machine.name, endpoint: host.endpoint, pid: Deno.pid });
-  if (module !== undefined) {
-    for (const process of module.processes) {
-      spawn(process.name, "system-process", { module: module.url, process: process.name });
+  return { spawn, stats, handle };
+}
+
+/** Tells the lab the machine's clock and how busy it is. */
+function emitTick(host: Host): void {
+  const a = host.activity();
+  emit({
+    type: "tick",
+    t: host.machine.runtime.now(),
+    busy: a.runnable + a.timers,
+    sent: a.sent,
+    received: a.received,
+  });
+}
+
+/** Obeys the control lines (from the lab's link, or stdin) until they end; then stops. */
+async function readControl(
+  link: LabLink | undefined,
+  handle: (line: ControlLine) => void,
+  stopped: PromiseWithResolvers<void>,
+): Promise<void> {
+  for await (const raw of link?.lines ?? readLines(Deno.stdin.readable)) {
+    const text = raw.trim();
+    if (text === "") continue;
+    try {
+      handle(JSON.parse(text) as ControlLine);
+    } catch (error) {
+      emit({
+        type: "error",
+        message: `Cannot read control line ${JSON.stringify(text)}: ${error}`,
+      });
     }
   }
-  for (const item of module === undefined ? (values.spawn as string[] | undefined) ?? [] : []) {
-    const [name, program] = item.split("=");
-    spawn(name, program ?? name);
-  }
-  const onSignal = () => stopped.resolve();
-  // Ctrl-C in a terminal reaches the lab and its machines together: the lab hears it from the
-  // machine too, so a machine that stops first is not taken for one that failed.
-  const onInterrupt = () => {
-    emit({ type: "interrupted" });
-    stopped.resolve();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  const tick = () => {
-    const a = host.activity();
-    emit({
-      type: "tick",
-      t: host.machine.runtime.now(),
-      busy: a.runnable + a.timers,
-      sent: a.sent,
-      received: a.received,
-    });
-  };
-  const ticks = setInterval(tick, TICK_MS);
-  const reading = (async () => {
-    for await (const raw of link?.lines ?? readLines(Deno.stdin.readable)) {
-      const text = raw.trim();
-      if (text === "") continue;
-      try {
-        handle(JSON.parse(text) as ControlLine);
-      } catch (error) {
-        emit({
-          type: "error",
-          message: `Cannot read control line ${JSON.stringify(text)}: ${error}`,
-        });
-      }
-    }
-    stopped.resolve();
-  })();
-  await stopped.promise;
-  clearInterval(ticks);
-  stats();
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.removeSignalListener("SIGTERM", onSignal);
-  await host.close();
-  link?.close();
-  void reading;
-  return 0;
+  stopped.resolve();
 }
 
 if (import.meta.main) {

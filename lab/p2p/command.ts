@@ -8,7 +8,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
-import { planChurn } from "../../peers/churn.ts";
+import { type ChurnPlan, planChurn } from "../../peers/churn.ts";
 import { type ConvergenceStatus, ConvergenceTracker } from "../../peers/convergence.ts";
 import { GOSSIP_KINDS, type PeerReport } from "../../peers/gossip_messages.ts";
 import type { GossipMode } from "../../peers/gossip_peer.ts";
@@ -19,6 +19,8 @@ import {
   checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
+  type CommonOptions,
+  type FlagSpec,
   intFlag,
   narrate,
   openFlags,
@@ -38,7 +40,7 @@ import {
   type MachineSpec,
 } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
-import { lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
+import { type LostFields, lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
 import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab p2p [flags]
@@ -73,11 +75,14 @@ Examples:
 
 const MODES: readonly GossipMode[] = ["push", "pull", "push-pull", "rumour"];
 const NARRATED = new Set(["g-want", "g-delta", "g-rumour", "g-leave"]);
+/** The lab's monitor, to which OS processes report. */
+const MONITOR = `monitor@${CONTROL_MACHINE}`;
 
 /** What the monitor decided. */
 interface Verdict {
   status: ConvergenceStatus;
-  ended: "converged" | "limit" | "quiet";
+  /** How the run ended: "machine lost" when a machine died for good before the verdict. */
+  ended: "converged" | "limit" | "quiet" | "machine lost";
 }
 
 function halves(spec: string, n: number, usage: string): string {
@@ -89,23 +94,243 @@ function halves(spec: string, n: number, usage: string): string {
   return `${names.slice(0, half).join(",")}|${names.slice(half).join(",")}@${when}`;
 }
 
+/** The flags of `lab p2p`. */
+const P2P_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...COMMON_FLAGS,
+  peers: { type: "string" },
+  mode: { type: "string" },
+  fanout: { type: "string" },
+  k: { type: "string" },
+  writes: { type: "string" },
+  churn: { type: "string" },
+  "churn-rounds": { type: "string" },
+  rounds: { type: "string" },
+  period: { type: "string" },
+  membership: { type: "string" },
+};
+
+/** The run's settings, each flag checked. */
+interface P2pSettings {
+  readonly n: number;
+  readonly common: CommonOptions;
+  readonly mode: GossipMode;
+  readonly membership: string;
+  readonly fanout: number;
+  readonly k: number;
+  readonly writes: number;
+  readonly rounds: number;
+  readonly period: number;
+  readonly churnRounds: number;
+  readonly churn: number;
+}
+
+/** What the run's processes share with the lab: the monitor's verdict and the writer's counts. */
+interface P2pRunState {
+  verdict?: Verdict;
+  failedWrites: number;
+  /** When the writer started writing. */
+  since: number;
+  /** Gossip bytes sent before the writer started (the simulator counts from there). */
+  gossipBytesAtGo: number;
+  /** The monitor's clock when it last looked. */
+  lastNow: number;
+  /** Machines whose OS process died during the run and were not restarted. */
+  readonly losses: MachineLoss[];
+  /** Set when the run ended because a machine died for good before the monitor's verdict. */
+  lost?: MachineLostError;
+  /** The writes: a verdict waits for them (see {@link WriteWatch}). */
+  readonly writes: WriteWatch;
+}
+
+/**
+ * What a verdict waits for: until each written peer reports a state that has its write, every
+ * peer still holds the same empty state, which would pass for convergence in round 0.
+ */
+class WriteWatch {
+  /** The writer has not finished yet. */
+  writing = true;
+  /** When each written peer answered its write. */
+  readonly answered = new Map<string, number>();
+  /** The written peers that reported since their write was answered. */
+  readonly reportedSince = new Set<string>();
+
+  /** A peer reported its state at `t`. */
+  reported(peer: string, t: number): void {
+    const at = this.answered.get(peer);
+    if (at !== undefined && t >= at) this.reportedSince.add(peer);
+  }
+
+  /** A write to `peer` was answered at `t`. */
+  wrote(peer: string, t: number): void {
+    this.answered.set(peer, t);
+    this.reportedSince.delete(peer);
+  }
+
+  /** Every write is over and each written peer still `live` reported since. */
+  done(live: ReadonlySet<string>): boolean {
+    return !this.writing &&
+      [...this.answered.keys()].every((peer) => this.reportedSince.has(peer) || !live.has(peer));
+  }
+}
+
 /** Runs the peer-to-peer sync loop; returns the exit code (1 when it did not converge). */
 export async function runP2p(args: string[]): Promise<number> {
-  const opened = openFlags(args, {
-    ...COMMON_FLAGS,
-    peers: { type: "string" },
-    mode: { type: "string" },
-    fanout: { type: "string" },
-    k: { type: "string" },
-    writes: { type: "string" },
-    churn: { type: "string" },
-    "churn-rounds": { type: "string" },
-    rounds: { type: "string" },
-    period: { type: "string" },
-    membership: { type: "string" },
-  }, USAGE);
+  const opened = openFlags(args, P2P_FLAGS, USAGE);
   if (opened === undefined) return 0;
-  const { values } = opened;
+  const settings = p2pSettings(opened.values);
+  const { n, common, mode, rounds, period, churnRounds, churn } = settings;
+  const peers = Array.from({ length: n }, (_, i) => peerAddress(i));
+  const plan = planChurn(n, { rate: churn, rounds: churnRounds, period, seed: common.seed });
+  const tracker = new ConvergenceTracker({ period });
+  const reporters = new Set<string>();
+  const writes = new WriteWatch();
+  const record = (report: PeerReport) => {
+    tracker.record(report);
+    reporters.add(report.peer);
+    writes.reported(report.peer, report.t);
+  };
+  const machines = peerMachines(settings, plan, peers, record);
+  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
+  let settleAt = plan.until;
+  for (const p of common.partitions) settleAt = Math.max(settleAt, p.until ?? Infinity);
+  for (const c of common.crashes) settleAt = Math.max(settleAt, c.restartAt ?? c.at);
+  if (!common.quiet) console.log(openingLine(settings));
+  const { line, onEvent, progress } = p2pNarration(common);
+  line.update(`p2p: starting ${machines.length} peers`);
+  const started = performance.now();
+  // Without a trace file nobody reads the events: stream them to the narration and the digest.
+  const deployment: Deployment = await deploy(machines, {
+    ...deployOptions(common, onEvent),
+    keepTrace: common.trace !== undefined,
+  });
+  const state: P2pRunState = {
+    failedWrites: 0,
+    since: 0,
+    gossipBytesAtGo: 0,
+    lastNow: 0,
+    losses: [],
+    writes,
+  };
+  const { status, expected } = statusOver(settings, plan, tracker, deployment, state.losses);
+  try {
+    for (const p of common.partitions) {
+      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+    for (const c of common.crashes) {
+      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    }
+    for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
+    deployment.spawnControl("writer", writerProcess(settings, peers, state));
+    const done = Promise.withResolvers<void>();
+    deployment.spawnControl(
+      "monitor",
+      monitorProcess(settings, state, {
+        tracker,
+        reporters,
+        record,
+        settleAt,
+        status,
+        written: (now) => writes.done(expected(now)),
+        gossipBytes: () => gossipBytes(deployment),
+        progress,
+        everyone: machines.map((m) => `peer@${m.name}`),
+        done: () => done.resolve(),
+      }),
+    );
+    state.lost = await runUnlessLost(deployment, done.promise, {
+      until: (rounds + 10) * period + settleAt,
+    });
+    await saveTrace(deployment.trace, common);
+  } finally {
+    line.done();
+    await deployment.stop();
+  }
+  const wallMs = performance.now() - started;
+  const v: Verdict = state.verdict ??
+    { status: status(state.lastNow, state.since), ended: "machine lost" };
+  const partial = lostFields(state.lost ?? state.losses);
+  const summary = p2pSummary(settings, deployment, state, v, partial);
+  keepSummary(summary);
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    printP2p(settings, summary, deployment, v, wallMs, partial);
+  }
+  if (partial.unfinished !== undefined) return 1;
+  return v.status.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
+}
+
+/**
+ * The run's narration: a progress line on stderr (cleared before each line of stdout), the
+ * trace's gossip and faults as they happen, and a line after each round.
+ */
+function p2pNarration(common: CommonOptions): {
+  line: Progress;
+  onEvent: ((event: TraceEvent) => void) | undefined;
+  progress: (round: number, status: ConvergenceStatus) => void;
+} {
+  const line = new Progress({ enabled: !common.json });
+  const say = (text: string) => {
+    line.done();
+    console.log(text);
+  };
+  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
+    if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
+    if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
+    const text = narrate(event);
+    if (text !== undefined) say(text);
+  };
+  const progress = (round: number, status: ConvergenceStatus) => {
+    line.update(
+      `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
+        `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+    );
+    if (common.quiet) return;
+    say(
+      `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
+        `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
+    );
+  };
+  return { line, onEvent, progress };
+}
+
+/**
+ * The convergence status at `now` (counting from `from`), judged over the peers the lab keeps
+ * running, not those that reported lately (the same peers all along when nobody joins, leaves or
+ * crashes). A peer whose OS process died (`kill -9`) and nothing restarts is down from then on:
+ * it joins `losses`.
+ */
+function statusOver(
+  settings: P2pSettings,
+  plan: ChurnPlan,
+  tracker: ConvergenceTracker,
+  deployment: Deployment,
+  losses: MachineLoss[],
+): {
+  status: (now: number, from: number) => ConvergenceStatus;
+  expected: (now: number) => ReadonlySet<string>;
+} {
+  const { n, common } = settings;
+  const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
+  let always: Set<string> | undefined;
+  const crashes = [...common.crashes];
+  deployment.onLost?.((loss) => {
+    losses.push(loss);
+    crashes.push({ machine: loss.machine, at: loss.time });
+    always = undefined;
+  });
+  const expected = (now: number) =>
+    steady && crashes.length === 0
+      ? always ??= expectedPeers(n, plan, crashes, now)
+      : expectedPeers(n, plan, crashes, now);
+  return {
+    status: (now, from) => tracker.status(now, { since: from, expected: expected(now) }),
+    expected,
+  };
+}
+
+/** Reads the flags after `--peers` (whose `half@` partitions it expands), each checked. */
+function p2pSettings(values: Record<string, unknown>): P2pSettings {
   const n = intFlag("peers", values.peers, 20, USAGE, 1);
   if (Array.isArray(values.partition)) {
     values.partition = values.partition.map((p) => p.startsWith("half") ? halves(p, n, USAGE) : p);
@@ -124,7 +349,7 @@ export async function runP2p(args: string[]): Promise<number> {
       USAGE,
     );
   }
-  const membership = values.membership ?? "heartbeat";
+  const membership = (values.membership ?? "heartbeat") as string;
   if (membership !== "heartbeat" && membership !== "static") {
     throw new UsageError(
       `Cannot use --membership "${membership}": use heartbeat or static`,
@@ -144,25 +369,17 @@ export async function runP2p(args: string[]): Promise<number> {
       USAGE,
     );
   }
+  return { n, common, mode, membership, fanout, k, writes, rounds, period, churnRounds, churn };
+}
 
-  const peers = Array.from({ length: n }, (_, i) => peerAddress(i));
-  const plan = planChurn(n, { rate: churn, rounds: churnRounds, period, seed: common.seed });
-  const monitor = `monitor@${CONTROL_MACHINE}`;
-  const tracker = new ConvergenceTracker({ period });
-  const reporters = new Set<string>();
-  // A verdict waits for the writes: until each written peer reports a state that has its write,
-  // every peer still holds the same empty state, which would pass for convergence in round 0.
-  let writing = true;
-  const answered = new Map<string, number>();
-  const reportedSince = new Set<string>();
-  const record = (report: PeerReport) => {
-    tracker.record(report);
-    reporters.add(report.peer);
-    const at = answered.get(report.peer);
-    if (at !== undefined && report.t >= at) reportedSince.add(report.peer);
-  };
-  const written = (live: ReadonlySet<string>) =>
-    !writing && [...answered.keys()].every((peer) => reportedSince.has(peer) || !live.has(peer));
+/** One machine per peer (those that leave told when), then one per peer that joins later. */
+function peerMachines(
+  settings: P2pSettings,
+  plan: ChurnPlan,
+  peers: readonly string[],
+  record: (report: PeerReport) => void,
+): MachineSpec[] {
+  const { n, common, mode, fanout, k, period, membership, rounds } = settings;
   // In the simulator the peers report in process (the monitor's bookkeeping is no traffic worth
   // simulating), and the network counts the gossip frames' bytes: peers need not serialise twice.
   // OS processes report to the monitor in messages.
@@ -174,7 +391,7 @@ export async function runP2p(args: string[]): Promise<number> {
     period,
     membership,
     maxRounds: rounds + 5,
-    ...(common.sim ? { report: record, countBytes: false } : { monitor }),
+    ...(common.sim ? { report: record, countBytes: false } : { monitor: MONITOR }),
   };
   const leaving = new Map(plan.departures.filter((d) => !d.crash).map((d) => [d.index, d.at]));
   const machines: MachineSpec[] = [];
@@ -199,191 +416,162 @@ export async function runP2p(args: string[]): Promise<number> {
       }],
     });
   }
-  checkFaultTargets(common, machines.map((m) => m.name), USAGE);
-  let settleAt = plan.until;
-  for (const p of common.partitions) settleAt = Math.max(settleAt, p.until ?? Infinity);
-  for (const c of common.crashes) settleAt = Math.max(settleAt, c.restartAt ?? c.at);
+  return machines;
+}
 
-  if (!common.quiet) {
-    console.log(
-      `p2p: ${n} peers, mode ${mode}, fanout ${fanout}, ${
-        mode === "rumour" ? "static" : membership
-      } membership, ${
-        common.sim
-          ? `simulator (seed ${common.seed})`
-          : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
-      }`,
-    );
-  }
-  // How far it is, on a terminal: a line on stderr, cleared before each line of stdout.
-  const line = new Progress({ enabled: !common.json });
-  const say = (text: string) => {
-    line.done();
-    console.log(text);
-  };
-  const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
-    if (event.ev === "send" && !NARRATED.has(event.kind ?? "")) return;
-    if (event.ev === "drop" || event.ev === "retransmit" || event.ev === "duplicate") return;
-    const text = narrate(event);
-    if (text !== undefined) say(text);
-  };
-  line.update(`p2p: starting ${machines.length} peers`);
-  const started = performance.now();
-  // Without a trace file nobody reads the events: stream them to the narration and the digest.
-  const deployment: Deployment = await deploy(machines, {
-    ...deployOptions(common, onEvent),
-    keepTrace: common.trace !== undefined,
-  });
-  let verdict: Verdict | undefined;
-  /** Set when the run ended because a machine died for good before the monitor's verdict. */
-  let lost: MachineLostError | undefined;
-  /** Machines whose OS process died during the run and were not restarted. */
-  const losses: MachineLoss[] = [];
-  let lastNow = 0;
-  let statusNow: () => ConvergenceStatus = () => {
-    throw new Error("Cannot judge convergence: the monitor never ran");
-  };
-  let failedWrites = 0;
-  let since = 0;
-  let gossipBytesAtGo = 0;
-  const gossipBytes = () => {
-    const byKind = deployment.stats().bytesByKind;
-    let total = 0;
-    for (const kind of GOSSIP_KINDS) total += byKind?.get(kind) ?? 0;
-    return total;
-  };
-  try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+/** The line that says what is about to run. */
+function openingLine(settings: P2pSettings): string {
+  const { n, mode, fanout, membership, common } = settings;
+  return `p2p: ${n} peers, mode ${mode}, fanout ${fanout}, ${
+    mode === "rumour" ? "static" : membership
+  } membership, ${
+    common.sim
+      ? `simulator (seed ${common.seed})`
+      : `OS processes over ${common.transport.toUpperCase()} on 127.0.0.1`
+  }`;
+}
+
+/** Gossip bytes the deployment's network carried so far. */
+function gossipBytes(deployment: Deployment): number {
+  const byKind = deployment.stats().bytesByKind;
+  let total = 0;
+  for (const kind of GOSSIP_KINDS) total += byKind?.get(kind) ?? 0;
+  return total;
+}
+
+/** The writer on `ctl.lab`: waits for the monitor's go, then writes at random peers. */
+function writerProcess(
+  settings: P2pSettings,
+  peers: readonly string[],
+  state: P2pRunState,
+): (ctx: ProcessContext) => Promise<void> {
+  const { n, writes } = settings;
+  const random = (ctx: ProcessContext) => Math.floor(ctx.random() * n);
+  return async (ctx) => {
+    await ctx.receive({ kind: "go" });
+    state.since = ctx.now();
+    for (let w = 0; w < writes; w++) {
+      const target = peers[random(ctx)];
+      if (!await write(ctx, target, `k${w}`, w)) state.failedWrites++;
+      else state.writes.wrote(target, ctx.now());
     }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
-    for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
-    const random = (ctx: ProcessContext) => Math.floor(ctx.random() * n);
-    const writer = `writer@${CONTROL_MACHINE}`;
-    deployment.spawnControl("writer", async (ctx) => {
-      await ctx.receive({ kind: "go" });
-      since = ctx.now();
-      for (let w = 0; w < writes; w++) {
-        const target = peers[random(ctx)];
-        if (!await write(ctx, target, `k${w}`, w)) failedWrites++;
-        else {
-          answered.set(target, ctx.now());
-          reportedSince.delete(target);
-        }
+    state.writes.writing = false;
+  };
+}
+
+/** What the monitor watches with and reports to. */
+interface MonitorWiring {
+  readonly tracker: ConvergenceTracker;
+  readonly reporters: ReadonlySet<string>;
+  readonly record: (report: PeerReport) => void;
+  /** When the last scheduled fault or churn is over: convergence counts from then. */
+  readonly settleAt: number;
+  readonly status: (now: number, from: number) => ConvergenceStatus;
+  /** Whether the writes are over and each written live peer reported since (at `now`). */
+  readonly written: (now: number) => boolean;
+  readonly gossipBytes: () => number;
+  readonly progress: (round: number, status: ConvergenceStatus) => void;
+  /** Every peer, to be stopped at the end. */
+  readonly everyone: readonly string[];
+  readonly done: () => void;
+}
+
+/**
+ * The monitor on `ctl.lab`: waits until every peer runs, lets the writer write, then checks the
+ * state hashes once a round until they agree, the rumour cools, or the rounds run out.
+ */
+function monitorProcess(
+  settings: P2pSettings,
+  state: P2pRunState,
+  wiring: MonitorWiring,
+): (ctx: ProcessContext) => Promise<void> {
+  const { n, common, mode, rounds, period } = settings;
+  const { tracker, reporters, record, settleAt, status, progress } = wiring;
+  const writer = `writer@${CONTROL_MACHINE}`;
+  return async (ctx) => {
+    // Wait until every peer runs, then let the writer write; then watch the hashes.
+    const start = ctx.now();
+    let go = Infinity, checked = 0;
+    for (;;) {
+      const now = state.lastNow = ctx.now();
+      if (go === Infinity && (reporters.size >= n || now - start >= 5 * period)) {
+        go = now;
+        tracker.countFrom(now);
+        state.gossipBytesAtGo = wiring.gossipBytes();
+        await ctx.send(writer, { kind: "go" });
       }
-      writing = false;
-    });
-    const done = Promise.withResolvers<void>();
-    // Convergence over the peers the lab keeps running, not over those that reported lately
-    // (the same peers all along when nobody joins, leaves or crashes).
-    const steady = plan.departures.length + plan.arrivals.length + common.crashes.length === 0;
-    let always: Set<string> | undefined;
-    // A peer whose OS process died (`kill -9`) and nothing restarts is down from then on.
-    const crashes = [...common.crashes];
-    deployment.onLost?.((loss) => {
-      losses.push(loss);
-      crashes.push({ machine: loss.machine, at: loss.time });
-      always = undefined;
-    });
-    const expected = (now: number) =>
-      steady && crashes.length === 0
-        ? always ??= expectedPeers(n, plan, crashes, now)
-        : expectedPeers(n, plan, crashes, now);
-    const status = (now: number, from: number) =>
-      tracker.status(now, { since: from, expected: expected(now) });
-    const everyone = machines.map((m) => `peer@${m.name}`);
-    const progress = (round: number, status: ConvergenceStatus) => {
-      line.update(
-        `p2p: round ${round}, ${status.upToDate}/${status.live} live peers up to date, ` +
-          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
-      );
-      if (common.quiet) return;
-      say(
-        `  -- after round ${round}: ${status.upToDate}/${status.live} live peers up to date, ` +
-          `${status.distinct} distinct state${status.distinct === 1 ? "" : "s"}`,
-      );
-    };
-    statusNow = () => status(lastNow, since);
-    deployment.spawnControl("monitor", async (ctx) => {
-      // Wait until every peer runs, then let the writer write; then watch the hashes.
-      const start = ctx.now();
-      let go = Infinity, checked = 0;
-      for (;;) {
-        const now = lastNow = ctx.now();
-        if (go === Infinity && (reporters.size >= n || now - start >= 5 * period)) {
-          go = now;
-          tracker.countFrom(now);
-          gossipBytesAtGo = gossipBytes();
-          await ctx.send(writer, { kind: "go" });
-        }
-        const limitAt = go + (rounds + 1) * period;
-        // Once per round, half a round after the reports: one pass over the peers (a pass after
-        // every report would cost n passes a round).
-        const checkAt = go + (checked + 1.5) * period;
-        if (now >= checkAt) {
-          const current = status(now, since);
-          if (now >= settleAt && current.converged && written(expected(now))) {
-            progress(current.rounds, current);
-            verdict = { status: current, ended: "converged" };
-            break;
-          }
-          progress(checked++, current);
-          if (now >= settleAt && mode === "rumour" && current.hot === 0) {
-            verdict = { status: current, ended: "quiet" };
-            break;
-          }
-        }
-        if (now >= limitAt) {
-          verdict = { status: status(now, since), ended: "limit" };
+      const limitAt = go + (rounds + 1) * period;
+      // Once per round, half a round after the reports: one pass over the peers (a pass after
+      // every report would cost n passes a round).
+      const checkAt = go + (checked + 1.5) * period;
+      if (now >= checkAt) {
+        const current = status(now, state.since);
+        if (now >= settleAt && current.converged && wiring.written(now)) {
+          progress(current.rounds, current);
+          state.verdict = { status: current, ended: "converged" };
           break;
         }
-        const wait = Math.min(limitAt, checkAt, start + 5 * period) - now;
-        if (common.sim) {
-          // Reports come in process: before the go, look every ms whether every peer reported.
-          await ctx.sleep(go === Infinity ? 1 : Math.max(wait, 1));
-          continue;
+        progress(checked++, current);
+        if (now >= settleAt && mode === "rumour" && current.hot === 0) {
+          state.verdict = { status: current, ended: "quiet" };
+          break;
         }
-        let env;
-        try {
-          env = await ctx.receive<PeerReport>({ kind: "g-report", timeout: Math.max(wait, 1) });
-        } catch (error) {
-          if (error instanceof TimeoutError) continue;
-          throw error;
-        }
-        record(env.body);
       }
-      for (const peer of everyone) await ctx.send(peer, { kind: "g-stop" });
-      done.resolve();
-    });
-    lost = await runUnlessLost(deployment, done.promise, {
-      until: (rounds + 10) * period + settleAt,
-    });
-    await saveTrace(deployment.trace, common);
-  } finally {
-    line.done();
-    await deployment.stop();
-  }
-  const wallMs = performance.now() - started;
-  const v = verdict ?? { status: statusNow(), ended: "machine lost" };
+      if (now >= limitAt) {
+        state.verdict = { status: status(now, state.since), ended: "limit" };
+        break;
+      }
+      const wait = Math.min(limitAt, checkAt, start + 5 * period) - now;
+      if (common.sim) {
+        // Reports come in process: before the go, look every ms whether every peer reported.
+        await ctx.sleep(go === Infinity ? 1 : Math.max(wait, 1));
+        continue;
+      }
+      let env;
+      try {
+        env = await ctx.receive<PeerReport>({ kind: "g-report", timeout: Math.max(wait, 1) });
+      } catch (error) {
+        if (error instanceof TimeoutError) continue;
+        throw error;
+      }
+      record(env.body);
+    }
+    for (const peer of wiring.everyone) await ctx.send(peer, { kind: "g-stop" });
+    wiring.done();
+  };
+}
+
+/** The theory's bounds on the rounds, plus 2 rounds of slack (the last exchange, the boundary). */
+function roundBounds(n: number): { push: number; pushPull: number } {
+  return {
+    push: Math.log2(n) + Math.log(n) + 2,
+    pushPull: Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1)) + 2,
+  };
+}
+
+/** The run's summary (the `--json` object). */
+function p2pSummary(
+  settings: P2pSettings,
+  deployment: Deployment,
+  state: P2pRunState,
+  v: Verdict,
+  partial: Partial<LostFields>,
+): Summary {
+  const { n, common, mode, fanout, writes } = settings;
   const s = v.status;
-  const partial = lostFields(lost ?? losses);
   const trace = deployment.trace;
   const stats = deployment.stats();
-  // The theory's bounds plus 2 rounds of slack (the last exchange and the round boundary).
-  const push = Math.log2(n) + Math.log(n) + 2;
-  const pushPull = Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1)) + 2;
-  const summary: Summary = {
+  const { push, pushPull } = roundBounds(n);
+  return {
     architecture: "p2p",
     transport: deployment.transport,
     seed: common.seed,
     requests: writes,
     messages: s.messages,
-    bytes: common.sim ? gossipBytes() - gossipBytesAtGo : s.bytes,
+    bytes: common.sim ? gossipBytes(deployment) - state.gossipBytesAtGo : s.bytes,
     latency: { p50: percentile(s.delays, 50), p99: percentile(s.delays, 99) },
     retransmissions: trace.count("retransmit"),
-    errors: failedWrites,
+    errors: state.failedWrites,
     traceDigest: trace.digest(),
     peers: n,
     rounds: s.rounds,
@@ -399,54 +587,60 @@ export async function runP2p(args: string[]): Promise<number> {
     wireBytes: stats.bytes,
     ...partial,
   };
-  keepSummary(summary);
-  if (common.json) {
-    console.log(JSON.stringify(summary));
-  } else {
-    console.log("");
-    printPartial(partial);
-    console.log(table([
-      ["architecture", `p2p (${mode}, fanout ${fanout})`],
-      ["transport", summary.transport],
-      ["seed", summary.seed],
-      ["peers", `${n} initial, ${s.live} live at the end`],
-      [
-        "converged",
-        s.converged
-          ? "yes"
-          : `no (${v.ended}; ${s.residue} live peers differ, ${s.distinct} states)`,
-      ],
-      [
-        "rounds",
-        `${s.rounds}   (log2 n + ln n + 2 = ${push.toFixed(1)}; log3 n + ln ln n + 2 = ${
-          pushPull.toFixed(1)
-        })`,
-      ],
-      [
-        "messages",
-        `${s.messages} gossip messages (${(s.messages / Math.max(1, n)).toFixed(1)} per peer)`,
-      ],
-      [
-        "bytes",
-        `${summary.bytes} of gossip ${common.sim ? "frames" : "bodies"} (${stats.bytes} on the ` +
-        `wire, ${stats.frames} frames)`,
-      ],
-      [
-        "spread p50/p99",
-        `${summary.latency.p50.toFixed(1)} / ${summary.latency.p99.toFixed(1)} ms`,
-      ],
-      ["retransmissions", summary.retransmissions],
-      ["failed writes", failedWrites],
-      ...(partial.machinesLost === undefined ? [] : [
-        ["machines lost", partial.machinesLost.join(", ")] as [string, string],
-      ]),
-      ["trace digest", summary.traceDigest.slice(0, 16)],
-      ["wall time", `${wallMs.toFixed(0)} ms`],
-    ]));
-    if (common.trace) console.log(`trace written to ${common.trace}`);
-  }
-  if (partial.unfinished !== undefined) return 1;
-  return s.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
+}
+
+/** Prints the summary as a table. */
+function printP2p(
+  settings: P2pSettings,
+  summary: Summary,
+  deployment: Deployment,
+  v: Verdict,
+  wallMs: number,
+  partial: Partial<LostFields>,
+): void {
+  const { n, common, mode, fanout } = settings;
+  const s = v.status;
+  const stats = deployment.stats();
+  const { push, pushPull } = roundBounds(n);
+  console.log("");
+  printPartial(partial);
+  console.log(table([
+    ["architecture", `p2p (${mode}, fanout ${fanout})`],
+    ["transport", summary.transport],
+    ["seed", summary.seed],
+    ["peers", `${n} initial, ${s.live} live at the end`],
+    [
+      "converged",
+      s.converged ? "yes" : `no (${v.ended}; ${s.residue} live peers differ, ${s.distinct} states)`,
+    ],
+    [
+      "rounds",
+      `${s.rounds}   (log2 n + ln n + 2 = ${push.toFixed(1)}; log3 n + ln ln n + 2 = ${
+        pushPull.toFixed(1)
+      })`,
+    ],
+    [
+      "messages",
+      `${s.messages} gossip messages (${(s.messages / Math.max(1, n)).toFixed(1)} per peer)`,
+    ],
+    [
+      "bytes",
+      `${summary.bytes} of gossip ${common.sim ? "frames" : "bodies"} (${stats.bytes} on the ` +
+      `wire, ${stats.frames} frames)`,
+    ],
+    [
+      "spread p50/p99",
+      `${summary.latency.p50.toFixed(1)} / ${summary.latency.p99.toFixed(1)} ms`,
+    ],
+    ["retransmissions", summary.retransmissions],
+    ["failed writes", summary.errors],
+    ...(partial.machinesLost === undefined ? [] : [
+      ["machines lost", partial.machinesLost.join(", ")] as [string, string],
+    ]),
+    ["trace digest", summary.traceDigest.slice(0, 16)],
+    ["wall time", `${wallMs.toFixed(0)} ms`],
+  ]));
+  if (common.trace) console.log(`trace written to ${common.trace}`);
 }
 
 /** Writes `key` at `target`, retrying while the peer is not up yet; `false` when it never answered. */

@@ -63,12 +63,26 @@ function url(addr: Deno.NetAddr): string {
   }:${addr.port}`;
 }
 
-/** Runs `--serve` and/or `--origin-demo` from the flag `values`; returns the exit code. */
-export async function serveMode(
-  values: Record<string, unknown>,
-  options: ServeModeOptions,
-): Promise<number> {
-  const log = options.log;
+/** What `--serve` and `--origin-demo` run with, each flag checked. */
+interface ServeSettings {
+  readonly serve: boolean;
+  readonly demo: boolean;
+  readonly listen: { hostname: string; port: number };
+  readonly maxBytes: number;
+  readonly staleIfError: number;
+  readonly timeout: number;
+  readonly maxObjectBytes: number;
+  readonly maxStoringBytes: number;
+  readonly listenLimits: {
+    readonly maxConnections: number;
+    readonly headerTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    readonly maxBodyBytes: number;
+  };
+}
+
+/** Reads and checks the serving flags. */
+function serveSettings(values: Record<string, unknown>): ServeSettings {
   const serve = values.serve === true;
   const demo = values["origin-demo"] === true;
   if (serve && !demo && typeof values.origin !== "string") {
@@ -103,6 +117,33 @@ export async function serveMode(
     idleTimeoutMs: intFlag("idle-timeout", values["idle-timeout"], 60_000, USAGE, 1),
     maxBodyBytes: intFlag("max-body-bytes", values["max-body-bytes"], 1024 * 1024, USAGE, 0),
   };
+  return {
+    serve,
+    demo,
+    listen,
+    maxBytes,
+    staleIfError,
+    timeout,
+    maxObjectBytes,
+    maxStoringBytes,
+    listenLimits,
+  };
+}
+
+/** A server this mode started, to shut down at the end. */
+interface StartedServer {
+  readonly addr: Deno.NetAddr;
+  shutdown(): Promise<void>;
+}
+
+/** Runs `--serve` and/or `--origin-demo` from the flag `values`; returns the exit code. */
+export async function serveMode(
+  values: Record<string, unknown>,
+  options: ServeModeOptions,
+): Promise<number> {
+  const log = options.log;
+  const settings = serveSettings(values);
+  const { serve, demo, listen } = settings;
   const quiet = values.quiet === true;
   const requestLog = new LineBuffer(
     options.writeLines ?? ((lines) => lines.forEach((line) => log(line))),
@@ -112,56 +153,24 @@ export async function serveMode(
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const name of signals) Deno.addSignalListener(name, onSignal);
   options.signal?.addEventListener("abort", onSignal, { once: true });
-  const servers: { readonly addr: Deno.NetAddr; shutdown(): Promise<void> }[] = [];
+  const servers: StartedServer[] = [];
   const addresses: { proxy?: Deno.NetAddr; origin?: Deno.NetAddr } = {};
   try {
     let origin = typeof values.origin === "string" ? values.origin : "";
     if (demo) {
-      const app = createDemoOrigin({
-        now: wallClock,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      });
-      const at = serve ? { hostname: "127.0.0.1", port: 0 } : listen;
-      const server = Deno.serve({ ...at, onListen: () => {} }, async (request) => {
-        const response = await app.fetch(request);
-        const path = new URL(request.url).pathname;
-        log(`origin: ${request.method} ${path} ${response.status}`);
-        return response;
-      });
+      const server = startDemoOrigin(serve ? { hostname: "127.0.0.1", port: 0 } : listen, log);
       servers.push(server);
       addresses.origin = server.addr;
       origin = url(server.addr);
-      log(`origin: demo origin on ${origin}; routes:`);
-      for (const [path, what] of Object.entries(DEMO_ROUTES)) log(`  ${path.padEnd(12)} ${what}`);
     }
     if (serve) {
-      const proxy = createHttpProxy(origin, {
-        now: wallClock,
-        maxBytes,
-        maxObjectBytes,
-        maxStoringBytes,
-        cacheCookies: values["cache-cookies"] === true,
-        purgeToken: typeof values["purge-token"] === "string" ? values["purge-token"] : undefined,
-        staleIfError,
-        fetch: createHttp1Client({ timeoutMs: timeout }),
-        onRequest: quiet ? undefined : (entry: RequestLog) =>
-          requestLog.push(
-            `${entry.method} ${entry.url} ${entry.status} ${entry.cache} ${entry.ms.toFixed(1)} ms`,
-          ),
+      const server = startProxy(origin, values, settings, {
+        log,
+        requestLog: quiet ? undefined : requestLog,
+        stop: stop.signal,
       });
-      const server = serveHttpProxy(proxy, { ...listen, ...listenLimits });
       servers.push(server);
       addresses.proxy = server.addr;
-      log(`proxy: caching ${origin} on ${url(server.addr)} (Ctrl-C stops)`);
-      log(`  try: curl -i ${url(server.addr)}/${demo ? "fresh" : ""}`);
-      stop.signal.addEventListener("abort", () => {
-        requestLog.flush();
-        const s = proxy.stats();
-        log(
-          `proxy: ${s.hits} hits, ${s.misses} misses, ${s.revalidated} revalidated, ${s.stale} stale, ` +
-            `${s.originFetches} origin fetches, ${s.entries} entries (${s.bytes} bytes)`,
-        );
-      }, { once: true });
     }
     options.onListen?.(addresses);
     if (!stop.signal.aborted) {
@@ -180,4 +189,65 @@ export async function serveMode(
     options.signal?.removeEventListener("abort", onSignal);
     for (const server of servers.reverse()) await server.shutdown();
   }
+}
+
+/** Serves the demo origin at `at`, logging each request, and says what its routes are. */
+function startDemoOrigin(
+  at: { hostname: string; port: number },
+  log: (line: string) => void,
+): StartedServer {
+  const app = createDemoOrigin({
+    now: wallClock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+  const server = Deno.serve({ ...at, onListen: () => {} }, async (request) => {
+    const response = await app.fetch(request);
+    const path = new URL(request.url).pathname;
+    log(`origin: ${request.method} ${path} ${response.status}`);
+    return response;
+  });
+  log(`origin: demo origin on ${url(server.addr)}; routes:`);
+  for (const [path, what] of Object.entries(DEMO_ROUTES)) log(`  ${path.padEnd(12)} ${what}`);
+  return server;
+}
+
+/** Serves the caching proxy in front of `origin`; when `stop` aborts, logs its counters. */
+function startProxy(
+  origin: string,
+  values: Record<string, unknown>,
+  settings: ServeSettings,
+  io: {
+    readonly log: (line: string) => void;
+    /** Where each request's line goes; none when quiet. */
+    readonly requestLog: LineBuffer | undefined;
+    readonly stop: AbortSignal;
+  },
+): StartedServer {
+  const { log, requestLog } = io;
+  const proxy = createHttpProxy(origin, {
+    now: wallClock,
+    maxBytes: settings.maxBytes,
+    maxObjectBytes: settings.maxObjectBytes,
+    maxStoringBytes: settings.maxStoringBytes,
+    cacheCookies: values["cache-cookies"] === true,
+    purgeToken: typeof values["purge-token"] === "string" ? values["purge-token"] : undefined,
+    staleIfError: settings.staleIfError,
+    fetch: createHttp1Client({ timeoutMs: settings.timeout }),
+    onRequest: requestLog === undefined ? undefined : (entry: RequestLog) =>
+      requestLog.push(
+        `${entry.method} ${entry.url} ${entry.status} ${entry.cache} ${entry.ms.toFixed(1)} ms`,
+      ),
+  });
+  const server = serveHttpProxy(proxy, { ...settings.listen, ...settings.listenLimits });
+  log(`proxy: caching ${origin} on ${url(server.addr)} (Ctrl-C stops)`);
+  log(`  try: curl -i ${url(server.addr)}/${settings.demo ? "fresh" : ""}`);
+  io.stop.addEventListener("abort", () => {
+    requestLog?.flush();
+    const s = proxy.stats();
+    log(
+      `proxy: ${s.hits} hits, ${s.misses} misses, ${s.revalidated} revalidated, ${s.stale} stale, ` +
+        `${s.originFetches} origin fetches, ${s.entries} entries (${s.bytes} bytes)`,
+    );
+  }, { once: true });
+  return server;
 }

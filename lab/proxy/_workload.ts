@@ -5,7 +5,7 @@
  * @module
  */
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
-import type { ProcessContext } from "../../core/process.ts";
+import type { ProcessContext, ProcessFn } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import type {
   ClientProgress,
@@ -15,7 +15,13 @@ import type {
 } from "../../proxy/messages.ts";
 import { type CommonOptions, narrate, percentile, saveTrace, type Summary } from "../_common.ts";
 import type { Workload } from "./_flags.ts";
-import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import {
+  CONTROL_MACHINE,
+  deploy,
+  type Deployment,
+  deployOptions,
+  type MachineSpec,
+} from "../deploy/deploy.ts";
 import { lostFields, runUnlessLost } from "../deploy/lost_run.ts";
 import type { MachineLostError } from "../deploy/run_errors.ts";
 
@@ -123,63 +129,20 @@ export async function runOnce(
     deployOptions(common, onEvent),
   );
   try {
-    // Without the proxy there is no proxy.lab: faults naming it do not apply to that run.
-    const here = (name: string) => withProxy || name !== "proxy.lab";
-    for (const p of common.partitions) {
-      const a = p.a.filter(here), b = p.b.filter(here);
-      if (a.length > 0 && b.length > 0) {
-        deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
-      }
-    }
-    for (const c of common.crashes) {
-      if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaults(deployment, common, withProxy);
     const done = Promise.withResolvers<Collected>();
-    // Wait long enough for every request to time out once, then give up on silent clients.
-    const patience = w.requests * 5000 + 10_000;
     /** The clients' reports so far: what a run that lost a machine still sums up. */
     const reports: ClientReport[] = [];
     /** The progress of the clients that have not reported yet, by client. */
     const progress = new Map<string, ClientProgress[]>();
-    deployment.spawnControl("collector", async (ctx) => {
-      try {
-        while (reports.length < w.clients) {
-          const { body } = await ctx.receive<ClientReport | ClientProgress>({
-            kind: ["report", "progress"],
-            timeout: patience,
-          });
-          if (body.kind === "report") {
-            reports.push(body);
-            progress.delete(body.client);
-          } else progress.set(body.client, [...progress.get(body.client) ?? [], body]);
-        }
-      } catch (error) {
-        // A client crashed or was cut off: report what arrived.
-        if (!(error instanceof TimeoutError)) throw error;
-      }
-      const origin = await askStats<OriginStats>(ctx, ORIGIN);
-      const proxy = withProxy ? await askStats<ProxyStats>(ctx, PROXY) : undefined;
-      done.resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
-    });
+    deployment.spawnControl(
+      "collector",
+      collector(w, withProxy, { reports, progress }, done.resolve),
+    );
     const lost = await runUnlessLost(deployment, done.promise);
-    let collected: Collected;
-    if (lost === undefined) collected = await done.promise;
-    else {
-      // A machine died for good (real sockets: the others still run): the counters of the
-      // servers still alive, asked once with a short timeout.
-      const dead = new Set(lost.lost.map((l) => l.machine));
-      const late = Promise.withResolvers<Collected>();
-      deployment.spawnControl("late-stats", async (ctx) => {
-        const origin = dead.has("origin.lab")
-          ? undefined
-          : await askStats<OriginStats>(ctx, ORIGIN, 1000);
-        const proxy = withProxy && !dead.has("proxy.lab")
-          ? await askStats<ProxyStats>(ctx, PROXY, 1000)
-          : undefined;
-        late.resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
-      });
-      collected = await late.promise;
-    }
+    const collected = lost === undefined
+      ? await done.promise
+      : await lateStats(deployment, lost, withProxy, { reports, progress });
     const trace = deployment.trace;
     // The run with the proxy is the one --trace and --out keep.
     if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });
@@ -190,21 +153,13 @@ export async function runOnce(
     const made = collected.reports.reduce((n, r) => n + r.requests, 0);
     const missing = requests - made;
     const silent = w.clients - reports.length;
-    // Messages between machines, without the collector's: the proxy's hand-offs to its own
-    // fetcher processes stay on one machine and are not network messages.
-    let messages = 0;
-    for (const e of trace.events) {
-      if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
-      const from = e.from.slice(e.from.indexOf("@") + 1), to = e.to.slice(e.to.indexOf("@") + 1);
-      if (from !== to && from !== CONTROL_MACHINE && to !== CONTROL_MACHINE) messages++;
-    }
     const hits = outcomes.filter((o) => o === "hit").length;
     const summary: ProxySummary = {
       architecture: withProxy ? "proxy" : "client-server",
       transport: deployment.transport,
       seed: common.seed,
       requests,
-      messages,
+      messages: machineMessages(trace.events),
       bytes: deployment.stats().bytes,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
       retransmissions: trace.count("retransmit"),
@@ -247,4 +202,103 @@ function notReported(silent: number, clients: number, counted: number): string {
     ? ` (their progress messages count the ${counted} requests they made before)`
     : "";
   return `${silent} of ${clients} clients did not report${progress}`;
+}
+
+/** What the collector heard from the clients: their reports, and the progress of the others. */
+interface Heard {
+  readonly reports: ClientReport[];
+  readonly progress: Map<string, ClientProgress[]>;
+}
+
+/** Schedules the run's partitions and crashes; without the proxy, those naming proxy.lab go. */
+function scheduleFaults(
+  deployment: Deployment,
+  common: CommonOptions,
+  withProxy: boolean,
+): void {
+  const here = (name: string) => withProxy || name !== "proxy.lab";
+  for (const p of common.partitions) {
+    const a = p.a.filter(here), b = p.b.filter(here);
+    if (a.length > 0 && b.length > 0) {
+      deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
+    }
+  }
+  for (const c of common.crashes) {
+    if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  }
+}
+
+/**
+ * The collector on `ctl.lab`: gathers every client's report (and, until it comes, its progress
+ * messages) into `heard` (giving up on silent clients once each request could have timed out),
+ * then asks the origin and the proxy for their counters.
+ */
+function collector(
+  w: Workload,
+  withProxy: boolean,
+  heard: Heard,
+  resolve: (collected: Collected) => void,
+): ProcessFn {
+  const { reports, progress } = heard;
+  // Wait long enough for every request to time out once, then give up on silent clients.
+  const patience = w.requests * 5000 + 10_000;
+  return async (ctx) => {
+    try {
+      while (reports.length < w.clients) {
+        const { body } = await ctx.receive<ClientReport | ClientProgress>({
+          kind: ["report", "progress"],
+          timeout: patience,
+        });
+        if (body.kind === "report") {
+          reports.push(body);
+          progress.delete(body.client);
+        } else progress.set(body.client, [...progress.get(body.client) ?? [], body]);
+      }
+    } catch (error) {
+      // A client crashed or was cut off: report what arrived.
+      if (!(error instanceof TimeoutError)) throw error;
+    }
+    const origin = await askStats<OriginStats>(ctx, ORIGIN);
+    const proxy = withProxy ? await askStats<ProxyStats>(ctx, PROXY) : undefined;
+    resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
+  };
+}
+
+/**
+ * After a machine died for good (real sockets: the others still run): the counters of the
+ * servers still alive, asked once with a short timeout, with the reports that arrived.
+ */
+function lateStats(
+  deployment: Deployment,
+  lost: MachineLostError,
+  withProxy: boolean,
+  heard: Heard,
+): Promise<Collected> {
+  const { reports, progress } = heard;
+  const dead = new Set(lost.lost.map((l) => l.machine));
+  const late = Promise.withResolvers<Collected>();
+  deployment.spawnControl("late-stats", async (ctx) => {
+    const origin = dead.has("origin.lab")
+      ? undefined
+      : await askStats<OriginStats>(ctx, ORIGIN, 1000);
+    const proxy = withProxy && !dead.has("proxy.lab")
+      ? await askStats<ProxyStats>(ctx, PROXY, 1000)
+      : undefined;
+    late.resolve({ reports: [...reports, ...progressReports(progress)], origin, proxy });
+  });
+  return late.promise;
+}
+
+/**
+ * Messages between machines, without the collector's: the proxy's hand-offs to its own fetcher
+ * processes stay on one machine and are not network messages.
+ */
+function machineMessages(events: Iterable<TraceEvent>): number {
+  let messages = 0;
+  for (const e of events) {
+    if (e.ev !== "send" || e.from === undefined || e.to === undefined) continue;
+    const from = e.from.slice(e.from.indexOf("@") + 1), to = e.to.slice(e.to.indexOf("@") + 1);
+    if (from !== to && from !== CONTROL_MACHINE && to !== CONTROL_MACHINE) messages++;
+  }
+  return messages;
 }

@@ -38,6 +38,7 @@ export async function launchTcp(
     reliable: options.reliable,
     drop: options.drop,
     duplicate: options.duplicate,
+    reorder: options.reorder,
     latency: options.latency,
     auth: options.auth,
     traceFile: options.traceFile,

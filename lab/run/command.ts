@@ -11,6 +11,7 @@ import {
   checkFaultTargets,
   COMMON_FLAGS,
   COMMON_HELP,
+  type CommonOptions,
   narrate,
   openFlags,
   parseCommon,
@@ -164,19 +165,7 @@ export async function runRun(args: string[]): Promise<number> {
   const file = positionals[0];
   const { url, machines } = await loadFile(file);
   checkFaultTargets(common, machines.map((m) => m.name), USAGE);
-  if (!common.quiet) {
-    console.log(
-      `run: ${file}, ${machines.length} machine${machines.length === 1 ? "" : "s"} (${
-        describeMachines(machines)
-      }), ${
-        common.sim
-          ? `simulator (seed ${common.seed})`
-          : `OS processes over ${common.transport.toUpperCase()} on ${
-            common.hosts ? `the hosts of ${common.hosts.path}` : "127.0.0.1"
-          }`
-      }`,
-    );
-  }
+  if (!common.quiet) console.log(openingLine(file, machines, common));
   const result = await launch(url, {
     sim: common.sim,
     transport: common.transport,
@@ -198,6 +187,40 @@ export async function runRun(args: string[]): Promise<number> {
     ssh: common.ssh,
   });
   const trace = result.trace;
+  const summary = runSummary(file, common, result);
+  await saveTrace(trace, common);
+  const code = result.end === "interrupted" ? 130 : 0;
+  keepSummary(summary);
+  if (common.json) {
+    console.log(JSON.stringify(summary));
+    return code;
+  }
+  console.log("");
+  console.log(runTable(file, summary, result));
+  if (common.trace) console.log(`trace written to ${common.trace}`);
+  return code;
+}
+
+/** The line that says what is about to run. */
+function openingLine(
+  file: string,
+  machines: readonly MachineEntry[],
+  common: CommonOptions,
+): string {
+  return `run: ${file}, ${machines.length} machine${machines.length === 1 ? "" : "s"} (${
+    describeMachines(machines)
+  }), ${
+    common.sim
+      ? `simulator (seed ${common.seed})`
+      : `OS processes over ${common.transport.toUpperCase()} on ${
+        common.hosts ? `the hosts of ${common.hosts.path}` : "127.0.0.1"
+      }`
+  }`;
+}
+
+/** The run's summary (the `--json` object); messages leave out the lab's own machine. */
+function runSummary(file: string, common: CommonOptions, result: LaunchResult): Summary {
+  const trace = result.trace;
   let messages = 0;
   for (const e of trace.events) {
     if (e.ev !== "send") continue;
@@ -205,7 +228,7 @@ export async function runRun(args: string[]): Promise<number> {
     messages++;
   }
   const latencies = result.requests.latencies;
-  const summary: Summary = {
+  return {
     architecture: "run",
     transport: result.transport,
     seed: common.seed,
@@ -225,20 +248,19 @@ export async function runRun(args: string[]): Promise<number> {
     drops: trace.count("drop"),
     channel: channelOf(trace),
   };
-  await saveTrace(trace, common);
-  const code = result.end === "interrupted" ? 130 : 0;
-  keepSummary(summary);
-  if (common.json) {
-    console.log(JSON.stringify(summary));
-    return code;
-  }
-  console.log("");
-  console.log(table([
+}
+
+/** The summary as a table. */
+function runTable(file: string, summary: Summary, result: LaunchResult): string {
+  return table([
     ["system", file],
     ["transport", summary.transport],
     ["seed", summary.seed],
     ["ended", ending(result)],
-    ["messages", `${messages} (frames on the wire ${summary.frames}, acks ${summary.acks})`],
+    [
+      "messages",
+      `${summary.messages} (frames on the wire ${summary.frames}, acks ${summary.acks})`,
+    ],
     ["bytes", summary.bytes],
     [
       "requests",
@@ -252,9 +274,7 @@ export async function runRun(args: string[]): Promise<number> {
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
     ["wall time", `${result.wallMs.toFixed(0)} ms`],
-  ]));
-  if (common.trace) console.log(`trace written to ${common.trace}`);
-  return code;
+  ]);
 }
 
 /** What the network did to the system's messages (the lab's own ctl.lab aside). */

@@ -65,7 +65,10 @@ export interface LaunchOptions {
   readonly drop?: number;
   /** Probability that a frame is duplicated. @default 0 */
   readonly duplicate?: number;
-  /** Probability that a frame is overtaken (simulator only). @default 0 */
+  /**
+   * Probability that a frame is overtaken (held back up to three times the latency's bound; on
+   * real sockets it needs `latency`). @default 0
+   */
   readonly reorder?: number;
   /** Latency. @default simulator: uniform 1..5 ms; TCP: none added */
   readonly latency?: Latency;
@@ -156,10 +159,10 @@ function checkFaults(machines: readonly MachineEntry[], options: LaunchOptions):
     for (const name of [...p.a, ...p.b]) check(name);
     last = Math.max(last, p.at ?? 0, p.until ?? 0);
   }
-  if (!options.sim && (options.reorder ?? 0) > 0) {
+  if (!options.sim && (options.reorder ?? 0) > 0 && options.latency === undefined) {
     throw new TypeError(
-      "Cannot launch on real sockets with reorder: TCP delivers each connection's frames in " +
-        "order; run with sim: true, or spread the latency",
+      "Cannot launch on real sockets with reorder and no latency: a reordered frame is held " +
+        "back up to three times the latency's bound; give latency too (uniform 1..5 ms, say)",
     );
   }
   if (options.sim && options.hosts !== undefined) {

@@ -66,7 +66,7 @@ export type PostOfficeReply =
  * @example Recognising requests
  * ```ts
  * import assert from "node:assert/strict";
- * import { isPostOfficeRequest } from "./post_office_protocol.ts";
+ * import { isPostOfficeRequest } from "./post_office_messages.ts";
  * assert.ok(isPostOfficeRequest({ kind: "po-ack", ids: [1] }));
  * assert.ok(!isPostOfficeRequest({ kind: "po-ack", ids: "1" }));
  * ```
