@@ -138,19 +138,7 @@ export function serveLive(
   const flush = () => {
     for (const client of clients) {
       try {
-        while (client.sent < lines.length) {
-          const batch = lines.slice(client.sent, client.sent + BATCH);
-          client.controller.enqueue(
-            encoder.encode(`event: events\ndata: ${JSON.stringify(batch)}\n\n`),
-          );
-          client.sent += batch.length;
-        }
-        if (final !== undefined && !client.summarySent) {
-          client.controller.enqueue(encoder.encode(`event: summary\ndata: ${final}\n\n`));
-          client.summarySent = true;
-          client.controller.close();
-          clients.delete(client);
-        }
+        if (sendPending(client, lines, final)) clients.delete(client);
       } catch (error) {
         if (!(error instanceof TypeError)) throw error; // TypeError: the browser went away.
         clients.delete(client);
@@ -162,30 +150,7 @@ export function serveLive(
     hostname: "127.0.0.1",
     port: options.port ?? 0,
     onListen: () => {},
-  }, (request) => {
-    const path = new URL(request.url).pathname;
-    if (path === "/" || path === "/index.html") {
-      return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
-    }
-    if (path === "/favicon.ico") return new Response(null, { status: 204 });
-    if (path === "/events") {
-      let client: Client;
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          client = { controller, sent: 0, summarySent: false };
-          clients.add(client);
-          flush();
-        },
-        cancel() {
-          clients.delete(client);
-        },
-      });
-      return new Response(body, {
-        headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
-      });
-    }
-    return new Response("Not found: the live view serves / and /events\n", { status: 404 });
-  });
+  }, (request) => answerLive(request, page, clients, flush));
   const url = `http://127.0.0.1:${server.addr.port}/`;
   return {
     url,
@@ -213,4 +178,54 @@ export function serveLive(
       await server.shutdown();
     },
   };
+}
+
+/**
+ * Sends `client` the event lines it has not had, in batches, then the summary once there is one;
+ * true when the stream is over (closed after the summary).
+ */
+function sendPending(client: Client, lines: readonly string[], final: string | undefined): boolean {
+  while (client.sent < lines.length) {
+    const batch = lines.slice(client.sent, client.sent + BATCH);
+    client.controller.enqueue(
+      encoder.encode(`event: events\ndata: ${JSON.stringify(batch)}\n\n`),
+    );
+    client.sent += batch.length;
+  }
+  if (final === undefined || client.summarySent) return false;
+  client.controller.enqueue(encoder.encode(`event: summary\ndata: ${final}\n\n`));
+  client.summarySent = true;
+  client.controller.close();
+  return true;
+}
+
+/** Answers the live view's requests: the page, and `/events` as a stream for a new client. */
+function answerLive(
+  request: Request,
+  page: string,
+  clients: Set<Client>,
+  flush: () => void,
+): Response {
+  const path = new URL(request.url).pathname;
+  if (path === "/" || path === "/index.html") {
+    return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+  }
+  if (path === "/favicon.ico") return new Response(null, { status: 204 });
+  if (path === "/events") {
+    let client: Client;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        client = { controller, sent: 0, summarySent: false };
+        clients.add(client);
+        flush();
+      },
+      cancel() {
+        clients.delete(client);
+      },
+    });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
+    });
+  }
+  return new Response("Not found: the live view serves / and /events\n", { status: 404 });
 }
