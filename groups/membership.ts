@@ -177,85 +177,107 @@ export class Membership implements Protocol<GroupWire | GroupAnswer, never, neve
     }
     const body = env.body as GroupWire;
     const g = "group" in body ? this.#groups.get(body.group) : undefined;
-    const error = (group: string, reason: string, message: string, sender?: Address) =>
-      out.push({
-        kind: "reply",
-        request: env,
-        body: { kind: "g-error", group, reason, message, sender },
-      });
     switch (body.kind) {
       case "g-create":
         if (g !== undefined) {
-          error(body.group, "exists", `Cannot create group "${body.group}": it exists already`);
+          replyError(
+            out,
+            env,
+            body.group,
+            "exists",
+            `Cannot create group "${body.group}": it exists already`,
+          );
         } else {
           this.#create(body.group, body.order, body.closed);
           out.push({ kind: "reply", request: env, body: { kind: "g-ok" } });
         }
         break;
       case "g-destroy":
-        if (g === undefined) {
-          error(body.group, "unknown", `Cannot destroy group "${body.group}": it does not exist`);
-        } else {
-          const everyone = new Map([
-            ...Object.entries(g.view.incarnations),
-            ...(g.change?.joiners ?? []),
-            ...g.joins,
-          ]);
-          for (const [m, incarnation] of everyone) {
-            endAt(out, m, incarnation, g.name, "destroyed", `Group "${g.name}" was destroyed`);
-          }
-          this.#groups.delete(g.name);
-          this.#destroyed.add(g.name);
-          out.push({ kind: "reply", request: env, body: { kind: "g-ok" } });
-        }
+        this.#destroy(out, env, body, g);
         break;
       case "g-lookup":
-        if (g === undefined) {
-          error(body.group, "unknown", `Cannot send to group "${body.group}": it does not exist`);
-        } else if (g.closed && !g.view.members.includes(body.sender)) {
-          error(g.name, "closed", `Cannot send to group "${g.name}"`, body.sender);
-        } else {
-          out.push({
-            kind: "reply",
-            request: env,
-            body: { kind: "g-ok", view: g.view, order: g.order, closed: g.closed },
-          });
-        }
+        lookup(out, env, body, g);
         break;
       case "g-join":
         this.#join(out, body, g, now);
         break;
       case "g-leave":
-        if (g === undefined) break;
-        if (g.joins.get(body.member) === body.incarnation) {
-          g.joins.delete(body.member);
-          g.gone.add(`${body.member}#${body.incarnation}`);
-          endAt(out, body.member, body.incarnation, g.name, "left", `Left group "${g.name}"`);
-        } else if (inView(g, body.member, body.incarnation)) {
-          g.leaves.set(body.member, body.incarnation);
-          startChange(out, g, now, this.#flushTimeout);
-        }
-        // A joiner of the change under way leaves once it is in the view: its heartbeats say so.
+        if (g !== undefined) this.#leave(out, body, g, now);
         break;
       case "g-heartbeat":
         this.#heartbeat(out, env, body, g, now);
         break;
-      case "g-flushed": {
-        const change = g?.change;
-        if (!g || !change || change.target !== body.target || change.attempt !== body.attempt) {
-          break;
-        }
-        const member = body.report.member;
-        if (!change.survivors.has(member) || !inView(g, member, body.incarnation)) break;
-        g.heard.set(member, now);
-        change.reports.set(member, body.report);
-        if (change.reports.size === change.survivors.size) {
-          finishChange(out, g, now, this.#flushTimeout);
-        }
+      case "g-flushed":
+        this.#flushed(out, body, g, now);
         break;
-      }
     }
     return out;
+  }
+
+  #destroy(
+    out: MembershipEffect[],
+    env: Envelope,
+    body: Extract<GroupWire, { kind: "g-destroy" }>,
+    g: Group | undefined,
+  ): void {
+    if (g === undefined) {
+      replyError(
+        out,
+        env,
+        body.group,
+        "unknown",
+        `Cannot destroy group "${body.group}": it does not exist`,
+      );
+      return;
+    }
+    const everyone = new Map([
+      ...Object.entries(g.view.incarnations),
+      ...(g.change?.joiners ?? []),
+      ...g.joins,
+    ]);
+    for (const [m, incarnation] of everyone) {
+      endAt(out, m, incarnation, g.name, "destroyed", `Group "${g.name}" was destroyed`);
+    }
+    this.#groups.delete(g.name);
+    this.#destroyed.add(g.name);
+    out.push({ kind: "reply", request: env, body: { kind: "g-ok" } });
+  }
+
+  #leave(
+    out: MembershipEffect[],
+    body: Extract<GroupWire, { kind: "g-leave" }>,
+    g: Group,
+    now: number,
+  ): void {
+    if (g.joins.get(body.member) === body.incarnation) {
+      g.joins.delete(body.member);
+      g.gone.add(`${body.member}#${body.incarnation}`);
+      endAt(out, body.member, body.incarnation, g.name, "left", `Left group "${g.name}"`);
+    } else if (inView(g, body.member, body.incarnation)) {
+      g.leaves.set(body.member, body.incarnation);
+      startChange(out, g, now, this.#flushTimeout);
+    }
+    // A joiner of the change under way leaves once it is in the view: its heartbeats say so.
+  }
+
+  /** A survivor's flush report for the change under way; the last one finishes the change. */
+  #flushed(
+    out: MembershipEffect[],
+    body: Extract<GroupWire, { kind: "g-flushed" }>,
+    g: Group | undefined,
+    now: number,
+  ): void {
+    const change = g?.change;
+    if (!g || !change || change.target !== body.target || change.attempt !== body.attempt) {
+      return;
+    }
+    const member = body.report.member;
+    if (!change.survivors.has(member) || !inView(g, member, body.incarnation)) return;
+    g.heard.set(member, now);
+    change.reports.set(member, body.report);
+    if (change.reports.size === change.survivors.size) {
+      finishChange(out, g, now, this.#flushTimeout);
+    }
   }
 
   /** Failure detection and flush timeouts: call regularly while {@link Membership.busy}. */
@@ -401,6 +423,48 @@ export class Membership implements Protocol<GroupWire | GroupAnswer, never, neve
       kind: "send",
       to: env.from,
       body: { kind: "g-stable", group: g.name, incarnation, view, stable },
+    });
+  }
+}
+
+/** Answers request `env` with an error of `group`. */
+function replyError(
+  out: MembershipEffect[],
+  env: Envelope,
+  group: string,
+  reason: string,
+  message: string,
+  sender?: Address,
+): void {
+  out.push({
+    kind: "reply",
+    request: env,
+    body: { kind: "g-error", group, reason, message, sender },
+  });
+}
+
+/** Answers a lookup with the group's view, unless it does not exist or is closed to the sender. */
+function lookup(
+  out: MembershipEffect[],
+  env: Envelope,
+  body: Extract<GroupWire, { kind: "g-lookup" }>,
+  g: Group | undefined,
+): void {
+  if (g === undefined) {
+    replyError(
+      out,
+      env,
+      body.group,
+      "unknown",
+      `Cannot send to group "${body.group}": it does not exist`,
+    );
+  } else if (g.closed && !g.view.members.includes(body.sender)) {
+    replyError(out, env, g.name, "closed", `Cannot send to group "${g.name}"`, body.sender);
+  } else {
+    out.push({
+      kind: "reply",
+      request: env,
+      body: { kind: "g-ok", view: g.view, order: g.order, closed: g.closed },
     });
   }
 }

@@ -242,19 +242,40 @@ export function checkViews(
     report.final[h.key] = h.views.at(-1)?.view ?? 0;
     if (h.end !== undefined && h.end !== "left" && h.end !== "crashed") report.excluded.push(h.key);
   }
-  // The latest view: the highest number of the lineage installed last.
+  const { lineage, view } = latestView(all);
+  report.last = view;
+  const latest = `${lineage}:${report.last}`;
+  report.views = first.size;
+  report.disagreements = disagreeing.size;
+  report.partial = partialDeliveries(all, settled);
+  for (const h of all) {
+    const v = h.views.at(-1);
+    if (!settled || h.end !== undefined) continue;
+    if (v === undefined || idOf(v) !== latest) report.stranded.push(h.key);
+  }
+  report.reincarnations = reincarnations(all);
+  return report;
+}
+
+/** The latest view: the highest number of the lineage installed last (0 when none). */
+function latestView(all: readonly MemberHistory[]): { lineage?: string; view: number } {
   const installs = all.flatMap((h) => h.views);
-  const lastLineage = installs.reduce<InstalledView | undefined>(
+  const lineage = installs.reduce<InstalledView | undefined>(
     (a, v) => a === undefined || (v.at ?? 0) > (a.at ?? 0) ? v : a,
     undefined,
   )?.lineage;
+  let view = 0;
   for (const v of installs) {
-    if (v.lineage === lastLineage && v.view > report.last) report.last = v.view;
+    if (v.lineage === lineage && v.view > view) view = v.view;
   }
-  const latest = `${lastLineage}:${report.last}`;
-  report.views = first.size;
-  report.disagreements = disagreeing.size;
-  // Members that move from view v to the same next view (or stay in v to the end, running).
+  return { lineage, view };
+}
+
+/**
+ * Messages delivered in a view by some of the members that moved together from it to the same
+ * next view (or stayed in it to the end, running) and not by others: virtual synchrony broken.
+ */
+function partialDeliveries(all: readonly MemberHistory[], settled: boolean): number {
   const moves = new Map<string, MemberHistory[]>();
   for (const h of all) {
     h.views.forEach((v, i) => {
@@ -271,37 +292,39 @@ export function checkViews(
       else together.push(h);
     });
   }
+  let partial = 0;
   for (const [move, together] of moves) {
     if (together.length < 2) continue;
     const from = move.split(">")[0];
     const sets = together.map((h) => deliveredIn(h, from));
     const union = new Set(sets.flatMap((s) => [...s]));
-    for (const id of union) if (!sets.every((s) => s.has(id))) report.partial++;
+    for (const id of union) if (!sets.every((s) => s.has(id))) partial++;
   }
-  for (const h of all) {
-    const v = h.views.at(-1);
-    if (!settled || h.end !== undefined) continue;
-    if (v === undefined || idOf(v) !== latest) report.stranded.push(h.key);
-  }
-  // Incarnations of one member, in the order they first appear: each joins a later view.
+  return partial;
+}
+
+/**
+ * Incarnations of one member, in the order they first appear: each joins a later view, or was
+ * revived; counts those that do.
+ */
+function reincarnations(all: readonly MemberHistory[]): number {
   const byMember = new Map<Address, MemberHistory[]>();
   for (const h of all) {
     const list = byMember.get(h.member);
     if (list === undefined) byMember.set(h.member, [h]);
     else list.push(h);
   }
+  let count = 0;
   for (const list of byMember.values()) {
     const seen = new Map<string, number>();
     for (const h of list) {
-      if ((h.revived ?? 0) > 0) report.reincarnations++;
+      if ((h.revived ?? 0) > 0) count++;
       const joined = h.views[0];
-      if (joined !== undefined && joined.view <= (seen.get(joined.lineage) ?? 0)) {
-        report.reincarnations++;
-      }
+      if (joined !== undefined && joined.view <= (seen.get(joined.lineage) ?? 0)) count++;
       for (const v of h.views) seen.set(v.lineage, Math.max(seen.get(v.lineage) ?? 0, v.view));
     }
   }
-  return report;
+  return count;
 }
 
 /**

@@ -174,32 +174,15 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
   } finally {
     slot.release();
   }
-  const problem = outcome.ok ? checkEnd(outcome.end, pkg) : undefined;
-  if (problem !== undefined) {
-    outcome = {
-      ok: false,
-      reason: "protocol",
-      message: `Cannot use the visit's result: ${problem}`,
-      logs: outcome.logs,
-    };
-  }
+  outcome = checkedOutcome(outcome, pkg);
   for (const line of outcome.logs) vctx.log(`agent ${pkg.id}: ${line}`);
   const control = record.control as VisitRecord["control"];
   if (control === "dispose" || (!outcome.ok && outcome.reason === "disposed")) {
     return finish("disposed", arrived);
   }
   if (!outcome.ok) {
-    const { reason, message: text, stack, denied } = outcome;
-    vctx.log(`agent ${pkg.id} failed: ${reason}: ${text}`);
-    const failure = {
-      agent: pkg.id,
-      node: vctx.machine,
-      reason,
-      message: text,
-      ...(stack ? { stack } : {}),
-      ...(denied ? { denied } : {}),
-    };
-    return finish("failed", arrived, { failure });
+    vctx.log(`agent ${pkg.id} failed: ${outcome.reason}: ${outcome.message}`);
+    return finish("failed", arrived, { failure: failureOf(outcome, pkg, vctx.machine) });
   }
   const { state, departure, clones } = outcome.end;
   const next: AgentPackage = {
@@ -209,18 +192,7 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
   };
   if (control === "recall") return finish("recalled", next);
   const source = job.source;
-  for (const clone of clones) {
-    const kind = next.itinerary.kind === "failover" ? "failover" : "sequential";
-    const copy: AgentPackage = {
-      ...next,
-      id: clone.id,
-      state: clone.state,
-      itinerary: { kind, stops: clone.stops },
-      failures: [],
-      children: [],
-    };
-    job.spawn((cctx) => carry(cctx, copy, { entry: clone.entry }, { ...job.carry, source }));
-  }
+  spawnClones(job, next, clones);
   if (departure.kind === "done") {
     return finish("done", next, { result: departure.result ?? next.state });
   }
@@ -237,4 +209,50 @@ export async function runVisit(vctx: ProcessContext, job: VisitJob): Promise<voi
     },
   });
   if (!handed) job.end();
+}
+
+/** `outcome`, or a protocol failure when what the visit returned is malformed. */
+function checkedOutcome(outcome: VisitOutcome, pkg: AgentPackage): VisitOutcome {
+  const problem = outcome.ok ? checkEnd(outcome.end, pkg) : undefined;
+  if (problem === undefined) return outcome;
+  return {
+    ok: false,
+    reason: "protocol",
+    message: `Cannot use the visit's result: ${problem}`,
+    logs: outcome.logs,
+  };
+}
+
+/** What the owner is told of a failed visit. */
+function failureOf(
+  outcome: Extract<VisitOutcome, { ok: false }>,
+  pkg: AgentPackage,
+  machine: string,
+) {
+  const { reason, message: text, stack, denied } = outcome;
+  return {
+    agent: pkg.id,
+    node: machine,
+    reason,
+    message: text,
+    ...(stack ? { stack } : {}),
+    ...(denied ? { denied } : {}),
+  };
+}
+
+/** Sends each clone the visit made on its own way, a copy of `next` with the clone's state. */
+function spawnClones(job: VisitJob, next: AgentPackage, clones: VisitEnd["clones"]): void {
+  const source = job.source;
+  for (const clone of clones) {
+    const kind = next.itinerary.kind === "failover" ? "failover" : "sequential";
+    const copy: AgentPackage = {
+      ...next,
+      id: clone.id,
+      state: clone.state,
+      itinerary: { kind, stops: clone.stops },
+      failures: [],
+      children: [],
+    };
+    job.spawn((cctx) => carry(cctx, copy, { entry: clone.entry }, { ...job.carry, source }));
+  }
 }

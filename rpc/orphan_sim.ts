@@ -9,6 +9,7 @@
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import { machineOf } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
+import type { TraceEvent } from "../core/trace.ts";
 import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { RemoteError } from "./errors.ts";
 import { ANSWER_KIND, EPOCH_KIND, KILL_KIND, LOCATE_KIND, RENEW_KIND } from "./messages.ts";
@@ -140,10 +141,7 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
   const seed = options.seed ?? 1;
   const sim = new Simulator({ ...options.simulator, seed });
   const ledger = new WorkLedger();
-  const progress = new Map<string, number>();
-  const latencies: number[] = [];
-  let requests = 0, completed = 0, failed = 0, retries = 0;
-
+  const tally: CallTally = { requests: 0, completed: 0, failed: 0, retries: 0, latencies: [] };
   const addresses = Array.from({ length: servers }, (_, i) => `rpc@s${i + 1}.lab`);
   for (let i = 0; i < servers; i++) {
     sim.machine(`s${i + 1}.lab`).spawn(
@@ -151,33 +149,106 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
       serveRpc<WorkService>(workService, { step: options.step ?? 1, policy, ledger }),
     );
   }
-  const client = (index: number) => async (ctx: ProcessContext): Promise<void> => {
+  const workload: ClientWorkload = {
+    policy,
+    addresses,
+    calls,
+    work,
+    attempts,
+    quantum: options.quantum ?? 20,
+    timeout: options.timeout ?? 10_000,
+    progress: new Map<string, number>(),
+    tally,
+  };
+  for (let i = 0; i < clients; i++) {
+    sim.machine(`c${i + 1}.lab`).spawn("client", orphanClient(i, workload));
+  }
+  for (const crash of options.crashes ?? DEFAULT_CRASHES) {
+    sim.crash(crash.machine, { at: crash.at, restartAt: crash.restartAt });
+  }
+  options.setup?.(sim);
+  const result = await sim.run();
+  const { crashes, messages, control } = traceCounts(sim.trace.events);
+  return {
+    ...ledger.report(crashes),
+    policy,
+    seed,
+    requests: tally.requests,
+    completed: tally.completed,
+    failed: tally.failed,
+    retries: tally.retries,
+    messages,
+    control,
+    frames: sim.stats.frames,
+    bytes: sim.stats.bytes,
+    retransmissions: sim.trace.count("retransmit"),
+    stableWrites: sim.machines().reduce((n, m) => n + sim.disk(m.name).stats().writes, 0),
+    latencies: tally.latencies,
+    time: result.time,
+    traceDigest: sim.trace.digest(),
+    ledger,
+    sim,
+  };
+}
+
+/** What the clients' calls came to. */
+interface CallTally {
+  requests: number;
+  completed: number;
+  failed: number;
+  retries: number;
+  readonly latencies: number[];
+}
+
+/** What every client of the run shares: the servers, the calls to make, where to count. */
+interface ClientWorkload {
+  readonly policy: OrphanPolicy;
+  readonly addresses: string[];
+  readonly calls: number;
+  readonly work: number;
+  readonly attempts: number;
+  readonly quantum: number;
+  readonly timeout: number;
+  /**
+   * Calls done per client machine; outside the machine, so that a restarted client goes on
+   * with the call it was in.
+   */
+  readonly progress: Map<string, number>;
+  readonly tally: CallTally;
+}
+
+/**
+ * Client `index`: makes its calls in turn across the servers, retrying a killed call up to
+ * `attempts` times and giving up a call the network or the server lost.
+ */
+function orphanClient(index: number, w: ClientWorkload): (ctx: ProcessContext) => Promise<void> {
+  const { policy, addresses, calls, work, attempts, progress, tally } = w;
+  const servers = addresses.length;
+  return async (ctx: ProcessContext): Promise<void> => {
     const rpc = await RpcClient.boot(ctx, {
       policy,
       servers: addresses,
-      quantum: options.quantum ?? 20,
+      quantum: w.quantum,
     });
-    // The workload's own progress lives outside the machine too: a restarted client goes on
-    // with the call it was in.
     for (
       let done = progress.get(ctx.machine) ?? 0;
       done < calls;
       progress.set(ctx.machine, ++done)
     ) {
       const stub = rpc.stub<WorkService>(addresses[(done + index) % servers], {
-        timeout: options.timeout ?? 10_000,
+        timeout: w.timeout,
       });
       for (let attempt = 1;; attempt++) {
-        requests++;
+        tally.requests++;
         const started = ctx.now();
         try {
           await stub.crunch(work);
-          latencies.push(ctx.now() - started);
-          completed++;
+          tally.latencies.push(ctx.now() - started);
+          tally.completed++;
           break;
         } catch (error) {
           if (error instanceof RemoteError && error.killed && attempt < attempts) {
-            retries++;
+            tally.retries++;
             continue;
           }
           // A call fails by a remote error, a lost server or one not there: counted, not a bug.
@@ -186,46 +257,26 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
               error instanceof UnknownProcessError)
           ) throw error;
           ctx.log(`client: gave up a call: ${error}`);
-          failed++;
+          tally.failed++;
           break;
         }
       }
     }
   };
-  for (let i = 0; i < clients; i++) sim.machine(`c${i + 1}.lab`).spawn("client", client(i));
-  for (const crash of options.crashes ?? DEFAULT_CRASHES) {
-    sim.crash(crash.machine, { at: crash.at, restartAt: crash.restartAt });
-  }
-  options.setup?.(sim);
-  const result = await sim.run();
+}
 
+/** The crashes of the trace, and its messages between machines (and how many were control). */
+function traceCounts(
+  events: Iterable<TraceEvent>,
+): { crashes: MachineCrash[]; messages: number; control: number } {
   const crashes: MachineCrash[] = [];
   let messages = 0, control = 0;
-  for (const event of sim.trace.events) {
+  for (const event of events) {
     if (event.ev === "crash") crashes.push({ machine: event.at, at: event.t });
     if (event.ev !== "send" || event.from === undefined || event.to === undefined) continue;
     if (machineOf(event.from) === machineOf(event.to)) continue;
     messages++;
     if (CONTROL_KINDS.has(event.kind ?? "")) control++;
   }
-  return {
-    ...ledger.report(crashes),
-    policy,
-    seed,
-    requests,
-    completed,
-    failed,
-    retries,
-    messages,
-    control,
-    frames: sim.stats.frames,
-    bytes: sim.stats.bytes,
-    retransmissions: sim.trace.count("retransmit"),
-    stableWrites: sim.machines().reduce((n, m) => n + sim.disk(m.name).stats().writes, 0),
-    latencies,
-    time: result.time,
-    traceDigest: sim.trace.digest(),
-    ledger,
-    sim,
-  };
+  return { crashes, messages, control };
 }

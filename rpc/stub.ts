@@ -86,16 +86,7 @@ export function createStub<T>(
   if (!(timeout > 0)) {
     throw new RangeError(`Cannot create stub for "${to}": timeout ${timeout} must be above 0 ms`);
   }
-  const inout: Readonly<Record<string, readonly number[] | undefined>> = options.inout ?? {};
-  for (const [method, indexes] of Object.entries(inout)) {
-    for (const i of indexes ?? []) {
-      if (!Number.isInteger(i) || i < 0) {
-        throw new TypeError(
-          `Cannot create stub for "${to}": copy/restore index ${i} of ${method} is not an argument index; use 0, 1, ...`,
-        );
-      }
-    }
-  }
+  const inout = checkedInout(to, options.inout ?? {});
   const session = options.session;
   let calls = 0;
 
@@ -107,15 +98,7 @@ export function createStub<T>(
   async function invoke(method: string, args: unknown[]): Promise<unknown> {
     const copied = copyValue(args, `the arguments of ${method}`) as unknown[];
     const restore = inout[method] ?? [];
-    for (const i of restore) {
-      if (!restorable(args[i])) {
-        throw new TypeError(
-          `Cannot call ${method} on "${to}": argument ${i} (${
-            JSON.stringify(args[i])
-          }) is passed by copy/restore but is not an object or array; pass an object`,
-        );
-      }
-    }
+    checkRestorable(to, method, args, restore);
     for (let attempt = 1;; attempt++) {
       const id = nextId();
       const call: RpcCall = {
@@ -159,4 +142,39 @@ export function createStub<T>(
       return method;
     },
   }) as Stub<T>;
+}
+
+/** The copy/restore indexes of each method, each checked to be an argument index. */
+function checkedInout(
+  to: string,
+  inout: Readonly<Record<string, readonly number[] | undefined>>,
+): Readonly<Record<string, readonly number[] | undefined>> {
+  for (const [method, indexes] of Object.entries(inout)) {
+    for (const i of indexes ?? []) {
+      if (!Number.isInteger(i) || i < 0) {
+        throw new TypeError(
+          `Cannot create stub for "${to}": copy/restore index ${i} of ${method} is not an argument index; use 0, 1, ...`,
+        );
+      }
+    }
+  }
+  return inout;
+}
+
+/** Refuses a call whose copy/restore arguments are not objects or arrays (nothing to restore into). */
+function checkRestorable(
+  to: string,
+  method: string,
+  args: readonly unknown[],
+  restore: readonly number[],
+): void {
+  for (const i of restore) {
+    if (!restorable(args[i])) {
+      throw new TypeError(
+        `Cannot call ${method} on "${to}": argument ${i} (${
+          JSON.stringify(args[i])
+        }) is passed by copy/restore but is not an object or array; pass an object`,
+      );
+    }
+  }
 }

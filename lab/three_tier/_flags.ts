@@ -10,6 +10,7 @@ import {
   COMMON_FLAGS,
   COMMON_HELP,
   type CommonOptions,
+  type FlagSpec,
   intFlag,
   openCommand,
   refuseFlags,
@@ -83,54 +84,59 @@ export interface ThreeTierArgs {
   readonly fresh: boolean;
 }
 
+/** The flags of `lab three-tier`. */
+const THREE_TIER_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...COMMON_FLAGS,
+  users: { type: "string" },
+  duration: { type: "string" },
+  think: { type: "string" },
+  pool: { type: "string" },
+  "pool-wait": { type: "string" },
+  budget: { type: "string" },
+  cost: { type: "string" },
+  db: { type: "string" },
+  fresh: { type: "boolean" },
+  port: { type: "string" },
+  serve: { type: "boolean" },
+};
+
+/**
+ * The PostgreSQL URL `--db` gives, checked (refused with `--sim`); undefined for a SQLite file
+ * or no `--db`. Anything with a scheme is a URL, never a file name: it must be PostgreSQL's.
+ */
+function postgresUrl(db: string | undefined, sim: boolean): string | undefined {
+  const dbUrl = db !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db : undefined;
+  if (dbUrl === undefined) return undefined;
+  try {
+    checkPostgresUrl(dbUrl, { label: "--db" });
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new UsageError(error.message, THREE_TIER_USAGE);
+  }
+  if (sim) {
+    throw new UsageError(
+      `Cannot use --db ${
+        redactPostgresUrl(dbUrl)
+      } with --sim: a PostgreSQL server is real I/O outside the simulator's virtual time; ` +
+        "drop --sim to run the tiers as OS processes, or drop --db",
+      THREE_TIER_USAGE,
+    );
+  }
+  return dbUrl;
+}
+
 /**
  * Parses the flags of `lab three-tier`; returns `"help"` for `--help`, throws a
  * {@link UsageError} for a bad flag.
  */
 export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
-  const opened = openCommand(
-    args,
-    {
-      ...COMMON_FLAGS,
-      users: { type: "string" },
-      duration: { type: "string" },
-      think: { type: "string" },
-      pool: { type: "string" },
-      "pool-wait": { type: "string" },
-      budget: { type: "string" },
-      cost: { type: "string" },
-      db: { type: "string" },
-      fresh: { type: "boolean" },
-      port: { type: "string" },
-      serve: { type: "boolean" },
-    },
-    THREE_TIER_USAGE,
-    null,
-  );
+  const opened = openCommand(args, THREE_TIER_FLAGS, THREE_TIER_USAGE, null);
   if (opened === undefined) return "help";
   const { values } = opened;
   const common: CommonOptions = opened.common;
   checkFaultTargets(common, Object.values(THREE_TIER_MACHINES), THREE_TIER_USAGE);
   const db = typeof values.db === "string" ? values.db : undefined;
-  // Anything with a scheme is a URL (never a SQLite file name): it must be PostgreSQL's.
-  const dbUrl = db !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db : undefined;
-  if (dbUrl !== undefined) {
-    try {
-      checkPostgresUrl(dbUrl, { label: "--db" });
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error;
-      throw new UsageError(error.message, THREE_TIER_USAGE);
-    }
-    if (common.sim) {
-      throw new UsageError(
-        `Cannot use --db ${
-          redactPostgresUrl(dbUrl)
-        } with --sim: a PostgreSQL server is real I/O outside the simulator's virtual time; ` +
-          "drop --sim to run the tiers as OS processes, or drop --db",
-        THREE_TIER_USAGE,
-      );
-    }
-  }
+  const dbUrl = postgresUrl(db, common.sim);
   if (common.sim) {
     const memory = "with --sim the data tier keeps its database in memory";
     refuseFlags(values, {

@@ -61,7 +61,7 @@ export async function serveRequest(
   const traceId = given !== null && TRACE_ID.test(given) ? given : newTraceId(h);
   const { budget, problem } = budgetOf(request, config);
   const deadline = new Deadline(budget, { start: started });
-  const spent = { roundTripMs: 0, logicMs: 0, poolMs: 0, dataMs: 0, netMs: 0 };
+  const spent: Spent = { roundTripMs: 0, logicMs: 0, poolMs: 0, dataMs: 0, netMs: 0 };
   const call = async (op: string, input?: unknown): Promise<CallOutcome> => {
     const left = deadline.remaining(h.now());
     if (left <= 0) {
@@ -78,53 +78,12 @@ export async function serveRequest(
       );
     } catch (error) {
       spent.roundTripMs += h.now() - sent;
-      if (error instanceof TimeoutError) {
-        const exceeded = new DeadlineExceededError(
-          "presentation",
-          budget,
-          `no answer from the logic tier to ${op} within ${round(left)} ms`,
-        );
-        return { ok: false, error: { code: "deadline", message: exceeded.message } };
-      }
-      if (error instanceof UnknownProcessError) {
-        return {
-          ok: false,
-          error: {
-            code: "unavailable",
-            message:
-              `Cannot reach the logic tier: process "${config.logic}" is not running; retry later`,
-          },
-        };
-      }
-      throw error;
+      return callFailure(error, { op, left, budget, logic: config.logic });
     }
     const roundTrip = h.now() - sent;
     spent.roundTripMs += roundTrip;
-    const body = reply.body;
-    const timing: Record<string, unknown> = isRecord(body) && isRecord(body.timing)
-      ? body.timing
-      : {};
-    const inside = { logicMs: 0, poolMs: 0, dataMs: 0, netMs: 0 };
-    for (const key of Object.keys(inside) as (keyof typeof inside)[]) {
-      const value = timing[key];
-      if (typeof value === "number" && Number.isFinite(value)) inside[key] = value;
-    }
-    spent.logicMs += inside.logicMs;
-    spent.poolMs += inside.poolMs;
-    spent.dataMs += inside.dataMs;
-    spent.netMs += inside.netMs +
-      Math.max(0, roundTrip - inside.logicMs - inside.poolMs - inside.dataMs - inside.netMs);
-    if (body.kind === "logic-ok") return { ok: true, value: body.value };
-    if (body.kind === "logic-error" && isRecord(body.error)) {
-      return { ok: false, error: body.error };
-    }
-    return {
-      ok: false,
-      error: {
-        code: "internal",
-        message: `Cannot ${op}: unexpected answer "${reply.kind}" from logic`,
-      },
-    };
+    addTiming(spent, reply.body, roundTrip);
+    return logicOutcome(reply, op);
   };
   const env: PresentationEnv = {
     traceId,
@@ -143,6 +102,79 @@ export async function serveRequest(
   };
   if (config.workMs > 0) await h.sleep(config.workMs);
   return await config.app.fetch(request, env);
+}
+
+/** Time a request spent, by tier (ms). */
+interface Spent {
+  roundTripMs: number;
+  logicMs: number;
+  poolMs: number;
+  dataMs: number;
+  netMs: number;
+}
+
+/**
+ * The outcome of a call to the logic tier that failed: the deadline passed, or the logic tier
+ * is not running; any other error is thrown again.
+ */
+function callFailure(
+  error: unknown,
+  call: { op: string; left: number; budget: number; logic: string },
+): CallOutcome {
+  if (error instanceof TimeoutError) {
+    const exceeded = new DeadlineExceededError(
+      "presentation",
+      call.budget,
+      `no answer from the logic tier to ${call.op} within ${round(call.left)} ms`,
+    );
+    return { ok: false, error: { code: "deadline", message: exceeded.message } };
+  }
+  if (error instanceof UnknownProcessError) {
+    return {
+      ok: false,
+      error: {
+        code: "unavailable",
+        message: `Cannot reach the logic tier: process "${call.logic}" is not running; retry later`,
+      },
+    };
+  }
+  throw error;
+}
+
+/**
+ * Adds the tiers' times the logic tier reported to `spent`; what the round trip took beyond
+ * them is network.
+ */
+function addTiming(spent: Spent, body: LogicReply, roundTrip: number): void {
+  const timing: Record<string, unknown> = isRecord(body) && isRecord(body.timing)
+    ? body.timing
+    : {};
+  const inside = { logicMs: 0, poolMs: 0, dataMs: 0, netMs: 0 };
+  for (const key of Object.keys(inside) as (keyof typeof inside)[]) {
+    const value = timing[key];
+    if (typeof value === "number" && Number.isFinite(value)) inside[key] = value;
+  }
+  spent.logicMs += inside.logicMs;
+  spent.poolMs += inside.poolMs;
+  spent.dataMs += inside.dataMs;
+  spent.netMs += inside.netMs +
+    Math.max(0, roundTrip - inside.logicMs - inside.poolMs - inside.dataMs - inside.netMs);
+}
+
+/** The outcome the logic tier's reply to `op` says. */
+function logicOutcome(reply: Envelope<LogicReply>, op: string): CallOutcome {
+  const body = reply.body;
+  if (body.kind === "logic-ok") return { ok: true, value: body.value };
+  if (body.kind === "logic-error" && isRecord(body.error)) {
+    return { ok: false, error: body.error };
+  }
+  return {
+    ok: false,
+    error: {
+      code: "internal",
+      message: `Cannot ${op}: unexpected answer "${reply.kind}" from logic`,
+    },
+  };
 }
 
 function round(ms: number): number {
