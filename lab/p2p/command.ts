@@ -153,6 +153,8 @@ class WriteWatch {
   readonly answered = new Map<string, number>();
   /** The written peers that reported since their write was answered. */
   readonly reportedSince = new Set<string>();
+  /** The peer the writer is writing to now, if any. */
+  pending: string | undefined;
 
   /** A peer reported its state at `t`. */
   reported(peer: string, t: number): void {
@@ -166,10 +168,15 @@ class WriteWatch {
     this.reportedSince.delete(peer);
   }
 
-  /** Every write is over and each written peer still `live` reported since. */
+  /**
+   * The writer is done, or stuck retrying a peer that is no longer `live` (crashed for good: the
+   * writes it did not get to cannot happen), and each written peer still `live` reported since.
+   */
   done(live: ReadonlySet<string>): boolean {
-    return !this.writing &&
-      [...this.answered.keys()].every((peer) => this.reportedSince.has(peer) || !live.has(peer));
+    if (this.writing && (this.pending === undefined || live.has(this.pending))) return false;
+    return [...this.answered.keys()].every((peer) =>
+      this.reportedSince.has(peer) || !live.has(peer)
+    );
   }
 }
 
@@ -452,8 +459,10 @@ function writerProcess(
     state.since = ctx.now();
     for (let w = 0; w < writes; w++) {
       const target = peers[random(ctx)];
+      state.writes.pending = target;
       if (!await write(ctx, target, `k${w}`, w)) state.failedWrites++;
       else state.writes.wrote(target, ctx.now());
+      state.writes.pending = undefined;
     }
     state.writes.writing = false;
   };
