@@ -242,7 +242,7 @@ export async function runPath(
     if (index < 0) {
       throw new Error(
         `Cannot replay the choices: event "${label}" is not pending here; the system is not ` +
-          "deterministic (does it read Date.now(), Math.random() or host timers?)",
+          "deterministic (does it read the host's clock, its random numbers or its timers instead of ctx.now(), ctx.random() and ctx.sleep()?)",
       );
     }
     const p = pending[index];

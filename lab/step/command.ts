@@ -20,8 +20,8 @@ Steps by hand through your own system in the browser: serves a page on 127.0.0.1
 what may happen next (deliver a message, fire a timer, drop or duplicate a message), every
 process's mailbox and last log lines; Back replays the path without its last choice. Each step
 replays the system from the start in the simulator along the choices made, so the processes
-must be deterministic (ctx.now(), ctx.sleep(), the context's random numbers; never Date.now(),
-Math.random() or setTimeout). Ctrl-C stops the server.
+must be deterministic (ctx.now(), ctx.sleep(), the context's random numbers; never the host's
+clock, random numbers or timers). Ctrl-C stops the server.
 
 FILE.ts exports what \`lab run\` takes (a default export mapping addresses to process functions,
 \`export default { "kv@m1.lab": async (ctx) => { ... } }\`, or a \`system\` export), or
