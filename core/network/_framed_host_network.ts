@@ -9,7 +9,7 @@
  */
 import type { Machine } from "../machine.ts";
 import { decodeHello, decodeWire, encodeWire, WireError, type WireFrame } from "../wire.ts";
-import { checkFaults, type Cut } from "../pipeline/fault_schedule.ts";
+import { checkFaults } from "../pipeline/fault_schedule.ts";
 import { FaultStage } from "../pipeline/fault_stage.ts";
 import { FramePipeline, type Transit } from "../pipeline/frame_pipeline.ts";
 import { encodeFrame, FrameDecoder, FrameError, writeFrameHeader } from "./frame.ts";
@@ -102,7 +102,6 @@ export class FramedCore {
   machine: Machine | undefined;
   closed = false;
   readonly #transport: FramedTransport;
-  readonly #cuts = new Map<string, Cut>();
   readonly #faults: FaultStage;
   readonly #pipeline: FramePipeline;
 
@@ -131,17 +130,7 @@ export class FramedCore {
 
   /** Cuts (or restores) the link to `machines`: frames to them are lost, as in a partition. */
   cut(machines: readonly string[], on = true): void {
-    for (const machine of machines) {
-      const cut = this.#cuts.get(machine);
-      if (on && cut === undefined) {
-        const made: Cut = { to: new Set([machine]), oneWay: true };
-        this.#cuts.set(machine, made);
-        this.#faults.cut(made);
-      } else if (!on && cut !== undefined) {
-        this.#cuts.delete(machine);
-        this.#faults.heal(cut);
-      }
-    }
+    this.#faults.cutTo(machines, on);
   }
 
   /** Sends a frame through the pipeline; a lost frame is the reliable channel's business. */

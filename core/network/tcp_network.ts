@@ -22,7 +22,7 @@ import type { TraceSink } from "../trace.ts";
 import { decodeHello, decodeWire, encodeWire, WireError, type WireFrame } from "../wire.ts";
 import { DEFAULT_MAX_FRAME } from "./frame.ts";
 import type { Directory } from "../directory.ts";
-import { checkFaults, type Cut, type FaultSchedule } from "../pipeline/fault_schedule.ts";
+import { checkFaults, type FaultSchedule } from "../pipeline/fault_schedule.ts";
 import { FaultStage } from "../pipeline/fault_stage.ts";
 import { FramePipeline, type FrameStage, type Transit } from "../pipeline/frame_pipeline.ts";
 
@@ -130,7 +130,6 @@ export class TcpNetwork implements Network {
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
-  readonly #cuts = new Map<string, Cut>();
   readonly #faults: FaultStage;
   readonly #pipeline: FramePipeline;
 
@@ -210,17 +209,7 @@ export class TcpNetwork implements Network {
    * The machines on the other side cut their links back for a two-way partition.
    */
   cut(machines: readonly string[], on = true): void {
-    for (const machine of machines) {
-      const cut = this.#cuts.get(machine);
-      if (on && cut === undefined) {
-        const made: Cut = { to: new Set([machine]), oneWay: true };
-        this.#cuts.set(machine, made);
-        this.#faults.cut(made);
-      } else if (!on && cut !== undefined) {
-        this.#cuts.delete(machine);
-        this.#faults.heal(cut);
-      }
-    }
+    this.#faults.cutTo(machines, on);
   }
 
   /**

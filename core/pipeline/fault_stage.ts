@@ -123,6 +123,27 @@ export class FaultStage implements FrameStage {
     this.#cuts = this.#cuts.filter((c) => c !== cut);
   }
 
+  /** The one-way cuts {@link FaultStage.cutTo} made, by receiving machine. */
+  readonly #cutTo = new Map<string, Cut>();
+
+  /**
+   * Cuts (or restores) every link to `machines`: frames to them are lost, as in a partition (a
+   * real network's view: it cuts only what it sends).
+   */
+  cutTo(machines: readonly string[], on = true): void {
+    for (const machine of machines) {
+      const cut = this.#cutTo.get(machine);
+      if (on && cut === undefined) {
+        const made: Cut = { to: new Set([machine]), oneWay: true };
+        this.#cutTo.set(machine, made);
+        this.cut(made);
+      } else if (!on && cut !== undefined) {
+        this.#cutTo.delete(machine);
+        this.heal(cut);
+      }
+    }
+  }
+
   /** Whether a frame from `from` to `to` is cut now. */
   isCut(from: string, to: string): boolean {
     for (const c of this.#cuts) {
