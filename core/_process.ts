@@ -215,6 +215,11 @@ export class HostedProcess implements ProcessContext {
     );
   }
 
+  /** See {@link ProcessContext.incarnation}. */
+  get incarnation(): number {
+    return this.#host.epoch();
+  }
+
   /** The Lamport clock. */
   lamport(): number {
     return this.clock;

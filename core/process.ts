@@ -52,6 +52,27 @@ export interface ProcessContext {
    * process). Throws a `TypeError` when the runtime has no disk.
    */
   readonly disk: Disk;
+  /**
+   * The incarnation of the machine it runs on: one number shared by every process of the
+   * machine, unchanged while the machine stays up, and higher after each crash and restart
+   * (1, 2, … in the simulator; on a real host the machine's epoch on the wire, which a
+   * replacement OS process gets higher than its predecessor's). Epochs of a machine's life, such
+   * as RPC reincarnation's, follow it.
+   *
+   * @example A restart gives a higher incarnation
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./simulator/simulator.ts";
+   * const sim = new Simulator({ seed: 1 });
+   * const seen: number[] = [];
+   * sim.machine("m1.lab").spawn("a", (ctx) => void seen.push(ctx.incarnation));
+   * sim.machine("m1.lab").spawn("b", (ctx) => void seen.push(ctx.incarnation));
+   * sim.crash("m1.lab", { at: 10, restartAt: 20 });
+   * await sim.run();
+   * assert.deepEqual(seen, [1, 1, 2, 2]);
+   * ```
+   */
+  readonly incarnation: number;
   /** The process's Lamport clock. */
   lamport(): number;
   /**

@@ -181,7 +181,8 @@ export function failureReport(
 ): string[] {
   if (!(error instanceof Error)) return [`archlab: the run failed: ${String(error)}`];
   const lines = [`archlab: ${error.message}`];
-  if (error.cause !== undefined) {
+  // A machine's start-up failure quotes what failed already: its cause is not said twice.
+  if (error.cause !== undefined && error.name !== "MachineStartError") {
     const cause = error.cause instanceof Error
       ? `${error.cause.name}: ${error.cause.message}`
       : String(error.cause);

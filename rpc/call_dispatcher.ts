@@ -35,7 +35,7 @@ export type DispatchEffect = Effect<RpcMessage, DispatchOrder, never>;
 /**
  * The dispatcher of one skeleton under orphan policy `policy`. A call whose id runs already is
  * a duplicate and is ignored; a call killed before it arrived (extermination) is refused. Epochs
- * are per client machine (Nelson's reincarnation): under `reincarnation` a call of an epoch older
+ * are incarnations of a client machine (Nelson's reincarnation): under `reincarnation` a call of an epoch older
  * than its client machine's newest is refused, and a newer epoch of a client machine, announced
  * or learnt from a call, kills that machine's computations of older epochs (`gentle` probes them
  * instead); other clients' computations are left alone.

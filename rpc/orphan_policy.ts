@@ -5,9 +5,10 @@
  * - `none`: the orphan runs to the end and its reply finds nobody.
  * - `extermination`: the client stub logs each call in stable storage before sending it; after a
  *   restart it reads the log and asks the servers to kill what it finds.
- * - `reincarnation`: a restarted client declares a new epoch of its machine to every server;
- *   servers kill that machine's computations of older epochs and refuse its calls of older
- *   epochs (epochs are per client machine, as in Nelson's reincarnation).
+ * - `reincarnation`: an epoch is an incarnation of a client machine (it changes only when the
+ *   machine crashes and restarts, and all its clients share it); the first client to boot after
+ *   a restart declares the new epoch to every server; servers kill that machine's computations
+ *   of older epochs and refuse its calls of older epochs (Nelson's reincarnation).
  * - `gentle`: on a client machine's new epoch servers kill only those of its older computations
  *   whose owner cannot be located.
  * - `expiration`: each call gets a quantum; a computation must ask its caller for another one, so

@@ -31,8 +31,9 @@ export interface RpcClientOptions {
   /** The orphan policy. @default "none" */
   readonly policy?: OrphanPolicy;
   /**
-   * Storage that survives a crash of this machine: the call log (extermination) and the epoch
-   * (reincarnation, gentle). @default the store `rpc` on the machine's disk (`ctx.disk`)
+   * Storage that survives a crash of this machine, shared by the machine's clients: the call log
+   * (extermination) and the newest epoch a client of the machine declared (reincarnation,
+   * gentle). @default the store `rpc` on the machine's disk (`ctx.disk`)
    */
   readonly store?: DiskStore;
   /** Servers to send kills and epoch announcements to after a restart. @default [] */
@@ -42,7 +43,23 @@ export interface RpcClientOptions {
 }
 
 const LOG = "log/";
+/** The newest machine incarnation whose epoch a client of the machine declared. */
 const EPOCH = "epoch";
+
+/**
+ * Whether a client booting in incarnation `epoch` of its machine must declare it a new epoch:
+ * not when a client of this incarnation already did (it is recorded on `store`), nor on the first
+ * boot the disk has seen (no older epoch can have computations anywhere). Records the
+ * incarnation, synced, before the declaration leaves: a crash in between leaves the next
+ * incarnation to declare its own, newer epoch, which ends this one's computations as well.
+ */
+function claimEpoch(store: DiskStore, epoch: number): boolean {
+  const declared = store.get(EPOCH);
+  if (typeof declared === "number" && declared >= epoch) return false;
+  store.put(EPOCH, epoch);
+  store.sync();
+  return declared !== undefined;
+}
 
 /**
  * A process's RPC runtime under an orphan policy: boot it once per process, then make stubs.
@@ -93,7 +110,10 @@ export class RpcClient implements CallSession {
 
   /**
    * Boots the RPC runtime of `ctx`'s process: after a restart, extermination sends a kill for
-   * every call found in the log, reincarnation and gentle declare a new epoch to every server.
+   * every call found in the log; under reincarnation and gentle the epoch is the machine's
+   * incarnation (`ctx.incarnation`), shared by all its clients, and the first client to boot
+   * after a restart declares it to every server. A client starting beside others on a machine
+   * that did not restart declares nothing, so it never ends its siblings' calls.
    *
    * @throws {TypeError} for an unknown policy or a malformed server name.
    * @throws {RangeError} for a quantum that is not a positive number of ms.
@@ -118,11 +138,8 @@ export class RpcClient implements CallSession {
         await ctx.send(server, { kind: KILL_KIND, ids } satisfies RpcKill);
       }
     } else if (policy === "reincarnation" || policy === "gentle") {
-      const previous = store.get(EPOCH);
-      epoch = (typeof previous === "number" ? previous : 0) + 1;
-      store.put(EPOCH, epoch);
-      store.sync();
-      if (previous !== undefined) {
+      epoch = ctx.incarnation;
+      if (claimEpoch(store, epoch)) {
         ctx.log(`rpc: new epoch ${epoch}`);
         for (const server of servers) {
           await ctx.send(server, { kind: EPOCH_KIND, epoch } satisfies RpcEpoch);
@@ -132,7 +149,10 @@ export class RpcClient implements CallSession {
     return new RpcClient(ctx, { ...options, policy, store, quantum }, epoch);
   }
 
-  /** The epoch this client's calls carry (reincarnation, gentle); 0 otherwise. */
+  /**
+   * The epoch this client's calls carry (reincarnation, gentle): its machine's incarnation, or a
+   * newer epoch a server told it of; 0 under the other policies.
+   */
   get epoch(): number {
     return this.#epoch;
   }
@@ -175,14 +195,16 @@ export class RpcClient implements CallSession {
     if (this.policy === "extermination") this.#store.delete(LOG + id);
   }
 
-  /** See {@link CallSession.adopt}: a newer epoch is kept in stable storage. */
+  /**
+   * See {@link CallSession.adopt}: a server that knows a newer epoch of this machine (one that
+   * its incarnation numbers went back below) makes this client's calls carry it, so that they are
+   * not refused. Only this client's calls: the epoch declared on the disk stays the incarnation.
+   */
   adopt(epoch: number): void {
     if (epoch <= this.#epoch || (this.policy !== "reincarnation" && this.policy !== "gentle")) {
       return;
     }
     this.#epoch = epoch;
-    this.#store.put(EPOCH, epoch);
-    this.#store.sync();
   }
 
   /** The agent: answers "is anyone waiting for call X?" for renewals and probes. */

@@ -57,7 +57,7 @@ export class SqliteDisk implements Disk {
    * the file cannot be opened.
    */
   constructor(path: string) {
-    this.#db = openSqlite(path, `open the disk ${JSON.stringify(path)}`);
+    this.#db = openSqlite(path, "open the machine's disk");
     this.path = path;
     this.#db.exec(SCHEMA);
     const db = this.#db;

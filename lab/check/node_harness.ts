@@ -104,6 +104,9 @@ function wrap(ctx: ProcessContext, harness: NodeHarness): ProcessContext {
     get disk() {
       return ctx.disk;
     },
+    get incarnation() {
+      return ctx.incarnation;
+    },
     lamport: () => ctx.lamport(),
     send(to, body, options) {
       count(to);

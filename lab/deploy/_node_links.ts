@@ -15,6 +15,7 @@ import {
 import type { NodeListener } from "./_node_listener.ts";
 import { listenText, type Placement } from "./_placement.ts";
 import { waitText } from "./hosts_file.ts";
+import { MachineStartError } from "./run_errors.ts";
 
 /** What opening a machine's line needs from the run. */
 export interface LinkContext {
@@ -113,14 +114,7 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
   const settings = { origin: ctx.origin, epoch, options, disk: local ? ctx.disk : undefined };
   const command = nodeCommand(name, settings, placement);
   if (command !== undefined) {
-    const child = new Deno.Command(command[0], {
-      args: command[1],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      // The key travels in the environment, not on the command line other users can read.
-      env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
-    }).spawn();
+    const child = spawnNode(name, command, options);
     return childLink(child, placement?.kind === "ssh");
   }
   if (ctx.listener === undefined || placement?.kind !== "user") {
@@ -131,7 +125,8 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
     timer = setTimeout(() => {
       ctx.listener!.forget(name);
       reject(
-        new Error(
+        new MachineStartError(
+          name,
           `Cannot start machine "${name}": nobody started it on ${placement.host} within ${
             waitText(ctx.waitMs)
           } (run there: deno task lab node --hosts ${
@@ -148,7 +143,7 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
     if (!waiting) return;
     ctx.listener!.forget(name);
     abandoned.reject(
-      new Error(`Cannot start machine "${name}": the run ended while the lab waited for it`),
+      new MachineStartError(name, "the run ended while the lab waited for it"),
     );
   });
   try {
@@ -164,5 +159,39 @@ export async function openLink(name: string, epoch: number, ctx: LinkContext): P
   } finally {
     waiting = false;
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts the OS process of machine `name` with `command`; a program that cannot be run (no `ssh`
+ * on this host's PATH) is a {@link MachineStartError} that names it and says what to do.
+ */
+function spawnNode(
+  name: string,
+  [program, args]: [string, string[]],
+  options: DeployOptions,
+): Deno.ChildProcess {
+  try {
+    return new Deno.Command(program, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      // The key travels in the environment, not on the command line other users can read.
+      env: options.auth ? { ARCHLAB_AUTH_KEY: options.auth.key } : undefined,
+    }).spawn();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied)) {
+      throw error;
+    }
+    const what = program === "ssh"
+      ? "install an SSH client on this host (Debian: apt-get install openssh-client), or leave " +
+        "out --ssh and start the machine by hand on its host"
+      : `check that ${JSON.stringify(program)} exists and this user may run it`;
+    throw new MachineStartError(
+      name,
+      `cannot run ${JSON.stringify(program)} (${error.message}): ${what}`,
+      { cause: error },
+    );
   }
 }

@@ -171,27 +171,51 @@ export class MachineLostError extends Error {
 }
 
 /**
- * A machine's OS process could not start (its port in use, its address not this host's...):
- * not a bug of the lab, but something the user fixes, which the node's own message says.
+ * A machine's OS process could not start (its port in use, its address not this host's, its
+ * disk file not openable, no program to start it with...): not a bug of the lab, but something
+ * the user fixes, which the message says. The lab reports it without a stack trace.
  *
- * @example A port in use
+ * @example A port in use, and a disk that cannot be opened
  * ```ts
  * import assert from "node:assert/strict";
  * import { MachineStartError } from "./run_errors.ts";
  * const error = new MachineStartError("m1.lab", "Cannot start m1.lab listening at 127.0.0.1:4001: Address already in use");
  * assert.equal(error.message, 'Cannot start machine "m1.lab": listening at 127.0.0.1:4001: Address already in use');
  * assert.equal(error.machine, "m1.lab");
+ * // What the node said about itself is not said twice.
+ * assert.equal(new MachineStartError("m1.lab", error.message).message, error.message);
+ * assert.equal(
+ *   new MachineStartError("m1.lab", 'Cannot open the disk: "/x" cannot be opened').message,
+ *   'Cannot start machine "m1.lab": cannot open the disk: "/x" cannot be opened',
+ * );
+ * const lab = "Cannot reach the lab at 127.0.0.1:9: start the lab";
+ * assert.equal(new MachineStartError("m1.lab", lab, { asSaid: true }).message, lab);
  * ```
  */
 export class MachineStartError extends Error {
   /** The machine that could not start. */
   readonly machine: string;
-  /** Creates the error from what the machine's node said (`Cannot start m1.lab ...`). */
-  constructor(machine: string, said: string) {
-    const cause = said.startsWith(`Cannot start ${machine} `)
-      ? said.slice(`Cannot start ${machine} `.length)
+  /**
+   * Creates the error from what the machine's node said (`Cannot start m1.lab ...`, or any
+   * `Cannot ...` message of what failed); `cause` is the error behind it, if any; `asSaid` keeps
+   * the message as it is (it says already which machine and what to do).
+   */
+  constructor(
+    machine: string,
+    said: string,
+    options: { readonly cause?: unknown; readonly asSaid?: boolean } = {},
+  ) {
+    const own = [`Cannot start machine ${JSON.stringify(machine)}: `, `Cannot start ${machine} `]
+      .find((prefix) => said.startsWith(prefix));
+    const cause = own !== undefined
+      ? said.slice(own.length)
+      : said.startsWith("Cannot ")
+      ? `c${said.slice(1)}`
       : said;
-    super(`Cannot start machine "${machine}": ${cause}`);
+    super(
+      options.asSaid ? said : `Cannot start machine "${machine}": ${cause}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "MachineStartError";
     this.machine = machine;
   }

@@ -28,6 +28,7 @@ import { type MachineEntry, SystemError } from "../run/system.ts";
 import { CONTROL_MACHINE } from "../deploy/deploy.ts";
 import { endpointText, type HostEntry, type HostsFile } from "../deploy/hosts_file.ts";
 import { connectLab, type LabLink, readLines } from "./_lab_link.ts";
+import { joinFailure, listenFailure, startFailure } from "./_start_failure.ts";
 
 const USAGE = `Usage: deno task lab node --machine m1.lab [--listen 127.0.0.1:0]
                           [--peer m2.lab=127.0.0.1:4002 ...] [--spawn kv=kv-server ...]
@@ -321,21 +322,28 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   if (typeof values.machine !== "string") {
     throw new UsageError("Cannot start node: --machine is required", USAGE);
   }
-  const machine = machineName(values.machine, "--machine");
+  const machine = starting = machineName(values.machine, "--machine");
   toLab = values.epoch !== undefined;
   let common = parseCommon(values, USAGE);
   const placed = fromHostsFile(machine, common.hosts);
   const lab = typeof values.lab === "string" ? parseEndpoint(values.lab, USAGE) : placed.lab;
   let link: LabLink | undefined;
   if (lab !== undefined) {
-    link = await connectLab(lab, machine, labWait(values["lab-wait"]), common.auth);
+    link = await connectLab(lab, machine, labWait(values["lab-wait"]), common.auth).catch(
+      (error) => {
+        throw joinFailure(machine, error);
+      },
+    );
     values = openFlags([...args, ...link.setup.args], NODE_FLAGS, USAGE)!.values;
     common = parseCommon(values, USAGE);
     if (link.setup.auth && common.auth === undefined) {
       link.close();
-      throw new Error(
-        `Cannot join the lab as ${machine}: its run authenticates every frame; set ` +
-          "ARCHLAB_AUTH_KEY to its key",
+      throw joinFailure(
+        machine,
+        new Error(
+          `Cannot join the lab as ${machine}: its run authenticates every frame; set ` +
+            "ARCHLAB_AUTH_KEY to its key",
+        ),
       );
     }
     const write = link.write;
@@ -356,16 +364,23 @@ async function nodeSettings(args: string[]): Promise<NodeSettings | undefined> {
   return { machine, values, common, listen, link };
 }
 
-/** Runs one machine until stopped; returns the exit code. */
+/** The machine being started, once its name is read: a start-up failure names it. */
+let starting: string | undefined;
+
+/**
+ * Runs one machine until stopped; returns the exit code.
+ * @throws {MachineStartError} when its input keeps it from starting (the address it listens
+ * on, its disk file, the lab it joins), naming that input and what to do.
+ */
 export async function runNode(args: string[]): Promise<number> {
-  const settings = await nodeSettings(args);
-  if (settings === undefined) return 0;
-  const { machine, values, link } = settings;
-  const placement = hostPlacement(values);
-  const module = typeof values.module === "string"
-    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
-    : undefined;
-  const host = await startNodeHost(settings, placement);
+  let started;
+  try {
+    started = await startNode(args);
+  } catch (error) {
+    throw startFailure(starting, error);
+  }
+  if (started === undefined) return 0;
+  const { settings: { values, link }, placement, module, host } = started;
   const stopped = Promise.withResolvers<void>();
   onOrphaned = () => stopped.resolve();
   const control = nodeControl(host, placement.directory, stopped);
@@ -399,6 +414,19 @@ export async function runNode(args: string[]): Promise<number> {
   link?.close();
   void reading;
   return 0;
+}
+
+/** Reads the settings, the processes to boot and starts the host: a node up to "ready". */
+async function startNode(args: string[]) {
+  const settings = await nodeSettings(args);
+  if (settings === undefined) return undefined;
+  const { machine, values } = settings;
+  const placement = hostPlacement(values);
+  const module = typeof values.module === "string"
+    ? await bootList(values.module, machine, (values.spawn as string[] | undefined) ?? [])
+    : undefined;
+  const host = await startNodeHost(settings, placement);
+  return { settings, placement, module, host };
 }
 
 /** Where the machine stands: exempt machines, time origin, epoch, and its peers' endpoints. */
@@ -458,15 +486,7 @@ async function startNodeHost(settings: NodeSettings, placement: HostPlacement): 
     trace: { record: (event) => emit({ type: "event", event }) },
     onProcessError: (address, error) => emitProcessError(host, address, error),
   }).catch((error) => {
-    if (
-      !(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable)
-    ) {
-      throw error;
-    }
-    throw new Error(
-      `Cannot start ${machine} listening at ${listen.hostname}:${listen.port}: ${error.message} ` +
-        "(another process holds that port, or the address is not this host's)",
-    );
+    throw listenFailure(machine, `${listen.hostname}:${listen.port}`, error) ?? error;
   });
   return host;
 }

@@ -48,7 +48,8 @@ is run on the same seed and compared:
   extermination  each call is logged in stable storage before it leaves; after the restart the
                  client asks the servers to kill the logged calls
   reincarnation  the restarted client declares a new epoch of its machine to every server;
-                 servers kill that machine's computations of older epochs (epochs are per client)
+                 servers kill that machine's computations of older epochs (an epoch is one
+                 incarnation of a client machine, shared by all its clients)
   gentle         on a client's new epoch servers kill only those of its older computations
                  whose owner cannot be located
   expiration     each call gets a quantum (--quantum ms of work); the server must ask the caller

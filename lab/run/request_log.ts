@@ -119,6 +119,9 @@ function wrap(ctx: ProcessContext, log: RequestLog): ProcessContext {
     get disk() {
       return ctx.disk;
     },
+    get incarnation() {
+      return ctx.incarnation;
+    },
     lamport: () => ctx.lamport(),
     send: (to, body, options) => ctx.send(to, body, options),
     receive: (options) => ctx.receive(options),
