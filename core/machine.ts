@@ -18,6 +18,7 @@ import type { MachineOptions } from "./machine_options.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
+import { senderProblem } from "./_sender_check.ts";
 
 export { UNKNOWN_KIND } from "./_pending_replies.ts";
 
@@ -208,25 +209,40 @@ export class Machine {
     }
   }
 
-  /** How many frames from other machines were refused as malformed since the machine was made. */
+  /**
+   * How many frames from other machines were refused since the machine was made: malformed
+   * ones, and messages whose envelope names a sender on another machine than the one they came
+   * from.
+   */
   get rejectedFrames(): number {
     return this.#rejected;
   }
 
   /**
-   * Entry point of the network: a frame from machine `from`. The frame is untrusted: it is
-   * checked field by field ({@link checkWire}) and a malformed one is refused, counted in
-   * {@link Machine.rejectedFrames} and recorded as a `drop` whose note gives the reason; nothing
-   * of it reaches a link, flow control or a process.
+   * Entry point of the network: a frame from machine `from` (the machine that said hello on the
+   * connection or in the packet it came in). The frame is untrusted: it is checked field by
+   * field ({@link checkWire}) and a malformed one is refused; a message whose envelope names a
+   * sender on another machine than `from` is refused too (`Cannot accept frame: ...`, naming
+   * both machines): a peer cannot pass its frames off as another machine's. A refused frame is
+   * counted in {@link Machine.rejectedFrames} and recorded as a `drop` of the machine whose note
+   * gives the reason; nothing of it reaches a link, flow control or a process.
+   *
+   * @returns `false` when the frame was refused, else `true` (a machine that is down ignores it).
    */
-  receiveFrame(from: string, frame: WireFrame): void {
-    if (!this.#alive) return;
+  receiveFrame(from: string, frame: WireFrame): boolean {
+    if (!this.#alive) return true;
     const problem = wireProblem(frame);
     if (problem !== undefined) {
       this.refuseFrame(from, problem);
-      return;
+      return false;
+    }
+    const forged = senderProblem(from, frame);
+    if (forged !== undefined) {
+      this.#refuse(`refused frame from ${JSON.stringify(from)}: ${forged}`);
+      return false;
     }
     this.#host.receiveFrame(from, frame);
+    return true;
   }
 
   /**
@@ -234,13 +250,13 @@ export class Machine {
    * the network calls it for bytes that do not decode.
    */
   refuseFrame(from: string, reason: string): void {
+    this.#refuse(`malformed frame from ${JSON.stringify(from)}: ${reason}`);
+  }
+
+  /** Counts a refused frame and records it as a `drop` of the machine noting `note`. */
+  #refuse(note: string): void {
     this.#rejected++;
-    this.#record({
-      t: this.#runtime.now(),
-      ev: "drop",
-      at: this.name,
-      note: `malformed frame from ${JSON.stringify(from)}: ${reason}`,
-    });
+    this.#record({ t: this.#runtime.now(), ev: "drop", at: this.name, note });
   }
 
   /** Ends every process, timer, waiting request and channel of the incarnation. */

@@ -296,3 +296,34 @@ Deno.test("Machine.receiveFrame() refuses malformed frames with their reason in 
     'malformed frame from "m9.lab": the frame is null, not an object',
   ]);
 });
+
+Deno.test("Machine.receiveFrame() refuses a message whose sender is on another machine than the frame came from", async () => {
+  const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 1 } });
+  const m1 = sim.machine("m1.lab");
+  const got: string[] = [];
+  m1.spawn("sink", async (ctx) => {
+    for (;;) got.push((await ctx.receive()).from);
+  });
+  const env = (from: string) => ({
+    id: `${from}#1`,
+    from,
+    to: "sink@m1.lab",
+    kind: "x",
+    body: 0,
+    lamport: 1,
+  });
+  const verdicts: boolean[] = [];
+  sim.at(5, () => {
+    verdicts.push(m1.receiveFrame("m2.lab", { kind: "msg", env: env("c@m9.lab") }));
+    verdicts.push(m1.receiveFrame("m2.lab", { kind: "msg", env: env("c@m2.lab") }));
+    verdicts.push(m1.receiveFrame("m2.lab", { kind: "ack", epoch: 1, seq: 1 }));
+  });
+  await sim.run();
+  assertEquals(verdicts, [false, true, true]);
+  assertEquals(got, ["c@m2.lab"]);
+  assertEquals(m1.rejectedFrames, 1);
+  const notes = sim.trace.events.filter((e) => e.ev === "drop").map((e) => e.note ?? "");
+  assertEquals(notes.length, 1);
+  assertTrue(notes[0].startsWith('refused frame from "m2.lab": Cannot accept frame: '), notes[0]);
+  assertTrue(notes[0].includes('"m9.lab"'), notes[0]);
+});

@@ -116,7 +116,10 @@ export class FramedCore {
     });
     this.#pipeline = new FramePipeline([...options.stages ?? [], this.#faults], {
       carry: (t) => this.#carry(t),
-      deliver: (t) => this.machine?.receiveFrame(t.from, t.frame),
+      deliver: (t) => {
+        // Refused by the machine (its envelope names a sender on another machine): counted.
+        if (this.machine?.receiveFrame(t.from, t.frame) === false) this.stats.rejected++;
+      },
       trace: options.trace,
       now: () => options.runtime.now(),
       machine: (name) => this.machine?.name === name ? this.machine : undefined,

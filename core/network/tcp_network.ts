@@ -76,7 +76,10 @@ export interface TcpStats {
   dropped: number;
   /** Frames the fault stage wrote twice. */
   duplicated: number;
-  /** Frames received and refused as malformed (not JSON, or not a well-formed frame). */
+  /**
+   * Frames received and refused: malformed (not JSON, or not a well-formed frame), or a message
+   * whose envelope names a sender on another machine than the one that said hello.
+   */
   rejected: number;
 }
 
@@ -149,7 +152,10 @@ export class TcpNetwork implements Network {
     });
     this.#pipeline = new FramePipeline([...options.stages ?? [], this.#faults], {
       carry: (t) => this.#carry(t),
-      deliver: (t) => this.#machine?.receiveFrame(t.from, t.frame),
+      deliver: (t) => {
+        // Refused by the machine (its envelope names a sender on another machine): counted.
+        if (this.#machine?.receiveFrame(t.from, t.frame) === false) this.stats.rejected++;
+      },
       trace: options.trace,
       now: () => options.runtime.now(),
       machine: (name) => this.#machine?.name === name ? this.#machine : undefined,

@@ -165,60 +165,25 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
     transport: "tcp",
   });
   const connections = new Set<FrameConnection>();
-  const refusing = new Set<FrameConnection>();
-  const connectionOptions: FrameConnectionOptions = {
-    maxFrame: options.maxFrame,
-    onFrame: options.onFrame,
-    onError: options.onError,
-    onClose: (conn) => connections.delete(conn),
-    budget,
-    headerTimeout: options.headerTimeout ?? 10_000,
-    idleTimeout: options.idleTimeout ?? 30_000,
-    minReadBytes: options.minReadBytes,
+  const state: AcceptState = {
+    connections,
+    refusing: new Set(),
+    connectionOptions: {
+      maxFrame: options.maxFrame,
+      onFrame: options.onFrame,
+      onError: options.onError,
+      onClose: (conn) => connections.delete(conn),
+      budget,
+      headerTimeout: options.headerTimeout ?? 10_000,
+      idleTimeout: options.idleTimeout ?? 30_000,
+      minReadBytes: options.minReadBytes,
+    },
+    maxConnections,
+    onConnection: options.onConnection,
+    closing: false,
+    refused: 0,
   };
-  let closing = false;
-  let refused = 0;
-  const accepting = (async () => {
-    while (!closing) {
-      let socket: Deno.TcpConn;
-      try {
-        socket = await listener.accept();
-      } catch (error) {
-        if (closing) break;
-        if (error instanceof Deno.errors.ConnectionAborted) continue;
-        console.error(
-          `archlab: stopped accepting on ${listener.addr.hostname}:${listener.addr.port}:`,
-          error,
-        );
-        break;
-      }
-      if (closing) {
-        socket.close();
-        break;
-      }
-      if (connections.size >= maxConnections) {
-        refused++;
-        const extra = new FrameConnection(socket, {
-          ...connectionOptions,
-          onFrame: undefined,
-          onClose: (conn) => refusing.delete(conn),
-        });
-        refusing.add(extra);
-        extra.abort(
-          new ConnectionLimitError("connections", { peer: extra.remote, limit: maxConnections }),
-        );
-        continue;
-      }
-      const conn = new FrameConnection(socket, connectionOptions);
-      connections.add(conn);
-      try {
-        options.onConnection?.(conn);
-      } catch (error) {
-        console.error(`archlab: onConnection threw for ${conn.remote}; closing it:`, error);
-        void conn.close();
-      }
-    }
-  })();
+  const accepting = acceptAll(listener, state);
   return {
     hostname: listener.addr.hostname,
     port: listener.addr.port,
@@ -227,11 +192,11 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
       return budget.used;
     },
     get refused(): number {
-      return refused;
+      return state.refused;
     },
     async close(): Promise<void> {
-      if (!closing) {
-        closing = true;
+      if (!state.closing) {
+        state.closing = true;
         try {
           listener.close();
         } catch {
@@ -239,9 +204,77 @@ export function listenFrames(options: ListenFramesOptions): FrameListener {
         }
       }
       await accepting;
-      await Promise.all([...connections, ...refusing].map((conn) => conn.close()));
+      await Promise.all([...connections, ...state.refusing].map((conn) => conn.close()));
     },
   };
+}
+
+/** What the accept loop of a {@linkcode listenFrames} listener keeps and shares with it. */
+interface AcceptState {
+  /** The open connections. */
+  readonly connections: Set<FrameConnection>;
+  /** Connections over the cap, being closed. */
+  readonly refusing: Set<FrameConnection>;
+  /** The options every accepted connection gets. */
+  readonly connectionOptions: FrameConnectionOptions;
+  readonly maxConnections: number;
+  readonly onConnection: ((conn: FrameConnection) => void) | undefined;
+  /** Set by `close()`: the loop stops. */
+  closing: boolean;
+  /** Connections closed at once because `maxConnections` were open. */
+  refused: number;
+}
+
+/** Accepts connections on `listener` until it closes, admitting each one. */
+async function acceptAll(listener: Deno.TcpListener, state: AcceptState): Promise<void> {
+  while (!state.closing) {
+    let socket: Deno.TcpConn;
+    try {
+      socket = await listener.accept();
+    } catch (error) {
+      if (state.closing) break;
+      if (error instanceof Deno.errors.ConnectionAborted) continue;
+      console.error(
+        `archlab: stopped accepting on ${listener.addr.hostname}:${listener.addr.port}:`,
+        error,
+      );
+      break;
+    }
+    if (state.closing) {
+      socket.close();
+      break;
+    }
+    admit(socket, state);
+  }
+}
+
+/**
+ * Serves an accepted `socket`, or, with `maxConnections` open, closes it at once and reports it
+ * with a {@linkcode ConnectionLimitError}.
+ */
+function admit(socket: Deno.TcpConn, state: AcceptState): void {
+  const { connections, refusing, connectionOptions, maxConnections } = state;
+  if (connections.size >= maxConnections) {
+    state.refused++;
+    const extra = new FrameConnection(socket, {
+      ...connectionOptions,
+      onFrame: undefined,
+      onClose: (conn) => refusing.delete(conn),
+    });
+    refusing.add(extra);
+    extra.abort(
+      new ConnectionLimitError("connections", { peer: extra.remote, limit: maxConnections }),
+    );
+    return;
+  }
+  const conn = new FrameConnection(socket, connectionOptions);
+  connections.add(conn);
+  try {
+    state.onConnection?.(conn);
+  } catch (error) {
+    console.error(`archlab: onConnection threw for ${conn.remote}; closing it:`, error);
+    void conn.close();
+  }
 }
 
 function checkLimits(
