@@ -14,11 +14,13 @@ const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** A final response head, and the bytes read past it (the start of the body). */
 export interface FinalHead {
+  /** The status code. */
   readonly status: number;
   /** The reason phrase, or "" when it has bytes a `Response` cannot carry. */
   readonly reason: string;
   /** Field lines in order, names lower-cased; lines that are no field are dropped. */
   readonly fields: [string, string][];
+  /** The bytes read past the head: the start of the body. */
   readonly rest: Uint8Array;
 }
 

@@ -49,8 +49,10 @@ export function streamWhileStoring(
 }
 
 /** When the request was sent and its response arrived. */
-interface Timing {
+export interface Timing {
+  /** When the request was sent. */
   readonly requestTime: number;
+  /** When the response head arrived. */
   readonly responseTime: number;
 }
 

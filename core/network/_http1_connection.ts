@@ -17,10 +17,15 @@ export type ConnectionState = "head" | "body" | "busy" | "write";
 
 /** One client connection of the listener. */
 export class Connection implements Writer {
+  /** Bytes read and not yet consumed: `buf[0, len)`. */
   buf: Uint8Array<ArrayBuffer> = new Uint8Array(16 * 1024);
+  /** How many bytes of `buf` hold data. */
   len = 0;
+  /** What the connection is doing, which says which deadline applies. */
   state: ConnectionState = "head";
+  /** `performance.now()` past which the server closes the connection (but when busy). */
   deadline = 0;
+  /** Closed already. */
   closed = false;
   /** Bytes moved since the idle deadline was last extended. */
   window = 0;
@@ -55,6 +60,7 @@ export class Connection implements Writer {
     }
   }
 
+  /** Closes the socket, unless closed already. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -12,11 +12,17 @@ import type { Http1FastPath, Http1Handler } from "./http1_server.ts";
 
 /** The options of a listener, resolved to their defaults and checked. */
 export interface Http1Limits {
+  /** Most open connections. */
   readonly maxConnections: number;
+  /** Ms a request head may take to arrive. */
   readonly headerTimeout: number;
+  /** Ms a keep-alive connection may wait, and a body or response take for its next KiB. */
   readonly idleTimeout: number;
+  /** Largest request head in bytes. */
   readonly maxHeader: number;
+  /** Largest request body in bytes. */
   readonly maxBody: number;
+  /** Answers requests without a body with prepared bytes, when set. */
   readonly fastPath: Http1FastPath | undefined;
 }
 
@@ -28,7 +34,9 @@ export class Http1Listener implements Http1Settings {
   readonly idleTimeout: number;
   readonly maxHeader: number;
   readonly maxBody: number;
+  /** Most open connections; one more gets a 503 and is closed. */
   readonly maxConnections: number;
+  /** Shutting down: accepts nothing more, keeps no connection open after its exchange. */
   closing = false;
   /** Open connections. */
   readonly open: Set<Connection> = new Set();
