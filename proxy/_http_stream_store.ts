@@ -35,35 +35,148 @@ export function streamWhileStoring(
   request: Request,
   target: string,
   response: Response,
-  timing: { readonly requestTime: number; readonly responseTime: number },
+  timing: Timing,
 ): Outcome {
   const source = response.body;
   if (source === null) {
     const entry = storeEntry(target, request.headers, response, new Uint8Array(0), timing);
     return stored(side, entry, "MISS");
   }
-  const done = deferred<StoredResponse | undefined>();
-  const reader = source.getReader();
-  /** Read from the origin, not yet given to the client. */
-  const queue: Uint8Array[] = [];
-  let copy: Uint8Array[] | undefined = [];
-  let size = 0;
-  let ended = false;
-  let failure: unknown;
-  let clientGone = false;
-  let wake = deferred<void>();
-  /** Bytes of `copy` charged to the proxy-wide `side.storing`. */
-  let charged = 0;
-  const release = () => {
-    side.storing.used -= charged;
-    charged = 0;
-  };
+  const storing = new StoringBody({ side, request, target, response, timing }, source.getReader());
+  const body = new ReadableStream<Uint8Array>(storing, { highWaterMark: 0 });
+  const relayed = relay(request, new Response(body, response), timing);
+  return { kind: "streamed", response: relayed, done: storing.done.promise };
+}
 
-  const finish = () => {
-    release();
-    const whole = new Uint8Array(size);
+/** When the request was sent and its response arrived. */
+export interface Timing {
+  /** When the request was sent. */
+  readonly requestTime: number;
+  /** When the response head arrived. */
+  readonly responseTime: number;
+}
+
+/** The response being stored, and what storing it needs. */
+interface Storing {
+  readonly side: OriginSide;
+  readonly request: Request;
+  readonly target: string;
+  readonly response: Response;
+  readonly timing: Timing;
+}
+
+/**
+ * The body relayed to the client: read ahead from the origin while the copy may still be stored
+ * (the storing phase), then only as the client reads.
+ */
+class StoringBody implements UnderlyingDefaultSource<Uint8Array> {
+  /** Resolves with the stored entry, or undefined once the copy was dropped. */
+  readonly done = deferred<StoredResponse | undefined>();
+  readonly #storing: Storing;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Read from the origin, not yet given to the client. */
+  readonly #queue: Uint8Array[] = [];
+  /** The copy being stored; undefined once dropped (past the storing phase). */
+  #copy: Uint8Array[] | undefined = [];
+  #size = 0;
+  #ended = false;
+  #failure: unknown;
+  #clientGone = false;
+  #wake = deferred<void>();
+  /** Bytes of the copy charged to the proxy-wide `side.storing`. */
+  #charged = 0;
+
+  /** Starts the storing phase: reads `reader` ahead. */
+  constructor(storing: Storing, reader: ReadableStreamDefaultReader<Uint8Array>) {
+    this.#storing = storing;
+    this.#reader = reader;
+    void this.#readAhead();
+  }
+
+  /** Gives the client the next bytes read ahead, or past the storing phase reads them now. */
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      if (this.#queue.length > 0) return controller.enqueue(this.#queue.shift()!);
+      if (this.#failure !== undefined) return controller.error(this.#failure);
+      if (this.#ended) return controller.close();
+      if (this.#copy === undefined) break;
+      await this.#wake.promise;
+      this.#wake = deferred<void>();
+    }
+    // Past the storing phase: read only as the client reads.
+    const read = await this.#reader.read();
+    if (read.done) controller.close();
+    else controller.enqueue(read.value);
+  }
+
+  /** The client went away: the storing phase goes on, else the origin body is cancelled. */
+  async cancel(reason: unknown): Promise<void> {
+    this.#clientGone = true;
+    this.#queue.length = 0;
+    if (this.#copy === undefined && !this.#ended) await this.#reader.cancel(reason);
+  }
+
+  /** The storing phase: read ahead, bounded by maxObjectBytes. */
+  async #readAhead(): Promise<void> {
+    const { side, target } = this.#storing;
+    try {
+      while (this.#copy !== undefined) {
+        const read = await this.#reader.read();
+        if (read.done) {
+          this.#ended = true;
+          this.#finish(this.#copy);
+          break;
+        }
+        this.#keep(read.value);
+        if (this.#clientGone) {
+          if (this.#copy === undefined) await this.#reader.cancel("the client went away");
+        } else {
+          this.#queue.push(read.value);
+        }
+        this.#wake.resolve();
+      }
+    } catch (error) {
+      this.#failure = error;
+      this.#drop();
+      side.emit({ type: "origin-error", url: target, note: `Cannot read origin body: ${error}` });
+    }
+    this.#wake.resolve();
+  }
+
+  /** Adds `chunk` to the copy, or drops the copy when it would pass a bound. */
+  #keep(chunk: Uint8Array): void {
+    const { side } = this.#storing;
+    const bytes = chunk.byteLength;
+    this.#size += bytes;
+    if (this.#size > side.maxObjectBytes || side.storing.used + bytes > side.storing.max) {
+      this.#drop();
+    } else {
+      this.#copy!.push(chunk);
+      side.storing.used += bytes;
+      this.#charged += bytes;
+    }
+  }
+
+  /** Drops the copy: nothing is stored. */
+  #drop(): void {
+    this.#copy = undefined;
+    this.#release();
+    this.done.resolve(undefined);
+  }
+
+  /** Gives back the bytes the copy held of `side.storing`. */
+  #release(): void {
+    this.#storing.side.storing.used -= this.#charged;
+    this.#charged = 0;
+  }
+
+  /** Stores the whole body `copy`. */
+  #finish(copy: Uint8Array[]): void {
+    const { side, request, target, response, timing } = this.#storing;
+    this.#release();
+    const whole = new Uint8Array(this.#size);
     let at = 0;
-    for (const chunk of copy!) {
+    for (const chunk of copy) {
       whole.set(chunk, at);
       at += chunk.byteLength;
     }
@@ -72,67 +185,6 @@ export function streamWhileStoring(
       storeEntry(target, request.headers, response, whole, timing),
       "MISS",
     );
-    done.resolve(outcome.kind === "entry" ? outcome.entry : undefined);
-  };
-  // The storing phase: read ahead, bounded by maxObjectBytes.
-  void (async () => {
-    try {
-      while (copy !== undefined) {
-        const read = await reader.read();
-        if (read.done) {
-          ended = true;
-          finish();
-          break;
-        }
-        const bytes = read.value.byteLength;
-        size += bytes;
-        if (size > side.maxObjectBytes || side.storing.used + bytes > side.storing.max) {
-          copy = undefined;
-          release();
-          done.resolve(undefined);
-        } else {
-          copy.push(read.value);
-          side.storing.used += bytes;
-          charged += bytes;
-        }
-        if (clientGone) {
-          if (copy === undefined) await reader.cancel("the client went away");
-        } else {
-          queue.push(read.value);
-        }
-        wake.resolve();
-      }
-    } catch (error) {
-      failure = error;
-      copy = undefined;
-      release();
-      done.resolve(undefined);
-      side.emit({ type: "origin-error", url: target, note: `Cannot read origin body: ${error}` });
-    }
-    wake.resolve();
-  })();
-
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (queue.length > 0) return controller.enqueue(queue.shift()!);
-        if (failure !== undefined) return controller.error(failure);
-        if (ended) return controller.close();
-        if (copy === undefined) break;
-        await wake.promise;
-        wake = deferred<void>();
-      }
-      // Past the storing phase: read only as the client reads.
-      const read = await reader.read();
-      if (read.done) controller.close();
-      else controller.enqueue(read.value);
-    },
-    async cancel(reason) {
-      clientGone = true;
-      queue.length = 0;
-      if (copy === undefined && !ended) await reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  const relayed = relay(request, new Response(body, response), timing);
-  return { kind: "streamed", response: relayed, done: done.promise };
+    this.done.resolve(outcome.kind === "entry" ? outcome.entry : undefined);
+  }
 }

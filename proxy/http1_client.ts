@@ -12,7 +12,11 @@
  * never retried on a connection the origin had closed.
  * @module
  */
-import { ChunkedDecoder, indexOfHeadEnd } from "../core/network/_http1_head.ts";
+import { bytesOf, writeAll } from "../core/network/_http1_write.ts";
+import { closeConn } from "./_close_conn.ts";
+import { ExchangeDeadline } from "./_http1_client_deadline.ts";
+import { readFinalHead } from "./_http1_client_head.ts";
+import { respond } from "./_http1_client_body.ts";
 
 /** Hooks of one origin request. */
 export interface OriginHooks {
@@ -29,22 +33,6 @@ export interface Http1ClientOptions {
   readonly timeoutMs?: number;
 }
 
-/**
- * A final response whose status is outside what `Response` can be built with (200-599): built
- * as a 200, with `status` (and `ok`) shadowed on the instance by the real values.
- */
-function oddStatusResponse(
-  body: ReadableStream<Uint8Array> | null,
-  status: number,
-  init: ResponseInit,
-): Response {
-  const response = new Response(body, { ...init, status: 200 });
-  Object.defineProperty(response, "status", { value: status });
-  Object.defineProperty(response, "ok", { value: false });
-  return response;
-}
-
-const latin1 = new TextDecoder("latin1");
 const SKIPPED = new Set([
   "host",
   "connection",
@@ -52,28 +40,6 @@ const SKIPPED = new Set([
   "transfer-encoding",
   "keep-alive",
 ]);
-
-function bytesOf(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-function close(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
-    // Closed already (by the deadline or the end of the body): nothing left to release.
-  }
-}
 
 /**
  * Creates an origin client.
@@ -103,175 +69,50 @@ function close(conn: Deno.Conn): void {
  */
 export function createHttp1Client(options: Http1ClientOptions = {}): OriginClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
-
-  const exchange = async (
-    request: Request,
-    url: URL,
-    body: Uint8Array | null,
-    hooks: OriginHooks | undefined,
-  ): Promise<Response> => {
-    let timedOut = false;
-    let conn: Deno.Conn | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (conn !== undefined) close(conn);
-    }, timeoutMs);
-    const late = () => new Error(`no response head within ${timeoutMs} ms`);
-    const abort = () => {
-      if (conn !== undefined) close(conn);
-    };
-    request.signal.addEventListener("abort", abort, { once: true });
-    try {
-      conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port || 80) });
-      if (timedOut) throw late();
-      let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
-      for (const [name, value] of request.headers) {
-        if (!SKIPPED.has(name)) head += `${name}: ${value}\r\n`;
-      }
-      if (body !== null) head += `content-length: ${body.length}\r\n`;
-      const headBytes = bytesOf(head + "connection: close\r\n\r\n");
-      const message = body === null ? headBytes : new Uint8Array(headBytes.length + body.length);
-      if (body !== null) {
-        message.set(headBytes);
-        message.set(body, headBytes.length);
-      }
-      await writeAll(conn, message);
-      let buf = new Uint8Array(16 * 1024);
-      let len = 0;
-      for (let interim = 0; interim < 100; interim++) {
-        let end = indexOfHeadEnd(buf, len);
-        while (end < 0) {
-          if (len === buf.length) {
-            if (len >= 256 * 1024) throw new Error("the response head is over 256 KiB");
-            const grown = new Uint8Array(len * 2);
-            grown.set(buf);
-            buf = grown;
-          }
-          const n = await conn.read(buf.subarray(len)).catch((error) => {
-            throw timedOut ? late() : error;
-          });
-          if (n === null) {
-            throw timedOut
-              ? late()
-              : new Error("the origin closed the connection before a whole response head");
-          }
-          len += n;
-          end = indexOfHeadEnd(buf, len);
-        }
-        const lines = latin1.decode(buf.subarray(0, end)).split("\r\n");
-        const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
-        if (status === null) {
-          throw new Error(`Cannot parse the status line "${lines[0].slice(0, 60)}"`);
-        }
-        const code = Number(status[1]);
-        const fields: [string, string][] = [];
-        for (const line of lines.slice(1)) {
-          const colon = line.indexOf(":");
-          const name = line.slice(0, Math.max(0, colon)).trim();
-          // A line that is no field (or names no token) is dropped, as browsers and fetch do.
-          if (colon > 0 && TOKEN.test(name)) {
-            fields.push([name.toLowerCase(), line.slice(colon + 1).trim()]);
-          }
-        }
-        buf.copyWithin(0, end + 4, len);
-        len -= end + 4;
-        if (code >= 100 && code < 200 && code !== 101) {
-          if (code !== 100) await hooks?.onInterim?.(code, fields);
-          continue;
-        }
-        clearTimeout(timer);
-        const reason = REASON.test(status[2] ?? "") ? status[2] ?? "" : "";
-        return respond(request, conn, code, reason, fields, buf.slice(0, len));
-      }
-      throw new Error("more than 100 interim responses");
-    } catch (error) {
-      clearTimeout(timer);
-      if (conn !== undefined) close(conn);
-      throw error;
-    } finally {
-      request.signal.removeEventListener("abort", abort);
-    }
-  };
-
   return async (request, hooks) => {
     const url = new URL(request.url);
     if (url.protocol !== "http:") return await fetch(request);
     const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
-    return await exchange(request, url, body, hooks);
+    return await exchange(new ExchangeDeadline(request, timeoutMs), url, body, hooks);
   };
 }
 
-function respond(
-  request: Request,
-  conn: Deno.Conn,
-  status: number,
-  statusText: string,
-  fields: [string, string][],
-  rest: Uint8Array,
-): Response {
-  const headers = new Headers();
-  for (const [name, value] of fields) headers.append(name, value);
-  const encoding = headers.get("transfer-encoding")?.toLowerCase();
-  const lengthText = headers.get("content-length");
-  const noBody = request.method === "HEAD" || status === 204 || status === 304 || status === 101;
-  const chunked = encoding !== undefined && encoding.split(",").at(-1)?.trim() === "chunked";
-  const length = chunked || lengthText === null ? undefined : Number(lengthText.split(",")[0]);
-  let stream: ReadableStream<Uint8Array> | null = null;
-  if (noBody || length === 0) {
-    close(conn);
-  } else {
-    const decoder = chunked ? new ChunkedDecoder(Number.MAX_SAFE_INTEGER) : undefined;
-    let left = length ?? Infinity;
-    let pending: Uint8Array | null = rest.length > 0 ? rest : null;
-    const buffer = new Uint8Array(64 * 1024);
-    stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        for (let spin = 0; spin < 1_000_000; spin++) {
-          let bytes: Uint8Array;
-          if (pending !== null) {
-            bytes = pending;
-            pending = null;
-          } else {
-            const n = await conn.read(buffer).catch((error) => {
-              close(conn);
-              throw error;
-            });
-            if (n === null) {
-              close(conn);
-              if (decoder !== undefined || left !== Infinity) {
-                return controller.error(new Error("the origin closed the connection mid-body"));
-              }
-              return controller.close();
-            }
-            bytes = buffer.slice(0, n);
-          }
-          if (decoder !== undefined) {
-            const parts = decoder.push(bytes);
-            for (const part of parts) controller.enqueue(part);
-            if (decoder.done) {
-              close(conn);
-              return controller.close();
-            }
-            if (parts.length > 0) return;
-            continue;
-          }
-          const take = bytes.subarray(0, Math.min(bytes.length, left));
-          left -= take.length;
-          if (take.length > 0) controller.enqueue(take);
-          if (left === 0) {
-            close(conn);
-            return controller.close();
-          }
-          if (take.length > 0) return;
-        }
-      },
-      cancel() {
-        close(conn);
-      },
-    }, { highWaterMark: 0 });
+/** Sends the request `deadline` watches on a new connection; returns the final response. */
+async function exchange(
+  deadline: ExchangeDeadline,
+  url: URL,
+  body: Uint8Array | null,
+  hooks: OriginHooks | undefined,
+): Promise<Response> {
+  const request = deadline.request;
+  try {
+    const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port || 80) });
+    deadline.conn = conn;
+    if (deadline.timedOut) throw deadline.late();
+    await writeAll(conn, requestBytes(request, url, body));
+    const head = await readFinalHead(conn, deadline, hooks);
+    deadline.settle();
+    return respond(request, conn, head);
+  } catch (error) {
+    deadline.settle();
+    if (deadline.conn !== undefined) closeConn(deadline.conn);
+    throw error;
+  } finally {
+    deadline.unwatch();
   }
-  const init = { statusText, headers };
-  return status >= 200 && status <= 599
-    ? new Response(stream, { ...init, status })
-    : oddStatusResponse(stream, status, init);
+}
+
+/** The request as bytes: its head (with `Connection: close`) and `body`. */
+function requestBytes(request: Request, url: URL, body: Uint8Array | null): Uint8Array {
+  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  for (const [name, value] of request.headers) {
+    if (!SKIPPED.has(name)) head += `${name}: ${value}\r\n`;
+  }
+  if (body !== null) head += `content-length: ${body.length}\r\n`;
+  const headBytes = bytesOf(head + "connection: close\r\n\r\n");
+  if (body === null) return headBytes;
+  const message = new Uint8Array(headBytes.length + body.length);
+  message.set(headBytes);
+  message.set(body, headBytes.length);
+  return message;
 }

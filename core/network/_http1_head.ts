@@ -110,6 +110,15 @@ export function parseRequestHead(text: string): RequestHead {
   return { method, target, version, fields, contentLength, chunked, close };
 }
 
+/** The value of field `name` (lower-case) in `head`, repeated fields joined by ", ", or null. */
+export function fieldOf(head: RequestHead, name: string): string | null {
+  let value: string | null = null;
+  for (const [n, v] of head.fields) {
+    if (n === name) value = value === null ? v : `${value}, ${v}`;
+  }
+  return value;
+}
+
 /**
  * Decodes a chunked body incrementally: feed bytes, take the decoded ones; `done` once the last
  * chunk and the trailer section arrived. Throws a {@link HeadError} 413 past `max` bytes.

@@ -34,6 +34,44 @@ export function printProxyComparison(
   options: PrintProxyOptions,
 ): void {
   const { common, log } = options;
+  const figures = figuresOf(proxied, direct);
+  const json = keepSummary(summaryOf(figures));
+  if (common.json) {
+    log(JSON.stringify(json));
+    return;
+  }
+  log("");
+  printPartial(figures.lost, log);
+  log(table(cacheRows(figures)));
+  log("");
+  if (figures.alone === undefined) {
+    log(table(runRows(figures.main)));
+    log("(the run without the proxy was not made: a machine of the run with it died)");
+    return;
+  }
+  log(table(comparisonRows(figures.main, figures.alone)));
+  if (common.trace) log(`trace of the run with the proxy written to ${common.trace}`);
+}
+
+/** Latency percentiles of one kind of answer, and how many there were. */
+interface Latency {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** What the report says, gathered from both runs. */
+interface Figures {
+  readonly main: ProxySummary;
+  readonly alone: ProxySummary | undefined;
+  /** What did not finish and the machines lost, in either run; `{}` when all finished. */
+  readonly lost: { unfinished?: string[]; machinesLost?: string[] };
+  readonly hits: Latency;
+  readonly misses: Latency;
+  readonly stats: Collected["proxy"];
+}
+
+function figuresOf(proxied: ProxyRun, direct: ProxyRun | undefined): Figures {
   const main = proxied.summary, alone = direct?.summary;
   // What did not finish, in either run (the one without the proxy says which it is).
   const unfinished = [
@@ -44,11 +82,19 @@ export function printProxyComparison(
     unfinished,
     machinesLost: [...new Set([...main.machinesLost ?? [], ...alone?.machinesLost ?? []])],
   };
-  const hits = latencyOf(proxied.collected.reports, (o) => o === "hit");
-  const misses = latencyOf(proxied.collected.reports, (o) => o === "miss");
-  const stats = proxied.collected.proxy;
-  const p = (n: number) => `${n.toFixed(3)} ms`;
-  const json = keepSummary({
+  return {
+    main,
+    alone,
+    lost,
+    hits: latencyOf(proxied.collected.reports, (o) => o === "hit"),
+    misses: latencyOf(proxied.collected.reports, (o) => o === "miss"),
+    stats: proxied.collected.proxy,
+  };
+}
+
+/** The `--json` object (its keys in this order). */
+function summaryOf({ main, alone, lost, hits, misses, stats }: Figures): Record<string, unknown> {
+  return {
     ...main,
     hits: hits.count,
     misses: misses.count,
@@ -60,65 +106,67 @@ export function printProxyComparison(
     withoutProxy: alone ?? null,
     proxy: stats ?? null,
     ...lost,
-  });
-  if (common.json) {
-    log(JSON.stringify(json));
-  } else {
-    log("");
-    printPartial(lost, log);
-    log(table([
-      [
-        "hit ratio",
-        `${(main.hitRatio * 100).toFixed(1)}% (${hits.count} hits, ${misses.count} misses, ${
-          stats?.stale ?? 0
-        } stale)`,
-      ],
-      [
-        "origin requests",
-        `${main.originRequests} with the proxy, ${alone?.originRequests ?? "not run"} without ` +
-        `(coalesced ${stats?.coalesced ?? 0}, evictions ${stats?.evictions ?? 0})`,
-      ],
-      ["latency of hits", `p50 ${p(hits.p50)}  p99 ${p(hits.p99)}`],
-      ["latency of misses", `p50 ${p(misses.p50)}  p99 ${p(misses.p99)}`],
-      ...(main.machinesLost === undefined ? [] : [
-        ["machines lost", main.machinesLost.join(", ")] as [string, string],
-      ]),
-    ]));
-    log("");
-    if (alone === undefined) {
-      log(table([
-        ["transport", main.transport],
-        ["requests", main.requests],
-        ["messages", main.messages],
-        ["bytes", main.bytes],
-        ["latency p50", p(main.latency.p50)],
-        ["latency p99", p(main.latency.p99)],
-        ["retransmissions", main.retransmissions],
-        ["errors", main.errors],
-        ["trace digest", main.traceDigest.slice(0, 16)],
-      ]));
-      log("(the run without the proxy was not made: a machine of the run with it died)");
-      return;
-    }
-    const row = (name: string, a: string | number, b: string | number): [string, string] => [
-      name,
-      `${String(a).padEnd(18)}${b}`,
-    ];
-    log(table([
-      row("", "with proxy", "without"),
-      row("transport", main.transport, alone.transport),
-      row("requests", main.requests, alone.requests),
-      row("origin requests", main.originRequests, alone.originRequests),
-      row("messages", main.messages, alone.messages),
-      row("bytes", main.bytes, alone.bytes),
-      row("latency p50", p(main.latency.p50), p(alone.latency.p50)),
-      row("latency p99", p(main.latency.p99), p(alone.latency.p99)),
-      row("retransmissions", main.retransmissions, alone.retransmissions),
-      row("errors", main.errors, alone.errors),
-      row("trace digest", main.traceDigest.slice(0, 16), alone.traceDigest.slice(0, 16)),
-    ]));
-    if (common.trace) log(`trace of the run with the proxy written to ${common.trace}`);
-  }
+  };
+}
+
+const ms = (n: number): string => `${n.toFixed(3)} ms`;
+
+/** The cache's rows: hit ratio, origin requests, latency of hits and misses. */
+function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, string][] {
+  return [
+    [
+      "hit ratio",
+      `${(main.hitRatio * 100).toFixed(1)}% (${hits.count} hits, ${misses.count} misses, ${
+        stats?.stale ?? 0
+      } stale)`,
+    ],
+    [
+      "origin requests",
+      `${main.originRequests} with the proxy, ${alone?.originRequests ?? "not run"} without ` +
+      `(coalesced ${stats?.coalesced ?? 0}, evictions ${stats?.evictions ?? 0})`,
+    ],
+    ["latency of hits", `p50 ${ms(hits.p50)}  p99 ${ms(hits.p99)}`],
+    ["latency of misses", `p50 ${ms(misses.p50)}  p99 ${ms(misses.p99)}`],
+    ...(main.machinesLost === undefined ? [] : [
+      ["machines lost", main.machinesLost.join(", ")] as [string, string],
+    ]),
+  ];
+}
+
+/** The rows of the run with the proxy alone (the one without it was not made). */
+function runRows(main: ProxySummary): [string, string | number][] {
+  return [
+    ["transport", main.transport],
+    ["requests", main.requests],
+    ["messages", main.messages],
+    ["bytes", main.bytes],
+    ["latency p50", ms(main.latency.p50)],
+    ["latency p99", ms(main.latency.p99)],
+    ["retransmissions", main.retransmissions],
+    ["errors", main.errors],
+    ["trace digest", main.traceDigest.slice(0, 16)],
+  ];
+}
+
+/** The run with the proxy beside the run without it, row by row. */
+function comparisonRows(main: ProxySummary, alone: ProxySummary): [string, string][] {
+  const row = (name: string, a: string | number, b: string | number): [string, string] => [
+    name,
+    `${String(a).padEnd(18)}${b}`,
+  ];
+  return [
+    row("", "with proxy", "without"),
+    row("transport", main.transport, alone.transport),
+    row("requests", main.requests, alone.requests),
+    row("origin requests", main.originRequests, alone.originRequests),
+    row("messages", main.messages, alone.messages),
+    row("bytes", main.bytes, alone.bytes),
+    row("latency p50", ms(main.latency.p50), ms(alone.latency.p50)),
+    row("latency p99", ms(main.latency.p99), ms(alone.latency.p99)),
+    row("retransmissions", main.retransmissions, alone.retransmissions),
+    row("errors", main.errors, alone.errors),
+    row("trace digest", main.traceDigest.slice(0, 16), alone.traceDigest.slice(0, 16)),
+  ];
 }
 
 function latencyOf(
