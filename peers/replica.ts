@@ -58,6 +58,8 @@ export class Replica {
   #set: Map<string, Map<string, Tag>> | undefined;
   #tombstones: Map<string, number> | undefined;
   #hash: string | undefined;
+  /** The frozen copy {@link digest} hands out until the next change. */
+  #digest: VersionVector | undefined;
 
   /** Creates an empty replica whose own updates carry `origin`. */
   constructor(origin: string) {
@@ -149,9 +151,19 @@ export class Replica {
     return out.sort();
   }
 
-  /** A copy of the version vector: the digest sent before any update. */
+  /**
+   * A copy of the version vector: the digest sent before any update. Frozen, and the same
+   * object until the replica changes (a peer sends one to every partner of a round).
+   */
   digest(): VersionVector {
-    return { ...this.#vv };
+    return this.#digest ??= Object.freeze({ ...this.#vv });
+  }
+
+  /** How many updates the replica has seen: the sum of its version vector. */
+  get seen(): number {
+    let total = 0;
+    for (const origin in this.#vv) total += this.#vv[origin];
+    return total;
   }
 
   /** Whether this replica has an update that a replica with digest `vv` lacks. */
@@ -314,6 +326,7 @@ export class Replica {
   #changed(): void {
     this.#version++;
     this.#hash = undefined;
+    this.#digest = undefined;
   }
 
   #tags(element: string): Map<string, Tag> {
