@@ -134,34 +134,43 @@ function withoutClock(event: TraceEvent): string {
   // Unrolled: a property read per field, not a keyed read per key (this runs per event).
   let line = "", sep = "{";
   const t = event.t;
-  if (t !== undefined) line = `{"t":${jsonOf(Math.round(t * 1000) / 1000)}`, sep = ",";
-  if (event.ev !== undefined) line += `${sep}"ev":${quotedName(event.ev)}`, sep = ",";
-  if (event.at !== undefined) line += `${sep}"at":${quotedName(event.at)}`, sep = ",";
-  if (event.id !== undefined) line += `${sep}"id":${jsonOf(event.id)}`, sep = ",";
-  if (event.from !== undefined) line += `${sep}"from":${quotedName(event.from)}`, sep = ",";
-  if (event.to !== undefined) line += `${sep}"to":${quotedName(event.to)}`, sep = ",";
-  if (event.kind !== undefined) line += `${sep}"kind":${quotedName(event.kind)}`, sep = ",";
-  if (event.label !== undefined) line += `${sep}"label":${jsonOf(event.label)}`, sep = ",";
+  if (t !== undefined) line = `{"t":${timeOf(t)}`, sep = ",";
+  if (event.ev !== undefined) line += `${sep}"ev":${quoted(event.ev)}`, sep = ",";
+  if (event.at !== undefined) line += `${sep}"at":${quoted(event.at)}`, sep = ",";
+  if (event.id !== undefined) line += `${sep}"id":${quoted(event.id)}`, sep = ",";
+  if (event.from !== undefined) line += `${sep}"from":${quoted(event.from)}`, sep = ",";
+  if (event.to !== undefined) line += `${sep}"to":${quoted(event.to)}`, sep = ",";
+  if (event.kind !== undefined) line += `${sep}"kind":${quoted(event.kind)}`, sep = ",";
+  if (event.label !== undefined) line += `${sep}"label":${quoted(event.label)}`, sep = ",";
   if (event.lamport !== undefined) line += `${sep}"lamport":${jsonOf(event.lamport)}`, sep = ",";
   if (event.bytes !== undefined) line += `${sep}"bytes":${jsonOf(event.bytes)}`, sep = ",";
-  if (event.note !== undefined) line += `${sep}"note":${jsonOf(event.note)}`;
+  if (event.note !== undefined) line += `${sep}"note":${quoted(event.note)}`;
   return line === "" ? "{}" : line + "}";
 }
 
-/** Quoted names (kinds, addresses): few, and met on every event. */
-const quotedNames = new Map<unknown, string>();
-/** How many names the cache keeps before it starts again. */
-const QUOTED_NAMES = 250_000;
+/** The last time written and its text: events come in runs at one instant. */
+let lastTime = NaN, lastTimeText = "";
 
-/** {@link jsonOf} for a field that holds a name: cached. */
-function quotedName(value: unknown): string {
-  let quoted = quotedNames.get(value);
-  if (quoted === undefined) {
-    quoted = jsonOf(value);
-    if (quotedNames.size >= QUOTED_NAMES) quotedNames.clear();
-    quotedNames.set(value, quoted);
+/** What `JSON.stringify` makes of a time rounded to microseconds (the last one remembered). */
+function timeOf(t: number): string {
+  if (t === lastTime) return lastTimeText;
+  lastTimeText = jsonOf(Math.round(t * 1000) / 1000);
+  lastTime = t;
+  return lastTimeText;
+}
+
+/**
+ * What `JSON.stringify` makes of a field's value; a string of printable ASCII other than `"`
+ * and `\\` (names, ids, kinds: nearly every one) is quoted as it is, without the call or a cache
+ * (a cache of 100,000 peers' names missed the processor's caches on every event).
+ */
+function quoted(value: unknown): string {
+  if (typeof value !== "string") return jsonOf(value);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(value);
   }
-  return quoted;
+  return `"${value}"`;
 }
 
 /** What `JSON.stringify` makes of a field's value; a number without the call. */
