@@ -18,6 +18,8 @@
  * @module
  */
 
+import { type Numbering, numberingOf, Tracked } from "./_tracked.ts";
+
 /** How peers know each other. */
 export type MembershipKind = "static" | "heartbeat";
 
@@ -32,68 +34,13 @@ export type HeartbeatTable = readonly (string | number)[];
 /** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
 export const PIGGYBACK = 8;
 
-const memberSets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-/** One set per shared list of initial peers (not one per peer). */
-function setOf(list: readonly string[]): ReadonlySet<string> {
-  let set = memberSets.get(list);
-  if (set === undefined) memberSets.set(list, set = new Set(list));
-  return set;
-}
-
-/**
- * A heartbeat view's tracked peers, oldest news first (news moves an entry to the end): at most
- * `piggyback` (+1 while one is added), so parallel arrays searched in a line beat a Map and an
- * object per entry, which every message would churn (a peer of 10,000 tracks new ones on nearly
- * every digest it gets).
- */
-class Tracked {
-  readonly addresses: string[] = [];
-  readonly hbs: number[] = [];
-  readonly ats: number[] = [];
-
-  /** The position of `address`, or -1. */
-  indexOf(address: string): number {
-    const addresses = this.addresses;
-    for (let i = 0; i < addresses.length; i++) if (addresses[i] === address) return i;
-    return -1;
-  }
-
-  /** Adds `address` as the newest entry. */
-  push(address: string, hb: number, at: number): void {
-    this.addresses.push(address);
-    this.hbs.push(hb);
-    this.ats.push(at);
-  }
-
-  /** Moves entry `i` to the end (the newest) with counter `hb` heard at `at`. */
-  renew(i: number, hb: number, at: number): void {
-    const last = this.addresses.length - 1;
-    const address = this.addresses[i];
-    for (let j = i; j < last; j++) {
-      this.addresses[j] = this.addresses[j + 1];
-      this.hbs[j] = this.hbs[j + 1];
-      this.ats[j] = this.ats[j + 1];
-    }
-    this.addresses[last] = address;
-    this.hbs[last] = hb;
-    this.ats[last] = at;
-  }
-
-  /** Drops the oldest entry; returns its address. */
-  shift(): string {
-    this.hbs.shift();
-    this.ats.shift();
-    return this.addresses.shift()!;
-  }
-}
-
 /** The membership view of one peer. */
 export class Membership {
   readonly #self: string;
   readonly #peers: readonly string[];
-  /** The initial peers as a set (shared by every view of the same list). */
-  readonly #initial: ReadonlySet<string>;
+  /** Every address met, numbered (shared by every view of the same list of initial peers). */
+  readonly #numbering: Numbering;
+  readonly #selfId: number;
   readonly #suspectAfter: number;
   readonly #probe: number;
   readonly #piggyback: number;
@@ -108,8 +55,8 @@ export class Membership {
   #out: Set<string> | undefined;
   /** Heartbeat: suspected peers (all tracked), in the order they were suspected. */
   #suspected: string[] | undefined;
-  /** Heartbeat: addresses whose entry changed, newest last (may repeat). */
-  #recent: string[] = [];
+  /** Heartbeat: numbers of the peers whose entry changed, newest last (may repeat). */
+  #recent: number[] = [];
   /** Heartbeat: the table holds every peer this view knows, so a digest can carry it whole. */
   #whole = false;
 
@@ -127,7 +74,8 @@ export class Membership {
   ) {
     this.#self = self;
     this.#peers = options.peers;
-    this.#initial = setOf(options.peers);
+    this.#numbering = numberingOf(options.peers);
+    this.#selfId = this.#numbering.idOf(self);
     this.#suspectAfter = options.suspectAfter;
     this.#probe = options.probe;
     this.#piggyback = Math.max(2, options.piggyback ?? PIGGYBACK);
@@ -136,11 +84,12 @@ export class Membership {
       this.#ownAt = options.now;
       this.#out = new Set();
       this.#suspected = [];
-      const others = options.peers.length - (this.#initial.has(self) ? 1 : 0);
+      const others = options.peers.length - (this.#selfId < this.#numbering.initial ? 1 : 0);
       this.#whole = others < this.#piggyback;
       if (this.#whole) {
         for (const peer of options.peers) {
-          if (peer !== self && table.indexOf(peer) < 0) table.push(peer, 0, options.now);
+          const id = this.#numbering.idOf(peer);
+          if (id !== this.#selfId && table.indexOf(id) < 0) table.push(id, 0, options.now);
         }
       }
     }
@@ -150,14 +99,15 @@ export class Membership {
   learn(address: string, now: number): void {
     if (address === this.#self) return;
     if (this.#table) {
-      this.#know(address);
-      if (this.#table.indexOf(address) < 0) this.#track(address, 0, now);
+      const id = this.#numbering.idOf(address);
+      this.#know(address, id);
+      if (this.#table.indexOf(id) < 0) this.#track(id, 0, now);
       return;
     }
     const checked = this.#checked ??= new Set();
     if (checked.has(address) || this.#gone?.has(address)) return;
     checked.add(address);
-    this.#know(address);
+    this.#know(address, this.#numbering.idOf(address));
   }
 
   /** `address` said goodbye. */
@@ -165,13 +115,14 @@ export class Membership {
     (this.#gone ??= new Set()).add(address);
     const table = this.#table;
     if (table === undefined) return;
-    const i = table.indexOf(address);
-    if (i < 0) this.#track(address, -1, this.#ownAt);
+    const id = this.#numbering.idOf(address);
+    const i = table.indexOf(id);
+    if (i < 0) this.#track(id, -1, this.#ownAt);
     else if (table.hbs[i] >= 0) {
       table.hbs[i] = -(table.hbs[i] + 1);
       this.#out!.add(address);
       this.#unsuspect(address);
-      this.#recent.push(address);
+      this.#recent.push(id);
     }
   }
 
@@ -183,9 +134,9 @@ export class Membership {
     this.#ownAt = now;
     // Oldest news first: stop at the first peer heard of within suspectAfter.
     const suspected = this.#suspected!;
-    for (let i = 0; i < table.addresses.length; i++) {
+    for (let i = 0; i < table.ids.length; i++) {
       if (now - table.ats[i] < this.#suspectAfter) break;
-      const address = table.addresses[i];
+      const address = this.#numbering.names[table.ids[i]];
       if (table.hbs[i] >= 0 && !suspected.includes(address)) suspected.push(address);
     }
   }
@@ -194,21 +145,22 @@ export class Membership {
   table(): HeartbeatTable | undefined {
     const table = this.#table;
     if (table === undefined) return undefined;
+    const names = this.#numbering.names;
     const out: (string | number)[] = [this.#self, this.#ownHb];
-    const size = table.addresses.length;
+    const size = table.ids.length;
     if (this.#whole && size < this.#piggyback) {
-      for (let i = 0; i < size; i++) out.push(table.addresses[i], table.hbs[i]);
+      for (let i = 0; i < size; i++) out.push(names[table.ids[i]], table.hbs[i]);
       return out;
     }
     // The most recent changes first, each once.
     const recent = this.#recent;
     const picks = this.#piggyback - 1;
     for (let i = recent.length - 1, picked = 0; i >= 0 && picked < picks; i--) {
-      const address = recent[i];
-      if (address === this.#self || _picked(out, address)) continue;
-      const at = table.indexOf(address);
+      const id = recent[i];
+      if (id === this.#selfId || _picked(out, names[id])) continue;
+      const at = table.indexOf(id);
       if (at < 0) continue;
-      out.push(address, table.hbs[at]);
+      out.push(names[id], table.hbs[at]);
       picked++;
     }
     if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
@@ -227,16 +179,17 @@ export class Membership {
     if (mine === undefined) return;
     for (let i = 0; i + 1 < table.length; i += 2) {
       const address = table[i] as string, hb = table[i + 1] as number;
-      if (address === this.#self) {
+      const id = this.#numbering.idOf(address);
+      if (id === this.#selfId) {
         const own = this.#ownHb;
         const behind = hb < 0 ? -hb >= Math.abs(own) : hb > own;
         if (own >= 0 && behind) this.#ownHb = Math.abs(hb) + 1;
         continue;
       }
-      const at = mine.indexOf(address);
+      const at = mine.indexOf(id);
       if (at < 0) {
-        this.#know(address);
-        this.#track(address, hb, now);
+        this.#know(address, id);
+        this.#track(id, hb, now);
         continue;
       }
       const old = mine.hbs[at];
@@ -246,7 +199,7 @@ export class Membership {
         this.#unsuspect(address);
         if (hb < 0) this.#out!.add(address);
         else this.#out!.delete(address);
-        this.#recent.push(address);
+        this.#recent.push(id);
       }
     }
   }
@@ -271,9 +224,9 @@ export class Membership {
     return out;
   }
 
-  /** Adds `address` to the known peers when it is not an initial one. */
-  #know(address: string): void {
-    if (this.#initial.has(address) || this.#extra?.includes(address)) return;
+  /** Adds `address` (numbered `id`) to the known peers when it is not an initial one. */
+  #know(address: string, id: number): void {
+    if (id < this.#numbering.initial || this.#extra?.includes(address)) return;
     (this.#extra ??= []).push(address);
   }
 
@@ -285,15 +238,17 @@ export class Membership {
     if (i >= 0) suspected.splice(i, 1);
   }
 
-  /** Starts tracking `address` (newest), forgetting the peer with the oldest news beyond the bound. */
-  #track(address: string, hb: number, at: number): void {
+  /** Starts tracking peer `id` (newest), forgetting the peer with the oldest news beyond the bound. */
+  #track(id: number, hb: number, at: number): void {
     const table = this.#table!;
-    table.push(address, hb, at);
-    if (hb < 0) this.#out!.add(address);
-    this.#recent.push(address);
-    if (this.#whole && table.addresses.length < this.#piggyback) return;
+    table.push(id, hb, at);
+    if (hb < 0) this.#out!.add(this.#numbering.names[id]);
+    this.#recent.push(id);
+    if (this.#whole && table.ids.length < this.#piggyback) return;
     this.#whole = false;
-    while (table.addresses.length > this.#piggyback) this.#unsuspect(table.shift());
+    while (table.ids.length > this.#piggyback) {
+      this.#unsuspect(this.#numbering.names[table.shift()]);
+    }
   }
 }
 
