@@ -2,7 +2,7 @@
  * Traces: every send, delivery, drop, duplicate, retransmission, timer and crash as an event.
  * @module
  */
-import { createHash } from "node:crypto";
+import { LineDigest } from "./_line_digest.ts";
 import type { Envelope } from "./envelope.ts";
 import type { VectorClock } from "./vector_clock.ts";
 import { VectorStamp } from "./vector_stamp.ts";
@@ -179,9 +179,6 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Bytes of canonical lines gathered before they go to the running digest. */
-const DIGEST_CHUNK = 1 << 16;
-
 /**
  * An in-memory trace that can listen live and be written as JSONL or digested; or, with
  * `keep: false`, a stream that keeps only its digest and the count of each kind of event.
@@ -207,8 +204,7 @@ export class Trace implements TraceSink {
   #listeners: ((event: TraceEvent) => void)[] = [];
   readonly #counts = new Map<TraceEventType, number>();
   #size = 0;
-  #hash: ReturnType<typeof createHash> | undefined;
-  #pending = "";
+  #lines: LineDigest | undefined;
 
   /**
    * Creates an empty trace.
@@ -231,7 +227,7 @@ export class Trace implements TraceSink {
   constructor(options: TraceOptions = {}) {
     this.keeps = options.keep ?? true;
     this.clocks = this.keeps;
-    if (!this.keeps) this.#hash = createHash("sha256");
+    if (!this.keeps) this.#lines = new LineDigest();
   }
 
   /** Number of events recorded. */
@@ -243,14 +239,8 @@ export class Trace implements TraceSink {
   record(event: TraceEvent): void {
     this.#size++;
     this.#counts.set(event.ev, (this.#counts.get(event.ev) ?? 0) + 1);
-    if (this.#hash === undefined) this.events.push(event);
-    else {
-      this.#pending += withoutClock(event) + "\n";
-      if (this.#pending.length >= DIGEST_CHUNK) {
-        this.#hash.update(this.#pending);
-        this.#pending = "";
-      }
-    }
+    if (this.#lines === undefined) this.events.push(event);
+    else this.#lines.add(event);
     for (const listener of this.#listeners) listener(event);
   }
 
@@ -284,18 +274,9 @@ export class Trace implements TraceSink {
    * and their order): equal runs give equal digests, kept or streamed.
    */
   digest(): string {
-    if (this.#hash !== undefined) {
-      return this.#hash.copy().update(this.#pending).digest("hex");
-    }
-    const hash = createHash("sha256");
-    let chunk = "";
-    for (const event of this.events) {
-      chunk += withoutClock(event) + "\n";
-      if (chunk.length >= DIGEST_CHUNK) {
-        hash.update(chunk);
-        chunk = "";
-      }
-    }
-    return hash.update(chunk).digest("hex");
+    if (this.#lines !== undefined) return this.#lines.hex();
+    const lines = new LineDigest();
+    for (const event of this.events) lines.add(event);
+    return lines.hex();
   }
 }
