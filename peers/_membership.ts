@@ -18,6 +18,8 @@
  * @module
  */
 
+import { type Numbering, numberingOf, Tracked } from "./_tracked.ts";
+
 /** How peers know each other. */
 export type MembershipKind = "static" | "heartbeat";
 
@@ -32,38 +34,29 @@ export type HeartbeatTable = readonly (string | number)[];
 /** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
 export const PIGGYBACK = 8;
 
-interface Beat {
-  hb: number;
-  at: number;
-}
-
-const memberSets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-/** One set per shared list of initial peers (not one per peer). */
-function setOf(list: readonly string[]): ReadonlySet<string> {
-  let set = memberSets.get(list);
-  if (set === undefined) memberSets.set(list, set = new Set(list));
-  return set;
-}
-
 /** The membership view of one peer. */
 export class Membership {
   readonly #self: string;
   readonly #peers: readonly string[];
+  /** Every address met, numbered (shared by every view of the same list of initial peers). */
+  readonly #numbering: Numbering;
+  readonly #selfId: number;
   readonly #suspectAfter: number;
   readonly #probe: number;
   readonly #piggyback: number;
   #extra: string[] | undefined;
   #checked: Set<string> | undefined;
   #gone: Set<string> | undefined;
-  /** Heartbeat: tracked peers, oldest news first (news moves an entry to the end). */
-  #table: Map<string, Beat> | undefined;
-  #own: Beat | undefined;
-  /** Heartbeat: tracked peers whose counter is negative (they left). */
+  /** Heartbeat: tracked peers, oldest news first. */
+  #table: Tracked | undefined;
+  #ownHb = 0;
+  #ownAt = 0;
+  /** Heartbeat: peers heard of with a negative counter (they left). */
   #out: Set<string> | undefined;
-  #suspected: Set<string> | undefined;
-  /** Heartbeat: addresses whose entry changed, newest last (may repeat). */
-  #recent: string[] = [];
+  /** Heartbeat: suspected peers (all tracked), in the order they were suspected. */
+  #suspected: string[] | undefined;
+  /** Heartbeat: numbers of the peers whose entry changed, newest last (may repeat). */
+  #recent: number[] = [];
   /** Heartbeat: the table holds every peer this view knows, so a digest can carry it whole. */
   #whole = false;
 
@@ -81,19 +74,22 @@ export class Membership {
   ) {
     this.#self = self;
     this.#peers = options.peers;
+    this.#numbering = numberingOf(options.peers);
+    this.#selfId = this.#numbering.idOf(self);
     this.#suspectAfter = options.suspectAfter;
     this.#probe = options.probe;
     this.#piggyback = Math.max(2, options.piggyback ?? PIGGYBACK);
     if (options.kind === "heartbeat") {
-      this.#table = new Map();
-      this.#own = { hb: 0, at: options.now };
+      const table = this.#table = new Tracked();
+      this.#ownAt = options.now;
       this.#out = new Set();
-      this.#suspected = new Set();
-      const others = options.peers.length - (setOf(options.peers).has(self) ? 1 : 0);
+      this.#suspected = [];
+      const others = options.peers.length - (this.#selfId < this.#numbering.initial ? 1 : 0);
       this.#whole = others < this.#piggyback;
       if (this.#whole) {
         for (const peer of options.peers) {
-          if (peer !== self) this.#table.set(peer, { hb: 0, at: options.now });
+          const id = this.#numbering.idOf(peer);
+          if (id !== this.#selfId && table.indexOf(id) < 0) table.push(id, 0, options.now);
         }
       }
     }
@@ -103,14 +99,15 @@ export class Membership {
   learn(address: string, now: number): void {
     if (address === this.#self) return;
     if (this.#table) {
-      this.#know(address);
-      if (!this.#table.has(address)) this.#track(address, { hb: 0, at: now });
+      const id = this.#numbering.idOf(address);
+      this.#know(address, id);
+      if (this.#table.indexOf(id) < 0) this.#track(id, 0, now);
       return;
     }
     const checked = this.#checked ??= new Set();
     if (checked.has(address) || this.#gone?.has(address)) return;
     checked.add(address);
-    this.#know(address);
+    this.#know(address, this.#numbering.idOf(address));
   }
 
   /** `address` said goodbye. */
@@ -118,26 +115,29 @@ export class Membership {
     (this.#gone ??= new Set()).add(address);
     const table = this.#table;
     if (table === undefined) return;
-    const beat = table.get(address);
-    if (beat === undefined) this.#track(address, { hb: -1, at: this.#own!.at });
-    else if (beat.hb >= 0) {
-      beat.hb = -(beat.hb + 1);
+    const id = this.#numbering.idOf(address);
+    const i = table.indexOf(id);
+    if (i < 0) this.#track(id, -1, this.#ownAt);
+    else if (table.hbs[i] >= 0) {
+      table.hbs[i] = -(table.hbs[i] + 1);
       this.#out!.add(address);
-      this.#suspected!.delete(address);
-      this.#recent.push(address);
+      this.#unsuspect(address);
+      this.#recent.push(id);
     }
   }
 
   /** Starts a round: bumps this peer's heartbeat and suspects the tracked peers gone silent. */
   tick(now: number): void {
-    const own = this.#own;
-    if (own === undefined) return;
-    own.hb++;
-    own.at = now;
+    const table = this.#table;
+    if (table === undefined) return;
+    this.#ownHb++;
+    this.#ownAt = now;
     // Oldest news first: stop at the first peer heard of within suspectAfter.
-    for (const [address, beat] of this.#table!) {
-      if (now - beat.at < this.#suspectAfter) break;
-      if (beat.hb >= 0) this.#suspected!.add(address);
+    const suspected = this.#suspected!;
+    for (let i = 0; i < table.ids.length; i++) {
+      if (now - table.ats[i] < this.#suspectAfter) break;
+      const address = this.#numbering.names[table.ids[i]];
+      if (table.hbs[i] >= 0 && !suspected.includes(address)) suspected.push(address);
     }
   }
 
@@ -145,29 +145,31 @@ export class Membership {
   table(): HeartbeatTable | undefined {
     const table = this.#table;
     if (table === undefined) return undefined;
-    const out: (string | number)[] = [this.#self, this.#own!.hb];
-    if (this.#whole && table.size < this.#piggyback) {
-      for (const [address, beat] of table) out.push(address, beat.hb);
+    const names = this.#numbering.names;
+    const out: (string | number)[] = [this.#self, this.#ownHb];
+    const size = table.ids.length;
+    if (this.#whole && size < this.#piggyback) {
+      for (let i = 0; i < size; i++) out.push(names[table.ids[i]], table.hbs[i]);
       return out;
     }
     // The most recent changes first, each once.
     const recent = this.#recent;
-    const picked: string[] = [];
-    for (let i = recent.length - 1; i >= 0 && picked.length < this.#piggyback - 1; i--) {
-      const address = recent[i];
-      if (address !== this.#self && !picked.includes(address) && table.has(address)) {
-        picked.push(address);
-      }
+    const picks = this.#piggyback - 1;
+    for (let i = recent.length - 1, picked = 0; i >= 0 && picked < picks; i--) {
+      const id = recent[i];
+      if (id === this.#selfId || _picked(out, names[id])) continue;
+      const at = table.indexOf(id);
+      if (at < 0) continue;
+      out.push(names[id], table.hbs[at]);
+      picked++;
     }
-    for (const address of picked) out.push(address, table.get(address)!.hb);
     if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
     return out;
   }
 
   /** This peer's table with itself marked as leaving. */
   farewell(): HeartbeatTable | undefined {
-    const own = this.#own;
-    if (own) own.hb = -(Math.abs(own.hb) + 1);
+    if (this.#table) this.#ownHb = -(Math.abs(this.#ownHb) + 1);
     return this.table();
   }
 
@@ -177,35 +179,34 @@ export class Membership {
     if (mine === undefined) return;
     for (let i = 0; i + 1 < table.length; i += 2) {
       const address = table[i] as string, hb = table[i + 1] as number;
-      if (address === this.#self) {
-        const own = this.#own!;
-        const behind = hb < 0 ? -hb >= Math.abs(own.hb) : hb > own.hb;
-        if (own.hb >= 0 && behind) own.hb = Math.abs(hb) + 1;
+      const id = this.#numbering.idOf(address);
+      if (id === this.#selfId) {
+        const own = this.#ownHb;
+        const behind = hb < 0 ? -hb >= Math.abs(own) : hb > own;
+        if (own >= 0 && behind) this.#ownHb = Math.abs(hb) + 1;
         continue;
       }
-      const beat = mine.get(address);
-      if (beat === undefined) {
-        this.#know(address);
-        this.#track(address, { hb, at: now });
-      } else if (
-        Math.abs(hb) > Math.abs(beat.hb) || (Math.abs(hb) === Math.abs(beat.hb) && hb < beat.hb)
-      ) {
+      const at = mine.indexOf(id);
+      if (at < 0) {
+        this.#know(address, id);
+        this.#track(id, hb, now);
+        continue;
+      }
+      const old = mine.hbs[at];
+      if (Math.abs(hb) > Math.abs(old) || (Math.abs(hb) === Math.abs(old) && hb < old)) {
         // News: the entry moves to the end (the newest), and its peer is no longer suspected.
-        mine.delete(address);
-        beat.hb = hb;
-        beat.at = now;
-        mine.set(address, beat);
-        this.#suspected!.delete(address);
+        mine.renew(at, hb, now);
+        this.#unsuspect(address);
         if (hb < 0) this.#out!.add(address);
         else this.#out!.delete(address);
-        this.#recent.push(address);
+        this.#recent.push(id);
       }
     }
   }
 
   /** How many peers are currently suspected of having failed (heartbeat membership only). */
   suspectCount(): number {
-    return this.#suspected?.size ?? 0;
+    return this.#suspected?.length ?? 0;
   }
 
   /** Up to `count` distinct partners other than this peer, drawn with `random`. */
@@ -215,41 +216,46 @@ export class Membership {
       return sample(this.#peers, count, random, this.#self, this.#gone, undefined, this.#extra);
     }
     const out = sample(this.#peers, count, random, this.#self, this.#out, suspected, this.#extra);
-    if (suspected.size > 0 && random() < this.#probe) {
-      let i = Math.floor(random() * suspected.size);
-      let probe = "";
-      for (const address of suspected) {
-        if (i-- === 0) {
-          probe = address;
-          break;
-        }
-      }
+    if (suspected.length > 0 && random() < this.#probe) {
+      const probe = suspected[Math.floor(random() * suspected.length)];
       if (out.length < count) out.push(probe);
       else out[out.length - 1] = probe;
     }
     return out;
   }
 
-  /** Adds `address` to the known peers when it is not an initial one. */
-  #know(address: string): void {
-    if (setOf(this.#peers).has(address) || this.#extra?.includes(address)) return;
+  /** Adds `address` (numbered `id`) to the known peers when it is not an initial one. */
+  #know(address: string, id: number): void {
+    if (id < this.#numbering.initial || this.#extra?.includes(address)) return;
     (this.#extra ??= []).push(address);
   }
 
-  /** Starts tracking `address` (newest), forgetting the peer with the oldest news beyond the bound. */
-  #track(address: string, beat: Beat): void {
+  /** No longer suspects `address`. */
+  #unsuspect(address: string): void {
+    const suspected = this.#suspected!;
+    if (suspected.length === 0) return;
+    const i = suspected.indexOf(address);
+    if (i >= 0) suspected.splice(i, 1);
+  }
+
+  /** Starts tracking peer `id` (newest), forgetting the peer with the oldest news beyond the bound. */
+  #track(id: number, hb: number, at: number): void {
     const table = this.#table!;
-    table.set(address, beat);
-    if (beat.hb < 0) this.#out!.add(address);
-    this.#recent.push(address);
-    if (this.#whole && table.size < this.#piggyback) return;
+    table.push(id, hb, at);
+    if (hb < 0) this.#out!.add(this.#numbering.names[id]);
+    this.#recent.push(id);
+    if (this.#whole && table.ids.length < this.#piggyback) return;
     this.#whole = false;
-    for (const oldest of table.keys()) {
-      if (table.size <= this.#piggyback) break;
-      table.delete(oldest);
-      this.#suspected!.delete(oldest);
+    while (table.ids.length > this.#piggyback) {
+      this.#unsuspect(this.#numbering.names[table.shift()]);
     }
   }
+}
+
+/** Whether `address` is among the addresses of the table `out` (at even positions from 2). */
+function _picked(out: readonly (string | number)[], address: string): boolean {
+  for (let i = 2; i < out.length; i += 2) if (out[i] === address) return true;
+  return false;
 }
 
 /** Draws up to `count` distinct members of `list` and `extra`, skipping `self` and the excluded. */
@@ -259,13 +265,13 @@ function sample(
   random: () => number,
   self: string,
   gone: ReadonlySet<string> | undefined,
-  suspected: ReadonlySet<string> | undefined,
+  suspected: readonly string[] | undefined,
   extra: readonly string[] = [],
 ): string[] {
   const out: string[] = [];
   const first = list.length, n = first + extra.length;
   const skip = (p: string) =>
-    p === self || gone?.has(p) === true || suspected?.has(p) === true || out.includes(p);
+    p === self || gone?.has(p) === true || suspected?.includes(p) === true || out.includes(p);
   if (n > 4 * count + 8) {
     // Rejection sampling: cheap and allocation-free for large views.
     for (let tries = 0; out.length < count && tries < 8 * count + 16; tries++) {

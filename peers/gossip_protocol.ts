@@ -402,7 +402,7 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
       changedAt: this.#changedAt,
       messages: this.#messages,
       bytes: this.#bytes,
-      seen: sum(this.#replica.digest()),
+      seen: this.#replica.seen,
       hot: this.#hot?.size ?? 0,
       suspects: this.#members.suspectCount(),
     };
@@ -418,10 +418,4 @@ export class GossipProtocol implements Protocol<unknown, PeerReport, never> {
     if (this.#s.countBytes) this.#bytes += JSON.stringify(body).length;
     this.#out.push({ kind: "send", to, body });
   }
-}
-
-function sum(vv: Readonly<Record<string, number>>): number {
-  let total = 0;
-  for (const origin in vv) total += vv[origin];
-  return total;
 }

@@ -54,10 +54,14 @@ export class Replica {
   #clock = 0;
   #version = 0;
   #vv: Record<string, number> = Object.create(null);
+  /** The keys of `#vv`, in the order they came: a loop over them, not a for-in over a dictionary. */
+  #origins: string[] = [];
   #map = new Map<string, Entry>();
   #set: Map<string, Map<string, Tag>> | undefined;
   #tombstones: Map<string, number> | undefined;
   #hash: string | undefined;
+  /** The frozen copy {@link digest} hands out until the next change. */
+  #digest: VersionVector | undefined;
 
   /** Creates an empty replica whose own updates carry `origin`. */
   constructor(origin: string) {
@@ -149,14 +153,29 @@ export class Replica {
     return out.sort();
   }
 
-  /** A copy of the version vector: the digest sent before any update. */
+  /**
+   * A copy of the version vector: the digest sent before any update. Frozen, and the same
+   * object until the replica changes (a peer sends one to every partner of a round).
+   */
   digest(): VersionVector {
-    return { ...this.#vv };
+    return this.#digest ??= Object.freeze({ ...this.#vv });
+  }
+
+  /** How many updates the replica has seen: the sum of its version vector. */
+  get seen(): number {
+    let total = 0;
+    for (const origin of this.#origins) total += this.#vv[origin];
+    return total;
   }
 
   /** Whether this replica has an update that a replica with digest `vv` lacks. */
   hasNewsFor(vv: VersionVector): boolean {
-    return hasNews(this.#vv, vv);
+    const mine = this.#vv, origins = this.#origins;
+    for (let i = 0; i < origins.length; i++) {
+      const origin = origins[i];
+      if (mine[origin] > (vv[origin] ?? 0)) return true;
+    }
+    return false;
   }
 
   /** Whether a replica with digest `vv` has an update this one lacks. */
@@ -248,6 +267,7 @@ export class Replica {
     for (const origin in delta.vv) {
       const c = delta.vv[origin];
       if (c > (vv[origin] ?? 0)) {
+        if (vv[origin] === undefined) this.#origins.push(origin);
         vv[origin] = c;
         changed = true;
       }
@@ -297,6 +317,7 @@ export class Replica {
 
   #tick(): number {
     const c = ++this.#clock;
+    if (this.#vv[this.origin] === undefined) this.#origins.push(this.origin);
     this.#vv[this.origin] = c;
     this.#changed();
     return c;
@@ -305,6 +326,7 @@ export class Replica {
   #see(c: number, o: string): boolean {
     if (c > this.#clock) this.#clock = c;
     if (c > (this.#vv[o] ?? 0)) {
+      if (this.#vv[o] === undefined) this.#origins.push(o);
       this.#vv[o] = c;
       return true;
     }
@@ -314,6 +336,7 @@ export class Replica {
   #changed(): void {
     this.#version++;
     this.#hash = undefined;
+    this.#digest = undefined;
   }
 
   #tags(element: string): Map<string, Tag> {

@@ -185,7 +185,7 @@ export async function runP2p(args: string[]): Promise<number> {
   const opened = openFlags(args, P2P_FLAGS, USAGE);
   if (opened === undefined) return 0;
   const settings = p2pSettings(opened.values);
-  const { n, common, mode, rounds, period, churnRounds, churn } = settings;
+  const { n, common, rounds, period, churnRounds, churn } = settings;
   const peers = Array.from({ length: n }, (_, i) => peerAddress(i));
   const plan = planChurn(n, { rate: churn, rounds: churnRounds, period, seed: common.seed });
   const tracker = new ConvergenceTracker({ period });
@@ -220,13 +220,7 @@ export async function runP2p(args: string[]): Promise<number> {
   };
   const { status, expected } = statusOver(settings, plan, tracker, deployment, state.losses);
   try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
-    for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
+    scheduleFaults(deployment, common, plan);
     deployment.spawnControl("writer", writerProcess(settings, peers, state));
     const done = Promise.withResolvers<void>();
     deployment.spawnControl(
@@ -252,19 +246,40 @@ export async function runP2p(args: string[]): Promise<number> {
     line.done();
     await deployment.stop();
   }
-  const wallMs = performance.now() - started;
   const v: Verdict = state.verdict ??
     { status: status(state.lastNow, state.since), ended: "machine lost" };
+  return p2pOutcome(settings, deployment, state, v, performance.now() - started);
+}
+
+/** The scheduled faults: `--partition`, `--crash`, and the churn plan's crashes. */
+function scheduleFaults(deployment: Deployment, common: CommonOptions, plan: ChurnPlan): void {
+  for (const p of common.partitions) {
+    deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
+  }
+  for (const c of common.crashes) {
+    deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  }
+  for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
+}
+
+/** Keeps and prints the run's summary (JSON or a table); returns the exit code. */
+function p2pOutcome(
+  settings: P2pSettings,
+  deployment: Deployment,
+  state: P2pRunState,
+  v: Verdict,
+  wallMs: number,
+): number {
   const partial = lostFields(state.lost ?? state.losses);
   const summary = p2pSummary(settings, deployment, state, v, partial);
   keepSummary(summary);
-  if (common.json) {
+  if (settings.common.json) {
     console.log(JSON.stringify(summary));
   } else {
     printP2p(settings, summary, deployment, v, wallMs, partial);
   }
   if (partial.unfinished !== undefined) return 1;
-  return v.status.converged || (mode === "rumour" && v.ended === "quiet") ? 0 : 1;
+  return v.status.converged || (settings.mode === "rumour" && v.ended === "quiet") ? 0 : 1;
 }
 
 /**

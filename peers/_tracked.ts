@@ -1,0 +1,127 @@
+/**
+ * What a heartbeat view is made of, kept small and flat: peers numbered once per shared list of
+ * initial peers ({@link Numbering}), and the few peers a view tracks as parallel arrays of
+ * numbers ({@link Tracked}). A peer of 10,000 tracks new peers on nearly every digest it gets;
+ * a Map and an object per tracked peer churned on every message, and comparing addresses read
+ * each address's characters.
+ * @module
+ */
+
+/**
+ * Addresses numbered for every view of one list of initial peers: the list by position, then
+ * others as met.
+ *
+ * @example Initial peers by position, a joiner after them
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Numbering } from "./_tracked.ts";
+ * const numbering = new Numbering(["peer@p0.lab", "peer@p1.lab"]);
+ * assert.equal(numbering.idOf("peer@p1.lab"), 1);
+ * assert.equal(numbering.idOf("peer@p9.lab"), 2);
+ * assert.ok(numbering.idOf("peer@p9.lab") >= numbering.initial);
+ * ```
+ */
+export class Numbering {
+  /** The address of each number. */
+  readonly names: string[];
+  /** How many addresses the initial list holds: numbers below it are initial peers. */
+  readonly initial: number;
+  readonly #ids = new Map<string, number>();
+
+  /** Numbers `list` (an address listed twice keeps its first number). */
+  constructor(list: readonly string[]) {
+    this.names = [...list];
+    this.initial = list.length;
+    for (let i = list.length - 1; i >= 0; i--) this.#ids.set(list[i], i);
+  }
+
+  /** The number of `address`, given one the first time it is met. */
+  idOf(address: string): number {
+    let id = this.#ids.get(address);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(address);
+      this.#ids.set(address, id);
+    }
+    return id;
+  }
+}
+
+const numberings = new WeakMap<readonly string[], Numbering>();
+
+/**
+ * One numbering per shared list of initial peers (not one per peer).
+ *
+ * @example The same list, the same numbering
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { numberingOf } from "./_tracked.ts";
+ * const peers = ["peer@p0.lab", "peer@p1.lab"];
+ * assert.equal(numberingOf(peers), numberingOf(peers));
+ * ```
+ */
+export function numberingOf(list: readonly string[]): Numbering {
+  let numbering = numberings.get(list);
+  if (numbering === undefined) numberings.set(list, numbering = new Numbering(list));
+  return numbering;
+}
+
+/**
+ * A heartbeat view's tracked peers, oldest news first (news moves an entry to the end): at most
+ * the piggyback bound (+1 while one is added), so arrays searched in a line.
+ *
+ * @example News moves a peer to the end
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Tracked } from "./_tracked.ts";
+ * const tracked = new Tracked();
+ * tracked.push(4, 1, 100);
+ * tracked.push(7, 3, 100);
+ * tracked.renew(tracked.indexOf(4), 2, 200);
+ * assert.deepEqual([tracked.ids, tracked.hbs, tracked.ats], [[7, 4], [3, 2], [100, 200]]);
+ * assert.equal(tracked.shift(), 7);
+ * ```
+ */
+export class Tracked {
+  /** The peers' numbers. */
+  readonly ids: number[] = [];
+  /** Their heartbeat counters (negative: left). */
+  readonly hbs: number[] = [];
+  /** When their counter last grew. */
+  readonly ats: number[] = [];
+
+  /** The position of peer `id`, or -1. */
+  indexOf(id: number): number {
+    const ids = this.ids;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return i;
+    return -1;
+  }
+
+  /** Adds peer `id` as the newest entry. */
+  push(id: number, hb: number, at: number): void {
+    this.ids.push(id);
+    this.hbs.push(hb);
+    this.ats.push(at);
+  }
+
+  /** Moves entry `i` to the end (the newest) with counter `hb` heard at `at`. */
+  renew(i: number, hb: number, at: number): void {
+    const last = this.ids.length - 1;
+    const id = this.ids[i];
+    for (let j = i; j < last; j++) {
+      this.ids[j] = this.ids[j + 1];
+      this.hbs[j] = this.hbs[j + 1];
+      this.ats[j] = this.ats[j + 1];
+    }
+    this.ids[last] = id;
+    this.hbs[last] = hb;
+    this.ats[last] = at;
+  }
+
+  /** Drops the oldest entry; returns its number. */
+  shift(): number {
+    this.hbs.shift();
+    this.ats.shift();
+    return this.ids.shift()!;
+  }
+}
