@@ -60,6 +60,7 @@ export class DiagramBuilder {
   #delivered = new Map<string, number>();
   #restarts = new Map<string, number>();
   #down = new Set<string>();
+  #records = new WeakMap<object, Record<string, number>>();
 
   /** Adds every event of `events`; returns the model. */
   addAll(events: Iterable<DiagramEvent>): DiagramModel {
@@ -69,12 +70,8 @@ export class DiagramBuilder {
 
   /** Adds one trace event. */
   add(event: DiagramEvent): void {
-    // A live trace's vector clock is a stamp object; a trace read back from JSON has a record.
-    const stamp = event.vc as { toJSON?: () => Record<string, number> } | undefined;
-    const e =
-      (typeof stamp?.toJSON === "function"
-        ? { ...event, vc: stamp.toJSON() }
-        : event) as PlainEvent;
+    // The clock, if any, is read through #vc (a live trace's stamp becomes a record there).
+    const e = event as PlainEvent;
     const m = this.model;
     m.events++;
     if (e.t < m.span.min) m.span.min = e.t;
@@ -118,6 +115,18 @@ export class DiagramBuilder {
         if (e.at.includes("@")) this.#marker(this.#proc(e.at, e.t).index, e.t, "ack", e.note ?? "");
         return;
     }
+  }
+
+  /**
+   * The vector clock of `e` as a record: a live trace's stamp (an object with `toJSON`) turned
+   * into one, once per stamp (a delivery carries its sending's).
+   */
+  #vc(e: PlainEvent): Record<string, number> | undefined {
+    const stamp = e.vc as { toJSON?: () => Record<string, number> } | undefined;
+    if (typeof stamp?.toJSON !== "function") return e.vc;
+    let record = this.#records.get(stamp);
+    if (record === undefined) this.#records.set(stamp, record = stamp.toJSON());
+    return record;
   }
 
   #machine(address: string): string {
@@ -181,7 +190,7 @@ export class DiagramBuilder {
       t: e.t,
       label: e.label ?? e.kind ?? "",
       lamport: e.lamport ?? NaN,
-      vc: e.vc,
+      vc: this.#vc(e),
     });
     this.#transmit(e, "send");
   }
@@ -225,7 +234,7 @@ export class DiagramBuilder {
       control: (e.kind ?? "").startsWith("$"),
       sendStep: sent ? sent.step : this.#step(from, m.transmissions.length, false),
       recvStep: -1,
-      vcSend: sent?.vc ?? e.vc,
+      vcSend: sent?.vc ?? this.#vc(e),
     };
     if (!sent) {
       this.#sends.set(e.id, { step: tx.sendStep, t: e.t, label: tx.label, lamport: tx.lamport });
@@ -274,7 +283,7 @@ export class DiagramBuilder {
     if (outcome === "suppressed") tx.note = e.note ?? "suppressed";
     else {
       tx.recvStep = this.#step(tx.to, tx.index, true);
-      if (e.vc) tx.vcReceive = e.vc;
+      if (e.vc) tx.vcReceive = this.#vc(e);
       if (!this.#delivered.has(tx.id)) this.#delivered.set(tx.id, e.t);
     }
   }
@@ -305,7 +314,7 @@ export class DiagramBuilder {
       if (tx.id === e.id && tx.outcome === "delivered") {
         tx.received = e.t;
         tx.lamportReceive = e.lamport ?? NaN;
-        if (e.vc) tx.vcReceive = e.vc;
+        if (e.vc) tx.vcReceive = this.#vc(e);
         return;
       }
     }
