@@ -9,7 +9,7 @@
  * @module
  */
 import type { DiagramEvent } from "./model.ts";
-import { ByteWriter } from "./_byte_writer.ts";
+import { ByteWriter, utf8 } from "./_byte_writer.ts";
 import { ShivizClocks } from "./_shiviz_clocks.ts";
 
 /** Vector clocks go into the HTML's data only while they take less than this many characters. */
@@ -64,7 +64,7 @@ const CLOSE = 0x7d, NEWLINE = 0x0a;
  * @example A sending and its delivery, as JSON Lines, ShiViz and columns
  * ```ts
  * import assert from "node:assert/strict";
- * import { ByteWriter } from "./_byte_writer.ts";
+ * import { ByteWriter, utf8 } from "./_byte_writer.ts";
  * import { writeTraceText } from "./trace_text.ts";
  * const m = { id: "1", from: "a@m1.lab", to: "b@m2.lab", kind: "ping" };
  * const vc = { "a@m1.lab": 1 };
@@ -105,6 +105,12 @@ class TraceTextWriter {
   /** Whether a string holds " {" (which the ShiViz log must escape). */
   readonly #brace: boolean[] = [];
   readonly #index = new Map<unknown, number>();
+  /**
+   * A field and its value as UTF-8 (`,"at":"kv@m1.lab"`), made when first written, for the
+   * fields that hold names (met again and again): ev, at, from, to, kind, label, each an entry
+   * per string.
+   */
+  readonly #fields: (Uint8Array | undefined)[][] = [[], [], [], [], [], []];
   /** Each vector clock written: its JSON, and the first event that carried it. */
   readonly #vcText: string[] = [];
   readonly #vcFirst: number[] = [];
@@ -129,6 +135,7 @@ class TraceTextWriter {
       this.#strings.push(v);
       this.#quoted.push(JSON.stringify(v));
       this.#brace.push(typeof v === "string" && v.includes(" {"));
+      for (const field of this.#fields) field.push(undefined);
     }
     return i;
   }
@@ -144,13 +151,14 @@ class TraceTextWriter {
     if (w !== undefined) {
       const start = w.at;
       // Field by field in the canonical order (what `canonicalLine` writes).
-      const q = this.#quoted;
-      w.text(K.t), w.number(t), w.text(K.ev), w.text(q[ev]), w.text(K.at), w.text(q[at]);
+      const q = this.#quoted, [fEv, fAt, fFrom, fTo, fKind, fLabel] = this.#fields;
+      w.text(K.t), w.number(t);
+      w.bytes(fEv[ev] ??= utf8(K.ev + q[ev])), w.bytes(fAt[at] ??= utf8(K.at + q[at]));
       if (id >= 0) w.text(K.id), w.text(q[id]);
-      if (from >= 0) w.text(K.from), w.text(q[from]);
-      if (to >= 0) w.text(K.to), w.text(q[to]);
-      if (kind >= 0) w.text(K.kind), w.text(q[kind]);
-      if (label >= 0) w.text(K.label), w.text(q[label]);
+      if (from >= 0) w.bytes(fFrom[from] ??= utf8(K.from + q[from]));
+      if (to >= 0) w.bytes(fTo[to] ??= utf8(K.to + q[to]));
+      if (kind >= 0) w.bytes(fKind[kind] ??= utf8(K.kind + q[kind]));
+      if (label >= 0) w.bytes(fLabel[label] ??= utf8(K.label + q[label]));
       if (e.lamport !== undefined) w.text(K.lamport), w.number(e.lamport);
       if (e.bytes !== undefined) w.text(K.bytes), w.number(e.bytes);
       if (note >= 0) w.text(K.note), w.text(q[note]);
