@@ -32,8 +32,10 @@ export function utf8(text: string): Uint8Array {
  * const w = new ByteWriter(4);
  * w.bytes(utf8('{"n":'));
  * w.number(1234);
+ * w.text(',"t":');
+ * w.number(140.79);
  * w.text(',"s":"ü"}');
- * assert.equal(new TextDecoder().decode(w.view()), '{"n":1234,"s":"ü"}');
+ * assert.equal(new TextDecoder().decode(w.view()), '{"n":1234,"t":140.79,"s":"ü"}');
  * ```
  */
 export class ByteWriter {
@@ -72,6 +74,21 @@ export class ByteWriter {
     this.at = at;
   }
 
+  /** Appends `src[start..end)` (a copy, without a view of it while it is short). */
+  range(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.at + n > this.buf.length) this.room(n);
+    const buf = this.buf;
+    let at = this.at;
+    if (n > 256) {
+      buf.set(src.subarray(start, end), at);
+      at += n;
+    } else {
+      for (let i = start; i < end; i++) buf[at++] = src[i];
+    }
+    this.at = at;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.at >= this.buf.length) this.room(1);
@@ -95,22 +112,44 @@ export class ByteWriter {
     this.at = at;
   }
 
-  /** Appends `n` as JSON writes it (`null` when it is not finite). */
+  /**
+   * Appends `n` as JSON writes it (`null` when it is not finite): digit by digit (no string) for
+   * an integer, or a fraction of at most three decimals (a time rounded to µs), below 10^9.
+   */
   number(n: number): void {
-    if (Number.isInteger(n) && n >= 0 && n < 1e15) {
-      if (this.at + 16 > this.buf.length) this.room(16);
-      const buf = this.buf;
-      let digits = 1;
-      for (let p = 10; p <= n; p *= 10) digits++;
-      let at = this.at + digits;
-      this.at = at;
-      do {
-        buf[--at] = 48 + (n % 10);
-        n = Math.floor(n / 10);
-      } while (n > 0);
-      return;
+    if (n >= 0 && n < 1e9) {
+      const k = Math.round(n * 1000);
+      if (k % 1000 === 0 && k / 1000 === n) return this.#digits(k / 1000);
+      if (k / 1000 === n) {
+        const int = Math.floor(k / 1000), frac = k - int * 1000;
+        this.#digits(int);
+        if (this.at + 4 > this.buf.length) this.room(4);
+        const buf = this.buf;
+        buf[this.at++] = 0x2e; // .
+        buf[this.at++] = 48 + Math.floor(frac / 100);
+        if (frac % 100 !== 0) {
+          buf[this.at++] = 48 + Math.floor(frac / 10) % 10;
+          if (frac % 10 !== 0) buf[this.at++] = 48 + frac % 10;
+        }
+        return;
+      }
     }
+    if (Number.isInteger(n) && n >= 0 && n < 1e15) return this.#digits(n);
     this.text(Number.isFinite(n) ? `${n}` : "null");
+  }
+
+  /** Appends the digits of `n`, a non-negative integer below 10^15. */
+  #digits(n: number): void {
+    if (this.at + 16 > this.buf.length) this.room(16);
+    const buf = this.buf;
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    let at = this.at + digits;
+    this.at = at;
+    do {
+      buf[--at] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
   }
 
   /** The bytes written (a view of the buffer: valid until the next write). */

@@ -23,6 +23,13 @@ interface Host {
   readonly counts: number[];
 }
 
+/** A description: bytes `src[start..end)`. */
+interface Text {
+  readonly src: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
 const machineOf = (address: string): string => address.slice(address.indexOf("@") + 1);
 const CLOSE = 0x7d, COMMA = 0x2c, NEWLINE = 0x0a;
 const decoder = new TextDecoder();
@@ -42,8 +49,9 @@ const decoder = new TextDecoder();
  * const out = new ByteWriter();
  * const log = new ShivizClocks(out);
  * const m = { id: "1", from: "a@m1.lab", to: "b@m2.lab" };
- * log.add({ t: 0, ev: "send", at: "a@m1.lab", ...m }, utf8('{"n":1'), false);
- * log.add({ t: 1, ev: "deliver", at: "b@m2.lab", ...m }, utf8('{"n":"a {b}"'), true);
+ * const one = utf8('{"n":1'), two = utf8('{"n":"a {b}"');
+ * log.add({ t: 0, ev: "send", at: "a@m1.lab", ...m }, one, 0, one.length, false);
+ * log.add({ t: 1, ev: "deliver", at: "b@m2.lab", ...m }, two, 0, two.length, true);
  * assert.equal(new TextDecoder().decode(out.view()), '{"n":1}\na@m1.lab {"a@m1.lab":1}\n' +
  *   '{"n":"a \\u007bb}"}\nb@m2.lab {"a@m1.lab":1,"b@m2.lab":1}\n');
  * ```
@@ -61,14 +69,19 @@ export class ShivizClocks {
   }
 
   /**
-   * Writes event `e` described by `text` (a JSON object's bytes without the closing brace);
-   * `brace` says whether it may hold " {".
+   * Writes event `e` described by `src[start..end)` (a JSON object's bytes without the closing
+   * brace); `brace` says whether it may hold " {".
    */
-  add(e: DiagramEvent, text: Uint8Array, brace: boolean): void {
+  add(e: DiagramEvent, src: Uint8Array, start: number, end: number, brace: boolean): void {
     const ev = e.ev;
     if (ev === "partition" || ev === "heal") return;
+    let text: Text = { src, start, end };
     if (brace) {
-      text = utf8(decoder.decode(text).replace(/[\r\n]+/g, " ").replace(/ \{/g, " \\u007b"));
+      const fixed = utf8(
+        decoder.decode(src.subarray(start, end)).replace(/[\r\n]+/g, " ")
+          .replace(/ \{/g, " \\u007b"),
+      );
+      text = { src: fixed, start: 0, end: fixed.length };
     }
     if (ev === "crash" || ev === "restart") {
       for (const host of this.#hosts) if (host.machine === e.at) this.#tick(host, text);
@@ -99,7 +112,7 @@ export class ShivizClocks {
   }
 
   /** Ticks `host` (merging `merge`) and writes the event. */
-  #tick(host: Host, text: Uint8Array, merge?: readonly number[]): number[] {
+  #tick(host: Host, text: Text, merge?: readonly number[]): number[] {
     const counts = host.counts;
     while (counts.length <= host.n) counts.push(0);
     counts[host.n]++;
@@ -108,7 +121,7 @@ export class ShivizClocks {
       for (let i = 0; i < merge.length; i++) if (merge[i] > counts[i]) counts[i] = merge[i];
     }
     const out = this.#out;
-    out.bytes(text);
+    out.range(text.src, text.start, text.end);
     out.bytes(host.head);
     let first = true;
     for (let i = 0; i < counts.length; i++) {

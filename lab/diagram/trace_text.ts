@@ -167,7 +167,7 @@ class TraceTextWriter {
         const brace = b[at] || (label >= 0 && b[label]) || (note >= 0 && b[note]) ||
           (id >= 0 && b[id]) || (kind >= 0 && b[kind]) || (from >= 0 && b[from]) ||
           (to >= 0 && b[to]);
-        this.#shiviz.add(e, w.buf.subarray(start, w.at), brace);
+        this.#shiviz.add(e, w.buf, start, w.at, brace);
       }
       if (!this.#jsonl) w.at = start;
       else if (vc < 0) w.byte(CLOSE), w.byte(NEWLINE);
