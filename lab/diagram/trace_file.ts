@@ -111,8 +111,9 @@ export function writeTraceFiles(
   options: DiagramOptions = {},
 ): Promise<void> {
   const byFormat = new Map(files.map((file) => [traceFormat(file), file]));
-  // About 150 (ShiViz) and 200 (JSON Lines) bytes an event: room enough not to grow.
-  const size = 256 * events.length + 4096;
+  // About 150 (ShiViz) and 200 (JSON Lines) bytes an event: room enough not to grow, up to
+  // 64 MB at first (a bigger trace grows its buffers by doubling).
+  const size = Math.min(256 * events.length + 4096, 1 << 26);
   const jsonl = byFormat.has(".jsonl") ? new ByteWriter(size) : undefined;
   const shiviz = byFormat.has(".shiviz") ? new ByteWriter(size) : undefined;
   const columns = writeTraceText(events, { jsonl, shiviz, columns: byFormat.has(".html") });
