@@ -117,6 +117,7 @@ export class ByteWriter {
    * an integer, or a fraction of at most three decimals (a time rounded to µs), below 10^9.
    */
   number(n: number): void {
+    if ((n | 0) === n && n >= 0) return this.#digits(n);
     if (n >= 0 && n < 1e9) {
       const k = Math.round(n * 1000);
       if (k % 1000 === 0 && k / 1000 === n) return this.#digits(k / 1000);

@@ -23,13 +23,6 @@ interface Host {
   readonly counts: number[];
 }
 
-/** A description: bytes `src[start..end)`. */
-interface Text {
-  readonly src: Uint8Array;
-  readonly start: number;
-  readonly end: number;
-}
-
 const machineOf = (address: string): string => address.slice(address.indexOf("@") + 1);
 const CLOSE = 0x7d, COMMA = 0x2c, NEWLINE = 0x0a;
 const decoder = new TextDecoder();
@@ -75,16 +68,17 @@ export class ShivizClocks {
   add(e: DiagramEvent, src: Uint8Array, start: number, end: number, brace: boolean): void {
     const ev = e.ev;
     if (ev === "partition" || ev === "heal") return;
-    let text: Text = { src, start, end };
     if (brace) {
-      const fixed = utf8(
+      src = utf8(
         decoder.decode(src.subarray(start, end)).replace(/[\r\n]+/g, " ")
           .replace(/ \{/g, " \\u007b"),
       );
-      text = { src: fixed, start: 0, end: fixed.length };
+      start = 0, end = src.length;
     }
     if (ev === "crash" || ev === "restart") {
-      for (const host of this.#hosts) if (host.machine === e.at) this.#tick(host, text);
+      for (const host of this.#hosts) {
+        if (host.machine === e.at) this.#tick(host, src, start, end, undefined);
+      }
       return;
     }
     const name = hostOf(e);
@@ -105,14 +99,20 @@ export class ShivizClocks {
     if (ev === "deliver" && e.id) {
       merge = this.#sent.get(e.id) ?? (e.from ? this.#byName.get(e.from)?.counts : undefined);
     }
-    const counts = this.#tick(host, text, merge);
+    const counts = this.#tick(host, src, start, end, merge);
     if ((ev === "send" || ev === "retransmit") && e.id && !this.#sent.has(e.id)) {
       this.#sent.set(e.id, counts.slice());
     }
   }
 
-  /** Ticks `host` (merging `merge`) and writes the event. */
-  #tick(host: Host, text: Text, merge?: readonly number[]): number[] {
+  /** Ticks `host` (merging `merge`) and writes the event described by `src[start..end)`. */
+  #tick(
+    host: Host,
+    src: Uint8Array,
+    start: number,
+    end: number,
+    merge: readonly number[] | undefined,
+  ): number[] {
     const counts = host.counts;
     while (counts.length <= host.n) counts.push(0);
     counts[host.n]++;
@@ -121,7 +121,7 @@ export class ShivizClocks {
       for (let i = 0; i < merge.length; i++) if (merge[i] > counts[i]) counts[i] = merge[i];
     }
     const out = this.#out;
-    out.range(text.src, text.start, text.end);
+    out.range(src, start, end);
     out.bytes(host.head);
     let first = true;
     for (let i = 0; i < counts.length; i++) {
