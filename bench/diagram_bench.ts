@@ -66,7 +66,7 @@ await Deno.writeTextFile(
   `${dir}/raw.html`,
   `<!doctype html><script id="d" type="application/json">${raw}</script><script>` +
     `document.documentElement.dataset.n = JSON.parse(document.getElementById("d").textContent)` +
-    `.events.length;</script>`,
+    `.columns[0].length;</script>`,
 );
 console.log(
   `diagram bench: ${sample.length} events; diagram.html ${(html.length / 1e6).toFixed(2)} MB ` +

@@ -66,6 +66,29 @@ Deno.test("toSvg() hides ctl.lab unless asked, and marks crashes, restarts, part
   assertTrue(svg.includes(">epoch 2</text>"));
 });
 
+Deno.test("toSvg() of a large run draws its arrows grouped by lanes and fate, each delivery and drop counted", () => {
+  const events: DiagramEvent[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const m = { id: `${i}`, from: "a@m1.lab", to: "b@m2.lab", kind: i % 2 ? "get" : "put" };
+    events.push({ t: i, ev: "send", at: "a@m1.lab", ...m });
+    events.push(
+      i % 10 === 0
+        ? { t: i, ev: "drop", at: "m1.lab", ...m, note: "lost" }
+        : { t: i + 2, ev: "deliver", at: "b@m2.lab", ...m },
+    );
+  }
+  const svg = toSvg(events);
+  wellFormed(svg);
+  const counted = (cls: string) =>
+    [...svg.matchAll(new RegExp(`class="${cls}[^"]*" data-count="(\\d+)"`, "g"))]
+      .reduce((n, m) => n + Number(m[1]), 0);
+  assertEquals(counted("msgs delivered"), 2700);
+  assertEquals(counted("drop-marks"), 300);
+  assertEquals(count(svg, /class="msg /g), 0);
+  assertTrue(count(svg, /<path /g) < 10, "a path per group, not per message");
+  assertTrue(svg.includes("grouped by lanes (details: diagram.html)"));
+});
+
 /** What ShiViz checks when it builds its graph (js/model/modelGraph.js). */
 function assertShivizValid(log: string): number {
   const re = /(?<event>.*)\n(?<host>\S*) (?<clock>{.*})/gm;

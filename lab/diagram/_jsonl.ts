@@ -7,6 +7,8 @@
  */
 import type { TraceEvent } from "../../core/trace.ts";
 import type { TextSink } from "./text_sink.ts";
+import { writeTraceText } from "./trace_text.ts";
+import { ByteWriter } from "./_byte_writer.ts";
 
 const q = JSON.stringify;
 
@@ -38,8 +40,8 @@ export function jsonLine(e: TraceEvent): string {
 }
 
 /**
- * Writes `events` as canonical JSON Lines into `out`, a line per part (without its newline: give
- * the sink `"\n"` as its separator).
+ * Writes `events` as canonical JSON Lines into `out`, as one part without its last newline (give
+ * the sink `"\n"` as its separator), made as bytes by `writeTraceText`.
  *
  * @example Into a byte sink, as the results folder writes it
  * ```ts
@@ -52,5 +54,8 @@ export function jsonLine(e: TraceEvent): string {
  * ```
  */
 export function writeJsonl(events: readonly TraceEvent[], out: TextSink): void {
-  for (const e of events) out.push(jsonLine(e));
+  const jsonl = new ByteWriter();
+  writeTraceText(events, { jsonl });
+  const text = new TextDecoder().decode(jsonl.view());
+  if (text !== "") out.push(text.slice(0, -1));
 }

@@ -29,7 +29,7 @@ import type {
   ViewerSummary,
 } from "./_viewer_text.ts";
 
-/** The trace as the HTML embeds it: strings once, events as arrays of string indices. */
+/** The trace as the HTML embeds it: strings once, events by column (strings by index). */
 export interface ViewerData {
   /** Title. */
   readonly title: string;
@@ -37,10 +37,16 @@ export interface ViewerData {
   readonly unit: string;
   /** Every distinct string. */
   readonly strings: readonly string[];
-  /** Events: [t, ev, at, id, from, to, kind, label, lamport, note] (strings by index, -1 absent). */
-  readonly events: readonly (readonly number[])[];
-  /** Vector clocks traced with events: [event index, clock]. */
-  readonly vcs: readonly (readonly [number, Record<string, number>])[];
+  /**
+   * Events by column, each column an entry per event: [t (µs), ev, at, id, from, to, kind, label,
+   * lamport, note] (strings by index, -1 absent).
+   */
+  readonly columns: readonly (readonly number[])[];
+  /**
+   * Vector clocks traced with events: [event index, clock], or [event index, index of an
+   * earlier event with the same clock].
+   */
+  readonly vcs: readonly (readonly [number, Record<string, number> | number])[];
   /** Draw `ctl.lab` at first. */
   readonly showControl: boolean;
   /** Aggregation at first. */
@@ -147,11 +153,16 @@ export function mountViewer(root: DomElement, data: ViewerData, lib: ViewerLib):
 /** The viewer's model (the embedded events decoded), elements and initial view. */
 function viewerState(root: DomElement, data: ViewerData, lib: ViewerLib): ViewerState {
   const builder = new lib.DiagramBuilder();
-  const vcs = new Map(data.vcs.map(([i, vc]) => [i, vc]));
-  data.events.forEach((row, i) => {
+  const vcs = new Map<number, Record<string, number>>();
+  for (const [i, vc] of data.vcs) vcs.set(i, typeof vc === "number" ? vcs.get(vc)! : vc);
+  const cols = data.columns;
+  const n = cols.length > 0 ? cols[0].length : 0;
+  for (let i = 0; i < n; i++) {
+    const row = cols.map((col) => col[i]);
+    row[0] /= 1000; // µs
     const e = lib.decodeEvent(data.strings, row);
     builder.add(vcs.has(i) ? { ...e, vc: vcs.get(i) } : e);
-  });
+  }
   return {
     data,
     lib,

@@ -8,7 +8,7 @@
 import type { stepClock as StepClock } from "./clocks.ts";
 import type { Lane } from "./lanes.ts";
 import type { Layout } from "./layout.ts";
-import type { DiagramEvent, DiagramModel } from "./model.ts";
+import type { DiagramEvent, DiagramModel, TracedClock } from "./model.ts";
 import type { Drawn } from "./_viewer_draw.ts";
 
 /**
@@ -66,8 +66,11 @@ export function describeTransmission(
 ): string {
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const r3 = (n: number) => String(Math.round(n * 1000) / 1000);
-  const vcText = (vc: Readonly<Record<string, number>>) =>
-    "{" + Object.entries(vc).map(([a, n]) => `${esc(a)}: ${n}`).join(", ") + "}";
+  const vcText = (vc: TracedClock) => {
+    const stamp = vc as { toJSON?: () => Readonly<Record<string, number>> };
+    const record = typeof stamp.toJSON === "function" ? stamp.toJSON() : vc;
+    return "{" + Object.entries(record).map(([a, n]) => `${esc(a)}: ${n}`).join(", ") + "}";
+  };
   const tx = model.transmissions[i];
   const addr = (p: number) => esc(model.processes[p].address);
   const lines = [

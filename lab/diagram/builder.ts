@@ -15,11 +15,9 @@ import type {
   DiagramModel,
   DiagramProcess,
   MarkerType,
+  TracedClock,
   Transmission,
 } from "./model.ts";
-
-/** A trace event whose vector clock, if any, is a plain record. */
-type PlainEvent = Omit<DiagramEvent, "vc"> & { readonly vc?: Readonly<Record<string, number>> };
 
 /**
  * An incremental builder of a space-time diagram's model.
@@ -55,7 +53,7 @@ export class DiagramBuilder {
   #pending = new Map<string, Transmission[]>();
   #sends = new Map<
     string,
-    { step: number; t: number; label: string; lamport: number; vc?: Record<string, number> }
+    { step: number; t: number; label: string; lamport: number; vc?: TracedClock }
   >();
   #delivered = new Map<string, number>();
   #restarts = new Map<string, number>();
@@ -69,12 +67,8 @@ export class DiagramBuilder {
 
   /** Adds one trace event. */
   add(event: DiagramEvent): void {
-    // A live trace's vector clock is a stamp object; a trace read back from JSON has a record.
-    const stamp = event.vc as { toJSON?: () => Record<string, number> } | undefined;
-    const e =
-      (typeof stamp?.toJSON === "function"
-        ? { ...event, vc: stamp.toJSON() }
-        : event) as PlainEvent;
+    // A clock is kept as the trace has it (a live stamp is turned into a record only if shown).
+    const e = event;
     const m = this.model;
     m.events++;
     if (e.t < m.span.min) m.span.min = e.t;
@@ -127,7 +121,7 @@ export class DiagramBuilder {
     return colon >= 0 ? address.slice(0, colon) : address;
   }
 
-  #isReceiverSide(e: PlainEvent): boolean {
+  #isReceiverSide(e: DiagramEvent): boolean {
     return e.to !== undefined && this.#machine(e.to) === e.at &&
       (e.from === undefined || this.#machine(e.from) !== e.at);
   }
@@ -172,7 +166,7 @@ export class DiagramBuilder {
     return m.steps.length - 1;
   }
 
-  #send(e: PlainEvent): void {
+  #send(e: DiagramEvent): void {
     if (!e.id || !e.from || !e.to) return;
     const from = this.#proc(e.from, e.t).index;
     const step = this.#step(from, this.model.transmissions.length, false);
@@ -187,7 +181,7 @@ export class DiagramBuilder {
   }
 
   #transmit(
-    e: PlainEvent,
+    e: DiagramEvent,
     copy: Transmission["copy"],
     untraced = false,
   ): Transmission | undefined {
@@ -237,7 +231,7 @@ export class DiagramBuilder {
   }
 
   /** The in-flight copy an arrival or drop of `e` ends: the earliest one sent before it. */
-  #take(e: PlainEvent): Transmission | undefined {
+  #take(e: DiagramEvent): Transmission | undefined {
     const same = this.#pending.get(e.id ?? "");
     if (!same) return undefined;
     const i = same.findIndex((x) => x.t0 <= e.t);
@@ -248,7 +242,7 @@ export class DiagramBuilder {
   }
 
   /** A copy whose sending was not traced (like a `$receipt`): it starts at its sender's latest event. */
-  #untraced(e: PlainEvent): Transmission | undefined {
+  #untraced(e: DiagramEvent): Transmission | undefined {
     if (!e.id || !e.from || !e.to) return undefined;
     const base = e.id.endsWith("/$receipt") ? e.id.slice(0, -"/$receipt".length) : "";
     const start = this.#delivered.get(base) ?? e.t;
@@ -266,7 +260,7 @@ export class DiagramBuilder {
     return tx ? this.#take(e) : undefined;
   }
 
-  #arrive(e: PlainEvent, outcome: "delivered" | "suppressed"): void {
+  #arrive(e: DiagramEvent, outcome: "delivered" | "suppressed"): void {
     const tx = this.#take(e) ?? this.#untraced(e);
     if (!tx) return;
     tx.t1 = e.t;
@@ -279,7 +273,7 @@ export class DiagramBuilder {
     }
   }
 
-  #drop(e: PlainEvent): void {
+  #drop(e: DiagramEvent): void {
     const same = this.#pending.get(e.id ?? "");
     const last = same?.[same.length - 1];
     const atSender = e.from !== undefined && this.#machine(e.from) === this.#machine(e.at) &&
@@ -297,7 +291,7 @@ export class DiagramBuilder {
     tx.note = e.note ?? "dropped";
   }
 
-  #receive(e: PlainEvent): void {
+  #receive(e: DiagramEvent): void {
     if (!e.id) return;
     const ts = this.model.transmissions;
     for (let i = ts.length - 1; i >= 0 && i >= ts.length - 4096; i--) {
@@ -311,7 +305,7 @@ export class DiagramBuilder {
     }
   }
 
-  #crash(e: PlainEvent): void {
+  #crash(e: DiagramEvent): void {
     this.#down.add(e.at);
     for (const p of this.model.processes) {
       if (p.machine === e.at) {
@@ -334,7 +328,7 @@ export class DiagramBuilder {
     }
   }
 
-  #timer(e: PlainEvent): void {
+  #timer(e: DiagramEvent): void {
     const p = this.#proc(e.at, e.t);
     const note = e.note ?? "";
     // A receive that timed out is a poll; a request that timed out is a timeout worth a mark.
@@ -348,7 +342,7 @@ export class DiagramBuilder {
     }
   }
 
-  #log(e: PlainEvent): void {
+  #log(e: DiagramEvent): void {
     const p = this.#proc(e.at, e.t);
     const note = e.note ?? "";
     if (/^blocked\b/.test(note)) {

@@ -23,12 +23,11 @@ import { decodeEvent, describeTransmission, hitTest, summarizeLayout } from "./_
 import { VIEWER_CSS } from "./_viewer_css.ts";
 import { kindColor, STYLE } from "./_style.ts";
 import type { TextSink } from "./text_sink.ts";
-
-/** Vector clocks are embedded only while they take less than this many characters. */
-const VC_BUDGET = 1_500_000;
+import { type TraceColumns, writeTraceText } from "./trace_text.ts";
 
 /**
- * Encodes events compactly: each distinct string once, events as arrays of indices.
+ * Encodes events compactly: each distinct string once, events by column (numbers, strings by
+ * index), each vector clock once (an event with an earlier event's clock names that event).
  *
  * @example Strings are shared
  * ```ts
@@ -39,80 +38,26 @@ const VC_BUDGET = 1_500_000;
  *   { t: 1, ev: "exit", at: "a@m1.lab" },
  * ]);
  * assert.deepEqual(data.strings, ["spawn", "a@m1.lab", "exit"]);
- * assert.deepEqual(data.events, [[0, 0, 1], [1, 2, 1]]);
+ * assert.deepEqual(data.columns.slice(0, 3), [[0, 1000], [0, 2], [1, 1]]); // t in µs
  * ```
  */
 export function encodeEvents(
   events: readonly DiagramEvent[],
-  options: {
-    /** Gather the vector clocks too (`toHtml` writes them as text itself). @default true */
-    readonly vcs?: boolean;
-  } = {},
-): Pick<ViewerData, "strings" | "events" | "vcs"> {
-  const withVcs = options.vcs ?? true;
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const s = (v: string | undefined): number => {
-    if (v === undefined) return -1;
-    let i = index.get(v);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(v);
-      index.set(v, i);
-    }
-    return i;
+): Pick<ViewerData, "strings" | "columns" | "vcs"> {
+  const text = writeTraceText(events, { columns: true })!;
+  return {
+    strings: JSON.parse(text.strings),
+    columns: JSON.parse(text.columns),
+    vcs: JSON.parse(text.vcs),
   };
-  const rows: number[][] = [];
-  const vcs: [number, Record<string, number>][] = [];
-  let vcSize = 0;
-  events.forEach((e, n) => {
-    const row = [
-      Math.round(e.t * 1000) / 1000,
-      s(e.ev),
-      s(e.at),
-      s(e.id),
-      s(e.from),
-      s(e.to),
-      s(e.kind),
-      s(e.label),
-      e.lamport ?? -1,
-      s(e.note),
-    ];
-    while (row.length > 3 && row[row.length - 1] === -1) row.pop();
-    rows.push(row);
-    if (withVcs && e.vc && vcSize < VC_BUDGET) {
-      const stamp = e.vc as { toJSON?: () => Readonly<Record<string, number>> };
-      const vc = typeof stamp.toJSON === "function"
-        ? stamp.toJSON()
-        : e.vc as Record<string, number>;
-      vcs.push([n, { ...vc }]);
-      vcSize += 16 * Object.keys(vc).length;
-    }
-  });
-  return { strings, events: rows, vcs: vcSize < VC_BUDGET ? vcs : [] };
 }
 
-/**
- * The events' vector clocks as the page's `vcs` JSON (`[[event index, clock], ...]`), each
- * clock written by its stamp (no intermediate object); all of them while they take less than
- * {@link VC_BUDGET} characters, else none.
- */
-function vcsJson(events: readonly DiagramEvent[]): string {
-  const parts: string[] = [];
-  let size = 0;
-  for (let n = 0; n < events.length && size < VC_BUDGET; n++) {
-    const vc = events[n].vc as { json?: () => string } | undefined;
-    if (vc === undefined) continue;
-    const text = typeof vc.json === "function" ? vc.json() : JSON.stringify(vc);
-    parts.push(`[${n},${text}]`);
-    size += text.length;
-  }
-  return size < VC_BUDGET ? `[${parts.join(",")}]` : "[]";
-}
+/** The page's script, made once per process (it is the same for every page). */
+let pageScript: string | undefined;
 
 /** The viewer's script: its functions' JavaScript, then a call that mounts it. */
 function script(): string {
-  return [
+  return pageScript ??= [
     `globalThis.STYLE = ${JSON.stringify(STYLE)};`,
     kindColor.toString(),
     DiagramBuilder.toString(),
@@ -134,7 +79,7 @@ function script(): string {
     `globalThis.archlabDiagram = mountViewer(document.getElementById("dg"), data, ` +
     `{ DiagramBuilder, assignLanes, layoutDiagram, stepClock, cone, drawDiagram, viewerDom, renderChips, ` +
     `decodeEvent, describeTransmission, hitTest, summarizeLayout });`,
-  ].join("\n");
+  ].join("\n").replace(/<\/script/gi, "<\\/script");
 }
 
 /**
@@ -176,35 +121,52 @@ export function writeHtml(
   out: TextSink,
   options: DiagramOptions = {},
 ): void {
+  writeHtmlPage(writeTraceText(events, { columns: true })!, out, options);
+}
+
+/**
+ * Writes the page of {@link toHtml} from the events' columns (what `writeTraceText` gathers in
+ * the same pass as the other files' text) into `out`.
+ *
+ * @example The page of two events
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toHtml, writeHtmlPage } from "./html.ts";
+ * import { writeTraceText } from "./trace_text.ts";
+ * const events = [{ t: 0, ev: "spawn" as const, at: "a@m1.lab" }, { t: 1, ev: "exit" as const, at: "a@m1.lab" }];
+ * const out: string[] = [];
+ * writeHtmlPage(writeTraceText(events, { columns: true })!, out, { title: "t" });
+ * assert.equal(out.join(""), toHtml(events, { title: "t" }));
+ * ```
+ */
+export function writeHtmlPage(
+  data: TraceColumns,
+  out: TextSink,
+  options: DiagramOptions = {},
+): void {
   const title = options.title ?? "archlab run";
-  const { strings, events: rows } = encodeEvents(events, { vcs: false });
-  // Numbers need no escaping: only the strings go through JSON.stringify (faster on big runs).
-  const head: Omit<ViewerData, "strings" | "events" | "vcs"> = {
+  const head: Omit<ViewerData, "strings" | "columns" | "vcs"> = {
     title,
     unit: options.clock === "wall" ? "wall ms" : "virtual ms",
     showControl: options.showControl ?? false,
     aggregate: options.aggregate ?? "auto",
   };
+  // Only strings can hold "<" (numbers cannot): a scan, and a copy only when there is one.
   const lt = (json: string) => json.includes("<") ? json.replace(/</g, "\\u003c") : json;
   const esc = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  out.push(`<!doctype html>
+  out.push(
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc}</title>
 <style>${VIEWER_CSS}</style></head>
 <body><div id="dg" class="dg"></div>
-<script id="dg-data" type="application/json">`);
-  out.push(
+<script id="dg-data" type="application/json">`,
     lt(JSON.stringify(head).slice(0, -1)),
-    `,"strings":${lt(JSON.stringify(strings))},"vcs":${lt(vcsJson(events))},"events":[`,
-  );
-  for (let i = 0; i < rows.length; i += 2000) {
-    // Rows of finite numbers: JSON.stringify writes them as join would, natively.
-    out.push((i === 0 ? "" : ",") + JSON.stringify(rows.slice(i, i + 2000)).slice(1, -1));
-  }
-  out.push(`]}</script>
+    `,"strings":${lt(data.strings)},"vcs":${lt(data.vcs)},"columns":${data.columns}}</script>
 <script>
-${script().replace(/<\/script/gi, "<\\/script")}
+${script()}
 </script></body></html>
-`);
+`,
+  );
 }

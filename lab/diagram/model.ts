@@ -7,13 +7,18 @@
  */
 import type { TraceEvent } from "../../core/trace.ts";
 
+/**
+ * A vector clock the runtime recorded: a record (a trace read back from JSON), or a live stamp
+ * that turns into one with `toJSON()` (what `JSON.stringify` calls).
+ */
+export type TracedClock =
+  | Readonly<Record<string, number>>
+  | { toJSON(): Readonly<Record<string, number>> };
+
 /** A trace event, possibly carrying the vector clock the runtime recorded for it. */
 export interface DiagramEvent extends Omit<TraceEvent, "vc"> {
-  /**
-   * Vector clock recorded with the event, as a record (or a live stamp that turns into one with
-   * `toJSON()`); computed from messages when absent.
-   */
-  readonly vc?: Readonly<Record<string, number>> | { toJSON(): Readonly<Record<string, number>> };
+  /** Vector clock recorded with the event; computed from messages when absent. */
+  readonly vc?: TracedClock;
 }
 
 /** One lifetime of a process: from its spawn (or a restart) to its exit or a crash. */
@@ -88,10 +93,10 @@ export interface Transmission {
   readonly sendStep: number;
   /** Causal step of the delivery; -1 unless delivered. */
   recvStep: number;
-  /** Vector clock traced with the send, when the trace carries one. */
-  readonly vcSend?: Readonly<Record<string, number>>;
+  /** Vector clock traced with the send, when the trace carries one (as the trace has it). */
+  readonly vcSend?: TracedClock;
   /** Vector clock traced with the delivery or receive, when the trace carries one. */
-  vcReceive?: Readonly<Record<string, number>>;
+  vcReceive?: TracedClock;
 }
 
 /** What a marker on a lifeline shows. */

@@ -3,7 +3,9 @@
  * down on a linear scale, each copy of a message a slanted arrow from its sending to where it
  * ended, with drops, duplicates, retransmissions, timers, crashes, restarts, partitions and
  * blocked intervals marked. Every arrow carries a `<title>` (shown on hover by browsers) with its
- * clocks.
+ * clocks. A large run (more than {@link SVG_ARROWS_ONE_BY_ONE} arrows) has its arrows grouped: one
+ * path per pair of lanes, copy and fate, its count in its tooltip, so the file stays small and a
+ * browser draws it at once; the HTML viewer shows each message.
  * @module
  */
 import type { DiagramEvent } from "./model.ts";
@@ -112,7 +114,9 @@ function svgHead(f: SvgFrame, options: DiagramOptions, out: TextSink): void {
     `<style>.msg line{stroke-width:1.4}.msg.retransmit line{stroke-dasharray:6 3}` +
       `.msg.duplicate line{stroke-dasharray:2 3}.msg.control line{stroke-dasharray:1 3;stroke-width:1}` +
       `.lbl{fill:#2d3748;paint-order:stroke;stroke:#fff;stroke-width:3px}` +
-      `.stub line{opacity:.45}.msg:hover line{stroke-width:3}</style>`,
+      `.stub line{opacity:.45}.msg:hover line{stroke-width:3}.msgs{stroke-width:1.2}` +
+      `.msgs.retransmit{stroke-dasharray:6 3}.msgs.duplicate{stroke-dasharray:2 3}` +
+      `.msgs.control{stroke-dasharray:1 3;stroke-width:1}.stubs{opacity:.45}</style>`,
     `<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" ` +
       `markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" ` +
       `fill="context-stroke"/></marker></defs>`,
@@ -122,7 +126,11 @@ function svgHead(f: SvgFrame, options: DiagramOptions, out: TextSink): void {
     }</text>`,
     `<text x="${left}" y="40" fill="#4a5568">time flows down, ${
       options.clock === "wall" ? "wall-clock" : "virtual"
-    } ms; ${model.events} events, ${model.transmissions.length} messages on the wire</text>`,
+    } ms; ${model.events} events, ${model.transmissions.length} messages on the wire${
+      f.layout.arrows.length > SVG_ARROWS_ONE_BY_ONE
+        ? ", grouped by lanes (details: diagram.html)"
+        : ""
+    }</text>`,
   );
 }
 
@@ -257,12 +265,100 @@ function svgMarkers(f: SvgFrame, out: TextSink): void {
   }
 }
 
-/** Every message copy's arrow, with its tooltip, fate mark and label. */
+/**
+ * Above this many arrows the SVG draws them aggregated ({@link svgArrowGroups}): a browser
+ * drawing 20,000 elements each with its tooltip is slow, and the file gets big.
+ */
+export const SVG_ARROWS_ONE_BY_ONE = 2000;
+
+/** Every message copy's arrow, with its tooltip, fate mark and label; grouped when many. */
 function svgArrows(f: SvgFrame, out: TextSink): void {
   const { model, layout } = f;
+  if (layout.arrows.length > SVG_ARROWS_ONE_BY_ONE) return svgArrowGroups(f, out);
   const withVc = model.processes.length <= 24 && model.transmissions.length <= 3000;
   const labels = layout.arrows.length <= 300;
   for (const a of layout.arrows) svgArrow(f, a, { withVc, labels }, out);
+}
+
+/** The arrows of one group: one lane pair, copy, fate and colour. */
+interface ArrowGroup {
+  readonly cls: string;
+  readonly color: string;
+  readonly what: string;
+  d: string;
+  n: number;
+}
+
+/**
+ * The arrows of a large run, aggregated: every arrow between the same two lanes with the same
+ * copy, fate and colour is a segment of one `<path>` (class `msgs`, its count and what it holds
+ * in its tooltip), the drop crosses one path (class `drop-marks`), the suppressed copies' marks
+ * another; per-message details are in the HTML viewer.
+ */
+function svgArrowGroups(f: SvgFrame, out: TextSink): void {
+  const { layout, laneW, x, y, lanes } = f;
+  const groups = new Map<string, ArrowGroup>();
+  let drops = "", suppressed = "", nDrops = 0, nSuppressed = 0;
+  const r = Math.round;
+  for (const a of layout.arrows) {
+    const tx = a.tx;
+    const fx = a.from >= 0 ? x(a.from) : x(a.to) - laneW * 0.6;
+    const full = a.to >= 0 ? x(a.to) : fx + laneW * 0.6;
+    const tox = a.from === a.to ? fx + 14 : fx + (full - fx) * a.reach;
+    const y0 = y(a.t0), y1 = Math.max(y(a.t1), y0 + (a.from === a.to ? 6 : 0));
+    const stub = a.from < 0 || a.to < 0;
+    const color = stub
+      ? "#cbd5e0"
+      : tx.control
+      ? STYLE.control
+      : tx.outcome === "dropped"
+      ? STYLE.drop
+      : tx.outcome === "suppressed"
+      ? STYLE.suppressed
+      : kindColor(tx.kind);
+    const key = `${a.from} ${a.to} ${tx.outcome} ${tx.copy} ${tx.control} ${color}`;
+    let g = groups.get(key);
+    if (g === undefined) {
+      const name = (lane: number) => lane < 0 ? "(hidden)" : lanes[lane].label;
+      g = {
+        cls: `${stub ? "stubs" : "msgs"} ${tx.outcome} ${tx.copy}${tx.control ? " control" : ""}`,
+        color,
+        what: `${tx.outcome} ${tx.copy}, ${name(a.from)} -> ${name(a.to)}`,
+        d: "",
+        n: 0,
+      };
+      groups.set(key, g);
+    }
+    g.d += `M${r(fx)} ${r(y0)}L${r(tox)} ${r(y1)}`;
+    g.n++;
+    if (stub) continue;
+    if (tx.outcome === "dropped") {
+      drops += `M${r(tox - 5)} ${r(y1 - 5)}l10 10m0-10l-10 10`;
+      nDrops++;
+    } else if (tx.outcome === "suppressed") {
+      suppressed += `M${r(tox - 4)} ${r(y1)}a4 4 0 1 0 8 0a4 4 0 1 0-8 0`;
+      nSuppressed++;
+    }
+  }
+  for (const g of groups.values()) {
+    out.push(
+      `<path class="${g.cls}" data-count="${g.n}" d="${g.d}" stroke="${g.color}" fill="none">` +
+        `<title>${g.n} x ${esc(g.what)}</title></path>`,
+    );
+  }
+  if (nDrops > 0) {
+    out.push(
+      `<path class="drop-marks" data-count="${nDrops}" d="${drops}" stroke="${STYLE.drop}" ` +
+        `stroke-width="2.5"><title>${nDrops} dropped</title></path>`,
+    );
+  }
+  if (nSuppressed > 0) {
+    out.push(
+      `<path class="suppressed-marks" data-count="${nSuppressed}" d="${suppressed}" ` +
+        `fill="#fff" stroke="${STYLE.suppressed}" stroke-width="1.5">` +
+        `<title>${nSuppressed} suppressed duplicates</title></path>`,
+    );
+  }
 }
 
 /** One arrow: its line, its tooltip, a drop or suppression mark, its label. */

@@ -58,6 +58,7 @@ export class ByteSink implements TextSink {
   /** Everything as one array of bytes. */
   bytes(): Uint8Array {
     const chunks = this.chunks();
+    if (chunks.length === 1) return chunks[0];
     const all = new Uint8Array(this.#size);
     let at = 0;
     for (const c of chunks) {
@@ -67,16 +68,9 @@ export class ByteSink implements TextSink {
     return all;
   }
 
-  /** Writes everything to `path` (created or truncated), chunk by chunk. */
-  async writeTo(path: string): Promise<void> {
-    const file = await Deno.open(path, { write: true, create: true, truncate: true });
-    try {
-      for (const chunk of this.chunks()) {
-        for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
-      }
-    } finally {
-      file.close();
-    }
+  /** Writes everything to `path` (created or truncated), with one write. */
+  writeTo(path: string): Promise<void> {
+    return Deno.writeFile(path, this.bytes());
   }
 
   #encode(): void {

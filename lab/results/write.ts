@@ -5,7 +5,7 @@
  * @module
  */
 import { wallClock } from "../../core/real_runtime.ts";
-import { writeTraceFile } from "../diagram/trace_file.ts";
+import { writeTraceFiles } from "../diagram/trace_file.ts";
 import { latencySvg } from "./latency_svg.ts";
 import type { RunSession } from "./session.ts";
 
@@ -92,11 +92,11 @@ export async function writeResults(
   if (trace !== undefined) {
     const title = `deno task lab ${[session.command, ...session.args].join(" ")}`;
     const options = { title, clock: trace.clock };
-    for (const name of TRACE_FILES) {
-      // Rendered now, streamed to the file while the next one renders.
-      writes.push(writeTraceFile(trace.events, `${dir}/${name}`, options));
-      files.push(name);
-    }
+    // Rendered now (the per-event formats in one pass over the events), written meanwhile.
+    writes.push(
+      writeTraceFiles(trace.events, TRACE_FILES.map((name) => `${dir}/${name}`), options),
+    );
+    files.push(...TRACE_FILES);
     const unit = trace.clock === "wall" ? "wall ms" : "virtual ms";
     write("latency.svg", latencySvg(trace.events, { title, unit }));
   }
