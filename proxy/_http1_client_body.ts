@@ -47,7 +47,7 @@ export function respond(request: Request, conn: Deno.Conn, head: FinalHead): Res
 }
 
 /** A body read from the origin connection only as the stream is pulled. */
-class OriginBody implements UnderlyingDefaultSource<Uint8Array> {
+class OriginBody {
   readonly #conn: Deno.Conn;
   readonly #decoder: ChunkedDecoder | undefined;
   /** Bytes left of a Content-Length body; Infinity when it ends with the connection. */

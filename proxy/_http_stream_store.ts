@@ -69,7 +69,7 @@ interface Storing {
  * The body relayed to the client: read ahead from the origin while the copy may still be stored
  * (the storing phase), then only as the client reads.
  */
-class StoringBody implements UnderlyingDefaultSource<Uint8Array> {
+class StoringBody {
   /** Resolves with the stored entry, or undefined once the copy was dropped. */
   readonly done = deferred<StoredResponse | undefined>();
   readonly #storing: Storing;

@@ -9,6 +9,7 @@ import { Connection } from "./_http1_connection.ts";
 import { serveConnection } from "./_http1_exchange.ts";
 import type { Http1Settings } from "./_http1_settings.ts";
 import type { Http1FastPath, Http1Handler } from "./http1_server.ts";
+import type { TcpListening } from "./_tcp_listening.ts";
 
 /** The options of a listener, resolved to their defaults and checked. */
 export interface Http1Limits {
@@ -47,7 +48,7 @@ export class Http1Listener implements Http1Settings {
   /** Starts serving `handler` on `listener`. */
   constructor(
     readonly handler: Http1Handler,
-    readonly listener: Deno.TcpListener,
+    readonly listener: TcpListening,
     limits: Http1Limits,
   ) {
     this.addr = listener.addr;

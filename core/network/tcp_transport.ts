@@ -41,6 +41,7 @@ import {
 import { ConnectionLimitError } from "./connection_limit_error.ts";
 import { DEFAULT_MAX_FRAME, FrameDecoder } from "./frame.ts";
 import { DEFAULT_MAX_BUFFERED, FrameBudget } from "./frame_budget.ts";
+import type { TcpListening } from "./_tcp_listening.ts";
 
 export {
   type ConnectionLimitDetails,
@@ -226,7 +227,10 @@ interface AcceptState {
 }
 
 /** Accepts connections on `listener` until it closes, admitting each one. */
-async function acceptAll(listener: Deno.TcpListener, state: AcceptState): Promise<void> {
+async function acceptAll(
+  listener: TcpListening,
+  state: AcceptState,
+): Promise<void> {
   while (!state.closing) {
     let socket: Deno.TcpConn;
     try {
