@@ -7,7 +7,7 @@
 import { TimeoutError } from "../core/errors.ts";
 import { type Group, GroupClient } from "./group.ts";
 import { GroupError } from "./errors.ts";
-import { groupManager } from "./manager.ts";
+import { groupManager } from "./manager_process.ts";
 import { DEFAULT_GROUP_MANAGER } from "./name.ts";
 import { GROUP_ORDERS, type GroupDelivery, type GroupOrder } from "./types.ts";
 import type { ProcessContext, ProcessFn, Program } from "../core/process.ts";

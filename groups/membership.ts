@@ -6,7 +6,7 @@
  * member of the new view gets what it lacks and the new view). A total-order group's sequencer
  * is the lowest-address member of each view: when it leaves or crashes, the next lowest live
  * member takes over, at the number where the recovered order ends.
- * `group_manager.ts` drives it as a process.
+ * `manager_process.ts` drives it as a process.
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
@@ -16,7 +16,8 @@ import {
   type Input,
   type Protocol,
 } from "../core/protocol/protocol.ts";
-import type { GroupAnswer, GroupOrder, GroupWire, View } from "./types.ts";
+import type { GroupOrder, View } from "./types.ts";
+import type { GroupAnswer, GroupWire } from "./messages.ts";
 import type { Address } from "../core/name.ts";
 import { finishRecovery, hear, recoverGroup } from "./_recovery.ts";
 import {

@@ -6,7 +6,7 @@
  * real `fetch` on a host.
  * @module
  */
-import type { HttpRequestMessage } from "./three_tier_messages.ts";
+import type { HttpRequestMessage } from "./messages.ts";
 
 /** An HTTP answer as the user sees it; status 0 means no answer at all. */
 export interface HttpExchange {

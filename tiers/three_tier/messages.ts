@@ -197,7 +197,7 @@ export interface ListeningMessage {
  * @example Plain objects only
  * ```ts
  * import assert from "node:assert/strict";
- * import { isRecord } from "./three_tier_messages.ts";
+ * import { isRecord } from "./messages.ts";
  * assert.equal(isRecord({ a: 1 }), true);
  * assert.equal(isRecord([1]), false);
  * assert.equal(isRecord(null), false);
