@@ -222,13 +222,7 @@ export class Membership implements Protocol<GroupWire | GroupAnswer, never, neve
     g: Group | undefined,
   ): void {
     if (g === undefined) {
-      replyError(
-        out,
-        env,
-        body.group,
-        "unknown",
-        `Cannot destroy group "${body.group}": it does not exist`,
-      );
+      replyUnknown(out, env, body.group, "destroy");
       return;
     }
     const everyone = new Map([
@@ -444,6 +438,16 @@ function replyError(
   });
 }
 
+/** Answers that `group` does not exist, to a request to `action` it. */
+function replyUnknown(
+  out: MembershipEffect[],
+  env: Envelope,
+  group: string,
+  action: string,
+): void {
+  replyError(out, env, group, "unknown", `Cannot ${action} group "${group}": it does not exist`);
+}
+
 /** Answers a lookup with the group's view, unless it does not exist or is closed to the sender. */
 function lookup(
   out: MembershipEffect[],
@@ -452,13 +456,7 @@ function lookup(
   g: Group | undefined,
 ): void {
   if (g === undefined) {
-    replyError(
-      out,
-      env,
-      body.group,
-      "unknown",
-      `Cannot send to group "${body.group}": it does not exist`,
-    );
+    replyUnknown(out, env, body.group, "send to");
   } else if (g.closed && !g.view.members.includes(body.sender)) {
     replyError(out, env, g.name, "closed", `Cannot send to group "${g.name}"`, body.sender);
   } else {
