@@ -9,6 +9,15 @@ import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts
 /** Messages or round trips per run. */
 export const N = 10_000;
 
+/** The simulator at its fastest: trace off, object wire, unreliable, a constant 1 ms latency. */
+export const FAST: SimulatorOptions = {
+  seed: 1,
+  trace: false,
+  wire: "object",
+  reliable: false,
+  latency: { kind: "constant", ms: 1 },
+};
+
 /** A raw single-consumer queue: an array plus one waiting promise, the least a mailbox does. */
 export class Queue<T> {
   #items: T[] = [];

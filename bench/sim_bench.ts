@@ -29,6 +29,7 @@
  */
 import { Simulator } from "../core/simulator/simulator.ts";
 import {
+  FAST,
   N,
   Queue,
   rawOneWay,
@@ -64,13 +65,7 @@ Deno.bench({
   name: "simulator, 10k round trips, trace off, object wire, unreliable",
   group: "sim ping-pong",
   async fn() {
-    await simPingPong({
-      seed: 1,
-      trace: false,
-      wire: "object",
-      reliable: false,
-      latency: { kind: "constant", ms: 1 },
-    });
+    await simPingPong(FAST);
   },
 });
 
@@ -155,13 +150,7 @@ Deno.bench({
   name: "simulator, two machines, 10k record round trips, trace off, object wire, unreliable",
   group: "object bodies",
   async fn() {
-    await simPingPong({
-      seed: 1,
-      trace: false,
-      wire: "object",
-      reliable: false,
-      latency: { kind: "constant", ms: 1 },
-    }, put);
+    await simPingPong(FAST, put);
   },
 });
 

@@ -20,6 +20,7 @@
  */
 import process from "node:process";
 import {
+  FAST,
   N,
   rawOneWay,
   rawPingPong,
@@ -47,14 +48,7 @@ const GROUPS: Record<string, Group> = {
   },
   "ping-pong": {
     raw: () => rawPingPong(),
-    sim: () =>
-      simPingPong({
-        seed: 1,
-        trace: false,
-        wire: "object",
-        reliable: false,
-        latency: { kind: "constant", ms: 1 },
-      }),
+    sim: () => simPingPong(FAST),
     deliveries: 2 * N,
     share: 0.5,
   },

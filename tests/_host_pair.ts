@@ -4,6 +4,7 @@
  * @module
  */
 import { type Host, type HostOptions, startHost } from "../core/network/host.ts";
+import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** Safety net only: a test still waiting after this long fails instead of hanging. */
 export const LIMIT_MS = 30_000;
@@ -54,4 +55,21 @@ export async function hostPair(options: Omit<HostOptions, "resolve" | "seed">): 
       await b.close();
     },
   };
+}
+
+/**
+ * Asserts that a request from a process on `a` to an echo process on `b` is answered (`waku`,
+ * upper-cased) and that `b` verified frames: what an authenticated pair must do.
+ */
+export async function assertAuthenticatedEcho(a: Host, b: Host): Promise<void> {
+  b.machine.spawn("echo", async (ctx) => {
+    const m = await ctx.receive<string>();
+    await ctx.reply(m, m.body.toUpperCase());
+  });
+  const reply = Promise.withResolvers<unknown>();
+  a.machine.spawn("client", async (ctx) => {
+    reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
+  });
+  assertEquals(await within([a, b], reply.promise), "WAKU");
+  assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
 }

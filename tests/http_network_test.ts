@@ -10,7 +10,7 @@ import { encodePacket } from "../core/network/_framed_host_network.ts";
 import { channelFidelity } from "../core/channel_fidelity.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { hostPair, within } from "./_host_pair.ts";
+import { assertAuthenticatedEcho, hostPair, within } from "./_host_pair.ts";
 
 Deno.test("HttpNetwork carries 200 requests and replies on one keep-alive connection each way", async () => {
   const { a, b, close } = await hostPair({ transport: "http" });
@@ -94,16 +94,7 @@ Deno.test("HttpNetwork carries authenticated, sealed frames: a request and its r
     auth: { key: "k".repeat(32), encrypt: true },
   });
   try {
-    b.machine.spawn("echo", async (ctx) => {
-      const m = await ctx.receive<string>();
-      await ctx.reply(m, m.body.toUpperCase());
-    });
-    const reply = Promise.withResolvers<unknown>();
-    a.machine.spawn("client", async (ctx) => {
-      reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
-    });
-    assertEquals(await within([a, b], reply.promise), "WAKU");
-    assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
+    await assertAuthenticatedEcho(a, b);
   } finally {
     await close();
   }

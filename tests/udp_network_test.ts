@@ -13,7 +13,7 @@ import { channelFidelity } from "../core/channel_fidelity.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { hostPair, within } from "./_host_pair.ts";
+import { assertAuthenticatedEcho, hostPair, within } from "./_host_pair.ts";
 import { lossyRelay } from "./_udp_relay.ts";
 
 Deno.test("UdpNetwork sends each frame as one datagram: a hello naming the sender, then the frame", async () => {
@@ -191,16 +191,7 @@ Deno.test("UdpNetwork carries authenticated frames: a request and its reply unde
   const auth = { key: "k".repeat(32), encrypt: true };
   const { a, b, close } = await hostPair({ transport: "udp", auth });
   try {
-    b.machine.spawn("echo", async (ctx) => {
-      const m = await ctx.receive<string>();
-      await ctx.reply(m, m.body.toUpperCase());
-    });
-    const reply = Promise.withResolvers<unknown>();
-    a.machine.spawn("client", async (ctx) => {
-      reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
-    });
-    assertEquals(await within([a, b], reply.promise), "WAKU");
-    assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
+    await assertAuthenticatedEcho(a, b);
   } finally {
     await close();
   }
