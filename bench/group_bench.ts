@@ -7,7 +7,7 @@
  * @module
  */
 import { GroupClient } from "../groups/group.ts";
-import { groupManager } from "../groups/manager.ts";
+import { groupManager } from "../groups/manager_process.ts";
 import type { GroupOrder } from "../groups/types.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 

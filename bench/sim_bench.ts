@@ -27,45 +27,18 @@
  *
  * @module
  */
-import type { ProcessContext } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
-
-const N = 10_000;
-
-/** A raw single-consumer queue: an array plus one waiting promise, the least a mailbox does. */
-class Queue<T> {
-  #items: T[] = [];
-  #waiter: ((value: T) => void) | null = null;
-
-  push(value: T): void {
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter(value);
-    } else {
-      this.#items.push(value);
-    }
-  }
-
-  take(): Promise<T> {
-    if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
-    return new Promise<T>((resolve) => this.#waiter = resolve);
-  }
-}
-
-async function rawPingPong(roundTrips: number): Promise<void> {
-  const pings = new Queue<number>(), pongs = new Queue<number>();
-  const ponger = async () => {
-    for (let i = 0; i < roundTrips; i++) pongs.push(await pings.take());
-  };
-  const pinger = async () => {
-    for (let i = 0; i < roundTrips; i++) {
-      pings.push(i);
-      if (await pongs.take() !== i) throw new Error("raw ping-pong out of order");
-    }
-  };
-  await Promise.all([ponger(), pinger()]);
-}
+import { Simulator } from "../core/simulator/simulator.ts";
+import {
+  FAST,
+  N,
+  Queue,
+  rawOneWay,
+  rawPingPong,
+  sameMachine,
+  sameMachineOneWay,
+  sameMachineRequestReply,
+  simPingPong,
+} from "./_sim_loops.ts";
 
 /** A small record body, as an architecture sends (a key-value put). */
 interface Put {
@@ -77,29 +50,6 @@ interface Put {
 
 function put(i: number): Put {
   return { kind: "put", key: "user:42", value: i, tags: ["hot", "eu"] };
-}
-
-async function simPingPong(
-  options: SimulatorOptions,
-  body: (i: number) => unknown = (i) => i,
-): Promise<void> {
-  const sim = new Simulator(options);
-  sim.machine("m1.lab").spawn("pong", async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      const ping = await ctx.receive();
-      await ctx.send("ping@m2.lab", ping.body);
-    }
-  });
-  let last = 0;
-  sim.machine("m2.lab").spawn("ping", async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      await ctx.send("pong@m1.lab", body(i));
-      await ctx.receive();
-      last++;
-    }
-  });
-  await sim.run();
-  if (last !== N) throw new Error(`sim ping-pong ended early at ${last}`);
 }
 
 Deno.bench({
@@ -115,13 +65,7 @@ Deno.bench({
   name: "simulator, 10k round trips, trace off, object wire, unreliable",
   group: "sim ping-pong",
   async fn() {
-    await simPingPong({
-      seed: 1,
-      trace: false,
-      wire: "object",
-      reliable: false,
-      latency: { kind: "constant", ms: 1 },
-    });
+    await simPingPong(FAST);
   },
 });
 
@@ -138,45 +82,15 @@ Deno.bench({
   group: "in-memory one-way",
   baseline: true,
   async fn() {
-    const queue = new Queue<number>();
-    const consumer = async () => {
-      for (let i = 0; i < N; i++) await queue.take();
-    };
-    const producer = async () => {
-      for (let i = 0; i < N; i++) {
-        queue.push(i);
-        await null;
-      }
-    };
-    await Promise.all([consumer(), producer()]);
+    await rawOneWay();
   },
 });
-
-async function sameMachine(
-  server: (ctx: ProcessContext) => Promise<void>,
-  client: (ctx: ProcessContext) => Promise<void>,
-): Promise<void> {
-  const sim = new Simulator({ seed: 1, trace: false, wire: "object" });
-  const m1 = sim.machine("m1.lab");
-  m1.spawn("server", server);
-  m1.spawn("client", client);
-  await sim.run();
-}
 
 Deno.bench({
   name: "simulator, same machine, 10k sends",
   group: "in-memory one-way",
   async fn() {
-    let got = 0;
-    await sameMachine(async (ctx) => {
-      for (let i = 0; i < N; i++) {
-        await ctx.receive();
-        got++;
-      }
-    }, async (ctx) => {
-      for (let i = 0; i < N; i++) await ctx.send("server@m1.lab", i);
-    });
-    if (got !== N) throw new Error(`one-way delivered ${got} of ${N}`);
+    await sameMachineOneWay();
   },
 });
 
@@ -193,18 +107,7 @@ Deno.bench({
   name: "simulator, same machine, 10k request/reply",
   group: "in-memory request/reply",
   async fn() {
-    let answered = 0;
-    await sameMachine(async (ctx) => {
-      for (let i = 0; i < N; i++) {
-        const request = await ctx.receive<number>();
-        await ctx.reply(request, request.body + 1);
-      }
-    }, async (ctx) => {
-      for (let i = 0; i < N; i++) {
-        if ((await ctx.request<number>("server@m1.lab", i)).body === i + 1) answered++;
-      }
-    });
-    if (answered !== N) throw new Error(`request/reply answered ${answered} of ${N}`);
+    await sameMachineRequestReply();
   },
 });
 
@@ -247,13 +150,7 @@ Deno.bench({
   name: "simulator, two machines, 10k record round trips, trace off, object wire, unreliable",
   group: "object bodies",
   async fn() {
-    await simPingPong({
-      seed: 1,
-      trace: false,
-      wire: "object",
-      reliable: false,
-      latency: { kind: "constant", ms: 1 },
-    }, put);
+    await simPingPong(FAST, put);
   },
 });
 
@@ -291,17 +188,7 @@ Deno.bench({
   group: "across machines one-way",
   baseline: true,
   async fn() {
-    const queue = new Queue<number>();
-    const consumer = async () => {
-      for (let i = 0; i < N; i++) await queue.take();
-    };
-    const producer = async () => {
-      for (let i = 0; i < N; i++) {
-        queue.push(i);
-        await null;
-      }
-    };
-    await Promise.all([consumer(), producer()]);
+    await rawOneWay();
   },
 });
 

@@ -19,115 +19,15 @@
  * @module
  */
 import process from "node:process";
-import type { ProcessContext } from "../core/process.ts";
-import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
-
-const N = 10_000;
-
-/** A raw single-consumer queue: an array plus one waiting promise (as in sim_bench.ts). */
-class Queue<T> {
-  #items: T[] = [];
-  #waiter: ((value: T) => void) | null = null;
-
-  push(value: T): void {
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter(value);
-    } else {
-      this.#items.push(value);
-    }
-  }
-
-  take(): Promise<T> {
-    if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
-    return new Promise<T>((resolve) => this.#waiter = resolve);
-  }
-}
-
-async function rawOneWay(): Promise<void> {
-  const queue = new Queue<number>();
-  const consumer = async () => {
-    for (let i = 0; i < N; i++) await queue.take();
-  };
-  const producer = async () => {
-    for (let i = 0; i < N; i++) {
-      queue.push(i);
-      await null;
-    }
-  };
-  await Promise.all([consumer(), producer()]);
-}
-
-async function rawPingPong(): Promise<void> {
-  const pings = new Queue<number>(), pongs = new Queue<number>();
-  const ponger = async () => {
-    for (let i = 0; i < N; i++) pongs.push(await pings.take());
-  };
-  const pinger = async () => {
-    for (let i = 0; i < N; i++) {
-      pings.push(i);
-      if (await pongs.take() !== i) throw new Error("raw ping-pong out of order");
-    }
-  };
-  await Promise.all([ponger(), pinger()]);
-}
-
-async function sameMachine(
-  server: (ctx: ProcessContext) => Promise<void>,
-  client: (ctx: ProcessContext) => Promise<void>,
-): Promise<void> {
-  const sim = new Simulator({ seed: 1, trace: false, wire: "object" });
-  const m1 = sim.machine("m1.lab");
-  m1.spawn("server", server);
-  m1.spawn("client", client);
-  await sim.run();
-}
-
-async function oneWay(): Promise<void> {
-  let got = 0;
-  await sameMachine(async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      await ctx.receive();
-      got++;
-    }
-  }, async (ctx) => {
-    for (let i = 0; i < N; i++) await ctx.send("server@m1.lab", i);
-  });
-  if (got !== N) throw new Error(`one-way delivered ${got} of ${N}`);
-}
-
-async function requestReply(): Promise<void> {
-  let answered = 0;
-  await sameMachine(async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      const request = await ctx.receive<number>();
-      await ctx.reply(request, request.body + 1);
-    }
-  }, async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      if ((await ctx.request<number>("server@m1.lab", i)).body === i + 1) answered++;
-    }
-  });
-  if (answered !== N) throw new Error(`request/reply answered ${answered} of ${N}`);
-}
-
-async function pingPong(options: SimulatorOptions): Promise<void> {
-  const sim = new Simulator(options);
-  sim.machine("m1.lab").spawn("pong", async (ctx) => {
-    for (let i = 0; i < N; i++) await ctx.send("ping@m2.lab", (await ctx.receive()).body);
-  });
-  let last = 0;
-  sim.machine("m2.lab").spawn("ping", async (ctx) => {
-    for (let i = 0; i < N; i++) {
-      await ctx.send("pong@m1.lab", i);
-      await ctx.receive();
-      last++;
-    }
-  });
-  await sim.run();
-  if (last !== N) throw new Error(`ping-pong ended early at ${last}`);
-}
+import {
+  FAST,
+  N,
+  rawOneWay,
+  rawPingPong,
+  sameMachineOneWay,
+  sameMachineRequestReply,
+  simPingPong,
+} from "./_sim_loops.ts";
 
 interface Group {
   readonly raw: () => Promise<void>;
@@ -139,24 +39,22 @@ interface Group {
 }
 
 const GROUPS: Record<string, Group> = {
-  "one-way": { raw: rawOneWay, sim: oneWay, deliveries: N, share: 1 },
-  "request-reply": { raw: rawPingPong, sim: requestReply, deliveries: 2 * N, share: 1 },
+  "one-way": { raw: rawOneWay, sim: sameMachineOneWay, deliveries: N, share: 1 },
+  "request-reply": {
+    raw: () => rawPingPong(),
+    sim: sameMachineRequestReply,
+    deliveries: 2 * N,
+    share: 1,
+  },
   "ping-pong": {
-    raw: rawPingPong,
-    sim: () =>
-      pingPong({
-        seed: 1,
-        trace: false,
-        wire: "object",
-        reliable: false,
-        latency: { kind: "constant", ms: 1 },
-      }),
+    raw: () => rawPingPong(),
+    sim: () => simPingPong(FAST),
     deliveries: 2 * N,
     share: 0.5,
   },
   "ping-pong-defaults": {
-    raw: rawPingPong,
-    sim: () => pingPong({ seed: 1 }),
+    raw: () => rawPingPong(),
+    sim: () => simPingPong({ seed: 1 }),
     deliveries: 2 * N,
     share: 0.1,
   },

@@ -6,7 +6,8 @@
  */
 import type { EndpointEffect } from "./endpoint.ts";
 import { endpointOf } from "./name.ts";
-import type { GroupMessage, GroupWire, OrderedEntry } from "./types.ts";
+import type { GroupMessage, OrderedEntry } from "./types.ts";
+import type { GroupWire } from "./messages.ts";
 import type { Address } from "../core/name.ts";
 import { VectorClock } from "../core/vector_clock.ts";
 import type { EndpointState } from "./_endpoint_state.ts";

@@ -5,7 +5,8 @@
  */
 import { createHoldBack, type HoldBack, TotalQueue } from "./order.ts";
 import type { Sequencer } from "./sequencer.ts";
-import type { GroupMessage, GroupOrder, GroupWire, OrderedEntry, View } from "./types.ts";
+import type { GroupMessage, GroupOrder, OrderedEntry, View } from "./types.ts";
+import type { GroupWire } from "./messages.ts";
 import type { Address } from "../core/name.ts";
 import type { VectorClock } from "../core/vector_clock.ts";
 

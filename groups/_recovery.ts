@@ -9,7 +9,8 @@
  * @module
  */
 import type { MembershipEffect } from "./membership.ts";
-import type { GroupFrontier, GroupOrder, GroupWire, View } from "./types.ts";
+import type { GroupFrontier, GroupOrder, View } from "./types.ts";
+import type { GroupWire } from "./messages.ts";
 import type { Address } from "../core/name.ts";
 import { endAt, type Group, newGroup, startChange } from "./_view_change.ts";
 

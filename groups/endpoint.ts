@@ -16,14 +16,13 @@ import {
 import {
   DELIVERY_LOG,
   END_LOG,
-  type GroupAnswer,
   type GroupDelivery,
   type GroupEndReason,
   type GroupOrder,
-  type GroupWire,
   type View,
   VIEW_LOG,
 } from "./types.ts";
+import type { GroupAnswer, GroupWire } from "./messages.ts";
 import { type Address, canonical } from "../core/name.ts";
 import { emit, onData, onOrder, onSubmit } from "./_endpoint_delivery.ts";
 import { type EndpointState, newEndpointState } from "./_endpoint_state.ts";

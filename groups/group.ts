@@ -30,14 +30,8 @@ import { TimeoutError } from "../core/errors.ts";
 import { groupEndpoint } from "./endpoint_process.ts";
 import { GroupClosedError, GroupError, type GroupErrorReason } from "./errors.ts";
 import { checkGroupName, DEFAULT_GROUP_MANAGER, endpointOf } from "./name.ts";
-import {
-  type GroupAnswer,
-  type GroupDelivery,
-  type GroupOrder,
-  type GroupWire,
-  LOCAL_KINDS,
-  type View,
-} from "./types.ts";
+import type { GroupDelivery, GroupOrder, View } from "./types.ts";
+import { type GroupAnswer, type GroupWire, LOCAL_KINDS } from "./messages.ts";
 import { type Address, canonical, processOf } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
 
@@ -87,7 +81,7 @@ function failure(answer: Extract<GroupAnswer, { kind: "g-error" }>): Error {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { groupManager } from "./manager.ts";
+ * import { groupManager } from "./manager_process.ts";
  * import { GroupClient } from "./group.ts";
  * const sim = new Simulator({ seed: 3 });
  * sim.machine("g0.lab").spawn("groups", groupManager());
@@ -218,7 +212,7 @@ export class Group {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { groupManager } from "./manager.ts";
+ * import { groupManager } from "./manager_process.ts";
  * import { GroupClient } from "./group.ts";
  * import { GroupClosedError } from "./errors.ts";
  * const sim = new Simulator({ seed: 1 });

@@ -7,7 +7,7 @@
 import { TimeoutError } from "../core/errors.ts";
 import { type Group, GroupClient } from "./group.ts";
 import { GroupError } from "./errors.ts";
-import { groupManager } from "./manager.ts";
+import { groupManager } from "./manager_process.ts";
 import { DEFAULT_GROUP_MANAGER } from "./name.ts";
 import { GROUP_ORDERS, type GroupDelivery, type GroupOrder } from "./types.ts";
 import type { ProcessContext, ProcessFn, Program } from "../core/process.ts";
@@ -86,6 +86,70 @@ function option<T>(args: Readonly<Record<string, unknown>>, name: string, fallba
   return value as T;
 }
 
+type MemberOptions = Required<Omit<GroupMemberArgs, "collector">> & {
+  readonly collector: string | undefined;
+};
+
+/** The `group-member` arguments, checked, with their defaults. */
+function memberOptions(args: Readonly<Record<string, unknown>>): MemberOptions {
+  const group = option(args, "group", "lab");
+  const manager = option(args, "manager", DEFAULT_GROUP_MANAGER);
+  const order = option(args, "order", "none") as GroupOrder;
+  if (!GROUP_ORDERS.includes(order)) {
+    throw new TypeError(
+      `Cannot start group-member: order ${JSON.stringify(order)} is not one of ${
+        GROUP_ORDERS.join(", ")
+      }`,
+    );
+  }
+  return {
+    group,
+    manager,
+    order,
+    closed: option(args, "closed", false),
+    members: option(args, "members", 1),
+    messages: option(args, "messages", 5),
+    spacing: option(args, "spacing", 5),
+    quiet: option(args, "quiet", 3000),
+    joinTimeout: option(args, "joinTimeout", 3000),
+    collector: args.collector === undefined ? undefined : option(args, "collector", ""),
+  };
+}
+
+/** A delivery as the member's report lists it. */
+function deliveryRecord(d: GroupDelivery): GroupMemberDelivery {
+  return {
+    id: d.id,
+    stream: d.stream,
+    index: d.index,
+    hb: d.hb,
+    sender: d.sender,
+    ...(d.gseq === undefined ? {} : { gseq: d.gseq }),
+    latency: d.deliveredAt - d.sentAt,
+  };
+}
+
+/** The report of `member`, joined as `g` (undefined when it never joined). */
+function memberReport(
+  member: string,
+  g: Group | undefined,
+  done: {
+    readonly multicasts: number;
+    readonly deliveries: GroupMemberDelivery[];
+    readonly ended: string | undefined;
+  },
+): GroupMemberReport {
+  return {
+    kind: "report",
+    member,
+    ...(g === undefined ? {} : { incarnation: g.incarnation }),
+    views: g === undefined ? [] : g.views.map((v) => v.id),
+    multicasts: done.multicasts,
+    deliveries: done.deliveries,
+    ...(done.ended === undefined ? {} : { ended: done.ended }),
+  };
+}
+
 /**
  * The `group-member` program.
  *
@@ -114,23 +178,7 @@ function option<T>(args: Readonly<Record<string, unknown>>, name: string, fallba
  * ```
  */
 export function groupMemberProgram(args: Readonly<Record<string, unknown>>): ProcessFn {
-  const group = option(args, "group", "lab");
-  const manager = option(args, "manager", DEFAULT_GROUP_MANAGER);
-  const order = option(args, "order", "none") as GroupOrder;
-  if (!GROUP_ORDERS.includes(order)) {
-    throw new TypeError(
-      `Cannot start group-member: order ${JSON.stringify(order)} is not one of ${
-        GROUP_ORDERS.join(", ")
-      }`,
-    );
-  }
-  const closed = option(args, "closed", false);
-  const members = option(args, "members", 1);
-  const messages = option(args, "messages", 5);
-  const spacing = option(args, "spacing", 5);
-  const quiet = option(args, "quiet", 3000);
-  const joinTimeout = option(args, "joinTimeout", 3000);
-  const collector = args.collector === undefined ? undefined : option(args, "collector", "");
+  const o = memberOptions(args);
   return async (ctx: ProcessContext): Promise<void> => {
     const deliveries: GroupMemberDelivery[] = [];
     let ended: string | undefined;
@@ -139,15 +187,7 @@ export function groupMemberProgram(args: Readonly<Record<string, unknown>>): Pro
     const take = async (timeout: number): Promise<boolean> => {
       try {
         const d: GroupDelivery = await g!.deliver({ timeout: Math.max(0, timeout) });
-        deliveries.push({
-          id: d.id,
-          stream: d.stream,
-          index: d.index,
-          hb: d.hb,
-          sender: d.sender,
-          ...(d.gseq === undefined ? {} : { gseq: d.gseq }),
-          latency: d.deliveredAt - d.sentAt,
-        });
+        deliveries.push(deliveryRecord(d));
         return true;
       } catch (error) {
         if (error instanceof TimeoutError) return false;
@@ -159,34 +199,27 @@ export function groupMemberProgram(args: Readonly<Record<string, unknown>>): Pro
       }
     };
     try {
-      g = await new GroupClient(ctx, { manager }).join(group, { create: { order, closed } });
-      const joinBy = ctx.now() + joinTimeout;
-      while (g.view.members.length < members && ended === undefined && ctx.now() < joinBy) {
+      g = await new GroupClient(ctx, { manager: o.manager }).join(o.group, {
+        create: { order: o.order, closed: o.closed },
+      });
+      const joinBy = ctx.now() + o.joinTimeout;
+      while (g.view.members.length < o.members && ended === undefined && ctx.now() < joinBy) {
         await take(joinBy - ctx.now());
       }
-      for (let i = 1; i <= messages && ended === undefined; i++) {
+      for (let i = 1; i <= o.messages && ended === undefined; i++) {
         await g.multicast({ kind: "chat", n: i });
         multicasts++;
-        const pause = ctx.now() + ctx.random() * spacing;
+        const pause = ctx.now() + ctx.random() * o.spacing;
         while (ended === undefined && ctx.now() < pause && await take(pause - ctx.now()));
       }
-      const expected = members * messages;
-      while (ended === undefined && deliveries.length < expected && await take(quiet));
+      const expected = o.members * o.messages;
+      while (ended === undefined && deliveries.length < expected && await take(o.quiet));
     } catch (error) {
       if (!(error instanceof GroupError || error instanceof TimeoutError)) throw error;
       ended = error instanceof GroupError ? error.reason : "timeout";
     }
-    if (collector !== undefined) {
-      const report: GroupMemberReport = {
-        kind: "report",
-        member: ctx.self,
-        ...(g === undefined ? {} : { incarnation: g.incarnation }),
-        views: g === undefined ? [] : g.views.map((v) => v.id),
-        multicasts,
-        deliveries,
-        ...(ended === undefined ? {} : { ended }),
-      };
-      await ctx.send(collector, report);
+    if (o.collector !== undefined) {
+      await ctx.send(o.collector, memberReport(ctx.self, g, { multicasts, deliveries, ended }));
     }
     if (g !== undefined && ended === undefined) {
       await g.leave().catch((error) => {

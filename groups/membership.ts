@@ -6,7 +6,7 @@
  * member of the new view gets what it lacks and the new view). A total-order group's sequencer
  * is the lowest-address member of each view: when it leaves or crashes, the next lowest live
  * member takes over, at the number where the recovered order ends.
- * `group_manager.ts` drives it as a process.
+ * `manager_process.ts` drives it as a process.
  * @module
  */
 import type { Envelope } from "../core/envelope.ts";
@@ -16,7 +16,8 @@ import {
   type Input,
   type Protocol,
 } from "../core/protocol/protocol.ts";
-import type { GroupAnswer, GroupOrder, GroupWire, View } from "./types.ts";
+import type { GroupOrder, View } from "./types.ts";
+import type { GroupAnswer, GroupWire } from "./messages.ts";
 import type { Address } from "../core/name.ts";
 import { finishRecovery, hear, recoverGroup } from "./_recovery.ts";
 import {
@@ -221,13 +222,7 @@ export class Membership implements Protocol<GroupWire | GroupAnswer, never, neve
     g: Group | undefined,
   ): void {
     if (g === undefined) {
-      replyError(
-        out,
-        env,
-        body.group,
-        "unknown",
-        `Cannot destroy group "${body.group}": it does not exist`,
-      );
+      replyUnknown(out, env, body.group, "destroy");
       return;
     }
     const everyone = new Map([
@@ -443,6 +438,16 @@ function replyError(
   });
 }
 
+/** Answers that `group` does not exist, to a request to `action` it. */
+function replyUnknown(
+  out: MembershipEffect[],
+  env: Envelope,
+  group: string,
+  action: string,
+): void {
+  replyError(out, env, group, "unknown", `Cannot ${action} group "${group}": it does not exist`);
+}
+
 /** Answers a lookup with the group's view, unless it does not exist or is closed to the sender. */
 function lookup(
   out: MembershipEffect[],
@@ -451,13 +456,7 @@ function lookup(
   g: Group | undefined,
 ): void {
   if (g === undefined) {
-    replyError(
-      out,
-      env,
-      body.group,
-      "unknown",
-      `Cannot send to group "${body.group}": it does not exist`,
-    );
+    replyUnknown(out, env, body.group, "send to");
   } else if (g.closed && !g.view.members.includes(body.sender)) {
     replyError(out, env, g.name, "closed", `Cannot send to group "${g.name}"`, body.sender);
   } else {

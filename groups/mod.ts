@@ -5,6 +5,7 @@
  */
 export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
 export * from "./types.ts";
+export * from "./messages.ts";
 export * from "./errors.ts";
 export * from "./name.ts";
 export * from "./order.ts";
@@ -13,7 +14,7 @@ export * from "./flush.ts";
 export * from "./endpoint.ts";
 export * from "./endpoint_process.ts";
 export * from "./membership.ts";
-export * from "./manager.ts";
+export * from "./manager_process.ts";
 export * from "./group.ts";
 export * from "./member_program.ts";
 export * from "./order_checker.ts";

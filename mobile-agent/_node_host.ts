@@ -8,7 +8,7 @@ import type { ProcessContext } from "../core/process.ts";
 import { type AgentPackage, checkPackage, codeHash } from "./agent_package.ts";
 import type { CarryOptions } from "./_carry.ts";
 import { platformOf } from "./_carry.ts";
-import { runVisit, type VisitRecord } from "./_visit.ts";
+import { runVisit, type VisitLimits, type VisitRecord } from "./_visit.ts";
 import { CodeCache } from "./code_cache.ts";
 import type { Executor } from "./executor.ts";
 import { type AgentMessage, message, type MessageOf, type RejectCode } from "./messages.ts";
@@ -31,12 +31,7 @@ export interface NodeSettings {
   /** The shard this node holds, if any. */
   readonly shard?: ShardOptions;
   /** Sandbox limits, and the virtual cost of a visit in the simulator. */
-  readonly limits: {
-    readonly quantumMs: number;
-    readonly heapMb?: number;
-    readonly memoryMb?: number;
-    readonly startMs: number;
-  };
+  readonly limits: VisitLimits;
   /** Keys and timing of carrying an agent on. */
   readonly carry: Omit<CarryOptions, "source" | "release" | "onHandoff">;
   /** Largest source accepted, in characters. */

@@ -29,6 +29,18 @@ export interface VisitRecord {
   readonly forward: AgentMessage[];
 }
 
+/** Sandbox limits of a visit, and its virtual cost in the simulator. */
+export interface VisitLimits {
+  /** Time quantum of a visit in the sandbox, in ms. */
+  readonly quantumMs: number;
+  /** Sandbox heap cap, in MB. */
+  readonly heapMb?: number;
+  /** Memory a visit may use in all, in MB. */
+  readonly memoryMb?: number;
+  /** Virtual start-up cost of a sandbox in the simulator, in ms. */
+  readonly startMs: number;
+}
+
 /** Everything a visit needs from its node. */
 export interface VisitJob {
   /** The package as it arrived. */
@@ -46,12 +58,7 @@ export interface VisitJob {
   /** The node's data. */
   readonly query: QueryFn;
   /** Sandbox limits, and the virtual cost of a visit in the simulator. */
-  readonly limits: {
-    readonly quantumMs: number;
-    readonly heapMb?: number;
-    readonly memoryMb?: number;
-    readonly startMs: number;
-  };
+  readonly limits: VisitLimits;
   /** Keys and timing of carrying it on. */
   readonly carry: Omit<CarryOptions, "source" | "release" | "onHandoff">;
   /** Starts a process on the node (a clone's carrier). */

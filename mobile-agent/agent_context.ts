@@ -108,6 +108,48 @@ function entryName(entry: unknown, action: string): string {
   return entry;
 }
 
+/** Where `go(next, entry)` sends the agent; throws on an empty itinerary or a bad name. */
+function goDeparture(
+  next: string | undefined,
+  entry: unknown,
+  stops: readonly string[],
+): Departure {
+  const name = entryName(entry, "go");
+  const to = next ?? stops[0];
+  if (typeof to !== "string" || to === "") {
+    throw new TypeError(
+      `Cannot go: ${
+        next === undefined ? "the itinerary is empty" : `${JSON.stringify(next)} is not a machine`
+      }; give a machine name like "n2.lab" or call done()`,
+    );
+  }
+  return next === undefined ? { kind: "next", entry: name } : { kind: "go", to, entry: name };
+}
+
+/** The clone number `made` of this visit, travelling `stops` with a copy of `state`. */
+function cloneRequest(
+  view: AgentView,
+  made: number,
+  stops: readonly string[],
+  at: { readonly state: Json; readonly entry: unknown },
+): CloneRequest {
+  const cloneStops = [...stops];
+  if (cloneStops.length === 0 || !cloneStops.every((s) => typeof s === "string" && s)) {
+    throw new TypeError(
+      `Cannot clone: itinerary ${JSON.stringify(stops)} needs at least one machine`,
+    );
+  }
+  if (made >= MAX_CLONES) {
+    throw new RangeError(`Cannot clone: at most ${MAX_CLONES} clones per visit`);
+  }
+  return {
+    id: `${view.id}/${view.hop}.${made}`,
+    state: copy(at.state, "state"),
+    stops: cloneStops,
+    entry: entryName(at.entry, "clone"),
+  };
+}
+
 /**
  * Builds the context of one visit; `finish()` returns what the visit decided once the entry
  * point has returned.
@@ -148,42 +190,16 @@ export function createAgentContext(
     query: (q) => query(copy(q, "query") as AgentQuery),
     go(next?: string, entry = "onArrival") {
       if (decided) throw new Error(`Cannot go: ${decided}() was already called in this visit`);
-      const name = entryName(entry, "go");
-      const to = next ?? stops[0];
-      if (typeof to !== "string" || to === "") {
-        throw new TypeError(
-          `Cannot go: ${
-            next === undefined
-              ? "the itinerary is empty"
-              : `${JSON.stringify(next)} is not a machine`
-          }; give a machine name like "n2.lab" or call done()`,
-        );
-      }
+      departure = goDeparture(next, entry, stops);
       decided = "go";
-      departure = next === undefined
-        ? { kind: "next", entry: name }
-        : { kind: "go", to, entry: name };
     },
     clone(itinerary?: readonly string[], entry = "onArrival") {
-      const cloneStops = itinerary === undefined ? [...stops] : [...itinerary];
-      if (cloneStops.length === 0 || !cloneStops.every((s) => typeof s === "string" && s)) {
-        throw new TypeError(
-          `Cannot clone: itinerary ${
-            JSON.stringify(itinerary ?? stops)
-          } needs at least one machine`,
-        );
-      }
-      if (clones.length >= MAX_CLONES) {
-        throw new RangeError(`Cannot clone: at most ${MAX_CLONES} clones per visit`);
-      }
-      const id = `${view.id}/${view.hop}.${clones.length}`;
-      clones.push({
-        id,
-        state: copy(ctx.state, "state"),
-        stops: cloneStops,
-        entry: entryName(entry, "clone"),
+      const request = cloneRequest(view, clones.length, itinerary ?? stops, {
+        state: ctx.state,
+        entry,
       });
-      return id;
+      clones.push(request);
+      return request.id;
     },
     done(result?: Json) {
       if (decided) {

@@ -83,7 +83,31 @@ export function compileQuery(
       }`,
     );
   }
-  const column = (name: unknown): string => {
+  const column = columnOf(table, known);
+  const columns = query.columns ?? known;
+  if (!Array.isArray(columns) || columns.length === 0) {
+    throw new TypeError("Cannot query: columns must be a non-empty array of column names");
+  }
+  let sql = `SELECT ${columns.map(column).join(", ")} FROM "${table}"`;
+  const params: QueryValue[] = [];
+  const where = query.where ?? [];
+  if (!Array.isArray(where)) throw new TypeError("Cannot query: where must be an array");
+  const clauses = where.map((cond) => condition(cond, column, params));
+  if (clauses.length > 0) sql += ` WHERE ${clauses.join(" AND ")}`;
+  if (query.orderBy !== undefined) {
+    const [name, dir] = typeof query.orderBy === "string" ? [query.orderBy, "asc"] : query.orderBy;
+    if (dir !== "asc" && dir !== "desc") {
+      throw new TypeError(`Cannot query: order ${JSON.stringify(dir)} is not "asc" or "desc"`);
+    }
+    sql += ` ORDER BY ${column(name)} ${dir.toUpperCase()}`;
+  }
+  sql += pageClause(query);
+  return { sql, params, arrays: query.arrays === true };
+}
+
+/** Quotes a column of `table` after checking that the schema has it. */
+function columnOf(table: string, known: readonly string[]): (name: unknown) => string {
+  return (name) => {
     if (typeof name !== "string" || !known.includes(name)) {
       throw new TypeError(
         `Cannot query ${table}: unknown column ${JSON.stringify(name)}; columns: ${
@@ -93,48 +117,38 @@ export function compileQuery(
     }
     return `"${name}"`;
   };
-  const columns = query.columns ?? known;
-  if (!Array.isArray(columns) || columns.length === 0) {
-    throw new TypeError("Cannot query: columns must be a non-empty array of column names");
+}
+
+/** One `where` condition as SQL; pushes its values onto `params`. */
+function condition(cond: unknown, column: (name: unknown) => string, params: QueryValue[]): string {
+  if (!Array.isArray(cond) || cond.length !== 3 || !OPS.includes(cond[1])) {
+    throw new TypeError(
+      `Cannot query: condition ${JSON.stringify(cond)} is not [column, op, value] with op one of ${
+        OPS.join(" ")
+      }`,
+    );
   }
-  let sql = `SELECT ${columns.map(column).join(", ")} FROM "${table}"`;
-  const params: QueryValue[] = [];
-  const where = query.where ?? [];
-  if (!Array.isArray(where)) throw new TypeError("Cannot query: where must be an array");
-  const clauses = where.map((cond) => {
-    if (!Array.isArray(cond) || cond.length !== 3 || !OPS.includes(cond[1])) {
+  const [name, op, value] = cond;
+  if (op === "in") {
+    if (!Array.isArray(value) || !value.every(isValue)) {
       throw new TypeError(
-        `Cannot query: condition ${
-          JSON.stringify(cond)
-        } is not [column, op, value] with op one of ${OPS.join(" ")}`,
+        `Cannot query: "in" needs an array of values, got ${JSON.stringify(value)}`,
       );
     }
-    const [name, op, value] = cond;
-    if (op === "in") {
-      if (!Array.isArray(value) || !value.every(isValue)) {
-        throw new TypeError(
-          `Cannot query: "in" needs an array of values, got ${JSON.stringify(value)}`,
-        );
-      }
-      params.push(...value);
-      return `${column(name)} IN (${value.map(() => "?").join(", ")})`;
-    }
-    if (!isValue(value)) {
-      throw new TypeError(
-        `Cannot query: value ${JSON.stringify(value)} is not a string, number or null`,
-      );
-    }
-    params.push(value);
-    return `${column(name)} ${op === "like" ? "LIKE" : op} ?`;
-  });
-  if (clauses.length > 0) sql += ` WHERE ${clauses.join(" AND ")}`;
-  if (query.orderBy !== undefined) {
-    const [name, dir] = typeof query.orderBy === "string" ? [query.orderBy, "asc"] : query.orderBy;
-    if (dir !== "asc" && dir !== "desc") {
-      throw new TypeError(`Cannot query: order ${JSON.stringify(dir)} is not "asc" or "desc"`);
-    }
-    sql += ` ORDER BY ${column(name)} ${dir.toUpperCase()}`;
+    params.push(...value);
+    return `${column(name)} IN (${value.map(() => "?").join(", ")})`;
   }
+  if (!isValue(value)) {
+    throw new TypeError(
+      `Cannot query: value ${JSON.stringify(value)} is not a string, number or null`,
+    );
+  }
+  params.push(value);
+  return `${column(name)} ${op === "like" ? "LIKE" : op} ?`;
+}
+
+/** The `LIMIT`/`OFFSET` clause of `query` (empty without either). */
+function pageClause(query: AgentQuery): string {
   for (const [key, value] of [["limit", query.limit], ["offset", query.offset]] as const) {
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -143,9 +157,7 @@ export function compileQuery(
       );
     }
   }
-  if (query.limit !== undefined || query.offset !== undefined) {
-    sql += ` LIMIT ${query.limit ?? -1}`;
-    if (query.offset !== undefined) sql += ` OFFSET ${query.offset}`;
-  }
-  return { sql, params, arrays: query.arrays === true };
+  if (query.limit === undefined && query.offset === undefined) return "";
+  const limit = ` LIMIT ${query.limit ?? -1}`;
+  return query.offset === undefined ? limit : `${limit} OFFSET ${query.offset}`;
 }

@@ -3,7 +3,7 @@
  * gathers their reports (private to the group tests).
  * @module
  */
-import { groupManager } from "../groups/manager.ts";
+import { groupManager } from "../groups/manager_process.ts";
 import { groupMemberProgram, type GroupMemberReport } from "../groups/member_program.ts";
 import type { GroupOrder } from "../groups/types.ts";
 import type { DeliveryRecord } from "../groups/order_checker.ts";

@@ -7,10 +7,7 @@ import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts
 import { dataTier } from "../tiers/three_tier/data_tier.ts";
 import { logicTier } from "../tiers/three_tier/logic_tier.ts";
 import { presentationTier } from "../tiers/three_tier/presentation_tier.ts";
-import type {
-  HttpRequestMessage,
-  HttpResponseMessage,
-} from "../tiers/three_tier/three_tier_messages.ts";
+import type { HttpRequestMessage, HttpResponseMessage } from "../tiers/three_tier/messages.ts";
 
 /** An answer as a test reads it. */
 export interface Answer {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { TimeoutError } from "../core/errors.ts";
 import { type Group, GroupClient } from "../groups/group.ts";
 import { GroupClosedError, GroupError } from "../groups/errors.ts";
-import { groupManager } from "../groups/manager.ts";
+import { groupManager } from "../groups/manager_process.ts";
 import type { GroupDelivery } from "../groups/types.ts";
 import type { ProcessFn } from "../core/process.ts";
 import { Simulator } from "../core/simulator/simulator.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Envelope } from "../core/envelope.ts";
 import { GroupEndpoint } from "../groups/endpoint.ts";
 import { Membership, type MembershipEffect } from "../groups/membership.ts";
-import type { GroupWire } from "../groups/types.ts";
+import type { GroupWire } from "../groups/messages.ts";
 import { groupRun } from "../lab/group/_run.ts";
 import { parseGroupArgs } from "../lab/group/command.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { TimeoutError } from "../core/errors.ts";
 import { type Group, GroupClient } from "../groups/group.ts";
-import { groupManager } from "../groups/manager.ts";
+import { groupManager } from "../groups/manager_process.ts";
 import { Sequencer } from "../groups/sequencer.ts";
 import type { GroupDelivery, View } from "../groups/types.ts";
 import { checkOrder } from "../groups/order_checker.ts";

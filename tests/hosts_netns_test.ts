@@ -117,158 +117,162 @@ function assertAtMostOnce(summary: Record<string, unknown>, requests: number) {
   assertEquals(summary.machinesLost, []);
 }
 
-Deno.test({
-  name: "lab client-server --hosts: a server on another host over 10% real packet loss " +
+/**
+ * A test on a net of `hosts` hosts (skipped when namespaces are unavailable): `fn` gets the net
+ * and a list of paths to remove (files or folders) when the test ends; the net is closed then too.
+ */
+function netnsTest(
+  name: string,
+  hosts: number,
+  fn: (net: TestNet, removeLater: string[]) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: unavailable !== undefined,
+    async fn() {
+      const net = await createNet(hosts);
+      const removeLater: string[] = [];
+      try {
+        await fn(net, removeLater);
+      } finally {
+        await net.close();
+        for (const path of removeLater) await Deno.remove(path, { recursive: true });
+      }
+    },
+  });
+}
+
+/** Adds table `table` on `site` with an input chain at `priority` that accepts by default. */
+async function inputTable(net: TestNet, site: Site, table: string, priority = 0): Promise<void> {
+  await net.nft(site, "add", "table", "inet", table);
+  await net.nft(
+    site,
+    `add chain inet ${table} input { type filter hook input priority ${priority}; policy accept; }`,
+  );
+}
+
+netnsTest(
+  "lab client-server --hosts: a server on another host over 10% real packet loss " +
     "answers every request, executes each at most once and loses no acknowledged write",
-  ignore: unavailable !== undefined,
-  async fn() {
-    const net = await createNet(2);
-    let file: string | undefined;
+  2,
+  async (net, removeLater) => {
     const table = `archlab_loss_${Deno.pid}`;
-    try {
-      // Every client on host 2: all of the architecture's traffic crosses the lossy link.
-      const clients = ["m2.lab", "m3.lab", "m4.lab"];
-      file = await hostsFile(net, clients);
-      const server = net.hosts[0];
-      await net.nft(server, "add", "table", "inet", table);
-      await net.nft(
-        server,
-        "add chain inet " + table + " input { type filter hook input priority 0; policy accept; }",
-      );
-      // 10% of what reaches the server's host from the clients' is lost: frames, acks, TCP's
-      // handshakes. The lab's own host is spared, as faults spare its bookkeeping (ctl.lab).
-      await net.nft(
-        server,
-        "add rule inet " + table +
-          ` input iifname ${server.dev} ip saddr != ${net.lab.ip} numgen random mod 100 < 10` +
-          " counter drop",
-      );
-      // A client waits 1.5 s for a reply, 4 times: TCP's own retransmissions (a lost SYN
-      // costs 1 s) fit in that.
-      const summary = await clientServer(
-        net,
-        file,
-        ["--requests", "40", "--timeout", "1500"],
-        undefined,
-        clients,
-      );
-      assertAtMostOnce(summary, 40);
-      assertTrue(await dropped(net, server, table) > 0, "the loss was real: packets were dropped");
-    } finally {
-      await net.close();
-      if (file) await Deno.remove(file);
-    }
+    // Every client on host 2: all of the architecture's traffic crosses the lossy link.
+    const clients = ["m2.lab", "m3.lab", "m4.lab"];
+    const file = await hostsFile(net, clients);
+    removeLater.push(file);
+    const server = net.hosts[0];
+    await inputTable(net, server, table);
+    // 10% of what reaches the server's host from the clients' is lost: frames, acks, TCP's
+    // handshakes. The lab's own host is spared, as faults spare its bookkeeping (ctl.lab).
+    await net.nft(
+      server,
+      "add rule inet " + table +
+        ` input iifname ${server.dev} ip saddr != ${net.lab.ip} numgen random mod 100 < 10` +
+        " counter drop",
+    );
+    // A client waits 1.5 s for a reply, 4 times: TCP's own retransmissions (a lost SYN
+    // costs 1 s) fit in that.
+    const summary = await clientServer(
+      net,
+      file,
+      ["--requests", "40", "--timeout", "1500"],
+      undefined,
+      clients,
+    );
+    assertAtMostOnce(summary, 40);
+    assertTrue(await dropped(net, server, table) > 0, "the loss was real: packets were dropped");
   },
-});
+);
 
-Deno.test({
-  name: "lab client-server --hosts: a partition between a client's host and the server's heals " +
+netnsTest(
+  "lab client-server --hosts: a partition between a client's host and the server's heals " +
     "and the run recovers, every request answered once",
-  ignore: unavailable !== undefined,
-  async fn() {
-    const net = await createNet(2);
-    let file: string | undefined;
+  2,
+  async (net, removeLater) => {
     const table = `archlab_seen_${Deno.pid}`;
-    try {
-      file = await hostsFile(net);
-      const [server, client] = net.hosts;
-      await net.nft(server, "add", "table", "inet", table);
-      await net.nft(
-        server,
-        "add chain inet " + table + " input { type filter hook input priority 0; policy accept; }",
+    const file = await hostsFile(net);
+    removeLater.push(file);
+    const [server, client] = net.hosts;
+    await inputTable(net, server, table);
+    // What reaches the server's host from the client's is counted, then all of it dropped.
+    await net.nft(server, "add rule inet " + table + ` input ip saddr ${client.ip} counter`);
+    const cut = `archlab_cut_${Deno.pid}`;
+    // 150 requests a client, each frame 20..30 ms late: the run lasts seconds, the cut comes
+    // in the middle; a client waits 3 s for a reply, 4 times, before it gives a request up.
+    const summary = await clientServer(net, file, [
+      "--requests",
+      "150",
+      "--delay",
+      "20..30",
+      "--timeout",
+      "3000",
+    ], async () => {
+      assertTrue(
+        await until(async () => await dropped(net, server, table) >= 30, 30_000),
+        "the client's host talks to the server's",
       );
-      // What reaches the server's host from the client's is counted, then all of it dropped.
-      await net.nft(server, "add rule inet " + table + ` input ip saddr ${client.ip} counter`);
-      const cut = `archlab_cut_${Deno.pid}`;
-      // 150 requests a client, each frame 20..30 ms late: the run lasts seconds, the cut comes
-      // in the middle; a client waits 3 s for a reply, 4 times, before it gives a request up.
-      const summary = await clientServer(net, file, [
-        "--requests",
-        "150",
-        "--delay",
-        "20..30",
-        "--timeout",
-        "3000",
-      ], async () => {
-        assertTrue(
-          await until(async () => await dropped(net, server, table) >= 30, 30_000),
-          "the client's host talks to the server's",
-        );
-        await net.nft(server, "add", "table", "inet", cut);
-        await net.nft(
-          server,
-          "add chain inet " + cut +
-            " input { type filter hook input priority -10; policy accept; }",
-        );
-        await net.nft(server, "add rule inet " + cut + ` input ip saddr ${client.ip} counter drop`);
-        assertTrue(
-          await until(async () => await dropped(net, server, cut) >= 5, 30_000),
-          "the client's host tried the server through the partition",
-        );
-        await net.nft(server, "delete", "table", "inet", cut);
-      });
-      assertAtMostOnce(summary, 150);
-      assertTrue(summary.retransmissions > 0, "the partition was felt: requests were resent");
-    } finally {
-      await net.close();
-      if (file) await Deno.remove(file);
-    }
+      await inputTable(net, server, cut, -10);
+      await net.nft(server, "add rule inet " + cut + ` input ip saddr ${client.ip} counter drop`);
+      assertTrue(
+        await until(async () => await dropped(net, server, cut) >= 5, 30_000),
+        "the client's host tried the server through the partition",
+      );
+      await net.nft(server, "delete", "table", "inet", cut);
+    });
+    assertAtMostOnce(summary, 150);
+    assertTrue(summary.retransmissions > 0, "the partition was felt: requests were resent");
   },
-});
+);
 
-Deno.test({
-  name: "lab spmd --hosts --auth: ranks on two other hosts, started by hand with the key, " +
+netnsTest(
+  "lab spmd --hosts --auth: ranks on two other hosts, started by hand with the key, " +
     "compute what the simulator computes",
-  ignore: unavailable !== undefined,
-  async fn() {
-    const net = await createNet(2);
+  2,
+  async (net, removeLater) => {
     const file = await Deno.makeTempFile({ suffix: ".hosts" });
-    try {
-      const [h1, h2] = net.hosts;
-      await Deno.writeTextFile(
-        file,
-        `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${h1.ip}:0\nrank2.lab ${h2.ip}:0\n`,
-      );
-      const lab = net.spawn(net.lab, [
-        Deno.execPath(),
-        "run",
-        "-A",
-        MAIN,
-        "spmd",
-        "-n",
-        "3",
-        "--hosts",
-        file,
-        "--auth",
-        KEY,
-        "--json",
-        HEAT,
-      ], LIMIT_MS);
-      assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
-      assertTrue(await lab.waitForStderr(/ARCHLAB_AUTH_KEY set to this run's key/));
-      const ranks = [
-        startByHand(net, h1, file, "rank1.lab", KEY),
-        startByHand(net, h2, file, "rank2.lab", KEY),
-      ];
-      const end = await lab.end();
-      await Promise.all(ranks.map((r) => r.end()));
-      assertEquals(end.code, 0, end.stderr);
-      assertTrue(new RegExp(`rank1\\.lab=${h1.ip.replaceAll(".", "\\.")}:\\d+`).test(end.stderr));
-      const real = JSON.parse(end.stdout.trim().split("\n").at(-1)!);
-      const sim = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", MAIN, "spmd", "-n", "3", "--sim", "--json", HEAT],
-        stdout: "piped",
-        signal: AbortSignal.timeout(LIMIT_MS),
-      }).output();
-      const expected = JSON.parse(new TextDecoder().decode(sim.stdout).trim().split("\n").at(-1)!);
-      assertEquals(real.ranks, 3);
-      assertEquals(real.results, expected.results);
-    } finally {
-      await net.close();
-      await Deno.remove(file);
-    }
+    removeLater.push(file);
+    const [h1, h2] = net.hosts;
+    await Deno.writeTextFile(
+      file,
+      `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${h1.ip}:0\nrank2.lab ${h2.ip}:0\n`,
+    );
+    const lab = net.spawn(net.lab, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "spmd",
+      "-n",
+      "3",
+      "--hosts",
+      file,
+      "--auth",
+      KEY,
+      "--json",
+      HEAT,
+    ], LIMIT_MS);
+    assertTrue(await lab.waitForStderr(/waiting up to 60 s for 2 machines/));
+    assertTrue(await lab.waitForStderr(/ARCHLAB_AUTH_KEY set to this run's key/));
+    const ranks = [
+      startByHand(net, h1, file, "rank1.lab", KEY),
+      startByHand(net, h2, file, "rank2.lab", KEY),
+    ];
+    const end = await lab.end();
+    await Promise.all(ranks.map((r) => r.end()));
+    assertEquals(end.code, 0, end.stderr);
+    assertTrue(new RegExp(`rank1\\.lab=${h1.ip.replaceAll(".", "\\.")}:\\d+`).test(end.stderr));
+    const real = JSON.parse(end.stdout.trim().split("\n").at(-1)!);
+    const sim = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "spmd", "-n", "3", "--sim", "--json", HEAT],
+      stdout: "piped",
+      signal: AbortSignal.timeout(LIMIT_MS),
+    }).output();
+    const expected = JSON.parse(new TextDecoder().decode(sim.stdout).trim().split("\n").at(-1)!);
+    assertEquals(real.ranks, 3);
+    assertEquals(real.results, expected.results);
   },
-});
+);
 
 /**
  * A stand-in for `ssh` (there is no SSH server here): `ssh -o ... HOST WORDS...` runs WORDS
@@ -293,102 +297,91 @@ exec ip netns exec "$ns" sh -c "$*"
   return dir;
 }
 
-Deno.test({
-  name: "lab client-server --hosts --ssh starts the machines of other hosts with ssh HOST deno " +
+netnsTest(
+  "lab client-server --hosts --ssh starts the machines of other hosts with ssh HOST deno " +
     "run ... and restarts a crashed one the same way (ssh stood in for by a shell)",
-  ignore: unavailable !== undefined,
-  async fn() {
-    const net = await createNet(2);
-    let file: string | undefined, bin: string | undefined;
+  2,
+  async (net, removeLater) => {
     const trace = await Deno.makeTempFile({ suffix: ".jsonl" });
-    try {
-      file = await hostsFile(net);
-      bin = await fakeSsh(net);
-      const lab = net.spawn(net.lab, [
-        "env",
-        `PATH=${bin}:${Deno.env.get("PATH")}`,
-        Deno.execPath(),
-        "run",
-        "-A",
-        MAIN,
-        "client-server",
-        "--hosts",
-        file,
-        "--ssh",
-        "--durable",
-        "--requests",
-        "100",
-        "--delay",
-        "5..10",
-        "--crash",
-        "m1.lab@300..900",
-        "--trace",
-        trace,
-        "--json",
-      ], LIMIT_MS);
-      const end = await lab.end();
-      assertEquals(end.code, 0, `${end.stderr}\n${end.stdout}`);
-      assertTrue(!/waiting up to/.test(end.stderr), "nobody is asked to start anything by hand");
-      const [h1, h2] = net.hosts;
-      assertTrue(end.stderr.includes(`m1.lab=${h1.ip}:4001`), end.stderr);
-      assertTrue(end.stderr.includes(`m2.lab=${h2.ip}:4001`), end.stderr);
-      const summary = JSON.parse(end.stdout);
-      assertEquals(summary.unfinished, []);
-      assertEquals(summary.lostAcked, 0);
-      assertEquals(summary.machinesLost, []);
-      const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
-      const marks = events.filter((e) => e.ev === "crash" || e.ev === "restart");
-      assertEquals(
-        marks.filter((e) => e.ev === "restart" && e.at === "m1.lab").length,
-        1,
-        JSON.stringify(marks) + end.stdout + end.stderr,
-      );
-    } finally {
-      await net.close();
-      await Deno.remove(trace);
-      if (file) await Deno.remove(file);
-      if (bin) await Deno.remove(bin, { recursive: true });
-    }
+    removeLater.push(trace);
+    const file = await hostsFile(net);
+    removeLater.push(file);
+    const bin = await fakeSsh(net);
+    removeLater.push(bin);
+    const lab = net.spawn(net.lab, [
+      "env",
+      `PATH=${bin}:${Deno.env.get("PATH")}`,
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "client-server",
+      "--hosts",
+      file,
+      "--ssh",
+      "--durable",
+      "--requests",
+      "100",
+      "--delay",
+      "5..10",
+      "--crash",
+      "m1.lab@300..900",
+      "--trace",
+      trace,
+      "--json",
+    ], LIMIT_MS);
+    const end = await lab.end();
+    assertEquals(end.code, 0, `${end.stderr}\n${end.stdout}`);
+    assertTrue(!/waiting up to/.test(end.stderr), "nobody is asked to start anything by hand");
+    const [h1, h2] = net.hosts;
+    assertTrue(end.stderr.includes(`m1.lab=${h1.ip}:4001`), end.stderr);
+    assertTrue(end.stderr.includes(`m2.lab=${h2.ip}:4001`), end.stderr);
+    const summary = JSON.parse(end.stdout);
+    assertEquals(summary.unfinished, []);
+    assertEquals(summary.lostAcked, 0);
+    assertEquals(summary.machinesLost, []);
+    const events = (await Deno.readTextFile(trace)).trim().split("\n").map((l) => JSON.parse(l));
+    const marks = events.filter((e) => e.ev === "crash" || e.ev === "restart");
+    assertEquals(
+      marks.filter((e) => e.ev === "restart" && e.at === "m1.lab").length,
+      1,
+      JSON.stringify(marks) + end.stdout + end.stderr,
+    );
   },
-});
+);
 
-Deno.test({
-  name: "lab spmd --hosts: what a rank started by hand on another host prints reaches the lab",
-  ignore: unavailable !== undefined,
-  async fn() {
-    const net = await createNet(1);
+netnsTest(
+  "lab spmd --hosts: what a rank started by hand on another host prints reaches the lab",
+  1,
+  async (net, removeLater) => {
     const file = await Deno.makeTempFile({ suffix: ".hosts" });
-    try {
-      await Deno.writeTextFile(
-        file,
-        `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${net.hosts[0].ip}:0\n`,
-      );
-      const lab = net.spawn(net.lab, [
-        Deno.execPath(),
-        "run",
-        "-A",
-        MAIN,
-        "spmd",
-        "-n",
-        "2",
-        "--hosts",
-        file,
-        WAKU,
-      ], LIMIT_MS);
-      assertTrue(await lab.waitForStderr(/waiting up to 60 s for 1 machine/));
-      const rank = startByHand(net, net.hosts[0], file, "rank1.lab");
-      const end = await lab.end();
-      const own = await rank.end();
-      assertEquals(end.code, 0, end.stderr);
-      assertTrue(end.stderr.includes("[rank0.lab] Process 0 sends a message"), end.stderr);
-      assertTrue(end.stderr.includes("[rank1.lab] Process 1 received: Waku Waku"), end.stderr);
-      assertTrue(
-        !own.stderr.includes("Waku Waku"),
-        "it went to the lab, not to its host's terminal",
-      );
-    } finally {
-      await net.close();
-      await Deno.remove(file);
-    }
+    removeLater.push(file);
+    await Deno.writeTextFile(
+      file,
+      `ctl.lab ${net.lab.ip}:7000\nrank1.lab ${net.hosts[0].ip}:0\n`,
+    );
+    const lab = net.spawn(net.lab, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "spmd",
+      "-n",
+      "2",
+      "--hosts",
+      file,
+      WAKU,
+    ], LIMIT_MS);
+    assertTrue(await lab.waitForStderr(/waiting up to 60 s for 1 machine/));
+    const rank = startByHand(net, net.hosts[0], file, "rank1.lab");
+    const end = await lab.end();
+    const own = await rank.end();
+    assertEquals(end.code, 0, end.stderr);
+    assertTrue(end.stderr.includes("[rank0.lab] Process 0 sends a message"), end.stderr);
+    assertTrue(end.stderr.includes("[rank1.lab] Process 1 received: Waku Waku"), end.stderr);
+    assertTrue(
+      !own.stderr.includes("Waku Waku"),
+      "it went to the lab, not to its host's terminal",
+    );
   },
-});
+);

@@ -5,50 +5,15 @@
  * under injected loss delivering every message once and in order.
  * @module
  */
-import { type Host, startHost } from "../core/network/host.ts";
 import type { HttpNetwork } from "../core/network/http_network.ts";
 import { encodePacket } from "../core/network/_framed_host_network.ts";
 import { channelFidelity } from "../core/channel_fidelity.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
-
-/** Safety net only: a test still waiting after this long fails instead of hanging. */
-const LIMIT_MS = 30_000;
-
-async function within<T>(hosts: Host[], done: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${LIMIT_MS} ms`)), LIMIT_MS);
-  });
-  try {
-    let watched: Promise<T> = done;
-    for (const host of hosts) watched = host.watch(watched);
-    return await Promise.race([watched, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function pair(
-  options: { drop?: number; trace?: Trace; auth?: { key: string; encrypt?: boolean } } = {},
-) {
-  const endpoints = new Map<string, string>();
-  const resolve = (m: string) => endpoints.get(m);
-  const a = await startHost("m1.lab", { transport: "http", resolve, seed: 1, ...options });
-  const b = await startHost("m2.lab", { transport: "http", resolve, seed: 2, ...options });
-  endpoints.set("m1.lab", a.endpoint).set("m2.lab", b.endpoint);
-  return {
-    a,
-    b,
-    async close() {
-      await a.close();
-      await b.close();
-    },
-  };
-}
+import { assertAuthenticatedEcho, hostPair, within } from "./_host_pair.ts";
 
 Deno.test("HttpNetwork carries 200 requests and replies on one keep-alive connection each way", async () => {
-  const { a, b, close } = await pair();
+  const { a, b, close } = await hostPair({ transport: "http" });
   try {
     b.machine.spawn("echo", async (ctx) => {
       for (;;) {
@@ -73,7 +38,7 @@ Deno.test("HttpNetwork carries 200 requests and replies on one keep-alive connec
 
 Deno.test("HttpNetwork serves POST /frames only: a bad body is 400 and traced, a GET is 404, an oversized body 413", async () => {
   const trace = new Trace();
-  const { a, close } = await pair({ trace });
+  const { a, close } = await hostPair({ transport: "http", trace });
   try {
     const url = `http://${a.endpoint}/frames`;
     const garbage = await fetch(url, { method: "POST", body: "not frames" });
@@ -102,7 +67,7 @@ Deno.test("HttpNetwork serves POST /frames only: a bad body is 400 and traced, a
 
 Deno.test("HttpNetwork with the reliable channel under 20% injected loss delivers every message once, in order", async () => {
   const trace = new Trace();
-  const { a, b, close } = await pair({ drop: 0.2, trace });
+  const { a, b, close } = await hostPair({ transport: "http", drop: 0.2, trace });
   try {
     const count = 100;
     const done = Promise.withResolvers<number[]>();
@@ -124,18 +89,12 @@ Deno.test("HttpNetwork with the reliable channel under 20% injected loss deliver
 });
 
 Deno.test("HttpNetwork carries authenticated, sealed frames: a request and its reply under --auth --encrypt", async () => {
-  const { a, b, close } = await pair({ auth: { key: "k".repeat(32), encrypt: true } });
+  const { a, b, close } = await hostPair({
+    transport: "http",
+    auth: { key: "k".repeat(32), encrypt: true },
+  });
   try {
-    b.machine.spawn("echo", async (ctx) => {
-      const m = await ctx.receive<string>();
-      await ctx.reply(m, m.body.toUpperCase());
-    });
-    const reply = Promise.withResolvers<unknown>();
-    a.machine.spawn("client", async (ctx) => {
-      reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
-    });
-    assertEquals(await within([a, b], reply.promise), "WAKU");
-    assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
+    await assertAuthenticatedEcho(a, b);
   } finally {
     await close();
   }

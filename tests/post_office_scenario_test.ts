@@ -4,7 +4,7 @@
  * `UPDATE_TESTDATA=1` rewrites the effect lines.
  * @module
  */
-import { PostOfficeMachine } from "../core/storage/post_office_machine.ts";
+import { PostOfficeMachine } from "../core/storage/post_office.ts";
 import { DiskMessageStore } from "../core/storage/message_store.ts";
 import { MemoryDisk } from "../core/storage/memory_disk.ts";
 import { runScenario } from "./_scenario.ts";

@@ -7,7 +7,7 @@
  */
 import { startHost } from "../core/network/host.ts";
 import { PostOfficeClient } from "../core/storage/post_office_client.ts";
-import { postOffice } from "../core/storage/post_office.ts";
+import { postOffice } from "../core/storage/post_office_process.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import { DiskMessageStore } from "../core/storage/message_store.ts";
 import { SqliteDisk } from "../core/storage/sqlite_disk.ts";

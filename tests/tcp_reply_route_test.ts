@@ -6,9 +6,10 @@
  */
 import { type Host, startHost } from "../core/network/host.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { within } from "./_host_pair.ts";
 
-/** Safety net only: a test still waiting after this long fails instead of hanging. */
-const LIMIT_MS = 30_000;
+/** What a wait that never ends means here. */
+const HINT = "a frame found no way back";
 
 /** A server that knows nobody, and a client whose directory knows only the server. */
 async function pair(): Promise<{ server: Host; client: Host; close(): Promise<void> }> {
@@ -25,24 +26,6 @@ async function pair(): Promise<{ server: Host; client: Host; close(): Promise<vo
       await server.close();
     },
   };
-}
-
-/** Waits for `done` while watching both hosts, failing after {@link LIMIT_MS}. */
-async function within<T>(hosts: Host[], done: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`still waiting after ${LIMIT_MS} ms: a frame found no way back`)),
-      LIMIT_MS,
-    );
-  });
-  try {
-    let watched: Promise<T> = done;
-    for (const host of hosts) watched = host.watch(watched);
-    return await Promise.race([watched, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 Deno.test("TcpNetwork answers a machine it cannot resolve over the connection that machine opened", async () => {
@@ -68,12 +51,12 @@ Deno.test("TcpNetwork answers a machine it cannot resolve over the connection th
       }
       replies.resolve(got);
     });
-    assertEquals(await within([server, client], replies.promise), [
+    assertEquals(await within([server, client], replies.promise, HINT), [
       { value: 1 },
       { value: 2 },
       { value: 2 },
     ]);
-    assertEquals(await within([server, client], notice.promise), {
+    assertEquals(await within([server, client], notice.promise, HINT), {
       kind: "notice",
       text: "served 3 requests",
     });
@@ -100,7 +83,7 @@ Deno.test("TcpNetwork returns a bounded mailbox's credits over the incoming conn
       for (let i = 0; i < 20; i++) await ctx.send("sink@m1.lab", i);
     });
     assertEquals(
-      await within([server, client], taken.promise),
+      await within([server, client], taken.promise, HINT),
       Array.from({ length: 20 }, (_, i) => i),
     );
     // One-way messages: the server's acks and credits went back, and none was lost.
@@ -123,7 +106,7 @@ Deno.test("TcpNetwork still drops frames to a machine that never reached it", as
         failed.resolve((error as Error).name);
       }
     });
-    assertEquals(await within([server], failed.promise), "TimeoutError");
+    assertEquals(await within([server], failed.promise, HINT), "TimeoutError");
     assertTrue(server.network.stats.dropped > 0, "the request had nowhere to go");
   } finally {
     await close();

@@ -17,7 +17,7 @@ import { dataTier } from "../tiers/three_tier/data_tier.ts";
 import type { LibraryStorage } from "../tiers/three_tier/library_storage.ts";
 import { PostgresConnectError } from "../tiers/three_tier/postgres_connection.ts";
 import { PostgresLibraryStore } from "../tiers/three_tier/postgres_library_store.ts";
-import type { DataOp } from "../tiers/three_tier/three_tier_messages.ts";
+import type { DataOp } from "../tiers/three_tier/messages.ts";
 import { captureMain } from "./_lab.ts";
 import { withPostgres } from "./_postgres.ts";
 

@@ -32,6 +32,15 @@ function crashPlan(seed: number): CrashPlan[] {
   return plan;
 }
 
+/** Asserts that no store broke atomicity, none is left in doubt and the total is kept. */
+function assertAllOrNothing(run: BankRun, context: string): ReturnType<typeof checkStores> {
+  const verdict = checkStores(run);
+  assertEquals(verdict.violations, [], context);
+  assertEquals(verdict.inDoubt, 0, context);
+  assertEquals(totalOf(run), run.expectedTotal, context);
+  return verdict;
+}
+
 Deno.test("runBank() keeps all-or-nothing and the total over 60 seeds with random crashes", async () => {
   let commits = 0, aborts = 0, presumed = 0, recoveries = 0;
   for (let seed = 1; seed <= 60; seed++) {
@@ -39,10 +48,7 @@ Deno.test("runBank() keeps all-or-nothing and the total over 60 seeds with rando
     const run: BankRun = await runBank({ seed, crashes, transfers: 3 });
     try {
       const context = `seed ${seed}, crashes ${JSON.stringify(crashes)}`;
-      const verdict = checkStores(run);
-      assertEquals(verdict.violations, [], context);
-      assertEquals(verdict.inDoubt, 0, context);
-      assertEquals(totalOf(run), run.expectedTotal, context);
+      const verdict = assertAllOrNothing(run, context);
       assertTrue(run.audit?.settled && run.audit.atomicity.holds, context);
       assertEquals(run.audit!.total, run.expectedTotal, context);
       commits += verdict.committed;
@@ -78,10 +84,7 @@ Deno.test("runBank() keeps all-or-nothing over 30 seeds of crashes on a lossy, d
     });
     try {
       const context = `seed ${seed}, crashes ${JSON.stringify(crashes)}`;
-      const verdict = checkStores(run);
-      assertEquals(verdict.violations, [], context);
-      assertEquals(verdict.inDoubt, 0, context);
-      assertEquals(totalOf(run), run.expectedTotal, context);
+      const verdict = assertAllOrNothing(run, context);
       commits += verdict.committed;
     } finally {
       closeRun(run);

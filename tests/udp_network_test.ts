@@ -6,32 +6,15 @@
  * @module
  */
 import dgram from "node:dgram";
-import { type Host, startHost } from "../core/network/host.ts";
+import { startHost } from "../core/network/host.ts";
 import { DatagramTooLargeError } from "../core/network/udp_network.ts";
 import { FrameDecoder } from "../core/network/frame.ts";
 import { channelFidelity } from "../core/channel_fidelity.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
+import { assertAuthenticatedEcho, hostPair, within } from "./_host_pair.ts";
 import { lossyRelay } from "./_udp_relay.ts";
-
-/** Safety net only: a test still waiting after this long fails instead of hanging. */
-const LIMIT_MS = 30_000;
-
-/** Waits for `done` while watching `hosts`, failing after {@link LIMIT_MS}. */
-async function within<T>(hosts: Host[], done: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still waiting after ${LIMIT_MS} ms`)), LIMIT_MS);
-  });
-  try {
-    let watched: Promise<T> = done;
-    for (const host of hosts) watched = host.watch(watched);
-    return await Promise.race([watched, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 Deno.test("UdpNetwork sends each frame as one datagram: a hello naming the sender, then the frame", async () => {
   const raw = dgram.createSocket("udp4");
@@ -68,11 +51,7 @@ Deno.test("UdpNetwork sends each frame as one datagram: a hello naming the sende
 });
 
 Deno.test("UdpNetwork refuses a frame over the 64 KB datagram limit with a DatagramTooLargeError", async () => {
-  const endpoints = new Map<string, string>();
-  const resolve = (m: string) => endpoints.get(m);
-  const a = await startHost("m1.lab", { transport: "udp", resolve, seed: 1 });
-  const b = await startHost("m2.lab", { transport: "udp", resolve, seed: 2 });
-  endpoints.set("m1.lab", a.endpoint).set("m2.lab", b.endpoint);
+  const { a, b, close } = await hostPair({ transport: "udp" });
   try {
     const got = Promise.withResolvers<number>();
     b.machine.spawn("sink", async (ctx) => got.resolve((await ctx.receive<string>()).body.length));
@@ -93,8 +72,7 @@ Deno.test("UdpNetwork refuses a frame over the 64 KB datagram limit with a Datag
     assertTrue(error.length > 70_000 && error.max === 65_507, `${error.length} / ${error.max}`);
     assertTrue(/datagram limit of 65507 bytes/.test(error.message), error.message);
   } finally {
-    await a.close();
-    await b.close();
+    await close();
   }
 });
 
@@ -210,26 +188,12 @@ Deno.test("UdpNetwork with the reliable channel over a lossy path delivers every
 });
 
 Deno.test("UdpNetwork carries authenticated frames: a request and its reply under --auth", async () => {
-  const endpoints = new Map<string, string>();
-  const resolve = (m: string) => endpoints.get(m);
   const auth = { key: "k".repeat(32), encrypt: true };
-  const a = await startHost("m1.lab", { transport: "udp", resolve, seed: 1, auth });
-  const b = await startHost("m2.lab", { transport: "udp", resolve, seed: 2, auth });
-  endpoints.set("m1.lab", a.endpoint).set("m2.lab", b.endpoint);
+  const { a, b, close } = await hostPair({ transport: "udp", auth });
   try {
-    b.machine.spawn("echo", async (ctx) => {
-      const m = await ctx.receive<string>();
-      await ctx.reply(m, m.body.toUpperCase());
-    });
-    const reply = Promise.withResolvers<unknown>();
-    a.machine.spawn("client", async (ctx) => {
-      reply.resolve((await ctx.request("echo@m2.lab", "waku", { timeout: 10_000 })).body);
-    });
-    assertEquals(await within([a, b], reply.promise), "WAKU");
-    assertTrue((b.auth?.accepted ?? 0) > 0, `frames verified: ${JSON.stringify(b.auth)}`);
+    await assertAuthenticatedEcho(a, b);
   } finally {
-    await a.close();
-    await b.close();
+    await close();
   }
 });
 

@@ -4,7 +4,7 @@
  * a transaction that did not commit?
  * @module
  */
-import type { CoordinatorStatus, Decision, ParticipantStatus } from "./transaction_messages.ts";
+import type { CoordinatorStatus, Decision, ParticipantStatus } from "./messages.ts";
 
 /** What {@link checkAtomicity} found. */
 export interface AtomicityReport {

@@ -9,7 +9,7 @@ import { canonical } from "../core/name.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { numberOption, stringOption } from "./_options.ts";
 import { type AtomicityReport, checkAtomicity } from "./atomicity_check.ts";
-import type { CoordinatorStatus, ParticipantStatus } from "./transaction_messages.ts";
+import type { CoordinatorStatus, ParticipantStatus } from "./messages.ts";
 
 /** Options of {@link audit}. */
 export interface AuditOptions {
@@ -51,8 +51,8 @@ export interface Audit {
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
  * import { audit, type Audit } from "./audit.ts";
- * import { transactionCoordinator } from "./coordinator.ts";
- * import { transactionParticipant } from "./participant.ts";
+ * import { transactionCoordinator } from "./coordinator_process.ts";
+ * import { transactionParticipant } from "./participant_process.ts";
  * const sim = new Simulator({ seed: 6 });
  * sim.machine("coord.lab").spawn("tm", transactionCoordinator());
  * sim.machine("p1.lab").spawn("bank", transactionParticipant({ initial: { a: 60 } }));

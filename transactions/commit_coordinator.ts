@@ -22,7 +22,7 @@ import {
   isTxMessage,
   type TxMessage,
   type Vote,
-} from "./transaction_messages.ts";
+} from "./messages.ts";
 
 /** Options of {@link CommitCoordinator}. */
 export interface CommitCoordinatorOptions {
@@ -64,7 +64,7 @@ interface Pushing {
  * import assert from "node:assert/strict";
  * import { CommitCoordinator } from "./commit_coordinator.ts";
  * const tm = new CommitCoordinator("tm@coord.lab", 1, []);
- * import type { TxMessage } from "./transaction_messages.ts";
+ * import type { TxMessage } from "./messages.ts";
  * const message = (from: string, body: TxMessage, now: number) =>
  *   ({ kind: "message" as const, now, envelope: { id: "e", from, to: "tm@coord.lab", kind: body.kind, body, lamport: 0, corr: "c" } });
  * const txid = "tm@coord.lab#1.1";

@@ -5,7 +5,7 @@
  * acknowledged it. Recovery reads nothing else.
  * @module
  */
-import type { Decision } from "./transaction_messages.ts";
+import type { Decision } from "./messages.ts";
 
 /** A lock mode: shared for reads, exclusive for writes. */
 export type LockMode = "S" | "X";

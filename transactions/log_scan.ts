@@ -5,7 +5,7 @@
  * @module
  */
 import type { LogRecord, PreparedRecord } from "./log_records.ts";
-import type { Decision } from "./transaction_messages.ts";
+import type { Decision } from "./messages.ts";
 
 /** What a participant's log says. */
 export interface ParticipantLogScan {

@@ -38,7 +38,7 @@
  * @module
  */
 export type { Effect, Input, Protocol } from "../core/protocol/mod.ts";
-export * from "./transaction_messages.ts";
+export * from "./messages.ts";
 export * from "./transaction_errors.ts";
 export * from "./log_records.ts";
 export * from "./log_scan.ts";
@@ -49,9 +49,9 @@ export * from "./lock_table.ts";
 export * from "./stable_write.ts";
 export * from "./failpoint.ts";
 export * from "./resource_manager.ts";
-export * from "./participant.ts";
+export * from "./participant_process.ts";
 export * from "./commit_coordinator.ts";
-export * from "./coordinator.ts";
+export * from "./coordinator_process.ts";
 export * from "./transaction_client.ts";
 export * from "./transfer_client.ts";
 export * from "./atomicity_check.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Program } from "../core/process.ts";
-import { type CoordinatorOptions, transactionCoordinator } from "./coordinator.ts";
-import { type ParticipantOptions, transactionParticipant } from "./participant.ts";
+import { type CoordinatorOptions, transactionCoordinator } from "./coordinator_process.ts";
+import { type ParticipantOptions, transactionParticipant } from "./participant_process.ts";
 import { transferClient, type TransferClientOptions } from "./transfer_client.ts";
 
 /**

@@ -21,7 +21,7 @@ import {
   type ParticipantStatus,
   type RefusalReason,
   type TxMessage,
-} from "./transaction_messages.ts";
+} from "./messages.ts";
 
 /** What the resource manager reads from stable storage. */
 export interface StoreView {
@@ -51,7 +51,7 @@ export interface ResourceManagerOptions {
  * import assert from "node:assert/strict";
  * import { ResourceManager } from "./resource_manager.ts";
  * import { StableStore } from "./stable_store.ts";
- * import type { TxMessage } from "./transaction_messages.ts";
+ * import type { TxMessage } from "./messages.ts";
  * const store = new StableStore();
  * const rm = new ResourceManager(store);
  * rm.start(0);

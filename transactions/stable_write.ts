@@ -7,7 +7,7 @@
 import type { Effect } from "../core/protocol/protocol.ts";
 import type { Failpoint } from "./failpoint.ts";
 import type { LogRecord } from "./log_records.ts";
-import type { TxMessage } from "./transaction_messages.ts";
+import type { TxMessage } from "./messages.ts";
 
 /** One write to a transaction process's stable storage. */
 export type StableWrite =

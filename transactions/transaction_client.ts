@@ -21,7 +21,7 @@ import type {
   RefusedReply,
   TxMessage,
   ValueReply,
-} from "./transaction_messages.ts";
+} from "./messages.ts";
 
 /** Options of {@link TransactionClient}. */
 export interface TransactionClientOptions {
@@ -45,8 +45,8 @@ export interface TransactionClientOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { transactionCoordinator } from "./coordinator.ts";
- * import { transactionParticipant } from "./participant.ts";
+ * import { transactionCoordinator } from "./coordinator_process.ts";
+ * import { transactionParticipant } from "./participant_process.ts";
  * import { TransactionClient } from "./transaction_client.ts";
  * const sim = new Simulator({ seed: 3 });
  * sim.machine("coord.lab").spawn("tm", transactionCoordinator());

@@ -71,8 +71,8 @@ export interface TransferReport {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { transactionCoordinator } from "./coordinator.ts";
- * import { transactionParticipant } from "./participant.ts";
+ * import { transactionCoordinator } from "./coordinator_process.ts";
+ * import { transactionParticipant } from "./participant_process.ts";
  * import { transferClient, type TransferReport } from "./transfer_client.ts";
  * const sim = new Simulator({ seed: 4 });
  * sim.machine("coord.lab").spawn("tm", transactionCoordinator());

@@ -10,6 +10,6 @@ export * from "./sqlite_disk.ts";
 export * from "./message_store.ts";
 export * from "./sqlite.ts";
 export * from "./post_office_messages.ts";
-export * from "./post_office_machine.ts";
 export * from "./post_office.ts";
+export * from "./post_office_process.ts";
 export * from "./post_office_client.ts";

@@ -8,7 +8,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import { keyName, type KvPut, type KvReport } from "../../tiers/client_server/kv_client.ts";
-import type { KvReply } from "../../tiers/client_server/kv_protocol.ts";
+import type { KvReply } from "../../tiers/client_server/messages.ts";
 import {
   checkFaultTargets,
   COMMON_FLAGS,

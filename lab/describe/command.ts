@@ -7,7 +7,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import { PostOfficeClient } from "../../core/storage/post_office_client.ts";
-import { postOffice } from "../../core/storage/post_office.ts";
+import { postOffice } from "../../core/storage/post_office_process.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import {
   intFlag,

@@ -6,10 +6,7 @@
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import { createRandom } from "../../core/prng.ts";
-import type {
-  HttpRequestMessage,
-  HttpResponseMessage,
-} from "../../tiers/three_tier/three_tier_messages.ts";
+import type { HttpRequestMessage, HttpResponseMessage } from "../../tiers/three_tier/messages.ts";
 import type { HttpExchange, UserAgent } from "../../tiers/three_tier/three_tier_workload.ts";
 import { PRESENTATION } from "./_machines.ts";
 import type { Deployment } from "../deploy/deploy.ts";

@@ -7,7 +7,7 @@
  */
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessFn } from "../../core/process.ts";
-import type { KvReply, KvRequest } from "./kv_protocol.ts";
+import type { KvReply, KvRequest } from "./messages.ts";
 
 /** Options of {@link kvClient}. */
 export interface KvClientOptions {

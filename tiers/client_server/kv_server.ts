@@ -11,7 +11,7 @@ import type { Envelope } from "../../core/envelope.ts";
 import type { ProcessFn } from "../../core/process.ts";
 import type { Disk } from "../../core/storage/disk.ts";
 import { SqliteDisk } from "../../core/storage/sqlite_disk.ts";
-import { type KvRequest, validateKvRequest } from "./kv_protocol.ts";
+import { type KvRequest, validateKvRequest } from "./messages.ts";
 import { kvState } from "./kv_store.ts";
 
 /** Options of {@link kvServer}. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DiskOp, DiskStore } from "../../core/storage/disk.ts";
-import type { KvReply, KvRequest } from "./kv_protocol.ts";
+import type { KvReply, KvRequest } from "./messages.ts";
 
 /** A request the server executes: not `stats`. */
 export type KvCommand = Exclude<KvRequest, { kind: "stats" }>;

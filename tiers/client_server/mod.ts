@@ -3,7 +3,7 @@
  * retransmission and at-most-once execution, and its clients. No SQLite needed.
  * @module
  */
-export * from "./kv_protocol.ts";
+export * from "./messages.ts";
 export * from "./kv_server.ts";
 export * from "./kv_client.ts";
 export * from "./kv_programs.ts";

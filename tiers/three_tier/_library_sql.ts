@@ -6,7 +6,7 @@
  * @module
  */
 import { StoreError } from "./library_storage.ts";
-import type { Book, DataOp, Loan } from "./three_tier_messages.ts";
+import type { Book, DataOp, Loan } from "./messages.ts";
 
 /** A value bound to a `?` placeholder. */
 export type SqlValue = string | number;

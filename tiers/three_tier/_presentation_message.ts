@@ -6,7 +6,7 @@
 import type { Envelope } from "../../core/envelope.ts";
 import { ProcessStoppedError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
-import { type HttpResponseMessage, isRecord } from "./three_tier_messages.ts";
+import { type HttpResponseMessage, isRecord } from "./messages.ts";
 import { type Config, internalError, serveRequest } from "./_presentation_request.ts";
 
 /** Answers one `http` message: a `Request` is built from it and fed to the app. */

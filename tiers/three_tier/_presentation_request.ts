@@ -9,7 +9,7 @@ import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import { Deadline, DeadlineExceededError } from "./deadline.ts";
 import type { CallOutcome, PresentationApp, PresentationEnv } from "./presentation_app.ts";
-import { isRecord, type LogicReply } from "./three_tier_messages.ts";
+import { isRecord, type LogicReply } from "./messages.ts";
 
 /** The presentation tier's settings, as read from its arguments. */
 export interface Config {

@@ -2,7 +2,7 @@
  * A failure that carries a {@link TierError} across a tier's call stack (private to the tiers).
  * @module
  */
-import type { ErrorCode, FieldProblem, TierError } from "./three_tier_messages.ts";
+import type { ErrorCode, FieldProblem, TierError } from "./messages.ts";
 
 /**
  * Thrown inside a tier to answer with `error`.

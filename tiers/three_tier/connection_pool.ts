@@ -10,22 +10,10 @@
 import type { Envelope } from "../../core/envelope.ts";
 import { TimeoutError } from "../../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../../core/process.ts";
-import { type PoolOptions, PoolState, type PoolStats } from "./pool_state.ts";
+import { type PoolOptions, PoolState } from "./pool_state.ts";
+import type { PoolReply } from "./messages.ts";
 
 export * from "./pool_state.ts";
-
-/** Requests a pool process accepts. */
-export type PoolRequest =
-  | { readonly kind: "acquire"; readonly waitMs: number }
-  | { readonly kind: "release"; readonly session: string | null; readonly broken?: boolean }
-  | { readonly kind: "pool-stats" };
-
-/** Answers of a pool process. A `null` session is an empty slot: open a session, then use it. */
-export type PoolReply =
-  | { readonly kind: "lease"; readonly session: string | null }
-  | { readonly kind: "pool-timeout"; readonly waitedMs: number; readonly size: number }
-  | { readonly kind: "pool-full"; readonly size: number; readonly queued: number }
-  | PoolStats;
 
 /**
  * The pool as a process: answers `acquire` with a lease (or, after `waitMs`, `pool-timeout`),

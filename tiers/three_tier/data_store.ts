@@ -18,7 +18,7 @@ import {
   translateError,
 } from "./_library_sql.ts";
 import type { LibraryStorage, StoreRunOptions } from "./library_storage.ts";
-import type { DataOp } from "./three_tier_messages.ts";
+import type { DataOp } from "./messages.ts";
 
 /** Options of {@link LibraryStore}. */
 export interface LibraryStoreOptions {

@@ -13,7 +13,7 @@ import { Deadline, DeadlineExceededError } from "./deadline.ts";
 import { type LibraryStorage, StoreError } from "./library_storage.ts";
 import { openLibraryStorage } from "./open_library_storage.ts";
 import { checkPostgresUrl, isPostgresUrl, redactPostgresUrl } from "./postgres_connection.ts";
-import { type DataOp, type DataReply, isRecord, type TierError } from "./three_tier_messages.ts";
+import { type DataOp, type DataReply, isRecord, type TierError } from "./messages.ts";
 
 const DATA_OPS: ReadonlySet<string> = new Set<DataOp>([
   "overview",

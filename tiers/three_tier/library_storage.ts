@@ -5,7 +5,7 @@
  * ({@link PostgresLibraryStore}, given a `postgres://` URL, for runs on real sockets).
  * @module
  */
-import type { DataOp, ErrorCode } from "./three_tier_messages.ts";
+import type { DataOp, ErrorCode } from "./messages.ts";
 
 /**
  * An operation refused by the store, with the code the tiers report.

@@ -25,7 +25,7 @@ import {
   isRecord,
   type LogicReply,
   type TierError,
-} from "./three_tier_messages.ts";
+} from "./messages.ts";
 
 /** Arguments of the `three-tier-logic` program. */
 export interface LogicTierArgs {

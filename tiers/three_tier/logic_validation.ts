@@ -5,8 +5,8 @@
  * limit) added.
  * @module
  */
-import type { DataOp, FieldProblem } from "./three_tier_messages.ts";
-import { isRecord } from "./three_tier_messages.ts";
+import type { DataOp, FieldProblem } from "./messages.ts";
+import { isRecord } from "./messages.ts";
 
 /**
  * An input failed validation; `fields` lists every wrong field (HTTP 400).

@@ -3,7 +3,7 @@
  * PostgreSQL), a trace id and a deadline budget across tiers.
  * @module
  */
-export * from "./three_tier_messages.ts";
+export * from "./messages.ts";
 export * from "./deadline.ts";
 export * from "./pool_state.ts";
 export * from "./connection_pool.ts";

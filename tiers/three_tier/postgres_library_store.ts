@@ -23,7 +23,7 @@ import {
   type PostgresSql,
   redactPostgresUrl,
 } from "./postgres_connection.ts";
-import type { DataOp } from "./three_tier_messages.ts";
+import type { DataOp } from "./messages.ts";
 
 /** Options of {@link PostgresLibraryStore.connect}. */
 export interface PostgresLibraryStoreOptions extends ConnectPostgresOptions {

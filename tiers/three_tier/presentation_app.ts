@@ -9,7 +9,7 @@
 import { type Context, Hono } from "hono";
 import { renderErrorPage, renderPage } from "./presentation_page.ts";
 import type { Overview } from "./presentation_page.ts";
-import { STATUS_OF, type TierError } from "./three_tier_messages.ts";
+import { STATUS_OF, type TierError } from "./messages.ts";
 
 /** The result of a logic call as the app sees it. */
 export type CallOutcome =

@@ -4,7 +4,7 @@
  * @module
  */
 import { html, raw } from "hono/html";
-import type { Book, Loan } from "./three_tier_messages.ts";
+import type { Book, Loan } from "./messages.ts";
 
 /** What the page shows: the logic tier's `overview`. */
 export interface Overview {

@@ -16,7 +16,7 @@ import { type Http1Server, serveHttp1 } from "../../core/network/http1_server.ts
 import type { ProcessContext, ProcessFn } from "../../core/process.ts";
 import { argReader } from "./_args.ts";
 import { createPresentationApp, MAX_BODY_BYTES } from "./presentation_app.ts";
-import type { ListeningMessage } from "./three_tier_messages.ts";
+import type { ListeningMessage } from "./messages.ts";
 import { serveMessage } from "./_presentation_message.ts";
 import { type Config, internalError, serveRequest } from "./_presentation_request.ts";
 

@@ -6,7 +6,7 @@
  * real `fetch` on a host.
  * @module
  */
-import type { HttpRequestMessage } from "./three_tier_messages.ts";
+import type { HttpRequestMessage } from "./messages.ts";
 
 /** An HTTP answer as the user sees it; status 0 means no answer at all. */
 export interface HttpExchange {
@@ -134,9 +134,9 @@ export async function runUser(
       options.onRecord?.(record);
     },
   };
-  const loans: number[] = [];
+  const state: UserState = { agent, user, member, loans: [], added: 0 };
+  const loans = state.loans;
   const start = agent.now();
-  let added = 0;
   const mine = await agent.send({
     kind: "http",
     method: "GET",
@@ -155,40 +155,7 @@ export async function runUser(
     let action = pick(agent.random());
     if (action === "return" && loans.length === 0) action = "borrow";
     const book = 1 + Math.floor(agent.random() * books);
-    let request: HttpRequestMessage;
-    let loan: number | undefined;
-    switch (action) {
-      case "page":
-        request = { kind: "http", method: "GET", path: "/" };
-        break;
-      case "search": {
-        const word = WORDS[Math.floor(agent.random() * WORDS.length)];
-        request = { kind: "http", method: "GET", path: `/api/books?q=${word}` };
-        break;
-      }
-      case "book":
-        request = { kind: "http", method: "GET", path: `/api/books/${book}` };
-        break;
-      case "borrow":
-        request = json("/api/loans", { bookId: book, member });
-        break;
-      case "return":
-        loan = loans.splice(Math.floor(agent.random() * loans.length), 1)[0];
-        request = { kind: "http", method: "POST", path: `/api/loans/${loan}/return` };
-        break;
-      case "add": {
-        const isbn = `979${String(user).padStart(4, "0")}${String(++added).padStart(6, "0")}`;
-        request = json("/api/books", {
-          isbn,
-          title: `Notes of ${member}, volume ${added}`,
-          author: member,
-          copies: 1 + Math.floor(agent.random() * 3),
-        });
-        break;
-      }
-      default:
-        request = { kind: "http", method: "GET", path: "/api/books" };
-    }
+    const request = requestFor(action, book, state);
     const sent = agent.now();
     const answer = await agent.send(request);
     const latencyMs = agent.now() - sent;
@@ -204,6 +171,48 @@ export async function runUser(
     });
   }
   return made;
+}
+
+/** What a user's requests draw on and change: its loans and the books it has added. */
+interface UserState {
+  readonly agent: UserAgent;
+  readonly user: number;
+  readonly member: string;
+  readonly loans: number[];
+  added: number;
+}
+
+/** The request for `action` on `book`; draws from the agent's generator as the action needs. */
+function requestFor(action: string, book: number, state: UserState): HttpRequestMessage {
+  const { agent, user, member, loans } = state;
+  switch (action) {
+    case "page":
+      return { kind: "http", method: "GET", path: "/" };
+    case "search": {
+      const word = WORDS[Math.floor(agent.random() * WORDS.length)];
+      return { kind: "http", method: "GET", path: `/api/books?q=${word}` };
+    }
+    case "book":
+      return { kind: "http", method: "GET", path: `/api/books/${book}` };
+    case "borrow":
+      return json("/api/loans", { bookId: book, member });
+    case "return": {
+      const loan = loans.splice(Math.floor(agent.random() * loans.length), 1)[0];
+      return { kind: "http", method: "POST", path: `/api/loans/${loan}/return` };
+    }
+    case "add": {
+      const added = ++state.added;
+      const isbn = `979${String(user).padStart(4, "0")}${String(added).padStart(6, "0")}`;
+      return json("/api/books", {
+        isbn,
+        title: `Notes of ${member}, volume ${added}`,
+        author: member,
+        copies: 1 + Math.floor(agent.random() * 3),
+      });
+    }
+    default:
+      return { kind: "http", method: "GET", path: "/api/books" };
+  }
 }
 
 function json(path: string, body: unknown): HttpRequestMessage {

@@ -20,7 +20,7 @@ export type GroupManagerOptions = MembershipOptions;
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { groupManager } from "./manager.ts";
+ * import { groupManager } from "./manager_process.ts";
  * import { GroupClient } from "./group.ts";
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("g0.lab").spawn("groups", groupManager());

@@ -255,7 +255,7 @@ export type TxMessage =
  * @example Checking a message
  * ```ts
  * import assert from "node:assert/strict";
- * import { isTxMessage } from "./transaction_messages.ts";
+ * import { isTxMessage } from "./messages.ts";
  * assert.ok(isTxMessage({ kind: "tx-ack", txid: "t1" }, true));
  * assert.ok(!isTxMessage({ kind: "tx-ack" }, true));
  * assert.ok(!isTxMessage("tx-ack", false));

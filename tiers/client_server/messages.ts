@@ -28,7 +28,7 @@ export type KvReply =
  * @example A bad request
  * ```ts
  * import assert from "node:assert/strict";
- * import { validateKvRequest } from "./kv_protocol.ts";
+ * import { validateKvRequest } from "./messages.ts";
  * assert.equal(validateKvRequest({ kind: "get", key: "x", rid: "c1-1" }), undefined);
  * assert.match(validateKvRequest({ kind: "fly" })!, /unknown kind "fly"/);
  * ```

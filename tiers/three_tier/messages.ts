@@ -1,10 +1,11 @@
 /**
  * The messages of the three-tier architecture, a closed union per link, keyed on `kind`:
  * load generator -> presentation (HTTP carried as a message in the simulator), presentation ->
- * logic (business calls) and logic -> data (sessions and one transaction per operation). Every
- * call carries the trace id and the budget left in ms.
+ * logic (business calls), logic -> its connection pool (leases) and logic -> data (sessions and
+ * one transaction per operation). Every call carries the trace id and the budget left in ms.
  * @module
  */
+import type { PoolStats } from "./pool_state.ts";
 
 /** Why a tier refused or failed a request; the presentation maps it to an HTTP status. */
 export type ErrorCode =
@@ -197,7 +198,7 @@ export interface ListeningMessage {
  * @example Plain objects only
  * ```ts
  * import assert from "node:assert/strict";
- * import { isRecord } from "./three_tier_messages.ts";
+ * import { isRecord } from "./messages.ts";
  * assert.equal(isRecord({ a: 1 }), true);
  * assert.equal(isRecord([1]), false);
  * assert.equal(isRecord(null), false);
@@ -206,3 +207,16 @@ export interface ListeningMessage {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** Requests a pool process accepts. */
+export type PoolRequest =
+  | { readonly kind: "acquire"; readonly waitMs: number }
+  | { readonly kind: "release"; readonly session: string | null; readonly broken?: boolean }
+  | { readonly kind: "pool-stats" };
+
+/** Answers of a pool process. A `null` session is an empty slot: open a session, then use it. */
+export type PoolReply =
+  | { readonly kind: "lease"; readonly session: string | null }
+  | { readonly kind: "pool-timeout"; readonly waitedMs: number; readonly size: number }
+  | { readonly kind: "pool-full"; readonly size: number; readonly queued: number }
+  | PoolStats;

@@ -35,8 +35,8 @@ export interface CoordinatorOptions
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { transactionCoordinator } from "./coordinator.ts";
- * import { transactionParticipant } from "./participant.ts";
+ * import { transactionCoordinator } from "./coordinator_process.ts";
+ * import { transactionParticipant } from "./participant_process.ts";
  * import { TransactionClient } from "./transaction_client.ts";
  * const sim = new Simulator({ seed: 2 });
  * sim.machine("coord.lab").spawn("tm", transactionCoordinator());
