@@ -24,6 +24,7 @@ import {
 import { type Audited, auditorProcess, isClient, type LostNote } from "./_auditor.ts";
 import { printTransactions, type TransactionsRun, transactionsSummary } from "./_report.ts";
 import { COMMON_HELP, narrate, saveTrace } from "../_common.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
@@ -242,13 +243,7 @@ function injectFaults(
   plan: TransactionsPlan,
   crash: { at?: number },
 ): void {
-  const { common } = plan;
-  for (const p of common.partitions) {
-    deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-  }
-  for (const c of common.crashes) {
-    deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-  }
+  scheduleFaultFlags(deployment, plan.common);
   if (plan.crashAfterVotes) {
     deployment.trace.listen((event) => {
       if (crash.at !== undefined || failpointOf(event) === undefined) return;
