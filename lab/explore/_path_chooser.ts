@@ -77,6 +77,7 @@ export class PathChooser implements Chooser {
   readonly #bounds: RunBounds;
   readonly #options: PathOptions;
 
+  /** A chooser checking `check` and walking `stack` within `bounds`. */
   constructor(check: RunCheck, stack: ChoiceNode[], bounds: RunBounds, options: PathOptions) {
     this.horizon = bounds.horizon;
     this.#check = check;

@@ -27,7 +27,9 @@ export const isClient = (machine: string): boolean => /^c\d+\.lab$/.test(machine
 
 /** Tells the auditor that a machine died (`kill -9`): a client there owes no report. */
 export interface LostNote {
+  /** Always `machine-lost`. */
   readonly kind: "machine-lost";
+  /** The machine that died. */
   readonly machine: string;
 }
 
