@@ -90,6 +90,26 @@ export interface TransferReport {
  * ```
  */
 export function transferClient(options: TransferClientOptions): ProcessFn {
+  const settings = transferSettings(options);
+  return (ctx: ProcessContext) => makeTransfers(ctx, settings);
+}
+
+/** The options, checked, with their defaults. */
+interface TransferSettings {
+  readonly coordinator: string;
+  readonly branches: readonly string[];
+  readonly accounts: number;
+  readonly transfers: number;
+  readonly maxAmount: number;
+  readonly attempts: number;
+  readonly thinkMs: number;
+  readonly timeout: number | undefined;
+  readonly endTimeout: number | undefined;
+  readonly collector: string | undefined;
+  readonly stoppable: boolean;
+}
+
+function transferSettings(options: TransferClientOptions): TransferSettings {
   const owner = "a transfer client";
   const coordinator = stringOption(owner, "coordinator", options?.coordinator);
   const participants = options.participants;
@@ -100,96 +120,156 @@ export function transferClient(options: TransferClientOptions): ProcessFn {
       } must be a non-empty list of addresses`,
     );
   }
-  const branches = participants.map((p) => canonical(p));
-  const accounts = numberOption(owner, "accounts", options.accounts, 2, 1);
-  const transfers = numberOption(owner, "transfers", options.transfers, 5);
-  const maxAmount = numberOption(owner, "maxAmount", options.maxAmount, 60, 1);
-  const attempts = numberOption(owner, "attempts", options.attempts, 5, 1);
-  const thinkMs = numberOption(owner, "thinkMs", options.thinkMs, 20);
-  const collector = options.collector;
-  const stoppable = options.stoppable === true;
-  return async (ctx: ProcessContext) => {
-    let stopped = false;
-    /** Sleeps `ms`; a stoppable client wakes early when told to stop. */
-    const pause = async (ms: number) => {
-      if (stopped) return;
-      try {
-        await ctx.receive({ kind: "tx-stop", timeout: ms });
-        stopped = true;
-      } catch (error) {
-        if (!(error instanceof TimeoutError)) throw error;
-      }
-    };
-    const tx = new TransactionClient(ctx, {
-      coordinator,
-      timeout: options.timeout,
-      endTimeout: options.endTimeout,
-    });
-    const pick = (n: number) => Math.floor(ctx.random() * n);
-    const report = {
-      kind: "report" as const,
-      client: ctx.self,
-      commits: 0,
-      aborts: 0,
-      overdrafts: 0,
-      abandoned: 0,
-      inDoubt: 0,
-      latencies: [] as number[],
-    };
-    for (let i = 0; i < transfers && !stopped; i++) {
-      const from = pick(branches.length);
-      const to = branches.length > 1 ? (from + 1 + pick(branches.length - 1)) % branches.length : 0;
-      const fromKey = `acct${pick(accounts)}`;
-      let toKey = `acct${pick(accounts)}`;
-      if (from === to && fromKey === toKey) {
-        toKey = `acct${(Number(fromKey.slice(4)) + 1) % accounts}`;
-      }
-      const amount = 1 + pick(maxAmount);
-      let done = false;
-      for (let attempt = 1; attempt <= attempts && !done && !stopped; attempt++) {
-        const started = ctx.now();
-        try {
-          await tx.begin();
-          const balance = (await tx.read<number>(branches[from], fromKey)) ?? 0;
-          await tx.write(branches[from], fromKey, balance - amount);
-          const other = (await tx.read<number>(branches[to], toKey)) ?? 0;
-          if (balance < amount) {
-            // ABORT_TRANSACTION: the debit written above is discarded everywhere.
-            await tx.abort();
-            report.aborts++;
-            report.overdrafts++;
-            done = true;
-            break;
-          }
-          await tx.write(branches[to], toKey, other + amount);
-          const outcome = await tx.end();
-          if (outcome === "committed") {
-            report.commits++;
-            report.latencies.push(ctx.now() - started);
-            done = true;
-          } else report.aborts++;
-        } catch (error) {
-          if (error instanceof TransactionInDoubtError) {
-            report.inDoubt++;
-            done = true;
-          } else if (error instanceof TransactionAbortedError) {
-            report.aborts++;
-          } else throw error;
-        }
-        if (!done) {
-          const ms = ctx.random() * thinkMs * attempt;
-          await (stoppable ? pause(ms) : ctx.sleep(ms));
-        }
-      }
-      if (stopped && !done) break; // Told to stop: this transfer was not made, nor abandoned.
-      if (!done) report.abandoned++;
-      if (thinkMs > 0) {
-        const ms = ctx.random() * thinkMs;
-        await (stoppable ? pause(ms) : ctx.sleep(ms));
-      } else if (stoppable) await pause(0);
-    }
-    if (collector !== undefined) {
-      await ctx.send(collector, stopped ? { ...report, stopped: true as const } : report);
-    }
+  return {
+    coordinator,
+    branches: participants.map((p) => canonical(p)),
+    accounts: numberOption(owner, "accounts", options.accounts, 2, 1),
+    transfers: numberOption(owner, "transfers", options.transfers, 5),
+    maxAmount: numberOption(owner, "maxAmount", options.maxAmount, 60, 1),
+    attempts: numberOption(owner, "attempts", options.attempts, 5, 1),
+    thinkMs: numberOption(owner, "thinkMs", options.thinkMs, 20),
+    timeout: options.timeout,
+    endTimeout: options.endTimeout,
+    collector: options.collector,
+    stoppable: options.stoppable === true,
   };
+}
+
+/** One transfer: `amount` from an account of branch `from` to one of branch `to`. */
+interface Transfer {
+  readonly from: string;
+  readonly fromKey: string;
+  readonly to: string;
+  readonly toKey: string;
+  readonly amount: number;
+}
+
+/** The report as it is counted. */
+type Counts = { -readonly [K in keyof TransferReport]: TransferReport[K] } & {
+  latencies: number[];
+};
+
+/** Whether the client was told to stop (a stoppable client), shared by its pauses. */
+interface StopFlag {
+  stopped: boolean;
+}
+
+/** The process: the transfers one after the other, then the report. */
+async function makeTransfers(ctx: ProcessContext, s: TransferSettings): Promise<void> {
+  const stop: StopFlag = { stopped: false };
+  const tx = new TransactionClient(ctx, {
+    coordinator: s.coordinator,
+    timeout: s.timeout,
+    endTimeout: s.endTimeout,
+  });
+  const report: Counts = {
+    kind: "report",
+    client: ctx.self,
+    commits: 0,
+    aborts: 0,
+    overdrafts: 0,
+    abandoned: 0,
+    inDoubt: 0,
+    latencies: [],
+  };
+  for (let i = 0; i < s.transfers && !stop.stopped; i++) {
+    const done = await transferWithRetries(ctx, tx, pickTransfer(ctx, s), { s, report, stop });
+    if (stop.stopped && !done) break; // Told to stop: this transfer was not made, nor abandoned.
+    if (!done) report.abandoned++;
+    if (s.thinkMs > 0) {
+      const ms = ctx.random() * s.thinkMs;
+      await (s.stoppable ? pause(ctx, ms, stop) : ctx.sleep(ms));
+    } else if (s.stoppable) await pause(ctx, 0, stop);
+  }
+  if (s.collector !== undefined) {
+    await ctx.send(s.collector, stop.stopped ? { ...report, stopped: true as const } : report);
+  }
+}
+
+/** Sleeps `ms`; a stoppable client wakes early when told to stop. */
+async function pause(ctx: ProcessContext, ms: number, stop: StopFlag): Promise<void> {
+  if (stop.stopped) return;
+  try {
+    await ctx.receive({ kind: "tx-stop", timeout: ms });
+    stop.stopped = true;
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error;
+  }
+}
+
+/** A random transfer between two accounts (on two branches when there are two). */
+function pickTransfer(ctx: ProcessContext, s: TransferSettings): Transfer {
+  const { branches, accounts } = s;
+  const pick = (n: number) => Math.floor(ctx.random() * n);
+  const from = pick(branches.length);
+  const to = branches.length > 1 ? (from + 1 + pick(branches.length - 1)) % branches.length : 0;
+  const fromKey = `acct${pick(accounts)}`;
+  let toKey = `acct${pick(accounts)}`;
+  if (from === to && fromKey === toKey) {
+    toKey = `acct${(Number(fromKey.slice(4)) + 1) % accounts}`;
+  }
+  const amount = 1 + pick(s.maxAmount);
+  return { from: branches[from], fromKey, to: branches[to], toKey, amount };
+}
+
+/**
+ * Attempts `transfer` until it commits, overdraws, is in doubt, or the attempts run out (a
+ * random, growing pause between attempts); returns whether it is done with.
+ */
+async function transferWithRetries(
+  ctx: ProcessContext,
+  tx: TransactionClient,
+  transfer: Transfer,
+  run: { readonly s: TransferSettings; readonly report: Counts; readonly stop: StopFlag },
+): Promise<boolean> {
+  const { s, report, stop } = run;
+  let done = false;
+  for (let attempt = 1; attempt <= s.attempts && !done && !stop.stopped; attempt++) {
+    const started = ctx.now();
+    try {
+      const outcome = await attemptTransfer(tx, transfer);
+      if (outcome === "committed") {
+        report.commits++;
+        report.latencies.push(ctx.now() - started);
+        done = true;
+      } else if (outcome === "overdraft") {
+        report.aborts++;
+        report.overdrafts++;
+        return true;
+      } else report.aborts++;
+    } catch (error) {
+      if (error instanceof TransactionInDoubtError) {
+        report.inDoubt++;
+        done = true;
+      } else if (error instanceof TransactionAbortedError) {
+        report.aborts++;
+      } else throw error;
+    }
+    if (!done) {
+      const ms = ctx.random() * s.thinkMs * attempt;
+      await (s.stoppable ? pause(ctx, ms, stop) : ctx.sleep(ms));
+    }
+  }
+  return done;
+}
+
+/**
+ * One transaction: read the balance, debit, read the other, then credit and end, or abort when
+ * the debit would overdraw.
+ */
+async function attemptTransfer(
+  tx: TransactionClient,
+  t: Transfer,
+): Promise<"committed" | "aborted" | "overdraft"> {
+  await tx.begin();
+  const balance = (await tx.read<number>(t.from, t.fromKey)) ?? 0;
+  await tx.write(t.from, t.fromKey, balance - t.amount);
+  const other = (await tx.read<number>(t.to, t.toKey)) ?? 0;
+  if (balance < t.amount) {
+    // ABORT_TRANSACTION: the debit written above is discarded everywhere.
+    await tx.abort();
+    return "overdraft";
+  }
+  await tx.write(t.to, t.toKey, other + t.amount);
+  return await tx.end() === "committed" ? "committed" : "aborted";
 }

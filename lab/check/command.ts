@@ -24,8 +24,8 @@ import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command
 import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
 import { NEMESIS_KINDS, type NemesisKind } from "./nemesis.ts";
 import { buildReport, type CheckReport, formatReport } from "./report.ts";
-import { realCheck } from "./real.ts";
-import { simulateCheck } from "./simulate.ts";
+import { realCheck, type RealRun } from "./real.ts";
+import { simulateCheck, type SimulatedRun } from "./simulate.ts";
 import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
@@ -160,11 +160,55 @@ export async function runCheck(args: string[]): Promise<number> {
   refuseFlags(values, REFUSED, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
   if (values.explore === true) return await exploreCheck(name, file, values, common, args);
+  refuseExploreFlags(values);
+  const plan = await planCheck(name, file, values, common, real);
+  const { node, workload, simOptions } = plan;
+  const run = await runNodes(plan, common, real);
+  const checkStarted = performance.now();
+  const result = workload.check(run.history.ops);
+  const checkMs = performance.now() - checkStarted;
+  const report = buildReport(run, name, result, { seed: common.seed });
+  await saveTrace("trace" in run ? run.trace : run.sim.trace, common, {
+    clock: real ? "wall" : "virtual",
+  });
+  const drawn = await drawWindow(values.svg, report);
+  const shrunk = values.shrink === true && !report.valid
+    ? await shrinkCheck(node, workload, simOptions, { args, anomaly: report.anomalies[0].type })
+    : undefined;
+  keepSummary(shrunk ? { ...report, shrink: shrunk } : report);
+  if (common.json) {
+    console.log(JSON.stringify(shrunk ? { ...report, shrink: shrunk } : report));
+    return report.valid ? 0 : 1;
+  }
+  console.log("");
+  console.log(formatReport(report, { wallMs: performance.now() - plan.started, checkMs }));
+  if (drawn !== undefined) console.log(drawn);
+  if (common.trace) console.log(`trace written to ${common.trace}`);
+  if (shrunk) console.log(formatShrink(shrunk));
+  if (!report.valid) console.log(replayLine(args, values.seed === undefined, common.seed, real));
+  return report.valid ? 0 : 1;
+}
+
+/** The explore flags, refused without `--explore`. */
+function refuseExploreFlags(values: Record<string, unknown>): void {
   for (const flag of Object.keys(EXPLORE_FLAGS)) {
     if (values[flag] !== undefined) {
       throw new UsageError(`Cannot use --${flag} without --explore`, USAGE);
     }
   }
+}
+
+/**
+ * One checked run as the flags ask for it: the node loaded, its workload, the run's options;
+ * prints the line that says what runs (unless `--quiet`).
+ */
+async function planCheck(
+  name: string,
+  file: string,
+  values: Record<string, unknown>,
+  common: CommonOptions,
+  real: boolean,
+) {
   const nodeCount = intFlag("node-count", values["node-count"], 3, USAGE, 1);
   const ops = values.ops === undefined ? undefined : intFlag("ops", values.ops, 0, USAGE, 0);
   const seconds = positiveNumber("time-limit", values["time-limit"], ops === undefined ? 10 : 0);
@@ -196,41 +240,27 @@ export async function runCheck(args: string[]): Promise<number> {
     ...faultOptions(common),
   };
   const simOptions = { ...options, frameFaults: common.frameFaults };
-  const run = real
-    ? await realCheck(url, workload, {
-      ...options,
+  return { url, node, workload, started, options, simOptions };
+}
+
+/** Runs the plan: the nodes as OS processes (`--real`) or in the simulator. */
+async function runNodes(
+  plan: Awaited<ReturnType<typeof planCheck>>,
+  common: CommonOptions,
+  real: boolean,
+): Promise<RealRun | SimulatedRun> {
+  return real
+    ? await realCheck(plan.url, plan.workload, {
+      ...plan.options,
       transport: common.transport,
       traceFile: common.trace,
       onEvent: await liveEvents(undefined, "wall"),
     })
-    : await simulateCheck(node, workload, {
-      ...simOptions,
+    : await simulateCheck(plan.node, plan.workload, {
+      ...plan.simOptions,
       trace: common.trace !== undefined || common.out !== undefined || common.live,
       onEvent: await liveEvents(undefined, "virtual"),
     });
-  const checkStarted = performance.now();
-  const result = workload.check(run.history.ops);
-  const checkMs = performance.now() - checkStarted;
-  const report = buildReport(run, name, result, { seed: common.seed });
-  await saveTrace("trace" in run ? run.trace : run.sim.trace, common, {
-    clock: real ? "wall" : "virtual",
-  });
-  const drawn = await drawWindow(values.svg, report);
-  const shrunk = values.shrink === true && !report.valid
-    ? await shrinkCheck(node, workload, simOptions, { args, anomaly: report.anomalies[0].type })
-    : undefined;
-  keepSummary(shrunk ? { ...report, shrink: shrunk } : report);
-  if (common.json) {
-    console.log(JSON.stringify(shrunk ? { ...report, shrink: shrunk } : report));
-    return report.valid ? 0 : 1;
-  }
-  console.log("");
-  console.log(formatReport(report, { wallMs: performance.now() - started, checkMs }));
-  if (drawn !== undefined) console.log(drawn);
-  if (common.trace) console.log(`trace written to ${common.trace}`);
-  if (shrunk) console.log(formatShrink(shrunk));
-  if (!report.valid) console.log(replayLine(args, values.seed === undefined, common.seed, real));
-  return report.valid ? 0 : 1;
 }
 
 /** `--explore`: explores the node's interleavings and faults instead of one run. */

@@ -106,27 +106,148 @@ export function searchLinearization<S, I, O>(
   ops: readonly Operation<I, O>[],
   options: SearchOptions<S> = {},
 ): SearchResult {
-  const n = ops.length;
   const maxSteps = options.maxSteps ?? 10_000_000;
-  const head = 2 * n;
-  const { next, prev } = entryList(ops);
-  const bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
-  const cache = new Map<number, Seen<S>[]>();
-  const keys = Array.from({ length: n }, (_, i) => mix(i));
-  const before = twins(ops);
-  const stackEntry: number[] = [], stackState: S[] = [], stackOutcome: number[] = [];
-  let state = options.initial !== undefined ? options.initial : model.init();
-  let bitsHash = 0;
-  let entry = next[head];
-  let from = 0;
+  const search = new Search(
+    model,
+    ops,
+    options.initial !== undefined ? options.initial : model.init(),
+  );
+  const { next, head, n } = search;
   let steps = 0;
+  while (next[head] !== -1) {
+    if (++steps > maxSteps) return { verdict: "unknown", steps };
+    if (search.entry < n) search.call();
+    else if (!search.backtrack()) return { verdict: "illegal", steps };
+  }
+  return { verdict: "ok", steps };
+}
 
-  const remember = (h: number, s: S): boolean => {
+/**
+ * One search's state: the entries not linearized yet (a doubly linked list in time order), the
+ * linearized set (bits and their hash), the stack of calls linearized, the (set, state) pairs
+ * seen, and where the walk is.
+ */
+class Search<S, I, O> {
+  /** Operations: entries 0..n-1 are calls, n..2n-1 returns. */
+  readonly n: number;
+  /** The list's head: `next[head]` is the earliest entry left. */
+  readonly head: number;
+  /** The entry after each (`-1` past the last). */
+  readonly next: Int32Array;
+  /** The entry the walk is at. */
+  entry: number;
+  readonly #model: Model<S, I, O>;
+  readonly #ops: readonly Operation<I, O>[];
+  readonly #prev: Int32Array;
+  readonly #bits: Uint32Array;
+  readonly #cache = new Map<number, Seen<S>[]>();
+  readonly #keys: number[];
+  readonly #before: Int32Array;
+  readonly #stackEntry: number[] = [];
+  readonly #stackState: S[] = [];
+  readonly #stackOutcome: number[] = [];
+  #state: S;
+  #bitsHash = 0;
+  /** The first outcome to try at the entry (1 after backtracking over outcome 0). */
+  #from = 0;
+
+  constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[], initial: S) {
+    const n = ops.length;
+    this.n = n;
+    this.head = 2 * n;
+    const { next, prev } = entryList(ops);
+    this.next = next;
+    this.#prev = prev;
+    this.#model = model;
+    this.#ops = ops;
+    this.#bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
+    this.#keys = Array.from({ length: n }, (_, i) => mix(i));
+    this.#before = twins(ops);
+    this.#state = initial;
+    this.entry = next[this.head];
+  }
+
+  /**
+   * At a call: linearizes it when the model allows its output (or, optional, skips it) into a
+   * (set, state) not seen yet, and goes back to the earliest entry left; else moves on.
+   */
+  call(): void {
+    const entry = this.entry, next = this.next, bits = this.#bits;
+    const twin = this.#before[entry];
+    if (twin !== -1 && (bits[twin >>> 5] & (1 << (twin & 31))) === 0) {
+      this.entry = next[entry];
+      this.#from = 0;
+      return;
+    }
+    const op = this.#ops[entry];
+    let moved = false;
+    for (let outcome = this.#from; outcome < 2 && !moved; outcome++) {
+      let after: S | undefined;
+      if (outcome === 0) after = this.#model.step(this.#state, op.input, op.output);
+      else if (op.optional) after = this.#state;
+      else break;
+      if (after === undefined) continue;
+      bits[entry >>> 5] |= 1 << (entry & 31);
+      const h = (this.#bitsHash ^ this.#keys[entry]) >>> 0;
+      if (this.#remember(h, after)) {
+        this.#stackEntry.push(entry);
+        this.#stackState.push(this.#state);
+        this.#stackOutcome.push(outcome);
+        this.#state = after;
+        this.#bitsHash = h;
+        this.#lift(entry);
+        this.entry = next[this.head];
+        moved = true;
+      } else {
+        bits[entry >>> 5] &= ~(1 << (entry & 31));
+      }
+    }
+    this.#from = 0;
+    if (!moved) this.entry = next[entry];
+  }
+
+  /**
+   * At a return whose call is not linearized: undoes the last call linearized, to try its next
+   * outcome; false when there is none to undo (no linearization).
+   */
+  backtrack(): boolean {
+    if (this.#stackEntry.length === 0) return false;
+    const e = this.#stackEntry.pop()!;
+    this.#state = this.#stackState.pop()!;
+    this.#from = this.#stackOutcome.pop()! + 1;
+    this.#bits[e >>> 5] &= ~(1 << (e & 31));
+    this.#bitsHash = (this.#bitsHash ^ this.#keys[e]) >>> 0;
+    this.#putBack(e);
+    this.entry = e;
+    return true;
+  }
+
+  /** Lifts the call `e` and its return out of the list. */
+  #lift(e: number): void {
+    const next = this.next, prev = this.#prev, r = e + this.n;
+    next[prev[e]] = next[e];
+    prev[next[e]] = prev[e];
+    next[prev[r]] = next[r];
+    if (next[r] !== -1) prev[next[r]] = prev[r];
+  }
+
+  /** Puts the return of `e` back, then the call (the reverse of lifting). */
+  #putBack(e: number): void {
+    const next = this.next, prev = this.#prev, r = e + this.n;
+    next[prev[r]] = r;
+    if (next[r] !== -1) prev[next[r]] = r;
+    next[prev[e]] = e;
+    prev[next[e]] = e;
+  }
+
+  /** Records the linearized set (hashed `h`) with state `s`; false when it was seen before. */
+  #remember(h: number, s: S): boolean {
+    const model = this.#model, bits = this.#bits;
     const key = (h ^ Math.imul(model.hash(s), 0x85ebca6b)) >>> 0;
-    let bucket = cache.get(key);
+    let bucket = this.#cache.get(key);
     if (bucket === undefined) {
       bucket = [];
-      cache.set(key, bucket);
+      this.#cache.set(key, bucket);
     } else {
       for (const seen of bucket) {
         if (sameBits(seen.bits, bits) && model.equal(seen.state, s)) return false;
@@ -134,62 +255,5 @@ export function searchLinearization<S, I, O>(
     }
     bucket.push({ bits: bits.slice(), state: s });
     return true;
-  };
-
-  while (next[head] !== -1) {
-    if (++steps > maxSteps) return { verdict: "unknown", steps };
-    if (entry < n) {
-      const twin = before[entry];
-      if (twin !== -1 && (bits[twin >>> 5] & (1 << (twin & 31))) === 0) {
-        entry = next[entry];
-        from = 0;
-        continue;
-      }
-      const op = ops[entry];
-      let moved = false;
-      for (let outcome = from; outcome < 2 && !moved; outcome++) {
-        let after: S | undefined;
-        if (outcome === 0) after = model.step(state, op.input, op.output);
-        else if (op.optional) after = state;
-        else break;
-        if (after === undefined) continue;
-        bits[entry >>> 5] |= 1 << (entry & 31);
-        const h = (bitsHash ^ keys[entry]) >>> 0;
-        if (remember(h, after)) {
-          stackEntry.push(entry);
-          stackState.push(state);
-          stackOutcome.push(outcome);
-          state = after;
-          bitsHash = h;
-          // Lift the call and its return out of the list.
-          const r = entry + n;
-          next[prev[entry]] = next[entry];
-          prev[next[entry]] = prev[entry];
-          next[prev[r]] = next[r];
-          if (next[r] !== -1) prev[next[r]] = prev[r];
-          entry = next[head];
-          moved = true;
-        } else {
-          bits[entry >>> 5] &= ~(1 << (entry & 31));
-        }
-      }
-      from = 0;
-      if (!moved) entry = next[entry];
-    } else {
-      if (stackEntry.length === 0) return { verdict: "illegal", steps };
-      const e = stackEntry.pop()!;
-      state = stackState.pop()!;
-      from = stackOutcome.pop()! + 1;
-      bits[e >>> 5] &= ~(1 << (e & 31));
-      bitsHash = (bitsHash ^ keys[e]) >>> 0;
-      // Put the return back, then the call (the reverse of lifting).
-      const r = e + n;
-      next[prev[r]] = r;
-      if (next[r] !== -1) prev[next[r]] = r;
-      next[prev[e]] = e;
-      prev[next[e]] = e;
-      entry = e;
-    }
   }
-  return { verdict: "ok", steps };
 }

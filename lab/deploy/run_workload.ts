@@ -6,7 +6,7 @@
  * @module
  */
 import type { TransportName } from "../../core/network/host_network.ts";
-import type { ProcessContext } from "../../core/process.ts";
+import type { ProcessContext, ProcessFn } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, narrate, saveTrace } from "../_common.ts";
 import {
@@ -17,6 +17,7 @@ import {
   RunStalledError,
 } from "./run_errors.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "./deploy.ts";
+import { scheduleFaultFlags } from "./_fault_flags.ts";
 
 /** What a finished run hands back. */
 export interface RunOutcome<R, F = undefined> {
@@ -87,82 +88,143 @@ export async function runWorkload<R, F = undefined>(
   const started = performance.now();
   const deployment: Deployment = await deploy(machines, deployOptions(common, onEvent));
   try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
-    const reports: R[] = [];
-    let finished: F | undefined;
+    scheduleFaultFlags(deployment, common);
+    const collected: Collected<R, F> = { reports: [], expected, finished: undefined };
     const done = Promise.withResolvers<void>();
-    const collector = deployment.spawnControl(options.collector ?? "collector", async (ctx) => {
-      const reporters = new Set(options.reporters);
-      /** Reports that can still come: none from a reporter that died before it reported. */
-      let owed = expected;
-      while (reports.length < owed) {
-        const message = await ctx.receive<R | MachineLostNote>();
-        const body = message.body as { kind?: unknown };
-        const from = message.from.slice(message.from.indexOf("@") + 1);
-        if (body?.kind === "report") {
-          reports.push(message.body as R);
-          reporters.delete(from);
-        } else if (body?.kind === "machine-lost" && from === ctx.self.split("@")[1]) {
-          // A reporter that died owes nothing: the others' reports are all there is to wait for.
-          if (reporters.delete((body as MachineLostNote).machine)) owed--;
-        }
-      }
-      if (options.finish !== undefined) finished = await options.finish(ctx);
-      done.resolve();
+    const collector = deployment.spawnControl(
+      options.collector ?? "collector",
+      collectorProcess(collected, options, done.resolve),
+    );
+    /** Machines lost so far: a loss reported after the run still counts. */
+    const losses: Losses = { lost: [] };
+    const end = await runToEnd(deployment, collector, done.promise, {
+      until: options.until,
+      collected,
+      losses,
     });
-    let unfinished: string | undefined;
-    let interrupted = false;
-    let lost: readonly MachineLoss[] = [];
-    let notes = 0;
-    deployment.onLost?.((loss) => {
-      lost = [...lost, loss];
-      const note: MachineLostNote = { kind: "machine-lost", machine: loss.machine };
-      deployment.spawnControl(`lost-${++notes}`, (ctx) => ctx.send(collector, note));
-    });
-    try {
-      await deployment.run(done.promise, { until: options.until });
-    } catch (error) {
-      if (error instanceof RunStalledError) {
-        unfinished = `${
-          error.reason === "quiet" ? "the simulation went quiet" : "virtual time ran out"
-        } at ${error.time.toFixed(0)} ms with ${reports.length} of ${expected} reports in`;
-      } else if (error instanceof InterruptedError) {
-        unfinished = `interrupted (Ctrl-C) after ${
-          error.time.toFixed(0)
-        } ms with ${reports.length} of ${expected} reports in`;
-        interrupted = true;
-      } else if (error instanceof MachineLostError) {
-        lost = error.lost;
-        unfinished = `${deaths(lost)}, not restarted; the run ended ${
-          (error.time - lost[lost.length - 1].time).toFixed(0)
-        } ms later with ${reports.length} of ${expected} reports in`;
-      } else {
-        throw error;
-      }
-    }
-    if (unfinished === undefined && lost.length > 0) {
-      unfinished = `${deaths(lost)}, not restarted; ${reports.length} of ${expected} reports in`;
-    }
     const trace = deployment.trace;
     // A run that did not finish keeps its trace for --out; --trace gets only a finished one.
-    await saveTrace(trace, unfinished === undefined ? common : { ...common, trace: undefined });
+    await saveTrace(trace, end.unfinished === undefined ? common : { ...common, trace: undefined });
     return {
-      reports,
-      finished,
+      reports: collected.reports,
+      finished: collected.finished,
       trace,
       stats: deployment.stats(),
       transport: deployment.transport,
       wallMs: performance.now() - started,
-      unfinished,
-      interrupted,
-      lost,
+      unfinished: end.unfinished,
+      interrupted: end.interrupted,
+      lost: losses.lost,
     };
   } finally {
     await deployment.stop();
   }
+}
+
+/** What the collector gathers, read by the run once it ended. */
+interface Collected<R, F> {
+  /** The reports, in arrival order. */
+  readonly reports: R[];
+  /** Reports expected. */
+  readonly expected: number;
+  /** What `finish` returned, once it ran. */
+  finished: F | undefined;
+}
+
+/**
+ * The collector process: takes reports until every one that can still come is in (none from a
+ * reporter that died before it reported), runs `finish`, then calls `done`.
+ */
+function collectorProcess<R, F>(
+  collected: Collected<R, F>,
+  options: RunWorkloadOptions<F>,
+  done: () => void,
+): ProcessFn {
+  const { reports } = collected;
+  return async (ctx) => {
+    const reporters = new Set(options.reporters);
+    /** Reports that can still come: none from a reporter that died before it reported. */
+    let owed = collected.expected;
+    while (reports.length < owed) {
+      const message = await ctx.receive<R | MachineLostNote>();
+      const body = message.body as { kind?: unknown };
+      const from = message.from.slice(message.from.indexOf("@") + 1);
+      if (body?.kind === "report") {
+        reports.push(message.body as R);
+        reporters.delete(from);
+      } else if (body?.kind === "machine-lost" && from === ctx.self.split("@")[1]) {
+        // A reporter that died owes nothing: the others' reports are all there is to wait for.
+        if (reporters.delete((body as MachineLostNote).machine)) owed--;
+      }
+    }
+    if (options.finish !== undefined) collected.finished = await options.finish(ctx);
+    done();
+  };
+}
+
+/** How a run ended: why early (if it did), and whether the user interrupted it. */
+type RunEnd = Pick<RunOutcome<unknown>, "unfinished" | "interrupted">;
+
+/** The machines lost during a run (replaced by a `MachineLostError`'s list when one ends it). */
+interface Losses {
+  lost: readonly MachineLoss[];
+}
+
+/**
+ * Runs the deployment until `done` (telling the collector of each machine lost), and says why
+ * it ended early when it did.
+ */
+async function runToEnd(
+  deployment: Deployment,
+  collector: string,
+  done: Promise<void>,
+  options: {
+    readonly until?: number;
+    readonly collected: Collected<unknown, unknown>;
+    readonly losses: Losses;
+  },
+): Promise<RunEnd> {
+  const { losses } = options;
+  let notes = 0;
+  deployment.onLost?.((loss) => {
+    losses.lost = [...losses.lost, loss];
+    const note: MachineLostNote = { kind: "machine-lost", machine: loss.machine };
+    deployment.spawnControl(`lost-${++notes}`, (ctx) => ctx.send(collector, note));
+  });
+  const { reports, expected } = options.collected;
+  try {
+    await deployment.run(done, { until: options.until });
+  } catch (error) {
+    return endedEarly(error, losses, `${reports.length} of ${expected} reports in`);
+  }
+  if (losses.lost.length === 0) return { unfinished: undefined, interrupted: false };
+  const counted = `${reports.length} of ${expected} reports in`;
+  return { unfinished: `${deaths(losses.lost)}, not restarted; ${counted}`, interrupted: false };
+}
+
+/** Why a run stopped before every report was in (`counted`: "3 of 4 reports in"); rethrows the rest. */
+function endedEarly(error: unknown, losses: Losses, counted: string): RunEnd {
+  if (error instanceof RunStalledError) {
+    const why = error.reason === "quiet" ? "the simulation went quiet" : "virtual time ran out";
+    return {
+      unfinished: `${why} at ${error.time.toFixed(0)} ms with ${counted}`,
+      interrupted: false,
+    };
+  }
+  if (error instanceof InterruptedError) {
+    return {
+      unfinished: `interrupted (Ctrl-C) after ${error.time.toFixed(0)} ms with ${counted}`,
+      interrupted: true,
+    };
+  }
+  if (error instanceof MachineLostError) {
+    losses.lost = error.lost;
+    return {
+      unfinished: `${deaths(error.lost)}, not restarted; the run ended ${
+        (error.time - error.lost[error.lost.length - 1].time).toFixed(0)
+      } ms later with ${counted}`,
+      interrupted: false,
+    };
+  }
+  throw error;
 }

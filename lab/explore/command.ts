@@ -144,6 +144,82 @@ async function serveUi(
   return 0;
 }
 
+/** How a replay or an exploration was asked for: the variant, the bounds, the trace file. */
+interface Asked {
+  readonly broken: boolean;
+  readonly options: ExploreOptions<unknown>;
+  readonly trace: string | undefined;
+}
+
+/** `--choices LIST`: replays one path and prints whether it violates; returns the exit code. */
+async function replayOne(
+  name: string,
+  system: (sim: Parameters<ExplorableArchitecture["build"]>[0]) => unknown,
+  asked: Asked & { readonly choices: string; readonly json: boolean },
+): Promise<number> {
+  const { broken, options, trace } = asked;
+  const choices = asked.choices.split(";").map((c) => c.trim()).filter((c) => c !== "");
+  const replay = await replayChoices(system, choices, options);
+  if (trace) await writeTrace(replay.sim.trace, trace, { clock: "virtual" });
+  if (asked.json) {
+    console.log(
+      JSON.stringify({ arch: name, broken, choices, violation: replay.violation ?? null }),
+    );
+  } else {
+    console.log(`lab explore ${name}: replayed ${choices.length} choices`);
+    console.log(
+      replay.violation === undefined ? "no violation" : `VIOLATION: ${replay.violation}`,
+    );
+    if (trace) console.log(`trace written to ${trace}`);
+  }
+  return replay.violation === undefined ? 0 : 1;
+}
+
+/** `--json`: the exploration's figures and its counterexample (with the replay command). */
+function printJson(
+  name: string,
+  broken: boolean,
+  report: ExploreReport,
+  replay: string | undefined,
+): void {
+  const { violation, ...figures } = report;
+  console.log(JSON.stringify({
+    arch: name,
+    broken,
+    ...figures,
+    violation: violation
+      ? { message: violation.message, choices: violation.choices, depth: violation.depth, replay }
+      : null,
+  }));
+}
+
+/** The exploration for a reader: figures, then the verdict; returns the exit code. */
+function printReport(
+  name: string,
+  arch: ExplorableArchitecture,
+  asked: Asked & { readonly report: ExploreReport; readonly replay: string | undefined },
+): number {
+  const { broken, options, trace, report, replay } = asked;
+  const violation = report.violation;
+  console.log(`lab explore ${name}${broken ? " (broken variant)" : ""}: ${arch.summary}`);
+  console.log(describe(report));
+  if (!violation) {
+    console.log(
+      report.exhausted
+        ? "no violation"
+        : `no violation within the bounds explored (paths of ${options.depth} choices, then the ` +
+          "seeded order; raise --depth or --time-limit to look further)",
+    );
+    return 0;
+  }
+  console.log(`\nVIOLATION: ${violation.message}`);
+  console.log(`shortest counterexample (${violation.choices.length} choices):`);
+  for (const [i, c] of violation.choices.entries()) console.log(`  ${i + 1}. ${c}`);
+  if (trace) console.log(`trace written to ${trace}`);
+  console.log(`replay: ${replay}`);
+  return 1;
+}
+
 /**
  * Runs `lab explore` with `args`; returns the exit code (0 no violation, 1 violation).
  *
@@ -192,21 +268,13 @@ export async function runExplore(args: string[]): Promise<number> {
   const system = (sim: Parameters<typeof arch.build>[0]) => arch.build(sim, broken);
   const trace = typeof values.trace === "string" ? values.trace : undefined;
   if (typeof values.choices === "string") {
-    const choices = values.choices.split(";").map((c) => c.trim()).filter((c) => c !== "");
-    const replay = await replayChoices(system, choices, options);
-    if (trace) await writeTrace(replay.sim.trace, trace, { clock: "virtual" });
-    if (values.json) {
-      console.log(
-        JSON.stringify({ arch: name, broken, choices, violation: replay.violation ?? null }),
-      );
-    } else {
-      console.log(`lab explore ${name}: replayed ${choices.length} choices`);
-      console.log(
-        replay.violation === undefined ? "no violation" : `VIOLATION: ${replay.violation}`,
-      );
-      if (trace) console.log(`trace written to ${trace}`);
-    }
-    return replay.violation === undefined ? 0 : 1;
+    return await replayOne(name!, system, {
+      broken,
+      options,
+      trace,
+      choices: values.choices,
+      json: values.json === true,
+    });
   }
   if (values.ui === true) {
     return await serveUi(name!, system, options, intFlag("port", values.port, 0, USAGE, 0));
@@ -220,32 +288,8 @@ export async function runExplore(args: string[]): Promise<number> {
     });
   }
   if (values.json) {
-    const { violation: _, ...figures } = report;
-    console.log(JSON.stringify({
-      arch: name,
-      broken,
-      ...figures,
-      violation: violation
-        ? { message: violation.message, choices: violation.choices, depth: violation.depth, replay }
-        : null,
-    }));
+    printJson(name!, broken, report, replay);
     return violation ? 1 : 0;
   }
-  console.log(`lab explore ${name}${broken ? " (broken variant)" : ""}: ${arch.summary}`);
-  console.log(describe(report));
-  if (!violation) {
-    console.log(
-      report.exhausted
-        ? "no violation"
-        : `no violation within the bounds explored (paths of ${options.depth} choices, then the ` +
-          "seeded order; raise --depth or --time-limit to look further)",
-    );
-    return 0;
-  }
-  console.log(`\nVIOLATION: ${violation.message}`);
-  console.log(`shortest counterexample (${violation.choices.length} choices):`);
-  for (const [i, c] of violation.choices.entries()) console.log(`  ${i + 1}. ${c}`);
-  if (trace) console.log(`trace written to ${trace}`);
-  console.log(`replay: ${replay}`);
-  return 1;
+  return printReport(name!, arch, { broken, options, trace, report, replay });
 }

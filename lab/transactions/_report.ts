@@ -203,12 +203,22 @@ export function printTransactions(
   summary: Summary,
   wallMs: number,
 ): void {
-  const found = run.audit;
   const unfinished = summary.unfinished as string[];
   if (unfinished.length > 0) {
     console.log("\nPartial summary: the run did not finish");
     for (const line of unfinished) console.log(`  ${line}`);
   }
+  printBalances(plan, run);
+  console.log("");
+  const blockedMs = longestBlock(run.audit);
+  console.log(summaryTable(run, summary, { wallMs, blockedMs }));
+  console.log("");
+  printVerdict(plan, run, summary, blockedMs);
+}
+
+/** Each participant's balances, or why there are none (silent, its machine died). */
+function printBalances(plan: TransactionsPlan, run: TransactionsRun): void {
+  const found = run.audit;
   console.log("\nBalances after the run:");
   for (const [p, status] of Object.entries(found.participants)) {
     console.log(`  ${p}  ${JSON.stringify(status.data)}`);
@@ -233,9 +243,16 @@ export function printTransactions(
       );
     }
   }
-  console.log("");
-  const blockedMs = longestBlock(found);
-  console.log(table([
+}
+
+/** The summary as a table for a reader. */
+function summaryTable(
+  run: TransactionsRun,
+  summary: Summary,
+  times: { readonly wallMs: number; readonly blockedMs: number },
+): string {
+  const found = run.audit;
+  return table([
     ["architecture", "transactions"],
     ["transport", summary.transport],
     ["seed", summary.seed],
@@ -253,7 +270,7 @@ export function printTransactions(
     [
       "blocked",
       `${
-        blockedMs.toFixed(0)
+        times.blockedMs.toFixed(0)
       } ms (longest wait of a participant that voted yes, holding its locks)`,
     ],
     ["messages", `${summary.messages} (frames on the wire ${run.deployment.stats().frames})`],
@@ -267,9 +284,18 @@ export function printTransactions(
     ] as [string, string]]),
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],
-    ["wall time", `${wallMs.toFixed(0)} ms`],
-  ]));
-  console.log("");
+    ["wall time", `${times.wallMs.toFixed(0)} ms`],
+  ]);
+}
+
+/** What the coordinator's crash did (with the flag), and the invariant's verdict. */
+function printVerdict(
+  plan: TransactionsPlan,
+  run: TransactionsRun,
+  summary: Summary,
+  blockedMs: number,
+): void {
+  const found = run.audit;
   if (plan.crashAfterVotes) {
     console.log(
       run.crashedAt === undefined

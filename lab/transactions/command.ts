@@ -6,14 +6,10 @@
  * decision log. At the end an auditor checks all-or-nothing and the sum of the balances.
  * @module
  */
-import { TimeoutError } from "../../core/errors.ts";
 import type { TraceEvent } from "../../core/trace.ts";
-import type { Audit } from "../../transactions/audit.ts";
-import { audit } from "../../transactions/audit.ts";
 import { failpointOf } from "../../transactions/failpoint.ts";
 import { StableStore } from "../../transactions/stable_store.ts";
 import { SqliteDisk } from "../../core/storage/sqlite_disk.ts";
-import type { TransferReport } from "../../transactions/transfer_client.ts";
 import {
   connectPostgres,
   PostgresConnectError,
@@ -25,9 +21,11 @@ import {
   transactionMachines,
   type TransactionsPlan,
 } from "./_plan.ts";
+import { type Audited, auditorProcess, isClient, type LostNote } from "./_auditor.ts";
 import { printTransactions, type TransactionsRun, transactionsSummary } from "./_report.ts";
 import { COMMON_HELP, narrate, saveTrace } from "../_common.ts";
-import { CONTROL_MACHINE, deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
+import { deploy, type Deployment, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
 
@@ -72,25 +70,6 @@ Examples:
   deno task lab transactions --db postgres://lab@127.0.0.1:5432/bank --crash-coordinator-after-votes`;
 
 const COORDINATOR = "tm@coord.lab";
-/** Ms without any client report after which the auditor stops waiting for the rest. */
-const QUIET_MS = 30_000;
-/**
- * Ms the auditor waits for the clients' reports once it told them to stop (a participant or
- * the coordinator died): a client ends its attempt first, whose every step waits at most its
- * timeout (1 s; END three times 2 s).
- */
-const STOP_MS = 8_000;
-/** Ms the audit keeps asking after a participant or the coordinator died. */
-const LOST_SETTLE_MS = 2_000;
-
-/** Whether `machine` hosts a transfer client (`c1.lab`, ...). */
-const isClient = (machine: string) => /^c\d+\.lab$/.test(machine);
-
-/** Tells the auditor that a machine died (`kill -9`): a client there owes no report. */
-interface LostNote {
-  readonly kind: "machine-lost";
-  readonly machine: string;
-}
 const TRANSACTION_NOTES = ["blocked:", "unblocked:", "recovery:", "failpoint", "first boot"];
 
 function narrateTransactions(event: TraceEvent): string | undefined {
@@ -205,7 +184,6 @@ async function runDeployment(
   disks: string | undefined,
 ): Promise<TransactionsRun> {
   const { common } = plan;
-  const participants = participantNames(plan);
   const gone = new Set(
     common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
   );
@@ -215,75 +193,23 @@ async function runDeployment(
     if (line !== undefined) console.log(line);
   };
   const deployment = await deploy(machines, { ...deployOptions(common, onEvent), disks });
-  let crashedAt: number | undefined;
-  /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
-  let clientsStopped = false;
+  const crash: { at?: number } = {};
   /** Machines whose OS process died during the run and were not restarted. */
   const lost: MachineLoss[] = [];
-  const reports: TransferReport[] = [];
-  let result: Audit | undefined;
+  const audited: Audited = { reports: [], clientsStopped: false };
   try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
-    if (plan.crashAfterVotes) {
-      deployment.trace.listen((event) => {
-        if (crashedAt !== undefined || failpointOf(event) === undefined) return;
-        crashedAt = event.t;
-        // Times since the start of the run, virtual or wall-clock, as the trace's.
-        deployment.crash("coord.lab", { at: event.t, restartAt: event.t + plan.downMs });
-      });
-    }
+    injectFaults(deployment, plan, crash);
     const done = Promise.withResolvers<void>();
-    const auditor = deployment.spawnControl("auditor", async (ctx) => {
-      /** Clients that can still report: one whose machine died (`kill -9`) cannot. */
-      let owed = expected;
-      const pending = new Set(machines.map((m) => m.name).filter(isClient));
-      /** Machines that died (the auditor's own view, from the lab's notes). */
-      const down = new Set<string>();
-      /** Once the clients were told to stop: when their reports are due. */
-      let dueBy: number | undefined;
-      try {
-        while (reports.length < owed) {
-          const timeout = dueBy === undefined ? QUIET_MS : Math.max(0, dueBy - ctx.now());
-          const message = await ctx.receive<TransferReport | LostNote>({ timeout });
-          const from = message.from.slice(message.from.indexOf("@") + 1);
-          if (message.body.kind === "report") {
-            reports.push(message.body as TransferReport);
-            pending.delete(from);
-          } else if (message.body.kind === "machine-lost" && from === CONTROL_MACHINE) {
-            const machine = message.body.machine;
-            down.add(machine);
-            if (pending.delete(machine)) owed--;
-            else if (!isClient(machine) && dueBy === undefined) {
-              // A participant or the coordinator is gone for good: every transfer through it
-              // would time out, attempt after attempt. The clients stop and report.
-              dueBy = ctx.now() + STOP_MS;
-              clientsStopped = true;
-              for (const client of pending) await ctx.send(`client@${client}`, { kind: "tx-stop" });
-            }
-          }
-        }
-      } catch (error) {
-        // A client that never reports (it crashed for good, or failed to start) counts as an error.
-        if (!(error instanceof TimeoutError)) throw error;
-      }
-      // A participant whose machine died cannot answer: it is not asked, and the others are
-      // given a short settle only (a dead coordinator leaves them blocked for good).
-      const answering = participants.filter((p) => !down.has(p.slice(p.indexOf("@") + 1)));
-      const lostSystem = [...down].some((m) => !isClient(m));
-      result = await audit(ctx, {
+    const auditor = deployment.spawnControl(
+      "auditor",
+      auditorProcess({
         coordinator: COORDINATOR,
-        participants: answering,
-        settleMs: lostSystem ? LOST_SETTLE_MS : 15_000,
-        // Those alive answer at once; a dead coordinator costs three of these per round.
-        ...(lostSystem ? { timeout: 500 } : {}),
-      });
-      done.resolve();
-    });
+        participants: participantNames(plan),
+        machines: machines.map((m) => m.name),
+        expected,
+        done: done.resolve,
+      }, audited),
+    );
     let notes = 0;
     deployment.onLost?.((loss) => {
       lost.push(loss);
@@ -296,5 +222,34 @@ async function runDeployment(
   } finally {
     await deployment.stop();
   }
-  return { deployment, reports, expected, audit: result!, crashedAt, lost, clientsStopped };
+  const { reports, clientsStopped, result } = audited;
+  return {
+    deployment,
+    reports,
+    expected,
+    audit: result!,
+    crashedAt: crash.at,
+    lost,
+    clientsStopped,
+  };
+}
+
+/**
+ * The fault flags' partitions and crashes, and with `--crash-coordinator-after-votes` the
+ * coordinator's crash at its failpoint (its time kept in `crash.at`).
+ */
+function injectFaults(
+  deployment: Deployment,
+  plan: TransactionsPlan,
+  crash: { at?: number },
+): void {
+  scheduleFaultFlags(deployment, plan.common);
+  if (plan.crashAfterVotes) {
+    deployment.trace.listen((event) => {
+      if (crash.at !== undefined || failpointOf(event) === undefined) return;
+      crash.at = event.t;
+      // Times since the start of the run, virtual or wall-clock, as the trace's.
+      deployment.crash("coord.lab", { at: event.t, restartAt: event.t + plan.downMs });
+    });
+  }
 }
