@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import type { Envelope } from "./envelope.ts";
 import type { VectorClock } from "./vector_clock.ts";
-import { VectorStamp } from "./vector_stamp.ts";
+import { ClockSpace, VectorStamp } from "./vector_stamp.ts";
+import { DELIVER, RECEIVE, SEND, TraceStore } from "./_trace_store.ts";
 
 /** What happened. */
 export type TraceEventType =
@@ -170,6 +171,9 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The events of a trace that keeps none. */
+const NO_EVENTS: TraceEvent[] = Object.freeze([]) as unknown as TraceEvent[];
+
 /** Bytes of canonical lines gathered before they go to the running digest. */
 const DIGEST_CHUNK = 1 << 16;
 
@@ -189,8 +193,6 @@ const DIGEST_CHUNK = 1 << 16;
  * ```
  */
 export class Trace implements TraceSink {
-  /** Every recorded event, in order (none when the trace does not keep them). */
-  readonly events: TraceEvent[] = [];
   /** Whether it keeps its events (see {@link TraceOptions.keep}). */
   readonly keeps: boolean;
   /** Whether events carry vector clocks: exactly when the trace keeps them. */
@@ -200,6 +202,8 @@ export class Trace implements TraceSink {
   #size = 0;
   #hash: ReturnType<typeof createHash> | undefined;
   #pending = "";
+  /** The kept events (see {@link TraceStore}); unset when streaming. */
+  readonly #store: TraceStore | undefined;
 
   /**
    * Creates an empty trace.
@@ -223,6 +227,15 @@ export class Trace implements TraceSink {
     this.keeps = options.keep ?? true;
     this.clocks = this.keeps;
     if (!this.keeps) this.#hash = createHash("sha256");
+    else this.#store = new TraceStore(ClockSpace.of(this));
+  }
+
+  /**
+   * Every recorded event, in order (none when the trace does not keep them): one array, the same
+   * from read to read, holding the events recorded until the read.
+   */
+  get events(): TraceEvent[] {
+    return this.#store === undefined ? NO_EVENTS : this.#store.all();
   }
 
   /** Number of events recorded. */
@@ -234,15 +247,64 @@ export class Trace implements TraceSink {
   record(event: TraceEvent): void {
     this.#size++;
     this.#counts.set(event.ev, (this.#counts.get(event.ev) ?? 0) + 1);
-    if (this.#hash === undefined) this.events.push(event);
+    if (this.#store !== undefined) this.#store.object(event);
     else {
       this.#pending += withoutClock(event) + "\n";
       if (this.#pending.length >= DIGEST_CHUNK) {
-        this.#hash.update(this.#pending);
+        this.#hash!.update(this.#pending);
         this.#pending = "";
       }
     }
     for (const listener of this.#listeners) listener(event);
+  }
+
+  /**
+   * Records a message event as its call site in the kernel builds it: `send` (every field),
+   * `deliver` (no label) or `receive` (no `to`, no label). The same as {@link record} of that
+   * object, without making it when the trace keeps its events and nobody listens.
+   *
+   * @example A send, recorded without its object
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Trace } from "./trace.ts";
+   * const a = new Trace(), b = new Trace();
+   * a.message("send", 1, "a@m1.lab", "a@m1.lab#1.1", "a@m1.lab", "b@m1.lab", "get", "x", 1, undefined);
+   * b.record({
+   *   t: 1, ev: "send", at: "a@m1.lab", id: "a@m1.lab#1.1", from: "a@m1.lab", to: "b@m1.lab",
+   *   kind: "get", label: "x", lamport: 1, vc: undefined,
+   * });
+   * assert.deepEqual(a.events, b.events);
+   * assert.equal(a.digest(), b.digest());
+   * ```
+   */
+  message(
+    ev: "send" | "deliver" | "receive",
+    t: number,
+    at: string,
+    id: string,
+    from: string,
+    to: string | undefined,
+    kind: string,
+    label: string | undefined,
+    lamport: number,
+    vc: VectorStamp | VectorClock | undefined,
+  ): void {
+    const store = this.#store;
+    if (store !== undefined && this.#listeners.length === 0) {
+      const shape = ev === "send" ? SEND : ev === "deliver" ? DELIVER : RECEIVE;
+      if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc)) {
+        this.#size++;
+        this.#counts.set(ev, (this.#counts.get(ev) ?? 0) + 1);
+        return;
+      }
+    }
+    this.record(
+      ev === "send"
+        ? { t, ev, at, id, from, to, kind, label, lamport, vc }
+        : ev === "deliver"
+        ? { t, ev, at, id, from, to, kind, lamport, vc }
+        : { t, ev, at, id, from, kind, lamport, vc },
+    );
   }
 
   /** Calls `listener` for every event recorded from now on; returns an unsubscribe function. */
@@ -265,8 +327,9 @@ export class Trace implements TraceSink {
         "Cannot write the trace as JSONL: it kept only its digest; create it with keep: true",
       );
     }
+    const store = this.#store!;
     let out = "";
-    for (const event of this.events) out += canonicalLine(event) + "\n";
+    for (let i = 0; i < store.size; i++) out += canonicalLine(store.peek(i)) + "\n";
     return out;
   }
 
@@ -278,10 +341,10 @@ export class Trace implements TraceSink {
     if (this.#hash !== undefined) {
       return this.#hash.copy().update(this.#pending).digest("hex");
     }
-    const hash = createHash("sha256");
+    const hash = createHash("sha256"), store = this.#store!;
     let chunk = "";
-    for (const event of this.events) {
-      chunk += withoutClock(event) + "\n";
+    for (let i = 0; i < store.size; i++) {
+      chunk += withoutClock(store.peek(i)) + "\n";
       if (chunk.length >= DIGEST_CHUNK) {
         hash.update(chunk);
         chunk = "";
