@@ -47,7 +47,7 @@ export class TraceStore {
    * of `at`, `from`, `to` and `kind` (-1: unset), where its stamp starts in {@link #counts} (-1:
    * none).
    */
-  #nums = new Float64Array(STRIDE * 1024);
+  #nums = new Float64Array(STRIDE * 64);
   /** Per event, two slots: its id and label, or the recorded object and `undefined`. */
   readonly #refs: (TraceEvent | string | undefined)[] = [];
   /** Names (addresses, kinds) by number. */
