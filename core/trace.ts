@@ -199,6 +199,8 @@ export class Trace implements TraceSink {
   readonly clocks: boolean;
   #listeners: ((event: TraceEvent) => void)[] = [];
   readonly #counts = new Map<TraceEventType, number>();
+  /** The counts of the message events {@link Trace.message} kept in columns, by shape. */
+  readonly #messages = [0, 0, 0, 0];
   #size = 0;
   #hash: ReturnType<typeof createHash> | undefined;
   #pending = "";
@@ -294,7 +296,7 @@ export class Trace implements TraceSink {
       const shape = ev === "send" ? SEND : ev === "deliver" ? DELIVER : RECEIVE;
       if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc)) {
         this.#size++;
-        this.#counts.set(ev, (this.#counts.get(ev) ?? 0) + 1);
+        this.#messages[shape]++;
         return;
       }
     }
@@ -317,7 +319,14 @@ export class Trace implements TraceSink {
 
   /** Number of events of type `ev`. */
   count(ev: TraceEventType): number {
-    return this.#counts.get(ev) ?? 0;
+    const messages = ev === "send"
+      ? SEND
+      : ev === "deliver"
+      ? DELIVER
+      : ev === "receive"
+      ? RECEIVE
+      : 0;
+    return (this.#counts.get(ev) ?? 0) + (messages === 0 ? 0 : this.#messages[messages]);
   }
 
   /** The trace as JSON Lines in canonical form. */
