@@ -150,7 +150,20 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     const env = envelopeOf(id, from, address, kind, body, lamport, vc, link, replyTo, sync);
     const t = this.runtime.now(), label = labelOf(body);
     if (trace instanceof Trace) {
-      trace.message("send", t, from, id, from, address, kind, label, lamport, vc);
+      trace.message(
+        "send",
+        t,
+        from,
+        id,
+        from,
+        address,
+        kind,
+        label,
+        lamport,
+        vc,
+        proc.idPrefix,
+        proc.sent,
+      );
     } else {trace.record({
         t,
         ev: "send",

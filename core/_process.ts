@@ -393,6 +393,11 @@ export class HostedProcess implements ProcessContext {
   #idEpoch = -1;
   #idPrefix = "";
 
+  /** The `<self>#<epoch>.` part of the last envelope id made ({@link envelopeId}). */
+  get idPrefix(): string {
+    return this.#idPrefix;
+  }
+
   /** Forgets a settled wait (see {@link HostedProcess.parks}). */
   unpark(parked: { stop(error: unknown): void }): void {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);

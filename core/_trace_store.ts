@@ -16,7 +16,36 @@ import { type ClockSpace, VectorStamp } from "./vector_stamp.ts";
 export const SEND = 1, DELIVER = 2, RECEIVE = 3;
 
 /** Numbers per event in the store. */
-const STRIDE = 8;
+const STRIDE = 12;
+
+/** Events per block of numbers (a power of two). */
+const CHUNK_BITS = 11, CHUNK = 1 << CHUNK_BITS, CHUNK_MASK = CHUNK - 1;
+
+/** The numbers of a store with no event yet. */
+const NO_NUMBERS = new Float64Array(0);
+
+/** An id held as its string, not as numbers. */
+const NO_ID = -1;
+
+/** How a message event's label is held: unset, as a number, as its string. */
+const LABEL_UNSET = 0, LABEL_NUMBER = 1, LABEL_KEPT = 2;
+
+/**
+ * The value of the plain decimal `text.slice(from)` (digits only, no leading zero, at most 15 of
+ * them, so that `String(n)` gives the text back), or -1.
+ */
+function decimal(text: string, from: number): number {
+  const end = text.length;
+  if (end === from || end - from > 15) return -1;
+  if (text.charCodeAt(from) === 48 && end - from > 1) return -1;
+  let n = 0;
+  for (let k = from; k < end; k++) {
+    const c = text.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
 
 /**
  * Columns of message events and the objects of the others, in the order recorded.
@@ -43,18 +72,31 @@ export class TraceStore {
   readonly #space: ClockSpace;
   #size = 0;
   /**
-   * Per event, {@link STRIDE} numbers: its shape (0: an object), time, Lamport clock, the numbers
+   * The current block of numbers: per event, {@link STRIDE} numbers: its shape (0: an object), time, Lamport clock, the numbers
    * of `at`, `from`, `to` and `kind` (-1: unset), where its stamp starts in {@link #counts} (-1:
-   * none).
+   * none), its id's prefix (a name; {@link NO_ID}: the id is in {@link #refs}) and number, how
+   * its label is held and its number.
    */
-  #nums = new Float64Array(STRIDE * 64);
-  /** Per event, two slots: its id and label, or the recorded object and `undefined`. */
+  #nums: Float64Array = NO_NUMBERS;
+  /** Every block of numbers: {@link CHUNK} events each, the last one {@link #nums}. */
+  readonly #chunks: Float64Array[] = [];
+  /**
+   * Per event, two slots: its id and label when they are not held as numbers, or the recorded
+   * object and `undefined`.
+   */
   readonly #refs: (TraceEvent | string | undefined)[] = [];
   /** Names (addresses, kinds) by number. */
   readonly #names: string[] = [];
   readonly #nameIndex = new Map<string, number>();
-  /** Stamps one after the other: a length, then that many counts. */
+  /**
+   * Stamps one after the other: a length, the prefix (a name; {@link NO_ID}: unknown) and
+   * number of the id of the message sent with it, then that many counts.
+   */
   readonly #counts: number[] = [];
+  /** The id written as numbers last, and its numbers (a receive follows its delivery). */
+  #lastId: string | undefined = undefined;
+  #lastPrefix = NO_ID;
+  #lastNumber = 0;
   /** The events made so far, by number (a reader's objects, made once). */
   readonly #made: TraceEvent[] = [];
   /** The stamps of the reader's events, by where they are stored. */
@@ -92,6 +134,8 @@ export class TraceStore {
     label: string | undefined,
     lamport: number,
     vc: unknown,
+    idPrefix?: string,
+    idNumber?: number,
   ): boolean {
     let offset = -1;
     if (vc !== undefined) {
@@ -107,8 +151,71 @@ export class TraceStore {
     nums[i + 5] = to === undefined ? -1 : to === at ? nums[i + 3] : this.#name(to);
     nums[i + 6] = this.#name(kind);
     nums[i + 7] = offset;
-    this.#refs.push(id, label);
+    // An id and a label are new strings per message: kept, they survived every young collection
+    // (most of what the collector still did); held as numbers, they are not kept at all.
+    const known = idPrefix !== undefined && this.#idFrom(id, idPrefix, idNumber!, offset, i);
+    this.#refs.push(known || this.#idOf(id, offset, i) ? undefined : id, this.#label(label, i));
     return true;
+  }
+
+  /** Writes the id `idPrefix + idNumber` of a send as numbers (its stamp remembers them). */
+  #idFrom(id: string, idPrefix: string, idNumber: number, offset: number, i: number): boolean {
+    if (!Number.isSafeInteger(idNumber) || idNumber < 0) return false;
+    const prefix = this.#name(idPrefix), nums = this.#nums, counts = this.#counts;
+    nums[i + 8] = prefix;
+    nums[i + 9] = idNumber;
+    if (offset >= 0 && counts[offset + 1] === NO_ID) {
+      counts[offset + 1] = prefix;
+      counts[offset + 2] = idNumber;
+    }
+    this.#lastId = id;
+    this.#lastPrefix = prefix;
+    this.#lastNumber = idNumber;
+    return true;
+  }
+
+  /**
+   * Writes `id` as numbers when it is the id met last (a receive after its delivery) or the one
+   * its stamp was sent with (a delivery), checked; else marks it kept and returns `false`.
+   */
+  #idOf(id: string, offset: number, i: number): boolean {
+    const nums = this.#nums;
+    if (id === this.#lastId) {
+      nums[i + 8] = this.#lastPrefix;
+      nums[i + 9] = this.#lastNumber;
+      return true;
+    }
+    const counts = this.#counts, prefix = offset < 0 ? NO_ID : counts[offset + 1];
+    if (prefix !== NO_ID) {
+      const n = counts[offset + 2], text = this.#names[prefix];
+      if (id.startsWith(text) && decimal(id, text.length) === n) {
+        nums[i + 8] = prefix;
+        nums[i + 9] = n;
+        this.#lastId = id;
+        this.#lastPrefix = prefix;
+        this.#lastNumber = n;
+        return true;
+      }
+    }
+    nums[i + 8] = NO_ID;
+    return false;
+  }
+
+  /** Writes how `label` is held: unset, as its number, or kept (returned, for the refs). */
+  #label(label: string | undefined, i: number): string | undefined {
+    const nums = this.#nums;
+    if (label === undefined) {
+      nums[i + 10] = LABEL_UNSET;
+      return undefined;
+    }
+    const n = decimal(label, 0);
+    if (n >= 0) {
+      nums[i + 10] = LABEL_NUMBER;
+      nums[i + 11] = n;
+      return undefined;
+    }
+    nums[i + 10] = LABEL_KEPT;
+    return label;
   }
 
   /** Event number `i`, made from its columns on first read. */
@@ -131,14 +238,13 @@ export class TraceStore {
     return i < this.#made.length ? this.#made[i] : this.#build(i, false);
   }
 
-  /** The index in {@link #nums} of a new event's numbers. */
+  /**
+   * The index in {@link #nums} of a new event's numbers. Blocks are added, never grown: a
+   * growing array copied what it held each time, and the fresh memory cost as much again.
+   */
   #slot(): number {
-    const at = this.#size++ * STRIDE;
-    if (at + STRIDE > this.#nums.length) {
-      const grown = new Float64Array(this.#nums.length * 2);
-      grown.set(this.#nums);
-      this.#nums = grown;
-    }
+    const i = this.#size++, at = (i & CHUNK_MASK) * STRIDE;
+    if (at === 0) this.#chunks.push(this.#nums = new Float64Array(CHUNK * STRIDE));
     return at;
   }
 
@@ -153,14 +259,20 @@ export class TraceStore {
 
   /** The object of event `i`, with the keys, in the order, its call site gave them. */
   #build(i: number, kept: boolean): TraceEvent {
-    const nums = this.#nums, n = i * STRIDE, shape = nums[n];
+    const nums = this.#chunks[i >>> CHUNK_BITS], n = (i & CHUNK_MASK) * STRIDE, shape = nums[n];
     if (shape === 0) return this.#refs[2 * i] as TraceEvent;
     const names = this.#names;
     const t = nums[n + 1], lamport = nums[n + 2], at = names[nums[n + 3]];
     const from = names[nums[n + 4]], kind = names[nums[n + 6]];
-    const id = this.#refs[2 * i] as string, vc = this.#stampAt(nums[n + 7], kept);
+    const prefix = nums[n + 8], vc = this.#stampAt(nums[n + 7], kept);
+    const id = prefix === NO_ID ? this.#refs[2 * i] as string : `${names[prefix]}${nums[n + 9]}`;
     if (shape === SEND) {
-      const to = names[nums[n + 5]], label = this.#refs[2 * i + 1] as string | undefined;
+      const to = names[nums[n + 5]], mode = nums[n + 10];
+      const label = mode === LABEL_NUMBER
+        ? `${nums[n + 11]}`
+        : mode === LABEL_KEPT
+        ? this.#refs[2 * i + 1] as string
+        : undefined;
       return { t, ev: "send", at, id, from, to, kind, label, lamport, vc };
     }
     if (shape === DELIVER) {
@@ -185,7 +297,7 @@ export class TraceStore {
     if (offset >= 0) return offset;
     const counts = this.#counts, entries = stamp.counts();
     offset = counts.length;
-    counts.push(entries.length);
+    counts.push(entries.length, NO_ID, 0);
     for (let k = 0; k < entries.length; k++) counts.push(entries[k]);
     stamp.stored = offset;
     return offset;
@@ -197,7 +309,7 @@ export class TraceStore {
     let stamp = kept ? this.#madeStamps.get(offset) : undefined;
     if (stamp === undefined) {
       const counts = this.#counts, n = counts[offset];
-      stamp = new VectorStamp(this.#space, counts.slice(offset + 1, offset + 1 + n));
+      stamp = new VectorStamp(this.#space, counts.slice(offset + 3, offset + 3 + n));
       stamp.stored = offset;
       if (kept) this.#madeStamps.set(offset, stamp);
     }

@@ -263,7 +263,9 @@ export class Trace implements TraceSink {
   /**
    * Records a message event as its call site in the kernel builds it: `send` (every field),
    * `deliver` (no label) or `receive` (no `to`, no label). The same as {@link record} of that
-   * object, without making it when the trace keeps its events and nobody listens.
+   * object, without making it when the trace keeps its events and nobody listens. A caller that
+   * built `id` as `idPrefix + idNumber` (the kernel's `<self>#<epoch>.<n>`) may say so: the
+   * trace then holds the number, not the string.
    *
    * @example A send, recorded without its object
    * ```ts
@@ -290,11 +292,13 @@ export class Trace implements TraceSink {
     label: string | undefined,
     lamport: number,
     vc: VectorStamp | VectorClock | undefined,
+    idPrefix?: string,
+    idNumber?: number,
   ): void {
     const store = this.#store;
     if (store !== undefined && this.#listeners.length === 0) {
       const shape = ev === "send" ? SEND : ev === "deliver" ? DELIVER : RECEIVE;
-      if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc)) {
+      if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc, idPrefix, idNumber)) {
         this.#size++;
         this.#messages[shape]++;
         return;
