@@ -24,6 +24,12 @@ const CHUNK_BITS = 11, CHUNK = 1 << CHUNK_BITS, CHUNK_MASK = CHUNK - 1;
 /** The numbers of a store with no event yet. */
 const NO_NUMBERS = new Float64Array(0);
 
+/** Numbers per block of stamps, unless one stamp needs more. */
+const STAMP_CHUNK = 1 << 15;
+
+/** A stamp's place is its block's number times this plus its place in the block. */
+const STAMP_SPAN = 2 ** 26;
+
 /** An id held as its string, not as numbers. */
 const NO_ID = -1;
 
@@ -73,7 +79,7 @@ export class TraceStore {
   #size = 0;
   /**
    * The current block of numbers: per event, {@link STRIDE} numbers: its shape (0: an object), time, Lamport clock, the numbers
-   * of `at`, `from`, `to` and `kind` (-1: unset), where its stamp starts in {@link #counts} (-1:
+   * of `at`, `from`, `to` and `kind` (-1: unset), where its stamp is in {@link #stampChunks} (-1:
    * none), its id's prefix (a name; {@link NO_ID}: the id is in {@link #refs}) and number, how
    * its label is held and its number.
    */
@@ -89,10 +95,13 @@ export class TraceStore {
   readonly #names: string[] = [];
   readonly #nameIndex = new Map<string, number>();
   /**
-   * Stamps one after the other: a length, the prefix (a name; {@link NO_ID}: unknown) and
-   * number of the id of the message sent with it, then that many counts.
+   * Stamps one after the other, in blocks: a length, the prefix (a name; {@link NO_ID}: unknown)
+   * and number of the id of the message sent with it, then that many counts.
    */
-  readonly #counts: number[] = [];
+  readonly #stampChunks: Float64Array[] = [];
+  /** The block stamps are added to, and where the next one goes in it. */
+  #stampChunk: Float64Array = NO_NUMBERS;
+  #stampNext = 0;
   /** The id written as numbers last, and its numbers (a receive follows its delivery). */
   #lastId: string | undefined = undefined;
   #lastPrefix = NO_ID;
@@ -141,6 +150,7 @@ export class TraceStore {
     if (vc !== undefined) {
       if (!(vc instanceof VectorStamp) || vc.space !== this.#space) return false;
       offset = this.#stamp(vc);
+      if (offset < 0) return false;
     }
     const i = this.#slot(), nums = this.#nums;
     nums[i] = shape;
@@ -161,12 +171,15 @@ export class TraceStore {
   /** Writes the id `idPrefix + idNumber` of a send as numbers (its stamp remembers them). */
   #idFrom(id: string, idPrefix: string, idNumber: number, offset: number, i: number): boolean {
     if (!Number.isSafeInteger(idNumber) || idNumber < 0) return false;
-    const prefix = this.#name(idPrefix), nums = this.#nums, counts = this.#counts;
+    const prefix = this.#name(idPrefix), nums = this.#nums;
     nums[i + 8] = prefix;
     nums[i + 9] = idNumber;
-    if (offset >= 0 && counts[offset + 1] === NO_ID) {
-      counts[offset + 1] = prefix;
-      counts[offset + 2] = idNumber;
+    if (offset >= 0) {
+      const chunk = this.#stampChunks[Math.floor(offset / STAMP_SPAN)], at = offset % STAMP_SPAN;
+      if (chunk[at + 1] === NO_ID) {
+        chunk[at + 1] = prefix;
+        chunk[at + 2] = idNumber;
+      }
     }
     this.#lastId = id;
     this.#lastPrefix = prefix;
@@ -185,9 +198,10 @@ export class TraceStore {
       nums[i + 9] = this.#lastNumber;
       return true;
     }
-    const counts = this.#counts, prefix = offset < 0 ? NO_ID : counts[offset + 1];
+    const chunk = offset < 0 ? NO_NUMBERS : this.#stampChunks[Math.floor(offset / STAMP_SPAN)];
+    const at = offset % STAMP_SPAN, prefix = offset < 0 ? NO_ID : chunk[at + 1];
     if (prefix !== NO_ID) {
-      const n = counts[offset + 2], text = this.#names[prefix];
+      const n = chunk[at + 2], text = this.#names[prefix];
       if (id.startsWith(text) && decimal(id, text.length) === n) {
         nums[i + 8] = prefix;
         nums[i + 9] = n;
@@ -291,14 +305,31 @@ export class TraceStore {
     return index;
   }
 
-  /** Where `stamp`'s counts are: stored on its first event. */
+  /**
+   * Where `stamp`'s counts are: stored on its first event, in blocks that are added, never grown
+   * (a growing array copied what it held each time); -1 when it cannot be stored so.
+   */
   #stamp(stamp: VectorStamp): number {
     let offset = stamp.stored;
     if (offset >= 0) return offset;
-    const counts = this.#counts, entries = stamp.counts();
-    offset = counts.length;
-    counts.push(entries.length, NO_ID, 0);
-    for (let k = 0; k < entries.length; k++) counts.push(entries[k]);
+    const entries = stamp.counts(), n = entries.length, size = n + 3;
+    if (size > STAMP_SPAN) return -1;
+    let chunk = this.#stampChunk, at = this.#stampNext;
+    if (at + size > chunk.length) {
+      chunk = this.#stampChunk = new Float64Array(Math.max(STAMP_CHUNK, size));
+      this.#stampChunks.push(chunk);
+      at = 0;
+    }
+    for (let k = 0; k < n; k++) {
+      const count = entries[k];
+      if (typeof count !== "number") return -1;
+      chunk[at + 3 + k] = count;
+    }
+    chunk[at] = n;
+    chunk[at + 1] = NO_ID;
+    chunk[at + 2] = 0;
+    this.#stampNext = at + size;
+    offset = (this.#stampChunks.length - 1) * STAMP_SPAN + at;
     stamp.stored = offset;
     return offset;
   }
@@ -308,8 +339,10 @@ export class TraceStore {
     if (offset < 0) return undefined;
     let stamp = kept ? this.#madeStamps.get(offset) : undefined;
     if (stamp === undefined) {
-      const counts = this.#counts, n = counts[offset];
-      stamp = new VectorStamp(this.#space, counts.slice(offset + 3, offset + 3 + n));
+      const chunk = this.#stampChunks[Math.floor(offset / STAMP_SPAN)], at = offset % STAMP_SPAN;
+      const n = chunk[at], counts: number[] = new Array(n);
+      for (let k = 0; k < n; k++) counts[k] = chunk[at + 3 + k];
+      stamp = new VectorStamp(this.#space, counts);
       stamp.stored = offset;
       if (kept) this.#madeStamps.set(offset, stamp);
     }

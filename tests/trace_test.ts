@@ -190,3 +190,51 @@ Deno.test("a kept trace gives back each message event as its call site built it,
     "events are kept once made",
   );
 });
+
+Deno.test("a kept trace gives back stamps across its blocks, and a stamp larger than a block", () => {
+  const columns = new Trace(), objects = new Trace();
+  const space = ClockSpace.of(columns);
+  const a = "a@m1.lab", b = "b@m2.lab";
+  let va = space.zero, vb = space.zero;
+  for (let n = 1; n <= 20_000; n++) {
+    va = va.tick(a);
+    vb = vb.receive(va, b);
+    for (const [trace, kept] of [[columns, false], [objects, true]] as const) {
+      if (kept) {
+        trace.record({
+          t: n,
+          ev: "receive",
+          at: b,
+          id: `${a}#1.${n}`,
+          from: a,
+          kind: "k",
+          lamport: n,
+          vc: vb,
+        });
+      } else trace.message("receive", n, b, `${a}#1.${n}`, a, undefined, "k", undefined, n, vb);
+    }
+  }
+  // 40,000 processes: one stamp of more numbers than a block holds.
+  let wide = vb;
+  for (let p = 0; p < 40_000; p += 997) wide = wide.tick(`p${p}@m3.lab`);
+  wide = wide.tick("last@m3.lab");
+  for (let p = 0; p < 40_000; p++) space.indexOf(`q${p}@m4.lab`);
+  wide = wide.tick("q39999@m4.lab");
+  columns.message("send", 1, b, "x", b, a, "k", "wide", 1, wide);
+  objects.record({
+    t: 1,
+    ev: "send",
+    at: b,
+    id: "x",
+    from: b,
+    to: a,
+    kind: "k",
+    label: "wide",
+    lamport: 1,
+    vc: wide,
+  });
+  assertEquals(columns.toJsonl(), objects.toJsonl());
+  const last = columns.events.at(-1)!;
+  assertEquals(wide.compare(last.vc!), "equal");
+  assertEquals(vb.compare(columns.events[19_999].vc!), "equal");
+});
