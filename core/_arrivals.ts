@@ -12,7 +12,7 @@ import { type PendingReplies, UNKNOWN_KIND } from "./_pending_replies.ts";
 import { type HostedProcess, Parked } from "./_process.ts";
 import { type Address, machineOf } from "./name.ts";
 import type { Runtime } from "./runtime.ts";
-import { envelopeEvent, type TraceSink } from "./trace.ts";
+import { envelopeEvent, Trace, type TraceSink } from "./trace.ts";
 
 /** What arrivals need of the rest of the machine. */
 export interface ArrivalsOptions {
@@ -154,8 +154,12 @@ export class Arrivals {
   }
 
   #recordDeliver(env: Envelope): void {
-    if (this.#trace) {
-      this.#trace.record({
+    const trace = this.#trace;
+    if (trace instanceof Trace) {
+      const { id, from, to, kind } = env, t = this.#runtime.now();
+      trace.message("deliver", t, to, id, from, to, kind, undefined, env.lamport, env.vc);
+    } else if (trace) {
+      trace.record({
         t: this.#runtime.now(),
         ev: "deliver",
         at: env.to,

@@ -18,7 +18,7 @@ import type { ProcessFn, SpawnOptions } from "./process.ts";
 import type { RetransmitOptions } from "./reliable_channel.ts";
 import { ReliableLink } from "./reliable_link.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
-import { envelopeEvent, type TraceEvent, type TraceSink } from "./trace.ts";
+import { envelopeEvent, Trace, type TraceEvent, type TraceSink } from "./trace.ts";
 import type { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import type { Network } from "./machine.ts";
@@ -109,6 +109,10 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     this.#link.receive(from, frame);
   }
 
+  get trace(): TraceSink | undefined {
+    return this.#trace;
+  }
+
   get tracing(): boolean {
     return this.#trace !== undefined;
   }
@@ -144,18 +148,34 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     const clocks = this.clocks;
     const vc = clocks === undefined ? undefined : proc.vc = (proc.vc ?? clocks.zero).tick(from);
     const env = envelopeOf(id, from, address, kind, body, lamport, vc, link, replyTo, sync);
-    trace.record({
-      t: this.runtime.now(),
-      ev: "send",
-      at: from,
-      id,
-      from,
-      to: address,
-      kind,
-      label: labelOf(body),
-      lamport,
-      vc,
-    });
+    const t = this.runtime.now(), label = labelOf(body);
+    if (trace instanceof Trace) {
+      trace.message(
+        "send",
+        t,
+        from,
+        id,
+        from,
+        address,
+        kind,
+        label,
+        lamport,
+        vc,
+        proc.idPrefix,
+        proc.sent,
+      );
+    } else {trace.record({
+        t,
+        ev: "send",
+        at: from,
+        id,
+        from,
+        to: address,
+        kind,
+        label,
+        lamport,
+        vc,
+      });}
     return env;
   }
 

@@ -19,7 +19,7 @@ import type {
 } from "./process.ts";
 import type { Runtime, TimerId } from "./runtime.ts";
 import type { Disk } from "./storage/disk.ts";
-import type { TraceEvent } from "./trace.ts";
+import { Trace, type TraceEvent, type TraceSink } from "./trace.ts";
 import type { ClockSpace, VectorStamp } from "./vector_stamp.ts";
 import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
 import { copyBody } from "./_wire_body.ts";
@@ -145,6 +145,8 @@ export interface ProcessHost {
   clearTimer(id: TimerId): void;
   /** Records a trace event, when tracing. */
   record(event: TraceEvent): void;
+  /** Where it records trace events, when tracing. */
+  readonly trace: TraceSink | undefined;
   /** Whether events are recorded at all (to skip building them). */
   readonly tracing: boolean;
   /** The numbering of the trace's vector clocks; set exactly when tracing with clocks. */
@@ -396,6 +398,11 @@ export class HostedProcess implements ProcessContext {
   #idEpoch = -1;
   #idPrefix = "";
 
+  /** The `<self>#<epoch>.` part of the last envelope id made ({@link envelopeId}). */
+  get idPrefix(): string {
+    return this.#idPrefix;
+  }
+
   /** Forgets a settled wait (see {@link HostedProcess.parks}). */
   unpark(parked: { stop(error: unknown): void }): void {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
@@ -409,16 +416,32 @@ export class HostedProcess implements ProcessContext {
     if (!host.tracing) return;
     const clocks = host.clocks;
     if (clocks !== undefined) this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
-    host.record({
-      t: host.runtime.now(),
-      ev: "receive",
-      at: this.self,
-      id: env.id,
-      from: env.from,
-      kind: env.kind,
-      lamport: this.clock,
-      vc: this.vc,
-    });
+    const trace = host.trace, t = host.runtime.now(), self = this.self;
+    if (trace instanceof Trace) {
+      trace.message(
+        "receive",
+        t,
+        self,
+        env.id,
+        env.from,
+        undefined,
+        env.kind,
+        undefined,
+        this.clock,
+        this.vc,
+      );
+    } else {
+      host.record({
+        t,
+        ev: "receive",
+        at: self,
+        id: env.id,
+        from: env.from,
+        kind: env.kind,
+        lamport: this.clock,
+        vc: this.vc,
+      });
+    }
   }
 
   /** Updates the clocks for a reply or receipt handed to this process without a receive. */

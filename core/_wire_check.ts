@@ -65,18 +65,22 @@ function machineName(value: string): boolean {
 
 /** A canonical address `process@machine.domain`, or the flow-control address of a machine. */
 function address(value: unknown, path: string): Problem {
-  // The message is built only for a bad address (every frame checks two good ones).
-  const bad = () => `${path} is ${show(value)}, not a process address (process@machine.domain)`;
-  if (typeof value !== "string" || value.length > MAX_TEXT) return bad();
+  // The message is built only for a bad address (every frame checks two good ones), by a
+  // function of its own: a closure here was made for every address checked.
+  if (typeof value !== "string" || value.length > MAX_TEXT) return badAddress(value, path);
   if (value.startsWith(FLOW_PREFIX)) {
-    return machineName(value.slice(FLOW_PREFIX.length)) ? undefined : bad();
+    return machineName(value.slice(FLOW_PREFIX.length)) ? undefined : badAddress(value, path);
   }
   try {
-    return canonical(value) === value ? undefined : bad();
+    return canonical(value) === value ? undefined : badAddress(value, path);
   } catch (error) {
-    if (error instanceof TypeError) return bad();
+    if (error instanceof TypeError) return badAddress(value, path);
     throw error;
   }
+}
+
+function badAddress(value: unknown, path: string): string {
+  return `${path} is ${show(value)}, not a process address (process@machine.domain)`;
 }
 
 function vectorClock(value: unknown, path: string): Problem {
@@ -164,23 +168,38 @@ function envelopeProblem(env: unknown): Problem {
     : `env.kind of a $flow envelope is ${show(env.kind)}`;
 }
 
+/** The paths of an acknowledgement's fields, on its own or piggybacked (built once). */
+const ACK_PATHS = {
+  "": { epoch: "epoch", seq: "seq", sack: "sack", rtx: "rtx" },
+  "ack.": { epoch: "ack.epoch", seq: "ack.seq", sack: "ack.sack", rtx: "ack.rtx" },
+} as const;
+
 /** What is wrong with an acknowledgement at `path`, or `undefined`. */
-function ackProblem(ack: Record<string, unknown>, path: string): Problem {
-  const range = (x: unknown, at: string): Problem => {
-    const problem = pair(x, at, (n, p) => count(n, p, 1), (n, p) => count(n, p, 1));
-    if (problem !== undefined) return problem;
-    const [a, b] = x as [number, number];
-    return a <= b ? undefined : `${at} is [${a}, ${b}], a range that ends before it starts`;
-  };
+function ackProblem(ack: Record<string, unknown>, path: keyof typeof ACK_PATHS): Problem {
+  // No closure nor path string per call: every message frame carries one, piggybacked.
+  const paths = ACK_PATHS[path];
   const sack = ack.sack;
-  return count(ack.epoch, `${path}epoch`, 0) ??
-    count(ack.seq, `${path}seq`, 0) ??
-    (Array.isArray(sack) && sack.length > MAX_SACK
-      ? `${path}sack has ${sack.length} ranges, more than ${MAX_SACK}`
-      : list(sack, `${path}sack`, range)) ??
-    (ack.rtx === undefined
+  return count(ack.epoch, paths.epoch, 0) ??
+    count(ack.seq, paths.seq, 0) ??
+    (sack === undefined
       ? undefined
-      : pair(ack.rtx, `${path}rtx`, (n, p) => count(n, p, 1), (n, p) => count(n, p, 1)));
+      : Array.isArray(sack) && sack.length > MAX_SACK
+      ? `${paths.sack} has ${sack.length} ranges, more than ${MAX_SACK}`
+      : list(sack, paths.sack, sackRange)) ??
+    (ack.rtx === undefined ? undefined : pair(ack.rtx, paths.rtx, positive, positive));
+}
+
+/** A count of at least 1 at `at`. */
+function positive(n: unknown, at: string): Problem {
+  return count(n, at, 1);
+}
+
+/** A selective acknowledgement's range `[first, last]` at `at`. */
+function sackRange(x: unknown, at: string): Problem {
+  const problem = pair(x, at, positive, positive);
+  if (problem !== undefined) return problem;
+  const [a, b] = x as [number, number];
+  return a <= b ? undefined : `${at} is [${a}, ${b}], a range that ends before it starts`;
 }
 
 /**

@@ -142,8 +142,19 @@ export function canonical(text: string): Address {
  * ```
  */
 export function machineOf(address: Address): string {
-  return address.slice(address.indexOf("@") + 1);
+  // Cached: a slice is a new string, and a new string is hashed again by every Map that looks
+  // it up (the link's channels, the simulator's machines, per frame).
+  let machine = machineCache.get(address);
+  if (machine === undefined) {
+    machine = address.slice(address.indexOf("@") + 1);
+    if (machineCache.size > CANONICAL_CACHE) machineCache.clear();
+    machineCache.set(address, machine);
+  }
+  return machine;
 }
+
+/** The machine part of each address met (see {@link machineOf}). */
+const machineCache = new Map<string, string>();
 
 /**
  * The process part of a canonical address.

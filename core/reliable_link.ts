@@ -27,6 +27,7 @@ import {
   type Resend,
   type RetransmitOptions,
 } from "./reliable_channel.ts";
+import type { SenderMemo } from "./retransmission.ts";
 import type { Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
 
 /** What a {@link ReliableLink} is given, with the time `now` (ms). */
@@ -194,8 +195,9 @@ export class ReliableLink {
     const receiver = channel.receiver ??= this.#resumeReceiver(channel);
     const acceptance = receiver.accept(frame, now);
     if (receiver.idle) {
-      channel.acked = receiver.acknowledgement;
+      const acked = channel.acked = receiver.acknowledgement;
       channel.receiver = undefined;
+      this.#spareReceiver = acked === undefined ? undefined : { receiver, acked };
     }
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
     if (acceptance.ack) this.#acks.add(channel, acceptance.ack, now);
@@ -238,15 +240,30 @@ export class ReliableLink {
     const memo = channel.memo;
     if (memo === undefined) return new ReliableSender(this.epoch, options);
     channel.memo = undefined;
+    // The sender retired last, taken back as it is when its memo is the one being resumed (a
+    // partner talked to in turns retires and resumes its sender every round trip).
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined && spare.memo === memo) return spare.sender;
     return ReliableSender.resume(this.epoch, options, memo);
   }
+
+  /** The sender retired last, with the memo it left (see {@link #resumeSender}). */
+  #spare: { sender: ReliableSender; memo: SenderMemo } | undefined = undefined;
 
   #resumeReceiver(channel: Channel): ReliableReceiver {
     const acked = channel.acked;
     if (acked === undefined) return new ReliableReceiver();
     channel.acked = undefined;
+    // As for senders: the receiver retired last is taken back as it is (see #resumeSender).
+    const spare = this.#spareReceiver;
+    this.#spareReceiver = undefined;
+    if (spare !== undefined && spare.acked === acked) return spare.receiver;
     return ReliableReceiver.resume(acked);
   }
+
+  /** The receiver retired last, with the acknowledgement it left. */
+  #spareReceiver: { receiver: ReliableReceiver; acked: Acknowledgement } | undefined = undefined;
 
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
@@ -305,8 +322,9 @@ export class ReliableLink {
     if (deadline === undefined) {
       channel.timer = undefined;
       if (sender.inFlight === 0) {
-        channel.memo = sender.memo();
+        const memo = channel.memo = sender.memo();
         channel.sender = undefined;
+        this.#spare = { sender, memo };
       }
       return;
     }

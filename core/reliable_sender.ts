@@ -303,10 +303,9 @@ export class ReliableSender {
    */
   #reneged(ack: Acknowledgement): boolean {
     const head = this.#earliest();
-    const sack = ack.sack ?? [];
-    if (head === undefined || !head.sacked || head.seq !== ack.seq + 1 || covers(sack, head.seq)) {
-      return false;
-    }
+    if (head === undefined || !head.sacked || head.seq !== ack.seq + 1) return false;
+    const sack = ack.sack ?? NO_RANGES;
+    if (covers(sack, head.seq)) return false;
     // The ack reports its lowest ranges only: above the last one it says nothing.
     const limit = sack.length === 0 ? Infinity : sack[sack.length - 1][1];
     for (const entry of this.#unacked.values()) {
@@ -394,3 +393,6 @@ function covers(ranges: readonly (readonly [number, number])[], seq: number): bo
   }
   return false;
 }
+
+/** The ranges of an acknowledgement that has none (never written). */
+const NO_RANGES: readonly (readonly [number, number])[] = Object.freeze([]);

@@ -5,7 +5,8 @@
 import { LineDigest } from "./_line_digest.ts";
 import type { Envelope } from "./envelope.ts";
 import type { VectorClock } from "./vector_clock.ts";
-import { VectorStamp } from "./vector_stamp.ts";
+import { ClockSpace, VectorStamp } from "./vector_stamp.ts";
+import { DELIVER, RECEIVE, SEND, TraceStore } from "./_trace_store.ts";
 
 /** What happened. */
 export type TraceEventType =
@@ -179,6 +180,9 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The events of a trace that keeps none. */
+const NO_EVENTS: TraceEvent[] = Object.freeze([]) as unknown as TraceEvent[];
+
 /**
  * An in-memory trace that can listen live and be written as JSONL or digested; or, with
  * `keep: false`, a stream that keeps only its digest and the count of each kind of event.
@@ -195,16 +199,18 @@ function jsonOf(value: unknown): string {
  * ```
  */
 export class Trace implements TraceSink {
-  /** Every recorded event, in order (none when the trace does not keep them). */
-  readonly events: TraceEvent[] = [];
   /** Whether it keeps its events (see {@link TraceOptions.keep}). */
   readonly keeps: boolean;
   /** Whether events carry vector clocks: exactly when the trace keeps them. */
   readonly clocks: boolean;
   #listeners: ((event: TraceEvent) => void)[] = [];
   readonly #counts = new Map<TraceEventType, number>();
+  /** The counts of the message events {@link Trace.message} kept in columns, by shape. */
+  readonly #messages = [0, 0, 0, 0];
   #size = 0;
   #lines: LineDigest | undefined;
+  /** The kept events (see {@link TraceStore}); unset when streaming. */
+  readonly #store: TraceStore | undefined;
 
   /**
    * Creates an empty trace.
@@ -228,6 +234,15 @@ export class Trace implements TraceSink {
     this.keeps = options.keep ?? true;
     this.clocks = this.keeps;
     if (!this.keeps) this.#lines = new LineDigest();
+    else this.#store = new TraceStore(ClockSpace.of(this));
+  }
+
+  /**
+   * Every recorded event, in order (none when the trace does not keep them): one array, the same
+   * from read to read, holding the events recorded until the read.
+   */
+  get events(): TraceEvent[] {
+    return this.#store === undefined ? NO_EVENTS : this.#store.all();
   }
 
   /** Number of events recorded. */
@@ -239,9 +254,62 @@ export class Trace implements TraceSink {
   record(event: TraceEvent): void {
     this.#size++;
     this.#counts.set(event.ev, (this.#counts.get(event.ev) ?? 0) + 1);
-    if (this.#lines === undefined) this.events.push(event);
-    else this.#lines.add(event);
+    if (this.#store !== undefined) this.#store.object(event);
+    else this.#lines!.add(event);
     for (const listener of this.#listeners) listener(event);
+  }
+
+  /**
+   * Records a message event as its call site in the kernel builds it: `send` (every field),
+   * `deliver` (no label) or `receive` (no `to`, no label). The same as {@link record} of that
+   * object, without making it when the trace keeps its events and nobody listens. A caller that
+   * built `id` as `idPrefix + idNumber` (the kernel's `<self>#<epoch>.<n>`) may say so: the
+   * trace then holds the number, not the string.
+   *
+   * @example A send, recorded without its object
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Trace } from "./trace.ts";
+   * const a = new Trace(), b = new Trace();
+   * a.message("send", 1, "a@m1.lab", "a@m1.lab#1.1", "a@m1.lab", "b@m1.lab", "get", "x", 1, undefined);
+   * b.record({
+   *   t: 1, ev: "send", at: "a@m1.lab", id: "a@m1.lab#1.1", from: "a@m1.lab", to: "b@m1.lab",
+   *   kind: "get", label: "x", lamport: 1, vc: undefined,
+   * });
+   * assert.deepEqual(a.events, b.events);
+   * assert.equal(a.digest(), b.digest());
+   * ```
+   */
+  message(
+    ev: "send" | "deliver" | "receive",
+    t: number,
+    at: string,
+    id: string,
+    from: string,
+    to: string | undefined,
+    kind: string,
+    label: string | undefined,
+    lamport: number,
+    vc: VectorStamp | VectorClock | undefined,
+    idPrefix?: string,
+    idNumber?: number,
+  ): void {
+    const store = this.#store;
+    if (store !== undefined && this.#listeners.length === 0) {
+      const shape = ev === "send" ? SEND : ev === "deliver" ? DELIVER : RECEIVE;
+      if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc, idPrefix, idNumber)) {
+        this.#size++;
+        this.#messages[shape]++;
+        return;
+      }
+    }
+    this.record(
+      ev === "send"
+        ? { t, ev, at, id, from, to, kind, label, lamport, vc }
+        : ev === "deliver"
+        ? { t, ev, at, id, from, to, kind, lamport, vc }
+        : { t, ev, at, id, from, kind, lamport, vc },
+    );
   }
 
   /** Calls `listener` for every event recorded from now on; returns an unsubscribe function. */
@@ -254,7 +322,14 @@ export class Trace implements TraceSink {
 
   /** Number of events of type `ev`. */
   count(ev: TraceEventType): number {
-    return this.#counts.get(ev) ?? 0;
+    const messages = ev === "send"
+      ? SEND
+      : ev === "deliver"
+      ? DELIVER
+      : ev === "receive"
+      ? RECEIVE
+      : 0;
+    return (this.#counts.get(ev) ?? 0) + (messages === 0 ? 0 : this.#messages[messages]);
   }
 
   /** The trace as JSON Lines in canonical form. */
@@ -264,8 +339,9 @@ export class Trace implements TraceSink {
         "Cannot write the trace as JSONL: it kept only its digest; create it with keep: true",
       );
     }
+    const store = this.#store!;
     let out = "";
-    for (const event of this.events) out += canonicalLine(event) + "\n";
+    for (let i = 0; i < store.size; i++) out += canonicalLine(store.peek(i)) + "\n";
     return out;
   }
 
@@ -275,8 +351,8 @@ export class Trace implements TraceSink {
    */
   digest(): string {
     if (this.#lines !== undefined) return this.#lines.hex();
-    const lines = new LineDigest();
-    for (const event of this.events) lines.add(event);
+    const lines = new LineDigest(), store = this.#store!;
+    for (let i = 0; i < store.size; i++) lines.add(store.peek(i));
     return lines.hex();
   }
 }

@@ -90,11 +90,40 @@ export class VectorStamp {
   /** The numbering it is written in. */
   readonly space: ClockSpace;
   readonly #counts: readonly number[];
+  #stored = -1;
 
   /** A stamp with `counts[i]` for the address numbered `i` in `space` (missing entries are 0). */
   constructor(space: ClockSpace, counts: readonly number[]) {
     this.space = space;
     this.#counts = counts;
+  }
+
+  /**
+   * Its counts by process number in {@link space} (missing entries are 0): the array itself, not
+   * a copy, so do not change it.
+   *
+   * @example Counts by number
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ClockSpace } from "./vector_stamp.ts";
+   * const space = new ClockSpace();
+   * assert.deepEqual(space.zero.tick("a@m1.lab").tick("b@m1.lab").counts(), [1, 1]);
+   * ```
+   */
+  counts(): readonly number[] {
+    return this.#counts;
+  }
+
+  /**
+   * Where the kept trace whose space it belongs to stores its counts (-1: not yet), so that a
+   * stamp recorded on several events (a send's and its delivery's) is stored, and read back, once.
+   */
+  get stored(): number {
+    return this.#stored;
+  }
+
+  set stored(offset: number) {
+    this.#stored = offset;
   }
 
   /** The count of `address`; 0 when absent. */

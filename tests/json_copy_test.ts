@@ -48,6 +48,9 @@ Deno.test("a copied frame is the decoded text of the frame, and its length the t
   const frames: WireFrame[] = [
     { kind: "ack", epoch: 1, seq: 3 },
     { kind: "ack", epoch: 2, seq: 0, sack: [[4, 5], [7, 9]], rtx: [4, 2] },
+    { kind: "ack", epoch: -0, seq: 1e21 },
+    { kind: "ack", epoch: 1, seq: NaN },
+    { kind: "ack", epoch: 1, seq: 2, sack: undefined } as WireFrame,
   ];
   for (const body of bodies) {
     frames.push({ kind: "msg", env: env(body) } as WireFrame);
@@ -60,7 +63,32 @@ Deno.test("a copied frame is the decoded text of the frame, and its length the t
       tx: 2,
       ack: { epoch: 1, seq: 4 },
     } as WireFrame);
+    // The kernel's own shapes (copied as literals): a reliable link's header, a request's corr.
+    const vc = { "a@m1.lab": 1 };
+    frames.push({ kind: "msg", env: env(body, { vc }), epoch: 1, seq: 9, base: -0 } as WireFrame);
+    frames.push({ kind: "msg", env: env(body, { corr: "a@m1.lab#1.1" }) } as WireFrame);
+    frames.push({
+      kind: "msg",
+      env: env(body, { vc, corr: 'c "q"' }),
+      epoch: 1e21,
+      seq: 0.5,
+      base: 2,
+    } as WireFrame);
   }
+  for (const ack of [{ epoch: 1, seq: 4 }, { epoch: -0, seq: NaN }, { seq: 1, epoch: 1 }]) {
+    frames.push(
+      { kind: "msg", env: env(2, { vc: {} }), epoch: 1, seq: 2, base: 1, ack } as WireFrame,
+    );
+  }
+  for (const lamport of [-0, NaN, Infinity, 1e21, 2 ** 40]) {
+    frames.push({ kind: "msg", env: env(1, { lamport }), epoch: 1, seq: 2, base: 1 } as WireFrame);
+  }
+  for (const odd of [{ epoch: NaN }, { seq: undefined }, { base: "1" }]) {
+    frames.push({ kind: "msg", env: env(1), epoch: 1, seq: 2, base: 1, ...odd } as WireFrame);
+  }
+  frames.push({ kind: "msg", env: { ...env(1), corr: undefined } } as unknown as WireFrame);
+  frames.push({ kind: "msg", env: { ...env(1), id: 5 } } as unknown as WireFrame);
+  frames.push({ kind: "msg", env: { ...env(1), body: undefined } } as unknown as WireFrame);
   for (const frame of frames) {
     const text = encodeWireText(frame, { vectorClock: false });
     const copy = copier.frame(frame);

@@ -5,6 +5,7 @@
 import { toMermaid } from "../core/mermaid.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import { canonicalLine, Trace, type TraceEvent } from "../core/trace.ts";
+import { ClockSpace } from "../core/vector_stamp.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 Deno.test("canonicalLine() writes keys in a fixed order, omits absent ones and rounds time to µs", () => {
@@ -107,4 +108,133 @@ Deno.test("toMermaid() marks lost messages with a cross and retransmissions with
   const source = toMermaid(sim.trace.events);
   assertTrue(/-x\S+: .*\(lost\)/.test(source), source);
   assertTrue(source.includes("Note over pong_m1_lab: retransmit PONG"), source);
+});
+
+Deno.test("a kept trace gives back each message event as its call site built it, ids and labels held as numbers included", () => {
+  const columns = new Trace(), objects = new Trace();
+  const space = ClockSpace.of(columns);
+  const a = "a@m1.lab", b = "b@m2.lab";
+  const sent = space.zero.tick(a);
+  const taken = sent.receive(sent, b);
+  const labels = ["0", "12", "007", "-1", "1.5", "", "GET x", undefined, "123456789012345678"];
+  let n = 0;
+  for (const label of labels) {
+    n++;
+    const id = `${a}#1.${n}`;
+    // A send says how its id was built; its delivery and receive find it from the stamp, or
+    // from the id just met; an id that is not what its stamp was sent with is kept as it is.
+    columns.message("send", n, a, id, a, b, "data", label, n, sent, `${a}#1.`, n);
+    columns.message("deliver", n + 0.5, b, id, a, b, "data", undefined, n, sent);
+    columns.message("receive", n + 0.5, b, id, a, undefined, "data", undefined, n + 1, taken);
+    columns.message("deliver", n + 0.7, b, `other#${n}`, a, b, "data", undefined, n, sent);
+    columns.record({ t: n + 0.8, ev: "crash", at: "m2.lab" });
+    objects.record({
+      t: n,
+      ev: "send",
+      at: a,
+      id,
+      from: a,
+      to: b,
+      kind: "data",
+      label,
+      lamport: n,
+      vc: sent,
+    });
+    objects.record({
+      t: n + 0.5,
+      ev: "deliver",
+      at: b,
+      id,
+      from: a,
+      to: b,
+      kind: "data",
+      lamport: n,
+      vc: sent,
+    });
+    objects.record({
+      t: n + 0.5,
+      ev: "receive",
+      at: b,
+      id,
+      from: a,
+      kind: "data",
+      lamport: n + 1,
+      vc: taken,
+    });
+    objects.record({
+      t: n + 0.7,
+      ev: "deliver",
+      at: b,
+      id: `other#${n}`,
+      from: a,
+      to: b,
+      kind: "data",
+      lamport: n,
+      vc: sent,
+    });
+    objects.record({ t: n + 0.8, ev: "crash", at: "m2.lab" });
+  }
+  assertEquals(columns.toJsonl(), objects.toJsonl());
+  assertEquals(columns.digest(), objects.digest());
+  assertEquals(columns.count("deliver"), 2 * labels.length);
+  const events = columns.events;
+  assertEquals(events.length, objects.events.length);
+  for (let i = 0; i < events.length; i++) {
+    assertEquals(Object.keys(events[i]), Object.keys(objects.events[i]));
+    assertEquals(canonicalLine(events[i]), canonicalLine(objects.events[i]));
+  }
+  // The same stamp reads back as one object; the events are made once.
+  assertTrue(events[0].vc === events[1].vc, "a send and its delivery share their stamp");
+  assertTrue(
+    columns.events === events && columns.events[2] === events[2],
+    "events are kept once made",
+  );
+});
+
+Deno.test("a kept trace gives back stamps across its blocks, and a stamp larger than a block", () => {
+  const columns = new Trace(), objects = new Trace();
+  const space = ClockSpace.of(columns);
+  const a = "a@m1.lab", b = "b@m2.lab";
+  let va = space.zero, vb = space.zero;
+  for (let n = 1; n <= 20_000; n++) {
+    va = va.tick(a);
+    vb = vb.receive(va, b);
+    for (const [trace, kept] of [[columns, false], [objects, true]] as const) {
+      if (kept) {
+        trace.record({
+          t: n,
+          ev: "receive",
+          at: b,
+          id: `${a}#1.${n}`,
+          from: a,
+          kind: "k",
+          lamport: n,
+          vc: vb,
+        });
+      } else trace.message("receive", n, b, `${a}#1.${n}`, a, undefined, "k", undefined, n, vb);
+    }
+  }
+  // 40,000 processes: one stamp of more numbers than a block holds.
+  let wide = vb;
+  for (let p = 0; p < 40_000; p += 997) wide = wide.tick(`p${p}@m3.lab`);
+  wide = wide.tick("last@m3.lab");
+  for (let p = 0; p < 40_000; p++) space.indexOf(`q${p}@m4.lab`);
+  wide = wide.tick("q39999@m4.lab");
+  columns.message("send", 1, b, "x", b, a, "k", "wide", 1, wide);
+  objects.record({
+    t: 1,
+    ev: "send",
+    at: b,
+    id: "x",
+    from: b,
+    to: a,
+    kind: "k",
+    label: "wide",
+    lamport: 1,
+    vc: wide,
+  });
+  assertEquals(columns.toJsonl(), objects.toJsonl());
+  const last = columns.events.at(-1)!;
+  assertEquals(wide.compare(last.vc!), "equal");
+  assertEquals(vb.compare(columns.events[19_999].vc!), "equal");
 });
