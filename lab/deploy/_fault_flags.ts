@@ -3,30 +3,9 @@
  * straight on the simulator. Every lab command applies them through {@link scheduleFaultFlags}.
  * @module
  */
+import type { LaunchCrash, LaunchPartition } from "../run/launch.ts";
 
-/** A partition to schedule: `--partition`'s, or one a caller built the same way. */
-export interface ScheduledPartition {
-  /** Machines on one side. */
-  readonly a: readonly string[];
-  /** Machines on the other side. */
-  readonly b: readonly string[];
-  /** Cut only the frames from `a` to `b`. */
-  readonly oneWay?: boolean;
-  /** When the cut starts, in ms since the start of the run (default: now). */
-  readonly at?: number;
-  /** When it heals, if ever. */
-  readonly until?: number;
-}
-
-/** A crash to schedule: `--crash`'s, or one a caller built the same way. */
-export interface ScheduledCrash {
-  /** The machine that crashes. */
-  readonly machine: string;
-  /** When, in ms since the start of the run (default: now). */
-  readonly at?: number;
-  /** When it restarts, if ever. */
-  readonly restartAt?: number;
-}
+export type { LaunchCrash, LaunchPartition };
 
 /** What the faults are scheduled on: a `Deployment`, or a `Simulator` itself. */
 export interface FaultTarget {
@@ -76,8 +55,8 @@ export interface ScheduleFaultOptions {
 export function scheduleFaultFlags(
   target: FaultTarget,
   faults: {
-    readonly partitions?: readonly ScheduledPartition[];
-    readonly crashes?: readonly ScheduledCrash[];
+    readonly partitions?: readonly LaunchPartition[];
+    readonly crashes?: readonly LaunchCrash[];
   },
   options: ScheduleFaultOptions = {},
 ): void {
