@@ -14,6 +14,7 @@ import type { ProcessFn } from "../../core/process.ts";
 import type { Trace, TraceEvent } from "../../core/trace.ts";
 import { MachineProcessError } from "../deploy/run_errors.ts";
 import type { Deployment, MachineSpec } from "../deploy/deploy.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { TcpDeployment } from "../deploy/cluster.ts";
 import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";
@@ -149,12 +150,7 @@ export async function realCheck(
     );
   };
   try {
-    for (const p of options.partitions ?? []) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of options.crashes ?? []) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaultFlags(deployment, options);
     const quota = await spawnClients(deployment, plan, {
       workload,
       history,

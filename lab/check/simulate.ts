@@ -17,6 +17,7 @@ import { checkClient, finalReader } from "./client.ts";
 import { History } from "./history.ts";
 import { nemesis, type NemesisEvent, type NemesisKind } from "./nemesis.ts";
 import { harnessed, initSender, NodeHarness } from "./node_harness.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { Workload } from "./workload.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
@@ -164,10 +165,7 @@ export async function simulateCheck(
       onIdle: () => idle = true,
     }),
   );
-  for (const p of options.partitions ?? []) {
-    sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-  }
-  for (const c of options.crashes ?? []) sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  scheduleFaultFlags(sim, options);
 
   const unhandled = collectUnhandled(errors);
   globalThis.addEventListener("unhandledrejection", unhandled);

@@ -20,6 +20,7 @@ import { MOBILE_AGENT_USAGE, type MobileAgentArgs, parseMobileAgentArgs } from "
 import { fmt, printComparisons } from "./_report.ts";
 import { summarizeComparisons } from "./_summary.ts";
 import { deploy, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { keepSummary } from "../results/session.ts";
 import { lostFields, printPartial } from "../deploy/lost_run.ts";
 import { MachineLostError } from "../deploy/run_errors.ts";
@@ -75,10 +76,7 @@ export async function runMobileAgent(
   /** Set when a node's OS process died for good and the others stopped making progress. */
   let lost: MachineLostError | undefined;
   try {
-    for (const p of common.partitions) {
-      dep.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) dep.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+    scheduleFaultFlags(dep, common);
     const home = dep.spawnControl("home", agentHome());
     await warmUp(dep, stops);
     for (const [i, selectivity] of fractions.entries()) {

@@ -41,6 +41,7 @@ import {
 } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
 import { type LostFields, lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab p2p [flags]
@@ -253,12 +254,7 @@ export async function runP2p(args: string[]): Promise<number> {
 
 /** The scheduled faults: `--partition`, `--crash`, and the churn plan's crashes. */
 function scheduleFaults(deployment: Deployment, common: CommonOptions, plan: ChurnPlan): void {
-  for (const p of common.partitions) {
-    deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-  }
-  for (const c of common.crashes) {
-    deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-  }
+  scheduleFaultFlags(deployment, common);
   for (const d of plan.departures) if (d.crash) deployment.crash(`p${d.index}.lab`, { at: d.at });
 }
 

@@ -23,6 +23,7 @@ import {
   type MachineSpec,
 } from "../deploy/deploy.ts";
 import { lostFields, runUnlessLost } from "../deploy/lost_run.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { MachineLostError } from "../deploy/run_errors.ts";
 
 const ORIGIN = "origin@origin.lab";
@@ -216,16 +217,7 @@ function scheduleFaults(
   common: CommonOptions,
   withProxy: boolean,
 ): void {
-  const here = (name: string) => withProxy || name !== "proxy.lab";
-  for (const p of common.partitions) {
-    const a = p.a.filter(here), b = p.b.filter(here);
-    if (a.length > 0 && b.length > 0) {
-      deployment.partition(a, b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-  }
-  for (const c of common.crashes) {
-    if (here(c.machine)) deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-  }
+  scheduleFaultFlags(deployment, common, { keep: (name) => withProxy || name !== "proxy.lab" });
 }
 
 /**

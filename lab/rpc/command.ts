@@ -34,6 +34,7 @@ import {
   UsageError,
 } from "../_common.ts";
 import { keepTrace, replayCommand } from "../deploy/deploy.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { keepSummary } from "../results/session.ts";
 
 const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
@@ -224,9 +225,8 @@ async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOut
       if (!common.quiet) {
         sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
       }
-      for (const p of common.partitions) {
-        sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-      }
+      // The crashes are the plan's, scheduled by simulateOrphans itself.
+      scheduleFaultFlags(sim, { partitions: common.partitions });
     },
   }).catch(async (error) => {
     if (simulator !== undefined) await keepTrace(simulator.trace, file || undefined);

@@ -10,6 +10,7 @@ import type { Trace } from "../../core/trace.ts";
 import { writeTrace } from "../_common.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
 import { measured } from "./request_log.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 
 /** Virtual ms a simulated run lasts without a time limit (the lab's run limit, an hour). */
 const RUN_LIMIT = 3_600_000;
@@ -47,12 +48,7 @@ export async function launchSim(plan: LaunchPlan, options: LaunchOptions): Promi
       });
     }
   }
-  for (const p of options.partitions ?? []) {
-    sim.partition([...p.a], [...p.b], { at: p.at, until: p.until, oneWay: p.oneWay });
-  }
-  for (const c of options.crashes ?? []) {
-    sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-  }
+  scheduleFaultFlags(sim, options);
   let quiescent: boolean;
   try {
     quiescent = (await sim.run({ until: options.timeLimit ?? RUN_LIMIT })).quiescent;

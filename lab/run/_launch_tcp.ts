@@ -7,6 +7,7 @@
  */
 import { InterruptedError } from "../deploy/run_errors.ts";
 import type { MachineSpec } from "../deploy/deploy.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { TransportRun } from "./_launch_sim.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
 import type { RequestFigures } from "./request_log.ts";
@@ -51,12 +52,7 @@ export async function launchTcp(
     },
   });
   try {
-    for (const p of options.partitions ?? []) {
-      deployment.partition([...p.a], [...p.b], { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of options.crashes ?? []) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaultFlags(deployment, options);
     const quiet = options.quiet ?? 500;
     const over = Promise.withResolvers<LaunchEnd>();
     const watch = setInterval(() => {

@@ -42,6 +42,7 @@ import {
 } from "../deploy/deploy.ts";
 import { keepSummary } from "../results/session.ts";
 import { lostFields, printPartial, runUnlessLost } from "../deploy/lost_run.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { howDied, type MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab spmd -n N [flags] PROGRAM.ts
@@ -110,10 +111,7 @@ async function runSim(
   const reports: (SpmdReport | undefined)[] = new Array(n).fill(undefined);
   const fn = spmdRank({ ranks, main, timeout, onReport: (r) => reports[r.rank] = r });
   for (let i = 0; i < n; i++) sim.machine(`rank${i}.lab`).spawn("spmd", fn);
-  for (const p of common.partitions) {
-    sim.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-  }
-  for (const c of common.crashes) sim.crash(c.machine, { at: c.at, restartAt: c.restartAt });
+  scheduleFaultFlags(sim, common);
   try {
     await sim.run();
   } catch (error) {
@@ -148,12 +146,7 @@ async function runTcp(
   const deployment = await deploy(machines, deployOptions(common, narrator(common.quiet)));
   const reports: (SpmdReport | undefined)[] = new Array(n).fill(undefined);
   try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaultFlags(deployment, common);
     const done = Promise.withResolvers<void>();
     /** Ranks whose machine died (`kill -9`): they owe no report. */
     const losses: MachineLoss[] = [];

@@ -12,6 +12,7 @@ import type { ThreeTierArgs } from "./_flags.ts";
 import { POOL, THREE_TIER_MACHINES } from "./_machines.ts";
 import type { Deployment } from "../deploy/deploy.ts";
 import { runUnlessLost } from "../deploy/lost_run.ts";
+import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import type { MachineLoss, MachineLostError } from "../deploy/run_errors.ts";
 
 /** What the users of one run gathered. */
@@ -42,12 +43,7 @@ export async function driveThreeTier(
   };
   let run: ThreeTierRun;
   try {
-    for (const p of common.partitions) {
-      deployment.partition(p.a, p.b, { at: p.at, until: p.until, oneWay: p.oneWay });
-    }
-    for (const c of common.crashes) {
-      deployment.crash(c.machine, { at: c.at, restartAt: c.restartAt });
-    }
+    scheduleFaultFlags(deployment, common);
     if (common.sim) {
       const records = await simLoad(deployment, { users, durationMs, thinkMs, budgetMs });
       run = { records, pool: await poolStats(deployment) };
