@@ -38,7 +38,7 @@ export * from "./machine.ts";
 export * from "./latency.ts";
 export * from "./mermaid.ts";
 export * from "./handler_timers.ts";
-export * from "./handlers.ts";
+export * from "./handler_process.ts";
 export * from "./vector_clock.ts";
 export * from "./vector_stamp.ts";
 export * from "./causality.ts";

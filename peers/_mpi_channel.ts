@@ -8,14 +8,7 @@ import type { Envelope } from "../core/envelope.ts";
 import { TimeoutError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { CommunicatorError } from "./mpi_errors.ts";
-
-/** The body of a message of a collective. */
-export interface CollectiveBody {
-  readonly kind: string;
-  readonly op: string;
-  readonly data?: unknown;
-  readonly abort?: { readonly missing: readonly number[]; readonly detail: string };
-}
+import type { MpiCollective } from "./mpi_messages.ts";
 
 /** One rank's messaging among the ranks of a communicator. */
 export class MpiChannel {
@@ -61,7 +54,7 @@ export class MpiChannel {
         throw error;
       }
       const from = this.index.get(env.from)!;
-      const body = env.body as CollectiveBody;
+      const body = env.body as MpiCollective;
       if (!body.abort && body.op !== op) {
         // The ranks disagree: tell the others, so that they fail now rather than time out.
         const error = mismatch(from, body.op, this.rank, op);
@@ -69,7 +62,7 @@ export class MpiChannel {
         throw error;
       }
       this.#check(body, op, from);
-      values[from] = (env.body as CollectiveBody).data as T;
+      values[from] = (env.body as MpiCollective).data as T;
       pending.delete(from);
     }
     return values;
@@ -82,19 +75,19 @@ export class MpiChannel {
       2 * this.timeout,
     );
     if (env === undefined) throw this.missingError(op, [root], 2 * this.timeout);
-    const body = env.body as CollectiveBody;
+    const body = env.body as MpiCollective;
     this.#check(body, op, root);
     return body.data as T;
   }
 
-  #check(body: CollectiveBody, op: string, from: number): void {
+  #check(body: MpiCollective, op: string, from: number): void {
     if (body.abort) throw new CommunicatorError(op, body.abort.missing, body.abort.detail);
     if (body.op !== op) throw mismatch(from, body.op, this.rank, op);
   }
 
   /** Sends `data` of collective `seq` to rank `to`. */
   async post(seq: number, op: string, to: number, data: unknown): Promise<void> {
-    const body: CollectiveBody = { kind: `mpi-c${seq}`, op, data };
+    const body: MpiCollective = { kind: `mpi-c${seq}`, op, data };
     await this.ctx.send(this.ranks[to], body);
   }
 
@@ -102,7 +95,7 @@ export class MpiChannel {
   async abort(seq: number, op: string, missing: number[], detail: string): Promise<void> {
     for (const r of this.others()) {
       if (missing.includes(r)) continue;
-      const body: CollectiveBody = { kind: `mpi-c${seq}`, op, abort: { missing, detail } };
+      const body: MpiCollective = { kind: `mpi-c${seq}`, op, abort: { missing, detail } };
       await this.ctx.send(this.ranks[r], body);
     }
   }

@@ -10,7 +10,7 @@ import type { ProcessContext, ProcessFn } from "../core/process.ts";
 import { Simulator, type SimulatorOptions } from "../core/simulator/simulator.ts";
 import { planChurn } from "./churn.ts";
 import { type ConvergenceStatus, ConvergenceTracker } from "./convergence.ts";
-import { gossipPeer, type GossipPeerOptions } from "./gossip_peer.ts";
+import { gossipPeer, type GossipPeerOptions } from "./gossip_process.ts";
 
 /** Options of {@link simulateGossip}. */
 export interface GossipSimOptions

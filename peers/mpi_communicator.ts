@@ -11,6 +11,7 @@ import type { Envelope } from "../core/envelope.ts";
 import { TimeoutError, UnknownProcessError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { CommunicatorError } from "./mpi_errors.ts";
+import { MPI_HELLO, type MpiHello, type MpiPointToPoint, type MpiWelcome } from "./mpi_messages.ts";
 import { type ReduceOp, reduceValues } from "./mpi_reduce.ts";
 import { MpiChannel } from "./_mpi_channel.ts";
 
@@ -45,8 +46,6 @@ export interface Received<T> {
   /** The data. */
   readonly data: T;
 }
-
-const HELLO = "mpi-hello";
 
 /**
  * One rank's view of an SPMD group.
@@ -127,11 +126,11 @@ export class Communicator {
       const seen = new Set<number>([0]);
       while (seen.size < comm.size) {
         const remaining = deadline - ctx.now();
-        const env = remaining > 0 ? await ch.take({ kind: HELLO }, remaining) : undefined;
+        const env = remaining > 0 ? await ch.take({ kind: MPI_HELLO }, remaining) : undefined;
         if (env === undefined) {
           const missing = ch.all().filter((r) => !seen.has(r));
           const error = ch.missingError("init", missing, ch.timeout);
-          for (const h of hellos) await ctx.reply(h, { kind: "mpi-welcome", abort: error.message });
+          for (const h of hellos) await ctx.reply(h, welcome(error.message));
           throw error;
         }
         const from = ch.index.get(env.from);
@@ -140,16 +139,20 @@ export class Communicator {
           hellos.push(env);
         }
       }
-      for (const h of hellos) await ctx.reply(h, { kind: "mpi-welcome" });
+      for (const h of hellos) await ctx.reply(h, welcome());
       return comm;
     }
     for (;;) {
       const remaining = deadline - ctx.now();
       if (remaining <= 0) throw ch.missingError("init", [0], ch.timeout);
       try {
-        const answer = await ctx.request<{ abort?: string }>(ranks[0], { kind: HELLO }, {
-          timeout: remaining + ch.timeout,
-        });
+        const answer = await ctx.request<MpiWelcome>(
+          ranks[0],
+          { kind: MPI_HELLO } satisfies MpiHello,
+          {
+            timeout: remaining + ch.timeout,
+          },
+        );
         if (answer.body.abort) throw new CommunicatorError("init", [], answer.body.abort);
         return comm;
       } catch (error) {
@@ -163,7 +166,8 @@ export class Communicator {
   /** Sends `data` to rank `dest` (asynchronously, like a buffered `MPI_Send`). */
   async send(dest: number, data: unknown, options: TagOptions = {}): Promise<void> {
     this.#checkRank(dest, "send to");
-    await this.ctx.send(this.ranks[dest], { kind: `mpi:${tag(options)}`, data });
+    const body: MpiPointToPoint = { kind: `mpi:${tag(options)}`, data };
+    await this.ctx.send(this.ranks[dest], body);
   }
 
   /**
@@ -194,7 +198,7 @@ export class Communicator {
     return {
       source: this.#ch.index.get(env.from) ?? -1,
       tag: t,
-      data: (env.body as { data: T }).data,
+      data: (env.body as MpiPointToPoint).data as T,
     };
   }
 
@@ -292,6 +296,11 @@ export class Communicator {
       );
     }
   }
+}
+
+/** Rank 0's answer to a hello; `abort` when the handshake failed. */
+function welcome(abort?: string): MpiWelcome {
+  return abort === undefined ? { kind: "mpi-welcome" } : { kind: "mpi-welcome", abort };
 }
 
 function tag(options: TagOptions): number {

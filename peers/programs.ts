@@ -4,7 +4,7 @@
  * @module
  */
 import type { Program } from "../core/process.ts";
-import { gossipPeer, type GossipPeerOptions } from "./gossip_peer.ts";
+import { gossipPeer, type GossipPeerOptions } from "./gossip_process.ts";
 import { spmdRank, type SpmdRankOptions } from "./spmd.ts";
 
 /**

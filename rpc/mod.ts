@@ -39,7 +39,7 @@ export * from "./stub.ts";
 export * from "./call_scope.ts";
 export * from "./work_ledger.ts";
 export * from "./call_dispatcher.ts";
-export * from "./skeleton.ts";
+export * from "./skeleton_process.ts";
 export * from "./rpc_client.ts";
 export * from "./work_service.ts";
 export * from "./orphan_sim.ts";

@@ -15,7 +15,7 @@ import { RemoteError } from "./errors.ts";
 import { ANSWER_KIND, EPOCH_KIND, KILL_KIND, LOCATE_KIND, RENEW_KIND } from "./messages.ts";
 import { type OrphanPolicy, orphanPolicy } from "./orphan_policy.ts";
 import { RpcClient } from "./rpc_client.ts";
-import { serveRpc } from "./skeleton.ts";
+import { serveRpc } from "./skeleton_process.ts";
 import { type WorkService, workService } from "./work_service.ts";
 import { type MachineCrash, type OrphanReport, WorkLedger } from "./work_ledger.ts";
 

@@ -6,7 +6,7 @@
 import type { Program } from "../core/process.ts";
 import { type OrphanPolicy, orphanPolicy } from "./orphan_policy.ts";
 import { RpcClient } from "./rpc_client.ts";
-import { serveRpc } from "./skeleton.ts";
+import { serveRpc } from "./skeleton_process.ts";
 import { type WorkService, workService } from "./work_service.ts";
 
 /** Arguments of the `rpc-client` program. */

@@ -63,7 +63,7 @@ const EPOCH_ATTEMPTS = 3;
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
  * import { createStub } from "./stub.ts";
- * import { serveRpc } from "./skeleton.ts";
+ * import { serveRpc } from "./skeleton_process.ts";
  * interface Calc { add(a: number, b: number): number }
  * const sim = new Simulator({ seed: 1 });
  * sim.machine("s1.lab").spawn("calc", serveRpc<Calc>(() => ({ add: (a, b) => a + b })));

@@ -4,7 +4,7 @@
  * @module
  */
 import type { CallScope } from "./call_scope.ts";
-import type { Implementation } from "./skeleton.ts";
+import type { Implementation } from "./skeleton_process.ts";
 
 /** The interface of the work service. */
 export interface WorkService {

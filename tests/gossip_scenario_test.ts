@@ -5,8 +5,8 @@
  * @module
  */
 import type { Protocol } from "../core/protocol/mod.ts";
-import { GossipProtocol } from "../peers/gossip_protocol.ts";
-import type { GossipPeerOptions } from "../peers/gossip_peer.ts";
+import { GossipProtocol } from "../peers/gossip.ts";
+import type { GossipPeerOptions } from "../peers/gossip_process.ts";
 import { runScenario } from "./_scenario.ts";
 
 /** `new {self, ...GossipPeerOptions}`: a peer on `self`'s machine that always picks the middle. */

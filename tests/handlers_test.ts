@@ -1,9 +1,9 @@
 /**
- * The handler style (`core/handlers.ts`): init, message and timer callbacks over ctx.receive,
- * with named timers in the runtime's time.
+ * The handler style (`core/handler_process.ts`): init, message and timer callbacks over
+ * ctx.receive, with named timers in the runtime's time.
  * @module
  */
-import { handlers } from "../core/handlers.ts";
+import { handlers } from "../core/handler_process.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 

@@ -9,7 +9,7 @@
 import { TimeoutError } from "../core/errors.ts";
 import type { ProcessContext } from "../core/process.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
-import { gossipPeer } from "../peers/gossip_peer.ts";
+import { gossipPeer } from "../peers/gossip_process.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 const PEERS = Array.from({ length: 5 }, (_, i) => `peer@p${i}.lab`);

@@ -9,7 +9,7 @@
 import type { Envelope } from "../core/envelope.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import type { PeerReport, StoreReply } from "../peers/gossip_messages.ts";
-import { gossipPeer, type GossipPeerOptions } from "../peers/gossip_peer.ts";
+import { gossipPeer, type GossipPeerOptions } from "../peers/gossip_process.ts";
 import { simulateGossip } from "../peers/gossip_sim.ts";
 import { assertEquals, assertThrows, assertTrue } from "./_assert.ts";
 

@@ -11,7 +11,7 @@ import type { TraceEvent } from "../../core/trace.ts";
 import { type ChurnPlan, planChurn } from "../../peers/churn.ts";
 import { type ConvergenceStatus, ConvergenceTracker } from "../../peers/convergence.ts";
 import { GOSSIP_KINDS, type PeerReport } from "../../peers/gossip_messages.ts";
-import type { GossipMode } from "../../peers/gossip_peer.ts";
+import type { GossipMode } from "../../peers/gossip_process.ts";
 import { peerAddress } from "../../peers/gossip_sim.ts";
 import { Progress } from "../_progress.ts";
 import { expectedPeers } from "./_expected.ts";

@@ -12,7 +12,7 @@ import { drive, type DriveOptions } from "../core/protocol/drive.ts";
 import type { MembershipKind } from "./_membership.ts";
 
 export type { MembershipKind };
-import { GossipProtocol } from "./gossip_protocol.ts";
+import { GossipProtocol } from "./gossip.ts";
 import type { PeerReport } from "./gossip_messages.ts";
 
 /** How peers spread updates. */
@@ -71,7 +71,7 @@ export interface GossipPeerOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { Simulator } from "../core/simulator/simulator.ts";
- * import { gossipPeer } from "./gossip_peer.ts";
+ * import { gossipPeer } from "./gossip_process.ts";
  * const sim = new Simulator({ seed: 1 });
  * const peers = ["peer@p1.lab", "peer@p2.lab", "peer@p3.lab"];
  * const hashes = new Map<string, string>();

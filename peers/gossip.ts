@@ -15,7 +15,7 @@ import type {
   StopMessage,
   StoreRequest,
 } from "./gossip_messages.ts";
-import type { GossipMode, GossipPeerOptions } from "./gossip_peer.ts";
+import type { GossipMode, GossipPeerOptions } from "./gossip_process.ts";
 import { type Json, Replica } from "./replica.ts";
 
 /** Checked options with defaults applied. */
@@ -86,7 +86,7 @@ export interface GossipStart {
  * @example A round sends a digest to the one other peer
  * ```ts
  * import assert from "node:assert/strict";
- * import { GossipProtocol } from "./gossip_protocol.ts";
+ * import { GossipProtocol } from "./gossip.ts";
  * const options = { peers: ["peer@p1.lab", "peer@p2.lab"], period: 100 };
  * const peer = new GossipProtocol(GossipProtocol.settings(options), options,
  *   { self: "peer@p1.lab", machine: "p1.lab", startedAt: 0, random: () => 0.5 });

@@ -41,7 +41,7 @@ export interface HandlerSpec {
  * @example A process that answers pings and gives up after 50 ms of silence
  * ```ts
  * import assert from "node:assert/strict";
- * import { handlers } from "./handlers.ts";
+ * import { handlers } from "./handler_process.ts";
  * import { Simulator } from "./simulator/simulator.ts";
  * const sim = new Simulator({ seed: 1, latency: { kind: "constant", ms: 1 } });
  * let quietAt = -1;
