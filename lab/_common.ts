@@ -486,6 +486,62 @@ export function percentile(values: readonly number[], p: number): number {
   return Math.round(sorted[rank] * 1000) / 1000;
 }
 
+/**
+ * The summary table's two latency rows: the percentiles in ms, or `none` and why when no sample
+ * was taken (a p50 of 0 ms would read as an instant answer when nothing was answered).
+ *
+ * @example No request answered
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { latencyRows } from "./_common.ts";
+ * assert.deepEqual(latencyRows({ p50: 1.5, p99: 4 }, 3), [
+ *   ["latency p50", "1.500 ms"],
+ *   ["latency p99", "4.000 ms"],
+ * ]);
+ * assert.deepEqual(latencyRows({ p50: 0, p99: 0 }, 0, "", "no request was answered"), [
+ *   ["latency p50", "none: no request was answered"],
+ *   ["latency p99", "none"],
+ * ]);
+ * ```
+ */
+export function latencyRows(
+  latency: { readonly p50: number; readonly p99: number },
+  samples: number,
+  what = "",
+  whyNone = "nothing was measured",
+): [string, string][] {
+  if (samples === 0) return [["latency p50", `none: ${whyNone}`], ["latency p99", "none"]];
+  return [
+    ["latency p50", `${latency.p50.toFixed(3)} ms${what === "" ? "" : ` (${what})`}`],
+    ["latency p99", `${latency.p99.toFixed(3)} ms`],
+  ];
+}
+
+/**
+ * The shortest round trip a `--delay` allows (twice its smallest one-way latency), in ms; 0
+ * without `--delay`.
+ *
+ * @example A constant and a uniform delay
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shortestRoundTrip } from "./_common.ts";
+ * assert.equal(shortestRoundTrip({ kind: "constant", ms: 300 }), 600);
+ * assert.equal(shortestRoundTrip({ kind: "uniform", min: 5, max: 900 }), 10);
+ * assert.equal(shortestRoundTrip(undefined), 0);
+ * ```
+ */
+export function shortestRoundTrip(latency: Latency | undefined): number {
+  if (latency === undefined) return 0;
+  switch (latency.kind) {
+    case "constant":
+      return 2 * latency.ms;
+    case "uniform":
+      return 2 * latency.min;
+    case "exponential":
+      return 2 * (latency.min ?? 0);
+  }
+}
+
 /** The keys every architecture's `--json` summary has. */
 export interface Summary {
   architecture: string;

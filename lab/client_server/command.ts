@@ -15,8 +15,10 @@ import {
   COMMON_HELP,
   type CommonOptions,
   intFlag,
+  latencyRows,
   openCommand,
   percentile,
+  shortestRoundTrip,
   type Summary,
   table,
 } from "../_common.ts";
@@ -205,6 +207,7 @@ async function run(common: CommonOptions, settings: RunSettings): Promise<number
     return code;
   }
   printSummary(summary, common, outcome);
+  printTimeoutHint(common, settings);
   return code;
 }
 
@@ -354,8 +357,12 @@ function printSummary(summary: Summary, common: CommonOptions, outcome: KvOutcom
       `${summary.messages} (frames on the wire ${summary.frames}, acks ${summary.acks})`,
     ],
     ["bytes", summary.bytes],
-    ["latency p50", `${summary.latency.p50.toFixed(3)} ms`],
-    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ...latencyRows(
+      summary.latency,
+      outcome.reports.reduce((n, r) => n + r.latencies.length, 0),
+      "",
+      "no request was answered",
+    ),
     ["retransmissions", summary.retransmissions],
     [
       "error replies",
@@ -373,6 +380,22 @@ function printSummary(summary: Summary, common: CommonOptions, outcome: KvOutcom
     ["wall time", `${outcome.wallMs.toFixed(0)} ms`],
   ]));
   if (common.trace) console.log(`trace written to ${common.trace}`);
+}
+
+/**
+ * Says so when `--delay` makes every round trip longer than the clients' `--timeout`: each
+ * request is then sent again before its reply can arrive. That is what a fixed timeout does (the
+ * lesson, not an artifact of the channel, whose own RTO adapts), and the user should know it.
+ */
+function printTimeoutHint(common: CommonOptions, settings: RunSettings): void {
+  const roundTrip = shortestRoundTrip(common.latency);
+  if (roundTrip < settings.timeout) return;
+  console.log(
+    `note: a round trip takes at least ${roundTrip} ms (--delay) but a client waits ` +
+      `${settings.timeout} ms (--timeout): every request is sent again before its reply can ` +
+      `arrive, and answered from the reply cache; give --timeout above ${roundTrip} to see ` +
+      `requests answered the first time`,
+  );
 }
 
 /** The table's at-most-once line: what the server executed and answered from its cache. */
