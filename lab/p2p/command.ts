@@ -170,11 +170,11 @@ class WriteWatch {
   }
 
   /**
-   * The writer is done, or stuck retrying a peer that is no longer `live` (crashed for good: the
-   * writes it did not get to cannot happen), and each written peer still `live` reported since.
+   * The writer is done (it fails over from a silent peer, so it does not wait for a crashed one
+   * for ever), and each written peer still `live` reported since.
    */
   done(live: ReadonlySet<string>): boolean {
-    if (this.writing && (this.pending === undefined || live.has(this.pending))) return false;
+    if (this.writing) return false;
     return [...this.answered.keys()].every((peer) =>
       this.reportedSince.has(peer) || !live.has(peer)
     );
@@ -457,6 +457,11 @@ function gossipBytes(deployment: Deployment): number {
   return total;
 }
 
+/** Most attempts of one write, over every peer it tries. */
+const WRITE_ATTEMPTS = 50;
+/** Timeouts in a row after which the writer tries another peer. */
+const FAIL_OVER_AFTER = 3;
+
 /** The writer on `ctl.lab`: waits for the monitor's go, then writes at random peers. */
 function writerProcess(
   settings: P2pSettings,
@@ -469,10 +474,13 @@ function writerProcess(
     await ctx.receive({ kind: "go" });
     state.since = ctx.now();
     for (let w = 0; w < writes; w++) {
-      const target = peers[random(ctx)];
-      state.writes.pending = target;
-      if (!await write(ctx, target, `k${w}`, w)) state.failedWrites++;
-      else state.writes.wrote(target, ctx.now());
+      const took = await write(ctx, () => peers[random(ctx)], `k${w}`, w, state.writes);
+      if (took === undefined) state.failedWrites++;
+      else {
+        // The first update enters the system when a peer takes it: rounds count from there.
+        if (w === 0) state.since = took.sentAt;
+        state.writes.wrote(took.peer, ctx.now());
+      }
       state.writes.pending = undefined;
     }
     state.writes.writing = false;
@@ -663,17 +671,36 @@ function printP2p(
   if (common.trace) console.log(`trace written to ${common.trace}`);
 }
 
-/** Writes `key` at `target`, retrying while the peer is not up yet; `false` when it never answered. */
-async function write(ctx: ProcessContext, target: string, key: string, value: number) {
-  for (let attempt = 0; attempt < 50; attempt++) {
+/**
+ * Writes `key` at a peer `pick` chooses, retrying while the peer is not up yet and trying another
+ * after {@link FAIL_OVER_AFTER} timeouts in a row; the peer that took it and when the answered
+ * attempt was sent, or `undefined` when none
+ * did in {@link WRITE_ATTEMPTS} attempts.
+ */
+async function write(
+  ctx: ProcessContext,
+  pick: () => string,
+  key: string,
+  value: number,
+  watch: WriteWatch,
+): Promise<{ peer: string; sentAt: number } | undefined> {
+  let target = watch.pending = pick();
+  for (let attempt = 0, silent = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    const sentAt = ctx.now();
     try {
       await ctx.request(target, { kind: "put", key, value }, { timeout: 500 });
-      return true;
+      return { peer: target, sentAt };
     } catch (error) {
-      // The peer is not up yet (or lost the request): try again.
+      // The peer is not up yet (or lost the request): try again; a peer silent for
+      // FAIL_OVER_AFTER timeouts in a row may have crashed: try another, as a client of a
+      // replicated store fails over (a write waiting for a dead peer would hold the verdict).
       if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+      if (error instanceof TimeoutError && ++silent === FAIL_OVER_AFTER) {
+        target = watch.pending = pick();
+        silent = 0;
+      }
       await ctx.sleep(20);
     }
   }
-  return false;
+  return undefined;
 }
