@@ -51,6 +51,22 @@ Deno.test("runTransactions() --crash-coordinator-after-votes shows blocking and 
   assertTrue(text.includes("all-or-nothing holds => PASS"), text.slice(-600));
 });
 
+Deno.test("runTransactions() --sim with a branch crashed for good counts its balances from its disk, not as money lost", async () => {
+  // It printed "total 400 (expected 600) ... transactions still running => FAIL", as if the
+  // crashed branch's 200 had vanished: its committed balances stay on its (simulated) disk.
+  const { code, out } = await lab(["--sim", "--seed", "3", "--crash", "p1.lab@30"]);
+  assertEquals(code, 1);
+  const text = out.join("\n");
+  assertTrue(/^ {2}p1\.lab died at 30 ms \(crashed by --crash\), not restarted$/m.test(text), text);
+  assertTrue(
+    /bank@p1\.lab: its machine died; its disk \(the simulator keeps it across the crash\), read after the run, holds \{"acct0":-?\d+,"acct1":-?\d+\}/
+      .test(text),
+    text,
+  );
+  assertTrue(/^ {2}total with the dead branches' disks: 600 \(expected 600/m.test(text), text);
+  assertTrue(text.includes("bank@p1.lab lost with its machine (no violation among the others)"));
+});
+
 Deno.test("runTransactions() rejects bad flags with a usage error", async () => {
   await assertRejects(() => runTransactions(["--participants", "0"]), UsageError, "--participants");
   await assertRejects(() => runTransactions(["--fast"]), UsageError, "accepted flags");

@@ -12,6 +12,7 @@ import type { ProcessFn } from "../../core/process.ts";
 import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
+import type { Disk } from "../../core/storage/disk.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
@@ -155,6 +156,11 @@ export interface Deployment {
    * told to); at once for each machine that died so before, while the deployment started.
    */
   onLost?(listener: (loss: MachineLoss) => void): void;
+  /**
+   * The disk of `machine` as its processes see it through `ctx.disk` (simulator only: a crashed
+   * machine's disk stays, so the lab can read what a machine that never came back had stored).
+   */
+  disk?(machine: string): Disk;
   /** Stops every machine and OS process. */
   stop(): Promise<void>;
 }
@@ -309,6 +315,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     },
     crash: (machine, crash = {}) => sim.crash(machine, crash),
     partition: (a, b, partition = {}) => sim.partition(a, b, partition),
+    disk: (machine) => sim.disk(machine),
     stats: () => ({
       frames: sim.stats.frames,
       bytes: sim.stats.bytes,

@@ -103,9 +103,8 @@ export async function runTransactions(args: string[]): Promise<number> {
   let run: TransactionsRun;
   try {
     run = await runDeployment(plan, machines, disks);
-    if (keepDir !== undefined || disks !== undefined) {
-      run = { ...run, onDisk: readLost(plan, run, keepDir, disks) };
-    }
+    const open = storeOpener(run.deployment, keepDir, disks);
+    if (open !== undefined) run = { ...run, onDisk: readLost(plan, run, open) };
   } finally {
     if (disks !== undefined) await Deno.remove(disks, { recursive: true });
   }
@@ -121,23 +120,20 @@ export async function runTransactions(args: string[]): Promise<number> {
 }
 
 /**
- * The committed balances of each participant whose machine died, read from its SQLite file
- * once every machine has stopped: a `kill -9` loses no committed write of stable storage. The
- * file is in `keepDir` (`--data-dir`), else the machine's disk file in `disks`.
+ * The committed balances of each participant whose machine died, read from its stable store
+ * once every machine has stopped: a `kill -9` (or a simulated crash) loses no committed write of
+ * stable storage.
  */
 function readLost(
   plan: TransactionsPlan,
   run: TransactionsRun,
-  keepDir: string | undefined,
-  disks: string | undefined,
+  open: (machine: string, p: string) => StableStore,
 ): Record<string, Record<string, unknown>> {
   const found: Record<string, Record<string, unknown>> = {};
   for (const p of participantNames(plan)) {
     const machine = p.slice(p.indexOf("@") + 1);
     if (!run.lost.some((l) => l.machine === machine)) continue;
-    const store = keepDir !== undefined
-      ? StableStore.file(`${keepDir}/${machine}.sqlite`)
-      : machineDiskStore(`${disks}/${machine}.sqlite`, p);
+    const store = open(machine, p);
     try {
       found[p] = store.entries();
     } finally {
@@ -145,6 +141,23 @@ function readLost(
     }
   }
   return found;
+}
+
+/**
+ * How to open participant `p`'s stable store after the run: the SQLite file in `keepDir`
+ * (`--data-dir`), the machine's disk file in `disks`, or in the simulator the machine's disk,
+ * which its crash left; `undefined` with `--db` (PostgreSQL keeps it, nothing to read here).
+ */
+function storeOpener(
+  deployment: Deployment,
+  keepDir: string | undefined,
+  disks: string | undefined,
+): ((machine: string, p: string) => StableStore) | undefined {
+  if (keepDir !== undefined) return (machine) => StableStore.file(`${keepDir}/${machine}.sqlite`);
+  if (disks !== undefined) return (machine, p) => machineDiskStore(`${disks}/${machine}.sqlite`, p);
+  const disk = deployment.disk?.bind(deployment);
+  if (disk === undefined) return undefined;
+  return (machine, p) => new StableStore(disk(machine).open(`transactions ${p}`), () => {});
 }
 
 /** The stable store participant `p` kept on its machine's disk file at `path`. */
@@ -222,6 +235,7 @@ async function runDeployment(
   } finally {
     await deployment.stop();
   }
+  if (common.sim) lost.push(...crashedForGood(plan));
   const { reports, clientsStopped, result } = audited;
   return {
     deployment,
@@ -232,6 +246,21 @@ async function runDeployment(
     lost,
     clientsStopped,
   };
+}
+
+/**
+ * In the simulator, the participants' and coordinator's machines that `--crash` took down for
+ * good: lost like a killed OS process (their balances come from their disks after the run).
+ */
+function crashedForGood(plan: TransactionsPlan): MachineLoss[] {
+  return plan.common.crashes
+    .filter((c) => c.restartAt === undefined && !isClient(c.machine))
+    .map((c) => ({
+      machine: c.machine,
+      time: c.at,
+      code: 0,
+      cause: "crashed by --crash",
+    }));
 }
 
 /**
