@@ -111,6 +111,10 @@ function summaryOf({ main, alone, lost, hits, misses, stats }: Figures): Record<
 
 const ms = (n: number): string => `${n.toFixed(3)} ms`;
 
+/** The origin's count, or why there is none: a dead origin's counter went with it. */
+const originCount = (run: ProxySummary): string | number =>
+  run.originRequests ?? "unknown (down)";
+
 /** The cache's rows: hit ratio, origin requests, latency of hits and misses. */
 function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, string][] {
   return [
@@ -122,7 +126,9 @@ function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, stri
     ],
     [
       "origin requests",
-      `${main.originRequests} with the proxy, ${alone?.originRequests ?? "not run"} without ` +
+      `${originCount(main)} with the proxy, ${
+        alone === undefined ? "not run" : originCount(alone)
+      } without ` +
       `(coalesced ${stats?.coalesced ?? 0}, evictions ${stats?.evictions ?? 0})`,
     ],
     ["latency of hits", `p50 ${ms(hits.p50)}  p99 ${ms(hits.p99)}`],
@@ -158,7 +164,7 @@ function comparisonRows(main: ProxySummary, alone: ProxySummary): [string, strin
     row("", "with proxy", "without"),
     row("transport", main.transport, alone.transport),
     row("requests", main.requests, alone.requests),
-    row("origin requests", main.originRequests, alone.originRequests),
+    row("origin requests", originCount(main), originCount(alone)),
     row("messages", main.messages, alone.messages),
     row("bytes", main.bytes, alone.bytes),
     row("latency p50", ms(main.latency.p50), ms(alone.latency.p50)),

@@ -43,7 +43,8 @@ export interface Collected {
 /** A run's summary plus the proxy's figures. */
 export interface ProxySummary extends Summary {
   hitRatio: number;
-  originRequests: number;
+  /** Requests the origin served, by its own count; `null` when it did not answer (down). */
+  originRequests: number | null;
   /** Why the run did not finish (a machine died for good), when it did not. */
   unfinished?: string[];
   /** The machines that died and were not restarted, when any did. */
@@ -167,7 +168,7 @@ export async function runOnce(
       errors: collected.reports.reduce((n, r) => n + r.errors, 0) + missing,
       traceDigest: trace.digest(),
       hitRatio: requests === 0 ? 0 : Math.round((hits / requests) * 10_000) / 10_000,
-      originRequests: collected.origin?.requests ?? 0,
+      originRequests: collected.origin?.requests ?? null,
       ...lostFields(
         lost,
         silent > 0 ? [notReported(silent, w.clients, made - reports.length * w.requests)] : [],
