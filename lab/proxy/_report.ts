@@ -112,8 +112,7 @@ function summaryOf({ main, alone, lost, hits, misses, stats }: Figures): Record<
 const ms = (n: number): string => `${n.toFixed(3)} ms`;
 
 /** The origin's count, or why there is none: a dead origin's counter went with it. */
-const originCount = (run: ProxySummary): string | number =>
-  run.originRequests ?? "unknown (down)";
+const originCount = (run: ProxySummary): string | number => run.originRequests ?? "unknown (down)";
 
 /** The cache's rows: hit ratio, origin requests, latency of hits and misses. */
 function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, string][] {
