@@ -8,7 +8,9 @@ import type { Channel } from "./_link_channel.ts";
 
 /** The acks due of one link. */
 export class AckQueue {
+  /** The channels with an ack due, from 0 to {@link #end} (a carried ack leaves `undefined`). */
   readonly #channels: (Channel | undefined)[] = [];
+  #end = 0;
   #due = 0;
   #at = Infinity;
 
@@ -24,8 +26,8 @@ export class AckQueue {
   add(channel: Channel, now: number): void {
     if (channel.ackSlot >= 0) return;
     if (this.#due++ === 0) this.#at = now;
-    channel.ackSlot = this.#channels.length;
-    this.#channels.push(channel);
+    channel.ackSlot = this.#end;
+    this.#channels[this.#end++] = channel;
   }
 
   /** A frame to the peer of `channel` carries its ack: none is due any more. */
@@ -39,17 +41,19 @@ export class AckQueue {
   /** Takes every ack due, in order: `send` gets each channel. */
   flush(send: (channel: Channel) => void): void {
     const channels = this.#channels;
-    for (let i = 0; i < channels.length; i++) {
+    for (let i = 0; i < this.#end; i++) {
       const channel = channels[i];
       if (channel === undefined) continue;
+      channels[i] = undefined;
       channel.ackSlot = -1;
       send(channel);
     }
     this.#clear();
   }
 
+  /** Nothing is due: every slot up to {@link #end} is `undefined`, and is reused. */
   #clear(): void {
-    this.#channels.length = 0;
+    this.#end = 0;
     this.#due = 0;
     this.#at = Infinity;
   }
