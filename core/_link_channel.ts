@@ -13,8 +13,10 @@ import type { Acknowledgement } from "./wire.ts";
 
 /** One channel's retransmission deadline as the link scheduled it. */
 export interface Scheduled extends Timed {
+  /** When it is due, in ms (an entry out of the heap is reused). */
+  at: number;
   /** The channel it is for. */
-  readonly channel: Channel;
+  channel: Channel;
 }
 
 /** The state of the link towards one peer machine while something goes on there. */

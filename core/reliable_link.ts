@@ -102,7 +102,8 @@ export class ReliableLink {
   readonly #idle = new IdlePartners();
   readonly #timers = new DeadlineHeap<Scheduled>();
   readonly #acks = new AckQueue();
-  readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
+  /** A timer entry out of the heap that nothing refers to, for the next deadline scheduled. */
+  #spare: Scheduled | undefined = undefined;
 
   /** Links for incarnation `epoch`; `options` null passes raw frames (no reliability). */
   constructor(epoch: number, options: RetransmitOptions | null = {}) {
@@ -130,8 +131,14 @@ export class ReliableLink {
 
   /** The earliest retransmission deadline, or `Infinity`: the rest of {@link deadline}. */
   get timersDue(): number {
-    this.#timers.prune(this.#live);
-    return this.#timers.peek()?.at ?? Infinity;
+    // The entries at the top that their channel no longer refers to go (the last one is kept).
+    const timers = this.#timers;
+    let top = timers.peek();
+    for (; top !== undefined && top.channel.timer !== top; top = timers.peek()) {
+      timers.pop();
+      this.#spare = top;
+    }
+    return top === undefined ? Infinity : top.at;
   }
 
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
@@ -272,6 +279,7 @@ export class ReliableLink {
       top = this.#timers.peek()
     ) {
       this.#timers.pop();
+      this.#spare = top;
       const channel = top.channel;
       if (channel.timer !== top) continue;
       channel.timer = undefined;
@@ -369,7 +377,13 @@ export class ReliableLink {
       return;
     }
     if (armed !== undefined && armed.at <= deadline) return;
-    const entry: Scheduled = { at: deadline, order: 0, channel };
+    let entry = this.#spare;
+    if (entry === undefined) entry = { at: deadline, order: 0, channel };
+    else {
+      this.#spare = undefined;
+      entry.at = deadline;
+      entry.channel = channel;
+    }
     channel.timer = entry;
     this.#timers.push(entry);
   }

@@ -15,9 +15,11 @@ export * from "./retransmission.ts";
 
 interface Entry extends Unacked {
   /** Its sequence number. */
-  readonly seq: number;
+  seq: number;
   /** A selective ack reported it received (it waits there for an earlier frame). */
   sacked: boolean;
+  frame: MessageFrame;
+  sentAt: number;
 }
 
 /**
@@ -75,6 +77,8 @@ export class ReliableSender {
   #queue: (Entry | undefined)[] = [];
   #head = 0;
   #tail = 0;
+  /** An entry settled and returned to nobody, for the next frame (one a round trip otherwise). */
+  #spare: Entry | undefined = undefined;
   #rtoDeadline: number | undefined;
   #probeDeadline: number | undefined;
   /** A probe was sent and no ack has come since. */
@@ -202,14 +206,25 @@ export class ReliableSender {
     const frame: MessageFrame = ack === undefined
       ? { kind: "msg", env, epoch, seq, base }
       : { kind: "msg", env, epoch, seq, base, ack };
-    this.#queue[this.#tail++] = {
-      frame,
-      seq,
-      attempts: 1,
-      sentAt: now,
-      lastSent: now,
-      sacked: false,
-    };
+    const spare = this.#spare;
+    if (spare === undefined) {
+      this.#queue[this.#tail++] = {
+        frame,
+        seq,
+        attempts: 1,
+        sentAt: now,
+        lastSent: now,
+        sacked: false,
+      };
+    } else {
+      this.#spare = undefined;
+      spare.frame = frame;
+      spare.seq = seq;
+      spare.attempts = 1;
+      spare.sentAt = spare.lastSent = now;
+      spare.sacked = false;
+      this.#queue[this.#tail++] = spare;
+    }
     this.#rtoDeadline ??= now + this.#estimator.rto;
     this.#armProbe(now);
     return frame;
@@ -263,6 +278,8 @@ export class ReliableSender {
         sample = entry;
       }
       queue[this.#head++] = undefined;
+      // Nobody holds a settled entry when it is not returned: the next frame takes it.
+      if (settled === undefined) this.#spare = entry;
       entry = this.#head < this.#tail ? queue[this.#head] : undefined;
     }
     if (this.#head === this.#tail) this.#empty();
