@@ -18,7 +18,9 @@ interface Entry extends Unacked {
   seq: number;
   /** A selective ack reported it received (it waits there for an earlier frame). */
   sacked: boolean;
+  /** The frame as first sent (written again when a settled entry is taken by the next frame). */
   frame: MessageFrame;
+  /** When it was first sent. */
   sentAt: number;
 }
 
@@ -479,7 +481,7 @@ export class ReliableSender {
 const RTO_OPTIONS = new WeakMap<RetransmitOptions, RtoOptions>();
 
 /** No frame to send again (never written). */
-const NO_RESEND: Resend[] = [];
+const NO_RESEND = Object.freeze([]) as unknown as Resend[];
 
 /** Whether the sorted `ranges` include `seq`. */
 function covers(ranges: readonly (readonly [number, number])[], seq: number): boolean {
