@@ -253,6 +253,28 @@ export class Machine {
     this.#refuse(`malformed frame from ${JSON.stringify(from)}: ${reason}`);
   }
 
+  /**
+   * Counts and traces frames from `from` that decode but are refused all the same (`reason`
+   * says why, and starts with the refused action): the network calls it, say, for a hello that
+   * claims a machine heard from another address a moment ago.
+   *
+   * @example A refusal is counted and traced as a drop
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./simulator/simulator.ts";
+   * import { Trace } from "./trace.ts";
+   * const trace = new Trace();
+   * const sim = new Simulator({ seed: 1, trace });
+   * const m1 = sim.machine("m1.lab");
+   * m1.refuse("10.0.0.9:4000", "Cannot accept hello: it claims machine \"m2.lab\"");
+   * assert.equal(m1.rejectedFrames, 1);
+   * assert.equal(trace.events.at(-1)?.note, 'refused frame from "10.0.0.9:4000": Cannot accept hello: it claims machine "m2.lab"');
+   * ```
+   */
+  refuse(from: string, reason: string): void {
+    this.#refuse(`refused frame from ${JSON.stringify(from)}: ${reason}`);
+  }
+
   /** Counts a refused frame and records it as a `drop` of the machine noting `note`. */
   #refuse(note: string): void {
     this.#rejected++;
