@@ -262,13 +262,11 @@ export class Machine {
    * ```ts
    * import assert from "node:assert/strict";
    * import { Simulator } from "./simulator/simulator.ts";
-   * import { Trace } from "./trace.ts";
-   * const trace = new Trace();
-   * const sim = new Simulator({ seed: 1, trace });
+   * const sim = new Simulator({ seed: 1 });
    * const m1 = sim.machine("m1.lab");
-   * m1.refuse("10.0.0.9:4000", "Cannot accept hello: it claims machine \"m2.lab\"");
+   * m1.refuse("10.0.0.9:4000", 'Cannot accept hello: it claims machine "m2.lab"');
    * assert.equal(m1.rejectedFrames, 1);
-   * assert.equal(trace.events.at(-1)?.note, 'refused frame from "10.0.0.9:4000": Cannot accept hello: it claims machine "m2.lab"');
+   * assert.equal(sim.trace.events.at(-1)?.note, 'refused frame from "10.0.0.9:4000": Cannot accept hello: it claims machine "m2.lab"');
    * ```
    */
   refuse(from: string, reason: string): void {
