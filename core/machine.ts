@@ -13,12 +13,13 @@ import { MachineHost } from "./_machine_host.ts";
 import { MachineTimers } from "./_machine_timers.ts";
 import { PendingReplies } from "./_pending_replies.ts";
 import type { Runtime } from "./runtime.ts";
-import type { TraceEvent, TraceSink } from "./trace.ts";
+import { envelopeEvent, type TraceEvent, type TraceSink } from "./trace.ts";
 import type { MachineOptions } from "./machine_options.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
 import { senderProblem } from "./_sender_check.ts";
+import { receiverProblem } from "./_receiver_check.ts";
 
 export { UNKNOWN_KIND } from "./_pending_replies.ts";
 
@@ -223,9 +224,13 @@ export class Machine {
    * connection or in the packet it came in). The frame is untrusted: it is checked field by
    * field ({@link checkWire}) and a malformed one is refused; a message whose envelope names a
    * sender on another machine than `from` is refused too (`Cannot accept frame: ...`, naming
-   * both machines): a peer cannot pass its frames off as another machine's. A refused frame is
-   * counted in {@link Machine.rejectedFrames} and recorded as a `drop` of the machine whose note
-   * gives the reason; nothing of it reaches a link, flow control or a process.
+   * both machines): a peer cannot pass its frames off as another machine's. So is a message
+   * addressed to a process on another machine (the sender's directory entry for that machine is
+   * stale and gives this machine's address): it is not answered "unknown process", and its
+   * sequence number is not taken as one of the sender's channel to this machine; its `drop`
+   * names the message. A refused frame is counted in {@link Machine.rejectedFrames} and recorded
+   * as a `drop` of the machine whose note gives the reason; nothing of it reaches a link, flow
+   * control or a process.
    *
    * @returns `false` when the frame was refused, else `true` (a machine that is down ignores it).
    */
@@ -239,6 +244,14 @@ export class Machine {
     const forged = senderProblem(from, frame);
     if (forged !== undefined) {
       this.#refuse(`refused frame from ${JSON.stringify(from)}: ${forged}`);
+      return false;
+    }
+    const astray = receiverProblem(this.name, frame);
+    if (astray !== undefined && frame.kind === "msg") {
+      // A drop of the message itself, so that the trace and the narration show whose it was.
+      this.#rejected++;
+      const note = `refused frame from ${JSON.stringify(from)}: ${astray}`;
+      this.#record(envelopeEvent(this.#runtime.now(), "drop", this.name, frame.env, note));
       return false;
     }
     this.#host.receiveFrame(from, frame);
