@@ -10,15 +10,12 @@
 import { dirname, join, normalize } from "node:path";
 import { assertEquals } from "./_assert.ts";
 
-const ARCHITECTURES = [
-  "groups",
-  "tiers",
-  "proxy",
-  "mobile-agent",
-  "peers",
-  "rpc",
-  "transactions",
-] as const;
+/** The architecture folders: the published folders of deno.json but the core and the lab. */
+const ARCHITECTURES: readonly string[] = (JSON.parse(
+  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+).publish.include as string[])
+  .filter((entry) => entry.endsWith("/") && entry !== "core/" && entry !== "lab/")
+  .map((entry) => entry.slice(0, -1));
 const LAB = "lab";
 /** Packages the core may import: Hono, for the HTTP transport only (`core/network/http_network.ts`). */
 const CORE_PACKAGES = new Set(["hono"]);
@@ -50,7 +47,7 @@ function problem(file: string, spec: string): string | undefined {
       ? `${target} is private to the core: use core/mod.ts or a public file`
       : undefined;
   }
-  const isArchitecture = (ARCHITECTURES as readonly string[]).includes(targetTop);
+  const isArchitecture = ARCHITECTURES.includes(targetTop);
   if (top === LAB && isArchitecture) {
     return private_ ? `${target} is private to ${targetTop}/: use its public files` : undefined;
   }
@@ -90,6 +87,7 @@ Deno.test("import discipline: architectures use the core through its public file
   const root = new URL("../", import.meta.url);
   const files = new Map<string, string>();
   for (const folder of ["core", LAB, ...ARCHITECTURES]) await sources(root, folder, files);
+  assertEquals(ARCHITECTURES.includes("proxy") && ARCHITECTURES.includes("mobile-agent"), true);
   assertEquals(files.has("proxy/http1_client.ts") && files.has("core/mod.ts"), true);
   assertEquals(violations(files), []);
 });
