@@ -6,7 +6,10 @@
  * retransmission, duplicate suppression, per-pair order), or, with it off, the trace shows. A
  * frame over the datagram limit (64 KB less the headers) is refused with a
  * {@link DatagramTooLargeError}. A machine the directory does not know is answered at the
- * address its last datagram came from, as TCP answers over the connection a peer opened.
+ * address its datagrams come from, as TCP answers over the connection a peer opened; a datagram
+ * whose hello claims a machine heard from another address within the last 5 s is refused
+ * (counted and traced), so a third party cannot take a live peer's replies. Hellos are not
+ * authenticated: the first one naming a machine, or one after 5 s of silence, still binds it.
  *
  * Listener bounds: a datagram is read whole by the kernel, so no peer holds a buffer or a
  * connection here (what the TCP listener's cap, budget and timeouts are for); a datagram is at
