@@ -5,6 +5,8 @@
  * push-pull). Peers are OS processes over TCP on 127.0.0.1, or simulated with `--sim`.
  * @module
  */
+import { delayPeriod, delayTimeout, exchangeBound } from "../_delay_timeouts.ts";
+import type { Latency } from "../../core/latency.ts";
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
@@ -64,7 +66,9 @@ Flags:
                         leave gracefully) and a new peer joins; during the first --churn-rounds
   --churn-rounds R      rounds with churn (default 5)
   --rounds R            give up after R rounds (default 100)
-  --period MS           length of a round (default 100)
+  --period MS           length of a round (default 100 ms, or, when --delay needs it, one
+                        exchange of 3 trips at the delay's bound + 100 ms: the round-count
+                        bounds assume an exchange ends within its round)
   --membership M        heartbeat (gossiped heartbeats, failure suspicion) | static (default heartbeat)
   --partition half@FROM..TO   also accepted: cut the peers in two halves from FROM to TO ms
 ${COMMON_HELP}
@@ -378,7 +382,13 @@ function p2pSettings(values: Record<string, unknown>): P2pSettings {
   const k = intFlag("k", values.k, 2, USAGE, 1);
   const writes = intFlag("writes", values.writes, 1, USAGE, 0);
   const rounds = intFlag("rounds", values.rounds, 100, USAGE, 1);
-  const period = intFlag("period", values.period, 100, USAGE, 1);
+  const period = intFlag(
+    "period",
+    values.period,
+    delayPeriod(100, common.latency, EXCHANGE_TRIPS),
+    USAGE,
+    1,
+  );
   const churnRounds = intFlag("churn-rounds", values["churn-rounds"], 5, USAGE, 1);
   const churn = values.churn === undefined ? 0 : Number(values.churn);
   if (!(churn >= 0 && churn <= 1)) {
@@ -464,6 +474,7 @@ function writerProcess(
   state: P2pRunState,
 ): (ctx: ProcessContext) => Promise<void> {
   const { n, writes } = settings;
+  const timeout = delayTimeout(500, settings.common.latency);
   const random = (ctx: ProcessContext) => Math.floor(ctx.random() * n);
   return async (ctx) => {
     await ctx.receive({ kind: "go" });
@@ -471,7 +482,7 @@ function writerProcess(
     for (let w = 0; w < writes; w++) {
       const target = peers[random(ctx)];
       state.writes.pending = target;
-      if (!await write(ctx, target, `k${w}`, w)) state.failedWrites++;
+      if (!await write(ctx, target, { key: `k${w}`, value: w, timeout })) state.failedWrites++;
       else state.writes.wrote(target, ctx.now());
       state.writes.pending = undefined;
     }
@@ -661,13 +672,36 @@ function printP2p(
     ["wall time", `${wallMs.toFixed(0)} ms`],
   ]));
   if (common.trace) console.log(`trace written to ${common.trace}`);
+  const note = periodNote(settings.period, common.latency);
+  if (note !== undefined) console.log(note);
+}
+
+/** A gossip exchange's one-way trips: digest, want (or delta) and delta. */
+const EXCHANGE_TRIPS = 3;
+
+/**
+ * The note for a `--period` shorter than one exchange at the delay's bound: the round-count
+ * bounds assume an exchange ends within its round, so the rounds then exceed them.
+ */
+function periodNote(period: number, latency: Latency | undefined): string | undefined {
+  const exchange = exchangeBound(latency, EXCHANGE_TRIPS);
+  if (exchange <= period) return undefined;
+  return `note: the bounds on the rounds assume an exchange (digest, want, delta: 3 trips, up ` +
+    `to ${exchange} ms at the delay's bound) ends within its round; --period ${period} is ` +
+    `shorter, so exchanges span several rounds and the rounds exceed the bounds; leave ` +
+    `--period out to size the round to the delay`;
 }
 
 /** Writes `key` at `target`, retrying while the peer is not up yet; `false` when it never answered. */
-async function write(ctx: ProcessContext, target: string, key: string, value: number) {
+async function write(
+  ctx: ProcessContext,
+  target: string,
+  put: { key: string; value: number; timeout: number },
+) {
+  const { key, value, timeout } = put;
   for (let attempt = 0; attempt < 50; attempt++) {
     try {
-      await ctx.request(target, { kind: "put", key, value }, { timeout: 500 });
+      await ctx.request(target, { kind: "put", key, value }, { timeout });
       return true;
     } catch (error) {
       // The peer is not up yet (or lost the request): try again.
