@@ -101,15 +101,7 @@ Deno.test("lab transactions --sim --delay 1000 commits: no operation times out o
 });
 
 Deno.test("lab transactions --sim with nothing committed says none, not a latency of 0 ms", async () => {
-  const { code, stdout } = await runLab(
-    "transactions",
-    "--sim",
-    "--seed",
-    "3",
-    "--transfers",
-    "0",
-    "-q",
-  );
+  const { code, stdout } = await runLab("transactions", "--sim", "--transfers", "0", "-q");
   assertEquals(code, 0, stdout);
   assertTrue(/^latency p50 +none: no transaction committed$/m.test(stdout), stdout);
 });
@@ -130,4 +122,23 @@ Deno.test("lab p2p --sim --delay 1000 sizes the round to the delay; a shorter --
     short.stdout,
   );
   assertTrue(!(await runLab(...args)).stdout.includes("note:"));
+});
+
+Deno.test("lab mobile-agent --sim --delay 1000 reaches every node: handoffs and pulls wait for the delay", async () => {
+  const { code, summary } = await delayed("mobile-agent", "1000");
+  assertEquals(code, 0);
+  assertEquals(summary.errors, 0);
+});
+
+Deno.test("lab spmd --sim --delay 5000 completes; a --timeout shorter than the round trip gets a note", async () => {
+  const heat = new URL("../examples/heat_diffusion.ts", import.meta.url).pathname;
+  const args = ["spmd", "-n", "4", "--sim", "--seed", "3", "--delay", "5000", "-q"];
+  const patient = await runLab(...args, heat);
+  assertEquals(patient.code, 0, patient.stderr);
+  const short = await runLab(...args, "--timeout", "5000", heat);
+  assertEquals(short.code, 1);
+  assertTrue(
+    short.stderr.includes("a round trip takes at least 10000 ms (--delay) but --timeout is 5000"),
+    short.stderr,
+  );
 });
