@@ -41,8 +41,8 @@ Flags:
   --pool-wait MS        most time a request waits for a pooled session (default 500 ms,
                         ${DELAY_DEFAULT})
   --budget MS           deadline budget of a request without X-Budget-Ms (default 2000 ms,
-                        ${DELAY_DEFAULT}); the logic tier waits for the data tier 1000 ms,
-                        ${DELAY_DEFAULT}
+                        ${DELAY_DEFAULT}); the logic tier waits for the data tier
+                        1000 ms, ${DELAY_DEFAULT}
   --cost P,L,S          modelled work in ms: presentation and logic per request, data per
                         statement (default 0.2,0.5,0.3 with --sim, where time passes only when
                         modelled; 0,0,0 on real processes, where it is measured)
