@@ -4,6 +4,7 @@
  * @module
  */
 import type { Latency } from "../core/latency.ts";
+import { DELAY_RULE } from "./_delay_timeouts.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import { type TransportName, TRANSPORTS } from "../core/network/host_network.ts";
 import {
@@ -86,7 +87,8 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --dup P               probability that a frame is duplicated (0..1)
   --reorder P           probability that a frame is held back and overtaken (0..1; held up to 3x
                         the latency's bound: on OS processes it needs --delay MIN..MAX)
-  --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN)
+  --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN); its bound is MAX (MS, or
+                        3 x MEAN). ${DELAY_RULE}
   --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one
                         way; repeatable
   --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms); repeatable

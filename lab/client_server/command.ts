@@ -25,6 +25,7 @@ import {
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { type RunOutcome, runWorkload } from "../deploy/run_workload.ts";
 import { keepSummary } from "../results/session.ts";
+import { DELAY_DEFAULT, delayTimeout } from "../_delay_timeouts.ts";
 import { howDied } from "../deploy/run_errors.ts";
 
 const USAGE = `Usage: deno task lab client-server [flags]
@@ -42,7 +43,8 @@ Flags:
   --clients N           number of clients (default 3)
   --requests N          requests per client (default 10)
   --keys N              distinct keys (default 5)
-  --timeout MS          client retransmission timeout (default 500)
+  --timeout MS          client retransmission timeout (default 500 ms,
+                        ${DELAY_DEFAULT})
   --bad-requests N      malformed requests client c1 sends (default 1)
   --reply-cache N       replies the server remembers for at-most-once execution (default
                         10000); 0 turns it off, so a retransmission is executed again
@@ -148,7 +150,7 @@ export async function runClientServer(args: string[]): Promise<number> {
   const clients = intFlag("clients", values.clients, 3, USAGE, 1);
   const requests = intFlag("requests", values.requests, 10, USAGE, 0);
   const keys = intFlag("keys", values.keys, 5, USAGE, 1);
-  const timeout = intFlag("timeout", values.timeout, 500, USAGE, 1);
+  const timeout = intFlag("timeout", values.timeout, delayTimeout(500, common.latency), USAGE, 1);
   const badRequests = intFlag("bad-requests", values["bad-requests"], 1, USAGE, 0);
   const remember = intFlag("reply-cache", values["reply-cache"], 10_000, USAGE, 0);
   const collector = `collector@${CONTROL_MACHINE}`;

@@ -2,6 +2,7 @@
  * The transactions command's plan: its flags checked and read, and the machines it deploys.
  * @module
  */
+import { delayedArgs } from "../_delay_timeouts.ts";
 import { checkPostgresUrl } from "../../tiers/three_tier/postgres_connection.ts";
 import {
   checkFaultTargets,
@@ -138,6 +139,8 @@ export function transactionMachines(plan: TransactionsPlan, coordinator: string)
       args: {
         ...storage("coord.lab"),
         ...(plan.crashAfterVotes ? { failpoint: plan.failpoint, failpointMs: 10_000 } : {}),
+        // A prepare and its vote: 2 trips.
+        ...delayedArgs(plan.common.latency, { voteTimeoutMs: 500 }),
       },
     }],
   }];
@@ -147,7 +150,13 @@ export function transactionMachines(plan: TransactionsPlan, coordinator: string)
       processes: [{
         name: "bank",
         program: "tx-participant",
-        args: { ...storage(`p${i}.lab`), initial },
+        args: {
+          ...storage(`p${i}.lab`),
+          initial,
+          // Between two operations of a transaction: a reply, the next request, or END's
+          // prepare through the coordinator (up to 4 trips).
+          ...delayedArgs(plan.common.latency, { activeTimeoutMs: 1000 }, 4),
+        },
       }],
     });
   }
@@ -167,6 +176,9 @@ export function transactionMachines(plan: TransactionsPlan, coordinator: string)
           collector: `auditor@${CONTROL_MACHINE}`,
           // On OS processes the auditor stops the clients when a machine of the system dies.
           ...(plan.common.sim ? {} : { stoppable: true }),
+          ...delayedArgs(plan.common.latency, { timeout: 1000 }),
+          // END, prepares, votes, decisions, outcome: up to 6 trips.
+          ...delayedArgs(plan.common.latency, { endTimeout: 2000 }, 6),
         },
       }],
     });

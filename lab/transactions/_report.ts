@@ -5,7 +5,7 @@
  */
 import type { Audit } from "../../transactions/audit.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
-import { percentile, type Summary, table } from "../_common.ts";
+import { latencyRows, percentile, type Summary, table } from "../_common.ts";
 import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
 import { howDied, type MachineLoss } from "../deploy/run_errors.ts";
 import { participantNames, type TransactionsPlan } from "./_plan.ts";
@@ -277,8 +277,12 @@ function summaryTable(
     ],
     ["messages", `${summary.messages} (frames on the wire ${run.deployment.stats().frames})`],
     ["bytes", summary.bytes],
-    ["latency p50", `${summary.latency.p50.toFixed(3)} ms (BEGIN to committed END)`],
-    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ...latencyRows(
+      summary.latency,
+      Number(summary.commits),
+      "BEGIN to committed END",
+      "no transaction committed",
+    ),
     ["retransmissions", summary.retransmissions],
     ...(run.lost.length === 0 ? [] : [[
       "machines lost",

@@ -220,6 +220,8 @@ async function runDeployment(
         participants: participantNames(plan),
         machines: machines.map((m) => m.name),
         expected,
+        latency: plan.common.latency,
+        transfers: plan.transfers,
         done: done.resolve,
       }, audited),
     );
