@@ -568,6 +568,8 @@ export interface Summary {
  * import { narrate } from "./_common.ts";
  * const line = narrate({ t: 1, ev: "send", at: "c1@m2.lab", from: "c1@m2.lab", to: "kv@m1.lab", label: "GET x" });
  * assert.equal(line, "     1.000 ms  c1@m2.lab -> kv@m1.lab GET x");
+ * const refused = narrate({ t: 2, ev: "drop", at: "m1.lab", note: "bad hello" });
+ * assert.equal(refused, "     2.000 ms  m1.lab -x frame DROPPED (bad hello)");
  * const fault = narrate({ t: 5, ev: "log", at: "m1.lab", note: "disk lost 2 unsynced writes (fault)" });
  * assert.equal(fault, "     5.000 ms  *** DISK m1.lab lost 2 unsynced writes (fault)");
  * ```
@@ -578,6 +580,8 @@ export function narrate(event: TraceEvent): string | undefined {
     case "send":
       return `${t} ms  ${event.from} -> ${event.to} ${event.label ?? event.kind ?? ""}`;
     case "drop":
+      // A frame refused before it was read has no envelope: the machine that refused it speaks.
+      if (event.from === undefined) return `${t} ms  ${event.at} -x frame DROPPED (${event.note})`;
       return `${t} ms  ${event.from} -x ${event.to} ${event.kind ?? ""} DROPPED (${event.note})`;
     case "retransmit":
       return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} RETRANSMIT (${event.note})`;
