@@ -13,6 +13,8 @@ import {
   UsageError,
 } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
+import { isLocalHost } from "../deploy/hosts_file.ts";
+import { prepareOutDir } from "../results/out_dir.ts";
 
 /** What the flags ask for. */
 export interface TransactionsPlan {
@@ -88,11 +90,15 @@ export function parseTransactions(args: string[], usage: string): TransactionsPl
   }
   const n = intFlag("participants", values.participants, 3, usage, 1);
   const clients = intFlag("clients", values.clients, 2, usage, 1);
-  checkFaultTargets(common, [
+  const machines = [
     "coord.lab",
     ...Array.from({ length: n }, (_, i) => `p${i + 1}.lab`),
     ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
-  ], usage);
+  ];
+  checkFaultTargets(common, machines, usage);
+  if (typeof values["data-dir"] === "string") {
+    checkDataDir(values["data-dir"], common, machines, usage);
+  }
   return {
     common,
     n,
@@ -107,6 +113,46 @@ export function parseTransactions(args: string[], usage: string): TransactionsPl
     keepDir: typeof values["data-dir"] === "string" ? values["data-dir"] : undefined,
     dbUrl,
   };
+}
+
+/**
+ * Refuses a `--data-dir` that cannot mean what it says: an empty one, or one with `--hosts`
+ * placing a machine on another host (its SQLite file would be there, out of the lab's reach).
+ * Whether the folder can be written is {@link prepareDataDir}'s check, at the start of the run.
+ */
+function checkDataDir(
+  dir: string,
+  common: CommonOptions,
+  machines: readonly string[],
+  usage: string,
+): void {
+  if (dir === "") {
+    throw new UsageError('Cannot use --data-dir "": give a folder, e.g. --data-dir bank', usage);
+  }
+  const away = common.hosts?.entries.find((e) =>
+    machines.includes(e.machine) && !isLocalHost(e.hostname)
+  );
+  if (away !== undefined) {
+    throw new UsageError(
+      `Cannot use --data-dir with --hosts: ${away.machine} runs on ${away.hostname}, where its ` +
+        "SQLite file would be out of the lab's reach; drop --data-dir (each machine keeps its " +
+        "data on its own disk) or --db URL (one PostgreSQL server for all)",
+      usage,
+    );
+  }
+}
+
+/**
+ * Makes the `--data-dir` folder before the run (its parent must exist) and proves it writable;
+ * a {@link UsageError} naming the path otherwise. Nothing to do without the flag.
+ */
+export function prepareDataDir(plan: TransactionsPlan, usage: string): void {
+  if (plan.keepDir === undefined) return;
+  prepareOutDir(plan.keepDir, "transactions", plan.common.seed, {
+    fail: (message) => new UsageError(message, usage),
+    what: "keep data in",
+    flag: "--data-dir",
+  });
 }
 
 /** The participants' process names: `bank@p1.lab`, …. */

@@ -18,6 +18,7 @@ import {
 import {
   parseTransactions,
   participantNames,
+  prepareDataDir,
   transactionMachines,
   type TransactionsPlan,
 } from "./_plan.ts";
@@ -57,7 +58,9 @@ Flags:
   --down MS             how long the crashed coordinator stays down (default 1000)
   --data-dir DIR        OS processes: keep each machine's data and log in a SQLite file in DIR,
                         kept after the run: a later run on DIR goes on from them (default each
-                        machine's own disk, ctx.disk, which its restarts keep and the run removes)
+                        machine's own disk, ctx.disk, which its restarts keep and the run removes);
+                        DIR is made if missing (its parent must exist) and checked before the run;
+                        not with --sim, --db, or --hosts placing a machine on another host
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
@@ -90,9 +93,9 @@ export async function runTransactions(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  prepareDataDir(plan, USAGE);
   if (plan.dbUrl !== undefined && !(await reachPostgres(plan.dbUrl))) return 1;
   const { common, keepDir } = plan;
-  if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
   const machines = transactionMachines(plan, COORDINATOR);
   if (!common.quiet) console.log(opening(plan));
   const started = performance.now();
