@@ -30,6 +30,7 @@ import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
 import { keepSummary, liveEvents } from "../results/session.ts";
+import { checkOutputPath } from "../diagram/trace_path.ts";
 
 const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
 
@@ -159,6 +160,7 @@ export async function runCheck(args: string[]): Promise<number> {
   // The simulator is this command's default: the common flags see --sim unless --real.
   refuseFlags(values, REFUSED, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
+  if (typeof values.svg === "string") checkSvgFlag(values.svg, name, values.explore === true);
   if (values.explore === true) return await exploreCheck(name, file, values, common, args);
   refuseExploreFlags(values);
   const plan = await planCheck(name, file, values, common, real);
@@ -370,6 +372,25 @@ function faultOptions(common: CommonOptions) {
     crashes: common.crashes,
     auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
   };
+}
+
+/**
+ * Refuses `--svg FILE` before the run where it cannot draw: a workload other than lin-kv, or
+ * `--explore` (which finds no window); a file that is not `.svg` or cannot be written.
+ */
+function checkSvgFlag(svg: string, workload: string, explore: boolean): void {
+  refuseFlags({ svg }, {
+    svg: workload !== "lin-kv"
+      ? `only lin-kv has failing windows to draw, not ${workload}; drop --svg`
+      : explore
+      ? "--explore reports a schedule, not a window; drop --svg or --explore"
+      : undefined,
+  }, USAGE);
+  checkOutputPath(svg, {
+    formats: { ".svg": "the smallest failing window, static SVG" },
+    what: "window",
+    fail: (message) => new UsageError(message, USAGE),
+  });
 }
 
 /** Draws the smallest failing lin-kv window in `svg`; the line that says so, if `--svg` was given. */

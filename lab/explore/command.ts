@@ -6,6 +6,7 @@
  */
 import { intFlag, openFlags, table, UsageError, writeTrace } from "../_common.ts";
 import { didYouMean } from "../_flags.ts";
+import { checkTracePath } from "../diagram/trace_path.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
 import { serveStepper } from "./step_server.ts";
@@ -267,6 +268,16 @@ export async function runExplore(args: string[]): Promise<number> {
   const options = bounds(values, arch.defaults(broken));
   const system = (sim: Parameters<typeof arch.build>[0]) => arch.build(sim, broken);
   const trace = typeof values.trace === "string" ? values.trace : undefined;
+  if (trace !== undefined) {
+    if (values.ui === true) {
+      throw new UsageError(
+        "Cannot use --trace with --ui: the stepping page writes no trace file; drop --trace, " +
+          "or --ui to write a counterexample's trace",
+        USAGE,
+      );
+    }
+    checkTracePath(trace, (message) => new UsageError(message, USAGE));
+  }
   if (typeof values.choices === "string") {
     return await replayOne(name!, system, {
       broken,
