@@ -28,9 +28,12 @@ export {
   type FlagSpec,
   type FlagValues,
   intFlag,
+  labCommandLine,
   parseFlags,
   refuseFlags,
+  shellQuote,
   UsageError,
+  withoutFlags,
 } from "./_flags.ts";
 
 /** Flags every architecture command accepts. */

@@ -14,11 +14,13 @@ import {
   type CommonOptions,
   type FlagSpec,
   intFlag,
+  labCommandLine,
   openFlags,
   parseCommon,
   refuseFlags,
   saveTrace,
   UsageError,
+  withoutFlags,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
@@ -409,8 +411,8 @@ async function drawWindow(svg: unknown, report: CheckReport): Promise<string | u
 function replayLine(args: string[], seedless: boolean, seed: number, real: boolean): string {
   const replay = seedless ? [...args, "--seed", String(seed)] : args;
   return real
-    ? `try it in the simulator: deno task lab check ${
-      replay.filter((a) => a !== "--real").join(" ")
+    ? `try it in the simulator: ${
+      labCommandLine(["check", ...withoutFlags(replay, ["transport"], ["real"])])
     }`
-    : `replay: deno task lab check ${replay.join(" ")}`;
+    : `replay: ${labCommandLine(["check", ...replay])}`;
 }

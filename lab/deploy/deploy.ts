@@ -14,6 +14,7 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
+import { labCommandLine, withoutFlags } from "../_flags.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
@@ -320,9 +321,10 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
 }
 
 /**
- * The command that replays a simulated run under `seed`: the lab's own command line with
- * `--seed` (and a placeholder for an `--auth` key) when this process is the lab; otherwise a
- * description of it. Simulators of lab commands quote it when a process fails.
+ * The command that replays a simulated run under `seed`: the lab's own command line (the run's
+ * session, else this process's arguments when it is the lab) with `--seed` and a placeholder
+ * for an `--auth` key, quoted for a shell; otherwise a description of it. Simulators of lab
+ * commands quote it when a process fails.
  *
  * @example Outside the lab (a test), a description
  * ```ts
@@ -332,18 +334,13 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
  * ```
  */
 export function replayCommand(seed: number): string {
-  const args: string[] = [];
-  for (let i = 0; i < Deno.args.length; i++) {
-    const arg = Deno.args[i];
-    if (arg === "--seed" || arg === "--auth") i++;
-    if (arg === "--auth" || arg.startsWith("--auth=")) args.push("--auth", "KEY");
-    else if (arg !== "--seed" && !arg.startsWith("--seed=")) args.push(arg);
-  }
-  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
-  const quoted = args.map((a) =>
-    /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`
+  const session = currentSession();
+  const words = session === undefined ? Deno.args : [session.command, ...session.args];
+  const args = withoutFlags(words, ["seed"]).map((a, i, kept) =>
+    a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
-  return `deno task lab ${quoted.join(" ")} --seed ${seed}`;
+  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
+  return `${labCommandLine(args)} --seed ${seed}`;
 }
 
 export { Trace };

@@ -5,7 +5,7 @@
  * @module
  */
 import { intFlag, openFlags, table, UsageError, writeTrace } from "../_common.ts";
-import { didYouMean } from "../_flags.ts";
+import { didYouMean, labCommandLine, withoutFlags } from "../_flags.ts";
 import { checkTracePath } from "../diagram/trace_path.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
@@ -87,14 +87,8 @@ function bounds(
 
 /** The command that replays `choices` with the same bounds. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--choices" || args[i] === "--trace") i++;
-    else if (!args[i].startsWith("--choices=") && !args[i].startsWith("--trace=")) {
-      kept.push(args[i]);
-    }
-  }
-  return `deno task lab explore ${kept.join(" ")} --choices '${choices.join(";")}'`;
+  const kept = withoutFlags(args, ["choices", "trace"], ["json"]);
+  return labCommandLine(["explore", ...kept, "--choices", choices.join(";")]);
 }
 
 function describe(report: ExploreReport): string {
