@@ -13,6 +13,7 @@ import {
   commonHelp,
   type CommonOptions,
   type FlagSpec,
+  frameAuth,
   intFlag,
   labCommandLine,
   openFlags,
@@ -372,7 +373,7 @@ function faultOptions(common: CommonOptions) {
     reliable: common.reliable,
     partitions: common.partitions,
     crashes: common.crashes,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
   };
 }
 

@@ -24,6 +24,7 @@ import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { type RunOutcome, runWorkload } from "../deploy/run_workload.ts";
 import { keepSummary } from "../results/session.ts";
 import { howDied } from "../deploy/run_errors.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 const USAGE = `Usage: deno task lab client-server [flags]
 
@@ -178,9 +179,7 @@ interface RunSettings {
 async function run(common: CommonOptions, settings: RunSettings): Promise<number> {
   const machines = clientServerMachines(settings);
   checkFaultTargets(common, machines.map((m) => m.name), USAGE);
-  const gone = new Map(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => [c.machine, c.at]),
-  );
+  const gone = new Map(crashesForGood(common.crashes).map((c) => [c.machine, c.at]));
   const expected = machines.slice(1).filter((m) => !gone.has(m.name)).length;
   if (!common.quiet) console.log(openingLine(common, settings));
   const outcome = await runWorkload<KvReport, ServerCounters | undefined>(

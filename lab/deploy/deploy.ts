@@ -13,7 +13,7 @@ import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
-import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
+import { type CommonOptions, frameAuth, type SkewSpec, writeTrace } from "../_common.ts";
 import { labCommandLine, withoutFlags } from "../_flags.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
@@ -22,6 +22,7 @@ import { findProgram } from "./programs.ts";
 import type { HostsFile } from "./hosts_file.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 import { frameRecorder } from "../shrink/recorder.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
 export interface ProcessSpec {
@@ -206,10 +207,10 @@ export function deployOptions(
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
     onEvent,
     traceFile: common.trace,
-    spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    spares: restartedMachines(common.crashes),
     frameFaults: common.frameFaults,
     skews: common.skews,
     hosts: common.hosts,

@@ -29,6 +29,7 @@ import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -187,9 +188,7 @@ async function runDeployment(
   disks: string | undefined,
 ): Promise<TransactionsRun> {
   const { common } = plan;
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
+  const gone = new Set(crashesForGood(common.crashes).map((c) => c.machine));
   const expected = machines.filter((m) => isClient(m.name) && !gone.has(m.name)).length;
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrateTransactions(event);
