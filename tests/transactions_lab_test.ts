@@ -142,3 +142,36 @@ Deno.test("lab transactions refuses a meaningless or unusable --data-dir before 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "lab transactions --data-dir goes on with the bank it holds, and refuses a different one",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const first = await json(["--transfers", "1", "--balance", "50", "--data-dir", dir]);
+      assertEquals([first.invariantHolds, first.total], [true, 300]);
+      for (const flag of [["--balance", "500"], ["--accounts", "3"], ["--participants", "2"]]) {
+        const { code, out, err } = await captureMain([
+          "transactions",
+          "--data-dir",
+          dir,
+          ...flag,
+        ]);
+        const said = err.join("\n");
+        assertEquals(code, 2, said);
+        assertTrue(
+          new RegExp(
+            `^Cannot use ${flag.join(" ")} with --data-dir "${dir}": its bank has ${flag[0]} `,
+          ).test(said),
+          said,
+        );
+        assertEquals(out, []);
+      }
+      // Without the flags, the run goes on with the bank the folder holds.
+      const again = await json(["--transfers", "1", "--data-dir", dir]);
+      assertEquals([again.invariantHolds, again.total], [true, 300]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

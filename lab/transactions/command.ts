@@ -61,7 +61,9 @@ Flags:
                         kept after the run: a later run on DIR goes on from them (default each
                         machine's own disk, ctx.disk, which its restarts keep and the run removes);
                         DIR is made if missing (its parent must exist) and checked before the run;
-                        not with --sim, --db, or --hosts placing a machine on another host
+                        its bank.json keeps --participants, --accounts and --balance, which a later
+                        run takes from it (a different value is refused); not with --sim, --db,
+                        or --hosts placing a machine on another host
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
