@@ -109,6 +109,21 @@ const CASES: readonly Case[] = [
     run: () => Promise.resolve({ args: ["explore", "2pc", "--broken"], marker: /^replay: / }),
   },
   {
+    name: "lab check --explore finding a counterexample",
+    run: () =>
+      Promise.resolve({
+        args: [
+          "check",
+          "unique-ids",
+          new URL("./testdata/check/unique_ids_racy.ts", import.meta.url).pathname,
+          "--explore",
+          "--node-count",
+          "1",
+        ],
+        marker: /^replay: /,
+      }),
+  },
+  {
     name: "--shrink printing the minimal failure",
     run: async (dir) => ({
       args: ["run", await failingSystem(dir), "--sim", "--drop", "0.1", "--shrink"],

@@ -122,6 +122,8 @@ Deno.test("lab transactions refuses a meaningless or unusable --data-dir before 
     await Deno.writeTextFile(hosts, "ctl.lab 127.0.0.1:0\np1.lab 192.0.2.1:4001\n");
     const cases: [string[], RegExp][] = [
       [["--sim", "--data-dir", dir], /^Cannot use --data-dir: with --sim .*in memory/],
+      [["--down", "5"], /^Cannot use --down: it applies with --crash-coordinator-after-votes/],
+      [["--before-log"], /^Cannot use --before-log: it applies with --crash-coordinator-after/],
       [["--data-dir="], /^Cannot use --data-dir "": give a folder/],
       [["--data-dir", `${dir}/no/such/x`], new RegExp(`^Cannot keep data in "${dir}/no/such/x"`)],
       [["--data-dir", file], new RegExp(`^Cannot keep data in "${file}": it is a file`)],

@@ -87,7 +87,7 @@ function bounds(
 
 /** The command that replays `choices` with the same bounds. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept = withoutFlags(args, ["choices", "trace"], ["json"]);
+  const kept = withoutFlags(args, ["choices", "trace"]);
   return labCommandLine(["explore", ...kept, "--choices", choices.join(";")]);
 }
 
