@@ -29,9 +29,12 @@ export {
   type FlagSpec,
   type FlagValues,
   intFlag,
+  labCommandLine,
   parseFlags,
   refuseFlags,
+  shellQuote,
   UsageError,
+  withoutFlags,
 } from "./_flags.ts";
 
 /** Flags every architecture command accepts. */
@@ -279,6 +282,24 @@ export function parseCommon(
     frameFaults: frameFaultsFlag(values, sim, usage),
     ...hostsFlags(values, sim, usage),
   };
+}
+
+/**
+ * The frame authentication the common flags ask for (`--auth KEY`, `--encrypt`), as the
+ * deployers and a machine's host take it; `undefined` without a key.
+ *
+ * @example With and without a key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { frameAuth } from "./_common.ts";
+ * assert.deepEqual(frameAuth({ auth: "k", encrypt: true }), { key: "k", encrypt: true });
+ * assert.equal(frameAuth({ encrypt: false }), undefined);
+ * ```
+ */
+export function frameAuth(
+  common: Pick<CommonOptions, "auth" | "encrypt">,
+): { key: string; encrypt: boolean } | undefined {
+  return common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt };
 }
 
 /** `--hosts FILE` read and checked, and `--ssh` (which needs it); neither with `--sim`. */

@@ -14,7 +14,8 @@ import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Disk } from "../../core/storage/disk.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
-import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
+import { type CommonOptions, frameAuth, type SkewSpec, writeTrace } from "../_common.ts";
+import { labCommandLine, withoutFlags } from "../_flags.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
@@ -22,6 +23,7 @@ import { findProgram } from "./programs.ts";
 import type { HostsFile } from "./hosts_file.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 import { frameRecorder } from "../shrink/recorder.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
 export interface ProcessSpec {
@@ -211,10 +213,10 @@ export function deployOptions(
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
     onEvent,
     traceFile: common.trace,
-    spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    spares: restartedMachines(common.crashes),
     frameFaults: common.frameFaults,
     skews: common.skews,
     hosts: common.hosts,
@@ -327,9 +329,10 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
 }
 
 /**
- * The command that replays a simulated run under `seed`: the lab's own command line with
- * `--seed` (and a placeholder for an `--auth` key) when this process is the lab; otherwise a
- * description of it. Simulators of lab commands quote it when a process fails.
+ * The command that replays a simulated run under `seed`: the lab's own command line (the run's
+ * session, else this process's arguments when it is the lab) with `--seed` and a placeholder
+ * for an `--auth` key, quoted for a shell; otherwise a description of it. Simulators of lab
+ * commands quote it when a process fails.
  *
  * @example Outside the lab (a test), a description
  * ```ts
@@ -339,18 +342,13 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
  * ```
  */
 export function replayCommand(seed: number): string {
-  const args: string[] = [];
-  for (let i = 0; i < Deno.args.length; i++) {
-    const arg = Deno.args[i];
-    if (arg === "--seed" || arg === "--auth") i++;
-    if (arg === "--auth" || arg.startsWith("--auth=")) args.push("--auth", "KEY");
-    else if (arg !== "--seed" && !arg.startsWith("--seed=")) args.push(arg);
-  }
-  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
-  const quoted = args.map((a) =>
-    /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`
+  const session = currentSession();
+  const words = session === undefined ? Deno.args : [session.command, ...session.args];
+  const args = withoutFlags(words, ["seed"]).map((a, i, kept) =>
+    a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
-  return `deno task lab ${quoted.join(" ")} --seed ${seed}`;
+  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
+  return `${labCommandLine(args)} --seed ${seed}`;
 }
 
 export { Trace };

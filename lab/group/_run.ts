@@ -15,6 +15,7 @@ import { type CommonOptions, percentile, type Summary } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
 import { delayedArgs } from "../_delay_timeouts.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 /** What one group run is: the command's own flags and the common ones, parsed. */
 export interface GroupRunOptions {
@@ -219,9 +220,7 @@ export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult
   const { common, order } = options;
   const collector = `collector@${CONTROL_MACHINE}`;
   const specs = machines(options, collector);
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
+  const gone = new Set(crashesForGood(common.crashes).map((c) => c.machine));
   const expected = specs.slice(1).filter((m) => !gone.has(m.name))
     .map((m) => `${m.processes[0].name}@${m.name}`);
   // Every member's first report (a restarted member may report once more, or report first).

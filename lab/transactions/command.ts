@@ -18,6 +18,7 @@ import {
 import {
   parseTransactions,
   participantNames,
+  prepareDataDir,
   transactionMachines,
   type TransactionsPlan,
 } from "./_plan.ts";
@@ -28,6 +29,7 @@ import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -57,7 +59,11 @@ Flags:
   --down MS             how long the crashed coordinator stays down (default 1000)
   --data-dir DIR        OS processes: keep each machine's data and log in a SQLite file in DIR,
                         kept after the run: a later run on DIR goes on from them (default each
-                        machine's own disk, ctx.disk, which its restarts keep and the run removes)
+                        machine's own disk, ctx.disk, which its restarts keep and the run removes);
+                        DIR is made if missing (its parent must exist) and checked before the run;
+                        its bank.json keeps --participants, --accounts and --balance, which a later
+                        run takes from it (a different value is refused); not with --sim, --db,
+                        or --hosts placing a machine on another host
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
@@ -90,9 +96,9 @@ export async function runTransactions(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  prepareDataDir(plan, USAGE);
   if (plan.dbUrl !== undefined && !(await reachPostgres(plan.dbUrl))) return 1;
   const { common, keepDir } = plan;
-  if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
   const machines = transactionMachines(plan, COORDINATOR);
   if (!common.quiet) console.log(opening(plan));
   const started = performance.now();
@@ -197,9 +203,7 @@ async function runDeployment(
   disks: string | undefined,
 ): Promise<TransactionsRun> {
   const { common } = plan;
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
+  const gone = new Set(crashesForGood(common.crashes).map((c) => c.machine));
   const expected = machines.filter((m) => isClient(m.name) && !gone.has(m.name)).length;
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrateTransactions(event);
