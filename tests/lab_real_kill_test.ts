@@ -33,7 +33,10 @@ async function killDuring(machine: string, extra: string[] = []) {
   const end = await lab.end();
   const after = performance.now() - killed;
   assertTrue(!end.killed, `the lab did not end:\n${end.stdout.slice(-3000)}\n${end.stderr}`);
-  assertTrue(after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
+  // A run that restarts the machine goes on with its work (1,500 requests a client): only a run
+  // that cannot must end soon after the kill instead of retrying for minutes.
+  const restarts = extra.includes("--crash");
+  assertTrue(restarts || after < BOUND_MS, `the lab took ${after.toFixed(0)} ms after the kill`);
   assertTrue(!/Uncaught|BrokenPipe|^\s+at /m.test(end.stderr), end.stderr);
   return end;
 }
