@@ -44,8 +44,6 @@ class Deadline implements TimerTask {
  * timer is its own, not among the machine's timers: {@link PendingReplies.clear} cancels it.
  */
 class AwaitedReply extends Parked<Envelope> {
-  /** The process that waits. */
-  readonly owner: HostedProcess;
   /** The request. */
   readonly env: Envelope;
   /** Its timeout in ms. */
@@ -67,7 +65,6 @@ class AwaitedReply extends Parked<Envelope> {
     expire: (awaited: AwaitedReply) => void,
   ) {
     super(owner, runtime);
-    this.owner = owner;
     this.env = request.env;
     this.timeout = request.timeout;
     this.action = request.action;

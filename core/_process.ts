@@ -31,10 +31,11 @@ import { copyBody } from "./_wire_body.ts";
 export class Parked<T> {
   /** What the process awaits. */
   readonly promise: Promise<T>;
-  readonly #proc: HostedProcess;
+  /** The process that waits. */
+  readonly owner: HostedProcess;
   readonly #runtime: Runtime;
-  #resolve!: (value: T) => void;
-  #reject!: (error: unknown) => void;
+  readonly #resolve: (value: T) => void;
+  readonly #reject: (error: unknown) => void;
 
   #open = true;
 
@@ -50,12 +51,12 @@ export class Parked<T> {
     if (++proc.waits > 1) runtime.stir?.();
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
     if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
-    this.#proc = proc;
+    this.owner = proc;
     this.#runtime = runtime;
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    // One executor for every wait (no closure per wait): it hands its functions over here.
+    this.promise = new Promise<T>(capture);
+    this.#resolve = captured.resolve as (value: T) => void;
+    this.#reject = captured.reject;
   }
 
   /** Settles with `value`. */
@@ -85,13 +86,13 @@ export class Parked<T> {
   #close(): void {
     if (this.#open) {
       this.#open = false;
-      this.#proc.waits--;
-      this.#proc.unpark(this as Parked<unknown>);
+      this.owner.waits--;
+      this.owner.unpark(this as Parked<unknown>);
     }
   }
 
   #wake(): boolean {
-    const proc = this.#proc;
+    const proc = this.owner;
     if (!proc.alive) return false;
     this.#close();
     proc.dormant = false;
@@ -101,6 +102,18 @@ export class Parked<T> {
     }
     return true;
   }
+}
+
+/** Where {@link capture} leaves the functions of the promise it was the executor of. */
+const captured: { resolve: (value: never) => void; reject: (error: unknown) => void } = {
+  resolve: () => {},
+  reject: () => {},
+};
+
+/** The executor of every {@link Parked} promise. */
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
 /** What a process needs from its machine. */
@@ -484,21 +497,19 @@ const NO_OPTIONS: SendOptions = Object.freeze({});
  */
 class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
   readonly filter: ReceiveFilter | undefined;
-  readonly #owner: HostedProcess;
   readonly #host: ProcessHost;
   #timer: TimerId | undefined = undefined;
 
   constructor(proc: HostedProcess, host: ProcessHost, filter: ReceiveFilter | undefined) {
     super(proc, host.runtime);
     this.filter = filter;
-    this.#owner = proc;
     this.#host = host;
   }
 
   /** The mailbox hands over `env`. */
   take(env: Envelope): void {
     if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
-    this.#owner.taken(env);
+    this.owner.taken(env);
     this.resolve(env);
   }
 
@@ -507,7 +518,7 @@ class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
    * (a timeout the caller expects costs no exception), else with a `TimeoutError`.
    */
   expire(timeout: number, quiet: boolean): void {
-    const host = this.#host, proc = this.#owner;
+    const host = this.#host, proc = this.owner;
     this.#timer = host.setTimer(timeout, () => {
       proc.mailbox.cancel(this);
       if (host.tracing) {
