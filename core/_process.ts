@@ -29,13 +29,13 @@ import { copyBody } from "./_wire_body.ts";
  * again (the simulator's accounting); a process that died meanwhile is left waiting forever.
  */
 export class Parked<T> {
-  /** What the process awaits. */
-  readonly promise: Promise<T>;
+  /** What the process awaits (the current wait's promise, when the wait is reused). */
+  promise: Promise<T>;
   /** The process that waits. */
   readonly owner: HostedProcess;
   readonly #runtime: Runtime;
-  readonly #resolve: (value: T) => void;
-  readonly #reject: (error: unknown) => void;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
 
   #open = true;
 
@@ -44,6 +44,19 @@ export class Parked<T> {
    * on something else has code that may still run now: the runtime is told.
    */
   constructor(proc: HostedProcess, runtime: Runtime) {
+    this.owner = proc;
+    this.#runtime = runtime;
+    this.promise = this.#park();
+  }
+
+  /** Waits again, on a new promise: a settled wait reused for its process's next one. */
+  protected repark(): void {
+    this.#open = true;
+    this.promise = this.#park();
+  }
+
+  #park(): Promise<T> {
+    const proc = this.owner, runtime = this.#runtime;
     if (proc.runnable) {
       proc.runnable = false;
       runtime.account(-1);
@@ -51,12 +64,11 @@ export class Parked<T> {
     if (++proc.waits > 1) runtime.stir?.();
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
     if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
-    this.owner = proc;
-    this.#runtime = runtime;
     // One executor for every wait (no closure per wait): it hands its functions over here.
-    this.promise = new Promise<T>(capture);
+    const promise = new Promise<T>(capture);
     this.#resolve = captured.resolve as (value: T) => void;
     this.#reject = captured.reject;
+    return promise;
   }
 
   /** Settles with `value`. */
@@ -290,7 +302,12 @@ export class HostedProcess implements ProcessContext {
       this.taken(taken);
       return Promise.resolve(taken);
     }
-    const wait = new Receiving(this, this.#host, filter);
+    let wait = this.#spare as Receiving | undefined;
+    if (wait === undefined) wait = new Receiving(this, this.#host, filter);
+    else {
+      this.#spare = undefined;
+      wait.again(filter);
+    }
     this.mailbox.enqueue(wait);
     if (timeout !== Infinity) wait.expire(timeout, quiet);
     return wait.promise;
@@ -416,6 +433,15 @@ export class HostedProcess implements ProcessContext {
     return this.#idPrefix;
   }
 
+  /**
+   * Keeps `wait`, a receive that has just been handed its message, for the process's next
+   * receive (one object per process instead of one per receive).
+   */
+  recycle(wait: MailboxTaker): void {
+    this.#spare = wait;
+  }
+  #spare: MailboxTaker | undefined = undefined;
+
   /** Forgets a settled wait (see {@link HostedProcess.parks}). */
   unpark(parked: { stop(error: unknown): void }): void {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
@@ -496,7 +522,7 @@ const NO_OPTIONS: SendOptions = Object.freeze({});
  * wait, no closures), or its timeout fails it.
  */
 class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
-  readonly filter: ReceiveFilter | undefined;
+  filter: ReceiveFilter | undefined;
   readonly #host: ProcessHost;
   #timer: TimerId | undefined = undefined;
 
@@ -506,11 +532,22 @@ class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
     this.#host = host;
   }
 
-  /** The mailbox hands over `env`. */
+  /** Waits again, for a message `filter` matches (the wait is settled and out of the mailbox). */
+  again(filter: ReceiveFilter | undefined): void {
+    this.filter = filter;
+    this.#timer = undefined;
+    this.repark();
+  }
+
+  /** The mailbox hands over `env`; the wait, settled, is kept for the process's next receive. */
   take(env: Envelope): void {
-    if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
-    this.owner.taken(env);
+    const timer = this.#timer;
+    if (timer !== undefined) this.#host.clearTimer(timer);
+    const owner = this.owner;
+    owner.taken(env);
     this.resolve(env);
+    // Reused only without a timer: a cancelled timer's callback must never see a later wait.
+    if (timer === undefined) owner.recycle(this);
   }
 
   /**
