@@ -77,7 +77,7 @@ class AwaitedReply extends Parked<Envelope> {
 
   /** Waits again, for the answer to another request of its process (it was answered). */
   again(env: Envelope, timeout: number, action: string): void {
-    this.repark();
+    this.repark(true);
     this.env = env;
     this.timeout = timeout;
     this.action = action;

@@ -35,7 +35,7 @@ export class Parked<T> {
   readonly owner: HostedProcess;
   readonly #runtime: Runtime;
   #resolve!: (value: T) => void;
-  #reject!: (error: unknown) => void;
+  #reject: ((error: unknown) => void) | undefined;
 
   #open = true;
 
@@ -43,19 +43,24 @@ export class Parked<T> {
    * Marks `proc` blocked and creates the promise it will wait on. A process that already waits
    * on something else has code that may still run now: the runtime is told.
    */
-  constructor(proc: HostedProcess, runtime: Runtime) {
+  constructor(proc: HostedProcess, runtime: Runtime, rejects = true) {
     this.owner = proc;
     this.#runtime = runtime;
-    this.promise = this.#park();
+    this.promise = this.#park(rejects);
   }
 
   /** Waits again, on a new promise: a settled wait reused for its process's next one. */
-  protected repark(): void {
+  protected repark(rejects: boolean): void {
     this.#open = true;
-    this.promise = this.#park();
+    this.promise = this.#park(rejects);
   }
 
-  #park(): Promise<T> {
+  /**
+   * A wait that never fails (`rejects` false: a receive without a timeout, in the simulator,
+   * where no shutdown stops waits) keeps only the promise's resolve function: its reject
+   * function, never stored, costs nothing.
+   */
+  #park(rejects: boolean): Promise<T> {
     const proc = this.owner, runtime = this.#runtime;
     if (proc.runnable) {
       proc.runnable = false;
@@ -65,9 +70,15 @@ export class Parked<T> {
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
     if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
     // One executor for every wait (no closure per wait): it hands its functions over here.
-    const promise = new Promise<T>(capture);
+    let promise: Promise<T>;
+    if (rejects) {
+      promise = new Promise<T>(capture);
+      this.#reject = captured.reject;
+    } else {
+      promise = new Promise<T>(captureResolve);
+      this.#reject = undefined;
+    }
     this.#resolve = captured.resolve as (value: T) => void;
-    this.#reject = captured.reject;
     return promise;
   }
 
@@ -78,7 +89,13 @@ export class Parked<T> {
 
   /** Settles with `error`. */
   reject(error: unknown): void {
-    if (this.#wake()) this.#reject(error);
+    if (this.#wake()) this.#fail(error);
+  }
+
+  /** Fails the promise (a wait made not to fail still does, a few microtask turns later). */
+  #fail(error: unknown): void {
+    if (this.#reject !== undefined) this.#reject(error);
+    else this.#resolve(Promise.reject(error) as T);
   }
 
   /**
@@ -92,7 +109,7 @@ export class Parked<T> {
     this.promise.catch((reason) => {
       if (reason !== error) throw reason;
     });
-    this.#reject(error);
+    this.#fail(error);
   }
 
   #close(): void {
@@ -122,7 +139,12 @@ const captured: { resolve: (value: never) => void; reject: (error: unknown) => v
   reject: () => {},
 };
 
-/** The executor of every {@link Parked} promise. */
+/** The executor of a {@link Parked} promise that never fails: it keeps the resolve function. */
+function captureResolve(resolve: (value: never) => void): void {
+  captured.resolve = resolve;
+}
+
+/** The executor of every other {@link Parked} promise. */
 function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
   captured.resolve = resolve;
   captured.reject = reject;
@@ -303,10 +325,12 @@ export class HostedProcess implements ProcessContext {
       return Promise.resolve(taken);
     }
     let wait = this.#spare as Receiving | undefined;
-    if (wait === undefined) wait = new Receiving(this, this.#host, filter);
+    // Only a timeout that throws, or an orderly shutdown of a real host, fails a receive.
+    const rejects = (timeout !== Infinity && !quiet) || this.#host.runtime.kind === "real";
+    if (wait === undefined) wait = new Receiving(this, this.#host, filter, rejects);
     else {
       this.#spare = undefined;
-      wait.again(filter);
+      wait.again(filter, rejects);
     }
     this.mailbox.enqueue(wait);
     if (timeout !== Infinity) wait.expire(timeout, quiet);
@@ -526,17 +550,22 @@ class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
   readonly #host: ProcessHost;
   #timer: TimerId | undefined = undefined;
 
-  constructor(proc: HostedProcess, host: ProcessHost, filter: ReceiveFilter | undefined) {
-    super(proc, host.runtime);
+  constructor(
+    proc: HostedProcess,
+    host: ProcessHost,
+    filter: ReceiveFilter | undefined,
+    rejects: boolean,
+  ) {
+    super(proc, host.runtime, rejects);
     this.filter = filter;
     this.#host = host;
   }
 
   /** Waits again, for a message `filter` matches (the wait is settled and out of the mailbox). */
-  again(filter: ReceiveFilter | undefined): void {
+  again(filter: ReceiveFilter | undefined, rejects: boolean): void {
     this.filter = filter;
     this.#timer = undefined;
-    this.repark();
+    this.repark(rejects);
   }
 
   /** The mailbox hands over `env`; the wait, settled, is kept for the process's next receive. */
