@@ -341,7 +341,7 @@ export class HostedProcess implements ProcessContext {
   request<B = unknown>(
     to: string,
     body: unknown,
-    options: RequestOptions = {},
+    options: RequestOptions = NO_REQUEST_OPTIONS,
   ): Promise<Envelope<B>> {
     this.#check();
     const host = this.#host;
@@ -540,6 +540,9 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The options of a send given none. */
 const NO_OPTIONS: SendOptions = Object.freeze({});
+
+/** The options of a request given none (no object per request). */
+const NO_REQUEST_OPTIONS: RequestOptions = Object.freeze({});
 
 /**
  * A receive waiting in its process's mailbox: the mailbox hands it the message (one object per
