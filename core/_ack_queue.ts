@@ -5,11 +5,12 @@
  * @module
  */
 import type { Channel } from "./_link_channel.ts";
-import type { AckFrame } from "./wire.ts";
 
 /** The acks due of one link. */
 export class AckQueue {
+  /** The channels with an ack due, from 0 to {@link #end} (a carried ack leaves `undefined`). */
   readonly #channels: (Channel | undefined)[] = [];
+  #end = 0;
   #due = 0;
   #at = Infinity;
 
@@ -18,40 +19,41 @@ export class AckQueue {
     return this.#at;
   }
 
-  /** `ack` is due to the peer of `channel` (replacing one due already, in its place). */
-  add(channel: Channel, ack: AckFrame, now: number): void {
-    channel.ackDue = ack;
+  /**
+   * An ack is due to the peer of `channel` (one due already stays in its place): the link makes
+   * it when it goes, from what its receiver knows then.
+   */
+  add(channel: Channel, now: number): void {
     if (channel.ackSlot >= 0) return;
     if (this.#due++ === 0) this.#at = now;
-    channel.ackSlot = this.#channels.length;
-    this.#channels.push(channel);
+    channel.ackSlot = this.#end;
+    this.#channels[this.#end++] = channel;
   }
 
   /** A frame to the peer of `channel` carries its ack: none is due any more. */
   withdraw(channel: Channel): void {
     if (channel.ackSlot < 0) return;
     this.#channels[channel.ackSlot] = undefined;
-    channel.ackDue = undefined;
     channel.ackSlot = -1;
     if (--this.#due === 0) this.#clear();
   }
 
-  /** Takes every ack due, in order: `send` gets each channel and its ack. */
-  flush(send: (channel: Channel, ack: AckFrame) => void): void {
+  /** Takes every ack due, in order: `send` gets each channel. */
+  flush(send: (channel: Channel) => void): void {
     const channels = this.#channels;
-    for (let i = 0; i < channels.length; i++) {
+    for (let i = 0; i < this.#end; i++) {
       const channel = channels[i];
       if (channel === undefined) continue;
-      const ack = channel.ackDue!;
-      channel.ackDue = undefined;
+      channels[i] = undefined;
       channel.ackSlot = -1;
-      send(channel, ack);
+      send(channel);
     }
     this.#clear();
   }
 
+  /** Nothing is due: every slot up to {@link #end} is `undefined`, and is reused. */
   #clear(): void {
-    this.#channels.length = 0;
+    this.#end = 0;
     this.#due = 0;
     this.#at = Infinity;
   }

@@ -1,8 +1,7 @@
 /**
  * A binary min-heap of timed entries ordered by time, then by insertion (two entries due at once
  * come out in the order they were pushed, as two runtime timers would fire). Entries are never
- * removed from the middle: their owner forgets them and {@link DeadlineHeap.prune} drops them
- * when they reach the top.
+ * removed from the middle: their owner forgets them and pops them when they reach the top.
  * @module
  */
 
@@ -66,13 +65,6 @@ export class DeadlineHeap<T extends Timed> {
     }
     items[i] = last;
     return top;
-  }
-
-  /** Drops the entries at the top for which `live` is false. */
-  prune(live: (entry: T) => boolean): void {
-    for (let top = this.#items[0]; top !== undefined && !live(top); top = this.#items[0]) {
-      this.pop();
-    }
   }
 }
 

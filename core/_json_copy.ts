@@ -89,6 +89,32 @@ const CORR_KEY = keyLength("corr");
 export class JsonCopier {
   /** Characters of the JSON text of the last frame copied. */
   length = 0;
+  /**
+   * The addresses and kinds met last that JSON writes as they are (nothing escaped): every
+   * frame carries them again, compared here instead of scanned.
+   */
+  #plain0 = "";
+  #plain1 = "";
+  #plain2 = "";
+  #plain3 = "";
+  #plainNext = 0;
+
+  /** {@link stringLength} of a string that comes again from frame to frame. */
+  #known(s: string): number {
+    if (s === this.#plain0 || s === this.#plain1 || s === this.#plain2 || s === this.#plain3) {
+      return s.length + 2;
+    }
+    const n = stringLength(s);
+    if (n === s.length + 2) {
+      const k = this.#plainNext;
+      this.#plainNext = (k + 1) & 3;
+      if (k === 0) this.#plain0 = s;
+      else if (k === 1) this.#plain1 = s;
+      else if (k === 2) this.#plain2 = s;
+      else this.#plain3 = s;
+    }
+    return n;
+  }
 
   /**
    * The copy of `frame` as the JSON wire delivers it (without the envelope's vector clock), or
@@ -214,7 +240,7 @@ export class JsonCopier {
     }
     const copied = this.#value(body, 1);
     if (copied === UNSUPPORTED) return undefined;
-    this.length += stringLength(id) + stringLength(from) + stringLength(to) + stringLength(kind) +
+    this.length += stringLength(id) + this.#known(from) + this.#known(to) + this.#known(kind) +
       numberLength(lamport) + ENVELOPE_BASE_KEYS;
     const copiedLamport = lamport === 0 ? 0 : lamport;
     if (n === 6) {

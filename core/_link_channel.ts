@@ -9,34 +9,34 @@ import type { Timed } from "./_deadline_heap.ts";
 import type { ReliableReceiver } from "./reliable_channel.ts";
 import type { ReliableSender } from "./reliable_sender.ts";
 import type { SenderMemo } from "./retransmission.ts";
-import type { AckFrame, Acknowledgement } from "./wire.ts";
+import type { Acknowledgement } from "./wire.ts";
 
 /** One channel's retransmission deadline as the link scheduled it. */
 export interface Scheduled extends Timed {
+  /** When it is due, in ms (an entry out of the heap is reused). */
+  at: number;
   /** The channel it is for. */
-  readonly channel: Channel;
+  channel: Channel;
 }
 
 /** The state of the link towards one peer machine while something goes on there. */
 export interface Channel {
   /** The peer machine. */
   readonly peer: string;
-  /** The sender at work, if any. */
+  /** The sender, once the channel sent (it stays, idle or not, until the channel retires). */
   sender: ReliableSender | undefined;
-  /** The idle sender, while `sender` is undefined. */
+  /** The sender kept when the channel last retired, while `sender` is undefined. */
   memo: SenderMemo | undefined;
-  /** The receiver at work, if any. */
+  /** The receiver, once a frame came (it stays until the channel retires). */
   receiver: ReliableReceiver | undefined;
-  /** The idle receiver, while `receiver` is undefined. */
+  /** The receiver kept when the channel last retired, while `receiver` is undefined. */
   acked: Acknowledgement | undefined;
   /**
    * The channel's scheduled retransmission deadline. It may be earlier than the sender's (it is
    * not moved later on every ack: the tick finds nothing due and schedules again).
    */
   timer: Scheduled | undefined;
-  /** The pure ack due to the peer, if any. */
-  ackDue: AckFrame | undefined;
-  /** Its place in the link's queue of acks due, or -1. */
+  /** The place of the pure ack due to the peer in the link's queue of acks due, or -1. */
   ackSlot: number;
 }
 
@@ -62,19 +62,27 @@ export class IdlePartners {
       receiver: undefined,
       acked,
       timer: undefined,
-      ackDue: undefined,
       ackSlot: -1,
     };
   }
 
-  /** Whether nothing goes on in `channel`: it can be {@link IdlePartners.keep}t. */
+  /**
+   * Whether nothing goes on in `channel` (no timer, no ack due, its sender and receiver at
+   * rest): it can be {@link IdlePartners.keep}t.
+   */
   static idle(channel: Channel): boolean {
-    return channel.sender === undefined && channel.receiver === undefined &&
-      channel.timer === undefined && channel.ackSlot < 0;
+    if (channel.timer !== undefined || channel.ackSlot >= 0) return false;
+    const sender = channel.sender, receiver = channel.receiver;
+    return (sender === undefined || sender.idle) && (receiver === undefined || receiver.idle);
   }
 
-  /** Keeps the idle halves of `channel` (see {@link IdlePartners.idle}). */
+  /**
+   * Keeps the idle halves of `channel` (see {@link IdlePartners.idle}), small: its sender as its
+   * memo, its receiver as its acknowledgement.
+   */
   keep(channel: Channel): void {
+    if (channel.sender !== undefined) channel.memo = channel.sender.memo();
+    if (channel.receiver !== undefined) channel.acked = channel.receiver.acknowledgement;
     if (channel.memo !== undefined) {
       if (this.#senders === NO_SENDERS) this.#senders = new Map();
       this.#senders.set(channel.peer, channel.memo);

@@ -91,7 +91,13 @@ export class LinkDriver {
     if (!this.link.reliable && frame.kind === "msg" && frame.seq === undefined) {
       return this.#ports.deliver(from, frame.env);
     }
-    this.#apply(this.link.receive(from, frame, this.#runtime.now()));
+    const got = this.link.take(from, frame, this.#runtime.now());
+    if (!Array.isArray(got)) {
+      // The frame's one effect: its envelope is delivered (the link has settled first).
+      this.#ports.deliver(from, got as Envelope);
+      return this.#arm();
+    }
+    this.#apply(got);
   }
 
   #apply(effects: readonly LinkEffect[]): void {

@@ -9,64 +9,129 @@ import type { Runtime, TimerId, TimerTask } from "./runtime.ts";
 /**
  * One of a machine's timers as a timer task: on a runtime with `setTask` the task is the
  * scheduled item itself, without a wrapper closure per timer (the link re-arms on every round
- * trip).
+ * trip). The machine's pending timers are a list through the timers themselves: setting and
+ * cancelling one (twice per message on a reliable link) touches no set.
  */
 class MachineTimer implements TimerTask {
   t = 0;
   seq = 0;
   cancelled = false;
   /** What the runtime returned for it (the task itself, or the runtime's own item). */
-  id: TimerId | undefined;
-  readonly #ids: Set<TimerId>;
+  id: TimerId | undefined = undefined;
+  /** Its neighbours in its machine's list of pending timers, while pending. */
+  prev: MachineTimer | undefined = undefined;
+  next: MachineTimer | undefined = undefined;
+  pending = true;
+  readonly #owner: MachineTimers;
   readonly #callback: () => void;
 
-  constructor(ids: Set<TimerId>, callback: () => void) {
-    this.#ids = ids;
+  constructor(owner: MachineTimers, callback: () => void) {
+    this.#owner = owner;
     this.#callback = callback;
   }
 
   run(): void {
-    this.#ids.delete(this.id!);
+    this.#owner.unlink(this);
     this.#callback();
   }
 }
 
-/** The timers of one machine. */
+/**
+ * The timers of one machine.
+ *
+ * @example Timers cancelled one by one, then all at once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MachineTimers } from "./_machine_timers.ts";
+ * const scheduled = new Map<number, () => void>();
+ * let ids = 0;
+ * const timers = new MachineTimers({
+ *   kind: "sim",
+ *   now: () => 0,
+ *   random: () => 0,
+ *   account() {},
+ *   setTimer(_delay, callback) {
+ *     scheduled.set(++ids, callback);
+ *     return ids;
+ *   },
+ *   clearTimer(id) {
+ *     scheduled.delete(id as number);
+ *   },
+ * });
+ * const a = timers.set(5, () => {});
+ * timers.set(10, () => {});
+ * timers.set(15, () => {});
+ * timers.clear(a);
+ * assert.equal(scheduled.size, 2);
+ * scheduled.get(2)!(); // the second one runs: no longer pending
+ * assert.equal(timers.size, 1);
+ * timers.clearAll();
+ * assert.equal(scheduled.size, 1); // the one that ran was not cancelled
+ * assert.equal(timers.size, 0);
+ * ```
+ */
 export class MachineTimers {
   readonly #runtime: Runtime;
-  readonly #ids = new Set<TimerId>();
+  #first: MachineTimer | undefined = undefined;
+  #last: MachineTimer | undefined = undefined;
+  #size = 0;
 
   /** Timers on `runtime`. */
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
   }
 
+  /** How many are pending. */
+  get size(): number {
+    return this.#size;
+  }
+
   /** Runs `callback` after `delay` ms unless cancelled first (one by one or all at once). */
   set(delay: number, callback: () => void): TimerId {
     const runtime = this.#runtime;
-    if (runtime.setTask !== undefined) {
-      const task = new MachineTimer(this.#ids, callback);
-      const id = task.id = runtime.setTask(delay, task);
-      this.#ids.add(id);
-      return id;
-    }
-    const id: TimerId = runtime.setTimer(delay, () => {
-      this.#ids.delete(id);
-      callback();
-    });
-    this.#ids.add(id);
-    return id;
+    const timer = new MachineTimer(this, callback);
+    timer.id = runtime.setTask !== undefined
+      ? runtime.setTask(delay, timer)
+      : runtime.setTimer(delay, () => timer.run());
+    const last = this.#last;
+    timer.prev = last;
+    if (last === undefined) this.#first = timer;
+    else last.next = timer;
+    this.#last = timer;
+    this.#size++;
+    return timer;
   }
 
-  /** Cancels timer `id`. */
+  /** Cancels timer `id` (what {@link MachineTimers.set} returned). */
   clear(id: TimerId): void {
-    this.#ids.delete(id);
-    this.#runtime.clearTimer(id);
+    if (!(id instanceof MachineTimer)) return this.#runtime.clearTimer(id);
+    this.unlink(id);
+    this.#runtime.clearTimer(id.id!);
   }
 
   /** Cancels every pending timer. */
   clearAll(): void {
-    for (const id of this.#ids) this.#runtime.clearTimer(id);
-    this.#ids.clear();
+    for (let timer = this.#first; timer !== undefined;) {
+      const next = timer.next;
+      timer.pending = false;
+      timer.prev = timer.next = undefined;
+      this.#runtime.clearTimer(timer.id!);
+      timer = next;
+    }
+    this.#first = this.#last = undefined;
+    this.#size = 0;
+  }
+
+  /** Takes `timer` out of the pending ones (it ran or is cancelled); once only. */
+  unlink(timer: MachineTimer): void {
+    if (!timer.pending) return;
+    timer.pending = false;
+    const { prev, next } = timer;
+    if (prev === undefined) this.#first = next;
+    else prev.next = next;
+    if (next === undefined) this.#last = prev;
+    else next.prev = prev;
+    timer.prev = timer.next = undefined;
+    this.#size--;
   }
 }

@@ -30,6 +30,9 @@ const STAMP_CHUNK = 1 << 15;
 /** A stamp's place is its block's number times this plus its place in the block. */
 const STAMP_SPAN = 2 ** 26;
 
+/** What an event keeps beside its numbers: its object, or its id or label as a string. */
+type Ref = TraceEvent | string;
+
 /** An id held as its string, not as numbers. */
 const NO_ID = -1;
 
@@ -88,9 +91,11 @@ export class TraceStore {
   readonly #chunks: Float64Array[] = [];
   /**
    * Per event, two slots: its id and label when they are not held as numbers, or the recorded
-   * object and `undefined`.
+   * object and `undefined`; in blocks of {@link CHUNK} events, each made when something is
+   * first written in it (a run of message events writes none: a list of two slots per event,
+   * grown by copying, held nothing but `undefined`).
    */
-  readonly #refs: (TraceEvent | string | undefined)[] = [];
+  readonly #refs: (Ref[] | undefined)[] = [];
   /** Names (addresses, kinds) by number. */
   readonly #names: string[] = [];
   readonly #nameIndex = new Map<string, number>();
@@ -125,7 +130,20 @@ export class TraceStore {
   object(event: TraceEvent): void {
     const at = this.#slot();
     this.#nums[at] = 0;
-    this.#refs.push(event, undefined);
+    this.#ref(this.#size - 1, 0, event);
+  }
+
+  /** Writes `value` in slot `slot` of event `i` (see {@link #refs}). */
+  #ref(i: number, slot: number, value: Ref): void {
+    const block = i >>> CHUNK_BITS, refs = this.#refs;
+    while (refs.length <= block) refs.push(undefined);
+    const chunk = refs[block] ??= new Array(2 * CHUNK);
+    chunk[2 * (i & CHUNK_MASK) + slot] = value;
+  }
+
+  /** What slot `slot` of event `i` holds (see {@link #refs}). */
+  #refOf(i: number, slot: number): Ref | undefined {
+    return this.#refs[i >>> CHUNK_BITS]?.[2 * (i & CHUNK_MASK) + slot];
   }
 
   /**
@@ -164,7 +182,11 @@ export class TraceStore {
     // An id and a label are new strings per message: kept, they survived every young collection
     // (most of what the collector still did); held as numbers, they are not kept at all.
     const known = idPrefix !== undefined && this.#idFrom(id, idPrefix, idNumber!, offset, i);
-    this.#refs.push(known || this.#idOf(id, offset, i) ? undefined : id, this.#label(label, i));
+    if (!known && !this.#idOf(id, offset, i)) this.#ref(this.#size - 1, 0, id);
+    if (label !== undefined) {
+      const kept = this.#label(label, i);
+      if (kept !== undefined) this.#ref(this.#size - 1, 1, kept);
+    } else nums[i + 10] = LABEL_UNSET;
     return true;
   }
 
@@ -215,13 +237,9 @@ export class TraceStore {
     return false;
   }
 
-  /** Writes how `label` is held: unset, as its number, or kept (returned, for the refs). */
-  #label(label: string | undefined, i: number): string | undefined {
+  /** Writes how `label` is held: as its number, or kept (returned, for the refs). */
+  #label(label: string, i: number): string | undefined {
     const nums = this.#nums;
-    if (label === undefined) {
-      nums[i + 10] = LABEL_UNSET;
-      return undefined;
-    }
     const n = decimal(label, 0);
     if (n >= 0) {
       nums[i + 10] = LABEL_NUMBER;
@@ -274,18 +292,18 @@ export class TraceStore {
   /** The object of event `i`, with the keys, in the order, its call site gave them. */
   #build(i: number, kept: boolean): TraceEvent {
     const nums = this.#chunks[i >>> CHUNK_BITS], n = (i & CHUNK_MASK) * STRIDE, shape = nums[n];
-    if (shape === 0) return this.#refs[2 * i] as TraceEvent;
+    if (shape === 0) return this.#refOf(i, 0) as TraceEvent;
     const names = this.#names;
     const t = nums[n + 1], lamport = nums[n + 2], at = names[nums[n + 3]];
     const from = names[nums[n + 4]], kind = names[nums[n + 6]];
     const prefix = nums[n + 8], vc = this.#stampAt(nums[n + 7], kept);
-    const id = prefix === NO_ID ? this.#refs[2 * i] as string : `${names[prefix]}${nums[n + 9]}`;
+    const id = prefix === NO_ID ? this.#refOf(i, 0) as string : `${names[prefix]}${nums[n + 9]}`;
     if (shape === SEND) {
       const to = names[nums[n + 5]], mode = nums[n + 10];
       const label = mode === LABEL_NUMBER
         ? `${nums[n + 11]}`
         : mode === LABEL_KEPT
-        ? this.#refs[2 * i + 1] as string
+        ? this.#refOf(i, 1) as string
         : undefined;
       return { t, ev: "send", at, id, from, to, kind, label, lamport, vc };
     }

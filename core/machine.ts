@@ -13,12 +13,13 @@ import { MachineHost } from "./_machine_host.ts";
 import { MachineTimers } from "./_machine_timers.ts";
 import { PendingReplies } from "./_pending_replies.ts";
 import type { Runtime } from "./runtime.ts";
-import type { TraceEvent, TraceSink } from "./trace.ts";
+import { envelopeEvent, type TraceEvent, type TraceSink } from "./trace.ts";
 import type { MachineOptions } from "./machine_options.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
 import { senderProblem } from "./_sender_check.ts";
+import { receiverProblem } from "./_receiver_check.ts";
 
 export { UNKNOWN_KIND } from "./_pending_replies.ts";
 
@@ -223,9 +224,13 @@ export class Machine {
    * connection or in the packet it came in). The frame is untrusted: it is checked field by
    * field ({@link checkWire}) and a malformed one is refused; a message whose envelope names a
    * sender on another machine than `from` is refused too (`Cannot accept frame: ...`, naming
-   * both machines): a peer cannot pass its frames off as another machine's. A refused frame is
-   * counted in {@link Machine.rejectedFrames} and recorded as a `drop` of the machine whose note
-   * gives the reason; nothing of it reaches a link, flow control or a process.
+   * both machines): a peer cannot pass its frames off as another machine's. So is a message
+   * addressed to a process on another machine (the sender's directory entry for that machine is
+   * stale and gives this machine's address): it is not answered "unknown process", and its
+   * sequence number is not taken as one of the sender's channel to this machine; its `drop`
+   * names the message. A refused frame is counted in {@link Machine.rejectedFrames} and recorded
+   * as a `drop` of the machine whose note gives the reason; nothing of it reaches a link, flow
+   * control or a process.
    *
    * @returns `false` when the frame was refused, else `true` (a machine that is down ignores it).
    */
@@ -241,6 +246,14 @@ export class Machine {
       this.#refuse(`refused frame from ${JSON.stringify(from)}: ${forged}`);
       return false;
     }
+    const astray = receiverProblem(this.name, frame);
+    if (astray !== undefined && frame.kind === "msg") {
+      // A drop of the message itself, so that the trace and the narration show whose it was.
+      this.#rejected++;
+      const note = `refused frame from ${JSON.stringify(from)}: ${astray}`;
+      this.#record(envelopeEvent(this.#runtime.now(), "drop", this.name, frame.env, note));
+      return false;
+    }
     this.#host.receiveFrame(from, frame);
     return true;
   }
@@ -251,6 +264,26 @@ export class Machine {
    */
   refuseFrame(from: string, reason: string): void {
     this.#refuse(`malformed frame from ${JSON.stringify(from)}: ${reason}`);
+  }
+
+  /**
+   * Counts and traces frames from `from` that decode but are refused all the same (`reason`
+   * says why, and starts with the refused action): the network calls it, say, for a hello that
+   * claims a machine heard from another address a moment ago.
+   *
+   * @example A refusal is counted and traced as a drop
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./simulator/simulator.ts";
+   * const sim = new Simulator({ seed: 1 });
+   * const m1 = sim.machine("m1.lab");
+   * m1.refuse("10.0.0.9:4000", 'Cannot accept hello: it claims machine "m2.lab"');
+   * assert.equal(m1.rejectedFrames, 1);
+   * assert.equal(sim.trace.events.at(-1)?.note, 'refused frame from "10.0.0.9:4000": Cannot accept hello: it claims machine "m2.lab"');
+   * ```
+   */
+  refuse(from: string, reason: string): void {
+    this.#refuse(`refused frame from ${JSON.stringify(from)}: ${reason}`);
   }
 
   /** Counts a refused frame and records it as a `drop` of the machine noting `note`. */

@@ -188,6 +188,41 @@ export class ReliableReceiver {
     return { deliver, ack: this.#ack(), duplicate, restarted };
   }
 
+  /**
+   * Takes `frame` when it is simply the next of the current incarnation, with nothing held
+   * (what {@link ReliableReceiver.accept} would decide: deliver its envelope, nothing else, an
+   * acknowledgement due): `true`. Otherwise `false`, and nothing changed: call `accept`.
+   *
+   * @example The next frame in order, then one that needs `accept`
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ReliableReceiver } from "./reliable_channel.ts";
+   * const env = (n: number) => ({ id: `a#${n}`, from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: n, lamport: n });
+   * const receiver = new ReliableReceiver();
+   * receiver.accept({ kind: "msg", env: env(1), epoch: 1, seq: 1, base: 1 });
+   * assert.ok(receiver.next({ kind: "msg", env: env(2), epoch: 1, seq: 2, base: 2 }));
+   * assert.deepEqual(receiver.ackFrame(), { kind: "ack", epoch: 1, seq: 2 });
+   * assert.ok(!receiver.next({ kind: "msg", env: env(4), epoch: 1, seq: 4, base: 4 }));
+   * ```
+   */
+  next(frame: MessageFrame): boolean {
+    const seq = frame.seq, base = frame.base;
+    if (
+      frame.epoch !== this.#epoch || seq !== this.#expected || this.#epoch < 0 ||
+      this.#buffer !== NO_FRAMES || (base !== undefined && base > seq)
+    ) return false;
+    this.#replaced = undefined;
+    this.#cached = undefined;
+    this.#rtx = frame.tx === undefined ? undefined : [seq, frame.tx];
+    this.#expected++;
+    return true;
+  }
+
+  /** The acknowledgement frame of what arrived so far (what the last `accept` answered). */
+  ackFrame(): AckFrame {
+    return this.#ack();
+  }
+
   #restore(replaced: Replaced): void {
     this.#epoch = replaced.epoch;
     this.#expected = replaced.expected;

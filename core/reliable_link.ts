@@ -27,7 +27,6 @@ import {
   type Resend,
   type RetransmitOptions,
 } from "./reliable_channel.ts";
-import type { SenderMemo } from "./retransmission.ts";
 import type { Acknowledgement, MessageFrame, WireFrame } from "./wire.ts";
 
 /** What a {@link ReliableLink} is given, with the time `now` (ms). */
@@ -62,7 +61,13 @@ export type LinkEffect =
   /** The channel to `machine` gave up on its frames. */
   | { readonly kind: "unreachable"; readonly machine: string };
 
+/** No effect (never written). */
 const NONE: readonly LinkEffect[] = Object.freeze([]);
+
+/** Whether what {@link ReliableLink.take} answered is an envelope (not a list of effects). */
+function isEnvelope(got: Envelope | readonly LinkEffect[]): got is Envelope {
+  return !Array.isArray(got);
+}
 
 /**
  * The links of one machine incarnation.
@@ -97,7 +102,8 @@ export class ReliableLink {
   readonly #idle = new IdlePartners();
   readonly #timers = new DeadlineHeap<Scheduled>();
   readonly #acks = new AckQueue();
-  readonly #live = (entry: Scheduled): boolean => entry.channel.timer === entry;
+  /** A timer entry out of the heap that nothing refers to, for the next deadline scheduled. */
+  #spare: Scheduled | undefined = undefined;
 
   /** Links for incarnation `epoch`; `options` null passes raw frames (no reliability). */
   constructor(epoch: number, options: RetransmitOptions | null = {}) {
@@ -125,8 +131,14 @@ export class ReliableLink {
 
   /** The earliest retransmission deadline, or `Infinity`: the rest of {@link deadline}. */
   get timersDue(): number {
-    this.#timers.prune(this.#live);
-    return this.#timers.peek()?.at ?? Infinity;
+    // The entries at the top that their channel no longer refers to go (the last one is kept).
+    const timers = this.#timers;
+    let top = timers.peek();
+    for (; top !== undefined && top.channel.timer !== top; top = timers.peek()) {
+      timers.pop();
+      this.#spare = top;
+    }
+    return top === undefined ? Infinity : top.at;
   }
 
   /** The current retransmission timeout towards `to` (the initial one before any frame). */
@@ -173,34 +185,80 @@ export class ReliableLink {
     if (this.#options === null) return { kind: "msg", env };
     const channel = this.#channel(to);
     const sender = channel.sender ??= this.#resumeSender(channel, this.#options);
-    const frame = sender.stamp(env, now);
+    // The frame carries the reverse channel's acknowledgement (see #withAck) from the start.
+    this.#acks.withdraw(channel);
+    const frame = sender.stamp(env, now, channel.receiver?.acknowledgement ?? channel.acked);
     this.#schedule(channel);
-    return this.#withAck(channel, frame);
+    return frame;
   }
 
   /** {@link ReliableLink.step} for a `frame` input. */
   receive(from: string, frame: WireFrame, now: number): readonly LinkEffect[] {
+    const got = this.take(from, frame, now);
+    return isEnvelope(got) ? [{ kind: "deliver", from, env: got }] : got;
+  }
+
+  /**
+   * {@link ReliableLink.receive} for a driver: when the frame's one effect is to deliver its
+   * envelope (the next frame of a channel, with nothing else to do), the envelope itself, without
+   * a list of effects around it; else the effects. Either way the link's state is settled first.
+   *
+   * @example The next frame in order is its envelope
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ReliableLink } from "./reliable_link.ts";
+   * const env = (n: number) => ({ id: `a#${n}`, from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: n, lamport: n });
+   * const m1 = new ReliableLink(1), m2 = new ReliableLink(1);
+   * const first = m1.sendFrame("m2.lab", env(1), 0), second = m1.sendFrame("m2.lab", env(2), 1);
+   * // The first frame from a machine starts its incarnation: a list.
+   * assert.deepEqual(m2.take("m1.lab", first, 10), [{ kind: "deliver", from: "m1.lab", env: env(1) }]);
+   * assert.equal(m2.take("m1.lab", second, 11), second.env);
+   * assert.deepEqual(m2.take("m1.lab", second, 12), [
+   *   { kind: "event", ev: "duplicate", env: env(2), note: "suppressed" },
+   * ]);
+   * ```
+   */
+  take(from: string, frame: WireFrame, now: number): Envelope | readonly LinkEffect[] {
     if (frame.kind === "ack") {
       // No channel at work: the sender is idle, and an ack changes nothing for an idle sender.
       const channel = this.#channels.get(from);
       if (channel === undefined) return NONE;
-      const effects = this.#acknowledged(channel, frame, now, []);
+      const effects = this.#acknowledged(channel, frame, now, NONE);
       this.#settle(channel);
       return effects;
     }
-    if (frame.seq === undefined) return [{ kind: "deliver", from, env: frame.env }];
+    if (frame.seq === undefined) return frame.env;
     const channel = this.#channel(from);
-    const effects: LinkEffect[] = [];
-    if (frame.ack !== undefined) this.#acknowledged(channel, frame.ack, now, effects);
+    const effects = frame.ack === undefined
+      ? NONE
+      : this.#acknowledged(channel, frame.ack, now, NONE);
     const receiver = channel.receiver ??= this.#resumeReceiver(channel);
-    const acceptance = receiver.accept(frame, now);
-    if (receiver.idle) {
-      const acked = channel.acked = receiver.acknowledgement;
-      channel.receiver = undefined;
-      this.#spareReceiver = acked === undefined ? undefined : { receiver, acked };
+    if (effects === NONE && receiver.next(frame)) {
+      this.#acks.add(channel, now);
+      this.#settle(channel);
+      return frame.env;
     }
+    return this.#accept(
+      channel,
+      receiver,
+      frame,
+      now,
+      effects === NONE ? [] : effects as LinkEffect[],
+    );
+  }
+
+  /** The general case of {@link take}: whatever the receiver decides of `frame`. */
+  #accept(
+    channel: Channel,
+    receiver: ReliableReceiver,
+    frame: MessageFrame,
+    now: number,
+    effects: LinkEffect[],
+  ): readonly LinkEffect[] {
+    const from = channel.peer;
+    const acceptance = receiver.accept(frame, now);
     if (acceptance.restarted) effects.push({ kind: "restarted", machine: from });
-    if (acceptance.ack) this.#acks.add(channel, acceptance.ack, now);
+    if (acceptance.ack) this.#acks.add(channel, now);
     if (acceptance.duplicate) {
       effects.push({ kind: "event", ev: "duplicate", env: frame.env, note: "suppressed" });
     }
@@ -221,6 +279,7 @@ export class ReliableLink {
       top = this.#timers.peek()
     ) {
       this.#timers.pop();
+      this.#spare = top;
       const channel = top.channel;
       if (channel.timer !== top) continue;
       channel.timer = undefined;
@@ -228,8 +287,8 @@ export class ReliableLink {
       this.#settle(channel);
     }
     if (this.#acks.at <= now) {
-      this.#acks.flush((channel, ack) => {
-        effects.push({ kind: "transmit", to: channel.peer, frame: ack });
+      this.#acks.flush((channel) => {
+        effects.push({ kind: "transmit", to: channel.peer, frame: channel.receiver!.ackFrame() });
         this.#settle(channel);
       });
     }
@@ -240,30 +299,15 @@ export class ReliableLink {
     const memo = channel.memo;
     if (memo === undefined) return new ReliableSender(this.epoch, options);
     channel.memo = undefined;
-    // The sender retired last, taken back as it is when its memo is the one being resumed (a
-    // partner talked to in turns retires and resumes its sender every round trip).
-    const spare = this.#spare;
-    this.#spare = undefined;
-    if (spare !== undefined && spare.memo === memo) return spare.sender;
     return ReliableSender.resume(this.epoch, options, memo);
   }
-
-  /** The sender retired last, with the memo it left (see {@link #resumeSender}). */
-  #spare: { sender: ReliableSender; memo: SenderMemo } | undefined = undefined;
 
   #resumeReceiver(channel: Channel): ReliableReceiver {
     const acked = channel.acked;
     if (acked === undefined) return new ReliableReceiver();
     channel.acked = undefined;
-    // As for senders: the receiver retired last is taken back as it is (see #resumeSender).
-    const spare = this.#spareReceiver;
-    this.#spareReceiver = undefined;
-    if (spare !== undefined && spare.acked === acked) return spare.receiver;
     return ReliableReceiver.resume(acked);
   }
-
-  /** The receiver retired last, with the acknowledgement it left. */
-  #spareReceiver: { receiver: ReliableReceiver; acked: Acknowledgement } | undefined = undefined;
 
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
@@ -277,7 +321,9 @@ export class ReliableLink {
   /**
    * Retires `channel` when nothing goes on there any more: its idle halves are kept in the maps
    * of idle peers (a memo and an ack each), and the channel object goes. A retired channel is
-   * in no timer entry that is live and in no ack queue, so nothing refers to it.
+   * in no timer entry that is live and in no ack queue, so nothing refers to it. A channel at
+   * work keeps its sender and receiver while they rest (a partner talked to in turns has both
+   * at rest once per round trip).
    */
   #settle(channel: Channel): void {
     if (!IdlePartners.idle(channel)) return;
@@ -296,16 +342,24 @@ export class ReliableLink {
     return ack === undefined ? frame : { ...frame, ack };
   }
 
+  /**
+   * Applies `ack` to the channel's sender; the effects of the frames it sends again go to
+   * `effects`, or to a new list when it is {@link NONE} (which is returned when there are none).
+   */
   #acknowledged(
     channel: Channel,
     ack: Acknowledgement,
     now: number,
-    effects: LinkEffect[],
-  ): LinkEffect[] {
+    effects: readonly LinkEffect[],
+  ): readonly LinkEffect[] {
     const sender = channel.sender;
     if (sender === undefined) return effects;
-    const { resend } = sender.acknowledge(ack, now);
-    for (const again of resend) this.#resend(channel, again, effects);
+    const resend = sender.acknowledged(ack, now);
+    if (resend.length > 0) {
+      const out = effects === NONE ? [] : effects as LinkEffect[];
+      for (const again of resend) this.#resend(channel, again, out);
+      effects = out;
+    }
     this.#schedule(channel);
     return effects;
   }
@@ -316,20 +370,20 @@ export class ReliableLink {
    * timeout on every ack costs nothing.
    */
   #schedule(channel: Channel): void {
-    const sender = channel.sender!;
-    const deadline = sender.deadline;
+    const deadline = channel.sender!.deadline;
     const armed = channel.timer;
     if (deadline === undefined) {
       channel.timer = undefined;
-      if (sender.inFlight === 0) {
-        const memo = channel.memo = sender.memo();
-        channel.sender = undefined;
-        this.#spare = { sender, memo };
-      }
       return;
     }
     if (armed !== undefined && armed.at <= deadline) return;
-    const entry: Scheduled = { at: deadline, order: 0, channel };
+    let entry = this.#spare;
+    if (entry === undefined) entry = { at: deadline, order: 0, channel };
+    else {
+      this.#spare = undefined;
+      entry.at = deadline;
+      entry.channel = channel;
+    }
     channel.timer = entry;
     this.#timers.push(entry);
   }

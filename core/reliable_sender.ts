@@ -15,9 +15,13 @@ export * from "./retransmission.ts";
 
 interface Entry extends Unacked {
   /** Its sequence number. */
-  readonly seq: number;
+  seq: number;
   /** A selective ack reported it received (it waits there for an earlier frame). */
   sacked: boolean;
+  /** The frame as first sent (written again when a settled entry is taken by the next frame). */
+  frame: MessageFrame;
+  /** When it was first sent. */
+  sentAt: number;
 }
 
 /**
@@ -66,8 +70,17 @@ export class ReliableSender {
   readonly #maxAttempts: number;
   readonly #minProbe: number;
   #nextSeq = 1;
-  /** The frames not yet acknowledged, by sequence; the shared empty map while there are none. */
-  #unacked: Map<number, Entry> = NO_ENTRIES;
+  /**
+   * The frames not yet acknowledged, in sequence order, from {@link #head} to {@link #tail}: a
+   * cumulative ack settles a prefix, so a queue does (a map made per round trip and hashed per
+   * frame was a tenth of the sender's time). The array is kept while the sender lives; a link
+   * keeps an idle sender only as its {@link ReliableSender.memo}.
+   */
+  #queue: (Entry | undefined)[] = [];
+  #head = 0;
+  #tail = 0;
+  /** An entry settled and returned to nobody, for the next frame (one a round trip otherwise). */
+  #spare: Entry | undefined = undefined;
   #rtoDeadline: number | undefined;
   #probeDeadline: number | undefined;
   /** A probe was sent and no ack has come since. */
@@ -117,7 +130,7 @@ export class ReliableSender {
 
   /** Whether nothing is outstanding and no deadline is set (see {@link ReliableSender.memo}). */
   get idle(): boolean {
-    return this.#unacked.size === 0 && this.deadline === undefined;
+    return this.#head === this.#tail && this.deadline === undefined;
   }
 
   /**
@@ -174,7 +187,7 @@ export class ReliableSender {
 
   /** Frames sent and not yet acknowledged. */
   get inFlight(): number {
-    return this.#unacked.size;
+    return this.#tail - this.#head;
   }
 
   /** When the channel's timer must fire next, or `undefined` when it is stopped. */
@@ -186,12 +199,34 @@ export class ReliableSender {
     return deadline;
   }
 
-  /** Numbers `env`, sent at time `now`, and remembers it until acknowledged. */
-  stamp(env: Envelope, now: number): MessageFrame {
-    const seq = this.#nextSeq++;
-    const frame: MessageFrame = { kind: "msg", env, epoch: this.epoch, seq, base: this.#base(seq) };
-    if (this.#unacked === NO_ENTRIES) this.#unacked = new Map();
-    this.#unacked.set(seq, { frame, seq, attempts: 1, sentAt: now, lastSent: now, sacked: false });
+  /**
+   * Numbers `env`, sent at time `now`, and remembers it until acknowledged; the frame carries
+   * `ack`, the acknowledgement of the reverse channel, when given (as its last field).
+   */
+  stamp(env: Envelope, now: number, ack?: Acknowledgement): MessageFrame {
+    const seq = this.#nextSeq++, epoch = this.epoch, base = this.#base(seq);
+    const frame: MessageFrame = ack === undefined
+      ? { kind: "msg", env, epoch, seq, base }
+      : { kind: "msg", env, epoch, seq, base, ack };
+    const spare = this.#spare;
+    if (spare === undefined) {
+      this.#queue[this.#tail++] = {
+        frame,
+        seq,
+        attempts: 1,
+        sentAt: now,
+        lastSent: now,
+        sacked: false,
+      };
+    } else {
+      this.#spare = undefined;
+      spare.frame = frame;
+      spare.seq = seq;
+      spare.attempts = 1;
+      spare.sentAt = spare.lastSent = now;
+      spare.sacked = false;
+      this.#queue[this.#tail++] = spare;
+    }
     this.#rtoDeadline ??= now + this.#estimator.rto;
     this.#armProbe(now);
     return frame;
@@ -203,47 +238,77 @@ export class ReliableSender {
    */
   acknowledge(ack: Acknowledgement, now: number): { settled: Unacked[]; resend: Resend[] } {
     const settled: Unacked[] = [];
-    if (ack.epoch !== this.epoch) return { settled, resend: [] };
+    const resend = this.#acknowledge(ack, now, settled);
+    return { settled, resend: resend === NO_RESEND ? [] : resend };
+  }
+
+  /**
+   * {@link ReliableSender.acknowledge} for a link, which needs only the frames to send again:
+   * none is a shared empty list.
+   *
+   * @example An ack that settles the one frame out
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ReliableSender } from "./reliable_sender.ts";
+   * const sender = new ReliableSender(1);
+   * const env = { id: "a#1", from: "a@m1.lab", to: "b@m2.lab", kind: "data", body: 1, lamport: 1 };
+   * sender.stamp(env, 0);
+   * assert.deepEqual(sender.acknowledged({ epoch: 1, seq: 1 }, 10), []);
+   * assert.equal(sender.inFlight, 0);
+   * ```
+   */
+  acknowledged(ack: Acknowledgement, now: number): readonly Resend[] {
+    return this.#acknowledge(ack, now, undefined);
+  }
+
+  #acknowledge(ack: Acknowledgement, now: number, settled: Unacked[] | undefined): Resend[] {
+    if (ack.epoch !== this.epoch) return NO_RESEND;
     // Loss detection has work only where frames were resent or reported received.
     const detect = this.#marked > 0 || ack.sack !== undefined;
-    const delivered: Entry[] = [];
-    let retransmitted = false;
+    const queue = this.#queue, rack = this.#rack, rtx = ack.rtx;
+    let retransmitted = false, settling = 0, delivered = 0;
     let sample: Entry | undefined;
-    for (const [seq, entry] of this.#unacked) {
-      if (seq > ack.seq) break;
-      settled.push(entry);
+    for (let entry = queue[this.#head]; entry !== undefined && entry.seq <= ack.seq;) {
+      settled?.push(entry);
+      settling++;
       if (entry.attempts > 1) retransmitted = true;
       if (entry.sacked || entry.attempts > 1) this.#marked--;
       if (!entry.sacked) {
-        delivered.push(entry);
+        // RACK learns of the frames in the order they are settled, then selectively acked.
+        rack.delivered(entry, now, rtx);
+        delivered++;
         sample = entry;
       }
-      this.#unacked.delete(seq);
+      queue[this.#head++] = undefined;
+      // Nobody holds a settled entry when it is not returned: the next frame takes it.
+      if (settled === undefined) this.#spare = entry;
+      entry = this.#head < this.#tail ? queue[this.#head] : undefined;
     }
-    // An idle channel keeps no map: most of a peer's partners are idle most of the time.
-    if (this.#unacked.size === 0) this.#unacked = NO_ENTRIES;
+    if (this.#head === this.#tail) this.#empty();
     if (retransmitted) sample = undefined;
     const reneged = this.#reneged(ack);
-    if (ack.sack !== undefined) sample = this.#selective(ack.sack, delivered, sample);
+    if (ack.sack !== undefined) {
+      sample = this.#selective(ack.sack, now, rtx, sample);
+      delivered += this.#sacked;
+    }
     if (sample !== undefined) this.#estimator.sample(now - sample.sentAt);
-    for (const entry of delivered) this.#rack.delivered(entry, now, ack.rtx);
-    if (delivered.length > 0) this.#probing = false;
-    if (settled.length > 0) {
+    if (delivered > 0) this.#probing = false;
+    if (settling > 0) {
       // RFC 6298 (5.2), (5.3).
-      this.#rtoDeadline = this.#unacked.size === 0 ? undefined : now + this.#estimator.rto;
+      this.#rtoDeadline = this.#head === this.#tail ? undefined : now + this.#estimator.rto;
       this.#probeDeadline = undefined;
       this.#armProbe(now);
     }
-    const resend = detect || reneged ? this.#detectLost(now) : [];
+    const resend = detect || reneged ? this.#detectLost(now) : NO_RESEND;
     const earliest = this.#earliest();
     if (
-      resend.length === 0 && settled.length === 0 && earliest !== undefined &&
+      resend.length === 0 && settling === 0 && earliest !== undefined &&
       this.#estimator.backoffs >= 2 && !this.#stallResent
     ) {
       this.#stallResent = true;
-      resend.push(this.#again(earliest, now, "peer answers"));
+      return [this.#again(earliest, now, "peer answers")];
     }
-    return { settled, resend };
+    return resend;
   }
 
   /**
@@ -276,8 +341,8 @@ export class ReliableSender {
       return { resend, gaveUp: [] };
     }
     if (earliest.attempts >= this.#maxAttempts) {
-      const gaveUp = [...this.#unacked.values()];
-      this.#unacked = NO_ENTRIES;
+      const gaveUp: Unacked[] = this.#entries();
+      this.#empty();
       this.#rtoDeadline = this.#probeDeadline = undefined;
       this.#rack.reset();
       this.#probing = false;
@@ -308,7 +373,9 @@ export class ReliableSender {
     if (covers(sack, head.seq)) return false;
     // The ack reports its lowest ranges only: above the last one it says nothing.
     const limit = sack.length === 0 ? Infinity : sack[sack.length - 1][1];
-    for (const entry of this.#unacked.values()) {
+    const queue = this.#queue;
+    for (let i = this.#head; i < this.#tail; i++) {
+      const entry = queue[i]!;
       if (entry.seq > limit) break;
       if (!entry.sacked || covers(sack, entry.seq)) continue;
       entry.sacked = false;
@@ -317,20 +384,28 @@ export class ReliableSender {
     return true;
   }
 
-  /** Marks the frames in the `sack` ranges received; returns the sample to take, if any. */
+  /**
+   * Marks the frames in the `sack` ranges received (RACK learns of each); returns the sample to
+   * take, if any, and leaves in {@link #sacked} how many it marked.
+   */
   #selective(
     sack: readonly (readonly [number, number])[],
-    delivered: Entry[],
+    now: number,
+    rtx: readonly [number, number] | undefined,
     sample: Entry | undefined,
   ): Entry | undefined {
     let r = 0;
-    for (const [seq, entry] of this.#unacked) {
+    this.#sacked = 0;
+    const queue = this.#queue;
+    for (let i = this.#head; i < this.#tail; i++) {
+      const entry = queue[i]!, seq = entry.seq;
       while (r < sack.length && sack[r][1] < seq) r++;
       if (r === sack.length) break;
       if (seq < sack[r][0] || entry.sacked) continue;
       entry.sacked = true;
       if (entry.attempts === 1) this.#marked++;
-      delivered.push(entry);
+      this.#rack.delivered(entry, now, rtx);
+      this.#sacked++;
       if (entry.attempts === 1 && (sample === undefined || entry.lastSent >= sample.lastSent)) {
         sample = entry;
       }
@@ -338,10 +413,25 @@ export class ReliableSender {
     return sample;
   }
 
+  /** How many frames the last selective ack reported for the first time. */
+  #sacked = 0;
+
+  /** Nothing is outstanding: the queue starts over (and lets go of a burst's room). */
+  #empty(): void {
+    if (this.#queue.length > 64) this.#queue = [];
+    else this.#queue.fill(undefined, this.#head, this.#tail);
+    this.#head = this.#tail = 0;
+  }
+
+  /** The outstanding frames, in sequence order (a copy). */
+  #entries(): Entry[] {
+    return this.#queue.slice(this.#head, this.#tail) as Entry[];
+  }
+
   /** RACK's detection: the frames lost now, resent. */
   #detectLost(now: number): Resend[] {
     const { srtt, rttvar } = this.#estimator;
-    const lost = this.#rack.lost(this.#unacked.values(), now, srtt, rttvar);
+    const lost = this.#rack.lost(this.#entries(), now, srtt, rttvar);
     return lost.map((entry) => this.#again(entry, now, "lost"));
   }
 
@@ -349,7 +439,17 @@ export class ReliableSender {
     if (entry.attempts === 1) this.#marked++;
     entry.attempts++;
     entry.lastSent = now;
-    const frame = { ...entry.frame, base: this.#base(entry.seq), tx: entry.attempts };
+    // The frame as first sent without the acknowledgement it carried (a resend carries the
+    // current one): the fields in the order they always had.
+    const { env, epoch, seq } = entry.frame;
+    const frame = {
+      kind: "msg" as const,
+      env,
+      epoch,
+      seq,
+      base: this.#base(entry.seq),
+      tx: entry.attempts,
+    };
     return { frame, attempts: entry.attempts, reason };
   }
 
@@ -363,27 +463,25 @@ export class ReliableSender {
 
   /** The highest outstanding frame not reported received. */
   #last(): Entry | undefined {
-    let last: Entry | undefined;
-    for (const entry of this.#unacked.values()) if (!entry.sacked) last = entry;
-    return last;
-  }
-
-  #earliest(): Entry | undefined {
-    for (const entry of this.#unacked.values()) return entry;
+    const queue = this.#queue;
+    for (let i = this.#tail - 1; i >= this.#head; i--) if (!queue[i]!.sacked) return queue[i];
     return undefined;
   }
 
+  #earliest(): Entry | undefined {
+    return this.#head < this.#tail ? this.#queue[this.#head] : undefined;
+  }
+
   #base(fallback: number): number {
-    for (const key of this.#unacked.keys()) return key;
-    return fallback;
+    return this.#head < this.#tail ? this.#queue[this.#head]!.seq : fallback;
   }
 }
 
 /** The estimator settings made from each retransmission settings object (made once per link). */
 const RTO_OPTIONS = new WeakMap<RetransmitOptions, RtoOptions>();
 
-/** The unacknowledged frames of every idle sender (never written). */
-const NO_ENTRIES: Map<number, Entry> = new Map();
+/** No frame to send again (never written). */
+const NO_RESEND = Object.freeze([]) as unknown as Resend[];
 
 /** Whether the sorted `ranges` include `seq`. */
 function covers(ranges: readonly (readonly [number, number])[], seq: number): boolean {

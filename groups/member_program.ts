@@ -33,6 +33,10 @@ export interface GroupMemberArgs {
   readonly quiet?: number;
   /** Ms to wait for every member to join. @default 3000 */
   readonly joinTimeout?: number;
+  /** Ms of silence from the membership service after which the member's endpoint gives up. @default 2000 */
+  readonly managerTimeout?: number;
+  /** Ms to wait for the membership service's answer to a join. @default 5000 */
+  readonly serviceTimeout?: number;
   /** Where to send the report (kind `report`). @default no report */
   readonly collector?: string;
 }
@@ -112,6 +116,8 @@ function memberOptions(args: Readonly<Record<string, unknown>>): MemberOptions {
     spacing: option(args, "spacing", 5),
     quiet: option(args, "quiet", 3000),
     joinTimeout: option(args, "joinTimeout", 3000),
+    managerTimeout: option(args, "managerTimeout", 2000),
+    serviceTimeout: option(args, "serviceTimeout", 5000),
     collector: args.collector === undefined ? undefined : option(args, "collector", ""),
   };
 }
@@ -199,8 +205,10 @@ export function groupMemberProgram(args: Readonly<Record<string, unknown>>): Pro
       }
     };
     try {
-      g = await new GroupClient(ctx, { manager: o.manager }).join(o.group, {
+      const client = new GroupClient(ctx, { manager: o.manager, timeout: o.serviceTimeout });
+      g = await client.join(o.group, {
         create: { order: o.order, closed: o.closed },
+        managerTimeout: o.managerTimeout,
       });
       const joinBy = ctx.now() + o.joinTimeout;
       while (g.view.members.length < o.members && ended === undefined && ctx.now() < joinBy) {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Latency } from "../core/latency.ts";
+import { DELAY_RULE } from "./_delay_timeouts.ts";
 import type { Trace, TraceEvent } from "../core/trace.ts";
 import { type TransportName, TRANSPORTS } from "../core/network/host_network.ts";
 import {
@@ -28,9 +29,12 @@ export {
   type FlagSpec,
   type FlagValues,
   intFlag,
+  labCommandLine,
   parseFlags,
   refuseFlags,
+  shellQuote,
   UsageError,
+  withoutFlags,
 } from "./_flags.ts";
 
 /** Flags every architecture command accepts. */
@@ -86,7 +90,8 @@ export function commonHelp(options: { simOnly?: boolean; simDefault?: boolean } 
   --dup P               probability that a frame is duplicated (0..1)
   --reorder P           probability that a frame is held back and overtaken (0..1; held up to 3x
                         the latency's bound: on OS processes it needs --delay MIN..MAX)
-  --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN)
+  --delay MIN..MAX      latency in ms, uniform (or MS, or exp:MEAN); its bound is MAX (MS, or
+                        3 x MEAN). ${DELAY_RULE}
   --partition SPEC      cut machines apart: "m1.lab|m2.lab,m3.lab@FROM..TO" (ms); "->" cuts one
                         way; repeatable
   --crash SPEC          crash a machine: "m1.lab@AT" or "m1.lab@AT..RESTART" (ms); repeatable
@@ -277,6 +282,24 @@ export function parseCommon(
     frameFaults: frameFaultsFlag(values, sim, usage),
     ...hostsFlags(values, sim, usage),
   };
+}
+
+/**
+ * The frame authentication the common flags ask for (`--auth KEY`, `--encrypt`), as the
+ * deployers and a machine's host take it; `undefined` without a key.
+ *
+ * @example With and without a key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { frameAuth } from "./_common.ts";
+ * assert.deepEqual(frameAuth({ auth: "k", encrypt: true }), { key: "k", encrypt: true });
+ * assert.equal(frameAuth({ encrypt: false }), undefined);
+ * ```
+ */
+export function frameAuth(
+  common: Pick<CommonOptions, "auth" | "encrypt">,
+): { key: string; encrypt: boolean } | undefined {
+  return common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt };
 }
 
 /** `--hosts FILE` read and checked, and `--ssh` (which needs it); neither with `--sim`. */
@@ -486,6 +509,62 @@ export function percentile(values: readonly number[], p: number): number {
   return Math.round(sorted[rank] * 1000) / 1000;
 }
 
+/**
+ * The summary table's two latency rows: the percentiles in ms, or `none` and why when no sample
+ * was taken (a p50 of 0 ms would read as an instant answer when nothing was answered).
+ *
+ * @example No request answered
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { latencyRows } from "./_common.ts";
+ * assert.deepEqual(latencyRows({ p50: 1.5, p99: 4 }, 3), [
+ *   ["latency p50", "1.500 ms"],
+ *   ["latency p99", "4.000 ms"],
+ * ]);
+ * assert.deepEqual(latencyRows({ p50: 0, p99: 0 }, 0, "", "no request was answered"), [
+ *   ["latency p50", "none: no request was answered"],
+ *   ["latency p99", "none"],
+ * ]);
+ * ```
+ */
+export function latencyRows(
+  latency: { readonly p50: number; readonly p99: number },
+  samples: number,
+  what = "",
+  whyNone = "nothing was measured",
+): [string, string][] {
+  if (samples === 0) return [["latency p50", `none: ${whyNone}`], ["latency p99", "none"]];
+  return [
+    ["latency p50", `${latency.p50.toFixed(3)} ms${what === "" ? "" : ` (${what})`}`],
+    ["latency p99", `${latency.p99.toFixed(3)} ms`],
+  ];
+}
+
+/**
+ * The shortest round trip a `--delay` allows (twice its smallest one-way latency), in ms; 0
+ * without `--delay`.
+ *
+ * @example A constant and a uniform delay
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shortestRoundTrip } from "./_common.ts";
+ * assert.equal(shortestRoundTrip({ kind: "constant", ms: 300 }), 600);
+ * assert.equal(shortestRoundTrip({ kind: "uniform", min: 5, max: 900 }), 10);
+ * assert.equal(shortestRoundTrip(undefined), 0);
+ * ```
+ */
+export function shortestRoundTrip(latency: Latency | undefined): number {
+  if (latency === undefined) return 0;
+  switch (latency.kind) {
+    case "constant":
+      return 2 * latency.ms;
+    case "uniform":
+      return 2 * latency.min;
+    case "exponential":
+      return 2 * (latency.min ?? 0);
+  }
+}
+
 /** The keys every architecture's `--json` summary has. */
 export interface Summary {
   architecture: string;
@@ -510,6 +589,8 @@ export interface Summary {
  * import { narrate } from "./_common.ts";
  * const line = narrate({ t: 1, ev: "send", at: "c1@m2.lab", from: "c1@m2.lab", to: "kv@m1.lab", label: "GET x" });
  * assert.equal(line, "     1.000 ms  c1@m2.lab -> kv@m1.lab GET x");
+ * const refused = narrate({ t: 2, ev: "drop", at: "m1.lab", note: "bad hello" });
+ * assert.equal(refused, "     2.000 ms  m1.lab -x frame DROPPED (bad hello)");
  * const fault = narrate({ t: 5, ev: "log", at: "m1.lab", note: "disk lost 2 unsynced writes (fault)" });
  * assert.equal(fault, "     5.000 ms  *** DISK m1.lab lost 2 unsynced writes (fault)");
  * ```
@@ -520,6 +601,8 @@ export function narrate(event: TraceEvent): string | undefined {
     case "send":
       return `${t} ms  ${event.from} -> ${event.to} ${event.label ?? event.kind ?? ""}`;
     case "drop":
+      // A frame refused before it was read has no envelope: the machine that refused it speaks.
+      if (event.from === undefined) return `${t} ms  ${event.at} -x frame DROPPED (${event.note})`;
       return `${t} ms  ${event.from} -x ${event.to} ${event.kind ?? ""} DROPPED (${event.note})`;
     case "retransmit":
       return `${t} ms  ${event.from} => ${event.to} ${event.kind ?? ""} RETRANSMIT (${event.note})`;

@@ -35,6 +35,41 @@ export interface CrashSpec {
   readonly restartAt?: number;
 }
 
+/**
+ * The machines `crashes` restart: each needs a replacement OS process (a spare) to come back on
+ * time. Every command that deploys machines asks for its spares with it.
+ *
+ * @example One restart, one crash for good
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { restartedMachines } from "./_fault_flags.ts";
+ * const crashes = [{ machine: "m1.lab", at: 5, restartAt: 9 }, { machine: "m2.lab", at: 7 }];
+ * assert.deepEqual(restartedMachines(crashes), ["m1.lab"]);
+ * assert.deepEqual(restartedMachines(undefined), []);
+ * ```
+ */
+export function restartedMachines(
+  crashes: readonly Pick<CrashSpec, "machine" | "restartAt">[] | undefined,
+): string[] {
+  return (crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) => c.machine);
+}
+
+/**
+ * The crashes of `crashes` that never restart their machine: the machines gone for good, whose
+ * reports a command stops waiting for.
+ *
+ * @example A crash for good
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { crashesForGood } from "./_fault_flags.ts";
+ * const crashes = [{ machine: "m1.lab", at: 5, restartAt: 9 }, { machine: "m2.lab", at: 7 }];
+ * assert.deepEqual(crashesForGood(crashes), [{ machine: "m2.lab", at: 7 }]);
+ * ```
+ */
+export function crashesForGood(crashes: readonly CrashSpec[]): CrashSpec[] {
+  return crashes.filter((c) => c.restartAt === undefined);
+}
+
 /** A clock skew from `--skew`. */
 export interface SkewSpec {
   /** The machine whose clock is off. */
@@ -205,7 +240,7 @@ export function checkFaultTargets(
   try {
     placeMachines(machines, faults.hosts, {
       ssh: faults.ssh,
-      spares: faults.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+      spares: restartedMachines(faults.crashes),
       isLocal: isLocalHost,
     });
   } catch (error) {

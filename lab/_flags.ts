@@ -229,3 +229,71 @@ export function refuseFlags(
     throw new UsageError(`Cannot use --${name}: ${reason}`, usage);
   }
 }
+
+/**
+ * Quotes `word` for a POSIX shell when it needs it: the one quoting of every command line the
+ * lab prints (replay suggestions, shrunk failures, SSH commands).
+ *
+ * @example Plain and awkward words
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shellQuote } from "./_flags.ts";
+ * assert.equal(shellQuote("--seed"), "--seed");
+ * assert.equal(shellQuote("m1.lab|m2.lab@0..5"), "'m1.lab|m2.lab@0..5'");
+ * assert.equal(shellQuote("it's here"), `'it'"'"'s here'`);
+ * assert.equal(shellQuote(""), "''");
+ * ```
+ */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * The shell command that runs the lab with `words` (the command's name first), each quoted by
+ * {@link shellQuote}.
+ *
+ * @example A partition is quoted
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labCommandLine } from "./_flags.ts";
+ * assert.equal(
+ *   labCommandLine(["p2p", "--sim", "--partition", "p0.lab|p1.lab@0..20"]),
+ *   "deno task lab p2p --sim --partition 'p0.lab|p1.lab@0..20'",
+ * );
+ * ```
+ */
+export function labCommandLine(words: readonly string[]): string {
+  return `deno task lab ${words.map(shellQuote).join(" ")}`;
+}
+
+/**
+ * `args` without the flags `valued` (each with its value, `--x V` or `--x=V`) and `bare` (no
+ * value).
+ *
+ * @example Dropping a valued and a bare flag
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutFlags } from "./_flags.ts";
+ * assert.deepEqual(
+ *   withoutFlags(["a", "--trace", "t.jsonl", "--seed=3", "--real", "-q"], ["trace", "seed"], ["real"]),
+ *   ["a", "-q"],
+ * );
+ * ```
+ */
+export function withoutFlags(
+  args: readonly string[],
+  valued: readonly string[],
+  bare: readonly string[] = [],
+): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const name = arg.startsWith("--") ? arg.slice(2).split("=")[0] : undefined;
+    if (name !== undefined && valued.includes(name)) {
+      if (!arg.includes("=")) i++;
+    } else if (name === undefined || !bare.includes(name)) {
+      kept.push(arg);
+    }
+  }
+  return kept;
+}

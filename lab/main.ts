@@ -3,6 +3,7 @@
  * @module
  */
 import { didYouMean, UsageError } from "./_common.ts";
+import { labCommandLine, withoutFlags } from "./_flags.ts";
 import { InterruptedError, KNOWN_FAILURES } from "./deploy/run_errors.ts";
 import { dropEmptyResults, finishRun } from "./results/finish.ts";
 import { beginSession, endSession } from "./results/session.ts";
@@ -121,7 +122,35 @@ Examples:
 }
 
 /**
- * How to replay a failed run: its command line with its seed and a trace file, in the simulator.
+ * The commands whose runs replay in the simulator from a seed (they take `--sim` and `--seed`),
+ * each with whether it takes `--trace FILE`: only their failures get a replay line.
+ */
+export const REPLAYABLE: ReadonlyMap<string, { readonly trace: boolean }> = new Map<
+  string,
+  { readonly trace: boolean }
+>([
+  ...[
+    "client-server",
+    "proxy",
+    "three-tier",
+    "mobile-agent",
+    "p2p",
+    "group",
+    "rpc",
+    "transactions",
+    "spmd",
+    "run",
+    "check",
+  ].map((name) => [name, { trace: true }] as const),
+  ["compare", { trace: false }],
+]);
+
+/**
+ * How to replay a failed run: its command line in the simulator, with its seed and a trace file,
+ * (where it takes one), quoted for a shell; `undefined` for a command whose runs do not replay
+ * ({@link REPLAYABLE}).
+ * What only OS processes take is left out (`--transport`, `--hosts`, `--ssh`, `--real`), and an
+ * `--auth` key is shown as `KEY`.
  *
  * @example A real-socket run is replayed in the simulator
  * ```ts
@@ -135,23 +164,29 @@ Examples:
  *   replayHint(["client-server", "--transport", "udp", "--auth", "s3cret"]),
  *   "replay in the simulator: deno task lab client-server --auth KEY --sim --seed 1 --trace run.jsonl",
  * );
+ * assert.equal(
+ *   replayHint(["p2p", "--sim", "--partition", "p0.lab|p1.lab@0..9", "--seed=4"]),
+ *   "replay: deno task lab p2p --sim --partition 'p0.lab|p1.lab@0..9' --seed=4 --trace run.jsonl",
+ * );
+ * assert.equal(replayHint(["explore", "2pc"]), undefined);
+ * assert.equal(replayHint(["compare", "--real"]), "replay in the simulator: deno task lab compare --sim --seed 1");
  * ```
  */
-export function replayHint(args: readonly string[]): string {
-  // The simulator is its own network: its replay takes no --transport.
-  const line = args.filter((a, i) =>
-    !(a === "--transport" || a.startsWith("--transport=") || args[i - 1] === "--transport")
-  ).map((a, i, kept) =>
+export function replayHint(args: readonly string[]): string | undefined {
+  const replayable = REPLAYABLE.get(args[0]);
+  if (replayable === undefined) return undefined;
+  // The simulator is its own network, on this host: its replay takes none of these.
+  const line = withoutFlags(args, ["transport", "hosts"], ["ssh", "real"]).map((a, i, kept) =>
     // The key stays off the screen, as in the simulator's own replay line.
     a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
   const sim = line.includes("--sim");
   if (!sim) line.push("--sim");
   if (!line.some((a) => a === "--seed" || a.startsWith("--seed="))) line.push("--seed", "1");
-  if (!line.some((a) => a === "--trace" || a.startsWith("--trace="))) {
+  if (replayable.trace && !line.some((a) => a === "--trace" || a.startsWith("--trace="))) {
     line.push("--trace", "run.jsonl");
   }
-  return `${sim ? "replay" : "replay in the simulator"}: deno task lab ${line.join(" ")}`;
+  return `${sim ? "replay" : "replay in the simulator"}: ${labCommandLine(line)}`;
 }
 
 /**
@@ -188,9 +223,14 @@ export function failureReport(
       : String(error.cause);
     lines.push(`  cause: ${cause}`);
   }
-  // A machine that could not start is fixed where it runs, not replayed in the simulator.
-  if (!error.message.includes("--seed") && error.name !== "MachineStartError") {
-    lines.push(`  ${replayHint(args)}`);
+  // A machine that could not start is fixed where it runs, not replayed in the simulator; a
+  // message that quotes its replay command already is not followed by a second one.
+  const hint = replayHint(args);
+  if (
+    hint !== undefined && !error.message.includes("deno task lab ") &&
+    error.name !== "MachineStartError"
+  ) {
+    lines.push(`  ${hint}`);
   }
   const remote = (error as { remoteStack?: string }).remoteStack;
   if (options.debug) {

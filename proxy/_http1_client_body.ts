@@ -4,7 +4,7 @@
  * connection), and a status outside 200-599 carried on a `Response` all the same.
  * @module
  */
-import { ChunkedDecoder } from "../core/network/_http1_head.ts";
+import { ChunkedDecoder } from "../core/network/http1_framing.ts";
 import { closeConn } from "./_close_conn.ts";
 import type { FinalHead } from "./_http1_client_head.ts";
 

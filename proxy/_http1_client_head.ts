@@ -4,7 +4,7 @@
  * responses, heads of at most 256 KiB).
  * @module
  */
-import { indexOfHeadEnd } from "../core/network/_http1_head.ts";
+import { indexOfHeadEnd } from "../core/network/http1_framing.ts";
 import type { ExchangeDeadline } from "./_http1_client_deadline.ts";
 import type { OriginHooks } from "./http1_client.ts";
 

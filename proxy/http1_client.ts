@@ -12,7 +12,7 @@
  * never retried on a connection the origin had closed.
  * @module
  */
-import { bytesOf, writeAll } from "../core/network/_http1_write.ts";
+import { bytesOf, writeAll } from "../core/network/http1_framing.ts";
 import { closeConn } from "./_close_conn.ts";
 import { ExchangeDeadline } from "./_http1_client_deadline.ts";
 import { readFinalHead } from "./_http1_client_head.ts";

@@ -23,6 +23,8 @@ export interface ZipfClientArgs {
   readonly requests?: number;
   /** Ms to wait for each reply. @default 5000 */
   readonly timeout?: number;
+  /** Ms to wait for each answer to {@link ZipfClientArgs.waitFor}'s probes. @default 1000 */
+  readonly probeTimeout?: number;
   /** Ms of think time between requests. @default 0 */
   readonly thinkMs?: number;
   /**
@@ -38,10 +40,10 @@ export interface ZipfClientArgs {
 }
 
 /** Asks `to` for its stats until it answers (at most 100 tries); returns whether it did. */
-async function waitUntilUp(ctx: ProcessContext, to: string): Promise<boolean> {
+async function waitUntilUp(ctx: ProcessContext, to: string, timeout: number): Promise<boolean> {
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      await ctx.request(to, { kind: "stats" }, { timeout: 1000 });
+      await ctx.request(to, { kind: "stats" }, { timeout });
       return true;
     } catch (error) {
       if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
@@ -99,6 +101,7 @@ export const zipfClient: Program = (args: Readonly<Record<string, unknown>>): Pr
   const requests = numberArg(args, "requests", "proxy-client", 100);
   const timeout = numberArg(args, "timeout", "proxy-client", 5000);
   const thinkMs = numberArg(args, "thinkMs", "proxy-client", 0);
+  const probeTimeout = numberArg(args, "probeTimeout", "proxy-client", 1000);
   const progressEvery = Math.floor(numberArg(args, "progressEvery", "proxy-client", 0));
   const sample = zipfSampler(Math.floor(keys), s);
   const waitFor = args.waitFor ?? [target];
@@ -110,7 +113,7 @@ export const zipfClient: Program = (args: Readonly<Record<string, unknown>>): Pr
     );
   }
   return async (ctx: ProcessContext): Promise<void> => {
-    for (const service of waitFor as string[]) await waitUntilUp(ctx, service);
+    for (const service of waitFor as string[]) await waitUntilUp(ctx, service, probeTimeout);
     const latencies: number[] = [];
     const outcomes: ClientReport["outcomes"][number][] = [];
     let errors = 0;

@@ -54,6 +54,10 @@ export interface OrphanSimOptions {
   readonly quantum?: number;
   /** Ms a client waits for a reply. @default 10000 */
   readonly timeout?: number;
+  /** Ms a server waits for a caller's new quantum (expiration). @default 50 */
+  readonly renewTimeout?: number;
+  /** Ms a server waits for a caller's agent to confirm it still waits (gentle). @default 50 */
+  readonly probeTimeout?: number;
   /** Attempts per call when the server killed it (reincarnation's victims call again). @default 5 */
   readonly attempts?: number;
   /** Seed of every random choice. @default 1 */
@@ -146,7 +150,13 @@ export async function simulateOrphans(options: OrphanSimOptions = {}): Promise<O
   for (let i = 0; i < servers; i++) {
     sim.machine(`s${i + 1}.lab`).spawn(
       "rpc",
-      serveRpc<WorkService>(workService, { step: options.step ?? 1, policy, ledger }),
+      serveRpc<WorkService>(workService, {
+        step: options.step ?? 1,
+        policy,
+        ledger,
+        renewTimeout: options.renewTimeout,
+        probeTimeout: options.probeTimeout,
+      }),
     );
   }
   const workload: ClientWorkload = {

@@ -259,3 +259,27 @@ Deno.test("lab client-server --json reports at-most-once: retransmissions dedupl
   assertTrue(lossy.deduplicated > 0, "lost replies make clients retransmit");
   assertTrue(lossy.executed <= lossy.requests, `executed ${lossy.executed} > ${lossy.requests}`);
 });
+
+Deno.test("lab client-server --sim --delay 1000 without --timeout answers every request: no artifact of a fixed timeout", async () => {
+  const { code, stdout } = await lab("client-server", "--sim", "--seed", "3", "--delay", "1000");
+  assertEquals(code, 0, stdout);
+  assertTrue(/^errors +0$/m.test(stdout), stdout);
+  assertTrue(/^retransmissions +0$/m.test(stdout), stdout);
+  assertTrue(/^latency p50 +2000\.000 ms$/m.test(stdout), stdout);
+  assertTrue(!stdout.includes("note:"), stdout);
+});
+
+Deno.test("lab client-server --sim with a round trip longer than --timeout says why every request is sent again", async () => {
+  const args = ["client-server", "--sim", "--seed", "3", "--delay", "2000", "--timeout"];
+  const { code, stdout } = await lab(...args, "500");
+  assertEquals(code, 1);
+  assertTrue(/^latency p50 +none: no request was answered$/m.test(stdout), stdout);
+  assertTrue(
+    stdout.includes("a round trip takes at least 4000 ms (--delay) but a client waits 500 ms"),
+    stdout,
+  );
+  const patient = await lab(...args, "4500");
+  assertEquals(patient.code, 0);
+  assertTrue(/^latency p50 +4000\.000 ms$/m.test(patient.stdout), patient.stdout);
+  assertTrue(!patient.stdout.includes("a round trip takes"), patient.stdout);
+});

@@ -57,3 +57,29 @@ Deno.test("lab p2p on OS processes judges convergence only once the write reache
     assertTrue((s.messages as number) >= 4, `${transport}: ${s.messages} messages`);
   }
 });
+
+Deno.test("lab p2p: a write aimed at a crashed peer fails over to a live one, and the rounds count from when it landed", async () => {
+  // Seed 3 aims the one write at p2, crashed with p3 before the write: the writer used to retry
+  // p2 for ever and the monitor called the untouched state "converged in 0 rounds".
+  const { code, stdout } = await lab(
+    "p2p",
+    "--sim",
+    "--seed",
+    "3",
+    "--peers",
+    "8",
+    "--crash",
+    "p2.lab@50",
+    "--crash",
+    "p3.lab@50",
+    "--json",
+  );
+  assertEquals(code, 0, stdout);
+  const summary = JSON.parse(stdout);
+  assertEquals([summary.converged, summary.errors, summary.live], [true, 0, 6]);
+  assertTrue(summary.messages > 0, `no gossip carried the write: ${stdout}`);
+  assertTrue(
+    summary.rounds >= 1 && summary.rounds <= summary.bound,
+    `rounds ${summary.rounds} against the bound ${summary.bound}`,
+  );
+});

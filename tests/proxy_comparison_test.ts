@@ -57,3 +57,20 @@ Deno.test("runProxy() gives the same trace digest for the same seed", async () =
   assertEquals(a.withoutProxy.traceDigest, b.withoutProxy.traceDigest);
   assertTrue(a.traceDigest !== c.traceDigest);
 });
+
+Deno.test("runProxy() with the origin crashed for good says its count is unknown, not 0", async () => {
+  const lines: string[] = [];
+  const code = await runProxy(
+    ["--sim", "--seed", "3", "--crash", "origin.lab@200", "--quiet"],
+    { log: (line) => lines.push(line) },
+  );
+  assertEquals(code, 1);
+  const text = lines.join("\n");
+  assertTrue(/^origin requests +unknown \(down\) with the proxy/m.test(text), text);
+  const json: string[] = [];
+  await runProxy(["--sim", "--seed", "3", "--crash", "origin.lab@200", "--json"], {
+    log: (line) => json.push(line),
+  });
+  const summary = JSON.parse(json.at(-1)!);
+  assertEquals([summary.originRequests, summary.withoutProxy.originRequests], [null, null]);
+});

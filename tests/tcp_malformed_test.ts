@@ -8,6 +8,7 @@ import { type Host, startHost } from "../core/network/host.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { BAD_FRAMES, GOOD_ENV } from "./_malformed_frames.ts";
+import { within } from "./_host_pair.ts";
 
 /** Safety net only: a test still waiting after this long fails instead of hanging. */
 const LIMIT_MS = 20_000;
@@ -122,7 +123,7 @@ Deno.test("TcpNetwork refuses every malformed frame from a plain socket with its
   }
 });
 
-Deno.test("TcpNetwork closes a connection whose hello does not name a machine, and serves the next one", async () => {
+Deno.test("TcpNetwork refuses a bad hello (not one, garbage, oversize): counted, traced, the connection closed, the next one served", async () => {
   const trace = new Trace();
   const server = await kvHost(trace);
   const [hostname, port] = server.endpoint.split(":");
@@ -131,20 +132,44 @@ Deno.test("TcpNetwork closes a connection whose hello does not name a machine, a
   console.error = (...args: unknown[]) => errors.push(args.join(" "));
   try {
     const hellos = [
-      '{"kind":"hello","machine":"###"}',
-      '{"kind":"hello","machine":42}',
-      '{"hello":"m1.lab"}',
-      "not json",
+      framed('{"kind":"hello","machine":"###"}'),
+      framed('{"kind":"hello","machine":42}'),
+      framed('{"hello":"m1.lab"}'),
+      framed('{"kind":"hello/2","machine":"m2.lab"}'),
+      framed("not json"),
+      // A plain HTTP request: its first four bytes read as a length of 1.2 GB, over maxFrame.
+      encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+      // Garbage bytes that end inside a frame.
+      new Uint8Array([0, 0, 0, 9, 0xff, 0xfe]),
     ];
-    for (const hello of hellos) {
+    const remotes: string[] = [];
+    let refused = () => {};
+    trace.listen((e) => {
+      if (e.ev === "drop") refused();
+    });
+    for (const [i, hello] of hellos.entries()) {
+      const traced = new Promise<void>((resolve) => refused = resolve);
       const conn = await Deno.connect({ hostname, port: Number(port) });
-      await conn.write(framed(hello));
+      remotes.push(`${conn.localAddr.hostname}:${(conn.localAddr as Deno.NetAddr).port}`);
+      await conn.write(hello);
+      if (hello.length === 6) await conn.closeWrite();
       const closed = await conn.read(new Uint8Array(16));
       assertEquals(closed, null);
       conn.close();
+      // The refusal is traced once the connection is closed: wait for it (bounded).
+      await within([server], traced, `the refusal of hello ${i}`);
     }
-    assertTrue(errors.every((e) => e.includes("is not a hello naming a machine")), errors.join());
-    assertEquals(errors.length, hellos.length);
+    const drops = trace.events.filter((e) => e.ev === "drop");
+    assertEquals(drops.length, hellos.length, drops.map((e) => e.note).join("\n"));
+    for (const [i, drop] of drops.entries()) {
+      assertEquals(drop.at, "m1.lab");
+      assertTrue(drop.note!.startsWith(`malformed frame from "${remotes[i]}": `), drop.note);
+    }
+    assertTrue(drops.slice(0, 5).every((e) => e.note!.includes("is not a hello naming a machine")));
+    assertTrue(/exceeds the maximum|too large|over/i.test(drops[5].note!), drops[5].note);
+    assertEquals(server.network.stats.rejected, hellos.length);
+    assertEquals(server.machine.rejectedFrames, hellos.length);
+    assertEquals(errors, [], "refusals are counted and traced, not printed");
     const conn = await Deno.connect({ hostname, port: Number(port) });
     try {
       await conn.write(framed(JSON.stringify({ kind: "hello", machine: "evil.lab" })));

@@ -8,7 +8,7 @@ import { UsageError } from "../lab/_common.ts";
 import { runTransactions } from "../lab/transactions/command.ts";
 import { parseTransactions, transactionMachines } from "../lab/transactions/_plan.ts";
 import { assertEquals, assertRejects, assertTrue } from "./_assert.ts";
-import { assertSummaryKeys, captureLog } from "./_lab.ts";
+import { assertSummaryKeys, captureLog, captureMain } from "./_lab.ts";
 
 const lab = (args: string[]) => captureLog(runTransactions, args);
 
@@ -49,6 +49,22 @@ Deno.test("runTransactions() --crash-coordinator-after-votes shows blocking and 
   );
   assertTrue(text.includes("*** RESTART"));
   assertTrue(text.includes("all-or-nothing holds => PASS"), text.slice(-600));
+});
+
+Deno.test("runTransactions() --sim with a branch crashed for good counts its balances from its disk, not as money lost", async () => {
+  // It printed "total 400 (expected 600) ... transactions still running => FAIL", as if the
+  // crashed branch's 200 had vanished: its committed balances stay on its (simulated) disk.
+  const { code, out } = await lab(["--sim", "--seed", "3", "--crash", "p1.lab@30"]);
+  assertEquals(code, 1);
+  const text = out.join("\n");
+  assertTrue(/^ {2}p1\.lab died at 30 ms \(crashed by --crash\), not restarted$/m.test(text), text);
+  assertTrue(
+    /bank@p1\.lab: its machine died; its disk \(the simulator keeps it across the crash\), read after the run, holds \{"acct0":-?\d+,"acct1":-?\d+\}/
+      .test(text),
+    text,
+  );
+  assertTrue(/^ {2}total with the dead branches' disks: 600 \(expected 600/m.test(text), text);
+  assertTrue(text.includes("bank@p1.lab lost with its machine (no violation among the others)"));
 });
 
 Deno.test("runTransactions() rejects bad flags with a usage error", async () => {
@@ -107,6 +123,71 @@ Deno.test({
         "p2.lab.sqlite",
         "p3.lab.sqlite",
       ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("lab transactions refuses a meaningless or unusable --data-dir before anything runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/a-file`;
+    await Deno.writeTextFile(file, "");
+    const hosts = `${dir}/hosts`;
+    await Deno.writeTextFile(hosts, "ctl.lab 127.0.0.1:0\np1.lab 192.0.2.1:4001\n");
+    const cases: [string[], RegExp][] = [
+      [["--sim", "--data-dir", dir], /^Cannot use --data-dir: with --sim .*in memory/],
+      [["--down", "5"], /^Cannot use --down: it applies with --crash-coordinator-after-votes/],
+      [["--before-log"], /^Cannot use --before-log: it applies with --crash-coordinator-after/],
+      [["--data-dir="], /^Cannot use --data-dir "": give a folder/],
+      [["--data-dir", `${dir}/no/such/x`], new RegExp(`^Cannot keep data in "${dir}/no/such/x"`)],
+      [["--data-dir", file], new RegExp(`^Cannot keep data in "${file}": it is a file`)],
+      [["--data-dir", "/proc/archlab-x"], /^Cannot keep data in "\/proc\/archlab-x"/],
+      [["--data-dir", dir, "--hosts", hosts], /^Cannot use --data-dir with --hosts: p1\.lab runs/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, out, err } = await captureMain(["transactions", "--transfers", "1", ...args]);
+      const said = err.join("\n");
+      assertEquals(code, 2, `${args.join(" ")}: ${said}`);
+      assertTrue(message.test(said), `${args.join(" ")}: ${said}`);
+      assertTrue(said.includes("Usage: deno task lab transactions"), said);
+      assertTrue(!said.includes("looks like a bug"), said);
+      assertEquals(out, [], `${args.join(" ")} ran`);
+    }
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a-file", "hosts"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "lab transactions --data-dir goes on with the bank it holds, and refuses a different one",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const first = await json(["--transfers", "1", "--balance", "50", "--data-dir", dir]);
+      assertEquals([first.invariantHolds, first.total], [true, 300]);
+      for (const flag of [["--balance", "500"], ["--accounts", "3"], ["--participants", "2"]]) {
+        const { code, out, err } = await captureMain([
+          "transactions",
+          "--data-dir",
+          dir,
+          ...flag,
+        ]);
+        const said = err.join("\n");
+        assertEquals(code, 2, said);
+        assertTrue(
+          new RegExp(
+            `^Cannot use ${flag.join(" ")} with --data-dir "${dir}": its bank has ${flag[0]} `,
+          ).test(said),
+          said,
+        );
+        assertEquals(out, []);
+      }
+      // Without the flags, the run goes on with the bank the folder holds.
+      const again = await json(["--transfers", "1", "--data-dir", dir]);
+      assertEquals([again.invariantHolds, again.total], [true, 300]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -9,12 +9,15 @@ import dgram from "node:dgram";
 import { startHost } from "../core/network/host.ts";
 import { DatagramTooLargeError } from "../core/network/udp_network.ts";
 import { FrameDecoder } from "../core/network/frame.ts";
+import { encodePacket } from "../core/network/_framed_host_network.ts";
 import { channelFidelity } from "../core/channel_fidelity.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { Trace } from "../core/trace.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { assertAuthenticatedEcho, hostPair, within } from "./_host_pair.ts";
 import { lossyRelay } from "./_udp_relay.ts";
+
+const encoder = new TextEncoder();
 
 Deno.test("UdpNetwork sends each frame as one datagram: a hello naming the sender, then the frame", async () => {
   const raw = dgram.createSocket("udp4");
@@ -223,5 +226,89 @@ Deno.test("UdpNetwork answers a machine its directory does not know at the addre
   } finally {
     await client.close();
     await server.close();
+  }
+});
+
+Deno.test("UdpNetwork refuses a hello that claims a machine heard from another address within 5 s: a third party cannot take its replies", async () => {
+  const trace = new Trace();
+  const endpoints = new Map<string, string>();
+  // m1 knows no m2.lab in its directory: it answers m2 at the address m2's datagrams come from.
+  const m1 = await startHost("m1.lab", {
+    transport: "udp",
+    resolve: (m) => m === "m2.lab" ? undefined : endpoints.get(m),
+    reliable: false,
+    trace,
+    seed: 1,
+  });
+  endpoints.set("m1.lab", m1.endpoint);
+  const m2 = await startHost("m2.lab", {
+    transport: "udp",
+    resolve: (m) => endpoints.get(m),
+    reliable: false,
+    seed: 2,
+  });
+  const impostor = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => impostor.bind(0, "127.0.0.1", resolve));
+  try {
+    const sinkGot: string[] = [];
+    const heard = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    m1.machine.spawn("sink", async (ctx) => {
+      for (let i = 0; i < 2; i++) {
+        const m = await ctx.receive<string>();
+        sinkGot.push(`${m.from} ${m.body}`);
+        heard[i].resolve();
+      }
+    });
+    const answered = Promise.withResolvers<string>();
+    m2.machine.spawn("c", async (ctx) => {
+      await ctx.send("sink@m1.lab", "hi");
+      answered.resolve(`c ${(await ctx.receive<string>()).body}`);
+    });
+    await within([m1, m2], heard[0].promise, "m2's first message");
+
+    // A third party says hello as m2.lab (with a message, so that m1 shows what it did with it).
+    const refused = Promise.withResolvers<void>();
+    const stop = trace.listen((e) => {
+      if (e.ev === "drop" && e.at === "m1.lab") refused.resolve();
+    });
+    const env = {
+      id: "spy@m2.lab#1.1",
+      from: "spy@m2.lab",
+      to: "sink@m1.lab",
+      kind: "note",
+      body: "spy",
+      lamport: 1,
+    };
+    const packet = encodePacket("m2.lab", [encoder.encode(JSON.stringify({ kind: "msg", env }))]);
+    const port = Number(m1.endpoint.slice(m1.endpoint.lastIndexOf(":") + 1));
+    impostor.send(packet, port, "127.0.0.1");
+    await within(
+      [m1, m2],
+      Promise.race([refused.promise, heard[1].promise]),
+      "the impostor's packet",
+    );
+    stop();
+
+    // m1 now answers m2.lab: the answer goes to m2, not to the third party.
+    const stolen = Promise.withResolvers<string>();
+    impostor.on("message", () => stolen.resolve("impostor"));
+    m1.machine.spawn("teller", (ctx) => ctx.send("c@m2.lab", "secret"));
+    assertEquals(
+      await within([m1, m2], Promise.race([answered.promise, stolen.promise])),
+      "c secret",
+    );
+    assertEquals(sinkGot, ["c@m2.lab hi"], "the impostor's message was not delivered");
+    assertEquals(m1.network.stats.rejected, 1);
+    const notes = trace.events.filter((e) => e.ev === "drop").map((e) => `${e.at} ${e.note}`);
+    assertEquals(notes.length, 1, notes.join("\n"));
+    assertTrue(
+      /^m1\.lab refused frame from "127\.0\.0\.1:\d+": Cannot accept hello: it claims machine "m2\.lab", heard from 127\.0\.0\.1:\d+ \d+ ms ago/
+        .test(notes[0]),
+      notes[0],
+    );
+  } finally {
+    await m2.close();
+    await m1.close();
+    await new Promise<void>((resolve) => impostor.close(() => resolve()));
   }
 });

@@ -74,6 +74,16 @@ function helloOf(payload: Uint8Array): string | undefined {
   }
 }
 
+/** How {@link FramedCore.receivePacket} takes a packet. */
+export interface ReceivePacketOptions {
+  /** Largest frame in the packet. */
+  readonly maxFrame: number;
+  /** Where the packet came from (`host:port`), for the trace of a refusal. */
+  readonly origin: string;
+  /** Why the packet's hello, naming `sender`, is refused; `undefined` takes it. @default takes every hello */
+  readonly admit?: (sender: string) => string | undefined;
+}
+
 /** How a transport moves the bytes of a {@link FramedCore}. */
 export interface FramedTransport {
   /** Throws when `payload` from `from` cannot be sent at all (too large for the transport). */
@@ -159,19 +169,27 @@ export class FramedCore {
   }
 
   /**
-   * Hands the frames of a received packet to the machine; bad bytes are refused and counted.
-   * Returns the sending machine, when the packet named one.
+   * Hands the frames of a received packet to the machine; bad bytes are refused and counted, and
+   * so is a packet whose hello `admit` refuses (every frame of it). Returns the sending machine,
+   * when the packet named one and was taken.
    */
-  receivePacket(bytes: Uint8Array, maxFrame: number, origin: string): string | undefined {
+  receivePacket(bytes: Uint8Array, options: ReceivePacketOptions): string | undefined {
     const machine = this.machine;
     if (machine === undefined || this.closed) return undefined;
+    const { origin } = options;
     let packet: { sender: string; payloads: Uint8Array[] };
     try {
-      packet = decodePacket(bytes, maxFrame);
+      packet = decodePacket(bytes, options.maxFrame);
     } catch (error) {
       if (!(error instanceof TypeError || error instanceof FrameError)) throw error;
       this.stats.rejected++;
       machine.refuseFrame(origin, error.message);
+      return undefined;
+    }
+    const refusal = options.admit?.(packet.sender);
+    if (refusal !== undefined) {
+      this.stats.rejected++;
+      machine.refuse(origin, refusal);
       return undefined;
     }
     for (const payload of packet.payloads) this.#receive(machine, packet.sender, payload);

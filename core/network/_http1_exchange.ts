@@ -42,16 +42,18 @@ async function readHead(
   c.state = "head";
   c.deadline = performance.now() +
     (served === 0 || c.len > 0 ? headerTimeout : server.idleTimeout);
+  // The head counts whole, its ending blank line included, however the reads cut it: one that
+  // has not ended within `maxHeader` bytes, or ends past them, is over the cap.
   let end = indexOfHeadEnd(c.buf, c.len);
-  while (end < 0) {
-    if (c.len >= maxHeader) {
-      await writeAll(c.conn, errorBytes(431, `Cannot accept a head over ${maxHeader} bytes`));
-      return undefined;
-    }
+  while (end < 0 && c.len < maxHeader) {
     const before = c.len;
-    if (!await c.more(maxHeader + 4)) return undefined;
+    if (!await c.more(maxHeader)) return undefined;
     if (before === 0 && served > 0) c.deadline = performance.now() + headerTimeout;
     end = indexOfHeadEnd(c.buf, c.len, Math.max(0, before - 3));
+  }
+  if (end < 0 || end + 4 > maxHeader) {
+    await writeAll(c.conn, errorBytes(431, `Cannot accept a head over ${maxHeader} bytes`));
+    return undefined;
   }
   c.state = "busy";
   let head: RequestHead;

@@ -1,9 +1,12 @@
 /**
- * HTTP/1.1 message framing for the bounded listener (http1_server.ts, RFC 9112): the request
- * head, with the checks that keep request smuggling and oversized heads out, and a chunked body
- * decoder with a size cap (the proxy's origin client uses it too).
+ * The request head of the bounded listener (http1_server.ts, RFC 9112), with the checks that keep
+ * request smuggling and oversized heads out. The framing it shares with HTTP clients (the end of
+ * a head, the chunked body decoder) is the public `http1_framing.ts`.
  * @module
  */
+import { HeadError } from "./http1_framing.ts";
+
+export { ChunkedDecoder, HeadError, indexOfCrlf, indexOfHeadEnd } from "./http1_framing.ts";
 
 /** A parsed request head. */
 export interface RequestHead {
@@ -21,18 +24,6 @@ export interface RequestHead {
   readonly chunked: boolean;
   /** The client asked to close after this exchange (or is HTTP/1.0 without keep-alive). */
   readonly close: boolean;
-}
-
-/** Why a head was refused: the status to answer with (the connection then closes). */
-export class HeadError extends Error {
-  /** The status to answer with. */
-  readonly status: number;
-  /** Creates the error. */
-  constructor(status: number, message: string) {
-    super(message);
-    this.name = "HeadError";
-    this.status = status;
-  }
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -117,90 +108,4 @@ export function fieldOf(head: RequestHead, name: string): string | null {
     if (n === name) value = value === null ? v : `${value}, ${v}`;
   }
   return value;
-}
-
-/**
- * Decodes a chunked body incrementally: feed bytes, take the decoded ones; `done` once the last
- * chunk and the trailer section arrived. Throws a {@link HeadError} 413 past `max` bytes.
- */
-export class ChunkedDecoder {
-  #pending = new Uint8Array(0);
-  #left = 0;
-  #state: "size" | "data" | "crlf" | "trailer" = "size";
-  #total = 0;
-  /** The body ended. */
-  done = false;
-
-  /** Creates a decoder that refuses bodies over `max` bytes. */
-  constructor(readonly max: number) {}
-
-  /** Feeds `bytes`; returns the body bytes they complete. */
-  push(bytes: Uint8Array): Uint8Array[] {
-    const joined = new Uint8Array(this.#pending.length + bytes.length);
-    joined.set(this.#pending);
-    joined.set(bytes, this.#pending.length);
-    let at = 0;
-    const out: Uint8Array[] = [];
-    while (at < joined.length && !this.done) {
-      if (this.#state === "data") {
-        const take = Math.min(this.#left, joined.length - at);
-        out.push(joined.slice(at, at + take));
-        at += take;
-        this.#left -= take;
-        if (this.#left === 0) this.#state = "crlf";
-        continue;
-      }
-      const eol = indexOfCrlf(joined, at);
-      if (eol < 0) {
-        if (joined.length - at > 4096) {
-          throw new HeadError(400, "Cannot parse a chunk: line too long");
-        }
-        break;
-      }
-      const line = new TextDecoder().decode(joined.subarray(at, eol));
-      at = eol + 2;
-      if (this.#state === "crlf") {
-        if (line !== "") throw new HeadError(400, "Cannot parse a chunk: no CRLF after its data");
-        this.#state = "size";
-      } else if (this.#state === "trailer") {
-        if (line === "") this.done = true;
-      } else {
-        const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line);
-        if (size === null) {
-          throw new HeadError(400, `Cannot parse chunk size "${line.slice(0, 20)}"`);
-        }
-        this.#left = parseInt(size[1], 16);
-        this.#total += this.#left;
-        if (this.#total > this.max) {
-          throw new HeadError(413, `Cannot accept a body over ${this.max} bytes`);
-        }
-        this.#state = this.#left === 0 ? "trailer" : "data";
-      }
-    }
-    this.#pending = joined.slice(at);
-    return out;
-  }
-
-  /** Bytes received past the end of the body (the next request's). */
-  rest(): Uint8Array {
-    return this.#pending;
-  }
-}
-
-/** The index of the next CRLF in `bytes` from `from`, or -1. */
-export function indexOfCrlf(bytes: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < bytes.length; i++) {
-    if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
-  }
-  return -1;
-}
-
-/** The index of the blank line ending a head (`\r\n\r\n`) in `bytes`, or -1. */
-export function indexOfHeadEnd(bytes: Uint8Array, length: number, from = 0): number {
-  for (let i = Math.max(3, from); i < length; i++) {
-    if (bytes[i] === 10 && bytes[i - 1] === 13 && bytes[i - 2] === 10 && bytes[i - 3] === 13) {
-      return i - 3;
-    }
-  }
-  return -1;
 }

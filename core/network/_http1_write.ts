@@ -6,6 +6,9 @@
  */
 import type { RequestHead } from "./_http1_head.ts";
 import { wallClock } from "../real_runtime.ts";
+import { bytesOf, writeAll, type Writer } from "./http1_framing.ts";
+
+export { bytesOf, writeAll, type Writer } from "./http1_framing.ts";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -38,25 +41,6 @@ export const REASONS: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 const encoder = new TextEncoder();
-
-/** Bytes of `text`, one per character (header values are byte strings). */
-export function bytesOf(text: string): Uint8Array {
-  // deno-lint-ignore no-control-regex
-  if (/^[\x00-\x7f]*$/.test(text)) return encoder.encode(text);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-/** What the writers here need of a connection. */
-export interface Writer {
-  /** Writes a prefix of `bytes`; resolves to the byte count written. */
-  write(bytes: Uint8Array): Promise<number>;
-}
-
-export async function writeAll(conn: Writer, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-}
 
 /** The client went away or the connection was closed under us: nothing more to write. */
 export function isGone(error: unknown): boolean {

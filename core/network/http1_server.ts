@@ -59,7 +59,11 @@ export interface Http1ServerOptions {
    * response being written for its next KiB. @default 60000
    */
   readonly idleTimeoutMs?: number;
-  /** Largest request head in bytes; larger gets 431. @default 65536 */
+  /**
+   * Largest request head in bytes: the request line, every field line and the blank line that
+   * ends them, however the reads cut them. A larger head gets 431 and the connection closes.
+   * @default 65536
+   */
   readonly maxHeaderBytes?: number;
   /** Largest request body in bytes (chunked ones counted as they arrive); larger gets 413. @default 1048576 (1 MiB) */
   readonly maxBodyBytes?: number;

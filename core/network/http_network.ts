@@ -139,11 +139,10 @@ export class HttpNetwork implements HostNetwork {
     app.post(FRAMES_PATH, async (c) => {
       const body = new Uint8Array(await c.req.arrayBuffer());
       const remote = c.env.remoteAddr;
-      const sender = this.#core.receivePacket(
-        body,
-        this.#maxBody,
-        `${remote.hostname}:${remote.port}`,
-      );
+      const sender = this.#core.receivePacket(body, {
+        maxFrame: this.#maxBody,
+        origin: `${remote.hostname}:${remote.port}`,
+      });
       // A body that is not a hello and frames is refused (and counted, and traced as a drop).
       return sender === undefined
         ? c.text("Cannot accept frames: the body is not a hello frame and wire frames\n", 400)

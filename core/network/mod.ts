@@ -19,3 +19,4 @@ export * from "./frame.ts";
 export * from "./tcp_transport.ts";
 export * from "./host.ts";
 export * from "./http1_server.ts";
+export * from "./http1_framing.ts";

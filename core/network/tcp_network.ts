@@ -20,7 +20,7 @@ import {
 } from "./tcp_transport.ts";
 import type { TraceSink } from "../trace.ts";
 import { decodeHello, decodeWire, encodeWire, WireError, type WireFrame } from "../wire.ts";
-import { DEFAULT_MAX_FRAME } from "./frame.ts";
+import { DEFAULT_MAX_FRAME, FrameError } from "./frame.ts";
 import type { Directory } from "../directory.ts";
 import { checkFaults, type FaultSchedule } from "../pipeline/fault_schedule.ts";
 import { FaultStage } from "../pipeline/fault_stage.ts";
@@ -183,7 +183,7 @@ export class TcpNetwork implements Network {
           } catch (error) {
             if (!(error instanceof WireError)) throw error;
             // Closes this connection only: nothing is known of the peer yet.
-            throw new TypeError(
+            throw new HelloError(
               `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"kind":"hello","machine":"m1.lab"}): ${error.reason}`,
             );
           }
@@ -194,6 +194,13 @@ export class TcpNetwork implements Network {
         this.#receive(sender, payload);
       },
       onError: (error, conn) => {
+        // Bytes the peer sent that are not frames (a bad hello, garbage, an oversize length, a
+        // frame cut short): refused like a malformed frame, counted and traced.
+        if (error instanceof HelloError || error instanceof FrameError) {
+          this.stats.rejected++;
+          machine.refuseFrame(from.get(conn) ?? conn.remote, error.message);
+          return;
+        }
         console.error(
           `archlab: ${machine.name} closed connection from ${conn.remote}: ${error.message}`,
         );
@@ -368,4 +375,9 @@ export class TcpNetwork implements Network {
   #lost(frame: WireFrame, from: string, to: string, note: string): void {
     this.#faults.lost({ from, to, frame }, note);
   }
+}
+
+/** A connection's first frame is not a hello naming a machine: the connection is refused. */
+class HelloError extends TypeError {
+  override name = "HelloError";
 }

@@ -6,7 +6,10 @@
  * retransmission, duplicate suppression, per-pair order), or, with it off, the trace shows. A
  * frame over the datagram limit (64 KB less the headers) is refused with a
  * {@link DatagramTooLargeError}. A machine the directory does not know is answered at the
- * address its last datagram came from, as TCP answers over the connection a peer opened.
+ * address its datagrams come from, as TCP answers over the connection a peer opened; a datagram
+ * whose hello claims a machine heard from another address within the last 5 s is refused
+ * (counted and traced), so a third party cannot take a live peer's replies. Hellos are not
+ * authenticated: the first one naming a machine, or one after 5 s of silence, still binds it.
  *
  * Listener bounds: a datagram is read whole by the kernel, so no peer holds a buffer or a
  * connection here (what the TCP listener's cap, budget and timeouts are for); a datagram is at
@@ -59,8 +62,11 @@ export class UdpNetwork implements HostNetwork {
   readonly #core: FramedCore;
   readonly #max: number;
   #socket: dgram.Socket | undefined;
-  /** Where each machine's last datagram came from: the way back to one the directory lacks. */
-  readonly #seen = new Map<string, Endpoint>();
+  /**
+   * Where each machine's datagrams come from, and when the last one came: the way back to one
+   * the directory lacks.
+   */
+  readonly #seen = new Map<string, Heard>();
   readonly #peers = new Map<string, UdpPeer>();
 
   /** Creates the network; call {@link UdpNetwork.listen} to receive. */
@@ -99,10 +105,11 @@ export class UdpNetwork implements HostNetwork {
     socket.on("message", (message: Uint8Array, remote: dgram.RemoteInfo) => {
       if (message.byteLength === 0) return; // The warm-up below.
       const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-      const sender = this.#core.receivePacket(bytes, this.#max, `${remote.address}:${remote.port}`);
-      if (sender !== undefined) {
-        this.#seen.set(sender, { address: remote.address, port: remote.port });
-      }
+      this.#core.receivePacket(bytes, {
+        maxFrame: this.#max,
+        origin: `${remote.address}:${remote.port}`,
+        admit: (sender) => this.#hello(sender, remote),
+      });
     });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
@@ -133,6 +140,28 @@ export class UdpNetwork implements HostNetwork {
     return new Promise((resolve) => socket.close(() => resolve()));
   }
 
+  /**
+   * Takes the hello of a datagram from `remote` naming `sender`, which binds `sender` to
+   * `remote`; returns why it is refused instead: `sender` was heard from another address less
+   * than {@link HELLO_REBIND_MS} ago, so a third party cannot take the replies of a live peer.
+   */
+  #hello(sender: string, remote: Endpoint): string | undefined {
+    const now = this.#core.options.runtime.now();
+    const heard = this.#seen.get(sender);
+    if (
+      heard !== undefined && now - heard.at < HELLO_REBIND_MS &&
+      (heard.address !== remote.address || heard.port !== remote.port)
+    ) {
+      return `Cannot accept hello: it claims machine ${JSON.stringify(sender)}, heard from ${
+        endpointText(heard)
+      } ${
+        Math.round(now - heard.at)
+      } ms ago (a machine's address moves only after ${HELLO_REBIND_MS} ms of silence, or once the network forgets it)`;
+    }
+    this.#seen.set(sender, { address: remote.address, port: remote.port, at: now });
+    return undefined;
+  }
+
   #check(from: string, payload: Uint8Array): void {
     const size = packetSize(from, payload);
     if (size > this.#max) throw new DatagramTooLargeError(size, this.#max);
@@ -142,6 +171,7 @@ export class UdpNetwork implements HostNetwork {
   forget(machine: string): void {
     this.#core.options.directory.invalidate(machine);
     this.#peers.delete(machine);
+    this.#seen.delete(machine);
   }
 
   #write(from: string, to: string, payload: Uint8Array, frame: WireFrame): void {
@@ -191,9 +221,26 @@ export class UdpNetwork implements HostNetwork {
   }
 }
 
+/**
+ * How long a machine's address stays bound to it after its last datagram: a hello naming it
+ * from another address within this time is refused.
+ */
+const HELLO_REBIND_MS = 5_000;
+
 interface Endpoint {
   readonly address: string;
   readonly port: number;
+}
+
+/** An address a machine was heard from, and when (`runtime.now()`) it was last. */
+interface Heard extends Endpoint {
+  readonly at: number;
+}
+
+function endpointText(endpoint: Endpoint): string {
+  return endpoint.address.includes(":")
+    ? `[${endpoint.address}]:${endpoint.port}`
+    : `${endpoint.address}:${endpoint.port}`;
 }
 
 interface Outgoing {

@@ -5,6 +5,7 @@
  * @module
  */
 import { createRandom, type Random } from "../../core/prng.ts";
+import { labCommandLine } from "../_flags.ts";
 
 /** Where and when an architecture's faults may fall. */
 export interface FaultProfile {
@@ -212,6 +213,5 @@ export function drawSkews(random: Random, machines: readonly string[]): string[]
  * ```
  */
 export function labCommand(arch: string, args: readonly string[]): string {
-  const quote = (arg: string) => /^[\w.@,=:+-]+$/.test(arg) ? arg : `'${arg}'`;
-  return `deno task lab ${arch} ${args.map(quote).join(" ")}`;
+  return labCommandLine([arch, ...args]);
 }

@@ -4,7 +4,14 @@
  * @module
  */
 import type { ProcessFn } from "../../core/process.ts";
-import { intFlag, table, UsageError, writeTrace } from "../_common.ts";
+import {
+  intFlag,
+  labCommandLine,
+  table,
+  UsageError,
+  withoutFlags,
+  writeTrace,
+} from "../_common.ts";
 import { explore, type ExploreReport, replayChoices } from "../explore/explore.ts";
 import { explorePlan } from "./explore_check.ts";
 import type { Workload } from "./workload.ts";
@@ -48,12 +55,8 @@ function refuseWithExplore(values: Record<string, unknown>, usage: string): void
 
 /** The replay command: the same arguments, `--choices` instead of any earlier one. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--choices" || args[i] === "--trace") i++;
-    else if (!/^--(choices|trace)=/.test(args[i])) kept.push(args[i]);
-  }
-  return `deno task lab check ${kept.join(" ")} --choices '${choices.join(";")}'`;
+  const kept = withoutFlags(args, ["choices", "trace"]);
+  return labCommandLine(["check", ...kept, "--choices", choices.join(";")]);
 }
 
 /** Runs `lab check ... --explore`; returns the exit code. */

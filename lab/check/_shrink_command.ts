@@ -6,13 +6,8 @@
  */
 import type { ProcessFn } from "../../core/process.ts";
 import type { CrashSpec, PartitionSpec } from "../_fault_flags.ts";
-import {
-  type Fault,
-  faultFlags,
-  type FrameFault,
-  shellQuote,
-  splitFaults,
-} from "../shrink/fault_schedule.ts";
+import { type Fault, faultFlags, type FrameFault, splitFaults } from "../shrink/fault_schedule.ts";
+import { labCommandLine, withoutFlags } from "../_flags.ts";
 import { shrink } from "../shrink/shrink.ts";
 import type { NemesisEvent } from "./nemesis.ts";
 import { buildReport } from "./report.ts";
@@ -65,22 +60,6 @@ function nemesisFaults(events: readonly NemesisEvent[]): Fault[] | undefined {
     } else return undefined;
   }
   return faults;
-}
-
-/** `args` without the flags named (with their values) and without `--shrink`. */
-function without(args: readonly string[], valued: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const name = a.startsWith("--") ? a.slice(2).split("=")[0] : "";
-    if (name === "shrink" || name === "json") continue;
-    if (valued.includes(name)) {
-      if (!a.includes("=")) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }
 
 /** Shrinks a failing `lab check` run; `options` are the failing run's. */
@@ -178,8 +157,8 @@ function replayCommand(
     "svg",
   ];
   if (withoutNemesis) valued.push("nemesis");
-  const kept = without(args, valued);
-  return `deno task lab check ${[...kept, ...flags].map(shellQuote).join(" ")}`;
+  const kept = withoutFlags(args, valued, ["shrink", "json"]);
+  return labCommandLine(["check", ...kept, ...flags]);
 }
 
 /** The outcome for a person. */

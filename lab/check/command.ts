@@ -13,12 +13,15 @@ import {
   commonHelp,
   type CommonOptions,
   type FlagSpec,
+  frameAuth,
   intFlag,
+  labCommandLine,
   openFlags,
   parseCommon,
   refuseFlags,
   saveTrace,
   UsageError,
+  withoutFlags,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
@@ -30,6 +33,7 @@ import { windowSvg } from "./window_svg.ts";
 import type { WindowRow } from "./workload.ts";
 import { findWorkload, WORKLOADS } from "./workloads.ts";
 import { keepSummary, liveEvents } from "../results/session.ts";
+import { checkOutputPath } from "../diagram/trace_path.ts";
 
 const USAGE = `Usage: deno task lab check WORKLOAD FILE.ts [flags]
 
@@ -159,6 +163,7 @@ export async function runCheck(args: string[]): Promise<number> {
   // The simulator is this command's default: the common flags see --sim unless --real.
   refuseFlags(values, REFUSED, USAGE);
   const common = parseCommon({ ...values, sim: !real }, USAGE);
+  if (typeof values.svg === "string") checkSvgFlag(values.svg, name, values.explore === true);
   if (values.explore === true) return await exploreCheck(name, file, values, common, args);
   refuseExploreFlags(values);
   const plan = await planCheck(name, file, values, common, real);
@@ -368,8 +373,27 @@ function faultOptions(common: CommonOptions) {
     reliable: common.reliable,
     partitions: common.partitions,
     crashes: common.crashes,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
   };
+}
+
+/**
+ * Refuses `--svg FILE` before the run where it cannot draw: a workload other than lin-kv, or
+ * `--explore` (which finds no window); a file that is not `.svg` or cannot be written.
+ */
+function checkSvgFlag(svg: string, workload: string, explore: boolean): void {
+  refuseFlags({ svg }, {
+    svg: workload !== "lin-kv"
+      ? `only lin-kv has failing windows to draw, not ${workload}; drop --svg`
+      : explore
+      ? "--explore reports a schedule, not a window; drop --svg or --explore"
+      : undefined,
+  }, USAGE);
+  checkOutputPath(svg, {
+    formats: { ".svg": "the smallest failing window, static SVG" },
+    what: "window",
+    fail: (message) => new UsageError(message, USAGE),
+  });
 }
 
 /** Draws the smallest failing lin-kv window in `svg`; the line that says so, if `--svg` was given. */
@@ -388,8 +412,8 @@ async function drawWindow(svg: unknown, report: CheckReport): Promise<string | u
 function replayLine(args: string[], seedless: boolean, seed: number, real: boolean): string {
   const replay = seedless ? [...args, "--seed", String(seed)] : args;
   return real
-    ? `try it in the simulator: deno task lab check ${
-      replay.filter((a) => a !== "--real").join(" ")
+    ? `try it in the simulator: ${
+      labCommandLine(["check", ...withoutFlags(replay, ["transport"], ["real"])])
     }`
-    : `replay: deno task lab check ${replay.join(" ")}`;
+    : `replay: ${labCommandLine(["check", ...replay])}`;
 }

@@ -24,6 +24,7 @@ import type { CheckedRun } from "./report.ts";
 import type { SimulateOptions } from "./simulate.ts";
 import type { Workload } from "./workload.ts";
 import type { TransportName } from "../../core/network/host_network.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /**
  * Options of {@link realCheck}: those of the simulator (`reorder` held back up to three times
@@ -212,7 +213,6 @@ async function deployNodes(
         : []),
     ],
   }));
-  const restarted = (options.crashes ?? []).filter((c) => c.restartAt !== undefined);
   const { deployTcp } = await import("../deploy/cluster.ts");
   return await deployTcp(specs, {
     transport: options.transport,
@@ -226,7 +226,7 @@ async function deployNodes(
     onEvent: options.onEvent,
     traceFile: options.traceFile,
     // A crash restarts its machine on time when the replacement OS process started up front.
-    spares: [...restarted.map((c) => c.machine), ...(kinds.includes("crash") ? machines : [])],
+    spares: [...restartedMachines(options.crashes), ...(kinds.includes("crash") ? machines : [])],
   });
 }
 

@@ -16,6 +16,7 @@ import type { NodeListener } from "./_node_listener.ts";
 import { listenText, type Placement } from "./_placement.ts";
 import { waitText } from "./hosts_file.ts";
 import { MachineStartError } from "./run_errors.ts";
+import { shellQuote } from "../_flags.ts";
 
 /** What opening a machine's line needs from the run. */
 export interface LinkContext {
@@ -32,21 +33,6 @@ export interface LinkContext {
   readonly disk?: string;
   /** Settles when the run ends before it started (Ctrl-C, a failure): stop waiting then. */
   readonly abandon?: Promise<unknown>;
-}
-
-/**
- * Quotes `word` for a POSIX shell (what `ssh` hands the remote command to).
- *
- * @example Plain and awkward words
- * ```ts
- * import assert from "node:assert/strict";
- * import { shellQuote } from "./_node_links.ts";
- * assert.equal(shellQuote("--seed"), "--seed");
- * assert.equal(shellQuote("it's here"), `'it'\\''s here'`);
- * ```
- */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /**

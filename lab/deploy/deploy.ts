@@ -12,8 +12,10 @@ import type { ProcessFn } from "../../core/process.ts";
 import { AuthStage } from "../../core/auth/auth_stage.ts";
 import { createRandom } from "../../core/prng.ts";
 import { Simulator } from "../../core/simulator/simulator.ts";
+import type { Disk } from "../../core/storage/disk.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
-import { type CommonOptions, type SkewSpec, writeTrace } from "../_common.ts";
+import { type CommonOptions, frameAuth, type SkewSpec, writeTrace } from "../_common.ts";
+import { labCommandLine, withoutFlags } from "../_flags.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
@@ -21,6 +23,7 @@ import { findProgram } from "./programs.ts";
 import type { HostsFile } from "./hosts_file.ts";
 import { type FrameFault, frameFaultChooser } from "../shrink/fault_schedule.ts";
 import { frameRecorder } from "../shrink/recorder.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /** One process to start: `program` from the registry, with JSON `args`. */
 export interface ProcessSpec {
@@ -155,6 +158,11 @@ export interface Deployment {
    * told to); at once for each machine that died so before, while the deployment started.
    */
   onLost?(listener: (loss: MachineLoss) => void): void;
+  /**
+   * The disk of `machine` as its processes see it through `ctx.disk` (simulator only: a crashed
+   * machine's disk stays, so the lab can read what a machine that never came back had stored).
+   */
+  disk?(machine: string): Disk;
   /** Stops every machine and OS process. */
   stop(): Promise<void>;
 }
@@ -205,10 +213,10 @@ export function deployOptions(
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
     onEvent,
     traceFile: common.trace,
-    spares: common.crashes.filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    spares: restartedMachines(common.crashes),
     frameFaults: common.frameFaults,
     skews: common.skews,
     hosts: common.hosts,
@@ -309,6 +317,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
     },
     crash: (machine, crash = {}) => sim.crash(machine, crash),
     partition: (a, b, partition = {}) => sim.partition(a, b, partition),
+    disk: (machine) => sim.disk(machine),
     stats: () => ({
       frames: sim.stats.frames,
       bytes: sim.stats.bytes,
@@ -320,9 +329,10 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
 }
 
 /**
- * The command that replays a simulated run under `seed`: the lab's own command line with
- * `--seed` (and a placeholder for an `--auth` key) when this process is the lab; otherwise a
- * description of it. Simulators of lab commands quote it when a process fails.
+ * The command that replays a simulated run under `seed`: the lab's own command line (the run's
+ * session, else this process's arguments when it is the lab) with `--seed` and a placeholder
+ * for an `--auth` key, quoted for a shell; otherwise a description of it. Simulators of lab
+ * commands quote it when a process fails.
  *
  * @example Outside the lab (a test), a description
  * ```ts
@@ -332,18 +342,13 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
  * ```
  */
 export function replayCommand(seed: number): string {
-  const args: string[] = [];
-  for (let i = 0; i < Deno.args.length; i++) {
-    const arg = Deno.args[i];
-    if (arg === "--seed" || arg === "--auth") i++;
-    if (arg === "--auth" || arg.startsWith("--auth=")) args.push("--auth", "KEY");
-    else if (arg !== "--seed" && !arg.startsWith("--seed=")) args.push(arg);
-  }
-  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
-  const quoted = args.map((a) =>
-    /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`
+  const session = currentSession();
+  const words = session === undefined ? Deno.args : [session.command, ...session.args];
+  const args = withoutFlags(words, ["seed"]).map((a, i, kept) =>
+    a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
-  return `deno task lab ${quoted.join(" ")} --seed ${seed}`;
+  if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;
+  return `${labCommandLine(args)} --seed ${seed}`;
 }
 
 export { Trace };

@@ -118,6 +118,8 @@ export interface MachineLoss {
   readonly signal?: string;
   /** Its exit code (128 + the signal's number for a signal). */
   readonly code: number;
+  /** How it died in words, when no OS process did (a simulated `--crash` that never restarts). */
+  readonly cause?: string;
 }
 
 /**
@@ -132,6 +134,7 @@ export interface MachineLoss {
  * ```
  */
 export function howDied(loss: MachineLoss): string {
+  if (loss.cause !== undefined) return loss.cause;
   return loss.signal === undefined
     ? `exited with code ${loss.code}`
     : `killed by ${loss.signal}, exit code ${loss.code}`;

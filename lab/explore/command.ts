@@ -5,7 +5,8 @@
  * @module
  */
 import { intFlag, openFlags, table, UsageError, writeTrace } from "../_common.ts";
-import { didYouMean } from "../_flags.ts";
+import { didYouMean, labCommandLine, withoutFlags } from "../_flags.ts";
+import { checkTracePath } from "../diagram/trace_path.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
 import { serveStepper } from "./step_server.ts";
@@ -86,14 +87,8 @@ function bounds(
 
 /** The command that replays `choices` with the same bounds. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--choices" || args[i] === "--trace") i++;
-    else if (!args[i].startsWith("--choices=") && !args[i].startsWith("--trace=")) {
-      kept.push(args[i]);
-    }
-  }
-  return `deno task lab explore ${kept.join(" ")} --choices '${choices.join(";")}'`;
+  const kept = withoutFlags(args, ["choices", "trace"]);
+  return labCommandLine(["explore", ...kept, "--choices", choices.join(";")]);
 }
 
 function describe(report: ExploreReport): string {
@@ -267,6 +262,16 @@ export async function runExplore(args: string[]): Promise<number> {
   const options = bounds(values, arch.defaults(broken));
   const system = (sim: Parameters<typeof arch.build>[0]) => arch.build(sim, broken);
   const trace = typeof values.trace === "string" ? values.trace : undefined;
+  if (trace !== undefined) {
+    if (values.ui === true) {
+      throw new UsageError(
+        "Cannot use --trace with --ui: the stepping page writes no trace file; drop --trace, " +
+          "or --ui to write a counterexample's trace",
+        USAGE,
+      );
+    }
+    checkTracePath(trace, (message) => new UsageError(message, USAGE));
+  }
   if (typeof values.choices === "string") {
     return await replayOne(name!, system, {
       broken,

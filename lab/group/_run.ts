@@ -14,6 +14,8 @@ import type { TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, percentile, type Summary } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { runWorkload } from "../deploy/run_workload.ts";
+import { delayedArgs } from "../_delay_timeouts.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 /** What one group run is: the command's own flags and the common ones, parsed. */
 export interface GroupRunOptions {
@@ -94,7 +96,10 @@ function machines(options: GroupRunOptions, collector: string): MachineSpec[] {
       processes: [{
         name: "groups",
         program: "group-manager",
-        args: restarts ? { recoverFor: RECOVER_FOR } : {},
+        args: {
+          ...(restarts ? { recoverFor: RECOVER_FOR } : {}),
+          ...delayedArgs(options.common.latency, { suspectAfter: 1000, flushTimeout: 1000 }),
+        },
       }],
     },
   ];
@@ -112,6 +117,13 @@ function machines(options: GroupRunOptions, collector: string): MachineSpec[] {
           messages: options.messages,
           spacing: options.spacing,
           collector,
+          ...delayedArgs(options.common.latency, { quiet: 3000, managerTimeout: 2000 }),
+          // Joins take one view change each (flush request, reports, new view: 3 trips).
+          ...delayedArgs(
+            options.common.latency,
+            { joinTimeout: 3000, serviceTimeout: 5000 },
+            3 * options.members,
+          ),
         },
       }],
     });
@@ -208,9 +220,7 @@ export async function groupRun(options: GroupRunOptions): Promise<GroupRunResult
   const { common, order } = options;
   const collector = `collector@${CONTROL_MACHINE}`;
   const specs = machines(options, collector);
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
+  const gone = new Set(crashesForGood(common.crashes).map((c) => c.machine));
   const expected = specs.slice(1).filter((m) => !gone.has(m.name))
     .map((m) => `${m.processes[0].name}@${m.name}`);
   // Every member's first report (a restarted member may report once more, or report first).

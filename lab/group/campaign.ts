@@ -10,6 +10,7 @@ import type { GroupOrder } from "../../groups/types.ts";
 import { createRandom } from "../../core/prng.ts";
 import { parseGroupArgs } from "./command.ts";
 import { groupRun } from "./_run.ts";
+import { labCommandLine } from "../_flags.ts";
 
 /** One random fault schedule, as `lab group` flags. */
 export interface GroupSchedule {
@@ -106,8 +107,7 @@ export function drawGroupSchedule(seed: number, order: GroupOrder): GroupSchedul
 
 /** The command line that replays `schedule`. */
 export function replayCommand(schedule: GroupSchedule): string {
-  const quote = (arg: string) => /^[\w.@,=-]+$/.test(arg) ? arg : `'${arg}'`;
-  return `deno task lab group ${schedule.args.map(quote).join(" ")}`;
+  return labCommandLine(["group", ...schedule.args]);
 }
 
 /** One failing schedule of a campaign. */

@@ -4,6 +4,8 @@
  * messages, bytes and time are measured from the trace and the network counters.
  * @module
  */
+import { delayTimeout } from "../_delay_timeouts.ts";
+import type { Latency } from "../../core/latency.ts";
 import { isDeepStrictEqual } from "node:util";
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
@@ -167,7 +169,7 @@ async function runPull(
       const t0 = ctx.now();
       const pulled = await pullRows(ctx, stops, {
         page,
-        timeoutMs: common.sim ? 2000 : 10_000,
+        timeoutMs: delayTimeout(common.sim ? 2000 : 10_000, common.latency),
         skipDown: true,
       });
       const result = mineRows(miningState(selectivity), pulled.rows) as unknown as Json;
@@ -208,9 +210,14 @@ function countCode(dep: Deployment, from: number): number {
 
 /**
  * Waits until every node answers (it has built its shard), so start-up is not measured. A node
- * that stays silent is left for the agent to find down.
+ * that stays silent is left for the agent to find down. Each wait is 2000 ms, or longer when
+ * `latency` (`--delay`) needs it.
  */
-export async function warmUp(dep: Deployment, stops: readonly string[]): Promise<void> {
+export async function warmUp(
+  dep: Deployment,
+  stops: readonly string[],
+  latency?: Latency,
+): Promise<void> {
   const ready = Promise.withResolvers<void>();
   const attempts = dep.transport === "sim" ? 1 : 30;
   dep.spawnControl("warmup", async (ctx: ProcessContext) => {
@@ -218,7 +225,7 @@ export async function warmUp(dep: Deployment, stops: readonly string[]): Promise
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
           await ctx.request(platformOf(node), message("scan", { offset: 0, limit: 0 }), {
-            timeout: 2000,
+            timeout: delayTimeout(2000, latency),
           });
           break;
         } catch (error) {

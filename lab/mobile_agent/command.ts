@@ -10,6 +10,7 @@
  * `deno run`; `--sim` runs everything in the simulator with agents in-process (deterministic).
  * @module
  */
+import { delayTimeout } from "../_delay_timeouts.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import { agentHome } from "../../mobile-agent/home.ts";
 import { preloadAgent } from "../../mobile-agent/in_process_executor.ts";
@@ -61,7 +62,8 @@ export async function runMobileAgent(
   const { common, nodes, rows, kind, fractions, code, lang } = parsed;
   if (common.sim) await preloadAgent(code, lang);
   // A handoff of a multi-megabyte state takes a while on real sockets; virtual time is quick.
-  const handoffMs = common.sim ? 2000 : 10_000;
+  // Each answer of a handoff is a round trip: longer when --delay needs it.
+  const handoffMs = delayTimeout(common.sim ? 2000 : 10_000, common.latency);
   const stops = Array.from({ length: nodes }, (_, i) => `n${i + 1}.lab`);
   const machines = nodeMachines(parsed, stops, handoffMs);
   if (!common.quiet) log(opening(parsed));
@@ -78,7 +80,7 @@ export async function runMobileAgent(
   try {
     scheduleFaultFlags(dep, common);
     const home = dep.spawnControl("home", agentHome());
-    await warmUp(dep, stops);
+    await warmUp(dep, stops, common.latency);
     for (const [i, selectivity] of fractions.entries()) {
       runs.push(
         await compareAt(dep, {

@@ -15,6 +15,7 @@ import type { TraceEvent } from "../../core/trace.ts";
 import {
   COMMON_FLAGS,
   type FlagSpec,
+  frameAuth,
   openFlags,
   parseCommon,
   refuseFlags,
@@ -482,7 +483,7 @@ async function startNodeHost(settings: NodeSettings, placement: HostPlacement): 
     duplicate: common.duplicate,
     reorder: common.reorder,
     latency: common.latency,
-    auth: common.auth === undefined ? undefined : { key: common.auth, encrypt: common.encrypt },
+    auth: frameAuth(common),
     trace: { record: (event) => emit({ type: "event", event }) },
     onProcessError: (address, error) => emitProcessError(host, address, error),
   }).catch((error) => {

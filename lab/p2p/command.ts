@@ -5,6 +5,8 @@
  * push-pull). Peers are OS processes over TCP on 127.0.0.1, or simulated with `--sim`.
  * @module
  */
+import { delayPeriod, delayTimeout, exchangeBound } from "../_delay_timeouts.ts";
+import type { Latency } from "../../core/latency.ts";
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
@@ -64,7 +66,9 @@ Flags:
                         leave gracefully) and a new peer joins; during the first --churn-rounds
   --churn-rounds R      rounds with churn (default 5)
   --rounds R            give up after R rounds (default 100)
-  --period MS           length of a round (default 100)
+  --period MS           length of a round (default 100 ms, or, when --delay needs it, one
+                        exchange of 3 trips at the delay's bound + 100 ms: the round-count
+                        bounds assume an exchange ends within its round)
   --membership M        heartbeat (gossiped heartbeats, failure suspicion) | static (default heartbeat)
   --partition half@FROM..TO   also accepted: cut the peers in two halves from FROM to TO ms
 ${COMMON_HELP}
@@ -170,11 +174,11 @@ class WriteWatch {
   }
 
   /**
-   * The writer is done, or stuck retrying a peer that is no longer `live` (crashed for good: the
-   * writes it did not get to cannot happen), and each written peer still `live` reported since.
+   * The writer is done (it fails over from a silent peer, so it does not wait for a crashed one
+   * for ever), and each written peer still `live` reported since.
    */
   done(live: ReadonlySet<string>): boolean {
-    if (this.writing && (this.pending === undefined || live.has(this.pending))) return false;
+    if (this.writing) return false;
     return [...this.answered.keys()].every((peer) =>
       this.reportedSince.has(peer) || !live.has(peer)
     );
@@ -378,7 +382,13 @@ function p2pSettings(values: Record<string, unknown>): P2pSettings {
   const k = intFlag("k", values.k, 2, USAGE, 1);
   const writes = intFlag("writes", values.writes, 1, USAGE, 0);
   const rounds = intFlag("rounds", values.rounds, 100, USAGE, 1);
-  const period = intFlag("period", values.period, 100, USAGE, 1);
+  const period = intFlag(
+    "period",
+    values.period,
+    delayPeriod(100, common.latency, EXCHANGE_TRIPS),
+    USAGE,
+    1,
+  );
   const churnRounds = intFlag("churn-rounds", values["churn-rounds"], 5, USAGE, 1);
   const churn = values.churn === undefined ? 0 : Number(values.churn);
   if (!(churn >= 0 && churn <= 1)) {
@@ -457,6 +467,11 @@ function gossipBytes(deployment: Deployment): number {
   return total;
 }
 
+/** Most attempts of one write, over every peer it tries. */
+const WRITE_ATTEMPTS = 50;
+/** Timeouts in a row after which the writer tries another peer. */
+const FAIL_OVER_AFTER = 3;
+
 /** The writer on `ctl.lab`: waits for the monitor's go, then writes at random peers. */
 function writerProcess(
   settings: P2pSettings,
@@ -464,15 +479,23 @@ function writerProcess(
   state: P2pRunState,
 ): (ctx: ProcessContext) => Promise<void> {
   const { n, writes } = settings;
+  const timeout = delayTimeout(500, settings.common.latency);
   const random = (ctx: ProcessContext) => Math.floor(ctx.random() * n);
   return async (ctx) => {
     await ctx.receive({ kind: "go" });
     state.since = ctx.now();
     for (let w = 0; w < writes; w++) {
-      const target = peers[random(ctx)];
-      state.writes.pending = target;
-      if (!await write(ctx, target, `k${w}`, w)) state.failedWrites++;
-      else state.writes.wrote(target, ctx.now());
+      const took = await write(ctx, () => peers[random(ctx)], {
+        key: `k${w}`,
+        value: w,
+        timeout,
+      }, state.writes);
+      if (took === undefined) state.failedWrites++;
+      else {
+        // The first update enters the system when a peer takes it: rounds count from there.
+        if (w === 0) state.since = took.sentAt;
+        state.writes.wrote(took.peer, ctx.now());
+      }
       state.writes.pending = undefined;
     }
     state.writes.writing = false;
@@ -661,19 +684,55 @@ function printP2p(
     ["wall time", `${wallMs.toFixed(0)} ms`],
   ]));
   if (common.trace) console.log(`trace written to ${common.trace}`);
+  const note = periodNote(settings.period, common.latency);
+  if (note !== undefined) console.log(note);
 }
 
-/** Writes `key` at `target`, retrying while the peer is not up yet; `false` when it never answered. */
-async function write(ctx: ProcessContext, target: string, key: string, value: number) {
-  for (let attempt = 0; attempt < 50; attempt++) {
+/** A gossip exchange's one-way trips: digest, want (or delta) and delta. */
+const EXCHANGE_TRIPS = 3;
+
+/**
+ * The note for a `--period` shorter than one exchange at the delay's bound: the round-count
+ * bounds assume an exchange ends within its round, so the rounds then exceed them.
+ */
+function periodNote(period: number, latency: Latency | undefined): string | undefined {
+  const exchange = exchangeBound(latency, EXCHANGE_TRIPS);
+  if (exchange <= period) return undefined;
+  return `note: the bounds on the rounds assume an exchange (digest, want, delta: 3 trips, up ` +
+    `to ${exchange} ms at the delay's bound) ends within its round; --period ${period} is ` +
+    `shorter, so exchanges span several rounds and the rounds exceed the bounds; leave ` +
+    `--period out to size the round to the delay`;
+}
+
+/**
+ * Writes `put.key` at a peer `pick` chooses, retrying while the peer is not up yet and trying
+ * another after {@link FAIL_OVER_AFTER} timeouts in a row; the peer that took it and when the
+ * answered attempt was sent, or `undefined` when none did in {@link WRITE_ATTEMPTS} attempts.
+ */
+async function write(
+  ctx: ProcessContext,
+  pick: () => string,
+  put: { key: string; value: number; timeout: number },
+  watch: WriteWatch,
+): Promise<{ peer: string; sentAt: number } | undefined> {
+  const { key, value, timeout } = put;
+  let target = watch.pending = pick();
+  for (let attempt = 0, silent = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    const sentAt = ctx.now();
     try {
-      await ctx.request(target, { kind: "put", key, value }, { timeout: 500 });
-      return true;
+      await ctx.request(target, { kind: "put", key, value }, { timeout });
+      return { peer: target, sentAt };
     } catch (error) {
-      // The peer is not up yet (or lost the request): try again.
+      // The peer is not up yet (or lost the request): try again; a peer silent for
+      // FAIL_OVER_AFTER timeouts in a row may have crashed: try another, as a client of a
+      // replicated store fails over (a write waiting for a dead peer would hold the verdict).
       if (!(error instanceof TimeoutError || error instanceof UnknownProcessError)) throw error;
+      if (error instanceof TimeoutError && ++silent === FAIL_OVER_AFTER) {
+        target = watch.pending = pick();
+        silent = 0;
+      }
       await ctx.sleep(20);
     }
   }
-  return false;
+  return undefined;
 }

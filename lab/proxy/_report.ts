@@ -111,6 +111,20 @@ function summaryOf({ main, alone, lost, hits, misses, stats }: Figures): Record<
 
 const ms = (n: number): string => `${n.toFixed(3)} ms`;
 
+/** The origin's count, or why there is none: a dead origin's counter went with it. */
+const originCount = (run: ProxySummary): string | number => run.originRequests ?? "unknown (down)";
+
+/** A latency's p50 and p99, or `none` and why when it has no sample. */
+function spread(l: { count: number; p50: number; p99: number }, whyNone: string): string {
+  return l.count === 0 ? `none: ${whyNone}` : `p50 ${ms(l.p50)}  p99 ${ms(l.p99)}`;
+}
+
+/** A run's p`p` latency, or `none` when it answered no request. */
+function latencyCell(run: ProxySummary, p: "p50" | "p99"): string {
+  if (run.requests > run.errors) return ms(run.latency[p]);
+  return p === "p50" ? "none: no request was answered" : "none";
+}
+
 /** The cache's rows: hit ratio, origin requests, latency of hits and misses. */
 function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, string][] {
   return [
@@ -122,11 +136,13 @@ function cacheRows({ main, alone, hits, misses, stats }: Figures): [string, stri
     ],
     [
       "origin requests",
-      `${main.originRequests} with the proxy, ${alone?.originRequests ?? "not run"} without ` +
+      `${originCount(main)} with the proxy, ${
+        alone === undefined ? "not run" : originCount(alone)
+      } without ` +
       `(coalesced ${stats?.coalesced ?? 0}, evictions ${stats?.evictions ?? 0})`,
     ],
-    ["latency of hits", `p50 ${ms(hits.p50)}  p99 ${ms(hits.p99)}`],
-    ["latency of misses", `p50 ${ms(misses.p50)}  p99 ${ms(misses.p99)}`],
+    ["latency of hits", spread(hits, "no hit")],
+    ["latency of misses", spread(misses, "no miss")],
     ...(main.machinesLost === undefined ? [] : [
       ["machines lost", main.machinesLost.join(", ")] as [string, string],
     ]),
@@ -140,8 +156,8 @@ function runRows(main: ProxySummary): [string, string | number][] {
     ["requests", main.requests],
     ["messages", main.messages],
     ["bytes", main.bytes],
-    ["latency p50", ms(main.latency.p50)],
-    ["latency p99", ms(main.latency.p99)],
+    ["latency p50", latencyCell(main, "p50")],
+    ["latency p99", latencyCell(main, "p99")],
     ["retransmissions", main.retransmissions],
     ["errors", main.errors],
     ["trace digest", main.traceDigest.slice(0, 16)],
@@ -158,11 +174,11 @@ function comparisonRows(main: ProxySummary, alone: ProxySummary): [string, strin
     row("", "with proxy", "without"),
     row("transport", main.transport, alone.transport),
     row("requests", main.requests, alone.requests),
-    row("origin requests", main.originRequests, alone.originRequests),
+    row("origin requests", originCount(main), originCount(alone)),
     row("messages", main.messages, alone.messages),
     row("bytes", main.bytes, alone.bytes),
-    row("latency p50", ms(main.latency.p50), ms(alone.latency.p50)),
-    row("latency p99", ms(main.latency.p99), ms(alone.latency.p99)),
+    row("latency p50", latencyCell(main, "p50"), latencyCell(alone, "p50")),
+    row("latency p99", latencyCell(main, "p99"), latencyCell(alone, "p99")),
     row("retransmissions", main.retransmissions, alone.retransmissions),
     row("errors", main.errors, alone.errors),
     row("trace digest", main.traceDigest.slice(0, 16), alone.traceDigest.slice(0, 16)),

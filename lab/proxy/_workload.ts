@@ -4,6 +4,8 @@
  * the run is summed up.
  * @module
  */
+import { delayedArgs, delayTimeout } from "../_delay_timeouts.ts";
+import type { Latency } from "../../core/latency.ts";
 import { TimeoutError, UnknownProcessError } from "../../core/errors.ts";
 import type { ProcessContext, ProcessFn } from "../../core/process.ts";
 import type { TraceEvent } from "../../core/trace.ts";
@@ -43,7 +45,8 @@ export interface Collected {
 /** A run's summary plus the proxy's figures. */
 export interface ProxySummary extends Summary {
   hitRatio: number;
-  originRequests: number;
+  /** Requests the origin served, by its own count; `null` when it did not answer (down). */
+  originRequests: number | null;
   /** Why the run did not finish (a machine died for good), when it did not. */
   unfinished?: string[];
   /** The machines that died and were not restarted, when any did. */
@@ -66,7 +69,13 @@ async function askStats<T>(
 }
 
 /** The machines of one run: origin, clients, and the proxy when `withProxy`. */
-function topology(w: Workload, withProxy: boolean, progressEvery?: number): MachineSpec[] {
+function topology(
+  w: Workload,
+  withProxy: boolean,
+  options: { progressEvery?: number; latency?: Latency },
+): MachineSpec[] {
+  const { progressEvery, latency } = options;
+  const waits = delayedWaits(latency, withProxy);
   const machines: MachineSpec[] = [{
     name: "origin.lab",
     processes: [{ name: "origin", program: "proxy-origin", args: { serviceMs: w.serviceMs } }],
@@ -77,7 +86,7 @@ function topology(w: Workload, withProxy: boolean, progressEvery?: number): Mach
       processes: [{
         name: "cache",
         program: "proxy-cache",
-        args: { origin: ORIGIN, capacity: w.cacheSize, ttl: w.ttl },
+        args: { origin: ORIGIN, capacity: w.cacheSize, ttl: w.ttl, ...waits.proxy },
       }],
     });
   }
@@ -96,11 +105,39 @@ function topology(w: Workload, withProxy: boolean, progressEvery?: number): Mach
           requests: w.requests,
           // Real runs: progress every few requests, counted when a dead machine cuts the run.
           ...(progressEvery === undefined ? {} : { progressEvery }),
+          ...waits.client,
         },
       }],
     });
   }
   return machines;
+}
+
+/**
+ * The waits `--delay` needs longer than their defaults (left out when the default suffices, so
+ * a run without a long delay starts its programs as before): a client's probe that a service is
+ * up (a round trip), its wait for a reply (4 trips through the proxy, 2 without), and the
+ * proxy's wait for the origin (a round trip).
+ */
+function delayedWaits(
+  latency: Latency | undefined,
+  withProxy: boolean,
+): { client: Record<string, number>; proxy: Record<string, number> } {
+  return {
+    client: {
+      ...delayedArgs(latency, { timeout: CLIENT_TIMEOUT }, withProxy ? 4 : 2),
+      ...delayedArgs(latency, { probeTimeout: 1000 }),
+    },
+    proxy: delayedArgs(latency, { timeout: 5000 }),
+  };
+}
+
+/** The `proxy-client`'s default wait for a reply, in ms. */
+const CLIENT_TIMEOUT = 5000;
+
+/** A client's wait for a reply: {@link CLIENT_TIMEOUT}, or longer when `latency` needs it. */
+function clientTimeout(latency: Latency | undefined, withProxy: boolean): number {
+  return delayTimeout(CLIENT_TIMEOUT, latency, withProxy ? 4 : 2);
 }
 
 /** How {@link runOnce} deploys. */
@@ -126,7 +163,7 @@ export async function runOnce(
   // The simulator's runs stay as they were (same seed, same trace); real ones report progress.
   const progressEvery = common.sim ? undefined : PROGRESS_EVERY;
   const deployment = await deploy(
-    topology(w, withProxy, progressEvery),
+    topology(w, withProxy, { progressEvery, latency: common.latency }),
     deployOptions(common, onEvent),
   );
   try {
@@ -138,7 +175,10 @@ export async function runOnce(
     const progress = new Map<string, ClientProgress[]>();
     deployment.spawnControl(
       "collector",
-      collector(w, withProxy, { reports, progress }, done.resolve),
+      collector(w, withProxy, { reports, progress }, {
+        resolve: done.resolve,
+        timeout: clientTimeout(common.latency, withProxy),
+      }),
     );
     const lost = await runUnlessLost(deployment, done.promise);
     const collected = lost === undefined
@@ -167,7 +207,7 @@ export async function runOnce(
       errors: collected.reports.reduce((n, r) => n + r.errors, 0) + missing,
       traceDigest: trace.digest(),
       hitRatio: requests === 0 ? 0 : Math.round((hits / requests) * 10_000) / 10_000,
-      originRequests: collected.origin?.requests ?? 0,
+      originRequests: collected.origin?.requests ?? null,
       ...lostFields(
         lost,
         silent > 0 ? [notReported(silent, w.clients, made - reports.length * w.requests)] : [],
@@ -229,11 +269,12 @@ function collector(
   w: Workload,
   withProxy: boolean,
   heard: Heard,
-  resolve: (collected: Collected) => void,
+  end: { resolve: (collected: Collected) => void; timeout: number },
 ): ProcessFn {
   const { reports, progress } = heard;
+  const { resolve } = end;
   // Wait long enough for every request to time out once, then give up on silent clients.
-  const patience = w.requests * 5000 + 10_000;
+  const patience = w.requests * end.timeout + 10_000;
   return async (ctx) => {
     try {
       while (reports.length < w.clients) {

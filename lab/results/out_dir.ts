@@ -29,22 +29,35 @@ export function runFolderName(architecture: string, seed: number, at: Date): str
  * folder to use, or `undefined` for a new default folder under `runs/` named by
  * {@link runFolderName} (with `-2`, `-3`... when that name is taken). An explicit folder may
  * exist already (its files are replaced); its parent must exist. Throws what `fail` makes of a
- * message naming the path and what to do.
+ * message naming the path and what to do; `what` and `flag` name what the folder holds and the
+ * flag that gave it (other folder flags, such as `lab transactions --data-dir`, use it too).
  *
  * @example A missing parent folder is refused
  * ```ts
  * import assert from "node:assert/strict";
  * import { prepareOutDir } from "./out_dir.ts";
  * assert.throws(() => prepareOutDir("/no/such/parent/run", "rpc", 1), /Cannot write results/);
+ * assert.throws(
+ *   () => prepareOutDir("/no/such/dir", "x", 1, { what: "keep data in", flag: "--data-dir" }),
+ *   /Cannot keep data in "\/no\/such\/dir": .*give --data-dir a writable folder/,
+ * );
  * ```
  */
 export function prepareOutDir(
   dir: string | undefined,
   architecture: string,
   seed: number,
-  options: { at?: Date; fail?: (message: string) => Error } = {},
+  options: {
+    at?: Date;
+    fail?: (message: string) => Error;
+    /** @default "write results to" */
+    what?: string;
+    /** @default "--out" */
+    flag?: string;
+  } = {},
 ): string {
   const fail = options.fail ?? ((message: string) => new RangeError(message));
+  const { what = "write results to", flag = "--out" } = options;
   let path = dir;
   try {
     if (path === undefined) {
@@ -61,8 +74,8 @@ export function prepareOutDir(
     Deno.removeSync(probe);
   } catch (error) {
     throw fail(
-      `Cannot write results to "${path ?? RUNS_DIR}": ${(error as Error).message}; ` +
-        "give --out a writable folder (its parent folder must exist)",
+      `Cannot ${what} "${path ?? RUNS_DIR}": ${(error as Error).message}; ` +
+        `give ${flag} a writable folder (its parent folder must exist)`,
     );
   }
   return path;

@@ -7,6 +7,7 @@
  * survives it.
  * @module
  */
+import { delayTimeout } from "../_delay_timeouts.ts";
 import { createHash } from "node:crypto";
 import { machineOf } from "../../core/name.ts";
 import type { Simulator } from "../../core/simulator/simulator.ts";
@@ -23,6 +24,7 @@ import {
   COMMON_FLAGS,
   commonHelp,
   intFlag,
+  latencyRows,
   narrate,
   openFlags,
   parseCommon,
@@ -132,7 +134,7 @@ export async function runRpc(args: string[]): Promise<number> {
     return code;
   }
   printPolicies(plan, outcomes);
-  printSummary(plan, summary);
+  printSummary(plan, summary, outcomes.reduce((n, o) => n + o.latencies.length, 0));
   return code;
 }
 
@@ -196,6 +198,23 @@ function opening(plan: RpcPlan): string {
     `servers; ${crashText}; simulator (seed ${plan.common.seed})`;
 }
 
+/**
+ * The timeouts `--delay` needs longer than their defaults: a server's wait for a new quantum or
+ * a probe's answer (one round trip), and a client's wait for its reply (the call, and one
+ * round trip per quantum of its work under expiration).
+ */
+function delayTimeouts(
+  plan: RpcPlan,
+): { renewTimeout: number; probeTimeout: number; timeout: number } {
+  const latency = plan.common.latency;
+  const quanta = Math.ceil((plan.work * plan.step) / plan.quantum);
+  return {
+    renewTimeout: delayTimeout(50, latency),
+    probeTimeout: delayTimeout(50, latency),
+    timeout: delayTimeout(10_000, latency, 2 + 2 * quanta),
+  };
+}
+
 /** Runs one policy; its trace is written where asked, also when the run fails. */
 async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOutcome> {
   const { common, policies } = plan;
@@ -207,6 +226,7 @@ async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOut
     work: plan.work,
     step: plan.step,
     quantum: plan.quantum,
+    ...delayTimeouts(plan),
     clients: plan.clients,
     servers: plan.servers,
     seed: common.seed,
@@ -302,7 +322,7 @@ function printPolicies(plan: RpcPlan, outcomes: readonly OrphanOutcome[]): void 
       o.control,
       o.stableWrites,
       `${o.completed}/${plan.clients * plan.calls}`,
-      percentile(o.latencies, 50).toFixed(1),
+      o.latencies.length === 0 ? "none" : percentile(o.latencies, 50).toFixed(1),
     ].map(String)
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -314,7 +334,7 @@ function printPolicies(plan: RpcPlan, outcomes: readonly OrphanOutcome[]): void 
 }
 
 /** The common summary table, the legend, and where the traces went. */
-function printSummary(plan: RpcPlan, summary: Summary): void {
+function printSummary(plan: RpcPlan, summary: Summary, calls: number): void {
   console.log("");
   console.log(table([
     ["architecture", "rpc"],
@@ -323,8 +343,7 @@ function printSummary(plan: RpcPlan, summary: Summary): void {
     ["requests", summary.requests],
     ["messages", `${summary.messages} between machines`],
     ["bytes", summary.bytes],
-    ["latency p50", `${summary.latency.p50.toFixed(3)} ms (one call)`],
-    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ...latencyRows(summary.latency, calls, "one call", "no call returned"),
     ["retransmissions", summary.retransmissions],
     ["errors", summary.errors],
     ["trace digest", summary.traceDigest.slice(0, 16)],

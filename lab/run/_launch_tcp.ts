@@ -12,6 +12,7 @@ import type { TransportRun } from "./_launch_sim.ts";
 import type { LaunchEnd, LaunchOptions, LaunchPlan } from "./launch.ts";
 import type { RequestFigures } from "./request_log.ts";
 import { readHostsFile } from "../deploy/hosts_file.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /** How often the lab looks whether the run is over, in ms. */
 const WATCH_MS = 50;
@@ -45,7 +46,7 @@ export async function launchTcp(
     traceFile: options.traceFile,
     hosts: options.hosts === undefined ? undefined : readHostsFile(options.hosts),
     ssh: options.ssh,
-    spares: (options.crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) => c.machine),
+    spares: restartedMachines(options.crashes),
     onEvent: (event) => {
       plan.tracker.observe(event);
       onEvent?.(event);

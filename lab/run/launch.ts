@@ -23,6 +23,7 @@ import { type ProcessStatus, ProcessTracker } from "./_process_tracker.ts";
 import { loadSystem, systemUrl } from "./load_system.ts";
 import { type RequestFigures, RequestLog } from "./request_log.ts";
 import { type MachineEntry, planSystem, type ProcessMap, type System } from "./system.ts";
+import { restartedMachines } from "../_fault_flags.ts";
 
 /** A partition of a launched run. */
 export interface LaunchPartition {
@@ -175,9 +176,7 @@ function checkFaults(machines: readonly MachineEntry[], options: LaunchOptions):
     // Throws a HostsFileError naming the line at fault, before any machine starts.
     placeMachines(names, readHostsFile(options.hosts), {
       ssh: options.ssh,
-      spares: (options.crashes ?? []).filter((c) => c.restartAt !== undefined).map((c) =>
-        c.machine
-      ),
+      spares: restartedMachines(options.crashes),
       isLocal: isLocalHost,
     });
   }

@@ -166,18 +166,3 @@ export function faultFlags(faults: readonly Fault[]): string[] {
   flags.push("--frame-faults", formatFrameFaults(frames));
   return flags;
 }
-
-/**
- * Quotes an argument for a POSIX shell when it needs it.
- *
- * @example Plain and quoted
- * ```ts
- * import assert from "node:assert/strict";
- * import { shellQuote } from "./fault_schedule.ts";
- * assert.equal(shellQuote("--ops"), "--ops");
- * assert.equal(shellQuote("drop:a>b#1"), "'drop:a>b#1'");
- * ```
- */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'"'"'`)}'`;
-}

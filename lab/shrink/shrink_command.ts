@@ -8,7 +8,8 @@
  */
 import { parseCrashes, parsePartitions } from "../_fault_flags.ts";
 import { UsageError } from "../_flags.ts";
-import { type Fault, faultFlags, type FrameFault, shellQuote } from "./fault_schedule.ts";
+import { type Fault, faultFlags, type FrameFault } from "./fault_schedule.ts";
+import { labCommandLine } from "../_flags.ts";
 import { frameRecorder } from "./recorder.ts";
 import { shrink } from "./shrink.ts";
 
@@ -169,7 +170,7 @@ export async function shrinkCommand(
     tests: result.tests + 1,
     minimal: result.minimal,
     flags,
-    command: `deno task lab ${[...base, ...flags].map(shellQuote).join(" ")}`,
+    command: labCommandLine([...base, ...flags]),
   };
 }
 

@@ -5,6 +5,7 @@
  * send/recv, barrier, bcast, scatter, gather, allgather, reduce, allreduce).
  * @module
  */
+import { DELAY_DEFAULT, delayTimeout, timeoutNote } from "../_delay_timeouts.ts";
 import type { TransportName } from "../../core/network/host_network.ts";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -28,6 +29,7 @@ import {
   narrate,
   openCommand,
   saveTrace,
+  shortestRoundTrip,
   type Summary,
   table,
   UsageError,
@@ -63,7 +65,8 @@ Examples:
 
 Flags:
   -n, --np N            number of ranks (default 2)
-  --timeout MS          a receive or collective fails after MS ms without the message (default 10000)
+  --timeout MS          a receive or collective fails after MS ms without the message (default
+                        10000 ms, ${DELAY_DEFAULT})
 ${COMMON_HELP}`;
 
 interface Outcome {
@@ -220,6 +223,8 @@ export async function runSpmd(args: string[]): Promise<number> {
   } else {
     for (const failure of summary.failures) console.error(failure);
     if (!common.quiet) printSpmd(plan, summary, outcome.frames, wallMs);
+    const note = timeoutNote("timeout", timeout, shortestRoundTrip(common.latency), "receive");
+    if (note !== undefined && summary.failures.length > 0) console.error(note);
   }
   return summary.failures.length > 0 ? 1 : 0;
 }
@@ -235,7 +240,14 @@ async function parseSpmd(args: string[]): Promise<SpmdPlan | undefined> {
   const { values, positionals, common } = opened;
   const n = intFlag("np", values.np, 2, USAGE, 1);
   checkFaultTargets(common, Array.from({ length: n }, (_, i) => `rank${i}.lab`), USAGE);
-  const timeout = intFlag("timeout", values.timeout, 10_000, USAGE, 1);
+  // A message a rank waits for may follow a collective: up to 4 one-way trips.
+  const timeout = intFlag(
+    "timeout",
+    values.timeout,
+    delayTimeout(10_000, common.latency, 4),
+    USAGE,
+    1,
+  );
   if (positionals.length !== 1) {
     throw new UsageError(
       `Cannot run spmd: give exactly one program file, not ${JSON.stringify(positionals)}`,

@@ -17,6 +17,7 @@ import {
   UsageError,
 } from "../_common.ts";
 import { THREE_TIER_MACHINES } from "./_machines.ts";
+import { DELAY_DEFAULT, delayTimeout } from "../_delay_timeouts.ts";
 
 /** Usage text of `lab three-tier`. */
 export const THREE_TIER_USAGE = `Usage: deno task lab three-tier [flags]
@@ -37,8 +38,11 @@ Flags:
   --duration MS         how long the users keep going, in ms (default 3000; virtual with --sim)
   --think MS            mean think time between a user's requests (default 200)
   --pool N              data sessions in the logic tier's pool (default 4)
-  --pool-wait MS        most time a request waits for a pooled session (default 500)
-  --budget MS           deadline budget of a request without X-Budget-Ms (default 2000)
+  --pool-wait MS        most time a request waits for a pooled session (default 500 ms,
+                        ${DELAY_DEFAULT})
+  --budget MS           deadline budget of a request without X-Budget-Ms (default 2000 ms,
+                        ${DELAY_DEFAULT}); the logic tier waits for the data tier
+                        1000 ms, ${DELAY_DEFAULT}
   --cost P,L,S          modelled work in ms: presentation and logic per request, data per
                         statement (default 0.2,0.5,0.3 with --sim, where time passes only when
                         modelled; 0,0,0 on real processes, where it is measured)
@@ -149,8 +153,22 @@ export function parseThreeTierArgs(args: string[]): ThreeTierArgs | "help" {
   const durationMs = intFlag("duration", values.duration, 3000, THREE_TIER_USAGE, 1);
   const thinkMs = intFlag("think", values.think, 200, THREE_TIER_USAGE, 0);
   const poolSize = intFlag("pool", values.pool, 4, THREE_TIER_USAGE, 1);
-  const poolWaitMs = intFlag("pool-wait", values["pool-wait"], 500, THREE_TIER_USAGE, 0);
-  const budgetMs = intFlag("budget", values.budget, 2000, THREE_TIER_USAGE, 1);
+  // A session is held while logic and data exchange up to twice: 4 trips.
+  const poolWaitMs = intFlag(
+    "pool-wait",
+    values["pool-wait"],
+    delayTimeout(500, common.latency, 4),
+    THREE_TIER_USAGE,
+    0,
+  );
+  // A request crosses web-logic, and logic-data up to twice (open a session, run it): 6 trips.
+  const budgetMs = intFlag(
+    "budget",
+    values.budget,
+    delayTimeout(2000, common.latency, 6),
+    THREE_TIER_USAGE,
+    1,
+  );
   const port = intFlag("port", values.port, 0, THREE_TIER_USAGE, 0);
   const cost = parseCost(values.cost, common.sim);
   const serve = values.serve === true;

@@ -3,7 +3,7 @@
  * table of latency per tier, messages per request and the connection pool's counters.
  * @module
  */
-import { percentile, type Summary, table } from "../_common.ts";
+import { latencyRows, percentile, type Summary, table } from "../_common.ts";
 import type { ThreeTierArgs } from "./_flags.ts";
 import { tierReport } from "./_report.ts";
 import type { ThreeTierRun } from "./_run.ts";
@@ -78,8 +78,7 @@ export function printThreeTier(deployment: Deployment, outcome: ThreeTierOutcome
         Object.entries(statuses).map(([s, n]) => `${s === "0" ? "no answer" : s}: ${n}`).join(", ")
       })`,
     ],
-    ["latency p50", `${summary.latency.p50.toFixed(3)} ms`],
-    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ...latencyRows(summary.latency, latencies.length, "", "no request was answered"),
     ["latency added per tier", ""],
     ...tierRows,
     [

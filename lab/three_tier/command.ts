@@ -6,6 +6,7 @@
  * presentation, and reports the latency each tier adds and the messages one user request costs.
  * @module
  */
+import { delayTimeout, timeoutNote } from "../_delay_timeouts.ts";
 import { dirname } from "node:path";
 import type { TraceEvent } from "../../core/trace.ts";
 import {
@@ -13,7 +14,7 @@ import {
   redactPostgresUrl,
 } from "../../tiers/three_tier/postgres_connection.ts";
 import { PostgresLibraryStore } from "../../tiers/three_tier/postgres_library_store.ts";
-import { narrate } from "../_common.ts";
+import { narrate, shortestRoundTrip } from "../_common.ts";
 import { parseThreeTierArgs, THREE_TIER_USAGE } from "./_flags.ts";
 import { threeTierMachines } from "./_machines.ts";
 import { driveThreeTier } from "./_run.ts";
@@ -108,6 +109,7 @@ export async function runThreeTier(args: string[]): Promise<number> {
     poolSize,
     poolWaitMs,
     budgetMs,
+    dataTimeoutMs: delayTimeout(1000, common.latency),
     cost,
   });
   const started = performance.now();
@@ -115,6 +117,9 @@ export async function runThreeTier(args: string[]): Promise<number> {
   const run = await driveThreeTier(deployment, parsed);
   if (run === undefined) return 0;
   printThreeTier(deployment, { run, args: parsed, started });
+  // web-logic and logic-data and back: 4 trips at the least.
+  const note = timeoutNote("budget", budgetMs, 2 * shortestRoundTrip(common.latency), "request");
+  if (note !== undefined && !common.json) console.log(note);
   // A machine that died for good (`kill -9`) leaves a partial summary: the run failed.
   return run.lost === undefined ? 0 : 1;
 }

@@ -10,6 +10,8 @@ import type { ProcessFn } from "../../core/process.ts";
 import { type Audit, audit } from "../../transactions/audit.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
 import { CONTROL_MACHINE } from "../deploy/deploy.ts";
+import { delayTimeout } from "../_delay_timeouts.ts";
+import type { Latency } from "../../core/latency.ts";
 
 /** Ms without any client report after which the auditor stops waiting for the rest. */
 const QUIET_MS = 30_000;
@@ -53,6 +55,10 @@ export interface AuditorOptions {
   readonly machines: readonly string[];
   /** Reports expected (clients not crashed for good). */
   readonly expected: number;
+  /** The run's latency (`--delay`): the waits above grow with it (see `delayTimeout`). */
+  readonly latency?: Latency;
+  /** Transfers each client makes (the quiet wait covers them at the latency's bound). */
+  readonly transfers?: number;
   /** Resolved once the audit is in `audited.result`. */
   readonly done: () => void;
 }
@@ -71,14 +77,22 @@ class ReportWait {
   /** Once the clients were told to stop: when their reports are due. */
   #dueBy: number | undefined;
 
-  constructor(machines: readonly string[], expected: number) {
-    this.owed = expected;
-    this.#pending = new Set(machines.filter(isClient));
+  /** Ms without a report before giving up, and ms the stopped clients get to report. */
+  readonly #quietMs: number;
+  readonly #stopMs: number;
+
+  constructor(options: AuditorOptions) {
+    this.owed = options.expected;
+    this.#pending = new Set(options.machines.filter(isClient));
+    // A client reports at its end: up to ~16 trips a transfer (BEGIN, reads, writes, END).
+    this.#quietMs = delayTimeout(QUIET_MS, options.latency, 16 * (options.transfers ?? 5));
+    // An attempt's steps (5 waits of a round trip, END three times 6 trips): 28 trips.
+    this.#stopMs = delayTimeout(STOP_MS, options.latency, 28);
   }
 
   /** How long to wait for the next message at `now`. */
   timeout(now: number): number {
-    return this.#dueBy === undefined ? QUIET_MS : Math.max(0, this.#dueBy - now);
+    return this.#dueBy === undefined ? this.#quietMs : Math.max(0, this.#dueBy - now);
   }
 
   /**
@@ -97,7 +111,7 @@ class ReportWait {
       else if (!isClient(machine) && this.#dueBy === undefined) {
         // A participant or the coordinator is gone for good: every transfer through it
         // would time out, attempt after attempt. The clients stop and report.
-        this.#dueBy = now + STOP_MS;
+        this.#dueBy = now + this.#stopMs;
         audited.clientsStopped = true;
         return [...this.#pending];
       }
@@ -112,7 +126,7 @@ class ReportWait {
  */
 export function auditorProcess(options: AuditorOptions, audited: Audited): ProcessFn {
   return async (ctx) => {
-    const wait = new ReportWait(options.machines, options.expected);
+    const wait = new ReportWait(options);
     try {
       while (audited.reports.length < wait.owed) {
         const message = await ctx.receive<TransferReport | LostNote>({
@@ -135,7 +149,7 @@ export function auditorProcess(options: AuditorOptions, audited: Audited): Proce
     audited.result = await audit(ctx, {
       coordinator: options.coordinator,
       participants: answering,
-      settleMs: lostSystem ? LOST_SETTLE_MS : 15_000,
+      settleMs: delayTimeout(lostSystem ? LOST_SETTLE_MS : 15_000, options.latency, 4),
       // Those alive answer at once; a dead coordinator costs three of these per round.
       ...(lostSystem ? { timeout: 500 } : {}),
     });

@@ -5,7 +5,7 @@
  */
 import type { Audit } from "../../transactions/audit.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
-import { percentile, type Summary, table } from "../_common.ts";
+import { latencyRows, percentile, type Summary, table } from "../_common.ts";
 import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
 import { howDied, type MachineLoss } from "../deploy/run_errors.ts";
 import { participantNames, type TransactionsPlan } from "./_plan.ts";
@@ -90,6 +90,8 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
     }
   }
   let onDisk = 0;
+  const sim = run.deployment.transport === "sim";
+  const kept = sim ? "disk (the simulator keeps it across the crash)" : "SQLite file";
   for (const p of participantNames(plan)) {
     const dead = died.get(machineOf(p));
     if (dead === undefined || run.audit.participants[p] !== undefined) continue;
@@ -101,7 +103,7 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
     } else {
       onDisk += sumOf(data);
       lines.push(
-        `${p}: its machine died; its SQLite file, read after the run, holds ${
+        `${p}: its machine died; its ${kept}, read after the run, holds ${
           JSON.stringify(data)
         } (committed data)`,
       );
@@ -109,9 +111,9 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
   }
   if (run.onDisk !== undefined && Object.keys(run.onDisk).length > 0) {
     lines.push(
-      `total with the dead branches' files: ${run.audit.total + onDisk} (expected ${
-        plan.n * plan.accounts * plan.balance
-      }; transactions in doubt there ` +
+      `total with the dead branches' ${sim ? "disks" : "files"}: ${
+        run.audit.total + onDisk
+      } (expected ${plan.n * plan.accounts * plan.balance}; transactions in doubt there ` +
         "apply when the branch recovers)",
     );
   }
@@ -275,8 +277,12 @@ function summaryTable(
     ],
     ["messages", `${summary.messages} (frames on the wire ${run.deployment.stats().frames})`],
     ["bytes", summary.bytes],
-    ["latency p50", `${summary.latency.p50.toFixed(3)} ms (BEGIN to committed END)`],
-    ["latency p99", `${summary.latency.p99.toFixed(3)} ms`],
+    ...latencyRows(
+      summary.latency,
+      Number(summary.commits),
+      "BEGIN to committed END",
+      "no transaction committed",
+    ),
     ["retransmissions", summary.retransmissions],
     ...(run.lost.length === 0 ? [] : [[
       "machines lost",

@@ -18,6 +18,7 @@ import {
 import {
   parseTransactions,
   participantNames,
+  prepareDataDir,
   transactionMachines,
   type TransactionsPlan,
 } from "./_plan.ts";
@@ -28,6 +29,7 @@ import { scheduleFaultFlags } from "../deploy/_fault_flags.ts";
 import { deploy, type Deployment, deployOptions, type MachineSpec } from "../deploy/deploy.ts";
 import type { MachineLoss } from "../deploy/run_errors.ts";
 import { keepSummary } from "../results/session.ts";
+import { crashesForGood } from "../_fault_flags.ts";
 
 const USAGE = `Usage: deno task lab transactions [flags]
 
@@ -57,7 +59,11 @@ Flags:
   --down MS             how long the crashed coordinator stays down (default 1000)
   --data-dir DIR        OS processes: keep each machine's data and log in a SQLite file in DIR,
                         kept after the run: a later run on DIR goes on from them (default each
-                        machine's own disk, ctx.disk, which its restarts keep and the run removes)
+                        machine's own disk, ctx.disk, which its restarts keep and the run removes);
+                        DIR is made if missing (its parent must exist) and checked before the run;
+                        its bank.json keeps --participants, --accounts and --balance, which a later
+                        run takes from it (a different value is refused); not with --sim, --db,
+                        or --hosts placing a machine on another host
   --db URL              OS processes: keep every machine's data and log in PostgreSQL at
                         postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE instead (tables tx_data,
                         tx_log, tx_meta, rows keyed by process); a later run goes on from them
@@ -90,9 +96,9 @@ export async function runTransactions(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  prepareDataDir(plan, USAGE);
   if (plan.dbUrl !== undefined && !(await reachPostgres(plan.dbUrl))) return 1;
   const { common, keepDir } = plan;
-  if (keepDir !== undefined) await Deno.mkdir(keepDir, { recursive: true });
   const machines = transactionMachines(plan, COORDINATOR);
   if (!common.quiet) console.log(opening(plan));
   const started = performance.now();
@@ -103,9 +109,8 @@ export async function runTransactions(args: string[]): Promise<number> {
   let run: TransactionsRun;
   try {
     run = await runDeployment(plan, machines, disks);
-    if (keepDir !== undefined || disks !== undefined) {
-      run = { ...run, onDisk: readLost(plan, run, keepDir, disks) };
-    }
+    const open = storeOpener(run.deployment, keepDir, disks);
+    if (open !== undefined) run = { ...run, onDisk: readLost(plan, run, open) };
   } finally {
     if (disks !== undefined) await Deno.remove(disks, { recursive: true });
   }
@@ -121,23 +126,20 @@ export async function runTransactions(args: string[]): Promise<number> {
 }
 
 /**
- * The committed balances of each participant whose machine died, read from its SQLite file
- * once every machine has stopped: a `kill -9` loses no committed write of stable storage. The
- * file is in `keepDir` (`--data-dir`), else the machine's disk file in `disks`.
+ * The committed balances of each participant whose machine died, read from its stable store
+ * once every machine has stopped: a `kill -9` (or a simulated crash) loses no committed write of
+ * stable storage.
  */
 function readLost(
   plan: TransactionsPlan,
   run: TransactionsRun,
-  keepDir: string | undefined,
-  disks: string | undefined,
+  open: (machine: string, p: string) => StableStore,
 ): Record<string, Record<string, unknown>> {
   const found: Record<string, Record<string, unknown>> = {};
   for (const p of participantNames(plan)) {
     const machine = p.slice(p.indexOf("@") + 1);
     if (!run.lost.some((l) => l.machine === machine)) continue;
-    const store = keepDir !== undefined
-      ? StableStore.file(`${keepDir}/${machine}.sqlite`)
-      : machineDiskStore(`${disks}/${machine}.sqlite`, p);
+    const store = open(machine, p);
     try {
       found[p] = store.entries();
     } finally {
@@ -145,6 +147,23 @@ function readLost(
     }
   }
   return found;
+}
+
+/**
+ * How to open participant `p`'s stable store after the run: the SQLite file in `keepDir`
+ * (`--data-dir`), the machine's disk file in `disks`, or in the simulator the machine's disk,
+ * which its crash left; `undefined` with `--db` (PostgreSQL keeps it, nothing to read here).
+ */
+function storeOpener(
+  deployment: Deployment,
+  keepDir: string | undefined,
+  disks: string | undefined,
+): ((machine: string, p: string) => StableStore) | undefined {
+  if (keepDir !== undefined) return (machine) => StableStore.file(`${keepDir}/${machine}.sqlite`);
+  if (disks !== undefined) return (machine, p) => machineDiskStore(`${disks}/${machine}.sqlite`, p);
+  const disk = deployment.disk?.bind(deployment);
+  if (disk === undefined) return undefined;
+  return (machine, p) => new StableStore(disk(machine).open(`transactions ${p}`), () => {});
 }
 
 /** The stable store participant `p` kept on its machine's disk file at `path`. */
@@ -184,9 +203,7 @@ async function runDeployment(
   disks: string | undefined,
 ): Promise<TransactionsRun> {
   const { common } = plan;
-  const gone = new Set(
-    common.crashes.filter((c) => c.restartAt === undefined).map((c) => c.machine),
-  );
+  const gone = new Set(crashesForGood(common.crashes).map((c) => c.machine));
   const expected = machines.filter((m) => isClient(m.name) && !gone.has(m.name)).length;
   const onEvent = common.quiet ? undefined : (event: TraceEvent) => {
     const line = narrateTransactions(event);
@@ -207,6 +224,8 @@ async function runDeployment(
         participants: participantNames(plan),
         machines: machines.map((m) => m.name),
         expected,
+        latency: plan.common.latency,
+        transfers: plan.transfers,
         done: done.resolve,
       }, audited),
     );
@@ -222,6 +241,7 @@ async function runDeployment(
   } finally {
     await deployment.stop();
   }
+  if (common.sim) lost.push(...crashedForGood(plan));
   const { reports, clientsStopped, result } = audited;
   return {
     deployment,
@@ -232,6 +252,21 @@ async function runDeployment(
     lost,
     clientsStopped,
   };
+}
+
+/**
+ * In the simulator, the participants' and coordinator's machines that `--crash` took down for
+ * good: lost like a killed OS process (their balances come from their disks after the run).
+ */
+function crashedForGood(plan: TransactionsPlan): MachineLoss[] {
+  return plan.common.crashes
+    .filter((c) => c.restartAt === undefined && !isClient(c.machine))
+    .map((c) => ({
+      machine: c.machine,
+      time: c.at,
+      code: 0,
+      cause: "crashed by --crash",
+    }));
 }
 
 /**
