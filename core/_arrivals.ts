@@ -88,9 +88,22 @@ export class Arrivals {
     }
     const target = this.#processes.get(env.to);
     if (target === undefined) return this.#unknown(env, sender);
+    return this.arriveAt(target, env, sender);
+  }
+
+  /**
+   * {@link Arrivals.arrive} for a message (not a reply) to `target`, a live process of this
+   * machine the caller already looked up (the same-machine path: one lookup per message).
+   */
+  arriveAt(
+    target: HostedProcess,
+    env: Envelope,
+    sender: HostedProcess | null,
+  ): Promise<void> | undefined {
     // From another machine with flow control: credits, or a sender waiting for admission.
     if (sender === null && this.flow?.flowArrive(target, env) === true) return;
-    if (target.mailbox.offer(env, this.admitting)) {
+    // Untraced, nothing is recorded as the message enters: no call per message for it.
+    if (target.mailbox.offer(env, this.#trace === undefined ? undefined : this.admitting)) {
       if (env.sync && sender === null) this.answer(env, RECEIPT_KIND, { kind: RECEIPT_KIND });
       return;
     }

@@ -181,9 +181,11 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
 
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     const parts = this.#parts;
-    if (parts.processes.has(env.to) || machineOf(env.to) === this.name) {
-      return parts.arrivals.arrive(env, sender);
+    if (env.replyTo === undefined) {
+      const target = parts.processes.get(env.to);
+      if (target !== undefined) return parts.arrivals.arriveAt(target, env, sender);
     }
+    if (machineOf(env.to) === this.name) return parts.arrivals.arrive(env, sender);
     // An asynchronous send to another machine waits for credits of a bounded mailbox. Until flow
     // control is needed, a mailbox the network knows unbounded is sent to at once.
     if (sender !== null && this.#flow !== null) {

@@ -44,19 +44,18 @@ class Deadline implements TimerTask {
  * timer is its own, not among the machine's timers: {@link PendingReplies.clear} cancels it.
  */
 class AwaitedReply extends Parked<Envelope> {
-  /** The process that waits. */
-  readonly owner: HostedProcess;
   /** The request. */
-  readonly env: Envelope;
+  env: Envelope;
   /** Its timeout in ms. */
-  readonly timeout: number;
+  timeout: number;
   /** What it is, for the timeout's message (`request`, `send synchronously`). */
-  readonly action: string;
+  action: string;
   /** Not a group call. */
   readonly collect: undefined = undefined;
   /** Its timeout timer. */
-  readonly timer: TimerId;
-  readonly #deadline: Deadline;
+  timer: TimerId;
+  #deadline: Deadline;
+  readonly #runtime: Runtime;
   readonly #expire: (awaited: AwaitedReply) => void;
 
   /** Parks `owner` on `env`'s answer; `expire` runs if none comes within `timeout` ms. */
@@ -67,15 +66,30 @@ class AwaitedReply extends Parked<Envelope> {
     expire: (awaited: AwaitedReply) => void,
   ) {
     super(owner, runtime);
-    this.owner = owner;
+    this.#runtime = runtime;
+    this.#expire = expire;
     this.env = request.env;
     this.timeout = request.timeout;
     this.action = request.action;
-    this.#expire = expire;
-    const deadline = this.#deadline = new Deadline(this);
-    this.timer = runtime.setTask !== undefined
-      ? runtime.setTask(request.timeout, deadline)
-      : runtime.setTimer(request.timeout, () => deadline.run());
+    this.#deadline = new Deadline(this);
+    this.timer = this.#arm();
+  }
+
+  /** Waits again, for the answer to another request of its process (it was answered). */
+  again(env: Envelope, timeout: number, action: string): void {
+    this.repark(true);
+    this.env = env;
+    this.timeout = timeout;
+    this.action = action;
+    this.#deadline = new Deadline(this);
+    this.timer = this.#arm();
+  }
+
+  #arm(): TimerId {
+    const runtime = this.#runtime, deadline = this.#deadline;
+    return runtime.setTask !== undefined
+      ? runtime.setTask(this.timeout, deadline)
+      : runtime.setTimer(this.timeout, () => deadline.run());
   }
 
   /** Settles with the answer `value`, and lets go of the timeout. */
@@ -106,6 +120,8 @@ export class PendingReplies {
   readonly #runtime: Runtime;
   readonly #trace: TraceSink | undefined;
   readonly #pending = new SlotMap<AwaitedReply | Collecting>();
+  /** The last request answered, reused by its process's next one (one object, not one each). */
+  #spare: AwaitedReply | undefined = undefined;
 
   /** Requests timed on `runtime`, their timeouts traced to `trace`. */
   constructor(runtime: Runtime, trace: TraceSink | undefined) {
@@ -115,7 +131,13 @@ export class PendingReplies {
 
   /** Waits for the answer to `env` (by its `corr`), failing after `timeout` ms. */
   expect(proc: HostedProcess, env: Envelope, timeout: number, action: string): Promise<Envelope> {
-    const awaited = new AwaitedReply(proc, this.#runtime, { env, timeout, action }, this.#expired);
+    let awaited = this.#spare;
+    if (awaited !== undefined && awaited.owner === proc) {
+      this.#spare = undefined;
+      awaited.again(env, timeout, action);
+    } else {
+      awaited = new AwaitedReply(proc, this.#runtime, { env, timeout, action }, this.#expired);
+    }
     this.#pending.set(env.corr!, awaited);
     return awaited.promise;
   }
@@ -150,6 +172,8 @@ export class PendingReplies {
     } else {
       pending.owner.observe(env);
       pending.resolve(env);
+      // Answered: kept for its process's next request (its timeout no longer reaches it).
+      this.#spare = pending;
     }
   }
 
@@ -159,6 +183,7 @@ export class PendingReplies {
       if (pending.collect === undefined) this.#runtime.clearTimer(pending.timer);
     }
     this.#pending.clear();
+    this.#spare = undefined;
   }
 
   /** A request's timeout fell due: it ends with a `TimeoutError`. */

@@ -29,12 +29,13 @@ import { copyBody } from "./_wire_body.ts";
  * again (the simulator's accounting); a process that died meanwhile is left waiting forever.
  */
 export class Parked<T> {
-  /** What the process awaits. */
-  readonly promise: Promise<T>;
-  readonly #proc: HostedProcess;
+  /** What the process awaits (the current wait's promise, when the wait is reused). */
+  promise: Promise<T>;
+  /** The process that waits. */
+  readonly owner: HostedProcess;
   readonly #runtime: Runtime;
   #resolve!: (value: T) => void;
-  #reject!: (error: unknown) => void;
+  #reject: ((error: unknown) => void) | undefined;
 
   #open = true;
 
@@ -42,7 +43,25 @@ export class Parked<T> {
    * Marks `proc` blocked and creates the promise it will wait on. A process that already waits
    * on something else has code that may still run now: the runtime is told.
    */
-  constructor(proc: HostedProcess, runtime: Runtime) {
+  constructor(proc: HostedProcess, runtime: Runtime, rejects = true) {
+    this.owner = proc;
+    this.#runtime = runtime;
+    this.promise = this.#park(rejects);
+  }
+
+  /** Waits again, on a new promise: a settled wait reused for its process's next one. */
+  protected repark(rejects: boolean): void {
+    this.#open = true;
+    this.promise = this.#park(rejects);
+  }
+
+  /**
+   * A wait that never fails (`rejects` false: a receive without a timeout, in the simulator,
+   * where no shutdown stops waits) keeps only the promise's resolve function: its reject
+   * function, never stored, costs nothing.
+   */
+  #park(rejects: boolean): Promise<T> {
+    const proc = this.owner, runtime = this.#runtime;
     if (proc.runnable) {
       proc.runnable = false;
       runtime.account(-1);
@@ -50,12 +69,17 @@ export class Parked<T> {
     if (++proc.waits > 1) runtime.stir?.();
     // Only an orderly shutdown of a real host stops waits (the simulator's hot path skips it).
     if (runtime.kind === "real") proc.parks.add(this as Parked<unknown>);
-    this.#proc = proc;
-    this.#runtime = runtime;
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    // One executor for every wait (no closure per wait): it hands its functions over here.
+    let promise: Promise<T>;
+    if (rejects) {
+      promise = new Promise<T>(capture);
+      this.#reject = captured.reject;
+    } else {
+      promise = new Promise<T>(captureResolve);
+      this.#reject = undefined;
+    }
+    this.#resolve = captured.resolve as (value: T) => void;
+    return promise;
   }
 
   /** Settles with `value`. */
@@ -65,7 +89,13 @@ export class Parked<T> {
 
   /** Settles with `error`. */
   reject(error: unknown): void {
-    if (this.#wake()) this.#reject(error);
+    if (this.#wake()) this.#fail(error);
+  }
+
+  /** Fails the promise (a wait made not to fail still does, a few microtask turns later). */
+  #fail(error: unknown): void {
+    if (this.#reject !== undefined) this.#reject(error);
+    else this.#resolve(Promise.reject(error) as T);
   }
 
   /**
@@ -79,19 +109,19 @@ export class Parked<T> {
     this.promise.catch((reason) => {
       if (reason !== error) throw reason;
     });
-    this.#reject(error);
+    this.#fail(error);
   }
 
   #close(): void {
     if (this.#open) {
       this.#open = false;
-      this.#proc.waits--;
-      this.#proc.unpark(this as Parked<unknown>);
+      this.owner.waits--;
+      this.owner.unpark(this as Parked<unknown>);
     }
   }
 
   #wake(): boolean {
-    const proc = this.#proc;
+    const proc = this.owner;
     if (!proc.alive) return false;
     this.#close();
     proc.dormant = false;
@@ -101,6 +131,23 @@ export class Parked<T> {
     }
     return true;
   }
+}
+
+/** Where {@link capture} leaves the functions of the promise it was the executor of. */
+const captured: { resolve: (value: never) => void; reject: (error: unknown) => void } = {
+  resolve: () => {},
+  reject: () => {},
+};
+
+/** The executor of a {@link Parked} promise that never fails: it keeps the resolve function. */
+function captureResolve(resolve: (value: never) => void): void {
+  captured.resolve = resolve;
+}
+
+/** The executor of every other {@link Parked} promise. */
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
 /** What a process needs from its machine. */
@@ -277,7 +324,14 @@ export class HostedProcess implements ProcessContext {
       this.taken(taken);
       return Promise.resolve(taken);
     }
-    const wait = new Receiving(this, this.#host, filter);
+    let wait = this.#spare as Receiving | undefined;
+    // Only a timeout that throws, or an orderly shutdown of a real host, fails a receive.
+    const rejects = (timeout !== Infinity && !quiet) || this.#host.runtime.kind === "real";
+    if (wait === undefined) wait = new Receiving(this, this.#host, filter, rejects);
+    else {
+      this.#spare = undefined;
+      wait.again(filter, rejects);
+    }
     this.mailbox.enqueue(wait);
     if (timeout !== Infinity) wait.expire(timeout, quiet);
     return wait.promise;
@@ -287,7 +341,7 @@ export class HostedProcess implements ProcessContext {
   request<B = unknown>(
     to: string,
     body: unknown,
-    options: RequestOptions = {},
+    options: RequestOptions = NO_REQUEST_OPTIONS,
   ): Promise<Envelope<B>> {
     this.#check();
     const host = this.#host;
@@ -403,6 +457,15 @@ export class HostedProcess implements ProcessContext {
     return this.#idPrefix;
   }
 
+  /**
+   * Keeps `wait`, a receive that has just been handed its message, for the process's next
+   * receive (one object per process instead of one per receive).
+   */
+  recycle(wait: MailboxTaker): void {
+    this.#spare = wait;
+  }
+  #spare: MailboxTaker | undefined = undefined;
+
   /** Forgets a settled wait (see {@link HostedProcess.parks}). */
   unpark(parked: { stop(error: unknown): void }): void {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
@@ -478,28 +541,45 @@ const RESOLVED: Promise<void> = Promise.resolve();
 /** The options of a send given none. */
 const NO_OPTIONS: SendOptions = Object.freeze({});
 
+/** The options of a request given none (no object per request). */
+const NO_REQUEST_OPTIONS: RequestOptions = Object.freeze({});
+
 /**
  * A receive waiting in its process's mailbox: the mailbox hands it the message (one object per
  * wait, no closures), or its timeout fails it.
  */
 class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
-  readonly filter: ReceiveFilter | undefined;
-  readonly #owner: HostedProcess;
+  filter: ReceiveFilter | undefined;
   readonly #host: ProcessHost;
   #timer: TimerId | undefined = undefined;
 
-  constructor(proc: HostedProcess, host: ProcessHost, filter: ReceiveFilter | undefined) {
-    super(proc, host.runtime);
+  constructor(
+    proc: HostedProcess,
+    host: ProcessHost,
+    filter: ReceiveFilter | undefined,
+    rejects: boolean,
+  ) {
+    super(proc, host.runtime, rejects);
     this.filter = filter;
-    this.#owner = proc;
     this.#host = host;
   }
 
-  /** The mailbox hands over `env`. */
+  /** Waits again, for a message `filter` matches (the wait is settled and out of the mailbox). */
+  again(filter: ReceiveFilter | undefined, rejects: boolean): void {
+    this.filter = filter;
+    this.#timer = undefined;
+    this.repark(rejects);
+  }
+
+  /** The mailbox hands over `env`; the wait, settled, is kept for the process's next receive. */
   take(env: Envelope): void {
-    if (this.#timer !== undefined) this.#host.clearTimer(this.#timer);
-    this.#owner.taken(env);
+    const timer = this.#timer;
+    if (timer !== undefined) this.#host.clearTimer(timer);
+    const owner = this.owner;
+    owner.taken(env);
     this.resolve(env);
+    // Reused only without a timer: a cancelled timer's callback must never see a later wait.
+    if (timer === undefined) owner.recycle(this);
   }
 
   /**
@@ -507,7 +587,7 @@ class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
    * (a timeout the caller expects costs no exception), else with a `TimeoutError`.
    */
   expire(timeout: number, quiet: boolean): void {
-    const host = this.#host, proc = this.#owner;
+    const host = this.#host, proc = this.owner;
     this.#timer = host.setTimer(timeout, () => {
       proc.mailbox.cancel(this);
       if (host.tracing) {

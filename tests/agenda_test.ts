@@ -11,7 +11,7 @@ import { Simulator } from "../core/simulator/simulator.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 
 /** Drives an agenda and a heap with the same seeded mix of timers, events, cancels and pops. */
-function replay(seed: number): { agenda: number[]; heap: number[] } {
+function replay(seed: number, cancel = false): { agenda: number[]; heap: number[] } {
   const random = createRandom(seed);
   const agenda = new Agenda(), heap = new EventHeap();
   const live: [Scheduled, Scheduled][] = [];
@@ -35,7 +35,9 @@ function replay(seed: number): { agenda: number[]; heap: number[] } {
       live.push([a, h]);
     } else if (roll < 0.75 && live.length > 0) {
       const [a, h] = live.splice(Math.floor(random.next() * live.length), 1)[0];
-      a.cancelled = h.cancelled = true;
+      if (cancel) agenda.cancel(a);
+      else a.cancelled = true;
+      h.cancelled = true;
     } else if (roll < 0.78) {
       agenda.compact();
       heap.compact();
@@ -63,6 +65,14 @@ Deno.test("Agenda pops events, cancelled ones included, in the order of one heap
   for (const seed of [1, 2, 3, 4, 5]) {
     const { agenda, heap } = replay(seed);
     assertTrue(agenda.length > 1_000, `seed ${seed}: only ${agenda.length} pops`);
+    assertEquals(agenda, heap, `seed ${seed}`);
+  }
+});
+
+Deno.test("Agenda.cancel() keeps the order and the surfacing of cancelled events of one heap", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const { agenda, heap } = replay(seed, true);
+    assertTrue(agenda.some((seq) => seq < 0), `seed ${seed}: no cancelled event surfaced`);
     assertEquals(agenda, heap, `seed ${seed}`);
   }
 });

@@ -100,3 +100,36 @@ Deno.test("Simulator run in slices: callbacks a process's own promise resumes ac
   await runInSlices(sim, 100);
   assertEquals([replies, sim.failure], [[100, 100], undefined]);
 });
+
+Deno.test("ctx.receive() waits of two strands of one process each get the message their filter takes", async () => {
+  const sim = new Simulator({ seed: 1, trace: false });
+  const m1 = sim.machine("m1.lab");
+  const got: string[] = [];
+  m1.spawn("rx", async (ctx) => {
+    const strand = async (kind: string) => {
+      for (let i = 0; i < 3; i++) {
+        const env = await ctx.receive<{ kind: string; n: number }>({ kind });
+        got.push(`${kind}${env.body.n}`);
+      }
+    };
+    await Promise.all([strand("a"), strand("b")]);
+    // Then a plain wait (it reuses a settled filtered one), one whose timeout fires, and one
+    // that a message ends before its timeout.
+    got.push((await ctx.receive<{ kind: string }>()).body.kind);
+    got.push(String(await ctx.receiveWithin(5)));
+    got.push((await ctx.receive<{ kind: string }>({ timeout: 50 })).body.kind);
+  });
+  m1.spawn("tx", async (ctx) => {
+    for (let n = 0; n < 3; n++) {
+      await ctx.send("rx@m1.lab", { kind: "b", n });
+      await ctx.sleep(1);
+      await ctx.send("rx@m1.lab", { kind: "a", n });
+    }
+    await ctx.sleep(10);
+    await ctx.send("rx@m1.lab", { kind: "c" });
+    await ctx.sleep(10);
+    await ctx.send("rx@m1.lab", { kind: "d" });
+  });
+  await sim.run();
+  assertEquals(got, ["b0", "a0", "b1", "a1", "b2", "a2", "c", "undefined", "d"]);
+});

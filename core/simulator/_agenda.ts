@@ -2,9 +2,13 @@
  * The simulator's pending events: a binary heap for events at any time, plus lanes for timers.
  * Timers of one delay set at a time that never goes back fall due in the order they were set,
  * so each such delay gets a first-in first-out lane: setting a timer appends to its lane and
- * cancelling one only marks it, with no sifting through a heap (a request's timeout, set and
- * cancelled once per request, costs an append). The earliest event is the least, by (time,
- * sequence), of the heap's top and the lanes' fronts: the order is exactly the one heap's.
+ * cancelling one ({@link Agenda.cancel}) leaves only its time and sequence in its place, with no
+ * sifting through a heap (a request's timeout, set and cancelled once per request, costs an
+ * append, and its object dies young). The earliest event is the least, by (time, sequence), of
+ * the heap's top and the lanes' fronts: the order is exactly the one heap's, cancelled events
+ * surfacing (and compaction dropping them) as they would from it, so runs that stop at a time
+ * or an event count end exactly as before. An emptied lane stays for the next timer of its
+ * delay; past {@link MAX_LANES}, an empty one makes room for a new delay.
  * @module
  */
 import { EventHeap, type Scheduled } from "./_heap.ts";
@@ -12,30 +16,150 @@ import { EventHeap, type Scheduled } from "./_heap.ts";
 /** At most this many lanes at once; timers of further delays go to the heap. */
 const MAX_LANES = 8;
 
-/** A run of events whose (time, sequence) only grows: the front is the earliest. */
+/** Places a lane's ring starts with (it doubles when full). */
+const LANE_RING = 1024;
+
+/** The run of a cancelled event: nothing. */
+const NOTHING = (): void => {};
+
+/**
+ * A run of events whose (time, sequence) only grows: the front is the earliest. A ring: setting
+ * and taking the front move indices only. A timer cancelled through {@link Lane.cancel} stays in
+ * its place as its time and sequence only (a ghost): it surfaces and is counted exactly as the
+ * cancelled timer would, but the timer's object is let go at once (a request's timeout, set and
+ * cancelled once per request, dies young instead of waiting for compaction).
+ */
 class Lane {
   readonly delay: number;
-  items: Scheduled[] = [];
-  head = 0;
+  #ring: (Scheduled | undefined)[] = new Array(LANE_RING);
+  #t = new Float64Array(LANE_RING);
+  #seq = new Float64Array(LANE_RING);
+  #mask = LANE_RING - 1;
+  #head = 0;
+  size = 0;
+  /** How many of its events are ghosts. */
+  #ghosts = 0;
+  /** What {@link Lane.front} shows for a ghost (one object, refilled). */
+  readonly #ghost: Scheduled = { t: 0, seq: 0, run: NOTHING, cancelled: true };
 
   constructor(delay: number) {
     this.delay = delay;
   }
 
-  get size(): number {
-    return this.items.length - this.head;
+  front(): Scheduled | undefined {
+    if (this.size === 0) return undefined;
+    return this.#at(this.#head);
   }
 
-  front(): Scheduled | undefined {
-    return this.items[this.head];
+  push(item: Scheduled): void {
+    if (this.size > this.#mask) this.#grow();
+    const at = (this.#head + this.size++) & this.#mask;
+    this.#ring[at] = item;
+    this.#t[at] = item.t;
+    this.#seq[at] = item.seq;
   }
 
   shift(): void {
-    this.items[this.head++] = undefined as unknown as Scheduled;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    if (this.#ring[this.#head] === undefined) this.#ghosts--;
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) & this.#mask;
+    this.size--;
+  }
+
+  /**
+   * Makes `item` a ghost when it waits in this lane (marked cancelled, its place kept); `false`
+   * when it is not here.
+   */
+  cancel(item: Scheduled): boolean {
+    const size = this.size;
+    if (size === 0) return false;
+    const ring = this.#ring, mask = this.#mask, head = this.#head;
+    // The newest (a request answered before the next one) or the oldest, else by sequence.
+    let at = (head + size - 1) & mask;
+    if (ring[at] !== item) {
+      at = head;
+      if (ring[at] !== item) {
+        let low = 0, high = size - 1;
+        while (low <= high) {
+          const mid = (low + high) >> 1, seq = this.#seq[(head + mid) & mask];
+          if (seq === item.seq) {
+            low = mid;
+            break;
+          }
+          if (seq < item.seq) low = mid + 1;
+          else high = mid - 1;
+        }
+        at = (head + low) & mask;
+        if (low >= size || ring[at] !== item) return false;
+      }
     }
+    item.cancelled = true;
+    ring[at] = undefined;
+    this.#ghosts++;
+    return true;
+  }
+
+  /** The events in order, ghosts as cancelled events of their own. */
+  items(): Scheduled[] {
+    const out: Scheduled[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const at = (this.#head + i) & this.#mask;
+      out.push(
+        this.#ring[at] ?? this.#ghostAt(at, { t: 0, seq: 0, run: NOTHING, cancelled: true }),
+      );
+    }
+    return out;
+  }
+
+  /** Drops the cancelled events and ghosts, in place; returns how many. */
+  compact(): number {
+    const ring = this.#ring, mask = this.#mask, size = this.size, head = this.#head;
+    const ghosts = this.#ghosts;
+    this.#ghosts = 0;
+    if (ghosts === size) {
+      // Ghosts only (requests answered while time stood still): nothing to move.
+      this.size = 0;
+      return size;
+    }
+    let kept = 0;
+    for (let i = 0; i < size; i++) {
+      const from = (head + i) & mask, item = ring[from];
+      ring[from] = undefined;
+      if (item === undefined || item.cancelled) continue;
+      const to = (head + kept++) & mask;
+      ring[to] = item;
+      this.#t[to] = this.#t[from];
+      this.#seq[to] = this.#seq[from];
+    }
+    this.size = kept;
+    return size - kept;
+  }
+
+  #at(at: number): Scheduled {
+    return this.#ring[at] ?? this.#ghostAt(at, this.#ghost);
+  }
+
+  #ghostAt(at: number, ghost: Scheduled): Scheduled {
+    ghost.t = this.#t[at];
+    ghost.seq = this.#seq[at];
+    return ghost;
+  }
+
+  #grow(): void {
+    const n = this.#ring.length, mask = this.#mask, head = this.#head;
+    const ring = new Array<Scheduled | undefined>(2 * n);
+    const t = new Float64Array(2 * n), seq = new Float64Array(2 * n);
+    for (let i = 0; i < this.size; i++) {
+      const from = (head + i) & mask;
+      ring[i] = this.#ring[from];
+      t[i] = this.#t[from];
+      seq[i] = this.#seq[from];
+    }
+    this.#ring = ring;
+    this.#t = t;
+    this.#seq = seq;
+    this.#mask = 2 * n - 1;
+    this.#head = 0;
   }
 }
 
@@ -78,7 +202,7 @@ export class Agenda {
   all(): readonly Scheduled[] {
     if (this.#laneItems === 0) return this.#heap.all();
     const all = [...this.#heap.all()];
-    for (const lane of this.#active) all.push(...lane.items.slice(lane.head));
+    for (const lane of this.#active) all.push(...lane.items());
     return all;
   }
 
@@ -95,12 +219,16 @@ export class Agenda {
     let lane = this.#last;
     if (lane === undefined || lane.delay !== delay) lane = this.#lanes.get(delay);
     if (lane === undefined) {
-      if (this.#active.length >= MAX_LANES) return this.#heap.push(item);
+      if (this.#active.length >= MAX_LANES) {
+        const empty = this.#active.find((l) => l.size === 0);
+        if (empty === undefined) return this.#heap.push(item);
+        this.#drop(empty);
+      }
       lane = new Lane(delay);
       this.#lanes.set(delay, lane);
       this.#active.push(lane);
     }
-    lane.items.push(item);
+    lane.push(item);
     this.#laneItems++;
     this.#last = lane;
   }
@@ -110,8 +238,8 @@ export class Agenda {
     let best = this.#heap.peek();
     const active = this.#active;
     for (let i = 0; i < active.length; i++) {
-      const front = active[i].front()!;
-      if (best === undefined || before(front, best)) best = front;
+      const front = active[i].front();
+      if (front !== undefined && (best === undefined || before(front, best))) best = front;
     }
     return best;
   }
@@ -122,8 +250,8 @@ export class Agenda {
     let from: Lane | undefined;
     const active = this.#active;
     for (let i = 0; i < active.length; i++) {
-      const front = active[i].front()!;
-      if (best === undefined || before(front, best)) {
+      const front = active[i].front();
+      if (front !== undefined && (best === undefined || before(front, best))) {
         best = front;
         from = active[i];
       }
@@ -131,26 +259,27 @@ export class Agenda {
     if (from === undefined) return this.#heap.pop();
     from.shift();
     this.#laneItems--;
-    if (from.size === 0) this.#drop(from);
     return best;
+  }
+
+  /**
+   * Cancels `item`: it is skipped when it surfaces. A timer in a lane leaves only its time and
+   * sequence there (see `Lane`); the order of events, cancelled ones included, is unchanged.
+   */
+  cancel(item: Scheduled): void {
+    item.cancelled = true;
+    const lane = this.#last;
+    if (lane !== undefined && lane.cancel(item)) return;
+    const active = this.#active;
+    for (let i = 0; i < active.length; i++) {
+      if (active[i] !== lane && active[i].cancel(item)) return;
+    }
   }
 
   /** Drops every cancelled event. */
   compact(): void {
     this.#heap.compact();
-    for (const lane of [...this.#active]) {
-      // In place: the events kept move down over the cancelled ones, in order.
-      const items = lane.items;
-      let kept = 0;
-      for (let i = lane.head; i < items.length; i++) {
-        const item = items[i];
-        if (!item.cancelled) items[kept++] = item;
-      }
-      this.#laneItems -= lane.size - kept;
-      items.length = kept;
-      lane.head = 0;
-      if (kept === 0) this.#drop(lane);
-    }
+    for (const lane of this.#active) this.#laneItems -= lane.compact();
   }
 
   #drop(lane: Lane): void {

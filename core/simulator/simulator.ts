@@ -830,7 +830,7 @@ export class Simulator implements Network {
       clearTimer: (id: TimerId): void => {
         const item = id as Scheduled;
         if (item.cancelled) return;
-        item.cancelled = true;
+        this.#heap.cancel(item);
         // Cancelled timeouts (most request timeouts are) would otherwise pile up in the heap.
         if (++this.#cancelled > 4096 && this.#cancelled * 2 > this.#heap.size) {
           this.#heap.compact();
