@@ -164,7 +164,12 @@ function storedBank(dir: string, usage: string): BankSetup | undefined {
   try {
     text = Deno.readTextFileSync(`${dir}/${BANK_FILE}`);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+    // No bank yet; or a folder Deno's permissions keep out of reach without --allow-all
+    // (/proc, /dev): the folder check that follows refuses it, saying so.
+    if (
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
+      error instanceof Deno.errors.NotCapable
+    ) {
       return undefined;
     }
     throw new UsageError(
