@@ -76,12 +76,25 @@ export function kindOf(body: unknown): string {
  */
 export function labelOf(body: unknown): string {
   if (typeof body !== "object" || body === null) return String(body).slice(0, 40);
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(body)) {
-    if (key === "kind") parts.unshift(String(value).toUpperCase());
-    else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      if (parts.length < 4) parts.push(String(value).slice(0, 24));
+  // The kind first, then up to 4 parts in all (the kind counted once met), as
+  // `[KIND, ...others].join(" ")`, without an array per field (a label per message sent).
+  let kind: string | undefined, others = "", parts = 0;
+  const keys = Object.keys(body);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i], value = (body as Record<string, unknown>)[key];
+    if (key === "kind") {
+      kind = String(value).toUpperCase();
+      parts++;
+    } else if (
+      typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+    ) {
+      if (parts < 4) {
+        const part = String(value).slice(0, 24);
+        others = parts === (kind === undefined ? 0 : 1) ? part : `${others} ${part}`;
+        parts++;
+      }
     }
   }
-  return parts.join(" ");
+  if (kind === undefined) return others;
+  return parts > 1 ? `${kind} ${others}` : kind;
 }

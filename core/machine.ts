@@ -14,7 +14,7 @@ import { MachineTimers } from "./_machine_timers.ts";
 import { PendingReplies } from "./_pending_replies.ts";
 import type { Runtime } from "./runtime.ts";
 import { envelopeEvent, type TraceEvent, type TraceSink } from "./trace.ts";
-import type { MachineOptions } from "./machine_options.ts";
+import type { MachineOptions, Network } from "./machine_options.ts";
 import { ClockSpace } from "./vector_stamp.ts";
 import type { WireFrame } from "./wire.ts";
 import { wireProblem } from "./_wire_check.ts";
@@ -64,6 +64,7 @@ export class Machine {
   readonly #replies: PendingReplies;
   readonly #arrivals: Arrivals;
   readonly #host: MachineHost;
+  readonly #network: Network;
 
   /** Creates machine `name` (`machine.domain`). */
   constructor(name: string, options: MachineOptions) {
@@ -73,6 +74,7 @@ export class Machine {
     const trace = this.#trace = options.trace;
     const reliable = options.reliable ?? true;
     this.#epoch = options.epoch ?? 1;
+    this.#network = options.network;
     this.#timers = new MachineTimers(runtime);
     this.#replies = new PendingReplies(runtime, trace);
     const arrivals = this.#arrivals = new Arrivals({
@@ -318,7 +320,9 @@ export class Machine {
     if (this.#processes.has(address)) {
       throw new TypeError(`Cannot spawn process "${address}": the name is taken on this machine`);
     }
-    const proc = new HostedProcess(address, options.capacity ?? Infinity, this.#host);
+    const capacity = options.capacity ?? Infinity;
+    const proc = new HostedProcess(address, capacity, this.#host);
+    if (capacity !== Infinity) this.#network.boundedMailbox?.(address);
     this.#processes.set(address, proc);
     this.#record({ t: this.#runtime.now(), ev: "spawn", at: address });
     proc.runnable = true;

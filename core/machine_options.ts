@@ -20,6 +20,13 @@ export interface Network {
    * @default unknown: the first message to a remote process asks
    */
   mailboxBound?(address: Address): number | undefined;
+  /**
+   * Told when a machine spawns process `address` with a bounded mailbox, so that a network that
+   * answers {@link Network.mailboxBound} can answer `Infinity` without a lookup while it has
+   * heard of none.
+   * @default nothing
+   */
+  boundedMailbox?(address: Address): void;
 }
 
 /** Options of {@link Machine}. */

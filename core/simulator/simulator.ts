@@ -124,6 +124,8 @@ export class Simulator implements Network {
   /** Code of a process counted as blocked may still run at this instant (see Runtime.stir). */
   #stirred = false;
   #cancelled = 0;
+  /** Processes spawned with a bounded mailbox so far (restarts included). */
+  #boundedMailboxes = 0;
   #activity = 0;
   #inRun = false;
   #failure: ProcessFailedError | undefined;
@@ -180,13 +182,31 @@ export class Simulator implements Network {
       [...options.stages ?? [], { send: (t, next) => this.#meter(t, next) }, this.#faults],
       {
         carry: (t) => this.#carry(t),
-        deliver: (t) => this.#machines.get(t.to)!.receiveFrame(t.from, t.frame),
+        deliver: (t) => this.#machineNamed(t.to)!.receiveFrame(t.from, t.frame),
         trace: this.#traceOn ? this.trace : undefined,
         now: () => this.#now,
-        machine: (name) => this.#machines.get(name),
+        machine: (name) => this.#machineNamed(name),
       },
     );
   }
+
+  /**
+   * Machine `name` (`machine.domain`), if there is one. An arriving frame looks its machine up
+   * twice in a row (is it up, then deliver): the last one found is kept (machines are never
+   * removed).
+   */
+  #machineNamed(name: string): Machine | undefined {
+    if (name === this.#lastName) return this.#lastMachine;
+    const machine = this.#machines.get(name);
+    if (machine !== undefined) {
+      this.#lastName = name;
+      this.#lastMachine = machine;
+    }
+    return machine;
+  }
+
+  #lastName = "";
+  #lastMachine: Machine | undefined;
 
   /** The chooser's frame decisions, for the fault stage (labels counted as the simulator's). */
   #faultChooser(chooser: Chooser | undefined): FaultChooser | undefined {
@@ -569,8 +589,15 @@ export class Simulator implements Network {
    * `address` (`Infinity` when unbounded, absent or its machine down).
    */
   mailboxBound(address: string): number {
+    // No bounded mailbox anywhere (the common case): no lookup of the machine and its process.
+    if (this.#boundedMailboxes === 0) return Infinity;
     const machine = this.#machines.get(machineOf(address));
     return machine === undefined || !machine.alive ? Infinity : machine.capacityOf(address);
+  }
+
+  /** Counts a process spawned with a bounded mailbox (see {@link Simulator.mailboxBound}). */
+  boundedMailbox(_address: string): void {
+    this.#boundedMailboxes++;
   }
 
   /** Network entry point used by the machines: the frame goes out through the pipeline. */
