@@ -540,31 +540,6 @@ export function latencyRows(
   ];
 }
 
-/**
- * The shortest round trip a `--delay` allows (twice its smallest one-way latency), in ms; 0
- * without `--delay`.
- *
- * @example A constant and a uniform delay
- * ```ts
- * import assert from "node:assert/strict";
- * import { shortestRoundTrip } from "./_common.ts";
- * assert.equal(shortestRoundTrip({ kind: "constant", ms: 300 }), 600);
- * assert.equal(shortestRoundTrip({ kind: "uniform", min: 5, max: 900 }), 10);
- * assert.equal(shortestRoundTrip(undefined), 0);
- * ```
- */
-export function shortestRoundTrip(latency: Latency | undefined): number {
-  if (latency === undefined) return 0;
-  switch (latency.kind) {
-    case "constant":
-      return 2 * latency.ms;
-    case "uniform":
-      return 2 * latency.min;
-    case "exponential":
-      return 2 * (latency.min ?? 0);
-  }
-}
-
 /** The keys every architecture's `--json` summary has. */
 export interface Summary {
   architecture: string;

@@ -275,7 +275,7 @@ Deno.test("lab client-server --sim with a round trip longer than --timeout says 
   assertEquals(code, 1);
   assertTrue(/^latency p50 +none: no request was answered$/m.test(stdout), stdout);
   assertTrue(
-    stdout.includes("a round trip takes at least 4000 ms (--delay) but a client waits 500 ms"),
+    stdout.includes("a round trip takes at least 4000 ms (--delay) but --timeout is 500 ms"),
     stdout,
   );
   const patient = await lab(...args, "4500");

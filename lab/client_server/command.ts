@@ -18,14 +18,13 @@ import {
   latencyRows,
   openCommand,
   percentile,
-  shortestRoundTrip,
   type Summary,
   table,
 } from "../_common.ts";
 import { CONTROL_MACHINE, type MachineSpec } from "../deploy/deploy.ts";
 import { type RunOutcome, runWorkload } from "../deploy/run_workload.ts";
 import { keepSummary } from "../results/session.ts";
-import { DELAY_DEFAULT, delayTimeout } from "../_delay_timeouts.ts";
+import { DELAY_DEFAULT, delayTimeout, shortestRoundTrip, timeoutNote } from "../_delay_timeouts.ts";
 import { howDied } from "../deploy/run_errors.ts";
 import { crashesForGood } from "../_fault_flags.ts";
 
@@ -397,18 +396,13 @@ function printSummary(summary: Summary, common: CommonOptions, outcome: KvOutcom
 
 /**
  * Says so when `--delay` makes every round trip longer than the clients' `--timeout`: each
- * request is then sent again before its reply can arrive. That is what a fixed timeout does (the
- * lesson, not an artifact of the channel, whose own RTO adapts), and the user should know it.
+ * request is then sent again before its reply can arrive (answered from the reply cache). That
+ * is what a fixed timeout does, not an artifact of the channel, whose own RTO adapts.
  */
 function printTimeoutHint(common: CommonOptions, settings: RunSettings): void {
-  const roundTrip = shortestRoundTrip(common.latency);
-  if (roundTrip < settings.timeout) return;
-  console.log(
-    `note: a round trip takes at least ${roundTrip} ms (--delay) but a client waits ` +
-      `${settings.timeout} ms (--timeout): every request is sent again before its reply can ` +
-      `arrive, and answered from the reply cache; give --timeout above ${roundTrip} to see ` +
-      `requests answered the first time`,
-  );
+  const shortest = shortestRoundTrip(common.latency);
+  const note = timeoutNote("timeout", settings.timeout, shortest, "request");
+  if (note !== undefined) console.log(note);
 }
 
 /** The table's at-most-once line: what the server executed and answered from its cache. */

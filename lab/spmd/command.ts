@@ -5,7 +5,7 @@
  * send/recv, barrier, bcast, scatter, gather, allgather, reduce, allreduce).
  * @module
  */
-import { DELAY_DEFAULT, delayTimeout, timeoutNote } from "../_delay_timeouts.ts";
+import { DELAY_DEFAULT, delayTimeout, shortestRoundTrip, timeoutNote } from "../_delay_timeouts.ts";
 import type { TransportName } from "../../core/network/host_network.ts";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,7 +29,6 @@ import {
   narrate,
   openCommand,
   saveTrace,
-  shortestRoundTrip,
   type Summary,
   table,
   UsageError,

@@ -6,7 +6,7 @@
  * presentation, and reports the latency each tier adds and the messages one user request costs.
  * @module
  */
-import { delayTimeout, timeoutNote } from "../_delay_timeouts.ts";
+import { delayTimeout, shortestRoundTrip, timeoutNote } from "../_delay_timeouts.ts";
 import { dirname } from "node:path";
 import type { TraceEvent } from "../../core/trace.ts";
 import {
@@ -14,7 +14,7 @@ import {
   redactPostgresUrl,
 } from "../../tiers/three_tier/postgres_connection.ts";
 import { PostgresLibraryStore } from "../../tiers/three_tier/postgres_library_store.ts";
-import { narrate, shortestRoundTrip } from "../_common.ts";
+import { narrate } from "../_common.ts";
 import { parseThreeTierArgs, THREE_TIER_USAGE } from "./_flags.ts";
 import { threeTierMachines } from "./_machines.ts";
 import { driveThreeTier } from "./_run.ts";

@@ -259,8 +259,8 @@ async function runDeployment(
  * good: lost like a killed OS process (their balances come from their disks after the run).
  */
 function crashedForGood(plan: TransactionsPlan): MachineLoss[] {
-  return plan.common.crashes
-    .filter((c) => c.restartAt === undefined && !isClient(c.machine))
+  return crashesForGood(plan.common.crashes)
+    .filter((c) => !isClient(c.machine))
     .map((c) => ({
       machine: c.machine,
       time: c.at,
