@@ -57,6 +57,9 @@ const QUIET_TICKS = 256;
  */
 const TAIL_TICKS = 32;
 
+/** Cancelled events that may wait in the agenda before it is compacted (half of them at least). */
+const COMPACT_AFTER = 512;
+
 /** Quiet-window turns the run takes inline (an `await null` each) before it settles by promise. */
 const INLINE_TURNS = 8;
 
@@ -883,8 +886,10 @@ export class Simulator implements Network {
         const item = id as Scheduled;
         if (item.cancelled) return;
         this.#heap.cancel(item);
-        // Cancelled timeouts (most request timeouts are) would otherwise pile up in the heap.
-        if (++this.#cancelled > 4096 && this.#cancelled * 2 > this.#heap.size) {
+        // Cancelled timeouts (most request timeouts are) would otherwise pile up in the heap,
+        // and in a lane, while time stands still: compacted before a lane outgrows its first
+        // ring (1,024 slots), so that answered requests never make it grow.
+        if (++this.#cancelled > COMPACT_AFTER && this.#cancelled * 2 > this.#heap.size) {
           this.#heap.compact();
           this.#cancelled = 0;
         }
