@@ -66,6 +66,29 @@ const INLINE_TURNS = 8;
 /** Latency of a frame to or from an exempt machine, in ms. */
 const EXEMPT_LATENCY = 1;
 
+/** A frame's arrival at its machine, scheduled as it is (no closure per frame). */
+class Arrival implements Scheduled {
+  t: number;
+  seq: number;
+  cancelled = false;
+  info?: PendingEvent;
+  from = "";
+  to = "";
+  payload: WireFrame | string | undefined = undefined;
+  vc: Envelope["vc"] = undefined;
+  readonly #arrive: (item: Arrival) => void;
+
+  constructor(t: number, seq: number, arrive: (item: Arrival) => void) {
+    this.t = t;
+    this.seq = seq;
+    this.#arrive = arrive;
+  }
+
+  run(): void {
+    this.#arrive(this);
+  }
+}
+
 /**
  * A simulated distributed system.
  *
@@ -682,10 +705,13 @@ export class Simulator implements Network {
       : (t.payload as string | undefined) ?? (json ? encodeWireText(frame) : frame);
     const metered = t.payload !== undefined || copied !== undefined;
     const vc = json && metered && frame.kind === "msg" ? frame.env.vc : undefined;
-    const item = this.#schedule(
-      this.#now + (t.delay ?? EXEMPT_LATENCY),
-      () => this.#arrive(from, to, payload, vc),
-    );
+    // The arrival is its own scheduled item: no closure per frame.
+    const item = new Arrival(this.#now + (t.delay ?? EXEMPT_LATENCY), this.#seq++, this.#arriving);
+    item.from = from;
+    item.to = to;
+    item.payload = payload;
+    item.vc = vc;
+    this.#heap.push(item);
     const label = t.label ?? (this.#describing ? this.#label(`${from}>${to}`) : undefined);
     if (label !== undefined) this.#describeArrival(item, from, to, label, payload);
   }
@@ -700,6 +726,9 @@ export class Simulator implements Network {
     const detail = typeof payload === "string" ? payload : JSON.stringify(payload);
     this.#describe(item, "arrive", to, label, `${from} ${detail}`);
   }
+
+  readonly #arriving = (item: Arrival): void =>
+    this.#arrive(item.from, item.to, item.payload!, item.vc);
 
   #arrive(from: string, to: string, payload: WireFrame | string, vc?: Envelope["vc"]): void {
     // Unchecked: every machine checks each frame it receives (Machine.receiveFrame).
