@@ -221,13 +221,16 @@ export class Simulator implements Network {
 
   /**
    * Machine `name` (`machine.domain`), if there is one. An arriving frame looks its machine up
-   * twice in a row (is it up, then deliver): the last one found is kept (machines are never
-   * removed).
+   * twice in a row (is it up, then deliver), and two machines that talk alternate: the last two
+   * found are kept (machines are never removed).
    */
   #machineNamed(name: string): Machine | undefined {
     if (name === this.#lastName) return this.#lastMachine;
+    if (name === this.#otherName) return this.#otherMachine;
     const machine = this.#machines.get(name);
     if (machine !== undefined) {
+      this.#otherName = this.#lastName;
+      this.#otherMachine = this.#lastMachine;
       this.#lastName = name;
       this.#lastMachine = machine;
     }
@@ -236,6 +239,8 @@ export class Simulator implements Network {
 
   #lastName = "";
   #lastMachine: Machine | undefined;
+  #otherName = "";
+  #otherMachine: Machine | undefined;
 
   /** The chooser's frame decisions, for the fault stage (labels counted as the simulator's). */
   #faultChooser(chooser: Chooser | undefined): FaultChooser | undefined {
