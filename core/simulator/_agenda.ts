@@ -11,7 +11,7 @@
  * delay; past {@link MAX_LANES}, an empty one makes room for a new delay.
  * @module
  */
-import { EventHeap, type Scheduled } from "./_heap.ts";
+import { KeyedHeap, type Scheduled } from "./_heap.ts";
 
 /** At most this many lanes at once; timers of further delays go to the heap. */
 const MAX_LANES = 8;
@@ -49,6 +49,16 @@ class Lane {
   front(): Scheduled | undefined {
     if (this.size === 0) return undefined;
     return this.#at(this.#head);
+  }
+
+  /** The time of the front (the lane is not empty). */
+  frontT(): number {
+    return this.#t[this.#head];
+  }
+
+  /** The sequence of the front (the lane is not empty). */
+  frontSeq(): number {
+    return this.#seq[this.#head];
   }
 
   push(item: Scheduled): void {
@@ -163,11 +173,6 @@ class Lane {
   }
 }
 
-/** Whether `a` comes before `b`. */
-function before(a: Scheduled, b: Scheduled): boolean {
-  return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-}
-
 /**
  * Pending events in (time, sequence) order, cancelled ones included until they surface.
  *
@@ -186,29 +191,37 @@ function before(a: Scheduled, b: Scheduled): boolean {
  * ```
  */
 export class Agenda {
-  readonly #heap = new EventHeap();
+  /** Events that are not lane timers, and the front of each lane that has one. */
+  readonly #heap = new KeyedHeap<Scheduled | Lane>();
   readonly #lanes = new Map<number, Lane>();
   #active: Lane[] = [];
   #laneItems = 0;
+  /** How many events the heap holds (the lanes' fronts aside). */
+  #plain = 0;
   /** The lane of the last timer (a run sets timers of one delay in a row). */
   #last: Lane | undefined = undefined;
 
   /** Number of events, cancelled ones included. */
   get size(): number {
-    return this.#heap.size + this.#laneItems;
+    return this.#plain + this.#laneItems;
   }
 
   /** Every event (not sorted), cancelled ones included. */
   all(): readonly Scheduled[] {
-    if (this.#laneItems === 0) return this.#heap.all();
-    const all = [...this.#heap.all()];
+    const all: Scheduled[] = [];
+    const heap = this.#heap;
+    for (let i = 0; i < heap.size; i++) {
+      const ref = heap.at(i);
+      if (!(ref instanceof Lane)) all.push(ref);
+    }
     for (const lane of this.#active) all.push(...lane.items());
     return all;
   }
 
   /** Adds an event. */
   push(item: Scheduled): void {
-    this.#heap.push(item);
+    this.#plain++;
+    this.#heap.push(item.t, item.seq, item);
   }
 
   /**
@@ -221,7 +234,7 @@ export class Agenda {
     if (lane === undefined) {
       if (this.#active.length >= MAX_LANES) {
         const empty = this.#active.find((l) => l.size === 0);
-        if (empty === undefined) return this.#heap.push(item);
+        if (empty === undefined) return this.push(item);
         this.#drop(empty);
       }
       lane = new Lane(delay);
@@ -229,37 +242,35 @@ export class Agenda {
       this.#active.push(lane);
     }
     lane.push(item);
+    // A lane's front is in the heap while the lane holds events: a new front goes in.
+    if (lane.size === 1) this.#heap.push(item.t, item.seq, lane);
     this.#laneItems++;
     this.#last = lane;
   }
 
   /** The earliest event, without removing it. */
   peek(): Scheduled | undefined {
-    let best = this.#heap.peek();
-    const active = this.#active;
-    for (let i = 0; i < active.length; i++) {
-      const front = active[i].front();
-      if (front !== undefined && (best === undefined || before(front, best))) best = front;
-    }
-    return best;
+    const top = this.#heap.top();
+    return top instanceof Lane ? top.front() : top;
   }
 
   /** Removes and returns the earliest event. */
   pop(): Scheduled | undefined {
-    let best = this.#heap.peek();
-    let from: Lane | undefined;
-    const active = this.#active;
-    for (let i = 0; i < active.length; i++) {
-      const front = active[i].front();
-      if (front !== undefined && (best === undefined || before(front, best))) {
-        best = front;
-        from = active[i];
+    const heap = this.#heap;
+    const top = heap.top();
+    if (!(top instanceof Lane)) {
+      if (top !== undefined) {
+        heap.removeTop();
+        this.#plain--;
       }
+      return top;
     }
-    if (from === undefined) return this.#heap.pop();
-    from.shift();
+    const item = top.front();
+    top.shift();
     this.#laneItems--;
-    return best;
+    if (top.size > 0) heap.rekeyTop(top.frontT(), top.frontSeq());
+    else heap.removeTop();
+    return item;
   }
 
   /**
@@ -278,8 +289,19 @@ export class Agenda {
 
   /** Drops every cancelled event. */
   compact(): void {
-    this.#heap.compact();
-    for (const lane of this.#active) this.#laneItems -= lane.compact();
+    const heap = this.#heap;
+    const kept: Scheduled[] = [];
+    for (let i = 0; i < heap.size; i++) {
+      const ref = heap.at(i);
+      if (!(ref instanceof Lane) && !ref.cancelled) kept.push(ref);
+    }
+    heap.clear();
+    this.#plain = kept.length;
+    for (const item of kept) heap.push(item.t, item.seq, item);
+    for (const lane of this.#active) {
+      this.#laneItems -= lane.compact();
+      if (lane.size > 0) heap.push(lane.frontT(), lane.frontSeq(), lane);
+    }
   }
 
   #drop(lane: Lane): void {
