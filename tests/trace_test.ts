@@ -238,3 +238,48 @@ Deno.test("a kept trace gives back stamps across its blocks, and a stamp larger 
   assertEquals(wide.compare(last.vc!), "equal");
   assertEquals(vb.compare(columns.events[19_999].vc!), "equal");
 });
+
+Deno.test("a streamed trace digests message events given by their fields as their objects", () => {
+  const byFields = new Trace({ keep: false }), byObjects = new Trace({ keep: false });
+  const kept = new Trace();
+  for (const [i, ev] of (["send", "deliver", "receive"] as const).entries()) {
+    for (const label of ["x", undefined]) {
+      const id = `a@m1.lab#1.${i}`;
+      for (const trace of [byFields, kept]) {
+        trace.message(ev, 1.25 * i, "b@m1.lab", id, "a@m1.lab", "b@m1.lab", "get", label, i, {
+          "a@m1.lab": i,
+        });
+      }
+      byObjects.record(
+        ev === "send"
+          ? {
+            t: 1.25 * i,
+            ev,
+            at: "b@m1.lab",
+            id,
+            from: "a@m1.lab",
+            to: "b@m1.lab",
+            kind: "get",
+            label,
+            lamport: i,
+          }
+          : ev === "deliver"
+          ? {
+            t: 1.25 * i,
+            ev,
+            at: "b@m1.lab",
+            id,
+            from: "a@m1.lab",
+            to: "b@m1.lab",
+            kind: "get",
+            lamport: i,
+          }
+          : { t: 1.25 * i, ev, at: "b@m1.lab", id, from: "a@m1.lab", kind: "get", lamport: i },
+      );
+    }
+  }
+  assertEquals(byFields.digest(), byObjects.digest());
+  assertEquals(byFields.digest(), kept.digest());
+  assertEquals(byFields.size, 6);
+  for (const ev of ["send", "deliver", "receive"] as const) assertEquals(byFields.count(ev), 2);
+});
