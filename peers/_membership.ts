@@ -197,8 +197,9 @@ export class Membership {
         // News: the entry moves to the end (the newest), and its peer is no longer suspected.
         mine.renew(at, hb, now);
         this.#unsuspect(address);
-        if (hb < 0) this.#out!.add(address);
-        else this.#out!.delete(address);
+        const out = this.#out!;
+        if (hb < 0) out.add(address);
+        else if (out.size > 0) out.delete(address);
         this.#recent.push(id);
       }
     }
@@ -270,8 +271,12 @@ function sample(
 ): string[] {
   const out: string[] = [];
   const first = list.length, n = first + extra.length;
+  // Most views exclude no one: no lookup of the candidate's address then.
+  const excluding = (gone !== undefined && gone.size > 0) ||
+    (suspected !== undefined && suspected.length > 0);
   const skip = (p: string) =>
-    p === self || gone?.has(p) === true || suspected?.includes(p) === true || out.includes(p);
+    p === self || out.includes(p) ||
+    (excluding && (gone?.has(p) === true || suspected?.includes(p) === true));
   if (n > 4 * count + 8) {
     // Rejection sampling: cheap and allocation-free for large views.
     for (let tries = 0; out.length < count && tries < 8 * count + 16; tries++) {

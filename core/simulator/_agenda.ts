@@ -8,7 +8,8 @@
  * the heap's top and the lanes' fronts: the order is exactly the one heap's, cancelled events
  * surfacing (and compaction dropping them) as they would from it, so runs that stop at a time
  * or an event count end exactly as before. An emptied lane stays for the next timer of its
- * delay; past {@link MAX_LANES}, an empty one makes room for a new delay.
+ * delay; past {@link MAX_LANES}, an empty one takes a new delay. Only whole-ms delays get lanes
+ * (a wait until a deadline is a fraction, seldom twice the same: it goes to the heap).
  * @module
  */
 import { KeyedHeap, type Scheduled } from "./_heap.ts";
@@ -30,7 +31,8 @@ const NOTHING = (): void => {};
  * cancelled once per request, dies young instead of waiting for compaction).
  */
 class Lane {
-  readonly delay: number;
+  /** The delay of its timers (an empty lane may take another, see `Agenda.pushTimer`). */
+  delay: number;
   #ring: (Scheduled | undefined)[] = new Array(LANE_RING);
   #t = new Float64Array(LANE_RING);
   #seq = new Float64Array(LANE_RING);
@@ -89,24 +91,31 @@ class Lane {
     if (ring[at] !== item) {
       at = head;
       if (ring[at] !== item) {
-        let low = 0, high = size - 1;
-        while (low <= high) {
-          const mid = (low + high) >> 1, seq = this.#seq[(head + mid) & mask];
-          if (seq === item.seq) {
-            low = mid;
-            break;
-          }
-          if (seq < item.seq) low = mid + 1;
-          else high = mid - 1;
-        }
-        at = (head + low) & mask;
-        if (low >= size || ring[at] !== item) return false;
+        const place = this.#find(item.seq);
+        if (place < 0) return false;
+        at = (head + place) & mask;
+        if (ring[at] !== item) return false;
       }
     }
     item.cancelled = true;
     ring[at] = undefined;
     this.#ghosts++;
     return true;
+  }
+
+  /** The place (from the front) of the event of sequence `target` (they grow along the lane), or -1. */
+  #find(target: number): number {
+    const seqs = this.#seq, mask = this.#mask, head = this.#head;
+    let low = 0, high = this.size - 1;
+    // Outside the lane's span (most of the events asked for in another lane): no search.
+    if (high < 0 || target < seqs[head] || target > seqs[(head + high) & mask]) return -1;
+    while (low <= high) {
+      const mid = (low + high) >> 1, seq = seqs[(head + mid) & mask];
+      if (seq === target) return mid;
+      if (seq < target) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
   }
 
   /** The events in order, ghosts as cancelled events of their own. */
@@ -200,6 +209,8 @@ export class Agenda {
   #plain = 0;
   /** The lane of the last timer (a run sets timers of one delay in a row). */
   #last: Lane | undefined = undefined;
+  /** The lane of the last timer cancelled. */
+  #hit: Lane | undefined = undefined;
 
   /** Number of events, cancelled ones included. */
   get size(): number {
@@ -229,17 +240,23 @@ export class Agenda {
    * timer of the same delay added before (time does not go back).
    */
   pushTimer(item: Scheduled, delay: number): void {
+    // A wait left until a deadline (a fraction of a ms, seldom the same twice) would take a lane
+    // for a timer or two, and crowd out the delays that recur: it goes to the heap.
+    if (!Number.isInteger(delay)) return this.push(item);
     let lane = this.#last;
     if (lane === undefined || lane.delay !== delay) lane = this.#lanes.get(delay);
     if (lane === undefined) {
-      if (this.#active.length >= MAX_LANES) {
-        const empty = this.#active.find((l) => l.size === 0);
-        if (empty === undefined) return this.push(item);
-        this.#drop(empty);
+      if (this.#active.length < MAX_LANES) {
+        lane = new Lane(delay);
+        this.#active.push(lane);
+      } else {
+        // An empty lane takes the new delay (its ring kept): no lane is made and dropped per delay.
+        lane = this.#active.find((l) => l.size === 0);
+        if (lane === undefined) return this.push(item);
+        this.#lanes.delete(lane.delay);
+        lane.delay = delay;
       }
-      lane = new Lane(delay);
       this.#lanes.set(delay, lane);
-      this.#active.push(lane);
     }
     lane.push(item);
     // A lane's front is in the heap while the lane holds events: a new front goes in.
@@ -279,11 +296,21 @@ export class Agenda {
    */
   cancel(item: Scheduled): void {
     item.cancelled = true;
-    const lane = this.#last;
-    if (lane !== undefined && lane.cancel(item)) return;
+    // The lane of the last timer cancelled (a run cancels timers of one kind in a row), then
+    // the lane of the last timer set, then the others.
+    const hit = this.#hit, last = this.#last;
+    if (hit !== undefined && hit.cancel(item)) return;
+    if (last !== undefined && last !== hit && last.cancel(item)) {
+      this.#hit = last;
+      return;
+    }
     const active = this.#active;
     for (let i = 0; i < active.length; i++) {
-      if (active[i] !== lane && active[i].cancel(item)) return;
+      const lane = active[i];
+      if (lane !== hit && lane !== last && lane.cancel(item)) {
+        this.#hit = lane;
+        return;
+      }
     }
   }
 
@@ -302,11 +329,5 @@ export class Agenda {
       this.#laneItems -= lane.compact();
       if (lane.size > 0) heap.push(lane.frontT(), lane.frontSeq(), lane);
     }
-  }
-
-  #drop(lane: Lane): void {
-    if (this.#last === lane) this.#last = undefined;
-    this.#lanes.delete(lane.delay);
-    this.#active = this.#active.filter((l) => l !== lane);
   }
 }
