@@ -134,7 +134,7 @@ export class Membership {
     this.#ownAt = now;
     // Oldest news first: stop at the first peer heard of within suspectAfter.
     const suspected = this.#suspected!;
-    for (let i = 0; i < table.ids.length; i++) {
+    for (let i = 0; i < table.size; i++) {
       if (now - table.ats[i] < this.#suspectAfter) break;
       const address = this.#numbering.names[table.ids[i]];
       if (table.hbs[i] >= 0 && !suspected.includes(address)) suspected.push(address);
@@ -147,7 +147,7 @@ export class Membership {
     if (table === undefined) return undefined;
     const names = this.#numbering.names;
     const out: (string | number)[] = [this.#self, this.#ownHb];
-    const size = table.ids.length;
+    const size = table.size;
     if (this.#whole && size < this.#piggyback) {
       for (let i = 0; i < size; i++) out.push(names[table.ids[i]], table.hbs[i]);
       return out;
@@ -245,9 +245,9 @@ export class Membership {
     table.push(id, hb, at);
     if (hb < 0) this.#out!.add(this.#numbering.names[id]);
     this.#recent.push(id);
-    if (this.#whole && table.ids.length < this.#piggyback) return;
+    if (this.#whole && table.size < this.#piggyback) return;
     this.#whole = false;
-    while (table.ids.length > this.#piggyback) {
+    while (table.size > this.#piggyback) {
       this.#unsuspect(this.#numbering.names[table.shift()]);
     }
   }

@@ -122,7 +122,9 @@ export function numberingOf(list: readonly string[]): Numbering {
 
 /**
  * A heartbeat view's tracked peers, oldest news first (news moves an entry to the end): at most
- * the piggyback bound (+1 while one is added), so arrays searched in a line.
+ * the piggyback bound (+1 while one is added), so arrays searched in a line. The arrays keep
+ * their places: {@link Tracked.size} says how many are in use (taking the oldest out moves a few
+ * numbers, where `Array.prototype.shift` trimmed three arrays on nearly every digest).
  *
  * @example News moves a peer to the end
  * ```ts
@@ -132,50 +134,62 @@ export function numberingOf(list: readonly string[]): Numbering {
  * tracked.push(4, 1, 100);
  * tracked.push(7, 3, 100);
  * tracked.renew(tracked.indexOf(4), 2, 200);
- * assert.deepEqual([tracked.ids, tracked.hbs, tracked.ats], [[7, 4], [3, 2], [100, 200]]);
+ * const rows = [tracked.ids, tracked.hbs, tracked.ats].map((a) => a.slice(0, tracked.size));
+ * assert.deepEqual(rows, [[7, 4], [3, 2], [100, 200]]);
  * assert.equal(tracked.shift(), 7);
+ * assert.equal(tracked.size, 1);
  * ```
  */
 export class Tracked {
-  /** The peers' numbers. */
+  /** The peers' numbers (the first {@link Tracked.size} places). */
   readonly ids: number[] = [];
   /** Their heartbeat counters (negative: left). */
   readonly hbs: number[] = [];
   /** When their counter last grew. */
   readonly ats: number[] = [];
+  /** How many peers it tracks. */
+  size = 0;
 
   /** The position of peer `id`, or -1. */
   indexOf(id: number): number {
-    const ids = this.ids;
-    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return i;
+    const ids = this.ids, size = this.size;
+    for (let i = 0; i < size; i++) if (ids[i] === id) return i;
     return -1;
   }
 
   /** Adds peer `id` as the newest entry. */
   push(id: number, hb: number, at: number): void {
-    this.ids.push(id);
-    this.hbs.push(hb);
-    this.ats.push(at);
+    const i = this.size++;
+    this.ids[i] = id;
+    this.hbs[i] = hb;
+    this.ats[i] = at;
   }
 
   /** Moves entry `i` to the end (the newest) with counter `hb` heard at `at`. */
   renew(i: number, hb: number, at: number): void {
-    const last = this.ids.length - 1;
-    const id = this.ids[i];
+    const ids = this.ids, hbs = this.hbs, ats = this.ats;
+    const last = this.size - 1;
+    const id = ids[i];
     for (let j = i; j < last; j++) {
-      this.ids[j] = this.ids[j + 1];
-      this.hbs[j] = this.hbs[j + 1];
-      this.ats[j] = this.ats[j + 1];
+      ids[j] = ids[j + 1];
+      hbs[j] = hbs[j + 1];
+      ats[j] = ats[j + 1];
     }
-    this.ids[last] = id;
-    this.hbs[last] = hb;
-    this.ats[last] = at;
+    ids[last] = id;
+    hbs[last] = hb;
+    ats[last] = at;
   }
 
   /** Drops the oldest entry; returns its number. */
   shift(): number {
-    this.hbs.shift();
-    this.ats.shift();
-    return this.ids.shift()!;
+    const ids = this.ids, hbs = this.hbs, ats = this.ats;
+    const id = ids[0];
+    const last = --this.size;
+    for (let j = 0; j < last; j++) {
+      ids[j] = ids[j + 1];
+      hbs[j] = hbs[j + 1];
+      ats[j] = ats[j + 1];
+    }
+    return id;
   }
 }

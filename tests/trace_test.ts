@@ -250,31 +250,22 @@ Deno.test("a streamed trace digests message events given by their fields as thei
           "a@m1.lab": i,
         });
       }
+      // The objects the kernel would build: deliver without a label, receive without `to`.
+      const base = {
+        t: 1.25 * i,
+        ev,
+        at: "b@m1.lab",
+        id,
+        from: "a@m1.lab",
+        kind: "get",
+        lamport: i,
+      };
       byObjects.record(
         ev === "send"
-          ? {
-            t: 1.25 * i,
-            ev,
-            at: "b@m1.lab",
-            id,
-            from: "a@m1.lab",
-            to: "b@m1.lab",
-            kind: "get",
-            label,
-            lamport: i,
-          }
+          ? { ...base, to: "b@m1.lab", label }
           : ev === "deliver"
-          ? {
-            t: 1.25 * i,
-            ev,
-            at: "b@m1.lab",
-            id,
-            from: "a@m1.lab",
-            to: "b@m1.lab",
-            kind: "get",
-            lamport: i,
-          }
-          : { t: 1.25 * i, ev, at: "b@m1.lab", id, from: "a@m1.lab", kind: "get", lamport: i },
+          ? { ...base, to: "b@m1.lab" }
+          : base,
       );
     }
   }
