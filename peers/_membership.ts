@@ -31,6 +31,9 @@ export type MembershipKind = "static" | "heartbeat";
  */
 export type HeartbeatTable = readonly (string | number)[];
 
+/** The numbers {@link Membership.table} picked so far: scratch, shared (a table is made at once). */
+const PICKED: number[] = [];
+
 /** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
 export const PIGGYBACK = 8;
 
@@ -155,13 +158,15 @@ export class Membership {
     // The most recent changes first, each once.
     const recent = this.#recent;
     const picks = this.#piggyback - 1;
+    // Each number stands for one address: numbers compared, not the addresses' characters.
+    const pickedIds = PICKED;
     for (let i = recent.length - 1, picked = 0; i >= 0 && picked < picks; i--) {
       const id = recent[i];
-      if (id === this.#selfId || _picked(out, names[id])) continue;
+      if (id === this.#selfId || _picked(pickedIds, picked, id)) continue;
       const at = table.indexOf(id);
       if (at < 0) continue;
       out.push(names[id], table.hbs[at]);
-      picked++;
+      pickedIds[picked++] = id;
     }
     if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
     return out;
@@ -253,9 +258,9 @@ export class Membership {
   }
 }
 
-/** Whether `address` is among the addresses of the table `out` (at even positions from 2). */
-function _picked(out: readonly (string | number)[], address: string): boolean {
-  for (let i = 2; i < out.length; i += 2) if (out[i] === address) return true;
+/** Whether `id` is among the first `count` numbers of `ids`. */
+function _picked(ids: readonly number[], count: number, id: number): boolean {
+  for (let i = 0; i < count; i++) if (ids[i] === id) return true;
   return false;
 }
 
