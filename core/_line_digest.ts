@@ -45,19 +45,68 @@ export class LineDigest {
   /** Adds the canonical line of `event` (fields t, ev, at, id, from, to, kind, label, lamport, bytes, note). */
   add(event: TraceEvent): void {
     this.#sep = OPEN;
-    // Unrolled: a property read per field (this runs per event).
-    const t = event.t;
-    if (t !== undefined) this.#key(T), this.#ascii(this.#time(t));
-    if (event.ev !== undefined) this.#key(EV), this.#string(event.ev);
-    if (event.at !== undefined) this.#key(AT), this.#string(event.at);
-    if (event.id !== undefined) this.#key(ID), this.#string(event.id);
-    if (event.from !== undefined) this.#key(FROM), this.#string(event.from);
-    if (event.to !== undefined) this.#key(TO), this.#string(event.to);
-    if (event.kind !== undefined) this.#key(KIND), this.#string(event.kind);
-    if (event.label !== undefined) this.#key(LABEL), this.#string(event.label);
-    if (event.lamport !== undefined) this.#key(LAMPORT), this.#value(event.lamport);
+    // A property read per field (this runs per event).
+    this.#fields(
+      event.t,
+      event.ev,
+      event.at,
+      event.id,
+      event.from,
+      event.to,
+      event.kind,
+      event.label,
+      event.lamport,
+    );
     if (event.bytes !== undefined) this.#key(BYTES), this.#value(event.bytes);
     if (event.note !== undefined) this.#key(NOTE), this.#string(event.note);
+    this.#end();
+  }
+
+  /**
+   * Adds the canonical line of a message event given by its fields (as {@link LineDigest.add}
+   * of the event object, `to` and `label` left out when undefined), without the object.
+   */
+  message(
+    t: number,
+    ev: string,
+    at: string,
+    id: string,
+    from: string,
+    to: string | undefined,
+    kind: string,
+    label: string | undefined,
+    lamport: number | undefined,
+  ): void {
+    this.#sep = OPEN;
+    this.#fields(t, ev, at, id, from, to, kind, label, lamport);
+    this.#end();
+  }
+
+  /** The fields up to `lamport`, in the canonical order, those undefined left out. */
+  #fields(
+    t: number | undefined,
+    ev: string | undefined,
+    at: string | undefined,
+    id: string | undefined,
+    from: string | undefined,
+    to: string | undefined,
+    kind: string | undefined,
+    label: string | undefined,
+    lamport: number | undefined,
+  ): void {
+    if (t !== undefined) this.#key(T), this.#ascii(this.#time(t));
+    if (ev !== undefined) this.#key(EV), this.#string(ev);
+    if (at !== undefined) this.#key(AT), this.#string(at);
+    if (id !== undefined) this.#key(ID), this.#string(id);
+    if (from !== undefined) this.#key(FROM), this.#string(from);
+    if (to !== undefined) this.#key(TO), this.#string(to);
+    if (kind !== undefined) this.#key(KIND), this.#string(kind);
+    if (label !== undefined) this.#key(LABEL), this.#string(label);
+    if (lamport !== undefined) this.#key(LAMPORT), this.#value(lamport);
+  }
+
+  /** Closes the line (`{}` for an event without fields). */
+  #end(): void {
     this.#room(3);
     if (this.#sep === OPEN) this.#buf[this.#n++] = OPEN;
     this.#buf[this.#n++] = CLOSE;

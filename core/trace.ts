@@ -295,8 +295,25 @@ export class Trace implements TraceSink {
     idNumber?: number,
   ): void {
     const store = this.#store;
-    if (store !== undefined && this.#listeners.length === 0) {
+    if (this.#listeners.length === 0) {
       const shape = ev === "send" ? SEND : ev === "deliver" ? DELIVER : RECEIVE;
+      if (store === undefined) {
+        // Streamed to the digest only: the line without the event object.
+        this.#lines!.message(
+          t,
+          ev,
+          at,
+          id,
+          from,
+          ev === "receive" ? undefined : to,
+          kind,
+          ev === "send" ? label : undefined,
+          lamport,
+        );
+        this.#size++;
+        this.#messages[shape]++;
+        return;
+      }
       if (store.message(shape, t, at, id, from, to, kind, label, lamport, vc, idPrefix, idNumber)) {
         this.#size++;
         this.#messages[shape]++;

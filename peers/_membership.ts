@@ -31,6 +31,9 @@ export type MembershipKind = "static" | "heartbeat";
  */
 export type HeartbeatTable = readonly (string | number)[];
 
+/** The numbers {@link Membership.table} picked so far: scratch, shared (a table is made at once). */
+const PICKED: number[] = [];
+
 /** Most heartbeat entries a digest carries, and most peers a view tracks, by default. */
 export const PIGGYBACK = 8;
 
@@ -134,7 +137,7 @@ export class Membership {
     this.#ownAt = now;
     // Oldest news first: stop at the first peer heard of within suspectAfter.
     const suspected = this.#suspected!;
-    for (let i = 0; i < table.ids.length; i++) {
+    for (let i = 0; i < table.size; i++) {
       if (now - table.ats[i] < this.#suspectAfter) break;
       const address = this.#numbering.names[table.ids[i]];
       if (table.hbs[i] >= 0 && !suspected.includes(address)) suspected.push(address);
@@ -147,7 +150,7 @@ export class Membership {
     if (table === undefined) return undefined;
     const names = this.#numbering.names;
     const out: (string | number)[] = [this.#self, this.#ownHb];
-    const size = table.ids.length;
+    const size = table.size;
     if (this.#whole && size < this.#piggyback) {
       for (let i = 0; i < size; i++) out.push(names[table.ids[i]], table.hbs[i]);
       return out;
@@ -155,13 +158,15 @@ export class Membership {
     // The most recent changes first, each once.
     const recent = this.#recent;
     const picks = this.#piggyback - 1;
+    // Each number stands for one address: numbers compared, not the addresses' characters.
+    const pickedIds = PICKED;
     for (let i = recent.length - 1, picked = 0; i >= 0 && picked < picks; i--) {
       const id = recent[i];
-      if (id === this.#selfId || _picked(out, names[id])) continue;
+      if (id === this.#selfId || _picked(pickedIds, picked, id)) continue;
       const at = table.indexOf(id);
       if (at < 0) continue;
       out.push(names[id], table.hbs[at]);
-      picked++;
+      pickedIds[picked++] = id;
     }
     if (recent.length > 4 * this.#piggyback) recent.splice(0, recent.length - this.#piggyback);
     return out;
@@ -197,8 +202,9 @@ export class Membership {
         // News: the entry moves to the end (the newest), and its peer is no longer suspected.
         mine.renew(at, hb, now);
         this.#unsuspect(address);
-        if (hb < 0) this.#out!.add(address);
-        else this.#out!.delete(address);
+        const out = this.#out!;
+        if (hb < 0) out.add(address);
+        else if (out.size > 0) out.delete(address);
         this.#recent.push(id);
       }
     }
@@ -244,17 +250,17 @@ export class Membership {
     table.push(id, hb, at);
     if (hb < 0) this.#out!.add(this.#numbering.names[id]);
     this.#recent.push(id);
-    if (this.#whole && table.ids.length < this.#piggyback) return;
+    if (this.#whole && table.size < this.#piggyback) return;
     this.#whole = false;
-    while (table.ids.length > this.#piggyback) {
+    while (table.size > this.#piggyback) {
       this.#unsuspect(this.#numbering.names[table.shift()]);
     }
   }
 }
 
-/** Whether `address` is among the addresses of the table `out` (at even positions from 2). */
-function _picked(out: readonly (string | number)[], address: string): boolean {
-  for (let i = 2; i < out.length; i += 2) if (out[i] === address) return true;
+/** Whether `id` is among the first `count` numbers of `ids`. */
+function _picked(ids: readonly number[], count: number, id: number): boolean {
+  for (let i = 0; i < count; i++) if (ids[i] === id) return true;
   return false;
 }
 
@@ -270,8 +276,12 @@ function sample(
 ): string[] {
   const out: string[] = [];
   const first = list.length, n = first + extra.length;
+  // Most views exclude no one: no lookup of the candidate's address then.
+  const excluding = (gone !== undefined && gone.size > 0) ||
+    (suspected !== undefined && suspected.length > 0);
   const skip = (p: string) =>
-    p === self || gone?.has(p) === true || suspected?.includes(p) === true || out.includes(p);
+    p === self || out.includes(p) ||
+    (excluding && (gone?.has(p) === true || suspected?.includes(p) === true));
   if (n > 4 * count + 8) {
     // Rejection sampling: cheap and allocation-free for large views.
     for (let tries = 0; out.length < count && tries < 8 * count + 16; tries++) {

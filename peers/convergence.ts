@@ -56,6 +56,12 @@ export interface ConvergenceStatus {
   readonly delays: readonly number[];
 }
 
+/** A peer's latest report, and its first one counted from (see `countFrom`). */
+interface PeerSlot {
+  latest: PeerReport;
+  baseline: PeerReport | undefined;
+}
+
 /**
  * Keeps the latest report of each peer and tells whether the live ones agree.
  *
@@ -81,8 +87,8 @@ export interface ConvergenceStatus {
 export class ConvergenceTracker {
   readonly #period: number;
   readonly #liveWithin: number;
-  readonly #latest = new Map<string, PeerReport>();
-  readonly #baseline = new Map<string, PeerReport>();
+  /** Each peer's latest report and its baseline, in one entry: one lookup per report. */
+  readonly #peers = new Map<string, PeerSlot>();
   #countFrom = -Infinity;
 
   /** Creates an empty tracker. */
@@ -96,10 +102,14 @@ export class ConvergenceTracker {
 
   /** Records a peer's report (the latest one per peer counts). */
   record(report: PeerReport): void {
-    this.#latest.set(report.peer, report);
-    if (report.t >= this.#countFrom && !this.#baseline.has(report.peer)) {
-      this.#baseline.set(report.peer, report);
+    const slot = this.#peers.get(report.peer);
+    const counts = report.t >= this.#countFrom;
+    if (slot === undefined) {
+      this.#peers.set(report.peer, { latest: report, baseline: counts ? report : undefined });
+      return;
     }
+    slot.latest = report;
+    if (counts && slot.baseline === undefined) slot.baseline = report;
   }
 
   /**
@@ -108,12 +118,12 @@ export class ConvergenceTracker {
    */
   countFrom(t: number): void {
     this.#countFrom = t;
-    this.#baseline.clear();
+    for (const slot of this.#peers.values()) slot.baseline = undefined;
   }
 
   /** The latest report of every peer that ever reported. */
   reports(): PeerReport[] {
-    return [...this.#latest.values()];
+    return Array.from(this.#peers.values(), (slot) => slot.latest);
   }
 
   /**
@@ -144,16 +154,15 @@ export class ConvergenceTracker {
     const delays: number[] = [];
     const cutoff = options.expected === undefined ? now - this.#liveWithin : -Infinity;
     let oldestReport = Infinity, maxSeen = -1, upToDate = 0;
-    for (const r of this.#latest.values()) {
-      const base = this.#baseline.get(r.peer);
+    for (const { latest: r, baseline: base } of this.#peers.values()) {
       if (base !== undefined) {
         messages += r.messages - base.messages;
         bytes += r.bytes - base.bytes;
       }
     }
-    const considered: Iterable<PeerReport | string> = options.expected ?? this.#latest.values();
+    const considered: Iterable<PeerSlot | string> = options.expected ?? this.#peers.values();
     for (const entry of considered) {
-      const r = typeof entry === "string" ? this.#latest.get(entry) : entry;
+      const r = typeof entry === "string" ? this.#peers.get(entry)?.latest : entry.latest;
       if (r === undefined) {
         live++;
         silent++;

@@ -16,7 +16,8 @@ function replay(seed: number, cancel = false): { agenda: number[]; heap: number[
   const agenda = new Agenda(), heap = new EventHeap();
   const live: [Scheduled, Scheduled][] = [];
   const out = { agenda: [] as number[], heap: [] as number[] };
-  const delays = [5, 5, 5, 200, 1_000, 0, 3, 7, 11, 13, 17, 19];
+  // More whole delays than lanes (an empty lane takes a new one), and a fraction (the heap).
+  const delays = [5, 5, 5, 200, 1_000, 0, 3, 7, 11, 13, 17, 19, 2.5];
   let now = 0, seq = 0;
   const run = () => {};
   for (let step = 0; step < 5_000; step++) {
@@ -104,4 +105,29 @@ Deno.test("timers of one delay on a fast and a slow clock fall due on each machi
     "slow@400",
     "slow@600",
   ]);
+});
+
+Deno.test("Agenda.cancel() finds timers in a lane whose sequences grew unevenly", () => {
+  const agenda = new Agenda();
+  const run = () => {};
+  // Sequences 0..39, then 10,000..10,039: a guess by interpolation lands far from most of them.
+  const seqs = [
+    ...Array.from({ length: 40 }, (_, i) => i),
+    ...Array.from({ length: 40 }, (_, i) => 10_000 + i),
+  ];
+  const items = seqs.map((seq) => ({ t: 5 + seq / 1_000, seq, run, cancelled: false }));
+  for (const item of items) agenda.pushTimer(item, 5);
+  // A timer in the heap (a fraction of a ms): searched in the lane, not found there.
+  const other = { t: 5.0205, seq: 20_000, run, cancelled: false };
+  agenda.pushTimer(other, 0.5);
+  const cancelled = new Set([0, 7, 25, 39, 10_000, 10_013, 10_039, 20_000]);
+  for (const item of [...items, other]) if (cancelled.has(item.seq)) agenda.cancel(item);
+  const order: number[] = [];
+  while (agenda.size > 0) {
+    const item = agenda.pop()!;
+    order.push(item.cancelled ? -item.seq : item.seq);
+  }
+  const expected = [...items, other].sort((a, b) => a.t - b.t || a.seq - b.seq)
+    .map(({ seq }) => cancelled.has(seq) ? -seq : seq);
+  assertEquals(order, expected);
 });

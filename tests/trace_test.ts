@@ -238,3 +238,39 @@ Deno.test("a kept trace gives back stamps across its blocks, and a stamp larger 
   assertEquals(wide.compare(last.vc!), "equal");
   assertEquals(vb.compare(columns.events[19_999].vc!), "equal");
 });
+
+Deno.test("a streamed trace digests message events given by their fields as their objects", () => {
+  const byFields = new Trace({ keep: false }), byObjects = new Trace({ keep: false });
+  const kept = new Trace();
+  for (const [i, ev] of (["send", "deliver", "receive"] as const).entries()) {
+    for (const label of ["x", undefined]) {
+      const id = `a@m1.lab#1.${i}`;
+      for (const trace of [byFields, kept]) {
+        trace.message(ev, 1.25 * i, "b@m1.lab", id, "a@m1.lab", "b@m1.lab", "get", label, i, {
+          "a@m1.lab": i,
+        });
+      }
+      // The objects the kernel would build: deliver without a label, receive without `to`.
+      const base = {
+        t: 1.25 * i,
+        ev,
+        at: "b@m1.lab",
+        id,
+        from: "a@m1.lab",
+        kind: "get",
+        lamport: i,
+      };
+      byObjects.record(
+        ev === "send"
+          ? { ...base, to: "b@m1.lab", label }
+          : ev === "deliver"
+          ? { ...base, to: "b@m1.lab" }
+          : base,
+      );
+    }
+  }
+  assertEquals(byFields.digest(), byObjects.digest());
+  assertEquals(byFields.digest(), kept.digest());
+  assertEquals(byFields.size, 6);
+  for (const ev of ["send", "deliver", "receive"] as const) assertEquals(byFields.count(ev), 2);
+});

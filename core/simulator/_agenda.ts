@@ -8,10 +8,11 @@
  * the heap's top and the lanes' fronts: the order is exactly the one heap's, cancelled events
  * surfacing (and compaction dropping them) as they would from it, so runs that stop at a time
  * or an event count end exactly as before. An emptied lane stays for the next timer of its
- * delay; past {@link MAX_LANES}, an empty one makes room for a new delay.
+ * delay; past {@link MAX_LANES}, an empty one takes a new delay. Only whole-ms delays get lanes
+ * (a wait until a deadline is a fraction, seldom twice the same: it goes to the heap).
  * @module
  */
-import { EventHeap, type Scheduled } from "./_heap.ts";
+import { KeyedHeap, type Scheduled } from "./_heap.ts";
 
 /** At most this many lanes at once; timers of further delays go to the heap. */
 const MAX_LANES = 8;
@@ -30,7 +31,8 @@ const NOTHING = (): void => {};
  * cancelled once per request, dies young instead of waiting for compaction).
  */
 class Lane {
-  readonly delay: number;
+  /** The delay of its timers (an empty lane may take another, see `Agenda.pushTimer`). */
+  delay: number;
   #ring: (Scheduled | undefined)[] = new Array(LANE_RING);
   #t = new Float64Array(LANE_RING);
   #seq = new Float64Array(LANE_RING);
@@ -49,6 +51,16 @@ class Lane {
   front(): Scheduled | undefined {
     if (this.size === 0) return undefined;
     return this.#at(this.#head);
+  }
+
+  /** The time of the front (the lane is not empty). */
+  frontT(): number {
+    return this.#t[this.#head];
+  }
+
+  /** The sequence of the front (the lane is not empty). */
+  frontSeq(): number {
+    return this.#seq[this.#head];
   }
 
   push(item: Scheduled): void {
@@ -79,24 +91,31 @@ class Lane {
     if (ring[at] !== item) {
       at = head;
       if (ring[at] !== item) {
-        let low = 0, high = size - 1;
-        while (low <= high) {
-          const mid = (low + high) >> 1, seq = this.#seq[(head + mid) & mask];
-          if (seq === item.seq) {
-            low = mid;
-            break;
-          }
-          if (seq < item.seq) low = mid + 1;
-          else high = mid - 1;
-        }
-        at = (head + low) & mask;
-        if (low >= size || ring[at] !== item) return false;
+        const place = this.#find(item.seq);
+        if (place < 0) return false;
+        at = (head + place) & mask;
+        if (ring[at] !== item) return false;
       }
     }
     item.cancelled = true;
     ring[at] = undefined;
     this.#ghosts++;
     return true;
+  }
+
+  /** The place (from the front) of the event of sequence `target` (they grow along the lane), or -1. */
+  #find(target: number): number {
+    const seqs = this.#seq, mask = this.#mask, head = this.#head;
+    let low = 0, high = this.size - 1;
+    // Outside the lane's span (most of the events asked for in another lane): no search.
+    if (high < 0 || target < seqs[head] || target > seqs[(head + high) & mask]) return -1;
+    while (low <= high) {
+      const mid = (low + high) >> 1, seq = seqs[(head + mid) & mask];
+      if (seq === target) return mid;
+      if (seq < target) low = mid + 1;
+      else high = mid - 1;
+    }
+    return -1;
   }
 
   /** The events in order, ghosts as cancelled events of their own. */
@@ -163,11 +182,6 @@ class Lane {
   }
 }
 
-/** Whether `a` comes before `b`. */
-function before(a: Scheduled, b: Scheduled): boolean {
-  return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-}
-
 /**
  * Pending events in (time, sequence) order, cancelled ones included until they surface.
  *
@@ -186,29 +200,39 @@ function before(a: Scheduled, b: Scheduled): boolean {
  * ```
  */
 export class Agenda {
-  readonly #heap = new EventHeap();
+  /** Events that are not lane timers, and the front of each lane that has one. */
+  readonly #heap = new KeyedHeap<Scheduled | Lane>();
   readonly #lanes = new Map<number, Lane>();
   #active: Lane[] = [];
   #laneItems = 0;
+  /** How many events the heap holds (the lanes' fronts aside). */
+  #plain = 0;
   /** The lane of the last timer (a run sets timers of one delay in a row). */
   #last: Lane | undefined = undefined;
+  /** The lane of the last timer cancelled. */
+  #hit: Lane | undefined = undefined;
 
   /** Number of events, cancelled ones included. */
   get size(): number {
-    return this.#heap.size + this.#laneItems;
+    return this.#plain + this.#laneItems;
   }
 
   /** Every event (not sorted), cancelled ones included. */
   all(): readonly Scheduled[] {
-    if (this.#laneItems === 0) return this.#heap.all();
-    const all = [...this.#heap.all()];
+    const all: Scheduled[] = [];
+    const heap = this.#heap;
+    for (let i = 0; i < heap.size; i++) {
+      const ref = heap.at(i);
+      if (!(ref instanceof Lane)) all.push(ref);
+    }
     for (const lane of this.#active) all.push(...lane.items());
     return all;
   }
 
   /** Adds an event. */
   push(item: Scheduled): void {
-    this.#heap.push(item);
+    this.#plain++;
+    this.#heap.push(item.t, item.seq, item);
   }
 
   /**
@@ -216,50 +240,54 @@ export class Agenda {
    * timer of the same delay added before (time does not go back).
    */
   pushTimer(item: Scheduled, delay: number): void {
+    // A wait left until a deadline (a fraction of a ms, seldom the same twice) would take a lane
+    // for a timer or two, and crowd out the delays that recur: it goes to the heap.
+    if (!Number.isInteger(delay)) return this.push(item);
     let lane = this.#last;
     if (lane === undefined || lane.delay !== delay) lane = this.#lanes.get(delay);
     if (lane === undefined) {
-      if (this.#active.length >= MAX_LANES) {
-        const empty = this.#active.find((l) => l.size === 0);
-        if (empty === undefined) return this.#heap.push(item);
-        this.#drop(empty);
+      if (this.#active.length < MAX_LANES) {
+        lane = new Lane(delay);
+        this.#active.push(lane);
+      } else {
+        // An empty lane takes the new delay (its ring kept): no lane is made and dropped per delay.
+        lane = this.#active.find((l) => l.size === 0);
+        if (lane === undefined) return this.push(item);
+        this.#lanes.delete(lane.delay);
+        lane.delay = delay;
       }
-      lane = new Lane(delay);
       this.#lanes.set(delay, lane);
-      this.#active.push(lane);
     }
     lane.push(item);
+    // A lane's front is in the heap while the lane holds events: a new front goes in.
+    if (lane.size === 1) this.#heap.push(item.t, item.seq, lane);
     this.#laneItems++;
     this.#last = lane;
   }
 
   /** The earliest event, without removing it. */
   peek(): Scheduled | undefined {
-    let best = this.#heap.peek();
-    const active = this.#active;
-    for (let i = 0; i < active.length; i++) {
-      const front = active[i].front();
-      if (front !== undefined && (best === undefined || before(front, best))) best = front;
-    }
-    return best;
+    const top = this.#heap.top();
+    return top instanceof Lane ? top.front() : top;
   }
 
   /** Removes and returns the earliest event. */
   pop(): Scheduled | undefined {
-    let best = this.#heap.peek();
-    let from: Lane | undefined;
-    const active = this.#active;
-    for (let i = 0; i < active.length; i++) {
-      const front = active[i].front();
-      if (front !== undefined && (best === undefined || before(front, best))) {
-        best = front;
-        from = active[i];
+    const heap = this.#heap;
+    const top = heap.top();
+    if (!(top instanceof Lane)) {
+      if (top !== undefined) {
+        heap.removeTop();
+        this.#plain--;
       }
+      return top;
     }
-    if (from === undefined) return this.#heap.pop();
-    from.shift();
+    const item = top.front();
+    top.shift();
     this.#laneItems--;
-    return best;
+    if (top.size > 0) heap.rekeyTop(top.frontT(), top.frontSeq());
+    else heap.removeTop();
+    return item;
   }
 
   /**
@@ -268,23 +296,38 @@ export class Agenda {
    */
   cancel(item: Scheduled): void {
     item.cancelled = true;
-    const lane = this.#last;
-    if (lane !== undefined && lane.cancel(item)) return;
+    // The lane of the last timer cancelled (a run cancels timers of one kind in a row), then
+    // the lane of the last timer set, then the others.
+    const hit = this.#hit, last = this.#last;
+    if (hit !== undefined && hit.cancel(item)) return;
+    if (last !== undefined && last !== hit && last.cancel(item)) {
+      this.#hit = last;
+      return;
+    }
     const active = this.#active;
     for (let i = 0; i < active.length; i++) {
-      if (active[i] !== lane && active[i].cancel(item)) return;
+      const lane = active[i];
+      if (lane !== hit && lane !== last && lane.cancel(item)) {
+        this.#hit = lane;
+        return;
+      }
     }
   }
 
   /** Drops every cancelled event. */
   compact(): void {
-    this.#heap.compact();
-    for (const lane of this.#active) this.#laneItems -= lane.compact();
-  }
-
-  #drop(lane: Lane): void {
-    if (this.#last === lane) this.#last = undefined;
-    this.#lanes.delete(lane.delay);
-    this.#active = this.#active.filter((l) => l !== lane);
+    const heap = this.#heap;
+    const kept: Scheduled[] = [];
+    for (let i = 0; i < heap.size; i++) {
+      const ref = heap.at(i);
+      if (!(ref instanceof Lane) && !ref.cancelled) kept.push(ref);
+    }
+    heap.clear();
+    this.#plain = kept.length;
+    for (const item of kept) heap.push(item.t, item.seq, item);
+    for (const lane of this.#active) {
+      this.#laneItems -= lane.compact();
+      if (lane.size > 0) heap.push(lane.frontT(), lane.frontSeq(), lane);
+    }
   }
 }
