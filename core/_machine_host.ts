@@ -196,17 +196,18 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
       arrivals.replyHere(env);
       return undefined;
     }
-    if (machineOf(env.to) === this.name) return arrivals.arrive(env, sender);
+    const machine = machineOf(env.to);
+    if (machine === this.name) return arrivals.arrive(env, sender);
     // An asynchronous send to another machine waits for credits of a bounded mailbox. Until flow
     // control is needed, a mailbox the network knows unbounded is sent to at once.
     if (sender !== null && this.#flow !== null) {
       if (this.#flow === undefined && this.bound(env.to) === Infinity) {
-        this.forward(env);
+        this.#link.send(machine, env);
         return undefined;
       }
       return this.#flowControl()!.send(env, sender);
     }
-    this.forward(env);
+    this.#link.send(machine, env);
     return undefined;
   }
 
