@@ -529,14 +529,14 @@ export class Simulator implements Network {
           this.#failure === undefined &&
           (this.#running !== 0 || (this.#stirred && quiet < TAIL_TICKS))
         ) {
-          if (++turns > INLINE_TURNS) {
-            await this.#settle(seen, quiet);
-            break;
-          }
+          turns++;
           await TURN;
           quiet = this.#quietTurn(seen, quiet);
           seen = this.#activity;
         }
+        // A long settle (processes that talk among themselves on one machine) goes on one turn
+        // later, as it did when it was a promise of its own.
+        if (turns > INLINE_TURNS) await TURN;
         this.#stirred = false;
       }
       if (this.#failure !== undefined) throw this.#failure;
@@ -829,42 +829,6 @@ export class Simulator implements Network {
     }
     return quiet;
   }
-
-  /**
-   * Settles the rest of a long run of turns (processes that talk among themselves on one
-   * machine): each turn one `queueMicrotask`, cheaper than resuming an async function.
-   */
-  #settle(seen: number, quiet: number): Promise<void> {
-    this.#settleSeen = seen;
-    this.#settleQuiet = quiet;
-    return new Promise<void>(this.#settleStart);
-  }
-
-  #settleDone: () => void = () => {};
-  #settleQuiet = 0;
-  #settleSeen = 0;
-
-  readonly #settleStart = (resolve: () => void): void => {
-    this.#settleDone = resolve;
-    this.#settleCheck();
-  };
-
-  readonly #settleCheck = (): void => {
-    if (
-      this.#failure === undefined &&
-      (this.#running !== 0 || (this.#stirred && this.#settleQuiet < TAIL_TICKS))
-    ) {
-      queueMicrotask(this.#settleTurn);
-      return;
-    }
-    this.#settleDone();
-  };
-
-  readonly #settleTurn = (): void => {
-    this.#settleQuiet = this.#quietTurn(this.#settleSeen, this.#settleQuiet);
-    this.#settleSeen = this.#activity;
-    this.#settleCheck();
-  };
 
   #runtimeFor(name: string): Runtime {
     const random = this.#random.fork(name);
