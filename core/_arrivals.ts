@@ -83,12 +83,45 @@ export class Arrivals {
    */
   arrive(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
     if (env.replyTo !== undefined) {
-      this.#reply(env);
+      this.#reply(env, false);
       return;
     }
-    const target = this.#processes.get(env.to);
+    const target = this.process(env.to);
     if (target === undefined) return this.#unknown(env, sender);
     return this.arriveAt(target, env, sender);
+  }
+
+  /**
+   * The live process `address` of this machine, if any. The last two found are kept: a
+   * conversation's messages go to the same processes (one that is no longer alive, which is when
+   * the machine forgets it, is looked up again).
+   */
+  process(address: Address): HostedProcess | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.self === address && last.alive) return last;
+    const before = this.#before;
+    if (before !== undefined && before.self === address && before.alive) {
+      this.#before = last;
+      this.#last = before;
+      return before;
+    }
+    const found = this.#processes.get(address);
+    if (found !== undefined) {
+      this.#before = last;
+      this.#last = found;
+    }
+    return found;
+  }
+  /** The last two processes {@link Arrivals.process} found (two that talk alternate). */
+  #last: HostedProcess | undefined = undefined;
+  #before: HostedProcess | undefined = undefined;
+
+  /**
+   * {@link Arrivals.arrive} for a reply to a live process of this machine the caller already
+   * looked up.
+   */
+  replyHere(env: Envelope): void {
+    this.#reply(env, true);
   }
 
   /**
@@ -133,10 +166,11 @@ export class Arrivals {
     else this.#transmit(reply);
   }
 
-  #reply(env: Envelope): void {
+  /** A reply; `here` when its process is known to live on this machine. */
+  #reply(env: Envelope, here: boolean): void {
     if (
       !this.#replies.has(env.replyTo!) ||
-      (!this.#processes.has(env.to) && machineOf(env.to) !== this.#name)
+      (!here && this.process(env.to) === undefined && machineOf(env.to) !== this.#name)
     ) {
       const note = env.replyTo!.endsWith(GROUP_CALL_MARK)
         ? "late reply: its group request has ended"

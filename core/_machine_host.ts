@@ -136,7 +136,15 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
     proc.clock++;
     this.runtime.account(0);
     const id = proc.envelopeId(this.#epoch);
-    const from = proc.self, lamport = proc.clock, address = canonical(to), kind = kindOf(body);
+    // The address it sent to last, kept by the process: a conversation names the same one.
+    let address: Address;
+    if (to === proc.lastTo) address = proc.lastAddress;
+    else {
+      address = canonical(to);
+      proc.lastTo = to;
+      proc.lastAddress = address;
+    }
+    const from = proc.self, lamport = proc.clock, kind = kindOf(body);
     // A request's correlation id is its envelope's id.
     const link = corr === true ? id : corr;
     const trace = this.#trace;
@@ -180,22 +188,26 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   }
 
   route(env: Envelope, sender: HostedProcess | null): Promise<void> | undefined {
-    const parts = this.#parts;
-    if (env.replyTo === undefined) {
-      const target = parts.processes.get(env.to);
-      if (target !== undefined) return parts.arrivals.arriveAt(target, env, sender);
+    const arrivals = this.#parts.arrivals;
+    // A live process of this machine: the message or reply arrives at once (one lookup).
+    const target = arrivals.process(env.to);
+    if (target !== undefined) {
+      if (env.replyTo === undefined) return arrivals.arriveAt(target, env, sender);
+      arrivals.replyHere(env);
+      return undefined;
     }
-    if (machineOf(env.to) === this.name) return parts.arrivals.arrive(env, sender);
+    const machine = machineOf(env.to);
+    if (machine === this.name) return arrivals.arrive(env, sender);
     // An asynchronous send to another machine waits for credits of a bounded mailbox. Until flow
     // control is needed, a mailbox the network knows unbounded is sent to at once.
     if (sender !== null && this.#flow !== null) {
       if (this.#flow === undefined && this.bound(env.to) === Infinity) {
-        this.forward(env);
+        this.#link.send(machine, env);
         return undefined;
       }
       return this.#flowControl()!.send(env, sender);
     }
-    this.forward(env);
+    this.#link.send(machine, env);
     return undefined;
   }
 
@@ -256,7 +268,7 @@ export class MachineHost implements ProcessHost, FlowHost, LinkPorts {
   }
 
   process(address: Address): HostedProcess | undefined {
-    return this.#parts.processes.get(address);
+    return this.#parts.arrivals.process(address);
   }
 
   get admitting(): (env: Envelope) => void {

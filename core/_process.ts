@@ -216,6 +216,10 @@ export class HostedProcess implements ProcessContext {
   vc: VectorStamp | undefined = undefined;
   /** Envelopes it has sent (for ids). */
   sent = 0;
+  /** The address its last envelope was sent to, as given (see {@link HostedProcess.lastAddress}). */
+  lastTo: string | symbol = NOT_SENT;
+  /** The canonical form of {@link HostedProcess.lastTo} (its machine builds the envelopes). */
+  lastAddress: Address = "";
   /** Whether it may be running (the simulator's accounting). */
   runnable = false;
   /** False once it ended or its machine crashed. */
@@ -471,11 +475,14 @@ export class HostedProcess implements ProcessContext {
     if (this.#parks !== undefined && this.#parks.size > 0) this.#parks.delete(parked);
   }
 
-  /** Updates the clocks for a message this process takes, and traces it. */
-  taken(env: Envelope): void {
+  /**
+   * Updates the clocks for a message this process takes, and traces it. `waking`: the process
+   * is woken next, which the runtime counts as activity already.
+   */
+  taken(env: Envelope, waking = false): void {
     this.clock = Math.max(this.clock, env.lamport) + 1;
     const host = this.#host;
-    host.runtime.account(0);
+    if (!waking) host.runtime.account(0);
     if (!host.tracing) return;
     const clocks = host.clocks;
     if (clocks !== undefined) this.vc = (this.vc ?? clocks.zero).receive(env.vc, this.self);
@@ -535,6 +542,9 @@ export class HostedProcess implements ProcessContext {
   }
 }
 
+/** {@link HostedProcess.lastTo} before its first send: equal to no address given. */
+const NOT_SENT: unique symbol = Symbol("not sent");
+
 /** What an asynchronous send that did not wait returns: one settled promise, shared. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -576,7 +586,8 @@ class Receiving extends Parked<Envelope | undefined> implements MailboxTaker {
     const timer = this.#timer;
     if (timer !== undefined) this.#host.clearTimer(timer);
     const owner = this.owner;
-    owner.taken(env);
+    // A blocked process is woken next (`resolve`): that counts as its activity.
+    owner.taken(env, owner.alive && !owner.runnable);
     this.resolve(env);
     // Reused only without a timer: a cancelled timer's callback must never see a later wait.
     if (timer === undefined) owner.recycle(this);

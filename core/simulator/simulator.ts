@@ -60,8 +60,14 @@ const TAIL_TICKS = 32;
 /** Cancelled events that may wait in the agenda before it is compacted (half of them at least). */
 const COMPACT_AFTER = 512;
 
-/** Quiet-window turns the run takes inline (an `await null` each) before it settles by promise. */
+/** Quiet-window turns the run takes inline (an `await` each) before it settles by promise. */
 const INLINE_TURNS = 8;
+
+/**
+ * What a quiet-window turn awaits: a settled promise resumes the run one microtask turn later,
+ * as `await null` does, without making a promise of `null` each time.
+ */
+const TURN: Promise<void> = Promise.resolve();
 
 /** Latency of a frame to or from an exempt machine, in ms. */
 const EXEMPT_LATENCY = 1;
@@ -523,14 +529,14 @@ export class Simulator implements Network {
           this.#failure === undefined &&
           (this.#running !== 0 || (this.#stirred && quiet < TAIL_TICKS))
         ) {
-          if (++turns > INLINE_TURNS) {
-            await this.#settle(seen, quiet);
-            break;
-          }
-          await null;
+          turns++;
+          await TURN;
           quiet = this.#quietTurn(seen, quiet);
           seen = this.#activity;
         }
+        // A long settle (processes that talk among themselves on one machine) goes on one turn
+        // later, as it did when it was a promise of its own.
+        if (turns > INLINE_TURNS) await TURN;
         this.#stirred = false;
       }
       if (this.#failure !== undefined) throw this.#failure;
@@ -803,7 +809,7 @@ export class Simulator implements Network {
   async #stirs(): Promise<boolean> {
     const seen = this.#activity, size = this.#heap.size;
     for (let i = 0; i < QUIET_TICKS; i++) {
-      await null;
+      await TURN;
       if (this.#failure !== undefined) return true;
       if (this.#activity !== seen || this.#heap.size !== size || this.#running > 0) return true;
     }
@@ -823,42 +829,6 @@ export class Simulator implements Network {
     }
     return quiet;
   }
-
-  /**
-   * Settles the rest of a long run of turns (processes that talk among themselves on one
-   * machine): each turn one `queueMicrotask`, cheaper than resuming an async function.
-   */
-  #settle(seen: number, quiet: number): Promise<void> {
-    this.#settleSeen = seen;
-    this.#settleQuiet = quiet;
-    return new Promise<void>(this.#settleStart);
-  }
-
-  #settleDone: () => void = () => {};
-  #settleQuiet = 0;
-  #settleSeen = 0;
-
-  readonly #settleStart = (resolve: () => void): void => {
-    this.#settleDone = resolve;
-    this.#settleCheck();
-  };
-
-  readonly #settleCheck = (): void => {
-    if (
-      this.#failure === undefined &&
-      (this.#running !== 0 || (this.#stirred && this.#settleQuiet < TAIL_TICKS))
-    ) {
-      queueMicrotask(this.#settleTurn);
-      return;
-    }
-    this.#settleDone();
-  };
-
-  readonly #settleTurn = (): void => {
-    this.#settleQuiet = this.#quietTurn(this.#settleSeen, this.#settleQuiet);
-    this.#settleSeen = this.#activity;
-    this.#settleCheck();
-  };
 
   #runtimeFor(name: string): Runtime {
     const random = this.#random.fork(name);
