@@ -185,3 +185,56 @@ Deno.test("TcpNetwork refuses a bad hello (not one, garbage, oversize): counted,
     await server.close();
   }
 });
+
+Deno.test("TcpNetwork refuses a hello claiming a machine whose open connection spoke within 5 s: a third party cannot take its replies", async () => {
+  const trace = new Trace();
+  const server = await kvHost(trace);
+  const [hostname, port] = server.endpoint.split(":");
+  // m2.lab reaches m1.lab, which knows no m2.lab: m1 answers over m2's connection.
+  const client = await startHost("m2.lab", {
+    resolve: (machine) => machine === "m1.lab" ? server.endpoint : undefined,
+    seed: 2,
+  });
+  const impostor = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const first = Promise.withResolvers<unknown>();
+    const told = Promise.withResolvers<unknown>();
+    client.machine.spawn("c", async (ctx) => {
+      first.resolve((await ctx.request("kv@m1.lab", { kind: "get", key: "x" })).body);
+      told.resolve((await ctx.receive()).body);
+    });
+    assertEquals(await within([server, client], first.promise, "m2's first request"), {
+      value: 7,
+    });
+
+    // A third party says hello as m2.lab on its own connection, with a message after it.
+    const refused = Promise.withResolvers<void>();
+    const stop = trace.listen((e) => {
+      if (e.ev === "drop" && e.at === "m1.lab") refused.resolve();
+    });
+    await impostor.write(framed(JSON.stringify({ kind: "hello", machine: "m2.lab" })));
+    await impostor.write(framed(JSON.stringify({ kind: "msg", env: GOOD_ENV })));
+    assertEquals(
+      await within([server, client], impostor.read(new Uint8Array(16)), "the impostor's close"),
+      null,
+    );
+    await within([server, client], refused.promise, "the refusal of the impostor's hello");
+    stop();
+
+    // m1 now writes to m2.lab: it goes over m2's own connection, and m2 gets it.
+    server.machine.spawn("teller", (ctx) => ctx.send("c@m2.lab", "secret"));
+    assertEquals(await within([server, client], told.promise, "m1's message to m2"), "secret");
+    assertEquals(server.network.stats.rejected, 1);
+    const notes = trace.events.filter((e) => e.ev === "drop").map((e) => `${e.at} ${e.note}`);
+    assertEquals(notes.length, 1, notes.join("\n"));
+    assertTrue(
+      /^m1\.lab malformed frame from "127\.0\.0\.1:\d+": Cannot accept hello: it claims machine "m2\.lab", whose open connection from 127\.0\.0\.1:\d+ brought a frame \d+ ms ago/
+        .test(notes[0]),
+      notes[0],
+    );
+  } finally {
+    impostor.close();
+    await client.close();
+    await server.close();
+  }
+});
