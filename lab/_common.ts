@@ -35,6 +35,7 @@ export {
   shellQuote,
   UsageError,
   withoutFlags,
+  withoutViewFlags,
 } from "./_flags.ts";
 
 /** Flags every architecture command accepts. */

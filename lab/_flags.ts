@@ -267,8 +267,8 @@ export function labCommandLine(words: readonly string[]): string {
 }
 
 /**
- * `args` without the flags `valued` (each with its value, `--x V` or `--x=V`) and `bare` (no
- * value).
+ * `args` without the flags `valued` (each with its value, `--x V` or `--x=V`; a valued flag
+ * followed by another flag had its value left out) and `bare` (no value).
  *
  * @example Dropping a valued and a bare flag
  * ```ts
@@ -290,10 +290,30 @@ export function withoutFlags(
     const arg = args[i];
     const name = arg.startsWith("--") ? arg.slice(2).split("=")[0] : undefined;
     if (name !== undefined && valued.includes(name)) {
-      if (!arg.includes("=")) i++;
+      // A flag whose value is optional (`--out` alone) takes no following flag as its value.
+      if (!arg.includes("=") && !(args[i + 1] ?? "--").startsWith("--")) i++;
     } else if (name === undefined || !bare.includes(name)) {
       kept.push(arg);
     }
   }
   return kept;
+}
+
+/**
+ * `args` without what only shows a run (`--out DIR`, `--live`): a replay suggestion must not
+ * write over the failed run's results folder, nor open a live view nobody asked of the replay.
+ *
+ * @example A failed run's results folder stays as it is
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutViewFlags } from "./_flags.ts";
+ * assert.deepEqual(
+ *   withoutViewFlags(["p2p", "--out", "runs/a", "--live", "--seed", "3"]),
+ *   ["p2p", "--seed", "3"],
+ * );
+ * assert.deepEqual(withoutViewFlags(["p2p", "--out", "--sim"]), ["p2p", "--sim"]);
+ * ```
+ */
+export function withoutViewFlags(args: readonly string[]): string[] {
+  return withoutFlags(args, ["out"], ["live"]);
 }

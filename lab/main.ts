@@ -3,7 +3,7 @@
  * @module
  */
 import { didYouMean, UsageError } from "./_common.ts";
-import { labCommandLine, withoutFlags } from "./_flags.ts";
+import { labCommandLine, withoutFlags, withoutViewFlags } from "./_flags.ts";
 import { InterruptedError, KNOWN_FAILURES } from "./deploy/run_errors.ts";
 import { dropEmptyResults, finishRun } from "./results/finish.ts";
 import { beginSession, endSession } from "./results/session.ts";
@@ -176,7 +176,11 @@ export function replayHint(args: readonly string[]): string | undefined {
   const replayable = REPLAYABLE.get(args[0]);
   if (replayable === undefined) return undefined;
   // The simulator is its own network, on this host: its replay takes none of these.
-  const line = withoutFlags(args, ["transport", "hosts"], ["ssh", "real"]).map((a, i, kept) =>
+  const line = withoutFlags(withoutViewFlags(args), ["transport", "hosts"], ["ssh", "real"]).map((
+    a,
+    i,
+    kept,
+  ) =>
     // The key stays off the screen, as in the simulator's own replay line.
     a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );

@@ -4,7 +4,8 @@
  * the same verdict (the same exit code, or the same trace digest for a campaign's seed).
  * @module
  */
-import { COMMANDS, REPLAYABLE, replayHint } from "../lab/main.ts";
+import { COMMANDS, failureReport, REPLAYABLE, replayHint } from "../lab/main.ts";
+import { RunStalledError } from "../lab/deploy/run_errors.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
 import { captureMain } from "./_lab.ts";
 
@@ -189,4 +190,20 @@ Deno.test("replayHint() is given for exactly the commands that take --sim and --
     const { code, text } = await lab([...words, "--help"]);
     assertEquals(code, 0, `${name}: ${text.slice(0, 300)}`);
   }
+});
+
+Deno.test("a stalled run's report names its seed and replays without its results folder or live view", () => {
+  const error = new RunStalledError({ time: 812.5, seed: 4, reason: "quiet" });
+  const lines = failureReport(error, ["p2p", "--sim", "--out", "runs/a", "--live", "--seed", "4"]);
+  assertEquals(lines, [
+    "archlab: Cannot finish the run: the simulation went quiet at 812.500 ms before the workload " +
+    "finished (seed 4): every process waits for something that will not come; the replay's trace " +
+    "shows its last events",
+    "  replay: deno task lab p2p --sim --seed 4 --trace run.jsonl",
+  ]);
+  // `--out` without a folder takes no following flag with it.
+  assertEquals(
+    replayHint(["client-server", "--out", "--drop", "0.2"]),
+    "replay in the simulator: deno task lab client-server --drop 0.2 --sim --seed 1 --trace run.jsonl",
+  );
 });

@@ -185,3 +185,94 @@ Deno.test("TcpNetwork refuses a bad hello (not one, garbage, oversize): counted,
     await server.close();
   }
 });
+
+Deno.test("TcpNetwork refuses a hello claiming a machine whose open connection spoke within 5 s: a third party cannot take its replies", async () => {
+  const trace = new Trace();
+  const server = await kvHost(trace);
+  const [hostname, port] = server.endpoint.split(":");
+  // m2.lab reaches m1.lab, which knows no m2.lab: m1 answers over m2's connection.
+  const client = await startHost("m2.lab", {
+    resolve: (machine) => machine === "m1.lab" ? server.endpoint : undefined,
+    seed: 2,
+  });
+  const impostor = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const first = Promise.withResolvers<unknown>();
+    const told = Promise.withResolvers<unknown>();
+    client.machine.spawn("c", async (ctx) => {
+      first.resolve((await ctx.request("kv@m1.lab", { kind: "get", key: "x" })).body);
+      told.resolve((await ctx.receive()).body);
+    });
+    assertEquals(await within([server, client], first.promise, "m2's first request"), {
+      value: 7,
+    });
+
+    // A third party says hello as m2.lab on its own connection, with a message after it.
+    const refused = Promise.withResolvers<void>();
+    const stop = trace.listen((e) => {
+      if (e.ev === "drop" && e.at === "m1.lab") refused.resolve();
+    });
+    await impostor.write(framed(JSON.stringify({ kind: "hello", machine: "m2.lab" })));
+    await impostor.write(framed(JSON.stringify({ kind: "msg", env: GOOD_ENV })));
+    assertEquals(
+      await within([server, client], impostor.read(new Uint8Array(16)), "the impostor's close"),
+      null,
+    );
+    await within([server, client], refused.promise, "the refusal of the impostor's hello");
+    stop();
+
+    // m1 now writes to m2.lab: it goes over m2's own connection, and m2 gets it.
+    server.machine.spawn("teller", (ctx) => ctx.send("c@m2.lab", "secret"));
+    assertEquals(await within([server, client], told.promise, "m1's message to m2"), "secret");
+    assertEquals(server.network.stats.rejected, 1);
+    const notes = trace.events.filter((e) => e.ev === "drop").map((e) => `${e.at} ${e.note}`);
+    assertEquals(notes.length, 1, notes.join("\n"));
+    assertTrue(
+      /^m1\.lab refused frame from "127\.0\.0\.1:\d+": Cannot accept hello: it claims machine "m2\.lab", whose open connection from 127\.0\.0\.1:\d+ brought a frame \d+ ms ago/
+        .test(notes[0]),
+      notes[0],
+    );
+  } finally {
+    impostor.close();
+    await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("TcpNetwork refuses bytes that are not frames on a connection it opened: counted, traced, not printed", async () => {
+  const trace = new Trace();
+  // A "server" that answers every connection with a frame header of 3 GB.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.write(new Uint8Array([0xc0, 0, 0, 0, 1, 2]));
+    return conn;
+  })();
+  const client = await startHost("m2.lab", {
+    resolve: (machine) => machine === "m1.lab" ? `127.0.0.1:${listener.addr.port}` : undefined,
+    seed: 2,
+    trace,
+    reliable: false,
+  });
+  const printed: string[] = [];
+  const logged = console.error;
+  console.error = (...args: unknown[]) => printed.push(args.join(" "));
+  const refused = Promise.withResolvers<void>();
+  const stop = trace.listen((e) => {
+    if (e.ev === "drop" && e.at === "m2.lab" && e.note?.startsWith("malformed")) refused.resolve();
+  });
+  try {
+    client.machine.spawn("c", (ctx) => ctx.send("kv@m1.lab", { kind: "get", key: "x" }));
+    await within([client], refused.promise, "the refusal of the server's bytes");
+    assertEquals(client.network.stats.rejected, 1);
+    const note = trace.events.filter((e) => e.ev === "drop").at(-1)!.note!;
+    assertTrue(note.startsWith('malformed frame from "m1.lab": '), note);
+    assertEquals(printed, [], "counted and traced, not printed");
+  } finally {
+    stop();
+    console.error = logged;
+    (await served).close();
+    listener.close();
+    await client.close();
+  }
+});

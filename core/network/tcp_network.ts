@@ -81,6 +81,13 @@ export interface TcpStats {
    * whose envelope names a sender on another machine than the one that said hello.
    */
   rejected: number;
+  /**
+   * Connections closed on an error that is not about one frame: an incoming one at a bound of
+   * the listener (`limits`: the connection cap, a header or idle timeout, the buffered-bytes
+   * budget), or either kind when a write failed. Each is traced as a `drop` of the machine
+   * noting the connection and why. (Always 0 over UDP, which has no connections.)
+   */
+  connectionsClosed: number;
 }
 
 interface Peer {
@@ -125,11 +132,12 @@ export class TcpNetwork implements Network {
     duplicated: 0,
     received: 0,
     rejected: 0,
+    connectionsClosed: 0,
   };
   readonly #options: TcpNetworkOptions;
   readonly #peers = new Map<string, Peer>();
-  /** The latest open incoming connection from each machine, by the name its hello gave. */
-  readonly #incoming = new Map<string, FrameConnection>();
+  /** The open incoming connection from each machine, by the name its hello gave. */
+  readonly #incoming = new Map<string, Incoming>();
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
@@ -168,7 +176,8 @@ export class TcpNetwork implements Network {
     address: { hostname?: string; port?: number } = {},
   ): Promise<{ hostname: string; port: number }> {
     this.#machine = machine;
-    const from = new WeakMap<FrameConnection, string>();
+    const from = new WeakMap<FrameConnection, Incoming>();
+    const now = () => this.#options.runtime.now();
     this.#listener = listenFrames({
       hostname: address.hostname ?? "127.0.0.1",
       port: address.port ?? 0,
@@ -187,23 +196,31 @@ export class TcpNetwork implements Network {
               `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"kind":"hello","machine":"m1.lab"}): ${error.reason}`,
             );
           }
-          from.set(conn, hello);
-          this.#remember(hello, conn);
+          const refused = this.#claimed(hello, conn);
+          if (refused !== undefined) throw new HelloClaimError(refused);
+          const incoming: Incoming = { machine: hello, conn, at: now() };
+          from.set(conn, incoming);
+          this.#remember(incoming);
           return;
         }
-        this.#receive(sender, payload);
+        sender.at = now();
+        this.#receive(sender.machine, payload);
       },
       onError: (error, conn) => {
+        // A hello that claims a live peer's name: refused, counted and traced.
+        if (error instanceof HelloClaimError) {
+          this.stats.rejected++;
+          machine.refuse(conn.remote, error.message);
+          return;
+        }
         // Bytes the peer sent that are not frames (a bad hello, garbage, an oversize length, a
         // frame cut short): refused like a malformed frame, counted and traced.
         if (error instanceof HelloError || error instanceof FrameError) {
           this.stats.rejected++;
-          machine.refuseFrame(from.get(conn) ?? conn.remote, error.message);
+          machine.refuseFrame(from.get(conn)?.machine ?? conn.remote, error.message);
           return;
         }
-        console.error(
-          `archlab: ${machine.name} closed connection from ${conn.remote}: ${error.message}`,
-        );
+        this.#closedOn(`closed connection from ${conn.remote}`, error);
       },
     });
     return Promise.resolve({ hostname: this.#listener.hostname, port: this.#listener.port });
@@ -214,6 +231,8 @@ export class TcpNetwork implements Network {
     this.#options.directory.invalidate(machine);
     const peer = this.#peers.get(machine);
     this.#peers.delete(machine);
+    // A hello naming it on a new connection is taken, whatever its old one last brought.
+    this.#incoming.delete(machine);
     void peer?.conn?.close();
   }
 
@@ -331,23 +350,45 @@ export class TcpNetwork implements Network {
           if (this.#peers.get(to) === peer) this.#peers.delete(to);
         },
         onError: (error) => {
-          console.error(
-            `archlab: ${this.#machine?.name} closed connection to ${to}: ${error.message}`,
-          );
+          // `to` wrote bytes that are not frames back on it: refused like a malformed frame.
+          if (error instanceof FrameError) {
+            this.stats.rejected++;
+            this.#machine?.refuseFrame(to, error.message);
+            return;
+          }
+          this.#closedOn(`closed connection to ${to}`, error);
         },
       });
     }).then((conn) => ({ conn, outgoing: true }), (error) => {
       const back = this.#incoming.get(to);
       if (back === undefined) throw error;
-      return { conn: back, outgoing: false };
+      return { conn: back.conn, outgoing: false };
     });
   }
 
-  /** Keeps `conn`, opened by machine `sender`, as the way back to it while it is open. */
-  #remember(sender: string, conn: FrameConnection): void {
-    this.#incoming.set(sender, conn);
+  /**
+   * Why a hello naming `sender` on `conn` is refused: another open connection that said it is
+   * `sender` brought a frame less than {@link HELLO_REBIND_MS} ago, so a third party cannot take
+   * the way back to a live peer (as the UDP network refuses a hello from another address).
+   */
+  #claimed(sender: string, conn: FrameConnection): string | undefined {
+    const live = this.#incoming.get(sender);
+    if (live === undefined || live.conn === conn) return undefined;
+    const silent = this.#options.runtime.now() - live.at;
+    if (silent >= HELLO_REBIND_MS) return undefined;
+    return `Cannot accept hello: it claims machine ${
+      JSON.stringify(sender)
+    }, whose open connection from ${live.conn.remote} brought a frame ${
+      Math.round(silent)
+    } ms ago (a machine's way back moves to a new connection when its old one closes, after ${HELLO_REBIND_MS} ms of silence, or once the network forgets it)`;
+  }
+
+  /** Keeps `incoming`'s connection as the way back to its machine while it is open. */
+  #remember(incoming: Incoming): void {
+    const { machine: sender, conn } = incoming;
+    this.#incoming.set(sender, incoming);
     void conn.closed.then(() => {
-      if (this.#incoming.get(sender) === conn) this.#incoming.delete(sender);
+      if (this.#incoming.get(sender) === incoming) this.#incoming.delete(sender);
       if (this.#peers.get(sender)?.conn === conn) this.#peers.delete(sender);
     });
   }
@@ -371,13 +412,47 @@ export class TcpNetwork implements Network {
     this.#pipeline.receive({ from: sender, to: machine.name, frame });
   }
 
+  /**
+   * Counts and traces a connection closed on `error` (a listener's bound, a failed write) as a
+   * `drop` of the machine noting `what` (which connection) and why.
+   */
+  #closedOn(what: string, error: Error): void {
+    this.stats.connectionsClosed++;
+    const machine = this.#machine;
+    if (machine === undefined) return;
+    this.#options.trace?.record({
+      t: this.#options.runtime.now(),
+      ev: "drop",
+      at: machine.name,
+      note: `${what}: ${error.message}`,
+    });
+  }
+
   /** Counts and traces a frame lost on its way to `to` (its connection failed). */
   #lost(frame: WireFrame, from: string, to: string, note: string): void {
     this.#faults.lost({ from, to, frame }, note);
   }
 }
 
+/**
+ * How long an incoming connection stays a machine's way back after its last frame: a hello
+ * naming the machine on another connection within this time is refused.
+ */
+const HELLO_REBIND_MS = 5_000;
+
+/** An incoming connection, the machine its hello named, and when (`runtime.now()`) its last frame came. */
+interface Incoming {
+  readonly machine: string;
+  readonly conn: FrameConnection;
+  at: number;
+}
+
 /** A connection's first frame is not a hello naming a machine: the connection is refused. */
 class HelloError extends TypeError {
   override name = "HelloError";
+}
+
+/** A hello names a machine whose open connection spoke a moment ago: the connection is refused. */
+class HelloClaimError extends Error {
+  override name = "HelloClaimError";
 }

@@ -10,6 +10,7 @@ import {
   table,
   UsageError,
   withoutFlags,
+  withoutViewFlags,
   writeTrace,
 } from "../_common.ts";
 import { explore, type ExploreReport, replayChoices } from "../explore/explore.ts";
@@ -55,7 +56,7 @@ function refuseWithExplore(values: Record<string, unknown>, usage: string): void
 
 /** The replay command: the same arguments, `--choices` instead of any earlier one. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept = withoutFlags(args, ["choices", "trace"]);
+  const kept = withoutFlags(withoutViewFlags(args), ["choices", "trace"]);
   return labCommandLine(["check", ...kept, "--choices", choices.join(";")]);
 }
 

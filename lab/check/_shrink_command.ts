@@ -7,7 +7,7 @@
 import type { ProcessFn } from "../../core/process.ts";
 import type { CrashSpec, PartitionSpec } from "../_fault_flags.ts";
 import { type Fault, faultFlags, type FrameFault, splitFaults } from "../shrink/fault_schedule.ts";
-import { labCommandLine, withoutFlags } from "../_flags.ts";
+import { labCommandLine, withoutFlags, withoutViewFlags } from "../_flags.ts";
 import { shrink } from "../shrink/shrink.ts";
 import type { NemesisEvent } from "./nemesis.ts";
 import { buildReport } from "./report.ts";
@@ -157,7 +157,7 @@ function replayCommand(
     "svg",
   ];
   if (withoutNemesis) valued.push("nemesis");
-  const kept = withoutFlags(args, valued, ["shrink", "json"]);
+  const kept = withoutFlags(withoutViewFlags(args), valued, ["shrink", "json"]);
   return labCommandLine(["check", ...kept, ...flags]);
 }
 

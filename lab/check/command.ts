@@ -22,6 +22,7 @@ import {
   saveTrace,
   UsageError,
   withoutFlags,
+  withoutViewFlags,
 } from "../_common.ts";
 import { EXPLORE_FLAGS, EXPLORE_HELP, runExploreCheck } from "./_explore_command.ts";
 import { formatShrink, SHRINK_FLAGS, shrinkCheck } from "./_shrink_command.ts";
@@ -410,7 +411,8 @@ async function drawWindow(svg: unknown, report: CheckReport): Promise<string | u
 
 /** How to replay a failed run: in the simulator, with its seed. */
 function replayLine(args: string[], seedless: boolean, seed: number, real: boolean): string {
-  const replay = seedless ? [...args, "--seed", String(seed)] : args;
+  const kept = withoutViewFlags(args);
+  const replay = seedless ? [...kept, "--seed", String(seed)] : kept;
   return real
     ? `try it in the simulator: ${
       labCommandLine(["check", ...withoutFlags(replay, ["transport"], ["real"])])

@@ -15,7 +15,7 @@ import { Simulator } from "../../core/simulator/simulator.ts";
 import type { Disk } from "../../core/storage/disk.ts";
 import { Trace, type TraceEvent } from "../../core/trace.ts";
 import { type CommonOptions, frameAuth, type SkewSpec, writeTrace } from "../_common.ts";
-import { labCommandLine, withoutFlags } from "../_flags.ts";
+import { labCommandLine, withoutFlags, withoutViewFlags } from "../_flags.ts";
 import { runLiveSlice } from "../results/live_slice.ts";
 import { currentSession, keepRunTrace, liveEvents } from "../results/session.ts";
 import { type MachineLoss, RunStalledError } from "./run_errors.ts";
@@ -344,7 +344,7 @@ function deploySim(machines: readonly MachineSpec[], options: DeployOptions): De
 export function replayCommand(seed: number): string {
   const session = currentSession();
   const words = session === undefined ? Deno.args : [session.command, ...session.args];
-  const args = withoutFlags(words, ["seed"]).map((a, i, kept) =>
+  const args = withoutFlags(withoutViewFlags(words), ["seed"]).map((a, i, kept) =>
     a.startsWith("--auth=") ? "--auth=KEY" : kept[i - 1] === "--auth" ? "KEY" : a
   );
   if (args.length === 0) return `the same lab command with --sim --seed ${seed}`;

@@ -9,7 +9,8 @@
 
 /**
  * The simulation stopped before the workload finished: nothing was left to do (a process waits
- * for a message that will never come) or virtual time reached its limit.
+ * for a message that will never come) or virtual time reached its limit. Its message names the
+ * seed; the lab prints the whole replay command on the next line.
  *
  * @example Its fields
  * ```ts
@@ -17,7 +18,7 @@
  * import { RunStalledError } from "./run_errors.ts";
  * const error = new RunStalledError({ time: 8055, seed: 1, reason: "quiet" });
  * assert.equal(error.reason, "quiet");
- * assert.match(error.message, /--seed 1/);
+ * assert.match(error.message, /\(seed 1\): every process waits/);
  * ```
  */
 export class RunStalledError extends Error {
@@ -34,8 +35,11 @@ export class RunStalledError extends Error {
         fields.reason === "quiet"
           ? "the simulation went quiet"
           : "the simulation reached its time limit"
-      } at ${fields.time.toFixed(3)} ms before the workload finished (seed ${fields.seed}); ` +
-        `replay with --seed ${fields.seed} --trace run.jsonl`,
+      } at ${fields.time.toFixed(3)} ms before the workload finished (seed ${fields.seed}): ${
+        fields.reason === "quiet"
+          ? "every process waits for something that will not come"
+          : "it kept going without finishing"
+      }; the replay's trace shows its last events`,
     );
     this.name = "RunStalledError";
     this.time = fields.time;

@@ -5,7 +5,7 @@
  * @module
  */
 import { intFlag, openFlags, table, UsageError, writeTrace } from "../_common.ts";
-import { didYouMean, labCommandLine, withoutFlags } from "../_flags.ts";
+import { didYouMean, labCommandLine, withoutFlags, withoutViewFlags } from "../_flags.ts";
 import { checkTracePath } from "../diagram/trace_path.ts";
 import { ARCHITECTURES, type ExplorableArchitecture } from "./architectures.ts";
 import { explore, type ExploreOptions, type ExploreReport, replayChoices } from "./explore.ts";
@@ -87,7 +87,7 @@ function bounds(
 
 /** The command that replays `choices` with the same bounds. */
 function replayCommand(args: readonly string[], choices: readonly string[]): string {
-  const kept = withoutFlags(args, ["choices", "trace"]);
+  const kept = withoutFlags(withoutViewFlags(args), ["choices", "trace"]);
   return labCommandLine(["explore", ...kept, "--choices", choices.join(";")]);
 }
 
