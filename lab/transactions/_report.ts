@@ -4,6 +4,10 @@
  * @module
  */
 import type { Audit } from "../../transactions/audit.ts";
+import { checkAtomicity } from "../../transactions/atomicity_check.ts";
+import { scanCoordinatorLog, scanParticipantLog } from "../../transactions/log_scan.ts";
+import type { CoordinatorStatus, ParticipantStatus } from "../../transactions/messages.ts";
+import type { StableStore } from "../../transactions/stable_store.ts";
 import type { TransferReport } from "../../transactions/transfer_client.ts";
 import { latencyRows, percentile, type Summary, table } from "../_common.ts";
 import { CONTROL_MACHINE, type Deployment } from "../deploy/deploy.ts";
@@ -27,10 +31,118 @@ export interface TransactionsRun {
   /** Whether the auditor told the clients to stop (a participant or the coordinator died). */
   readonly clientsStopped?: boolean;
   /**
-   * The committed data of each participant whose machine died, read from its SQLite file after
-   * the run (OS processes with SQLite only).
+   * What the processes of machines that died left on stable storage, read after the run (in the
+   * simulator from its disk, on OS processes from their SQLite files; not with PostgreSQL).
    */
-  readonly onDisk?: Readonly<Record<string, Record<string, unknown>>>;
+  readonly onDisk?: LostState;
+}
+
+/** What the processes of machines that died left on stable storage, read after the run. */
+export interface LostState {
+  /** Each lost participant's state as its store holds it (nothing active, no lock held). */
+  readonly participants: Readonly<Record<string, ParticipantStatus>>;
+  /** The coordinator's logged decisions, when its machine died. */
+  readonly coordinator?: CoordinatorStatus;
+  /** The coordinator's address. */
+  readonly coordinatorAddress: string;
+}
+
+/**
+ * A participant's state as its stable store holds it: committed balances, the outcome of every
+ * transaction it logged one for, and the transactions it voted yes to with no outcome (in doubt:
+ * they apply or abort when it recovers and asks the coordinator).
+ *
+ * @example A participant with one commit and one transaction in doubt
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StableStore } from "../../transactions/stable_store.ts";
+ * import { participantOnDisk } from "./_report.ts";
+ * const store = new StableStore();
+ * const prepared = (txid: string) => ({ type: "prepared" as const, txid, coordinator: "tm@coord.lab", writes: [], locks: [], at: 0 });
+ * store.apply([["a", 70]], prepared("t1"));
+ * store.append({ type: "outcome", txid: "t1", decision: "commit", blockedMs: 3 });
+ * store.append(prepared("t2"));
+ * const status = participantOnDisk(store);
+ * assert.deepEqual([status.data, status.outcomes, status.inDoubt.map((d) => d.txid)], [{ a: 70 }, { t1: "commit" }, ["t2"]]);
+ * ```
+ */
+export function participantOnDisk(store: StableStore): ParticipantStatus {
+  const scan = scanParticipantLog(store.log());
+  return {
+    kind: "tx-participant-status",
+    data: store.entries(),
+    outcomes: Object.fromEntries(scan.outcomes),
+    inDoubt: scan.inDoubt.map((r) => ({
+      txid: r.txid,
+      coordinator: r.coordinator,
+      waitingMs: 0,
+      locks: r.locks.map(([key]) => key),
+    })),
+    active: 0,
+    blockedMs: scan.blockedMs,
+  };
+}
+
+/**
+ * A coordinator's logged decisions as its stable store holds them.
+ *
+ * @example One decision
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StableStore } from "../../transactions/stable_store.ts";
+ * import { coordinatorOnDisk } from "./_report.ts";
+ * const store = new StableStore();
+ * store.append({ type: "decision", txid: "t1", decision: "commit", participants: ["a@p1.lab"] });
+ * assert.deepEqual(coordinatorOnDisk(store).decisions, { t1: { decision: "commit", participants: ["a@p1.lab"] } });
+ * ```
+ */
+export function coordinatorOnDisk(store: StableStore): CoordinatorStatus {
+  const scan = scanCoordinatorLog(store.log());
+  return {
+    kind: "tx-coordinator-status",
+    incarnation: 0,
+    decisions: Object.fromEntries(scan.decisions),
+    voting: 0,
+    unacknowledged: scan.unended.length,
+  };
+}
+
+/**
+ * The audit completed with what the machines that died left on disk: their participants'
+ * balances, outcomes and transactions in doubt, and the coordinator's decisions, take the place
+ * of the answers they could not give, and all-or-nothing and the total are checked again over
+ * every process. The audit as it was when nothing was read.
+ */
+function completedAudit(run: TransactionsRun): Audit {
+  const found = run.audit, disk = run.onDisk;
+  if (disk === undefined) return found;
+  const read = new Set(Object.keys(disk.participants));
+  if (disk.coordinator !== undefined) read.add(disk.coordinatorAddress);
+  if (read.size === 0) return found;
+  // A machine that died after answering: its disk holds its state at its death.
+  const participants = { ...found.participants, ...disk.participants };
+  const coordinator = disk.coordinator ?? found.coordinator;
+  const silent = found.silent.filter((p) => !read.has(p));
+  const busy = Object.entries(found.participants).some(([p, s]) => !read.has(p) && s.active > 0) ||
+    (disk.coordinator === undefined && (found.coordinator?.voting ?? 0) > 0);
+  let total = 0;
+  for (const s of Object.values(participants)) total += sumOf(s.data);
+  return {
+    ...found,
+    coordinator,
+    participants,
+    silent,
+    atomicity: checkAtomicity(coordinator, participants),
+    total,
+    settled: found.settled || (silent.length === 0 && !busy),
+  };
+}
+
+/** The balances each dead participant's disk holds, by participant. */
+function balancesOnDisk(run: TransactionsRun): Record<string, Readonly<Record<string, unknown>>> {
+  const found: Record<string, Readonly<Record<string, unknown>>> = {};
+  for (const [p, status] of Object.entries(run.onDisk?.participants ?? {})) found[p] = status.data;
+  return found;
 }
 
 /** The sum of the numeric values of `data`. */
@@ -44,12 +156,12 @@ function sumOf(data: Readonly<Record<string, unknown>>): number {
 const machineOf = (address: string) => address.slice(address.indexOf("@") + 1);
 
 /** The participants (and the coordinator) whose machine died and that the audit did not hear. */
-function lostProcesses(plan: TransactionsPlan, run: TransactionsRun): string[] {
+function lostProcesses(plan: TransactionsPlan, run: TransactionsRun, found: Audit): string[] {
   const dead = new Set(run.lost.map((l) => l.machine));
   const gone = participantNames(plan).filter((p) =>
-    dead.has(machineOf(p)) && run.audit.participants[p] === undefined
+    dead.has(machineOf(p)) && found.participants[p] === undefined
   );
-  if (dead.has("coord.lab") && run.audit.coordinator === undefined) gone.push("the coordinator");
+  if (dead.has("coord.lab") && found.coordinator === undefined) gone.push("the coordinator");
   return gone;
 }
 
@@ -95,7 +207,7 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
   for (const p of participantNames(plan)) {
     const dead = died.get(machineOf(p));
     if (dead === undefined || run.audit.participants[p] !== undefined) continue;
-    const data = run.onDisk?.[p];
+    const data = run.onDisk?.participants[p]?.data;
     if (data === undefined) {
       lines.push(
         `${p}: balances unknown (its machine died); the total counts the other branches only`,
@@ -109,7 +221,7 @@ export function unfinishedLines(plan: TransactionsPlan, run: TransactionsRun): s
       );
     }
   }
-  if (run.onDisk !== undefined && Object.keys(run.onDisk).length > 0) {
+  if (run.onDisk !== undefined && Object.keys(run.onDisk.participants).length > 0) {
     lines.push(
       `total with the dead branches' ${sim ? "disks" : "files"}: ${
         run.audit.total + onDisk
@@ -154,7 +266,8 @@ function longestBlock(found: Audit): number {
 
 /** The `--json` object. */
 export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun): Summary {
-  const { deployment, reports, audit: found } = run;
+  const { deployment, reports } = run;
+  const found = completedAudit(run);
   const trace = deployment.trace;
   let messages = 0;
   for (const e of trace.events) {
@@ -192,9 +305,9 @@ export function transactionsSummary(plan: TransactionsPlan, run: TransactionsRun
     coordinatorCrashedAt: run.crashedAt ?? null,
     machinesLost: run.lost.map((l) => l.machine),
     unfinished: unfinishedLines(plan, run),
-    ...(run.onDisk === undefined || Object.keys(run.onDisk).length === 0
+    ...(run.onDisk === undefined || Object.keys(run.onDisk.participants).length === 0
       ? {}
-      : { lostOnDisk: run.onDisk }),
+      : { lostOnDisk: balancesOnDisk(run) }),
   };
 }
 
@@ -237,7 +350,7 @@ function printBalances(plan: TransactionsPlan, run: TransactionsRun): void {
   for (const l of died.values()) {
     const p = participantNames(plan).find((p) => machineOf(p) === l.machine);
     if (p !== undefined && found.participants[p] === undefined && !found.silent.includes(p)) {
-      const data = run.onDisk?.[p];
+      const data = run.onDisk?.participants[p]?.data;
       console.log(
         `  ${p}  (its machine died at ${l.time.toFixed(0)} ms: ${
           data === undefined ? "unknown" : `its file holds ${JSON.stringify(data)}`
@@ -301,7 +414,7 @@ function printVerdict(
   summary: Summary,
   blockedMs: number,
 ): void {
-  const found = run.audit;
+  const found = completedAudit(run);
   if (plan.crashAfterVotes) {
     console.log(
       run.crashedAt === undefined
@@ -315,9 +428,14 @@ function printVerdict(
         } ms with their locks.`,
     );
   }
+  const disks = found === run.audit
+    ? ""
+    : `, with what the dead machines' ${
+      run.deployment.transport === "sim" ? "disks" : "files"
+    } hold`;
   console.log(
-    `Invariant: total ${found.total} (expected ${summary.expectedTotal}); all-or-nothing ${
-      verdict(found, lostProcesses(plan, run))
+    `Invariant: total ${found.total} (expected ${summary.expectedTotal}${disks}); all-or-nothing ${
+      verdict(found, lostProcesses(plan, run, found))
     } => ${summary.invariantHolds ? "PASS" : "FAIL"}`,
   );
   if (plan.common.trace) console.log(`trace written to ${plan.common.trace}`);
