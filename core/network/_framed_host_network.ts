@@ -107,7 +107,6 @@ export class FramedCore {
     duplicated: 0,
     received: 0,
     rejected: 0,
-    connectionsClosed: 0,
   };
   readonly options: FramedNetworkOptions;
   machine: Machine | undefined;

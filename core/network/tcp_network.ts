@@ -81,13 +81,6 @@ export interface TcpStats {
    * whose envelope names a sender on another machine than the one that said hello.
    */
   rejected: number;
-  /**
-   * Connections closed on an error that is not about one frame: an incoming one at a bound of
-   * the listener (`limits`: the connection cap, a header or idle timeout, the buffered-bytes
-   * budget), or either kind when a write failed. Each is traced as a `drop` of the machine
-   * noting the connection and why. (Always 0 over UDP, which has no connections.)
-   */
-  connectionsClosed: number;
 }
 
 interface Peer {
@@ -132,7 +125,6 @@ export class TcpNetwork implements Network {
     duplicated: 0,
     received: 0,
     rejected: 0,
-    connectionsClosed: 0,
   };
   readonly #options: TcpNetworkOptions;
   readonly #peers = new Map<string, Peer>();
@@ -197,7 +189,7 @@ export class TcpNetwork implements Network {
             );
           }
           const refused = this.#claimed(hello, conn);
-          if (refused !== undefined) throw new HelloClaimError(refused);
+          if (refused !== undefined) throw new HelloError(refused);
           const incoming: Incoming = { machine: hello, conn, at: now() };
           from.set(conn, incoming);
           this.#remember(incoming);
@@ -207,12 +199,6 @@ export class TcpNetwork implements Network {
         this.#receive(sender.machine, payload);
       },
       onError: (error, conn) => {
-        // A hello that claims a live peer's name: refused, counted and traced.
-        if (error instanceof HelloClaimError) {
-          this.stats.rejected++;
-          machine.refuse(conn.remote, error.message);
-          return;
-        }
         // Bytes the peer sent that are not frames (a bad hello, garbage, an oversize length, a
         // frame cut short): refused like a malformed frame, counted and traced.
         if (error instanceof HelloError || error instanceof FrameError) {
@@ -220,7 +206,9 @@ export class TcpNetwork implements Network {
           machine.refuseFrame(from.get(conn)?.machine ?? conn.remote, error.message);
           return;
         }
-        this.#closedOn(`closed connection from ${conn.remote}`, error);
+        console.error(
+          `archlab: ${machine.name} closed connection from ${conn.remote}: ${error.message}`,
+        );
       },
     });
     return Promise.resolve({ hostname: this.#listener.hostname, port: this.#listener.port });
@@ -350,13 +338,9 @@ export class TcpNetwork implements Network {
           if (this.#peers.get(to) === peer) this.#peers.delete(to);
         },
         onError: (error) => {
-          // `to` wrote bytes that are not frames back on it: refused like a malformed frame.
-          if (error instanceof FrameError) {
-            this.stats.rejected++;
-            this.#machine?.refuseFrame(to, error.message);
-            return;
-          }
-          this.#closedOn(`closed connection to ${to}`, error);
+          console.error(
+            `archlab: ${this.#machine?.name} closed connection to ${to}: ${error.message}`,
+          );
         },
       });
     }).then((conn) => ({ conn, outgoing: true }), (error) => {
@@ -412,22 +396,6 @@ export class TcpNetwork implements Network {
     this.#pipeline.receive({ from: sender, to: machine.name, frame });
   }
 
-  /**
-   * Counts and traces a connection closed on `error` (a listener's bound, a failed write) as a
-   * `drop` of the machine noting `what` (which connection) and why.
-   */
-  #closedOn(what: string, error: Error): void {
-    this.stats.connectionsClosed++;
-    const machine = this.#machine;
-    if (machine === undefined) return;
-    this.#options.trace?.record({
-      t: this.#options.runtime.now(),
-      ev: "drop",
-      at: machine.name,
-      note: `${what}: ${error.message}`,
-    });
-  }
-
   /** Counts and traces a frame lost on its way to `to` (its connection failed). */
   #lost(frame: WireFrame, from: string, to: string, note: string): void {
     this.#faults.lost({ from, to, frame }, note);
@@ -450,9 +418,4 @@ interface Incoming {
 /** A connection's first frame is not a hello naming a machine: the connection is refused. */
 class HelloError extends TypeError {
   override name = "HelloError";
-}
-
-/** A hello names a machine whose open connection spoke a moment ago: the connection is refused. */
-class HelloClaimError extends Error {
-  override name = "HelloClaimError";
 }
