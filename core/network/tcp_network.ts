@@ -128,8 +128,8 @@ export class TcpNetwork implements Network {
   };
   readonly #options: TcpNetworkOptions;
   readonly #peers = new Map<string, Peer>();
-  /** The open incoming connection from each machine, by the name its hello gave. */
-  readonly #incoming = new Map<string, Incoming>();
+  /** The latest open incoming connection from each machine, by the name its hello gave. */
+  readonly #incoming = new Map<string, FrameConnection>();
   #listener: FrameListener | undefined;
   #machine: Machine | undefined;
   #closed = false;
@@ -168,8 +168,7 @@ export class TcpNetwork implements Network {
     address: { hostname?: string; port?: number } = {},
   ): Promise<{ hostname: string; port: number }> {
     this.#machine = machine;
-    const from = new WeakMap<FrameConnection, Incoming>();
-    const now = () => this.#options.runtime.now();
+    const from = new WeakMap<FrameConnection, string>();
     this.#listener = listenFrames({
       hostname: address.hostname ?? "127.0.0.1",
       port: address.port ?? 0,
@@ -188,22 +187,18 @@ export class TcpNetwork implements Network {
               `Cannot accept connection from ${conn.remote}: its first frame is not a hello naming a machine ({"kind":"hello","machine":"m1.lab"}): ${error.reason}`,
             );
           }
-          const refused = this.#claimed(hello, conn);
-          if (refused !== undefined) throw new HelloError(refused);
-          const incoming: Incoming = { machine: hello, conn, at: now() };
-          from.set(conn, incoming);
-          this.#remember(incoming);
+          from.set(conn, hello);
+          this.#remember(hello, conn);
           return;
         }
-        sender.at = now();
-        this.#receive(sender.machine, payload);
+        this.#receive(sender, payload);
       },
       onError: (error, conn) => {
         // Bytes the peer sent that are not frames (a bad hello, garbage, an oversize length, a
         // frame cut short): refused like a malformed frame, counted and traced.
         if (error instanceof HelloError || error instanceof FrameError) {
           this.stats.rejected++;
-          machine.refuseFrame(from.get(conn)?.machine ?? conn.remote, error.message);
+          machine.refuseFrame(from.get(conn) ?? conn.remote, error.message);
           return;
         }
         console.error(
@@ -219,8 +214,6 @@ export class TcpNetwork implements Network {
     this.#options.directory.invalidate(machine);
     const peer = this.#peers.get(machine);
     this.#peers.delete(machine);
-    // A hello naming it on a new connection is taken, whatever its old one last brought.
-    this.#incoming.delete(machine);
     void peer?.conn?.close();
   }
 
@@ -346,33 +339,15 @@ export class TcpNetwork implements Network {
     }).then((conn) => ({ conn, outgoing: true }), (error) => {
       const back = this.#incoming.get(to);
       if (back === undefined) throw error;
-      return { conn: back.conn, outgoing: false };
+      return { conn: back, outgoing: false };
     });
   }
 
-  /**
-   * Why a hello naming `sender` on `conn` is refused: another open connection that said it is
-   * `sender` brought a frame less than {@link HELLO_REBIND_MS} ago, so a third party cannot take
-   * the way back to a live peer (as the UDP network refuses a hello from another address).
-   */
-  #claimed(sender: string, conn: FrameConnection): string | undefined {
-    const live = this.#incoming.get(sender);
-    if (live === undefined || live.conn === conn) return undefined;
-    const silent = this.#options.runtime.now() - live.at;
-    if (silent >= HELLO_REBIND_MS) return undefined;
-    return `Cannot accept hello: it claims machine ${
-      JSON.stringify(sender)
-    }, whose open connection from ${live.conn.remote} brought a frame ${
-      Math.round(silent)
-    } ms ago (a machine's way back moves to a new connection when its old one closes, after ${HELLO_REBIND_MS} ms of silence, or once the network forgets it)`;
-  }
-
-  /** Keeps `incoming`'s connection as the way back to its machine while it is open. */
-  #remember(incoming: Incoming): void {
-    const { machine: sender, conn } = incoming;
-    this.#incoming.set(sender, incoming);
+  /** Keeps `conn`, opened by machine `sender`, as the way back to it while it is open. */
+  #remember(sender: string, conn: FrameConnection): void {
+    this.#incoming.set(sender, conn);
     void conn.closed.then(() => {
-      if (this.#incoming.get(sender) === incoming) this.#incoming.delete(sender);
+      if (this.#incoming.get(sender) === conn) this.#incoming.delete(sender);
       if (this.#peers.get(sender)?.conn === conn) this.#peers.delete(sender);
     });
   }
@@ -400,19 +375,6 @@ export class TcpNetwork implements Network {
   #lost(frame: WireFrame, from: string, to: string, note: string): void {
     this.#faults.lost({ from, to, frame }, note);
   }
-}
-
-/**
- * How long an incoming connection stays a machine's way back after its last frame: a hello
- * naming the machine on another connection within this time is refused.
- */
-const HELLO_REBIND_MS = 5_000;
-
-/** An incoming connection, the machine its hello named, and when (`runtime.now()`) its last frame came. */
-interface Incoming {
-  readonly machine: string;
-  readonly conn: FrameConnection;
-  at: number;
 }
 
 /** A connection's first frame is not a hello naming a machine: the connection is refused. */

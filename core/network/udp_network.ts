@@ -10,12 +10,10 @@
  * whose hello claims a machine heard from another address within the last 5 s is refused
  * (counted and traced), so a third party cannot take a live peer's replies. Hellos are not
  * authenticated: the first one naming a machine, or one after 5 s of silence, still binds it.
- * The addresses remembered are bounded (`maxHeard`, the one heard from longest ago forgotten).
  *
  * Listener bounds: a datagram is read whole by the kernel, so no peer holds a buffer or a
- * connection here (what the TCP listener's cap, budget and timeouts are for), only its address,
- * at most `maxHeard` of them; a datagram is at most `maxDatagram` bytes and the kernel drops
- * what arrives while the receive buffer is full.
+ * connection here (what the TCP listener's cap, budget and timeouts are for); a datagram is at
+ * most `maxDatagram` bytes and the kernel drops what arrives while the receive buffer is full.
  * @module
  */
 import dgram from "node:dgram";
@@ -31,12 +29,6 @@ export { DatagramTooLargeError, MAX_DATAGRAM } from "./datagram_too_large_error.
 export interface UdpNetworkOptions extends HostNetworkOptions {
   /** Largest datagram sent or accepted, in bytes. @default MAX_DATAGRAM (65,507) */
   readonly maxDatagram?: number;
-  /**
-   * Most machines whose address the network remembers (the way back to a machine the directory
-   * lacks, and the 5 s hello check); past it the one heard from longest ago is forgotten, so
-   * hellos naming ever new machines cannot grow memory without bound. @default 65,536
-   */
-  readonly maxHeard?: number;
 }
 
 /**
@@ -75,7 +67,6 @@ export class UdpNetwork implements HostNetwork {
    * the directory lacks.
    */
   readonly #seen = new Map<string, Heard>();
-  readonly #maxHeard: number;
   readonly #peers = new Map<string, UdpPeer>();
 
   /** Creates the network; call {@link UdpNetwork.listen} to receive. */
@@ -85,17 +76,6 @@ export class UdpNetwork implements HostNetwork {
       write: (from, to, payload, frame) => this.#write(from, to, payload, frame),
     });
     this.#max = options.maxDatagram ?? MAX_DATAGRAM;
-    this.#maxHeard = options.maxHeard ?? MAX_HEARD;
-    if (!Number.isInteger(this.#maxHeard) || this.#maxHeard < 1) {
-      throw new RangeError(
-        `Cannot create UDP network: maxHeard ${this.#maxHeard} is not a whole number of machines of at least 1`,
-      );
-    }
-  }
-
-  /** How many machines' addresses the network remembers now (at most `maxHeard`). */
-  get heard(): number {
-    return this.#seen.size;
   }
 
   /** Counters: frames and bytes sent, frames received, acks, drops, refused frames. */
@@ -178,18 +158,7 @@ export class UdpNetwork implements HostNetwork {
         Math.round(now - heard.at)
       } ms ago (a machine's address moves only after ${HELLO_REBIND_MS} ms of silence, or once the network forgets it)`;
     }
-    if (heard !== undefined && heard.address === remote.address && heard.port === remote.port) {
-      // Kept in the order last heard (at most one move a second per machine).
-      if (now - heard.at >= 1_000) {
-        this.#seen.delete(sender);
-        this.#seen.set(sender, heard);
-      }
-      heard.at = now;
-      return undefined;
-    }
-    this.#seen.delete(sender);
     this.#seen.set(sender, { address: remote.address, port: remote.port, at: now });
-    if (this.#seen.size > this.#maxHeard) this.#seen.delete(this.#seen.keys().next().value!);
     return undefined;
   }
 
@@ -258,9 +227,6 @@ export class UdpNetwork implements HostNetwork {
  */
 const HELLO_REBIND_MS = 5_000;
 
-/** Default of {@link UdpNetworkOptions.maxHeard}. */
-const MAX_HEARD = 65_536;
-
 interface Endpoint {
   readonly address: string;
   readonly port: number;
@@ -268,7 +234,7 @@ interface Endpoint {
 
 /** An address a machine was heard from, and when (`runtime.now()`) it was last. */
 interface Heard extends Endpoint {
-  at: number;
+  readonly at: number;
 }
 
 function endpointText(endpoint: Endpoint): string {
