@@ -4,18 +4,19 @@
  * crash at a coordinator failpoint, and crash schedules.
  * @module
  */
+import {
+  coordinatorOnDisk as decisionsOf,
+  participantOnDisk as statusOf,
+} from "../lab/transactions/_report.ts";
 import { Simulator } from "../core/simulator/simulator.ts";
 import {
   type AtomicityReport,
   type Audit,
   audit,
   checkAtomicity,
-  type CoordinatorStatus,
   type Failpoint,
   failpointOf,
   type ParticipantStatus,
-  scanCoordinatorLog,
-  scanParticipantLog,
   StableStore,
   transactionCoordinator,
   transactionParticipant,
@@ -133,35 +134,8 @@ export async function runBank(options: BankOptions): Promise<BankRun> {
   };
 }
 
-/** A participant's outcomes and in-doubt transactions, read from its log alone. */
-export function statusOf(store: StableStore): ParticipantStatus {
-  const scan = scanParticipantLog(store.log());
-  return {
-    kind: "tx-participant-status",
-    data: store.entries(),
-    outcomes: Object.fromEntries(scan.outcomes),
-    inDoubt: scan.inDoubt.map((r) => ({
-      txid: r.txid,
-      coordinator: r.coordinator,
-      waitingMs: 0,
-      locks: r.locks.map(([key]) => key),
-    })),
-    active: 0,
-    blockedMs: scan.blockedMs,
-  };
-}
-
-/** The coordinator's decisions, read from its log alone. */
-export function decisionsOf(store: StableStore): CoordinatorStatus {
-  const scan = scanCoordinatorLog(store.log());
-  return {
-    kind: "tx-coordinator-status",
-    incarnation: 0,
-    decisions: Object.fromEntries(scan.decisions),
-    voting: 0,
-    unacknowledged: scan.unended.length,
-  };
-}
+/** A participant's state and the coordinator's decisions, read from their logs alone. */
+export { decisionsOf, statusOf };
 
 /** All-or-nothing, checked on stable storage directly. */
 export function checkStores(run: BankRun): AtomicityReport {
