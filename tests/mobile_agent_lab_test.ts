@@ -184,3 +184,24 @@ Deno.test("runMobileAgent() on real nodes reports an agent writing a 60 MB line 
     await Deno.remove(file);
   }
 });
+
+Deno.test("runMobileAgent() names no cheaper approach when the agent is lost or pulling misses nodes, and draws no way home", async () => {
+  // It printed "agent route: ctl.lab -> ctl.lab" and "the agent is cheaper" for an agent that
+  // was lost at its first hop, against a pull that got no answer from any node.
+  const lines: string[] = [];
+  const code = await runMobileAgent(["--sim", "--drop", "0.5", "--quiet"], {
+    log: (line) => lines.push(line),
+  });
+  const text = lines.join("\n");
+  assertEquals(code, 1, text);
+  assertTrue(
+    /^agent route: ctl\.lab( -> n\d\.lab)* -x n\d\.lab \(status lost: it did not come back\)$/m
+      .test(text),
+    text,
+  );
+  assertTrue(!text.includes("is cheaper"), text);
+  assertTrue(/-> no comparison: the agent did not finish \(status lost\)/.test(text), text);
+  const { json } = await lab(["--sim", "--drop", "0.5"]);
+  assertTrue(json.runs.every((r) => r.cheaper === "none"), JSON.stringify(json.runs));
+  assertTrue(!json.agent.route.slice(1).includes("ctl.lab"), json.agent.route.join(" "));
+});

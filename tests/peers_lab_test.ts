@@ -83,3 +83,14 @@ Deno.test("lab p2p: a write aimed at a crashed peer fails over to a live one, an
     `rounds ${summary.rounds} against the bound ${summary.bound}`,
   );
 });
+
+Deno.test("lab p2p that does not converge gives no rounds to converge", async () => {
+  // It printed "rounds 0" beside "converged no (limit; ...)", which reads as converging at once.
+  const { code, stdout } = await lab("p2p", "--sim", "--peers", "2", "--drop", "0.9");
+  assertEquals(code, 1, stdout);
+  assertTrue(/^converged +no \(limit; /m.test(stdout), stdout);
+  assertTrue(
+    /^rounds +none \(not converged; the last change came in round \d+\) +\(log2 n/m.test(stdout),
+    stdout,
+  );
+});

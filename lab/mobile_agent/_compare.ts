@@ -48,8 +48,12 @@ export interface RunComparison {
   };
   /** Agent bytes / pull bytes. */
   readonly ratio: number;
-  /** Which moved fewer bytes (`comparable` within 20%). */
-  readonly cheaper: "agent" | "pull" | "comparable";
+  /**
+   * Which moved fewer bytes (`comparable` within 20%); `none` when either did not finish its
+   * work (the agent lost or stopped, or pulling got no answer from a node), so that there is
+   * nothing to compare.
+   */
+  readonly cheaper: "agent" | "pull" | "comparable" | "none";
   /** Whether the agent's result equals the locally computed one (built-in miner only). */
   readonly agree: boolean | null;
 }
@@ -99,7 +103,10 @@ export async function compareAt(dep: Deployment, setup: ComparisonSetup): Promis
       ...agentCost,
       ms: round(agentMs),
       status: outcome.status,
-      route: [CONTROL_MACHINE, ...outcome.route, CONTROL_MACHINE],
+      // An agent that did not come back has no way home in its route.
+      route: outcome.status === "done"
+        ? [CONTROL_MACHINE, ...outcome.route, CONTROL_MACHINE]
+        : [CONTROL_MACHINE, ...outcome.route],
       failures: outcome.failures,
       codeSent,
       result: agentFile ? outcome.result : undefined,
@@ -112,7 +119,13 @@ export async function compareAt(dep: Deployment, setup: ComparisonSetup): Promis
       missing: pulled.missing,
     },
     ratio: Math.round(ratio * 10_000) / 10_000,
-    cheaper: ratio < 0.8 ? "agent" : ratio > 1.25 ? "pull" : "comparable",
+    cheaper: outcome.status !== "done" || pulled.missing.length > 0
+      ? "none"
+      : ratio < 0.8
+      ? "agent"
+      : ratio > 1.25
+      ? "pull"
+      : "comparable",
     agree: agentFile
       ? null
       : outcome.status === "done" && sameResult(outcome.result, pulled.result),

@@ -29,8 +29,13 @@ export function printComparisons(
   const { log, traceFile } = options;
   log("");
   const route = summary.route as string[];
+  const last = runs.at(-1);
   log(
-    summary.itinerary === "parallel"
+    last !== undefined && last.agent.status !== "done"
+      ? `agent route: ${route.join(" -> ")} -x ${
+        last.agent.failures.at(-1)?.node ?? "?"
+      } (status ${last.agent.status}: it did not come back)`
+      : summary.itinerary === "parallel"
       ? `agent route: ${route[0]} => ${route.slice(1, -1).join(", ")} (one copy each) => ${
         route[0]
       }`
@@ -63,7 +68,16 @@ export function printComparisons(
         r.pull.missing.length ? ` (no answer from ${r.pull.missing.join(", ")})` : ""
       }`,
     ]);
-    const verdict = r.cheaper === "agent"
+    const verdict = r.cheaper === "none"
+      ? `no comparison: ${
+        [
+          ...(r.agent.status === "done"
+            ? []
+            : [`the agent did not finish (status ${r.agent.status})`]),
+          ...(r.pull.missing.length === 0 ? [] : [`pulling missed ${r.pull.missing.join(", ")}`]),
+        ].join("; ")
+      }`
+      : r.cheaper === "agent"
       ? `agent moves ${r.ratio.toFixed(3)}x the bytes of pulling: the agent is cheaper`
       : r.cheaper === "pull"
       ? `agent moves ${r.ratio.toFixed(2)}x the bytes of pulling: pulling is cheaper`

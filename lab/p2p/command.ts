@@ -659,9 +659,10 @@ function printP2p(
     ],
     [
       "rounds",
-      `${s.rounds}   (log2 n + ln n + 2 = ${push.toFixed(1)}; log3 n + ln ln n + 2 = ${
-        pushPull.toFixed(1)
-      })`,
+      // Rounds to converge: none when it did not (then the last change's round, not a result).
+      `${
+        s.converged ? s.rounds : `none (not converged; the last change came in round ${s.rounds})`
+      }   (log2 n + ln n + 2 = ${push.toFixed(1)}; log3 n + ln ln n + 2 = ${pushPull.toFixed(1)})`,
     ],
     [
       "messages",
