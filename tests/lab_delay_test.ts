@@ -6,7 +6,7 @@
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { assertSummaryKeys, runLab } from "./_lab.ts";
+import { assertSummaryKeys, captureMain, runLab } from "./_lab.ts";
 
 /** Runs `lab ARCH --sim --seed 3 --delay DELAY ...extra --json`; exit code and summary. */
 async function delayed(
@@ -81,6 +81,34 @@ Deno.test("lab rpc --sim --delay 1000 completes every call under every policy: r
   for (const [policy, figures] of Object.entries(policies)) {
     assertEquals(figures.completed, 8, `${policy} completed ${figures.completed} of 8 calls`);
   }
+});
+
+Deno.test("lab rpc --sim --delay 1000 still leaves an orphan, and each remedy still reaches it: the default crash follows the delay", async () => {
+  const { code, summary } = await delayed("rpc", "1000");
+  assertEquals(code, 0);
+  const policies = summary.policies as Record<string, { orphans: number; killed: number }>;
+  for (const [policy, figures] of Object.entries(policies)) {
+    assertEquals(figures.orphans, 1, `${policy}: ${JSON.stringify(figures)}`);
+    assertEquals(
+      figures.killed,
+      policy === "none" ? 0 : 1,
+      `${policy}: ${JSON.stringify(figures)}`,
+    );
+  }
+  const args = ["rpc", "--seed", "3", "--policy", "none"];
+  const opening = async (...extra: string[]) => (await captureMain([...args, ...extra])).out[0];
+  // Two trips of 1000 ms and 100 ms of work before the second call leaves, then 40 ms.
+  const delayed1000 = await opening("--delay", "1000");
+  assertTrue(
+    delayed1000.includes("c1.lab crashes at 2140 ms and restarts at 2160 ms"),
+    delayed1000,
+  );
+  for (const small of [[], ["--delay", "1..20"], ["--delay", "25"]]) {
+    const line = await opening(...small);
+    assertTrue(line.includes("c1.lab crashes at 150 ms and restarts at 170 ms"), line);
+  }
+  const given = await opening("--delay", "1000", "--crash", "c1.lab@150..170");
+  assertTrue(given.includes("c1.lab crashes at 150 ms and restarts at 170 ms"), given);
 });
 
 Deno.test("lab proxy --sim --delay 1000 answers every request with and without the proxy", async () => {

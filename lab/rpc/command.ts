@@ -7,12 +7,14 @@
  * survives it.
  * @module
  */
-import { delayTimeout } from "../_delay_timeouts.ts";
+import { delayTimeout, exchangeBound } from "../_delay_timeouts.ts";
 import { createHash } from "node:crypto";
 import { machineOf } from "../../core/name.ts";
 import type { Simulator } from "../../core/simulator/simulator.ts";
+import type { Latency } from "../../core/latency.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import {
+  type CrashPlan,
   DEFAULT_CRASHES,
   ORPHAN_POLICIES,
   type OrphanOutcome,
@@ -44,8 +46,11 @@ const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 Clients (client@c1.lab, client@c2.lab, ...) call crunch(work) on servers (rpc@s1.lab, ...) through
 typed stubs, one call after the other; each server runs every call as its own computation doing
 one unit of work per --step ms. By default c1.lab crashes at 150 ms, in the middle of its second
-call, and restarts at 170 ms: the computation it leaves on the server is an orphan. Each policy
-is run on the same seed and compared:
+call, and restarts at 170 ms: the computation it leaves on the server is an orphan. Under a
+--delay whose bound makes the first call's two trips longer than 50 ms, the crash comes 40 ms
+after the second call leaves when every trip takes the bound (two trips and the work), and the
+restart 20 ms after it, so that the orphan and each remedy still show. Each policy is run on
+the same seed and compared:
 
   none           the orphan runs to the end; its reply finds nobody
   extermination  each call is logged in stable storage before it leaves; after the restart the
@@ -72,7 +77,7 @@ Flags:
   --clients N           client machines (default 2)
   --servers N           server machines (default 2)
 ${commonHelp({ simOnly: true })}
-  (--crash replaces the default crash "c1.lab@150..170"; with several policies --trace FILE
+  (--crash replaces the default crash "c1.lab@150..170" (later under a long --delay); with several policies --trace FILE
   writes one file per policy, FILE with the policy before its extension; --auth is not
   available here)
 
@@ -116,7 +121,7 @@ interface RpcPlan {
   readonly quantum: number;
   readonly clients: number;
   readonly servers: number;
-  readonly crashes: typeof DEFAULT_CRASHES;
+  readonly crashes: readonly CrashPlan[];
 }
 
 /** Runs the RPC orphan experiment; returns the exit code (1 when a call was given up). */
@@ -174,17 +179,58 @@ function parseRpc(args: string[]): RpcPlan | undefined {
     ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
     ...Array.from({ length: servers }, (_, i) => `s${i + 1}.lab`),
   ], USAGE);
+  const calls = intFlag("calls", values.calls, 4, USAGE, 0);
+  const work = intFlag("work", values.work, 100, USAGE, 0);
+  const step = intFlag("step", values.step, 1, USAGE, 1);
   return {
     common,
     policies: chosen === "all" ? ORPHAN_POLICIES : [chosen as OrphanPolicy],
-    calls: intFlag("calls", values.calls, 4, USAGE, 0),
-    work: intFlag("work", values.work, 100, USAGE, 0),
-    step: intFlag("step", values.step, 1, USAGE, 1),
+    calls,
+    work,
+    step,
     quantum: intFlag("quantum", values.quantum, 20, USAGE, 1),
     clients,
     servers,
-    crashes: common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES,
+    crashes: common.crashes.length > 0
+      ? common.crashes
+      : defaultCrashes(common.latency, work, step),
   };
+}
+
+/** How long after c1.lab's second call leaves its default crash comes, in ms. */
+const CRASH_AFTER_CALL = 40;
+
+/**
+ * The ms the default crash (150 ms) leaves for c1.lab's first call's request and reply before
+ * its second call leaves: 150 less the default work (100 units of 1 ms).
+ */
+const CRASH_ROOM_FOR_TRIPS = 50;
+
+/**
+ * The crash the user did not set: {@link DEFAULT_CRASHES} (c1.lab down at 150 ms, in its second
+ * call, and back 20 ms later) while the first call's request and reply fit in
+ * {@link CRASH_ROOM_FOR_TRIPS} ms at `latency`'s bound; otherwise the same crash
+ * {@link CRASH_AFTER_CALL} ms after the second call leaves when every trip takes the bound
+ * (two trips and `work` x `step` ms of work), and the restart as long after it as the default's.
+ * Where every trip takes the bound, the restarted client's kill or epoch then reaches the orphan
+ * as far into its work as without `--delay` (60 ms of 100), so a long delay keeps the orphan and
+ * each policy's remedy. With `--delay 1000`: down at 2140 ms, back at 2160 ms.
+ */
+function defaultCrashes(
+  latency: Latency | undefined,
+  work: number,
+  step: number,
+): readonly CrashPlan[] {
+  const trips = exchangeBound(latency);
+  if (trips <= CRASH_ROOM_FOR_TRIPS) return DEFAULT_CRASHES;
+  return DEFAULT_CRASHES.map((crash) => {
+    const at = trips + work * step + CRASH_AFTER_CALL;
+    return {
+      ...crash,
+      at,
+      ...(crash.restartAt === undefined ? {} : { restartAt: at + crash.restartAt - crash.at }),
+    };
+  });
 }
 
 /** The line that says what runs. */
