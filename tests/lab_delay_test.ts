@@ -170,3 +170,24 @@ Deno.test("lab spmd --sim --delay 5000 completes; a --timeout shorter than the r
     short.stderr,
   );
 });
+
+Deno.test("lab compare --delay 1000 keeps its outage in the requests' way: the default window follows the delay", async () => {
+  const compare = async (...args: string[]) => {
+    const { code, out } = await captureMain(["compare", "--json", ...args]);
+    assertEquals(code, 0);
+    return JSON.parse(out[0]) as {
+      outage: string;
+      rows: { architecture: string; latency: { p99: number }; outageP99: number }[];
+    };
+  };
+  const slow = await compare("--delay", "1000");
+  // Two round trips at 1000 ms + 100 ms: a request sent at 0 ms arrives at 1000 ms, inside it.
+  assertEquals(slow.outage, "20..4120");
+  const server = slow.rows.find((r) => r.architecture === "client-server")!;
+  assertTrue(server.outageP99 > server.latency.p99 + 1000, JSON.stringify(server));
+  assertEquals((await compare("--delay", "1..20")).outage, "20..400");
+  assertEquals((await compare()).outage, "20..400");
+  assertEquals((await compare("--delay", "1000", "--outage", "20..400")).outage, "20..400");
+  const { out } = await captureMain(["compare", "--delay", "1000"]);
+  assertTrue(out.some((l) => l.includes("down at 20..4120 ms")), out.join("\n"));
+});
