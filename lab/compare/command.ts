@@ -427,7 +427,9 @@ export async function runCompare(args: string[]): Promise<number> {
         : `simulator, seed ${seed}`
     }; each ` +
       "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
-      "outage shows as latency and a long one as unanswered requests.",
+      "outage shows as latency and a long one as unanswered requests.\nLatency: of the " +
+      "answered requests, failures are the rest of answered (three-tier's counts its 5xx " +
+      "answers too); p2p's is the time its writes take to reach each peer.",
   );
   if (crashes.length + partitions.length > 0) {
     console.log("faults applied to every run:");
@@ -527,7 +529,8 @@ function printRows(rows: readonly ComparisonRow[]): void {
       r.latency.p99.toFixed(1),
       String(r.retransmissions),
       `${(r.availability * 100).toFixed(0)}%`,
-      r.outageP99.toFixed(1),
+      // Nothing answered: no latency to show (a p99 of 0 ms would read as instant answers).
+      r.availability === 0 ? "none" : r.outageP99.toFixed(1),
     ]),
   ];
   const widths = table[1].map((_, c) => Math.max(...table.map((row) => row[c].length)));
