@@ -83,25 +83,37 @@ Deno.test("lab rpc --sim --delay 1000 completes every call under every policy: r
   }
 });
 
-Deno.test("lab rpc --sim --delay 1000 still leaves an orphan, and each remedy still reaches it: the default crash follows the delay", async () => {
-  const { code, summary } = await delayed("rpc", "1000");
-  assertEquals(code, 0);
-  const policies = summary.policies as Record<string, { orphans: number; killed: number }>;
-  for (const [policy, figures] of Object.entries(policies)) {
-    assertEquals(figures.orphans, 1, `${policy}: ${JSON.stringify(figures)}`);
-    assertEquals(
-      figures.killed,
-      policy === "none" ? 0 : 1,
-      `${policy}: ${JSON.stringify(figures)}`,
-    );
+Deno.test("lab rpc --sim under a long --delay still leaves an orphan under every policy: the default crash is timed by the call", async () => {
+  for (const delay of ["1000", "100..3000", "exp:300"]) {
+    const { code, summary } = await delayed("rpc", delay);
+    assertEquals(code, 0);
+    const policies = summary.policies as Record<string, { orphans: number; killed: number }>;
+    for (const [policy, figures] of Object.entries(policies)) {
+      assertEquals(figures.orphans, 1, `--delay ${delay} ${policy}: ${JSON.stringify(figures)}`);
+    }
+    assertEquals(policies.expiration.killed, 1, `--delay ${delay}`);
   }
-  const args = ["rpc", "--seed", "3", "--policy", "none"];
-  const opening = async (...extra: string[]) => (await captureMain([...args, ...extra])).out[0];
-  // Two trips of 1000 ms and 100 ms of work before the second call leaves, then 40 ms.
-  const delayed1000 = await opening("--delay", "1000");
+  const args = ["rpc", "--seed", "3", "-q"];
+  const { out } = await captureMain([...args, "--delay", "1000"]);
+  const text = out.join("\n");
+  // A kill leaves at the restart and arrives 1000 ms later: after the 100 ms of work.
+  assertTrue(/^extermination +1 +0 /m.test(text), text);
+  assertTrue(text.includes("takes up to 1000 ms (--delay) to reach the server"), text);
+  assertTrue(text.includes("--work above 1700 leaves them time"), text);
+  const long = await delayed("rpc", "1000", "--work", "1800", "--policy", "extermination");
+  assertEquals(
+    (long.summary.policies as { extermination: { killed: number } }).extermination.killed,
+    1,
+  );
+});
+
+Deno.test("lab rpc --sim keeps its crash at 150..170 ms without --delay, under small delays and when given", async () => {
+  const opening = async (...extra: string[]) =>
+    (await captureMain(["rpc", "--seed", "3", "--policy", "none", ...extra])).out[0];
+  const timed = await opening("--delay", "1000");
   assertTrue(
-    delayed1000.includes("c1.lab crashes at 2140 ms and restarts at 2160 ms"),
-    delayed1000,
+    timed.includes("c1.lab crashes 40 ms after its second call reaches its server (--delay)"),
+    timed,
   );
   for (const small of [[], ["--delay", "1..20"], ["--delay", "25"]]) {
     const line = await opening(...small);
