@@ -2,7 +2,9 @@
  * A plain network delay (no loss, no crash, no partition) shows no failure that is an artifact of
  * the lab's own fixed timeouts: with `--delay 1000` every architecture's timeouts the user did not
  * set follow the delay (lab/_delay_timeouts.ts), and the run answers everything. A timeout the
- * user set shorter than the round trip is kept, and the output says why requests fail.
+ * user set shorter than the round trip is kept, and the output says why requests fail. The
+ * faults a command schedules by default follow the delay too: lab rpc's crash still leaves an
+ * orphan and lab compare's outage still meets the requests.
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
