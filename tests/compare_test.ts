@@ -6,7 +6,7 @@
  */
 import { compareArchitectures } from "../lab/compare/command.ts";
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { runLab } from "./_lab.ts";
+import { captureMain, runLab } from "./_lab.ts";
 
 Deno.test("compareArchitectures() reports cost and availability of every architecture", async () => {
   const rows = await compareArchitectures([], { seed: 1, outage: "20" });
@@ -67,6 +67,17 @@ Deno.test("lab compare prints each architecture as it finishes, then the table; 
   }
   assertTrue(stdout.includes("p2p: --crash p0.lab@500..600"), stdout);
   assertTrue(!stderr.includes("\x1b[2K") && !stderr.includes("compare: "), stderr);
+});
+
+Deno.test("lab compare's latencies are of answered requests for every architecture: none when nothing was answered, not 0 ms or a timeout", async () => {
+  const { code, out } = await captureMain(["compare", "--outage", "0"]);
+  assertEquals(code, 0);
+  const text = out.join("\n");
+  for (const name of ["client-server", "proxy", "three-tier"]) {
+    // Before: 0.0 ms for client-server and proxy, and three-tier's 1487.0 ms of its 5xx answers.
+    assertTrue(new RegExp(`^${name} +sim .* 0% +none$`, "m").test(text), `${name}: ${text}`);
+  }
+  assertTrue(/^Latency: of the answered requests/m.test(text), text);
 });
 
 const SCRIPT = "/usr/bin/script";

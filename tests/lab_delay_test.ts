@@ -2,11 +2,13 @@
  * A plain network delay (no loss, no crash, no partition) shows no failure that is an artifact of
  * the lab's own fixed timeouts: with `--delay 1000` every architecture's timeouts the user did not
  * set follow the delay (lab/_delay_timeouts.ts), and the run answers everything. A timeout the
- * user set shorter than the round trip is kept, and the output says why requests fail.
+ * user set shorter than the round trip is kept, and the output says why requests fail. The
+ * faults a command schedules by default follow the delay too: lab rpc's crash still leaves an
+ * orphan and lab compare's outage still meets the requests.
  * @module
  */
 import { assertEquals, assertTrue } from "./_assert.ts";
-import { assertSummaryKeys, runLab } from "./_lab.ts";
+import { assertSummaryKeys, captureMain, runLab } from "./_lab.ts";
 
 /** Runs `lab ARCH --sim --seed 3 --delay DELAY ...extra --json`; exit code and summary. */
 async function delayed(
@@ -83,6 +85,46 @@ Deno.test("lab rpc --sim --delay 1000 completes every call under every policy: r
   }
 });
 
+Deno.test("lab rpc --sim under a long --delay still leaves an orphan under every policy: the default crash is timed by the call", async () => {
+  for (const delay of ["1000", "100..3000", "exp:300"]) {
+    const { code, summary } = await delayed("rpc", delay);
+    assertEquals(code, 0);
+    const policies = summary.policies as Record<string, { orphans: number; killed: number }>;
+    for (const [policy, figures] of Object.entries(policies)) {
+      assertEquals(figures.orphans, 1, `--delay ${delay} ${policy}: ${JSON.stringify(figures)}`);
+    }
+    assertEquals(policies.expiration.killed, 1, `--delay ${delay}`);
+  }
+  const args = ["rpc", "--seed", "3", "-q"];
+  const { out } = await captureMain([...args, "--delay", "1000"]);
+  const text = out.join("\n");
+  // A kill leaves at the restart and arrives 1000 ms later: after the 100 ms of work.
+  assertTrue(/^extermination +1 +0 /m.test(text), text);
+  assertTrue(text.includes("takes up to 1000 ms (--delay) to reach the server"), text);
+  assertTrue(text.includes("--work above 1700 leaves them time"), text);
+  const long = await delayed("rpc", "1000", "--work", "1800", "--policy", "extermination");
+  assertEquals(
+    (long.summary.policies as { extermination: { killed: number } }).extermination.killed,
+    1,
+  );
+});
+
+Deno.test("lab rpc --sim keeps its crash at 150..170 ms without --delay, under small delays and when given", async () => {
+  const opening = async (...extra: string[]) =>
+    (await captureMain(["rpc", "--seed", "3", "--policy", "none", ...extra])).out[0];
+  const timed = await opening("--delay", "1000");
+  assertTrue(
+    timed.includes("c1.lab crashes 40 ms after its second call reaches its server (--delay)"),
+    timed,
+  );
+  for (const small of [[], ["--delay", "1..20"], ["--delay", "25"]]) {
+    const line = await opening(...small);
+    assertTrue(line.includes("c1.lab crashes at 150 ms and restarts at 170 ms"), line);
+  }
+  const given = await opening("--delay", "1000", "--crash", "c1.lab@150..170");
+  assertTrue(given.includes("c1.lab crashes at 150 ms and restarts at 170 ms"), given);
+});
+
 Deno.test("lab proxy --sim --delay 1000 answers every request with and without the proxy", async () => {
   const { code, summary } = await delayed("proxy", "1000");
   assertEquals(code, 0);
@@ -141,4 +183,25 @@ Deno.test("lab spmd --sim --delay 5000 completes; a --timeout shorter than the r
     short.stderr.includes("a round trip takes at least 10000 ms (--delay) but --timeout is 5000"),
     short.stderr,
   );
+});
+
+Deno.test("lab compare --delay 1000 keeps its outage in the requests' way: the default window follows the delay", async () => {
+  const compare = async (...args: string[]) => {
+    const { code, out } = await captureMain(["compare", "--json", ...args]);
+    assertEquals(code, 0);
+    return JSON.parse(out[0]) as {
+      outage: string;
+      rows: { architecture: string; latency: { p99: number }; outageP99: number }[];
+    };
+  };
+  const slow = await compare("--delay", "1000");
+  // Two round trips at 1000 ms + 100 ms: a request sent at 0 ms arrives at 1000 ms, inside it.
+  assertEquals(slow.outage, "20..4120");
+  const server = slow.rows.find((r) => r.architecture === "client-server")!;
+  assertTrue(server.outageP99 > server.latency.p99 + 1000, JSON.stringify(server));
+  assertEquals((await compare("--delay", "1..20")).outage, "20..400");
+  assertEquals((await compare()).outage, "20..400");
+  assertEquals((await compare("--delay", "1000", "--outage", "20..400")).outage, "20..400");
+  const { out } = await captureMain(["compare", "--delay", "1000"]);
+  assertTrue(out.some((l) => l.includes("down at 20..4120 ms")), out.join("\n"));
 });

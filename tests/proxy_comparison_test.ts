@@ -74,3 +74,20 @@ Deno.test("runProxy() with the origin crashed for good says its count is unknown
   const summary = JSON.parse(json.at(-1)!);
   assertEquals([summary.originRequests, summary.withoutProxy.originRequests], [null, null]);
 });
+
+Deno.test("runProxy() reports the latency of answered requests, as client-server does: a timeout counts as an error, not as 5000 ms", async () => {
+  // The origin is down for 2950 ms: one request through the proxy waits its 5000 ms and fails.
+  const args = ["--sim", "--crash", "origin.lab@50..3000", "--requests", "30"];
+  const json: string[] = [];
+  await runProxy([...args, "--json"], { log: (line) => json.push(line) });
+  const run = JSON.parse(json[0]);
+  assertEquals(run.errors, 1);
+  assertTrue(run.latency.p99 < 5000, JSON.stringify(run.latency));
+  // Every answer was a hit or a miss: the p99 of all answers is the larger of theirs.
+  assertEquals(run.latency.p99, Math.max(run.latencyHits.p99, run.latencyMisses.p99));
+  const lines: string[] = [];
+  await runProxy([...args, "--quiet"], { log: (line) => lines.push(line) });
+  const text = lines.join("\n");
+  assertTrue(/^latency p99 +3017\.627 ms +3010\.041 ms$/m.test(text), text);
+  assertTrue(/^errors +1 +0$/m.test(text), text);
+});

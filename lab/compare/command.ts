@@ -16,6 +16,8 @@ import {
   UsageError,
 } from "../_common.ts";
 import { Progress } from "../_progress.ts";
+import { DELAY_DEFAULT, delayTimeout } from "../_delay_timeouts.ts";
+import { type Latency, parseLatency } from "../../core/latency.ts";
 import { runClientServer } from "../client_server/command.ts";
 import { runP2p } from "../p2p/command.ts";
 import { runProxy } from "../proxy/command.ts";
@@ -37,7 +39,9 @@ over each transport of --transport, one row per architecture and transport.
 
 Flags:
   --seed N              seed of every run (default 1)
-  --outage FROM..TO     when the serving machine is down, in ms of virtual time (default 20..400; FROM alone: down for good)
+  --outage FROM..TO     when the serving machine is down, in ms of virtual time (default 20..400,
+                        ${DELAY_DEFAULT}: down for 2 x a round trip at its bound + 100 ms;
+                        FROM alone: down for good)
   --drop P, --dup P, --reorder P, --delay MIN..MAX, --unreliable
                         network faults applied to every run (see any architecture's --help)
   --crash ROLE@AT[..RESTART]
@@ -160,7 +164,10 @@ export interface ComparisonRow {
 export interface CompareOptions {
   /** Seed of every run. @default 1 */
   readonly seed?: number;
-  /** The serving machine's outage window, `FROM..TO` or `FROM` ms. @default "20..400" */
+  /**
+   * The serving machine's outage window, `FROM..TO` or `FROM` ms. @default {@link defaultOutage}
+   * of the `--delay` among the faults ("20..400" without one)
+   */
   readonly outage?: string;
   /** `--crash` specs naming roles (`server@AT..RESTART`), applied to every run. @default [] */
   readonly crashes?: readonly string[];
@@ -280,7 +287,7 @@ async function compareOne(
   const down = await quietly(c.run, [
     ...base,
     "--crash",
-    `${c.server}@${options.outage ?? "20..400"}`,
+    `${c.server}@${options.outage ?? defaultOutage(delayOf(faults))}`,
   ]);
   const per = (n: number) => Math.round((n / Math.max(1, calm.requests)) * 10) / 10;
   return {
@@ -354,7 +361,7 @@ export async function runCompare(args: string[]): Promise<number> {
   if (opened === undefined) return 0;
   const { values } = opened;
   const seed = intFlag("seed", values.seed, 1, USAGE);
-  const outage = outageFlag(values.outage);
+
   if (values.real === true && values.sim === true) {
     throw new UsageError(
       "Cannot use --real with --sim: --real runs real OS processes, --sim (the default) the simulator",
@@ -364,7 +371,8 @@ export async function runCompare(args: string[]): Promise<number> {
   const transports = transportList(values.transport, values.sim === true);
   const real = values.real === true || values.transport !== undefined;
   // The fault flags, checked before any run (the transports above).
-  parseCommon({ ...values, transport: undefined, sim: !real }, USAGE);
+  const { latency } = parseCommon({ ...values, transport: undefined, sim: !real }, USAGE);
+  const outage = outageFlag(values.outage, latency);
   resultsFolder(values, seed, USAGE);
   const faults: string[] = [];
   for (const flag of ["drop", "dup", "reorder", "delay"]) {
@@ -419,7 +427,9 @@ export async function runCompare(args: string[]): Promise<number> {
         : `simulator, seed ${seed}`
     }; each ` +
       "architecture runs its own default workload (see its --help).\nClients retry, so a short " +
-      "outage shows as latency and a long one as unanswered requests.",
+      "outage shows as latency and a long one as unanswered requests.\nLatency: of the " +
+      "answered requests, failures are the rest of answered (three-tier's counts its 5xx " +
+      "answers too); p2p's is the time its writes take to reach each peer.",
   );
   if (crashes.length + partitions.length > 0) {
     console.log("faults applied to every run:");
@@ -428,9 +438,9 @@ export async function runCompare(args: string[]): Promise<number> {
   return 0;
 }
 
-/** `--outage FROM..TO` (ms), checked; 20..400 when absent. */
-function outageFlag(value: unknown): string {
-  const outage = typeof value === "string" ? value : "20..400";
+/** `--outage FROM..TO` (ms), checked; {@link defaultOutage} when absent. */
+function outageFlag(value: unknown, latency: Latency | undefined): string {
+  const outage = typeof value === "string" ? value : defaultOutage(latency);
   const window = /^(\d+)(?:\.\.(\d+))?$/.exec(outage);
   if (!window) {
     throw new UsageError(
@@ -446,6 +456,34 @@ function outageFlag(value: unknown): string {
     );
   }
   return outage;
+}
+
+/** The default outage's start and length, in ms. */
+const OUTAGE_FROM = 20, OUTAGE_MS = 380;
+
+/**
+ * The outage the user did not set: down from 20 to 400 ms while those 380 ms cover two round
+ * trips at `latency`'s bound (the rule of {@link delayTimeout}); under a longer delay down as long
+ * as that + 100 ms, so that requests still reach the server while it is down (with `--delay
+ * 1000`, a request sent at 0 ms arrives at 1000 ms, after a 20..400 outage).
+ *
+ * @example The default, and under a delay of 1000 ms
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultOutage } from "./command.ts";
+ * assert.equal(defaultOutage(undefined), "20..400");
+ * assert.equal(defaultOutage({ kind: "uniform", min: 1, max: 30 }), "20..400");
+ * assert.equal(defaultOutage({ kind: "constant", ms: 1000 }), "20..4120");
+ * ```
+ */
+export function defaultOutage(latency: Latency | undefined): string {
+  return `${OUTAGE_FROM}..${OUTAGE_FROM + delayTimeout(OUTAGE_MS, latency)}`;
+}
+
+/** The latency of the `--delay` among `faults`, if one is there. */
+function delayOf(faults: readonly string[]): Latency | undefined {
+  const at = faults.lastIndexOf("--delay");
+  return at < 0 || at + 1 >= faults.length ? undefined : parseLatency(faults[at + 1]);
 }
 
 /** The progress line while a contender runs. */
@@ -491,7 +529,8 @@ function printRows(rows: readonly ComparisonRow[]): void {
       r.latency.p99.toFixed(1),
       String(r.retransmissions),
       `${(r.availability * 100).toFixed(0)}%`,
-      r.outageP99.toFixed(1),
+      // Nothing answered: no latency to show (a p99 of 0 ms would read as instant answers).
+      r.availability === 0 ? "none" : r.outageP99.toFixed(1),
     ]),
   ];
   const widths = table[1].map((_, c) => Math.max(...table.map((row) => row[c].length)));

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ClientReport } from "../../proxy/messages.ts";
-import { type CommonOptions, percentile, table } from "../_common.ts";
+import { type CommonOptions, latencyRows, percentile, table } from "../_common.ts";
 import type { Collected, ProxySummary } from "./_workload.ts";
 import { keepSummary } from "../results/session.ts";
 import { printPartial } from "../deploy/lost_run.ts";
@@ -119,10 +119,12 @@ function spread(l: { count: number; p50: number; p99: number }, whyNone: string)
   return l.count === 0 ? `none: ${whyNone}` : `p50 ${ms(l.p50)}  p99 ${ms(l.p99)}`;
 }
 
-/** A run's p`p` latency, or `none` when it answered no request. */
-function latencyCell(run: ProxySummary, p: "p50" | "p99"): string {
-  if (run.requests > run.errors) return ms(run.latency[p]);
-  return p === "p50" ? "none: no request was answered" : "none";
+/**
+ * A run's latency rows: of its answered requests (its errors have their own row), or `none`
+ * when it answered none; client-server's rows.
+ */
+function latencyOfRun(run: ProxySummary): [string, string][] {
+  return latencyRows(run.latency, run.requests - run.errors, "", "no request was answered");
 }
 
 /** The cache's rows: hit ratio, origin requests, latency of hits and misses. */
@@ -156,8 +158,7 @@ function runRows(main: ProxySummary): [string, string | number][] {
     ["requests", main.requests],
     ["messages", main.messages],
     ["bytes", main.bytes],
-    ["latency p50", latencyCell(main, "p50")],
-    ["latency p99", latencyCell(main, "p99")],
+    ...latencyOfRun(main),
     ["retransmissions", main.retransmissions],
     ["errors", main.errors],
     ["trace digest", main.traceDigest.slice(0, 16)],
@@ -177,8 +178,7 @@ function comparisonRows(main: ProxySummary, alone: ProxySummary): [string, strin
     row("origin requests", originCount(main), originCount(alone)),
     row("messages", main.messages, alone.messages),
     row("bytes", main.bytes, alone.bytes),
-    row("latency p50", latencyCell(main, "p50"), latencyCell(alone, "p50")),
-    row("latency p99", latencyCell(main, "p99"), latencyCell(alone, "p99")),
+    ...latencyOfRun(main).map(([name, cell], i) => row(name, cell, latencyOfRun(alone)[i][1])),
     row("retransmissions", main.retransmissions, alone.retransmissions),
     row("errors", main.errors, alone.errors),
     row("trace digest", main.traceDigest.slice(0, 16), alone.traceDigest.slice(0, 16)),

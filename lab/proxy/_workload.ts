@@ -188,8 +188,11 @@ export async function runOnce(
     // The run with the proxy is the one --trace and --out keep.
     if (withProxy) await saveTrace(trace, { sim: common.sim, trace: traceFile });
     // The clients that reported, then what the others said in their progress messages.
-    const latencies = collected.reports.flatMap((r) => r.latencies);
     const outcomes = collected.reports.flatMap((r) => r.outcomes);
+    // Latency of answered requests, as client-server's: a failure counts among the errors,
+    // not as the time it took to give up.
+    const latencies = collected.reports.flatMap((r) => r.latencies)
+      .filter((_, i) => outcomes[i] !== "error");
     const requests = w.clients * w.requests;
     const made = collected.reports.reduce((n, r) => n + r.requests, 0);
     const missing = requests - made;

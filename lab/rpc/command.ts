@@ -7,12 +7,14 @@
  * survives it.
  * @module
  */
-import { delayTimeout } from "../_delay_timeouts.ts";
+import { delayTimeout, exchangeBound } from "../_delay_timeouts.ts";
 import { createHash } from "node:crypto";
 import { machineOf } from "../../core/name.ts";
 import type { Simulator } from "../../core/simulator/simulator.ts";
+import { type Latency, latencyBound } from "../../core/latency.ts";
 import type { TraceEvent } from "../../core/trace.ts";
 import {
+  type CrashPlan,
   DEFAULT_CRASHES,
   ORPHAN_POLICIES,
   type OrphanOutcome,
@@ -44,8 +46,11 @@ const USAGE = `Usage: deno task lab rpc [--policy P] [flags]
 Clients (client@c1.lab, client@c2.lab, ...) call crunch(work) on servers (rpc@s1.lab, ...) through
 typed stubs, one call after the other; each server runs every call as its own computation doing
 one unit of work per --step ms. By default c1.lab crashes at 150 ms, in the middle of its second
-call, and restarts at 170 ms: the computation it leaves on the server is an orphan. Each policy
-is run on the same seed and compared:
+call, and restarts at 170 ms: the computation it leaves on the server is an orphan. Under a
+--delay whose bound makes the first call's two trips longer than 50 ms, no fixed time is inside
+the second call for every draw of the delay: c1.lab then crashes when 40% of the second call's
+work is done on its server (40 ms by default, as at 150 ms without --delay) and restarts 20 ms
+later. Each policy is run on the same seed and compared:
 
   none           the orphan runs to the end; its reply finds nobody
   extermination  each call is logged in stable storage before it leaves; after the restart the
@@ -72,7 +77,8 @@ Flags:
   --clients N           client machines (default 2)
   --servers N           server machines (default 2)
 ${commonHelp({ simOnly: true })}
-  (--crash replaces the default crash "c1.lab@150..170"; with several policies --trace FILE
+  (--crash replaces the default crash "c1.lab@150..170" (timed by the call under a long
+  --delay); with several policies --trace FILE
   writes one file per policy, FILE with the policy before its extension; --auth is not
   available here)
 
@@ -116,7 +122,9 @@ interface RpcPlan {
   readonly quantum: number;
   readonly clients: number;
   readonly servers: number;
-  readonly crashes: typeof DEFAULT_CRASHES;
+  readonly crashes: readonly CrashPlan[];
+  /** The default crash under a long delay, timed by a call's arrival; none when `crashes` is set. */
+  readonly callCrash: CallCrash | undefined;
 }
 
 /** Runs the RPC orphan experiment; returns the exit code (1 when a call was given up). */
@@ -134,6 +142,8 @@ export async function runRpc(args: string[]): Promise<number> {
     return code;
   }
   printPolicies(plan, outcomes);
+  const note = remedyNote(plan);
+  if (note !== undefined) console.log(`\n${note}`);
   printSummary(plan, summary, outcomes.reduce((n, o) => n + o.latencies.length, 0));
   return code;
 }
@@ -174,26 +184,115 @@ function parseRpc(args: string[]): RpcPlan | undefined {
     ...Array.from({ length: clients }, (_, i) => `c${i + 1}.lab`),
     ...Array.from({ length: servers }, (_, i) => `s${i + 1}.lab`),
   ], USAGE);
+  const calls = intFlag("calls", values.calls, 4, USAGE, 0);
+  const work = intFlag("work", values.work, 100, USAGE, 0);
+  const step = intFlag("step", values.step, 1, USAGE, 1);
   return {
     common,
     policies: chosen === "all" ? ORPHAN_POLICIES : [chosen as OrphanPolicy],
-    calls: intFlag("calls", values.calls, 4, USAGE, 0),
-    work: intFlag("work", values.work, 100, USAGE, 0),
-    step: intFlag("step", values.step, 1, USAGE, 1),
+    calls,
+    work,
+    step,
     quantum: intFlag("quantum", values.quantum, 20, USAGE, 1),
     clients,
     servers,
-    crashes: common.crashes.length > 0 ? common.crashes : DEFAULT_CRASHES,
+    ...defaultCrashes(common.crashes, common.latency, { calls, work, step }),
   };
+}
+
+/**
+ * A crash timed by a call instead of the clock: `machine` crashes `after` ms after its `call`-th
+ * call reaches its server, and restarts `restartAfter` ms after the crash.
+ */
+interface CallCrash {
+  readonly machine: string;
+  readonly call: number;
+  readonly after: number;
+  readonly restartAfter: number;
+}
+
+/**
+ * The ms the default crash (150 ms) leaves for c1.lab's first call's request and reply before
+ * its second call leaves: 150 less the default work (100 units of 1 ms).
+ */
+const CRASH_ROOM_FOR_TRIPS = 50;
+
+/** How far into its work the call is when a crash timed by the call comes. */
+const CRASH_INTO_WORK = 0.4;
+
+/**
+ * The crash: the user's `--crash` when given; else {@link DEFAULT_CRASHES} (c1.lab down at
+ * 150 ms, about 40 ms after its second call reached its server, and back 20 ms later) while the
+ * first call's request and reply fit in {@link CRASH_ROOM_FOR_TRIPS} ms at `latency`'s bound.
+ * Under a longer delay no fixed time falls inside the second call for every draw of the delay
+ * (at 150 ms c1.lab may still wait for its first call; at the bound's time it may be done): the
+ * crash is then timed by the call itself, {@link CRASH_INTO_WORK} of its work (40 ms of the
+ * default 100) after the second call (the first with one call) reaches its server, the restart
+ * 20 ms later, so that the orphan is there under any delay.
+ */
+function defaultCrashes(
+  given: readonly CrashPlan[],
+  latency: Latency | undefined,
+  { calls, work, step }: { calls: number; work: number; step: number },
+): { crashes: readonly CrashPlan[]; callCrash: CallCrash | undefined } {
+  if (given.length > 0) return { crashes: given, callCrash: undefined };
+  if (exchangeBound(latency) <= CRASH_ROOM_FOR_TRIPS) {
+    return { crashes: DEFAULT_CRASHES, callCrash: undefined };
+  }
+  const [crash] = DEFAULT_CRASHES;
+  return {
+    crashes: [],
+    callCrash: {
+      machine: crash.machine,
+      call: Math.max(1, Math.min(2, calls)),
+      after: Math.round(CRASH_INTO_WORK * work * step),
+      restartAfter: (crash.restartAt ?? crash.at) - crash.at,
+    },
+  };
+}
+
+/**
+ * Says so when, under the crash timed by the call, a trip at the delay's bound is longer than the
+ * orphan's work left at the restart: the kill or epoch of the restarted client then comes too
+ * late for the remedies that act on the restart, which is the delay's lesson, not the lab's.
+ */
+function remedyNote(plan: RpcPlan): string | undefined {
+  const { callCrash, common, work, step } = plan;
+  if (callCrash === undefined || common.latency === undefined) return undefined;
+  const trip = Math.ceil(latencyBound(common.latency));
+  const left = work * step - callCrash.after - callCrash.restartAfter;
+  if (trip < left) return undefined;
+  const enough = Math.ceil((trip + callCrash.restartAfter) / ((1 - CRASH_INTO_WORK) * step));
+  return `note: the restarted ${callCrash.machine} sends its kill or epoch at once, but it takes ` +
+    `up to ${trip} ms (--delay) to reach the server,\nwhere the orphan has ${
+      Math.max(0, left)
+    } ms of work left: extermination, reincarnation and gentle kill it only when that ` +
+    `trip is\nshorter; --work above ${enough} leaves them time`;
+}
+
+/** Schedules `crash` when its machine's call reaches a server in `sim`. */
+function crashOnCall(sim: Simulator, crash: CallCrash): void {
+  let arrived = 0;
+  sim.trace.listen((event) => {
+    if (event.ev !== "receive" || event.kind !== "rpc-call" || event.from === undefined) return;
+    if (machineOf(event.from) !== crash.machine || ++arrived !== crash.call) return;
+    const at = event.t + crash.after;
+    sim.crash(crash.machine, { at, restartAt: at + crash.restartAfter });
+  });
 }
 
 /** The line that says what runs. */
 function opening(plan: RpcPlan): string {
-  const crashText = plan.crashes.map((c) =>
-    `${c.machine} crashes at ${c.at} ms${
-      c.restartAt === undefined ? "" : ` and restarts at ${c.restartAt} ms`
-    }`
-  ).join(", ");
+  const { callCrash } = plan;
+  const crashText = callCrash !== undefined
+    ? `${callCrash.machine} crashes ${callCrash.after} ms after its ${
+      callCrash.call === 1 ? "first" : "second"
+    } call reaches its server (--delay) and restarts ${callCrash.restartAfter} ms later`
+    : plan.crashes.map((c) =>
+      `${c.machine} crashes at ${c.at} ms${
+        c.restartAt === undefined ? "" : ` and restarts at ${c.restartAt} ms`
+      }`
+    ).join(", ");
   return `rpc: ${plan.clients} clients x ${plan.calls} calls of ${plan.work} units (${plan.step} ms each) on ${plan.servers} ` +
     `servers; ${crashText}; simulator (seed ${plan.common.seed})`;
 }
@@ -245,7 +344,8 @@ async function runPolicy(plan: RpcPlan, policy: OrphanPolicy): Promise<OrphanOut
       if (!common.quiet) {
         sim.trace.listen(narrator(policies.length > 1 ? `[${policy}] ` : ""));
       }
-      // The crashes are the plan's, scheduled by simulateOrphans itself.
+      // The crashes are the plan's, scheduled by simulateOrphans itself, or timed by a call.
+      if (plan.callCrash !== undefined) crashOnCall(sim, plan.callCrash);
       scheduleFaultFlags(sim, { partitions: common.partitions });
     },
   }).catch(async (error) => {
