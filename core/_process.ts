@@ -23,6 +23,7 @@ import { Trace, type TraceEvent, type TraceSink } from "./trace.ts";
 import type { ClockSpace, VectorStamp } from "./vector_stamp.ts";
 import { GROUP_CALL_MARK, GroupCallState } from "./_group_call.ts";
 import { copyBody } from "./_wire_body.ts";
+import { isPlainText, notePlain } from "./_plain_ids.ts";
 
 /**
  * A promise a process waits on, settled by the machine. Settling it marks the process runnable
@@ -450,11 +451,16 @@ export class HostedProcess implements ProcessContext {
     if (this.#idEpoch !== epoch) {
       this.#idEpoch = epoch;
       this.#idPrefix = `${this.self}#${epoch}.`;
+      this.#idPlain = isPlainText(this.#idPrefix);
     }
-    return this.#idPrefix + ++this.sent;
+    const id = this.#idPrefix + ++this.sent;
+    // Noted plain, the JSON wire counts its length without reading (flattening) it.
+    if (this.#idPlain) notePlain(id);
+    return id;
   }
   #idEpoch = -1;
   #idPrefix = "";
+  #idPlain = false;
 
   /** The `<self>#<epoch>.` part of the last envelope id made ({@link envelopeId}). */
   get idPrefix(): string {
