@@ -10,6 +10,11 @@
  * or an event count end exactly as before. An emptied lane stays for the next timer of its
  * delay; past {@link MAX_LANES}, an empty one takes a new delay. Only whole-ms delays get lanes
  * (a wait until a deadline is a fraction, seldom twice the same: it goes to the heap).
+ *
+ * An event is its object only while the object's sequence is the one it was scheduled under: a
+ * timer task cancelled and then set again (re-armed in place, with a new time and sequence, no
+ * new object) leaves its earlier place a ghost, as a cancelled event it surfaces as (see
+ * {@link Agenda.takeDue}). So an owner may reuse a timer object once it is cancelled or has run.
  * @module
  */
 import { KeyedHeap, type Scheduled } from "./_heap.ts";
@@ -53,6 +58,12 @@ class Lane {
     return this.#at(this.#head);
   }
 
+  /** The front when it is a live event (the lane is not empty), else `undefined`. */
+  frontLive(): Scheduled | undefined {
+    const head = this.#head, item = this.#ring[head];
+    return item !== undefined && !item.cancelled && item.seq === this.#seq[head] ? item : undefined;
+  }
+
   /** The time of the front (the lane is not empty). */
   frontT(): number {
     return this.#t[this.#head];
@@ -87,11 +98,12 @@ class Lane {
     if (size === 0) return false;
     const ring = this.#ring, mask = this.#mask, head = this.#head;
     // The newest (a request answered before the next one) or the oldest, else by sequence.
+    const seq = item.seq, seqs = this.#seq;
     let at = (head + size - 1) & mask;
-    if (ring[at] !== item) {
+    if (ring[at] !== item || seqs[at] !== seq) {
       at = head;
-      if (ring[at] !== item) {
-        const place = this.#find(item.seq);
+      if (ring[at] !== item || seqs[at] !== seq) {
+        const place = this.#find(seq);
         if (place < 0) return false;
         at = (head + place) & mask;
         if (ring[at] !== item) return false;
@@ -122,9 +134,11 @@ class Lane {
   items(): Scheduled[] {
     const out: Scheduled[] = [];
     for (let i = 0; i < this.size; i++) {
-      const at = (this.#head + i) & this.#mask;
+      const at = (this.#head + i) & this.#mask, item = this.#ring[at];
       out.push(
-        this.#ring[at] ?? this.#ghostAt(at, { t: 0, seq: 0, run: NOTHING, cancelled: true }),
+        item !== undefined && item.seq === this.#seq[at]
+          ? item
+          : this.#ghostAt(at, { t: 0, seq: 0, run: NOTHING, cancelled: true }),
       );
     }
     return out;
@@ -144,7 +158,7 @@ class Lane {
     for (let i = 0; i < size; i++) {
       const from = (head + i) & mask, item = ring[from];
       ring[from] = undefined;
-      if (item === undefined || item.cancelled) continue;
+      if (item === undefined || item.cancelled || item.seq !== this.#seq[from]) continue;
       const to = (head + kept++) & mask;
       ring[to] = item;
       this.#t[to] = this.#t[from];
@@ -155,7 +169,8 @@ class Lane {
   }
 
   #at(at: number): Scheduled {
-    return this.#ring[at] ?? this.#ghostAt(at, this.#ghost);
+    const item = this.#ring[at];
+    return item !== undefined && item.seq === this.#seq[at] ? item : this.#ghostAt(at, this.#ghost);
   }
 
   #ghostAt(at: number, ghost: Scheduled): Scheduled {
@@ -211,6 +226,10 @@ export class Agenda {
   #last: Lane | undefined = undefined;
   /** The lane of the last timer cancelled. */
   #hit: Lane | undefined = undefined;
+  /** What {@link Agenda.peek} shows for a ghost in the heap (one object, refilled). */
+  readonly #ghost: Scheduled = { t: 0, seq: 0, run: NOTHING, cancelled: true };
+  /** How many cancelled events the last {@link Agenda.takeDue} took out. */
+  skipped = 0;
 
   /** Number of events, cancelled ones included. */
   get size(): number {
@@ -223,7 +242,9 @@ export class Agenda {
     const heap = this.#heap;
     for (let i = 0; i < heap.size; i++) {
       const ref = heap.at(i);
-      if (!(ref instanceof Lane)) all.push(ref);
+      if (ref instanceof Lane) continue;
+      const seq = heap.seqAt(i);
+      all.push(ref.seq === seq ? ref : { t: heap.tAt(i), seq, run: NOTHING, cancelled: true });
     }
     for (const lane of this.#active) all.push(...lane.items());
     return all;
@@ -267,8 +288,9 @@ export class Agenda {
 
   /** The earliest event, without removing it. */
   peek(): Scheduled | undefined {
-    const top = this.#heap.top();
-    return top instanceof Lane ? top.front() : top;
+    const heap = this.#heap, top = heap.top();
+    if (top instanceof Lane) return top.front();
+    return top === undefined || top.seq === heap.topSeq() ? top : this.#heapGhost();
   }
 
   /** Removes and returns the earliest event. */
@@ -276,11 +298,11 @@ export class Agenda {
     const heap = this.#heap;
     const top = heap.top();
     if (!(top instanceof Lane)) {
-      if (top !== undefined) {
-        heap.removeTop();
-        this.#plain--;
-      }
-      return top;
+      if (top === undefined) return undefined;
+      const item = top.seq === heap.topSeq() ? top : this.#heapGhost();
+      heap.removeTop();
+      this.#plain--;
+      return item;
     }
     const item = top.front();
     top.shift();
@@ -288,6 +310,47 @@ export class Agenda {
     if (top.size > 0) heap.rekeyTop(top.frontT(), top.frontSeq());
     else heap.removeTop();
     return item;
+  }
+
+  /**
+   * Removes and returns the earliest event that is not cancelled when it is due by `until`,
+   * taking out the cancelled events before it that are due by then too, as many
+   * {@link Agenda.pop}s would (their number in {@link Agenda.skipped}); `undefined` when none
+   * is, the agenda then empty or its earliest event, cancelled or not, after `until`.
+   */
+  takeDue(until: number): Scheduled | undefined {
+    const heap = this.#heap;
+    let skipped = 0;
+    for (let top = heap.top(); top !== undefined; top = heap.top()) {
+      if (heap.topT() > until) break;
+      let item: Scheduled | undefined;
+      if (top instanceof Lane) {
+        item = top.frontLive();
+        top.shift();
+        this.#laneItems--;
+        if (top.size > 0) heap.rekeyTop(top.frontT(), top.frontSeq());
+        else heap.removeTop();
+      } else {
+        item = top.cancelled || top.seq !== heap.topSeq() ? undefined : top;
+        heap.removeTop();
+        this.#plain--;
+      }
+      if (item !== undefined) {
+        this.skipped = skipped;
+        return item;
+      }
+      skipped++;
+    }
+    this.skipped = skipped;
+    return undefined;
+  }
+
+  /** The ghost of the heap's top event: an event cancelled, its object set again since. */
+  #heapGhost(): Scheduled {
+    const ghost = this.#ghost, heap = this.#heap;
+    ghost.t = heap.topT();
+    ghost.seq = heap.topSeq();
+    return ghost;
   }
 
   /**
@@ -320,7 +383,7 @@ export class Agenda {
     const kept: Scheduled[] = [];
     for (let i = 0; i < heap.size; i++) {
       const ref = heap.at(i);
-      if (!(ref instanceof Lane) && !ref.cancelled) kept.push(ref);
+      if (!(ref instanceof Lane) && !ref.cancelled && ref.seq === heap.seqAt(i)) kept.push(ref);
     }
     heap.clear();
     this.#plain = kept.length;

@@ -124,6 +124,26 @@ export class KeyedHeap<T> {
     return this.size === 0 ? undefined : this.#refs[0];
   }
 
+  /** The time of the top entry (the heap is not empty). */
+  topT(): number {
+    return this.#t[0];
+  }
+
+  /** The sequence of the top entry (the heap is not empty). */
+  topSeq(): number {
+    return this.#seq[0];
+  }
+
+  /** The time of the entry at place `i` (heap order, below {@link KeyedHeap.size}). */
+  tAt(i: number): number {
+    return this.#t[i];
+  }
+
+  /** The sequence of the entry at place `i` (heap order, below {@link KeyedHeap.size}). */
+  seqAt(i: number): number {
+    return this.#seq[i];
+  }
+
   /** The reference at place `i` (heap order, below {@link KeyedHeap.size}). */
   at(i: number): T {
     return this.#refs[i]!;
