@@ -16,6 +16,7 @@ class MachineTimer implements TimerTask {
   t = 0;
   seq = 0;
   cancelled = false;
+  slot = -1;
   /** What the runtime returned for it (the task itself, or the runtime's own item). */
   id: TimerId | undefined = undefined;
   /** Its neighbours in its machine's list of pending timers, while pending. */

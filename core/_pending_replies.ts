@@ -27,6 +27,7 @@ class Deadline implements TimerTask {
   t = 0;
   seq = 0;
   cancelled = false;
+  slot = -1;
   request: AwaitedReply | undefined;
 
   constructor(request: AwaitedReply) {

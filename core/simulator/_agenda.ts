@@ -38,6 +38,8 @@ const NOTHING = (): void => {};
 class Lane {
   /** The delay of its timers (an empty lane may take another, see `Agenda.pushTimer`). */
   delay: number;
+  /** Its place among the agenda's lanes (below {@link MAX_LANES}). */
+  readonly index: number;
   #ring: (Scheduled | undefined)[] = new Array(LANE_RING);
   #t = new Float64Array(LANE_RING);
   #seq = new Float64Array(LANE_RING);
@@ -49,8 +51,9 @@ class Lane {
   /** What {@link Lane.front} shows for a ghost (one object, refilled). */
   readonly #ghost: Scheduled = { t: 0, seq: 0, run: NOTHING, cancelled: true };
 
-  constructor(delay: number) {
+  constructor(delay: number, index: number) {
     this.delay = delay;
+    this.index = index;
   }
 
   front(): Scheduled | undefined {
@@ -77,6 +80,9 @@ class Lane {
   push(item: Scheduled): void {
     if (this.size > this.#mask) this.#grow();
     const at = (this.#head + this.size++) & this.#mask;
+    // Where it is, for a cancel: its place in the ring and the lane's (moved by a compaction or
+    // a growth of the ring: then checked and found stale).
+    item.slot = at * MAX_LANES + this.index;
     this.#ring[at] = item;
     this.#t[at] = item.t;
     this.#seq[at] = item.seq;
@@ -87,6 +93,15 @@ class Lane {
     this.#ring[this.#head] = undefined;
     this.#head = (this.#head + 1) & this.#mask;
     this.size--;
+  }
+
+  /** {@link Lane.cancel} when `item` waits at place `at` of the ring, else `false`. */
+  cancelAt(at: number, item: Scheduled): boolean {
+    const ring = this.#ring;
+    if (ring[at] !== item || this.#seq[at] !== item.seq) return false;
+    ring[at] = undefined;
+    this.#ghosts++;
+    return true;
   }
 
   /**
@@ -252,6 +267,7 @@ export class Agenda {
 
   /** Adds an event. */
   push(item: Scheduled): void {
+    item.slot = -1;
     this.#plain++;
     this.#heap.push(item.t, item.seq, item);
   }
@@ -268,7 +284,7 @@ export class Agenda {
     if (lane === undefined || lane.delay !== delay) lane = this.#lanes.get(delay);
     if (lane === undefined) {
       if (this.#active.length < MAX_LANES) {
-        lane = new Lane(delay);
+        lane = new Lane(delay, this.#active.length);
         this.#active.push(lane);
       } else {
         // An empty lane takes the new delay (its ring kept): no lane is made and dropped per delay.
@@ -359,7 +375,15 @@ export class Agenda {
    */
   cancel(item: Scheduled): void {
     item.cancelled = true;
-    // The lane of the last timer cancelled (a run cancels timers of one kind in a row), then
+    // Where the timer was put in a lane, when it is still there.
+    const slot = item.slot;
+    if (slot !== undefined) {
+      // In the heap: it stays there, cancelled, until it surfaces.
+      if (slot < 0) return;
+      const lane = this.#active[slot % MAX_LANES];
+      if (lane !== undefined && lane.cancelAt(Math.floor(slot / MAX_LANES), item)) return;
+    }
+    // Else the lane of the last timer cancelled (a run cancels timers of one kind in a row), then
     // the lane of the last timer set, then the others.
     const hit = this.#hit, last = this.#last;
     if (hit !== undefined && hit.cancel(item)) return;

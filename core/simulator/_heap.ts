@@ -17,6 +17,11 @@ export interface Scheduled {
   cancelled: boolean;
   /** What it is, for a chooser (only kept when the simulator has one). */
   info?: PendingEvent;
+  /**
+   * Where a timer was last put in a lane (the agenda's hint for a cancel, checked before use:
+   * the place of the lane and in its ring, see `Agenda`).
+   */
+  slot?: number;
 }
 
 /** Min-heap of {@link Scheduled} events. */

@@ -77,6 +77,7 @@ class Arrival implements Scheduled {
   t: number;
   seq: number;
   cancelled = false;
+  slot = -1;
   info?: PendingEvent;
   from = "";
   to = "";
@@ -775,7 +776,7 @@ export class Simulator implements Network {
   }
 
   #schedule(t: number, run: () => void): Scheduled {
-    const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false };
+    const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false, slot: -1 };
     this.#heap.push(item);
     return item;
   }
@@ -867,6 +868,7 @@ export class Simulator implements Network {
           seq: this.#seq++,
           run: callback,
           cancelled: false,
+          slot: -1,
         };
         this.#heap.pushTimer(item, wait);
         return item;
