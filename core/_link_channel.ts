@@ -1,8 +1,9 @@
 /**
- * What a {@link ReliableLink} keeps per peer machine: a channel while something goes on there
- * (a sender or receiver at work, a retransmission deadline, an ack due), and for a peer with
- * nothing going on only its idle halves, kept small (the sender as its memo, the receiver as its
- * acknowledgement) in the link's {@link IdlePartners}.
+ * What a {@link ReliableLink} keeps per peer machine: a channel, with its sender and receiver
+ * while something goes on there (a sender or receiver at work, a retransmission deadline, an ack
+ * due), and for a peer with nothing going on only its idle halves, kept small (the sender as its
+ * memo, the receiver as its acknowledgement), in the same channel object ({@link IdlePartners}):
+ * a peer talked to again finds its channel with one lookup, and nothing is made or moved.
  * @module
  */
 import type { Timed } from "./_deadline_heap.ts";
@@ -40,27 +41,31 @@ export interface Channel {
   ackSlot: number;
 }
 
-/** The idle halves of the peers with nothing going on. */
+/**
+ * Channels of peers with nothing going on: each keeps its idle halves only.
+ *
+ * @example A channel at rest keeps its idle halves, in place
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { IdlePartners } from "./_link_channel.ts";
+ * import { ReliableSender } from "./reliable_channel.ts";
+ * const channel = IdlePartners.open("m2.lab");
+ * channel.sender = new ReliableSender(1);
+ * assert.ok(IdlePartners.idle(channel));
+ * IdlePartners.keep(channel);
+ * assert.equal(channel.sender, undefined);
+ * assert.equal(ReliableSender.resume(1, {}, channel.memo!).rto, new ReliableSender(1).rto);
+ * ```
+ */
 export class IdlePartners {
-  /** Shared empty maps until a partner is kept (most machines of a big run keep some). */
-  #senders: Map<string, SenderMemo> = NO_SENDERS;
-  #receivers: Map<string, Acknowledgement> = NO_RECEIVERS;
-
-  /** A channel for `peer`, with the idle halves kept for it (which leave this place). */
-  open(peer: string): Channel {
-    let memo: SenderMemo | undefined, acked: Acknowledgement | undefined;
-    if (this.#senders.size > 0 && (memo = this.#senders.get(peer)) !== undefined) {
-      this.#senders.delete(peer);
-    }
-    if (this.#receivers.size > 0 && (acked = this.#receivers.get(peer)) !== undefined) {
-      this.#receivers.delete(peer);
-    }
+  /** A new channel for `peer`, with nothing kept yet. */
+  static open(peer: string): Channel {
     return {
       peer,
       sender: undefined,
-      memo,
+      memo: undefined,
       receiver: undefined,
-      acked,
+      acked: undefined,
       timer: undefined,
       ackSlot: -1,
     };
@@ -77,29 +82,18 @@ export class IdlePartners {
   }
 
   /**
-   * Keeps the idle halves of `channel` (see {@link IdlePartners.idle}), small: its sender as its
-   * memo, its receiver as its acknowledgement.
+   * Keeps only the idle halves of `channel` (see {@link IdlePartners.idle}), small: its sender
+   * as its memo, its receiver as its acknowledgement; the sender and receiver go.
    */
-  keep(channel: Channel): void {
-    if (channel.sender !== undefined) channel.memo = channel.sender.memo();
-    if (channel.receiver !== undefined) channel.acked = channel.receiver.acknowledgement;
-    if (channel.memo !== undefined) {
-      if (this.#senders === NO_SENDERS) this.#senders = new Map();
-      this.#senders.set(channel.peer, channel.memo);
+  static keep(channel: Channel): void {
+    const sender = channel.sender, receiver = channel.receiver;
+    if (sender !== undefined) {
+      channel.memo = sender.memo();
+      channel.sender = undefined;
     }
-    if (channel.acked !== undefined) {
-      if (this.#receivers === NO_RECEIVERS) this.#receivers = new Map();
-      this.#receivers.set(channel.peer, channel.acked);
+    if (receiver !== undefined) {
+      channel.acked = receiver.acknowledgement;
+      channel.receiver = undefined;
     }
-  }
-
-  /** The idle sender kept for `peer`, if any (it stays here). */
-  memoOf(peer: string): SenderMemo | undefined {
-    return this.#senders.get(peer);
   }
 }
-
-/** The idle senders of every link that has none (never written). */
-const NO_SENDERS: Map<string, SenderMemo> = new Map();
-/** The idle receivers of every link that has none (never written). */
-const NO_RECEIVERS: Map<string, Acknowledgement> = new Map();

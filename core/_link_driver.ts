@@ -46,6 +46,9 @@ export class LinkDriver {
   /** The timer for the later deadlines (retransmissions, flow control's waits), if armed. */
   #timer: TimerId | undefined;
   #armedAt = Infinity;
+  /** The two timers last set, which are set again once they ran or were cancelled. */
+  #turnSpare: TimerId | undefined;
+  #timerSpare: TimerId | undefined;
   #other: Ticked | undefined;
   readonly #fireTurn = (): void => {
     this.#turn = undefined;
@@ -147,7 +150,11 @@ export class LinkDriver {
       if (other < later) later = other;
     } else if (other < turn) turn = other;
     if (turn !== Infinity) {
-      this.#turn ??= this.#timers.set(Math.max(0, turn - now), this.#fireTurn);
+      this.#turn ??= this.#turnSpare = this.#timers.set(
+        Math.max(0, turn - now),
+        this.#fireTurn,
+        this.#turnSpare,
+      );
     } else if (this.#turn !== undefined) {
       this.#timers.clear(this.#turn);
       this.#turn = undefined;
@@ -157,6 +164,6 @@ export class LinkDriver {
     this.#armedAt = later;
     this.#timer = later === Infinity
       ? undefined
-      : this.#timers.set(Math.max(0, later - now), this.#fire);
+      : this.#timerSpare = this.#timers.set(Math.max(0, later - now), this.#fire, this.#timerSpare);
   }
 }

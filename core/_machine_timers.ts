@@ -16,6 +16,7 @@ class MachineTimer implements TimerTask {
   t = 0;
   seq = 0;
   cancelled = false;
+  slot = -1;
   /** What the runtime returned for it (the task itself, or the runtime's own item). */
   id: TimerId | undefined = undefined;
   /** Its neighbours in its machine's list of pending timers, while pending. */
@@ -23,16 +24,21 @@ class MachineTimer implements TimerTask {
   next: MachineTimer | undefined = undefined;
   pending = true;
   readonly #owner: MachineTimers;
-  readonly #callback: () => void;
+  readonly callback: () => void;
 
   constructor(owner: MachineTimers, callback: () => void) {
     this.#owner = owner;
-    this.#callback = callback;
+    this.callback = callback;
+  }
+
+  /** Whether it belongs to `owner`. */
+  of(owner: MachineTimers): boolean {
+    return this.#owner === owner;
   }
 
   run(): void {
     this.#owner.unlink(this);
-    this.#callback();
+    this.callback();
   }
 }
 
@@ -86,10 +92,39 @@ export class MachineTimers {
     return this.#size;
   }
 
-  /** Runs `callback` after `delay` ms unless cancelled first (one by one or all at once). */
-  set(delay: number, callback: () => void): TimerId {
+  /**
+   * Runs `callback` after `delay` ms unless cancelled first (one by one or all at once). With
+   * `reuse`, a timer this set before for the same callback that has run or was cancelled since,
+   * that one is set again (the link re-arms its two timers on every message: no new object each
+   * time); a timer still pending is not reused.
+   *
+   * @example A timer that ran is set again as itself
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Simulator } from "./mod.ts";
+   * import { MachineTimers } from "./_machine_timers.ts";
+   * const sim = new Simulator({ seed: 1 });
+   * const timers = new MachineTimers(sim.machine("m1.lab").runtime);
+   * let ran = 0;
+   * const tick = () => void ran++;
+   * const first = timers.set(5, tick);
+   * await sim.run();
+   * assert.equal(timers.set(5, tick, first), first);
+   * await sim.run();
+   * assert.equal(ran, 2);
+   * assert.notEqual(timers.set(5, tick, first), timers.set(5, tick, first)); // the first is pending
+   * ```
+   */
+  set(delay: number, callback: () => void, reuse?: TimerId): TimerId {
     const runtime = this.#runtime;
-    const timer = new MachineTimer(this, callback);
+    let timer: MachineTimer;
+    if (
+      reuse instanceof MachineTimer && !reuse.pending && reuse.callback === callback &&
+      reuse.of(this)
+    ) {
+      timer = reuse;
+      timer.pending = true;
+    } else timer = new MachineTimer(this, callback);
     timer.id = runtime.setTask !== undefined
       ? runtime.setTask(delay, timer)
       : runtime.setTimer(delay, () => timer.run());

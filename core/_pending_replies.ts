@@ -19,12 +19,15 @@ export const UNKNOWN_KIND = "$unknown";
 /**
  * The timeout of a request as a timer task. It lets go of its request once that is answered: a
  * cancelled timer may stay in the runtime's queue until its time, and should not keep the
- * request, its envelope and its promise alive that long.
+ * request, its envelope and its promise alive that long. A request answered and asked again
+ * sets the same task again (the runtime takes a task set again as a new timer, its cancelled
+ * earlier place left behind).
  */
 class Deadline implements TimerTask {
   t = 0;
   seq = 0;
   cancelled = false;
+  slot = -1;
   request: AwaitedReply | undefined;
 
   constructor(request: AwaitedReply) {
@@ -54,7 +57,7 @@ class AwaitedReply extends Parked<Envelope> {
   readonly collect: undefined = undefined;
   /** Its timeout timer. */
   timer: TimerId;
-  #deadline: Deadline;
+  readonly #deadline: Deadline;
   readonly #runtime: Runtime;
   readonly #expire: (awaited: AwaitedReply) => void;
 
@@ -81,7 +84,7 @@ class AwaitedReply extends Parked<Envelope> {
     this.env = env;
     this.timeout = timeout;
     this.action = action;
-    this.#deadline = new Deadline(this);
+    this.#deadline.request = this;
     this.timer = this.#arm();
   }
 

@@ -96,10 +96,11 @@ export class ReliableLink {
   readonly #options: RetransmitOptions | null;
   /** The timeout of a channel before its first frame. */
   readonly #initialRto: number;
-  /** The channels with something going on (a sender or receiver at work, a timer, an ack due). */
+  /**
+   * The channel of every peer talked to: with something going on (a sender or receiver at work,
+   * a timer, an ack due), or at rest with its idle halves only (see {@link IdlePartners}).
+   */
   readonly #channels = new Map<string, Channel>();
-  /** The idle halves of the peers with nothing going on. */
-  readonly #idle = new IdlePartners();
   readonly #timers = new DeadlineHeap<Scheduled>();
   readonly #acks = new AckQueue();
   /** A timer entry out of the heap that nothing refers to, for the next deadline scheduled. */
@@ -146,7 +147,7 @@ export class ReliableLink {
     if (this.#options === null) return 0;
     const channel = this.#channels.get(to);
     if (channel?.sender !== undefined) return channel.sender.rto;
-    const memo = channel === undefined ? this.#idle.memoOf(to) : channel.memo;
+    const memo = channel?.memo;
     if (memo === undefined) return this.#initialRto;
     return ReliableSender.resume(this.epoch, this.#options, memo).rto;
   }
@@ -220,7 +221,8 @@ export class ReliableLink {
    */
   take(from: string, frame: WireFrame, now: number): Envelope | readonly LinkEffect[] {
     if (frame.kind === "ack") {
-      // No channel at work: the sender is idle, and an ack changes nothing for an idle sender.
+      // No channel at work (none, or one at rest: no sender): an ack changes nothing for an
+      // idle sender.
       const channel = this.#channels.get(from);
       if (channel === undefined) return NONE;
       const effects = this.#acknowledged(channel, frame, now, NONE);
@@ -312,23 +314,20 @@ export class ReliableLink {
   #channel(peer: string): Channel {
     let channel = this.#channels.get(peer);
     if (channel === undefined) {
-      channel = this.#idle.open(peer);
+      channel = IdlePartners.open(peer);
       this.#channels.set(peer, channel);
     }
     return channel;
   }
 
   /**
-   * Retires `channel` when nothing goes on there any more: its idle halves are kept in the maps
-   * of idle peers (a memo and an ack each), and the channel object goes. A retired channel is
-   * in no timer entry that is live and in no ack queue, so nothing refers to it. A channel at
-   * work keeps its sender and receiver while they rest (a partner talked to in turns has both
-   * at rest once per round trip).
+   * Puts `channel` at rest when nothing goes on there any more: it keeps its idle halves only (a
+   * memo and an ack), in place. A channel at rest is in no timer entry that is live and in no
+   * ack queue. A channel at work keeps its sender and receiver while they rest (a partner talked
+   * to in turns has both at rest once per round trip).
    */
   #settle(channel: Channel): void {
-    if (!IdlePartners.idle(channel)) return;
-    this.#channels.delete(channel.peer);
-    this.#idle.keep(channel);
+    if (IdlePartners.idle(channel)) IdlePartners.keep(channel);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface TimerTask {
   seq: number;
   /** Set once it is cancelled (the runtime's bookkeeping). */
   cancelled: boolean;
+  /** Where the runtime put it (the runtime's bookkeeping; the simulator's hint for a cancel). */
+  slot?: number;
   /** What runs when it is due. */
   run(): void;
 }

@@ -131,3 +131,73 @@ Deno.test("Agenda.cancel() finds timers in a lane whose sequences grew unevenly"
     .map(({ seq }) => cancelled.has(seq) ? -seq : seq);
   assertEquals(order, expected);
 });
+
+Deno.test("a timer set again as itself leaves its cancelled place a ghost, as a new timer would", () => {
+  // The agenda reuses each timer object once it is cancelled or has run; the heap gets a new
+  // object each time. Both give the same events, cancelled ones included, in the same order,
+  // with takeDue() and pop() alike.
+  for (const seed of [1, 2, 3]) {
+    const random = createRandom(seed);
+    const agenda = new Agenda(), heap = new EventHeap();
+    const delays = [0, 5, 100, 2.5, 7];
+    const run = () => {};
+    const spare: Scheduled[] = [];
+    const live: [Scheduled, Scheduled][] = [];
+    let now = 0, seq = 0, skipped = 0;
+    const out = { agenda: [] as number[], heap: [] as number[] };
+    for (let step = 0; step < 4_000; step++) {
+      const roll = random.next();
+      if (roll < 0.45) {
+        const delay = delays[Math.floor(random.next() * delays.length)];
+        const t = now + delay, s = seq++;
+        const a = spare.pop() ?? { t, seq: s, run, cancelled: false };
+        a.t = t;
+        a.seq = s;
+        a.cancelled = false;
+        agenda.pushTimer(a, delay);
+        const h: Scheduled = { t, seq: s, run, cancelled: false };
+        heap.push(h);
+        live.push([a, h]);
+      } else if (roll < 0.8 && live.length > 0) {
+        const [a, h] = live.splice(Math.floor(random.next() * live.length), 1)[0];
+        agenda.cancel(a);
+        h.cancelled = true;
+        spare.push(a);
+      } else if (roll < 0.82) {
+        agenda.compact();
+        heap.compact();
+      } else {
+        const until = now + Math.floor(random.next() * 10);
+        const a = agenda.takeDue(until);
+        skipped += agenda.skipped;
+        let h = heap.pop();
+        while (h !== undefined && h.cancelled && h.t <= until) {
+          skipped--;
+          h = heap.pop();
+        }
+        if (h !== undefined && (h.cancelled || h.t > until)) heap.push(h);
+        else if (h !== undefined) {
+          const i = live.findIndex(([, b]) => b === h);
+          if (i >= 0) spare.push(live.splice(i, 1)[0][0]);
+        }
+        assertEquals(a?.seq, h !== undefined && !h.cancelled && h.t <= until ? h.seq : undefined);
+        if (a !== undefined) {
+          now = a.t;
+          out.agenda.push(a.seq);
+          out.heap.push(h!.seq);
+        }
+      }
+      assertEquals(agenda.size, heap.size);
+      const p = agenda.peek(), q = heap.peek();
+      assertEquals([p?.seq, p?.t, p?.cancelled], [q?.seq, q?.t, q?.cancelled]);
+    }
+    assertEquals(skipped, 0, `seed ${seed}: cancelled events taken out`);
+    assertTrue(out.agenda.length > 200, `seed ${seed}: only ${out.agenda.length} events ran`);
+    assertEquals(out.agenda, out.heap);
+    while (heap.size > 0) {
+      const a = agenda.pop()!, h = heap.pop()!;
+      assertEquals([a.seq, a.cancelled], [h.seq, h.cancelled]);
+    }
+    assertEquals(agenda.size, 0);
+  }
+});

@@ -10,6 +10,11 @@
  * or an event count end exactly as before. An emptied lane stays for the next timer of its
  * delay; past {@link MAX_LANES}, an empty one takes a new delay. Only whole-ms delays get lanes
  * (a wait until a deadline is a fraction, seldom twice the same: it goes to the heap).
+ *
+ * An event is its object only while the object's sequence is the one it was scheduled under: a
+ * timer task cancelled and then set again (re-armed in place, with a new time and sequence, no
+ * new object) leaves its earlier place a ghost, as a cancelled event it surfaces as (see
+ * {@link Agenda.takeDue}). So an owner may reuse a timer object once it is cancelled or has run.
  * @module
  */
 import { KeyedHeap, type Scheduled } from "./_heap.ts";
@@ -33,6 +38,8 @@ const NOTHING = (): void => {};
 class Lane {
   /** The delay of its timers (an empty lane may take another, see `Agenda.pushTimer`). */
   delay: number;
+  /** Its place among the agenda's lanes (below {@link MAX_LANES}). */
+  readonly index: number;
   #ring: (Scheduled | undefined)[] = new Array(LANE_RING);
   #t = new Float64Array(LANE_RING);
   #seq = new Float64Array(LANE_RING);
@@ -44,13 +51,20 @@ class Lane {
   /** What {@link Lane.front} shows for a ghost (one object, refilled). */
   readonly #ghost: Scheduled = { t: 0, seq: 0, run: NOTHING, cancelled: true };
 
-  constructor(delay: number) {
+  constructor(delay: number, index: number) {
     this.delay = delay;
+    this.index = index;
   }
 
   front(): Scheduled | undefined {
     if (this.size === 0) return undefined;
     return this.#at(this.#head);
+  }
+
+  /** The front when it is a live event (the lane is not empty), else `undefined`. */
+  frontLive(): Scheduled | undefined {
+    const head = this.#head, item = this.#ring[head];
+    return item !== undefined && !item.cancelled && item.seq === this.#seq[head] ? item : undefined;
   }
 
   /** The time of the front (the lane is not empty). */
@@ -66,6 +80,9 @@ class Lane {
   push(item: Scheduled): void {
     if (this.size > this.#mask) this.#grow();
     const at = (this.#head + this.size++) & this.#mask;
+    // Where it is, for a cancel: its place in the ring and the lane's (moved by a compaction or
+    // a growth of the ring: then checked and found stale).
+    item.slot = at * MAX_LANES + this.index;
     this.#ring[at] = item;
     this.#t[at] = item.t;
     this.#seq[at] = item.seq;
@@ -78,6 +95,15 @@ class Lane {
     this.size--;
   }
 
+  /** {@link Lane.cancel} when `item` waits at place `at` of the ring, else `false`. */
+  cancelAt(at: number, item: Scheduled): boolean {
+    const ring = this.#ring;
+    if (ring[at] !== item || this.#seq[at] !== item.seq) return false;
+    ring[at] = undefined;
+    this.#ghosts++;
+    return true;
+  }
+
   /**
    * Makes `item` a ghost when it waits in this lane (marked cancelled, its place kept); `false`
    * when it is not here.
@@ -87,11 +113,12 @@ class Lane {
     if (size === 0) return false;
     const ring = this.#ring, mask = this.#mask, head = this.#head;
     // The newest (a request answered before the next one) or the oldest, else by sequence.
+    const seq = item.seq, seqs = this.#seq;
     let at = (head + size - 1) & mask;
-    if (ring[at] !== item) {
+    if (ring[at] !== item || seqs[at] !== seq) {
       at = head;
-      if (ring[at] !== item) {
-        const place = this.#find(item.seq);
+      if (ring[at] !== item || seqs[at] !== seq) {
+        const place = this.#find(seq);
         if (place < 0) return false;
         at = (head + place) & mask;
         if (ring[at] !== item) return false;
@@ -122,9 +149,11 @@ class Lane {
   items(): Scheduled[] {
     const out: Scheduled[] = [];
     for (let i = 0; i < this.size; i++) {
-      const at = (this.#head + i) & this.#mask;
+      const at = (this.#head + i) & this.#mask, item = this.#ring[at];
       out.push(
-        this.#ring[at] ?? this.#ghostAt(at, { t: 0, seq: 0, run: NOTHING, cancelled: true }),
+        item !== undefined && item.seq === this.#seq[at]
+          ? item
+          : this.#ghostAt(at, { t: 0, seq: 0, run: NOTHING, cancelled: true }),
       );
     }
     return out;
@@ -144,7 +173,7 @@ class Lane {
     for (let i = 0; i < size; i++) {
       const from = (head + i) & mask, item = ring[from];
       ring[from] = undefined;
-      if (item === undefined || item.cancelled) continue;
+      if (item === undefined || item.cancelled || item.seq !== this.#seq[from]) continue;
       const to = (head + kept++) & mask;
       ring[to] = item;
       this.#t[to] = this.#t[from];
@@ -155,7 +184,8 @@ class Lane {
   }
 
   #at(at: number): Scheduled {
-    return this.#ring[at] ?? this.#ghostAt(at, this.#ghost);
+    const item = this.#ring[at];
+    return item !== undefined && item.seq === this.#seq[at] ? item : this.#ghostAt(at, this.#ghost);
   }
 
   #ghostAt(at: number, ghost: Scheduled): Scheduled {
@@ -211,6 +241,10 @@ export class Agenda {
   #last: Lane | undefined = undefined;
   /** The lane of the last timer cancelled. */
   #hit: Lane | undefined = undefined;
+  /** What {@link Agenda.peek} shows for a ghost in the heap (one object, refilled). */
+  readonly #ghost: Scheduled = { t: 0, seq: 0, run: NOTHING, cancelled: true };
+  /** How many cancelled events the last {@link Agenda.takeDue} took out. */
+  skipped = 0;
 
   /** Number of events, cancelled ones included. */
   get size(): number {
@@ -223,7 +257,9 @@ export class Agenda {
     const heap = this.#heap;
     for (let i = 0; i < heap.size; i++) {
       const ref = heap.at(i);
-      if (!(ref instanceof Lane)) all.push(ref);
+      if (ref instanceof Lane) continue;
+      const seq = heap.seqAt(i);
+      all.push(ref.seq === seq ? ref : { t: heap.tAt(i), seq, run: NOTHING, cancelled: true });
     }
     for (const lane of this.#active) all.push(...lane.items());
     return all;
@@ -231,6 +267,7 @@ export class Agenda {
 
   /** Adds an event. */
   push(item: Scheduled): void {
+    item.slot = -1;
     this.#plain++;
     this.#heap.push(item.t, item.seq, item);
   }
@@ -247,7 +284,7 @@ export class Agenda {
     if (lane === undefined || lane.delay !== delay) lane = this.#lanes.get(delay);
     if (lane === undefined) {
       if (this.#active.length < MAX_LANES) {
-        lane = new Lane(delay);
+        lane = new Lane(delay, this.#active.length);
         this.#active.push(lane);
       } else {
         // An empty lane takes the new delay (its ring kept): no lane is made and dropped per delay.
@@ -267,8 +304,9 @@ export class Agenda {
 
   /** The earliest event, without removing it. */
   peek(): Scheduled | undefined {
-    const top = this.#heap.top();
-    return top instanceof Lane ? top.front() : top;
+    const heap = this.#heap, top = heap.top();
+    if (top instanceof Lane) return top.front();
+    return top === undefined || top.seq === heap.topSeq() ? top : this.#heapGhost();
   }
 
   /** Removes and returns the earliest event. */
@@ -276,11 +314,11 @@ export class Agenda {
     const heap = this.#heap;
     const top = heap.top();
     if (!(top instanceof Lane)) {
-      if (top !== undefined) {
-        heap.removeTop();
-        this.#plain--;
-      }
-      return top;
+      if (top === undefined) return undefined;
+      const item = top.seq === heap.topSeq() ? top : this.#heapGhost();
+      heap.removeTop();
+      this.#plain--;
+      return item;
     }
     const item = top.front();
     top.shift();
@@ -291,12 +329,61 @@ export class Agenda {
   }
 
   /**
+   * Removes and returns the earliest event that is not cancelled when it is due by `until`,
+   * taking out the cancelled events before it that are due by then too, as many
+   * {@link Agenda.pop}s would (their number in {@link Agenda.skipped}); `undefined` when none
+   * is, the agenda then empty or its earliest event, cancelled or not, after `until`.
+   */
+  takeDue(until: number): Scheduled | undefined {
+    const heap = this.#heap;
+    let skipped = 0;
+    for (let top = heap.top(); top !== undefined; top = heap.top()) {
+      if (heap.topT() > until) break;
+      let item: Scheduled | undefined;
+      if (top instanceof Lane) {
+        item = top.frontLive();
+        top.shift();
+        this.#laneItems--;
+        if (top.size > 0) heap.rekeyTop(top.frontT(), top.frontSeq());
+        else heap.removeTop();
+      } else {
+        item = top.cancelled || top.seq !== heap.topSeq() ? undefined : top;
+        heap.removeTop();
+        this.#plain--;
+      }
+      if (item !== undefined) {
+        this.skipped = skipped;
+        return item;
+      }
+      skipped++;
+    }
+    this.skipped = skipped;
+    return undefined;
+  }
+
+  /** The ghost of the heap's top event: an event cancelled, its object set again since. */
+  #heapGhost(): Scheduled {
+    const ghost = this.#ghost, heap = this.#heap;
+    ghost.t = heap.topT();
+    ghost.seq = heap.topSeq();
+    return ghost;
+  }
+
+  /**
    * Cancels `item`: it is skipped when it surfaces. A timer in a lane leaves only its time and
    * sequence there (see `Lane`); the order of events, cancelled ones included, is unchanged.
    */
   cancel(item: Scheduled): void {
     item.cancelled = true;
-    // The lane of the last timer cancelled (a run cancels timers of one kind in a row), then
+    // Where the timer was put in a lane, when it is still there.
+    const slot = item.slot;
+    if (slot !== undefined) {
+      // In the heap: it stays there, cancelled, until it surfaces.
+      if (slot < 0) return;
+      const lane = this.#active[slot % MAX_LANES];
+      if (lane !== undefined && lane.cancelAt(Math.floor(slot / MAX_LANES), item)) return;
+    }
+    // Else the lane of the last timer cancelled (a run cancels timers of one kind in a row), then
     // the lane of the last timer set, then the others.
     const hit = this.#hit, last = this.#last;
     if (hit !== undefined && hit.cancel(item)) return;
@@ -320,7 +407,7 @@ export class Agenda {
     const kept: Scheduled[] = [];
     for (let i = 0; i < heap.size; i++) {
       const ref = heap.at(i);
-      if (!(ref instanceof Lane) && !ref.cancelled) kept.push(ref);
+      if (!(ref instanceof Lane) && !ref.cancelled && ref.seq === heap.seqAt(i)) kept.push(ref);
     }
     heap.clear();
     this.#plain = kept.length;

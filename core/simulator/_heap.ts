@@ -17,6 +17,11 @@ export interface Scheduled {
   cancelled: boolean;
   /** What it is, for a chooser (only kept when the simulator has one). */
   info?: PendingEvent;
+  /**
+   * Where a timer was last put in a lane (the agenda's hint for a cancel, checked before use:
+   * the place of the lane and in its ring, see `Agenda`).
+   */
+  slot?: number;
 }
 
 /** Min-heap of {@link Scheduled} events. */
@@ -122,6 +127,26 @@ export class KeyedHeap<T> {
   /** The reference with the least key, or `undefined` when empty. */
   top(): T | undefined {
     return this.size === 0 ? undefined : this.#refs[0];
+  }
+
+  /** The time of the top entry (the heap is not empty). */
+  topT(): number {
+    return this.#t[0];
+  }
+
+  /** The sequence of the top entry (the heap is not empty). */
+  topSeq(): number {
+    return this.#seq[0];
+  }
+
+  /** The time of the entry at place `i` (heap order, below {@link KeyedHeap.size}). */
+  tAt(i: number): number {
+    return this.#t[i];
+  }
+
+  /** The sequence of the entry at place `i` (heap order, below {@link KeyedHeap.size}). */
+  seqAt(i: number): number {
+    return this.#seq[i];
   }
 
   /** The reference at place `i` (heap order, below {@link KeyedHeap.size}). */

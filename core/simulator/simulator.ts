@@ -77,6 +77,7 @@ class Arrival implements Scheduled {
   t: number;
   seq: number;
   cancelled = false;
+  slot = -1;
   info?: PendingEvent;
   from = "";
   to = "";
@@ -516,6 +517,7 @@ export class Simulator implements Network {
     const until = options.until ?? Infinity;
     const maxEvents = options.maxEvents ?? 50_000_000;
     const heap = this.#heap;
+    const choosing = this.#chooser?.next !== undefined;
     let events = 0;
     for (;;) {
       // Runnable processes run (microtasks) until every one of them blocks again; the loop
@@ -540,6 +542,18 @@ export class Simulator implements Network {
         this.#stirred = false;
       }
       if (this.#failure !== undefined) throw this.#failure;
+      // The next event due, the cancelled ones before it taken out on the way (as popping them
+      // one by one would: no code runs in between), in one look at the agenda.
+      if (events < maxEvents && !choosing) {
+        const due = heap.takeDue(until);
+        this.#cancelled -= heap.skipped;
+        if (due !== undefined) {
+          this.#now = due.t;
+          events++;
+          due.run();
+          continue;
+        }
+      }
       const next = heap.peek();
       // Before the run returns, a process taken as blocked may still be on its way to its next
       // action (it would then act after run() returned): give it a quiet window first.
@@ -552,30 +566,20 @@ export class Simulator implements Network {
         if (next.t > until) this.#now = until;
         return { time: this.#now, events, quiescent: false };
       }
-      if (this.#chooser?.next !== undefined) {
-        if (next.cancelled) {
-          heap.pop();
-          this.#cancelled--;
-          continue;
-        }
-        const chosen = this.#choose(this.#chooser.next, next);
-        if (chosen === CHOOSE_AGAIN) continue;
-        if (chosen === CHOOSE_STOP) {
-          return { time: this.#now, events, quiescent: false };
-        }
-        this.#now = Math.max(this.#now, chosen.t);
-        events++;
-        chosen.run();
-        continue;
-      }
-      heap.pop();
+      // Only a chooser's run gets here with an event due (see takeDue above).
       if (next.cancelled) {
+        heap.pop();
         this.#cancelled--;
         continue;
       }
-      this.#now = next.t;
+      const chosen = this.#choose(this.#chooser!.next!, next);
+      if (chosen === CHOOSE_AGAIN) continue;
+      if (chosen === CHOOSE_STOP) {
+        return { time: this.#now, events, quiescent: false };
+      }
+      this.#now = Math.max(this.#now, chosen.t);
       events++;
-      next.run();
+      chosen.run();
     }
   }
 
@@ -772,7 +776,7 @@ export class Simulator implements Network {
   }
 
   #schedule(t: number, run: () => void): Scheduled {
-    const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false };
+    const item: Scheduled = { t, seq: this.#seq++, run, cancelled: false, slot: -1 };
     this.#heap.push(item);
     return item;
   }
@@ -864,6 +868,7 @@ export class Simulator implements Network {
           seq: this.#seq++,
           run: callback,
           cancelled: false,
+          slot: -1,
         };
         this.#heap.pushTimer(item, wait);
         return item;
